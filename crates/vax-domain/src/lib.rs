@@ -1,0 +1,26 @@
+//! The vaxledger domain core: the types and rules of a municipal vaccination campaign.
+//!
+//! Nothing here does I/O, reads the clock or knows about SQLite, Tauri or HTTP; every
+//! "today" or "now" is a parameter. The crates above (ledger, planner, app) build on it.
+//!
+//! - [`voucher`]: the 接種券 payload — the 18-digit OCR/QR line or the bare 10-digit number —
+//!   and the 全国地方公共団体コード check digit.
+//! - [`product`]: vaccine products and their dated dosing rules, loaded from versioned data.
+//! - [`resident`]: a resident as the register knows them, with validated fields.
+//! - [`kana`]: the search key that lets hiragana, katakana and half-width katakana match.
+//! - [`eligibility`]: which dose a resident is due and from which day.
+//!
+//! ```
+//! use vax_domain::voucher::VoucherPayload;
+//! let scanned = VoucherPayload::parse("112620210000123456").unwrap();
+//! assert_eq!(scanned.number().as_str(), "0000123456");
+//! assert_eq!(scanned.municipality().unwrap().as_str(), "262021");
+//! ```
+#![deny(missing_docs)]
+
+pub mod eligibility;
+pub mod kana;
+pub mod product;
+pub mod resident;
+pub mod venue;
+pub mod voucher;

@@ -1,0 +1,352 @@
+//! Vaccine products and their dated dosing rules.
+//!
+//! The figures live in `data/products.toml` (versioned with the code, each rule set dated
+//! and sourced) because they changed during the real campaign: Pfizer's fridge limit went
+//! from 5 days to 1 month and its vial from 5 to 6 doses within months.
+
+use std::sync::OnceLock;
+
+use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The widest maker label VRS accepts (ワクチンメーカー, 20 characters).
+pub const VRS_MAKER_LABEL_MAX_CHARS: usize = 20;
+
+/// A problem in a product catalogue file.
+#[derive(Debug, Error)]
+pub enum CatalogueError {
+    /// The file is not valid TOML of the expected shape.
+    #[error("product catalogue is not readable: {0}")]
+    Syntax(#[from] toml::de::Error),
+    /// The same product code twice.
+    #[error("product {0:?} is defined twice")]
+    DuplicateProduct(String),
+    /// A product with no rule set.
+    #[error("product {0:?} has no dosing rules")]
+    NoRules(String),
+    /// Rule sets out of date order, or two on one date.
+    #[error("product {code:?}: rule set of {date} is not after the one before it")]
+    RulesOutOfOrder {
+        /// The product.
+        code: String,
+        /// The offending effective_from date.
+        date: NaiveDate,
+    },
+    /// A figure that cannot be right.
+    #[error("product {code:?}, rules of {date}: {problem}")]
+    ImpossibleFigure {
+        /// The product.
+        code: String,
+        /// The rule set's effective_from date.
+        date: NaiveDate,
+        /// What is wrong.
+        problem: &'static str,
+    },
+    /// The VRS maker label is empty or longer than VRS accepts.
+    #[error("product {0:?}: VRS maker label must be 1 to 20 characters")]
+    MakerLabelWidth(String),
+}
+
+/// A product has no rule set in force on the day asked about.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("product {code:?} has no dosing rules in force on {date} (first rules from {first})")]
+pub struct NoRulesInForce {
+    /// The product.
+    pub code: String,
+    /// The day asked about.
+    pub date: NaiveDate,
+    /// The first day any rule set applies.
+    pub first: NaiveDate,
+}
+
+/// An unknown product code.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown vaccine product {0:?}")]
+pub struct UnknownProduct(pub String);
+
+/// One dated set of dosing figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DosingRules {
+    /// First day these figures apply.
+    pub effective_from: NaiveDate,
+    /// Where the figures come from.
+    pub source: String,
+    /// Doses drawn from one vial with ordinary syringes.
+    pub doses_per_vial_ordinary_syringe: u32,
+    /// Doses drawn from one vial with low-dead-space syringes.
+    pub doses_per_vial_low_dead_space_syringe: u32,
+    /// Whether vials arrive frozen and must be thawed.
+    pub stored_frozen: bool,
+    /// Hours a thawed vial keeps in the fridge (frozen products only).
+    #[serde(default)]
+    pub thawed_limit_hours: Option<u32>,
+    /// Hours a vial keeps after dilution or first puncture.
+    pub open_limit_hours: u32,
+    /// Standard days from dose 1 to dose 2 (the day after a shot is day 1).
+    pub standard_interval_days: u32,
+    /// Earliest permitted days from dose 1 to dose 2.
+    pub earliest_interval_days: u32,
+    /// Observation after the shot, in minutes.
+    pub observation_minutes: u32,
+    /// Observation for people with a history of anaphylaxis or severe allergy.
+    pub observation_minutes_allergy_history: u32,
+}
+
+/// Which syringes a venue draws with; decides the doses per vial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyringeKind {
+    /// Ordinary syringes.
+    Ordinary,
+    /// Low-dead-space syringes (one more Pfizer dose per vial).
+    LowDeadSpace,
+}
+
+impl DosingRules {
+    /// Doses per vial for the syringes in use.
+    pub fn doses_per_vial(&self, syringe: SyringeKind) -> u32 {
+        match syringe {
+            SyringeKind::Ordinary => self.doses_per_vial_ordinary_syringe,
+            SyringeKind::LowDeadSpace => self.doses_per_vial_low_dead_space_syringe,
+        }
+    }
+
+    /// Observation minutes for a person with or without an anaphylaxis history.
+    pub fn observation_for(&self, anaphylaxis_history: bool) -> u32 {
+        if anaphylaxis_history {
+            self.observation_minutes_allergy_history
+        } else {
+            self.observation_minutes
+        }
+    }
+
+    /// The standard day for the next dose after a dose on `previous`.
+    pub fn standard_next_dose(&self, previous: NaiveDate) -> NaiveDate {
+        previous + Days::new(u64::from(self.standard_interval_days))
+    }
+
+    /// The earliest permitted day for the next dose after a dose on `previous`.
+    pub fn earliest_next_dose(&self, previous: NaiveDate) -> NaiveDate {
+        previous + Days::new(u64::from(self.earliest_interval_days))
+    }
+}
+
+/// A vaccine product.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    /// Stable code stored in the ledger.
+    pub code: String,
+    /// Japanese name shown to staff.
+    pub name_ja: String,
+    /// English name.
+    pub name_en: String,
+    /// ワクチンメーカー label written to VRS files.
+    pub vrs_maker_label: String,
+    /// Volume of one dose.
+    pub dose_volume_ml: f64,
+    /// Youngest age the product is approved for.
+    pub min_age_years: u32,
+    /// Doses in the primary series.
+    pub primary_series_doses: u8,
+    /// Dated rule sets, oldest first.
+    pub rules: Vec<DosingRules>,
+}
+
+impl Product {
+    /// The rule set in force on `date`.
+    pub fn rules_on(&self, date: NaiveDate) -> Result<&DosingRules, NoRulesInForce> {
+        self.rules
+            .iter()
+            .rev()
+            .find(|r| r.effective_from <= date)
+            .ok_or_else(|| NoRulesInForce {
+                code: self.code.clone(),
+                date,
+                first: self.rules[0].effective_from,
+            })
+    }
+}
+
+/// All known products.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalogue {
+    /// Date of this catalogue's last change.
+    pub catalogue_version: NaiveDate,
+    /// The products.
+    pub products: Vec<Product>,
+}
+
+impl Catalogue {
+    /// The catalogue shipped in `data/products.toml`.
+    pub fn builtin() -> &'static Catalogue {
+        static BUILTIN: OnceLock<Catalogue> = OnceLock::new();
+        BUILTIN.get_or_init(|| {
+            Catalogue::from_toml(include_str!("../data/products.toml"))
+                .expect("the shipped product catalogue is checked by a unit test")
+        })
+    }
+
+    /// Parses and checks a catalogue.
+    pub fn from_toml(text: &str) -> Result<Self, CatalogueError> {
+        let catalogue: Catalogue = toml::from_str(text)?;
+        catalogue.check()?;
+        Ok(catalogue)
+    }
+
+    fn check(&self) -> Result<(), CatalogueError> {
+        let mut seen = std::collections::HashSet::new();
+        for p in &self.products {
+            if !seen.insert(p.code.as_str()) {
+                return Err(CatalogueError::DuplicateProduct(p.code.clone()));
+            }
+            let label_chars = p.vrs_maker_label.chars().count();
+            if label_chars == 0 || label_chars > VRS_MAKER_LABEL_MAX_CHARS {
+                return Err(CatalogueError::MakerLabelWidth(p.code.clone()));
+            }
+            if p.rules.is_empty() {
+                return Err(CatalogueError::NoRules(p.code.clone()));
+            }
+            for pair in p.rules.windows(2) {
+                if pair[1].effective_from <= pair[0].effective_from {
+                    return Err(CatalogueError::RulesOutOfOrder {
+                        code: p.code.clone(),
+                        date: pair[1].effective_from,
+                    });
+                }
+            }
+            for r in &p.rules {
+                let impossible = |problem| CatalogueError::ImpossibleFigure {
+                    code: p.code.clone(),
+                    date: r.effective_from,
+                    problem,
+                };
+                if r.doses_per_vial_ordinary_syringe == 0
+                    || r.doses_per_vial_low_dead_space_syringe == 0
+                {
+                    return Err(impossible("doses per vial must be at least 1"));
+                }
+                if r.earliest_interval_days > r.standard_interval_days {
+                    return Err(impossible("earliest interval is after the standard one"));
+                }
+                if r.stored_frozen != r.thawed_limit_hours.is_some() {
+                    return Err(impossible(
+                        "a thawed limit is required for frozen products and only for them",
+                    ));
+                }
+                if r.observation_minutes_allergy_history < r.observation_minutes {
+                    return Err(impossible(
+                        "observation after anaphylaxis history is shorter than the standard",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The product with this code.
+    pub fn product(&self, code: &str) -> Result<&Product, UnknownProduct> {
+        self.products
+            .iter()
+            .find(|p| p.code == code)
+            .ok_or_else(|| UnknownProduct(code.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn shipped_catalogue_loads_with_the_figures_of_the_domain_notes() {
+        let c = Catalogue::builtin();
+        let pfizer = c.product("comirnaty").unwrap();
+        let early = pfizer.rules_on(day("2021-04-01")).unwrap();
+        assert_eq!(
+            early.thawed_limit_hours,
+            Some(120),
+            "5 days in the fridge in spring 2021"
+        );
+        let later = pfizer.rules_on(day("2021-07-01")).unwrap();
+        assert_eq!(
+            later.thawed_limit_hours,
+            Some(720),
+            "1 month after the extension"
+        );
+        assert_eq!(later.doses_per_vial(SyringeKind::LowDeadSpace), 6);
+        assert_eq!(later.doses_per_vial(SyringeKind::Ordinary), 5);
+        assert_eq!(later.open_limit_hours, 6, "6 h after dilution");
+        assert_eq!(later.observation_for(true), 30);
+        assert_eq!(later.observation_for(false), 15);
+        assert_eq!(
+            c.product("spikevax").unwrap().vrs_maker_label,
+            "武田/モデルナ"
+        );
+    }
+
+    #[test]
+    fn dose_two_is_three_weeks_later_on_the_same_weekday_and_no_earlier_than_day_19() {
+        let rules = Catalogue::builtin()
+            .product("comirnaty")
+            .unwrap()
+            .rules_on(day("2021-06-01"))
+            .unwrap();
+        let first = day("2021-06-01");
+        assert_eq!(rules.standard_next_dose(first), day("2021-06-22"));
+        assert_eq!(rules.earliest_next_dose(first), day("2021-06-20"));
+    }
+
+    #[test]
+    fn a_day_before_the_first_rules_has_none_in_force() {
+        let err = Catalogue::builtin()
+            .product("comirnaty")
+            .unwrap()
+            .rules_on(day("2020-12-31"))
+            .unwrap_err();
+        assert_eq!(err.first, day("2021-02-14"));
+    }
+
+    #[test]
+    fn catalogue_with_rules_out_of_order_is_refused() {
+        let text = include_str!("../data/products.toml").replacen(
+            "effective_from = \"2021-05-10\"",
+            "effective_from = \"2021-01-01\"",
+            1,
+        );
+        assert!(
+            matches!(
+                Catalogue::from_toml(&text),
+                Err(CatalogueError::RulesOutOfOrder { .. })
+            ),
+            "a rule set dated before its predecessor must be refused"
+        );
+    }
+
+    #[test]
+    fn catalogue_with_an_overlong_vrs_label_is_refused() {
+        let text = include_str!("../data/products.toml").replacen(
+            "vrs_maker_label = \"ファイザー\"",
+            "vrs_maker_label = \"ファイザーファイザーファイザーファイザーファイザー\"",
+            1,
+        );
+        assert!(matches!(
+            Catalogue::from_toml(&text),
+            Err(CatalogueError::MakerLabelWidth(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_product_is_an_error() {
+        assert_eq!(
+            Catalogue::builtin().product("sputnik").unwrap_err(),
+            UnknownProduct("sputnik".into())
+        );
+    }
+}

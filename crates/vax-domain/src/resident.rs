@@ -1,0 +1,419 @@
+//! A resident as the register and the intention survey describe them, and the parsing
+//! rules for each field as municipal CSV files write them.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::kana;
+use crate::venue::Coordinates;
+use crate::voucher::{MunicipalityCode, VoucherNumber};
+
+/// Why a field value was refused. Messages are for the person who fixes the file.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FieldError {
+    /// A required value is empty.
+    #[error("is empty")]
+    Empty,
+    /// The reading (フリガナ) has characters that are not kana.
+    #[error("{0:?} is not written in kana")]
+    NotKana(String),
+    /// A date that cannot be read.
+    #[error("{0:?} is not a date (write 1941-04-01, 1941/4/1 or 19410401)")]
+    BadDate(String),
+    /// A date in the future or before 1900.
+    #[error("{0} is not a plausible birth date")]
+    ImplausibleBirthDate(NaiveDate),
+    /// Sex written some other way.
+    #[error("{0:?} is not a sex (男/女, 1/2 or M/F)")]
+    BadSex(String),
+    /// Intention written some other way.
+    #[error("{0:?} is not an intention (希望する/希望しない/未定)")]
+    BadIntention(String),
+    /// Yes/no written some other way.
+    #[error("{0:?} is not yes or no (あり/なし, 要/不要, はい/いいえ, 1/0)")]
+    BadYesNo(String),
+    /// A phone number of the wrong shape.
+    #[error("{0:?} is not a Japanese phone number (10 or 11 digits starting with 0)")]
+    BadPhone(String),
+    /// A coordinate outside Japan or not a number.
+    #[error("{0:?} is not a latitude/longitude in Japan")]
+    BadCoordinate(String),
+    /// A value longer than the ledger keeps.
+    #[error("is longer than {max} characters")]
+    TooLong {
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Sex as recorded in the 住民基本台帳.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    /// 男
+    Male,
+    /// 女
+    Female,
+}
+
+impl Sex {
+    /// Reads 男/女, the register's 1/2 codes, or M/F.
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        match value.trim() {
+            "男" | "男性" | "1" | "M" | "m" => Ok(Self::Male),
+            "女" | "女性" | "2" | "F" | "f" => Ok(Self::Female),
+            "" => Err(FieldError::Empty),
+            other => Err(FieldError::BadSex(other.to_owned())),
+        }
+    }
+
+    /// The code stored in the ledger.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Male => "male",
+            Self::Female => "female",
+        }
+    }
+
+    /// Reads the ledger code back.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "male" => Some(Self::Male),
+            "female" => Some(Self::Female),
+            _ => None,
+        }
+    }
+
+    /// 男 / 女.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Male => "男",
+            Self::Female => "女",
+        }
+    }
+}
+
+/// What the intention survey (意向調査) answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intention {
+    /// 希望する
+    Wants,
+    /// 希望しない
+    Declines,
+    /// 未定
+    Undecided,
+}
+
+impl Intention {
+    /// Reads the survey's wording or its 1/2/3 codes.
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        match value.trim() {
+            "希望する" | "希望" | "1" => Ok(Self::Wants),
+            "希望しない" | "不要" | "2" => Ok(Self::Declines),
+            "未定" | "わからない" | "3" => Ok(Self::Undecided),
+            "" => Err(FieldError::Empty),
+            other => Err(FieldError::BadIntention(other.to_owned())),
+        }
+    }
+
+    /// The code stored in the ledger.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Wants => "wants",
+            Self::Declines => "declines",
+            Self::Undecided => "undecided",
+        }
+    }
+
+    /// Reads the ledger code back.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "wants" => Some(Self::Wants),
+            "declines" => Some(Self::Declines),
+            "undecided" => Some(Self::Undecided),
+            _ => None,
+        }
+    }
+
+    /// The survey's wording.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Wants => "希望する",
+            Self::Declines => "希望しない",
+            Self::Undecided => "未定",
+        }
+    }
+}
+
+/// Reads a yes/no column as the survey and the register write it.
+pub fn parse_yes_no(value: &str) -> Result<bool, FieldError> {
+    match value.trim() {
+        "あり" | "有" | "要" | "必要" | "はい" | "1" | "○" | "Y" | "y" | "yes" => {
+            Ok(true)
+        }
+        "なし" | "無" | "不要" | "いいえ" | "0" | "×" | "N" | "n" | "no" => Ok(false),
+        "" => Err(FieldError::Empty),
+        other => Err(FieldError::BadYesNo(other.to_owned())),
+    }
+}
+
+/// Reads a date as Excel and municipal systems write it: `1941-04-01`, `1941/4/1`, `19410401`.
+pub fn parse_date(value: &str) -> Result<NaiveDate, FieldError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(FieldError::Empty);
+    }
+    let bad = || FieldError::BadDate(v.to_owned());
+    if v.len() == 8 && v.bytes().all(|b| b.is_ascii_digit()) {
+        return NaiveDate::parse_from_str(v, "%Y%m%d").map_err(|_| bad());
+    }
+    let parts: Vec<&str> = v.split(['-', '/']).collect();
+    if parts.len() != 3 || parts[0].len() != 4 {
+        return Err(bad());
+    }
+    let nums: Result<Vec<u32>, _> = parts.iter().map(|p| p.parse::<u32>()).collect();
+    let nums = nums.map_err(|_| bad())?;
+    NaiveDate::from_ymd_opt(nums[0] as i32, nums[1], nums[2]).ok_or_else(bad)
+}
+
+/// A birth date that is plausible for a living resident on `today`.
+pub fn parse_birth_date(value: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> {
+    let date = parse_date(value)?;
+    if date > today || date.year() < 1900 {
+        return Err(FieldError::ImplausibleBirthDate(date));
+    }
+    Ok(date)
+}
+
+/// A phone number kept as typed (half-width, hyphens allowed) and searchable by digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Phone {
+    /// As it is printed: digits and hyphens.
+    pub display: String,
+    /// Digits only, the search key.
+    pub digits: String,
+}
+
+impl Phone {
+    /// Reads a phone number: full-width digits and hyphens are folded; 10 or 11 digits
+    /// starting with 0 are required.
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        let display: String = value
+            .trim()
+            .chars()
+            .map(|c| match c {
+                '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+                'ー' | '－' | '‐' | '−' => '-',
+                other => other,
+            })
+            .collect();
+        if display.is_empty() {
+            return Err(FieldError::Empty);
+        }
+        let digits = phone_digits(&display);
+        let shape_ok = display.chars().all(|c| c.is_ascii_digit() || c == '-')
+            && (digits.len() == 10 || digits.len() == 11)
+            && digits.starts_with('0');
+        if !shape_ok {
+            return Err(FieldError::BadPhone(value.trim().to_owned()));
+        }
+        Ok(Self { display, digits })
+    }
+}
+
+/// The digits of a phone number or of a partial one typed into a search box.
+pub fn phone_digits(value: &str) -> String {
+    value
+        .chars()
+        .filter_map(|c| match c {
+            '0'..='9' => Some(c),
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Reads one coordinate and checks it lies within Japan's extent.
+pub fn parse_coordinate(value: &str, is_latitude: bool) -> Result<f64, FieldError> {
+    let v = value.trim();
+    let n: f64 = v
+        .parse()
+        .map_err(|_| FieldError::BadCoordinate(v.to_owned()))?;
+    let (lo, hi) = if is_latitude {
+        (20.0, 46.0)
+    } else {
+        (122.0, 154.0)
+    };
+    if !(lo..=hi).contains(&n) {
+        return Err(FieldError::BadCoordinate(v.to_owned()));
+    }
+    Ok(n)
+}
+
+/// Checks a required text field: trimmed, not empty, at most `max` characters.
+pub fn required_text(value: &str, max: usize) -> Result<String, FieldError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(FieldError::Empty);
+    }
+    optional_text(v, max)
+}
+
+/// Checks an optional text field: trimmed, at most `max` characters.
+pub fn optional_text(value: &str, max: usize) -> Result<String, FieldError> {
+    let v = value.trim();
+    if v.chars().count() > max {
+        return Err(FieldError::TooLong { max });
+    }
+    Ok(v.to_owned())
+}
+
+/// A reading (フリガナ) checked to be kana, stored as full-width katakana.
+pub fn parse_reading(value: &str) -> Result<String, FieldError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(FieldError::Empty);
+    }
+    if !kana::is_reading(v) {
+        return Err(FieldError::NotKana(v.to_owned()));
+    }
+    Ok(kana::display_reading(v))
+}
+
+/// Full years of age on `on` (満年齢).
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> u32 {
+    on.years_since(birth).unwrap_or(0)
+}
+
+/// One resident of the register, with every field validated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resident {
+    /// 市町村コード of the municipality that issued the voucher.
+    pub municipality: MunicipalityCode,
+    /// 券番号.
+    pub voucher: VoucherNumber,
+    /// 氏名 in kanji.
+    pub name: String,
+    /// 氏名 in katakana.
+    pub name_kana: String,
+    /// 生年月日.
+    pub birth_date: NaiveDate,
+    /// 性別.
+    pub sex: Sex,
+    /// 郵便番号, 7 digits, or empty.
+    pub postal_code: String,
+    /// 住所.
+    pub address: String,
+    /// 地区: the planning district (for venue assignment and bus routes).
+    pub district: String,
+    /// Home coordinates, when geocoded.
+    pub home: Option<Coordinates>,
+    /// 電話番号, when known.
+    pub phone: Option<Phone>,
+}
+
+/// What the intention survey says about one resident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurveyAnswer {
+    /// 市町村コード.
+    pub municipality: MunicipalityCode,
+    /// 券番号.
+    pub voucher: VoucherNumber,
+    /// 接種意向.
+    pub intention: Intention,
+    /// 送迎 needed.
+    pub needs_transport: bool,
+    /// History of anaphylaxis or severe allergy (30-minute observation).
+    pub anaphylaxis_history: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[rstest]
+    #[case("1941-04-01")]
+    #[case("1941/4/1")]
+    #[case("1941/04/01")]
+    #[case("19410401")]
+    #[case(" 1941-04-01 ")]
+    fn dates_are_read_in_the_forms_excel_writes(#[case] written: &str) {
+        assert_eq!(parse_date(written), Ok(day("1941-04-01")), "{written:?}");
+    }
+
+    #[rstest]
+    #[case("1941-02-30")]
+    #[case("41/4/1")]
+    #[case("昭和16年4月1日")]
+    #[case("1941-04")]
+    fn impossible_dates_are_refused(#[case] written: &str) {
+        assert!(
+            matches!(parse_date(written), Err(FieldError::BadDate(_))),
+            "{written:?}"
+        );
+    }
+
+    #[test]
+    fn a_birth_date_in_the_future_is_refused() {
+        assert_eq!(
+            parse_birth_date("2030-01-01", day("2021-05-01")),
+            Err(FieldError::ImplausibleBirthDate(day("2030-01-01")))
+        );
+    }
+
+    #[test]
+    fn age_counts_full_years() {
+        assert_eq!(age_on(day("1941-04-01"), day("2021-03-31")), 79);
+        assert_eq!(age_on(day("1941-04-01"), day("2021-04-01")), 80);
+    }
+
+    #[rstest]
+    #[case("0773-62-1234", "0773621234")]
+    #[case("０９０－１２３４－５６７８", "09012345678")]
+    #[case("09012345678", "09012345678")]
+    fn phones_keep_their_display_and_search_by_digits(#[case] typed: &str, #[case] digits: &str) {
+        assert_eq!(Phone::parse(typed).unwrap().digits, digits);
+    }
+
+    #[rstest]
+    #[case("773-62-1234")]
+    #[case("0773-62-12345678")]
+    #[case("tel 0773621234")]
+    fn malformed_phones_are_refused(#[case] typed: &str) {
+        assert!(
+            matches!(Phone::parse(typed), Err(FieldError::BadPhone(_))),
+            "{typed:?}"
+        );
+    }
+
+    #[test]
+    fn register_codes_and_words_both_read() {
+        assert_eq!(Sex::parse("1"), Ok(Sex::Male));
+        assert_eq!(Sex::parse("女"), Ok(Sex::Female));
+        assert!(matches!(Sex::parse("X"), Err(FieldError::BadSex(_))));
+        assert_eq!(Intention::parse("希望しない"), Ok(Intention::Declines));
+        assert_eq!(parse_yes_no("要"), Ok(true));
+        assert_eq!(parse_yes_no("なし"), Ok(false));
+        assert!(matches!(
+            parse_yes_no("たぶん"),
+            Err(FieldError::BadYesNo(_))
+        ));
+    }
+
+    #[test]
+    fn coordinates_outside_japan_are_refused() {
+        assert_eq!(parse_coordinate("35.4745", true), Ok(35.4745));
+        assert!(
+            parse_coordinate("135.38", true).is_err(),
+            "longitude given as latitude"
+        );
+        assert!(parse_coordinate("north", false).is_err());
+    }
+}

@@ -1,0 +1,73 @@
+//! Venues (会場) and their time bands (コマ).
+
+use chrono::{NaiveDate, NaiveTime};
+use serde::{Deserialize, Serialize};
+
+/// A point on the map (WGS 84 degrees).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Coordinates {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+}
+
+impl Coordinates {
+    /// Great-circle distance in kilometres (haversine).
+    pub fn distance_km(self, other: Coordinates) -> f64 {
+        const EARTH_RADIUS_KM: f64 = 6371.0;
+        let (phi1, phi2) = (self.lat.to_radians(), other.lat.to_radians());
+        let dphi = phi2 - phi1;
+        let dlambda = (other.lon - self.lon).to_radians();
+        let a =
+            (dphi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (dlambda / 2.0).sin().powi(2);
+        2.0 * EARTH_RADIUS_KM * a.sqrt().asin()
+    }
+}
+
+/// A vaccination venue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Venue {
+    /// Short stable code (`V01`).
+    pub code: String,
+    /// 会場名 as printed and exported to VRS (at most 30 characters).
+    pub name: String,
+    /// Street address.
+    pub address: String,
+    /// Where it is.
+    pub location: Coordinates,
+}
+
+/// One time band (コマ) of one venue day, with the number of people it can take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeBand {
+    /// The venue's code.
+    pub venue_code: String,
+    /// The day.
+    pub date: NaiveDate,
+    /// Start of the band.
+    pub start: NaiveTime,
+    /// End of the band.
+    pub end: NaiveTime,
+    /// How many residents can be booked into it.
+    pub capacity: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_between_east_and_west_maizuru_is_about_seven_km() {
+        let west = Coordinates {
+            lat: 35.4447,
+            lon: 135.3311,
+        };
+        let east = Coordinates {
+            lat: 35.4747,
+            lon: 135.3947,
+        };
+        let d = west.distance_km(east);
+        assert!((6.0..8.0).contains(&d), "got {d} km");
+    }
+}
