@@ -1,0 +1,653 @@
+//! Reads. A [`Reader`] borrows any connection or transaction, so a write transaction can
+//! read its own uncommitted writes through [`crate::WriteTx::reader`].
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+use vax_domain::resident::{Intention, Phone, Resident, Sex};
+use vax_domain::venue::{Coordinates, Venue};
+use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
+
+use crate::{LedgerError, RowId};
+
+/// What the intention survey recorded for a resident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SurveyState {
+    /// 接種意向.
+    pub intention: Intention,
+    /// 送迎 needed.
+    pub needs_transport: bool,
+    /// Anaphylaxis history: 30-minute observation.
+    pub anaphylaxis_history: bool,
+}
+
+/// A resident as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResidentRow {
+    /// Local row id.
+    pub id: RowId,
+    /// The register's data.
+    pub resident: Resident,
+    /// The survey's answer, once imported.
+    pub survey: Option<SurveyState>,
+}
+
+/// A venue as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VenueRow {
+    /// Local row id.
+    pub id: RowId,
+    /// The venue.
+    pub venue: Venue,
+}
+
+/// A time band as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimeBandRow {
+    /// Local row id.
+    pub id: RowId,
+    /// The venue's code.
+    pub venue_code: String,
+    /// The day.
+    pub date: NaiveDate,
+    /// Start.
+    pub start: NaiveTime,
+    /// End.
+    pub end: NaiveTime,
+    /// Places.
+    pub capacity: u32,
+}
+
+/// A time band with how many residents are booked into it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BandLoad {
+    /// The band.
+    pub band: TimeBandRow,
+    /// Bookings in it.
+    pub booked: u32,
+}
+
+/// A resident's booking for one dose, with where and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BookingView {
+    /// Which dose.
+    pub dose_number: u8,
+    /// Product booked.
+    pub product_code: String,
+    /// The band.
+    pub band: TimeBandRow,
+    /// 会場名.
+    pub venue_name: String,
+}
+
+/// A dose record as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DoseView {
+    /// Global id of the event.
+    pub uid: String,
+    /// Which dose.
+    pub dose_number: u8,
+    /// When it was given.
+    pub administered_at: DateTime<FixedOffset>,
+    /// Venue code.
+    pub venue_code: String,
+    /// 会場名.
+    pub venue_name: String,
+    /// Product code.
+    pub product_code: String,
+    /// ロット番号.
+    pub lot_number: String,
+    /// 医師名 / vaccinator.
+    pub vaccinator: String,
+    /// Injection site.
+    pub injection_site: String,
+    /// When and why it was voided, if it was.
+    pub voided: Option<(DateTime<FixedOffset>, String)>,
+}
+
+/// A call-centre inquiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InquiryView {
+    /// Global id.
+    pub uid: String,
+    /// When.
+    pub received_at: DateTime<FixedOffset>,
+    /// phone / counter / mail / web.
+    pub channel: String,
+    /// Short topic.
+    pub topic: String,
+    /// What was said.
+    pub note: String,
+    /// Who took it.
+    pub operator: String,
+}
+
+/// Read access to a ledger connection or transaction.
+#[derive(Clone, Copy)]
+pub struct Reader<'c> {
+    conn: &'c Connection,
+}
+
+pub(crate) const RESIDENT_COLUMNS: &str = "id, municipality_code, voucher_number, name, name_kana, birth_date, sex, postal_code, address, district, lat, lon, phone, phone_digits, intention, needs_transport, anaphylaxis_history";
+
+struct RawResident {
+    id: i64,
+    municipality: String,
+    voucher: String,
+    name: String,
+    name_kana: String,
+    birth_date: String,
+    sex: String,
+    postal_code: String,
+    address: String,
+    district: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    phone: Option<String>,
+    phone_digits: Option<String>,
+    intention: Option<String>,
+    needs_transport: bool,
+    anaphylaxis_history: bool,
+}
+
+impl RawResident {
+    /// Reads the resident columns ([`RESIDENT_COLUMNS`]) starting at column `at`.
+    fn from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(at + 0)?,
+            municipality: r.get(at + 1)?,
+            voucher: r.get(at + 2)?,
+            name: r.get(at + 3)?,
+            name_kana: r.get(at + 4)?,
+            birth_date: r.get(at + 5)?,
+            sex: r.get(at + 6)?,
+            postal_code: r.get(at + 7)?,
+            address: r.get(at + 8)?,
+            district: r.get(at + 9)?,
+            lat: r.get(at + 10)?,
+            lon: r.get(at + 11)?,
+            phone: r.get(at + 12)?,
+            phone_digits: r.get(at + 13)?,
+            intention: r.get(at + 14)?,
+            needs_transport: r.get(at + 15)?,
+            anaphylaxis_history: r.get(at + 16)?,
+        })
+    }
+
+    fn into_row(self) -> Result<ResidentRow, LedgerError> {
+        let id = self.id;
+        let corrupt = |field: &'static str, problem: String| LedgerError::Corrupt {
+            table: "residents",
+            id,
+            field,
+            problem,
+        };
+        let municipality = MunicipalityCode::parse(&self.municipality)
+            .map_err(|e| corrupt("municipality_code", e.to_string()))?;
+        let voucher = VoucherNumber::parse(&self.voucher)
+            .map_err(|e| corrupt("voucher_number", e.to_string()))?;
+        let birth_date = parse_day(&self.birth_date).map_err(|e| corrupt("birth_date", e))?;
+        let sex = Sex::from_code(&self.sex).ok_or_else(|| corrupt("sex", self.sex.clone()))?;
+        let home = match (self.lat, self.lon) {
+            (Some(lat), Some(lon)) => Some(Coordinates { lat, lon }),
+            _ => None,
+        };
+        let phone = match (self.phone, self.phone_digits) {
+            (Some(display), Some(digits)) => Some(Phone { display, digits }),
+            _ => None,
+        };
+        let survey = match self.intention {
+            None => None,
+            Some(code) => Some(SurveyState {
+                intention: Intention::from_code(&code)
+                    .ok_or_else(|| corrupt("intention", code.clone()))?,
+                needs_transport: self.needs_transport,
+                anaphylaxis_history: self.anaphylaxis_history,
+            }),
+        };
+        Ok(ResidentRow {
+            id,
+            resident: Resident {
+                municipality,
+                voucher,
+                name: self.name,
+                name_kana: self.name_kana,
+                birth_date,
+                sex,
+                postal_code: self.postal_code,
+                address: self.address,
+                district: self.district,
+                home,
+                phone,
+            },
+            survey,
+        })
+    }
+}
+
+fn parse_day(s: &str) -> Result<NaiveDate, String> {
+    s.parse().map_err(|e: chrono::ParseError| e.to_string())
+}
+
+fn parse_time(s: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(s, "%H:%M").map_err(|e| e.to_string())
+}
+
+fn parse_instant(s: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(s).map_err(|e| e.to_string())
+}
+
+struct RawBand {
+    id: i64,
+    venue_code: String,
+    date: String,
+    start: String,
+    end: String,
+    capacity: u32,
+}
+
+impl RawBand {
+    /// Reads the five band columns starting at `at`.
+    fn from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(at)?,
+            venue_code: r.get(at + 1)?,
+            date: r.get(at + 2)?,
+            start: r.get(at + 3)?,
+            end: r.get(at + 4)?,
+            capacity: r.get(at + 5)?,
+        })
+    }
+
+    fn into_band(self) -> Result<TimeBandRow, LedgerError> {
+        let id = self.id;
+        let corrupt = |field: &'static str, problem: String| LedgerError::Corrupt {
+            table: "time_bands",
+            id,
+            field,
+            problem,
+        };
+        Ok(TimeBandRow {
+            id,
+            venue_code: self.venue_code,
+            date: parse_day(&self.date).map_err(|e| corrupt("date", e))?,
+            start: parse_time(&self.start).map_err(|e| corrupt("start_time", e))?,
+            end: parse_time(&self.end).map_err(|e| corrupt("end_time", e))?,
+            capacity: self.capacity,
+        })
+    }
+}
+
+const BAND_COLUMNS: &str = "b.id, v.code, b.date, b.start_time, b.end_time, b.capacity";
+
+impl<'c> Reader<'c> {
+    pub(crate) fn new(conn: &'c Connection) -> Self {
+        Self { conn }
+    }
+
+    fn residents_where(
+        &self,
+        condition: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<ResidentRow>, LedgerError> {
+        let sql = format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE {condition}");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let raws = stmt
+            .query_map(params, |r| RawResident::from_row(r, 0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter().map(RawResident::into_row).collect()
+    }
+
+    /// How many residents the ledger holds.
+    pub fn resident_count(&self) -> Result<u64, LedgerError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM residents", [], |r| r.get(0))?;
+        Ok(n.unsigned_abs())
+    }
+
+    /// The resident with this row id.
+    pub fn resident(&self, id: RowId) -> Result<ResidentRow, LedgerError> {
+        self.residents_where("id = ?1", [id])?
+            .pop()
+            .ok_or_else(|| LedgerError::Missing {
+                what: "resident",
+                key: id.to_string(),
+            })
+    }
+
+    /// Residents by voucher number, within one municipality when it is known (18-digit
+    /// line) or across all (10-digit number only).
+    pub fn residents_by_voucher(
+        &self,
+        municipality: Option<&MunicipalityCode>,
+        number: &VoucherNumber,
+    ) -> Result<Vec<ResidentRow>, LedgerError> {
+        match municipality {
+            Some(m) => self.residents_where(
+                "municipality_code = ?1 AND voucher_number = ?2",
+                params![m.as_str(), number.as_str()],
+            ),
+            None => self.residents_where(
+                "voucher_number = ?1 ORDER BY municipality_code",
+                [number.as_str()],
+            ),
+        }
+    }
+
+    /// Residents whose kana search key starts with `key` (see
+    /// [`vax_domain::kana::search_key`]), in kana order, at most `limit`.
+    pub fn residents_by_kana_prefix(
+        &self,
+        key: &str,
+        limit: u32,
+    ) -> Result<Vec<ResidentRow>, LedgerError> {
+        // A range on the index: every key with this prefix sorts between `key` and
+        // `key` followed by the highest code point.
+        let upper = format!("{key}\u{10FFFF}");
+        self.residents_where(
+            "kana_key >= ?1 AND kana_key < ?2 ORDER BY kana_key, birth_date LIMIT ?3",
+            params![key, upper, limit],
+        )
+    }
+
+    /// Residents born on `date`, at most `limit`.
+    pub fn residents_by_birth_date(
+        &self,
+        date: NaiveDate,
+        limit: u32,
+    ) -> Result<Vec<ResidentRow>, LedgerError> {
+        self.residents_where(
+            "birth_date = ?1 ORDER BY kana_key LIMIT ?2",
+            params![date.to_string(), limit],
+        )
+    }
+
+    /// Residents whose phone number is `digits`, or ends with them when at least four
+    /// digits are given (callers often give only the last part).
+    pub fn residents_by_phone(
+        &self,
+        digits: &str,
+        limit: u32,
+    ) -> Result<Vec<ResidentRow>, LedgerError> {
+        let exact = self.residents_where(
+            "phone_digits = ?1 ORDER BY kana_key LIMIT ?2",
+            params![digits, limit],
+        )?;
+        if !exact.is_empty() || digits.len() < 4 {
+            return Ok(exact);
+        }
+        self.residents_where(
+            "phone_digits LIKE '%' || ?1 ORDER BY kana_key LIMIT ?2",
+            params![digits, limit],
+        )
+    }
+
+    /// A resident's bookings, dose 1 first.
+    pub fn bookings_of(&self, resident: RowId) -> Result<Vec<BookingView>, LedgerError> {
+        let sql = format!(
+            "SELECT k.dose_number, k.product_code, v.name, {BAND_COLUMNS}
+             FROM bookings k JOIN time_bands b ON b.id = k.time_band_id JOIN venues v ON v.id = b.venue_id
+             WHERE k.resident_id = ?1 ORDER BY k.dose_number"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let raws = stmt
+            .query_map([resident], |r| {
+                Ok((
+                    r.get::<_, u8>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    RawBand::from_row(r, 3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter()
+            .map(|(dose_number, product_code, venue_name, band)| {
+                Ok(BookingView {
+                    dose_number,
+                    product_code,
+                    venue_name,
+                    band: band.into_band()?,
+                })
+            })
+            .collect()
+    }
+
+    /// A resident's dose records, voided ones included, oldest first.
+    pub fn doses_of(&self, resident: RowId) -> Result<Vec<DoseView>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.id, d.uid, d.dose_number, d.administered_at, v.code, v.name, l.product_code, l.lot_number,
+                    d.vaccinator, d.injection_site, d.voided_at, d.void_reason
+             FROM dose_records d JOIN venues v ON v.id = d.venue_id JOIN vaccine_lots l ON l.id = d.lot_id
+             WHERE d.resident_id = ?1 ORDER BY d.administered_at, d.id",
+        )?;
+        type RawDose = (
+            i64,
+            String,
+            u8,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        let raws = stmt
+            .query_map([resident], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                    r.get(11)?,
+                ))
+            })?
+            .collect::<Result<Vec<RawDose>, _>>()?;
+        raws.into_iter()
+            .map(
+                |(
+                    id,
+                    uid,
+                    dose_number,
+                    at,
+                    venue_code,
+                    venue_name,
+                    product_code,
+                    lot_number,
+                    vaccinator,
+                    injection_site,
+                    voided_at,
+                    void_reason,
+                )| {
+                    let corrupt = |field: &'static str, problem: String| LedgerError::Corrupt {
+                        table: "dose_records",
+                        id,
+                        field,
+                        problem,
+                    };
+                    let voided = match (voided_at, void_reason) {
+                        (Some(at), Some(reason)) => Some((
+                            parse_instant(&at).map_err(|e| corrupt("voided_at", e))?,
+                            reason,
+                        )),
+                        _ => None,
+                    };
+                    Ok(DoseView {
+                        uid,
+                        dose_number,
+                        administered_at: parse_instant(&at)
+                            .map_err(|e| corrupt("administered_at", e))?,
+                        venue_code,
+                        venue_name,
+                        product_code,
+                        lot_number,
+                        vaccinator,
+                        injection_site,
+                        voided,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// A resident's inquiries, newest first.
+    pub fn inquiries_of(&self, resident: RowId) -> Result<Vec<InquiryView>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, uid, received_at, channel, topic, note, operator FROM inquiries
+             WHERE resident_id = ?1 ORDER BY received_at DESC, id DESC",
+        )?;
+        let raws = stmt
+            .query_map([resident], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter()
+            .map(|(id, uid, at, channel, topic, note, operator)| {
+                Ok(InquiryView {
+                    uid,
+                    received_at: parse_instant(&at).map_err(|problem| LedgerError::Corrupt {
+                        table: "inquiries",
+                        id,
+                        field: "received_at",
+                        problem,
+                    })?,
+                    channel,
+                    topic,
+                    note,
+                    operator,
+                })
+            })
+            .collect()
+    }
+
+    /// All venues, by code.
+    pub fn venues(&self) -> Result<Vec<VenueRow>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, code, name, address, lat, lon FROM venues ORDER BY code")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(VenueRow {
+                    id: r.get(0)?,
+                    venue: Venue {
+                        code: r.get(1)?,
+                        name: r.get(2)?,
+                        address: r.get(3)?,
+                        location: Coordinates {
+                            lat: r.get(4)?,
+                            lon: r.get(5)?,
+                        },
+                    },
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The venue with this code.
+    pub fn venue(&self, code: &str) -> Result<VenueRow, LedgerError> {
+        self.venues()?
+            .into_iter()
+            .find(|v| v.venue.code == code)
+            .ok_or_else(|| LedgerError::Missing {
+                what: "venue",
+                key: code.to_owned(),
+            })
+    }
+
+    /// Every time band in the ledger, by venue, day and start (for planners).
+    pub fn time_bands(&self) -> Result<Vec<TimeBandRow>, LedgerError> {
+        let sql = format!(
+            "SELECT {BAND_COLUMNS} FROM time_bands b JOIN venues v ON v.id = b.venue_id
+             ORDER BY v.code, b.date, b.start_time"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let raws = stmt
+            .query_map([], |r| RawBand::from_row(r, 0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter().map(RawBand::into_band).collect()
+    }
+
+    /// A venue's day: each time band with its bookings count.
+    pub fn venue_day(
+        &self,
+        venue_code: &str,
+        date: NaiveDate,
+    ) -> Result<Vec<BandLoad>, LedgerError> {
+        let sql = format!(
+            "SELECT {BAND_COLUMNS}, (SELECT count(*) FROM bookings k WHERE k.time_band_id = b.id)
+             FROM time_bands b JOIN venues v ON v.id = b.venue_id
+             WHERE v.code = ?1 AND b.date = ?2 ORDER BY b.start_time"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let raws = stmt
+            .query_map(params![venue_code, date.to_string()], |r| {
+                Ok((RawBand::from_row(r, 0)?, r.get::<_, u32>(6)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter()
+            .map(|(band, booked)| {
+                Ok(BandLoad {
+                    band: band.into_band()?,
+                    booked,
+                })
+            })
+            .collect()
+    }
+
+    /// The residents booked into a band, with the dose each is booked for, in kana order.
+    pub fn bookings_in_band(&self, band: RowId) -> Result<Vec<(u8, ResidentRow)>, LedgerError> {
+        let sql = format!(
+            "SELECT k.dose_number, {} FROM bookings k JOIN residents r ON r.id = k.resident_id
+             WHERE k.time_band_id = ?1 ORDER BY r.kana_key",
+            RESIDENT_COLUMNS
+                .split(", ")
+                .map(|c| format!("r.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let raws = stmt
+            .query_map([band], |r| {
+                Ok((r.get::<_, u8>(0)?, RawResident::from_row(r, 1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter()
+            .map(|(dose, raw)| Ok((dose, raw.into_row()?)))
+            .collect()
+    }
+
+    /// The lot id for (product, lot number), if registered.
+    pub fn lot_id(
+        &self,
+        product_code: &str,
+        lot_number: &str,
+    ) -> Result<Option<RowId>, LedgerError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM vaccine_lots WHERE product_code = ?1 AND lot_number = ?2",
+                params![product_code, lot_number],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}

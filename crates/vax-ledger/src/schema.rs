@@ -1,0 +1,49 @@
+//! The schema: the numbered SQL files of the workspace's `migrations/` folder.
+
+use rusqlite::Connection;
+use rusqlite_migration::{Migrations, M};
+
+use crate::LedgerError;
+
+/// Every migration, in order. Append only: a landed file is never edited or removed.
+pub const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_initial",
+    include_str!("../../../migrations/0001_initial.sql"),
+)];
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(MIGRATIONS.iter().map(|(_, sql)| M::up(sql)).collect())
+}
+
+/// The schema version this build writes (`PRAGMA user_version`).
+pub fn latest_version() -> usize {
+    MIGRATIONS.len()
+}
+
+/// Brings the schema up to date in one transaction; refuses a file from a newer build.
+pub fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let found = usize::try_from(found).unwrap_or(usize::MAX);
+    if found > latest_version() {
+        return Err(LedgerError::TooNew {
+            found,
+            supported: latest_version(),
+        });
+    }
+    migrations().to_latest(conn)?;
+    Ok(())
+}
+
+/// The schema as SQL text, tables and indexes sorted by name: for the snapshot test.
+pub fn dump(conn: &Connection) -> Result<String, LedgerError> {
+    let mut stmt = conn.prepare(
+        "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type DESC, name",
+    )?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = String::new();
+    for sql in rows {
+        out.push_str(&sql?);
+        out.push_str(";\n");
+    }
+    Ok(out)
+}

@@ -1,0 +1,300 @@
+//! Writes: every one inside a [`WriteTx`], which commits whole or rolls back on drop.
+
+use std::cell::OnceCell;
+
+use chrono::{DateTime, FixedOffset, SecondsFormat};
+use rusqlite::{params, Transaction};
+use serde::Serialize;
+use uuid::Uuid;
+use vax_domain::kana;
+use vax_domain::resident::{Resident, SurveyAnswer};
+use vax_domain::venue::{TimeBand, Venue};
+
+use crate::{LedgerError, Reader, RowId};
+
+/// What an upsert of one register row did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegisterOutcome {
+    /// A resident the ledger did not know.
+    Inserted,
+    /// A known resident whose data changed.
+    Updated,
+    /// A known resident, nothing changed.
+    Unchanged,
+}
+
+/// A dose to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDose {
+    /// The resident.
+    pub resident_id: RowId,
+    /// Which dose.
+    pub dose_number: u8,
+    /// When it was given.
+    pub administered_at: DateTime<FixedOffset>,
+    /// Where.
+    pub venue_id: RowId,
+    /// From which lot.
+    pub lot_id: RowId,
+    /// 医師名 / vaccinator, at most 20 characters.
+    pub vaccinator: String,
+    /// Injection site (e.g. 左上腕).
+    pub injection_site: String,
+    /// When the record was written.
+    pub recorded_at: DateTime<FixedOffset>,
+}
+
+/// An inquiry to log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInquiry {
+    /// The resident it is about, when identified.
+    pub resident_id: Option<RowId>,
+    /// When.
+    pub received_at: DateTime<FixedOffset>,
+    /// phone / counter / mail / web.
+    pub channel: String,
+    /// Short topic.
+    pub topic: String,
+    /// What was said.
+    pub note: String,
+    /// Who took it.
+    pub operator: String,
+}
+
+pub(crate) fn instant(t: &DateTime<FixedOffset>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+/// One write transaction. Nothing is visible to others until [`WriteTx::commit`]; dropping
+/// it rolls everything back.
+pub struct WriteTx<'c> {
+    tx: Transaction<'c>,
+    /// The highest resident id before this transaction's first upsert: rows above it are new.
+    resident_id_floor: OnceCell<RowId>,
+}
+
+impl<'c> WriteTx<'c> {
+    pub(crate) fn new(tx: Transaction<'c>) -> Self {
+        Self {
+            tx,
+            resident_id_floor: OnceCell::new(),
+        }
+    }
+
+    /// Reads, seeing this transaction's own writes.
+    pub fn reader(&self) -> Reader<'_> {
+        Reader::new(&self.tx)
+    }
+
+    /// Makes every write of this transaction durable.
+    pub fn commit(self) -> Result<(), LedgerError> {
+        Ok(self.tx.commit()?)
+    }
+
+    /// Inserts a resident, or updates the one with the same (municipality, voucher number).
+    /// The survey columns are left alone: the register does not carry them.
+    pub fn upsert_resident(
+        &self,
+        r: &Resident,
+        now: &DateTime<FixedOffset>,
+    ) -> Result<RegisterOutcome, LedgerError> {
+        let floor = match self.resident_id_floor.get() {
+            Some(f) => *f,
+            None => {
+                let f: RowId =
+                    self.tx
+                        .query_row("SELECT coalesce(max(id), 0) FROM residents", [], |row| {
+                            row.get(0)
+                        })?;
+                *self.resident_id_floor.get_or_init(|| f)
+            }
+        };
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO residents (municipality_code, voucher_number, name, name_kana, kana_key, birth_date, sex,
+                                    postal_code, address, district, lat, lon, phone, phone_digits, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+             ON CONFLICT (municipality_code, voucher_number) DO UPDATE SET
+                name = excluded.name, name_kana = excluded.name_kana, kana_key = excluded.kana_key,
+                birth_date = excluded.birth_date, sex = excluded.sex, postal_code = excluded.postal_code,
+                address = excluded.address, district = excluded.district, lat = excluded.lat, lon = excluded.lon,
+                phone = excluded.phone, phone_digits = excluded.phone_digits, updated_at = excluded.updated_at
+             WHERE (name, name_kana, birth_date, sex, postal_code, address, district, lat, lon, phone)
+                IS NOT (excluded.name, excluded.name_kana, excluded.birth_date, excluded.sex, excluded.postal_code,
+                        excluded.address, excluded.district, excluded.lat, excluded.lon, excluded.phone)
+             RETURNING id",
+        )?;
+        let mut rows = stmt.query(params![
+            r.municipality.as_str(),
+            r.voucher.as_str(),
+            r.name,
+            r.name_kana,
+            kana::search_key(&r.name_kana),
+            r.birth_date.to_string(),
+            r.sex.code(),
+            r.postal_code,
+            r.address,
+            r.district,
+            r.home.map(|h| h.lat),
+            r.home.map(|h| h.lon),
+            r.phone.as_ref().map(|p| p.display.as_str()),
+            r.phone.as_ref().map(|p| p.digits.as_str()),
+            instant(now),
+        ])?;
+        Ok(match rows.next()? {
+            None => RegisterOutcome::Unchanged,
+            Some(row) if row.get::<_, RowId>(0)? > floor => RegisterOutcome::Inserted,
+            Some(_) => RegisterOutcome::Updated,
+        })
+    }
+
+    /// Records a survey answer. Returns false when no resident has that voucher.
+    pub fn apply_survey(
+        &self,
+        answer: &SurveyAnswer,
+        answered_at: &DateTime<FixedOffset>,
+    ) -> Result<bool, LedgerError> {
+        let mut stmt = self.tx.prepare_cached(
+            "UPDATE residents SET intention = ?3, needs_transport = ?4, anaphylaxis_history = ?5,
+                    survey_answered_at = ?6, updated_at = ?6
+             WHERE municipality_code = ?1 AND voucher_number = ?2",
+        )?;
+        let changed = stmt.execute(params![
+            answer.municipality.as_str(),
+            answer.voucher.as_str(),
+            answer.intention.code(),
+            answer.needs_transport,
+            answer.anaphylaxis_history,
+            instant(answered_at),
+        ])?;
+        Ok(changed == 1)
+    }
+
+    /// Adds a venue.
+    pub fn insert_venue(&self, v: &Venue) -> Result<RowId, LedgerError> {
+        self.tx.execute(
+            "INSERT INTO venues (code, name, address, lat, lon) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![v.code, v.name, v.address, v.location.lat, v.location.lon],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Adds a time band to a venue.
+    pub fn insert_time_band(&self, venue_id: RowId, b: &TimeBand) -> Result<RowId, LedgerError> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO time_bands (venue_id, date, start_time, end_time, capacity) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        stmt.execute(params![
+            venue_id,
+            b.date.to_string(),
+            b.start.format("%H:%M").to_string(),
+            b.end.format("%H:%M").to_string(),
+            b.capacity,
+        ])?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Books a resident's dose into a band; a second booking of the same dose moves it.
+    pub fn book(
+        &self,
+        resident_id: RowId,
+        dose_number: u8,
+        band_id: RowId,
+        product_code: &str,
+        now: &DateTime<FixedOffset>,
+    ) -> Result<(), LedgerError> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO bookings (resident_id, dose_number, time_band_id, product_code, booked_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (resident_id, dose_number) DO UPDATE SET
+                time_band_id = excluded.time_band_id, product_code = excluded.product_code, booked_at = excluded.booked_at",
+        )?;
+        stmt.execute(params![
+            resident_id,
+            dose_number,
+            band_id,
+            product_code,
+            instant(now)
+        ])?;
+        Ok(())
+    }
+
+    /// The id of a vaccine lot, registering it on first use.
+    pub fn lot(
+        &self,
+        product_code: &str,
+        lot_number: &str,
+        expiry: Option<chrono::NaiveDate>,
+    ) -> Result<RowId, LedgerError> {
+        if let Some(id) = self.reader().lot_id(product_code, lot_number)? {
+            return Ok(id);
+        }
+        self.tx.execute(
+            "INSERT INTO vaccine_lots (product_code, lot_number, expiry_date) VALUES (?1, ?2, ?3)",
+            params![product_code, lot_number, expiry.map(|d| d.to_string())],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Records a dose; returns its global uid. The caller decides beforehand whether a
+    /// second valid dose of the same number may be written (see the app crate).
+    pub fn insert_dose(&self, d: &NewDose) -> Result<String, LedgerError> {
+        let uid = Uuid::now_v7().to_string();
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO dose_records (uid, resident_id, dose_number, administered_at, venue_id, lot_id,
+                                       vaccinator, injection_site, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        stmt.execute(params![
+            uid,
+            d.resident_id,
+            d.dose_number,
+            instant(&d.administered_at),
+            d.venue_id,
+            d.lot_id,
+            d.vaccinator,
+            d.injection_site,
+            instant(&d.recorded_at),
+        ])?;
+        Ok(uid)
+    }
+
+    /// Voids a dose record (it stays in the ledger, marked).
+    pub fn void_dose(
+        &self,
+        uid: &str,
+        reason: &str,
+        at: &DateTime<FixedOffset>,
+    ) -> Result<(), LedgerError> {
+        let changed = self.tx.execute(
+            "UPDATE dose_records SET voided_at = ?2, void_reason = ?3 WHERE uid = ?1 AND voided_at IS NULL",
+            params![uid, instant(at), reason],
+        )?;
+        if changed == 0 {
+            return Err(LedgerError::Missing {
+                what: "unvoided dose record",
+                key: uid.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Logs an inquiry; returns its global uid.
+    pub fn insert_inquiry(&self, q: &NewInquiry) -> Result<String, LedgerError> {
+        let uid = Uuid::now_v7().to_string();
+        self.tx.execute(
+            "INSERT INTO inquiries (uid, resident_id, received_at, channel, topic, note, operator)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                uid,
+                q.resident_id,
+                instant(&q.received_at),
+                q.channel,
+                q.topic,
+                q.note,
+                q.operator
+            ],
+        )?;
+        Ok(uid)
+    }
+}
