@@ -79,25 +79,56 @@ struct District {
 const DISTRICTS: &[District] = &[
     District {
         name: "西舞鶴",
-        centre: Coordinates { lat: 35.4430, lon: 135.3320 },
+        centre: Coordinates {
+            lat: 35.4430,
+            lon: 135.3320,
+        },
         spread: 0.012,
         share: 40,
         postal_prefix: "624-0",
-        areas: &["字円満寺", "字北田辺", "字南田辺", "字引土", "字京田", "字伊佐津", "字上安", "字七日市", "字女布", "字高野由里"],
+        areas: &[
+            "字円満寺",
+            "字北田辺",
+            "字南田辺",
+            "字引土",
+            "字京田",
+            "字伊佐津",
+            "字上安",
+            "字七日市",
+            "字女布",
+            "字高野由里",
+        ],
         landline_prefix: "0773-7",
     },
     District {
         name: "東舞鶴",
-        centre: Coordinates { lat: 35.4740, lon: 135.3880 },
+        centre: Coordinates {
+            lat: 35.4740,
+            lon: 135.3880,
+        },
         spread: 0.012,
         share: 38,
         postal_prefix: "625-0",
-        areas: &["字浜", "字北吸", "字溝尻", "字森", "字倉谷", "字行永", "字公文名", "字泉源寺", "字田中町", "字大波下"],
+        areas: &[
+            "字浜",
+            "字北吸",
+            "字溝尻",
+            "字森",
+            "字倉谷",
+            "字行永",
+            "字公文名",
+            "字泉源寺",
+            "字田中町",
+            "字大波下",
+        ],
         landline_prefix: "0773-6",
     },
     District {
         name: "中舞鶴",
-        centre: Coordinates { lat: 35.4830, lon: 135.3560 },
+        centre: Coordinates {
+            lat: 35.4830,
+            lon: 135.3560,
+        },
         spread: 0.006,
         share: 10,
         postal_prefix: "625-0",
@@ -106,7 +137,10 @@ const DISTRICTS: &[District] = &[
     },
     District {
         name: "加佐",
-        centre: Coordinates { lat: 35.4900, lon: 135.2420 },
+        centre: Coordinates {
+            lat: 35.4900,
+            lon: 135.2420,
+        },
         spread: 0.020,
         share: 4,
         postal_prefix: "624-0",
@@ -115,7 +149,10 @@ const DISTRICTS: &[District] = &[
     },
     District {
         name: "大浦",
-        centre: Coordinates { lat: 35.5200, lon: 135.4300 },
+        centre: Coordinates {
+            lat: 35.5200,
+            lon: 135.4300,
+        },
         spread: 0.015,
         share: 5,
         postal_prefix: "625-0",
@@ -124,7 +161,10 @@ const DISTRICTS: &[District] = &[
     },
     District {
         name: "池内",
-        centre: Coordinates { lat: 35.4200, lon: 135.3500 },
+        centre: Coordinates {
+            lat: 35.4200,
+            lon: 135.3500,
+        },
         spread: 0.010,
         share: 3,
         postal_prefix: "624-0",
@@ -135,12 +175,66 @@ const DISTRICTS: &[District] = &[
 
 /// (code, name, address, location, places per band).
 const VENUES: &[(&str, &str, &str, Coordinates, u32)] = &[
-    ("V01", "デモ市総合文化会館", "デモ市字浜2021", Coordinates { lat: 35.4760, lon: 135.3880 }, 60),
-    ("V02", "デモ市商工観光センター", "デモ市字浜66", Coordinates { lat: 35.4725, lon: 135.3845 }, 40),
-    ("V03", "デモ市西総合会館", "デモ市字南田辺1", Coordinates { lat: 35.4440, lon: 135.3290 }, 60),
-    ("V04", "デモ市中総合会館", "デモ市字余部下1167", Coordinates { lat: 35.4830, lon: 135.3580 }, 30),
-    ("V05", "デモ市加佐公民館", "デモ市字地頭1", Coordinates { lat: 35.4905, lon: 135.2450 }, 12),
-    ("V06", "デモ市大浦会館", "デモ市字平1", Coordinates { lat: 35.5200, lon: 135.4300 }, 12),
+    (
+        "V01",
+        "デモ市総合文化会館",
+        "デモ市字浜2021",
+        Coordinates {
+            lat: 35.4760,
+            lon: 135.3880,
+        },
+        60,
+    ),
+    (
+        "V02",
+        "デモ市商工観光センター",
+        "デモ市字浜66",
+        Coordinates {
+            lat: 35.4725,
+            lon: 135.3845,
+        },
+        40,
+    ),
+    (
+        "V03",
+        "デモ市西総合会館",
+        "デモ市字南田辺1",
+        Coordinates {
+            lat: 35.4440,
+            lon: 135.3290,
+        },
+        60,
+    ),
+    (
+        "V04",
+        "デモ市中総合会館",
+        "デモ市字余部下1167",
+        Coordinates {
+            lat: 35.4830,
+            lon: 135.3580,
+        },
+        30,
+    ),
+    (
+        "V05",
+        "デモ市加佐公民館",
+        "デモ市字地頭1",
+        Coordinates {
+            lat: 35.4905,
+            lon: 135.2450,
+        },
+        12,
+    ),
+    (
+        "V06",
+        "デモ市大浦会館",
+        "デモ市字平1",
+        Coordinates {
+            lat: 35.5200,
+            lon: 135.4300,
+        },
+        12,
+    ),
 ];
 
 /// Age bands of residents aged 12+ in a small, ageing Japanese city: (from, to, weight).
@@ -218,8 +312,8 @@ pub fn generate(params: &DemoParams) -> DemoCity {
         } else {
             None
         };
-        let voucher = VoucherNumber::parse(&format!("{:010}", 100_001 + i * 7))
-            .expect("ten digits");
+        let voucher =
+            VoucherNumber::parse(&format!("{:010}", 100_001 + i * 7)).expect("ten digits");
         let resident = Resident {
             municipality: municipality.clone(),
             voucher: voucher.clone(),
@@ -320,9 +414,17 @@ mod tests {
 
     #[test]
     fn the_same_parameters_give_the_same_city() {
-        assert_eq!(generate(&small()), generate(&small()), "generation must be deterministic");
+        assert_eq!(
+            generate(&small()),
+            generate(&small()),
+            "generation must be deterministic"
+        );
         let other = generate(&DemoParams { seed: 7, ..small() });
-        assert_ne!(other.residents, generate(&small()).residents, "another seed, another city");
+        assert_ne!(
+            other.residents,
+            generate(&small()).residents,
+            "another seed, another city"
+        );
     }
 
     #[test]
@@ -336,19 +438,37 @@ mod tests {
         let elderly = share(&|(r, _)| age_on(r.birth_date, p.start) >= 65);
         assert!((0.40..0.50).contains(&elderly), "65+ share {elderly}");
         let willing = share(&|(_, a)| a.intention == Intention::Wants);
-        assert!((0.82..0.89).contains(&willing), "about 85 % want the vaccine: {willing}");
-        let transport = share(&|(_, a)| a.needs_transport);
-        assert!((0.03..0.07).contains(&transport), "about 5 % need transport: {transport}");
         assert!(
-            city.residents.iter().all(|(r, _)| age_on(r.birth_date, p.start) >= 12),
+            (0.82..0.89).contains(&willing),
+            "about 85 % want the vaccine: {willing}"
+        );
+        let transport = share(&|(_, a)| a.needs_transport);
+        assert!(
+            (0.03..0.07).contains(&transport),
+            "about 5 % need transport: {transport}"
+        );
+        assert!(
+            city.residents
+                .iter()
+                .all(|(r, _)| age_on(r.birth_date, p.start) >= 12),
             "only residents of 12 and over are invited"
         );
-        let mut vouchers: Vec<_> = city.residents.iter().map(|(r, _)| r.voucher.clone()).collect();
+        let mut vouchers: Vec<_> = city
+            .residents
+            .iter()
+            .map(|(r, _)| r.voucher.clone())
+            .collect();
         vouchers.sort();
         vouchers.dedup();
-        assert_eq!(vouchers.len(), city.residents.len(), "voucher numbers are unique");
+        assert_eq!(
+            vouchers.len(),
+            city.residents.len(),
+            "voucher numbers are unique"
+        );
         assert!(
-            city.residents.iter().all(|(r, _)| vax_domain::kana::is_reading(&r.name_kana)),
+            city.residents
+                .iter()
+                .all(|(r, _)| vax_domain::kana::is_reading(&r.name_kana)),
             "every reading is kana"
         );
     }
@@ -358,6 +478,9 @@ mod tests {
         let city = generate(&small());
         assert_eq!(city.venues.len(), 6);
         assert_eq!(city.bands.len(), 6 * 56 * 14);
-        assert!(city.venues.iter().all(|v| v.name.chars().count() <= 30), "VRS venue names fit 30 characters");
+        assert!(
+            city.venues.iter().all(|v| v.name.chars().count() <= 30),
+            "VRS venue names fit 30 characters"
+        );
     }
 }

@@ -39,12 +39,42 @@ pub enum FieldError {
     /// A coordinate outside Japan or not a number.
     #[error("{0:?} is not a latitude/longitude in Japan")]
     BadCoordinate(String),
+    /// A postal code that is not 7 digits.
+    #[error("{0:?} is not a postal code (7 digits, e.g. 624-0853)")]
+    BadPostalCode(String),
     /// A value longer than the ledger keeps.
     #[error("is longer than {max} characters")]
     TooLong {
         /// The limit.
         max: usize,
     },
+}
+
+impl FieldError {
+    /// The same message in Japanese, for staff screens and import reports.
+    pub fn message_ja(&self) -> String {
+        match self {
+            Self::Empty => "空欄です".into(),
+            Self::NotKana(v) => format!("「{v}」はカナではありません"),
+            Self::BadDate(v) => {
+                format!("「{v}」は日付として読めません（1941-04-01、1941/4/1、19410401 の形式）")
+            }
+            Self::ImplausibleBirthDate(d) => format!("{d} は生年月日としてありえません"),
+            Self::BadSex(v) => format!("「{v}」は性別として読めません（男/女、1/2、M/F）"),
+            Self::BadIntention(v) => {
+                format!("「{v}」は接種意向として読めません（希望する/希望しない/未定）")
+            }
+            Self::BadYesNo(v) => format!("「{v}」は あり/なし として読めません"),
+            Self::BadPhone(v) => {
+                format!("「{v}」は電話番号として読めません（0から始まる10桁または11桁）")
+            }
+            Self::BadCoordinate(v) => format!("「{v}」は日本国内の緯度・経度ではありません"),
+            Self::BadPostalCode(v) => {
+                format!("「{v}」は郵便番号として読めません（7桁、例 624-0853）")
+            }
+            Self::TooLong { max } => format!("{max}文字を超えています"),
+        }
+    }
 }
 
 /// Sex as recorded in the 住民基本台帳.
@@ -235,6 +265,29 @@ pub fn phone_digits(value: &str) -> String {
         .collect()
 }
 
+/// Reads a postal code as NNN-NNNN (full-width digits and a missing hyphen are fine);
+/// empty stays empty.
+pub fn parse_postal_code(value: &str) -> Result<String, FieldError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(String::new());
+    }
+    let folded: String = v
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            'ー' | '－' | '‐' | '−' => '-',
+            other => other,
+        })
+        .collect();
+    let digits: String = folded.chars().filter(char::is_ascii_digit).collect();
+    let shape_ok = folded.chars().all(|c| c.is_ascii_digit() || c == '-') && digits.len() == 7;
+    if !shape_ok {
+        return Err(FieldError::BadPostalCode(v.to_owned()));
+    }
+    Ok(format!("{}-{}", &digits[..3], &digits[3..]))
+}
+
 /// Reads one coordinate and checks it lies within Japan's extent.
 pub fn parse_coordinate(value: &str, is_latitude: bool) -> Result<f64, FieldError> {
     let v = value.trim();
@@ -404,6 +457,17 @@ mod tests {
         assert!(matches!(
             parse_yes_no("たぶん"),
             Err(FieldError::BadYesNo(_))
+        ));
+    }
+
+    #[test]
+    fn postal_codes_are_kept_with_a_hyphen() {
+        assert_eq!(parse_postal_code("6240853"), Ok("624-0853".into()));
+        assert_eq!(parse_postal_code("６２４－０８５３"), Ok("624-0853".into()));
+        assert_eq!(parse_postal_code(""), Ok(String::new()));
+        assert!(matches!(
+            parse_postal_code("624-08"),
+            Err(FieldError::BadPostalCode(_))
         ));
     }
 

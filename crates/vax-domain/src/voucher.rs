@@ -58,6 +58,35 @@ pub enum VoucherError {
     DoseZero,
 }
 
+impl VoucherError {
+    /// The same message in Japanese, for the reception screen and import reports.
+    pub fn message_ja(&self) -> String {
+        match self {
+            Self::Empty => "接種券番号が入力されていません".into(),
+            Self::NotADigit { position, found } => {
+                format!("{position}文字目の「{found}」は数字ではありません")
+            }
+            Self::WrongLength { found } => {
+                format!("{found}桁です。接種券は18桁（OCR・QR）または10桁（券番号）です")
+            }
+            Self::MunicipalityLength { found } => {
+                format!("市町村コード「{found}」は6桁ではありません")
+            }
+            Self::MunicipalityCheckDigit {
+                code,
+                expected,
+                found,
+            } => {
+                format!("市町村コード{code}の検査数字が{found}です（正しくは{expected}）")
+            }
+            Self::NumberLength { found } => {
+                format!("券番号「{found}」は10桁ではありません（先頭の0も含めて10桁）")
+            }
+            Self::DoseZero => "2桁目（回数）が0です".into(),
+        }
+    }
+}
+
 /// Folds what a person or a scanner may type into plain ASCII digits: full-width digits
 /// (IME input) become ASCII, and blanks and hyphens used to group digits are dropped.
 fn clean(input: &str) -> String {

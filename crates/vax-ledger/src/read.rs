@@ -573,19 +573,6 @@ impl<'c> Reader<'c> {
             })
     }
 
-    /// Every time band in the ledger, by venue, day and start (for planners).
-    pub fn time_bands(&self) -> Result<Vec<TimeBandRow>, LedgerError> {
-        let sql = format!(
-            "SELECT {BAND_COLUMNS} FROM time_bands b JOIN venues v ON v.id = b.venue_id
-             ORDER BY v.code, b.date, b.start_time"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let raws = stmt
-            .query_map([], |r| RawBand::from_row(r, 0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        raws.into_iter().map(RawBand::into_band).collect()
-    }
-
     /// A venue's day: each time band with its bookings count.
     pub fn venue_day(
         &self,
@@ -632,6 +619,64 @@ impl<'c> Reader<'c> {
             .collect::<Result<Vec<_>, _>>()?;
         raws.into_iter()
             .map(|(dose, raw)| Ok((dose, raw.into_row()?)))
+            .collect()
+    }
+
+    /// Residents who want the vaccine and have no booking for `dose_number`, with what a
+    /// planner needs: (id, birth date, home if geocoded, district).
+    pub fn unbooked_willing(
+        &self,
+        dose_number: u8,
+    ) -> Result<Vec<(RowId, NaiveDate, Option<Coordinates>, String)>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, r.birth_date, r.lat, r.lon, r.district FROM residents r
+             WHERE r.intention = 'wants'
+               AND NOT EXISTS (SELECT 1 FROM bookings k WHERE k.resident_id = r.id AND k.dose_number = ?1)
+             ORDER BY r.id",
+        )?;
+        let raws = stmt
+            .query_map([dose_number], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<f64>>(2)?,
+                    r.get::<_, Option<f64>>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter()
+            .map(|(id, birth, lat, lon, district)| {
+                let birth = parse_day(&birth).map_err(|problem| LedgerError::Corrupt {
+                    table: "residents",
+                    id,
+                    field: "birth_date",
+                    problem,
+                })?;
+                let home = lat.zip(lon).map(|(lat, lon)| Coordinates { lat, lon });
+                Ok((id, birth, home, district))
+            })
+            .collect()
+    }
+
+    /// Every time band with its bookings count, by venue, day and start.
+    pub fn band_loads(&self) -> Result<Vec<BandLoad>, LedgerError> {
+        let sql = format!(
+            "SELECT {BAND_COLUMNS}, (SELECT count(*) FROM bookings k WHERE k.time_band_id = b.id)
+             FROM time_bands b JOIN venues v ON v.id = b.venue_id
+             ORDER BY v.code, b.date, b.start_time"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let raws = stmt
+            .query_map([], |r| Ok((RawBand::from_row(r, 0)?, r.get::<_, u32>(6)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter()
+            .map(|(band, booked)| {
+                Ok(BandLoad {
+                    band: band.into_band()?,
+                    booked,
+                })
+            })
             .collect()
     }
 

@@ -82,7 +82,9 @@ pub fn first_fit(
     let partner: Vec<Option<usize>> = bands
         .iter()
         .map(|b| {
-            let later = b.date.checked_add_days(Days::new(u64::from(interval_days)))?;
+            let later = b
+                .date
+                .checked_add_days(Days::new(u64::from(interval_days)))?;
             index.get(&(b.venue, later, b.start)).copied()
         })
         .collect();
@@ -181,29 +183,87 @@ mod tests {
 
     #[test]
     fn the_oldest_resident_gets_the_first_band_and_dose_two_three_weeks_later() {
-        let venues = [Coordinates { lat: 35.0, lon: 135.0 }];
+        let venues = [Coordinates {
+            lat: 35.0,
+            lon: 135.0,
+        }];
         let bands: Vec<Band> = (0..30)
-            .map(|d| Band { venue: 0, date: day(d), start: nine(), capacity: 1 })
+            .map(|d| Band {
+                venue: 0,
+                date: day(d),
+                start: nine(),
+                capacity: 1,
+            })
             .collect();
-        let young = Candidate { birth_date: NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(), home: venues[0] };
-        let old = Candidate { birth_date: NaiveDate::from_ymd_opt(1930, 1, 1).unwrap(), home: venues[0] };
+        let young = Candidate {
+            birth_date: NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
+            home: venues[0],
+        };
+        let old = Candidate {
+            birth_date: NaiveDate::from_ymd_opt(1930, 1, 1).unwrap(),
+            home: venues[0],
+        };
         let plan = first_fit(&[young, old], &venues, &bands, 21);
-        assert_eq!(plan.placements[1], Some(Placement { first: 0, second: 21 }), "oldest first");
-        assert_eq!(plan.placements[0], Some(Placement { first: 1, second: 22 }), "next day for the younger");
+        assert_eq!(
+            plan.placements[1],
+            Some(Placement {
+                first: 0,
+                second: 21
+            }),
+            "oldest first"
+        );
+        assert_eq!(
+            plan.placements[0],
+            Some(Placement {
+                first: 1,
+                second: 22
+            }),
+            "next day for the younger"
+        );
     }
 
     #[test]
     fn residents_go_to_the_nearest_venue_until_it_is_full() {
-        let venues = [Coordinates { lat: 35.0, lon: 135.0 }, Coordinates { lat: 35.5, lon: 135.5 }];
+        let venues = [
+            Coordinates {
+                lat: 35.0,
+                lon: 135.0,
+            },
+            Coordinates {
+                lat: 35.5,
+                lon: 135.5,
+            },
+        ];
         let bands: Vec<Band> = [0, 21]
             .iter()
-            .flat_map(|&d| (0..2).map(move |v| Band { venue: v, date: day(d), start: nine(), capacity: 1 }))
+            .flat_map(|&d| {
+                (0..2).map(move |v| Band {
+                    venue: v,
+                    date: day(d),
+                    start: nine(),
+                    capacity: 1,
+                })
+            })
             .collect();
-        let near_second = Coordinates { lat: 35.49, lon: 135.49 };
-        let c = |y| Candidate { birth_date: NaiveDate::from_ymd_opt(y, 1, 1).unwrap(), home: near_second };
+        let near_second = Coordinates {
+            lat: 35.49,
+            lon: 135.49,
+        };
+        let c = |y| Candidate {
+            birth_date: NaiveDate::from_ymd_opt(y, 1, 1).unwrap(),
+            home: near_second,
+        };
         let plan = first_fit(&[c(1940), c(1950), c(1960)], &venues, &bands, 21);
-        assert_eq!(bands[plan.placements[0].unwrap().first].venue, 1, "nearest venue first");
-        assert_eq!(bands[plan.placements[1].unwrap().first].venue, 0, "then the next nearest");
+        assert_eq!(
+            bands[plan.placements[0].unwrap().first].venue,
+            1,
+            "nearest venue first"
+        );
+        assert_eq!(
+            bands[plan.placements[1].unwrap().first].venue,
+            0,
+            "then the next nearest"
+        );
         assert_eq!(plan.placements[2], None, "no room left anywhere");
     }
 

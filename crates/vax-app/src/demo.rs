@@ -1,0 +1,121 @@
+//! Loading the demo city into an empty ledger and booking everyone who wants a vaccine.
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+use thiserror::Error;
+use vax_demo::{generate, DemoParams};
+use vax_ledger::{Ledger, LedgerError};
+
+use crate::progress::{Progress, Stage};
+use crate::schedule::{assign_first_fit, AssignError, AssignReport};
+
+/// The product the demo campaign uses.
+pub const DEMO_PRODUCT: &str = "comirnaty";
+
+/// Why the demo city was not loaded.
+#[derive(Debug, Error)]
+pub enum DemoError {
+    /// The demo only goes into an empty ledger, so it never mixes with real residents.
+    #[error("the ledger already holds {0} residents; load the demo city into a new ledger / 既に住民{0}人が登録されています。デモ市は新しい台帳に読み込んでください")]
+    LedgerNotEmpty(u64),
+    /// Booking failed.
+    #[error(transparent)]
+    Assign(#[from] AssignError),
+    /// The ledger failed; nothing was written.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// What was loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DemoReport {
+    /// Residents written.
+    pub residents: u64,
+    /// Venues written.
+    pub venues: u64,
+    /// Time bands written.
+    pub bands: u64,
+    /// The booking run.
+    pub assignment: AssignReport,
+}
+
+/// Generates the demo city and writes it, with both doses booked, in one transaction.
+pub fn load_demo_city(
+    ledger: &mut Ledger,
+    params: &DemoParams,
+    now: DateTime<FixedOffset>,
+    progress: &mut dyn Progress,
+) -> Result<DemoReport, DemoError> {
+    let existing = ledger.reader().resident_count()?;
+    if existing > 0 {
+        return Err(DemoError::LedgerNotEmpty(existing));
+    }
+    progress.update(Stage::Generating, 0, 1);
+    let city = generate(params);
+    progress.update(Stage::Generating, 1, 1);
+
+    let tx = ledger.transaction()?;
+    let total = city.residents.len() as u64;
+    for (i, (resident, answer)) in city.residents.iter().enumerate() {
+        tx.upsert_resident(resident, &now)?;
+        tx.apply_survey(answer, &now)?;
+        if i % 4096 == 0 {
+            progress.update(Stage::Writing, i as u64, total);
+        }
+    }
+    progress.update(Stage::Writing, total, total);
+    for venue in &city.venues {
+        let venue_id = tx.insert_venue(venue)?;
+        for band in city.bands.iter().filter(|b| b.venue_code == venue.code) {
+            tx.insert_time_band(venue_id, band)?;
+        }
+    }
+    let assignment = assign_first_fit(&tx, DEMO_PRODUCT, params.start, now, progress)?;
+    tx.commit()?;
+    Ok(DemoReport {
+        residents: total,
+        venues: city.venues.len() as u64,
+        bands: city.bands.len() as u64,
+        assignment,
+    })
+}
+
+/// The demo city's register and survey as CSV files in the documented import formats
+/// (UTF-8), for trying the importer and for benchmarks.
+pub fn demo_csv(city: &vax_demo::DemoCity) -> (String, String) {
+    let mut register = String::from(
+        "市町村コード,券番号,氏名,氏名カナ,生年月日,性別,郵便番号,住所,地区,緯度,経度,電話番号\n",
+    );
+    let mut survey = String::from("市町村コード,券番号,接種意向,送迎,アナフィラキシー歴\n");
+    let yes_no = |b: bool| if b { "あり" } else { "なし" };
+    for (r, a) in &city.residents {
+        let (lat, lon) = r
+            .home
+            .map(|h| (format!("{:.5}", h.lat), format!("{:.5}", h.lon)))
+            .unwrap_or_default();
+        register.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            r.municipality,
+            r.voucher,
+            r.name,
+            r.name_kana,
+            r.birth_date,
+            r.sex.label_ja(),
+            r.postal_code,
+            r.address,
+            r.district,
+            lat,
+            lon,
+            r.phone.as_ref().map_or("", |p| p.display.as_str()),
+        ));
+        survey.push_str(&format!(
+            "{},{},{},{},{}\n",
+            a.municipality,
+            a.voucher,
+            a.intention.label_ja(),
+            yes_no(a.needs_transport),
+            yes_no(a.anaphylaxis_history)
+        ));
+    }
+    (register, survey)
+}

@@ -1,0 +1,721 @@
+//! Import of the resident register (住民基本台帳 extract) and of the intention survey
+//! (意向調査) from CSV files, as municipal systems and Excel write them.
+//!
+//! - Encoding: UTF-8 (with or without BOM) or CP932 (Shift_JIS as Excel writes it);
+//!   [`TextEncoding::Auto`] takes UTF-8 when the bytes are valid UTF-8, else CP932.
+//! - Headers are the Japanese column names of `docs/import-formats.md`, in any order;
+//!   unknown columns are ignored and listed in the report.
+//! - All or nothing: every row is checked first, and a file with any bad row imports
+//!   nothing; the error lists every problem with its line number. The writes then happen in
+//!   one transaction.
+//! - Re-importing a changed register updates residents by (市町村コード, 券番号); it never
+//!   duplicates them, and residents missing from the new file are kept (records must be
+//!   kept for 5 years) and counted in the report.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+use thiserror::Error;
+use unicode_normalization::UnicodeNormalization;
+use vax_domain::resident::{
+    parse_birth_date, parse_coordinate, parse_date, parse_postal_code, parse_reading, parse_yes_no,
+    required_text, FieldError, Intention, Phone, Resident, Sex, SurveyAnswer,
+};
+use vax_domain::venue::Coordinates;
+use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
+use vax_ledger::{Ledger, LedgerError, RegisterOutcome};
+
+use crate::progress::{Progress, Stage};
+
+/// How the file's bytes are to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextEncoding {
+    /// UTF-8 if the bytes are valid UTF-8, else CP932.
+    #[default]
+    Auto,
+    /// UTF-8, with or without BOM.
+    Utf8,
+    /// CP932 (Windows Shift_JIS), as Excel saves "CSV (コンマ区切り)".
+    Cp932,
+}
+
+/// One problem in an import file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportProblem {
+    /// 1-based line of the file (the header is line 1).
+    pub line: u64,
+    /// The column, when the problem is in one field.
+    pub column: Option<String>,
+    /// What is wrong, in English.
+    pub message_en: String,
+    /// What is wrong, in Japanese.
+    pub message_ja: String,
+}
+
+impl std::fmt::Display for ImportProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.column {
+            Some(c) => write!(
+                f,
+                "line {} [{c}]: {} / {}",
+                self.line, self.message_en, self.message_ja
+            ),
+            None => write!(
+                f,
+                "line {}: {} / {}",
+                self.line, self.message_en, self.message_ja
+            ),
+        }
+    }
+}
+
+/// Why an import did not happen.
+#[derive(Debug, Error)]
+pub enum ImportError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file has problems; nothing was imported.
+    #[error("{} problem(s) in the file; nothing was imported / ファイルに{}件の問題があるため、何も取り込んでいません", problems.len(), problems.len())]
+    Rejected {
+        /// Every problem found, in line order.
+        problems: Vec<ImportProblem>,
+    },
+    /// The ledger failed; the transaction was rolled back.
+    #[error("the ledger refused the import")]
+    Ledger(#[from] LedgerError),
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// Data rows in the file.
+    pub rows: u64,
+    /// Residents added.
+    pub inserted: u64,
+    /// Residents whose data changed.
+    pub updated: u64,
+    /// Residents already up to date.
+    pub unchanged: u64,
+    /// Residents in the ledger but not in this register file (kept, not deleted).
+    pub not_in_file: u64,
+    /// Columns the importer does not know, ignored.
+    pub ignored_columns: Vec<String>,
+    /// Which encoding was used.
+    pub encoding: &'static str,
+}
+
+/// A column the importer reads.
+struct Column {
+    name: &'static str,
+    aliases: &'static [&'static str],
+    required: bool,
+}
+
+const REGISTER_COLUMNS: &[Column] = &[
+    Column {
+        name: "市町村コード",
+        aliases: &["自治体コード", "市区町村コード"],
+        required: true,
+    },
+    Column {
+        name: "券番号",
+        aliases: &["接種券番号"],
+        required: true,
+    },
+    Column {
+        name: "氏名",
+        aliases: &["名前"],
+        required: true,
+    },
+    Column {
+        name: "氏名カナ",
+        aliases: &["フリガナ", "カナ氏名", "ふりがな"],
+        required: true,
+    },
+    Column {
+        name: "生年月日",
+        aliases: &[],
+        required: true,
+    },
+    Column {
+        name: "性別",
+        aliases: &[],
+        required: true,
+    },
+    Column {
+        name: "郵便番号",
+        aliases: &[],
+        required: false,
+    },
+    Column {
+        name: "住所",
+        aliases: &[],
+        required: true,
+    },
+    Column {
+        name: "地区",
+        aliases: &[],
+        required: true,
+    },
+    Column {
+        name: "緯度",
+        aliases: &[],
+        required: false,
+    },
+    Column {
+        name: "経度",
+        aliases: &[],
+        required: false,
+    },
+    Column {
+        name: "電話番号",
+        aliases: &["電話"],
+        required: false,
+    },
+];
+
+const SURVEY_COLUMNS: &[Column] = &[
+    Column {
+        name: "市町村コード",
+        aliases: &["自治体コード", "市区町村コード"],
+        required: true,
+    },
+    Column {
+        name: "券番号",
+        aliases: &["接種券番号"],
+        required: true,
+    },
+    Column {
+        name: "接種意向",
+        aliases: &["接種希望", "意向"],
+        required: true,
+    },
+    Column {
+        name: "送迎",
+        aliases: &["送迎希望", "送迎の要否"],
+        required: false,
+    },
+    Column {
+        name: "アナフィラキシー歴",
+        aliases: &["アレルギー歴"],
+        required: false,
+    },
+    Column {
+        name: "回答日",
+        aliases: &[],
+        required: false,
+    },
+];
+
+fn problem(
+    line: u64,
+    column: Option<&str>,
+    en: impl Into<String>,
+    ja: impl Into<String>,
+) -> ImportProblem {
+    ImportProblem {
+        line,
+        column: column.map(str::to_owned),
+        message_en: en.into(),
+        message_ja: ja.into(),
+    }
+}
+
+fn rejected(p: ImportProblem) -> ImportError {
+    ImportError::Rejected { problems: vec![p] }
+}
+
+/// Decodes the file's bytes; a decoding error names the line it is on.
+fn decode(bytes: &[u8], encoding: TextEncoding) -> Result<(String, &'static str), ImportError> {
+    let utf8_body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match (encoding, std::str::from_utf8(utf8_body)) {
+        (TextEncoding::Utf8 | TextEncoding::Auto, Ok(text)) => Ok((text.to_owned(), "UTF-8")),
+        (TextEncoding::Utf8, Err(e)) => {
+            let line = 1 + utf8_body[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            Err(rejected(problem(
+                line,
+                None,
+                "bytes that are not UTF-8; if the file was saved by Excel, import it as CP932",
+                "UTF-8として読めないバイトがあります。Excelで保存したファイルならCP932として取り込んでください",
+            )))
+        }
+        (TextEncoding::Auto, Err(_)) | (TextEncoding::Cp932, _) => decode_cp932(bytes),
+    }
+}
+
+fn decode_cp932(bytes: &[u8]) -> Result<(String, &'static str), ImportError> {
+    // Shift_JIS trail bytes are never 0x0A, so splitting on newlines is safe.
+    let mut text = String::with_capacity(bytes.len() + bytes.len() / 2);
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        match encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(line) {
+            Some(s) => text.push_str(&s),
+            None => {
+                return Err(rejected(problem(
+                    i as u64 + 1,
+                    None,
+                    "bytes that are neither UTF-8 nor CP932 (Shift_JIS)",
+                    "UTF-8でもCP932（Shift_JIS）でもない文字があります",
+                )))
+            }
+        }
+    }
+    Ok((text, "CP932"))
+}
+
+fn header_key(h: &str) -> String {
+    h.nfkc().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Maps each known column to its index in the file; reports missing and repeated ones.
+fn map_headers(
+    headers: &csv::StringRecord,
+    columns: &[Column],
+) -> Result<(Vec<Option<usize>>, Vec<String>), ImportError> {
+    let mut index = vec![None; columns.len()];
+    let mut ignored = Vec::new();
+    let mut problems = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        let key = header_key(h);
+        match columns
+            .iter()
+            .position(|c| c.name == key || c.aliases.contains(&key.as_str()))
+        {
+            Some(c) if index[c].is_some() => problems.push(problem(
+                1,
+                Some(columns[c].name),
+                format!("column {} appears twice", columns[c].name),
+                format!("列「{}」が2回あります", columns[c].name),
+            )),
+            Some(c) => index[c] = Some(i),
+            None if key.is_empty() => {}
+            None => ignored.push(h.to_owned()),
+        }
+    }
+    for (c, col) in columns.iter().enumerate() {
+        if col.required && index[c].is_none() {
+            problems.push(problem(
+                1,
+                Some(col.name),
+                format!("required column {} is missing from the header", col.name),
+                format!("必須の列「{}」が見出し行にありません", col.name),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok((index, ignored))
+    } else {
+        Err(ImportError::Rejected { problems })
+    }
+}
+
+/// A data row with its line number and named access to mapped columns.
+struct Row<'a> {
+    line: u64,
+    record: &'a csv::StringRecord,
+    index: &'a [Option<usize>],
+    columns: &'a [Column],
+    problems: &'a mut Vec<ImportProblem>,
+}
+
+impl Row<'_> {
+    fn raw(&self, c: usize) -> &str {
+        self.index[c].and_then(|i| self.record.get(i)).unwrap_or("")
+    }
+
+    /// Parses column `c`; records a problem and returns None on failure.
+    fn field<T>(
+        &mut self,
+        c: usize,
+        parse: impl FnOnce(&str) -> Result<T, FieldError>,
+    ) -> Option<T> {
+        match parse(self.raw(c)) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let name = self.columns[c].name;
+                self.problems.push(problem(
+                    self.line,
+                    Some(name),
+                    e.to_string(),
+                    e.message_ja(),
+                ));
+                None
+            }
+        }
+    }
+
+    fn voucher_key(
+        &mut self,
+        muni: usize,
+        number: usize,
+    ) -> Option<(MunicipalityCode, VoucherNumber)> {
+        let line = self.line;
+        let m = match MunicipalityCode::parse(self.raw(muni)) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                self.problems.push(problem(
+                    line,
+                    Some(self.columns[muni].name),
+                    e.to_string(),
+                    e.message_ja(),
+                ));
+                None
+            }
+        };
+        let n = match VoucherNumber::parse(self.raw(number)) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                self.problems.push(problem(
+                    line,
+                    Some(self.columns[number].name),
+                    e.to_string(),
+                    e.message_ja(),
+                ));
+                None
+            }
+        };
+        Some((m?, n?))
+    }
+}
+
+/// Reads every data row, calling `parse_row` on each; collects all problems.
+fn read_rows<T>(
+    text: &str,
+    columns: &[Column],
+    progress: &mut dyn Progress,
+    mut parse_row: impl FnMut(&mut Row<'_>) -> Option<T>,
+) -> Result<(Vec<(u64, T)>, Vec<String>), ImportError> {
+    let total = text.len() as u64;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| csv_problem(&e))?.clone();
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return Err(rejected(problem(
+            1,
+            None,
+            "the file is empty: no header row",
+            "ファイルが空です（見出し行がありません）",
+        )));
+    }
+    let (index, ignored) = map_headers(&headers, columns)?;
+    let mut problems = Vec::new();
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                problems.push(csv_problem(&e).into_problem());
+                continue;
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue; // blank lines, as Excel leaves at the end
+        }
+        if record.len() != headers.len() {
+            problems.push(problem(
+                line,
+                None,
+                format!("{} fields, the header has {}", record.len(), headers.len()),
+                format!(
+                    "項目数が{}です（見出し行は{}）",
+                    record.len(),
+                    headers.len()
+                ),
+            ));
+            continue;
+        }
+        let mut row = Row {
+            line,
+            record: &record,
+            index: &index,
+            columns,
+            problems: &mut problems,
+        };
+        if let Some(value) = parse_row(&mut row) {
+            rows.push((line, value));
+        }
+        if line % 4096 == 0 {
+            progress.update(
+                Stage::Checking,
+                record.position().map_or(0, |p| p.byte()),
+                total,
+            );
+        }
+    }
+    progress.update(Stage::Checking, total, total);
+    if problems.is_empty() {
+        Ok((rows, ignored))
+    } else {
+        Err(ImportError::Rejected { problems })
+    }
+}
+
+fn csv_problem(e: &csv::Error) -> ImportError {
+    let line = e.position().map_or(1, |p| p.line());
+    rejected(problem(
+        line,
+        None,
+        format!("not readable as CSV: {e}"),
+        "CSVとして読めません（引用符の対応などを確認してください）",
+    ))
+}
+
+impl ImportError {
+    fn into_problem(self) -> ImportProblem {
+        match self {
+            ImportError::Rejected { mut problems } if !problems.is_empty() => problems.remove(0),
+            other => problem(0, None, other.to_string(), other.to_string()),
+        }
+    }
+}
+
+/// Reports every duplicate (municipality, voucher) in a file.
+fn check_duplicates<'a>(
+    keys: impl Iterator<Item = (u64, &'a MunicipalityCode, &'a VoucherNumber)>,
+) -> Result<(), ImportError> {
+    let mut seen: HashMap<(&MunicipalityCode, &VoucherNumber), u64> = HashMap::new();
+    let mut problems = Vec::new();
+    for (line, m, n) in keys {
+        if let Some(first) = seen.insert((m, n), line) {
+            seen.insert((m, n), first);
+            problems.push(problem(
+                line,
+                Some("券番号"),
+                format!("voucher {m}-{n} already appears on line {first}"),
+                format!("券番号 {m}-{n} は{first}行目にもあります"),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ImportError::Rejected { problems })
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, ImportError> {
+    std::fs::read(path).map_err(|source| ImportError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn parse_register_row(row: &mut Row<'_>, now: &DateTime<FixedOffset>) -> Option<Resident> {
+    let today = now.date_naive();
+    let key = row.voucher_key(0, 1);
+    let name = row.field(2, |v| required_text(v, 40));
+    let name_kana = row.field(3, parse_reading);
+    let birth_date = row.field(4, |v| parse_birth_date(v, today));
+    let sex = row.field(5, Sex::parse);
+    let postal_code = row.field(6, parse_postal_code);
+    let address = row.field(7, |v| required_text(v, 100));
+    let district = row.field(8, |v| required_text(v, 20));
+    let lat = row.field(9, |v| optional(v, |v| parse_coordinate(v, true)));
+    let lon = row.field(10, |v| optional(v, |v| parse_coordinate(v, false)));
+    let phone = row.field(11, |v| optional(v, Phone::parse));
+    let home = match (lat?, lon?) {
+        (Some(lat), Some(lon)) => Some(Coordinates { lat, lon }),
+        (None, None) => None,
+        _ => {
+            row.problems.push(problem(
+                row.line,
+                Some("緯度"),
+                "latitude and longitude must both be given or both be empty",
+                "緯度と経度は両方とも記入するか、両方とも空欄にしてください",
+            ));
+            return None;
+        }
+    };
+    let (municipality, voucher) = key?;
+    Some(Resident {
+        municipality,
+        voucher,
+        name: name?,
+        name_kana: name_kana?,
+        birth_date: birth_date?,
+        sex: sex?,
+        postal_code: postal_code?,
+        address: address?,
+        district: district?,
+        home,
+        phone: phone?,
+    })
+}
+
+fn optional<T>(
+    v: &str,
+    parse: impl FnOnce(&str) -> Result<T, FieldError>,
+) -> Result<Option<T>, FieldError> {
+    if v.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse(v).map(Some)
+    }
+}
+
+/// Imports a resident register file. All or nothing.
+pub fn import_register(
+    ledger: &mut Ledger,
+    path: &Path,
+    encoding: TextEncoding,
+    now: DateTime<FixedOffset>,
+    progress: &mut dyn Progress,
+) -> Result<ImportReport, ImportError> {
+    import_register_bytes(ledger, &read_file(path)?, encoding, now, progress)
+}
+
+/// Imports a resident register from bytes. All or nothing.
+pub fn import_register_bytes(
+    ledger: &mut Ledger,
+    bytes: &[u8],
+    encoding: TextEncoding,
+    now: DateTime<FixedOffset>,
+    progress: &mut dyn Progress,
+) -> Result<ImportReport, ImportError> {
+    let (text, encoding_used) = decode(bytes, encoding)?;
+    let (rows, ignored_columns) = read_rows(&text, REGISTER_COLUMNS, progress, |row| {
+        parse_register_row(row, &now)
+    })?;
+    drop(text);
+    check_duplicates(
+        rows.iter()
+            .map(|(line, r)| (*line, &r.municipality, &r.voucher)),
+    )?;
+
+    let total = rows.len() as u64;
+    let tx = ledger.transaction()?;
+    let before = tx.reader().resident_count()?;
+    let mut report = ImportReport {
+        rows: total,
+        ignored_columns,
+        encoding: encoding_used,
+        ..ImportReport::default()
+    };
+    for (i, (_, resident)) in rows.iter().enumerate() {
+        match tx.upsert_resident(resident, &now)? {
+            RegisterOutcome::Inserted => report.inserted += 1,
+            RegisterOutcome::Updated => report.updated += 1,
+            RegisterOutcome::Unchanged => report.unchanged += 1,
+        }
+        if i % 8192 == 0 {
+            progress.update(Stage::Writing, i as u64, total);
+        }
+    }
+    tx.commit()?;
+    progress.update(Stage::Writing, total, total);
+    report.not_in_file = before - report.updated - report.unchanged;
+    Ok(report)
+}
+
+fn parse_survey_row(
+    row: &mut Row<'_>,
+    now: &DateTime<FixedOffset>,
+) -> Option<(SurveyAnswer, DateTime<FixedOffset>)> {
+    let key = row.voucher_key(0, 1);
+    let intention = row.field(2, Intention::parse);
+    let needs_transport = row.field(3, |v| optional(v, parse_yes_no));
+    let anaphylaxis = row.field(4, |v| optional(v, parse_yes_no));
+    let answered = row.field(5, |v| optional(v, parse_date));
+    let (municipality, voucher) = key?;
+    let answered_at = match answered? {
+        // The survey gives a day; record it at midnight in the campaign's zone.
+        Some(day) => day
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(*now.offset()).single())
+            .unwrap_or(*now),
+        None => *now,
+    };
+    Some((
+        SurveyAnswer {
+            municipality,
+            voucher,
+            intention: intention?,
+            needs_transport: needs_transport?.unwrap_or(false),
+            anaphylaxis_history: anaphylaxis?.unwrap_or(false),
+        },
+        answered_at,
+    ))
+}
+
+/// Imports intention-survey answers onto residents already in the ledger. All or nothing:
+/// an answer for a voucher the register does not have rejects the whole file.
+pub fn import_survey(
+    ledger: &mut Ledger,
+    path: &Path,
+    encoding: TextEncoding,
+    now: DateTime<FixedOffset>,
+    progress: &mut dyn Progress,
+) -> Result<ImportReport, ImportError> {
+    import_survey_bytes(ledger, &read_file(path)?, encoding, now, progress)
+}
+
+/// Imports intention-survey answers from bytes. All or nothing.
+pub fn import_survey_bytes(
+    ledger: &mut Ledger,
+    bytes: &[u8],
+    encoding: TextEncoding,
+    now: DateTime<FixedOffset>,
+    progress: &mut dyn Progress,
+) -> Result<ImportReport, ImportError> {
+    let (text, encoding_used) = decode(bytes, encoding)?;
+    let (rows, ignored_columns) = read_rows(&text, SURVEY_COLUMNS, progress, |row| {
+        parse_survey_row(row, &now)
+    })?;
+    check_duplicates(
+        rows.iter()
+            .map(|(line, (a, _))| (*line, &a.municipality, &a.voucher)),
+    )?;
+
+    let total = rows.len() as u64;
+    let tx = ledger.transaction()?;
+    let mut problems = Vec::new();
+    for (i, (line, (answer, answered_at))) in rows.iter().enumerate() {
+        if !tx.apply_survey(answer, answered_at)? {
+            problems.push(problem(
+                *line,
+                Some("券番号"),
+                format!(
+                    "no resident with voucher {}-{}; import the register first",
+                    answer.municipality, answer.voucher
+                ),
+                format!(
+                    "券番号 {}-{} の住民が台帳にいません。先に住民台帳を取り込んでください",
+                    answer.municipality, answer.voucher
+                ),
+            ));
+        }
+        if i % 8192 == 0 {
+            progress.update(Stage::Writing, i as u64, total);
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::Rejected { problems }); // the transaction rolls back on drop
+    }
+    tx.commit()?;
+    progress.update(Stage::Writing, total, total);
+    Ok(ImportReport {
+        rows: total,
+        updated: total,
+        ignored_columns,
+        encoding: encoding_used,
+        ..ImportReport::default()
+    })
+}

@@ -1,0 +1,22 @@
+//! The use cases of vaxledger: the single API that the HQ command line, the desktop app and
+//! the tests call. Adapters (clap, Tauri, HTTP) only translate arguments and errors.
+//!
+//! Nothing here reads the clock: every use case that stamps a record takes `now`.
+//!
+//! - [`import`]: resident register and intention survey from CSV (UTF-8 or CP932),
+//!   all-or-nothing with every bad line reported.
+//! - [`demo`]: load the demo city and book both doses of everyone who wants them.
+//! - [`lookup`]: find residents by voucher payload, kana, birth date or phone, and build the
+//!   resident card.
+//! - [`schedule`]: book both doses of willing residents (first-fit).
+//! - [`venue_day`]: a venue's day, band by band.
+#![deny(missing_docs)]
+
+pub mod demo;
+pub mod import;
+pub mod lookup;
+pub mod progress;
+pub mod schedule;
+pub mod venue_day;
+
+pub use progress::{Progress, Stage};

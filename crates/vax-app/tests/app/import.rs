@@ -1,0 +1,371 @@
+use vax_app::import::{
+    import_register, import_register_bytes, import_survey, import_survey_bytes, ImportError,
+    ImportProblem, TextEncoding,
+};
+use vax_app::progress::NoProgress;
+use vax_domain::resident::Intention;
+use vax_domain::voucher::VoucherNumber;
+use vax_ledger::Ledger;
+
+use crate::{now, sample};
+
+const HEADER: &str =
+    "市町村コード,券番号,氏名,氏名カナ,生年月日,性別,郵便番号,住所,地区,緯度,経度,電話番号\n";
+
+fn register(ledger: &mut Ledger, csv: &str) -> Result<vax_app::import::ImportReport, ImportError> {
+    import_register_bytes(
+        ledger,
+        csv.as_bytes(),
+        TextEncoding::Auto,
+        now(),
+        &mut NoProgress,
+    )
+}
+
+fn problems(result: Result<vax_app::import::ImportReport, ImportError>) -> Vec<ImportProblem> {
+    match result {
+        Err(ImportError::Rejected { problems }) => problems,
+        Err(other) => panic!("expected a rejection, got {other}"),
+        Ok(report) => panic!(
+            "expected a rejection, got an import of {} rows",
+            report.rows
+        ),
+    }
+}
+
+#[test]
+fn the_documented_sample_register_and_survey_import() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let report = import_register(
+        &mut ledger,
+        &sample("register.csv"),
+        TextEncoding::Auto,
+        now(),
+        &mut NoProgress,
+    )
+    .unwrap();
+    assert_eq!(
+        (report.rows, report.inserted),
+        (3, 3),
+        "three residents in the sample"
+    );
+    let survey = import_survey(
+        &mut ledger,
+        &sample("survey.csv"),
+        TextEncoding::Auto,
+        now(),
+        &mut NoProgress,
+    )
+    .unwrap();
+    assert_eq!(survey.rows, 3);
+    let hina = &ledger
+        .reader()
+        .residents_by_voucher(None, &VoucherNumber::parse("0000100015").unwrap())
+        .unwrap()[0];
+    assert_eq!(
+        hina.resident.name_kana, "スズキ ヒナ",
+        "hiragana readings are stored as katakana"
+    );
+    assert_eq!(hina.resident.home, None, "empty coordinates stay empty");
+    let survey = hina.survey.as_ref().expect("survey applied");
+    assert_eq!(survey.intention, Intention::Undecided);
+    assert!(!survey.needs_transport, "an empty 送迎 means no transport");
+}
+
+#[test]
+fn a_cp932_file_as_excel_saves_it_imports_the_same_as_utf8() {
+    let text = std::fs::read_to_string(sample("register.csv")).unwrap();
+    let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(&text);
+    assert!(!unmappable, "the sample is representable in CP932");
+    let mut from_sjis = Ledger::open_in_memory().unwrap();
+    let r = import_register_bytes(
+        &mut from_sjis,
+        &bytes,
+        TextEncoding::Auto,
+        now(),
+        &mut NoProgress,
+    )
+    .unwrap();
+    assert_eq!(
+        r.encoding, "CP932",
+        "auto-detection picks CP932 for non-UTF-8 bytes"
+    );
+    let mut from_utf8 = Ledger::open_in_memory().unwrap();
+    register(&mut from_utf8, &text).unwrap();
+    let names = |l: &Ledger| -> Vec<String> {
+        l.reader()
+            .residents_by_kana_prefix("", 10)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.resident.name)
+            .collect()
+    };
+    assert_eq!(
+        names(&from_sjis),
+        names(&from_utf8),
+        "both encodings give the same residents"
+    );
+}
+
+#[test]
+fn a_utf8_file_with_a_bom_imports() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let text = format!(
+        "\u{FEFF}{}",
+        std::fs::read_to_string(sample("register.csv")).unwrap()
+    );
+    assert_eq!(
+        register(&mut ledger, &text).unwrap().inserted,
+        3,
+        "the BOM is not part of the first header"
+    );
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_rejected_with_their_line_when_utf8_is_forced() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let mut bytes = HEADER.as_bytes().to_vec();
+    bytes.extend_from_slice(
+        &encoding_rs::SHIFT_JIS
+            .encode("262021,0000000001,山田 花子,ヤマダ ハナコ,1941-04-01,女,,住所,西\n")
+            .0,
+    );
+    let result = import_register_bytes(
+        &mut ledger,
+        &bytes,
+        TextEncoding::Utf8,
+        now(),
+        &mut NoProgress,
+    );
+    let p = problems(result);
+    assert_eq!(p[0].line, 2, "the bad bytes are on line 2");
+    assert!(
+        p[0].message_en.contains("CP932"),
+        "the message suggests CP932: {}",
+        p[0].message_en
+    );
+}
+
+#[test]
+fn every_bad_row_is_reported_with_its_line_and_nothing_is_imported() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let csv = format!(
+        "{HEADER}\
+         262021,0000000001,山田 花子,ヤマダ ハナコ,1941-04-01,女,,京都府デモ市1,西舞鶴,,,\n\
+         262022,0000000002,佐藤 清,サトウ キヨシ,1936-11-03,男,,京都府デモ市2,東舞鶴,,,\n\
+         262021,000000003,佐藤 実,サトウ ミノル,1936-11-03,男,,京都府デモ市3,東舞鶴,,,\n\
+         262021,0000000004,田中 一郎,田中 一郎,1950-02-30,X,,京都府デモ市4,東舞鶴,,,\n\
+         262021,0000000005,,タナカ,1950-01-01,男,12,,東舞鶴,35.4,,03-1\n\
+         262021,0000000001,山田 花子,ヤマダ ハナコ,1941-04-01,女,,京都府デモ市1,西舞鶴,,,\n\
+         262021,0000000007,短い 行\n"
+    );
+    let p = problems(register(&mut ledger, &csv));
+    let at = |line: u64, column: &str| {
+        p.iter()
+            .any(|x| x.line == line && x.column.as_deref() == Some(column))
+    };
+    assert!(at(3, "市町村コード"), "wrong check digit on line 3: {p:#?}");
+    assert!(at(4, "券番号"), "9-digit voucher on line 4");
+    assert!(at(5, "氏名カナ"), "kanji in the reading on line 5");
+    assert!(at(5, "生年月日"), "30 February on line 5");
+    assert!(at(5, "性別"), "unknown sex code on line 5");
+    assert!(at(6, "氏名"), "empty name on line 6");
+    assert!(at(6, "郵便番号"), "2-digit postal code on line 6");
+    assert!(at(6, "住所"), "empty address on line 6");
+    assert!(at(6, "電話番号"), "short phone on line 6");
+    assert!(at(6, "緯度"), "latitude without longitude on line 6");
+    assert!(
+        p.iter().any(|x| x.line == 8 && x.column.is_none()),
+        "short row on line 8"
+    );
+    assert!(
+        p.iter().all(|x| !x.message_ja.is_empty()),
+        "every problem is explained in Japanese too"
+    );
+    assert_eq!(
+        ledger.reader().resident_count().unwrap(),
+        0,
+        "a file with bad rows imports nothing"
+    );
+}
+
+#[test]
+fn a_voucher_twice_in_one_file_is_rejected_naming_both_lines() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let row = "262021,0000000001,山田 花子,ヤマダ ハナコ,1941-04-01,女,,京都府デモ市1,西舞鶴,,,\n";
+    let p = problems(register(&mut ledger, &format!("{HEADER}{row}{row}")));
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].line, 3, "the second occurrence is the problem");
+    assert!(
+        p[0].message_en.contains("line 2"),
+        "it names the first: {}",
+        p[0].message_en
+    );
+}
+
+#[test]
+fn a_missing_required_column_is_reported_on_the_header_line() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let p = problems(register(
+        &mut ledger,
+        "市町村コード,券番号,氏名\n262021,0000000001,山田\n",
+    ));
+    let missing: Vec<_> = p.iter().filter_map(|x| x.column.clone()).collect();
+    assert!(
+        p.iter().all(|x| x.line == 1),
+        "header problems are on line 1"
+    );
+    assert_eq!(
+        missing,
+        ["氏名カナ", "生年月日", "性別", "住所", "地区"],
+        "every missing column is named"
+    );
+}
+
+#[test]
+fn an_empty_file_is_rejected() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let p = problems(register(&mut ledger, ""));
+    assert_eq!(p[0].line, 1);
+}
+
+#[test]
+fn columns_in_another_order_with_extras_and_aliases_import() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let csv = "備考,地区,住所,性別,生年月日,フリガナ,氏名,接種券番号,自治体コード\n\
+               メモ,西舞鶴,京都府デモ市1,女,1941-04-01,ﾔﾏﾀﾞ ﾊﾅｺ,山田 花子,0000000001,262021\n";
+    let report = register(&mut ledger, csv).unwrap();
+    assert_eq!(report.inserted, 1);
+    assert_eq!(
+        report.ignored_columns,
+        ["備考"],
+        "unknown columns are listed, not fatal"
+    );
+    let r = &ledger
+        .reader()
+        .residents_by_kana_prefix("ヤマダ", 5)
+        .unwrap()[0];
+    assert_eq!(
+        r.resident.name_kana, "ヤマダ ハナコ",
+        "half-width readings are stored full-width"
+    );
+}
+
+#[test]
+fn reimporting_a_changed_register_updates_and_never_duplicates() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let first = std::fs::read_to_string(sample("register.csv")).unwrap();
+    register(&mut ledger, &first).unwrap();
+    let changed = first.replace("字南田辺1番地", "字南田辺2番地").replace(
+        "262021,0000100015,鈴木 陽菜,すずき ひな,20080520,2,625-0087,京都府デモ市字余部下5番地,中舞鶴,,,090-1234-5678\n",
+        "",
+    );
+    let added = format!("{changed}262021,0000100022,高橋 翼,タカハシ ツバサ,2001-07-07,男,,京都府デモ市字浜3番地,東舞鶴,,,\n");
+    let report = register(&mut ledger, &added).unwrap();
+    assert_eq!(
+        (
+            report.inserted,
+            report.updated,
+            report.unchanged,
+            report.not_in_file
+        ),
+        (1, 1, 1, 1),
+        "one new, one moved, one as before, one missing from the new file"
+    );
+    assert_eq!(
+        ledger.reader().resident_count().unwrap(),
+        4,
+        "no resident is duplicated or deleted"
+    );
+    let again = register(&mut ledger, &added).unwrap();
+    assert_eq!(
+        (again.inserted, again.updated, again.unchanged),
+        (0, 0, 3),
+        "the same file twice changes nothing"
+    );
+}
+
+#[test]
+fn a_survey_answer_for_an_unknown_voucher_rejects_the_whole_survey() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    import_register(
+        &mut ledger,
+        &sample("register.csv"),
+        TextEncoding::Auto,
+        now(),
+        &mut NoProgress,
+    )
+    .unwrap();
+    let csv = "市町村コード,券番号,接種意向\n262021,0000100001,希望する\n262021,0000999999,希望する\n262021,0000100008,たぶん\n";
+    let p = match import_survey_bytes(
+        &mut ledger,
+        csv.as_bytes(),
+        TextEncoding::Auto,
+        now(),
+        &mut NoProgress,
+    ) {
+        Err(ImportError::Rejected { problems }) => problems,
+        other => panic!("expected rejection, got {other:?}"),
+    };
+    assert!(
+        p.iter()
+            .any(|x| x.line == 4 && x.column.as_deref() == Some("接種意向")),
+        "bad intention on line 4: {p:#?}"
+    );
+    // Field problems stop the file before the ledger is consulted; fix them and the unknown voucher shows.
+    let csv =
+        "市町村コード,券番号,接種意向\n262021,0000100001,希望する\n262021,0000999999,希望する\n";
+    let p = match import_survey_bytes(
+        &mut ledger,
+        csv.as_bytes(),
+        TextEncoding::Auto,
+        now(),
+        &mut NoProgress,
+    ) {
+        Err(ImportError::Rejected { problems }) => problems,
+        other => panic!("expected rejection, got {other:?}"),
+    };
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].line, 3, "the unknown voucher is on line 3");
+    let first = &ledger
+        .reader()
+        .residents_by_voucher(None, &VoucherNumber::parse("0000100001").unwrap())
+        .unwrap()[0];
+    assert_eq!(
+        first.survey, None,
+        "the valid line 2 was not applied either"
+    );
+}
+
+#[test]
+fn the_demo_city_written_as_csv_imports_back_to_the_same_residents() {
+    let city = vax_demo::generate(&vax_demo::DemoParams {
+        residents: 2_000,
+        ..vax_demo::DemoParams::default()
+    });
+    let (register_csv, survey_csv) = vax_app::demo::demo_csv(&city);
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let r = register(&mut ledger, &register_csv).unwrap();
+    assert_eq!(r.inserted, 2_000, "every generated resident is valid input");
+    import_survey_bytes(
+        &mut ledger,
+        survey_csv.as_bytes(),
+        TextEncoding::Auto,
+        now(),
+        &mut NoProgress,
+    )
+    .unwrap();
+    for (resident, answer) in city.residents.iter().step_by(97) {
+        let stored = &ledger
+            .reader()
+            .residents_by_voucher(Some(&resident.municipality), &resident.voucher)
+            .unwrap()[0];
+        assert_eq!(stored.resident.name, resident.name);
+        assert_eq!(stored.resident.birth_date, resident.birth_date);
+        assert_eq!(stored.resident.phone, resident.phone, "phones round-trip");
+        assert_eq!(
+            stored.survey.as_ref().map(|s| s.intention),
+            Some(answer.intention)
+        );
+    }
+}

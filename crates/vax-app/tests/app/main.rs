@@ -1,0 +1,22 @@
+//! Integration tests of the use cases, through the same API the CLI and the app call.
+
+mod demo;
+mod import;
+mod lookup;
+
+use chrono::{DateTime, FixedOffset};
+
+pub fn at(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+pub fn now() -> DateTime<FixedOffset> {
+    at("2021-05-01T09:00:00+09:00")
+}
+
+/// The sample files shipped in docs/samples.
+pub fn sample(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/samples")
+        .join(name)
+}

@@ -1,0 +1,303 @@
+//! `vaxhq`: the headquarters command line for batch work on a vaxledger ledger.
+//!
+//! Exit codes, for scripts: 0 done; 1 failure (ledger, I/O); 2 usage error; 3 nothing
+//! found; 4 input rejected (import file, voucher, query); 5 the ledger refuses the
+//! operation (not empty, newer schema).
+
+mod progress;
+mod show;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use vax_app::demo::{load_demo_city, DemoError};
+use vax_app::import::{import_register, import_survey, ImportError, TextEncoding};
+use vax_app::lookup::{card, find, LookupError, Query};
+use vax_app::venue_day::venue_day;
+use vax_ledger::{Ledger, LedgerError};
+
+#[derive(Parser)]
+#[command(
+    name = "vaxhq",
+    version,
+    about = "vaxledger HQ command line / 本部用コマンド"
+)]
+struct Cli {
+    /// Ledger file (created if missing).
+    #[arg(
+        long,
+        global = true,
+        env = "VAXLEDGER_DB",
+        default_value = "vaxledger.sqlite3"
+    )]
+    ledger: PathBuf,
+    /// Print results as JSON for scripts.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the ledger, or bring an existing one's schema up to date.
+    Init,
+    /// Load the deterministic demo city into an empty ledger and book both doses.
+    Demo(DemoArgs),
+    /// Import a CSV file (all or nothing).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Find residents and show their cards.
+    Lookup(LookupArgs),
+    /// List the venues.
+    Venues,
+    /// Show a venue's day, band by band.
+    VenueDay(VenueDayArgs),
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Seed: the same seed and start give the same city.
+    #[arg(long, default_value_t = 2021)]
+    seed: u64,
+    /// Number of residents aged 12 and over.
+    #[arg(long, default_value_t = 65_000)]
+    residents: usize,
+    /// First campaign day (default: today).
+    #[arg(long)]
+    start: Option<NaiveDate>,
+    /// Campaign length in weeks.
+    #[arg(long, default_value_t = 8)]
+    weeks: u32,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// The resident register (住民台帳): see docs/import-formats.md.
+    Register(ImportArgs),
+    /// The intention survey (意向調査): see docs/import-formats.md.
+    Survey(ImportArgs),
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The CSV file.
+    file: PathBuf,
+    /// Text encoding of the file.
+    #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
+    encoding: EncodingArg,
+    /// Write every problem to this CSV file too (line, column, English, Japanese).
+    #[arg(long)]
+    errors_out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EncodingArg {
+    /// UTF-8 when valid, else CP932.
+    Auto,
+    /// UTF-8 (BOM optional).
+    Utf8,
+    /// CP932 / Shift_JIS as Excel writes it.
+    Cp932,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct LookupTarget {
+    /// The 18-digit QR/OCR line or the 10-digit voucher number.
+    #[arg(long)]
+    voucher: Option<String>,
+    /// The reading in kana (hiragana, katakana or half-width), or its beginning.
+    #[arg(long)]
+    kana: Option<String>,
+    /// Birth date (YYYY-MM-DD).
+    #[arg(long)]
+    birth: Option<NaiveDate>,
+    /// Phone number, or its last 4+ digits.
+    #[arg(long)]
+    phone: Option<String>,
+}
+
+#[derive(Args)]
+struct LookupArgs {
+    #[command(flatten)]
+    target: LookupTarget,
+    /// The day to judge the due dose on (default: today).
+    #[arg(long)]
+    today: Option<NaiveDate>,
+}
+
+#[derive(Args)]
+struct VenueDayArgs {
+    /// Venue code (see `vaxhq venues`).
+    venue: String,
+    /// The day (default: today).
+    #[arg(long)]
+    date: Option<NaiveDate>,
+    /// List every booked resident, not only the counts.
+    #[arg(long)]
+    list: bool,
+}
+
+/// Exit codes, documented in the README.
+mod exit {
+    pub const FAILURE: u8 = 1;
+    pub const NOT_FOUND: u8 = 3;
+    pub const REJECTED: u8 = 4;
+    pub const REFUSED: u8 = 5;
+}
+
+/// The campaign runs on Japan time.
+fn now_jst() -> DateTime<FixedOffset> {
+    let jst = FixedOffset::east_opt(9 * 3600).expect("valid offset");
+    Utc::now().with_timezone(&jst)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit_code_for(&err))
+        }
+    }
+}
+
+fn exit_code_for(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<ImportError>() {
+            return match e {
+                ImportError::Rejected { .. } => exit::REJECTED,
+                _ => exit::FAILURE,
+            };
+        }
+        if let Some(DemoError::LedgerNotEmpty(_)) = cause.downcast_ref::<DemoError>() {
+            return exit::REFUSED;
+        }
+        if let Some(e) = cause.downcast_ref::<LedgerError>() {
+            return match e {
+                LedgerError::TooNew { .. } => exit::REFUSED,
+                LedgerError::Missing { .. } => exit::NOT_FOUND,
+                _ => exit::FAILURE,
+            };
+        }
+    }
+    exit::FAILURE
+}
+
+fn open(cli: &Cli) -> anyhow::Result<Ledger> {
+    Ledger::open(&cli.ledger).with_context(|| format!("opening ledger {}", cli.ledger.display()))
+}
+
+fn run(cli: &Cli) -> anyhow::Result<u8> {
+    let now = now_jst();
+    match &cli.command {
+        Command::Init => {
+            let ledger = open(cli)?;
+            let residents = ledger.reader().resident_count()?;
+            println!(
+                "ledger {} ready (schema {}, {residents} residents)",
+                cli.ledger.display(),
+                vax_ledger::schema::latest_version()
+            );
+        }
+        Command::Demo(args) => {
+            let mut ledger = open(cli)?;
+            let params = vax_demo::DemoParams {
+                seed: args.seed,
+                residents: args.residents,
+                start: args.start.unwrap_or(now.date_naive()),
+                weeks: args.weeks,
+            };
+            let mut bar = progress::Bar::new("demo city");
+            let report = load_demo_city(&mut ledger, &params, now, &mut bar)
+                .context("loading the demo city")?;
+            bar.finish();
+            show::demo(&report, &params, cli.json)?;
+        }
+        Command::Import(which) => {
+            let mut ledger = open(cli)?;
+            let (args, kind) = match which {
+                ImportCommand::Register(a) => (a, "register"),
+                ImportCommand::Survey(a) => (a, "survey"),
+            };
+            let encoding = match args.encoding {
+                EncodingArg::Auto => TextEncoding::Auto,
+                EncodingArg::Utf8 => TextEncoding::Utf8,
+                EncodingArg::Cp932 => TextEncoding::Cp932,
+            };
+            let mut bar = progress::Bar::new(kind);
+            let result = match which {
+                ImportCommand::Register(_) => {
+                    import_register(&mut ledger, &args.file, encoding, now, &mut bar)
+                }
+                ImportCommand::Survey(_) => {
+                    import_survey(&mut ledger, &args.file, encoding, now, &mut bar)
+                }
+            };
+            bar.finish();
+            match result {
+                Ok(report) => show::import(&report, kind, cli.json)?,
+                Err(ImportError::Rejected { problems }) => {
+                    show::problems(&problems, args.errors_out.as_deref(), cli.json)?;
+                    return Ok(exit::REJECTED);
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| format!("importing {}", args.file.display()))
+                }
+            }
+        }
+        Command::Lookup(args) => {
+            let ledger = open(cli)?;
+            let t = &args.target;
+            let query = if let Some(v) = &t.voucher {
+                Query::Voucher(v.clone())
+            } else if let Some(k) = &t.kana {
+                Query::Kana(k.clone())
+            } else if let Some(b) = t.birth {
+                Query::BirthDate(b)
+            } else if let Some(p) = &t.phone {
+                Query::Phone(p.clone())
+            } else {
+                unreachable!("clap requires one lookup target")
+            };
+            let today = args.today.unwrap_or(now.date_naive());
+            let found = match find(&ledger, &query) {
+                Ok(found) => found,
+                Err(
+                    e @ (LookupError::Voucher(_)
+                    | LookupError::NotKana
+                    | LookupError::PhoneTooShort),
+                ) => {
+                    eprintln!("error: {e} / {}", e.message_ja());
+                    return Ok(exit::REJECTED);
+                }
+                Err(e) => return Err(e).context("searching the ledger"),
+            };
+            if found.is_empty() {
+                eprintln!("no resident found / 該当する住民はいません");
+                return Ok(exit::NOT_FOUND);
+            }
+            let cards = found
+                .iter()
+                .map(|r| card(&ledger, r.id, today))
+                .collect::<Result<Vec<_>, _>>()?;
+            show::cards(&cards, cli.json)?;
+        }
+        Command::Venues => {
+            let ledger = open(cli)?;
+            show::venues(&ledger.reader().venues()?, cli.json)?;
+        }
+        Command::VenueDay(args) => {
+            let ledger = open(cli)?;
+            let date = args.date.unwrap_or(now.date_naive());
+            let day = venue_day(&ledger, &args.venue, date)?;
+            show::venue_day(&day, args.list, cli.json)?;
+        }
+    }
+    Ok(0)
+}

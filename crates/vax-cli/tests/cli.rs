@@ -1,0 +1,180 @@
+//! The HQ command line as a script or a person uses it: the real binary, a real ledger file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn vaxhq(ledger: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vaxhq"))
+        .arg("--ledger")
+        .arg(ledger)
+        .args(args)
+        .env_remove("VAXLEDGER_DB")
+        .output()
+        .expect("vaxhq runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/samples")
+        .join(name)
+}
+
+#[test]
+fn demo_then_lookup_and_venue_day_with_script_friendly_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("city.sqlite3");
+    let demo = vaxhq(
+        &ledger,
+        &["demo", "--residents", "2000", "--start", "2021-05-17"],
+    );
+    assert!(demo.status.success(), "demo loads: {}", text(&demo));
+    assert!(
+        text(&demo).contains("residents         2000"),
+        "the report counts residents: {}",
+        text(&demo)
+    );
+
+    let found = vaxhq(
+        &ledger,
+        &[
+            "lookup",
+            "--voucher",
+            "112620210000100001",
+            "--today",
+            "2021-05-17",
+        ],
+    );
+    assert_eq!(found.status.code(), Some(0), "{}", text(&found));
+    assert!(
+        text(&found).contains("予約 1回目"),
+        "the card shows the booking: {}",
+        text(&found)
+    );
+
+    let json = vaxhq(&ledger, &["--json", "lookup", "--voucher", "0000100001"]);
+    let cards: serde_json::Value =
+        serde_json::from_slice(&json.stdout).expect("--json prints JSON");
+    assert_eq!(cards[0]["resident"]["resident"]["voucher"], "0000100001");
+
+    let bad = vaxhq(&ledger, &["lookup", "--voucher", "112620220000100001"]);
+    assert_eq!(
+        bad.status.code(),
+        Some(4),
+        "a malformed voucher is rejected input"
+    );
+    assert!(
+        text(&bad).contains("検査数字"),
+        "the error is in Japanese too: {}",
+        text(&bad)
+    );
+
+    let missing = vaxhq(&ledger, &["lookup", "--voucher", "9999999999"]);
+    assert_eq!(missing.status.code(), Some(3), "nobody found is exit 3");
+
+    let day = vaxhq(
+        &ledger,
+        &["venue-day", "V03", "--date", "2021-05-17", "--list"],
+    );
+    assert_eq!(day.status.code(), Some(0), "{}", text(&day));
+    assert!(
+        text(&day).contains("09:00–09:30"),
+        "bands are listed: {}",
+        text(&day)
+    );
+
+    let unknown = vaxhq(&ledger, &["venue-day", "V99"]);
+    assert_eq!(
+        unknown.status.code(),
+        Some(3),
+        "an unknown venue is not found: {}",
+        text(&unknown)
+    );
+
+    let again = vaxhq(&ledger, &["demo", "--residents", "10"]);
+    assert_eq!(
+        again.status.code(),
+        Some(5),
+        "the demo refuses a ledger with residents: {}",
+        text(&again)
+    );
+}
+
+#[test]
+fn a_bad_import_exits_4_lists_every_problem_and_imports_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("hq.sqlite3");
+    let bad = dir.path().join("bad.csv");
+    let good = std::fs::read_to_string(sample("register.csv")).unwrap();
+    std::fs::write(
+        &bad,
+        good.replace("1941-04-01", "1941-13-01")
+            .replace("0000100008", "000010000X"),
+    )
+    .unwrap();
+    let errors = dir.path().join("problems.csv");
+    let out = vaxhq(
+        &ledger,
+        &[
+            "import",
+            "register",
+            bad.to_str().unwrap(),
+            "--errors-out",
+            errors.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("line 2 [生年月日]"), "{}", text(&out));
+    assert!(text(&out).contains("line 3 [券番号]"), "{}", text(&out));
+    let listed = std::fs::read_to_string(&errors).unwrap();
+    assert_eq!(
+        listed.lines().count(),
+        3,
+        "header and two problems in the errors file: {listed}"
+    );
+
+    let init = vaxhq(&ledger, &["init"]);
+    assert!(
+        text(&init).contains("0 residents"),
+        "nothing was imported: {}",
+        text(&init)
+    );
+
+    let ok = vaxhq(
+        &ledger,
+        &[
+            "import",
+            "register",
+            sample("register.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    assert!(text(&ok).contains("new 3"), "{}", text(&ok));
+    let survey = vaxhq(
+        &ledger,
+        &["import", "survey", sample("survey.csv").to_str().unwrap()],
+    );
+    assert_eq!(survey.status.code(), Some(0), "{}", text(&survey));
+}
+
+#[test]
+fn a_missing_file_is_a_failure_with_the_path_in_the_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = vaxhq(
+        &dir.path().join("l.sqlite3"),
+        &["import", "register", "/nonexistent/register.csv"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("/nonexistent/register.csv"),
+        "{}",
+        text(&out)
+    );
+}
