@@ -1,0 +1,138 @@
+//! The op log: where a replica keeps every op it holds. The source of truth; the merged
+//! [`crate::Replica`] can always be rebuilt from it.
+//!
+//! The ledger implements [`OpLog`] over SQLite so that a local write and its op are stored in
+//! one transaction; [`MemoryOpLog`] is the in-memory implementation for tests and tools.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+
+use crdts::{CmRDT, Dot, VClock};
+
+use crate::ids::{OpId, ReplicaId};
+use crate::op::Op;
+
+/// The narrow storage interface the protocol needs.
+///
+/// Implementations must keep each op exactly once, keyed by its id.
+pub trait OpLog {
+    /// A storage failure. The protocol reports it as retryable.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// The op with this id, if held.
+    fn get(&self, id: &OpId) -> Result<Option<Op>, Self::Error>;
+
+    /// Stores ops not held yet, all or none (one transaction). The caller has validated them
+    /// and removed the ones already held.
+    fn append(&mut self, ops: &[Op]) -> Result<(), Self::Error>;
+
+    /// The highest counter held from `author` (0 if none): a local write takes the next one.
+    fn last_counter(&self, author: ReplicaId) -> Result<u64, Self::Error>;
+
+    /// For each author, the counter up to which every op is held (gaps stop it).
+    fn seen(&self) -> Result<VClock<ReplicaId>, Self::Error>;
+
+    /// Every author with at least one op held.
+    fn authors(&self) -> Result<Vec<ReplicaId>, Self::Error>;
+
+    /// Up to `limit` ops of `author` with counters above `after`, in counter order.
+    fn ops_after(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Op>, Self::Error>;
+}
+
+/// An op log in memory.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryOpLog {
+    by_author: BTreeMap<ReplicaId, BTreeMap<u64, Op>>,
+    seen: VClock<ReplicaId>,
+    len: usize,
+}
+
+impl MemoryOpLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many ops are held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no op is held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Every op, by author then counter.
+    pub fn iter(&self) -> impl Iterator<Item = &Op> {
+        self.by_author.values().flat_map(BTreeMap::values)
+    }
+}
+
+impl OpLog for MemoryOpLog {
+    type Error = Infallible;
+
+    fn get(&self, id: &OpId) -> Result<Option<Op>, Infallible> {
+        Ok(self
+            .by_author
+            .get(&id.replica)
+            .and_then(|ops| ops.get(&id.counter))
+            .cloned())
+    }
+
+    fn append(&mut self, ops: &[Op]) -> Result<(), Infallible> {
+        for op in ops {
+            let author = op.author();
+            let held = self.by_author.entry(author).or_default();
+            if held.insert(op.id.counter, op.clone()).is_none() {
+                self.len += 1;
+            }
+            // Advance the contiguous frontier over any gap this op closed.
+            let mut frontier = self.seen.get(&author);
+            while held.contains_key(&(frontier + 1)) {
+                frontier += 1;
+            }
+            self.seen.apply(Dot::new(author, frontier));
+        }
+        Ok(())
+    }
+
+    fn last_counter(&self, author: ReplicaId) -> Result<u64, Infallible> {
+        Ok(self
+            .by_author
+            .get(&author)
+            .and_then(|ops| ops.keys().next_back().copied())
+            .unwrap_or(0))
+    }
+
+    fn seen(&self) -> Result<VClock<ReplicaId>, Infallible> {
+        Ok(self.seen.clone())
+    }
+
+    fn authors(&self) -> Result<Vec<ReplicaId>, Infallible> {
+        Ok(self.by_author.keys().copied().collect())
+    }
+
+    fn ops_after(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Op>, Infallible> {
+        Ok(self
+            .by_author
+            .get(&author)
+            .map(|ops| {
+                ops.range(after.saturating_add(1)..)
+                    .take(limit)
+                    .map(|(_, op)| op.clone())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}

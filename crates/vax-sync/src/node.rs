@@ -1,0 +1,315 @@
+//! [`SyncNode`]: one replica's identity, clock and merged state, and the protocol steps that
+//! tie them to an [`OpLog`].
+
+use std::collections::HashMap;
+
+use thiserror::Error;
+
+use crate::hlc::{HlcClock, TimeSource};
+use crate::ids::{OpId, ReplicaId};
+use crate::invariants::Touched;
+use crate::log::OpLog;
+use crate::op::{InvalidOp, Op, OpKind};
+use crate::protocol::{
+    Applied, Message, SyncError, SyncState, MAX_MESSAGE_BYTES, MAX_OPS_PER_MESSAGE,
+    PROTOCOL_VERSION,
+};
+use crate::replica::Replica;
+use crate::roles::{may_emit, Role};
+
+/// Why a local write was refused. A refused write stores nothing.
+#[derive(Debug, Error)]
+pub enum WriteError {
+    /// This replica's role may not make this change.
+    #[error("a {role:?} replica may not write {kind}")]
+    NotPermitted {
+        /// Our role.
+        role: Role,
+        /// The op kind's name.
+        kind: &'static str,
+    },
+    /// The op is malformed.
+    #[error("invalid op: {0}")]
+    Invalid(#[from] InvalidOp),
+    /// The op log failed.
+    #[error("op log: {0}")]
+    Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// One replica: who it is, its clock and its merged state.
+///
+/// The op log is passed to each call rather than owned, so the ledger can hand in a log bound
+/// to the SQLite transaction that also holds the local write.
+#[derive(Debug, Clone)]
+pub struct SyncNode {
+    id: ReplicaId,
+    role: Role,
+    clock: HlcClock,
+    replica: Replica,
+}
+
+impl SyncNode {
+    /// A fresh replica with an empty state and the default drift bound.
+    pub fn new(id: ReplicaId, role: Role) -> Self {
+        Self::with_clock(id, role, HlcClock::default())
+    }
+
+    /// A fresh replica with the given clock (to set the drift bound).
+    pub fn with_clock(id: ReplicaId, role: Role, clock: HlcClock) -> Self {
+        Self {
+            id,
+            role,
+            clock,
+            replica: Replica::new(),
+        }
+    }
+
+    /// Rebuilds a replica from its log, e.g. at start-up or after a failed transaction.
+    pub fn restore<L: OpLog>(
+        id: ReplicaId,
+        role: Role,
+        clock: HlcClock,
+        log: &L,
+    ) -> Result<Self, L::Error> {
+        let mut node = Self::with_clock(id, role, clock);
+        for author in log.authors()? {
+            for op in log.ops_after(author, 0, usize::MAX)? {
+                node.replica.apply(&op);
+                node.clock.observe(op.hlc);
+            }
+        }
+        Ok(node)
+    }
+
+    /// Our id.
+    pub fn id(&self) -> ReplicaId {
+        self.id
+    }
+
+    /// Our role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The merged state.
+    pub fn replica(&self) -> &Replica {
+        &self.replica
+    }
+
+    /// Our clock.
+    pub fn clock(&self) -> &HlcClock {
+        &self.clock
+    }
+
+    /// Makes a local change: checks the role, numbers the op after the last one in the log,
+    /// stamps it, stores it and applies it.
+    ///
+    /// For a [`OpKind::Book`], the booking's causal context is filled in here from what this
+    /// replica holds, whatever the caller put there.
+    pub fn write<L: OpLog>(
+        &mut self,
+        log: &mut L,
+        mut kind: OpKind,
+        time: &dyn TimeSource,
+    ) -> Result<Op, WriteError> {
+        if !may_emit(self.role, &kind) {
+            return Err(WriteError::NotPermitted {
+                role: self.role,
+                kind: kind.name(),
+            });
+        }
+        if let OpKind::Book(b) = &mut kind {
+            b.clock = self
+                .replica
+                .booking_write_clock(&b.resident, b.dose_number, self.id);
+        }
+        // Numbering from the log (not from a counter in memory) means a write whose transaction
+        // rolled back leaves no gap: the next write takes the same number.
+        let counter = log.last_counter(self.id).map_err(storage_w)? + 1;
+        let op = Op {
+            id: OpId {
+                replica: self.id,
+                counter,
+            },
+            hlc: self.clock.now(time),
+            kind,
+        };
+        op.validate()?;
+        log.append(std::slice::from_ref(&op)).map_err(storage_w)?;
+        self.replica.apply(&op);
+        Ok(op)
+    }
+
+    /// The next message for a peer, or `None` when we have nothing it lacks and nothing new to
+    /// tell it. Call it until it returns `None`, sending each message.
+    pub fn generate_message<L: OpLog>(
+        &self,
+        log: &L,
+        sync: &mut SyncState,
+    ) -> Result<Option<Message>, SyncError> {
+        let seen = log.seen().map_err(storage)?;
+        let mut ops = Vec::new();
+        let mut more = false;
+        // Until the peer has told us what it holds we only introduce ourselves: sending
+        // everything blind could resend the whole log.
+        if let Some(theirs) = &sync.their_seen {
+            // Bytes as well as ops are bounded: a batch of long inquiry notes must still decode
+            // under MAX_MESSAGE_BYTES on the other side. A quarter is left for the envelope
+            // (the `seen` vector grows with the number of replicas).
+            let mut budget = MAX_MESSAGE_BYTES / 4 * 3;
+            'authors: for author in log.authors().map_err(storage)? {
+                let from = theirs.get(&author).max(sync.sent.get(&author));
+                let room = sync.batch_size - ops.len();
+                // One op beyond the room tells us whether more remain without a second query.
+                let batch = log.ops_after(author, from, room + 1).map_err(storage)?;
+                for op in batch {
+                    let size = encoded_len(&op);
+                    if ops.len() == sync.batch_size || (size > budget && !ops.is_empty()) {
+                        more = true;
+                        break 'authors;
+                    }
+                    budget = budget.saturating_sub(size);
+                    sync.sent.apply_dot(author, op.id.counter);
+                    ops.push(op);
+                }
+            }
+        }
+        if ops.is_empty() && sync.told.as_ref() == Some(&seen) {
+            return Ok(None);
+        }
+        sync.told = Some(seen.clone());
+        Ok(Some(Message {
+            protocol: PROTOCOL_VERSION,
+            from: self.id,
+            seen,
+            ops,
+            more,
+        }))
+    }
+
+    /// Takes a message from a peer: checks all of it, stores the new ops in one
+    /// [`OpLog::append`], applies them, and returns what changed with the alerts after the
+    /// merge. A refused message changes nothing.
+    pub fn receive_message<L: OpLog>(
+        &mut self,
+        log: &mut L,
+        sync: &mut SyncState,
+        message: Message,
+        time: &dyn TimeSource,
+    ) -> Result<Applied, SyncError> {
+        if message.protocol != PROTOCOL_VERSION {
+            return Err(SyncError::UnsupportedProtocol {
+                got: message.protocol,
+                supported: PROTOCOL_VERSION,
+            });
+        }
+        let expected = sync.peer.unwrap_or(message.from);
+        if message.from != expected || message.from == self.id {
+            return Err(SyncError::WrongPeer {
+                expected: if message.from == self.id {
+                    self.id
+                } else {
+                    expected
+                },
+                got: message.from,
+            });
+        }
+        if message.ops.len() > MAX_OPS_PER_MESSAGE {
+            return Err(SyncError::TooManyOps {
+                count: message.ops.len(),
+                limit: MAX_OPS_PER_MESSAGE,
+            });
+        }
+
+        let mut fresh: Vec<Op> = Vec::new();
+        let mut in_message: HashMap<OpId, usize> = HashMap::new();
+        let mut duplicates = 0;
+        for op in message.ops {
+            op.validate()
+                .map_err(|source| SyncError::InvalidOp { op: op.id, source })?;
+            if op.author() == message.from {
+                if let Some(ahead_ms) = self.clock.excess_drift(op.hlc, time) {
+                    return Err(SyncError::ClockAhead {
+                        op: op.id,
+                        ahead_ms,
+                        limit_ms: self.clock.max_drift_ms(),
+                    });
+                }
+            }
+            if let Some(&index) = in_message.get(&op.id) {
+                if fresh[index] != op {
+                    return Err(SyncError::ConflictingOp { op: op.id });
+                }
+                duplicates += 1;
+                continue;
+            }
+            match log.get(&op.id).map_err(storage)? {
+                Some(held) if held != op => return Err(SyncError::ConflictingOp { op: op.id }),
+                Some(_) => duplicates += 1,
+                None => {
+                    in_message.insert(op.id, fresh.len());
+                    fresh.push(op);
+                }
+            }
+        }
+
+        log.append(&fresh).map_err(storage)?;
+        let mut touched = Touched::default();
+        for op in &fresh {
+            self.replica.apply_noting(op, Some(&mut touched));
+            self.clock.observe(op.hlc);
+        }
+        sync.peer = Some(message.from);
+        sync.note_their_seen(&message.seen);
+
+        // Only what this message touched is checked again, so a merge costs in proportion to
+        // the message, not to the whole ledger.
+        let alerts = if touched.is_empty() {
+            Vec::new()
+        } else {
+            self.replica.invariants_in(&touched)
+        };
+        Ok(Applied {
+            new_ops: fresh.len(),
+            duplicates,
+            alerts,
+        })
+    }
+}
+
+/// The length of an op's JSON, counted without building it.
+fn encoded_len(op: &Op) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing to a counter cannot fail, and neither can serialising an op.
+    let _ = serde_json::to_writer(&mut count, op);
+    count.0
+}
+
+fn storage<E: std::error::Error + Send + Sync + 'static>(e: E) -> SyncError {
+    SyncError::Storage(Box::new(e))
+}
+
+fn storage_w<E: std::error::Error + Send + Sync + 'static>(e: E) -> WriteError {
+    WriteError::Storage(Box::new(e))
+}
+
+/// `VClock::apply` with a plain (actor, counter) pair.
+trait ApplyDot {
+    fn apply_dot(&mut self, actor: ReplicaId, counter: u64);
+}
+
+impl ApplyDot for crdts::VClock<ReplicaId> {
+    fn apply_dot(&mut self, actor: ReplicaId, counter: u64) {
+        crdts::CmRDT::apply(self, crdts::Dot::new(actor, counter));
+    }
+}

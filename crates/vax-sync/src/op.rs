@@ -1,0 +1,511 @@
+//! The op: one immutable, idempotent change, as it is stored in the log and sent on the wire.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use crdts::VClock;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use vax_domain::resident::{Intention, Phone, Sex};
+use vax_domain::venue::Coordinates;
+use vax_domain::voucher::VoucherNumber;
+
+use crate::hlc::Hlc;
+use crate::ids::{OpId, ReplicaId, TimeBandId, VenueCode};
+
+/// The highest dose number an op may carry (primary series plus boosters).
+pub const MAX_DOSE_NUMBER: u8 = 10;
+/// Longest short text (names, lots, vaccinator, reasons) in characters.
+pub const MAX_SHORT_TEXT: usize = 200;
+/// Longest free text (an inquiry note) in characters.
+pub const MAX_LONG_TEXT: usize = 4_000;
+
+/// One change, stamped by its author. Immutable once written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Op {
+    /// Author and per-author counter.
+    pub id: OpId,
+    /// The author's hybrid logical clock when it wrote the op.
+    pub hlc: Hlc,
+    /// What changed.
+    pub kind: OpKind,
+}
+
+impl Op {
+    /// The author.
+    pub fn author(&self) -> ReplicaId {
+        self.id.replica
+    }
+
+    /// The `(hlc, replica)` pair that orders last-writer-wins registers.
+    pub fn stamp(&self) -> Stamp {
+        Stamp {
+            hlc: self.hlc,
+            replica: self.id.replica,
+        }
+    }
+
+    /// Checks the op is well formed. A replica refuses a message holding any invalid op.
+    pub fn validate(&self) -> Result<(), InvalidOp> {
+        if self.id.counter == 0 {
+            return Err(InvalidOp::ZeroCounter);
+        }
+        self.kind.validate(self.id.replica)
+    }
+}
+
+/// The order of last-writer-wins registers: HLC first, the replica id breaks exact ties.
+///
+/// Unique per op because one replica never issues the same HLC twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Stamp {
+    /// When.
+    pub hlc: Hlc,
+    /// Who, for ties.
+    pub replica: ReplicaId,
+}
+
+/// Every kind of change a replica can make.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OpKind {
+    /// Sets one field of a resident (last writer wins, per field).
+    SetResidentField {
+        /// The resident, by voucher number.
+        resident: VoucherNumber,
+        /// The field and its new value.
+        field: ResidentField,
+    },
+    /// Writes the booking of one (resident, dose number) (multi-value register).
+    Book(Booking),
+    /// A dose was given.
+    RecordDose(Dose),
+    /// A resident checked in at reception.
+    CheckIn(CheckIn),
+    /// Vials of a lot changed state at a venue.
+    StockEvent(StockEvent),
+    /// A call or visit about a resident was logged.
+    Inquiry(Inquiry),
+    /// Marks an earlier event as mistaken. The event stays; it no longer counts.
+    Void(Void),
+    /// Creates or edits a time band (HQ only, last writer wins per band).
+    DefineTimeBand(TimeBandDef),
+    /// Creates or edits a venue (HQ only, last writer wins per venue).
+    DefineVenue(VenueDef),
+    /// HQ notes that an alert that cannot be repaired by data has been followed up.
+    Acknowledge {
+        /// Which alert.
+        alert: crate::invariants::AlertKey,
+    },
+}
+
+impl OpKind {
+    /// A short stable name for logs and errors (`record_dose`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::SetResidentField { .. } => "set_resident_field",
+            Self::Book(_) => "book",
+            Self::RecordDose(_) => "record_dose",
+            Self::CheckIn(_) => "check_in",
+            Self::StockEvent(_) => "stock_event",
+            Self::Inquiry(_) => "inquiry",
+            Self::Void(_) => "void",
+            Self::DefineTimeBand(_) => "define_time_band",
+            Self::DefineVenue(_) => "define_venue",
+            Self::Acknowledge { .. } => "acknowledge",
+        }
+    }
+
+    /// The venue the op is about, for the server's check that a venue-bound device only
+    /// writes for its own venue.
+    pub fn venue(&self) -> Option<&VenueCode> {
+        match self {
+            Self::RecordDose(d) => Some(&d.venue),
+            Self::CheckIn(c) => Some(&c.venue),
+            Self::StockEvent(s) => Some(&s.venue),
+            Self::DefineTimeBand(b) => Some(&b.venue),
+            Self::DefineVenue(v) => Some(&v.code),
+            Self::SetResidentField { .. }
+            | Self::Book(_)
+            | Self::Inquiry(_)
+            | Self::Void(_)
+            | Self::Acknowledge { .. } => None,
+        }
+    }
+
+    /// The kind of event this op records, if it records one (voids can target those).
+    pub fn event_kind(&self) -> Option<EventKind> {
+        match self {
+            Self::RecordDose(_) => Some(EventKind::Dose),
+            Self::CheckIn(_) => Some(EventKind::CheckIn),
+            Self::StockEvent(_) => Some(EventKind::Stock),
+            Self::Inquiry(_) => Some(EventKind::Inquiry),
+            _ => None,
+        }
+    }
+
+    fn validate(&self, author: ReplicaId) -> Result<(), InvalidOp> {
+        match self {
+            Self::SetResidentField { field, .. } => field.validate(),
+            Self::Book(b) => {
+                dose_number(b.dose_number)?;
+                // The register's clock must carry a tick of the author's own, or two writers
+                // could produce the same clock for different values and break commutativity.
+                if b.clock.get(&author) == 0 {
+                    return Err(InvalidOp::BookingClockWithoutAuthor);
+                }
+                Ok(())
+            }
+            Self::RecordDose(d) => {
+                dose_number(d.dose_number)?;
+                short_text("venue", &d.venue.0)?;
+                short_text("product", &d.product)?;
+                short_text("lot", &d.lot)?;
+                short_text("vaccinator", &d.vaccinator)
+            }
+            Self::CheckIn(c) => short_text("venue", &c.venue.0),
+            Self::StockEvent(s) => {
+                short_text("venue", &s.venue.0)?;
+                short_text("product", &s.product)?;
+                short_text("lot", &s.lot)
+            }
+            Self::Inquiry(i) => text("note", &i.note, MAX_LONG_TEXT, true),
+            Self::Void(v) => {
+                if v.target.counter == 0 {
+                    return Err(InvalidOp::ZeroCounter);
+                }
+                short_text("reason", &v.reason)
+            }
+            Self::DefineTimeBand(b) => {
+                short_text("venue", &b.venue.0)?;
+                if b.start >= b.end {
+                    return Err(InvalidOp::BandEndsBeforeItStarts);
+                }
+                Ok(())
+            }
+            Self::DefineVenue(v) => {
+                short_text("venue", &v.code.0)?;
+                short_text("name", &v.name)?;
+                text("address", &v.address, MAX_SHORT_TEXT, false)
+            }
+            Self::Acknowledge { .. } => Ok(()),
+        }
+    }
+}
+
+fn dose_number(n: u8) -> Result<(), InvalidOp> {
+    if (1..=MAX_DOSE_NUMBER).contains(&n) {
+        Ok(())
+    } else {
+        Err(InvalidOp::DoseNumber(n))
+    }
+}
+
+fn short_text(field: &'static str, value: &str) -> Result<(), InvalidOp> {
+    text(field, value, MAX_SHORT_TEXT, true)
+}
+
+fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<(), InvalidOp> {
+    if required && value.trim().is_empty() {
+        return Err(InvalidOp::EmptyText(field));
+    }
+    if value.chars().count() > max {
+        return Err(InvalidOp::TextTooLong { field, max });
+    }
+    Ok(())
+}
+
+/// Why an op was refused as malformed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum InvalidOp {
+    /// Counters start at 1.
+    #[error("op counter is 0")]
+    ZeroCounter,
+    /// A dose number outside 1..=10.
+    #[error("dose number {0} is outside 1..={MAX_DOSE_NUMBER}")]
+    DoseNumber(u8),
+    /// A required text is empty.
+    #[error("{0} is empty")]
+    EmptyText(&'static str),
+    /// A text is longer than the ledger keeps.
+    #[error("{field} is longer than {max} characters")]
+    TextTooLong {
+        /// Which text.
+        field: &'static str,
+        /// The limit.
+        max: usize,
+    },
+    /// A booking whose causal context lacks its own author.
+    #[error("booking clock does not contain its author")]
+    BookingClockWithoutAuthor,
+    /// A time band must start before it ends.
+    #[error("time band ends before it starts")]
+    BandEndsBeforeItStarts,
+}
+
+/// One field of a resident, with its value. Contact fields are the ones reception may edit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "field", content = "value", rename_all = "snake_case")]
+pub enum ResidentField {
+    /// 氏名.
+    Name(String),
+    /// 氏名 in katakana.
+    NameKana(String),
+    /// 生年月日.
+    BirthDate(NaiveDate),
+    /// 性別.
+    Sex(Sex),
+    /// 郵便番号 (contact).
+    PostalCode(String),
+    /// 住所 (contact).
+    Address(String),
+    /// 地区.
+    District(String),
+    /// 電話番号 (contact).
+    Phone(Option<Phone>),
+    /// Home coordinates.
+    Home(Option<Coordinates>),
+    /// 接種意向.
+    Intention(Intention),
+    /// 送迎 needed.
+    NeedsTransport(bool),
+    /// History of anaphylaxis.
+    AnaphylaxisHistory(bool),
+}
+
+/// The name of a [`ResidentField`], without its value: the key of its LWW register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)] // the variants mirror ResidentField one to one
+pub enum FieldName {
+    Name,
+    NameKana,
+    BirthDate,
+    Sex,
+    PostalCode,
+    Address,
+    District,
+    Phone,
+    Home,
+    Intention,
+    NeedsTransport,
+    AnaphylaxisHistory,
+}
+
+impl ResidentField {
+    /// The field's name.
+    pub fn name(&self) -> FieldName {
+        match self {
+            Self::Name(_) => FieldName::Name,
+            Self::NameKana(_) => FieldName::NameKana,
+            Self::BirthDate(_) => FieldName::BirthDate,
+            Self::Sex(_) => FieldName::Sex,
+            Self::PostalCode(_) => FieldName::PostalCode,
+            Self::Address(_) => FieldName::Address,
+            Self::District(_) => FieldName::District,
+            Self::Phone(_) => FieldName::Phone,
+            Self::Home(_) => FieldName::Home,
+            Self::Intention(_) => FieldName::Intention,
+            Self::NeedsTransport(_) => FieldName::NeedsTransport,
+            Self::AnaphylaxisHistory(_) => FieldName::AnaphylaxisHistory,
+        }
+    }
+
+    /// Whether reception may edit it: how to reach the resident, not who they are.
+    pub fn is_contact(&self) -> bool {
+        matches!(
+            self,
+            Self::PostalCode(_) | Self::Address(_) | Self::Phone(_)
+        )
+    }
+
+    fn validate(&self) -> Result<(), InvalidOp> {
+        match self {
+            Self::Name(s) => short_text("name", s),
+            Self::NameKana(s) => short_text("name_kana", s),
+            Self::PostalCode(s) => text("postal_code", s, 8, false),
+            Self::Address(s) => text("address", s, MAX_SHORT_TEXT, false),
+            Self::District(s) => text("district", s, MAX_SHORT_TEXT, false),
+            Self::BirthDate(_)
+            | Self::Sex(_)
+            | Self::Phone(_)
+            | Self::Home(_)
+            | Self::Intention(_)
+            | Self::NeedsTransport(_)
+            | Self::AnaphylaxisHistory(_) => Ok(()),
+        }
+    }
+}
+
+/// Why a booking was written. Only matters for who may write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingCause {
+    /// HQ's first assignment.
+    Assign,
+    /// One resident moved at their request (call centre or HQ).
+    Rebook,
+    /// HQ moved many residents because a venue day changed.
+    Reshuffle,
+    /// HQ chose between concurrent bookings.
+    Resolve,
+}
+
+/// A write to the booking register of one (resident, dose number).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Booking {
+    /// The resident.
+    pub resident: VoucherNumber,
+    /// Which dose.
+    pub dose_number: u8,
+    /// The band booked, or `None` for a cancellation.
+    pub band: Option<TimeBandId>,
+    /// Why.
+    pub cause: BookingCause,
+    /// The causal context: the register's clock as the author saw it, plus one tick of the
+    /// author. [`crate::SyncNode::write`] fills it in; whatever the caller put here is replaced.
+    pub clock: VClock<ReplicaId>,
+}
+
+/// A dose given.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Dose {
+    /// The resident.
+    pub resident: VoucherNumber,
+    /// Which dose of the series.
+    pub dose_number: u8,
+    /// Where.
+    pub venue: VenueCode,
+    /// Product code from the catalogue.
+    pub product: String,
+    /// Lot number.
+    pub lot: String,
+    /// Who gave it.
+    pub vaccinator: String,
+    /// When, in local venue time, as the booth recorded it.
+    pub administered_at: NaiveDateTime,
+}
+
+/// A check-in at reception.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckIn {
+    /// The resident.
+    pub resident: VoucherNumber,
+    /// Where.
+    pub venue: VenueCode,
+    /// The band the resident came for, if any.
+    pub band: Option<TimeBandId>,
+    /// When, in local venue time.
+    pub at: NaiveDateTime,
+}
+
+/// A change of vial state for one lot at one venue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockEvent {
+    /// Where.
+    pub venue: VenueCode,
+    /// Product code.
+    pub product: String,
+    /// Lot number.
+    pub lot: String,
+    /// What happened.
+    pub change: StockChange,
+}
+
+/// What happened to the vials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum StockChange {
+    /// Delivered, with the manufacturer's expiry date.
+    Received {
+        /// How many vials.
+        vials: u32,
+        /// Last day of use.
+        expires_on: NaiveDate,
+    },
+    /// Taken out of the freezer: usable until `use_by`.
+    Thawed {
+        /// How many vials.
+        vials: u32,
+        /// End of the thawed clock.
+        use_by: NaiveDateTime,
+    },
+    /// Diluted or punctured: usable until `use_by` (6 h for most products).
+    Opened {
+        /// How many vials.
+        vials: u32,
+        /// End of the open-vial clock.
+        use_by: NaiveDateTime,
+    },
+    /// Thrown away.
+    Discarded {
+        /// How many vials.
+        vials: u32,
+    },
+}
+
+/// A logged call or visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inquiry {
+    /// Who it was about.
+    pub resident: VoucherNumber,
+    /// What was said and done.
+    pub note: String,
+}
+
+/// The kinds of event a void can target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A dose.
+    Dose,
+    /// A check-in.
+    CheckIn,
+    /// A stock event.
+    Stock,
+    /// An inquiry.
+    Inquiry,
+}
+
+/// Marks an event as mistaken.
+///
+/// The void names the kind of its target so that the role check can be made on the op alone
+/// (a booth may void doses, not stock events); a void whose named kind does not match its
+/// target has no effect and raises an alert.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Void {
+    /// The op that recorded the event.
+    pub target: OpId,
+    /// What kind of event the target is.
+    pub target_kind: EventKind,
+    /// Why, for the audit trail.
+    pub reason: String,
+}
+
+/// A time band as HQ defines it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeBandDef {
+    /// Its id.
+    pub band: TimeBandId,
+    /// The venue.
+    pub venue: VenueCode,
+    /// The day.
+    pub date: NaiveDate,
+    /// Start.
+    pub start: NaiveTime,
+    /// End.
+    pub end: NaiveTime,
+    /// How many (resident, dose) bookings it can take.
+    pub capacity: u32,
+}
+
+/// A venue as HQ defines it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VenueDef {
+    /// Its code.
+    pub code: VenueCode,
+    /// 会場名.
+    pub name: String,
+    /// Street address.
+    pub address: String,
+    /// Where it is.
+    pub location: Coordinates,
+}

@@ -1,0 +1,224 @@
+//! The sync protocol's messages, per-peer state and errors. The functions that drive it live
+//! on [`crate::SyncNode`]; nothing here does I/O.
+
+use crdts::{CvRDT, VClock};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::ids::{OpId, ReplicaId};
+use crate::invariants::Alert;
+use crate::op::{InvalidOp, Op};
+
+/// The protocol version this crate speaks.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// Ops per message when the caller does not choose.
+pub const DEFAULT_BATCH_SIZE: usize = 1_000;
+/// The most ops a message may carry; more is refused as oversized.
+pub const MAX_OPS_PER_MESSAGE: usize = 5_000;
+/// The most bytes [`Message::decode`] reads (8 MiB).
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// One message from one replica to another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// [`PROTOCOL_VERSION`] of the sender.
+    pub protocol: u16,
+    /// The sender.
+    pub from: ReplicaId,
+    /// What the sender holds: for each author, the counter up to which it holds every op.
+    /// It also acknowledges everything the receiver sent before.
+    pub seen: VClock<ReplicaId>,
+    /// Ops the sender holds beyond the receiver's last known `seen`.
+    pub ops: Vec<Op>,
+    /// Whether the sender has more ops queued for the receiver.
+    pub more: bool,
+}
+
+impl Message {
+    /// JSON bytes for the wire.
+    pub fn encode(&self) -> Vec<u8> {
+        // Serialising these plain data types cannot fail (no maps with non-string keys, no
+        // failing Serialize impls), so an empty fallback is unreachable in practice.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Reads a message from the wire, refusing oversized input before parsing it.
+    pub fn decode(bytes: &[u8]) -> Result<Self, SyncError> {
+        if bytes.len() > MAX_MESSAGE_BYTES {
+            return Err(SyncError::TooLarge {
+                bytes: bytes.len(),
+                limit: MAX_MESSAGE_BYTES,
+            });
+        }
+        serde_json::from_slice(bytes).map_err(|e| SyncError::Malformed(e.to_string()))
+    }
+}
+
+/// What one side knows about one peer during a session.
+///
+/// Start a fresh one for each connection: it then begins by both sides telling each other what
+/// they hold, so it can be dropped at any time without losing anything. Keeping one across
+/// sessions saves that round trip, but only while the peer's storage is durable: what the peer
+/// acknowledged is never asked again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncState {
+    pub(crate) peer: Option<ReplicaId>,
+    pub(crate) their_seen: Option<VClock<ReplicaId>>,
+    /// How far our sends have gone: ops up to here are assumed on their way.
+    pub(crate) sent: VClock<ReplicaId>,
+    /// The `seen` we last told the peer, so we do not repeat ourselves.
+    pub(crate) told: Option<VClock<ReplicaId>>,
+    pub(crate) batch_size: usize,
+}
+
+impl Default for SyncState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SyncState {
+    /// A state for a peer we know nothing about yet; the first message fixes who it is.
+    pub fn new() -> Self {
+        Self {
+            peer: None,
+            their_seen: None,
+            sent: VClock::new(),
+            told: None,
+            batch_size: DEFAULT_BATCH_SIZE,
+        }
+    }
+
+    /// A state for a known peer: messages from anyone else are refused.
+    pub fn for_peer(peer: ReplicaId) -> Self {
+        Self {
+            peer: Some(peer),
+            ..Self::new()
+        }
+    }
+
+    /// Sets how many ops one message carries at most (clamped to 1..=[`MAX_OPS_PER_MESSAGE`]).
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size.clamp(1, MAX_OPS_PER_MESSAGE);
+        self
+    }
+
+    /// The peer, once known.
+    pub fn peer(&self) -> Option<ReplicaId> {
+        self.peer
+    }
+
+    /// What the peer last said it holds.
+    pub fn their_seen(&self) -> Option<&VClock<ReplicaId>> {
+        self.their_seen.as_ref()
+    }
+
+    /// Forget what was sent but not acknowledged, and what we told: call it when a transport
+    /// call failed or timed out, so the next message resends from the peer's last ack.
+    pub fn reset_in_flight(&mut self) {
+        self.sent = self.their_seen.clone().unwrap_or_default();
+        self.told = None;
+    }
+
+    pub(crate) fn note_their_seen(&mut self, seen: &VClock<ReplicaId>) {
+        // Messages may arrive reordered: an older `seen` must not move our knowledge back.
+        match &mut self.their_seen {
+            Some(theirs) => theirs.merge(seen.clone()),
+            None => self.their_seen = Some(seen.clone()),
+        }
+        self.sent.merge(seen.clone());
+    }
+}
+
+/// What [`crate::SyncNode::receive_message`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Applied {
+    /// Ops new to us, stored and applied.
+    pub new_ops: usize,
+    /// Ops we already held (duplicate or overlapping deliveries).
+    pub duplicates: usize,
+    /// The alerts that involve a record this message brought or changed, checked after the
+    /// merge (open ones too, not only new ones). [`crate::Replica::invariants`] gives them all.
+    pub alerts: Vec<Alert>,
+}
+
+/// Why a message was refused. A refused message changes nothing.
+#[derive(Debug, Error)]
+pub enum SyncError {
+    /// More bytes than [`MAX_MESSAGE_BYTES`].
+    #[error("message of {bytes} bytes is over the {limit}-byte limit")]
+    TooLarge {
+        /// Size received.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// More ops than [`MAX_OPS_PER_MESSAGE`].
+    #[error("message carries {count} ops, over the limit of {limit}")]
+    TooManyOps {
+        /// Ops received.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Not a message (bad JSON, a field of the wrong shape, a bad voucher number).
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    /// A protocol version we do not speak.
+    #[error("protocol version {got} is not supported (this replica speaks {supported})")]
+    UnsupportedProtocol {
+        /// The sender's version.
+        got: u16,
+        /// Ours.
+        supported: u16,
+    },
+    /// The message did not come from the peer this state belongs to.
+    #[error("message from {got}, expected {expected}")]
+    WrongPeer {
+        /// The peer of this sync state (or ourselves).
+        expected: ReplicaId,
+        /// The sender.
+        got: ReplicaId,
+    },
+    /// An op failed validation.
+    #[error("op {op} is invalid: {source}")]
+    InvalidOp {
+        /// The op.
+        op: OpId,
+        /// Why.
+        source: InvalidOp,
+    },
+    /// An op id we hold already arrived with other content: a broken or malicious replica.
+    #[error("op {op} arrived with different content than the op held under that id")]
+    ConflictingOp {
+        /// The op id.
+        op: OpId,
+    },
+    /// The sender's own op is stamped further ahead of our clock than the drift bound.
+    #[error("op {op} is {ahead_ms} ms ahead of this replica's clock (limit {limit_ms} ms)")]
+    ClockAhead {
+        /// The op.
+        op: OpId,
+        /// How far ahead.
+        ahead_ms: u64,
+        /// The bound.
+        limit_ms: u64,
+    },
+    /// The op log failed.
+    #[error("op log: {0}")]
+    Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl SyncError {
+    /// Whether sending the same message again later may succeed: storage hiccups, and a clock
+    /// that is ahead (time catches up, or the device's clock gets fixed). Everything else is
+    /// wrong with the message itself and will fail the same way again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Storage(_) | Self::ClockAhead { .. })
+    }
+
+    /// The opposite of [`SyncError::is_retryable`].
+    pub fn is_permanent(&self) -> bool {
+        !self.is_retryable()
+    }
+}

@@ -1,0 +1,108 @@
+//! Who may write what: the roles matrix of `docs/sync-spec.md` §5, as pure functions.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::ids::{OpId, ReplicaId};
+use crate::op::{BookingCause, EventKind, Op, OpKind};
+
+/// The role a device was enrolled with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 受付: check-ins and contact edits.
+    Reception,
+    /// 接種: doses.
+    Booth,
+    /// 会場責任者: stock.
+    VenueManager,
+    /// コールセンター: inquiries and rebookings.
+    CallCentre,
+    /// 本部: everything.
+    Hq,
+    /// The sync server: relays, writes nothing of its own.
+    Server,
+}
+
+impl Role {
+    /// The kind of event this role records, and so may void.
+    fn own_event_kind(self) -> Option<EventKind> {
+        match self {
+            Self::Reception => Some(EventKind::CheckIn),
+            Self::Booth => Some(EventKind::Dose),
+            Self::VenueManager => Some(EventKind::Stock),
+            Self::CallCentre => Some(EventKind::Inquiry),
+            Self::Hq | Self::Server => None,
+        }
+    }
+}
+
+/// Whether a replica enrolled as `role` may write an op of this kind.
+///
+/// The app asks before a local write; the server asks for every op it receives, with the role
+/// of the op's author (see [`check_roles`]).
+pub fn may_emit(role: Role, kind: &OpKind) -> bool {
+    match role {
+        Role::Hq => true,
+        Role::Server => false,
+        Role::Reception | Role::Booth | Role::VenueManager | Role::CallCentre => match kind {
+            OpKind::SetResidentField { field, .. } => role == Role::Reception && field.is_contact(),
+            OpKind::CheckIn(_) => role == Role::Reception,
+            OpKind::RecordDose(_) => role == Role::Booth,
+            OpKind::StockEvent(_) => role == Role::VenueManager,
+            OpKind::Inquiry(_) => role == Role::CallCentre,
+            OpKind::Book(b) => role == Role::CallCentre && b.cause == BookingCause::Rebook,
+            OpKind::Void(v) => role.own_event_kind() == Some(v.target_kind),
+            OpKind::DefineTimeBand(_) | OpKind::DefineVenue(_) | OpKind::Acknowledge { .. } => {
+                false
+            }
+        },
+    }
+}
+
+/// Why the server refused an op on roles.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RoleError {
+    /// The op's author was never enrolled (or was revoked).
+    #[error("op {op} is from replica {author}, which is not enrolled")]
+    UnknownAuthor {
+        /// The op.
+        op: OpId,
+        /// Its author.
+        author: ReplicaId,
+    },
+    /// The author's role may not write this kind of op.
+    #[error("op {op} ({kind}) is not permitted to a {role:?} replica")]
+    NotPermitted {
+        /// The op.
+        op: OpId,
+        /// Its kind's name.
+        kind: &'static str,
+        /// The author's role.
+        role: Role,
+    },
+}
+
+/// Checks every op against its author's enrolled role, as the server does before
+/// [`crate::SyncNode::receive_message`]. `role_of` answers from the enrollment table.
+///
+/// Relayed ops (authored by another replica than the sender) are checked against their own
+/// author, so a device that re-uploads ops after a server restore cannot smuggle in anything
+/// its authors could not have written.
+pub fn check_roles(
+    ops: &[Op],
+    role_of: impl Fn(ReplicaId) -> Option<Role>,
+) -> Result<(), RoleError> {
+    for op in ops {
+        let author = op.author();
+        let role = role_of(author).ok_or(RoleError::UnknownAuthor { op: op.id, author })?;
+        if !may_emit(role, &op.kind) {
+            return Err(RoleError::NotPermitted {
+                op: op.id,
+                kind: op.kind.name(),
+                role,
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! The integration tests of `vax-sync`, one module per part of `docs/sync-spec.md`.
+
+mod convergence;
+mod invariants;
+mod merge_rules;
+mod node;
+mod protocol;
+mod roles;
+mod support;

@@ -1,0 +1,414 @@
+//! The sans-IO protocol (docs/sync-spec.md §3 and §7).
+
+use vax_sync::*;
+
+use crate::support::*;
+
+fn booth_with_doses(n: u32) -> Site {
+    let mut booth = Site::new(2, Role::Booth);
+    for r in 0..n {
+        booth.write(dose(r, 1, "V01", "L1", at(9, 0)));
+    }
+    booth
+}
+
+/// The first message a fresh peer sends: only its `seen`.
+fn hello(from: &Site, to: ReplicaId) -> Message {
+    from.node
+        .generate_message(&from.log, &mut SyncState::for_peer(to))
+        .expect("memory log never fails")
+        .expect("a first message always introduces the sender")
+}
+
+#[test]
+fn two_replicas_exchange_until_neither_has_anything_to_send() {
+    let mut booth = booth_with_doses(3);
+    let mut server = Site::new(9, Role::Server);
+    sync(&mut booth, &mut server);
+    assert_eq!(
+        booth.replica(),
+        server.replica(),
+        "both hold the same state after the exchange"
+    );
+    assert_eq!(server.log.len(), 3, "every op arrived once");
+    // A second exchange has nothing to carry beyond the introductions.
+    let mut to_server = SyncState::for_peer(server.id());
+    let first = booth
+        .node
+        .generate_message(&booth.log, &mut to_server)
+        .unwrap()
+        .expect("introduction");
+    assert!(
+        first.ops.is_empty(),
+        "no ops are sent before the peer says what it has"
+    );
+    assert!(
+        booth
+            .node
+            .generate_message(&booth.log, &mut to_server)
+            .unwrap()
+            .is_none(),
+        "nothing new to say twice"
+    );
+}
+
+#[test]
+fn batches_are_bounded_by_the_configured_size() {
+    let mut booth = booth_with_doses(25);
+    let mut server = Site::new(9, Role::Server);
+    let mut to_server = SyncState::for_peer(server.id()).with_batch_size(10);
+    let mut from_booth = SyncState::for_peer(booth.id());
+    let booth_hello = hello(&booth, server.id());
+    let server_hello = hello(&server, booth.id());
+    server
+        .node
+        .receive_message(&mut server.log, &mut from_booth, booth_hello, &server.time)
+        .unwrap();
+    booth
+        .node
+        .receive_message(&mut booth.log, &mut to_server, server_hello, &booth.time)
+        .unwrap();
+    let mut sizes = Vec::new();
+    while let Some(m) = booth
+        .node
+        .generate_message(&booth.log, &mut to_server)
+        .unwrap()
+    {
+        sizes.push((m.ops.len(), m.more));
+    }
+    assert_eq!(
+        sizes,
+        vec![(10, true), (10, true), (5, false)],
+        "25 ops go as 10 + 10 + 5, flagged while more remain"
+    );
+}
+
+#[test]
+fn a_lost_batch_is_resent_after_reset_in_flight() {
+    let mut booth = booth_with_doses(3);
+    let mut server = Site::new(9, Role::Server);
+    let mut to_server = SyncState::for_peer(server.id());
+    let mut from_booth = SyncState::for_peer(booth.id());
+    let server_hello = hello(&server, booth.id());
+    booth
+        .node
+        .receive_message(&mut booth.log, &mut to_server, server_hello, &booth.time)
+        .unwrap();
+    let lost = booth
+        .node
+        .generate_message(&booth.log, &mut to_server)
+        .unwrap()
+        .expect("a batch");
+    assert_eq!(lost.ops.len(), 3, "the batch carries all three ops");
+    assert!(
+        booth
+            .node
+            .generate_message(&booth.log, &mut to_server)
+            .unwrap()
+            .is_none(),
+        "without a reset the batch counts as in flight"
+    );
+    to_server.reset_in_flight();
+    let again = booth
+        .node
+        .generate_message(&booth.log, &mut to_server)
+        .unwrap()
+        .expect("a resend after the reset");
+    assert_eq!(again.ops, lost.ops, "the same ops are sent again");
+    let applied = server
+        .node
+        .receive_message(&mut server.log, &mut from_booth, again, &server.time)
+        .unwrap();
+    assert_eq!(applied.new_ops, 3, "the server gets them once");
+}
+
+#[test]
+fn a_message_larger_than_the_byte_limit_is_refused_and_changes_nothing() {
+    let bytes = vec![b' '; MAX_MESSAGE_BYTES + 1];
+    let err = Message::decode(&bytes).expect_err("oversized input is refused");
+    assert!(
+        matches!(err, SyncError::TooLarge { .. }) && err.is_permanent(),
+        "oversize is a permanent error: {err}"
+    );
+
+    let booth = booth_with_doses(1);
+    let mut server = Site::new(9, Role::Server);
+    let mut message = hello(&booth, server.id());
+    let template = booth.log.iter().next().unwrap().clone();
+    message.ops = (1..=MAX_OPS_PER_MESSAGE as u64 + 1)
+        .map(|counter| Op {
+            id: OpId {
+                replica: booth.id(),
+                counter,
+            },
+            ..template.clone()
+        })
+        .collect();
+    let err = server
+        .node
+        .receive_message(
+            &mut server.log,
+            &mut SyncState::new(),
+            message,
+            &server.time,
+        )
+        .expect_err("too many ops are refused");
+    assert!(
+        matches!(err, SyncError::TooManyOps { .. }),
+        "refused as too many ops: {err}"
+    );
+    assert!(server.log.is_empty(), "nothing was stored");
+}
+
+#[test]
+fn malformed_bytes_are_a_permanent_error() {
+    for bytes in [&b"not json"[..], br#"{"protocol":1}"#] {
+        let err = Message::decode(bytes).expect_err("malformed input is refused");
+        assert!(
+            matches!(err, SyncError::Malformed(_)) && err.is_permanent(),
+            "malformed input is permanent: {err}"
+        );
+    }
+    let booth = booth_with_doses(1);
+    let mut message = hello(&booth, rid(9));
+    message.ops = booth.log.iter().cloned().collect();
+    let json = String::from_utf8(message.encode()).unwrap();
+    let bad_voucher = json.replace("0000000000", "00000X0000");
+    assert!(
+        matches!(
+            Message::decode(bad_voucher.as_bytes()),
+            Err(SyncError::Malformed(_))
+        ),
+        "a bad voucher number inside an op is malformed"
+    );
+}
+
+#[test]
+fn a_message_from_an_unsupported_protocol_version_is_refused() {
+    let booth = booth_with_doses(1);
+    let mut server = Site::new(9, Role::Server);
+    let mut message = hello(&booth, server.id());
+    message.protocol = PROTOCOL_VERSION + 1;
+    let err = server
+        .node
+        .receive_message(
+            &mut server.log,
+            &mut SyncState::new(),
+            message,
+            &server.time,
+        )
+        .expect_err("another version is refused");
+    assert!(
+        matches!(err, SyncError::UnsupportedProtocol { .. }) && err.is_permanent(),
+        "wrong version is permanent: {err}"
+    );
+}
+
+#[test]
+fn a_message_from_another_replica_than_the_peer_is_refused() {
+    let booth = booth_with_doses(1);
+    let mut server = Site::new(9, Role::Server);
+    let mut sync = SyncState::for_peer(rid(5));
+    let message = hello(&booth, server.id());
+    let err = server
+        .node
+        .receive_message(&mut server.log, &mut sync, message, &server.time)
+        .expect_err("a stranger is refused");
+    assert!(
+        matches!(err, SyncError::WrongPeer { .. }),
+        "refused as the wrong peer: {err}"
+    );
+}
+
+#[test]
+fn an_op_reusing_an_id_with_different_content_is_refused() {
+    let mut booth = booth_with_doses(1);
+    let mut server = Site::new(9, Role::Server);
+    sync(&mut booth, &mut server);
+    let mut forged = booth.log.iter().next().unwrap().clone();
+    forged.kind = dose(1234, 1, "V01", "L1", at(9, 0));
+    let mut message = hello(&booth, server.id());
+    message.ops = vec![forged];
+    let before = server.replica().clone();
+    let err = server
+        .node
+        .receive_message(
+            &mut server.log,
+            &mut SyncState::new(),
+            message,
+            &server.time,
+        )
+        .expect_err("a conflicting op is refused");
+    assert!(
+        matches!(err, SyncError::ConflictingOp { .. }) && err.is_permanent(),
+        "refused as conflicting: {err}"
+    );
+    assert_eq!(server.replica(), &before, "nothing changed");
+}
+
+#[test]
+fn an_invalid_op_refuses_the_whole_message() {
+    let booth = booth_with_doses(2);
+    let mut server = Site::new(9, Role::Server);
+    let mut message = hello(&booth, server.id());
+    message.ops = booth.log.iter().cloned().collect();
+    if let OpKind::RecordDose(d) = &mut message.ops[1].kind {
+        d.dose_number = 0;
+    }
+    let err = server
+        .node
+        .receive_message(
+            &mut server.log,
+            &mut SyncState::new(),
+            message,
+            &server.time,
+        )
+        .expect_err("an invalid op is refused");
+    assert!(
+        matches!(
+            err,
+            SyncError::InvalidOp {
+                source: InvalidOp::DoseNumber(0),
+                ..
+            }
+        ),
+        "refused for the dose number: {err}"
+    );
+    assert!(
+        server.log.is_empty(),
+        "the valid op in the same message was not stored either"
+    );
+}
+
+#[test]
+fn an_op_from_a_peer_whose_clock_is_too_far_ahead_is_refused_as_retryable() {
+    let mut booth = Site::new(2, Role::Booth);
+    booth.time.advance(DEFAULT_DRIFT + 60_000);
+    booth.write(dose(7, 1, "V01", "L1", at(9, 0)));
+    let mut server = Site::new(9, Role::Server);
+    let mut message = hello(&booth, server.id());
+    message.ops = booth.log.iter().cloned().collect();
+    let err = server
+        .node
+        .receive_message(
+            &mut server.log,
+            &mut SyncState::new(),
+            message.clone(),
+            &server.time,
+        )
+        .expect_err("an op from the future is refused");
+    assert!(
+        matches!(err, SyncError::ClockAhead { .. }) && err.is_retryable(),
+        "clock drift is retryable: {err}"
+    );
+    assert!(server.log.is_empty(), "nothing was stored");
+    server.time.advance(DEFAULT_DRIFT);
+    let applied = server
+        .node
+        .receive_message(
+            &mut server.log,
+            &mut SyncState::new(),
+            message,
+            &server.time,
+        )
+        .expect("accepted once the server's clock is within the bound");
+    assert_eq!(applied.new_ops, 1, "the same message goes through on retry");
+}
+
+const DEFAULT_DRIFT: u64 = vax_sync::hlc::DEFAULT_MAX_DRIFT_MS;
+
+#[test]
+fn every_op_kind_round_trips_through_json() {
+    let mut hq = Site::new(1, Role::Hq);
+    let recorded = hq.write(dose(7, 1, "V01", "L1", at(9, 30)));
+    let kinds = vec![
+        set_phone(7, "0773-11-1111"),
+        set_name(7, "佐藤花子"),
+        book(7, 1, Some(10), BookingCause::Assign),
+        book(7, 2, None, BookingCause::Reshuffle),
+        check_in(7, "V01"),
+        stock(
+            "V01",
+            "L1",
+            StockChange::Received {
+                vials: 5,
+                expires_on: at(0, 0).date(),
+            },
+        ),
+        opened("V01", "L1", at(15, 0)),
+        inquiry(7, "wants a later day"),
+        void(recorded.id, EventKind::Dose),
+        band(10, "V01", 20),
+        OpKind::DefineVenue(VenueDef {
+            code: VenueCode::new("V01"),
+            name: "中舞鶴公民館".into(),
+            address: "舞鶴市".into(),
+            location: vax_domain::venue::Coordinates {
+                lat: 35.47,
+                lon: 135.39,
+            },
+        }),
+        OpKind::Acknowledge {
+            alert: AlertKey::DoseFromExpiredLot { dose: recorded.id },
+        },
+    ];
+    for kind in kinds {
+        let written = hq.write(kind);
+        let json = serde_json::to_string(&written).expect("ops serialise");
+        let back: Op = serde_json::from_str(&json).expect("ops deserialise");
+        assert_eq!(
+            back,
+            written,
+            "{} survives a JSON round trip",
+            written.kind.name()
+        );
+    }
+}
+
+#[test]
+fn batches_of_long_notes_stay_under_the_byte_limit() {
+    let mut call_centre = Site::new(4, Role::CallCentre);
+    let note = "電話で日程変更の相談。".repeat(MAX_LONG_TEXT_CHARS / 11);
+    for r in 0..1_000 {
+        call_centre.write(inquiry(r, &note));
+    }
+    let mut server = Site::new(9, Role::Server);
+    let mut to_server = SyncState::for_peer(server.id());
+    let mut from_centre = SyncState::for_peer(call_centre.id());
+    let server_hello = hello(&server, call_centre.id());
+    call_centre
+        .node
+        .receive_message(
+            &mut call_centre.log,
+            &mut to_server,
+            server_hello,
+            &call_centre.time,
+        )
+        .unwrap();
+    let mut messages = 0;
+    while let Some(m) = call_centre
+        .node
+        .generate_message(&call_centre.log, &mut to_server)
+        .unwrap()
+    {
+        let bytes = m.encode();
+        assert!(
+            bytes.len() <= MAX_MESSAGE_BYTES,
+            "message {messages} is {} bytes, over the limit",
+            bytes.len()
+        );
+        let decoded = Message::decode(&bytes).expect("every message decodes on the other side");
+        server
+            .node
+            .receive_message(&mut server.log, &mut from_centre, decoded, &server.time)
+            .unwrap();
+        messages += 1;
+    }
+    assert!(
+        messages > 1,
+        "1,000 long notes do not fit one message: {messages}"
+    );
+    assert_eq!(server.log.len(), 1_000, "every note arrived");
+}
+
+const MAX_LONG_TEXT_CHARS: usize = vax_sync::op::MAX_LONG_TEXT;

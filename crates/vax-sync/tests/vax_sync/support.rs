@@ -1,0 +1,201 @@
+//! Builders and a tiny in-memory "network" shared by the tests.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use crdts::VClock;
+use vax_domain::voucher::VoucherNumber;
+use vax_sync::*;
+
+/// 2021-06-01, 12:00 UTC in ms: the tests' "now".
+pub const T0: u64 = 1_622_548_800_000;
+
+pub fn rid(n: u128) -> ReplicaId {
+    ReplicaId::from_u128(n)
+}
+
+pub fn band_id(n: u128) -> TimeBandId {
+    TimeBandId::from_u128(n)
+}
+
+pub fn resident(n: u32) -> VoucherNumber {
+    VoucherNumber::parse(&format!("{n:010}")).expect("ten digits are a voucher number")
+}
+
+pub fn at(hour: u32, minute: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2021, 6, 1)
+        .and_then(|d| d.and_hms_opt(hour, minute, 0))
+        .expect("valid test time")
+}
+
+/// An op built by hand, for tests of [`Replica`] that need exact stamps.
+pub fn op(replica: u128, counter: u64, wall_ms: u64, kind: OpKind) -> Op {
+    Op {
+        id: OpId {
+            replica: rid(replica),
+            counter,
+        },
+        hlc: Hlc::new(wall_ms, 0),
+        kind,
+    }
+}
+
+pub fn set_phone(r: u32, digits: &str) -> OpKind {
+    OpKind::SetResidentField {
+        resident: resident(r),
+        field: ResidentField::Phone(Some(
+            vax_domain::resident::Phone::parse(digits).expect("valid test phone"),
+        )),
+    }
+}
+
+pub fn set_name(r: u32, name: &str) -> OpKind {
+    OpKind::SetResidentField {
+        resident: resident(r),
+        field: ResidentField::Name(name.to_owned()),
+    }
+}
+
+/// A booking; [`SyncNode::write`] fills in the clock.
+pub fn book(r: u32, dose_number: u8, band: Option<u128>, cause: BookingCause) -> OpKind {
+    OpKind::Book(Booking {
+        resident: resident(r),
+        dose_number,
+        band: band.map(band_id),
+        cause,
+        clock: VClock::new(),
+    })
+}
+
+pub fn dose(r: u32, dose_number: u8, venue: &str, lot: &str, when: NaiveDateTime) -> OpKind {
+    OpKind::RecordDose(Dose {
+        resident: resident(r),
+        dose_number,
+        venue: VenueCode::new(venue),
+        product: "comirnaty".into(),
+        lot: lot.into(),
+        vaccinator: "山田".into(),
+        administered_at: when,
+    })
+}
+
+pub fn check_in(r: u32, venue: &str) -> OpKind {
+    OpKind::CheckIn(CheckIn {
+        resident: resident(r),
+        venue: VenueCode::new(venue),
+        band: None,
+        at: at(9, 0),
+    })
+}
+
+pub fn inquiry(r: u32, note: &str) -> OpKind {
+    OpKind::Inquiry(Inquiry {
+        resident: resident(r),
+        note: note.into(),
+    })
+}
+
+pub fn stock(venue: &str, lot: &str, change: StockChange) -> OpKind {
+    OpKind::StockEvent(StockEvent {
+        venue: VenueCode::new(venue),
+        product: "comirnaty".into(),
+        lot: lot.into(),
+        change,
+    })
+}
+
+pub fn opened(venue: &str, lot: &str, use_by: NaiveDateTime) -> OpKind {
+    stock(venue, lot, StockChange::Opened { vials: 1, use_by })
+}
+
+pub fn void(target: OpId, target_kind: EventKind) -> OpKind {
+    OpKind::Void(Void {
+        target,
+        target_kind,
+        reason: "recorded by mistake".into(),
+    })
+}
+
+pub fn band(n: u128, venue: &str, capacity: u32) -> OpKind {
+    OpKind::DefineTimeBand(TimeBandDef {
+        band: band_id(n),
+        venue: VenueCode::new(venue),
+        date: NaiveDate::from_ymd_opt(2021, 6, 1).expect("valid date"),
+        start: NaiveTime::from_hms_opt(9, 0, 0).expect("valid time"),
+        end: NaiveTime::from_hms_opt(9, 30, 0).expect("valid time"),
+        capacity,
+    })
+}
+
+/// One replica with its log and its own fake clock.
+pub struct Site {
+    pub node: SyncNode,
+    pub log: MemoryOpLog,
+    pub time: FakeTimeSource,
+}
+
+impl Site {
+    pub fn new(n: u128, role: Role) -> Self {
+        Self {
+            node: SyncNode::new(rid(n), role),
+            log: MemoryOpLog::new(),
+            time: FakeTimeSource::new(T0),
+        }
+    }
+
+    pub fn id(&self) -> ReplicaId {
+        self.node.id()
+    }
+
+    pub fn replica(&self) -> &Replica {
+        self.node.replica()
+    }
+
+    /// A local write that must succeed; time moves on by a millisecond.
+    pub fn write(&mut self, kind: OpKind) -> Op {
+        self.time.advance(1);
+        self.node
+            .write(&mut self.log, kind, &self.time)
+            .expect("test write is permitted and valid")
+    }
+}
+
+/// Runs both sides' protocol over a reliable link until neither has anything to say.
+pub fn sync(a: &mut Site, b: &mut Site) {
+    let mut a_to_b = SyncState::for_peer(b.id());
+    let mut b_to_a = SyncState::for_peer(a.id());
+    for _ in 0..10_000 {
+        let m1 = a
+            .node
+            .generate_message(&a.log, &mut a_to_b)
+            .expect("memory log never fails");
+        if let Some(m) = &m1 {
+            b.node
+                .receive_message(&mut b.log, &mut b_to_a, m.clone(), &b.time)
+                .expect("a well-formed message is accepted");
+        }
+        let m2 = b
+            .node
+            .generate_message(&b.log, &mut b_to_a)
+            .expect("memory log never fails");
+        if let Some(m) = &m2 {
+            a.node
+                .receive_message(&mut a.log, &mut a_to_b, m.clone(), &a.time)
+                .expect("a well-formed message is accepted");
+        }
+        if m1.is_none() && m2.is_none() {
+            return;
+        }
+    }
+    panic!("sync between {} and {} did not settle", a.id(), b.id());
+}
+
+/// Two distinct elements of a slice, mutably.
+pub fn pair_mut<T>(items: &mut [T], i: usize, j: usize) -> (&mut T, &mut T) {
+    assert_ne!(i, j, "a pair needs two different indices");
+    if i < j {
+        let (left, right) = items.split_at_mut(j);
+        (&mut left[i], &mut right[0])
+    } else {
+        let (left, right) = items.split_at_mut(i);
+        (&mut right[0], &mut left[j])
+    }
+}
