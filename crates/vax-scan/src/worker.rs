@@ -1,0 +1,168 @@
+//! The background decode thread: frames in, debounced reads out.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::debounce::Debouncer;
+use crate::decode::DecodeError;
+use crate::error::SourceError;
+use crate::pipeline::Pipeline;
+use crate::source::FrameSource;
+
+/// What the worker tells the UI.
+#[derive(Debug)]
+pub enum ScanEvent {
+    /// A code was read and starts a new card presentation: beep, flash, look it up.
+    Read {
+        /// The decoded text (check it with [`voucher_from_qr_text`](crate::voucher_from_qr_text)).
+        text: String,
+        /// Timestamp of the frame it was read in.
+        at: Duration,
+    },
+    /// A decoder panicked on a frame; the frame was skipped and scanning goes on. Worth a log
+    /// line, not a dialog.
+    DecoderPanicked(DecodeError),
+    /// The source could not be opened or failed; the worker has stopped. For
+    /// [`SourceError::is_camera_missing`] errors the desk switches to the USB scanner.
+    SourceFailed(SourceError),
+    /// A finite source ran out of frames; the worker has stopped.
+    Ended,
+}
+
+/// Settings of a [`ScanWorker`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerConfig {
+    /// Time budget per frame for the pipeline's retries. Keep it under the frame interval so
+    /// the preview does not lag (33 ms at 30 fps).
+    pub frame_budget: Duration,
+    /// Absence gap of the [`Debouncer`].
+    pub debounce_gap: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            frame_budget: Duration::from_millis(20),
+            debounce_gap: Debouncer::DEFAULT_GAP,
+        }
+    }
+}
+
+/// A thread that pulls frames from a [`FrameSource`], decodes them and sends debounced
+/// [`ScanEvent`]s. Dropping it (or calling [`ScanWorker::stop`]) stops the thread after the
+/// frame in hand.
+#[derive(Debug)]
+pub struct ScanWorker {
+    stop: Arc<AtomicBool>,
+    events: Receiver<ScanEvent>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ScanWorker {
+    /// Starts the worker. `open` runs on the worker thread, because camera handles are often
+    /// tied to the thread that opened them; its error arrives as [`ScanEvent::SourceFailed`].
+    ///
+    /// # Errors
+    /// The OS error when the thread cannot be spawned.
+    pub fn spawn<S, F>(open: F, pipeline: Pipeline, config: WorkerConfig) -> std::io::Result<Self>
+    where
+        S: FrameSource,
+        F: FnOnce() -> Result<S, SourceError> + Send + 'static,
+    {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, events) = mpsc::channel();
+        let thread_stop = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("vax-scan".to_owned())
+            .spawn(move || run(open, &pipeline, config, &thread_stop, &tx))?;
+        Ok(Self {
+            stop,
+            events,
+            thread: Some(thread),
+        })
+    }
+
+    /// The event stream. It disconnects once the worker has stopped and all events were taken.
+    pub fn events(&self) -> &Receiver<ScanEvent> {
+        &self.events
+    }
+
+    /// Asks the thread to stop and waits for it. Events not yet taken are returned.
+    pub fn stop(mut self) -> Vec<ScanEvent> {
+        self.shut_down();
+        self.events.try_iter().collect()
+    }
+
+    fn shut_down(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            // The loop catches decoder panics itself; a panic here would be a bug in this
+            // crate, and there is nothing better to do with it while shutting down.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for ScanWorker {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+fn run<S, F>(
+    open: F,
+    pipeline: &Pipeline,
+    config: WorkerConfig,
+    stop: &AtomicBool,
+    tx: &Sender<ScanEvent>,
+) where
+    S: FrameSource,
+    F: FnOnce() -> Result<S, SourceError>,
+{
+    let mut source = match open() {
+        Ok(source) => source,
+        Err(e) => {
+            let _ = tx.send(ScanEvent::SourceFailed(e));
+            return;
+        }
+    };
+    let mut debouncer = Debouncer::new(config.debounce_gap);
+    while !stop.load(Ordering::Relaxed) {
+        let frame = match source.next_frame() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => {
+                let _ = tx.send(ScanEvent::Ended);
+                return;
+            }
+            Err(e) => {
+                let _ = tx.send(ScanEvent::SourceFailed(e));
+                return;
+            }
+        };
+        let report = pipeline.scan_frame(&frame, config.frame_budget);
+        for error in report.errors {
+            if tx.send(ScanEvent::DecoderPanicked(error)).is_err() {
+                return;
+            }
+        }
+        let fresh = debouncer.observe(
+            frame.timestamp,
+            report.reads.iter().map(|r| r.text.as_str()),
+        );
+        for text in fresh {
+            // A dropped receiver means nobody listens any more: stop quietly.
+            if tx
+                .send(ScanEvent::Read {
+                    text,
+                    at: frame.timestamp,
+                })
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+}
