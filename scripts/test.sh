@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Every test: set up, check formatting and lints, run all unit, integration, golden,
-# property and doc tests, and compile the benchmarks. .ci/run calls exactly this.
+# Every test: set up, check formatting, lints and types, run all unit, integration, golden,
+# property, front-end and doc tests, then the end-to-end tests of the real app under Xvfb.
+# .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 export CARGO_TERM_COLOR=never
-# Snapshot tests must fail on a difference, never write a new snapshot in CI.
+# Snapshot tests must fail on a difference, never write a new snapshot.
 export INSTA_UPDATE=no
+
+echo "== ui: install, type check, unit tests, build (src-tauri embeds ui/dist)"
+(cd ui && npm ci --no-audit --no-fund && npm run check && npm test && npm run build)
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -16,3 +20,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
+
+echo "== end to end: the desktop app in a real window"
+bash scripts/e2e.sh

@@ -21,6 +21,9 @@ pub enum DemoError {
     /// Booking failed.
     #[error(transparent)]
     Assign(#[from] AssignError),
+    /// Enrolling the demo kiosk failed (an unknown venue code).
+    #[error("cannot set up the demo kiosk: {0}")]
+    Kiosk(crate::desk::DeskError),
     /// The ledger failed; nothing was written.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -59,7 +62,7 @@ pub fn load_demo_city(
     for (i, (resident, answer)) in city.residents.iter().enumerate() {
         tx.upsert_resident(resident, &now)?;
         tx.apply_survey(answer, &now)?;
-        if i % 4096 == 0 {
+        if i.is_multiple_of(4096) {
             progress.update(Stage::Writing, i as u64, total);
         }
     }
@@ -78,6 +81,34 @@ pub fn load_demo_city(
         bands: city.bands.len() as u64,
         assignment,
     })
+}
+
+/// The lot a demo venue starts with, so a new user can record a dose at once.
+pub const DEMO_LOT: &str = "DEMO-0001";
+
+/// Loads the demo city and makes this ledger a demo kiosk: enrolled as the manager of
+/// `venue_code` with a demo lot open for the campaign's first day. The desktop app's
+/// first start and `vaxhq demo --kiosk` both do exactly this.
+pub fn load_demo_kiosk(
+    ledger: &mut Ledger,
+    params: &DemoParams,
+    venue_code: &str,
+    now: DateTime<FixedOffset>,
+    progress: &mut dyn Progress,
+) -> Result<DemoReport, DemoError> {
+    let report = load_demo_city(ledger, params, now, progress)?;
+    let municipality = vax_domain::voucher::MunicipalityCode::parse(vax_demo::MUNICIPALITY)
+        .expect("the demo municipality code is valid");
+    let enrollment = crate::desk::enroll(
+        ledger,
+        venue_code,
+        vax_domain::role::Role::VenueManager,
+        &municipality,
+    )
+    .map_err(DemoError::Kiosk)?;
+    crate::desk::open_lot(ledger, &enrollment, DEMO_PRODUCT, DEMO_LOT, now)
+        .map_err(DemoError::Kiosk)?;
+    Ok(report)
 }
 
 /// The demo city's register and survey as CSV files in the documented import formats

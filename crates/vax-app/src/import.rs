@@ -391,13 +391,19 @@ impl Row<'_> {
     }
 }
 
+/// The checked rows of a file, each with its line, and the columns that were ignored.
+struct ParsedRows<T> {
+    rows: Vec<(u64, T)>,
+    ignored_columns: Vec<String>,
+}
+
 /// Reads every data row, calling `parse_row` on each; collects all problems.
 fn read_rows<T>(
     text: &str,
     columns: &[Column],
     progress: &mut dyn Progress,
     mut parse_row: impl FnMut(&mut Row<'_>) -> Option<T>,
-) -> Result<(Vec<(u64, T)>, Vec<String>), ImportError> {
+) -> Result<ParsedRows<T>, ImportError> {
     let total = text.len() as u64;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -452,7 +458,7 @@ fn read_rows<T>(
         if let Some(value) = parse_row(&mut row) {
             rows.push((line, value));
         }
-        if line % 4096 == 0 {
+        if line.is_multiple_of(4096) {
             progress.update(
                 Stage::Checking,
                 record.position().map_or(0, |p| p.byte()),
@@ -462,7 +468,10 @@ fn read_rows<T>(
     }
     progress.update(Stage::Checking, total, total);
     if problems.is_empty() {
-        Ok((rows, ignored))
+        Ok(ParsedRows {
+            rows,
+            ignored_columns: ignored,
+        })
     } else {
         Err(ImportError::Rejected { problems })
     }
@@ -591,7 +600,10 @@ pub fn import_register_bytes(
     progress: &mut dyn Progress,
 ) -> Result<ImportReport, ImportError> {
     let (text, encoding_used) = decode(bytes, encoding)?;
-    let (rows, ignored_columns) = read_rows(&text, REGISTER_COLUMNS, progress, |row| {
+    let ParsedRows {
+        rows,
+        ignored_columns,
+    } = read_rows(&text, REGISTER_COLUMNS, progress, |row| {
         parse_register_row(row, &now)
     })?;
     drop(text);
@@ -615,7 +627,7 @@ pub fn import_register_bytes(
             RegisterOutcome::Updated => report.updated += 1,
             RegisterOutcome::Unchanged => report.unchanged += 1,
         }
-        if i % 8192 == 0 {
+        if i.is_multiple_of(8192) {
             progress.update(Stage::Writing, i as u64, total);
         }
     }
@@ -676,7 +688,10 @@ pub fn import_survey_bytes(
     progress: &mut dyn Progress,
 ) -> Result<ImportReport, ImportError> {
     let (text, encoding_used) = decode(bytes, encoding)?;
-    let (rows, ignored_columns) = read_rows(&text, SURVEY_COLUMNS, progress, |row| {
+    let ParsedRows {
+        rows,
+        ignored_columns,
+    } = read_rows(&text, SURVEY_COLUMNS, progress, |row| {
         parse_survey_row(row, &now)
     })?;
     check_duplicates(
@@ -702,7 +717,7 @@ pub fn import_survey_bytes(
                 ),
             ));
         }
-        if i % 8192 == 0 {
+        if i.is_multiple_of(8192) {
             progress.update(Stage::Writing, i as u64, total);
         }
     }

@@ -5,6 +5,8 @@
 //!
 //! - [`import`]: resident register and intention survey from CSV (UTF-8 or CP932),
 //!   all-or-nothing with every bad line reported.
+//! - [`desk`]: the venue kiosk — enrollment, reception warnings and check-in, the booth
+//!   (duplicate doses refused, doctor overrides logged, observation), the venue's day.
 //! - [`demo`]: load the demo city and book both doses of everyone who wants them.
 //! - [`lookup`]: find residents by voucher payload, kana, birth date or phone, and build the
 //!   resident card.
@@ -13,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod demo;
+pub mod desk;
 pub mod import;
 pub mod lookup;
 pub mod progress;

@@ -84,6 +84,7 @@ pub fn find(ledger: &Ledger, query: &Query) -> Result<Vec<ResidentRow>, LookupEr
 
 /// Everything a desk needs to see about one resident.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ResidentCard {
     /// The resident.
     pub resident: ResidentRow,

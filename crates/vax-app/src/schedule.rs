@@ -7,7 +7,7 @@ use serde::Serialize;
 use thiserror::Error;
 use vax_domain::product::{Catalogue, NoRulesInForce, UnknownProduct};
 use vax_domain::venue::Coordinates;
-use vax_ledger::{LedgerError, WriteTx};
+use vax_ledger::{LedgerError, PlanningResident, WriteTx};
 use vax_planner::{check, first_fit, Band, Candidate};
 
 use crate::progress::{Progress, Stage};
@@ -87,7 +87,7 @@ pub fn assign_first_fit(
         .iter()
         .zip(homes)
         .map(|(p, home)| Candidate {
-            birth_date: p.1,
+            birth_date: p.birth_date,
             home,
         })
         .collect();
@@ -103,11 +103,11 @@ pub fn assign_first_fit(
     let mut booked = 0;
     for (i, (person, placement)) in people.iter().zip(&plan.placements).enumerate() {
         if let Some(p) = placement {
-            tx.book(person.0, 1, loads[p.first].band.id, product_code, &now)?;
-            tx.book(person.0, 2, loads[p.second].band.id, product_code, &now)?;
+            tx.book(person.id, 1, loads[p.first].band.id, product_code, &now)?;
+            tx.book(person.id, 2, loads[p.second].band.id, product_code, &now)?;
             booked += 1;
         }
-        if i % 4096 == 0 {
+        if i.is_multiple_of(4096) {
             progress.update(Stage::Writing, i as u64, total);
         }
     }
@@ -122,14 +122,11 @@ pub fn assign_first_fit(
 
 /// Residents without coordinates are placed at the centre of their district's geocoded
 /// residents, or at the centre of all venues when nobody in the district is geocoded.
-fn homes_with_fallback(
-    people: &[(i64, NaiveDate, Option<Coordinates>, String)],
-    venues: &[Coordinates],
-) -> Vec<Coordinates> {
+fn homes_with_fallback(people: &[PlanningResident], venues: &[Coordinates]) -> Vec<Coordinates> {
     let mut sums: HashMap<&str, (f64, f64, u32)> = HashMap::new();
-    for (_, _, home, district) in people {
-        if let Some(h) = home {
-            let e = sums.entry(district.as_str()).or_default();
+    for p in people {
+        if let Some(h) = p.home {
+            let e = sums.entry(p.district.as_str()).or_default();
             e.0 += h.lat;
             e.1 += h.lon;
             e.2 += 1;
@@ -142,14 +139,15 @@ fn homes_with_fallback(
     };
     people
         .iter()
-        .map(|(_, _, home, district)| {
-            home.unwrap_or_else(|| match sums.get(district.as_str()) {
-                Some(&(lat, lon, count)) => Coordinates {
-                    lat: lat / f64::from(count),
-                    lon: lon / f64::from(count),
-                },
-                None => venues_centre,
-            })
+        .map(|p| {
+            p.home
+                .unwrap_or_else(|| match sums.get(p.district.as_str()) {
+                    Some(&(lat, lon, count)) => Coordinates {
+                        lat: lat / f64::from(count),
+                        lon: lon / f64::from(count),
+                    },
+                    None => venues_centre,
+                })
         })
         .collect()
 }

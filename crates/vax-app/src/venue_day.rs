@@ -8,6 +8,8 @@ use vax_ledger::{Ledger, LedgerError, TimeBandRow, VenueRow};
 /// One booked resident in a band.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BookedResident {
+    /// Local row id.
+    pub resident_id: i64,
     /// Dose booked.
     pub dose_number: u8,
     /// 券番号.
@@ -72,6 +74,7 @@ pub fn venue_day(
                 .bookings_in_band(load.band.id)?
                 .into_iter()
                 .map(|(dose_number, r)| BookedResident {
+                    resident_id: r.id,
                     dose_number,
                     voucher: r.resident.voucher.to_string(),
                     age: age_on(r.resident.birth_date, date),

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use vax_app::demo::{load_demo_city, DemoError};
+use vax_app::demo::{load_demo_city, load_demo_kiosk, DemoError};
 use vax_app::import::{import_register, import_survey, ImportError, TextEncoding};
 use vax_app::lookup::{card, find, LookupError, Query};
 use vax_app::venue_day::venue_day;
@@ -72,6 +72,10 @@ struct DemoArgs {
     /// Campaign length in weeks.
     #[arg(long, default_value_t = 8)]
     weeks: u32,
+    /// Also make this ledger a demo kiosk of that venue (enrolled as venue manager, with a
+    /// demo lot open), ready for the desktop app.
+    #[arg(long, value_name = "VENUE")]
+    kiosk: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -214,8 +218,11 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
                 weeks: args.weeks,
             };
             let mut bar = progress::Bar::new("demo city");
-            let report = load_demo_city(&mut ledger, &params, now, &mut bar)
-                .context("loading the demo city")?;
+            let report = match &args.kiosk {
+                Some(venue) => load_demo_kiosk(&mut ledger, &params, venue, now, &mut bar),
+                None => load_demo_city(&mut ledger, &params, now, &mut bar),
+            }
+            .context("loading the demo city")?;
             bar.finish();
             show::demo(&report, &params, cli.json)?;
         }

@@ -19,6 +19,7 @@ pub struct GivenDose {
 /// Where a resident stands in the primary series on a given day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum DueStatus {
     /// No dose yet: dose 1 is due.
     FirstDoseDue,

@@ -9,6 +9,7 @@
 //! - [`resident`]: a resident as the register knows them, with validated fields.
 //! - [`kana`]: the search key that lets hiragana, katakana and half-width katakana match.
 //! - [`eligibility`]: which dose a resident is due and from which day.
+//! - [`role`]: what an installation is enrolled for.
 //!
 //! ```
 //! use vax_domain::voucher::VoucherPayload;
@@ -22,5 +23,6 @@ pub mod eligibility;
 pub mod kana;
 pub mod product;
 pub mod resident;
+pub mod role;
 pub mod venue;
 pub mod voucher;

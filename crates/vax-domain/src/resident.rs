@@ -80,6 +80,7 @@ impl FieldError {
 /// Sex as recorded in the 住民基本台帳.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Sex {
     /// 男
     Male,
@@ -127,6 +128,7 @@ impl Sex {
 /// What the intention survey (意向調査) answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Intention {
     /// 希望する
     Wants,
@@ -219,6 +221,7 @@ pub fn parse_birth_date(value: &str, today: NaiveDate) -> Result<NaiveDate, Fiel
 
 /// A phone number kept as typed (half-width, hyphens allowed) and searchable by digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Phone {
     /// As it is printed: digits and hyphens.
     pub display: String,
@@ -342,6 +345,7 @@ pub fn age_on(birth: NaiveDate, on: NaiveDate) -> u32 {
 
 /// One resident of the register, with every field validated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Resident {
     /// 市町村コード of the municipality that issued the voucher.
     pub municipality: MunicipalityCode,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A point on the map (WGS 84 degrees).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Coordinates {
     /// Latitude.
     pub lat: f64,
@@ -27,6 +28,7 @@ impl Coordinates {
 
 /// A vaccination venue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Venue {
     /// Short stable code (`V01`).
     pub code: String,

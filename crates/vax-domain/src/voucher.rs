@@ -152,6 +152,27 @@ impl MunicipalityCode {
     }
 }
 
+/// Both codes travel as plain digit strings; a derive would trip over their serde
+/// `try_from`/`into` attributes, so the TypeScript type is given by hand.
+#[cfg(feature = "ts")]
+macro_rules! ts_as_string {
+    ($($t:ty),*) => {$(
+        impl ts_rs::TS for $t {
+            type WithoutGenerics = Self;
+            type OptionInnerType = Self;
+            fn name(_: &ts_rs::Config) -> String {
+                "string".to_owned()
+            }
+            fn inline(cfg: &ts_rs::Config) -> String {
+                Self::name(cfg)
+            }
+        }
+    )*};
+}
+
+#[cfg(feature = "ts")]
+ts_as_string!(MunicipalityCode, VoucherNumber);
+
 impl TryFrom<String> for MunicipalityCode {
     type Error = VoucherError;
     fn try_from(s: String) -> Result<Self, Self::Error> {

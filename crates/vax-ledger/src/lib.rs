@@ -23,19 +23,26 @@
 //! (`cargo insta review`), and add the read/write functions next to their peers.
 #![deny(missing_docs)]
 
+mod desk;
 mod error;
 mod read;
 pub mod schema;
+mod vrs;
 mod write;
 
 use std::path::Path;
 
 use rusqlite::Connection;
 
+pub use desk::{CheckInView, DayDose, LotView};
 pub use error::LedgerError;
 pub use read::{
-    BandLoad, BookingView, DoseView, InquiryView, Reader, ResidentRow, SurveyState, TimeBandRow,
-    VenueRow,
+    BandLoad, BookingView, DoseView, InquiryView, PlanningResident, Reader, ResidentRow,
+    SurveyState, TimeBandRow, VenueRow,
+};
+pub use vrs::{
+    VrsBatch, VrsBatchFile, VrsCorrection, VrsDoseRow, VrsDoseState, VrsExportTx, VrsReader,
+    VrsRecord,
 };
 pub use write::{NewDose, NewInquiry, RegisterOutcome, WriteTx};
 
@@ -67,6 +74,9 @@ impl Ledger {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // 64 MiB of page cache: a whole-register import is one transaction, and with the
+        // default 2 MiB its dirty pages spill to the WAL mid-transaction.
+        conn.pragma_update(None, "cache_size", -65_536)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrate(&mut conn)?;
         Ok(Self { conn })

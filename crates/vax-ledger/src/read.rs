@@ -12,6 +12,7 @@ use crate::{LedgerError, RowId};
 
 /// What the intention survey recorded for a resident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SurveyState {
     /// 接種意向.
     pub intention: Intention,
@@ -23,6 +24,7 @@ pub struct SurveyState {
 
 /// A resident as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ResidentRow {
     /// Local row id.
     pub id: RowId,
@@ -32,8 +34,22 @@ pub struct ResidentRow {
     pub survey: Option<SurveyState>,
 }
 
+/// What a planner needs to know of a resident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanningResident {
+    /// Local row id.
+    pub id: RowId,
+    /// Birth date (priority).
+    pub birth_date: NaiveDate,
+    /// Home, if geocoded.
+    pub home: Option<Coordinates>,
+    /// 地区.
+    pub district: String,
+}
+
 /// A venue as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VenueRow {
     /// Local row id.
     pub id: RowId,
@@ -43,6 +59,7 @@ pub struct VenueRow {
 
 /// A time band as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TimeBandRow {
     /// Local row id.
     pub id: RowId,
@@ -69,6 +86,7 @@ pub struct BandLoad {
 
 /// A resident's booking for one dose, with where and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BookingView {
     /// Which dose.
     pub dose_number: u8,
@@ -82,6 +100,7 @@ pub struct BookingView {
 
 /// A dose record as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DoseView {
     /// Global id of the event.
     pub uid: String,
@@ -107,6 +126,7 @@ pub struct DoseView {
 
 /// A call-centre inquiry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InquiryView {
     /// Global id.
     pub uid: String,
@@ -125,7 +145,7 @@ pub struct InquiryView {
 /// Read access to a ledger connection or transaction.
 #[derive(Clone, Copy)]
 pub struct Reader<'c> {
-    conn: &'c Connection,
+    pub(crate) conn: &'c Connection,
 }
 
 pub(crate) const RESIDENT_COLUMNS: &str = "id, municipality_code, voucher_number, name, name_kana, birth_date, sex, postal_code, address, district, lat, lon, phone, phone_digits, intention, needs_transport, anaphylaxis_history";
@@ -154,7 +174,7 @@ impl RawResident {
     /// Reads the resident columns ([`RESIDENT_COLUMNS`]) starting at column `at`.
     fn from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<Self> {
         Ok(Self {
-            id: r.get(at + 0)?,
+            id: r.get(at)?,
             municipality: r.get(at + 1)?,
             voucher: r.get(at + 2)?,
             name: r.get(at + 3)?,
@@ -225,7 +245,7 @@ impl RawResident {
     }
 }
 
-fn parse_day(s: &str) -> Result<NaiveDate, String> {
+pub(crate) fn parse_day(s: &str) -> Result<NaiveDate, String> {
     s.parse().map_err(|e: chrono::ParseError| e.to_string())
 }
 
@@ -233,7 +253,7 @@ fn parse_time(s: &str) -> Result<NaiveTime, String> {
     NaiveTime::parse_from_str(s, "%H:%M").map_err(|e| e.to_string())
 }
 
-fn parse_instant(s: &str) -> Result<DateTime<FixedOffset>, String> {
+pub(crate) fn parse_instant(s: &str) -> Result<DateTime<FixedOffset>, String> {
     DateTime::parse_from_rfc3339(s).map_err(|e| e.to_string())
 }
 
@@ -623,11 +643,8 @@ impl<'c> Reader<'c> {
     }
 
     /// Residents who want the vaccine and have no booking for `dose_number`, with what a
-    /// planner needs: (id, birth date, home if geocoded, district).
-    pub fn unbooked_willing(
-        &self,
-        dose_number: u8,
-    ) -> Result<Vec<(RowId, NaiveDate, Option<Coordinates>, String)>, LedgerError> {
+    /// planner needs.
+    pub fn unbooked_willing(&self, dose_number: u8) -> Result<Vec<PlanningResident>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT r.id, r.birth_date, r.lat, r.lon, r.district FROM residents r
              WHERE r.intention = 'wants'
@@ -654,7 +671,12 @@ impl<'c> Reader<'c> {
                     problem,
                 })?;
                 let home = lat.zip(lon).map(|(lat, lon)| Coordinates { lat, lon });
-                Ok((id, birth, home, district))
+                Ok(PlanningResident {
+                    id,
+                    birth_date: birth,
+                    home,
+                    district,
+                })
             })
             .collect()
     }

@@ -6,10 +6,20 @@ use rusqlite_migration::{Migrations, M};
 use crate::LedgerError;
 
 /// Every migration, in order. Append only: a landed file is never edited or removed.
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_initial",
-    include_str!("../../../migrations/0001_initial.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_initial",
+        include_str!("../../../migrations/0001_initial.sql"),
+    ),
+    (
+        "0002_vrs_export",
+        include_str!("../../../migrations/0002_vrs_export.sql"),
+    ),
+    (
+        "0003_venue_desk",
+        include_str!("../../../migrations/0003_venue_desk.sql"),
+    ),
+];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|(_, sql)| M::up(sql)).collect())

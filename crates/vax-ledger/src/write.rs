@@ -69,7 +69,7 @@ pub(crate) fn instant(t: &DateTime<FixedOffset>) -> String {
 /// One write transaction. Nothing is visible to others until [`WriteTx::commit`]; dropping
 /// it rolls everything back.
 pub struct WriteTx<'c> {
-    tx: Transaction<'c>,
+    pub(crate) tx: Transaction<'c>,
     /// The highest resident id before this transaction's first upsert: rows above it are new.
     resident_id_floor: OnceCell<RowId>,
 }

@@ -1,6 +1,7 @@
 //! Integration tests of the use cases, through the same API the CLI and the app call.
 
 mod demo;
+mod desk;
 mod import;
 mod lookup;
 

@@ -1,0 +1,344 @@
+//! The vaccination booth: the queue of checked-in residents, recording a dose (never a
+//! silent duplicate), and the observation timers.
+
+use chrono::{DateTime, Duration, FixedOffset};
+use serde::{Deserialize, Serialize};
+use vax_domain::eligibility::DueStatus;
+use vax_domain::product::Catalogue;
+use vax_domain::resident::age_on;
+use vax_ledger::{CheckInView, Ledger, LotView, NewDose};
+
+use super::{required, venue_of, DeskError, Enrollment};
+use crate::lookup::{card, LookupError};
+
+/// A resident waiting at the booth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct QueueEntry {
+    /// Their check-in.
+    pub check_in: CheckInView,
+    /// 氏名.
+    pub name: String,
+    /// 氏名カナ.
+    pub name_kana: String,
+    /// Age today.
+    pub age: u32,
+    /// 30-minute observation.
+    pub anaphylaxis_history: bool,
+}
+
+/// Checked-in residents at this venue today whose dose is not recorded yet, in arrival order.
+pub fn booth_queue(
+    ledger: &Ledger,
+    enrollment: &Enrollment,
+    now: DateTime<FixedOffset>,
+) -> Result<Vec<QueueEntry>, DeskError> {
+    let venue = venue_of(ledger, enrollment)?;
+    let reader = ledger.reader();
+    let today = now.date_naive();
+    let mut queue = Vec::new();
+    for c in reader.check_ins_on(venue.id, today, *now.offset())? {
+        if c.cancelled.is_some() {
+            continue;
+        }
+        let dosed = reader
+            .doses_of(c.resident_id)?
+            .iter()
+            .any(|d| d.voided.is_none() && d.dose_number == c.dose_number);
+        if dosed {
+            continue;
+        }
+        let r = reader.resident(c.resident_id)?;
+        queue.push(QueueEntry {
+            name: r.resident.name,
+            name_kana: r.resident.name_kana,
+            age: age_on(r.resident.birth_date, today),
+            anaphylaxis_history: r.survey.is_some_and(|s| s.anaphylaxis_history),
+            check_in: c,
+        });
+    }
+    Ok(queue)
+}
+
+/// A doctor's decision to record a dose against a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DoseOverride {
+    /// 医師名.
+    pub doctor: String,
+    /// Why, in words; mandatory.
+    pub reason: String,
+}
+
+/// A dose to record at the booth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RecordDose {
+    /// The resident.
+    pub resident_id: i64,
+    /// Which dose.
+    pub dose_number: u8,
+    /// A lot open at this venue today.
+    pub lot_id: i64,
+    /// 医師名 / vaccinator (VRS takes 20 characters).
+    pub vaccinator: String,
+    /// Injection site (e.g. 左上腕).
+    pub injection_site: String,
+    /// A doctor's override, when a rule refuses the dose.
+    #[serde(rename = "override")]
+    pub override_: Option<DoseOverride>,
+}
+
+/// A recorded dose and its observation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RecordedDose {
+    /// Global id of the dose record.
+    pub uid: String,
+    /// Observation minutes (15, or 30 after anaphylaxis).
+    pub observation_minutes: u32,
+    /// End of the observation.
+    pub observe_until: DateTime<FixedOffset>,
+    /// Rules the doctor overrode (empty in the normal case).
+    pub overridden: Vec<String>,
+}
+
+/// Records a dose given now. A second valid dose N, a dose before its interval or out of
+/// order is refused with the reason; a doctor may override with a mandatory reason, and
+/// the override is logged beside the dose.
+pub fn record_dose(
+    ledger: &mut Ledger,
+    enrollment: &Enrollment,
+    request: &RecordDose,
+    now: DateTime<FixedOffset>,
+) -> Result<RecordedDose, DeskError> {
+    if !enrollment.role.may_record_doses() {
+        return Err(DeskError::RoleMayNot {
+            role: enrollment.role,
+            action: "record doses",
+        });
+    }
+    let venue = venue_of(ledger, enrollment)?;
+    let today = now.date_naive();
+    let lot = ledger
+        .reader()
+        .lots_open(venue.id, today)?
+        .into_iter()
+        .find(|l| l.id == request.lot_id)
+        .ok_or(DeskError::LotNotOpen)?;
+    let vaccinator = required(&request.vaccinator, "vaccinator / 接種医師", 20)?;
+    let site = required(&request.injection_site, "injection site / 接種部位", 20)?;
+    let card = card(ledger, request.resident_id, today).map_err(|e| match e {
+        LookupError::Ledger(e) => DeskError::Ledger(e),
+        LookupError::Eligibility(e) => DeskError::Eligibility(e),
+        LookupError::Voucher(e) => DeskError::Voucher(e),
+        LookupError::NotKana | LookupError::PhoneTooShort => DeskError::Invalid {
+            field: "resident",
+            problem: "unreadable",
+        },
+    })?;
+
+    // Every rule the dose breaks, in the order a doctor should read them.
+    let mut refusals: Vec<(&'static str, DeskError)> = Vec::new();
+    if let Some(existing) = card
+        .doses
+        .iter()
+        .find(|d| d.voided.is_none() && d.dose_number == request.dose_number)
+    {
+        refusals.push((
+            "duplicate_dose",
+            DeskError::DuplicateDose {
+                dose_number: request.dose_number,
+                existing: Box::new(existing.clone()),
+            },
+        ));
+    } else {
+        match card.due {
+            DueStatus::IntervalNotReached {
+                dose_number,
+                earliest_date,
+            } if dose_number == request.dose_number => refusals.push((
+                "interval_not_reached",
+                DeskError::IntervalNotReached {
+                    dose_number,
+                    earliest: earliest_date,
+                },
+            )),
+            DueStatus::FirstDoseDue if request.dose_number != 1 => refusals.push((
+                "dose_out_of_order",
+                DeskError::DoseOutOfOrder {
+                    requested: request.dose_number,
+                    due: 1,
+                },
+            )),
+            DueStatus::NextDoseDue { dose_number, .. }
+            | DueStatus::IntervalNotReached { dose_number, .. }
+                if dose_number != request.dose_number =>
+            {
+                refusals.push((
+                    "dose_out_of_order",
+                    DeskError::DoseOutOfOrder {
+                        requested: request.dose_number,
+                        due: dose_number,
+                    },
+                ))
+            }
+            _ => {}
+        }
+    }
+    let override_ = match (&request.override_, refusals.is_empty()) {
+        (_, true) => None,
+        (None, false) => return Err(refusals.remove(0).1),
+        (Some(o), false) => Some((
+            required(&o.doctor, "doctor / 医師名", 20)?,
+            required(&o.reason, "override reason / 理由", 200)?,
+        )),
+    };
+
+    let anaphylaxis = card
+        .resident
+        .survey
+        .as_ref()
+        .is_some_and(|s| s.anaphylaxis_history);
+    let minutes = observation_minutes(&lot, anaphylaxis, now)?;
+    let tx = ledger.transaction()?;
+    let uid = tx.insert_dose(&NewDose {
+        resident_id: request.resident_id,
+        dose_number: request.dose_number,
+        administered_at: now,
+        venue_id: venue.id,
+        lot_id: lot.id,
+        vaccinator,
+        injection_site: site,
+        recorded_at: now,
+    })?;
+    let mut overridden = Vec::new();
+    if let Some((doctor, reason)) = &override_ {
+        for (rule, _) in &refusals {
+            tx.log_dose_override(&uid, rule, doctor, reason)?;
+            overridden.push((*rule).to_owned());
+        }
+    }
+    tx.commit()?;
+    Ok(RecordedDose {
+        uid,
+        observation_minutes: minutes,
+        observe_until: now + Duration::minutes(i64::from(minutes)),
+        overridden,
+    })
+}
+
+fn observation_minutes(
+    lot: &LotView,
+    anaphylaxis: bool,
+    now: DateTime<FixedOffset>,
+) -> Result<u32, DeskError> {
+    let rules = Catalogue::builtin()
+        .product(&lot.product_code)
+        .map_err(|e| DeskError::Eligibility(e.into()))?
+        .rules_on(now.date_naive())
+        .map_err(|e| DeskError::Eligibility(e.into()))?;
+    Ok(rules.observation_for(anaphylaxis))
+}
+
+/// Someone under observation after their shot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Observation {
+    /// The dose record.
+    pub dose_uid: String,
+    /// 氏名.
+    pub name: String,
+    /// Which dose.
+    pub dose_number: u8,
+    /// When the shot was given.
+    pub administered_at: DateTime<FixedOffset>,
+    /// 15 or 30.
+    pub minutes: u32,
+    /// End of the observation.
+    pub until: DateTime<FixedOffset>,
+    /// Whether the observation time is over.
+    pub done: bool,
+}
+
+/// How long a finished observation stays on the list, so staff see it turn red.
+const DONE_VISIBLE_MINUTES: i64 = 30;
+
+/// Residents under observation at this venue now, and those finished in the last half hour.
+pub fn observations(
+    ledger: &Ledger,
+    enrollment: &Enrollment,
+    now: DateTime<FixedOffset>,
+) -> Result<Vec<Observation>, DeskError> {
+    let venue = venue_of(ledger, enrollment)?;
+    let reader = ledger.reader();
+    let mut list = Vec::new();
+    for d in reader.doses_on(venue.id, now.date_naive(), *now.offset())? {
+        if d.voided {
+            continue;
+        }
+        let r = reader.resident(d.resident_id)?;
+        let anaphylaxis = r.survey.is_some_and(|s| s.anaphylaxis_history);
+        let lot = LotView {
+            id: 0,
+            product_code: d.product_code.clone(),
+            lot_number: String::new(),
+        };
+        let minutes = observation_minutes(&lot, anaphylaxis, d.administered_at)?;
+        let until = d.administered_at + Duration::minutes(i64::from(minutes));
+        if until + Duration::minutes(DONE_VISIBLE_MINUTES) < now {
+            continue;
+        }
+        list.push(Observation {
+            dose_uid: d.uid,
+            name: r.resident.name,
+            dose_number: d.dose_number,
+            administered_at: d.administered_at,
+            minutes,
+            until,
+            done: until <= now,
+        });
+    }
+    Ok(list)
+}
+
+/// Opens a lot for use at this venue today, registering it on first use. Lot numbers are
+/// 1–20 letters, digits or hyphens (as printed on the vial), stored upper-case.
+pub fn open_lot(
+    ledger: &mut Ledger,
+    enrollment: &Enrollment,
+    product_code: &str,
+    lot_number: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<LotView, DeskError> {
+    if !enrollment.role.may_record_doses() {
+        return Err(DeskError::RoleMayNot {
+            role: enrollment.role,
+            action: "open lots",
+        });
+    }
+    Catalogue::builtin()
+        .product(product_code)
+        .map_err(|e| DeskError::Eligibility(e.into()))?;
+    let lot_number = lot_number.trim().to_uppercase();
+    let well_formed = (1..=20).contains(&lot_number.len())
+        && lot_number
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !well_formed {
+        return Err(DeskError::Invalid {
+            field: "lot / ロット番号",
+            problem: "1-20 letters, digits or hyphens / 英数字とハイフン1〜20文字",
+        });
+    }
+    let venue = venue_of(ledger, enrollment)?;
+    let tx = ledger.transaction()?;
+    let id = tx.lot(product_code, &lot_number, None)?;
+    tx.open_lot(id, venue.id, now.date_naive())?;
+    tx.commit()?;
+    Ok(LotView {
+        id,
+        product_code: product_code.to_owned(),
+        lot_number,
+    })
+}

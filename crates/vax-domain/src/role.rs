@@ -1,0 +1,78 @@
+//! The roles an installation is enrolled for.
+
+use serde::{Deserialize, Serialize};
+
+/// What an installation is used for; decides which screens it shows and, once replication
+/// lands, which changes it may make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Role {
+    /// 受付: scan, find, check in.
+    Reception,
+    /// 接種: record doses, watch observation.
+    Booth,
+    /// 会場責任者: everything at the venue, including stock and the day's progress.
+    VenueManager,
+    /// 本部.
+    Headquarters,
+    /// コールセンター.
+    CallCentre,
+}
+
+impl Role {
+    /// Every role, in menu order.
+    pub const ALL: [Role; 5] = [
+        Role::Reception,
+        Role::Booth,
+        Role::VenueManager,
+        Role::Headquarters,
+        Role::CallCentre,
+    ];
+
+    /// The code stored in the ledger.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Reception => "reception",
+            Self::Booth => "booth",
+            Self::VenueManager => "venue_manager",
+            Self::Headquarters => "headquarters",
+            Self::CallCentre => "call_centre",
+        }
+    }
+
+    /// Reads the ledger code back.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// Whether the role works at a venue's desk (check-in).
+    pub fn may_check_in(self) -> bool {
+        matches!(self, Self::Reception | Self::VenueManager)
+    }
+
+    /// Whether the role records doses.
+    pub fn may_record_doses(self) -> bool {
+        matches!(self, Self::Booth | Self::VenueManager)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_code_reads_back() {
+        for role in Role::ALL {
+            assert_eq!(Role::from_code(role.code()), Some(role), "{role:?}");
+        }
+        assert_eq!(Role::from_code("admin"), None);
+    }
+
+    #[test]
+    fn reception_cannot_record_doses_and_the_booth_cannot_check_in() {
+        assert!(!Role::Reception.may_record_doses());
+        assert!(!Role::Booth.may_check_in());
+        assert!(Role::VenueManager.may_check_in() && Role::VenueManager.may_record_doses());
+    }
+}

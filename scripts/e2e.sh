@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# End-to-end tests of the real desktop app in a window under Xvfb, driven through
+# tauri-driver and WebKitWebDriver. Screenshots of every screen land in artifacts/e2e/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v tauri-driver >/dev/null || cargo install tauri-driver --version 2.1.0 --locked
+[ -f ui/dist/index.html ] || (cd ui && npm ci --no-audit --no-fund && npm run build)
+cargo build --locked -p vaxledger-desktop -p vax-cli
+(cd tests/e2e && npm ci --no-audit --no-fund)
+rm -rf artifacts/e2e
+xvfb-run -a -s "-screen 0 1280x800x24" npm --prefix tests/e2e test
+echo "e2e screenshots: artifacts/e2e/"

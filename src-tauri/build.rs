@@ -1,0 +1,25 @@
+fn main() {
+    // Every command gets an allow-/deny- permission; capabilities/default.json allows
+    // exactly these and nothing of Tauri's core API the UI does not use.
+    let manifest = tauri_build::AppManifest::new().commands(vaxledger_commands());
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .expect("tauri build step");
+}
+
+fn vaxledger_commands() -> &'static [&'static str] {
+    &[
+        "setup_status",
+        "setup_load_demo",
+        "setup_enroll",
+        "reception_find",
+        "reception_check_in",
+        "reception_cancel_check_in",
+        "booth_queue",
+        "booth_lots",
+        "booth_open_lot",
+        "booth_record_dose",
+        "booth_observations",
+        "venue_day",
+        "products",
+    ]
+}

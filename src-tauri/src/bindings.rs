@@ -1,0 +1,85 @@
+//! The TypeScript types of everything that crosses the IPC boundary, generated from the
+//! Rust types with ts-rs into `ui/src/lib/ipc/generated/types.ts`.
+//!
+//! The test `generated_typescript_is_current` fails when that file is stale; regenerate it
+//! with `scripts/gen-bindings.sh` (`UPDATE_BINDINGS=1 cargo test -p vaxledger-desktop bindings`).
+
+use ts_rs::{Config, TS};
+
+/// Path of the generated file, relative to this crate.
+pub const GENERATED: &str = "../ui/src/lib/ipc/generated/types.ts";
+
+macro_rules! declarations {
+    ($cfg:expr; $($t:ty),* $(,)?) => {
+        vec![$(<$t as TS>::decl($cfg)),*]
+    };
+}
+
+/// The whole generated file.
+pub fn typescript() -> String {
+    // Row ids and counts are far below 2^53: plain numbers, as serde_json writes them.
+    let cfg = Config::new().with_large_int("number");
+    let decls = declarations![&cfg;
+        crate::IpcError,
+        crate::commands::setup::SetupStatus,
+        crate::commands::setup::ProductChoice,
+        crate::commands::reception::DeskQuery,
+        vax_domain::role::Role,
+        vax_domain::resident::Sex,
+        vax_domain::resident::Intention,
+        vax_domain::resident::Phone,
+        vax_domain::resident::Resident,
+        vax_domain::venue::Coordinates,
+        vax_domain::venue::Venue,
+        vax_domain::eligibility::DueStatus,
+        vax_ledger::SurveyState,
+        vax_ledger::ResidentRow,
+        vax_ledger::VenueRow,
+        vax_ledger::TimeBandRow,
+        vax_ledger::BookingView,
+        vax_ledger::DoseView,
+        vax_ledger::InquiryView,
+        vax_ledger::CheckInView,
+        vax_ledger::LotView,
+        vax_app::lookup::ResidentCard,
+        vax_app::desk::Enrollment,
+        vax_app::desk::Warning,
+        vax_app::desk::DeskCard,
+        vax_app::desk::CheckInDone,
+        vax_app::desk::QueueEntry,
+        vax_app::desk::DoseOverride,
+        vax_app::desk::RecordDose,
+        vax_app::desk::RecordedDose,
+        vax_app::desk::Observation,
+        vax_app::desk::DaySummary,
+        vax_app::desk::BandSummary,
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:\n\
+         // run scripts/gen-bindings.sh after changing a type that crosses the IPC boundary.\n\n",
+    );
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(&d);
+        out.push_str("\n\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn generated_typescript_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(super::GENERATED);
+        let fresh = super::typescript();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &fresh).expect("writing the generated types");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "{} is stale: run scripts/gen-bindings.sh and commit the result",
+            path.display()
+        );
+    }
+}

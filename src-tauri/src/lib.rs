@@ -1,0 +1,128 @@
+//! The vaxledger desktop app: the Tauri shell of the venue kiosk.
+//!
+//! Every command is a thin adapter: it reads the clock (Japan time), takes the ledger lock,
+//! calls one use case of `vax-app`, and maps its error to an [`IpcError`] `{code, message,
+//! message_ja}`. No rule of the campaign lives here.
+//!
+//! The ledger file is `$VAXLEDGER_DB`, or `vaxledger.sqlite3` in the app's data folder.
+
+pub mod bindings;
+pub mod commands;
+mod error;
+mod state;
+
+use std::path::PathBuf;
+
+use tauri::{Manager, Runtime};
+
+pub use error::IpcError;
+pub use state::AppState;
+
+/// Builds the app on any runtime (the mock runtime in tests) with its commands and state.
+pub fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    let builder = match std::env::var_os("VAXLEDGER_DB") {
+        Some(path) => builder.manage(AppState::open(PathBuf::from(path))),
+        // The app's data folder is only known once the app exists.
+        None => builder.setup(|app| {
+            let dir = app.path().app_data_dir()?;
+            std::fs::create_dir_all(&dir)?;
+            app.manage(AppState::open(dir.join("vaxledger.sqlite3")));
+            Ok(())
+        }),
+    };
+    builder.invoke_handler(tauri::generate_handler![
+        commands::setup::setup_status,
+        commands::setup::setup_load_demo,
+        commands::setup::setup_enroll,
+        commands::setup::products,
+        commands::reception::reception_find,
+        commands::reception::reception_check_in,
+        commands::reception::reception_cancel_check_in,
+        commands::booth::booth_queue,
+        commands::booth::booth_lots,
+        commands::booth::booth_open_lot,
+        commands::booth::booth_record_dose,
+        commands::booth::booth_observations,
+        commands::booth::venue_day,
+    ])
+}
+
+/// Runs the desktop app.
+pub fn run() {
+    build_app(tauri::Builder::default())
+        .run(tauri::generate_context!())
+        .expect("the vaxledger window could not start");
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+    use tauri::ipc::{CallbackFn, InvokeBody};
+    use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
+    use tauri::webview::InvokeRequest;
+
+    fn invoke(
+        webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+        cmd: &str,
+        args: Value,
+    ) -> Result<Value, Value> {
+        get_ipc_response(
+            webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().expect("valid url"),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<Value>().expect("JSON response"))
+    }
+
+    #[test]
+    fn commands_answer_over_ipc_with_code_and_bilingual_message_errors() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // The only test that sets it: the app reads the ledger path at setup.
+        std::env::set_var("VAXLEDGER_DB", dir.path().join("kiosk.sqlite3"));
+        let app = super::build_app(mock_builder())
+            .build(tauri::generate_context!())
+            .expect("the app builds on the mock runtime");
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("main window");
+
+        let status = invoke(&webview, "setup_status", json!({})).expect("setup_status answers");
+        assert_eq!(
+            status["residents"], 0,
+            "a new installation has an empty ledger"
+        );
+        assert_eq!(status["enrollment"], Value::Null, "and is not enrolled");
+
+        let err = invoke(
+            &webview,
+            "reception_find",
+            json!({"query": {"kind": "voucher", "text": "0000100001"}}),
+        )
+        .expect_err("an unenrolled kiosk cannot search");
+        assert_eq!(
+            err["code"], "NOT_ENROLLED",
+            "errors carry a code the UI branches on: {err}"
+        );
+        assert!(
+            err["message_ja"]
+                .as_str()
+                .is_some_and(|m| m.contains("登録")),
+            "and a Japanese message: {err}"
+        );
+
+        let err = invoke(
+            &webview,
+            "setup_enroll",
+            json!({"venueCode": "V99", "role": "reception"}),
+        )
+        .expect_err("an unknown venue is refused");
+        assert_eq!(err["code"], "NOT_FOUND");
+    }
+}

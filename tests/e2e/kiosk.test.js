@@ -1,0 +1,159 @@
+// End to end: the real vaxledger app in a real window (under Xvfb), driven through
+// tauri-driver and WebKitWebDriver as a reception clerk and a booth nurse would use it.
+// Screenshots of every screen go to artifacts/e2e/.
+//
+// Needs: target/debug/vaxledger and target/debug/vaxhq built, tauri-driver on PATH,
+// WebKitWebDriver (Debian webkit2gtk-driver) and a DISPLAY. scripts/e2e.sh sets all up.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { remote } from 'webdriverio';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const app = path.join(root, 'target/debug/vaxledger');
+const vaxhq = path.join(root, 'target/debug/vaxhq');
+const shots = path.join(root, 'artifacts/e2e');
+const ledger = path.join(mkdtempSync(path.join(tmpdir(), 'vaxledger-e2e-')), 'venue.sqlite3');
+const port = 4444;
+
+let driver;
+let browser;
+let shot = 0;
+
+async function screenshot(name) {
+  shot += 1;
+  await browser.saveScreenshot(path.join(shots, `${String(shot).padStart(2, '0')}-${name}.png`));
+}
+
+async function waitForDriver() {
+  for (let i = 0; i < 100; i += 1) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/status`);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('tauri-driver did not start');
+}
+
+/** Today's date in Japan, as the app counts days. */
+function todayJst() {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Tokyo' }).format(new Date());
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  driver = spawn('tauri-driver', ['--port', String(port)], {
+    env: { ...process.env, VAXLEDGER_DB: ledger },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitForDriver();
+  browser = await remote({
+    hostname: '127.0.0.1',
+    port,
+    logLevel: 'warn',
+    capabilities: {
+      'tauri:options': { application: app },
+      'wdio:enforceWebDriverClassic': true,
+    },
+  });
+});
+
+after(async () => {
+  await browser?.deleteSession().catch(() => {});
+  // SIGTERM, never SIGKILL: tauri-driver only stops WebKitWebDriver on SIGTERM.
+  driver?.kill('SIGTERM');
+});
+
+test('a new installation loads the demo city and opens on the reception screen', async () => {
+  const load = await browser.$('#load-demo');
+  await load.waitForDisplayed({ timeout: 20000 });
+  await screenshot('setup');
+  await load.click();
+  const scan = await browser.$('#scan');
+  await scan.waitForDisplayed({ timeout: 120000 });
+  assert.match(await (await browser.$('#venue-name')).getText(), /デモ市総合文化会館/, 'enrolled to venue V01');
+  await screenshot('reception-empty');
+});
+
+test('reception scans a voucher by keystrokes, sees the card, and checks the resident in', async () => {
+  const day = JSON.parse(
+    execFileSync(vaxhq, ['--ledger', ledger, '--json', 'venue-day', 'V01', '--date', todayJst()], { encoding: 'utf8' }),
+  );
+  const booked = day.bands.flatMap((b) => b.residents).find((r) => r.dose_number === 1);
+  assert.ok(booked, 'someone is booked at V01 today');
+  const line = `11262021${booked.voucher}`;
+
+  // A USB scanner types the digits and Enter into the focused field. (WebKitWebDriver
+  // drops repeated keys in one action chain, so the digits go as element keystrokes.)
+  const scan = await browser.$('#scan');
+  assert.equal(await scan.isFocused(), true, 'the scan field has the focus');
+  await scan.addValue(line);
+  await browser.keys('Enter');
+
+  const name = await browser.$('#resident-name');
+  await name.waitForDisplayed({ timeout: 10000 });
+  assert.equal(await name.getText(), booked.name, 'the scanned resident is shown');
+  assert.equal(await (await browser.$('#due-dose')).getText(), '1回目');
+  await screenshot('reception-card');
+
+  await (await browser.$('#check-in')).click();
+  const checked = await browser.$('#checked-in');
+  await checked.waitForDisplayed({ timeout: 10000 });
+  await screenshot('reception-checked-in');
+
+  // Scanning the same voucher again says so, loudly.
+  await scan.addValue(line);
+  await browser.keys('Enter');
+  const warning = await browser.$('#warnings li[data-code="already_checked_in"]');
+  await warning.waitForDisplayed({ timeout: 10000 });
+});
+
+test('the booth records the dose, refuses the same dose again, and starts the observation timer', async () => {
+  await (await browser.$('#nav-booth')).click();
+  const entry = await browser.$('.queue-entry .select');
+  await entry.waitForDisplayed({ timeout: 10000 });
+  await entry.click();
+  await (await browser.$('#lot-select')).waitForDisplayed({ timeout: 10000 });
+  await (await browser.$('#vaccinator')).setValue('舞鶴 太郎');
+  await screenshot('booth-form');
+
+  await (await browser.$('#record-dose')).click();
+  const ok = await browser.$('#booth-ok');
+  await ok.waitForDisplayed({ timeout: 10000 });
+  assert.match(await ok.getText(), /観察 (15|30) 分/, 'the observation time is shown');
+
+  await (await browser.$('#record-dose')).click();
+  const refused = await browser.$('#booth-error');
+  await refused.waitForDisplayed({ timeout: 10000 });
+  assert.equal(await refused.getAttribute('data-code'), 'DUPLICATE_DOSE', 'a second dose 1 is refused');
+  assert.match(await refused.getText(), /接種済み/);
+  assert.ok(await (await browser.$('#record-override')).isDisplayed(), 'a doctor may override, with a reason');
+  await screenshot('booth-duplicate-refused');
+
+  const observation = await browser.$('#observations .observation');
+  await observation.waitForDisplayed({ timeout: 10000 });
+  const timer = await observation.$('.timer');
+  assert.match(await timer.getText(), /^\d+:\d\d$/, 'a countdown runs');
+  await screenshot('booth-observation');
+});
+
+test('the venue day counts the dose, and the whole screen switches to English', async () => {
+  await (await browser.$('#nav-day')).click();
+  const dosed = await browser.$('#day-dosed');
+  await dosed.waitForDisplayed({ timeout: 10000 });
+  assert.ok(Number(await dosed.getText()) >= 1, 'the dose shows in the day');
+  await screenshot('venue-day');
+
+  await (await browser.$('#lang-toggle')).click();
+  await browser.waitUntil(async () => (await (await browser.$('h1')).getText()) === 'vaxledger venue', {
+    timeout: 5000,
+  });
+  await screenshot('venue-day-english');
+});

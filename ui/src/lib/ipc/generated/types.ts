@@ -1,0 +1,633 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:
+// run scripts/gen-bindings.sh after changing a type that crosses the IPC boundary.
+
+export type IpcError = { 
+/**
+ * Stable code (e.g. `DUPLICATE_DOSE`).
+ */
+code: string, 
+/**
+ * English.
+ */
+message: string, 
+/**
+ * Japanese.
+ */
+message_ja: string, };
+
+export type SetupStatus = { 
+/**
+ * The ledger file.
+ */
+ledger_path: string, 
+/**
+ * Residents in the ledger (0 on a new installation).
+ */
+residents: number, 
+/**
+ * The installation's venue and role, once enrolled.
+ */
+enrollment: Enrollment | null, 
+/**
+ * Venues to enroll to.
+ */
+venues: Array<VenueRow>, 
+/**
+ * Today in Japan.
+ */
+today: string, };
+
+export type ProductChoice = { 
+/**
+ * Code.
+ */
+code: string, 
+/**
+ * 日本語名.
+ */
+name_ja: string, 
+/**
+ * English name.
+ */
+name_en: string, };
+
+export type DeskQuery = { "kind": "voucher", "text": string } | { "kind": "kana", "text": string } | { "kind": "birth_date", "text": string } | { "kind": "phone", "text": string };
+
+export type Role = "reception" | "booth" | "venue_manager" | "headquarters" | "call_centre";
+
+export type Sex = "male" | "female";
+
+export type Intention = "wants" | "declines" | "undecided";
+
+export type Phone = { 
+/**
+ * As it is printed: digits and hyphens.
+ */
+display: string, 
+/**
+ * Digits only, the search key.
+ */
+digits: string, };
+
+export type Resident = { 
+/**
+ * 市町村コード of the municipality that issued the voucher.
+ */
+municipality: string, 
+/**
+ * 券番号.
+ */
+voucher: string, 
+/**
+ * 氏名 in kanji.
+ */
+name: string, 
+/**
+ * 氏名 in katakana.
+ */
+name_kana: string, 
+/**
+ * 生年月日.
+ */
+birth_date: string, 
+/**
+ * 性別.
+ */
+sex: Sex, 
+/**
+ * 郵便番号, 7 digits, or empty.
+ */
+postal_code: string, 
+/**
+ * 住所.
+ */
+address: string, 
+/**
+ * 地区: the planning district (for venue assignment and bus routes).
+ */
+district: string, 
+/**
+ * Home coordinates, when geocoded.
+ */
+home: Coordinates | null, 
+/**
+ * 電話番号, when known.
+ */
+phone: Phone | null, };
+
+export type Coordinates = { 
+/**
+ * Latitude.
+ */
+lat: number, 
+/**
+ * Longitude.
+ */
+lon: number, };
+
+export type Venue = { 
+/**
+ * Short stable code (`V01`).
+ */
+code: string, 
+/**
+ * 会場名 as printed and exported to VRS (at most 30 characters).
+ */
+name: string, 
+/**
+ * Street address.
+ */
+address: string, 
+/**
+ * Where it is.
+ */
+location: Coordinates, };
+
+export type DueStatus = { "status": "first_dose_due" } | { "status": "next_dose_due", 
+/**
+ * The dose number due.
+ */
+dose_number: number, 
+/**
+ * The standard day for it.
+ */
+standard_date: string, 
+/**
+ * The earliest permitted day.
+ */
+earliest_date: string, } | { "status": "interval_not_reached", 
+/**
+ * The dose number that will be due.
+ */
+dose_number: number, 
+/**
+ * The earliest permitted day.
+ */
+earliest_date: string, } | { "status": "series_complete", 
+/**
+ * How many doses were given.
+ */
+doses: number, };
+
+export type SurveyState = { 
+/**
+ * 接種意向.
+ */
+intention: Intention, 
+/**
+ * 送迎 needed.
+ */
+needs_transport: boolean, 
+/**
+ * Anaphylaxis history: 30-minute observation.
+ */
+anaphylaxis_history: boolean, };
+
+export type ResidentRow = { 
+/**
+ * Local row id.
+ */
+id: number, 
+/**
+ * The register's data.
+ */
+resident: Resident, 
+/**
+ * The survey's answer, once imported.
+ */
+survey: SurveyState | null, };
+
+export type VenueRow = { 
+/**
+ * Local row id.
+ */
+id: number, 
+/**
+ * The venue.
+ */
+venue: Venue, };
+
+export type TimeBandRow = { 
+/**
+ * Local row id.
+ */
+id: number, 
+/**
+ * The venue's code.
+ */
+venue_code: string, 
+/**
+ * The day.
+ */
+date: string, 
+/**
+ * Start.
+ */
+start: string, 
+/**
+ * End.
+ */
+end: string, 
+/**
+ * Places.
+ */
+capacity: number, };
+
+export type BookingView = { 
+/**
+ * Which dose.
+ */
+dose_number: number, 
+/**
+ * Product booked.
+ */
+product_code: string, 
+/**
+ * The band.
+ */
+band: TimeBandRow, 
+/**
+ * 会場名.
+ */
+venue_name: string, };
+
+export type DoseView = { 
+/**
+ * Global id of the event.
+ */
+uid: string, 
+/**
+ * Which dose.
+ */
+dose_number: number, 
+/**
+ * When it was given.
+ */
+administered_at: string, 
+/**
+ * Venue code.
+ */
+venue_code: string, 
+/**
+ * 会場名.
+ */
+venue_name: string, 
+/**
+ * Product code.
+ */
+product_code: string, 
+/**
+ * ロット番号.
+ */
+lot_number: string, 
+/**
+ * 医師名 / vaccinator.
+ */
+vaccinator: string, 
+/**
+ * Injection site.
+ */
+injection_site: string, 
+/**
+ * When and why it was voided, if it was.
+ */
+voided: [string, string] | null, };
+
+export type InquiryView = { 
+/**
+ * Global id.
+ */
+uid: string, 
+/**
+ * When.
+ */
+received_at: string, 
+/**
+ * phone / counter / mail / web.
+ */
+channel: string, 
+/**
+ * Short topic.
+ */
+topic: string, 
+/**
+ * What was said.
+ */
+note: string, 
+/**
+ * Who took it.
+ */
+operator: string, };
+
+export type CheckInView = { 
+/**
+ * Global id of the event.
+ */
+uid: string, 
+/**
+ * The resident.
+ */
+resident_id: number, 
+/**
+ * The dose they came for.
+ */
+dose_number: number, 
+/**
+ * When.
+ */
+checked_in_at: string, 
+/**
+ * When and why it was cancelled, if it was.
+ */
+cancelled: [string, string] | null, };
+
+export type LotView = { 
+/**
+ * Local row id.
+ */
+id: number, 
+/**
+ * Product code.
+ */
+product_code: string, 
+/**
+ * ロット番号.
+ */
+lot_number: string, };
+
+export type ResidentCard = { 
+/**
+ * The resident.
+ */
+resident: ResidentRow, 
+/**
+ * Age on the day asked about.
+ */
+age: number, 
+/**
+ * Bookings, dose 1 first.
+ */
+bookings: Array<BookingView>, 
+/**
+ * Dose records, voided ones included.
+ */
+doses: Array<DoseView>, 
+/**
+ * Inquiries, newest first.
+ */
+inquiries: Array<InquiryView>, 
+/**
+ * Which dose is due on the day asked about.
+ */
+due: DueStatus, };
+
+export type Enrollment = { 
+/**
+ * The venue's code.
+ */
+venue_code: string, 
+/**
+ * The role.
+ */
+role: Role, 
+/**
+ * The campaign's municipality: vouchers of others are flagged.
+ */
+municipality: string, };
+
+export type Warning = { "code": "no_booking", 
+/**
+ * The dose due.
+ */
+dose_number: number, } | { "code": "wrong_venue", 
+/**
+ * 会場名 of the booking.
+ */
+booked_venue: string, 
+/**
+ * Day of the booking.
+ */
+booked_date: string, } | { "code": "wrong_day", 
+/**
+ * Day of the booking.
+ */
+booked_date: string, 
+/**
+ * Start of the booked band.
+ */
+booked_start: string, } | { "code": "series_complete" } | { "code": "interval_not_reached", 
+/**
+ * Earliest day.
+ */
+earliest: string, } | { "code": "municipality_differs", 
+/**
+ * The voucher's 市町村コード.
+ */
+voucher: string, 
+/**
+ * The campaign's.
+ */
+campaign: string, } | { "code": "printed_dose_differs", 
+/**
+ * Printed on the voucher.
+ */
+printed: number, 
+/**
+ * Due by the ledger.
+ */
+due: number, } | { "code": "already_checked_in", 
+/**
+ * When.
+ */
+at: string, } | { "code": "survey_declined" } | { "code": "anaphylaxis_history" } | { "code": "needs_transport" };
+
+export type DeskCard = { 
+/**
+ * The card.
+ */
+card: ResidentCard, 
+/**
+ * The dose due today, if any.
+ */
+due_dose: number | null, 
+/**
+ * What to notice, most important first.
+ */
+warnings: Array<Warning>, 
+/**
+ * Today's open check-in, if any.
+ */
+check_in: CheckInView | null, };
+
+export type CheckInDone = { 
+/**
+ * Global id of the check-in.
+ */
+uid: string, 
+/**
+ * The dose the resident came for.
+ */
+dose_number: number, 
+/**
+ * When.
+ */
+at: string, };
+
+export type QueueEntry = { 
+/**
+ * Their check-in.
+ */
+check_in: CheckInView, 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * 氏名カナ.
+ */
+name_kana: string, 
+/**
+ * Age today.
+ */
+age: number, 
+/**
+ * 30-minute observation.
+ */
+anaphylaxis_history: boolean, };
+
+export type DoseOverride = { 
+/**
+ * 医師名.
+ */
+doctor: string, 
+/**
+ * Why, in words; mandatory.
+ */
+reason: string, };
+
+export type RecordDose = { 
+/**
+ * The resident.
+ */
+resident_id: number, 
+/**
+ * Which dose.
+ */
+dose_number: number, 
+/**
+ * A lot open at this venue today.
+ */
+lot_id: number, 
+/**
+ * 医師名 / vaccinator (VRS takes 20 characters).
+ */
+vaccinator: string, 
+/**
+ * Injection site (e.g. 左上腕).
+ */
+injection_site: string, 
+/**
+ * A doctor's override, when a rule refuses the dose.
+ */
+override: DoseOverride | null, };
+
+export type RecordedDose = { 
+/**
+ * Global id of the dose record.
+ */
+uid: string, 
+/**
+ * Observation minutes (15, or 30 after anaphylaxis).
+ */
+observation_minutes: number, 
+/**
+ * End of the observation.
+ */
+observe_until: string, 
+/**
+ * Rules the doctor overrode (empty in the normal case).
+ */
+overridden: Array<string>, };
+
+export type Observation = { 
+/**
+ * The dose record.
+ */
+dose_uid: string, 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * Which dose.
+ */
+dose_number: number, 
+/**
+ * When the shot was given.
+ */
+administered_at: string, 
+/**
+ * 15 or 30.
+ */
+minutes: number, 
+/**
+ * End of the observation.
+ */
+until: string, 
+/**
+ * Whether the observation time is over.
+ */
+done: boolean, };
+
+export type DaySummary = { 
+/**
+ * 会場名.
+ */
+venue_name: string, 
+/**
+ * The day.
+ */
+date: string, 
+/**
+ * Bands in time order.
+ */
+bands: Array<BandSummary>, 
+/**
+ * Check-ins of residents not booked here today.
+ */
+walk_ins: number, 
+/**
+ * Valid doses recorded here today.
+ */
+doses_today: number, };
+
+export type BandSummary = { 
+/**
+ * Start.
+ */
+start: string, 
+/**
+ * End.
+ */
+end: string, 
+/**
+ * Places.
+ */
+capacity: number, 
+/**
+ * Bookings.
+ */
+booked: number, 
+/**
+ * Booked residents checked in.
+ */
+checked_in: number, 
+/**
+ * Booked residents vaccinated.
+ */
+dosed: number, 
+/**
+ * Booked residents not checked in once the band is over.
+ */
+no_shows: number, };
+

@@ -1,0 +1,65 @@
+// The only module that calls Tauri. Failures become UserError {code, message, messageJa}.
+import { invoke } from '@tauri-apps/api/core';
+import type {
+  CheckInDone,
+  DaySummary,
+  DeskCard,
+  DeskQuery,
+  IpcError,
+  LotView,
+  Observation,
+  ProductChoice,
+  QueueEntry,
+  RecordDose,
+  RecordedDose,
+  Role,
+  SetupStatus,
+} from './generated/types';
+
+export type * from './generated/types';
+
+export class UserError extends Error {
+  readonly code: string;
+  readonly messageJa: string;
+
+  constructor(code: string, message: string, messageJa: string) {
+    super(message);
+    this.code = code;
+    this.messageJa = messageJa;
+  }
+}
+
+function isIpcError(e: unknown): e is IpcError {
+  return typeof e === 'object' && e !== null && 'code' in e && 'message' in e && 'message_ja' in e;
+}
+
+export function toUserError(e: unknown): UserError {
+  if (e instanceof UserError) return e;
+  if (isIpcError(e)) return new UserError(e.code, e.message, e.message_ja);
+  const text = e instanceof Error ? e.message : String(e);
+  return new UserError('INTERNAL', text, `内部エラー: ${text}`);
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toUserError(e);
+  }
+}
+
+export const api = {
+  setupStatus: () => call<SetupStatus>('setup_status'),
+  loadDemo: () => call<SetupStatus>('setup_load_demo'),
+  enroll: (venueCode: string, role: Role) => call<SetupStatus>('setup_enroll', { venueCode, role }),
+  products: () => call<ProductChoice[]>('products'),
+  find: (query: DeskQuery) => call<DeskCard[]>('reception_find', { query }),
+  checkIn: (residentId: number) => call<CheckInDone>('reception_check_in', { residentId }),
+  cancelCheckIn: (uid: string, reason: string) => call<null>('reception_cancel_check_in', { uid, reason }),
+  boothQueue: () => call<QueueEntry[]>('booth_queue'),
+  boothLots: () => call<LotView[]>('booth_lots'),
+  openLot: (productCode: string, lotNumber: string) => call<LotView>('booth_open_lot', { productCode, lotNumber }),
+  recordDose: (request: RecordDose) => call<RecordedDose>('booth_record_dose', { request }),
+  observations: () => call<Observation[]>('booth_observations'),
+  venueDay: () => call<DaySummary>('venue_day'),
+};
