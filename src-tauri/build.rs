@@ -21,5 +21,8 @@ fn vaxledger_commands() -> &'static [&'static str] {
         "booth_observations",
         "venue_day",
         "products",
+        "hq_default_export_dir",
+        "hq_vrs_export",
+        "hq_vrs_batches",
     ]
 }

@@ -18,7 +18,7 @@ pub struct IpcError {
 }
 
 impl IpcError {
-    fn new(code: &str, message: String, message_ja: String) -> Self {
+    pub(crate) fn new(code: &str, message: String, message_ja: String) -> Self {
         Self {
             code: code.to_owned(),
             message,

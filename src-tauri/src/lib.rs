@@ -44,6 +44,9 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::booth::booth_record_dose,
         commands::booth::booth_observations,
         commands::booth::venue_day,
+        commands::hq::hq_default_export_dir,
+        commands::hq::hq_vrs_export,
+        commands::hq::hq_vrs_batches,
     ])
 }
 
@@ -116,6 +119,18 @@ mod tests {
                 .is_some_and(|m| m.contains("登録")),
             "and a Japanese message: {err}"
         );
+
+        let dir =
+            invoke(&webview, "hq_default_export_dir", json!({})).expect("the HQ folder answers");
+        assert!(
+            dir.as_str().is_some_and(|d| d.ends_with("vrs-export")),
+            "beside the ledger: {dir}"
+        );
+        let err = invoke(&webview, "hq_vrs_export", json!({"request": {
+            "out_dir": dir, "encoding": "utf8", "header": true, "crlf": true, "export_valid": false, "site_municipality": null
+        }}))
+        .expect_err("an unenrolled installation cannot export");
+        assert_eq!(err["code"], "NOT_ENROLLED");
 
         let err = invoke(
             &webview,

@@ -157,3 +157,28 @@ test('the venue day counts the dose, and the whole screen switches to English', 
   });
   await screenshot('venue-day-english');
 });
+
+test('headquarters exports the day’s dose to VRS from the app', async () => {
+  // HQ provisions this installation as headquarters; the app shows the HQ view on reload.
+  execFileSync(vaxhq, ['--ledger', ledger, 'enroll', '--venue', 'V01', '--role', 'headquarters']);
+  await browser.refresh();
+  await (await browser.$('#lang-toggle')).waitForDisplayed({ timeout: 10000 });
+  if ((await (await browser.$('h1')).getText()) !== 'vaxledger 接種会場') await (await browser.$('#lang-toggle')).click();
+  const run = await browser.$('#vrs-run');
+  await run.waitForDisplayed({ timeout: 10000 });
+  await browser.waitUntil(async () => /vrs-export$/.test(await (await browser.$('#vrs-dir')).getValue()), {
+    timeout: 5000,
+    timeoutMsg: 'a default folder beside the ledger',
+  });
+  await run.click();
+  const result = await browser.$('#vrs-result');
+  await result.waitForDisplayed({ timeout: 20000 });
+  assert.match(await result.getText(), /バッチ 1：1件/, 'the one dose recorded at the booth is exported');
+  await (await browser.$('#vrs-batches')).waitForDisplayed({ timeout: 10000 });
+  await screenshot('hq-vrs-export');
+
+  await run.click();
+  await browser.waitUntil(async () => /新しい接種記録はありません/.test(await (await browser.$('#vrs-result')).getText()), {
+    timeout: 10000,
+  });
+});

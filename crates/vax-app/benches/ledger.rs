@@ -3,7 +3,9 @@
 //! - import of the register: 65,000 residents (goal < 2 s) and 1,000,000 (goal < 30 s),
 //!   each a fresh file-backed ledger, the whole use case (decode, check, write, commit);
 //! - lookup by voucher payload on the 65,000-resident demo ledger (goal p99 < 1 ms), and
-//!   the full resident card behind a scan (find + bookings + doses + due dose).
+//!   the full resident card behind a scan (find + bookings + doses + due dose);
+//! - the reception scan as the desktop app's `reception_find` command runs it: payload to
+//!   desk cards with their warnings for the enrolled venue (goal p99 < 50 ms).
 //!
 //! Set `VAX_BENCH_QUICK=1` to skip the 1,000,000-resident run.
 
@@ -11,10 +13,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use vax_app::demo::{demo_csv, load_demo_city};
+use vax_app::desk::{desk_find, enroll};
 use vax_app::import::{import_register_bytes, TextEncoding};
 use vax_app::lookup::{find, scan, Query};
 use vax_app::progress::NoProgress;
 use vax_demo::{generate, DemoParams};
+use vax_domain::role::Role;
 use vax_ledger::Ledger;
 
 fn now() -> DateTime<FixedOffset> {
@@ -77,19 +81,26 @@ fn bench_lookup() {
         .map(|(r, _)| format!("11{}{}", r.municipality, r.voucher))
         .collect();
     let today = params.start;
-    for (label, card) in [
-        ("find by voucher payload", false),
-        ("scan to resident card ", true),
-    ] {
+    let enrollment =
+        enroll(&mut ledger, "V01", Role::Reception, &city.municipality).expect("enroll");
+    let at_nine = DateTime::parse_from_rfc3339("2021-05-17T09:00:00+09:00").expect("valid");
+    let paths = [
+        "find by voucher payload ",
+        "scan to resident card   ",
+        "reception scan (command)",
+    ];
+    for (path, label) in paths.iter().enumerate() {
         let mut times = Vec::with_capacity(payloads.len());
         for p in &payloads {
             let t = Instant::now();
-            let n = if card {
-                scan(&ledger, p, today).expect("scan").len()
-            } else {
-                find(&ledger, &Query::Voucher(p.clone()))
+            let n = match path {
+                0 => find(&ledger, &Query::Voucher(p.clone()))
                     .expect("find")
-                    .len()
+                    .len(),
+                1 => scan(&ledger, p, today).expect("scan").len(),
+                _ => desk_find(&ledger, &enrollment, &Query::Voucher(p.clone()), at_nine)
+                    .expect("desk")
+                    .len(),
             };
             times.push(t.elapsed());
             assert_eq!(n, 1, "every payload finds its resident");

@@ -106,7 +106,13 @@ pub fn load_demo_kiosk(
         &municipality,
     )
     .map_err(DemoError::Kiosk)?;
-    crate::desk::open_lot(ledger, &enrollment, DEMO_PRODUCT, DEMO_LOT, now)
+    // The lot is opened on the campaign's first day, which is today when the app loads it.
+    let first_morning = params
+        .start
+        .and_hms_opt(8, 0, 0)
+        .and_then(|t| t.and_local_timezone(*now.offset()).single())
+        .unwrap_or(now);
+    crate::desk::open_lot(ledger, &enrollment, DEMO_PRODUCT, DEMO_LOT, first_morning)
         .map_err(DemoError::Kiosk)?;
     Ok(report)
 }

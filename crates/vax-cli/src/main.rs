@@ -6,6 +6,7 @@
 
 mod progress;
 mod show;
+mod vrs;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,9 +15,12 @@ use anyhow::Context;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use vax_app::demo::{load_demo_city, load_demo_kiosk, DemoError};
+use vax_app::desk::{enroll, DeskError};
 use vax_app::import::{import_register, import_survey, ImportError, TextEncoding};
 use vax_app::lookup::{card, find, LookupError, Query};
 use vax_app::venue_day::venue_day;
+use vax_domain::role::Role;
+use vax_domain::voucher::MunicipalityCode;
 use vax_ledger::{Ledger, LedgerError};
 
 #[derive(Parser)]
@@ -54,8 +58,13 @@ enum Command {
     Lookup(LookupArgs),
     /// List the venues.
     Venues,
+    /// Enroll this ledger's installation to a venue and a role (what the desktop app shows).
+    Enroll(EnrollArgs),
     /// Show a venue's day, band by band.
     VenueDay(VenueDayArgs),
+    /// Nightly VRS export: the doses as VRS import files (docs/vrs-export.md).
+    #[command(subcommand)]
+    Vrs(vrs::VrsCommand),
 }
 
 #[derive(Args)]
@@ -135,6 +144,26 @@ struct LookupArgs {
 }
 
 #[derive(Args)]
+struct EnrollArgs {
+    /// Venue code (see `vaxhq venues`).
+    #[arg(long)]
+    venue: String,
+    /// The role: reception, booth, venue_manager or headquarters.
+    #[arg(long, value_parser = parse_role)]
+    role: Role,
+    /// The campaign's municipality code (6 digits with check digit).
+    #[arg(long, default_value = vax_demo::MUNICIPALITY)]
+    municipality: String,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::from_code(s).ok_or_else(|| {
+        let all: Vec<_> = Role::ALL.iter().map(|r| r.code()).collect();
+        format!("unknown role {s:?}; one of {}", all.join(", "))
+    })
+}
+
+#[derive(Args)]
 struct VenueDayArgs {
     /// Venue code (see `vaxhq venues`).
     venue: String,
@@ -147,7 +176,7 @@ struct VenueDayArgs {
 }
 
 /// Exit codes, documented in the README.
-mod exit {
+pub(crate) mod exit {
     pub const FAILURE: u8 = 1;
     pub const NOT_FOUND: u8 = 3;
     pub const REJECTED: u8 = 4;
@@ -178,6 +207,11 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
                 ImportError::Rejected { .. } => exit::REJECTED,
                 _ => exit::FAILURE,
             };
+        }
+        if let Some(DeskError::Ledger(LedgerError::Missing { .. })) =
+            cause.downcast_ref::<DeskError>()
+        {
+            return exit::NOT_FOUND;
         }
         if let Some(DemoError::LedgerNotEmpty(_)) = cause.downcast_ref::<DemoError>() {
             return exit::REFUSED;
@@ -295,9 +329,26 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
                 .collect::<Result<Vec<_>, _>>()?;
             show::cards(&cards, cli.json)?;
         }
+        Command::Enroll(args) => {
+            let mut ledger = open(cli)?;
+            let municipality = match MunicipalityCode::parse(&args.municipality) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("error: --municipality: {e} / {}", e.message_ja());
+                    return Ok(exit::REJECTED);
+                }
+            };
+            let e = enroll(&mut ledger, &args.venue, args.role, &municipality)
+                .context("enrolling the installation")?;
+            println!("enrolled: venue {} as {}", e.venue_code, e.role.code());
+        }
         Command::Venues => {
             let ledger = open(cli)?;
             show::venues(&ledger.reader().venues()?, cli.json)?;
+        }
+        Command::Vrs(command) => {
+            let mut ledger = open(cli)?;
+            return vrs::run(&mut ledger, command, now, cli.json);
         }
         Command::VenueDay(args) => {
             let ledger = open(cli)?;

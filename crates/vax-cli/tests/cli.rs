@@ -98,6 +98,32 @@ fn demo_then_lookup_and_venue_day_with_script_friendly_exit_codes() {
         text(&unknown)
     );
 
+    let enrolled = vaxhq(
+        &ledger,
+        &["enroll", "--venue", "V02", "--role", "reception"],
+    );
+    assert!(
+        text(&enrolled).contains("enrolled: venue V02 as reception"),
+        "{}",
+        text(&enrolled)
+    );
+    let nowhere = vaxhq(
+        &ledger,
+        &["enroll", "--venue", "V99", "--role", "reception"],
+    );
+    assert_eq!(
+        nowhere.status.code(),
+        Some(3),
+        "an unknown venue is not found: {}",
+        text(&nowhere)
+    );
+    let bad_role = vaxhq(&ledger, &["enroll", "--venue", "V02", "--role", "nurse"]);
+    assert_eq!(
+        bad_role.status.code(),
+        Some(2),
+        "an unknown role is a usage error"
+    );
+
     let again = vaxhq(&ledger, &["demo", "--residents", "10"]);
     assert_eq!(
         again.status.code(),
@@ -177,4 +203,120 @@ fn a_missing_file_is_a_failure_with_the_path_in_the_message() {
         "{}",
         text(&out)
     );
+}
+
+/// Records dose 1 for the first `n` residents booked at V01 on the demo's first day.
+fn give_doses(ledger_path: &Path, day: &str, n: usize) {
+    use vax_app::desk::{check_in, enrollment, record_dose, RecordDose};
+    let mut ledger = vax_ledger::Ledger::open(ledger_path).unwrap();
+    let e = enrollment(&ledger)
+        .unwrap()
+        .expect("the demo kiosk is enrolled");
+    let date: chrono::NaiveDate = day.parse().unwrap();
+    let lot = ledger
+        .reader()
+        .lots_open(ledger.reader().venue("V01").unwrap().id, date)
+        .unwrap()[0]
+        .id;
+    let listed = vax_app::venue_day::venue_day(&ledger, "V01", date).unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339(&format!("{day}T10:00:00+09:00")).unwrap();
+    for r in listed.bands.iter().flat_map(|b| &b.residents).take(n) {
+        check_in(&mut ledger, &e, r.resident_id, now).unwrap();
+        let dose = RecordDose {
+            resident_id: r.resident_id,
+            dose_number: 1,
+            lot_id: lot,
+            vaccinator: "舞鶴 太郎".into(),
+            injection_site: "左上腕".into(),
+            override_: None,
+        };
+        record_dose(&mut ledger, &e, &dose, now).unwrap();
+    }
+}
+
+#[test]
+fn the_nightly_vrs_export_writes_a_batch_once_and_regenerates_it_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("hq.sqlite3");
+    let day = "2021-05-17";
+    let demo = vaxhq(
+        &ledger,
+        &[
+            "demo",
+            "--residents",
+            "500",
+            "--start",
+            day,
+            "--kiosk",
+            "V01",
+        ],
+    );
+    assert!(demo.status.success(), "{}", text(&demo));
+    give_doses(&ledger, day, 5);
+
+    let out = dir.path().join("vrs");
+    let first = vaxhq(&ledger, &["vrs", "export", "--out", out.to_str().unwrap()]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    assert!(
+        text(&first).contains("batch 1: 5 records"),
+        "{}",
+        text(&first)
+    );
+    let mut files: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files.len(),
+        2,
+        "the 台帳形式 and the one-row-per-dose files: {files:?}"
+    );
+
+    let again = vaxhq(&ledger, &["vrs", "export", "--out", out.to_str().unwrap()]);
+    assert!(
+        text(&again).contains("nothing new"),
+        "a second run exports nothing: {}",
+        text(&again)
+    );
+
+    let listed = vaxhq(&ledger, &["vrs", "batches"]);
+    assert!(text(&listed).contains("batch    1"), "{}", text(&listed));
+
+    let copy = dir.path().join("again");
+    let regen = vaxhq(
+        &ledger,
+        &["vrs", "regenerate", "1", "--out", copy.to_str().unwrap()],
+    );
+    assert_eq!(regen.status.code(), Some(0), "{}", text(&regen));
+    for f in &files {
+        let twin = copy.join(f.file_name().unwrap());
+        assert_eq!(
+            std::fs::read(f).unwrap(),
+            std::fs::read(&twin).unwrap(),
+            "{} regenerates byte for byte",
+            twin.display()
+        );
+    }
+}
+
+#[test]
+fn a_malformed_site_municipality_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("hq.sqlite3");
+    let out = dir.path().join("vrs");
+    let run = vaxhq(
+        &ledger,
+        &[
+            "vrs",
+            "export",
+            "--out",
+            out.to_str().unwrap(),
+            "--site-municipality",
+            "262022",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    assert!(text(&run).contains("検査数字"), "{}", text(&run));
+    assert!(!out.exists(), "no folder, no file");
 }

@@ -51,6 +51,12 @@ impl Role {
         matches!(self, Self::Reception | Self::VenueManager)
     }
 
+    /// Whether the role runs the nightly VRS export (headquarters only: it sends the
+    /// city's records to the national system).
+    pub fn may_export_vrs(self) -> bool {
+        matches!(self, Self::Headquarters)
+    }
+
     /// Whether the role records doses.
     pub fn may_record_doses(self) -> bool {
         matches!(self, Self::Booth | Self::VenueManager)
@@ -74,5 +80,6 @@ mod tests {
         assert!(!Role::Reception.may_record_doses());
         assert!(!Role::Booth.may_check_in());
         assert!(Role::VenueManager.may_check_in() && Role::VenueManager.may_record_doses());
+        assert!(Role::Headquarters.may_export_vrs() && !Role::VenueManager.may_export_vrs());
     }
 }

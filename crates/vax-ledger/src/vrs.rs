@@ -103,7 +103,7 @@ pub struct VrsCorrection {
 }
 
 /// One file of a batch and the hash of its exact bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VrsBatchFile {
     /// `ledger`, `doses` or `corrections`.
     pub kind: String,
@@ -116,7 +116,7 @@ pub struct VrsBatchFile {
 }
 
 /// A batch as recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VrsBatch {
     /// The batch number.
     pub id: i64,

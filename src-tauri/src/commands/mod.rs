@@ -1,6 +1,7 @@
 //! The commands, grouped by screen. Each is named `<screen>_<verb>` and is a thin adapter.
 
 pub mod booth;
+pub mod hq;
 pub mod reception;
 pub mod setup;
 

@@ -74,6 +74,20 @@ const text = {
   role_not_here: { ja: 'この役割の画面はまだありません。会場の役割を選んでください', en: 'This role has no screens yet; choose a venue role' },
   demo_label: { ja: 'デモデータ', en: 'demo data' },
   ledger: { ja: '台帳', en: 'Ledger' },
+  hq: { ja: 'VRS出力', en: 'VRS export' },
+  vrs_title: { ja: '接種記録のVRS出力（夜間バッチ）', en: 'Nightly VRS export of dose records' },
+  vrs_folder: { ja: '出力フォルダ', en: 'Output folder' },
+  vrs_encoding: { ja: '文字コード', en: 'Encoding' },
+  vrs_header: { ja: '見出し行を付ける', en: 'Header row' },
+  vrs_crlf: { ja: '改行をCRLFにする', en: 'CRLF line ends' },
+  vrs_export_valid: { ja: '不備のある記録を除いて出力する', en: 'Export the valid records, list the rest' },
+  vrs_site: { ja: '接種自治体コード（空欄なら住民の市町村コード）', en: 'Site municipality code (empty: the resident’s)' },
+  vrs_run: { ja: 'VRSファイルを出力', en: 'Write the VRS files' },
+  vrs_nothing_new: { ja: '新しい接種記録はありません（何も出力していません）', en: 'Nothing new: no file written' },
+  vrs_done: { ja: 'バッチ {b}：{n}件（{r}人）、訂正 {c}件', en: 'Batch {b}: {n} records ({r} residents), {c} corrections' },
+  vrs_left_out: { ja: '除外した記録（修正後、次回出力されます）', en: 'Left out (exported next time once fixed)' },
+  vrs_batches: { ja: '出力履歴', en: 'Past batches' },
+  vrs_no_batches: { ja: 'まだ出力していません', en: 'No batch yet' },
 } as const;
 
 export type TextKey = keyof typeof text;

@@ -14,6 +14,9 @@ import type {
   RecordedDose,
   Role,
   SetupStatus,
+  VrsBatchSummary,
+  VrsExportRequest,
+  VrsExportSummary,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -62,4 +65,7 @@ export const api = {
   recordDose: (request: RecordDose) => call<RecordedDose>('booth_record_dose', { request }),
   observations: () => call<Observation[]>('booth_observations'),
   venueDay: () => call<DaySummary>('venue_day'),
+  defaultExportDir: () => call<string>('hq_default_export_dir'),
+  vrsExport: (request: VrsExportRequest) => call<VrsExportSummary>('hq_vrs_export', { request }),
+  vrsBatches: () => call<VrsBatchSummary[]>('hq_vrs_batches'),
 };

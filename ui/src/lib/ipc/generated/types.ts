@@ -53,6 +53,82 @@ name_en: string, };
 
 export type DeskQuery = { "kind": "voucher", "text": string } | { "kind": "kana", "text": string } | { "kind": "birth_date", "text": string } | { "kind": "phone", "text": string };
 
+export type VrsEncoding = "utf8" | "utf8_bom" | "cp932";
+
+export type VrsExportRequest = { 
+/**
+ * Folder to write into (created if missing).
+ */
+out_dir: string, 
+/**
+ * Text encoding.
+ */
+encoding: VrsEncoding, 
+/**
+ * Header row of Japanese item names.
+ */
+header: boolean, 
+/**
+ * CRLF line ends (else LF).
+ */
+crlf: boolean, 
+/**
+ * Export the valid records and list the rest, instead of exporting nothing.
+ */
+export_valid: boolean, 
+/**
+ * 接種自治体コード to write, when not the residents' own.
+ */
+site_municipality: string | null, };
+
+export type VrsExportSummary = { 
+/**
+ * The new batch, or none when nothing was new.
+ */
+batch: number | null, 
+/**
+ * Files written.
+ */
+files: Array<string>, 
+/**
+ * Dose records exported.
+ */
+exported: number, 
+/**
+ * Residents in the 台帳形式 file.
+ */
+residents: number, 
+/**
+ * Corrections listed.
+ */
+corrections: number, 
+/**
+ * Records left out (with `export_valid`), one line each.
+ */
+left_out: Array<string>, };
+
+export type VrsBatchSummary = { 
+/**
+ * Batch number.
+ */
+id: number, 
+/**
+ * When.
+ */
+created_at: string, 
+/**
+ * Records exported.
+ */
+exports: number, 
+/**
+ * Corrections listed.
+ */
+corrections: number, 
+/**
+ * File names.
+ */
+files: Array<string>, };
+
 export type Role = "reception" | "booth" | "venue_manager" | "headquarters" | "call_centre";
 
 export type Sex = "male" | "female";
