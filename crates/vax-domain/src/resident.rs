@@ -229,19 +229,24 @@ pub struct Phone {
     pub digits: String,
 }
 
+/// Folds what an IME types into a number field: full-width digits become ASCII digits and
+/// the dashes people use (長音符, full-width hyphen, minus) become '-'.
+fn fold_digits_and_dashes(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            'ー' | '－' | '‐' | '−' => '-',
+            other => other,
+        })
+        .collect()
+}
+
 impl Phone {
     /// Reads a phone number: full-width digits and hyphens are folded; 10 or 11 digits
     /// starting with 0 are required.
     pub fn parse(value: &str) -> Result<Self, FieldError> {
-        let display: String = value
-            .trim()
-            .chars()
-            .map(|c| match c {
-                '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-                'ー' | '－' | '‐' | '−' => '-',
-                other => other,
-            })
-            .collect();
+        let display = fold_digits_and_dashes(value.trim());
         if display.is_empty() {
             return Err(FieldError::Empty);
         }
@@ -275,14 +280,7 @@ pub fn parse_postal_code(value: &str) -> Result<String, FieldError> {
     if v.is_empty() {
         return Ok(String::new());
     }
-    let folded: String = v
-        .chars()
-        .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            'ー' | '－' | '‐' | '−' => '-',
-            other => other,
-        })
-        .collect();
+    let folded = fold_digits_and_dashes(v);
     let digits: String = folded.chars().filter(char::is_ascii_digit).collect();
     let shape_ok = folded.chars().all(|c| c.is_ascii_digit() || c == '-') && digits.len() == 7;
     if !shape_ok {
