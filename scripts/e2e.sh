@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 command -v tauri-driver >/dev/null || cargo install tauri-driver --version 2.1.0 --locked
 [ -f ui/dist/index.html ] || (cd ui && npm ci --no-audit --no-fund && npm run build)
-cargo build --locked -p vaxledger-desktop -p vax-cli
+# The whole workspace, so features unify as in `cargo test` and no dependency is built twice.
+cargo build --locked --workspace
 (cd tests/e2e && npm ci --no-audit --no-fund)
 rm -rf artifacts/e2e
 xvfb-run -a -s "-screen 0 1280x800x24" npm --prefix tests/e2e test
