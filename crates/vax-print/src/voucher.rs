@@ -1,0 +1,287 @@
+//! Voucher sheets (接種券) for mailing, in batch for the whole city.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use printpdf::{Mm, PdfDocument, PdfPage, PdfSaveOptions};
+use vax_domain::voucher::OcrLine;
+
+use crate::draw::{Align, Canvas, PAGE_H, PAGE_W};
+use crate::font::JapaneseFont;
+use crate::wareki::wareki;
+use crate::yoshinhyo::postal;
+use crate::{write_file, PrintError};
+
+/// One resident's voucher sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoucherSheet {
+    /// 郵便番号, 7 digits.
+    pub postal_code: String,
+    /// 住所 (printed in the envelope window).
+    pub address: String,
+    /// 氏名.
+    pub name: String,
+    /// The 18-digit line: QR code and OCR line.
+    pub voucher: OcrLine,
+}
+
+/// How a batch is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchOptions {
+    /// Directory for the files; created if missing.
+    pub out_dir: PathBuf,
+    /// Pages per file. printpdf keeps a whole document in memory until it is saved, so the
+    /// batch is cut into files of this many pages: memory then depends on this number, not
+    /// on the size of the city. 500 pages make files of a few MB that a print shop's RIP
+    /// takes without trouble.
+    pub chunk_size: usize,
+    /// File names are `{prefix}-0001.pdf`, `{prefix}-0002.pdf`, ...
+    pub file_prefix: String,
+    /// Sender printed top right, e.g. `舞鶴市 健康づくり課`.
+    pub issuer: String,
+    /// お問い合わせ先 printed in a box at the bottom (e.g. the call centre's name and number),
+    /// one line per entry; no box when empty.
+    pub contact: Vec<String>,
+    /// Date printed on every sheet.
+    pub print_date: NaiveDate,
+}
+
+impl BatchOptions {
+    /// 500 pages per file, files named `vouchers-0001.pdf`, ...
+    pub fn new(out_dir: impl Into<PathBuf>, print_date: NaiveDate) -> Self {
+        Self {
+            out_dir: out_dir.into(),
+            chunk_size: 500,
+            file_prefix: "vouchers".to_owned(),
+            issuer: String::new(),
+            contact: Vec::new(),
+            print_date,
+        }
+    }
+}
+
+/// What a batch produced.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BatchReport {
+    /// The files, in order.
+    pub files: Vec<PathBuf>,
+    /// Pages written (one per resident).
+    pub pages: usize,
+}
+
+/// Lays out one voucher sheet, for a window envelope (長形3号: the A4 sheet folded in three,
+/// the address block in the window at the top left).
+fn draw(c: &mut Canvas<'_>, sheet: &VoucherSheet, opts: &BatchOptions) {
+    let line = sheet.voucher.to_digits();
+    // Address block: 90 × 45 mm, where the window of a 長3 envelope falls.
+    let (ax, aw) = (22.0, 88.0);
+    c.text(
+        ax,
+        22.0,
+        11.0,
+        Align::Left,
+        &format!("〒{}", postal(&sheet.postal_code)),
+    );
+    let lines = c.wrap(&sheet.address, 11.0, aw);
+    let (size, lh) = if lines.len() > 2 {
+        (9.0, 4.0)
+    } else {
+        (11.0, 5.0)
+    };
+    let lines = if lines.len() > 2 {
+        c.wrap(&sheet.address, 9.0, aw)
+    } else {
+        lines
+    };
+    for (k, l) in lines.iter().take(3).enumerate() {
+        c.text(ax + 2.0, 29.0 + k as f32 * lh, size, Align::Left, l);
+    }
+    c.text(
+        ax + 6.0,
+        47.0,
+        16.0,
+        Align::Left,
+        &format!("{}　様", sheet.name),
+    );
+    c.text(
+        ax + 6.0,
+        54.0,
+        8.0,
+        Align::Left,
+        &format!("（券番号 {}）", sheet.voucher.number),
+    );
+
+    // Sender, top right.
+    let r = 192.0;
+    c.text(r, 22.0, 8.5, Align::Right, &wareki(opts.print_date));
+    c.text(r, 28.0, 10.0, Align::Right, &opts.issuer);
+    c.text(
+        r,
+        33.5,
+        8.0,
+        Align::Right,
+        &format!("市町村コード {}", sheet.voucher.municipality),
+    );
+
+    // Fold marks in the left margin (folded in three for the envelope).
+    c.line_width(0.4);
+    for y in [99.0, 198.0] {
+        c.line(3.0, y, 7.0, y);
+    }
+
+    c.text(105.0, 80.0, 18.0, Align::Center, "新型コロナワクチン接種券");
+    c.text(
+        105.0,
+        88.0,
+        9.5,
+        Align::Center,
+        "予約と接種の際に必要です。切り取らずに、大切に保管してください。",
+    );
+
+    // The voucher itself.
+    let (bx, by, bw, bh) = (30.0, 96.0, 150.0, 62.0);
+    let label_w = 28.0;
+    let rows = [
+        ("氏名", 14.0),
+        ("券番号", 14.0),
+        ("市町村コード", 10.0),
+        ("接種回数", 10.0),
+        ("OCRライン", 14.0),
+    ];
+    // Grey label column first, then the rules over it (a later fill would hide them).
+    c.fill(bx, by, label_w, bh, 0.88);
+    c.line_width(0.5);
+    let mut y = by;
+    let vx = bx + label_w + 3.0;
+    for (k, (label, h)) in rows.iter().enumerate() {
+        if k + 1 < rows.len() {
+            c.line(bx, y + h, bx + 100.0, y + h);
+        }
+        c.text_mid(bx + label_w / 2.0, y, *h, 9.0, Align::Center, label);
+        match k {
+            0 => c.text_mid(vx, y, *h, 14.0, Align::Left, &sheet.name),
+            1 => c.text_mid(vx, y, *h, 16.0, Align::Left, sheet.voucher.number.as_str()),
+            2 => c.text_mid(
+                vx,
+                y,
+                *h,
+                11.0,
+                Align::Left,
+                sheet.voucher.municipality.as_str(),
+            ),
+            3 => c.text_mid(
+                vx,
+                y,
+                *h,
+                11.0,
+                Align::Left,
+                &format!("{}回目", sheet.voucher.dose),
+            ),
+            // The same 18 digits as the QR code, as on the national voucher.
+            _ => c.text_mid(vx, y, *h, 12.0, Align::Left, &line),
+        }
+        y += h;
+    }
+    c.line(bx + label_w, by, bx + label_w, y);
+    c.line(bx + 100.0, by, bx + 100.0, by + bh);
+    // QR: 24 mm, larger than the 10 mm of the sticker specification so that desk webcams
+    // read it at arm's length.
+    let side = 24.0;
+    let qx = bx + 100.0 + (50.0 - side) / 2.0;
+    c.qr(qx, by + 8.0, side, &line);
+    c.text(
+        bx + 125.0,
+        by + 42.0,
+        8.0,
+        Align::Center,
+        "受付でこのコードを",
+    );
+    c.text(bx + 125.0, by + 46.5, 8.0, Align::Center, "読み取ります");
+    c.line_width(1.2);
+    c.rect(bx, by, bw, bh);
+
+    let notes = [
+        "予約の際は、券番号（10桁）と市町村コードが必要です。",
+        "接種当日は、この接種券と予診票、本人確認書類（マイナンバーカード、運転免許証など）をお持ちください。",
+        "接種券を紛失した場合や、記載内容に誤りがある場合は、発行元にお問い合わせください。",
+        "転出された場合、この接種券は使用できません。転出先の市町村にお問い合わせください。",
+    ];
+    c.text(30.0, 172.0, 11.0, Align::Left, "ご注意");
+    let mut y = 179.0;
+    for note in notes {
+        for (k, l) in c.wrap(note, 9.0, 146.0).iter().enumerate() {
+            let bullet = if k == 0 { "・" } else { "" };
+            c.text(30.0, y, 9.0, Align::Left, bullet);
+            c.text(34.0, y, 9.0, Align::Left, l);
+            y += 4.6;
+        }
+        y += 1.5;
+    }
+    if !opts.contact.is_empty() {
+        let h = 10.0 + 5.0 * opts.contact.len() as f32;
+        let top = 262.0 - h;
+        c.line_width(0.5);
+        c.rect(30.0, top, 150.0, h);
+        c.text(34.0, top + 6.0, 9.5, Align::Left, "お問い合わせ先");
+        for (k, l) in opts.contact.iter().enumerate() {
+            c.text(38.0, top + 12.0 + k as f32 * 5.0, 9.5, Align::Left, l);
+        }
+    }
+    c.text(105.0, 290.0, 6.5, Align::Center, "vaxledger ・ 接種券送付");
+}
+
+fn chunk_path(opts: &BatchOptions, index: usize) -> PathBuf {
+    opts.out_dir
+        .join(format!("{}-{:04}.pdf", opts.file_prefix, index))
+}
+
+/// Writes one A4 voucher sheet per item of `sheets`, cut into files of
+/// [`BatchOptions::chunk_size`] pages, and calls `progress(done, total)` after each page.
+///
+/// `total` is only used for the progress callback (the iterator may be a database cursor
+/// that cannot tell its length). Memory stays bounded by one chunk: the iterator is pulled
+/// one sheet at a time and each file is saved and dropped before the next one starts.
+pub fn write_voucher_batches<I>(
+    font: &JapaneseFont,
+    sheets: I,
+    total: usize,
+    opts: &BatchOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<BatchReport, PrintError>
+where
+    I: IntoIterator<Item = VoucherSheet>,
+{
+    std::fs::create_dir_all(&opts.out_dir).map_err(|source| PrintError::Io {
+        path: opts.out_dir.clone(),
+        source,
+    })?;
+    let chunk_size = opts.chunk_size.max(1);
+    let mut report = BatchReport::default();
+    let (mut doc, mut font_id) = crate::new_document(font, "接種券");
+    let mut pages = Vec::with_capacity(chunk_size.min(1024));
+    for sheet in sheets {
+        let mut c = Canvas::new(font, font_id.clone());
+        draw(&mut c, &sheet, opts);
+        pages.push(PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), c.ops));
+        report.pages += 1;
+        if pages.len() == chunk_size {
+            let path = chunk_path(opts, report.files.len() + 1);
+            save_pages(doc, std::mem::take(&mut pages), &path)?;
+            report.files.push(path);
+            (doc, font_id) = crate::new_document(font, "接種券");
+        }
+        progress(report.pages, total.max(report.pages));
+    }
+    if !pages.is_empty() {
+        let path = chunk_path(opts, report.files.len() + 1);
+        save_pages(doc, pages, &path)?;
+        report.files.push(path);
+    }
+    Ok(report)
+}
+
+fn save_pages(mut doc: PdfDocument, pages: Vec<PdfPage>, path: &Path) -> Result<(), PrintError> {
+    doc.with_pages(pages);
+    let mut warnings = Vec::new();
+    write_file(path, &doc.save(&PdfSaveOptions::default(), &mut warnings))
+}
