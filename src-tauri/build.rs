@@ -14,6 +14,7 @@ fn vaxledger_commands() -> &'static [&'static str] {
         "reception_find",
         "reception_check_in",
         "reception_cancel_check_in",
+        "reception_print_yoshinhyo",
         "booth_queue",
         "booth_lots",
         "booth_open_lot",

@@ -24,6 +24,7 @@ pub fn typescript() -> String {
         crate::commands::setup::SetupStatus,
         crate::commands::setup::ProductChoice,
         crate::commands::reception::DeskQuery,
+        crate::commands::reception::Printed,
         crate::commands::hq::VrsEncoding,
         crate::commands::hq::VrsExportRequest,
         crate::commands::hq::VrsExportSummary,

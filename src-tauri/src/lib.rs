@@ -38,6 +38,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::reception::reception_find,
         commands::reception::reception_check_in,
         commands::reception::reception_cancel_check_in,
+        commands::reception::reception_print_yoshinhyo,
         commands::booth::booth_queue,
         commands::booth::booth_lots,
         commands::booth::booth_open_lot,

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +50,7 @@ function todayJst() {
 before(async () => {
   mkdirSync(shots, { recursive: true });
   driver = spawn('tauri-driver', ['--port', String(port)], {
-    env: { ...process.env, VAXLEDGER_DB: ledger },
+    env: { ...process.env, VAXLEDGER_DB: ledger, VAXLEDGER_PRINT_OPEN: '0' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   await waitForDriver();
@@ -107,6 +107,14 @@ test('reception scans a voucher by keystrokes, sees the card, and checks the res
   const checked = await browser.$('#checked-in');
   await checked.waitForDisplayed({ timeout: 10000 });
   await screenshot('reception-checked-in');
+
+  // The 予診票 is reissued as a PDF beside the ledger.
+  await (await browser.$('#print-yoshinhyo')).click();
+  const printed = await browser.$('#printed');
+  await printed.waitForDisplayed({ timeout: 20000 });
+  const pdf = (await printed.getText()).split(': ').pop();
+  assert.ok(existsSync(pdf), `the PDF exists: ${pdf}`);
+  assert.match(execFileSync('pdfinfo', [pdf], { encoding: 'utf8' }), /Pages:\s+1/, 'one A4 page');
 
   // Scanning the same voucher again says so, loudly.
   await scan.addValue(line);

@@ -7,6 +7,7 @@
 //!   all-or-nothing with every bad line reported.
 //! - [`desk`]: the venue kiosk — enrollment, reception warnings and check-in, the booth
 //!   (duplicate doses refused, doctor overrides logged, observation), the venue's day.
+//! - [`print`]: the 予診票 reissue and the city-wide voucher sheets as PDFs.
 //! - [`hq`]: headquarters' batch work — the nightly VRS export.
 //! - [`demo`]: load the demo city and book both doses of everyone who wants them.
 //! - [`lookup`]: find residents by voucher payload, kana, birth date or phone, and build the
@@ -20,6 +21,7 @@ pub mod desk;
 pub mod hq;
 pub mod import;
 pub mod lookup;
+pub mod print;
 pub mod progress;
 pub mod schedule;
 pub mod venue_day;

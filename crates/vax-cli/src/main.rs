@@ -4,6 +4,7 @@
 //! found; 4 input rejected (import file, voucher, query); 5 the ledger refuses the
 //! operation (not empty, newer schema).
 
+mod print;
 mod progress;
 mod show;
 mod vrs;
@@ -62,6 +63,9 @@ enum Command {
     Enroll(EnrollArgs),
     /// Show a venue's day, band by band.
     VenueDay(VenueDayArgs),
+    /// Print PDFs: voucher sheets for mailing, a resident's 予診票.
+    #[command(subcommand)]
+    Print(print::PrintCommand),
     /// Nightly VRS export: the doses as VRS import files (docs/vrs-export.md).
     #[command(subcommand)]
     Vrs(vrs::VrsCommand),
@@ -345,6 +349,10 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Venues => {
             let ledger = open(cli)?;
             show::venues(&ledger.reader().venues()?, cli.json)?;
+        }
+        Command::Print(command) => {
+            let ledger = open(cli)?;
+            return print::run(&ledger, command, now);
         }
         Command::Vrs(command) => {
             let mut ledger = open(cli)?;

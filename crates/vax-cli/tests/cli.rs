@@ -320,3 +320,62 @@ fn a_malformed_site_municipality_is_refused_before_anything_is_written() {
     assert!(text(&run).contains("検査数字"), "{}", text(&run));
     assert!(!out.exists(), "no folder, no file");
 }
+
+#[test]
+fn vouchers_and_a_yoshinhyo_print_as_pdf_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("hq.sqlite3");
+    let demo = vaxhq(
+        &ledger,
+        &["demo", "--residents", "5", "--start", "2021-05-17"],
+    );
+    assert!(demo.status.success(), "{}", text(&demo));
+
+    let out = dir.path().join("vouchers");
+    let printed = vaxhq(
+        &ledger,
+        &[
+            "print",
+            "vouchers",
+            "--out",
+            out.to_str().unwrap(),
+            "--chunk",
+            "2",
+        ],
+    );
+    assert_eq!(printed.status.code(), Some(0), "{}", text(&printed));
+    assert!(
+        text(&printed).contains("5 pages in 3 files"),
+        "{}",
+        text(&printed)
+    );
+
+    let pdf = dir.path().join("yoshinhyo.pdf");
+    let one = vaxhq(
+        &ledger,
+        &[
+            "print",
+            "yoshinhyo",
+            "--voucher",
+            "112620210000100001",
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one));
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF"), "a PDF file is written");
+
+    let nobody = vaxhq(
+        &ledger,
+        &[
+            "print",
+            "yoshinhyo",
+            "--voucher",
+            "9999999999",
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(nobody.status.code(), Some(3), "{}", text(&nobody));
+}

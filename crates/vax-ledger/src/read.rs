@@ -371,6 +371,21 @@ impl<'c> Reader<'c> {
         )
     }
 
+    /// Up to `limit` residents in (municipality, voucher) order after the key `after`: a
+    /// city-wide run pages through the register without holding it in memory.
+    pub fn residents_after(
+        &self,
+        after: Option<(&MunicipalityCode, &VoucherNumber)>,
+        limit: u32,
+    ) -> Result<Vec<ResidentRow>, LedgerError> {
+        let (m, v) = after.map_or(("", ""), |(m, v)| (m.as_str(), v.as_str()));
+        self.residents_where(
+            "(municipality_code, voucher_number) > (?1, ?2)
+             ORDER BY municipality_code, voucher_number LIMIT ?3",
+            params![m, v, limit],
+        )
+    }
+
     /// Residents born on `date`, at most `limit`.
     pub fn residents_by_birth_date(
         &self,

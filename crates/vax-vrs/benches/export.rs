@@ -95,6 +95,11 @@ fn stats(mut runs: Vec<Duration>) -> (Duration, Duration, Duration) {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs bench binaries without `--bench`: the benchmark is for
+    // `cargo bench` only.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
     let runs: usize = std::env::var("VRS_BENCH_RUNS")
         .ok()
         .and_then(|s| s.parse().ok())

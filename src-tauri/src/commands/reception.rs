@@ -1,6 +1,6 @@
 //! Reception: find, check in, cancel.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tauri::State;
 use vax_app::desk::{cancel_check_in, check_in, desk_find, CheckInDone, DeskCard};
 use vax_app::lookup::Query;
@@ -65,4 +65,67 @@ pub async fn reception_cancel_check_in(
     let mut ledger = state.ledger()?;
     let e = enrolled(&ledger)?;
     Ok(cancel_check_in(&mut ledger, &e, &uid, &reason, now_jst())?)
+}
+
+/// A printed document.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct Printed {
+    /// Where the PDF was written.
+    pub path: String,
+    /// Whether the system's PDF viewer was started (to print from its dialog).
+    pub opened: bool,
+}
+
+/// Writes the resident's 予診票 as a PDF beside the ledger (print/) and opens it in the
+/// system's viewer, from which staff print it.
+#[tauri::command]
+pub async fn reception_print_yoshinhyo(
+    state: State<'_, AppState>,
+    resident_id: i64,
+) -> Result<Printed, IpcError> {
+    let ledger = state.ledger()?;
+    enrolled(&ledger)?;
+    let today = now_jst().date_naive();
+    let dir = state
+        .path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default()
+        .join("print");
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        IpcError::new(
+            "PRINT_FAILED",
+            format!("cannot create {}: {e}", dir.display()),
+            format!("{}を作成できません: {e}", dir.display()),
+        )
+    })?;
+    let path = dir.join(format!("yoshinhyo-{resident_id}-{today}.pdf"));
+    let font = vax_app::print::JapaneseFont::system_default().map_err(|e| {
+        IpcError::new(
+            "PRINT_FAILED",
+            e.to_string(),
+            format!("日本語フォントがありません: {e}"),
+        )
+    })?;
+    vax_app::print::reissue_yoshinhyo(&ledger, &font, resident_id, today, &path).map_err(|e| {
+        IpcError::new(
+            "PRINT_FAILED",
+            e.to_string(),
+            format!("予診票を作成できません: {e}"),
+        )
+    })?;
+    // The desktop's default PDF viewer; its print dialog does the printing.
+    // VAXLEDGER_PRINT_OPEN=0 only writes the file (unattended kiosks, tests).
+    let open = std::env::var("VAXLEDGER_PRINT_OPEN").map_or(true, |v| v != "0");
+    let opened = open
+        && std::process::Command::new("xdg-open")
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .is_ok();
+    Ok(Printed {
+        path: path.display().to_string(),
+        opened,
+    })
 }

@@ -74,6 +74,8 @@ const text = {
   role_not_here: { ja: 'この役割の画面はまだありません。会場の役割を選んでください', en: 'This role has no screens yet; choose a venue role' },
   demo_label: { ja: 'デモデータ', en: 'demo data' },
   ledger: { ja: '台帳', en: 'Ledger' },
+  print_yoshinhyo: { ja: '予診票を印刷', en: 'Print 予診票' },
+  printed: { ja: 'PDFを作成しました（ビューアから印刷）: {path}', en: 'PDF written (print from the viewer): {path}' },
   hq: { ja: 'VRS出力', en: 'VRS export' },
   vrs_title: { ja: '接種記録のVRS出力（夜間バッチ）', en: 'Nightly VRS export of dose records' },
   vrs_folder: { ja: '出力フォルダ', en: 'Output folder' },

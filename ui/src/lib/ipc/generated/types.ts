@@ -53,6 +53,16 @@ name_en: string, };
 
 export type DeskQuery = { "kind": "voucher", "text": string } | { "kind": "kana", "text": string } | { "kind": "birth_date", "text": string } | { "kind": "phone", "text": string };
 
+export type Printed = { 
+/**
+ * Where the PDF was written.
+ */
+path: string, 
+/**
+ * Whether the system's PDF viewer was started (to print from its dialog).
+ */
+opened: boolean, };
+
 export type VrsEncoding = "utf8" | "utf8_bom" | "cp932";
 
 export type VrsExportRequest = { 

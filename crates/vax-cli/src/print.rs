@@ -1,0 +1,90 @@
+//! `vaxhq print …`: the 予診票 reissue and the city's voucher sheets as PDFs.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::{DateTime, FixedOffset};
+use clap::Subcommand;
+use vax_app::lookup::{find, Query};
+use vax_app::print::{print_vouchers, reissue_yoshinhyo, BatchOptions, JapaneseFont};
+use vax_ledger::Ledger;
+
+use crate::exit;
+use crate::progress::Bar;
+
+#[derive(Subcommand)]
+pub enum PrintCommand {
+    /// One voucher sheet (A4) per resident for mailing, in PDF files of N pages.
+    Vouchers {
+        /// Folder for vouchers-0001.pdf, vouchers-0002.pdf, …
+        #[arg(long)]
+        out: PathBuf,
+        /// Pages per PDF file.
+        #[arg(long, default_value_t = 500)]
+        chunk: usize,
+        /// Sender printed on each sheet.
+        #[arg(long, default_value = "デモ市 健康づくり課")]
+        issuer: String,
+    },
+    /// A resident's 予診票 (A4), for the dose due today.
+    Yoshinhyo {
+        /// The 18-digit QR/OCR line or the 10-digit voucher number.
+        #[arg(long)]
+        voucher: String,
+        /// The PDF file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub fn run(
+    ledger: &Ledger,
+    command: &PrintCommand,
+    now: DateTime<FixedOffset>,
+) -> anyhow::Result<u8> {
+    let font = JapaneseFont::system_default().context("loading the Japanese font")?;
+    let today = now.date_naive();
+    match command {
+        PrintCommand::Vouchers { out, chunk, issuer } => {
+            let mut opts = BatchOptions::new(out, today);
+            opts.chunk_size = (*chunk).max(1);
+            opts.issuer = issuer.clone();
+            let bar = std::cell::RefCell::new(Bar::new("vouchers"));
+            let report = print_vouchers(ledger, &font, &opts, &mut |done, total| {
+                use vax_app::Progress;
+                bar.borrow_mut()
+                    .update(vax_app::Stage::Writing, done as u64, total as u64)
+            });
+            bar.borrow().finish();
+            let report = report.context("printing the voucher sheets")?;
+            println!(
+                "{} pages in {} files under {}",
+                report.pages,
+                report.files.len(),
+                out.display()
+            );
+            Ok(0)
+        }
+        PrintCommand::Yoshinhyo { voucher, out } => {
+            let found = match find(ledger, &Query::Voucher(voucher.clone())) {
+                Ok(found) => found,
+                Err(e) => {
+                    eprintln!("error: {e} / {}", e.message_ja());
+                    return Ok(exit::REJECTED);
+                }
+            };
+            let [resident] = found.as_slice() else {
+                eprintln!("{} residents match; give the 18-digit line / 該当者が{}人います。18桁で指定してください", found.len(), found.len());
+                return Ok(if found.is_empty() {
+                    exit::NOT_FOUND
+                } else {
+                    exit::REJECTED
+                });
+            };
+            reissue_yoshinhyo(ledger, &font, resident.id, today, out)
+                .context("printing the 予診票")?;
+            println!("{} ({})", out.display(), resident.resident.name);
+            Ok(0)
+        }
+    }
+}
