@@ -44,10 +44,7 @@ pub fn export_vrs(
     if !role.may_export_vrs() {
         return Err(HqError::RoleMayNot(role));
     }
-    std::fs::create_dir_all(out_dir).map_err(|source| HqError::Folder {
-        path: out_dir.display().to_string(),
-        source,
-    })?;
+    create_folder(out_dir)?;
     Ok(vax_vrs::export_batch(
         ledger,
         Catalogue::builtin(),
@@ -69,9 +66,13 @@ pub fn regenerate_vrs(
     batch: i64,
     out_dir: &Path,
 ) -> Result<Vec<WrittenFile>, HqError> {
-    std::fs::create_dir_all(out_dir).map_err(|source| HqError::Folder {
-        path: out_dir.display().to_string(),
-        source,
-    })?;
+    create_folder(out_dir)?;
     Ok(vax_vrs::regenerate_batch(ledger, batch, out_dir)?)
+}
+
+fn create_folder(dir: &Path) -> Result<(), HqError> {
+    std::fs::create_dir_all(dir).map_err(|source| HqError::Folder {
+        path: dir.display().to_string(),
+        source,
+    })
 }

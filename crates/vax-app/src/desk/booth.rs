@@ -9,7 +9,7 @@ use vax_domain::resident::age_on;
 use vax_ledger::{CheckInView, Ledger, LotView, NewDose};
 
 use super::{required, venue_of, DeskError, Enrollment};
-use crate::lookup::{card, LookupError};
+use crate::lookup::card;
 
 /// A resident waiting at the booth.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -128,15 +128,7 @@ pub fn record_dose(
         .ok_or(DeskError::LotNotOpen)?;
     let vaccinator = required(&request.vaccinator, "vaccinator / 接種医師", 20)?;
     let site = required(&request.injection_site, "injection site / 接種部位", 20)?;
-    let card = card(ledger, request.resident_id, today).map_err(|e| match e {
-        LookupError::Ledger(e) => DeskError::Ledger(e),
-        LookupError::Eligibility(e) => DeskError::Eligibility(e),
-        LookupError::Voucher(e) => DeskError::Voucher(e),
-        LookupError::NotKana | LookupError::PhoneTooShort => DeskError::Invalid {
-            field: "resident",
-            problem: "unreadable",
-        },
-    })?;
+    let card = card(ledger, request.resident_id, today)?;
 
     // Every rule the dose breaks, in the order a doctor should read them.
     let mut refusals: Vec<(&'static str, DeskError)> = Vec::new();

@@ -162,6 +162,25 @@ impl DeskError {
     }
 }
 
+impl From<crate::lookup::LookupError> for DeskError {
+    fn from(e: crate::lookup::LookupError) -> Self {
+        use crate::lookup::LookupError;
+        match e {
+            LookupError::Voucher(e) => Self::Voucher(e),
+            LookupError::NotKana => Self::Invalid {
+                field: "kana",
+                problem: "needs kana / カナで入力してください",
+            },
+            LookupError::PhoneTooShort => Self::Invalid {
+                field: "phone",
+                problem: "needs 4 digits or more / 4桁以上入力してください",
+            },
+            LookupError::Eligibility(e) => Self::Eligibility(e),
+            LookupError::Ledger(e) => Self::Ledger(e),
+        }
+    }
+}
+
 /// The installation's enrollment, if it has one.
 pub fn enrollment(ledger: &Ledger) -> Result<Option<Enrollment>, DeskError> {
     let r = ledger.reader();

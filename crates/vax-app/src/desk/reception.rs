@@ -8,7 +8,7 @@ use vax_domain::voucher::VoucherPayload;
 use vax_ledger::{CheckInView, Ledger};
 
 use super::{required, venue_of, DeskError, Enrollment};
-use crate::lookup::{card, find, LookupError, Query, ResidentCard};
+use crate::lookup::{card, find, Query, ResidentCard};
 
 /// Something the desk must notice before checking a resident in. When each applies is
 /// decided here; the UI decides wording and colour by `code`.
@@ -100,15 +100,7 @@ fn desk_card(
     now: DateTime<FixedOffset>,
 ) -> Result<DeskCard, DeskError> {
     let today = now.date_naive();
-    let card = card(ledger, resident_id, today).map_err(|e| match e {
-        LookupError::Eligibility(e) => DeskError::Eligibility(e),
-        LookupError::Ledger(e) => DeskError::Ledger(e),
-        LookupError::Voucher(e) => DeskError::Voucher(e),
-        LookupError::NotKana | LookupError::PhoneTooShort => DeskError::Invalid {
-            field: "query",
-            problem: "unreadable",
-        },
-    })?;
+    let card = card(ledger, resident_id, today)?;
     let check_in = ledger
         .reader()
         .check_ins_of(resident_id, today, *now.offset())?
@@ -189,19 +181,7 @@ pub fn desk_find(
         Query::Voucher(text) => Some(VoucherPayload::parse(text)?),
         _ => None,
     };
-    let found = find(ledger, query).map_err(|e| match e {
-        LookupError::Voucher(e) => DeskError::Voucher(e),
-        LookupError::NotKana => DeskError::Invalid {
-            field: "kana",
-            problem: "needs kana / カナで入力してください",
-        },
-        LookupError::PhoneTooShort => DeskError::Invalid {
-            field: "phone",
-            problem: "needs 4 digits or more / 4桁以上入力してください",
-        },
-        LookupError::Eligibility(e) => DeskError::Eligibility(e),
-        LookupError::Ledger(e) => DeskError::Ledger(e),
-    })?;
+    let found = find(ledger, query)?;
     found
         .iter()
         .map(|r| desk_card(ledger, enrollment, r.id, payload.as_ref(), now))
