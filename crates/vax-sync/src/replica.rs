@@ -276,6 +276,15 @@ impl Replica {
         self.residents.get(resident)?.get(&field).map(|r| &r.val)
     }
 
+    /// The stamp of the newest write to any field of a resident: when its data last changed.
+    pub fn resident_stamp(&self, resident: &VoucherNumber) -> Option<Stamp> {
+        self.residents
+            .get(resident)?
+            .values()
+            .map(|r| r.marker)
+            .max()
+    }
+
     /// How many residents have at least one field set.
     pub fn resident_count(&self) -> usize {
         self.residents.len()
