@@ -1,0 +1,320 @@
+//! [`Client`]: one enrolled device talking to the sync server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use ureq::http::Response;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::{Agent, Body};
+use vax_sync::{Alert, Message, ReplicaId, Role, VenueCode, MAX_MESSAGE_BYTES};
+
+use crate::error::ClientError;
+
+/// How long connecting may take.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one call may take in all (a full 8 MiB batch on a slow venue line included).
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Error bodies and JSON replies are small; this bounds what we read of them.
+const JSON_REPLY_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// What a device receives for its enrollment code. Store it: the token is shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrollment {
+    /// The device's own replica id.
+    pub replica_id: ReplicaId,
+    /// Its bearer token.
+    pub token: String,
+    /// Its role.
+    pub role: Role,
+    /// Its venue (venue-bound roles).
+    pub venue: Option<VenueCode>,
+    /// The server's replica id: the peer of every sync session.
+    pub server_replica_id: ReplicaId,
+}
+
+/// `GET /v1/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// The server's replica id.
+    pub server_replica_id: ReplicaId,
+    /// The protocol version the server speaks.
+    pub protocol: u16,
+}
+
+/// `GET /v1/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// The server's replica id.
+    pub server_replica_id: ReplicaId,
+    /// Ops the server holds.
+    pub ops: u64,
+    /// Devices enrolled.
+    pub devices: u64,
+    /// Per author, the counter up to which the server holds every op.
+    pub seen: std::collections::BTreeMap<ReplicaId, u64>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: String,
+    message: String,
+    message_ja: String,
+    retryable: bool,
+}
+
+#[derive(Serialize)]
+struct EnrollRequest<'a> {
+    code: &'a str,
+    device_name: &'a str,
+}
+
+#[derive(Serialize)]
+struct CreateEnrollment<'a> {
+    role: Role,
+    venue: Option<&'a VenueCode>,
+    expires_in_hours: u32,
+}
+
+#[derive(Deserialize)]
+struct CreatedEnrollment {
+    code: String,
+}
+
+/// A connection to the sync server for one device (or none, to enroll and check health).
+/// Cheap to clone; keeps connections alive between calls.
+#[derive(Debug, Clone)]
+pub struct Client {
+    base_url: String,
+    token: Option<String>,
+    roots: Option<Arc<Vec<Certificate<'static>>>>,
+    connect_timeout: Duration,
+    call_timeout: Duration,
+    agent: Agent,
+}
+
+fn build_agent(
+    roots: Option<&Arc<Vec<Certificate<'static>>>>,
+    connect: Duration,
+    call: Duration,
+) -> Agent {
+    let mut config = Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(connect))
+        .timeout_global(Some(call))
+        .user_agent(concat!("vax-sync-client/", env!("CARGO_PKG_VERSION")));
+    if let Some(roots) = roots {
+        config = config.tls_config(
+            TlsConfig::builder()
+                .root_certs(RootCerts::Specific(Arc::clone(roots)))
+                .build(),
+        );
+    }
+    Agent::new_with_config(config.build())
+}
+
+impl Client {
+    /// A client for an enrolled device. `base_url` is like `https://sync.example.jp` (no
+    /// trailing `/v1`).
+    pub fn new(base_url: &str, token: &str) -> Self {
+        let mut client = Self::anonymous(base_url);
+        client.token = Some(token.to_owned());
+        client
+    }
+
+    /// A client without credentials: for [`Client::enroll`] and [`Client::health`].
+    pub fn anonymous(base_url: &str) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            token: None,
+            roots: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+            agent: build_agent(None, DEFAULT_CONNECT_TIMEOUT, DEFAULT_CALL_TIMEOUT),
+        }
+    }
+
+    /// Trusts only the CA certificate(s) in this PEM (a city's private CA) instead of the
+    /// public web roots.
+    pub fn with_root_cert(mut self, pem: &[u8]) -> Result<Self, ClientError> {
+        let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| ClientError::Certificate(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(ClientError::Certificate(
+                "no certificate in the PEM data".into(),
+            ));
+        }
+        self.roots = Some(Arc::new(certs));
+        self.agent = build_agent(self.roots.as_ref(), self.connect_timeout, self.call_timeout);
+        Ok(self)
+    }
+
+    /// Sets the connect timeout and the overall timeout of one call.
+    pub fn with_timeouts(mut self, connect: Duration, call: Duration) -> Self {
+        self.connect_timeout = connect;
+        self.call_timeout = call;
+        self.agent = build_agent(self.roots.as_ref(), connect, call);
+        self
+    }
+
+    /// The same client with a device's token (after [`Client::enroll`]).
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
+    /// The server's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    fn auth(&self) -> String {
+        format!("Bearer {}", self.token.as_deref().unwrap_or_default())
+    }
+
+    fn check(url: &str, mut response: Response<Body>) -> Result<Response<Body>, ClientError> {
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(response);
+        }
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(JSON_REPLY_LIMIT)
+            .read_to_vec()
+            .map_err(|e| ClientError::transport(url, e))?;
+        let transient = status >= 500 || status == 408 || status == 429;
+        Err(match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(e) => ClientError::Server {
+                status,
+                code: e.code,
+                message: e.message,
+                message_ja: e.message_ja,
+                retryable: e.retryable || transient,
+            },
+            Err(_) => ClientError::Server {
+                status,
+                code: format!("http_{status}"),
+                message: String::from_utf8_lossy(&body).chars().take(500).collect(),
+                message_ja: format!("同期サーバーがエラー {status} を返しました。"),
+                retryable: transient,
+            },
+        })
+    }
+
+    fn read_json<T: DeserializeOwned>(
+        url: &str,
+        response: Result<Response<Body>, ureq::Error>,
+    ) -> Result<T, ClientError> {
+        let mut response = Self::check(url, response.map_err(|e| ClientError::transport(url, e))?)?;
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(JSON_REPLY_LIMIT)
+            .read_to_vec()
+            .map_err(|e| ClientError::transport(url, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::BadReply(e.to_string()))
+    }
+
+    /// `GET /v1/health`.
+    pub fn health(&self) -> Result<Health, ClientError> {
+        let url = self.url("/v1/health");
+        Self::read_json(&url, self.agent.get(&url).call())
+    }
+
+    /// `POST /v1/enroll`: exchanges a one-time code for this device's credentials.
+    pub fn enroll(&self, code: &str, device_name: &str) -> Result<Enrollment, ClientError> {
+        let url = self.url("/v1/enroll");
+        Self::read_json(
+            &url,
+            self.agent
+                .post(&url)
+                .send_json(EnrollRequest { code, device_name }),
+        )
+    }
+
+    /// `POST /v1/sync`: sends one message, returns the server's reply.
+    pub fn exchange(&self, message: &Message) -> Result<Message, ClientError> {
+        let url = self.url("/v1/sync");
+        let response = self
+            .agent
+            .post(&url)
+            .header("Authorization", self.auth())
+            .content_type("application/json")
+            .send(&message.encode()[..])
+            .map_err(|e| ClientError::transport(&url, e))?;
+        let mut response = Self::check(&url, response)?;
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_MESSAGE_BYTES as u64)
+            .read_to_vec()
+            .map_err(|e| ClientError::transport(&url, e))?;
+        Message::decode(&bytes).map_err(|e| ClientError::BadReply(e.to_string()))
+    }
+
+    /// `GET /v1/alerts` (HQ devices).
+    pub fn alerts(&self) -> Result<Vec<Alert>, ClientError> {
+        let url = self.url("/v1/alerts");
+        Self::read_json(
+            &url,
+            self.agent
+                .get(&url)
+                .header("Authorization", self.auth())
+                .call(),
+        )
+    }
+
+    /// `GET /v1/status`.
+    pub fn status(&self) -> Result<Status, ClientError> {
+        let url = self.url("/v1/status");
+        Self::read_json(
+            &url,
+            self.agent
+                .get(&url)
+                .header("Authorization", self.auth())
+                .call(),
+        )
+    }
+
+    /// `POST /v1/enrollments` (HQ devices): a one-time code for a new device.
+    pub fn create_enrollment_code(
+        &self,
+        role: Role,
+        venue: Option<&VenueCode>,
+        expires_in_hours: u32,
+    ) -> Result<String, ClientError> {
+        let url = self.url("/v1/enrollments");
+        let created: CreatedEnrollment = Self::read_json(
+            &url,
+            self.agent
+                .post(&url)
+                .header("Authorization", self.auth())
+                .send_json(CreateEnrollment {
+                    role,
+                    venue,
+                    expires_in_hours,
+                }),
+        )?;
+        Ok(created.code)
+    }
+}
+
+/// Enrolls this device with the code HQ gave: `POST /v1/enroll` on `base_url`.
+pub fn enroll(base_url: &str, code: &str, device_name: &str) -> Result<Enrollment, ClientError> {
+    Client::anonymous(base_url).enroll(code, device_name)
+}

@@ -1,0 +1,271 @@
+//! The HTTP API (axum). Every handler does its work under the one mutex, on a blocking
+//! thread, through [`crate::core::Core`].
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use vax_sync::{ReplicaId, Role, VenueCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
+
+use crate::core::{Core, Enrolled, DEFAULT_CODE_HOURS};
+use crate::error::ApiError;
+use crate::store::Device;
+
+/// Body limit of the JSON endpoints.
+pub const JSON_BODY_LIMIT: usize = 16 * 1024;
+
+/// Shared state of the router.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    core: Arc<Mutex<Core>>,
+    server_id: ReplicaId,
+}
+
+impl AppState {
+    /// Wraps a core.
+    pub fn new(core: Core) -> Self {
+        let server_id = core.server_id();
+        Self {
+            core: Arc::new(Mutex::new(core)),
+            server_id,
+        }
+    }
+
+    /// The server's replica id.
+    pub fn server_id(&self) -> ReplicaId {
+        self.server_id
+    }
+
+    /// Runs `f` on the core on a blocking thread (SQLite calls block).
+    async fn with_core<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Core) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let core = Arc::clone(&self.core);
+        tokio::task::spawn_blocking(move || {
+            // A panic under the lock cannot leave a half-applied message: the store commits
+            // before the in-memory replica is touched, and the replica is rebuilt on restart.
+            let mut core = core
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut core)
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "request task failed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "internal",
+                "internal error; try again later",
+                "サーバー内部の問題が発生しました。しばらくしてから再度お試しください。",
+            )
+        })?
+    }
+}
+
+/// The router with every `/v1` endpoint.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route(
+            "/v1/enroll",
+            post(enroll).layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/sync",
+            post(sync).layer(DefaultBodyLimit::max(MAX_MESSAGE_BYTES)),
+        )
+        .route(
+            "/v1/enrollments",
+            post(create_enrollment).layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)),
+        )
+        .route("/v1/alerts", get(alerts))
+        .route("/v1/status", get(status))
+        .fallback(|| async { ApiError::no_such_endpoint() })
+        .with_state(state)
+}
+
+/// `GET /v1/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: String,
+    /// The server's replica id.
+    pub server_replica_id: ReplicaId,
+    /// The sync protocol version.
+    pub protocol: u16,
+}
+
+async fn health(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        server_replica_id: state.server_id,
+        protocol: PROTOCOL_VERSION,
+    })
+}
+
+/// `POST /v1/enroll` body.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct EnrollRequest {
+    /// The one-time code.
+    pub code: String,
+    /// A name for the device (`受付1`).
+    pub device_name: String,
+}
+
+/// `POST /v1/enrollments` body.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CreateEnrollmentRequest {
+    /// The role of the device to enroll.
+    pub role: Role,
+    /// Its venue (venue-bound roles only).
+    #[serde(default)]
+    pub venue: Option<VenueCode>,
+    /// Hours until the code expires (default 24).
+    #[serde(default)]
+    pub expires_in_hours: Option<u32>,
+}
+
+/// `POST /v1/enrollments` reply.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CreateEnrollmentResponse {
+    /// The code to type on the new device.
+    pub code: String,
+    /// When it expires (RFC 3339).
+    pub expires_at: String,
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(limit)
+        } else {
+            ApiError::bad_request(rejection.body_text())
+        }
+    })
+}
+
+fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let bytes = body_bytes(body, JSON_BODY_LIMIT)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(ApiError::missing_token)?
+        .to_str()
+        .map_err(|_| ApiError::unknown_token())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(ApiError::missing_token)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::missing_token());
+    }
+    Ok(token.trim().to_owned())
+}
+
+fn require_hq(device: &Device) -> Result<(), ApiError> {
+    if device.role == Role::Hq {
+        Ok(())
+    } else {
+        Err(ApiError::hq_only())
+    }
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Enrolled>, ApiError> {
+    let request: EnrollRequest = json_body(body)?;
+    state
+        .with_core(move |core| core.enroll(&request.code, &request.device_name))
+        .await
+        .map(Json)
+}
+
+async fn sync(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let token = bearer(&headers)?;
+    let body = body_bytes(body, MAX_MESSAGE_BYTES)?;
+    let started = std::time::Instant::now();
+    let (reply, device, outcome) = state
+        .with_core(move |core| {
+            let device = core.authenticate(&token)?;
+            match core.sync(&device, &body) {
+                Ok((reply, outcome)) => Ok((reply, device, outcome)),
+                Err(e) => {
+                    tracing::warn!(replica = %device.replica_id, name = %device.name,
+                        error = %e, "sync refused");
+                    Err(e)
+                }
+            }
+        })
+        .await?;
+    tracing::debug!(replica = %device.replica_id, new = outcome.new_ops,
+        duplicates = outcome.duplicates, sent = outcome.sent_ops,
+        ms = started.elapsed().as_millis() as u64, "sync");
+    Ok(([(header::CONTENT_TYPE, "application/json")], reply).into_response())
+}
+
+async fn create_enrollment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<CreateEnrollmentResponse>, ApiError> {
+    let token = bearer(&headers)?;
+    let request: CreateEnrollmentRequest = json_body(body)?;
+    let (code, expires_at) = state
+        .with_core(move |core| {
+            let device = core.authenticate(&token)?;
+            require_hq(&device)?;
+            core.create_enrollment_code(
+                request.role,
+                request.venue,
+                request.expires_in_hours.unwrap_or(DEFAULT_CODE_HOURS),
+            )
+        })
+        .await?;
+    Ok(Json(CreateEnrollmentResponse {
+        code,
+        expires_at: expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    }))
+}
+
+async fn alerts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<vax_sync::Alert>>, ApiError> {
+    let token = bearer(&headers)?;
+    state
+        .with_core(move |core| {
+            let device = core.authenticate(&token)?;
+            require_hq(&device)?;
+            Ok(core.alerts())
+        })
+        .await
+        .map(Json)
+}
+
+async fn status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<crate::core::Status>, ApiError> {
+    let token = bearer(&headers)?;
+    state
+        .with_core(move |core| {
+            core.authenticate(&token)?;
+            core.status()
+        })
+        .await
+        .map(Json)
+}

@@ -1,0 +1,398 @@
+//! The server's state and the work behind each endpoint, free of HTTP: the router calls it
+//! under one mutex (requests serialise), and the CLI calls it directly on the database.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use vax_sync::{
+    check_roles, Alert, HlcClock, Message, Op, OpLog, ReplicaId, Role, SyncError, SyncNode,
+    SyncState, TimeSource, VenueCode, PROTOCOL_VERSION,
+};
+
+use crate::codes;
+use crate::error::ApiError;
+use crate::store::{Device, EnrollmentCodeRecord, ServerStore, StoreError};
+
+/// Default lifetime of an enrollment code.
+pub const DEFAULT_CODE_HOURS: u32 = 24;
+/// Longest lifetime of an enrollment code (30 days).
+pub const MAX_CODE_HOURS: u32 = 24 * 30;
+
+/// Physical time from the system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl TimeSource for SystemClock {
+    fn now_ms(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0)
+    }
+}
+
+/// Whether a role is bound to one venue (and so must be enrolled with one).
+pub fn is_venue_bound(role: Role) -> bool {
+    matches!(role, Role::Reception | Role::Booth | Role::VenueManager)
+}
+
+/// Checks a (role, venue) pair for a new enrollment code.
+pub fn check_role_and_venue(role: Role, venue: Option<&VenueCode>) -> Result<(), ApiError> {
+    let invalid = |en: String, ja: &str| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_enrollment",
+            en,
+            ja.to_owned(),
+        )
+    };
+    if role == Role::Server {
+        return Err(invalid(
+            "a device cannot be enrolled with the server role".into(),
+            "端末をサーバーの役割で登録することはできません。",
+        ));
+    }
+    match (is_venue_bound(role), venue) {
+        (true, None) => Err(invalid(
+            format!(
+                "a {} device must be enrolled to a venue",
+                crate::sqlite::role_name(role)
+            ),
+            "この役割の端末には会場の指定が必要です。",
+        )),
+        (false, Some(_)) => Err(invalid(
+            format!(
+                "a {} device is not bound to a venue",
+                crate::sqlite::role_name(role)
+            ),
+            "本部・コールセンターの端末には会場を指定できません。",
+        )),
+        (_, Some(v))
+            if v.0.is_empty()
+                || v.0.len() > 32
+                || !v
+                    .0
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+        {
+            Err(invalid(
+                format!(
+                    "venue code {:?} is not valid (1–32 letters, digits, - or _)",
+                    v.0
+                ),
+                "会場コードが正しくありません。",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Creates a one-time enrollment code and returns it with its expiry. Works on the store
+/// alone, so `vaxsync enrollment create` can bootstrap the first HQ device without a server.
+pub fn create_enrollment_code(
+    store: &mut dyn ServerStore,
+    role: Role,
+    venue: Option<VenueCode>,
+    expires_in_hours: u32,
+    now: DateTime<Utc>,
+) -> Result<(String, DateTime<Utc>), ApiError> {
+    check_role_and_venue(role, venue.as_ref())?;
+    if expires_in_hours == 0 || expires_in_hours > MAX_CODE_HOURS {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_enrollment",
+            format!("expires_in_hours must be 1..={MAX_CODE_HOURS}"),
+            "有効期限の時間数が正しくありません。",
+        ));
+    }
+    create_code_expiring(
+        store,
+        role,
+        venue,
+        now,
+        now + Duration::hours(expires_in_hours.into()),
+    )
+}
+
+/// [`create_enrollment_code`] with an explicit expiry instant (tests make expired codes).
+pub fn create_code_expiring(
+    store: &mut dyn ServerStore,
+    role: Role,
+    venue: Option<VenueCode>,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(String, DateTime<Utc>), ApiError> {
+    check_role_and_venue(role, venue.as_ref())?;
+    let code = codes::new_code();
+    let normalized = codes::normalize_code(&code).unwrap_or_default();
+    store.add_enrollment_code(&EnrollmentCodeRecord {
+        code_hash: codes::hash_code(&normalized),
+        role,
+        venue,
+        created_at: now,
+        expires_at,
+    })?;
+    Ok((code, expires_at))
+}
+
+/// What a device gets for its enrollment code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolled {
+    /// Its new replica id.
+    pub replica_id: ReplicaId,
+    /// Its bearer token (shown once, stored only hashed).
+    pub token: String,
+    /// Its role.
+    pub role: Role,
+    /// Its venue.
+    pub venue: Option<VenueCode>,
+    /// The server's replica id (the peer of its sync sessions).
+    pub server_replica_id: ReplicaId,
+}
+
+/// What `GET /v1/status` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// The server's replica id.
+    pub server_replica_id: ReplicaId,
+    /// Ops held.
+    pub ops: u64,
+    /// Devices enrolled.
+    pub devices: u64,
+    /// Per author, the counter up to which every op is held.
+    pub seen: BTreeMap<ReplicaId, u64>,
+}
+
+/// What one sync request did, for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncOutcome {
+    /// Ops received that were new.
+    pub new_ops: usize,
+    /// Ops received that were already held.
+    pub duplicates: usize,
+    /// Ops sent back.
+    pub sent_ops: usize,
+}
+
+/// The op log as a trait object, so the node's generic calls take it.
+struct DynLog<'a>(&'a mut dyn ServerStore);
+
+impl OpLog for DynLog<'_> {
+    type Error = StoreError;
+    fn get(&self, id: &vax_sync::OpId) -> Result<Option<Op>, StoreError> {
+        self.0.get(id)
+    }
+    fn append(&mut self, ops: &[Op]) -> Result<(), StoreError> {
+        self.0.append(ops)
+    }
+    fn last_counter(&self, author: ReplicaId) -> Result<u64, StoreError> {
+        self.0.last_counter(author)
+    }
+    fn seen(&self) -> Result<crdts::VClock<ReplicaId>, StoreError> {
+        self.0.seen()
+    }
+    fn authors(&self) -> Result<Vec<ReplicaId>, StoreError> {
+        self.0.authors()
+    }
+    fn ops_after(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Op>, StoreError> {
+        self.0.ops_after(author, after, limit)
+    }
+}
+
+/// The server: its store, its replica (rebuilt from the log at start) and the enrolled
+/// devices (cached from the store).
+pub struct Core {
+    store: Box<dyn ServerStore>,
+    node: SyncNode,
+    devices: HashMap<ReplicaId, Device>,
+    tokens: HashMap<[u8; 32], ReplicaId>,
+    time: Box<dyn TimeSource + Send>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("server", &self.node.id())
+            .field("devices", &self.devices.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Core {
+    /// Loads the devices and rebuilds the server's replica from the stored log.
+    pub fn open(store: Box<dyn ServerStore>) -> Result<Self, StoreError> {
+        let id = store.server_replica_id()?;
+        let mut store = store;
+        let node = SyncNode::restore(id, Role::Server, HlcClock::default(), &DynLog(&mut *store))?;
+        let mut devices = HashMap::new();
+        let mut tokens = HashMap::new();
+        for record in store.devices()? {
+            tokens.insert(record.token_hash, record.device.replica_id);
+            devices.insert(record.device.replica_id, record.device);
+        }
+        Ok(Self {
+            store,
+            node,
+            devices,
+            tokens,
+            time: Box::new(SystemClock),
+        })
+    }
+
+    /// The server's replica id.
+    pub fn server_id(&self) -> ReplicaId {
+        self.node.id()
+    }
+
+    /// The server's merged replica.
+    pub fn node(&self) -> &SyncNode {
+        &self.node
+    }
+
+    /// Every enrolled device.
+    pub fn devices(&self) -> impl Iterator<Item = &Device> {
+        self.devices.values()
+    }
+
+    /// The device holding this bearer token.
+    pub fn authenticate(&self, token: &str) -> Result<Device, ApiError> {
+        self.tokens
+            .get(&codes::hash_token(token))
+            .and_then(|id| self.devices.get(id))
+            .cloned()
+            .ok_or_else(ApiError::unknown_token)
+    }
+
+    /// Exchanges a one-time code for a device's own credentials.
+    pub fn enroll(&mut self, code: &str, device_name: &str) -> Result<Enrolled, ApiError> {
+        let name = device_name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(ApiError::bad_request(
+                "device_name must be 1–100 characters",
+            ));
+        }
+        let Some(normalized) = codes::normalize_code(code) else {
+            return Err(ApiError::enrollment_code_invalid());
+        };
+        let token = codes::new_token();
+        let token_hash = codes::hash_token(&token);
+        let now = Utc::now();
+        let candidate = Device {
+            replica_id: ReplicaId(Uuid::now_v7()),
+            name: name.to_owned(),
+            role: Role::Server, // replaced by the code's role
+            venue: None,
+            enrolled_at: now,
+        };
+        let device = self
+            .store
+            .redeem_enrollment_code(&codes::hash_code(&normalized), now, candidate, &token_hash)?
+            .ok_or_else(ApiError::enrollment_code_invalid)?;
+        tracing::info!(replica = %device.replica_id, name = %device.name, role = ?device.role,
+            venue = ?device.venue, "device enrolled");
+        self.tokens.insert(token_hash, device.replica_id);
+        self.devices.insert(device.replica_id, device.clone());
+        Ok(Enrolled {
+            replica_id: device.replica_id,
+            token,
+            role: device.role,
+            venue: device.venue,
+            server_replica_id: self.server_id(),
+        })
+    }
+
+    /// Creates an enrollment code (HQ only at the HTTP layer).
+    pub fn create_enrollment_code(
+        &mut self,
+        role: Role,
+        venue: Option<VenueCode>,
+        expires_in_hours: u32,
+    ) -> Result<(String, DateTime<Utc>), ApiError> {
+        create_enrollment_code(&mut *self.store, role, venue, expires_in_hours, Utc::now())
+    }
+
+    /// One stateless sync exchange with `device`: checks the message (sender, roles of every
+    /// author, venues), merges it, and answers with the server's next message.
+    /// A refused message changes nothing.
+    pub fn sync(
+        &mut self,
+        device: &Device,
+        body: &[u8],
+    ) -> Result<(Vec<u8>, SyncOutcome), ApiError> {
+        let message = Message::decode(body)?;
+        if message.protocol != PROTOCOL_VERSION {
+            return Err(SyncError::UnsupportedProtocol {
+                got: message.protocol,
+                supported: PROTOCOL_VERSION,
+            }
+            .into());
+        }
+        if message.from != device.replica_id {
+            return Err(SyncError::WrongPeer {
+                expected: device.replica_id,
+                got: message.from,
+            }
+            .into());
+        }
+        check_roles(&message.ops, |author| {
+            self.devices.get(&author).map(|d| d.role)
+        })?;
+        for op in &message.ops {
+            let Some(author) = self.devices.get(&op.author()) else {
+                continue; // unreachable: check_roles refused unknown authors
+            };
+            if is_venue_bound(author.role) {
+                if let Some(venue) = op.kind.venue() {
+                    if author.venue.as_ref() != Some(venue) {
+                        let enrolled = author.venue.as_ref().map(|v| v.0.as_str()).unwrap_or("-");
+                        return Err(ApiError::wrong_venue(&op.id, &venue.0, enrolled));
+                    }
+                }
+            }
+        }
+
+        let mut state = SyncState::for_peer(device.replica_id);
+        let mut log = DynLog(&mut *self.store);
+        let applied = self
+            .node
+            .receive_message(&mut log, &mut state, message, &*self.time)?;
+        let reply = self
+            .node
+            .generate_message(&log, &mut state)?
+            .ok_or_else(|| {
+                // A fresh state has told the peer nothing, so there is always a reply.
+                ApiError::storage(&StoreError::Corrupt("no reply generated".into()))
+            })?;
+        let outcome = SyncOutcome {
+            new_ops: applied.new_ops,
+            duplicates: applied.duplicates,
+            sent_ops: reply.ops.len(),
+        };
+        Ok((reply.encode(), outcome))
+    }
+
+    /// Every open alert on the server's merged replica.
+    pub fn alerts(&self) -> Vec<Alert> {
+        self.node.replica().invariants()
+    }
+
+    /// Counts and the frontier.
+    pub fn status(&self) -> Result<Status, ApiError> {
+        let seen = self.store.seen()?;
+        Ok(Status {
+            server_replica_id: self.server_id(),
+            ops: self.store.op_count()?,
+            devices: self.devices.len() as u64,
+            seen: seen.dots.into_iter().collect(),
+        })
+    }
+}

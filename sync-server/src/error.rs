@@ -1,0 +1,242 @@
+//! The JSON error every endpoint answers with:
+//! `{"code","message","message_ja","retryable"}` and a fitting status.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use vax_sync::{RoleError, SyncError};
+
+use crate::store::StoreError;
+
+/// The body of every error reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A stable snake_case code for programs.
+    pub code: String,
+    /// English, for logs and HQ.
+    pub message: String,
+    /// Japanese, for the person at the venue.
+    pub message_ja: String,
+    /// Whether sending the same request again later may succeed.
+    pub retryable: bool,
+}
+
+/// A refused request. A refused request changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The body.
+    pub body: ErrorBody,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.body.code,
+            self.body.message
+        )
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ApiError {
+    /// An error with the given parts.
+    pub fn new(
+        status: StatusCode,
+        code: &str,
+        message: impl Into<String>,
+        message_ja: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                code: code.to_owned(),
+                message: message.into(),
+                message_ja: message_ja.into(),
+                retryable: status == StatusCode::SERVICE_UNAVAILABLE,
+            },
+        }
+    }
+
+    /// The snake_case code.
+    pub fn code(&self) -> &str {
+        &self.body.code
+    }
+
+    /// 400 for a request body that is not what the endpoint takes.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            message,
+            "要求の形式が正しくありません。",
+        )
+    }
+
+    /// 401: no bearer token.
+    pub fn missing_token() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "missing_token",
+            "this endpoint needs an `Authorization: Bearer <token>` header from an enrolled device",
+            "この端末は登録されていません（認証情報がありません）。本部に登録を依頼してください。",
+        )
+    }
+
+    /// 401: a token no enrolled device holds.
+    pub fn unknown_token() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unknown_token",
+            "the bearer token does not belong to an enrolled device",
+            "この端末の認証情報は無効です。本部に再登録を依頼してください。",
+        )
+    }
+
+    /// 403: an endpoint for HQ devices only.
+    pub fn hq_only() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "hq_only",
+            "only HQ devices may use this endpoint",
+            "この操作は本部の端末だけが行えます。",
+        )
+    }
+
+    /// 404: the enrollment code is unknown, used or expired (deliberately not told apart).
+    pub fn enrollment_code_invalid() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "enrollment_code_invalid",
+            "this enrollment code is unknown, already used or expired; ask HQ for a new one",
+            "この登録コードは無効です（誤り・使用済み・期限切れ）。本部に新しいコードを依頼してください。",
+        )
+    }
+
+    /// 404 for a path the server does not serve.
+    pub fn no_such_endpoint() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "no_such_endpoint",
+            "no such endpoint",
+            "そのような接続先はありません。",
+        )
+    }
+
+    /// 413: the body is over the endpoint's limit.
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request body is over the {limit}-byte limit"),
+            "送信データが大きすぎます。",
+        )
+    }
+
+    /// 403: an op names another venue than the author's.
+    pub fn wrong_venue(op: &vax_sync::OpId, venue: &str, enrolled: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "wrong_venue",
+            format!("op {op} is for venue {venue}, but its author is enrolled at {enrolled}"),
+            format!("会場 {enrolled} の端末が別の会場 {venue} の記録を送ろうとしました。"),
+        )
+    }
+
+    /// 503: storage failed.
+    pub fn storage(e: &StoreError) -> Self {
+        tracing::error!(error = %e, "storage failure");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            format!("the server could not store or read data ({e}); try again later"),
+            "サーバーの保存処理に失敗しました。しばらくしてから再度同期してください。",
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::storage(&e)
+    }
+}
+
+impl From<RoleError> for ApiError {
+    fn from(e: RoleError) -> Self {
+        let code = match e {
+            RoleError::UnknownAuthor { .. } => "unknown_author",
+            RoleError::NotPermitted { .. } => "not_permitted",
+        };
+        Self::new(
+            StatusCode::FORBIDDEN,
+            code,
+            e.to_string(),
+            "この端末の役割では送れない記録が含まれています。同期は拒否され、何も保存されていません。",
+        )
+    }
+}
+
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> Self {
+        let (status, code, ja) = match &e {
+            SyncError::TooLarge { .. } | SyncError::TooManyOps { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "送信データが大きすぎます。",
+            ),
+            SyncError::Malformed(_) => (
+                StatusCode::BAD_REQUEST,
+                "malformed_message",
+                "同期データの形式が正しくありません。",
+            ),
+            SyncError::UnsupportedProtocol { .. } => (
+                StatusCode::BAD_REQUEST,
+                "unsupported_protocol",
+                "アプリとサーバーの同期方式の版が合いません。アプリを更新してください。",
+            ),
+            SyncError::WrongPeer { .. } => (
+                StatusCode::FORBIDDEN,
+                "wrong_sender",
+                "同期データの送信元がこの端末の認証情報と一致しません。",
+            ),
+            SyncError::InvalidOp { .. } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_op",
+                "不正な記録が含まれています。同期は拒否され、何も保存されていません。",
+            ),
+            SyncError::ConflictingOp { .. } => (
+                StatusCode::CONFLICT,
+                "conflicting_op",
+                "既にある記録と同じ番号で内容の異なる記録が送られました。本部に連絡してください。",
+            ),
+            SyncError::ClockAhead { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "clock_ahead",
+                "この端末の時計が進みすぎています。時計を合わせてから再度同期してください。",
+            ),
+            SyncError::Storage(_) => {
+                tracing::error!(error = %e, "storage failure");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "サーバーの保存処理に失敗しました。しばらくしてから再度同期してください。",
+                )
+            }
+        };
+        let mut err = Self::new(status, code, e.to_string(), ja);
+        err.body.retryable = e.is_retryable();
+        err
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}

@@ -1,0 +1,268 @@
+//! `vaxsync`: run the sync server and administer its database.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use vax_sync::{Alert, OpLog, Role, VenueCode};
+use vax_sync_server::core::{create_enrollment_code, Core, DEFAULT_CODE_HOURS};
+use vax_sync_server::serve::{serve, shutdown_signal, tls_config};
+use vax_sync_server::sqlite::{parse_role, role_name};
+use vax_sync_server::{AppState, ServerStore, SqliteStore};
+
+#[derive(Parser)]
+#[command(name = "vaxsync", version, about = "vaxledger sync server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the sync API. Prints `listening on <url>` as its first line.
+    Serve {
+        /// The SQLite database (created if missing).
+        #[arg(long, env = "VAXSYNC_DB")]
+        db: PathBuf,
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+        /// PEM certificate chain: serve HTTPS (with --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key for --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+    /// Enrollment codes.
+    Enrollment {
+        #[command(subcommand)]
+        command: EnrollmentCommand,
+    },
+    /// List enrolled devices.
+    Devices {
+        /// The SQLite database.
+        #[arg(long, env = "VAXSYNC_DB")]
+        db: PathBuf,
+    },
+    /// Show open alerts with the records side by side.
+    Alerts {
+        /// The SQLite database.
+        #[arg(long, env = "VAXSYNC_DB")]
+        db: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ops, devices and the frontier per author.
+    Status {
+        /// The SQLite database.
+        #[arg(long, env = "VAXSYNC_DB")]
+        db: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum EnrollmentCommand {
+    /// Create a one-time enrollment code (bootstraps the first HQ device).
+    Create {
+        /// The SQLite database.
+        #[arg(long, env = "VAXSYNC_DB")]
+        db: PathBuf,
+        /// reception, booth, venue_manager, call_centre or hq.
+        #[arg(long, value_parser = parse_role_arg)]
+        role: Role,
+        /// The venue code, for reception, booth and venue_manager.
+        #[arg(long)]
+        venue: Option<String>,
+        /// Hours until the code expires.
+        #[arg(long, default_value_t = DEFAULT_CODE_HOURS)]
+        expires_in_hours: u32,
+    },
+}
+
+fn parse_role_arg(s: &str) -> Result<Role, String> {
+    parse_role(s)
+        .ok_or_else(|| "expected reception, booth, venue_manager, call_centre or hq".to_owned())
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,rusqlite_migration=warn")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            db,
+            listen,
+            tls_cert,
+            tls_key,
+        } => run_server(db, listen, tls_cert.zip(tls_key)),
+        Command::Enrollment {
+            command:
+                EnrollmentCommand::Create {
+                    db,
+                    role,
+                    venue,
+                    expires_in_hours,
+                },
+        } => {
+            let mut store = SqliteStore::open(&db).context("opening the database")?;
+            let (code, expires_at) = create_enrollment_code(
+                &mut store,
+                role,
+                venue.map(VenueCode::new),
+                expires_in_hours,
+                chrono::Utc::now(),
+            )
+            .map_err(|e| anyhow::anyhow!("{}", e.body.message))?;
+            println!("{code}");
+            eprintln!(
+                "one-time code for a {} device, expires {}",
+                role_name(role),
+                expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+            Ok(())
+        }
+        Command::Devices { db } => {
+            let store = SqliteStore::open(&db).context("opening the database")?;
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "{:<36}  {:<13}  {:<6}  {:<20}  name",
+                "replica", "role", "venue", "enrolled"
+            )?;
+            for record in store.devices()? {
+                let d = record.device;
+                writeln!(
+                    out,
+                    "{:<36}  {:<13}  {:<6}  {:<20}  {}",
+                    d.replica_id,
+                    role_name(d.role),
+                    d.venue.as_ref().map(|v| v.0.as_str()).unwrap_or("-"),
+                    d.enrolled_at.format("%Y-%m-%d %H:%M:%S"),
+                    d.name
+                )?;
+            }
+            Ok(())
+        }
+        Command::Alerts { db, json } => {
+            let core = Core::open(Box::new(
+                SqliteStore::open(&db).context("opening the database")?,
+            ))?;
+            let alerts = core.alerts();
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &alerts)?;
+                writeln!(out)?;
+            } else if alerts.is_empty() {
+                writeln!(out, "no open alerts")?;
+            } else {
+                for alert in &alerts {
+                    write!(out, "{}", render_alert(alert))?;
+                }
+            }
+            Ok(())
+        }
+        Command::Status { db } => {
+            let store = SqliteStore::open(&db).context("opening the database")?;
+            println!("server replica  {}", store.server_replica_id()?);
+            println!("ops             {}", store.op_count()?);
+            println!("devices         {}", store.devices()?.len());
+            for (author, counter) in store.seen()?.dots {
+                println!("  {author}  {counter}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn run_server(db: PathBuf, listen: SocketAddr, tls: Option<(PathBuf, PathBuf)>) -> Result<()> {
+    let tls = match &tls {
+        Some((cert, key)) => Some(tls_config(cert, key)?),
+        None => None,
+    };
+    let state: AppState =
+        vax_sync_server::open_sqlite(&db).with_context(|| format!("opening {}", db.display()))?;
+    let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on {scheme}://{addr}")?;
+        out.flush()?;
+    }
+    if tls.is_none() {
+        if addr.ip().is_loopback() {
+            tracing::info!("serving plain HTTP on loopback (development); use --tls-cert/--tls-key in production");
+        } else {
+            tracing::warn!("serving plain HTTP on a non-loopback address: tokens travel in clear; use --tls-cert/--tls-key");
+        }
+    }
+    tracing::info!(server = %state.server_id(), db = %db.display(), %addr, "sync server started");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(listener, state, tls, shutdown_signal()))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn render_alert(alert: &Alert) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    match alert {
+        Alert::DuplicateDose {
+            resident,
+            dose_number,
+            doses,
+        } => {
+            let _ = writeln!(
+                s,
+                "DUPLICATE DOSE  resident {resident}  dose {dose_number}  ({} valid records)",
+                doses.len()
+            );
+            let _ = writeln!(
+                s,
+                "  {:<44}  {:<6}  {:<16}  {:<12}  {:<12}  vaccinator",
+                "op", "venue", "administered", "product", "lot"
+            );
+            for d in doses {
+                let _ = writeln!(
+                    s,
+                    "  {:<44}  {:<6}  {:<16}  {:<12}  {:<12}  {}",
+                    d.op.to_string(),
+                    d.event.venue.0,
+                    d.event.administered_at.format("%Y-%m-%d %H:%M"),
+                    d.event.product,
+                    d.event.lot,
+                    d.event.vaccinator
+                );
+            }
+        }
+        other => {
+            let name = serde_json::to_value(other)
+                .ok()
+                .and_then(|v| {
+                    v.get("alert")
+                        .and_then(|a| a.as_str())
+                        .map(str::to_uppercase)
+                })
+                .unwrap_or_default();
+            let _ = writeln!(s, "{name}");
+            let body = serde_json::to_string_pretty(other).unwrap_or_default();
+            for line in body.lines() {
+                let _ = writeln!(s, "  {line}");
+            }
+        }
+    }
+    s.push('\n');
+    s
+}

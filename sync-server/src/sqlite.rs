@@ -1,0 +1,412 @@
+//! The embedded default store: one SQLite file in WAL mode with `synchronous=FULL`, its schema
+//! made by the numbered SQL files in `sync-server/migrations/`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use crdts::{CmRDT, Dot, VClock};
+use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite_migration::{Migrations, M};
+use uuid::Uuid;
+use vax_sync::{Op, OpId, OpLog, ReplicaId, Role, VenueCode};
+
+use crate::store::{Device, DeviceRecord, EnrollmentCodeRecord, ServerStore, StoreError};
+
+/// Every migration, in order. Append only: a landed file is never edited or removed.
+pub const MIGRATIONS: &[(&str, &str)] =
+    &[("0001_init", include_str!("../migrations/0001_init.sql"))];
+
+/// The SQLite store. Reads of the frontier (`seen`, `last_counter`, `authors`) come from
+/// memory, rebuilt from the ops table when the file is opened.
+pub struct SqliteStore {
+    conn: Connection,
+    server_id: ReplicaId,
+    seen: VClock<ReplicaId>,
+    last: BTreeMap<ReplicaId, u64>,
+    count: u64,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("server_id", &self.server_id)
+            .field("ops", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+fn db<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
+    StoreError::backend(e)
+}
+
+fn time_str(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
+}
+
+/// The stable snake_case name of a role (`venue_manager`), as in the wire format.
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Reception => "reception",
+        Role::Booth => "booth",
+        Role::VenueManager => "venue_manager",
+        Role::CallCentre => "call_centre",
+        Role::Hq => "hq",
+        Role::Server => "server",
+    }
+}
+
+/// Parses a role from its snake_case name.
+pub fn parse_role(s: &str) -> Option<Role> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+}
+
+fn role_from_row(s: &str) -> Result<Role, StoreError> {
+    parse_role(s).ok_or_else(|| StoreError::Corrupt(format!("role {s:?}")))
+}
+
+fn replica_from_row(s: &str) -> Result<ReplicaId, StoreError> {
+    Uuid::parse_str(s)
+        .map(ReplicaId)
+        .map_err(|e| StoreError::Corrupt(format!("replica id {s:?}: {e}")))
+}
+
+fn hash_from_row(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    v.try_into()
+        .map_err(|_| StoreError::Corrupt("hash is not 32 bytes".into()))
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(db)?;
+        Self::with_connection(conn)
+    }
+
+    /// An in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().map_err(db)?;
+        Self::with_connection(conn)
+    }
+
+    fn with_connection(mut conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db)?;
+        // WAL lets the CLI read (and create enrollment codes) while the server runs; FULL
+        // makes an acknowledged batch survive a power cut.
+        let _mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(db)?;
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+            .map_err(db)?;
+        Migrations::new(MIGRATIONS.iter().map(|(_, sql)| M::up(sql)).collect())
+            .to_latest(&mut conn)
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+
+        let existing: Option<String> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'server_replica_id'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        let server_id = match existing {
+            Some(s) => replica_from_row(&s)?,
+            None => {
+                let id = ReplicaId(Uuid::now_v7());
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('server_replica_id', ?1)",
+                    [id.to_string()],
+                )
+                .map_err(db)?;
+                id
+            }
+        };
+
+        let mut store = Self {
+            conn,
+            server_id,
+            seen: VClock::new(),
+            last: BTreeMap::new(),
+            count: 0,
+        };
+        store.load_frontier()?;
+        Ok(store)
+    }
+
+    fn load_frontier(&mut self) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT author, counter FROM ops ORDER BY author, counter")
+            .map_err(db)?;
+        let mut rows = stmt.query([]).map_err(db)?;
+        let mut seen = VClock::new();
+        let mut last = BTreeMap::new();
+        let mut count = 0;
+        let mut current: Option<(String, ReplicaId, u64)> = None;
+        while let Some(row) = rows.next().map_err(db)? {
+            let author: String = row.get(0).map_err(db)?;
+            let counter: i64 = row.get(1).map_err(db)?;
+            let counter = u64::try_from(counter)
+                .map_err(|_| StoreError::Corrupt(format!("counter {counter}")))?;
+            count += 1;
+            let same = matches!(&current, Some((a, _, _)) if *a == author);
+            if !same {
+                let id = replica_from_row(&author)?;
+                current = Some((author, id, 0));
+            }
+            if let Some((_, id, contiguous)) = &mut current {
+                if counter == *contiguous + 1 {
+                    *contiguous = counter;
+                    seen.apply(Dot::new(*id, counter));
+                }
+                last.insert(*id, counter);
+            }
+        }
+        self.seen = seen;
+        self.last = last;
+        self.count = count;
+        Ok(())
+    }
+
+    fn has_op(&self, author: &str, counter: u64) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM ops WHERE author = ?1 AND counter = ?2")
+            .map_err(db)?
+            .exists(params![author, counter_sql(counter)])
+            .map_err(db)
+    }
+}
+
+fn counter_sql(counter: u64) -> i64 {
+    i64::try_from(counter).unwrap_or(i64::MAX)
+}
+
+impl OpLog for SqliteStore {
+    type Error = StoreError;
+
+    fn get(&self, id: &OpId) -> Result<Option<Op>, StoreError> {
+        let body: Option<String> = self
+            .conn
+            .prepare_cached("SELECT body FROM ops WHERE author = ?1 AND counter = ?2")
+            .map_err(db)?
+            .query_row(
+                params![id.replica.to_string(), counter_sql(id.counter)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    fn append(&mut self, ops: &[Op]) -> Result<(), StoreError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let mut inserted = 0u64;
+        let tx = self.conn.transaction().map_err(db)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO ops (author, counter, kind, body) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db)?;
+            for op in ops {
+                let body =
+                    serde_json::to_string(op).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                inserted += stmt
+                    .execute(params![
+                        op.author().to_string(),
+                        counter_sql(op.id.counter),
+                        op.kind.name(),
+                        body
+                    ])
+                    .map_err(db)? as u64;
+            }
+        }
+        tx.commit().map_err(db)?;
+
+        // Committed: bring the in-memory frontier up to date.
+        self.count += inserted;
+        let mut by_author: BTreeMap<ReplicaId, BTreeSet<u64>> = BTreeMap::new();
+        for op in ops {
+            by_author
+                .entry(op.author())
+                .or_default()
+                .insert(op.id.counter);
+        }
+        for (author, counters) in by_author {
+            if let Some(&max) = counters.iter().next_back() {
+                let last = self.last.entry(author).or_insert(0);
+                *last = (*last).max(max);
+            }
+            let name = author.to_string();
+            let mut frontier = self.seen.get(&author);
+            while counters.contains(&(frontier + 1)) || self.has_op(&name, frontier + 1)? {
+                frontier += 1;
+            }
+            self.seen.apply(Dot::new(author, frontier));
+        }
+        Ok(())
+    }
+
+    fn last_counter(&self, author: ReplicaId) -> Result<u64, StoreError> {
+        Ok(self.last.get(&author).copied().unwrap_or(0))
+    }
+
+    fn seen(&self) -> Result<VClock<ReplicaId>, StoreError> {
+        Ok(self.seen.clone())
+    }
+
+    fn authors(&self) -> Result<Vec<ReplicaId>, StoreError> {
+        Ok(self.last.keys().copied().collect())
+    }
+
+    fn ops_after(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Op>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT body FROM ops WHERE author = ?1 AND counter > ?2 ORDER BY counter LIMIT ?3",
+            )
+            .map_err(db)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(
+                params![author.to_string(), counter_sql(after), limit],
+                |r| r.get::<_, String>(0),
+            )
+            .map_err(db)?;
+        let mut ops = Vec::new();
+        for body in rows {
+            let body = body.map_err(db)?;
+            ops.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        Ok(ops)
+    }
+}
+
+impl ServerStore for SqliteStore {
+    fn server_replica_id(&self) -> Result<ReplicaId, StoreError> {
+        Ok(self.server_id)
+    }
+
+    fn add_enrollment_code(&mut self, code: &EnrollmentCodeRecord) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO enrollment_codes (code_hash, role, venue, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    &code.code_hash[..],
+                    role_name(code.role),
+                    code.venue.as_ref().map(|v| v.0.as_str()),
+                    time_str(code.created_at),
+                    time_str(code.expires_at),
+                ],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn redeem_enrollment_code(
+        &mut self,
+        code_hash: &[u8; 32],
+        now: DateTime<Utc>,
+        mut device: Device,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<Device>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let row: Option<(String, Option<String>, String, Option<String>)> = tx
+            .query_row(
+                "SELECT role, venue, expires_at, used_at FROM enrollment_codes WHERE code_hash = ?1",
+                [&code_hash[..]],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .map_err(db)?;
+        let Some((role, venue, expires_at, used_at)) = row else {
+            return Ok(None);
+        };
+        if used_at.is_some() || parse_time(&expires_at)? <= now {
+            return Ok(None);
+        }
+        device.role = role_from_row(&role)?;
+        device.venue = venue.map(VenueCode);
+        tx.execute(
+            "UPDATE enrollment_codes SET used_at = ?1, used_by = ?2 WHERE code_hash = ?3",
+            params![time_str(now), device.replica_id.to_string(), &code_hash[..]],
+        )
+        .map_err(db)?;
+        tx.execute(
+            "INSERT INTO devices (replica_id, token_hash, name, role, venue, enrolled_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                device.replica_id.to_string(),
+                &token_hash[..],
+                device.name,
+                role_name(device.role),
+                device.venue.as_ref().map(|v| v.0.as_str()),
+                time_str(device.enrolled_at),
+            ],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(Some(device))
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT replica_id, token_hash, name, role, venue, enrolled_at FROM devices
+                 ORDER BY enrolled_at, replica_id",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, hash, name, role, venue, enrolled_at) = row.map_err(db)?;
+            out.push(DeviceRecord {
+                device: Device {
+                    replica_id: replica_from_row(&id)?,
+                    name,
+                    role: role_from_row(&role)?,
+                    venue: venue.map(VenueCode),
+                    enrolled_at: parse_time(&enrolled_at)?,
+                },
+                token_hash: hash_from_row(hash)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn op_count(&self) -> Result<u64, StoreError> {
+        Ok(self.count)
+    }
+}

@@ -1,0 +1,98 @@
+//! Storage behind a trait: enrollment codes, devices and the op log.
+//!
+//! [`ServerStore`] names no SQLite type, so a PostgreSQL backend can implement it later;
+//! [`crate::sqlite::SqliteStore`] is the embedded default.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use vax_sync::{OpLog, ReplicaId, Role, VenueCode};
+
+/// A storage failure. Requests that meet one are answered 503 and may be retried.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The database failed (I/O, locking, a constraint we did not expect).
+    #[error("storage backend: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The schema could not be brought up to date.
+    #[error("schema migration: {0}")]
+    Migration(String),
+    /// A stored row could not be read back (a bug or a hand-edited database).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Wraps any backend error.
+    pub fn backend<E: std::error::Error + Send + Sync + 'static>(e: E) -> Self {
+        Self::Backend(Box::new(e))
+    }
+}
+
+/// An enrolled device, as the server knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Its replica id, minted at enrollment (UUIDv7).
+    pub replica_id: ReplicaId,
+    /// The name given at enrollment (`受付1`).
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// Its venue, for venue-bound roles.
+    pub venue: Option<VenueCode>,
+    /// When it enrolled.
+    pub enrolled_at: DateTime<Utc>,
+}
+
+/// A device with the hash of its bearer token, as loaded at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRecord {
+    /// The device.
+    pub device: Device,
+    /// SHA-256 of its bearer token.
+    pub token_hash: [u8; 32],
+}
+
+/// A one-time enrollment code as stored (only its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollmentCodeRecord {
+    /// SHA-256 of the normalised code.
+    pub code_hash: [u8; 32],
+    /// The role the device will get.
+    pub role: Role,
+    /// The venue the device will get.
+    pub venue: Option<VenueCode>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// After this instant it is refused.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Everything the sync server stores. The op log part is [`vax_sync::OpLog`].
+///
+/// Implementations must make [`ServerStore::redeem_enrollment_code`] atomic (a code is used
+/// at most once) and [`OpLog::append`] all-or-nothing.
+pub trait ServerStore: OpLog<Error = StoreError> + Send + 'static {
+    /// This server's own replica id, minted on first use and never changed.
+    fn server_replica_id(&self) -> Result<ReplicaId, StoreError>;
+
+    /// Stores a new enrollment code.
+    fn add_enrollment_code(&mut self, code: &EnrollmentCodeRecord) -> Result<(), StoreError>;
+
+    /// In one transaction: finds the code by hash, refuses it (`Ok(None)`) if unknown, used or
+    /// expired at `now`, else marks it used and enrolls `device` with the code's role and venue
+    /// (the `role` and `venue` fields passed in are replaced by the code's).
+    fn redeem_enrollment_code(
+        &mut self,
+        code_hash: &[u8; 32],
+        now: DateTime<Utc>,
+        device: Device,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<Device>, StoreError>;
+
+    /// Every enrolled device with its token hash.
+    fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError>;
+
+    /// How many ops are held.
+    fn op_count(&self) -> Result<u64, StoreError>;
+}
