@@ -12,6 +12,7 @@ pub mod api;
 pub mod codes;
 pub mod core;
 pub mod error;
+pub mod loopback;
 pub mod serve;
 pub mod sqlite;
 pub mod store;

@@ -14,6 +14,7 @@
 //!   resident card.
 //! - [`schedule`]: book both doses of willing residents (first-fit).
 //! - [`venue_day`]: a venue's day, band by band.
+//! - [`sync`]: enroll this device with the sync server, sync, and the sync status.
 #![deny(missing_docs)]
 
 pub mod demo;
@@ -24,6 +25,7 @@ pub mod lookup;
 pub mod print;
 pub mod progress;
 pub mod schedule;
+pub mod sync;
 pub mod venue_day;
 
 pub use progress::{Progress, Stage};

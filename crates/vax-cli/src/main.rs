@@ -7,6 +7,7 @@
 mod print;
 mod progress;
 mod show;
+mod sync;
 mod vrs;
 
 use std::path::PathBuf;
@@ -69,6 +70,9 @@ enum Command {
     /// Nightly VRS export: the doses as VRS import files (docs/vrs-export.md).
     #[command(subcommand)]
     Vrs(vrs::VrsCommand),
+    /// Replication: enroll with the sync server, sync, status, alerts, enrollment codes.
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
 }
 
 #[derive(Args)]
@@ -357,6 +361,10 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Vrs(command) => {
             let mut ledger = open(cli)?;
             return vrs::run(&mut ledger, command, now, cli.json);
+        }
+        Command::Sync(command) => {
+            let mut ledger = open(cli)?;
+            return sync::run(&mut ledger, command, now_jst, cli.json);
         }
         Command::VenueDay(args) => {
             let ledger = open(cli)?;

@@ -4,6 +4,7 @@ mod demo;
 mod desk;
 mod import;
 mod lookup;
+mod sync;
 
 use chrono::{DateTime, FixedOffset};
 

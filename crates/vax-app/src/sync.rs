@@ -1,0 +1,379 @@
+//! Replication from the app's side: enrolling this device with the sync server, one sync
+//! session, and the status people see (last sync, ops waiting, a colour when data has waited
+//! too long). The ledger keeps ops and rows in step; this module moves them.
+
+use chrono::{DateTime, Duration, FixedOffset};
+use serde::Serialize;
+use thiserror::Error;
+use vax_domain::role::Role;
+use vax_domain::voucher::MunicipalityCode;
+use vax_ledger::{Ledger, LedgerError};
+use vax_sync::{Alert, Applied, Message, ReplicaId, Role as SyncRole, SyncState, VenueCode};
+use vax_sync_client::{sync_session, Client, ClientError, LocalReplica, SessionError};
+
+use crate::desk::{self, DeskError};
+
+const KEY_SERVER_URL: &str = "sync.server_url";
+const KEY_TOKEN: &str = "sync.token";
+const KEY_SERVER_ID: &str = "sync.server_replica_id";
+const KEY_VENUE: &str = "sync.venue";
+const KEY_MUNICIPALITY: &str = "sync.municipality";
+const KEY_ENROLLED_AT: &str = "sync.enrolled_at";
+const KEY_LAST_SUCCESS: &str = "sync.last_success_at";
+const KEY_LAST_ATTEMPT: &str = "sync.last_attempt_at";
+const KEY_LAST_ERROR: &str = "sync.last_error";
+const KEY_OWN_OPS_SYNCED: &str = "sync.own_ops_at_last_success";
+
+/// Ops that have waited longer than this turn the status amber.
+pub const LATE_AFTER_MINUTES: i64 = 5;
+/// And red after this.
+pub const STALE_AFTER_MINUTES: i64 = 30;
+
+/// Why a sync step did not happen.
+#[derive(Debug, Error)]
+pub enum SyncAppError {
+    /// No server configured on this device.
+    #[error("this device is not enrolled with a sync server")]
+    NotConfigured,
+    /// Already enrolled: a device enrolls once (a re-enrolled device is a new replica).
+    #[error("this device is already enrolled as replica {0}")]
+    AlreadyEnrolled(String),
+    /// The server refused or could not be reached.
+    #[error(transparent)]
+    Server(#[from] ClientError),
+    /// The session stopped; what was exchanged before is kept on both sides.
+    #[error("sync stopped: {0}")]
+    Session(String),
+    /// Enrolling the desk (venue and role) failed.
+    #[error(transparent)]
+    Desk(#[from] DeskError),
+    /// The ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+impl SyncAppError {
+    /// A stable code for the UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotConfigured => "SYNC_NOT_CONFIGURED",
+            Self::AlreadyEnrolled(_) => "SYNC_ALREADY_ENROLLED",
+            Self::Server(e) if e.is_retryable() => "SYNC_OFFLINE",
+            Self::Server(_) => "SYNC_REFUSED",
+            Self::Session(_) => "SYNC_STOPPED",
+            Self::Desk(e) => e.code(),
+            Self::Ledger(_) => "LEDGER",
+        }
+    }
+
+    /// The message for the person at the desk, in Japanese.
+    pub fn message_ja(&self) -> String {
+        match self {
+            Self::NotConfigured => "この端末は同期サーバーに登録されていません".into(),
+            Self::AlreadyEnrolled(_) => {
+                "この端末は既に同期サーバーに登録されています。再登録は新しい台帳で行ってください"
+                    .into()
+            }
+            Self::Server(e) => e.message_ja(),
+            Self::Session(_) => "同期が途中で止まりました。次回の同期で続きから再開します".into(),
+            Self::Desk(e) => e.message_ja(),
+            Self::Ledger(_) => "台帳の読み書きに失敗しました".into(),
+        }
+    }
+}
+
+/// What enrollment did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Enrolled {
+    /// This device's replica id.
+    pub replica_id: String,
+    /// Its role.
+    pub role: SyncRole,
+    /// Its venue, for venue-bound roles.
+    pub venue: Option<String>,
+    /// Ops HQ wrote to publish what its ledger already held (0 for other roles).
+    pub published_ops: usize,
+}
+
+/// Exchanges an enrollment code for this device's identity, makes the ledger a replica, and
+/// (HQ) publishes what the ledger already holds. The desk is enrolled to the server's venue and
+/// role as soon as the venue is known locally (after the first sync on a new device).
+pub fn enroll_device(
+    ledger: &mut Ledger,
+    server_url: &str,
+    code: &str,
+    device_name: &str,
+    municipality: &MunicipalityCode,
+    now: DateTime<FixedOffset>,
+) -> Result<Enrolled, SyncAppError> {
+    if let Some((id, _)) = ledger.replica_identity() {
+        return Err(SyncAppError::AlreadyEnrolled(id.to_string()));
+    }
+    let server_url = server_url.trim().trim_end_matches('/');
+    let enrollment = vax_sync_client::enroll(server_url, code, device_name)?;
+    {
+        let tx = ledger.transaction()?;
+        tx.set_setting(KEY_SERVER_URL, server_url)?;
+        tx.set_setting(KEY_TOKEN, &enrollment.token)?;
+        tx.set_setting(KEY_SERVER_ID, &enrollment.server_replica_id.to_string())?;
+        tx.set_setting(KEY_MUNICIPALITY, municipality.as_str())?;
+        tx.set_setting(KEY_ENROLLED_AT, &now.to_rfc3339())?;
+        if let Some(v) = &enrollment.venue {
+            tx.set_setting(KEY_VENUE, &v.0)?;
+        }
+        tx.commit()?;
+    }
+    ledger.start_replicating(enrollment.replica_id, enrollment.role)?;
+    let published_ops = if enrollment.role == SyncRole::Hq {
+        ledger.publish_existing()?
+    } else {
+        0
+    };
+    enroll_desk_when_possible(ledger)?;
+    Ok(Enrolled {
+        replica_id: enrollment.replica_id.to_string(),
+        role: enrollment.role,
+        venue: enrollment.venue.map(|v| v.0),
+        published_ops,
+    })
+}
+
+/// Enrolls the desk (venue, app role, municipality) to match the server's enrollment once
+/// the venue is in the ledger. HQ and the call centre keep any venue they had, or take the
+/// first one.
+fn enroll_desk_when_possible(ledger: &mut Ledger) -> Result<(), SyncAppError> {
+    let Some((_, role)) = ledger.replica_identity() else {
+        return Ok(());
+    };
+    let Some(app_role) = role.app_role() else {
+        return Ok(());
+    };
+    let reader = ledger.reader();
+    let Some(municipality) = reader.setting(KEY_MUNICIPALITY)? else {
+        return Ok(());
+    };
+    let current = desk::enrollment(ledger)?;
+    let venue = match reader.setting(KEY_VENUE)? {
+        Some(v) => Some(v),
+        None => current
+            .as_ref()
+            .map(|e| e.venue_code.clone())
+            .or_else(|| reader.venues().ok()?.first().map(|v| v.venue.code.clone())),
+    };
+    let Some(venue) = venue else {
+        return Ok(());
+    };
+    if reader.venue(&venue).is_err() {
+        return Ok(()); // not here yet: the first sync brings it
+    }
+    if current.is_some_and(|e| e.venue_code == venue && e.role == app_role) {
+        return Ok(());
+    }
+    let municipality = MunicipalityCode::parse(&municipality)
+        .map_err(|e| SyncAppError::Session(format!("stored municipality is invalid: {e}")))?;
+    desk::enroll(ledger, &venue, app_role, &municipality)?;
+    Ok(())
+}
+
+/// The ledger as the local side of a sync session.
+struct LedgerReplica<'l>(&'l mut Ledger);
+
+impl LocalReplica for LedgerReplica<'_> {
+    type Error = LedgerError;
+
+    fn generate(&mut self, state: &mut SyncState) -> Result<Option<Message>, LedgerError> {
+        self.0.sync_generate(state)
+    }
+
+    fn receive(&mut self, state: &mut SyncState, message: Message) -> Result<Applied, LedgerError> {
+        self.0.sync_receive(state, message)
+    }
+}
+
+/// What one sync run did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncRun {
+    /// Ops sent to the server.
+    pub sent_ops: usize,
+    /// Ops received.
+    pub received_ops: usize,
+    /// HTTP round trips.
+    pub round_trips: usize,
+    /// Alerts the merge raised or touched.
+    pub alerts: usize,
+}
+
+struct Config {
+    client: Client,
+    server_id: ReplicaId,
+}
+
+fn config(ledger: &Ledger) -> Result<Config, SyncAppError> {
+    let r = ledger.reader();
+    let (Some(url), Some(token), Some(server)) = (
+        r.setting(KEY_SERVER_URL)?,
+        r.setting(KEY_TOKEN)?,
+        r.setting(KEY_SERVER_ID)?,
+    ) else {
+        return Err(SyncAppError::NotConfigured);
+    };
+    let server_id = server
+        .parse()
+        .map(ReplicaId)
+        .map_err(|e| SyncAppError::Session(format!("stored server id is invalid: {e}")))?;
+    Ok(Config {
+        client: Client::new(&url, &token),
+        server_id,
+    })
+}
+
+/// Runs one sync session with the server and records how it went for the status.
+pub fn sync_now(ledger: &mut Ledger, now: DateTime<FixedOffset>) -> Result<SyncRun, SyncAppError> {
+    let Config { client, server_id } = config(ledger)?;
+    let result = sync_session(&mut LedgerReplica(ledger), &client, server_id);
+    let tx = ledger.transaction()?;
+    tx.set_setting(KEY_LAST_ATTEMPT, &now.to_rfc3339())?;
+    match result {
+        Ok(report) => {
+            tx.set_setting(KEY_LAST_SUCCESS, &now.to_rfc3339())?;
+            tx.set_setting(KEY_LAST_ERROR, "")?;
+            tx.commit()?;
+            // Converged: the server holds every op this device wrote.
+            let own = ledger.sync_log_summary()?.own_ops;
+            let tx = ledger.transaction()?;
+            tx.set_setting(KEY_OWN_OPS_SYNCED, &own.to_string())?;
+            tx.commit()?;
+            enroll_desk_when_possible(ledger)?;
+            Ok(SyncRun {
+                sent_ops: report.sent_ops,
+                received_ops: report.received_ops,
+                round_trips: report.round_trips,
+                alerts: report.alerts.len(),
+            })
+        }
+        Err(e) => {
+            tx.set_setting(KEY_LAST_ERROR, &e.to_string())?;
+            tx.commit()?;
+            Err(match e {
+                SessionError::Transport(c) => SyncAppError::Server(c),
+                SessionError::Local(l) => SyncAppError::Ledger(l),
+                other => SyncAppError::Session(other.to_string()),
+            })
+        }
+    }
+}
+
+/// How long data has waited, as a colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Freshness {
+    /// Nothing waiting, or only for a few minutes.
+    Green,
+    /// Ops have waited more than [`LATE_AFTER_MINUTES`].
+    Amber,
+    /// More than [`STALE_AFTER_MINUTES`]: call HQ.
+    Red,
+}
+
+/// The sync status shown on every screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SyncStatus {
+    /// Whether a server is configured.
+    pub configured: bool,
+    /// The server's address.
+    pub server_url: Option<String>,
+    /// This device's replica id.
+    pub replica_id: Option<String>,
+    /// Last successful sync (RFC 3339).
+    pub last_success_at: Option<String>,
+    /// Last attempt (RFC 3339).
+    pub last_attempt_at: Option<String>,
+    /// Why the last attempt failed, if it did.
+    pub last_error: Option<String>,
+    /// Changes made here that the server does not hold yet.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub ops_waiting: u64,
+    /// Ops held, from every replica.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub ops_held: u64,
+    /// Received changes that could not be written into the desk's tables (yet).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub unprojected: u64,
+    /// Conflicts for HQ to resolve (duplicate doses, concurrent bookings, …).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub alerts: u64,
+    /// The colour.
+    pub freshness: Freshness,
+}
+
+/// The status of replication on this device.
+pub fn sync_status(
+    ledger: &mut Ledger,
+    now: DateTime<FixedOffset>,
+) -> Result<SyncStatus, SyncAppError> {
+    let r = ledger.reader();
+    let setting = |key| -> Result<Option<String>, LedgerError> {
+        Ok(r.setting(key)?.filter(|v| !v.is_empty()))
+    };
+    let server_url = setting(KEY_SERVER_URL)?;
+    let last_success_at = setting(KEY_LAST_SUCCESS)?;
+    let last_attempt_at = setting(KEY_LAST_ATTEMPT)?;
+    let last_error = setting(KEY_LAST_ERROR)?;
+    let enrolled_at = setting(KEY_ENROLLED_AT)?;
+    let synced_own: u64 = setting(KEY_OWN_OPS_SYNCED)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let replica_id = ledger.replica_identity().map(|(id, _)| id.to_string());
+    let summary = ledger.sync_log_summary()?;
+    let alerts = if replica_id.is_some() {
+        ledger.sync_alerts()?.len() as u64
+    } else {
+        0
+    };
+    let ops_waiting = summary.own_ops.saturating_sub(synced_own);
+    let since = last_success_at
+        .as_deref()
+        .or(enrolled_at.as_deref())
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+    let freshness = match (ops_waiting, since) {
+        (0, _) | (_, None) => Freshness::Green,
+        (_, Some(since)) if now - since > Duration::minutes(STALE_AFTER_MINUTES) => Freshness::Red,
+        (_, Some(since)) if now - since > Duration::minutes(LATE_AFTER_MINUTES) => Freshness::Amber,
+        _ => Freshness::Green,
+    };
+    Ok(SyncStatus {
+        configured: server_url.is_some(),
+        server_url,
+        replica_id,
+        last_success_at,
+        last_attempt_at,
+        last_error,
+        ops_waiting,
+        ops_held: summary.ops,
+        unprojected: summary.unprojected,
+        alerts,
+        freshness,
+    })
+}
+
+/// The open conflicts, from the merged state on this device (works offline).
+pub fn alerts(ledger: &mut Ledger) -> Result<Vec<Alert>, SyncAppError> {
+    if ledger.replica_identity().is_none() {
+        return Err(SyncAppError::NotConfigured);
+    }
+    Ok(ledger.sync_alerts()?)
+}
+
+/// HQ: asks the server for a one-time enrollment code for a new device.
+pub fn create_enrollment_code(
+    ledger: &Ledger,
+    role: Role,
+    venue: Option<&str>,
+    expires_in_hours: u32,
+) -> Result<String, SyncAppError> {
+    let Config { client, .. } = config(ledger)?;
+    let venue = venue.map(VenueCode::new);
+    Ok(client.create_enrollment_code(SyncRole::from(role), venue.as_ref(), expires_in_hours)?)
+}

@@ -1,0 +1,272 @@
+//! Replication end to end: real ledgers, the real client, and the sync server serving HTTP on
+//! a loopback port from its SQLite file (killed abruptly and restarted on the same file).
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use vax_app::demo::load_demo_city;
+use vax_app::desk::{self, open_lot, record_dose, RecordDose};
+use vax_app::progress::NoProgress;
+use vax_app::sync::{
+    alerts, create_enrollment_code, enroll_device, sync_now, sync_status, Freshness, SyncAppError,
+};
+use vax_demo::DemoParams;
+use vax_domain::role::Role;
+use vax_domain::voucher::MunicipalityCode;
+use vax_ledger::Ledger;
+use vax_sync::Role as SyncRole;
+use vax_sync_server::loopback::LoopbackServer;
+
+use crate::at;
+
+const DAY: &str = "2021-05-17";
+
+fn time(hm: &str) -> DateTime<FixedOffset> {
+    at(&format!("{DAY}T{hm}:00+09:00"))
+}
+
+fn maizuru() -> MunicipalityCode {
+    MunicipalityCode::parse("262021").unwrap()
+}
+
+fn resident_count(ledger: &Ledger) -> u64 {
+    ledger.reader().resident_count().unwrap()
+}
+
+fn dose_rows(ledger: &Ledger, resident_id: i64) -> usize {
+    ledger.reader().doses_of(resident_id).unwrap().len()
+}
+
+fn first_booked(day: &vax_app::venue_day::VenueDay) -> &vax_app::venue_day::BookedResident {
+    day.bands
+        .iter()
+        .find_map(|b| b.residents.first())
+        .expect("someone is booked at the venue that day")
+}
+
+/// HQ loads a small city, enrolls and publishes it; a new booth at V03 enrolls with a code HQ
+/// asked the server for and receives the city by its first sync.
+fn hq_and_a_new_booth(server: &LoopbackServer, dir: &std::path::Path) -> (Ledger, Ledger) {
+    let mut hq = Ledger::open(&dir.join("hq.sqlite3")).unwrap();
+    let params = DemoParams {
+        residents: 1_500,
+        start: DAY.parse::<NaiveDate>().unwrap(),
+        ..DemoParams::default()
+    };
+    load_demo_city(&mut hq, &params, time("07:00"), &mut NoProgress).unwrap();
+    let code = server.enrollment_code(SyncRole::Hq, None).unwrap();
+    let enrolled = enroll_device(
+        &mut hq,
+        &server.url(),
+        &code,
+        "本部",
+        &maizuru(),
+        time("07:10"),
+    )
+    .unwrap();
+    assert_eq!(enrolled.role, SyncRole::Hq);
+    assert!(
+        enrolled.published_ops > 1_500,
+        "venues, bands, residents and bookings: {enrolled:?}"
+    );
+    sync_now(&mut hq, time("07:11")).unwrap();
+
+    let code = create_enrollment_code(&hq, Role::Booth, Some("V03"), 24).unwrap();
+    let mut booth = Ledger::open(&dir.join("booth.sqlite3")).unwrap();
+    enroll_device(
+        &mut booth,
+        &server.url(),
+        &code,
+        "V03 接種1",
+        &maizuru(),
+        time("07:20"),
+    )
+    .unwrap();
+    assert_eq!(resident_count(&booth), 0, "a new device starts empty");
+    let first = sync_now(&mut booth, time("07:21")).unwrap();
+    assert_eq!(first.received_ops, enrolled.published_ops);
+    (hq, booth)
+}
+
+#[test]
+fn a_new_booth_receives_the_city_records_doses_offline_and_hq_gets_each_exactly_once_across_a_server_crash(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let server = LoopbackServer::start(&db, 0).unwrap();
+    let (mut hq, mut booth) = hq_and_a_new_booth(&server, dir.path());
+
+    // The booth has the city as rows its desk reads, and its desk is enrolled to V03.
+    assert_eq!(resident_count(&booth), resident_count(&hq));
+    let e = desk::enrollment(&booth)
+        .unwrap()
+        .expect("desk enrolled after the first sync");
+    assert_eq!((e.venue_code.as_str(), e.role), ("V03", Role::Booth));
+    let day = vax_app::venue_day::venue_day(&booth, "V03", DAY.parse().unwrap()).unwrap();
+    assert_eq!(
+        day,
+        vax_app::venue_day::venue_day(&hq, "V03", DAY.parse().unwrap()).unwrap(),
+        "the booth sees the venue day HQ planned, band by band"
+    );
+    let booked = first_booked(&day);
+    assert_eq!(booth.sync_log_summary().unwrap().unprojected, 0);
+
+    // The network (here: the server) goes away; the booth keeps working.
+    let port = server.port();
+    server.kill();
+    let lot = open_lot(&mut booth, &e, "comirnaty", "FA5765", time("08:30")).unwrap();
+    record_dose(
+        &mut booth,
+        &e,
+        &RecordDose {
+            resident_id: booked.resident_id,
+            dose_number: 1,
+            lot_id: lot.id,
+            vaccinator: "舞鶴 太郎".into(),
+            injection_site: "左上腕".into(),
+            override_: None,
+        },
+        time("09:10"),
+    )
+    .unwrap();
+    let failed = sync_now(&mut booth, time("09:11")).unwrap_err();
+    assert!(
+        matches!(failed, SyncAppError::Server(ref c) if c.is_retryable()),
+        "{failed:?}"
+    );
+    assert_eq!(failed.code(), "SYNC_OFFLINE");
+    let status = sync_status(&mut booth, time("09:50")).unwrap();
+    assert_eq!(status.ops_waiting, 1, "{status:?}");
+    assert_eq!(
+        status.freshness,
+        Freshness::Red,
+        "waited since the last sync at 07:21"
+    );
+    assert!(status.last_error.is_some());
+
+    // The server comes back on the same file: nothing it committed was lost.
+    let server = LoopbackServer::start(&db, port).unwrap();
+    sync_now(&mut booth, time("09:51")).unwrap();
+    sync_now(&mut booth, time("09:52")).unwrap();
+    let status = sync_status(&mut booth, time("09:52")).unwrap();
+    assert_eq!(
+        (status.ops_waiting, status.freshness),
+        (0, Freshness::Green)
+    );
+    sync_now(&mut hq, time("09:53")).unwrap();
+    sync_now(&mut hq, time("09:54")).unwrap();
+
+    let hq_id = hq
+        .reader()
+        .residents_by_voucher(
+            None,
+            &vax_domain::voucher::VoucherNumber::parse(&booked.voucher).unwrap(),
+        )
+        .unwrap()[0]
+        .id;
+    assert_eq!(dose_rows(&hq, hq_id), 1, "the dose reached HQ exactly once");
+    assert_eq!(dose_rows(&booth, booked.resident_id), 1);
+    assert!(alerts(&mut hq).unwrap().is_empty());
+    drop(server);
+}
+
+#[test]
+fn the_same_dose_at_two_venues_while_offline_reaches_hq_as_an_alert_with_both_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(&dir.path().join("server.sqlite3"), 0).unwrap();
+    let (mut hq, mut v03) = hq_and_a_new_booth(&server, dir.path());
+    let code = create_enrollment_code(&hq, Role::Booth, Some("V04"), 24).unwrap();
+    let mut v04 = Ledger::open(&dir.path().join("v04.sqlite3")).unwrap();
+    enroll_device(
+        &mut v04,
+        &server.url(),
+        &code,
+        "V04 接種1",
+        &maizuru(),
+        time("07:30"),
+    )
+    .unwrap();
+    sync_now(&mut v04, time("07:31")).unwrap();
+
+    let voucher = {
+        let day = vax_app::venue_day::venue_day(&v03, "V03", DAY.parse().unwrap()).unwrap();
+        first_booked(&day).voucher.clone()
+    };
+    for (ledger, hm) in [(&mut v03, "09:10"), (&mut v04, "10:40")] {
+        let e = desk::enrollment(ledger).unwrap().unwrap();
+        let lot = open_lot(ledger, &e, "comirnaty", "FA5765", time("08:30")).unwrap();
+        let id = ledger
+            .reader()
+            .residents_by_voucher(
+                None,
+                &vax_domain::voucher::VoucherNumber::parse(&voucher).unwrap(),
+            )
+            .unwrap()[0]
+            .id;
+        record_dose(
+            ledger,
+            &e,
+            &RecordDose {
+                resident_id: id,
+                dose_number: 1,
+                lot_id: lot.id,
+                vaccinator: "舞鶴 太郎".into(),
+                injection_site: "左上腕".into(),
+                override_: None,
+            },
+            time(hm),
+        )
+        .unwrap();
+    }
+    sync_now(&mut v03, time("11:00")).unwrap();
+    sync_now(&mut v04, time("11:00")).unwrap();
+    sync_now(&mut hq, time("11:01")).unwrap();
+
+    let found = alerts(&mut hq).unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    match &found[0] {
+        vax_sync::Alert::DuplicateDose { doses, .. } => {
+            let venues: Vec<_> = doses.iter().map(|d| d.event.venue.0.as_str()).collect();
+            assert_eq!(venues.len(), 2);
+            assert!(
+                venues.contains(&"V03") && venues.contains(&"V04"),
+                "{venues:?}"
+            );
+        }
+        other => panic!("expected a duplicate dose, got {other:?}"),
+    }
+    assert_eq!(sync_status(&mut hq, time("11:02")).unwrap().alerts, 1);
+}
+
+#[test]
+fn a_used_enrollment_code_is_refused_and_the_ledger_stays_standalone() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(&dir.path().join("server.sqlite3"), 0).unwrap();
+    let code = server
+        .enrollment_code(SyncRole::Booth, Some("V01"))
+        .unwrap();
+    let mut first = Ledger::open_in_memory().unwrap();
+    enroll_device(
+        &mut first,
+        &server.url(),
+        &code,
+        "一台目",
+        &maizuru(),
+        time("07:00"),
+    )
+    .unwrap();
+    let mut second = Ledger::open_in_memory().unwrap();
+    let refused = enroll_device(
+        &mut second,
+        &server.url(),
+        &code,
+        "二台目",
+        &maizuru(),
+        time("07:01"),
+    )
+    .unwrap_err();
+    assert_eq!(refused.code(), "SYNC_REFUSED", "{refused:?}");
+    assert!(second.replica_identity().is_none());
+    assert!(matches!(
+        sync_now(&mut second, time("07:02")),
+        Err(SyncAppError::NotConfigured)
+    ));
+}

@@ -1,0 +1,174 @@
+//! `vaxhq sync …`: enroll this ledger with the sync server, sync, status and alerts.
+
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset};
+use clap::{Args, Subcommand};
+use vax_app::sync::{self as app_sync, SyncAppError};
+use vax_domain::role::Role;
+use vax_domain::voucher::MunicipalityCode;
+use vax_ledger::Ledger;
+
+use crate::exit;
+
+#[derive(Subcommand)]
+pub enum SyncCommand {
+    /// Exchange a one-time enrollment code for this ledger's identity. HQ then publishes what
+    /// its ledger already holds (a city imported or loaded before enrollment).
+    Enroll(EnrollArgs),
+    /// Sync with the server now; with --every, keep syncing until interrupted.
+    Run {
+        /// Seconds between syncs (runs once without it).
+        #[arg(long)]
+        every: Option<u64>,
+    },
+    /// Last sync, ops waiting, alerts.
+    Status,
+    /// Conflicts for HQ to resolve, with the records side by side (from this ledger's merged
+    /// state: works offline).
+    Alerts,
+    /// HQ: create a one-time enrollment code for a new device.
+    Code(CodeArgs),
+}
+
+#[derive(Args)]
+pub struct EnrollArgs {
+    /// The server, e.g. https://sync.city.example:8787
+    #[arg(long)]
+    server: String,
+    /// The code HQ gave (ABCD-EFGH-JKMN).
+    #[arg(long)]
+    code: String,
+    /// A name for this device, shown to HQ.
+    #[arg(long, default_value = "vaxhq")]
+    name: String,
+    /// The campaign's municipality code.
+    #[arg(long, default_value = vax_demo::MUNICIPALITY)]
+    municipality: String,
+}
+
+#[derive(Args)]
+pub struct CodeArgs {
+    /// reception, booth, venue_manager, headquarters or call_centre.
+    #[arg(long, value_parser = crate::parse_role)]
+    role: Role,
+    /// The venue, for reception, booth and venue manager.
+    #[arg(long)]
+    venue: Option<String>,
+    /// Hours the code stays valid.
+    #[arg(long, default_value_t = 24)]
+    expires_in_hours: u32,
+}
+
+pub fn run(
+    ledger: &mut Ledger,
+    command: &SyncCommand,
+    now: impl Fn() -> DateTime<FixedOffset>,
+    as_json: bool,
+) -> anyhow::Result<u8> {
+    match command {
+        SyncCommand::Enroll(args) => {
+            let municipality = MunicipalityCode::parse(&args.municipality)
+                .map_err(|e| anyhow::anyhow!("--municipality: {e}"))?;
+            let enrolled = app_sync::enroll_device(
+                ledger,
+                &args.server,
+                &args.code,
+                &args.name,
+                &municipality,
+                now(),
+            )
+            .map_err(explain)?;
+            if as_json {
+                println!("{}", serde_json::to_string_pretty(&enrolled)?);
+            } else {
+                println!(
+                    "enrolled as {:?} replica {}{}; {} ops published",
+                    enrolled.role,
+                    enrolled.replica_id,
+                    enrolled
+                        .venue
+                        .map(|v| format!(" at {v}"))
+                        .unwrap_or_default(),
+                    enrolled.published_ops
+                );
+            }
+        }
+        SyncCommand::Run { every } => loop {
+            match app_sync::sync_now(ledger, now()) {
+                Ok(run) => {
+                    if as_json {
+                        println!("{}", serde_json::to_string(&run)?);
+                    } else {
+                        println!(
+                            "synced: {} ops sent, {} received in {} round trips; {} alerts",
+                            run.sent_ops, run.received_ops, run.round_trips, run.alerts
+                        );
+                    }
+                }
+                Err(e) if every.is_some() => eprintln!("sync failed: {e} / {}", e.message_ja()),
+                Err(e) => return Err(explain(e)),
+            }
+            match every {
+                Some(seconds) => std::thread::sleep(Duration::from_secs(*seconds)),
+                None => break,
+            }
+        },
+        SyncCommand::Status => {
+            let status = app_sync::sync_status(ledger, now()).map_err(explain)?;
+            if as_json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else if !status.configured {
+                println!("not enrolled with a sync server");
+            } else {
+                println!("server        {}", status.server_url.unwrap_or_default());
+                println!("replica       {}", status.replica_id.unwrap_or_default());
+                println!(
+                    "last success  {}",
+                    status.last_success_at.as_deref().unwrap_or("never")
+                );
+                if let Some(e) = &status.last_error {
+                    println!("last error    {e}");
+                }
+                println!(
+                    "ops waiting   {} ({:?})",
+                    status.ops_waiting, status.freshness
+                );
+                println!("ops held      {}", status.ops_held);
+                println!("not yet rows  {}", status.unprojected);
+                println!("alerts        {}", status.alerts);
+            }
+        }
+        SyncCommand::Alerts => {
+            let alerts = app_sync::alerts(ledger).map_err(explain)?;
+            if as_json {
+                println!("{}", serde_json::to_string_pretty(&alerts)?);
+            } else if alerts.is_empty() {
+                println!("no open alerts");
+            } else {
+                for alert in &alerts {
+                    println!("{}", serde_json::to_string_pretty(alert)?);
+                }
+            }
+            if !alerts.is_empty() {
+                return Ok(exit::REJECTED);
+            }
+        }
+        SyncCommand::Code(args) => {
+            let code = app_sync::create_enrollment_code(
+                ledger,
+                args.role,
+                args.venue.as_deref(),
+                args.expires_in_hours,
+            )
+            .map_err(explain)?;
+            println!("{code}");
+        }
+    }
+    Ok(0)
+}
+
+fn explain(e: SyncAppError) -> anyhow::Error {
+    let ja = e.message_ja();
+    anyhow::Error::new(e).context(ja)
+}

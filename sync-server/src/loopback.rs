@@ -1,0 +1,100 @@
+//! A server on a loopback port inside the calling process: for tests and benchmarks of
+//! clients (the app's ledger, the fleet). Real HTTP, real SQLite file; [`LoopbackServer::kill`]
+//! drops it abruptly, as a crash would, and [`LoopbackServer::start`] on the same file and
+//! port brings it back.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use vax_sync::{Role, VenueCode};
+
+use crate::error::ApiError;
+use crate::store::StoreError;
+use crate::{open_sqlite, SqliteStore};
+
+/// Why the loopback server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LoopbackError {
+    /// Binding or the runtime failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The enrollment code was refused.
+    #[error("{0:?}")]
+    Code(ApiError),
+}
+
+/// A running server.
+pub struct LoopbackServer {
+    addr: SocketAddr,
+    db: PathBuf,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl LoopbackServer {
+    /// Serves the store at `db` on `127.0.0.1:port` (0 picks a free port).
+    pub fn start(db: &Path, port: u16) -> Result<Self, LoopbackError> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let addr = listener.local_addr()?;
+        let state = open_sqlite(db)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        runtime.spawn(async move {
+            let _ = crate::serve::serve(listener, state, None, std::future::pending()).await;
+        });
+        Ok(Self {
+            addr,
+            db: db.to_owned(),
+            runtime: Some(runtime),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The port, to start again on it after [`LoopbackServer::kill`].
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Creates a one-time enrollment code directly in the store (as `vaxsync enrollment
+    /// create` does).
+    pub fn enrollment_code(
+        &self,
+        role: Role,
+        venue: Option<&str>,
+    ) -> Result<String, LoopbackError> {
+        let mut store = SqliteStore::open(&self.db)?;
+        let (code, _) = crate::core::create_enrollment_code(
+            &mut store,
+            role,
+            venue.map(VenueCode::new),
+            24,
+            Utc::now(),
+        )
+        .map_err(LoopbackError::Code)?;
+        Ok(code)
+    }
+
+    /// Stops at once, dropping requests in flight, as a crash would.
+    pub fn kill(mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl Drop for LoopbackServer {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
