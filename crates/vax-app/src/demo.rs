@@ -18,6 +18,10 @@ pub enum DemoError {
     /// The demo only goes into an empty ledger, so it never mixes with real residents.
     #[error("the ledger already holds {0} residents; load the demo city into a new ledger / 既に住民{0}人が登録されています。デモ市は新しい台帳に読み込んでください")]
     LedgerNotEmpty(u64),
+    /// A demo city must not reach the sync server: load it before enrolling (HQ then
+    /// publishes it once) or into a standalone ledger.
+    #[error("this ledger already replicates; load the demo city before enrolling with the sync server / この台帳は既に同期サーバーに登録されています。デモ市は登録前に読み込んでください")]
+    Replicating,
     /// Booking failed.
     #[error(transparent)]
     Assign(#[from] AssignError),
@@ -49,6 +53,9 @@ pub fn load_demo_city(
     now: DateTime<FixedOffset>,
     progress: &mut dyn Progress,
 ) -> Result<DemoReport, DemoError> {
+    if ledger.replica_identity().is_some() {
+        return Err(DemoError::Replicating);
+    }
     let existing = ledger.reader().resident_count()?;
     if existing > 0 {
         return Err(DemoError::LedgerNotEmpty(existing));
@@ -57,7 +64,7 @@ pub fn load_demo_city(
     let city = generate(params);
     progress.update(Stage::Generating, 1, 1);
 
-    let tx = ledger.transaction()?;
+    let mut tx = ledger.transaction()?;
     let total = city.residents.len() as u64;
     for (i, (resident, answer)) in city.residents.iter().enumerate() {
         tx.upsert_resident(resident, &now)?;
@@ -73,7 +80,7 @@ pub fn load_demo_city(
             tx.insert_time_band(venue_id, band)?;
         }
     }
-    let assignment = assign_first_fit(&tx, DEMO_PRODUCT, params.start, now, progress)?;
+    let assignment = assign_first_fit(&mut tx, DEMO_PRODUCT, params.start, now, progress)?;
     tx.commit()?;
     Ok(DemoReport {
         residents: total,

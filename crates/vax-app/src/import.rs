@@ -613,7 +613,7 @@ pub fn import_register_bytes(
     )?;
 
     let total = rows.len() as u64;
-    let tx = ledger.transaction()?;
+    let mut tx = ledger.transaction()?;
     let before = tx.reader().resident_count()?;
     let mut report = ImportReport {
         rows: total,
@@ -622,10 +622,14 @@ pub fn import_register_bytes(
         ..ImportReport::default()
     };
     for (i, (_, resident)) in rows.iter().enumerate() {
-        match tx.upsert_resident(resident, &now)? {
+        let outcome = tx.upsert_resident(resident, &now)?;
+        match outcome {
             RegisterOutcome::Inserted => report.inserted += 1,
             RegisterOutcome::Updated => report.updated += 1,
             RegisterOutcome::Unchanged => report.unchanged += 1,
+        }
+        if outcome != RegisterOutcome::Unchanged {
+            tx.replicate_resident(&resident.municipality, &resident.voucher)?;
         }
         if i.is_multiple_of(8192) {
             progress.update(Stage::Writing, i as u64, total);
@@ -700,10 +704,12 @@ pub fn import_survey_bytes(
     )?;
 
     let total = rows.len() as u64;
-    let tx = ledger.transaction()?;
+    let mut tx = ledger.transaction()?;
     let mut problems = Vec::new();
     for (i, (line, (answer, answered_at))) in rows.iter().enumerate() {
-        if !tx.apply_survey(answer, answered_at)? {
+        if tx.apply_survey(answer, answered_at)? {
+            tx.replicate_resident(&answer.municipality, &answer.voucher)?;
+        } else {
             problems.push(problem(
                 *line,
                 Some("券番号"),

@@ -9,6 +9,7 @@ use vax_domain::product::{Catalogue, NoRulesInForce, UnknownProduct};
 use vax_domain::venue::Coordinates;
 use vax_ledger::{LedgerError, PlanningResident, WriteTx};
 use vax_planner::{check, first_fit, Band, Candidate};
+use vax_sync::BookingCause;
 
 use crate::progress::{Progress, Stage};
 
@@ -49,7 +50,7 @@ pub struct AssignReport {
 /// time) for every willing resident who has no dose-1 booking yet, oldest first, nearest
 /// venue first, into the room the bands have left. Runs inside the caller's transaction.
 pub fn assign_first_fit(
-    tx: &WriteTx<'_>,
+    tx: &mut WriteTx<'_>,
     product_code: &str,
     campaign_start: NaiveDate,
     now: DateTime<FixedOffset>,
@@ -105,6 +106,8 @@ pub fn assign_first_fit(
         if let Some(p) = placement {
             tx.book(person.id, 1, loads[p.first].band.id, product_code, &now)?;
             tx.book(person.id, 2, loads[p.second].band.id, product_code, &now)?;
+            tx.replicate_booking(person.id, 1, BookingCause::Assign)?;
+            tx.replicate_booking(person.id, 2, BookingCause::Assign)?;
             booked += 1;
         }
         if i.is_multiple_of(4096) {

@@ -4,7 +4,6 @@
 use chrono::{DateTime, Days, FixedOffset, NaiveDate};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::read::{parse_instant, Reader};
 use crate::write::{instant, WriteTx};
@@ -266,20 +265,20 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// Records a check-in; returns its global uid.
+    /// Records a check-in under its global uid (from [`WriteTx::record_event`]).
     pub fn insert_check_in(
         &self,
+        uid: &str,
         resident_id: RowId,
         venue_id: RowId,
         dose_number: u8,
         at: &DateTime<FixedOffset>,
-    ) -> Result<String, LedgerError> {
-        let uid = Uuid::now_v7().to_string();
+    ) -> Result<(), LedgerError> {
         self.tx.execute(
             "INSERT INTO check_ins (uid, resident_id, venue_id, dose_number, checked_in_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![uid, resident_id, venue_id, dose_number, instant(at)],
         )?;
-        Ok(uid)
+        Ok(())
     }
 
     /// Cancels a check-in (it stays in the ledger, marked).

@@ -45,6 +45,21 @@ pub enum LedgerError {
         /// Its key.
         key: String,
     },
+    /// A replication call on a ledger that does not replicate (not enrolled with a server).
+    #[error("this ledger does not replicate: enroll it with the sync server first")]
+    NotReplicating,
+    /// The ledger already replicates under another identity.
+    #[error("this ledger already replicates as {replica}; a re-enrolled device starts from a new ledger")]
+    AlreadyReplicating {
+        /// The identity it has.
+        replica: String,
+    },
+    /// A sync message was refused; nothing changed.
+    #[error("sync message refused: {0}")]
+    Sync(#[from] vax_sync::SyncError),
+    /// A local change could not be replicated (e.g. the role may not make it); nothing changed.
+    #[error("change not replicated: {0}")]
+    Replicate(#[from] vax_sync::WriteError),
     /// Any other SQLite failure.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),

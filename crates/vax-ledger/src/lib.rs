@@ -26,6 +26,7 @@
 mod desk;
 mod error;
 mod read;
+mod replication;
 pub mod schema;
 mod vrs;
 mod write;
@@ -40,6 +41,7 @@ pub use read::{
     BandLoad, BookingView, DoseView, InquiryView, PlanningResident, Reader, ResidentRow,
     SurveyState, TimeBandRow, VenueRow,
 };
+pub use replication::{LogSummary, SystemClock};
 pub use vrs::{
     VrsBatch, VrsBatchFile, VrsCorrection, VrsDoseRow, VrsDoseState, VrsExportTx, VrsReader,
     VrsRecord,
@@ -53,6 +55,7 @@ pub type RowId = i64;
 /// An open ledger file.
 pub struct Ledger {
     conn: Connection,
+    replication: Option<replication::Replication>,
 }
 
 impl Ledger {
@@ -79,7 +82,8 @@ impl Ledger {
         conn.pragma_update(None, "cache_size", -65_536)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrate(&mut conn)?;
-        Ok(Self { conn })
+        let replication = replication::Replication::load(&conn)?;
+        Ok(Self { conn, replication })
     }
 
     /// Reads outside a transaction.
@@ -89,6 +93,9 @@ impl Ledger {
 
     /// Starts a write transaction.
     pub fn transaction(&mut self) -> Result<WriteTx<'_>, LedgerError> {
-        Ok(WriteTx::new(self.conn.transaction()?))
+        Ok(WriteTx::new(
+            self.conn.transaction()?,
+            self.replication.as_mut(),
+        ))
     }
 }

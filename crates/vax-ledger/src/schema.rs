@@ -19,6 +19,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_venue_desk",
         include_str!("../../../migrations/0003_venue_desk.sql"),
     ),
+    (
+        "0004_replication",
+        include_str!("../../../migrations/0004_replication.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -8,6 +8,7 @@ use vax_domain::kana;
 use vax_domain::resident::{Resident, SurveyAnswer};
 use vax_domain::venue::{TimeBand, Venue};
 
+use crate::replication::Replication;
 use crate::{LedgerError, Reader, RowId};
 
 /// What an upsert of one register row did.
@@ -25,6 +26,9 @@ pub enum RegisterOutcome {
 /// A dose to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDose {
+    /// Its global uid: the id of its op from [`WriteTx::record_event`] when the ledger
+    /// replicates; `None` takes a fresh UUIDv7.
+    pub uid: Option<String>,
     /// The resident.
     pub resident_id: RowId,
     /// Which dose.
@@ -68,11 +72,44 @@ pub(crate) fn instant(t: &DateTime<FixedOffset>) -> String {
 /// it rolls everything back.
 pub struct WriteTx<'c> {
     pub(crate) tx: Transaction<'c>,
+    pub(crate) replication: ReplicationGuard<'c>,
+}
+
+/// The ledger's replica as a transaction sees it. When a transaction that stored an op does
+/// not commit, the merged state in memory is ahead of the file: dropping the guard then
+/// forgets it, and the next use rebuilds it from the op log.
+pub(crate) struct ReplicationGuard<'c> {
+    replica: Option<&'c mut Replication>,
+    pub(crate) wrote_ops: bool,
+    committed: bool,
+}
+
+impl<'c> ReplicationGuard<'c> {
+    pub(crate) fn replica(&mut self) -> Option<&mut Replication> {
+        self.replica.as_deref_mut()
+    }
+}
+
+impl Drop for ReplicationGuard<'_> {
+    fn drop(&mut self) {
+        if self.wrote_ops && !self.committed {
+            if let Some(r) = self.replica.as_deref_mut() {
+                r.forget_state();
+            }
+        }
+    }
 }
 
 impl<'c> WriteTx<'c> {
-    pub(crate) fn new(tx: Transaction<'c>) -> Self {
-        Self { tx }
+    pub(crate) fn new(tx: Transaction<'c>, replica: Option<&'c mut Replication>) -> Self {
+        Self {
+            tx,
+            replication: ReplicationGuard {
+                replica,
+                wrote_ops: false,
+                committed: false,
+            },
+        }
     }
 
     /// Reads, seeing this transaction's own writes.
@@ -82,7 +119,13 @@ impl<'c> WriteTx<'c> {
 
     /// Makes every write of this transaction durable.
     pub fn commit(self) -> Result<(), LedgerError> {
-        Ok(self.tx.commit()?)
+        let WriteTx {
+            tx,
+            mut replication,
+        } = self;
+        tx.commit()?;
+        replication.committed = true;
+        Ok(())
     }
 
     /// Inserts a resident, or updates the one with the same (municipality, voucher number).
@@ -224,7 +267,7 @@ impl<'c> WriteTx<'c> {
     /// Records a dose; returns its global uid. The caller decides beforehand whether a
     /// second valid dose of the same number may be written (see the app crate).
     pub fn insert_dose(&self, d: &NewDose) -> Result<String, LedgerError> {
-        let uid = Uuid::now_v7().to_string();
+        let uid = d.uid.clone().unwrap_or_else(|| Uuid::now_v7().to_string());
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO dose_records (uid, resident_id, dose_number, administered_at, venue_id, lot_id,
                                        vaccinator, injection_site, recorded_at)

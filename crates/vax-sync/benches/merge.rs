@@ -152,6 +152,7 @@ fn write_city() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
             let kind = match i % 4 {
                 0 => OpKind::CheckIn(CheckIn {
                     resident,
+                    dose_number: 1,
                     venue: venue.clone(),
                     band: None,
                     at: day.and_hms_opt(10, 0, 0).ok_or("time")?,
@@ -169,15 +170,16 @@ fn write_city() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
                     resident,
                     dose_number: 2,
                     band: Some(TimeBandId::from_u128(u128::from(i) % BANDS)),
+                    product: "comirnaty".into(),
                     cause: BookingCause::Assign,
                     clock: VClock::new(),
                 }),
-                _ => OpKind::SetResidentField {
+                _ => OpKind::SetResidentFields {
                     resident,
-                    field: ResidentField::Phone(Some(Phone::parse(&format!(
+                    fields: vec![ResidentField::Phone(Some(Phone::parse(&format!(
                         "0773{:06}",
                         i % 1_000_000
-                    ))?)),
+                    ))?))],
                 },
             };
             write(&mut node, &mut log, kind)?;

@@ -44,6 +44,29 @@ impl fmt::Display for OpId {
     }
 }
 
+/// Why a text is not an op id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an op id (<replica uuid>#<counter>)")]
+pub struct NotAnOpId(pub String);
+
+impl std::str::FromStr for OpId {
+    type Err = NotAnOpId;
+
+    /// Reads the `Display` form back: the uid under which the ledger stores an event.
+    fn from_str(s: &str) -> Result<Self, NotAnOpId> {
+        let bad = || NotAnOpId(s.to_owned());
+        let (replica, counter) = s.split_once('#').ok_or_else(bad)?;
+        let counter: u64 = counter.parse().map_err(|_| bad())?;
+        if counter == 0 {
+            return Err(bad());
+        }
+        Ok(Self {
+            replica: ReplicaId(Uuid::parse_str(replica).map_err(|_| bad())?),
+            counter,
+        })
+    }
+}
+
 /// A time band (コマ) as HQ defined it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -54,7 +77,17 @@ impl TimeBandId {
     pub const fn from_u128(n: u128) -> Self {
         Self(Uuid::from_u128(n))
     }
+
+    /// The id of the band that starts at `start` on `date` at `venue`: a band is that slot,
+    /// so every replica derives the same id for it without asking anyone (UUIDv5).
+    pub fn for_slot(venue: &VenueCode, date: chrono::NaiveDate, start: chrono::NaiveTime) -> Self {
+        let name = format!("{}/{}/{}", venue.0, date, start.format("%H:%M"));
+        Self(Uuid::new_v5(&BAND_NAMESPACE, name.as_bytes()))
+    }
 }
+
+/// The UUIDv5 namespace of band ids (fixed forever: changing it renames every band).
+const BAND_NAMESPACE: Uuid = Uuid::from_u128(0x6a1e_3f0c_8d2b_4c55_9e47_b1d0_2f6a_7c31);
 
 impl fmt::Display for TimeBandId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -77,5 +110,48 @@ impl VenueCode {
 impl fmt::Display for VenueCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, NaiveTime};
+
+    #[test]
+    fn an_op_id_reads_back_from_its_text_and_nothing_else_does() {
+        let id = OpId {
+            replica: ReplicaId::from_u128(7),
+            counter: 42,
+        };
+        assert_eq!(id.to_string().parse::<OpId>(), Ok(id));
+        for bad in [
+            "",
+            "#1",
+            "0190-xyz#1",
+            "00000000-0000-0000-0000-000000000007#0",
+            "00000000-0000-0000-0000-000000000007",
+        ] {
+            assert!(bad.parse::<OpId>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_band_id_is_derived_from_its_slot_alone() {
+        let day = NaiveDate::from_ymd_opt(2021, 6, 1).expect("date");
+        let nine = NaiveTime::from_hms_opt(9, 0, 0).expect("time");
+        let v01 = VenueCode::new("V01");
+        assert_eq!(
+            TimeBandId::for_slot(&v01, day, nine),
+            TimeBandId::for_slot(&v01, day, nine)
+        );
+        assert_ne!(
+            TimeBandId::for_slot(&v01, day, nine),
+            TimeBandId::for_slot(&VenueCode::new("V02"), day, nine)
+        );
+        assert_ne!(
+            TimeBandId::for_slot(&v01, day, nine),
+            TimeBandId::for_slot(&v01, day, NaiveTime::from_hms_opt(9, 30, 0).expect("time"))
+        );
     }
 }

@@ -83,7 +83,7 @@ pub mod replica;
 pub mod roles;
 
 pub use hlc::{FakeTimeSource, Hlc, HlcClock, TimeSource};
-pub use ids::{OpId, ReplicaId, TimeBandId, VenueCode};
+pub use ids::{NotAnOpId, OpId, ReplicaId, TimeBandId, VenueCode};
 pub use invariants::{Alert, AlertKey, LotLimit};
 pub use log::{MemoryOpLog, OpLog};
 pub use node::{SyncNode, WriteError};

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use vax_domain::resident::{Intention, Phone, Sex};
 use vax_domain::venue::Coordinates;
-use vax_domain::voucher::VoucherNumber;
+use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
 use crate::hlc::Hlc;
 use crate::ids::{OpId, ReplicaId, TimeBandId, VenueCode};
@@ -67,12 +67,14 @@ pub struct Stamp {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OpKind {
-    /// Sets one field of a resident (last writer wins, per field).
-    SetResidentField {
+    /// Sets fields of a resident (last writer wins, per field). One op carries every field
+    /// one change touched: a register import writes all of a resident's fields at once, so
+    /// the first replica of a city is one op per resident, not one per field.
+    SetResidentFields {
         /// The resident, by voucher number.
         resident: VoucherNumber,
-        /// The field and its new value.
-        field: ResidentField,
+        /// The fields and their new values; at least one, each field at most once.
+        fields: Vec<ResidentField>,
     },
     /// Writes the booking of one (resident, dose number) (multi-value register).
     Book(Booking),
@@ -101,7 +103,7 @@ impl OpKind {
     /// A short stable name for logs and errors (`record_dose`).
     pub fn name(&self) -> &'static str {
         match self {
-            Self::SetResidentField { .. } => "set_resident_field",
+            Self::SetResidentFields { .. } => "set_resident_fields",
             Self::Book(_) => "book",
             Self::RecordDose(_) => "record_dose",
             Self::CheckIn(_) => "check_in",
@@ -123,7 +125,7 @@ impl OpKind {
             Self::StockEvent(s) => Some(&s.venue),
             Self::DefineTimeBand(b) => Some(&b.venue),
             Self::DefineVenue(v) => Some(&v.code),
-            Self::SetResidentField { .. }
+            Self::SetResidentFields { .. }
             | Self::Book(_)
             | Self::Inquiry(_)
             | Self::Void(_)
@@ -144,9 +146,23 @@ impl OpKind {
 
     fn validate(&self, author: ReplicaId) -> Result<(), InvalidOp> {
         match self {
-            Self::SetResidentField { field, .. } => field.validate(),
+            Self::SetResidentFields { fields, .. } => {
+                if fields.is_empty() {
+                    return Err(InvalidOp::NoFields);
+                }
+                let mut names: Vec<FieldName> = fields.iter().map(ResidentField::name).collect();
+                names.sort_unstable();
+                if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+                    return Err(InvalidOp::RepeatedField(pair[0]));
+                }
+                fields.iter().try_for_each(ResidentField::validate)
+            }
             Self::Book(b) => {
                 dose_number(b.dose_number)?;
+                // A cancellation names no band and so needs no product.
+                if b.band.is_some() {
+                    short_text("product", &b.product)?;
+                }
                 // The register's clock must carry a tick of the author's own, or two writers
                 // could produce the same clock for different values and break commutativity.
                 if b.clock.get(&author) == 0 {
@@ -161,7 +177,10 @@ impl OpKind {
                 short_text("lot", &d.lot)?;
                 short_text("vaccinator", &d.vaccinator)
             }
-            Self::CheckIn(c) => short_text("venue", &c.venue.0),
+            Self::CheckIn(c) => {
+                dose_number(c.dose_number)?;
+                short_text("venue", &c.venue.0)
+            }
             Self::StockEvent(s) => {
                 short_text("venue", &s.venue.0)?;
                 short_text("product", &s.product)?;
@@ -239,12 +258,20 @@ pub enum InvalidOp {
     /// A time band must start before it ends.
     #[error("time band ends before it starts")]
     BandEndsBeforeItStarts,
+    /// A resident op that sets no field.
+    #[error("resident op sets no field")]
+    NoFields,
+    /// A resident op that sets one field twice.
+    #[error("resident op sets {0:?} twice")]
+    RepeatedField(FieldName),
 }
 
 /// One field of a resident, with its value. Contact fields are the ones reception may edit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "field", content = "value", rename_all = "snake_case")]
 pub enum ResidentField {
+    /// The municipality that issued the resident's voucher (set once, by HQ).
+    Municipality(MunicipalityCode),
     /// 氏名.
     Name(String),
     /// 氏名 in katakana.
@@ -276,6 +303,7 @@ pub enum ResidentField {
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)] // the variants mirror ResidentField one to one
 pub enum FieldName {
+    Municipality,
     Name,
     NameKana,
     BirthDate,
@@ -294,6 +322,7 @@ impl ResidentField {
     /// The field's name.
     pub fn name(&self) -> FieldName {
         match self {
+            Self::Municipality(_) => FieldName::Municipality,
             Self::Name(_) => FieldName::Name,
             Self::NameKana(_) => FieldName::NameKana,
             Self::BirthDate(_) => FieldName::BirthDate,
@@ -324,7 +353,8 @@ impl ResidentField {
             Self::PostalCode(s) => text("postal_code", s, 8, false),
             Self::Address(s) => text("address", s, MAX_SHORT_TEXT, false),
             Self::District(s) => text("district", s, MAX_SHORT_TEXT, false),
-            Self::BirthDate(_)
+            Self::Municipality(_)
+            | Self::BirthDate(_)
             | Self::Sex(_)
             | Self::Phone(_)
             | Self::Home(_)
@@ -358,6 +388,8 @@ pub struct Booking {
     pub dose_number: u8,
     /// The band booked, or `None` for a cancellation.
     pub band: Option<TimeBandId>,
+    /// The product the dose will be given with (catalogue code); empty for a cancellation.
+    pub product: String,
     /// Why.
     pub cause: BookingCause,
     /// The causal context: the register's clock as the author saw it, plus one tick of the
@@ -389,6 +421,8 @@ pub struct Dose {
 pub struct CheckIn {
     /// The resident.
     pub resident: VoucherNumber,
+    /// Which dose the resident came for.
+    pub dose_number: u8,
     /// Where.
     pub venue: VenueCode,
     /// The band the resident came for, if any.
@@ -508,4 +542,85 @@ pub struct VenueDef {
     pub address: String,
     /// Where it is.
     pub location: Coordinates,
+}
+
+#[cfg(test)]
+mod validation_tests {
+    use super::*;
+
+    fn op(kind: OpKind) -> Op {
+        Op {
+            id: OpId {
+                replica: ReplicaId::from_u128(1),
+                counter: 1,
+            },
+            hlc: Hlc::new(1, 0),
+            kind,
+        }
+    }
+
+    fn voucher() -> VoucherNumber {
+        VoucherNumber::parse("0000000007").expect("valid voucher")
+    }
+
+    fn booking(band: Option<TimeBandId>, product: &str) -> OpKind {
+        let mut clock = VClock::new();
+        crdts::CmRDT::apply(&mut clock, crdts::Dot::new(ReplicaId::from_u128(1), 1));
+        OpKind::Book(Booking {
+            resident: voucher(),
+            dose_number: 1,
+            band,
+            product: product.into(),
+            cause: BookingCause::Assign,
+            clock,
+        })
+    }
+
+    #[test]
+    fn a_resident_op_must_set_at_least_one_field_and_each_only_once() {
+        let empty = OpKind::SetResidentFields {
+            resident: voucher(),
+            fields: vec![],
+        };
+        assert_eq!(op(empty).validate(), Err(InvalidOp::NoFields));
+        let twice = OpKind::SetResidentFields {
+            resident: voucher(),
+            fields: vec![
+                ResidentField::Name("甲".into()),
+                ResidentField::Name("乙".into()),
+            ],
+        };
+        assert_eq!(
+            op(twice).validate(),
+            Err(InvalidOp::RepeatedField(FieldName::Name))
+        );
+    }
+
+    #[test]
+    fn a_booking_names_its_product_unless_it_cancels() {
+        let band = Some(TimeBandId::from_u128(3));
+        assert_eq!(
+            op(booking(band, "")).validate(),
+            Err(InvalidOp::EmptyText("product"))
+        );
+        assert_eq!(op(booking(band, "comirnaty")).validate(), Ok(()));
+        assert_eq!(op(booking(None, "")).validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_check_in_names_a_dose_number_in_range() {
+        let check_in = |dose_number| {
+            OpKind::CheckIn(CheckIn {
+                resident: voucher(),
+                dose_number,
+                venue: VenueCode::new("V01"),
+                band: None,
+                at: NaiveDate::from_ymd_opt(2021, 6, 1)
+                    .and_then(|d| d.and_hms_opt(9, 0, 0))
+                    .expect("valid time"),
+            })
+        };
+        assert_eq!(op(check_in(0)).validate(), Err(InvalidOp::DoseNumber(0)));
+        assert_eq!(op(check_in(2)).validate(), Ok(()));
+    }
 }

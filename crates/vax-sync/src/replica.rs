@@ -114,9 +114,11 @@ impl Replica {
     /// [`Replica::apply`], noting in `touched` what the invariants must look at again.
     pub(crate) fn apply_noting(&mut self, op: &Op, mut touched: Option<&mut Touched>) {
         match &op.kind {
-            OpKind::SetResidentField { resident, field } => {
-                let fields = self.residents.entry(resident.clone()).or_default();
-                lww_write(fields.entry(field.name()), field, op.stamp());
+            OpKind::SetResidentFields { resident, fields } => {
+                let registers = self.residents.entry(resident.clone()).or_default();
+                for field in fields {
+                    lww_write(registers.entry(field.name()), field, op.stamp());
+                }
             }
             OpKind::Book(b) => {
                 let key = BookingKey {
@@ -272,6 +274,15 @@ impl Replica {
         field: FieldName,
     ) -> Option<&ResidentField> {
         self.residents.get(resident)?.get(&field).map(|r| &r.val)
+    }
+
+    /// The stamp of the newest write to any field of a resident: when its data last changed.
+    pub fn resident_stamp(&self, resident: &VoucherNumber) -> Option<Stamp> {
+        self.residents
+            .get(resident)?
+            .values()
+            .map(|r| r.marker)
+            .max()
     }
 
     /// How many residents have at least one field set.

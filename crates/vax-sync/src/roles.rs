@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::ids::{OpId, ReplicaId};
-use crate::op::{BookingCause, EventKind, Op, OpKind};
+use crate::op::{BookingCause, EventKind, Op, OpKind, ResidentField};
 
 /// The role a device was enrolled with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -24,7 +24,35 @@ pub enum Role {
     Server,
 }
 
+impl From<vax_domain::role::Role> for Role {
+    /// The replication role of a device enrolled for an app role: one list of roles, with the
+    /// server as the one replica that is not an app installation.
+    fn from(role: vax_domain::role::Role) -> Self {
+        use vax_domain::role::Role as App;
+        match role {
+            App::Reception => Self::Reception,
+            App::Booth => Self::Booth,
+            App::VenueManager => Self::VenueManager,
+            App::Headquarters => Self::Hq,
+            App::CallCentre => Self::CallCentre,
+        }
+    }
+}
+
 impl Role {
+    /// The app role of a device replica; `None` for the server.
+    pub fn app_role(self) -> Option<vax_domain::role::Role> {
+        use vax_domain::role::Role as App;
+        match self {
+            Self::Reception => Some(App::Reception),
+            Self::Booth => Some(App::Booth),
+            Self::VenueManager => Some(App::VenueManager),
+            Self::Hq => Some(App::Headquarters),
+            Self::CallCentre => Some(App::CallCentre),
+            Self::Server => None,
+        }
+    }
+
     /// The kind of event this role records, and so may void.
     fn own_event_kind(self) -> Option<EventKind> {
         match self {
@@ -46,7 +74,9 @@ pub fn may_emit(role: Role, kind: &OpKind) -> bool {
         Role::Hq => true,
         Role::Server => false,
         Role::Reception | Role::Booth | Role::VenueManager | Role::CallCentre => match kind {
-            OpKind::SetResidentField { field, .. } => role == Role::Reception && field.is_contact(),
+            OpKind::SetResidentFields { fields, .. } => {
+                role == Role::Reception && fields.iter().all(ResidentField::is_contact)
+            }
             OpKind::CheckIn(_) => role == Role::Reception,
             OpKind::RecordDose(_) => role == Role::Booth,
             OpKind::StockEvent(_) => role == Role::VenueManager,

@@ -74,6 +74,7 @@ fn build(path: &Path) {
         for dose in 1..=2u8 {
             let given = given + Span::days(if dose == 2 { 21 } else { 0 });
             tx.insert_dose(&NewDose {
+                uid: None,
                 resident_id: id,
                 dose_number: dose,
                 administered_at: given,

@@ -8,6 +8,8 @@ use vax_domain::product::Catalogue;
 use vax_domain::resident::age_on;
 use vax_ledger::{CheckInView, Ledger, LotView, NewDose};
 
+use vax_sync::{Dose, OpKind, VenueCode};
+
 use super::{required, venue_of, DeskError, Enrollment};
 use crate::lookup::card;
 
@@ -193,8 +195,18 @@ pub fn record_dose(
         .as_ref()
         .is_some_and(|s| s.anaphylaxis_history);
     let minutes = observation_minutes(&lot, anaphylaxis, now)?;
-    let tx = ledger.transaction()?;
+    let mut tx = ledger.transaction()?;
+    let uid = tx.record_event(OpKind::RecordDose(Dose {
+        resident: card.resident.resident.voucher.clone(),
+        dose_number: request.dose_number,
+        venue: VenueCode::new(&enrollment.venue_code),
+        product: lot.product_code.clone(),
+        lot: lot.lot_number.clone(),
+        vaccinator: vaccinator.clone(),
+        administered_at: now.naive_local(),
+    }))?;
     let uid = tx.insert_dose(&NewDose {
+        uid: Some(uid),
         resident_id: request.resident_id,
         dose_number: request.dose_number,
         administered_at: now,

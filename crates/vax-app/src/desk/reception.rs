@@ -7,6 +7,8 @@ use vax_domain::resident::Intention;
 use vax_domain::voucher::VoucherPayload;
 use vax_ledger::{CheckInView, Ledger};
 
+use vax_sync::{CheckIn, EventKind, OpId, OpKind, VenueCode, Void};
+
 use super::{required, venue_of, DeskError, Enrollment};
 use crate::lookup::{card, find, Query, ResidentCard};
 
@@ -222,8 +224,15 @@ pub fn check_in(
         });
     }
     let dose_number = card.due_dose.ok_or(DeskError::SeriesComplete)?;
-    let tx = ledger.transaction()?;
-    let uid = tx.insert_check_in(resident_id, venue.id, dose_number, &now)?;
+    let mut tx = ledger.transaction()?;
+    let uid = tx.record_event(OpKind::CheckIn(CheckIn {
+        resident: card.card.resident.resident.voucher.clone(),
+        dose_number,
+        venue: VenueCode::new(&enrollment.venue_code),
+        band: None,
+        at: now.naive_local(),
+    }))?;
+    tx.insert_check_in(&uid, resident_id, venue.id, dose_number, &now)?;
     tx.commit()?;
     Ok(CheckInDone {
         uid,
@@ -247,8 +256,16 @@ pub fn cancel_check_in(
         });
     }
     let reason = required(reason, "reason / 理由", 200)?;
-    let tx = ledger.transaction()?;
+    let mut tx = ledger.transaction()?;
     tx.cancel_check_in(uid, &reason, &now)?;
+    // A check-in recorded before this device replicated has no op, and nobody else holds it.
+    if let Ok(target) = uid.parse::<OpId>() {
+        tx.replicate(OpKind::Void(Void {
+            target,
+            target_kind: EventKind::CheckIn,
+            reason: reason.clone(),
+        }))?;
+    }
     tx.commit()?;
     Ok(())
 }

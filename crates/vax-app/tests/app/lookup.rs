@@ -155,6 +155,7 @@ fn the_card_shows_the_due_dose_from_the_dose_history() {
         .unwrap();
     let lot_id = tx.lot("comirnaty", "FF3620", None).unwrap();
     tx.insert_dose(&NewDose {
+        uid: None,
         resident_id: kiyoshi.resident.id,
         dose_number: 1,
         administered_at: at("2021-06-01T09:10:00+09:00"),

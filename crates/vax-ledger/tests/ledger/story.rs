@@ -116,6 +116,7 @@ fn register_survey_booking_dose_and_inquiry_are_read_back_as_written() {
     );
     let uid = tx
         .insert_dose(&NewDose {
+            uid: None,
             resident_id: id,
             dose_number: 1,
             administered_at: at("2021-06-01T09:12:00+09:00"),

@@ -15,6 +15,7 @@ fn any_op_id() -> OpId {
 #[rstest]
 #[case::reception_edits_a_phone(Role::Reception, set_phone(7, "0773-11-1111"), true)]
 #[case::reception_cannot_rename(Role::Reception, set_name(7, "佐藤華子"), false)]
+#[case::reception_cannot_slip_a_rename_in_with_a_phone(Role::Reception, phone_and_name(7), false)]
 #[case::reception_checks_in(Role::Reception, check_in(7, "V01"), true)]
 #[case::reception_cannot_record_a_dose(Role::Reception, dose(7, 1, "V01", "L1", at(9, 0)), false)]
 #[case::reception_voids_a_check_in(Role::Reception, void(any_op_id(), EventKind::CheckIn), true)]

@@ -39,18 +39,31 @@ pub fn op(replica: u128, counter: u64, wall_ms: u64, kind: OpKind) -> Op {
 }
 
 pub fn set_phone(r: u32, digits: &str) -> OpKind {
-    OpKind::SetResidentField {
+    OpKind::SetResidentFields {
         resident: resident(r),
-        field: ResidentField::Phone(Some(
+        fields: vec![ResidentField::Phone(Some(
             vax_domain::resident::Phone::parse(digits).expect("valid test phone"),
-        )),
+        ))],
     }
 }
 
 pub fn set_name(r: u32, name: &str) -> OpKind {
-    OpKind::SetResidentField {
+    OpKind::SetResidentFields {
         resident: resident(r),
-        field: ResidentField::Name(name.to_owned()),
+        fields: vec![ResidentField::Name(name.to_owned())],
+    }
+}
+
+/// One op setting a contact field and an identity field together.
+pub fn phone_and_name(r: u32) -> OpKind {
+    OpKind::SetResidentFields {
+        resident: resident(r),
+        fields: vec![
+            ResidentField::Phone(Some(
+                vax_domain::resident::Phone::parse("0773-11-1111").expect("valid test phone"),
+            )),
+            ResidentField::Name("佐藤華子".to_owned()),
+        ],
     }
 }
 
@@ -60,6 +73,11 @@ pub fn book(r: u32, dose_number: u8, band: Option<u128>, cause: BookingCause) ->
         resident: resident(r),
         dose_number,
         band: band.map(band_id),
+        product: if band.is_some() {
+            "comirnaty".into()
+        } else {
+            String::new()
+        },
         cause,
         clock: VClock::new(),
     })
@@ -80,6 +98,7 @@ pub fn dose(r: u32, dose_number: u8, venue: &str, lot: &str, when: NaiveDateTime
 pub fn check_in(r: u32, venue: &str) -> OpKind {
     OpKind::CheckIn(CheckIn {
         resident: resident(r),
+        dose_number: 1,
         venue: VenueCode::new(venue),
         band: None,
         at: at(9, 0),

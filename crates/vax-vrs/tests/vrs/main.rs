@@ -127,6 +127,7 @@ impl Fixture {
         let tx = self.ledger.transaction().unwrap();
         let uid = tx
             .insert_dose(&NewDose {
+                uid: None,
                 resident_id,
                 dose_number,
                 administered_at: given,

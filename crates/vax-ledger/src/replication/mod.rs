@@ -1,0 +1,371 @@
+//! Replication in the ledger (docs/sync-spec.md §8): the op log lives in the same SQLite file
+//! as the tables, every local change stores its op in the transaction that writes its rows,
+//! and a received batch stores its ops and the rows they imply in one transaction. So a crash
+//! at any instant leaves rows and ops in step, and nothing committed is lost.
+//!
+//! A ledger replicates once it is given an identity ([`Ledger::start_replicating`], done by
+//! enrollment with the sync server). Before that it is a standalone ledger and writes no ops.
+
+mod oplog;
+mod project;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection};
+use serde::Serialize;
+use uuid::Uuid;
+use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
+use vax_sync::{
+    Alert, Applied, BookingCause, HlcClock, Message, Op, OpId, OpKind, OpLog, ReplicaId,
+    Role as SyncRole, SyncNode, SyncState, TimeSource,
+};
+
+use crate::{Ledger, LedgerError, RowId, WriteTx};
+use oplog::SqlOpLog;
+use project::Outcome;
+
+pub(crate) const KEY_REPLICA_ID: &str = "sync.replica_id";
+pub(crate) const KEY_REPLICA_ROLE: &str = "sync.role";
+
+/// The physical clock the hybrid logical clock reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl TimeSource for SystemClock {
+    fn now_ms(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0)
+    }
+}
+
+/// This ledger's replica: its identity and, once loaded, its merged state.
+pub(crate) struct Replication {
+    id: ReplicaId,
+    role: SyncRole,
+    /// Rebuilt from the op log on first use; dropped again (`None`) whenever a transaction
+    /// that changed it may not have committed.
+    node: Option<SyncNode>,
+}
+
+impl Replication {
+    pub(crate) fn load(conn: &Connection) -> Result<Option<Self>, LedgerError> {
+        let reader = crate::Reader::new(conn);
+        let (Some(id), Some(role)) = (
+            reader.setting(KEY_REPLICA_ID)?,
+            reader.setting(KEY_REPLICA_ROLE)?,
+        ) else {
+            return Ok(None);
+        };
+        let id = Uuid::parse_str(&id).map_err(|e| corrupt_setting(KEY_REPLICA_ID, e))?;
+        let role: SyncRole = serde_json::from_value(serde_json::Value::String(role))
+            .map_err(|e| corrupt_setting(KEY_REPLICA_ROLE, e))?;
+        Ok(Some(Self {
+            id: ReplicaId(id),
+            role,
+            node: None,
+        }))
+    }
+
+    pub(crate) fn forget_state(&mut self) {
+        self.node = None;
+    }
+
+    fn node(&mut self, conn: &Connection) -> Result<&mut SyncNode, LedgerError> {
+        if self.node.is_none() {
+            let log = SqlOpLog::new(conn);
+            self.node = Some(SyncNode::restore(
+                self.id,
+                self.role,
+                HlcClock::default(),
+                &log,
+            )?);
+        }
+        // Just filled when it was empty.
+        self.node.as_mut().ok_or(LedgerError::NotReplicating)
+    }
+}
+
+fn corrupt_setting(key: &'static str, e: impl std::fmt::Display) -> LedgerError {
+    LedgerError::Corrupt {
+        table: "device_settings",
+        id: 0,
+        field: key,
+        problem: e.to_string(),
+    }
+}
+
+/// The op log at a glance, for the sync status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogSummary {
+    /// Ops held, from every replica.
+    pub ops: u64,
+    /// Ops this replica wrote.
+    pub own_ops: u64,
+    /// Received ops whose rows are not written yet or cannot be.
+    pub unprojected: u64,
+    /// Why, for the first few of those.
+    pub unprojected_reasons: Vec<String>,
+}
+
+impl Ledger {
+    /// This ledger's replica id and role, once it replicates.
+    pub fn replica_identity(&self) -> Option<(ReplicaId, SyncRole)> {
+        self.replication.as_ref().map(|r| (r.id, r.role))
+    }
+
+    /// Makes this ledger a replica with the identity enrollment gave it. From now on every
+    /// local change also stores its op. Refuses a second, different identity: a re-enrolled
+    /// device is a new replica and starts from a new ledger.
+    pub fn start_replicating(&mut self, id: ReplicaId, role: SyncRole) -> Result<(), LedgerError> {
+        if let Some((held, held_role)) = self.replica_identity() {
+            if held == id && held_role == role {
+                return Ok(());
+            }
+            return Err(LedgerError::AlreadyReplicating {
+                replica: held.to_string(),
+            });
+        }
+        let role_code = serde_json::to_value(role)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let tx = self.conn.transaction()?;
+        for (key, value) in [
+            (KEY_REPLICA_ID, id.to_string()),
+            (KEY_REPLICA_ROLE, role_code),
+        ] {
+            tx.execute(
+                "INSERT INTO device_settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )?;
+        }
+        tx.commit()?;
+        self.replication = Replication::load(&self.conn)?;
+        Ok(())
+    }
+
+    /// The next sync message for a peer, or `None` when there is nothing new to tell it.
+    pub fn sync_generate(&mut self, state: &mut SyncState) -> Result<Option<Message>, LedgerError> {
+        let replication = self
+            .replication
+            .as_mut()
+            .ok_or(LedgerError::NotReplicating)?;
+        let node = replication.node(&self.conn)?;
+        let log = SqlOpLog::new(&self.conn);
+        Ok(node.generate_message(&log, state)?)
+    }
+
+    /// Takes a sync message: stores the new ops, merges them, and writes the rows they imply,
+    /// all in one transaction. A refused message changes nothing. Rows that wait for
+    /// something still in flight are written when a later message brings it.
+    pub fn sync_receive(
+        &mut self,
+        state: &mut SyncState,
+        message: Message,
+    ) -> Result<Applied, LedgerError> {
+        let replication = self
+            .replication
+            .as_mut()
+            .ok_or(LedgerError::NotReplicating)?;
+        replication.node(&self.conn)?;
+        let finished_exchange = !message.more;
+        let tx = WriteTx::new(self.conn.transaction()?, None);
+        // Until the commit below succeeds the merged state may be ahead of the file.
+        let mut node = replication.node.take().ok_or(LedgerError::NotReplicating)?;
+        let mut log = SqlOpLog::new(&tx.tx);
+        let applied = node.receive_message(&mut log, state, message, &SystemClock)?;
+        let mut fresh = log.take_appended();
+        fresh.sort_by_key(project::rank);
+        for op in &fresh {
+            let outcome = project::project(&tx, node.replica(), &log, op)?;
+            note_outcome(&tx.tx, op.id, &outcome)?;
+        }
+        if finished_exchange {
+            retry_unprojected(&tx, &node, &log)?;
+        }
+        tx.commit()?;
+        replication.node = Some(node);
+        Ok(applied)
+    }
+
+    /// The open alerts of the merged state: conflicts for people to resolve.
+    pub fn sync_alerts(&mut self) -> Result<Vec<Alert>, LedgerError> {
+        let replication = self
+            .replication
+            .as_mut()
+            .ok_or(LedgerError::NotReplicating)?;
+        Ok(replication.node(&self.conn)?.replica().invariants())
+    }
+
+    /// How many ops are held and how many wait to become rows.
+    pub fn sync_log_summary(&self) -> Result<LogSummary, LedgerError> {
+        let own = self.replica_identity().map(|(id, _)| id.to_string());
+        let count = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<u64, LedgerError> {
+            let n: i64 = self.conn.query_row(sql, p, |r| r.get(0))?;
+            Ok(n.unsigned_abs())
+        };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT reason FROM sync_unprojected ORDER BY author, counter LIMIT 5")?;
+        let reasons = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(LogSummary {
+            ops: count("SELECT COUNT(*) FROM sync_ops", &[])?,
+            own_ops: match &own {
+                Some(id) => count("SELECT COUNT(*) FROM sync_ops WHERE author = ?1", &[id])?,
+                None => 0,
+            },
+            unprojected: count("SELECT COUNT(*) FROM sync_unprojected", &[])?,
+            unprojected_reasons: reasons,
+        })
+    }
+
+    /// HQ only: writes the ops that describe what this ledger already holds (venues, time
+    /// bands, residents with their survey answers, bookings), so that a city loaded or
+    /// imported before enrollment reaches every venue. Run once, right after enrollment.
+    /// Returns how many ops it wrote.
+    pub fn publish_existing(&mut self) -> Result<usize, LedgerError> {
+        let mut tx = self.transaction()?;
+        let kinds = publish::existing_state(&tx)?;
+        let n = kinds.len();
+        for kind in kinds {
+            tx.replicate(kind)?;
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+}
+
+mod publish;
+
+fn note_outcome(conn: &Connection, id: OpId, outcome: &Outcome) -> Result<(), LedgerError> {
+    let author = id.replica.to_string();
+    let counter = i64::try_from(id.counter).unwrap_or(i64::MAX);
+    match outcome {
+        Outcome::Written | Outcome::LogOnly => {
+            conn.prepare_cached("DELETE FROM sync_unprojected WHERE author = ?1 AND counter = ?2")?
+                .execute(params![author, counter])?;
+        }
+        Outcome::Waiting(reason) | Outcome::Refused(reason) => {
+            conn.prepare_cached(
+                "INSERT INTO sync_unprojected (author, counter, reason) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (author, counter) DO UPDATE SET reason = excluded.reason",
+            )?
+            .execute(params![author, counter, reason])?;
+        }
+    }
+    Ok(())
+}
+
+/// Tries again every op whose rows could not be written, in dependency order.
+fn retry_unprojected(
+    tx: &WriteTx<'_>,
+    node: &SyncNode,
+    log: &SqlOpLog<'_>,
+) -> Result<(), LedgerError> {
+    let ids: Vec<(String, i64)> = {
+        let mut stmt = tx
+            .tx
+            .prepare("SELECT author, counter FROM sync_unprojected ORDER BY author, counter")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let mut ops: Vec<Op> = Vec::with_capacity(ids.len());
+    for (author, counter) in ids {
+        let id = OpId {
+            replica: ReplicaId(
+                Uuid::parse_str(&author)
+                    .map_err(|e| corrupt_setting("sync_unprojected.author", e))?,
+            ),
+            counter: counter.unsigned_abs(),
+        };
+        if let Some(op) = log.get(&id)? {
+            ops.push(op);
+        }
+    }
+    ops.sort_by_key(project::rank);
+    for op in &ops {
+        let outcome = project::project(tx, node.replica(), log, op)?;
+        note_outcome(&tx.tx, op.id, &outcome)?;
+    }
+    Ok(())
+}
+
+impl WriteTx<'_> {
+    /// Stores the op of a local change in this transaction, when the ledger replicates, and
+    /// returns its id. Refused when this replica's role may not make the change.
+    pub fn replicate(&mut self, kind: OpKind) -> Result<Option<OpId>, LedgerError> {
+        if self.replication.replica().is_none() {
+            return Ok(None);
+        }
+        // From here the merged state may hold an op this transaction could still roll back:
+        // the guard forgets it unless the commit succeeds.
+        self.replication.wrote_ops = true;
+        let Some(replication) = self.replication.replica() else {
+            return Ok(None);
+        };
+        let node = replication.node(&self.tx)?;
+        let mut log = SqlOpLog::new(&self.tx);
+        let op = node.write(&mut log, kind, &SystemClock)?;
+        Ok(Some(op.id))
+    }
+
+    /// Whether this transaction's changes are replicated (the ledger is enrolled).
+    pub fn replicates(&mut self) -> bool {
+        self.replication.replica().is_some()
+    }
+
+    /// Replicates a resident as the ledger now holds them (after a register or survey
+    /// import): one op with every field. Nothing when the ledger does not replicate.
+    pub fn replicate_resident(
+        &mut self,
+        municipality: &MunicipalityCode,
+        voucher: &VoucherNumber,
+    ) -> Result<(), LedgerError> {
+        if !self.replicates() {
+            return Ok(());
+        }
+        let filter = "municipality_code = ?1 AND voucher_number = ?2";
+        for kind in
+            publish::resident_ops(self, filter, &[&municipality.as_str(), &voucher.as_str()])?
+        {
+            self.replicate(kind)?;
+        }
+        Ok(())
+    }
+
+    /// Replicates a resident's booking of one dose as the ledger now holds it.
+    pub fn replicate_booking(
+        &mut self,
+        resident_id: RowId,
+        dose_number: u8,
+        cause: BookingCause,
+    ) -> Result<(), LedgerError> {
+        if !self.replicates() {
+            return Ok(());
+        }
+        let kinds = publish::booking_ops(
+            self,
+            "b.resident_id = ?1 AND b.dose_number = ?2",
+            &[&resident_id, &dose_number],
+            cause,
+        )?;
+        for kind in kinds {
+            self.replicate(kind)?;
+        }
+        Ok(())
+    }
+
+    /// The global uid of an event this transaction records: the id of its op when the ledger
+    /// replicates (so every replica names it alike), else a fresh UUIDv7.
+    pub fn record_event(&mut self, kind: OpKind) -> Result<String, LedgerError> {
+        Ok(match self.replicate(kind)? {
+            Some(id) => id.to_string(),
+            None => Uuid::now_v7().to_string(),
+        })
+    }
+}

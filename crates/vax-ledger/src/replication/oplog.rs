@@ -1,0 +1,172 @@
+//! [`SqlOpLog`]: the op log in the ledger file, bound to one connection or transaction so that
+//! an op and the rows of its change commit together.
+
+use crdts::{CmRDT, Dot, VClock};
+use rusqlite::{params, Connection, OptionalExtension};
+use vax_sync::{Op, OpId, OpLog, ReplicaId};
+
+use crate::LedgerError;
+
+/// The op log over the ledger's `sync_ops` and `sync_frontier` tables.
+///
+/// It remembers the ops [`OpLog::append`] stored through it, so that the ledger can write the
+/// rows they imply in the same transaction once the merge has run.
+pub(crate) struct SqlOpLog<'c> {
+    conn: &'c Connection,
+    appended: Vec<Op>,
+}
+
+impl<'c> SqlOpLog<'c> {
+    pub(crate) fn new(conn: &'c Connection) -> Self {
+        Self {
+            conn,
+            appended: Vec::new(),
+        }
+    }
+
+    /// The ops stored through this handle, in the order they were appended.
+    pub(crate) fn take_appended(&mut self) -> Vec<Op> {
+        std::mem::take(&mut self.appended)
+    }
+
+    fn advance_frontier(&self, author: &str) -> Result<(), LedgerError> {
+        let mut seen: i64 = self
+            .conn
+            .prepare_cached("SELECT seen FROM sync_frontier WHERE author = ?1")?
+            .query_row([author], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        let mut next = self
+            .conn
+            .prepare_cached("SELECT 1 FROM sync_ops WHERE author = ?1 AND counter = ?2")?;
+        while next.exists(params![author, seen + 1])? {
+            seen += 1;
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO sync_frontier (author, seen) VALUES (?1, ?2)
+                 ON CONFLICT (author) DO UPDATE SET seen = excluded.seen",
+            )?
+            .execute(params![author, seen])?;
+        Ok(())
+    }
+}
+
+pub(crate) fn parse_op(body: &str) -> Result<Op, LedgerError> {
+    serde_json::from_str(body).map_err(|e| LedgerError::Corrupt {
+        table: "sync_ops",
+        id: 0,
+        field: "body",
+        problem: e.to_string(),
+    })
+}
+
+fn parse_replica(text: &str) -> Result<ReplicaId, LedgerError> {
+    uuid::Uuid::parse_str(text)
+        .map(ReplicaId)
+        .map_err(|e| LedgerError::Corrupt {
+            table: "sync_frontier",
+            id: 0,
+            field: "author",
+            problem: e.to_string(),
+        })
+}
+
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl OpLog for SqlOpLog<'_> {
+    type Error = LedgerError;
+
+    fn get(&self, id: &OpId) -> Result<Option<Op>, LedgerError> {
+        let body: Option<String> = self
+            .conn
+            .prepare_cached("SELECT body FROM sync_ops WHERE author = ?1 AND counter = ?2")?
+            .query_row(params![id.replica.to_string(), count(id.counter)], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        body.as_deref().map(parse_op).transpose()
+    }
+
+    fn append(&mut self, ops: &[Op]) -> Result<(), LedgerError> {
+        let mut authors: Vec<String> = Vec::new();
+        {
+            let mut insert = self.conn.prepare_cached(
+                "INSERT OR IGNORE INTO sync_ops (author, counter, body) VALUES (?1, ?2, ?3)",
+            )?;
+            for op in ops {
+                let author = op.author().to_string();
+                let body = serde_json::to_string(op).map_err(|e| LedgerError::Corrupt {
+                    table: "sync_ops",
+                    id: 0,
+                    field: "body",
+                    problem: e.to_string(),
+                })?;
+                if insert.execute(params![author, count(op.id.counter), body])? == 1 {
+                    self.appended.push(op.clone());
+                }
+                if !authors.contains(&author) {
+                    authors.push(author);
+                }
+            }
+        }
+        for author in &authors {
+            self.advance_frontier(author)?;
+        }
+        Ok(())
+    }
+
+    fn last_counter(&self, author: ReplicaId) -> Result<u64, LedgerError> {
+        let last: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT MAX(counter) FROM sync_ops WHERE author = ?1")?
+            .query_row([author.to_string()], |r| r.get(0))?;
+        Ok(last.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+    }
+
+    fn seen(&self) -> Result<VClock<ReplicaId>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT author, seen FROM sync_frontier")?;
+        let mut rows = stmt.query([])?;
+        let mut clock = VClock::new();
+        while let Some(row) = rows.next()? {
+            let author = parse_replica(&row.get::<_, String>(0)?)?;
+            let seen: i64 = row.get(1)?;
+            if seen > 0 {
+                clock.apply(Dot::new(author, seen.unsigned_abs()));
+            }
+        }
+        Ok(clock)
+    }
+
+    fn authors(&self) -> Result<Vec<ReplicaId>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT author FROM sync_frontier ORDER BY author")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|r| parse_replica(&r?)).collect()
+    }
+
+    fn ops_after(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Op>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT body FROM sync_ops WHERE author = ?1 AND counter > ?2 ORDER BY counter LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                author.to_string(),
+                count(after),
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
+            |r| r.get::<_, String>(0),
+        )?;
+        rows.map(|body| parse_op(&body?)).collect()
+    }
+}

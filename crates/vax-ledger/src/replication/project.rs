@@ -1,0 +1,372 @@
+//! Writing received ops into the ledger's tables, so that desks read merged data with the
+//! queries they already use. The merged [`Replica`] decides every value (last writer wins,
+//! booking registers); this module only copies its verdict into rows.
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
+use rusqlite::{params, ErrorCode, OptionalExtension};
+use vax_domain::resident::{Resident, SurveyAnswer};
+use vax_domain::voucher::VoucherNumber;
+use vax_sync::{
+    EventKind, FieldName, Op, OpKind, OpLog, Replica, ResidentField, TimeBandId, VenueCode,
+};
+
+use super::oplog::SqlOpLog;
+use crate::write::instant;
+use crate::{LedgerError, RowId, WriteTx};
+
+/// What became of one op.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Its rows are written.
+    Written,
+    /// Something it refers to has not arrived yet; tried again later.
+    Waiting(String),
+    /// The tables cannot hold it (a value outside their limits). The op stays in the log.
+    Refused(String),
+    /// Kept in the op log only: stock events, inquiries and acknowledgements have no desk
+    /// table yet; a void naming the wrong kind has no effect.
+    LogOnly,
+}
+
+/// The campaign's local time: Japan, no daylight saving.
+pub(crate) fn jst() -> FixedOffset {
+    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
+}
+
+pub(crate) fn at_ms(ms: u64) -> DateTime<FixedOffset> {
+    let utc =
+        DateTime::from_timestamp_millis(i64::try_from(ms).unwrap_or(i64::MAX)).unwrap_or_default();
+    utc.with_timezone(&jst())
+}
+
+fn local(naive: NaiveDateTime) -> DateTime<FixedOffset> {
+    jst()
+        .from_local_datetime(&naive)
+        .single()
+        .unwrap_or_else(|| jst().from_utc_datetime(&naive))
+}
+
+/// Projection order within a batch: what others refer to first.
+pub(crate) fn rank(op: &Op) -> u8 {
+    match op.kind {
+        OpKind::DefineVenue(_) => 0,
+        OpKind::DefineTimeBand(_) => 1,
+        OpKind::SetResidentFields { .. } => 2,
+        OpKind::Book(_) => 3,
+        OpKind::RecordDose(_) | OpKind::CheckIn(_) | OpKind::StockEvent(_) | OpKind::Inquiry(_) => {
+            4
+        }
+        OpKind::Void(_) | OpKind::Acknowledge { .. } => 5,
+    }
+}
+
+/// Writes the rows one received op implies, as the merged replica now sees them.
+pub(crate) fn project(
+    w: &WriteTx<'_>,
+    replica: &Replica,
+    log: &SqlOpLog<'_>,
+    op: &Op,
+) -> Result<Outcome, LedgerError> {
+    let result = match &op.kind {
+        OpKind::DefineVenue(v) => venue(w, replica, &v.code),
+        OpKind::DefineTimeBand(b) => band(w, replica, b.band),
+        OpKind::SetResidentFields { resident: r, .. } => resident(w, replica, r),
+        OpKind::Book(b) => booking(w, replica, log, &b.resident, b.dose_number),
+        OpKind::RecordDose(d) => {
+            let Some(resident_id) = resident_id(w, &d.resident)? else {
+                return Ok(waiting_for("resident", &d.resident.to_string()));
+            };
+            let Some(venue_id) = venue_id(w, &d.venue)? else {
+                return Ok(waiting_for("venue", &d.venue.0));
+            };
+            let lot_id = w.lot(&d.product, &d.lot, None)?;
+            w.tx.prepare_cached(
+                "INSERT OR IGNORE INTO dose_records (uid, resident_id, dose_number, administered_at, venue_id,
+                                                     lot_id, vaccinator, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                op.id.to_string(),
+                resident_id,
+                d.dose_number,
+                instant(&local(d.administered_at)),
+                venue_id,
+                lot_id,
+                d.vaccinator,
+                instant(&at_ms(op.hlc.wall_ms)),
+            ])
+            .map(|_| Outcome::Written)
+            .map_err(LedgerError::from)
+        }
+        OpKind::CheckIn(c) => {
+            let Some(resident_id) = resident_id(w, &c.resident)? else {
+                return Ok(waiting_for("resident", &c.resident.to_string()));
+            };
+            let Some(venue_id) = venue_id(w, &c.venue)? else {
+                return Ok(waiting_for("venue", &c.venue.0));
+            };
+            w.tx.prepare_cached(
+                "INSERT OR IGNORE INTO check_ins (uid, resident_id, venue_id, dose_number, checked_in_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                op.id.to_string(),
+                resident_id,
+                venue_id,
+                c.dose_number,
+                instant(&local(c.at))
+            ])
+            .map(|_| Outcome::Written)
+            .map_err(LedgerError::from)
+        }
+        OpKind::Void(v) => {
+            match replica.event_kind(&v.target) {
+                None => return Ok(waiting_for("voided record", &v.target.to_string())),
+                Some(kind) if kind != v.target_kind => return Ok(Outcome::LogOnly),
+                Some(_) => {}
+            }
+            let (table, at_col, reason_col) = match v.target_kind {
+                EventKind::Dose => ("dose_records", "voided_at", "void_reason"),
+                EventKind::CheckIn => ("check_ins", "cancelled_at", "cancel_reason"),
+                EventKind::Stock | EventKind::Inquiry => return Ok(Outcome::LogOnly),
+            };
+            let uid = v.target.to_string();
+            let sql = format!(
+                "UPDATE {table} SET {at_col} = ?2, {reason_col} = ?3 WHERE uid = ?1 AND {at_col} IS NULL"
+            );
+            let changed = w.tx.prepare_cached(&sql)?.execute(params![
+                uid,
+                instant(&at_ms(op.hlc.wall_ms)),
+                v.reason
+            ])?;
+            let present = changed == 1
+                || w.tx
+                    .prepare_cached(&format!("SELECT 1 FROM {table} WHERE uid = ?1"))?
+                    .exists([&uid])?;
+            Ok(if present {
+                Outcome::Written
+            } else {
+                waiting_for("voided record", &uid)
+            })
+        }
+        OpKind::StockEvent(_) | OpKind::Inquiry(_) | OpKind::Acknowledge { .. } => {
+            Ok(Outcome::LogOnly)
+        }
+    };
+    match result {
+        Err(LedgerError::Sqlite(rusqlite::Error::SqliteFailure(e, message)))
+            if e.code == ErrorCode::ConstraintViolation =>
+        {
+            Ok(Outcome::Refused(message.unwrap_or_else(|| e.to_string())))
+        }
+        other => other,
+    }
+}
+
+fn waiting_for(what: &str, key: &str) -> Outcome {
+    Outcome::Waiting(format!("waiting for {what} {key}"))
+}
+
+fn resident_id(w: &WriteTx<'_>, voucher: &VoucherNumber) -> Result<Option<RowId>, LedgerError> {
+    Ok(w.tx
+        .prepare_cached("SELECT id FROM residents WHERE voucher_number = ?1 ORDER BY id LIMIT 1")?
+        .query_row([voucher.as_str()], |r| r.get(0))
+        .optional()?)
+}
+
+fn venue_id(w: &WriteTx<'_>, code: &VenueCode) -> Result<Option<RowId>, LedgerError> {
+    Ok(w.tx
+        .prepare_cached("SELECT id FROM venues WHERE code = ?1")?
+        .query_row([&code.0], |r| r.get(0))
+        .optional()?)
+}
+
+fn band_row(
+    w: &WriteTx<'_>,
+    replica: &Replica,
+    band: TimeBandId,
+) -> Result<Option<RowId>, LedgerError> {
+    let Some(def) = replica.time_band(&band) else {
+        return Ok(None);
+    };
+    Ok(w.tx
+        .prepare_cached(
+            "SELECT tb.id FROM time_bands tb JOIN venues v ON v.id = tb.venue_id
+             WHERE v.code = ?1 AND tb.date = ?2 AND tb.start_time = ?3",
+        )?
+        .query_row(
+            params![
+                def.venue.0,
+                def.date.to_string(),
+                def.start.format("%H:%M").to_string()
+            ],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn venue(w: &WriteTx<'_>, replica: &Replica, code: &VenueCode) -> Result<Outcome, LedgerError> {
+    let Some(v) = replica.venue(code) else {
+        return Ok(waiting_for("venue", &code.0));
+    };
+    w.tx.prepare_cached(
+        "INSERT INTO venues (code, name, address, lat, lon) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, address = excluded.address,
+                                          lat = excluded.lat, lon = excluded.lon",
+    )?
+    .execute(params![
+        v.code.0,
+        v.name,
+        v.address,
+        v.location.lat,
+        v.location.lon
+    ])?;
+    Ok(Outcome::Written)
+}
+
+fn band(w: &WriteTx<'_>, replica: &Replica, id: TimeBandId) -> Result<Outcome, LedgerError> {
+    let Some(b) = replica.time_band(&id) else {
+        return Ok(waiting_for("time band", &id.to_string()));
+    };
+    let Some(venue_id) = venue_id(w, &b.venue)? else {
+        return Ok(waiting_for("venue", &b.venue.0));
+    };
+    w.tx.prepare_cached(
+        "INSERT INTO time_bands (venue_id, date, start_time, end_time, capacity) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (venue_id, date, start_time) DO UPDATE SET end_time = excluded.end_time,
+                                                              capacity = excluded.capacity",
+    )?
+    .execute(params![
+        venue_id,
+        b.date.to_string(),
+        b.start.format("%H:%M").to_string(),
+        b.end.format("%H:%M").to_string(),
+        b.capacity
+    ])?;
+    Ok(Outcome::Written)
+}
+
+fn resident(
+    w: &WriteTx<'_>,
+    replica: &Replica,
+    voucher: &VoucherNumber,
+) -> Result<Outcome, LedgerError> {
+    let field = |name| replica.resident_field(voucher, name);
+    let (
+        Some(ResidentField::Municipality(municipality)),
+        Some(ResidentField::Name(name)),
+        Some(ResidentField::NameKana(name_kana)),
+        Some(ResidentField::BirthDate(birth_date)),
+        Some(ResidentField::Sex(sex)),
+        Some(ResidentField::Address(address)),
+        Some(ResidentField::District(district)),
+    ) = (
+        field(FieldName::Municipality),
+        field(FieldName::Name),
+        field(FieldName::NameKana),
+        field(FieldName::BirthDate),
+        field(FieldName::Sex),
+        field(FieldName::Address),
+        field(FieldName::District),
+    )
+    else {
+        return Ok(Outcome::Waiting(format!(
+            "waiting for the register fields of resident {voucher}"
+        )));
+    };
+    let postal_code = match field(FieldName::PostalCode) {
+        Some(ResidentField::PostalCode(p)) => p.clone(),
+        _ => String::new(),
+    };
+    let home = match field(FieldName::Home) {
+        Some(ResidentField::Home(h)) => *h,
+        _ => None,
+    };
+    let phone = match field(FieldName::Phone) {
+        Some(ResidentField::Phone(p)) => p.clone(),
+        _ => None,
+    };
+    let resident = Resident {
+        municipality: municipality.clone(),
+        voucher: voucher.clone(),
+        name: name.clone(),
+        name_kana: name_kana.clone(),
+        birth_date: *birth_date,
+        sex: *sex,
+        postal_code,
+        address: address.clone(),
+        district: district.clone(),
+        home,
+        phone,
+    };
+    let now = at_ms(replica_time(replica, voucher));
+    w.upsert_resident(&resident, &now)?;
+    if let Some(ResidentField::Intention(intention)) = field(FieldName::Intention) {
+        let flag = |name| {
+            matches!(
+                field(name),
+                Some(ResidentField::NeedsTransport(true) | ResidentField::AnaphylaxisHistory(true))
+            )
+        };
+        w.apply_survey(
+            &SurveyAnswer {
+                municipality: municipality.clone(),
+                voucher: voucher.clone(),
+                intention: *intention,
+                needs_transport: flag(FieldName::NeedsTransport),
+                anaphylaxis_history: flag(FieldName::AnaphylaxisHistory),
+            },
+            &now,
+        )?;
+    }
+    Ok(Outcome::Written)
+}
+
+/// When the resident's data last changed, as the replica knows it.
+fn replica_time(replica: &Replica, voucher: &VoucherNumber) -> u64 {
+    replica
+        .resident_stamp(voucher)
+        .map(|s| s.hlc.wall_ms)
+        .unwrap_or(0)
+}
+
+fn booking(
+    w: &WriteTx<'_>,
+    replica: &Replica,
+    log: &SqlOpLog<'_>,
+    voucher: &VoucherNumber,
+    dose_number: u8,
+) -> Result<Outcome, LedgerError> {
+    let Some(resident_id) = resident_id(w, voucher)? else {
+        return Ok(waiting_for("resident", &voucher.to_string()));
+    };
+    // Concurrent bookings stay in the register (and raise an alert for HQ); the desk shows
+    // the newest until HQ chooses.
+    let Some(newest) = replica
+        .booking(voucher, dose_number)
+        .into_iter()
+        .max_by_key(|v| (v.hlc, v.op))
+    else {
+        return Ok(Outcome::LogOnly);
+    };
+    let Some(band) = newest.band else {
+        w.tx.prepare_cached("DELETE FROM bookings WHERE resident_id = ?1 AND dose_number = ?2")?
+            .execute(params![resident_id, dose_number])?;
+        return Ok(Outcome::Written);
+    };
+    let Some(band_id) = band_row(w, replica, band)? else {
+        return Ok(waiting_for("time band", &band.to_string()));
+    };
+    let product = match log.get(&newest.op)?.map(|op| op.kind) {
+        Some(OpKind::Book(b)) => b.product,
+        _ => return Ok(waiting_for("booking", &newest.op.to_string())),
+    };
+    w.book(
+        resident_id,
+        dose_number,
+        band_id,
+        &product,
+        &at_ms(newest.hlc.wall_ms),
+    )?;
+    Ok(Outcome::Written)
+}

@@ -1,0 +1,287 @@
+//! The ledger as a replica: ops stored with the rows of each change, received ops written
+//! into the tables, conflicts kept for people (docs/sync-spec.md §8).
+
+use chrono::{NaiveDate, NaiveTime};
+use vax_domain::venue::{Coordinates, TimeBand, Venue};
+use vax_domain::voucher::VoucherNumber;
+use vax_ledger::{Ledger, LedgerError, NewDose};
+use vax_sync::{
+    Alert, CheckIn, Dose, EventKind, OpKind, ReplicaId, Role, SyncState, VenueCode, Void,
+};
+
+use crate::{at, resident};
+
+const HQ: u128 = 1;
+const BOOTH_V01: u128 = 2;
+const BOOTH_V02: u128 = 3;
+
+fn replica(n: u128, role: Role) -> Ledger {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    ledger
+        .start_replicating(ReplicaId::from_u128(n), role)
+        .unwrap();
+    ledger
+}
+
+fn venue(code: &str) -> Venue {
+    Venue {
+        code: code.into(),
+        name: format!("会場{code}"),
+        address: "京都府舞鶴市北吸1044".into(),
+        location: Coordinates {
+            lat: 35.47,
+            lon: 135.39,
+        },
+    }
+}
+
+fn june_first() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2021, 6, 1).unwrap()
+}
+
+/// HQ with two venues, one band each, two residents and one booking, published as ops.
+fn hq_with_a_small_city() -> Ledger {
+    let mut hq = Ledger::open_in_memory().unwrap();
+    let now = at("2021-05-01T09:00:00+09:00");
+    let tx = hq.transaction().unwrap();
+    for code in ["V01", "V02"] {
+        let venue_id = tx.insert_venue(&venue(code)).unwrap();
+        let band = tx
+            .insert_time_band(
+                venue_id,
+                &TimeBand {
+                    venue_code: code.into(),
+                    date: june_first(),
+                    start: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+                    end: NaiveTime::from_hms_opt(9, 30, 0).unwrap(),
+                    capacity: 1,
+                },
+            )
+            .unwrap();
+        if code == "V01" {
+            tx.upsert_resident(&resident("0000000001", "山田 花子", "ヤマダ ハナコ"), &now)
+                .unwrap();
+            let id = tx
+                .reader()
+                .residents_by_voucher(None, &VoucherNumber::parse("0000000001").unwrap())
+                .unwrap()[0]
+                .id;
+            tx.book(id, 1, band, "comirnaty", &now).unwrap();
+        }
+    }
+    tx.upsert_resident(
+        &resident("0000000002", "山本 一郎", "ヤマモト イチロウ"),
+        &now,
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    hq.start_replicating(ReplicaId::from_u128(HQ), Role::Hq)
+        .unwrap();
+    assert_eq!(hq.publish_existing().unwrap(), 2 + 2 + 2 + 1);
+    hq
+}
+
+/// Both sides exchange until neither has anything to say.
+fn sync(a: &mut Ledger, b: &mut Ledger) {
+    let (ida, _) = a.replica_identity().unwrap();
+    let (idb, _) = b.replica_identity().unwrap();
+    let (mut to_b, mut to_a) = (SyncState::for_peer(idb), SyncState::for_peer(ida));
+    for _ in 0..100 {
+        let m1 = a.sync_generate(&mut to_b).unwrap();
+        if let Some(m) = &m1 {
+            b.sync_receive(&mut to_a, m.clone()).unwrap();
+        }
+        let m2 = b.sync_generate(&mut to_a).unwrap();
+        if let Some(m) = &m2 {
+            a.sync_receive(&mut to_b, m.clone()).unwrap();
+        }
+        if m1.is_none() && m2.is_none() {
+            return;
+        }
+    }
+    panic!("the exchange did not end");
+}
+
+fn record_dose(ledger: &mut Ledger, venue_code: &str, voucher: &str, hhmm: &str) -> String {
+    let reader = ledger.reader();
+    let resident_id = reader
+        .residents_by_voucher(None, &VoucherNumber::parse(voucher).unwrap())
+        .unwrap()[0]
+        .id;
+    let venue_id = reader.venue(venue_code).unwrap().id;
+    let when = at(&format!("2021-06-01T{hhmm}:00+09:00"));
+    let mut tx = ledger.transaction().unwrap();
+    let lot_id = tx.lot("comirnaty", "FF1234", None).unwrap();
+    let uid = tx
+        .record_event(OpKind::RecordDose(Dose {
+            resident: VoucherNumber::parse(voucher).unwrap(),
+            dose_number: 1,
+            venue: VenueCode::new(venue_code),
+            product: "comirnaty".into(),
+            lot: "FF1234".into(),
+            vaccinator: "山田医師".into(),
+            administered_at: when.naive_local(),
+        }))
+        .unwrap();
+    tx.insert_dose(&NewDose {
+        uid: Some(uid.clone()),
+        resident_id,
+        dose_number: 1,
+        administered_at: when,
+        venue_id,
+        lot_id,
+        vaccinator: "山田医師".into(),
+        injection_site: String::new(),
+        recorded_at: when,
+    })
+    .unwrap();
+    tx.commit().unwrap();
+    uid
+}
+
+#[test]
+fn a_standalone_ledger_writes_no_ops() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let mut tx = ledger.transaction().unwrap();
+    let uid = tx
+        .record_event(OpKind::Inquiry(vax_sync::Inquiry {
+            resident: VoucherNumber::parse("0000000001").unwrap(),
+            note: "電話".into(),
+        }))
+        .unwrap();
+    tx.commit().unwrap();
+    assert_eq!(uid.len(), 36, "a plain UUID when nothing replicates: {uid}");
+    assert_eq!(ledger.sync_log_summary().unwrap().ops, 0);
+    assert!(matches!(
+        ledger.sync_generate(&mut SyncState::new()),
+        Err(LedgerError::NotReplicating)
+    ));
+}
+
+#[test]
+fn a_new_venue_receives_the_city_as_rows_the_desk_reads() {
+    let mut hq = hq_with_a_small_city();
+    let mut booth = replica(BOOTH_V01, Role::Booth);
+    sync(&mut hq, &mut booth);
+
+    let reader = booth.reader();
+    let hanako = &reader
+        .residents_by_voucher(None, &VoucherNumber::parse("0000000001").unwrap())
+        .unwrap()[0];
+    assert_eq!(hanako.resident.name, "山田 花子");
+    assert_eq!(
+        reader
+            .residents_by_kana_prefix("ヤマモト", 10)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(reader.venues().unwrap().len(), 2);
+    let bookings = reader.bookings_of(hanako.id).unwrap();
+    assert_eq!(bookings.len(), 1, "{bookings:?}");
+    assert_eq!(bookings[0].band.venue_code, "V01");
+    assert_eq!(booth.sync_log_summary().unwrap().unprojected, 0);
+}
+
+#[test]
+fn a_rolled_back_change_leaves_no_op_and_burns_no_counter() {
+    let mut hq = hq_with_a_small_city();
+    let mut booth = replica(BOOTH_V01, Role::Booth);
+    sync(&mut hq, &mut booth);
+    {
+        let mut tx = booth.transaction().unwrap();
+        tx.record_event(OpKind::CheckIn(CheckIn {
+            resident: VoucherNumber::parse("0000000001").unwrap(),
+            dose_number: 1,
+            venue: VenueCode::new("V01"),
+            band: None,
+            at: at("2021-06-01T09:00:00+09:00").naive_local(),
+        }))
+        .expect_err("a booth may not check residents in");
+        // dropped without commit
+    }
+    let uid = record_dose(&mut booth, "V01", "0000000001", "09:10");
+    assert_eq!(uid, format!("{}#1", ReplicaId::from_u128(BOOTH_V01)));
+    {
+        let mut tx = booth.transaction().unwrap();
+        tx.record_event(OpKind::Void(Void {
+            target: vax_sync::OpId {
+                replica: ReplicaId::from_u128(BOOTH_V01),
+                counter: 1,
+            },
+            target_kind: EventKind::Dose,
+            reason: "入力誤り".into(),
+        }))
+        .unwrap();
+        // rolled back: the void never happened
+    }
+    let summary = booth.sync_log_summary().unwrap();
+    assert_eq!(summary.own_ops, 1, "the rolled-back void left no op");
+    let second = record_dose(&mut booth, "V01", "0000000002", "09:20");
+    assert_eq!(second, format!("{}#2", ReplicaId::from_u128(BOOTH_V01)));
+    assert!(
+        booth.sync_alerts().unwrap().is_empty(),
+        "the void was forgotten with its transaction"
+    );
+}
+
+#[test]
+fn the_same_dose_recorded_at_two_venues_offline_is_kept_twice_and_raises_an_alert_at_hq() {
+    let mut hq = hq_with_a_small_city();
+    let mut v01 = replica(BOOTH_V01, Role::Booth);
+    let mut v02 = replica(BOOTH_V02, Role::Booth);
+    sync(&mut hq, &mut v01);
+    sync(&mut hq, &mut v02);
+    // Both offline: the same resident gets dose 1 at both venues.
+    record_dose(&mut v01, "V01", "0000000001", "09:10");
+    record_dose(&mut v02, "V02", "0000000001", "10:40");
+    sync(&mut v01, &mut hq);
+    sync(&mut v02, &mut hq);
+    sync(&mut hq, &mut v01);
+
+    for ledger in [&hq, &v01] {
+        let reader = ledger.reader();
+        let id = reader
+            .residents_by_voucher(None, &VoucherNumber::parse("0000000001").unwrap())
+            .unwrap()[0]
+            .id;
+        let doses = reader.doses_of(id).unwrap();
+        assert_eq!(doses.len(), 2, "both records kept: {doses:?}");
+    }
+    let alerts = hq.sync_alerts().unwrap();
+    assert!(
+        matches!(alerts.as_slice(), [Alert::DuplicateDose { doses, .. }] if doses.len() == 2),
+        "{alerts:?}"
+    );
+}
+
+#[test]
+fn a_void_that_arrives_before_its_dose_is_applied_when_the_dose_arrives() {
+    let mut hq = hq_with_a_small_city();
+    let mut booth = replica(BOOTH_V01, Role::Booth);
+    sync(&mut hq, &mut booth);
+    let uid = record_dose(&mut booth, "V01", "0000000001", "09:10");
+    // HQ learns of the dose, voids it; a second venue hears of the void first.
+    sync(&mut booth, &mut hq);
+    let target: vax_sync::OpId = uid.parse().unwrap();
+    let mut tx = hq.transaction().unwrap();
+    tx.record_event(OpKind::Void(Void {
+        target,
+        target_kind: EventKind::Dose,
+        reason: "二重登録".into(),
+    }))
+    .unwrap();
+    tx.commit().unwrap();
+
+    let mut v02 = replica(BOOTH_V02, Role::Booth);
+    sync(&mut hq, &mut v02);
+    let reader = v02.reader();
+    let id = reader
+        .residents_by_voucher(None, &VoucherNumber::parse("0000000001").unwrap())
+        .unwrap()[0]
+        .id;
+    let doses = reader.doses_of(id).unwrap();
+    assert_eq!(doses.len(), 1);
+    assert!(doses[0].voided.is_some(), "{doses:?}");
+    assert_eq!(v02.sync_log_summary().unwrap().unprojected, 0);
+}
