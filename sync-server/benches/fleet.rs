@@ -57,6 +57,7 @@ fn op_for(role: Role, venue: &VenueCode, resident: u64) -> OpKind {
         }),
         _ => OpKind::CheckIn(CheckIn {
             resident,
+            dose_number: 1,
             venue: venue.clone(),
             band: None,
             at,

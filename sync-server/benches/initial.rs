@@ -1,5 +1,5 @@
 //! The server/protocol side of the initial replica: an HQ device pushes N ops (default
-//! 175,000 `set_resident_field`, env `INITIAL_OPS`) to the server, then a fresh venue device
+//! 175,000 `set_resident_fields` (one field each), env `INITIAL_OPS`) to the server, then a fresh venue device
 //! pulls them all. Prints seconds for each step.
 //!
 //! `cargo bench -p vax-sync-server --bench initial`
@@ -33,8 +33,11 @@ fn main() {
             1 => ResidentField::Address(format!("東京都千代田区{}丁目", i % 97)),
             _ => ResidentField::PostalCode("100-0001".into()),
         };
-        hq.write(OpKind::SetResidentField { resident, field })
-            .expect("write");
+        hq.write(OpKind::SetResidentFields {
+            resident,
+            fields: vec![field],
+        })
+        .expect("write");
     }
     println!(
         "initial: {n} ops written on HQ in {:.2} s",

@@ -30,6 +30,7 @@ pub fn dose(r: u32, venue: &str) -> OpKind {
 pub fn check_in(r: u32, venue: &str) -> OpKind {
     OpKind::CheckIn(CheckIn {
         resident: resident(r),
+        dose_number: 1,
         venue: VenueCode::new(venue),
         band: None,
         at: at(9, 0),
