@@ -1,1 +1,208 @@
-fn main() {}
+//! 50 venue devices against one sync server on loopback.
+//!
+//! `cargo bench -p vax-sync-server --bench fleet` (env: `FLEET_SECONDS` = 60, `FLEET_DEVICES`
+//! = 50, `FLEET_INTERVAL_SECONDS` = 10, `FLEET_OPS_PER_SECOND` = 2 per device). Each device is a
+//! thread with its own enrolled identity (booths and receptions across 25 venues), writes doses
+//! or check-ins for its own residents and syncs every interval; then every device runs a final
+//! full exchange. Asserts that the server holds exactly the ops written and that every device
+//! converged; prints per-exchange latency and throughput.
+
+mod common;
+
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use common::{env_or, is_bench_run, quantile, BenchServer};
+use vax_domain::voucher::VoucherNumber;
+use vax_sync::{Applied, CheckIn, Dose, Message, OpKind, Role, SyncError, SyncState, VenueCode};
+use vax_sync_client::{sync_session, Client, LocalReplica, MemoryReplica};
+
+/// Times each exchange: from the message leaving `generate` to its reply reaching `receive`.
+struct Timed<'a> {
+    inner: &'a mut MemoryReplica,
+    sent_at: Option<Instant>,
+    samples: Vec<f64>,
+}
+
+impl LocalReplica for Timed<'_> {
+    type Error = SyncError;
+    fn generate(&mut self, state: &mut SyncState) -> Result<Option<Message>, SyncError> {
+        let m = self.inner.generate(state)?;
+        self.sent_at = Some(Instant::now());
+        Ok(m)
+    }
+    fn receive(&mut self, state: &mut SyncState, message: Message) -> Result<Applied, SyncError> {
+        if let Some(t) = self.sent_at.take() {
+            self.samples.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        self.inner.receive(state, message)
+    }
+}
+
+fn op_for(role: Role, venue: &VenueCode, resident: u64) -> OpKind {
+    let resident = VoucherNumber::parse(&format!("{resident:010}")).expect("10 digits");
+    let at = NaiveDate::from_ymd_opt(2021, 6, 1)
+        .and_then(|d| d.and_hms_opt(10, 0, 0))
+        .expect("time");
+    match role {
+        Role::Booth => OpKind::RecordDose(Dose {
+            resident,
+            dose_number: 1,
+            venue: venue.clone(),
+            product: "comirnaty".into(),
+            lot: "FF1234".into(),
+            vaccinator: "山田".into(),
+            administered_at: at,
+        }),
+        _ => OpKind::CheckIn(CheckIn {
+            resident,
+            dose_number: 1,
+            venue: venue.clone(),
+            band: None,
+            at,
+        }),
+    }
+}
+
+fn main() {
+    if !is_bench_run() {
+        return;
+    }
+    let seconds: u64 = env_or("FLEET_SECONDS", 60);
+    let devices: usize = env_or("FLEET_DEVICES", 50);
+    let interval: u64 = env_or("FLEET_INTERVAL_SECONDS", 10);
+    let rate: u64 = env_or("FLEET_OPS_PER_SECOND", 2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = BenchServer::start(&dir.path().join("fleet.db"));
+    println!(
+        "fleet: {devices} devices, {seconds} s, sync every {interval} s, {rate} ops/s each, server {}",
+        server.url
+    );
+
+    // (periodic exchanges, final full exchanges)
+    let samples = Arc::new(Mutex::new((Vec::<f64>::new(), Vec::<f64>::new())));
+    let barrier = Arc::new(Barrier::new(devices));
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let mut threads = Vec::new();
+    for i in 0..devices {
+        let role = if i % 2 == 0 {
+            Role::Booth
+        } else {
+            Role::Reception
+        };
+        let venue = VenueCode::new(format!("V{:02}", i / 2 + 1));
+        let e = server.enroll(role, Some(&venue.0), &format!("device {i}"));
+        let client = Client::new(&server.url, &e.token);
+        let server_id = server.server_id;
+        let (samples, barrier) = (Arc::clone(&samples), Arc::clone(&barrier));
+        threads.push(std::thread::spawn(move || {
+            let mut replica = MemoryReplica::new(e.replica_id, e.role);
+            let mut written = 0u64;
+            let mut timed = Vec::new();
+            let mut final_timed = Vec::new();
+            // Stagger the devices across the interval, as real venues would be.
+            let offset = Duration::from_millis(interval * 1000 * i as u64 / devices as u64);
+            let mut next_sync = start + offset;
+            let tick = Duration::from_millis(1000 / rate.max(1));
+            let mut next_write = start;
+            while Instant::now() < deadline {
+                let now = Instant::now();
+                if now >= next_write {
+                    written += 1;
+                    let resident = 1_000_000_000 + i as u64 * 100_000 + written;
+                    replica
+                        .write(op_for(role, &venue, resident))
+                        .expect("write");
+                    next_write += tick;
+                }
+                if now >= next_sync {
+                    let mut t = Timed {
+                        inner: &mut replica,
+                        sent_at: None,
+                        samples: Vec::new(),
+                    };
+                    sync_session(&mut t, &client, server_id).expect("sync");
+                    timed.extend(t.samples);
+                    next_sync += Duration::from_secs(interval);
+                }
+                let wake = next_write.min(next_sync).min(deadline);
+                std::thread::sleep(wake.saturating_duration_since(Instant::now()));
+            }
+            // Final full exchange: everyone pushes, then everyone pulls.
+            let mut t = Timed {
+                inner: &mut replica,
+                sent_at: None,
+                samples: Vec::new(),
+            };
+            sync_session(&mut t, &client, server_id).expect("final push");
+            final_timed.extend(t.samples);
+            barrier.wait();
+            let mut t = Timed {
+                inner: &mut replica,
+                sent_at: None,
+                samples: Vec::new(),
+            };
+            sync_session(&mut t, &client, server_id).expect("final pull");
+            final_timed.extend(t.samples);
+            let mut all = samples.lock().expect("samples");
+            all.0.extend(timed);
+            all.1.extend(final_timed);
+            (written, replica)
+        }));
+    }
+    let mut total_written = 0u64;
+    let mut replicas = Vec::new();
+    for t in threads {
+        let (written, replica) = t.join().expect("device thread");
+        total_written += written;
+        replicas.push(replica);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+
+    let status = server.hq.status().expect("status");
+    assert_eq!(
+        status.ops, total_written,
+        "the server holds exactly the ops written"
+    );
+    let reference = &replicas[0];
+    for r in &replicas {
+        assert_eq!(
+            r.log.len() as u64,
+            total_written,
+            "every device holds every op once"
+        );
+        assert_eq!(r.log, reference.log);
+        assert_eq!(
+            r.node.replica(),
+            reference.node.replica(),
+            "every device converged"
+        );
+    }
+
+    println!(
+        "fleet: {total_written} ops written, all {devices} devices converged, server holds {} ops",
+        status.ops
+    );
+    let (mut periodic, mut last) = samples.lock().expect("samples").clone();
+    for (name, all) in [
+        ("periodic", &mut periodic),
+        ("final (all devices at once)", &mut last),
+    ] {
+        all.sort_by(f64::total_cmp);
+        println!(
+            "fleet: {name}: {} exchanges, latency ms p50 {:.1} p95 {:.1} p99 {:.1} max {:.1}",
+            all.len(),
+            quantile(all, 0.50),
+            quantile(all, 0.95),
+            quantile(all, 0.99),
+            all.last().copied().unwrap_or(0.0)
+        );
+    }
+    println!(
+        "fleet: {:.0} ops/s written over {elapsed:.1} s; {:.0} op deliveries/s to devices",
+        total_written as f64 / elapsed,
+        (total_written as f64 * devices as f64) / elapsed
+    );
+}

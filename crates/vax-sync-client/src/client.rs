@@ -318,3 +318,40 @@ impl Client {
 pub fn enroll(base_url: &str, code: &str, device_name: &str) -> Result<Enrollment, ClientError> {
     Client::anonymous(base_url).enroll(code, device_name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_connection_is_retryable() {
+        // Bind, note the port, close it: nothing listens there now.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("port");
+        let err = Client::anonymous(&format!("http://127.0.0.1:{port}"))
+            .health()
+            .expect_err("nobody listens");
+        assert!(err.is_retryable(), "{err}");
+        assert!(err.status().is_none());
+        assert!(!err.message_ja().is_empty());
+    }
+
+    #[test]
+    fn a_root_certificate_that_is_not_pem_is_refused() {
+        let err = Client::anonymous("https://example.invalid")
+            .with_root_cert(b"not a certificate")
+            .expect_err("no certificate");
+        assert!(matches!(err, ClientError::Certificate(_)));
+        assert!(err.is_permanent());
+    }
+
+    #[test]
+    fn the_base_url_loses_its_trailing_slash() {
+        assert_eq!(
+            Client::new("http://h:1/", "t").url("/v1/sync"),
+            "http://h:1/v1/sync"
+        );
+    }
+}

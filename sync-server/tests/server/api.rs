@@ -1,0 +1,553 @@
+//! The router in process (`tower::ServiceExt::oneshot`) over a temporary SQLite file.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use tower::ServiceExt;
+use vax_sync::{Alert, Message, ReplicaId, Role, SyncState, VenueCode, PROTOCOL_VERSION};
+use vax_sync_client::{LocalReplica, MemoryReplica};
+use vax_sync_server::core::create_code_expiring;
+use vax_sync_server::{open_sqlite, AppState, Enrolled, ErrorBody, SqliteStore};
+
+use crate::support::{check_in, dose, rogue};
+
+struct Server {
+    app: Router,
+    state: AppState,
+    dir: TempDir,
+}
+
+struct Device {
+    creds: Enrolled,
+    replica: MemoryReplica,
+}
+
+type Refusal = (StatusCode, ErrorBody);
+
+impl Server {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = open_sqlite(&dir.path().join("sync.db")).expect("open");
+        Self {
+            app: vax_sync_server::router(state.clone()),
+            state,
+            dir,
+        }
+    }
+
+    /// A code made on the database directly, as `vaxsync enrollment create` does.
+    fn code_on_db(&self, role: Role, venue: Option<&str>, hours_from_now: i64) -> String {
+        let mut store = SqliteStore::open(&self.dir.path().join("sync.db")).expect("open");
+        let now = chrono::Utc::now();
+        create_code_expiring(
+            &mut store,
+            role,
+            venue.map(VenueCode::new),
+            now,
+            now + chrono::Duration::hours(hours_from_now),
+        )
+        .expect("code")
+        .0
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, Vec<u8>) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let response = self
+            .app
+            .clone()
+            .oneshot(req.body(Body::from(body)).expect("request"))
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (status, bytes.to_vec())
+    }
+
+    async fn json(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let (status, bytes) = self
+            .call(
+                method,
+                path,
+                token,
+                serde_json::to_vec(&body).expect("json"),
+            )
+            .await;
+        (
+            status,
+            serde_json::from_slice(&bytes).expect("every reply is JSON"),
+        )
+    }
+
+    async fn enroll(&self, code: &str, name: &str) -> Result<Enrolled, Refusal> {
+        let (status, bytes) = self
+            .call(
+                "POST",
+                "/v1/enroll",
+                None,
+                json!({"code": code, "device_name": name})
+                    .to_string()
+                    .into_bytes(),
+            )
+            .await;
+        if status == StatusCode::OK {
+            Ok(serde_json::from_slice(&bytes).expect("enrolled"))
+        } else {
+            Err((status, serde_json::from_slice(&bytes).expect("error body")))
+        }
+    }
+
+    async fn hq(&self) -> Device {
+        let code = self.code_on_db(Role::Hq, None, 24);
+        self.device(&code, "本部1").await
+    }
+
+    async fn device(&self, code: &str, name: &str) -> Device {
+        let creds = self.enroll(code, name).await.expect("enroll");
+        let replica = MemoryReplica::new(creds.replica_id, creds.role);
+        Device { creds, replica }
+    }
+
+    async fn new_code(&self, hq: &Device, role: &str, venue: Option<&str>) -> String {
+        let (status, body) = self
+            .json(
+                "POST",
+                "/v1/enrollments",
+                Some(&hq.creds.token),
+                json!({"role": role, "venue": venue, "expires_in_hours": 24}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["code"].as_str().expect("code").to_owned()
+    }
+
+    async fn post_sync(&self, token: &str, message: &Message) -> Result<Message, Refusal> {
+        let (status, bytes) = self
+            .call("POST", "/v1/sync", Some(token), message.encode())
+            .await;
+        if status == StatusCode::OK {
+            Ok(Message::decode(&bytes).expect("reply"))
+        } else {
+            Err((status, serde_json::from_slice(&bytes).expect("error body")))
+        }
+    }
+
+    /// A whole session for `replica` with `token`, as the client's `sync_session` runs it.
+    async fn sync_as(&self, token: &str, replica: &mut MemoryReplica) -> Result<(), Refusal> {
+        let mut state = SyncState::for_peer(self.state.server_id());
+        let mut news = false;
+        for _ in 0..1000 {
+            let message = match replica.generate(&mut state).expect("generate") {
+                Some(m) => m,
+                None if news => {
+                    state.reset_in_flight();
+                    match replica.generate(&mut state).expect("generate") {
+                        Some(m) => m,
+                        None => return Ok(()),
+                    }
+                }
+                None => return Ok(()),
+            };
+            let reply = self.post_sync(token, &message).await?;
+            news = !reply.ops.is_empty() || reply.more;
+            replica.receive(&mut state, reply).expect("receive");
+        }
+        panic!("no convergence");
+    }
+
+    async fn sync(&self, device: &mut Device) -> Result<(), Refusal> {
+        let token = device.creds.token.clone();
+        self.sync_as(&token, &mut device.replica).await
+    }
+
+    async fn op_count(&self, token: &str) -> u64 {
+        let (status, body) = self
+            .json("GET", "/v1/status", Some(token), Value::Null)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        body["ops"].as_u64().expect("ops")
+    }
+}
+
+fn intro(from: ReplicaId) -> Message {
+    Message {
+        protocol: PROTOCOL_VERSION,
+        from,
+        seen: Default::default(),
+        ops: vec![],
+        more: false,
+    }
+}
+
+#[tokio::test]
+async fn health_answers_without_a_token() {
+    let server = Server::new();
+    let (status, body) = server.json("GET", "/v1/health", None, Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["protocol"], 1);
+    assert_eq!(
+        body["server_replica_id"],
+        server.state.server_id().to_string()
+    );
+}
+
+#[tokio::test]
+async fn two_devices_converge_through_the_server() {
+    let server = Server::new();
+    let hq = server.hq().await;
+    let booth_code = server.new_code(&hq, "booth", Some("V01")).await;
+    let reception_code = server.new_code(&hq, "reception", Some("V01")).await;
+    let mut booth = server.device(&booth_code, "接種1").await;
+    let mut reception = server.device(&reception_code, "受付1").await;
+    assert_eq!(booth.creds.role, Role::Booth);
+    assert_eq!(booth.creds.venue, Some(VenueCode::new("V01")));
+    assert_eq!(booth.creds.server_replica_id, server.state.server_id());
+    assert_ne!(booth.creds.replica_id, reception.creds.replica_id);
+
+    for r in 1..=30 {
+        reception
+            .replica
+            .write(check_in(r, "V01"))
+            .expect("check-in");
+        booth.replica.write(dose(r, "V01")).expect("dose");
+    }
+    server.sync(&mut booth).await.expect("booth sync");
+    server.sync(&mut reception).await.expect("reception sync");
+    server.sync(&mut booth).await.expect("booth sync again");
+
+    assert_eq!(booth.replica.log.len(), 60);
+    assert_eq!(reception.replica.log, booth.replica.log);
+    assert_eq!(
+        reception.replica.node.replica(),
+        booth.replica.node.replica()
+    );
+    assert_eq!(server.op_count(&hq.creds.token).await, 60);
+}
+
+#[tokio::test]
+async fn an_enrollment_code_works_once_and_not_after_it_expires() {
+    let server = Server::new();
+    let code = server.code_on_db(Role::Booth, Some("V01"), 24);
+    server
+        .enroll(&code.to_lowercase(), "接種1")
+        .await
+        .expect("first use, typed in lower case");
+    let (status, body) = server.enroll(&code, "接種2").await.expect_err("second use");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body.code, "enrollment_code_invalid");
+    assert!(!body.retryable);
+    assert!(!body.message_ja.is_empty());
+
+    let expired = server.code_on_db(Role::Booth, Some("V01"), -1);
+    let (status, expired_body) = server.enroll(&expired, "接種3").await.expect_err("expired");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        expired_body, body,
+        "expired and used codes are not told apart"
+    );
+
+    let (status, unknown) = server
+        .enroll("ZZZZ-ZZZZ-ZZZZ", "接種4")
+        .await
+        .expect_err("unknown");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown, body);
+}
+
+#[tokio::test]
+async fn venue_rules_of_enrollment_codes_are_enforced() {
+    let server = Server::new();
+    let hq = server.hq().await;
+    for (role, venue) in [
+        ("booth", None),
+        ("hq", Some("V01")),
+        ("call_centre", Some("V01")),
+        ("server", None),
+    ] {
+        let (status, body) = server
+            .json(
+                "POST",
+                "/v1/enrollments",
+                Some(&hq.creds.token),
+                json!({"role": role, "venue": venue}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{role} {venue:?}");
+        assert_eq!(body["code"], "invalid_enrollment");
+    }
+}
+
+#[tokio::test]
+async fn missing_or_unknown_tokens_are_refused_with_401() {
+    let server = Server::new();
+    let hq = server.hq().await;
+    let msg = intro(hq.creds.replica_id).encode();
+    let (status, body) = server.call("POST", "/v1/sync", None, msg.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let body: ErrorBody = serde_json::from_slice(&body).expect("json error");
+    assert_eq!(body.code, "missing_token");
+    let (status, body) = server
+        .call("POST", "/v1/sync", Some("not-a-token"), msg)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let body: ErrorBody = serde_json::from_slice(&body).expect("json error");
+    assert_eq!(body.code, "unknown_token");
+    let (status, _) = server
+        .json("GET", "/v1/status", Some("not-a-token"), Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_out_of_role_op_is_refused_with_403_and_nothing_is_stored() {
+    let server = Server::new();
+    let hq = server.hq().await;
+    let code = server.new_code(&hq, "reception", Some("V01")).await;
+    let mut reception = server.device(&code, "受付1").await;
+    // A valid check-in followed by a dose the reception role may not record, in one message.
+    let mut forged = rogue(reception.creds.replica_id);
+    forged.write(check_in(1, "V01")).expect("write");
+    forged.write(dose(1, "V01")).expect("write");
+    let err = server
+        .sync_as(&reception.creds.token, &mut forged)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.0, StatusCode::FORBIDDEN);
+    assert_eq!(err.1.code, "not_permitted");
+    assert!(!err.1.retryable);
+    assert_eq!(
+        server.op_count(&hq.creds.token).await,
+        0,
+        "not even the valid check-in"
+    );
+
+    // The device's honest log still syncs.
+    reception.replica.write(check_in(1, "V01")).expect("write");
+    server.sync(&mut reception).await.expect("valid ops sync");
+    assert_eq!(server.op_count(&hq.creds.token).await, 1);
+}
+
+#[tokio::test]
+async fn an_op_for_another_venue_is_refused_with_403() {
+    let server = Server::new();
+    let hq = server.hq().await;
+    let code = server.new_code(&hq, "booth", Some("V01")).await;
+    let mut booth = server.device(&code, "接種1").await;
+    booth.replica.write(dose(1, "V02")).expect("write");
+    let err = server.sync(&mut booth).await.expect_err("refused");
+    assert_eq!(err.0, StatusCode::FORBIDDEN);
+    assert_eq!(err.1.code, "wrong_venue");
+    assert_eq!(server.op_count(&hq.creds.token).await, 0);
+}
+
+#[tokio::test]
+async fn a_message_from_another_replica_than_the_token_is_refused_with_403() {
+    let server = Server::new();
+    let hq = server.hq().await;
+    let booth_code = server.new_code(&hq, "booth", Some("V01")).await;
+    let booth = server.device(&booth_code, "接種1").await;
+    // The booth's token, HQ's replica id.
+    let err = server
+        .post_sync(&booth.creds.token, &intro(hq.creds.replica_id))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.0, StatusCode::FORBIDDEN);
+    assert_eq!(err.1.code, "wrong_sender");
+}
+
+#[tokio::test]
+async fn ops_authored_by_the_server_or_an_unknown_replica_are_refused() {
+    let server = Server::new();
+    let hq = server.hq().await;
+    for author in [server.state.server_id(), ReplicaId::from_u128(77)] {
+        // HQ relays an op written under another id.
+        let mut forged = rogue(author);
+        forged.write(check_in(1, "V01")).expect("write");
+        let mut message = intro(hq.creds.replica_id);
+        message.ops = forged.log.iter().cloned().collect();
+        let err = server
+            .post_sync(&hq.creds.token, &message)
+            .await
+            .expect_err("refused");
+        assert_eq!(err.0, StatusCode::FORBIDDEN);
+        assert_eq!(err.1.code, "unknown_author");
+    }
+    assert_eq!(server.op_count(&hq.creds.token).await, 0);
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_bodies_are_refused() {
+    let server = Server::new();
+    let hq = server.hq().await;
+    let big = vec![b' '; vax_sync::MAX_MESSAGE_BYTES + 1];
+    let (status, body) = server
+        .call("POST", "/v1/sync", Some(&hq.creds.token), big)
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        serde_json::from_slice::<ErrorBody>(&body)
+            .expect("json")
+            .code,
+        "too_large"
+    );
+
+    let (status, body) = server
+        .call(
+            "POST",
+            "/v1/sync",
+            Some(&hq.creds.token),
+            b"{not json".to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        serde_json::from_slice::<ErrorBody>(&body)
+            .expect("json")
+            .code,
+        "malformed_message"
+    );
+
+    let mut wrong_version = intro(hq.creds.replica_id);
+    wrong_version.protocol = 99;
+    let err = server
+        .post_sync(&hq.creds.token, &wrong_version)
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        (err.0, err.1.code.as_str()),
+        (StatusCode::BAD_REQUEST, "unsupported_protocol")
+    );
+
+    let (status, body) = server
+        .call("POST", "/v1/enroll", None, vec![b'x'; 64 * 1024])
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        serde_json::from_slice::<ErrorBody>(&body)
+            .expect("json")
+            .code,
+        "too_large"
+    );
+    let (status, _) = server
+        .call("POST", "/v1/enroll", None, b"[]".to_vec())
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_conflicting_op_id_is_refused_with_409() {
+    let server = Server::new();
+    let hq = server.hq().await;
+    let code = server.new_code(&hq, "booth", Some("V01")).await;
+    let mut booth = server.device(&code, "接種1").await;
+    booth.replica.write(dose(1, "V01")).expect("write");
+    server.sync(&mut booth).await.expect("sync");
+    // Same id, other content (a device restored from an old backup would do this).
+    let mut other = MemoryReplica::new(booth.creds.replica_id, Role::Booth);
+    other.write(dose(2, "V01")).expect("write");
+    let mut message = intro(booth.creds.replica_id);
+    message.ops = other.log.iter().cloned().collect();
+    let err = server
+        .post_sync(&booth.creds.token, &message)
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        (err.0, err.1.code.as_str()),
+        (StatusCode::CONFLICT, "conflicting_op")
+    );
+    assert_eq!(server.op_count(&hq.creds.token).await, 1);
+}
+
+#[tokio::test]
+async fn hq_endpoints_are_refused_to_other_devices() {
+    let server = Server::new();
+    let hq = server.hq().await;
+    let code = server.new_code(&hq, "booth", Some("V01")).await;
+    let booth = server.device(&code, "接種1").await;
+    let (status, body) = server
+        .json(
+            "POST",
+            "/v1/enrollments",
+            Some(&booth.creds.token),
+            json!({"role": "booth", "venue": "V01"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["code"], "hq_only");
+    let (status, body) = server
+        .json("GET", "/v1/alerts", Some(&booth.creds.token), Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["code"], "hq_only");
+    let (status, _) = server
+        .json("GET", "/v1/status", Some(&booth.creds.token), Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::OK, "status is for every device");
+}
+
+#[tokio::test]
+async fn the_same_dose_recorded_at_two_venues_shows_a_duplicate_dose_alert_to_hq() {
+    let server = Server::new();
+    let hq = server.hq().await;
+    let c1 = server.new_code(&hq, "booth", Some("V01")).await;
+    let c2 = server.new_code(&hq, "booth", Some("V02")).await;
+    let mut b1 = server.device(&c1, "接種1").await;
+    let mut b2 = server.device(&c2, "接種2").await;
+    let d1 = b1.replica.write(dose(42, "V01")).expect("write");
+    let d2 = b2.replica.write(dose(42, "V02")).expect("write");
+    server.sync(&mut b1).await.expect("sync");
+    server.sync(&mut b2).await.expect("sync");
+
+    let (status, body) = server
+        .json("GET", "/v1/alerts", Some(&hq.creds.token), Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let alerts: Vec<Alert> = serde_json::from_value(body).expect("alerts");
+    match alerts.as_slice() {
+        [Alert::DuplicateDose {
+            doses,
+            dose_number: 1,
+            ..
+        }] => {
+            let mut ops: Vec<_> = doses.iter().map(|d| d.op).collect();
+            ops.sort();
+            let mut expected = vec![d1.id, d2.id];
+            expected.sort();
+            assert_eq!(ops, expected);
+            let venues: Vec<_> = doses.iter().map(|d| d.event.venue.0.as_str()).collect();
+            assert!(venues.contains(&"V01") && venues.contains(&"V02"));
+        }
+        other => panic!("expected one duplicate-dose alert, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_answer_a_json_404() {
+    let server = Server::new();
+    let (status, body) = server.json("GET", "/v2/nothing", None, Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "no_such_endpoint");
+}

@@ -1,0 +1,368 @@
+//! The real `vaxsync` binary on loopback, driven by the real `vax-sync-client`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+
+use tempfile::TempDir;
+use vax_sync::{Alert, Applied, Message, Role, SyncError, SyncState, VenueCode};
+use vax_sync_client::{
+    enroll, sync_session, sync_session_with, Client, ClientError, Enrollment, LocalReplica,
+    MemoryReplica, SessionError, SessionOptions,
+};
+
+use crate::support::{check_in, dose, rogue};
+
+pub struct ServerProcess {
+    child: Child,
+    _stdout: BufReader<ChildStdout>,
+    pub url: String,
+}
+
+impl ServerProcess {
+    pub fn start(db: &Path, tls: Option<(&Path, &Path)>) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vaxsync"));
+        cmd.arg("serve")
+            .arg("--db")
+            .arg(db)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some((cert, key)) = tls {
+            cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+        }
+        let mut child = cmd.spawn().expect("start vaxsync");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("read first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self {
+            child,
+            _stdout: stdout,
+            url,
+        }
+    }
+
+    /// SIGKILL: no shutdown, no flush, as a power cut or the OOM killer would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        for _ in 0..100 {
+            if let Some(exit) = self.child.try_wait().expect("try_wait") {
+                return exit;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the server did not stop within 5 s of SIGTERM");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn cli(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_vaxsync"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run vaxsync");
+    assert!(
+        out.status.success(),
+        "vaxsync {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+struct Fixture {
+    dir: TempDir,
+    server: ServerProcess,
+    hq: Client,
+    hq_enrollment: Enrollment,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("sync.db");
+        let code = cli(&[
+            "enrollment",
+            "create",
+            "--db",
+            db.to_str().expect("utf-8"),
+            "--role",
+            "hq",
+        ]);
+        let server = ServerProcess::start(&db, None);
+        let hq_enrollment = enroll(&server.url, code.trim(), "本部1").expect("enroll HQ");
+        assert_eq!(hq_enrollment.role, Role::Hq);
+        let hq = Client::new(&server.url, &hq_enrollment.token);
+        Self {
+            dir,
+            server,
+            hq,
+            hq_enrollment,
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("sync.db")
+    }
+
+    fn device(&self, role: Role, venue: &str, name: &str) -> (Enrollment, Client, MemoryReplica) {
+        let code = self
+            .hq
+            .create_enrollment_code(role, Some(&VenueCode::new(venue)), 24)
+            .expect("code");
+        let e = enroll(&self.server.url, &code, name).expect("enroll");
+        let client = Client::new(&self.server.url, &e.token);
+        let replica = MemoryReplica::new(e.replica_id, e.role);
+        (e, client, replica)
+    }
+
+    fn restart(&mut self) {
+        self.server.kill();
+        self.server = ServerProcess::start(&self.db(), None);
+        self.hq = Client::new(&self.server.url, &self.hq_enrollment.token);
+    }
+}
+
+#[test]
+fn devices_sync_both_ways_through_the_real_server_and_hq_sees_the_duplicate() {
+    let f = Fixture::new();
+    let server_id = f.hq_enrollment.server_replica_id;
+    assert_eq!(f.hq.health().expect("health").server_replica_id, server_id);
+    let (_, c1, mut booth1) = f.device(Role::Booth, "V01", "接種1");
+    let (_, c2, mut booth2) = f.device(Role::Booth, "V02", "接種2");
+    let (_, c3, mut reception) = f.device(Role::Reception, "V01", "受付1");
+
+    // Offline: each writes; both booths record the same dose of resident 7.
+    for r in 1..=20 {
+        reception.write(check_in(r, "V01")).expect("write");
+        booth1.write(dose(r, "V01")).expect("write");
+        booth2.write(dose(100 + r, "V02")).expect("write");
+    }
+    booth2.write(dose(7, "V02")).expect("write");
+
+    let first = sync_session(&mut booth1, &c1, server_id).expect("booth1");
+    assert_eq!((first.sent_ops, first.received_ops), (20, 0));
+    sync_session(&mut reception, &c3, server_id).expect("reception");
+    let second = sync_session(&mut booth2, &c2, server_id).expect("booth2");
+    assert_eq!((second.sent_ops, second.received_ops), (21, 40));
+    assert!(
+        second
+            .alerts
+            .iter()
+            .any(|a| matches!(a, Alert::DuplicateDose { .. })),
+        "the booth that merged the duplicate is told: {:?}",
+        second.alerts
+    );
+    sync_session(&mut booth1, &c1, server_id).expect("booth1 again");
+    sync_session(&mut reception, &c3, server_id).expect("reception again");
+
+    assert_eq!(booth1.log.len(), 61);
+    assert_eq!(booth1.log, booth2.log);
+    assert_eq!(booth1.log, reception.log);
+    assert_eq!(booth1.node.replica(), reception.node.replica());
+    assert_eq!(f.hq.status().expect("status").ops, 61);
+
+    // A session with nothing new on either side is one round trip and moves nothing.
+    let idle = sync_session(&mut booth1, &c1, server_id).expect("idle");
+    assert_eq!(
+        (idle.round_trips, idle.sent_ops, idle.received_ops),
+        (1, 0, 0)
+    );
+
+    let alerts = f.hq.alerts().expect("alerts");
+    assert!(matches!(alerts.as_slice(), [Alert::DuplicateDose { doses, .. }] if doses.len() == 2));
+
+    // The CLI reads the same database while the server runs.
+    let db = f.db();
+    let db = db.to_str().expect("utf-8");
+    let text = cli(&["alerts", "--db", db]);
+    assert!(
+        text.contains("DUPLICATE DOSE") && text.contains("V01") && text.contains("V02"),
+        "{text}"
+    );
+    let json: Vec<Alert> =
+        serde_json::from_str(&cli(&["alerts", "--db", db, "--json"])).expect("json");
+    assert_eq!(json, alerts);
+    let devices = cli(&["devices", "--db", db]);
+    for name in ["本部1", "接種1", "接種2", "受付1"] {
+        assert!(devices.contains(name), "{devices}");
+    }
+    assert!(cli(&["status", "--db", db]).contains("61"));
+}
+
+/// Kills the server right after the n-th reply has been merged.
+struct KillAfter<'a> {
+    inner: &'a mut MemoryReplica,
+    receives: usize,
+    kill_at: usize,
+    server: &'a mut ServerProcess,
+}
+
+impl LocalReplica for KillAfter<'_> {
+    type Error = SyncError;
+    fn generate(&mut self, state: &mut SyncState) -> Result<Option<Message>, SyncError> {
+        self.inner.generate(state)
+    }
+    fn receive(&mut self, state: &mut SyncState, message: Message) -> Result<Applied, SyncError> {
+        let applied = self.inner.receive(state, message)?;
+        self.receives += 1;
+        if self.receives == self.kill_at {
+            self.server.kill();
+        }
+        Ok(applied)
+    }
+}
+
+#[test]
+fn a_server_killed_mid_sync_loses_and_doubles_nothing() {
+    let mut f = Fixture::new();
+    let server_id = f.hq_enrollment.server_replica_id;
+    let (booth_e, _, mut booth) = f.device(Role::Booth, "V01", "接種1");
+    for r in 1..=3_000 {
+        booth.write(dose(r, "V01")).expect("write");
+    }
+    let options = SessionOptions {
+        batch_size: 500,
+        ..SessionOptions::default()
+    };
+    let client = Client::new(&f.server.url, &booth_e.token);
+    // Reply 1 answers the introduction, reply 2 acknowledges the first batch of 500.
+    let err = sync_session_with(
+        &mut KillAfter {
+            inner: &mut booth,
+            receives: 0,
+            kill_at: 2,
+            server: &mut f.server,
+        },
+        &client,
+        server_id,
+        options,
+    )
+    .expect_err("the server died");
+    assert!(
+        matches!(err, SessionError::Transport(ClientError::Transport { .. })),
+        "{err}"
+    );
+    assert!(err.is_retryable(), "a dead server is worth retrying: {err}");
+
+    f.restart();
+    assert_eq!(
+        f.hq.status().expect("status").ops,
+        500,
+        "the acknowledged batch survived"
+    );
+    let client = Client::new(&f.server.url, &booth_e.token);
+    let report = sync_session_with(&mut booth, &client, server_id, options).expect("resync");
+    assert_eq!(
+        report.sent_ops, 2_500,
+        "only what the server lacked was sent again"
+    );
+    let status = f.hq.status().expect("status");
+    assert_eq!(status.ops, 3_000);
+    assert_eq!(status.seen.get(&booth_e.replica_id), Some(&3_000));
+
+    // A fresh device pulls everything exactly once and holds the same ops as the booth.
+    let mut hq = MemoryReplica::new(f.hq_enrollment.replica_id, Role::Hq);
+    let pulled = sync_session(&mut hq, &f.hq, server_id).expect("pull");
+    assert_eq!(pulled.received_ops, 3_000);
+    assert_eq!(hq.log, booth.log);
+    assert_eq!(hq.node.replica(), booth.node.replica());
+}
+
+#[test]
+fn an_unenrolled_token_is_refused_with_401() {
+    let f = Fixture::new();
+    let mut stranger = MemoryReplica::new(vax_sync::ReplicaId::from_u128(5), Role::Booth);
+    let client = Client::new(
+        &f.server.url,
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    );
+    let err = sync_session(&mut stranger, &client, f.hq_enrollment.server_replica_id)
+        .expect_err("refused");
+    match &err {
+        SessionError::Transport(e) => {
+            assert_eq!(e.status(), Some(401));
+            assert_eq!(e.code(), Some("unknown_token"));
+            assert!(e.is_permanent());
+            assert!(!e.message_ja().is_empty());
+        }
+        other => panic!("{other}"),
+    }
+    assert!(!err.is_retryable());
+    let used = cli(&[
+        "enrollment",
+        "create",
+        "--db",
+        f.db().to_str().expect("utf-8"),
+        "--role",
+        "hq",
+    ]);
+    enroll(&f.server.url, used.trim(), "x").expect("first use");
+    let again = enroll(&f.server.url, used.trim(), "y").expect_err("second use");
+    assert_eq!(
+        (again.status(), again.code()),
+        (Some(404), Some("enrollment_code_invalid"))
+    );
+}
+
+#[test]
+fn an_out_of_role_op_is_refused_and_the_device_still_syncs_its_valid_ops() {
+    let f = Fixture::new();
+    let server_id = f.hq_enrollment.server_replica_id;
+    let (e, client, mut reception) = f.device(Role::Reception, "V01", "受付1");
+    let mut forged = rogue(e.replica_id);
+    for r in 1..=5 {
+        forged.write(check_in(r, "V01")).expect("write");
+    }
+    forged.write(dose(1, "V01")).expect("write");
+    let err = sync_session(&mut forged, &client, server_id).expect_err("refused");
+    match &err {
+        SessionError::Transport(e) => {
+            assert_eq!((e.status(), e.code()), (Some(403), Some("not_permitted")));
+            assert!(e.is_permanent());
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(
+        f.hq.status().expect("status").ops,
+        0,
+        "the refused message stored nothing"
+    );
+
+    for r in 1..=5 {
+        reception.write(check_in(r, "V01")).expect("write");
+    }
+    let report = sync_session(&mut reception, &client, server_id).expect("valid ops sync");
+    assert_eq!(report.sent_ops, 5);
+    assert_eq!(f.hq.status().expect("status").ops, 5);
+}
+
+#[test]
+fn the_server_stops_gracefully_on_sigterm_and_a_stopped_server_is_retryable() {
+    let mut f = Fixture::new();
+    let exit = f.server.terminate();
+    assert!(exit.success(), "{exit:?}");
+    let err = f.hq.health().expect_err("nobody listening");
+    assert!(err.is_retryable(), "connection refused is retryable: {err}");
+}

@@ -1,0 +1,43 @@
+//! Op builders and replica helpers shared by the tests.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use vax_domain::voucher::VoucherNumber;
+use vax_sync::{CheckIn, Dose, OpKind, ReplicaId, Role, VenueCode};
+use vax_sync_client::MemoryReplica;
+
+pub fn resident(n: u32) -> VoucherNumber {
+    VoucherNumber::parse(&format!("{n:010}")).expect("ten digits")
+}
+
+pub fn at(hour: u32, minute: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2021, 6, 1)
+        .and_then(|d| d.and_hms_opt(hour, minute, 0))
+        .expect("valid time")
+}
+
+pub fn dose(r: u32, venue: &str) -> OpKind {
+    OpKind::RecordDose(Dose {
+        resident: resident(r),
+        dose_number: 1,
+        venue: VenueCode::new(venue),
+        product: "comirnaty".into(),
+        lot: "FF1234".into(),
+        vaccinator: "山田".into(),
+        administered_at: at(10, 0),
+    })
+}
+
+pub fn check_in(r: u32, venue: &str) -> OpKind {
+    OpKind::CheckIn(CheckIn {
+        resident: resident(r),
+        dose_number: 1,
+        venue: VenueCode::new(venue),
+        band: None,
+        at: at(9, 0),
+    })
+}
+
+/// A replica that writes under `id` whatever its enrolled role: to forge out-of-role ops.
+pub fn rogue(id: ReplicaId) -> MemoryReplica {
+    MemoryReplica::new(id, Role::Hq)
+}
