@@ -25,5 +25,9 @@ fn vaxledger_commands() -> &'static [&'static str] {
         "hq_default_export_dir",
         "hq_vrs_export",
         "hq_vrs_batches",
+        "sync_status",
+        "sync_run",
+        "sync_enroll",
+        "hq_sync_alerts",
     ]
 }

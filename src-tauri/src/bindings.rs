@@ -58,6 +58,11 @@ pub fn typescript() -> String {
         vax_app::desk::Observation,
         vax_app::desk::DaySummary,
         vax_app::desk::BandSummary,
+        vax_app::sync::SyncStatus,
+        vax_app::sync::Freshness,
+        vax_app::sync::AlertView,
+        vax_app::sync::Enrolled,
+        vax_app::sync::SyncRun,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:\n\

@@ -48,6 +48,10 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::hq::hq_default_export_dir,
         commands::hq::hq_vrs_export,
         commands::hq::hq_vrs_batches,
+        commands::sync::sync_status,
+        commands::sync::sync_run,
+        commands::sync::sync_enroll,
+        commands::sync::hq_sync_alerts,
     ])
 }
 

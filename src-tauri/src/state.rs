@@ -31,6 +31,13 @@ impl AppState {
         Self { path, ledger }
     }
 
+    /// The ledger's lock itself, for work that takes it step by step (a sync session).
+    pub fn ledger_lock(&self) -> Result<&Mutex<Ledger>, IpcError> {
+        self.ledger
+            .as_ref()
+            .map_err(|message| IpcError::ledger_unavailable(message))
+    }
+
     /// The ledger, locked for one command.
     pub fn ledger(&self) -> Result<MutexGuard<'_, Ledger>, IpcError> {
         match &self.ledger {

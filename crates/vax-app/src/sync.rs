@@ -2,6 +2,8 @@
 //! session, and the status people see (last sync, ops waiting, a colour when data has waited
 //! too long). The ledger keeps ops and rows in step; this module moves them.
 
+use std::sync::{Mutex, PoisonError};
+
 use chrono::{DateTime, Duration, FixedOffset};
 use serde::Serialize;
 use thiserror::Error;
@@ -84,10 +86,12 @@ impl SyncAppError {
 
 /// What enrollment did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Enrolled {
     /// This device's replica id.
     pub replica_id: String,
     /// Its role.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub role: SyncRole,
     /// Its venue, for venue-bound roles.
     pub venue: Option<String>,
@@ -175,23 +179,46 @@ fn enroll_desk_when_possible(ledger: &mut Ledger) -> Result<(), SyncAppError> {
     Ok(())
 }
 
-/// The ledger as the local side of a sync session.
-struct LedgerReplica<'l>(&'l mut Ledger);
+/// How a sync session reaches the ledger: directly (the CLI), or through the app's lock,
+/// taken for each local step only, so that desks keep writing while bytes are on the wire.
+pub trait LedgerAccess {
+    /// Runs `f` on the ledger.
+    fn with_ledger<R>(&mut self, f: impl FnOnce(&mut Ledger) -> R) -> R;
+}
 
-impl LocalReplica for LedgerReplica<'_> {
+impl LedgerAccess for &mut Ledger {
+    fn with_ledger<R>(&mut self, f: impl FnOnce(&mut Ledger) -> R) -> R {
+        f(self)
+    }
+}
+
+impl LedgerAccess for &Mutex<Ledger> {
+    fn with_ledger<R>(&mut self, f: impl FnOnce(&mut Ledger) -> R) -> R {
+        // A panic elsewhere while holding the lock leaves the ledger consistent (every write
+        // is one transaction), so a poisoned lock is taken over.
+        let mut guard = self.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut guard)
+    }
+}
+
+/// The ledger as the local side of a sync session.
+struct LedgerReplica<A>(A);
+
+impl<A: LedgerAccess> LocalReplica for LedgerReplica<A> {
     type Error = LedgerError;
 
     fn generate(&mut self, state: &mut SyncState) -> Result<Option<Message>, LedgerError> {
-        self.0.sync_generate(state)
+        self.0.with_ledger(|l| l.sync_generate(state))
     }
 
     fn receive(&mut self, state: &mut SyncState, message: Message) -> Result<Applied, LedgerError> {
-        self.0.sync_receive(state, message)
+        self.0.with_ledger(|l| l.sync_receive(state, message))
     }
 }
 
 /// What one sync run did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncRun {
     /// Ops sent to the server.
     pub sent_ops: usize,
@@ -227,10 +254,24 @@ fn config(ledger: &Ledger) -> Result<Config, SyncAppError> {
     })
 }
 
-/// Runs one sync session with the server and records how it went for the status.
-pub fn sync_now(ledger: &mut Ledger, now: DateTime<FixedOffset>) -> Result<SyncRun, SyncAppError> {
-    let Config { client, server_id } = config(ledger)?;
-    let result = sync_session(&mut LedgerReplica(ledger), &client, server_id);
+/// Runs one sync session with the server and records how it went for the status. The
+/// ledger is held only for each local step (see [`LedgerAccess`]).
+pub fn sync_now<A: LedgerAccess>(
+    mut ledger: A,
+    now: DateTime<FixedOffset>,
+) -> Result<SyncRun, SyncAppError> {
+    let Config { client, server_id } = ledger.with_ledger(|l| config(l))?;
+    let mut local = LedgerReplica(ledger);
+    let result = sync_session(&mut local, &client, server_id);
+    let LedgerReplica(mut ledger) = local;
+    ledger.with_ledger(|ledger| record_outcome(ledger, result, now))
+}
+
+fn record_outcome(
+    ledger: &mut Ledger,
+    result: Result<vax_sync_client::SessionReport, SessionError<LedgerError>>,
+    now: DateTime<FixedOffset>,
+) -> Result<SyncRun, SyncAppError> {
     let tx = ledger.transaction()?;
     tx.set_setting(KEY_LAST_ATTEMPT, &now.to_rfc3339())?;
     match result {
@@ -261,6 +302,11 @@ pub fn sync_now(ledger: &mut Ledger, now: DateTime<FixedOffset>) -> Result<SyncR
             })
         }
     }
+}
+
+/// Whether this device has a sync server configured.
+pub fn is_configured(ledger: &Ledger) -> Result<bool, SyncAppError> {
+    Ok(ledger.reader().setting(KEY_SERVER_URL)?.is_some())
 }
 
 /// How long data has waited, as a colour.
@@ -376,4 +422,116 @@ pub fn create_enrollment_code(
     let Config { client, .. } = config(ledger)?;
     let venue = venue.map(VenueCode::new);
     Ok(client.create_enrollment_code(SyncRole::from(role), venue.as_ref(), expires_in_hours)?)
+}
+
+/// An alert as people read it: what, about whom, and each record side by side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AlertView {
+    /// `duplicate_dose`, `concurrent_bookings`, `band_over_capacity`, `dose_from_expired_lot`
+    /// or `mismatched_void`.
+    pub kind: String,
+    /// The resident's voucher number, when the alert is about one.
+    pub resident: Option<String>,
+    /// One line in English.
+    pub summary: String,
+    /// One line in Japanese.
+    pub summary_ja: String,
+    /// The records involved, one line each, with the op that wrote them (to void or choose).
+    pub records: Vec<String>,
+}
+
+fn dose_line(d: &vax_sync::Recorded<vax_sync::Dose>) -> String {
+    format!(
+        "{} {} {} lot {} by {} [{}]",
+        d.event.administered_at.format("%Y-%m-%d %H:%M"),
+        d.event.venue,
+        d.event.product,
+        d.event.lot,
+        d.event.vaccinator,
+        d.op
+    )
+}
+
+fn booking_line(v: &vax_sync::BookingValue) -> String {
+    let band = v
+        .band
+        .map_or_else(|| "cancelled".to_owned(), |b| b.to_string());
+    format!("{band} ({:?}) [{}]", v.cause, v.op)
+}
+
+/// Describes an alert for the HQ screen and the CLI.
+pub fn describe(alert: &Alert) -> AlertView {
+    match alert {
+        Alert::DuplicateDose {
+            resident,
+            dose_number,
+            doses,
+        } => AlertView {
+            kind: "duplicate_dose".into(),
+            resident: Some(resident.to_string()),
+            summary: format!("dose {dose_number} recorded {} times", doses.len()),
+            summary_ja: format!("{dose_number}回目の接種が{}件記録されています", doses.len()),
+            records: doses.iter().map(dose_line).collect(),
+        },
+        Alert::ConcurrentBookings {
+            resident,
+            dose_number,
+            values,
+        } => AlertView {
+            kind: "concurrent_bookings".into(),
+            resident: Some(resident.to_string()),
+            summary: format!(
+                "dose {dose_number} was rebooked {} ways at once",
+                values.len()
+            ),
+            summary_ja: format!(
+                "{dose_number}回目の予約が同時に{}通り変更されました",
+                values.len()
+            ),
+            records: values.iter().map(booking_line).collect(),
+        },
+        Alert::BandOverCapacity {
+            band,
+            capacity,
+            bookings,
+        } => AlertView {
+            kind: "band_over_capacity".into(),
+            resident: None,
+            summary: format!(
+                "band {band}: {} bookings for {capacity} places",
+                bookings.len()
+            ),
+            summary_ja: format!("コマ {band}: 定員{capacity}名に{}件の予約", bookings.len()),
+            records: bookings
+                .iter()
+                .map(|(key, values)| {
+                    let lines: Vec<String> = values.iter().map(booking_line).collect();
+                    format!(
+                        "{} dose {}: {}",
+                        key.resident,
+                        key.dose_number,
+                        lines.join("; ")
+                    )
+                })
+                .collect(),
+        },
+        Alert::DoseFromExpiredLot { dose, limit } => AlertView {
+            kind: "dose_from_expired_lot".into(),
+            resident: Some(dose.event.resident.to_string()),
+            summary: format!("dose given from a lot past its limit ({limit:?})"),
+            summary_ja: "使用期限を過ぎたロットで接種が記録されています".into(),
+            records: vec![dose_line(dose)],
+        },
+        Alert::MismatchedVoid { void, actual } => AlertView {
+            kind: "mismatched_void".into(),
+            resident: None,
+            summary: format!(
+                "a void names a {:?} but its target is a {actual:?}",
+                void.event.target_kind
+            ),
+            summary_ja: "取消の対象の種類が一致しません".into(),
+            records: vec![format!("void of {} [{}]", void.event.target, void.op)],
+        },
+    }
 }

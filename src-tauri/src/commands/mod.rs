@@ -4,6 +4,7 @@ pub mod booth;
 pub mod hq;
 pub mod reception;
 pub mod setup;
+pub mod sync;
 
 use vax_app::desk::{enrollment, Enrollment};
 use vax_ledger::Ledger;

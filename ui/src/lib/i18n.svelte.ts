@@ -90,6 +90,21 @@ const text = {
   vrs_left_out: { ja: '除外した記録（修正後、次回出力されます）', en: 'Left out (exported next time once fixed)' },
   vrs_batches: { ja: '出力履歴', en: 'Past batches' },
   vrs_no_batches: { ja: 'まだ出力していません', en: 'No batch yet' },
+  sync_never: { ja: '未同期', en: 'never' },
+  sync_last: { ja: '最終同期 {time}', en: 'Last sync {time}' },
+  sync_waiting: { ja: '未送信 {n}件', en: '{n} waiting' },
+  sync_alerts: { ja: '要確認 {n}件', en: '{n} alerts' },
+  sync_now: { ja: '今すぐ同期', en: 'Sync now' },
+  sync_standalone: { ja: '単独運用（同期サーバー未登録）', en: 'Standalone (no sync server)' },
+  sync_enroll_title: { ja: '同期サーバーに登録', en: 'Enroll with the sync server' },
+  sync_server_url: { ja: 'サーバーのアドレス', en: 'Server address' },
+  sync_code: { ja: '登録コード（本部から）', en: 'Enrollment code (from HQ)' },
+  sync_device_name: { ja: '端末名', en: 'Device name' },
+  sync_municipality: { ja: '市町村コード', en: 'Municipality code' },
+  sync_enroll: { ja: '登録する', en: 'Enroll' },
+  sync_enrolled: { ja: '登録しました。初回同期で会場のデータを受け取ります', en: 'Enrolled. The first sync brings the venue’s data' },
+  sync_alerts_title: { ja: '同期の要確認事項（重複接種・予約の競合など）', en: 'Conflicts to resolve (duplicate doses, booking conflicts, …)' },
+  sync_no_alerts: { ja: '要確認事項はありません', en: 'No open conflicts' },
 } as const;
 
 export type TextKey = keyof typeof text;

@@ -18,6 +18,10 @@ import type {
   VrsBatchSummary,
   VrsExportRequest,
   VrsExportSummary,
+  SyncStatus,
+  SyncRun,
+  Enrolled,
+  AlertView,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -70,4 +74,9 @@ export const api = {
   defaultExportDir: () => call<string>('hq_default_export_dir'),
   vrsExport: (request: VrsExportRequest) => call<VrsExportSummary>('hq_vrs_export', { request }),
   vrsBatches: () => call<VrsBatchSummary[]>('hq_vrs_batches'),
+  syncStatus: () => call<SyncStatus>('sync_status'),
+  syncRun: () => call<SyncRun>('sync_run'),
+  syncEnroll: (serverUrl: string, code: string, deviceName: string, municipality: string) =>
+    call<Enrolled>('sync_enroll', { serverUrl, code, deviceName, municipality }),
+  syncAlerts: () => call<AlertView[]>('hq_sync_alerts'),
 };

@@ -717,3 +717,110 @@ dosed: number,
  */
 no_shows: number, };
 
+export type SyncStatus = { 
+/**
+ * Whether a server is configured.
+ */
+configured: boolean, 
+/**
+ * The server's address.
+ */
+server_url: string | null, 
+/**
+ * This device's replica id.
+ */
+replica_id: string | null, 
+/**
+ * Last successful sync (RFC 3339).
+ */
+last_success_at: string | null, 
+/**
+ * Last attempt (RFC 3339).
+ */
+last_attempt_at: string | null, 
+/**
+ * Why the last attempt failed, if it did.
+ */
+last_error: string | null, 
+/**
+ * Changes made here that the server does not hold yet.
+ */
+ops_waiting: number, 
+/**
+ * Ops held, from every replica.
+ */
+ops_held: number, 
+/**
+ * Received changes that could not be written into the desk's tables (yet).
+ */
+unprojected: number, 
+/**
+ * Conflicts for HQ to resolve (duplicate doses, concurrent bookings, …).
+ */
+alerts: number, 
+/**
+ * The colour.
+ */
+freshness: Freshness, };
+
+export type Freshness = "green" | "amber" | "red";
+
+export type AlertView = { 
+/**
+ * `duplicate_dose`, `concurrent_bookings`, `band_over_capacity`, `dose_from_expired_lot`
+ * or `mismatched_void`.
+ */
+kind: string, 
+/**
+ * The resident's voucher number, when the alert is about one.
+ */
+resident: string | null, 
+/**
+ * One line in English.
+ */
+summary: string, 
+/**
+ * One line in Japanese.
+ */
+summary_ja: string, 
+/**
+ * The records involved, one line each, with the op that wrote them (to void or choose).
+ */
+records: Array<string>, };
+
+export type Enrolled = { 
+/**
+ * This device's replica id.
+ */
+replica_id: string, 
+/**
+ * Its role.
+ */
+role: string, 
+/**
+ * Its venue, for venue-bound roles.
+ */
+venue: string | null, 
+/**
+ * Ops HQ wrote to publish what its ledger already held (0 for other roles).
+ */
+published_ops: number, };
+
+export type SyncRun = { 
+/**
+ * Ops sent to the server.
+ */
+sent_ops: number, 
+/**
+ * Ops received.
+ */
+received_ops: number, 
+/**
+ * HTTP round trips.
+ */
+round_trips: number, 
+/**
+ * Alerts the merge raised or touched.
+ */
+alerts: number, };
+
