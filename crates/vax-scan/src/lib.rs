@@ -68,6 +68,6 @@ pub use decode::{
 pub use error::{Lang, SourceError};
 pub use frame::{Frame, FramePixels};
 pub use pipeline::{Attempt, Pipeline, Read, ScanGoal, ScanReport, Step};
-pub use source::{FrameSource, ImageFileSource, MemorySource};
+pub use source::{CameraChoice, FrameSource, ImageFileSource, LoopingSource, MemorySource};
 pub use voucher::{voucher_from_qr_text, VoucherReadError};
-pub use worker::{ScanEvent, ScanWorker, WorkerConfig};
+pub use worker::{Preview, PreviewConfig, ScanEvent, ScanWorker, WorkerConfig};
