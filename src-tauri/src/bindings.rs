@@ -29,6 +29,8 @@ pub fn typescript() -> String {
         crate::commands::hq::VrsExportRequest,
         crate::commands::hq::VrsExportSummary,
         crate::commands::hq::VrsBatchSummary,
+        crate::commands::hq::VoucherPrintStatus,
+        crate::commands::camera::CameraUpdate,
         vax_domain::role::Role,
         vax_domain::resident::Sex,
         vax_domain::resident::Intention,
@@ -58,6 +60,10 @@ pub fn typescript() -> String {
         vax_app::desk::Observation,
         vax_app::desk::DaySummary,
         vax_app::desk::BandSummary,
+        vax_app::desk::camera::CameraRead,
+        vax_app::print::VoucherJobStatus,
+        vax_app::print::JobState,
+        vax_app::print::JobError,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:\n\

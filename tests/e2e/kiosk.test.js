@@ -82,6 +82,25 @@ test('a new installation loads the demo city and opens on the reception screen',
   await screenshot('reception-empty');
 });
 
+test('a kiosk without a camera says so in Japanese and keeps the scan field for the USB scanner', async () => {
+  // This machine has no camera (and the app runs without VAXLEDGER_FAKE_CAMERA here).
+  await (await browser.$('#camera-toggle')).click();
+  const error = await browser.$('#camera-error');
+  await error.waitForDisplayed({ timeout: 20000 });
+  assert.equal(await error.getAttribute('data-code'), 'NO_CAMERA');
+  assert.match(await error.getText(), /カメラが見つかりません。USBスキャナーで読み取ってください/);
+  assert.equal(await (await browser.$('#camera')).isExisting(), false, 'no preview without a camera');
+  assert.equal(await (await browser.$('#scan')).isFocused(), true, 'the scan field has the focus back');
+  await screenshot('reception-no-camera');
+  await (await browser.$('#lang-toggle')).click();
+  await browser.waitUntil(async () => /No camera found — use the USB scanner/.test(await error.getText()), {
+    timeout: 5000,
+    timeoutMsg: 'the English message',
+  });
+  await (await browser.$('#lang-toggle')).click();
+  await (await browser.$('#scan')).click();
+});
+
 test('reception scans a voucher by keystrokes, sees the card, and checks the resident in', async () => {
   const day = JSON.parse(
     execFileSync(vaxhq, ['--ledger', ledger, '--json', 'venue-day', 'V01', '--date', todayJst()], { encoding: 'utf8' }),
