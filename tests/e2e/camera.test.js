@@ -12,8 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const app = path.join(root, 'target/debug/vaxledger');
-const vaxhq = path.join(root, 'target/debug/vaxhq');
+// Where cargo put the binaries: $CARGO_TARGET_DIR when set (a shared build directory).
+const target = process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, 'target');
+const app = path.join(target, 'debug/vaxledger');
+const vaxhq = path.join(target, 'debug/vaxhq');
 const shots = path.join(root, 'artifacts/e2e');
 const work = mkdtempSync(path.join(tmpdir(), 'vaxledger-camera-'));
 const ledger = path.join(work, 'desk.sqlite3');
@@ -95,13 +97,31 @@ test('reception reads the voucher with the camera and shows the resident card', 
   assert.equal(await toggle.getText(), 'カメラで読む');
   await toggle.click();
 
+  // The card, or the reason there is none.
   const name = await browser.$('#resident-name');
-  await name.waitForDisplayed({ timeout: 20000 });
+  await browser.waitUntil(
+    async () =>
+      (await name.isDisplayed()) ||
+      (await (await browser.$('#camera-error')).isDisplayed()) ||
+      (await (await browser.$('#camera-problem')).isDisplayed()) ||
+      (await (await browser.$('#scan-error')).isDisplayed()),
+    { timeout: 30000, interval: 250, timeoutMsg: 'no card and no message after 30 s' },
+  ).catch(async (e) => {
+    await screenshot('reception-camera-timeout');
+    throw e;
+  });
+  if (!(await name.isDisplayed())) {
+    await screenshot('reception-camera-failed');
+    assert.fail(`the camera showed a message instead of the card: ${await (await browser.$('main')).getText()}`);
+  }
   assert.equal(await name.getText(), booked.name, 'the card of the voucher in front of the camera');
   assert.equal(await (await browser.$('#due-dose')).getText(), '1回目');
   const preview = await browser.$('#camera-preview');
   await preview.waitForDisplayed({ timeout: 10000 });
-  assert.match(await preview.getAttribute('src'), /^data:image\/jpeg;base64,/, 'a live preview');
+  await browser.waitUntil(async () => Number(await preview.getAttribute('data-frames')) >= 3, {
+    timeout: 10000,
+    timeoutMsg: 'the live preview shows frames',
+  });
   const panel = await browser.$('#camera');
   assert.equal(await panel.getAttribute('data-reads'), '1', 'one read for one card held up');
   await screenshot('reception-camera-card');
@@ -134,5 +154,6 @@ test('headquarters prints every voucher from the app with a progress bar', async
     /Pages:\s+300/,
     '500 pages per file, the rest in the second',
   );
+  await (await browser.$('#vouchers')).scrollIntoView();
   await screenshot('hq-vouchers-printed');
 });

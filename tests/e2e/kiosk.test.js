@@ -14,8 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const app = path.join(root, 'target/debug/vaxledger');
-const vaxhq = path.join(root, 'target/debug/vaxhq');
+// Where cargo put the binaries: $CARGO_TARGET_DIR when set (a shared build directory).
+const target = process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, 'target');
+const app = path.join(target, 'debug/vaxledger');
+const vaxhq = path.join(target, 'debug/vaxhq');
 const shots = path.join(root, 'artifacts/e2e');
 const ledger = path.join(mkdtempSync(path.join(tmpdir(), 'vaxledger-e2e-')), 'venue.sqlite3');
 const port = 4444;

@@ -224,3 +224,45 @@ fn the_fake_camera_folder_shows_a_voucher_to_the_desk() {
     assert_eq!(reads.len(), 1, "{reads:?}");
     assert_eq!(cards_of(&reads[0])[0].card.resident.id, id);
 }
+
+#[test]
+fn a_printed_yoshinhyo_held_up_to_the_fake_camera_is_read() {
+    let (ledger, e) = venue();
+    let (line, id) = booked_at_nine(&ledger);
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("yoshinhyo.pdf");
+    let font = vax_app::print::JapaneseFont::system_default().unwrap();
+    vax_app::print::reissue_yoshinhyo(&ledger, &font, id, time("09:05").date_naive(), &pdf)
+        .unwrap();
+    // The voucher box of the page at 150 dpi, 640×480 like a webcam frame (as the E2E does).
+    let frames = dir.path().join("camera");
+    std::fs::create_dir(&frames).unwrap();
+    let status = std::process::Command::new("pdftoppm")
+        .args([
+            "-png", "-r", "150", "-x", "600", "-y", "100", "-W", "640", "-H", "480",
+        ])
+        .arg("-singlefile")
+        .arg(&pdf)
+        .arg(frames.join("frame-0001"))
+        .status()
+        .expect("pdftoppm (poppler-utils) runs");
+    assert!(status.success());
+    let mut camera = DeskCamera::start(CameraChoice::Folder(frames)).unwrap();
+    let mut reads = Vec::new();
+    for _ in 0..100 {
+        reads.extend(camera.poll(&ledger, &e, time("09:05")).reads);
+        if !reads.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    camera.stop();
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    match &reads[0] {
+        CameraRead::Voucher { line: read, cards } => {
+            assert_eq!(read, &line);
+            assert_eq!(cards[0].card.resident.id, id);
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -183,8 +183,10 @@ fn decoder_panics_in_the_worker_are_events_not_crashes() {
 #[test]
 fn worker_says_when_the_source_is_open_and_keeps_a_downscaled_preview() {
     let card = camera_frame(VOUCHER, Shot::CLEAN);
+    // Cameras deliver RGB.
+    let rgb = image::DynamicImage::ImageLuma8(card.clone()).into_rgb8();
     let frames: Vec<Frame> = (0..6)
-        .map(|i| Frame::luma(card.clone(), at(i * 100)))
+        .map(|i| Frame::rgb(rgb.clone(), at(i * 100)))
         .collect();
     let worker = ScanWorker::spawn(
         move || Ok(MemorySource::new(frames)),
@@ -224,8 +226,18 @@ fn worker_says_when_the_source_is_open_and_keeps_a_downscaled_preview() {
     // Frames at 0, 100, ..., 500 ms and one preview per 250 ms of frame time: previews of the
     // frames at 0 and 300 ms. The count depends only on the timestamps, not on the clock.
     assert_eq!(preview.seq, 2, "previews are rate-limited by frame time");
-    let decoded = image::load_from_memory(&preview.jpeg).expect("the JPEG decodes");
+    let decoded = image::load_from_memory(&preview.jpeg)
+        .expect("the JPEG decodes")
+        .into_luma8();
     assert_eq!(decoded.width(), 160);
+    let mean = decoded.pixels().map(|p| u64::from(p.0[0])).sum::<u64>()
+        / u64::from(decoded.width() * decoded.height());
+    let source_mean = card.pixels().map(|p| u64::from(p.0[0])).sum::<u64>()
+        / u64::from(card.width() * card.height());
+    assert!(
+        mean.abs_diff(source_mean) < 20,
+        "the preview shows the frame (mean grey {mean}, frame {source_mean})"
+    );
 }
 
 #[test]
