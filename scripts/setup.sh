@@ -10,6 +10,8 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
   # a real window without a screen, the WebDriver for the end-to-end tests, screenshots
   xvfb xauth webkit2gtk-driver imagemagick x11-utils
+  # the webcam at the desk: nokhwa's V4L2 bindings are generated with bindgen at build time
+  libclang-dev
   # Japanese fonts for the app and PDFs; PDF rendering for tests
   fonts-noto-cjk fonts-ipaexfont poppler-utils
   # the QR decoding peers' benchmark (zbar) runs in a Python virtual environment

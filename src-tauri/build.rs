@@ -15,6 +15,9 @@ fn vaxledger_commands() -> &'static [&'static str] {
         "reception_check_in",
         "reception_cancel_check_in",
         "reception_print_yoshinhyo",
+        "reception_camera_start",
+        "reception_camera_poll",
+        "reception_camera_stop",
         "booth_queue",
         "booth_lots",
         "booth_open_lot",
@@ -29,5 +32,8 @@ fn vaxledger_commands() -> &'static [&'static str] {
         "sync_run",
         "sync_enroll",
         "hq_sync_alerts",
+        "hq_voucher_print_start",
+        "hq_voucher_print_status",
+        "hq_voucher_print_cancel",
     ]
 }

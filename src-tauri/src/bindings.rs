@@ -29,6 +29,8 @@ pub fn typescript() -> String {
         crate::commands::hq::VrsExportRequest,
         crate::commands::hq::VrsExportSummary,
         crate::commands::hq::VrsBatchSummary,
+        crate::commands::hq::VoucherPrintStatus,
+        crate::commands::camera::CameraUpdate,
         vax_domain::role::Role,
         vax_domain::resident::Sex,
         vax_domain::resident::Intention,
@@ -63,6 +65,10 @@ pub fn typescript() -> String {
         vax_app::sync::AlertView,
         vax_app::sync::Enrolled,
         vax_app::sync::SyncRun,
+        vax_app::desk::camera::CameraRead,
+        vax_app::print::VoucherJobStatus,
+        vax_app::print::JobState,
+        vax_app::print::JobError,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:\n\

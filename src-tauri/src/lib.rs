@@ -39,6 +39,9 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::reception::reception_check_in,
         commands::reception::reception_cancel_check_in,
         commands::reception::reception_print_yoshinhyo,
+        commands::camera::reception_camera_start,
+        commands::camera::reception_camera_poll,
+        commands::camera::reception_camera_stop,
         commands::booth::booth_queue,
         commands::booth::booth_lots,
         commands::booth::booth_open_lot,
@@ -52,6 +55,9 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::sync::sync_run,
         commands::sync::sync_enroll,
         commands::sync::hq_sync_alerts,
+        commands::hq::hq_voucher_print_start,
+        commands::hq::hq_voucher_print_status,
+        commands::hq::hq_voucher_print_cancel,
     ])
 }
 
@@ -136,6 +142,19 @@ mod tests {
         }}))
         .expect_err("an unenrolled installation cannot export");
         assert_eq!(err["code"], "NOT_ENROLLED");
+
+        let camera = invoke(&webview, "reception_camera_poll", json!({}))
+            .expect("polling a camera that is off answers");
+        assert_eq!(camera["running"], false, "the camera starts off: {camera}");
+        let err = invoke(&webview, "reception_camera_start", json!({}))
+            .expect_err("an unenrolled kiosk cannot scan");
+        assert_eq!(err["code"], "NOT_ENROLLED");
+        invoke(&webview, "reception_camera_stop", json!({})).expect("stopping is always fine");
+        let err = invoke(&webview, "hq_voucher_print_start", json!({}))
+            .expect_err("an unenrolled installation cannot print the city");
+        assert_eq!(err["code"], "NOT_ENROLLED");
+        let status = invoke(&webview, "hq_voucher_print_status", json!({})).expect("status");
+        assert_eq!(status, Value::Null, "no batch was started");
 
         let err = invoke(
             &webview,

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, FixedOffset, Utc};
+use vax_app::desk::camera::{CameraChoice, DeskCamera};
+use vax_app::print::VoucherJob;
 use vax_ledger::Ledger;
 
 use crate::IpcError;
@@ -13,6 +15,34 @@ pub struct AppState {
     /// Where the ledger lives.
     pub path: PathBuf,
     ledger: Result<Mutex<Ledger>, String>,
+    /// What the reception's camera button opens (see [`camera_choice_from_env`]).
+    pub camera_choice: CameraChoice,
+    /// The running camera, if the desk switched it on.
+    pub camera: Mutex<Option<DeskCamera>>,
+    /// HQ's city-wide voucher batch, running or finished.
+    pub voucher_print: Mutex<Option<VoucherPrint>>,
+}
+
+/// A voucher batch started from the HQ screen.
+pub struct VoucherPrint {
+    /// The job.
+    pub job: VoucherJob,
+    /// Whether the folder was opened in the file manager once the job finished.
+    pub opened: bool,
+}
+
+/// `VAXLEDGER_FAKE_CAMERA=<folder of images>` makes the camera button open a fake camera
+/// looping over those images (end-to-end tests, demonstrations); otherwise the first webcam.
+pub fn camera_choice_from_env() -> CameraChoice {
+    match std::env::var_os("VAXLEDGER_FAKE_CAMERA") {
+        Some(dir) if !dir.is_empty() => CameraChoice::Folder(PathBuf::from(dir)),
+        _ => CameraChoice::Device(0),
+    }
+}
+
+/// Locks a mutex, ignoring poisoning (a panicked command leaves the data usable).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl AppState {
@@ -28,7 +58,13 @@ impl AppState {
             }
             message
         });
-        Self { path, ledger }
+        Self {
+            path,
+            ledger,
+            camera_choice: camera_choice_from_env(),
+            camera: Mutex::new(None),
+            voucher_print: Mutex::new(None),
+        }
     }
 
     /// The ledger's lock itself, for work that takes it step by step (a sync session).

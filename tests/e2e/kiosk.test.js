@@ -14,8 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const app = path.join(root, 'target/debug/vaxledger');
-const vaxhq = path.join(root, 'target/debug/vaxhq');
+// Where cargo put the binaries: $CARGO_TARGET_DIR when set (a shared build directory).
+const target = process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, 'target');
+const app = path.join(target, 'debug/vaxledger');
+const vaxhq = path.join(target, 'debug/vaxhq');
 const shots = path.join(root, 'artifacts/e2e');
 const ledger = path.join(mkdtempSync(path.join(tmpdir(), 'vaxledger-e2e-')), 'venue.sqlite3');
 const port = 4444;
@@ -80,6 +82,25 @@ test('a new installation loads the demo city and opens on the reception screen',
   await scan.waitForDisplayed({ timeout: 120000 });
   assert.match(await (await browser.$('#venue-name')).getText(), /デモ市総合文化会館/, 'enrolled to venue V01');
   await screenshot('reception-empty');
+});
+
+test('a kiosk without a camera says so in Japanese and keeps the scan field for the USB scanner', async () => {
+  // This machine has no camera (and the app runs without VAXLEDGER_FAKE_CAMERA here).
+  await (await browser.$('#camera-toggle')).click();
+  const error = await browser.$('#camera-error');
+  await error.waitForDisplayed({ timeout: 20000 });
+  assert.equal(await error.getAttribute('data-code'), 'NO_CAMERA');
+  assert.match(await error.getText(), /カメラが見つかりません。USBスキャナーで読み取ってください/);
+  assert.equal(await (await browser.$('#camera')).isExisting(), false, 'no preview without a camera');
+  assert.equal(await (await browser.$('#scan')).isFocused(), true, 'the scan field has the focus back');
+  await screenshot('reception-no-camera');
+  await (await browser.$('#lang-toggle')).click();
+  await browser.waitUntil(async () => /No camera found — use the USB scanner/.test(await error.getText()), {
+    timeout: 5000,
+    timeoutMsg: 'the English message',
+  });
+  await (await browser.$('#lang-toggle')).click();
+  await (await browser.$('#scan')).click();
 });
 
 test('reception scans a voucher by keystrokes, sees the card, and checks the resident in', async () => {

@@ -6,8 +6,11 @@
 //! - [`import`]: resident register and intention survey from CSV (UTF-8 or CP932),
 //!   all-or-nothing with every bad line reported.
 //! - [`desk`]: the venue kiosk — enrollment, reception warnings and check-in, the booth
-//!   (duplicate doses refused, doctor overrides logged, observation), the venue's day.
-//! - [`print`]: the 予診票 reissue and the city-wide voucher sheets as PDFs.
+//!   (duplicate doses refused, doctor overrides logged, observation), the venue's day, and
+//!   the reception's camera ([`desk::camera`]: decoded off the UI thread, each read looked up
+//!   like a scanned line).
+//! - [`print`]: the 予診票 reissue and the city-wide voucher sheets as PDFs, the latter also
+//!   as a cancellable background job for HQ ([`print::VoucherJob`]).
 //! - [`hq`]: headquarters' batch work — the nightly VRS export.
 //! - [`demo`]: load the demo city and book both doses of everyone who wants them.
 //! - [`lookup`]: find residents by voucher payload, kana, birth date or phone, and build the

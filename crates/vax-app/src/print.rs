@@ -1,10 +1,15 @@
 //! Printing from the ledger: a resident's 予診票 reissue at the desk, and the voucher sheets
 //! of the whole city for mailing.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use chrono::NaiveDate;
+use serde::Serialize;
 use thiserror::Error;
+use vax_domain::role::Role;
 use vax_domain::voucher::OcrLine;
 use vax_ledger::{Ledger, LedgerError, ResidentRow, RowId};
 use vax_print::{write_voucher_batches, write_yoshinhyo, VoucherSheet, YoshinhyoInput};
@@ -28,6 +33,42 @@ pub enum PrintJobError {
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// Only headquarters prints the city's vouchers.
+    #[error("the {0:?} role may not print the city's vouchers")]
+    RoleMayNot(Role),
+    /// A voucher batch is running already.
+    #[error("a voucher batch is running already")]
+    Busy,
+    /// The background thread could not start.
+    #[error("the print job could not start: {0}")]
+    Thread(std::io::Error),
+}
+
+impl PrintJobError {
+    /// A stable code for the UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::RoleMayNot(_) => "ROLE_MAY_NOT",
+            Self::Busy => "PRINT_BUSY",
+            Self::Print(PrintError::Font(_)) => "FONT_MISSING",
+            _ => "PRINT_FAILED",
+        }
+    }
+
+    /// The message in Japanese.
+    pub fn message_ja(&self) -> String {
+        match self {
+            Self::RoleMayNot(_) => "接種券の一括印刷は本部の端末でのみ行えます".to_owned(),
+            Self::Busy => "接種券の一括印刷はすでに実行中です".to_owned(),
+            Self::Print(PrintError::Font(e)) => format!("日本語フォントがありません: {e}"),
+            Self::Print(PrintError::Io { path, source }) => {
+                format!("{}に書き込めません: {source}", path.display())
+            }
+            Self::Lookup(e) => e.message_ja(),
+            Self::Ledger(e) => format!("台帳エラー: {e}"),
+            Self::Thread(e) => format!("印刷処理を開始できません: {e}"),
+        }
+    }
 }
 
 fn line_for(r: &ResidentRow, dose: u8) -> OcrLine {
@@ -82,13 +123,27 @@ pub fn print_vouchers(
     opts: &BatchOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<BatchReport, PrintJobError> {
+    print_vouchers_until(ledger, font, opts, progress, &AtomicBool::new(false))
+}
+
+/// As [`print_vouchers`], stopping after the page in hand once `cancel` is set: the pages
+/// printed so far are saved (the last file holds fewer pages), the rest are not printed.
+fn print_vouchers_until(
+    ledger: &Ledger,
+    font: &JapaneseFont,
+    opts: &BatchOptions,
+    progress: &mut dyn FnMut(usize, usize),
+    cancel: &AtomicBool,
+) -> Result<BatchReport, PrintJobError> {
     let total = usize::try_from(ledger.reader().resident_count()?).unwrap_or(usize::MAX);
     let mut pages = ResidentPages {
         ledger,
         buffer: Vec::new().into_iter(),
         last: None,
         error: None,
+        cancel,
     };
+    progress(0, total);
     let report = write_voucher_batches(font, pages.by_ref(), total, opts, progress)?;
     match pages.error {
         Some(e) => Err(e.into()),
@@ -103,6 +158,7 @@ struct ResidentPages<'l> {
     last: Option<ResidentRow>,
     /// A read error ends the iteration and is reported after the writer returns.
     error: Option<LedgerError>,
+    cancel: &'l AtomicBool,
 }
 
 const PAGE: u32 = 1_000;
@@ -111,6 +167,9 @@ impl Iterator for ResidentPages<'_> {
     type Item = VoucherSheet;
 
     fn next(&mut self) -> Option<VoucherSheet> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return None;
+        }
         let r = match self.buffer.next() {
             Some(r) => r,
             None => {
@@ -136,5 +195,192 @@ impl Iterator for ResidentPages<'_> {
         };
         self.last = Some(r);
         Some(sheet)
+    }
+}
+
+/// Where a background voucher batch stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum JobState {
+    /// Printing.
+    Running,
+    /// Every page printed.
+    Done,
+    /// Stopped on request; the pages printed so far are saved.
+    Cancelled,
+    /// Stopped by an error (see the message).
+    Failed,
+}
+
+/// The progress of a background voucher batch, for a progress bar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VoucherJobStatus {
+    /// Where it stands.
+    pub state: JobState,
+    /// Pages printed.
+    pub done: u64,
+    /// Pages to print (residents in the register).
+    pub total: u64,
+    /// The folder the PDFs go to.
+    pub out_dir: String,
+    /// Files written, once finished.
+    pub files: Vec<String>,
+    /// Why it failed.
+    pub error: Option<JobError>,
+}
+
+/// Why a background job failed, as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct JobError {
+    /// Stable code.
+    pub code: String,
+    /// English.
+    pub message: String,
+    /// Japanese.
+    pub message_ja: String,
+}
+
+#[derive(Debug, Default)]
+struct JobShared {
+    done: AtomicU64,
+    total: AtomicU64,
+    cancel: AtomicBool,
+    outcome: Mutex<Option<Result<BatchReport, PrintJobError>>>,
+}
+
+/// The city's voucher sheets printed on a background thread ([`print_vouchers`] with
+/// progress and cancellation), for the HQ screen. The thread reads through its own
+/// connection to the ledger file, so the app's other commands are not held up.
+#[derive(Debug)]
+pub struct VoucherJob {
+    shared: Arc<JobShared>,
+    out_dir: PathBuf,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl VoucherJob {
+    /// Starts printing every resident's dose-1 voucher sheet into `opts.out_dir`.
+    ///
+    /// # Errors
+    /// [`PrintJobError::RoleMayNot`] unless `role` is headquarters (checked before anything
+    /// is written); [`PrintJobError::Thread`] when the thread cannot start. Font, ledger and
+    /// disk errors arrive in [`VoucherJob::status`] as [`JobState::Failed`].
+    pub fn start(
+        ledger_path: &Path,
+        role: Role,
+        opts: BatchOptions,
+    ) -> Result<Self, PrintJobError> {
+        if !role.may_print_vouchers() {
+            return Err(PrintJobError::RoleMayNot(role));
+        }
+        let shared = Arc::new(JobShared::default());
+        let out_dir = opts.out_dir.clone();
+        let path = ledger_path.to_path_buf();
+        let job = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("vax-print-vouchers".to_owned())
+            .spawn(move || {
+                let outcome = (|| {
+                    let ledger = Ledger::open(&path)?;
+                    let font = JapaneseFont::system_default().map_err(PrintError::from)?;
+                    print_vouchers_until(
+                        &ledger,
+                        &font,
+                        &opts,
+                        &mut |done, total| {
+                            job.done.store(done as u64, Ordering::Relaxed);
+                            job.total.store(total as u64, Ordering::Relaxed);
+                        },
+                        &job.cancel,
+                    )
+                })();
+                *job.outcome
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(outcome);
+            })
+            .map_err(PrintJobError::Thread)?;
+        Ok(Self {
+            shared,
+            out_dir,
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks the job to stop after the page in hand.
+    pub fn cancel(&self) {
+        self.shared.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the thread has finished (done, cancelled or failed).
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Where the job stands.
+    pub fn status(&self) -> VoucherJobStatus {
+        let done = self.shared.done.load(Ordering::Relaxed);
+        let mut status = VoucherJobStatus {
+            state: JobState::Running,
+            done,
+            total: self.shared.total.load(Ordering::Relaxed).max(done),
+            out_dir: self.out_dir.display().to_string(),
+            files: Vec::new(),
+            error: None,
+        };
+        let outcome = self
+            .shared
+            .outcome
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match outcome.as_ref() {
+            None => {}
+            Some(Ok(report)) => {
+                let pages = report.pages as u64;
+                status.state = if self.shared.cancel.load(Ordering::Relaxed) && pages < status.total
+                {
+                    JobState::Cancelled
+                } else {
+                    status.total = pages;
+                    JobState::Done
+                };
+                status.done = report.pages as u64;
+                status.files = report
+                    .files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect();
+            }
+            Some(Err(e)) => {
+                status.state = JobState::Failed;
+                status.error = Some(JobError {
+                    code: e.code().to_owned(),
+                    message: e.to_string(),
+                    message_ja: e.message_ja(),
+                });
+            }
+        }
+        status
+    }
+
+    /// Waits for the thread to finish and returns the final status.
+    pub fn wait(mut self) -> VoucherJobStatus {
+        if let Some(t) = self.thread.take() {
+            // The closure catches every error; a panic would be a bug in printpdf, and the
+            // status then says Running forever, which the caller can still cancel.
+            let _ = t.join();
+        }
+        self.status()
+    }
+}
+
+impl Drop for VoucherJob {
+    fn drop(&mut self) {
+        if let Some(t) = self.thread.take() {
+            self.cancel();
+            let _ = t.join();
+        }
     }
 }

@@ -57,6 +57,11 @@ impl Role {
         matches!(self, Self::Headquarters)
     }
 
+    /// Whether the role prints the city's voucher sheets for mailing (headquarters only).
+    pub fn may_print_vouchers(self) -> bool {
+        matches!(self, Self::Headquarters)
+    }
+
     /// Whether the role records doses.
     pub fn may_record_doses(self) -> bool {
         matches!(self, Self::Booth | Self::VenueManager)

@@ -62,7 +62,8 @@ use thiserror::Error;
 pub use font::{FontConfig, FontError, JapaneseFont, IPAEX_GOTHIC_PATH, NOTO_SANS_CJK_PATH};
 pub use voucher::{write_voucher_batches, BatchOptions, BatchReport, VoucherSheet};
 pub use yoshinhyo::{
-    write_yoshinhyo, yoshinhyo_pdf, YoshinhyoInput, QUESTIONS, YOSHINHYO_TEMPLATE,
+    needs_guardian, write_yoshinhyo, yoshinhyo_pdf, YoshinhyoInput, GUARDIAN_BELOW_AGE, QUESTIONS,
+    YOSHINHYO_TEMPLATE,
 };
 
 /// Why a document could not be written.

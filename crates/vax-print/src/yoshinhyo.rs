@@ -16,7 +16,16 @@ use crate::{single_page_pdf, write_file, PrintError};
 /// The national form was revised several times (Dec 2021, May 2022, ...); a reissued form
 /// must say which revision it follows so that a doctor comparing two forms knows why the
 /// questions differ. Bump it whenever [`QUESTIONS`] or the layout changes.
-pub const YOSHINHYO_TEMPLATE: &str = "予診票様式 VX-2022.05 r1";
+pub const YOSHINHYO_TEMPLATE: &str = "予診票様式 VX-2022.05 r2";
+
+/// Residents younger than this on the day the form is printed get the 保護者 (guardian)
+/// signature field: the guardian must sign for ages 12–15 (DOMAIN.md §5, 本人記入欄).
+pub const GUARDIAN_BELOW_AGE: u32 = 16;
+
+/// Whether the form for this resident carries the guardian's signature field.
+pub fn needs_guardian(input: &YoshinhyoInput) -> bool {
+    age_on(input.birth_date, input.print_date) < GUARDIAN_BELOW_AGE
+}
 
 /// The questions (はい/いいえ), in the order of the MHLW 「予診票の確認のポイント」.
 pub const QUESTIONS: &[&str] = &[
@@ -105,7 +114,7 @@ pub(crate) fn draw(c: &mut Canvas<'_>, input: &YoshinhyoInput) {
     voucher_box(c, &line, input, 30.0);
     let y = questions(c, 95.0);
     let y = doctor_block(c, y + 3.0);
-    let y = consent_block(c, y + 2.0);
+    let y = consent_block(c, y + 2.0, needs_guardian(input));
     record_block(c, y + 2.0);
     c.text(L, 290.0, 6.5, Align::Left, "vaxledger ・ 予診票（再発行）");
     c.text(
@@ -326,8 +335,10 @@ fn doctor_block(c: &mut Canvas<'_>, top: f32) -> f32 {
     top + h
 }
 
-fn consent_block(c: &mut Canvas<'_>, top: f32) -> f32 {
-    let h = 21.0;
+/// 本人記入欄: the consent, the resident's signature and, for minors, the guardian's
+/// signature with the relationship.
+fn consent_block(c: &mut Canvas<'_>, top: f32, guardian: bool) -> f32 {
+    let h = if guardian { 27.0 } else { 21.0 };
     let x = labelled_block(c, top, h, "本人記入欄");
     // Two fixed lines rather than wrapping, so that the choice in brackets is never split.
     c.text(
@@ -344,16 +355,27 @@ fn consent_block(c: &mut Canvas<'_>, top: f32) -> f32 {
         Align::Left,
         "接種を（　希望します　・　希望しません　）",
     );
-    let label = "本人又は保護者の自署";
+    let label = "本人の自署";
     c.text(x, top + 14.5, 8.5, Align::Left, label);
     signature_line(c, x + c.width(label, 8.5) + 3.0, top + 14.5);
-    c.text(
-        x,
-        top + 19.0,
-        6.5,
-        Align::Left,
-        "※自署できない場合は代筆者が署名し、代筆者氏名及び被接種者との続柄を記載してください。12〜15歳は保護者の署名が必要です。",
-    );
+    let note_y = if guardian {
+        let label = "保護者の自署";
+        c.text(x, top + 20.5, 8.5, Align::Left, label);
+        let relation = "（続柄　　　　　）";
+        let rel_w = c.width(relation, 8.5);
+        c.text(R - 3.0, top + 20.5, 8.5, Align::Right, relation);
+        let start = x + c.width(label, 8.5) + 3.0;
+        c.line(start, top + 21.5, R - 6.0 - rel_w, top + 21.5);
+        top + 25.0
+    } else {
+        top + 19.0
+    };
+    let note = if guardian {
+        "※12〜15歳の方は保護者の署名が必要です。自署できない場合は代筆者が署名し、代筆者氏名及び続柄を記載してください。"
+    } else {
+        "※自署できない場合は代筆者が署名し、代筆者氏名及び被接種者との続柄を記載してください。"
+    };
+    c.text(x, note_y, 6.5, Align::Left, note);
     top + h
 }
 

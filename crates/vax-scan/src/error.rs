@@ -22,6 +22,10 @@ pub enum SourceError {
     /// scanner and keyboard entry.
     #[error("no camera is connected to this kiosk")]
     NoCamera,
+    /// This build was made without camera support (cargo feature `camera` off), so no camera
+    /// can be opened. To the desk this is the same as having no camera.
+    #[error("this build of vaxledger has no camera support (cargo feature `camera`)")]
+    CameraSupportMissing,
     /// A camera exists but could not be opened (busy, permission denied, unsupported format).
     #[error("camera {index} could not be opened: {reason}")]
     CameraUnavailable {
@@ -71,7 +75,10 @@ impl SourceError {
         match lang {
             Lang::En => match self {
                 Self::NoCamera => {
-                    "No camera was found. Scan the voucher with the USB scanner or type the number.".to_owned()
+                    "No camera found — use the USB scanner (or type the voucher number).".to_owned()
+                }
+                Self::CameraSupportMissing => {
+                    "No camera found — use the USB scanner (this build has no camera support).".to_owned()
                 }
                 Self::CameraUnavailable { .. } | Self::CameraFrame { .. } => format!(
                     "The camera cannot be used ({self}). Scan the voucher with the USB scanner or type the number."
@@ -80,7 +87,10 @@ impl SourceError {
             },
             Lang::Ja => match self {
                 Self::NoCamera => {
-                    "カメラが見つかりません。USBスキャナーで接種券を読み取るか、券番号を入力してください。".to_owned()
+                    "カメラが見つかりません。USBスキャナーで読み取ってください（券番号の入力もできます）。".to_owned()
+                }
+                Self::CameraSupportMissing => {
+                    "カメラが見つかりません。USBスキャナーで読み取ってください（この版はカメラに対応していません）。".to_owned()
                 }
                 Self::CameraUnavailable { index, reason } => format!(
                     "カメラ{index}を開けません（{reason}）。USBスキャナーで接種券を読み取るか、券番号を入力してください。"
@@ -104,6 +114,9 @@ impl SourceError {
     /// True when the source failed because there is no usable camera, so the UI should switch
     /// to USB-scanner-only mode instead of showing a fault.
     pub fn is_camera_missing(&self) -> bool {
-        matches!(self, Self::NoCamera | Self::CameraUnavailable { .. })
+        matches!(
+            self,
+            Self::NoCamera | Self::CameraSupportMissing | Self::CameraUnavailable { .. }
+        )
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! - [`FrameSource`]: where frames come from. [`CameraSource`](crate::CameraSource) (cargo
 //!   feature `camera`, nokhwa) in production; [`ImageFileSource`] for recorded frames and
-//!   benchmarks; [`MemorySource`] for tests. A kiosk without a camera gets
+//!   benchmarks; [`LoopingSource`], a fake camera looping over a folder's images in real
+//!   time; [`MemorySource`] for tests. [`CameraChoice`] is the one place that picks between
+//!   the webcam and a fake camera folder. A kiosk without a camera gets
 //!   [`SourceError::NoCamera`], with a message in Japanese or English
 //!   ([`SourceError::message`]), and keeps working with the USB scanner.
 //! - [`Pipeline`]: rqrr first (fast on sharp frames), then rxing (a pure-Rust zxing port,
@@ -14,7 +16,8 @@
 //!   propagated: rqrr 0.11 panics on some real photos.
 //! - [`Debouncer`]: one read per card presentation; time comes from frame timestamps.
 //! - [`ScanWorker`]: a background thread tying the three together and sending
-//!   [`ScanEvent`]s over a channel.
+//!   [`ScanEvent`]s over a channel, and keeping a downscaled JPEG [`Preview`] of the latest
+//!   frame for the desk's live view.
 //! - [`voucher_from_qr_text`]: checks that a decoded text is an 18-digit voucher line.
 //!
 //! Adding a decoder: implement [`Decoder`] (return every symbol found, and the quads that
@@ -68,6 +71,6 @@ pub use decode::{
 pub use error::{Lang, SourceError};
 pub use frame::{Frame, FramePixels};
 pub use pipeline::{Attempt, Pipeline, Read, ScanGoal, ScanReport, Step};
-pub use source::{FrameSource, ImageFileSource, MemorySource};
+pub use source::{CameraChoice, FrameSource, ImageFileSource, LoopingSource, MemorySource};
 pub use voucher::{voucher_from_qr_text, VoucherReadError};
-pub use worker::{ScanEvent, ScanWorker, WorkerConfig};
+pub use worker::{Preview, PreviewConfig, ScanEvent, ScanWorker, WorkerConfig};

@@ -154,3 +154,99 @@ impl FrameSource for ImageFileSource {
         }))
     }
 }
+
+/// A "fake camera": the images of a folder, loaded once and shown in a loop at a steady frame
+/// rate, stamped with real time since the source was opened, like a webcam.
+///
+/// The desktop app uses it when started with `VAXLEDGER_FAKE_CAMERA=<dir>`, so that an
+/// end-to-end test (or a demonstration on a machine without a webcam) can hold a voucher up
+/// to the real app. It sleeps between frames, so it costs what a camera costs, not a core.
+#[derive(Debug, Clone)]
+pub struct LoopingSource {
+    frames: Vec<Frame>,
+    next: usize,
+    interval: Duration,
+    opened: std::time::Instant,
+    due: std::time::Instant,
+}
+
+impl LoopingSource {
+    /// Default frame rate of the fake camera: 10 frames a second.
+    pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(100);
+
+    /// Loads every image of `dir` (see [`ImageFileSource::from_dir`] for which files) and
+    /// loops over them, one frame every `interval`.
+    ///
+    /// # Errors
+    /// As [`ImageFileSource::from_dir`], and the image errors of its files.
+    pub fn from_dir(dir: impl AsRef<Path>, interval: Duration) -> Result<Self, SourceError> {
+        let mut files = ImageFileSource::from_dir(dir)?;
+        let mut frames = Vec::new();
+        while let Some(frame) = files.next_frame()? {
+            frames.push(frame);
+        }
+        Ok(Self::new(frames, interval))
+    }
+
+    /// Loops over `frames` (at least one is needed to produce anything).
+    pub fn new(frames: Vec<Frame>, interval: Duration) -> Self {
+        let now = std::time::Instant::now();
+        Self {
+            frames,
+            next: 0,
+            interval,
+            opened: now,
+            due: now,
+        }
+    }
+}
+
+impl FrameSource for LoopingSource {
+    fn next_frame(&mut self) -> Result<Option<Frame>, SourceError> {
+        if self.frames.is_empty() {
+            return Ok(None);
+        }
+        let now = std::time::Instant::now();
+        if self.due > now {
+            std::thread::sleep(self.due - now);
+        }
+        // Never queue up frames after a slow decode: a camera drops them too.
+        self.due = self.due.max(now) + self.interval;
+        let mut frame = self.frames[self.next % self.frames.len()].clone();
+        self.next = self.next.wrapping_add(1);
+        frame.timestamp = self.opened.elapsed();
+        Ok(Some(frame))
+    }
+}
+
+/// Which frame source the desk's "scan with camera" button opens. The one place where the
+/// choice is made; [`CameraChoice::open`] runs on the decode thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CameraChoice {
+    /// The webcam with this index (0 = the first the OS lists), through nokhwa. Without the
+    /// cargo feature `camera` it fails with [`SourceError::CameraSupportMissing`].
+    Device(u32),
+    /// A fake camera looping over the images of a folder ([`LoopingSource`]).
+    Folder(PathBuf),
+}
+
+impl CameraChoice {
+    /// Opens the source.
+    ///
+    /// # Errors
+    /// [`SourceError::NoCamera`] (and the other camera errors) for a device;
+    /// [`SourceError::CameraSupportMissing`] when the build has no camera support; the folder
+    /// errors of [`LoopingSource::from_dir`].
+    pub fn open(&self) -> Result<Box<dyn FrameSource>, SourceError> {
+        match self {
+            Self::Folder(dir) => Ok(Box::new(LoopingSource::from_dir(
+                dir,
+                LoopingSource::DEFAULT_INTERVAL,
+            )?)),
+            #[cfg(feature = "camera")]
+            Self::Device(index) => Ok(Box::new(crate::camera::CameraSource::open(*index)?)),
+            #[cfg(not(feature = "camera"))]
+            Self::Device(_) => Err(SourceError::CameraSupportMissing),
+        }
+    }
+}

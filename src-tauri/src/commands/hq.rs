@@ -10,7 +10,7 @@ use vax_app::hq::{
 use vax_domain::voucher::MunicipalityCode;
 
 use super::enrolled;
-use crate::state::now_jst;
+use crate::state::{lock, now_jst, VoucherPrint};
 use crate::{AppState, IpcError};
 
 /// Text encoding of the VRS files, as the HQ screen offers it.
@@ -118,6 +118,79 @@ impl From<vax_app::hq::HqError> for IpcError {
             ),
         }
     }
+}
+
+impl From<vax_app::print::PrintJobError> for IpcError {
+    fn from(e: vax_app::print::PrintJobError) -> Self {
+        IpcError::new(e.code(), e.to_string(), e.message_ja())
+    }
+}
+
+/// The HQ screen's view of the city-wide voucher batch.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct VoucherPrintStatus {
+    /// Progress, files, error.
+    pub job: vax_app::print::VoucherJobStatus,
+    /// Whether the folder was opened in the file manager.
+    pub opened: bool,
+}
+
+/// Starts printing every resident's voucher sheet into a dated folder beside the ledger
+/// (`print/vouchers-YYYY-MM-DD`). Headquarters only (vax-app checks the role).
+#[tauri::command]
+pub async fn hq_voucher_print_start(
+    state: State<'_, AppState>,
+) -> Result<VoucherPrintStatus, IpcError> {
+    let role = enrolled(&*state.ledger()?)?.role;
+    let mut slot = lock(&state.voucher_print);
+    if slot.as_ref().is_some_and(|p| !p.job.is_finished()) {
+        return Err(vax_app::print::PrintJobError::Busy.into());
+    }
+    let today = now_jst().date_naive();
+    let out_dir = state
+        .path
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join("print")
+        .join(format!("vouchers-{today}"));
+    let opts = vax_app::print::BatchOptions::new(out_dir, today);
+    let job = vax_app::print::VoucherJob::start(&state.path, role, opts)?;
+    let status = job.status();
+    *slot = Some(VoucherPrint { job, opened: false });
+    Ok(VoucherPrintStatus {
+        job: status,
+        opened: false,
+    })
+}
+
+/// Where the voucher batch stands (none if it was never started). Once it is done, the
+/// folder is opened in the file manager, once (not with `VAXLEDGER_PRINT_OPEN=0`).
+#[tauri::command]
+pub async fn hq_voucher_print_status(
+    state: State<'_, AppState>,
+) -> Result<Option<VoucherPrintStatus>, IpcError> {
+    let mut slot = lock(&state.voucher_print);
+    let Some(print) = slot.as_mut() else {
+        return Ok(None);
+    };
+    let job = print.job.status();
+    if job.state == vax_app::print::JobState::Done && !print.opened {
+        print.opened = super::open_on_desktop(std::path::Path::new(&job.out_dir));
+    }
+    Ok(Some(VoucherPrintStatus {
+        job,
+        opened: print.opened,
+    }))
+}
+
+/// Stops the voucher batch after the page in hand; the pages printed so far are kept.
+#[tauri::command]
+pub async fn hq_voucher_print_cancel(state: State<'_, AppState>) -> Result<(), IpcError> {
+    if let Some(print) = lock(&state.voucher_print).as_ref() {
+        print.job.cancel();
+    }
+    Ok(())
 }
 
 /// The default export folder: `vrs-export` beside the ledger.

@@ -115,15 +115,7 @@ pub async fn reception_print_yoshinhyo(
         )
     })?;
     // The desktop's default PDF viewer; its print dialog does the printing.
-    // VAXLEDGER_PRINT_OPEN=0 only writes the file (unattended kiosks, tests).
-    let open = std::env::var("VAXLEDGER_PRINT_OPEN").map_or(true, |v| v != "0");
-    let opened = open
-        && std::process::Command::new("xdg-open")
-            .arg(&path)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .is_ok();
+    let opened = super::open_on_desktop(&path);
     Ok(Printed {
         path: path.display().to_string(),
         opened,

@@ -12,6 +12,11 @@ const text = {
   switch_lang: { ja: 'English', en: '日本語' },
   scan_label: { ja: '接種券を読み取る、または入力（券番号・カナ・生年月日・電話）', en: 'Scan the voucher or type (voucher no., kana, birth date, phone)' },
   search: { ja: '検索', en: 'Search' },
+  camera_on: { ja: 'カメラで読む', en: 'Scan with camera' },
+  camera_off: { ja: 'カメラを止める', en: 'Stop the camera' },
+  camera_starting: { ja: 'カメラを起動中…', en: 'Starting the camera…' },
+  camera_hint: { ja: '接種券のQRコードをカメラに向けてください', en: "Hold the voucher's QR code up to the camera" },
+  camera_preview: { ja: 'カメラの映像', en: 'Camera view' },
   not_found: { ja: '該当する住民はいません', en: 'No resident found' },
   unreadable: { ja: '読み取れません。券番号・カナ・生年月日（1941-04-01）・電話番号で入力してください', en: 'Not understood: enter a voucher number, kana, birth date (1941-04-01) or phone number' },
   kanji_not_searchable: { ja: '漢字では検索できません。カナで入力してください', en: 'Names are searched in kana, not kanji' },
@@ -105,6 +110,15 @@ const text = {
   sync_enrolled: { ja: '登録しました。初回同期で会場のデータを受け取ります', en: 'Enrolled. The first sync brings the venue’s data' },
   sync_alerts_title: { ja: '同期の要確認事項（重複接種・予約の競合など）', en: 'Conflicts to resolve (duplicate doses, booking conflicts, …)' },
   sync_no_alerts: { ja: '要確認事項はありません', en: 'No open conflicts' },
+  vouchers_title: { ja: '接種券の一括印刷（郵送用）', en: 'Voucher sheets for mailing' },
+  vouchers_explain: { ja: '全住民の接種券（1回目）をA4のPDFに出力します。500枚ごとに1ファイルです。', en: "Writes every resident's dose-1 voucher as A4 PDFs, 500 pages per file." },
+  vouchers_run: { ja: '接種券を一括印刷', en: 'Print all vouchers' },
+  vouchers_cancel: { ja: '中止', en: 'Cancel' },
+  vouchers_progress: { ja: '{done} / {total} 枚（{p}%）', en: '{done} of {total} pages ({p}%)' },
+  vouchers_folder: { ja: '出力先フォルダ: {dir}', en: 'Folder: {dir}' },
+  vouchers_done: { ja: '{n}枚を{f}個のPDFに出力しました', en: '{n} pages written in {f} PDF files' },
+  vouchers_cancelled: { ja: '中止しました。{n}枚目までを出力済みです（{f}ファイル）', en: 'Cancelled: the first {n} pages were written ({f} files)' },
+  vouchers_opened: { ja: 'フォルダを開きました', en: 'The folder was opened' },
 } as const;
 
 export type TextKey = keyof typeof text;

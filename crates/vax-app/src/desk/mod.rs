@@ -5,6 +5,7 @@
 //! here and nowhere else, so the Tauri commands only translate.
 
 mod booth;
+pub mod camera;
 mod day;
 mod reception;
 

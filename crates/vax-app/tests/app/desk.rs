@@ -21,12 +21,12 @@ fn day() -> NaiveDate {
     DAY.parse().unwrap()
 }
 
-fn time(hm: &str) -> DateTime<FixedOffset> {
+pub(crate) fn time(hm: &str) -> DateTime<FixedOffset> {
     at(&format!("{DAY}T{hm}:00+09:00"))
 }
 
 /// A small demo city, enrolled as the manager of venue V03.
-fn venue() -> (Ledger, Enrollment) {
+pub(crate) fn venue() -> (Ledger, Enrollment) {
     let mut ledger = Ledger::open_in_memory().unwrap();
     let params = DemoParams {
         residents: 1_500,
@@ -45,7 +45,7 @@ fn venue() -> (Ledger, Enrollment) {
 }
 
 /// The voucher line of someone booked at V03 in the 9:00 band today, and their row id.
-fn booked_at_nine(ledger: &Ledger) -> (String, i64) {
+pub(crate) fn booked_at_nine(ledger: &Ledger) -> (String, i64) {
     let d = vax_app::venue_day::venue_day(ledger, "V03", day()).unwrap();
     let r = &d.bands[0].residents[0];
     (format!("11262021{}", r.voucher), r.resident_id)

@@ -1,10 +1,12 @@
 //! Integration tests of the use cases, through the same API the CLI and the app call.
 
+mod camera;
 mod demo;
 mod desk;
 mod import;
 mod lookup;
 mod sync;
+mod print;
 
 use chrono::{DateTime, FixedOffset};
 

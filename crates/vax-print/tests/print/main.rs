@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use vax_domain::resident::Sex;
 use vax_domain::voucher::{OcrLine, VoucherPayload};
 use vax_print::{
-    write_voucher_batches, write_yoshinhyo, BatchOptions, FontConfig, FontError, JapaneseFont,
-    VoucherSheet, YoshinhyoInput,
+    needs_guardian, write_voucher_batches, write_yoshinhyo, BatchOptions, FontConfig, FontError,
+    JapaneseFont, VoucherSheet, YoshinhyoInput, GUARDIAN_BELOW_AGE,
 };
 use vax_scan::{Frame, Pipeline};
 
@@ -153,6 +153,69 @@ fn yoshinhyo_renders_one_page_with_a_readable_qr() {
     assert_eq!(decode(&pngs[0]), ["112620210000123456"]);
 }
 
+/// The text of a rendered 予診票 for `input`, and its QR as read back from the page.
+fn yoshinhyo_text_and_qr(input: &YoshinhyoInput) -> (String, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("yoshinhyo.pdf");
+    write_yoshinhyo(&font(), input, &pdf).unwrap();
+    assert_eq!(page_count(&pdf), 1);
+    // pdftotext without -layout keeps each drawn string whole.
+    let text = run("pdftotext", &[pdf.to_str().unwrap(), "-"]);
+    let pngs = render(&pdf, dir.path(), 150);
+    (text, decode(&pngs[0]))
+}
+
+#[test]
+fn a_minor_gets_the_guardian_signature_field_and_an_adult_does_not() {
+    // 15 on the print day (16 the day after): the guardian signs.
+    let minor = YoshinhyoInput {
+        name: "舞鶴 太一".into(),
+        name_kana: "マイヅル タイチ".into(),
+        birth_date: date(2010, 11, 23),
+        ..yoshinhyo_input()
+    };
+    assert!(needs_guardian(&minor));
+    let (text, qr) = yoshinhyo_text_and_qr(&minor);
+    for needle in [
+        "保護者の自署",
+        "続柄",
+        "12〜15歳の方は保護者の署名が必要です",
+        "満 15 歳",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle:?} missing for a minor:\n{text}"
+        );
+    }
+    assert_eq!(
+        qr,
+        ["112620210000123456"],
+        "the QR still reads with the taller block"
+    );
+
+    // 16 on the print day: an adult's form, no guardian field.
+    let sixteen = YoshinhyoInput {
+        birth_date: date(2010, 11, 22),
+        ..minor.clone()
+    };
+    assert!(!needs_guardian(&sixteen));
+    for adult in [sixteen, yoshinhyo_input()] {
+        let (text, qr) = yoshinhyo_text_and_qr(&adult);
+        assert!(text.contains("本人の自署"), "the resident signs:\n{text}");
+        for absent in ["保護者の自署", "保護者の署名が必要"] {
+            assert!(
+                !text.contains(absent),
+                "{absent:?} on an adult's form:\n{text}"
+            );
+        }
+        assert_eq!(qr, ["112620210000123456"]);
+    }
+    assert_eq!(
+        GUARDIAN_BELOW_AGE, 16,
+        "DOMAIN.md §5: guardians sign for 12–15"
+    );
+}
+
 #[test]
 fn voucher_batch_is_chunked_and_every_qr_reads_back() {
     let dir = tempfile::tempdir().unwrap();
@@ -267,6 +330,14 @@ fn write_samples() {
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("yoshinhyo.pdf");
     write_yoshinhyo(&font(), &yoshinhyo_input(), &pdf).unwrap();
+    let minor = dir.path().join("yoshinhyo-minor.pdf");
+    let minor_input = YoshinhyoInput {
+        name: "舞鶴 太一".into(),
+        name_kana: "マイヅル タイチ".into(),
+        birth_date: date(2012, 6, 1),
+        ..yoshinhyo_input()
+    };
+    write_yoshinhyo(&font(), &minor_input, &minor).unwrap();
     let mut opts = BatchOptions::new(dir.path(), date(2026, 11, 22));
     opts.issuer = "舞鶴市 健康づくり課".into();
     opts.contact = vec![
@@ -274,7 +345,11 @@ fn write_samples() {
         "電話 0773-00-0000（平日 9:00〜17:00）".into(),
     ];
     let report = write_voucher_batches(&font(), [sheet(0)], 1, &opts, &mut |_, _| {}).unwrap();
-    for (src, name) in [(pdf, "yoshinhyo"), (report.files[0].clone(), "voucher")] {
+    for (src, name) in [
+        (pdf, "yoshinhyo"),
+        (minor, "yoshinhyo-minor"),
+        (report.files[0].clone(), "voucher"),
+    ] {
         let prefix = out.join(name);
         run(
             "pdftoppm",

@@ -2,8 +2,8 @@ use std::time::{Duration, Instant};
 
 use image::GrayImage;
 use vax_scan::{
-    Decoder, Detections, Frame, FrameSource, MemorySource, Pipeline, RxingDecoder, ScanEvent,
-    ScanWorker, SourceError, Step, WorkerConfig,
+    CameraChoice, Decoder, Detections, Frame, FrameSource, LoopingSource, MemorySource, Pipeline,
+    PreviewConfig, RxingDecoder, ScanEvent, ScanWorker, SourceError, Step, WorkerConfig,
 };
 
 use crate::support::{camera_frame, empty_frame, Shot, VOUCHER};
@@ -12,6 +12,7 @@ fn config() -> WorkerConfig {
     WorkerConfig {
         frame_budget: Duration::from_millis(200),
         debounce_gap: Duration::from_millis(1000),
+        preview: None,
     }
 }
 
@@ -121,8 +122,8 @@ fn stop_ends_an_endless_source_promptly() {
         t0.elapsed()
     );
     assert!(
-        left.is_empty(),
-        "an empty desk produces no events: {left:?}"
+        matches!(left.as_slice(), [ScanEvent::Opened]),
+        "an empty desk produces no event but Opened: {left:?}"
     );
 }
 
@@ -177,4 +178,143 @@ fn decoder_panics_in_the_worker_are_events_not_crashes() {
         matches!(events.last(), Some(ScanEvent::Ended)),
         "the worker ran to the end: {events:?}"
     );
+}
+
+#[test]
+fn worker_says_when_the_source_is_open_and_keeps_a_downscaled_preview() {
+    let card = camera_frame(VOUCHER, Shot::CLEAN);
+    // Cameras deliver RGB.
+    let rgb = image::DynamicImage::ImageLuma8(card.clone()).into_rgb8();
+    let frames: Vec<Frame> = (0..6)
+        .map(|i| Frame::rgb(rgb.clone(), at(i * 100)))
+        .collect();
+    let worker = ScanWorker::spawn(
+        move || Ok(MemorySource::new(frames)),
+        Pipeline::standard(),
+        WorkerConfig {
+            preview: Some(PreviewConfig {
+                max_width: 160,
+                interval: Duration::from_millis(250),
+                quality: 60,
+            }),
+            ..config()
+        },
+    )
+    .expect("spawn worker");
+    let first = worker
+        .events()
+        .recv_timeout(Duration::from_secs(30))
+        .expect("an event");
+    assert!(
+        matches!(first, ScanEvent::Opened),
+        "first comes Opened: {first:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if matches!(
+            worker.events().recv_timeout(Duration::from_millis(100)),
+            Ok(ScanEvent::Ended)
+        ) {
+            break;
+        }
+    }
+    let preview = worker.preview().expect("a preview was made");
+    assert_eq!(preview.width, 160, "scaled down to the preview width");
+    let (w, h) = card.dimensions();
+    assert_eq!(preview.height, h * 160 / w, "aspect ratio kept");
+    assert_eq!(&preview.jpeg[..2], &[0xFF, 0xD8], "a JPEG file");
+    // Frames at 0, 100, ..., 500 ms and one preview per 250 ms of frame time: previews of the
+    // frames at 0 and 300 ms. The count depends only on the timestamps, not on the clock.
+    assert_eq!(preview.seq, 2, "previews are rate-limited by frame time");
+    let decoded = image::load_from_memory(&preview.jpeg)
+        .expect("the JPEG decodes")
+        .into_luma8();
+    assert_eq!(decoded.width(), 160);
+    let mean = decoded.pixels().map(|p| u64::from(p.0[0])).sum::<u64>()
+        / u64::from(decoded.width() * decoded.height());
+    let source_mean = card.pixels().map(|p| u64::from(p.0[0])).sum::<u64>()
+        / u64::from(card.width() * card.height());
+    assert!(
+        mean.abs_diff(source_mean) < 20,
+        "the preview shows the frame (mean grey {mean}, frame {source_mean})"
+    );
+}
+
+#[test]
+fn a_looping_fake_camera_reads_a_card_once_however_long_it_is_shown() {
+    let card = camera_frame(VOUCHER, Shot::CLEAN);
+    let source = LoopingSource::new(
+        vec![Frame::luma(card, Duration::ZERO)],
+        Duration::from_millis(20),
+    );
+    let worker = ScanWorker::spawn(move || Ok(source), Pipeline::standard(), config())
+        .expect("spawn worker");
+    let mut reads = 0;
+    let mut frames_seen_for = Duration::ZERO;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(1500) {
+        if let Ok(ScanEvent::Read { text, at }) =
+            worker.events().recv_timeout(Duration::from_millis(50))
+        {
+            assert_eq!(text, VOUCHER);
+            reads += 1;
+            frames_seen_for = at;
+        }
+    }
+    let rest = worker.stop();
+    assert_eq!(
+        reads, 1,
+        "one card held up for 1.5 s is one read (rest: {rest:?})"
+    );
+    assert!(
+        frames_seen_for < Duration::from_millis(1500),
+        "stamped with real time since opening"
+    );
+}
+
+#[test]
+fn the_fake_camera_folder_loops_and_stamps_real_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    empty_frame()
+        .save(dir.path().join("a.png"))
+        .expect("write frame");
+    let mut source = CameraChoice::Folder(dir.path().to_path_buf())
+        .open()
+        .expect("a folder with one image opens");
+    let mut stamps = Vec::new();
+    for _ in 0..3 {
+        stamps.push(
+            source
+                .next_frame()
+                .expect("frame")
+                .expect("never ends")
+                .timestamp,
+        );
+    }
+    assert!(
+        stamps[2] >= stamps[0] + Duration::from_millis(150),
+        "paced at the fake camera's rate (100 ms): {stamps:?}"
+    );
+    let empty = tempfile::tempdir().expect("temp dir");
+    assert!(
+        matches!(
+            CameraChoice::Folder(empty.path().to_path_buf()).open(),
+            Err(SourceError::EmptyDirectory { .. })
+        ),
+        "an empty folder is an error, not a silent black camera"
+    );
+}
+
+#[cfg(not(feature = "camera"))]
+#[test]
+fn without_the_camera_feature_a_device_is_missing_like_no_camera() {
+    let err = match CameraChoice::Device(0).open() {
+        Ok(_) => panic!("no camera support in this build"),
+        Err(e) => e,
+    };
+    assert!(matches!(err, SourceError::CameraSupportMissing), "{err:?}");
+    assert!(err.is_camera_missing(), "the desk treats it as no camera");
+    assert!(err
+        .message(vax_scan::Lang::Ja)
+        .contains("カメラが見つかりません。USBスキャナーで読み取ってください"));
 }

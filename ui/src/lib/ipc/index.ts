@@ -1,6 +1,7 @@
 // The only module that calls Tauri. Failures become UserError {code, message, messageJa}.
 import { invoke } from '@tauri-apps/api/core';
 import type {
+  CameraUpdate,
   CheckInDone,
   DaySummary,
   DeskCard,
@@ -15,6 +16,7 @@ import type {
   RecordedDose,
   Role,
   SetupStatus,
+  VoucherPrintStatus,
   VrsBatchSummary,
   VrsExportRequest,
   VrsExportSummary,
@@ -65,6 +67,9 @@ export const api = {
   checkIn: (residentId: number) => call<CheckInDone>('reception_check_in', { residentId }),
   cancelCheckIn: (uid: string, reason: string) => call<null>('reception_cancel_check_in', { uid, reason }),
   printYoshinhyo: (residentId: number) => call<Printed>('reception_print_yoshinhyo', { residentId }),
+  cameraStart: () => call<null>('reception_camera_start'),
+  cameraPoll: () => call<CameraUpdate>('reception_camera_poll'),
+  cameraStop: () => call<null>('reception_camera_stop'),
   boothQueue: () => call<QueueEntry[]>('booth_queue'),
   boothLots: () => call<LotView[]>('booth_lots'),
   openLot: (productCode: string, lotNumber: string) => call<LotView>('booth_open_lot', { productCode, lotNumber }),
@@ -79,4 +84,7 @@ export const api = {
   syncEnroll: (serverUrl: string, code: string, deviceName: string, municipality: string) =>
     call<Enrolled>('sync_enroll', { serverUrl, code, deviceName, municipality }),
   syncAlerts: () => call<AlertView[]>('hq_sync_alerts'),
+  voucherPrintStart: () => call<VoucherPrintStatus>('hq_voucher_print_start'),
+  voucherPrintStatus: () => call<VoucherPrintStatus | null>('hq_voucher_print_status'),
+  voucherPrintCancel: () => call<null>('hq_voucher_print_cancel'),
 };

@@ -139,6 +139,34 @@ corrections: number,
  */
 files: Array<string>, };
 
+export type VoucherPrintStatus = { 
+/**
+ * Progress, files, error.
+ */
+job: VoucherJobStatus, 
+/**
+ * Whether the folder was opened in the file manager.
+ */
+opened: boolean, };
+
+export type CameraUpdate = { 
+/**
+ * Whether the camera is on.
+ */
+running: boolean, 
+/**
+ * A newer preview picture, as a `data:image/jpeg;base64,…` URL.
+ */
+preview: string | null, 
+/**
+ * Codes read since the last poll, looked up.
+ */
+reads: Array<CameraRead>, 
+/**
+ * Set when the camera stopped by itself; the desk goes on with the USB scanner.
+ */
+stopped: IpcError | null, };
+
 export type Role = "reception" | "booth" | "venue_manager" | "headquarters" | "call_centre";
 
 export type Sex = "male" | "female";
@@ -823,4 +851,80 @@ round_trips: number,
  * Alerts the merge raised or touched.
  */
 alerts: number, };
+
+export type CameraRead = { "kind": "voucher", 
+/**
+ * The 18-digit line read.
+ */
+line: string, 
+/**
+ * The desk cards, with their warnings.
+ */
+cards: Array<DeskCard>, } | { "kind": "not_a_voucher", 
+/**
+ * What the code held (shortened).
+ */
+text: string, 
+/**
+ * English.
+ */
+message: string, 
+/**
+ * Japanese.
+ */
+message_ja: string, } | { "kind": "failed", 
+/**
+ * The desk error's code.
+ */
+code: string, 
+/**
+ * English.
+ */
+message: string, 
+/**
+ * Japanese.
+ */
+message_ja: string, };
+
+export type VoucherJobStatus = { 
+/**
+ * Where it stands.
+ */
+state: JobState, 
+/**
+ * Pages printed.
+ */
+done: number, 
+/**
+ * Pages to print (residents in the register).
+ */
+total: number, 
+/**
+ * The folder the PDFs go to.
+ */
+out_dir: string, 
+/**
+ * Files written, once finished.
+ */
+files: Array<string>, 
+/**
+ * Why it failed.
+ */
+error: JobError | null, };
+
+export type JobState = "running" | "done" | "cancelled" | "failed";
+
+export type JobError = { 
+/**
+ * Stable code.
+ */
+code: string, 
+/**
+ * English.
+ */
+message: string, 
+/**
+ * Japanese.
+ */
+message_ja: string, };
 

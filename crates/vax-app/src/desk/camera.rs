@@ -1,0 +1,270 @@
+//! Reception with a webcam: the decode thread of `vax-scan` feeding the same scan path as the
+//! USB scanner's keystrokes.
+//!
+//! [`DeskCamera::start`] opens the frame source chosen by a [`CameraChoice`] on a background
+//! thread, where frames are decoded and debounced (one read per card presentation). The desk
+//! polls [`DeskCamera::poll`] a few times a second: it gets the latest preview picture and
+//! every new read, each already looked up through [`camera_scan`], which is [`desk_find`] with
+//! a voucher query — exactly what the scan field runs for a typed or USB-scanned line.
+//! Dropping the `DeskCamera` stops the thread and releases the camera.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+use thiserror::Error;
+use vax_ledger::Ledger;
+use vax_scan::{voucher_from_qr_text, FrameSource, Pipeline, ScanEvent, ScanWorker};
+pub use vax_scan::{CameraChoice, Lang, Preview, PreviewConfig, SourceError, WorkerConfig};
+
+use super::{desk_find, DeskCard, Enrollment};
+use crate::lookup::Query;
+
+/// How long [`DeskCamera::start`] waits for the source to open before giving up.
+pub const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the camera could not be started or stopped working.
+#[derive(Debug, Error)]
+pub enum CameraError {
+    /// The frame source failed: no camera (the usual kiosk), a busy camera, a bad fake folder.
+    #[error("{}", .0.message(Lang::En))]
+    Source(#[from] SourceError),
+    /// The decode thread could not be started.
+    #[error("the camera's decode thread could not start: {0}")]
+    Thread(std::io::Error),
+    /// The source did not open in time.
+    #[error("the camera did not start within {} s — use the USB scanner", .0.as_secs())]
+    Timeout(Duration),
+}
+
+impl CameraError {
+    /// A stable code for the UI: `NO_CAMERA` when there is no usable camera (the desk keeps
+    /// working with the USB scanner), `CAMERA_FAILED` otherwise.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Source(e) if e.is_camera_missing() => "NO_CAMERA",
+            _ => "CAMERA_FAILED",
+        }
+    }
+
+    /// The message in Japanese.
+    pub fn message_ja(&self) -> String {
+        match self {
+            Self::Source(e) => e.message(Lang::Ja),
+            Self::Thread(e) => format!(
+                "カメラの読み取り処理を開始できません（{e}）。USBスキャナーで読み取ってください。"
+            ),
+            Self::Timeout(d) => format!(
+                "カメラが{}秒以内に起動しませんでした。USBスキャナーで読み取ってください。",
+                d.as_secs()
+            ),
+        }
+    }
+}
+
+/// One code read by the camera, as the desk shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum CameraRead {
+    /// A voucher: the cards the scan field would show for it (empty: nobody found).
+    Voucher {
+        /// The 18-digit line read.
+        line: String,
+        /// The desk cards, with their warnings.
+        cards: Vec<DeskCard>,
+    },
+    /// A QR code that is not a voucher (a URL, another municipality's bad check digit, ...).
+    NotAVoucher {
+        /// What the code held (shortened).
+        text: String,
+        /// English.
+        message: String,
+        /// Japanese.
+        message_ja: String,
+    },
+    /// The lookup failed (not enrolled, ledger error).
+    Failed {
+        /// The desk error's code.
+        code: String,
+        /// English.
+        message: String,
+        /// Japanese.
+        message_ja: String,
+    },
+}
+
+/// The reception scan of a code read by the camera: checks that it is an 18-digit voucher
+/// line, then runs [`desk_find`] with it, as the scan field does for a USB scanner's digits.
+pub fn camera_scan(
+    ledger: &Ledger,
+    enrollment: &Enrollment,
+    text: &str,
+    now: DateTime<FixedOffset>,
+) -> CameraRead {
+    let line = match voucher_from_qr_text(text) {
+        Ok(line) => line.to_digits(),
+        Err(e) => {
+            let shown: String = text.chars().take(40).collect();
+            let (message, message_ja) = match &e {
+                vax_scan::VoucherReadError::NotEighteenDigits { .. } => (
+                    format!("This QR code is not a vaccination voucher ({shown})."),
+                    format!("接種券のQRコードではありません（{shown}）。"),
+                ),
+                vax_scan::VoucherReadError::Invalid(v) => (
+                    format!("This QR code is not a valid voucher: {v}."),
+                    format!("接種券のQRコードとして正しくありません: {}", v.message_ja()),
+                ),
+            };
+            return CameraRead::NotAVoucher {
+                text: shown,
+                message,
+                message_ja,
+            };
+        }
+    };
+    match desk_find(ledger, enrollment, &Query::Voucher(line.clone()), now) {
+        Ok(cards) => CameraRead::Voucher { line, cards },
+        Err(e) => CameraRead::Failed {
+            code: e.code().to_owned(),
+            message: e.to_string(),
+            message_ja: e.message_ja(),
+        },
+    }
+}
+
+/// What one poll of the camera brings.
+#[derive(Debug, Clone, Default)]
+pub struct CameraPoll {
+    /// A preview picture newer than the one the last poll returned.
+    pub preview: Option<Arc<Preview>>,
+    /// New reads, in order, already looked up.
+    pub reads: Vec<CameraRead>,
+    /// Set when the camera stopped by itself (unplugged, end of a recording); the desk falls
+    /// back to the USB scanner.
+    pub stopped: Option<CameraStopped>,
+}
+
+/// Why the camera stopped by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CameraStopped {
+    /// `NO_CAMERA`, `CAMERA_FAILED` or `CAMERA_ENDED`.
+    pub code: &'static str,
+    /// English.
+    pub message: String,
+    /// Japanese.
+    pub message_ja: String,
+}
+
+/// The running camera at a reception desk.
+#[derive(Debug)]
+pub struct DeskCamera {
+    worker: ScanWorker,
+    seen_preview: u64,
+    /// Events that arrived while waiting for the source to open.
+    pending: Vec<ScanEvent>,
+}
+
+impl DeskCamera {
+    /// The worker settings of the desk: the standard pipeline's budget, a preview 320 px wide
+    /// about 7 times a second.
+    pub fn config() -> WorkerConfig {
+        WorkerConfig {
+            preview: Some(PreviewConfig::default()),
+            ..WorkerConfig::default()
+        }
+    }
+
+    /// Opens the chosen source on the decode thread and waits until it delivers (or fails).
+    ///
+    /// # Errors
+    /// [`CameraError::Source`] when the source cannot open — code `NO_CAMERA` on a kiosk
+    /// without a camera; [`CameraError::Timeout`] when it does not answer in [`OPEN_TIMEOUT`].
+    pub fn start(choice: CameraChoice) -> Result<Self, CameraError> {
+        Self::start_with(move || choice.open(), Self::config())
+    }
+
+    /// As [`DeskCamera::start`], with any frame source (tests feed recorded frames).
+    ///
+    /// # Errors
+    /// As [`DeskCamera::start`].
+    pub fn start_with<S, F>(open: F, config: WorkerConfig) -> Result<Self, CameraError>
+    where
+        S: FrameSource,
+        F: FnOnce() -> Result<S, SourceError> + Send + 'static,
+    {
+        let worker =
+            ScanWorker::spawn(open, Pipeline::standard(), config).map_err(CameraError::Thread)?;
+        let deadline = Instant::now() + OPEN_TIMEOUT;
+        let mut pending = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match worker.events().recv_timeout(left) {
+                Ok(ScanEvent::Opened) => break,
+                Ok(ScanEvent::SourceFailed(e)) => return Err(CameraError::Source(e)),
+                Ok(other) => pending.push(other),
+                Err(_) => return Err(CameraError::Timeout(OPEN_TIMEOUT)),
+            }
+        }
+        Ok(Self {
+            worker,
+            seen_preview: 0,
+            pending,
+        })
+    }
+
+    /// Takes what happened since the last poll: the newest preview, and every read looked up
+    /// through [`camera_scan`] with `ledger`, `enrollment` and `now`.
+    pub fn poll(
+        &mut self,
+        ledger: &Ledger,
+        enrollment: &Enrollment,
+        now: DateTime<FixedOffset>,
+    ) -> CameraPoll {
+        let mut poll = CameraPoll::default();
+        let events: Vec<ScanEvent> = self
+            .pending
+            .drain(..)
+            .chain(self.worker.events().try_iter())
+            .collect();
+        for event in events {
+            match event {
+                ScanEvent::Read { text, .. } => {
+                    poll.reads.push(camera_scan(ledger, enrollment, &text, now));
+                }
+                ScanEvent::SourceFailed(e) => {
+                    let e = CameraError::Source(e);
+                    poll.stopped = Some(CameraStopped {
+                        code: e.code(),
+                        message: e.to_string(),
+                        message_ja: e.message_ja(),
+                    });
+                }
+                ScanEvent::Ended => {
+                    poll.stopped = Some(CameraStopped {
+                        code: "CAMERA_ENDED",
+                        message: "The camera stopped — use the USB scanner.".to_owned(),
+                        message_ja: "カメラが停止しました。USBスキャナーで読み取ってください。"
+                            .to_owned(),
+                    });
+                }
+                // A decoder panic skips one frame; worth a log line, not a message.
+                ScanEvent::DecoderPanicked(e) => eprintln!("vaxledger camera: {e}"),
+                ScanEvent::Opened => {}
+            }
+        }
+        if let Some(p) = self.worker.preview() {
+            if p.seq > self.seen_preview {
+                self.seen_preview = p.seq;
+                poll.preview = Some(p);
+            }
+        }
+        poll
+    }
+
+    /// Stops the decode thread and releases the camera.
+    pub fn stop(self) {
+        drop(self.worker.stop());
+    }
+}

@@ -1,0 +1,159 @@
+// End to end: the reception desk reads a voucher with the (fake) camera, and headquarters
+// prints the city's vouchers from the app. The app runs with VAXLEDGER_FAKE_CAMERA pointing
+// at a folder holding a picture of a real 予診票 printed by vaxhq — the voucher QR as the
+// camera would see a form held up to it. Screenshots go to artifacts/e2e/camera-*.png.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { remote } from 'webdriverio';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// Where cargo put the binaries: $CARGO_TARGET_DIR when set (a shared build directory).
+const target = process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, 'target');
+const app = path.join(target, 'debug/vaxledger');
+const vaxhq = path.join(target, 'debug/vaxhq');
+const shots = path.join(root, 'artifacts/e2e');
+const work = mkdtempSync(path.join(tmpdir(), 'vaxledger-camera-'));
+const ledger = path.join(work, 'desk.sqlite3');
+const camera = path.join(work, 'camera');
+const port = 4446;
+
+let driver;
+let browser;
+let booked;
+let shot = 0;
+
+async function screenshot(name) {
+  shot += 1;
+  await browser.saveScreenshot(path.join(shots, `camera-${String(shot).padStart(2, '0')}-${name}.png`));
+}
+
+async function waitForDriver() {
+  for (let i = 0; i < 100; i += 1) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/status`);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('tauri-driver did not start');
+}
+
+function todayJst() {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Tokyo' }).format(new Date());
+}
+
+const hq = (...args) => execFileSync(vaxhq, ['--ledger', ledger, ...args], { encoding: 'utf8' });
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  mkdirSync(camera, { recursive: true });
+  // A small city with bookings from today, this installation at V01's reception.
+  hq('demo', '--residents', '800');
+  hq('enroll', '--venue', 'V01', '--role', 'reception');
+  const day = JSON.parse(hq('--json', 'venue-day', 'V01', '--date', todayJst()));
+  booked = day.bands.flatMap((b) => b.residents).find((r) => r.dose_number === 1);
+  assert.ok(booked, 'someone is booked at V01 today');
+  // The resident's 予診票 as vaxhq prints it, photographed: the part of the page around the
+  // voucher box at 150 dpi, 640×480 like a webcam frame.
+  const pdf = path.join(work, 'yoshinhyo.pdf');
+  hq('print', 'yoshinhyo', '--voucher', `11262021${booked.voucher}`, '--out', pdf);
+  execFileSync('pdftoppm', [
+    '-png', '-r', '150', '-x', '600', '-y', '100', '-W', '640', '-H', '480', '-singlefile',
+    pdf, path.join(camera, 'frame-0001'),
+  ]);
+  assert.ok(existsSync(path.join(camera, 'frame-0001.png')), 'the camera picture exists');
+
+  driver = spawn('tauri-driver', ['--port', String(port), '--native-port', '4447'], {
+    env: { ...process.env, VAXLEDGER_DB: ledger, VAXLEDGER_FAKE_CAMERA: camera, VAXLEDGER_PRINT_OPEN: '0' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitForDriver();
+  browser = await remote({
+    hostname: '127.0.0.1',
+    port,
+    logLevel: 'warn',
+    capabilities: {
+      'tauri:options': { application: app },
+      'wdio:enforceWebDriverClassic': true,
+    },
+  });
+});
+
+after(async () => {
+  await browser?.deleteSession().catch(() => {});
+  driver?.kill('SIGTERM');
+});
+
+test('reception reads the voucher with the camera and shows the resident card', async () => {
+  const toggle = await browser.$('#camera-toggle');
+  await toggle.waitForDisplayed({ timeout: 20000 });
+  assert.equal(await toggle.getText(), 'カメラで読む');
+  await toggle.click();
+
+  // The card, or the reason there is none.
+  const name = await browser.$('#resident-name');
+  await browser.waitUntil(
+    async () =>
+      (await name.isDisplayed()) ||
+      (await (await browser.$('#camera-error')).isDisplayed()) ||
+      (await (await browser.$('#camera-problem')).isDisplayed()) ||
+      (await (await browser.$('#scan-error')).isDisplayed()),
+    { timeout: 30000, interval: 250, timeoutMsg: 'no card and no message after 30 s' },
+  ).catch(async (e) => {
+    await screenshot('reception-camera-timeout');
+    throw e;
+  });
+  if (!(await name.isDisplayed())) {
+    await screenshot('reception-camera-failed');
+    assert.fail(`the camera showed a message instead of the card: ${await (await browser.$('main')).getText()}`);
+  }
+  assert.equal(await name.getText(), booked.name, 'the card of the voucher in front of the camera');
+  assert.equal(await (await browser.$('#due-dose')).getText(), '1回目');
+  const preview = await browser.$('#camera-preview');
+  await preview.waitForDisplayed({ timeout: 10000 });
+  await browser.waitUntil(async () => Number(await preview.getAttribute('data-frames')) >= 3, {
+    timeout: 10000,
+    timeoutMsg: 'the live preview shows frames',
+  });
+  const panel = await browser.$('#camera');
+  assert.equal(await panel.getAttribute('data-reads'), '1', 'one read for one card held up');
+  await screenshot('reception-camera-card');
+
+  // The card stays in front of the camera: still one read, no second beep.
+  await browser.pause(2000);
+  assert.equal(await panel.getAttribute('data-reads'), '1', 'debounced: one read per presentation');
+  assert.equal(await (await browser.$('#scan')).isFocused(), true, 'the USB scanner still has its field');
+
+  await (await browser.$('#camera-toggle')).click();
+  await panel.waitForDisplayed({ reverse: true, timeout: 10000 });
+  assert.equal(await (await browser.$('#camera-toggle')).getText(), 'カメラで読む', 'the camera is off');
+});
+
+test('headquarters prints every voucher from the app with a progress bar', async () => {
+  hq('enroll', '--venue', 'V01', '--role', 'headquarters');
+  await browser.refresh();
+  const run = await browser.$('#vouchers-print');
+  await run.waitForDisplayed({ timeout: 20000 });
+  await run.click();
+  await (await browser.$('#vouchers-progress')).waitForDisplayed({ timeout: 10000 });
+  const result = await browser.$('#vouchers-result');
+  await result.waitForDisplayed({ timeout: 120000 });
+  assert.equal(await result.getAttribute('data-state'), 'done', await result.getText());
+  assert.match(await result.getText(), /800枚を2個のPDFに出力しました/);
+  const dir = (await (await browser.$('#vouchers-dir')).getText()).replace(/^出力先フォルダ: /, '');
+  assert.deepEqual(readdirSync(dir).sort(), ['vouchers-0001.pdf', 'vouchers-0002.pdf'], `files in ${dir}`);
+  assert.match(
+    execFileSync('pdfinfo', [path.join(dir, 'vouchers-0002.pdf')], { encoding: 'utf8' }),
+    /Pages:\s+300/,
+    '500 pages per file, the rest in the second',
+  );
+  await (await browser.$('#vouchers')).scrollIntoView();
+  await screenshot('hq-vouchers-printed');
+});
