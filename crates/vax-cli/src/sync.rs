@@ -95,7 +95,7 @@ pub fn run(
             }
         }
         SyncCommand::Run { every } => loop {
-            match app_sync::sync_now(ledger, now()) {
+            match app_sync::sync_now(&mut *ledger, now()) {
                 Ok(run) => {
                     if as_json {
                         println!("{}", serde_json::to_string(&run)?);

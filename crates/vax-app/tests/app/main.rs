@@ -5,8 +5,8 @@ mod demo;
 mod desk;
 mod import;
 mod lookup;
-mod sync;
 mod print;
+mod sync;
 
 use chrono::{DateTime, FixedOffset};
 
