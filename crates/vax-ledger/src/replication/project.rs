@@ -71,7 +71,7 @@ pub(crate) fn project(
         OpKind::DefineVenue(v) => venue(w, replica, &v.code),
         OpKind::DefineTimeBand(b) => band(w, replica, b.band),
         OpKind::SetResidentFields { resident: r, .. } => resident(w, replica, r),
-        OpKind::Book(b) => booking(w, replica, log, &b.resident, b.dose_number),
+        OpKind::Book(b) => booking(w, replica, log, op, &b.resident, b.dose_number),
         OpKind::RecordDose(d) => {
             let Some(resident_id) = resident_id(w, &d.resident)? else {
                 return Ok(waiting_for("resident", &d.resident.to_string()));
@@ -334,6 +334,7 @@ fn booking(
     w: &WriteTx<'_>,
     replica: &Replica,
     log: &SqlOpLog<'_>,
+    op: &Op,
     voucher: &VoucherNumber,
     dose_number: u8,
 ) -> Result<Outcome, LedgerError> {
@@ -357,7 +358,13 @@ fn booking(
     let Some(band_id) = band_row(w, replica, band)? else {
         return Ok(waiting_for("time band", &band.to_string()));
     };
-    let product = match log.get(&newest.op)?.map(|op| op.kind) {
+    // Usually the op being written is the newest value: no need to read it back.
+    let newest_op = if newest.op == op.id {
+        Some(op.clone())
+    } else {
+        log.get(&newest.op)?
+    };
+    let product = match newest_op.map(|op| op.kind) {
         Some(OpKind::Book(b)) => b.product,
         _ => return Ok(waiting_for("booking", &newest.op.to_string())),
     };

@@ -1,0 +1,154 @@
+// End to end: replication. A real `vaxsync` server on loopback; HQ (vaxhq) loads a city, enrolls
+// and publishes it; a brand-new kiosk enrolls from its setup screen with a code HQ created,
+// receives the city by its first sync, checks a resident in, and the check-in reaches HQ through
+// the background sync. Screenshots go to artifacts/e2e/sync-*.png.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { remote } from 'webdriverio';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const target = process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, 'target');
+const app = path.join(target, 'debug/vaxledger');
+const vaxhq = path.join(target, 'debug/vaxhq');
+const vaxsync = path.join(target, 'debug/vaxsync');
+const shots = path.join(root, 'artifacts/e2e');
+const work = mkdtempSync(path.join(tmpdir(), 'vaxledger-sync-'));
+const hqLedger = path.join(work, 'hq.sqlite3');
+const serverDb = path.join(work, 'server.sqlite3');
+const port = 4448;
+
+let server;
+let serverUrl;
+let driver;
+let browser;
+let booked;
+let shot = 0;
+
+async function screenshot(name) {
+  shot += 1;
+  await browser.saveScreenshot(path.join(shots, `sync-${String(shot).padStart(2, '0')}-${name}.png`));
+}
+
+async function waitForDriver() {
+  for (let i = 0; i < 100; i += 1) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/status`);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('tauri-driver did not start');
+}
+
+function todayJst() {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Tokyo' }).format(new Date());
+}
+
+const hq = (...args) => execFileSync(vaxhq, ['--ledger', hqLedger, ...args], { encoding: 'utf8' });
+const hqOps = () => JSON.parse(hq('--json', 'sync', 'status')).ops_held;
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  server = spawn(vaxsync, ['serve', '--db', serverDb, '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const first = await new Promise((resolve, reject) => {
+    readline.createInterface({ input: server.stdout }).once('line', resolve);
+    server.once('exit', (code) => reject(new Error(`vaxsync exited with ${code}`)));
+  });
+  serverUrl = /listening on (\S+)/.exec(first)[1];
+
+  hq('demo', '--residents', '800');
+  const day = JSON.parse(hq('--json', 'venue-day', 'V01', '--date', todayJst()));
+  booked = day.bands.flatMap((b) => b.residents).find((r) => r.dose_number === 1);
+  assert.ok(booked, 'someone is booked at V01 today');
+  const hqCode = execFileSync(vaxsync, ['enrollment', 'create', '--db', serverDb, '--role', 'hq'], { encoding: 'utf8' }).trim();
+  hq('sync', 'enroll', '--server', serverUrl, '--code', hqCode, '--name', '本部');
+  hq('sync', 'run');
+
+  driver = spawn('tauri-driver', ['--port', String(port), '--native-port', '4449'], {
+    env: {
+      ...process.env,
+      VAXLEDGER_DB: path.join(work, 'kiosk.sqlite3'),
+      VAXLEDGER_SYNC_SECONDS: '2',
+      VAXLEDGER_PRINT_OPEN: '0',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitForDriver();
+  browser = await remote({
+    hostname: '127.0.0.1',
+    port,
+    logLevel: 'warn',
+    capabilities: {
+      'tauri:options': { application: app },
+      'wdio:enforceWebDriverClassic': true,
+    },
+  });
+});
+
+after(async () => {
+  await browser?.deleteSession().catch(() => {});
+  driver?.kill('SIGTERM');
+  server?.kill('SIGTERM');
+});
+
+test('a new kiosk enrolls from its setup screen and receives the city by its first sync', async () => {
+  const code = hq('sync', 'code', '--role', 'reception', '--venue', 'V01').trim();
+  const url = await browser.$('#sync-server-url');
+  await url.waitForDisplayed({ timeout: 20000 });
+  assert.equal(await (await browser.$('#sync-badge')).getText(), '単独運用（同期サーバー未登録）');
+  await url.addValue(serverUrl);
+  await (await browser.$('#sync-code')).addValue(code);
+  await (await browser.$('#sync-device-name')).addValue('V01 受付1');
+  await screenshot('setup-enroll');
+  await (await browser.$('#sync-enroll')).click();
+
+  // The first sync brought the city and enrolled the desk to V01's reception.
+  const scan = await browser.$('#scan');
+  await scan.waitForDisplayed({ timeout: 60000 }).catch(async (e) => {
+    await screenshot('setup-enroll-failed');
+    throw e;
+  });
+  assert.match(await (await browser.$('#venue-name')).getText(), /受付/);
+  const badge = await browser.$('#sync-badge');
+  await browser.waitUntil(async () => (await badge.getAttribute('class')).includes('green'), { timeout: 10000 });
+  assert.match(await (await browser.$('#sync-waiting')).getText(), /未送信 0件/);
+  await screenshot('reception-synced');
+});
+
+test('a check-in at the kiosk reaches HQ through the background sync', async () => {
+  const before = hqOps();
+  const scan = await browser.$('#scan');
+  await scan.click();
+  await scan.addValue(`11262021${booked.voucher}`);
+  await browser.keys('Enter');
+  const name = await browser.$('#resident-name');
+  await name.waitForDisplayed({ timeout: 10000 });
+  assert.equal(await name.getText(), booked.name, 'the kiosk knows the resident from the sync');
+  await (await browser.$('#check-in')).click();
+  await (await browser.$('#checked-in')).waitForDisplayed({ timeout: 10000 });
+
+  // The background sync (every 2 s here) sends it without anyone asking; HQ pulls it.
+  let held = before;
+  for (let i = 0; i < 30 && held === before; i += 1) {
+    await new Promise((r) => setTimeout(r, 1000));
+    hq('sync', 'run');
+    held = hqOps();
+  }
+  assert.equal(held, before + 1, 'HQ holds exactly the one new op: the check-in');
+  await browser.waitUntil(async () => /未送信 0件/.test(await (await browser.$('#sync-waiting')).getText()), {
+    timeout: 20000,
+    interval: 500,
+    timeoutMsg: 'the badge never showed the check-in as sent',
+  });
+  await screenshot('reception-checked-in-synced');
+});
