@@ -10,7 +10,10 @@ use thiserror::Error;
 use vax_domain::role::Role;
 use vax_domain::voucher::MunicipalityCode;
 use vax_ledger::{Ledger, LedgerError};
-use vax_sync::{Alert, Applied, Message, ReplicaId, Role as SyncRole, SyncState, VenueCode};
+use vax_sync::{
+    Alert, Applied, EventKind, Message, OpId, OpKind, ReplicaId, Role as SyncRole, SyncState,
+    VenueCode, Void,
+};
 use vax_sync_client::{sync_session, Client, ClientError, LocalReplica, SessionError};
 
 use crate::desk::{self, DeskError};
@@ -439,6 +442,9 @@ pub struct AlertView {
     pub summary_ja: String,
     /// The records involved, one line each, with the op that wrote them (to void or choose).
     pub records: Vec<String>,
+    /// The uid of each record in `records` (the op id), in the same order: what
+    /// [`void_dose_record`] takes.
+    pub record_ids: Vec<String>,
 }
 
 fn dose_line(d: &vax_sync::Recorded<vax_sync::Dose>) -> String {
@@ -473,6 +479,7 @@ pub fn describe(alert: &Alert) -> AlertView {
             summary: format!("dose {dose_number} recorded {} times", doses.len()),
             summary_ja: format!("{dose_number}回目の接種が{}件記録されています", doses.len()),
             records: doses.iter().map(dose_line).collect(),
+            record_ids: doses.iter().map(|d| d.op.to_string()).collect(),
         },
         Alert::ConcurrentBookings {
             resident,
@@ -490,6 +497,7 @@ pub fn describe(alert: &Alert) -> AlertView {
                 values.len()
             ),
             records: values.iter().map(booking_line).collect(),
+            record_ids: values.iter().map(|v| v.op.to_string()).collect(),
         },
         Alert::BandOverCapacity {
             band,
@@ -515,6 +523,10 @@ pub fn describe(alert: &Alert) -> AlertView {
                     )
                 })
                 .collect(),
+            record_ids: bookings
+                .iter()
+                .flat_map(|(_, values)| values.iter().map(|v| v.op.to_string()))
+                .collect(),
         },
         Alert::DoseFromExpiredLot { dose, limit } => AlertView {
             kind: "dose_from_expired_lot".into(),
@@ -522,6 +534,7 @@ pub fn describe(alert: &Alert) -> AlertView {
             summary: format!("dose given from a lot past its limit ({limit:?})"),
             summary_ja: "使用期限を過ぎたロットで接種が記録されています".into(),
             records: vec![dose_line(dose)],
+            record_ids: vec![dose.op.to_string()],
         },
         Alert::MismatchedVoid { void, actual } => AlertView {
             kind: "mismatched_void".into(),
@@ -532,6 +545,38 @@ pub fn describe(alert: &Alert) -> AlertView {
             ),
             summary_ja: "取消の対象の種類が一致しません".into(),
             records: vec![format!("void of {} [{}]", void.event.target, void.op)],
+            record_ids: vec![void.op.to_string()],
         },
     }
+}
+
+/// Resolves a duplicate dose (or corrects a mistaken record): voids the dose record `uid` with a
+/// reason. The record stays, marked; the void replicates like any other change, so the alert
+/// clears on every replica once it arrives. Whether this device may void doses is the roles
+/// matrix's call (HQ, or the booth that recorded it).
+pub fn void_dose_record(
+    ledger: &mut Ledger,
+    uid: &str,
+    reason: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<(), SyncAppError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 200 {
+        return Err(SyncAppError::Desk(DeskError::Invalid {
+            field: "reason / 理由",
+            problem: "is required, at most 200 characters / 必須・200文字以内です",
+        }));
+    }
+    let mut tx = ledger.transaction()?;
+    tx.void_dose(uid, reason, &now)?;
+    // A dose recorded before this device replicated has no op, and nobody else holds it.
+    if let Ok(target) = uid.parse::<OpId>() {
+        tx.replicate(OpKind::Void(Void {
+            target,
+            target_kind: EventKind::Dose,
+            reason: reason.to_owned(),
+        }))?;
+    }
+    tx.commit()?;
+    Ok(())
 }

@@ -29,6 +29,14 @@ pub enum SyncCommand {
     Alerts,
     /// HQ: create a one-time enrollment code for a new device.
     Code(CodeArgs),
+    /// Resolve a duplicate dose: void the record with this uid (shown by `alerts`), with a reason.
+    VoidDose {
+        /// The record's uid (`<replica>#<counter>`).
+        uid: String,
+        /// Why (kept with the record and sent to VRS as the correction reason).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Args)]
@@ -146,13 +154,27 @@ pub fn run(
             } else if alerts.is_empty() {
                 println!("no open alerts");
             } else {
-                for alert in &alerts {
-                    println!("{}", serde_json::to_string_pretty(alert)?);
+                for alert in alerts.iter().map(app_sync::describe) {
+                    println!(
+                        "{}{}",
+                        alert.summary,
+                        alert
+                            .resident
+                            .map(|r| format!(" · {r}"))
+                            .unwrap_or_default()
+                    );
+                    for (line, uid) in alert.records.iter().zip(&alert.record_ids) {
+                        println!("  {uid}  {line}");
+                    }
                 }
             }
             if !alerts.is_empty() {
                 return Ok(exit::REJECTED);
             }
+        }
+        SyncCommand::VoidDose { uid, reason } => {
+            app_sync::void_dose_record(ledger, uid, reason, now()).map_err(explain)?;
+            println!("voided {uid}; the void reaches every replica with the next sync");
         }
         SyncCommand::Code(args) => {
             let code = app_sync::create_enrollment_code(

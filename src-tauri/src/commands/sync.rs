@@ -110,3 +110,20 @@ pub async fn hq_sync_alerts(state: State<'_, AppState>) -> Result<Vec<AlertView>
         .map(describe)
         .collect())
 }
+
+/// HQ resolves a duplicate dose: voids the record `uid` with a reason (it stays, marked). The
+/// void replicates like any other change.
+#[tauri::command]
+pub async fn hq_void_dose(
+    state: State<'_, AppState>,
+    uid: String,
+    reason: String,
+) -> Result<(), IpcError> {
+    let mut ledger = state.ledger()?;
+    Ok(app_sync::void_dose_record(
+        &mut ledger,
+        &uid,
+        &reason,
+        now_jst(),
+    )?)
+}

@@ -6,7 +6,8 @@ use vax_app::demo::load_demo_city;
 use vax_app::desk::{self, open_lot, record_dose, RecordDose};
 use vax_app::progress::NoProgress;
 use vax_app::sync::{
-    alerts, create_enrollment_code, enroll_device, sync_now, sync_status, Freshness, SyncAppError,
+    alerts, create_enrollment_code, describe, enroll_device, sync_now, sync_status,
+    void_dose_record, Freshness, SyncAppError,
 };
 use vax_demo::DemoParams;
 use vax_domain::role::Role;
@@ -234,6 +235,50 @@ fn the_same_dose_at_two_venues_while_offline_reaches_hq_as_an_alert_with_both_re
         other => panic!("expected a duplicate dose, got {other:?}"),
     }
     assert_eq!(sync_status(&mut hq, time("11:02")).unwrap().alerts, 1);
+
+    // HQ resolves it: the V04 record was the mistake. The void travels like any change.
+    let view = describe(&found[0]);
+    assert_eq!(view.records.len(), 2);
+    let mistaken = view
+        .record_ids
+        .iter()
+        .zip(&view.records)
+        .find(|(_, line)| line.contains("V04"))
+        .map(|(id, _)| id.clone())
+        .unwrap();
+    void_dose_record(
+        &mut hq,
+        &mistaken,
+        "二重登録（V03で接種済み）",
+        time("11:05"),
+    )
+    .unwrap();
+    assert!(alerts(&mut hq).unwrap().is_empty(), "resolved at HQ");
+    sync_now(&mut hq, time("11:06")).unwrap();
+    sync_now(&mut v04, time("11:07")).unwrap();
+    assert!(
+        alerts(&mut v04).unwrap().is_empty(),
+        "and at the venue, once the void arrives"
+    );
+    let id = v04
+        .reader()
+        .residents_by_voucher(
+            None,
+            &vax_domain::voucher::VoucherNumber::parse(&voucher).unwrap(),
+        )
+        .unwrap()[0]
+        .id;
+    let doses = v04.reader().doses_of(id).unwrap();
+    let voided: Vec<_> = doses
+        .iter()
+        .filter(|d| d.voided.is_some())
+        .map(|d| d.venue_code.as_str())
+        .collect();
+    assert_eq!(
+        voided,
+        ["V04"],
+        "the V04 record is kept, marked void: {doses:?}"
+    );
 }
 
 #[test]

@@ -84,6 +84,7 @@ export const api = {
   syncEnroll: (serverUrl: string, code: string, deviceName: string, municipality: string) =>
     call<Enrolled>('sync_enroll', { serverUrl, code, deviceName, municipality }),
   syncAlerts: () => call<AlertView[]>('hq_sync_alerts'),
+  voidDose: (uid: string, reason: string) => call<null>('hq_void_dose', { uid, reason }),
   voucherPrintStart: () => call<VoucherPrintStatus>('hq_voucher_print_start'),
   voucherPrintStatus: () => call<VoucherPrintStatus | null>('hq_voucher_print_status'),
   voucherPrintCancel: () => call<null>('hq_voucher_print_cancel'),

@@ -814,7 +814,12 @@ summary_ja: string,
 /**
  * The records involved, one line each, with the op that wrote them (to void or choose).
  */
-records: Array<string>, };
+records: Array<string>, 
+/**
+ * The uid of each record in `records` (the op id), in the same order: what
+ * [`void_dose_record`] takes.
+ */
+record_ids: Array<string>, };
 
 export type Enrolled = { 
 /**
