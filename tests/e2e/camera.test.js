@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
+import { stopDriver } from './support.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // Where cargo put the binaries: $CARGO_TARGET_DIR when set (a shared build directory).
@@ -71,6 +72,7 @@ before(async () => {
   assert.ok(existsSync(path.join(camera, 'frame-0001.png')), 'the camera picture exists');
 
   driver = spawn('tauri-driver', ['--port', String(port), '--native-port', '4447'], {
+    detached: true,
     env: { ...process.env, VAXLEDGER_DB: ledger, VAXLEDGER_FAKE_CAMERA: camera, VAXLEDGER_PRINT_OPEN: '0' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -88,7 +90,7 @@ before(async () => {
 
 after(async () => {
   await browser?.deleteSession().catch(() => {});
-  driver?.kill('SIGTERM');
+  stopDriver(driver);
 });
 
 test('reception reads the voucher with the camera and shows the resident card', async () => {

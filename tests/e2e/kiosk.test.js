@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
+import { stopDriver } from './support.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // Where cargo put the binaries: $CARGO_TARGET_DIR when set (a shared build directory).
@@ -52,6 +53,7 @@ function todayJst() {
 before(async () => {
   mkdirSync(shots, { recursive: true });
   driver = spawn('tauri-driver', ['--port', String(port)], {
+    detached: true,
     env: { ...process.env, VAXLEDGER_DB: ledger, VAXLEDGER_PRINT_OPEN: '0' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -70,7 +72,7 @@ before(async () => {
 after(async () => {
   await browser?.deleteSession().catch(() => {});
   // SIGTERM, never SIGKILL: tauri-driver only stops WebKitWebDriver on SIGTERM.
-  driver?.kill('SIGTERM');
+  stopDriver(driver);
 });
 
 test('a new installation loads the demo city and opens on the reception screen', async () => {

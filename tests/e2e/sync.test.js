@@ -11,6 +11,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
+import { stopDriver } from './support.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const target = process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, 'target');
@@ -75,6 +76,7 @@ before(async () => {
   hq('sync', 'run');
 
   driver = spawn('tauri-driver', ['--port', String(port), '--native-port', '4449'], {
+    detached: true,
     env: {
       ...process.env,
       VAXLEDGER_DB: path.join(work, 'kiosk.sqlite3'),
@@ -97,7 +99,7 @@ before(async () => {
 
 after(async () => {
   await browser?.deleteSession().catch(() => {});
-  driver?.kill('SIGTERM');
+  stopDriver(driver);
   server?.kill('SIGTERM');
 });
 
