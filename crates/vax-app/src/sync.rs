@@ -580,3 +580,24 @@ pub fn void_dose_record(
     tx.commit()?;
     Ok(())
 }
+
+/// Resolves concurrent bookings of one resident's dose: HQ keeps the value written by the op
+/// `chosen` (the uid the alert lists). The choice replicates and replaces every value HQ saw.
+pub fn choose_booking(
+    ledger: &mut Ledger,
+    voucher: &str,
+    dose_number: u8,
+    chosen: &str,
+) -> Result<(), SyncAppError> {
+    let voucher = vax_domain::voucher::VoucherNumber::parse(voucher)
+        .map_err(|e| SyncAppError::Desk(DeskError::Voucher(e)))?;
+    let chosen: OpId = chosen.parse().map_err(|_| {
+        SyncAppError::Desk(DeskError::Invalid {
+            field: "booking / 予約",
+            problem:
+                "is not a record id from the alert / 要確認事項に表示された記録IDではありません",
+        })
+    })?;
+    ledger.resolve_booking(&voucher, dose_number, chosen)?;
+    Ok(())
+}

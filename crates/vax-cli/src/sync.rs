@@ -37,6 +37,17 @@ pub enum SyncCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Resolve concurrent rebookings: keep the booking written by this uid (shown by `alerts`).
+    ChooseBooking {
+        /// The booking value's uid (`<replica>#<counter>`).
+        uid: String,
+        /// The resident's 10-digit voucher number.
+        #[arg(long)]
+        voucher: String,
+        /// Which dose.
+        #[arg(long, default_value_t = 1)]
+        dose: u8,
+    },
 }
 
 #[derive(Args)]
@@ -175,6 +186,10 @@ pub fn run(
         SyncCommand::VoidDose { uid, reason } => {
             app_sync::void_dose_record(ledger, uid, reason, now()).map_err(explain)?;
             println!("voided {uid}; the void reaches every replica with the next sync");
+        }
+        SyncCommand::ChooseBooking { uid, voucher, dose } => {
+            app_sync::choose_booking(ledger, voucher, *dose, uid).map_err(explain)?;
+            println!("kept {uid}; the choice reaches every replica with the next sync");
         }
         SyncCommand::Code(args) => {
             let code = app_sync::create_enrollment_code(

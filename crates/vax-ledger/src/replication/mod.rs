@@ -224,6 +224,52 @@ impl Ledger {
         })
     }
 
+    /// HQ chooses between concurrent bookings of one resident's dose: writes a booking with
+    /// cause `resolve` for the chosen value's band. Its causal context covers every value this
+    /// replica holds, so it replaces them all wherever it arrives (a rebooking it did not see
+    /// stays, and so does the alert). The desk's row follows at once.
+    pub fn resolve_booking(
+        &mut self,
+        resident: &VoucherNumber,
+        dose_number: u8,
+        chosen: OpId,
+    ) -> Result<(), LedgerError> {
+        let (band, product) = {
+            let replication = self
+                .replication
+                .as_mut()
+                .ok_or(LedgerError::NotReplicating)?;
+            let node = replication.node(&self.conn)?;
+            let value = node
+                .replica()
+                .booking(resident, dose_number)
+                .into_iter()
+                .find(|v| v.op == chosen)
+                .ok_or_else(|| LedgerError::Missing {
+                    what: "live booking value",
+                    key: chosen.to_string(),
+                })?;
+            let product = match SqlOpLog::new(&self.conn).get(&chosen)?.map(|op| op.kind) {
+                Some(OpKind::Book(b)) => b.product,
+                _ => String::new(),
+            };
+            (value.band, product)
+        };
+        let mut tx = self.transaction()?;
+        let id = tx
+            .replicate(OpKind::Book(vax_sync::Booking {
+                resident: resident.clone(),
+                dose_number,
+                band,
+                product,
+                cause: BookingCause::Resolve,
+                clock: crdts::VClock::new(),
+            }))?
+            .ok_or(LedgerError::NotReplicating)?;
+        tx.write_rows_of_own_op(id)?;
+        tx.commit()
+    }
+
     /// HQ only: writes the ops that describe what this ledger already holds (venues, time
     /// bands, residents with their survey answers, bookings), so that a city loaded or
     /// imported before enrollment reaches every venue. Run once, right after enrollment.
@@ -312,6 +358,30 @@ impl WriteTx<'_> {
         let mut log = SqlOpLog::new(&self.tx);
         let op = node.write(&mut log, kind, &SystemClock)?;
         Ok(Some(op.id))
+    }
+
+    /// Writes the rows of an op this transaction just wrote, as a received op's would be: for
+    /// changes whose rows are the merged replica's verdict (a resolved booking).
+    fn write_rows_of_own_op(&mut self, id: OpId) -> Result<(), LedgerError> {
+        let op = SqlOpLog::new(&self.tx)
+            .get(&id)?
+            .ok_or(LedgerError::NotReplicating)?;
+        let node = {
+            let r = self
+                .replication
+                .replica()
+                .ok_or(LedgerError::NotReplicating)?;
+            r.node(&self.tx)?;
+            r.node.take().ok_or(LedgerError::NotReplicating)?
+        };
+        let outcome = {
+            let log = SqlOpLog::new(&self.tx);
+            project::project(self, node.replica(), &log, &op)
+        };
+        if let Some(r) = self.replication.replica() {
+            r.node = Some(node);
+        }
+        note_outcome(&self.tx, id, &outcome?)
     }
 
     /// Whether this transaction's changes are replicated (the ledger is enrolled).

@@ -285,3 +285,77 @@ fn a_void_that_arrives_before_its_dose_is_applied_when_the_dose_arrives() {
     assert!(doses[0].voided.is_some(), "{doses:?}");
     assert_eq!(v02.sync_log_summary().unwrap().unprojected, 0);
 }
+
+#[test]
+fn hq_choosing_between_concurrent_rebookings_replaces_both_everywhere() {
+    use vax_sync::{Booking, BookingCause, TimeBandId};
+    let mut hq = hq_with_a_small_city();
+    let mut cc1 = replica(4, Role::CallCentre);
+    let mut cc2 = replica(5, Role::CallCentre);
+    let mut venue = replica(BOOTH_V01, Role::Booth);
+    sync(&mut hq, &mut cc1);
+    sync(&mut hq, &mut cc2);
+    let ichiro = VoucherNumber::parse("0000000002").unwrap();
+    let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap();
+    // Two operators rebook 山本 一郎 at the same time, to different venues.
+    for (ledger, code) in [(&mut cc1, "V01"), (&mut cc2, "V02")] {
+        let mut tx = ledger.transaction().unwrap();
+        tx.replicate(OpKind::Book(Booking {
+            resident: ichiro.clone(),
+            dose_number: 1,
+            band: Some(TimeBandId::for_slot(
+                &VenueCode::new(code),
+                june_first(),
+                nine,
+            )),
+            product: "comirnaty".into(),
+            cause: BookingCause::Rebook,
+            clock: Default::default(),
+        }))
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    sync(&mut cc1, &mut hq);
+    sync(&mut cc2, &mut hq);
+    let alerts = hq.sync_alerts().unwrap();
+    // Both values are live, and V01's one-place band now holds two bookings.
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert!(alerts
+        .iter()
+        .any(|a| matches!(a, Alert::BandOverCapacity { .. })));
+    let chosen = alerts
+        .iter()
+        .find_map(|a| match a {
+            Alert::ConcurrentBookings { values, .. } => values
+                .iter()
+                .find(|v| {
+                    v.band
+                        == Some(TimeBandId::for_slot(
+                            &VenueCode::new("V02"),
+                            june_first(),
+                            nine,
+                        ))
+                })
+                .map(|v| v.op),
+            _ => None,
+        })
+        .expect("a booking conflict with the V02 value");
+
+    hq.resolve_booking(&ichiro, 1, chosen).unwrap();
+    assert!(
+        hq.sync_alerts().unwrap().is_empty(),
+        "resolved at HQ, and V01 is no longer over capacity"
+    );
+    sync(&mut hq, &mut venue);
+    for ledger in [&hq, &venue] {
+        let reader = ledger.reader();
+        let id = reader.residents_by_voucher(None, &ichiro).unwrap()[0].id;
+        let bookings = reader.bookings_of(id).unwrap();
+        assert_eq!(bookings.len(), 1);
+        assert_eq!(bookings[0].band.venue_code, "V02", "the booking HQ chose");
+    }
+    assert!(
+        venue.sync_alerts().unwrap().is_empty(),
+        "and the conflict is gone at the venue"
+    );
+}
