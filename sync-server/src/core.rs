@@ -2,7 +2,6 @@
 //! under one mutex (requests serialise), and the CLI calls it directly on the database.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
@@ -10,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use vax_sync::{
     check_roles, Alert, HlcClock, Message, Op, OpLog, ReplicaId, Role, SyncError, SyncNode,
-    SyncState, TimeSource, VenueCode, PROTOCOL_VERSION,
+    SyncState, SystemClock, TimeSource, VenueCode, PROTOCOL_VERSION,
 };
 
 use crate::codes;
@@ -21,19 +20,6 @@ use crate::store::{Device, EnrollmentCodeRecord, ServerStore, StoreError};
 pub const DEFAULT_CODE_HOURS: u32 = 24;
 /// Longest lifetime of an enrollment code (30 days).
 pub const MAX_CODE_HOURS: u32 = 24 * 30;
-
-/// Physical time from the system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl TimeSource for SystemClock {
-    fn now_ms(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0)
-    }
-}
 
 /// Whether a role is bound to one venue (and so must be enrolled with one).
 pub fn is_venue_bound(role: Role) -> bool {

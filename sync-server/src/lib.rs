@@ -18,10 +18,11 @@ pub mod sqlite;
 pub mod store;
 
 pub use api::{router, AppState};
-pub use core::{Core, Enrolled, Status, SystemClock};
+pub use core::{Core, Enrolled, Status};
 pub use error::{ApiError, ErrorBody};
 pub use sqlite::SqliteStore;
 pub use store::{Device, ServerStore, StoreError};
+pub use vax_sync::SystemClock;
 
 /// Opens the SQLite store at `path` and builds the server state from it.
 pub fn open_sqlite(path: &std::path::Path) -> Result<AppState, StoreError> {

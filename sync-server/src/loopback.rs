@@ -35,13 +35,19 @@ pub struct LoopbackServer {
 }
 
 impl LoopbackServer {
-    /// Serves the store at `db` on `127.0.0.1:port` (0 picks a free port).
+    /// Serves the store at `db` on `127.0.0.1:port` (0 picks a free port), on one runtime
+    /// worker thread.
     pub fn start(db: &Path, port: u16) -> Result<Self, LoopbackError> {
+        Self::start_with_workers(db, port, 1)
+    }
+
+    /// [`LoopbackServer::start`] with `workers` runtime threads (benchmarks of many clients).
+    pub fn start_with_workers(db: &Path, port: u16, workers: usize) -> Result<Self, LoopbackError> {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let addr = listener.local_addr()?;
         let state = open_sqlite(db)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+            .worker_threads(workers.max(1))
             .enable_all()
             .build()?;
         runtime.spawn(async move {

@@ -41,7 +41,7 @@ pub use read::{
     BandLoad, BookingView, DoseView, InquiryView, PlanningResident, Reader, ResidentRow,
     SurveyState, TimeBandRow, VenueRow,
 };
-pub use replication::{LogSummary, SystemClock};
+pub use replication::LogSummary;
 pub use vrs::{
     VrsBatch, VrsBatchFile, VrsCorrection, VrsDoseRow, VrsDoseState, VrsExportTx, VrsReader,
     VrsRecord,

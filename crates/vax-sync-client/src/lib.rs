@@ -20,5 +20,6 @@ pub use client::{
 pub use error::ClientError;
 pub use session::{
     sync_session, sync_session_with, LocalReplica, MemoryReplica, SessionError, SessionOptions,
-    SessionReport, SystemClock,
+    SessionReport,
 };
+pub use vax_sync::SystemClock;

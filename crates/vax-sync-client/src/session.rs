@@ -1,12 +1,11 @@
 //! One sync session between a local replica and the server.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
 use vax_sync::{
     Alert, Applied, MemoryOpLog, Message, Op, OpKind, ReplicaId, Role, SyncError, SyncNode,
-    SyncState, TimeSource, WriteError, DEFAULT_BATCH_SIZE,
+    SyncState, SystemClock, TimeSource, WriteError, DEFAULT_BATCH_SIZE,
 };
 
 use crate::client::Client;
@@ -21,19 +20,6 @@ pub trait LocalReplica {
     fn generate(&mut self, state: &mut SyncState) -> Result<Option<Message>, Self::Error>;
     /// [`SyncNode::receive_message`] on the local log.
     fn receive(&mut self, state: &mut SyncState, message: Message) -> Result<Applied, Self::Error>;
-}
-
-/// Physical time from the system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl TimeSource for SystemClock {
-    fn now_ms(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0)
-    }
 }
 
 /// A replica held in memory: a [`SyncNode`], a [`MemoryOpLog`] and a time source.

@@ -16,6 +16,20 @@ pub trait TimeSource {
     fn now_ms(&self) -> u64;
 }
 
+/// The system clock: the one [`TimeSource`] that reads real time, for the app, the CLI and the
+/// server. Nothing else in this crate reads a clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl TimeSource for SystemClock {
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0)
+    }
+}
+
 /// A time source that only moves when told to. Shareable between threads.
 #[derive(Debug, Default)]
 pub struct FakeTimeSource {

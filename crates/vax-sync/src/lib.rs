@@ -82,7 +82,7 @@ pub mod protocol;
 pub mod replica;
 pub mod roles;
 
-pub use hlc::{FakeTimeSource, Hlc, HlcClock, TimeSource};
+pub use hlc::{FakeTimeSource, Hlc, HlcClock, SystemClock, TimeSource};
 pub use ids::{NotAnOpId, OpId, ReplicaId, TimeBandId, VenueCode};
 pub use invariants::{Alert, AlertKey, LotLimit};
 pub use log::{MemoryOpLog, OpLog};

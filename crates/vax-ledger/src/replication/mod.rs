@@ -9,15 +9,13 @@
 mod oplog;
 mod project;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use rusqlite::{params, Connection};
 use serde::Serialize;
 use uuid::Uuid;
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 use vax_sync::{
     Alert, Applied, BookingCause, HlcClock, Message, Op, OpId, OpKind, OpLog, ReplicaId,
-    Role as SyncRole, SyncNode, SyncState, TimeSource,
+    Role as SyncRole, SyncNode, SyncState, SystemClock,
 };
 
 use crate::{Ledger, LedgerError, RowId, WriteTx};
@@ -26,19 +24,6 @@ use project::Outcome;
 
 pub(crate) const KEY_REPLICA_ID: &str = "sync.replica_id";
 pub(crate) const KEY_REPLICA_ROLE: &str = "sync.role";
-
-/// The physical clock the hybrid logical clock reads.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl TimeSource for SystemClock {
-    fn now_ms(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0)
-    }
-}
 
 /// This ledger's replica: its identity and, once loaded, its merged state.
 pub(crate) struct Replication {
