@@ -56,6 +56,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::sync::sync_enroll,
         commands::sync::hq_sync_alerts,
         commands::sync::hq_void_dose,
+        commands::sync::hq_choose_booking,
         commands::hq::hq_voucher_print_start,
         commands::hq::hq_voucher_print_status,
         commands::hq::hq_voucher_print_cancel,

@@ -436,6 +436,8 @@ pub struct AlertView {
     pub kind: String,
     /// The resident's voucher number, when the alert is about one.
     pub resident: Option<String>,
+    /// The dose number, when the alert is about one resident's dose.
+    pub dose_number: Option<u8>,
     /// One line in English.
     pub summary: String,
     /// One line in Japanese.
@@ -476,6 +478,7 @@ pub fn describe(alert: &Alert) -> AlertView {
         } => AlertView {
             kind: "duplicate_dose".into(),
             resident: Some(resident.to_string()),
+            dose_number: Some(*dose_number),
             summary: format!("dose {dose_number} recorded {} times", doses.len()),
             summary_ja: format!("{dose_number}回目の接種が{}件記録されています", doses.len()),
             records: doses.iter().map(dose_line).collect(),
@@ -488,6 +491,7 @@ pub fn describe(alert: &Alert) -> AlertView {
         } => AlertView {
             kind: "concurrent_bookings".into(),
             resident: Some(resident.to_string()),
+            dose_number: Some(*dose_number),
             summary: format!(
                 "dose {dose_number} was rebooked {} ways at once",
                 values.len()
@@ -506,6 +510,7 @@ pub fn describe(alert: &Alert) -> AlertView {
         } => AlertView {
             kind: "band_over_capacity".into(),
             resident: None,
+            dose_number: None,
             summary: format!(
                 "band {band}: {} bookings for {capacity} places",
                 bookings.len()
@@ -531,6 +536,7 @@ pub fn describe(alert: &Alert) -> AlertView {
         Alert::DoseFromExpiredLot { dose, limit } => AlertView {
             kind: "dose_from_expired_lot".into(),
             resident: Some(dose.event.resident.to_string()),
+            dose_number: Some(dose.event.dose_number),
             summary: format!("dose given from a lot past its limit ({limit:?})"),
             summary_ja: "使用期限を過ぎたロットで接種が記録されています".into(),
             records: vec![dose_line(dose)],
@@ -539,6 +545,7 @@ pub fn describe(alert: &Alert) -> AlertView {
         Alert::MismatchedVoid { void, actual } => AlertView {
             kind: "mismatched_void".into(),
             resident: None,
+            dose_number: None,
             summary: format!(
                 "a void names a {:?} but its target is a {actual:?}",
                 void.event.target_kind

@@ -127,3 +127,20 @@ pub async fn hq_void_dose(
         now_jst(),
     )?)
 }
+
+/// HQ resolves concurrent rebookings: keeps the booking written by `uid` for the resident's dose.
+#[tauri::command]
+pub async fn hq_choose_booking(
+    state: State<'_, AppState>,
+    voucher: String,
+    dose_number: u8,
+    uid: String,
+) -> Result<(), IpcError> {
+    let mut ledger = state.ledger()?;
+    Ok(app_sync::choose_booking(
+        &mut ledger,
+        &voucher,
+        dose_number,
+        &uid,
+    )?)
+}

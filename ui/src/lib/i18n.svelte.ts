@@ -112,6 +112,8 @@ const text = {
   sync_no_alerts: { ja: '要確認事項はありません', en: 'No open conflicts' },
   sync_void_reason: { ja: '取消理由（必須）', en: 'Reason (required)' },
   sync_void_this: { ja: 'この記録を取り消す', en: 'Void this record' },
+  sync_choose_this: { ja: 'この予約に決定', en: 'Keep this booking' },
+  sync_chosen: { ja: '予約を決定しました。次回の同期で全端末に反映されます', en: 'Booking chosen; every device gets it with the next sync' },
   sync_voided: { ja: '取り消しました。次回の同期で全端末に反映されます', en: 'Voided; every device gets it with the next sync' },
   vouchers_title: { ja: '接種券の一括印刷（郵送用）', en: 'Voucher sheets for mailing' },
   vouchers_explain: { ja: '全住民の接種券（1回目）をA4のPDFに出力します。500枚ごとに1ファイルです。', en: "Writes every resident's dose-1 voucher as A4 PDFs, 500 pages per file." },

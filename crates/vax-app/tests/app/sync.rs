@@ -6,7 +6,7 @@ use vax_app::demo::load_demo_city;
 use vax_app::desk::{self, open_lot, record_dose, RecordDose};
 use vax_app::progress::NoProgress;
 use vax_app::sync::{
-    alerts, create_enrollment_code, describe, enroll_device, sync_now, sync_status,
+    alerts, choose_booking, create_enrollment_code, describe, enroll_device, sync_now, sync_status,
     void_dose_record, Freshness, SyncAppError,
 };
 use vax_demo::DemoParams;
@@ -314,4 +314,22 @@ fn a_used_enrollment_code_is_refused_and_the_ledger_stays_standalone() {
         sync_now(&mut second, time("07:02")),
         Err(SyncAppError::NotConfigured)
     ));
+}
+
+#[test]
+fn choosing_a_booking_takes_a_record_id_from_the_alert_and_a_valid_voucher() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let bad_id = choose_booking(&mut ledger, "0000000001", 1, "not-an-id").unwrap_err();
+    assert_eq!(bad_id.code(), "INVALID_INPUT", "{bad_id:?}");
+    let some_id = format!("{}#1", vax_sync::ReplicaId::from_u128(1));
+    let bad_voucher = choose_booking(&mut ledger, "12", 1, &some_id).unwrap_err();
+    assert_eq!(bad_voucher.code(), "BAD_VOUCHER", "{bad_voucher:?}");
+    let standalone = choose_booking(&mut ledger, "0000000001", 1, &some_id).unwrap_err();
+    assert!(
+        matches!(
+            standalone,
+            SyncAppError::Ledger(vax_ledger::LedgerError::NotReplicating)
+        ),
+        "{standalone:?}"
+    );
 }

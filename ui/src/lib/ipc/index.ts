@@ -85,6 +85,8 @@ export const api = {
     call<Enrolled>('sync_enroll', { serverUrl, code, deviceName, municipality }),
   syncAlerts: () => call<AlertView[]>('hq_sync_alerts'),
   voidDose: (uid: string, reason: string) => call<null>('hq_void_dose', { uid, reason }),
+  chooseBooking: (voucher: string, doseNumber: number, uid: string) =>
+    call<null>('hq_choose_booking', { voucher, doseNumber, uid }),
   voucherPrintStart: () => call<VoucherPrintStatus>('hq_voucher_print_start'),
   voucherPrintStatus: () => call<VoucherPrintStatus | null>('hq_voucher_print_status'),
   voucherPrintCancel: () => call<null>('hq_voucher_print_cancel'),

@@ -804,6 +804,10 @@ kind: string,
  */
 resident: string | null, 
 /**
+ * The dose number, when the alert is about one resident's dose.
+ */
+dose_number: number | null, 
+/**
  * One line in English.
  */
 summary: string, 
