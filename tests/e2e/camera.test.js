@@ -4,56 +4,30 @@
 // camera would see a form held up to it. Screenshots go to artifacts/e2e/camera-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { remote } from 'webdriverio';
-import { stopDriver } from './support.js';
+import { binary, screenshots, startApp, stopApp, todayJst } from './support.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-// Where cargo put the binaries: $CARGO_TARGET_DIR when set (a shared build directory).
-const target = process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, 'target');
-const app = path.join(target, 'debug/vaxledger');
-const vaxhq = path.join(target, 'debug/vaxhq');
-const shots = path.join(root, 'artifacts/e2e');
+const vaxhq = binary('vaxhq');
 const work = mkdtempSync(path.join(tmpdir(), 'vaxledger-camera-'));
 const ledger = path.join(work, 'desk.sqlite3');
 const camera = path.join(work, 'camera');
 const port = 4446;
 
-let driver;
+let started;
 let browser;
+const shoot = screenshots('camera-');
 let booked;
-let shot = 0;
 
 async function screenshot(name) {
-  shot += 1;
-  await browser.saveScreenshot(path.join(shots, `camera-${String(shot).padStart(2, '0')}-${name}.png`));
-}
-
-async function waitForDriver() {
-  for (let i = 0; i < 100; i += 1) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/status`);
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('tauri-driver did not start');
-}
-
-function todayJst() {
-  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Tokyo' }).format(new Date());
+  await shoot(browser, name);
 }
 
 const hq = (...args) => execFileSync(vaxhq, ['--ledger', ledger, ...args], { encoding: 'utf8' });
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   mkdirSync(camera, { recursive: true });
   // A small city with bookings from today, this installation at V01's reception.
   hq('demo', '--residents', '800');
@@ -71,26 +45,12 @@ before(async () => {
   ]);
   assert.ok(existsSync(path.join(camera, 'frame-0001.png')), 'the camera picture exists');
 
-  driver = spawn('tauri-driver', ['--port', String(port), '--native-port', '4447'], {
-    detached: true,
-    env: { ...process.env, VAXLEDGER_DB: ledger, VAXLEDGER_FAKE_CAMERA: camera, VAXLEDGER_PRINT_OPEN: '0' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  await waitForDriver();
-  browser = await remote({
-    hostname: '127.0.0.1',
-    port,
-    logLevel: 'warn',
-    capabilities: {
-      'tauri:options': { application: app },
-      'wdio:enforceWebDriverClassic': true,
-    },
-  });
+  started = await startApp({ port, nativePort: 4447, env: { VAXLEDGER_DB: ledger, VAXLEDGER_FAKE_CAMERA: camera, VAXLEDGER_PRINT_OPEN: '0' } });
+  browser = started.browser;
 });
 
 after(async () => {
-  await browser?.deleteSession().catch(() => {});
-  stopDriver(driver);
+  await stopApp(started);
 });
 
 test('reception reads the voucher with the camera and shows the resident card', async () => {

@@ -6,73 +6,31 @@
 // WebKitWebDriver (Debian webkit2gtk-driver) and a DISPLAY. scripts/e2e.sh sets all up.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { remote } from 'webdriverio';
-import { stopDriver } from './support.js';
+import { binary, screenshots, startApp, stopApp, todayJst } from './support.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-// Where cargo put the binaries: $CARGO_TARGET_DIR when set (a shared build directory).
-const target = process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, 'target');
-const app = path.join(target, 'debug/vaxledger');
-const vaxhq = path.join(target, 'debug/vaxhq');
-const shots = path.join(root, 'artifacts/e2e');
+const vaxhq = binary('vaxhq');
 const ledger = path.join(mkdtempSync(path.join(tmpdir(), 'vaxledger-e2e-')), 'venue.sqlite3');
 const port = 4444;
 
-let driver;
+let started;
 let browser;
-let shot = 0;
+const shoot = screenshots('');
 
 async function screenshot(name) {
-  shot += 1;
-  await browser.saveScreenshot(path.join(shots, `${String(shot).padStart(2, '0')}-${name}.png`));
-}
-
-async function waitForDriver() {
-  for (let i = 0; i < 100; i += 1) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/status`);
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('tauri-driver did not start');
-}
-
-/** Today's date in Japan, as the app counts days. */
-function todayJst() {
-  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Tokyo' }).format(new Date());
+  await shoot(browser, name);
 }
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
-  driver = spawn('tauri-driver', ['--port', String(port)], {
-    detached: true,
-    env: { ...process.env, VAXLEDGER_DB: ledger, VAXLEDGER_PRINT_OPEN: '0' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  await waitForDriver();
-  browser = await remote({
-    hostname: '127.0.0.1',
-    port,
-    logLevel: 'warn',
-    capabilities: {
-      'tauri:options': { application: app },
-      'wdio:enforceWebDriverClassic': true,
-    },
-  });
+  started = await startApp({ port, env: { VAXLEDGER_DB: ledger, VAXLEDGER_PRINT_OPEN: '0' } });
+  browser = started.browser;
 });
 
 after(async () => {
-  await browser?.deleteSession().catch(() => {});
-  // SIGTERM, never SIGKILL: tauri-driver only stops WebKitWebDriver on SIGTERM.
-  stopDriver(driver);
+  await stopApp(started);
 });
 
 test('a new installation loads the demo city and opens on the reception screen', async () => {

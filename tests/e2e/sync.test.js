@@ -5,20 +5,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { remote } from 'webdriverio';
-import { stopDriver } from './support.js';
+import { binary, screenshots, startApp, stopApp, todayJst } from './support.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const target = process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, 'target');
-const app = path.join(target, 'debug/vaxledger');
-const vaxhq = path.join(target, 'debug/vaxhq');
-const vaxsync = path.join(target, 'debug/vaxsync');
-const shots = path.join(root, 'artifacts/e2e');
+const vaxhq = binary('vaxhq');
+const vaxsync = binary('vaxsync');
 const work = mkdtempSync(path.join(tmpdir(), 'vaxledger-sync-'));
 const hqLedger = path.join(work, 'hq.sqlite3');
 const serverDb = path.join(work, 'server.sqlite3');
@@ -26,38 +20,19 @@ const port = 4448;
 
 let server;
 let serverUrl;
-let driver;
+let started;
 let browser;
 let booked;
-let shot = 0;
+const shoot = screenshots('sync-');
 
 async function screenshot(name) {
-  shot += 1;
-  await browser.saveScreenshot(path.join(shots, `sync-${String(shot).padStart(2, '0')}-${name}.png`));
-}
-
-async function waitForDriver() {
-  for (let i = 0; i < 100; i += 1) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/status`);
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('tauri-driver did not start');
-}
-
-function todayJst() {
-  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Tokyo' }).format(new Date());
+  await shoot(browser, name);
 }
 
 const hq = (...args) => execFileSync(vaxhq, ['--ledger', hqLedger, ...args], { encoding: 'utf8' });
 const hqOps = () => JSON.parse(hq('--json', 'sync', 'status')).ops_held;
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   server = spawn(vaxsync, ['serve', '--db', serverDb, '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -75,31 +50,20 @@ before(async () => {
   hq('sync', 'enroll', '--server', serverUrl, '--code', hqCode, '--name', '本部');
   hq('sync', 'run');
 
-  driver = spawn('tauri-driver', ['--port', String(port), '--native-port', '4449'], {
-    detached: true,
+  started = await startApp({
+    port,
+    nativePort: 4449,
     env: {
-      ...process.env,
       VAXLEDGER_DB: path.join(work, 'kiosk.sqlite3'),
       VAXLEDGER_SYNC_SECONDS: '2',
       VAXLEDGER_PRINT_OPEN: '0',
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
   });
-  await waitForDriver();
-  browser = await remote({
-    hostname: '127.0.0.1',
-    port,
-    logLevel: 'warn',
-    capabilities: {
-      'tauri:options': { application: app },
-      'wdio:enforceWebDriverClassic': true,
-    },
-  });
+  browser = started.browser;
 });
 
 after(async () => {
-  await browser?.deleteSession().catch(() => {});
-  stopDriver(driver);
+  await stopApp(started);
   server?.kill('SIGTERM');
 });
 

@@ -269,19 +269,16 @@ impl Client {
 
     /// `GET /v1/alerts` (HQ devices).
     pub fn alerts(&self) -> Result<Vec<Alert>, ClientError> {
-        let url = self.url("/v1/alerts");
-        Self::read_json(
-            &url,
-            self.agent
-                .get(&url)
-                .header("Authorization", self.auth())
-                .call(),
-        )
+        self.get_authorized("/v1/alerts")
     }
 
     /// `GET /v1/status`.
     pub fn status(&self) -> Result<Status, ClientError> {
-        let url = self.url("/v1/status");
+        self.get_authorized("/v1/status")
+    }
+
+    fn get_authorized<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let url = self.url(path);
         Self::read_json(
             &url,
             self.agent

@@ -36,6 +36,21 @@ fn dose_rows(ledger: &Ledger, resident_id: i64) -> usize {
     ledger.reader().doses_of(resident_id).unwrap().len()
 }
 
+/// The booth opens today's lot (again: idempotent) and records dose 1 at `hm`.
+fn give_first_dose(booth: &mut Ledger, resident_id: i64, hm: &str) {
+    let e = desk::enrollment(booth).unwrap().expect("enrolled desk");
+    let lot = open_lot(booth, &e, "comirnaty", "FA5765", time("08:30")).unwrap();
+    let dose = RecordDose {
+        resident_id,
+        dose_number: 1,
+        lot_id: lot.id,
+        vaccinator: "舞鶴 太郎".into(),
+        injection_site: "左上腕".into(),
+        override_: None,
+    };
+    record_dose(booth, &e, &dose, time(hm)).unwrap();
+}
+
 fn first_booked(day: &vax_app::venue_day::VenueDay) -> &vax_app::venue_day::BookedResident {
     day.bands
         .iter()
@@ -113,21 +128,7 @@ fn a_new_booth_receives_the_city_records_doses_offline_and_hq_gets_each_exactly_
     // The network (here: the server) goes away; the booth keeps working.
     let port = server.port();
     server.kill();
-    let lot = open_lot(&mut booth, &e, "comirnaty", "FA5765", time("08:30")).unwrap();
-    record_dose(
-        &mut booth,
-        &e,
-        &RecordDose {
-            resident_id: booked.resident_id,
-            dose_number: 1,
-            lot_id: lot.id,
-            vaccinator: "舞鶴 太郎".into(),
-            injection_site: "左上腕".into(),
-            override_: None,
-        },
-        time("09:10"),
-    )
-    .unwrap();
+    give_first_dose(&mut booth, booked.resident_id, "09:10");
     let failed = sync_now(&mut booth, time("09:11")).unwrap_err();
     assert!(
         matches!(failed, SyncAppError::Server(ref c) if c.is_retryable()),
@@ -192,8 +193,6 @@ fn the_same_dose_at_two_venues_while_offline_reaches_hq_as_an_alert_with_both_re
         first_booked(&day).voucher.clone()
     };
     for (ledger, hm) in [(&mut v03, "09:10"), (&mut v04, "10:40")] {
-        let e = desk::enrollment(ledger).unwrap().unwrap();
-        let lot = open_lot(ledger, &e, "comirnaty", "FA5765", time("08:30")).unwrap();
         let id = ledger
             .reader()
             .residents_by_voucher(
@@ -202,20 +201,7 @@ fn the_same_dose_at_two_venues_while_offline_reaches_hq_as_an_alert_with_both_re
             )
             .unwrap()[0]
             .id;
-        record_dose(
-            ledger,
-            &e,
-            &RecordDose {
-                resident_id: id,
-                dose_number: 1,
-                lot_id: lot.id,
-                vaccinator: "舞鶴 太郎".into(),
-                injection_site: "左上腕".into(),
-                override_: None,
-            },
-            time(hm),
-        )
-        .unwrap();
+        give_first_dose(ledger, id, hm);
     }
     sync_now(&mut v03, time("11:00")).unwrap();
     sync_now(&mut v04, time("11:00")).unwrap();

@@ -32,6 +32,10 @@ pub(crate) struct Replication {
     /// Rebuilt from the op log on first use; dropped again (`None`) whenever a transaction
     /// that changed it may not have committed.
     node: Option<SyncNode>,
+    /// The open alerts of `node`, computed on first request: the status on every screen asks
+    /// every few seconds, and a full invariant check is a scan of the whole merged state.
+    /// Dropped whenever the state may change (every mutable access to the node).
+    alerts: Option<Vec<Alert>>,
 }
 
 impl Replication {
@@ -50,14 +54,23 @@ impl Replication {
             id: ReplicaId(id),
             role,
             node: None,
+            alerts: None,
         }))
     }
 
     pub(crate) fn forget_state(&mut self) {
         self.node = None;
+        self.alerts = None;
     }
 
+    /// The merged state, for a change: forgets the cached alerts.
     fn node(&mut self, conn: &Connection) -> Result<&mut SyncNode, LedgerError> {
+        self.alerts = None;
+        self.loaded(conn)
+    }
+
+    /// The merged state, loaded from the op log on first use.
+    fn loaded(&mut self, conn: &Connection) -> Result<&mut SyncNode, LedgerError> {
         if self.node.is_none() {
             let log = SqlOpLog::new(conn);
             self.node = Some(SyncNode::restore(
@@ -138,7 +151,7 @@ impl Ledger {
             .replication
             .as_mut()
             .ok_or(LedgerError::NotReplicating)?;
-        let node = replication.node(&self.conn)?;
+        let node = replication.loaded(&self.conn)?;
         let log = SqlOpLog::new(&self.conn);
         Ok(node.generate_message(&log, state)?)
     }
@@ -182,7 +195,12 @@ impl Ledger {
             .replication
             .as_mut()
             .ok_or(LedgerError::NotReplicating)?;
-        Ok(replication.node(&self.conn)?.replica().invariants())
+        if let Some(alerts) = &replication.alerts {
+            return Ok(alerts.clone());
+        }
+        let alerts = replication.loaded(&self.conn)?.replica().invariants();
+        replication.alerts = Some(alerts.clone());
+        Ok(alerts)
     }
 
     /// How many ops are held and how many wait to become rows.
