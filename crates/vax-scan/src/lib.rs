@@ -9,11 +9,12 @@
 //!   the webcam and a fake camera folder. A kiosk without a camera gets
 //!   [`SourceError::NoCamera`], with a message in Japanese or English
 //!   ([`SourceError::message`]), and keeps working with the USB scanner.
-//! - [`Pipeline`]: rqrr first (fast on sharp frames), then rxing (a pure-Rust zxing port,
-//!   better on poor light and small codes), then preprocessed retries (crops around unread
-//!   finder patterns, contrast stretch, downscale, adaptive threshold, ...) within a time
-//!   budget per frame. Decoder panics are caught ([`decode_guarded`]) and reported, never
-//!   propagated: rqrr 0.11 panics on some real photos.
+//! - [`Pipeline`]: rxing first (a pure-Rust zxing port: the fastest and best single decoder
+//!   measured), then retries with rxing and rqrr on preprocessed versions of the frame (scaled,
+//!   contrast-stretched, crops around unread finder patterns, thresholded, inverted, rotated)
+//!   within a time budget per frame, skipping any attempt whose learnt cost would overrun it.
+//!   Decoder panics are caught ([`decode_guarded`]) and reported, never propagated: rqrr 0.11
+//!   panics on some real photos.
 //! - [`Debouncer`]: one read per card presentation; time comes from frame timestamps.
 //! - [`ScanWorker`]: a background thread tying the three together and sending
 //!   [`ScanEvent`]s over a channel, and keeping a downscaled JPEG [`Preview`] of the latest

@@ -3,8 +3,8 @@ use std::time::Duration;
 use image::GrayImage;
 use rstest::rstest;
 use vax_scan::{
-    decode_guarded, voucher_from_qr_text, DecodeError, Decoder, Detections, Frame, FrameSource,
-    MemorySource, Pipeline, RqrrDecoder, RxingDecoder, ScanGoal, Step,
+    decode_guarded, voucher_from_qr_text, Attempt, DecodeError, Decoder, Detections, Frame,
+    FrameSource, MemorySource, Pipeline, RqrrDecoder, RxingDecoder, ScanGoal, Step, Symbol,
 };
 
 use crate::support::{camera_frame, empty_frame, Shot, VOUCHER};
@@ -145,5 +145,86 @@ fn decode_guarded_turns_a_panic_into_an_error() {
             })
         ),
         "a panic must come back as DecodeError::Panicked, got {result:?}"
+    );
+}
+
+/// A decoder that "reads" a fixed text on every frame, after taking `delay`.
+struct Fixed {
+    name: &'static str,
+    text: Option<&'static str>,
+    delay: Duration,
+}
+
+impl Decoder for Fixed {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn decode(&self, _image: &GrayImage) -> Detections {
+        std::thread::sleep(self.delay);
+        Detections {
+            symbols: self
+                .text
+                .map(|text| Symbol {
+                    text: text.to_owned(),
+                    corners: None,
+                })
+                .into_iter()
+                .collect(),
+            unread: Vec::new(),
+        }
+    }
+}
+
+fn fixed(name: &'static str, text: Option<&'static str>, delay_ms: u64) -> Box<dyn Decoder> {
+    Box::new(Fixed {
+        name,
+        text,
+        delay: Duration::from_millis(delay_ms),
+    })
+}
+
+#[test]
+fn all_codes_goal_runs_the_sweep_on_every_frame_and_retries_only_for_unread_frames() {
+    // A sheet with a dark and a light code: each decoder setting reads one of them.
+    let pipeline = Pipeline::new(vec![
+        fixed("dark", Some("dark code"), 0),
+        fixed("light", Some("light code"), 0),
+        fixed("retry", Some("retry code"), 0),
+    ])
+    .with_plan([0, 1, 2].map(|decoder| Attempt {
+        step: Step::Original,
+        decoder,
+    }))
+    .with_sweep(2)
+    .with_goal(ScanGoal::AllCodes);
+    let report = pipeline.scan(&empty_frame(), BUDGET);
+    let texts: Vec<&str> = report.reads.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["dark code", "light code"],
+        "both sweep attempts run although the first read a code; the retry does not"
+    );
+    assert_eq!(
+        report.attempts, 2,
+        "the retry after the sweep was not started"
+    );
+}
+
+#[test]
+fn a_decoder_too_slow_for_the_budget_is_skipped_once_its_cost_is_known() {
+    let pipeline = Pipeline::new(vec![fixed("quick", None, 0), fixed("slow", None, 80)])
+        .with_steps([Step::Original]);
+    let budget = Duration::from_millis(20);
+    let first = pipeline.scan(&empty_frame(), budget);
+    assert_eq!(
+        first.attempts, 2,
+        "the first frame cannot know the slow decoder's cost and tries it"
+    );
+    let second = pipeline.scan(&empty_frame(), budget);
+    assert_eq!(
+        (second.attempts, second.budget_exhausted),
+        (1, true),
+        "from the second frame on, an attempt expected to take 80 ms is not started on a \
+         20 ms budget: the desk stays responsive"
     );
 }
