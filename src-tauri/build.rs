@@ -34,6 +34,7 @@ fn vaxledger_commands() -> &'static [&'static str] {
         "hq_sync_alerts",
         "hq_void_dose",
         "hq_choose_booking",
+        "hq_mailing_details",
         "hq_voucher_print_start",
         "hq_voucher_print_status",
         "hq_voucher_print_cancel",

@@ -30,6 +30,7 @@ pub fn typescript() -> String {
         crate::commands::hq::VrsExportSummary,
         crate::commands::hq::VrsBatchSummary,
         crate::commands::hq::VoucherPrintStatus,
+        vax_app::print::MailingDetails,
         crate::commands::camera::CameraUpdate,
         vax_domain::role::Role,
         vax_domain::resident::Sex,

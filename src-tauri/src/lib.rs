@@ -57,6 +57,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::sync::hq_sync_alerts,
         commands::sync::hq_void_dose,
         commands::sync::hq_choose_booking,
+        commands::hq::hq_mailing_details,
         commands::hq::hq_voucher_print_start,
         commands::hq::hq_voucher_print_status,
         commands::hq::hq_voucher_print_cancel,
@@ -152,8 +153,12 @@ mod tests {
             .expect_err("an unenrolled kiosk cannot scan");
         assert_eq!(err["code"], "NOT_ENROLLED");
         invoke(&webview, "reception_camera_stop", json!({})).expect("stopping is always fine");
-        let err = invoke(&webview, "hq_voucher_print_start", json!({}))
-            .expect_err("an unenrolled installation cannot print the city");
+        let err = invoke(
+            &webview,
+            "hq_voucher_print_start",
+            json!({"mailing": {"sender": "舞鶴市 健康づくり課", "contact": []}}),
+        )
+        .expect_err("an unenrolled installation cannot print the city");
         assert_eq!(err["code"], "NOT_ENROLLED");
         let status = invoke(&webview, "hq_voucher_print_status", json!({})).expect("status");
         assert_eq!(status, Value::Null, "no batch was started");

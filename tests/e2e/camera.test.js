@@ -103,6 +103,20 @@ test('headquarters prints every voucher from the app with a progress bar', async
   await browser.refresh();
   const run = await browser.$('#vouchers-print');
   await run.waitForDisplayed({ timeout: 20000 });
+  const sender = await browser.$('#vouchers-sender');
+  await browser.waitUntil(async () => (await sender.getValue()) === 'デモ市 健康づくり課', {
+    timeout: 10000,
+    timeoutMsg: "the demo city's sender is filled in",
+  });
+  // Without a sender nothing is printed, and the screen says why.
+  await sender.setValue(' ');
+  await run.click();
+  const refused = await browser.$('#vouchers-error');
+  await refused.waitForDisplayed({ timeout: 10000 });
+  assert.equal(await refused.getAttribute('data-code'), 'NO_SENDER');
+  assert.match(await refused.getText(), /差出人/);
+  await sender.setValue('舞鶴市 健康づくり課');
+  await (await browser.$('#vouchers-contact')).setValue('接種コールセンター 0773-00-0000');
   await run.click();
   await (await browser.$('#vouchers-progress')).waitForDisplayed({ timeout: 10000 });
   const result = await browser.$('#vouchers-result');
@@ -116,6 +130,9 @@ test('headquarters prints every voucher from the app with a progress bar', async
     /Pages:\s+300/,
     '500 pages per file, the rest in the second',
   );
+  const sheet = execFileSync('pdftotext', ['-l', '1', path.join(dir, 'vouchers-0001.pdf'), '-'], { encoding: 'utf8' });
+  assert.match(sheet, /舞鶴市 健康づくり課/, 'the sender typed on the screen is on the sheet');
+  assert.match(sheet, /接種コールセンター 0773-00-0000/, 'and the contact line');
   await (await browser.$('#vouchers')).scrollIntoView();
   await screenshot('hq-vouchers-printed');
 });

@@ -81,6 +81,16 @@ pub fn load_demo_city(
         }
     }
     let assignment = assign_first_fit(&mut tx, DEMO_PRODUCT, params.start, now, progress)?;
+    crate::print::save_mailing_details(
+        &tx,
+        &crate::print::MailingDetails {
+            sender: format!("{} 健康づくり課", vax_demo::CITY_NAME),
+            contact: vec![format!(
+                "{} ワクチン接種コールセンター（デモ）",
+                vax_demo::CITY_NAME
+            )],
+        },
+    )?;
     tx.commit()?;
     Ok(DemoReport {
         residents: total,

@@ -42,6 +42,44 @@ pub enum PrintJobError {
     /// The background thread could not start.
     #[error("the print job could not start: {0}")]
     Thread(std::io::Error),
+    /// The voucher sheets would go out without a sender.
+    #[error("set the sender printed on the vouchers first")]
+    NoSender,
+    /// The sender or contact lines do not fit the sheet.
+    #[error("{0}")]
+    MailingInvalid(MailingProblem),
+}
+
+/// What is wrong with the mailing details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailingProblem {
+    /// The sender is longer than the header line holds.
+    SenderTooLong,
+    /// More contact lines than the box holds.
+    TooManyContactLines,
+    /// A contact line longer than the box is wide.
+    ContactLineTooLong,
+}
+
+impl std::fmt::Display for MailingProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::SenderTooLong => "the sender may have at most 40 characters",
+            Self::TooManyContactLines => "the contact box holds at most 4 lines",
+            Self::ContactLineTooLong => "each contact line may have at most 50 characters",
+        })
+    }
+}
+
+impl MailingProblem {
+    /// The message in Japanese.
+    pub fn message_ja(self) -> &'static str {
+        match self {
+            Self::SenderTooLong => "差出人は40文字以内にしてください",
+            Self::TooManyContactLines => "お問い合わせ先は4行以内にしてください",
+            Self::ContactLineTooLong => "お問い合わせ先の各行は50文字以内にしてください",
+        }
+    }
 }
 
 impl PrintJobError {
@@ -50,6 +88,8 @@ impl PrintJobError {
         match self {
             Self::RoleMayNot(_) => "ROLE_MAY_NOT",
             Self::Busy => "PRINT_BUSY",
+            Self::NoSender => "NO_SENDER",
+            Self::MailingInvalid(_) => "INVALID",
             Self::Print(PrintError::Font(_)) => "FONT_MISSING",
             _ => "PRINT_FAILED",
         }
@@ -67,8 +107,112 @@ impl PrintJobError {
             Self::Lookup(e) => e.message_ja(),
             Self::Ledger(e) => format!("台帳エラー: {e}"),
             Self::Thread(e) => format!("印刷処理を開始できません: {e}"),
+            Self::NoSender => "接種券に印刷する差出人を先に設定してください".to_owned(),
+            Self::MailingInvalid(p) => p.message_ja().to_owned(),
         }
     }
+}
+
+/// What headquarters prints on every mailed voucher sheet besides the resident's data: the
+/// sender (top right) and the お問い合わせ先 box. Kept in the HQ installation's ledger, so the
+/// screen and the command line print the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MailingDetails {
+    /// The sender, e.g. `舞鶴市 健康づくり課`.
+    pub sender: String,
+    /// Contact lines (call centre, hours), at most 4; may be empty.
+    pub contact: Vec<String>,
+}
+
+const KEY_SENDER: &str = "voucher_sender";
+const KEY_CONTACT: &str = "voucher_contact";
+const SENDER_MAX_CHARS: usize = 40;
+const CONTACT_MAX_LINES: usize = 4;
+const CONTACT_MAX_CHARS: usize = 50;
+
+impl MailingDetails {
+    /// Trimmed, blank contact lines dropped, and checked against what the sheet holds.
+    ///
+    /// # Errors
+    /// [`PrintJobError::NoSender`] for a blank sender, [`PrintJobError::MailingInvalid`] for
+    /// text that would not fit.
+    pub fn normalised(&self) -> Result<Self, PrintJobError> {
+        let sender = self.sender.trim().to_owned();
+        if sender.is_empty() {
+            return Err(PrintJobError::NoSender);
+        }
+        if sender.chars().count() > SENDER_MAX_CHARS {
+            return Err(PrintJobError::MailingInvalid(MailingProblem::SenderTooLong));
+        }
+        let contact: Vec<String> = self
+            .contact
+            .iter()
+            .flat_map(|l| l.lines())
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if contact.len() > CONTACT_MAX_LINES {
+            return Err(PrintJobError::MailingInvalid(
+                MailingProblem::TooManyContactLines,
+            ));
+        }
+        if contact
+            .iter()
+            .any(|l| l.chars().count() > CONTACT_MAX_CHARS)
+        {
+            return Err(PrintJobError::MailingInvalid(
+                MailingProblem::ContactLineTooLong,
+            ));
+        }
+        Ok(Self { sender, contact })
+    }
+}
+
+/// The mailing details saved on this installation, if any.
+///
+/// # Errors
+/// The ledger failed.
+pub fn mailing_details(ledger: &Ledger) -> Result<Option<MailingDetails>, PrintJobError> {
+    let reader = ledger.reader();
+    let Some(sender) = reader.setting(KEY_SENDER)? else {
+        return Ok(None);
+    };
+    let contact = reader
+        .setting(KEY_CONTACT)?
+        .map(|c| c.lines().map(str::to_owned).collect())
+        .unwrap_or_default();
+    Ok(Some(MailingDetails { sender, contact }))
+}
+
+/// Saves the mailing details (headquarters only), normalised as [`MailingDetails::normalised`].
+///
+/// # Errors
+/// [`PrintJobError::RoleMayNot`] unless `role` is headquarters; the validation errors of
+/// [`MailingDetails::normalised`]; the ledger failed. Nothing is saved on an error.
+pub fn set_mailing_details(
+    ledger: &mut Ledger,
+    role: Role,
+    details: &MailingDetails,
+) -> Result<MailingDetails, PrintJobError> {
+    if !role.may_print_vouchers() {
+        return Err(PrintJobError::RoleMayNot(role));
+    }
+    let details = details.normalised()?;
+    let tx = ledger.transaction()?;
+    save_mailing_details(&tx, &details)?;
+    tx.commit()?;
+    Ok(details)
+}
+
+/// Writes already normalised details in `tx`.
+pub(crate) fn save_mailing_details(
+    tx: &vax_ledger::WriteTx<'_>,
+    details: &MailingDetails,
+) -> Result<(), LedgerError> {
+    tx.set_setting(KEY_SENDER, &details.sender)?;
+    tx.set_setting(KEY_CONTACT, &details.contact.join("\n"))
 }
 
 fn line_for(r: &ResidentRow, dose: u8) -> OcrLine {
@@ -116,7 +260,9 @@ pub fn reissue_yoshinhyo(
 
 /// Writes the dose-1 voucher sheets of every resident, in voucher order, in chunks of
 /// `opts.chunk_size` pages. Residents are streamed from the ledger, so memory does not grow
-/// with the city.
+/// with the city. With no `opts.issuer`, the sender and contact lines are the saved
+/// [`mailing_details`]; sheets never go out without a sender ([`PrintJobError::NoSender`],
+/// before anything is written).
 pub fn print_vouchers(
     ledger: &Ledger,
     font: &JapaneseFont,
@@ -135,6 +281,22 @@ fn print_vouchers_until(
     progress: &mut dyn FnMut(usize, usize),
     cancel: &AtomicBool,
 ) -> Result<BatchReport, PrintJobError> {
+    let filled;
+    let opts = if opts.issuer.trim().is_empty() {
+        let saved = mailing_details(ledger)?.ok_or(PrintJobError::NoSender)?;
+        filled = BatchOptions {
+            issuer: saved.sender,
+            contact: if opts.contact.is_empty() {
+                saved.contact
+            } else {
+                opts.contact.clone()
+            },
+            ..opts.clone()
+        };
+        &filled
+    } else {
+        opts
+    };
     let total = usize::try_from(ledger.reader().resident_count()?).unwrap_or(usize::MAX);
     let mut pages = ResidentPages {
         ledger,

@@ -355,8 +355,8 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             show::venues(&ledger.reader().venues()?, cli.json)?;
         }
         Command::Print(command) => {
-            let ledger = open(cli)?;
-            return print::run(&ledger, command, now);
+            let mut ledger = open(cli)?;
+            return print::run(&mut ledger, command, now);
         }
         Command::Vrs(command) => {
             let mut ledger = open(cli)?;

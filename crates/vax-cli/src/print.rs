@@ -6,7 +6,11 @@ use anyhow::Context;
 use chrono::{DateTime, FixedOffset};
 use clap::Subcommand;
 use vax_app::lookup::{find, Query};
-use vax_app::print::{print_vouchers, reissue_yoshinhyo, BatchOptions, JapaneseFont};
+use vax_app::print::{
+    mailing_details, print_vouchers, reissue_yoshinhyo, set_mailing_details, BatchOptions,
+    JapaneseFont, MailingDetails, PrintJobError,
+};
+use vax_domain::role::Role;
 use vax_ledger::Ledger;
 
 use crate::exit;
@@ -22,9 +26,19 @@ pub enum PrintCommand {
         /// Pages per PDF file.
         #[arg(long, default_value_t = 500)]
         chunk: usize,
-        /// Sender printed on each sheet.
-        #[arg(long, default_value = "デモ市 健康づくり課")]
-        issuer: String,
+        /// Sender printed on each sheet, instead of the saved one (`vaxhq print mailing`).
+        #[arg(long)]
+        issuer: Option<String>,
+    },
+    /// Shows, or with --sender saves, what every voucher sheet carries besides the
+    /// resident: the sender and the お問い合わせ先 lines. The app's HQ screen edits the same.
+    Mailing {
+        /// The sender, e.g. "舞鶴市 健康づくり課".
+        #[arg(long)]
+        sender: Option<String>,
+        /// A contact line (repeat for up to 4 lines); with --sender, none clears the box.
+        #[arg(long)]
+        contact: Vec<String>,
     },
     /// A resident's 予診票 (A4), for the dose due today.
     Yoshinhyo {
@@ -38,17 +52,21 @@ pub enum PrintCommand {
 }
 
 pub fn run(
-    ledger: &Ledger,
+    ledger: &mut Ledger,
     command: &PrintCommand,
     now: DateTime<FixedOffset>,
 ) -> anyhow::Result<u8> {
-    let font = JapaneseFont::system_default().context("loading the Japanese font")?;
     let today = now.date_naive();
+    if let PrintCommand::Mailing { sender, contact } = command {
+        return mailing(ledger, sender.as_deref(), contact);
+    }
+    let font = JapaneseFont::system_default().context("loading the Japanese font")?;
     match command {
+        PrintCommand::Mailing { .. } => unreachable!("handled above"),
         PrintCommand::Vouchers { out, chunk, issuer } => {
             let mut opts = BatchOptions::new(out, today);
             opts.chunk_size = (*chunk).max(1);
-            opts.issuer = issuer.clone();
+            opts.issuer = issuer.clone().unwrap_or_default();
             let bar = std::cell::RefCell::new(Bar::new("vouchers"));
             let report = print_vouchers(ledger, &font, &opts, &mut |done, total| {
                 use vax_app::Progress;
@@ -56,6 +74,13 @@ pub fn run(
                     .update(vax_app::Stage::Writing, done as u64, total as u64)
             });
             bar.borrow().finish();
+            if let Err(e @ PrintJobError::NoSender) = &report {
+                eprintln!(
+                    "error: {e} (vaxhq print mailing --sender …) / {}",
+                    e.message_ja()
+                );
+                return Ok(exit::REJECTED);
+            }
             let report = report.context("printing the voucher sheets")?;
             println!(
                 "{} pages in {} files under {}",
@@ -87,4 +112,37 @@ pub fn run(
             Ok(0)
         }
     }
+}
+
+fn mailing(ledger: &mut Ledger, sender: Option<&str>, contact: &[String]) -> anyhow::Result<u8> {
+    let details = match sender {
+        Some(sender) => {
+            let wanted = MailingDetails {
+                sender: sender.to_owned(),
+                contact: contact.to_vec(),
+            };
+            match set_mailing_details(ledger, Role::Headquarters, &wanted) {
+                Ok(saved) => saved,
+                Err(e @ (PrintJobError::NoSender | PrintJobError::MailingInvalid(_))) => {
+                    eprintln!("error: {e} / {}", e.message_ja());
+                    return Ok(exit::REJECTED);
+                }
+                Err(e) => return Err(e).context("saving the mailing details"),
+            }
+        }
+        None => match mailing_details(ledger).context("reading the mailing details")? {
+            Some(details) => details,
+            None => {
+                eprintln!(
+                    "no sender saved yet: vaxhq print mailing --sender … / 差出人が未設定です"
+                );
+                return Ok(exit::NOT_FOUND);
+            }
+        },
+    };
+    println!("差出人 / sender: {}", details.sender);
+    for line in &details.contact {
+        println!("お問い合わせ先 / contact: {line}");
+    }
+    Ok(0)
 }

@@ -379,3 +379,69 @@ fn vouchers_and_a_yoshinhyo_print_as_pdf_files() {
     );
     assert_eq!(nobody.status.code(), Some(3), "{}", text(&nobody));
 }
+
+#[test]
+fn the_sender_on_the_vouchers_is_set_once_and_printed_on_every_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("hq.sqlite3");
+    let out = dir.path().join("vouchers");
+    let print = |ledger: &std::path::Path| {
+        vaxhq(
+            ledger,
+            &["print", "vouchers", "--out", out.to_str().unwrap()],
+        )
+    };
+
+    // A new ledger has no sender: nothing goes out, and the message says what to do.
+    let refused = print(&ledger);
+    assert_eq!(refused.status.code(), Some(4), "{}", text(&refused));
+    assert!(text(&refused).contains("差出人"), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("print mailing --sender"),
+        "{}",
+        text(&refused)
+    );
+    assert!(!out.exists(), "no folder, no file");
+    let none = vaxhq(&ledger, &["print", "mailing"]);
+    assert_eq!(none.status.code(), Some(3), "{}", text(&none));
+
+    let demo = vaxhq(
+        &ledger,
+        &["demo", "--residents", "2", "--start", "2021-05-17"],
+    );
+    assert!(demo.status.success(), "{}", text(&demo));
+    let set = vaxhq(
+        &ledger,
+        &[
+            "print",
+            "mailing",
+            "--sender",
+            "舞鶴市 健康づくり課",
+            "--contact",
+            "接種コールセンター 0773-00-0000",
+        ],
+    );
+    assert_eq!(set.status.code(), Some(0), "{}", text(&set));
+    let shown = vaxhq(&ledger, &["print", "mailing"]);
+    assert!(
+        text(&shown).contains("舞鶴市 健康づくり課")
+            && text(&shown).contains("接種コールセンター 0773-00-0000"),
+        "{}",
+        text(&shown)
+    );
+
+    let printed = print(&ledger);
+    assert_eq!(printed.status.code(), Some(0), "{}", text(&printed));
+    let pdf = std::process::Command::new("pdftotext")
+        .arg(out.join("vouchers-0001.pdf"))
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed by scripts/setup.sh");
+    let sheet = String::from_utf8_lossy(&pdf.stdout);
+    assert!(sheet.contains("舞鶴市 健康づくり課"), "{sheet}");
+    assert!(sheet.contains("接種コールセンター 0773-00-0000"), "{sheet}");
+
+    let too_long = vaxhq(&ledger, &["print", "mailing", "--sender", &"健".repeat(41)]);
+    assert_eq!(too_long.status.code(), Some(4), "{}", text(&too_long));
+    assert!(text(&too_long).contains("40文字"), "{}", text(&too_long));
+}

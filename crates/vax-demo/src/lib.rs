@@ -65,6 +65,9 @@ pub struct DemoCity {
 /// The demo municipality's code (舞鶴市's, with its check digit).
 pub const MUNICIPALITY: &str = "262021";
 
+/// The demo city's name, as printed wherever a person sees it.
+pub const CITY_NAME: &str = "デモ市";
+
 struct District {
     name: &'static str,
     centre: Coordinates,

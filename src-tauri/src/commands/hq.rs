@@ -7,6 +7,7 @@ use tauri::State;
 use vax_app::hq::{
     export_vrs, vrs_batches, Encoding, ExportOptions, Layout, LineEnding, OnInvalid,
 };
+use vax_app::print::MailingDetails;
 use vax_domain::voucher::MunicipalityCode;
 
 use super::enrolled;
@@ -135,13 +136,28 @@ pub struct VoucherPrintStatus {
     pub opened: bool,
 }
 
-/// Starts printing every resident's voucher sheet into a dated folder beside the ledger
+/// The sender and contact lines saved for the voucher sheets (none before the first batch).
+#[tauri::command]
+pub async fn hq_mailing_details(
+    state: State<'_, AppState>,
+) -> Result<Option<MailingDetails>, IpcError> {
+    Ok(vax_app::print::mailing_details(&*state.ledger()?)?)
+}
+
+/// Saves the sender and contact lines as typed on the screen, then starts printing every
+/// resident's voucher sheet with them into a dated folder beside the ledger
 /// (`print/vouchers-YYYY-MM-DD`). Headquarters only (vax-app checks the role).
 #[tauri::command]
 pub async fn hq_voucher_print_start(
     state: State<'_, AppState>,
+    mailing: MailingDetails,
 ) -> Result<VoucherPrintStatus, IpcError> {
-    let role = enrolled(&*state.ledger()?)?.role;
+    let role = {
+        let mut ledger = state.ledger()?;
+        let role = enrolled(&ledger)?.role;
+        vax_app::print::set_mailing_details(&mut ledger, role, &mailing)?;
+        role
+    };
     let mut slot = lock(&state.voucher_print);
     if slot.as_ref().is_some_and(|p| !p.job.is_finished()) {
         return Err(vax_app::print::PrintJobError::Busy.into());

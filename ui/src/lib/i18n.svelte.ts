@@ -118,6 +118,8 @@ const text = {
   vouchers_title: { ja: '接種券の一括印刷（郵送用）', en: 'Voucher sheets for mailing' },
   vouchers_explain: { ja: '全住民の接種券（1回目）をA4のPDFに出力します。500枚ごとに1ファイルです。', en: "Writes every resident's dose-1 voucher as A4 PDFs, 500 pages per file." },
   vouchers_run: { ja: '接種券を一括印刷', en: 'Print all vouchers' },
+  vouchers_sender: { ja: '差出人（右上に印刷）', en: 'Sender (printed top right)' },
+  vouchers_contact: { ja: 'お問い合わせ先（4行まで）', en: 'Contact lines (up to 4)' },
   vouchers_cancel: { ja: '中止', en: 'Cancel' },
   vouchers_progress: { ja: '{done} / {total} 枚（{p}%）', en: '{done} of {total} pages ({p}%)' },
   vouchers_folder: { ja: '出力先フォルダ: {dir}', en: 'Folder: {dir}' },

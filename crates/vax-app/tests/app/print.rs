@@ -4,7 +4,10 @@
 use std::time::{Duration, Instant};
 
 use vax_app::demo::load_demo_city;
-use vax_app::print::{BatchOptions, JobState, PrintJobError, VoucherJob};
+use vax_app::print::{
+    mailing_details, set_mailing_details, BatchOptions, JobState, MailingDetails, MailingProblem,
+    PrintJobError, VoucherJob,
+};
 use vax_app::progress::NoProgress;
 use vax_demo::DemoParams;
 use vax_domain::role::Role;
@@ -115,4 +118,146 @@ fn a_missing_ledger_folder_fails_in_the_status_not_in_a_panic() {
     let error = status.error.expect("an error");
     assert_eq!(error.code, "PRINT_FAILED");
     assert!(error.message_ja.contains("台帳"), "{}", error.message_ja);
+}
+
+/// The text of a PDF, as `pdftotext` extracts it.
+fn pdf_text(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", "-l", "1"])
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed by scripts/setup.sh");
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        path.display()
+    );
+    String::from_utf8(out.stdout).expect("pdftotext writes UTF-8")
+}
+
+fn mailing(sender: &str, contact: &[&str]) -> MailingDetails {
+    MailingDetails {
+        sender: sender.to_owned(),
+        contact: contact.iter().map(|l| (*l).to_owned()).collect(),
+    }
+}
+
+#[test]
+fn the_saved_sender_and_contact_lines_are_printed_on_every_sheet() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = city(dir.path(), 3);
+    let mut ledger = Ledger::open(&path).unwrap();
+    let saved = set_mailing_details(
+        &mut ledger,
+        Role::Headquarters,
+        &mailing(
+            "  舞鶴市 健康づくり課 ",
+            &[
+                "舞鶴市コロナワクチン接種コールセンター\n",
+                "",
+                "電話 0773-00-0000（平日9時〜17時）",
+            ],
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        saved,
+        mailing(
+            "舞鶴市 健康づくり課",
+            &[
+                "舞鶴市コロナワクチン接種コールセンター",
+                "電話 0773-00-0000（平日9時〜17時）"
+            ]
+        ),
+        "trimmed, blank lines dropped"
+    );
+    assert_eq!(mailing_details(&ledger).unwrap(), Some(saved));
+    drop(ledger);
+
+    let status = VoucherJob::start(&path, Role::Headquarters, opts(dir.path(), 5))
+        .unwrap()
+        .wait();
+    assert_eq!(status.state, JobState::Done, "{status:?}");
+    let text = pdf_text(std::path::Path::new(&status.files[0]));
+    for expected in [
+        "舞鶴市 健康づくり課",
+        "舞鶴市コロナワクチン接種コールセンター",
+        "電話 0773-00-0000",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} on the sheet:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn vouchers_never_go_out_without_a_sender() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hq.sqlite3");
+    let mut ledger = Ledger::open(&path).unwrap();
+    let err = set_mailing_details(&mut ledger, Role::Headquarters, &mailing("  ", &[]))
+        .expect_err("a blank sender is refused");
+    assert!(matches!(err, PrintJobError::NoSender), "{err:?}");
+    assert_eq!(err.code(), "NO_SENDER");
+    assert!(err.message_ja().contains("差出人"), "{}", err.message_ja());
+    assert_eq!(mailing_details(&ledger).unwrap(), None, "nothing saved");
+    drop(ledger);
+
+    // A ledger without saved details (an imported register, not the demo city).
+    let status = VoucherJob::start(&path, Role::Headquarters, opts(dir.path(), 5))
+        .unwrap()
+        .wait();
+    assert_eq!(status.state, JobState::Failed, "{status:?}");
+    assert_eq!(status.error.expect("an error").code, "NO_SENDER");
+    assert!(!dir.path().join("vouchers").exists(), "nothing was written");
+}
+
+#[test]
+fn mailing_details_that_do_not_fit_the_sheet_are_refused_and_not_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(&dir.path().join("hq.sqlite3")).unwrap();
+    let long_sender = "健".repeat(41);
+    let long_line = "話".repeat(51);
+    for (details, problem) in [
+        (mailing(&long_sender, &[]), MailingProblem::SenderTooLong),
+        (
+            mailing("舞鶴市", &["1", "2", "3", "4", "5"]),
+            MailingProblem::TooManyContactLines,
+        ),
+        (
+            mailing("舞鶴市", &[&long_line]),
+            MailingProblem::ContactLineTooLong,
+        ),
+    ] {
+        let err =
+            set_mailing_details(&mut ledger, Role::Headquarters, &details).expect_err("refused");
+        assert!(
+            matches!(err, PrintJobError::MailingInvalid(p) if p == problem),
+            "{details:?}: {err:?}"
+        );
+        assert!(!err.message_ja().is_empty());
+    }
+    assert_eq!(mailing_details(&ledger).unwrap(), None, "nothing saved");
+}
+
+#[test]
+fn only_headquarters_sets_what_the_vouchers_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(&dir.path().join("hq.sqlite3")).unwrap();
+    for role in [
+        Role::Reception,
+        Role::Booth,
+        Role::VenueManager,
+        Role::CallCentre,
+    ] {
+        let err =
+            set_mailing_details(&mut ledger, role, &mailing("舞鶴市", &[])).expect_err("refused");
+        assert!(
+            matches!(err, PrintJobError::RoleMayNot(r) if r == role),
+            "{err:?}"
+        );
+    }
+    assert_eq!(mailing_details(&ledger).unwrap(), None);
 }

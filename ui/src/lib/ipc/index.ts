@@ -8,6 +8,7 @@ import type {
   DeskQuery,
   IpcError,
   LotView,
+  MailingDetails,
   Observation,
   Printed,
   ProductChoice,
@@ -87,7 +88,8 @@ export const api = {
   voidDose: (uid: string, reason: string) => call<null>('hq_void_dose', { uid, reason }),
   chooseBooking: (voucher: string, doseNumber: number, uid: string) =>
     call<null>('hq_choose_booking', { voucher, doseNumber, uid }),
-  voucherPrintStart: () => call<VoucherPrintStatus>('hq_voucher_print_start'),
+  mailingDetails: () => call<MailingDetails | null>('hq_mailing_details'),
+  voucherPrintStart: (mailing: MailingDetails) => call<VoucherPrintStatus>('hq_voucher_print_start', { mailing }),
   voucherPrintStatus: () => call<VoucherPrintStatus | null>('hq_voucher_print_status'),
   voucherPrintCancel: () => call<null>('hq_voucher_print_cancel'),
 };

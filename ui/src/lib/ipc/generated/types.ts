@@ -149,6 +149,16 @@ job: VoucherJobStatus,
  */
 opened: boolean, };
 
+export type MailingDetails = { 
+/**
+ * The sender, e.g. `舞鶴市 健康づくり課`.
+ */
+sender: string, 
+/**
+ * Contact lines (call centre, hours), at most 4; may be empty.
+ */
+contact: Array<string>, };
+
 export type CameraUpdate = { 
 /**
  * Whether the camera is on.
