@@ -18,7 +18,8 @@ DATA="${1:-${VAX_SCAN_BLACKBOX:-$ROOT/../shared/data/qr-blackbox}}"
 DATA="$(cd "$DATA" && pwd)"
 VENV="${QR_PEERS_VENV:-/tmp/vaxledger-qr-peers-venv}"
 SUMMARY="$(mktemp)"
-trap 'rm -f "$SUMMARY"' EXIT
+RUST_OUT="$(mktemp)"
+trap 'rm -f "$SUMMARY" "$RUST_OUT"' EXIT
 
 if ! ldconfig -p | grep -q 'libzbar\.so'; then
     if [ "$(id -u)" = 0 ]; then
@@ -109,7 +110,7 @@ PY
 if [ "${SKIP_RUST:-0}" != 1 ]; then
     (cd "$ROOT" && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target-scan}" \
         VAX_SCAN_BLACKBOX="$DATA" VAX_SCAN_SUMMARY="$SUMMARY" \
-        cargo bench -q -p vax-scan --bench blackbox >/dev/null)
+        cargo bench -q -p vax-scan --bench blackbox >"$RUST_OUT")
 fi
 
 echo "QR decoding on $DATA (frames <= 1280 px, grayscale; median of 3 timed calls per image; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -118,3 +119,7 @@ echo "| decoder | zxing set: exact text | BoofCV: codes read | BoofCV images ful
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 awk -F'\t' '{ printf "| %s | %d/%d (%.1f %%) | %d/%d (%.1f %%) | %d | %s | %s | %s | %s | %s |\n",
     $1, $2, $3, 100*$2/$3, $4, $5, 100*$4/$5, $6, $7, $8, $9, $10, $11 }' "$SUMMARY"
+if [ -s "$RUST_OUT" ]; then
+    echo
+    grep 'first call' "$RUST_OUT" || true
+fi

@@ -64,6 +64,8 @@ pub fn load_demo_city(
     let city = generate(params);
     progress.update(Stage::Generating, 1, 1);
 
+    // A sender HQ saved before loading the demo stays.
+    let keep_mailing = crate::print::mailing_details(ledger)?.is_some();
     let mut tx = ledger.transaction()?;
     let total = city.residents.len() as u64;
     for (i, (resident, answer)) in city.residents.iter().enumerate() {
@@ -81,16 +83,18 @@ pub fn load_demo_city(
         }
     }
     let assignment = assign_first_fit(&mut tx, DEMO_PRODUCT, params.start, now, progress)?;
-    crate::print::save_mailing_details(
-        &tx,
-        &crate::print::MailingDetails {
-            sender: format!("{} 健康づくり課", vax_demo::CITY_NAME),
-            contact: vec![format!(
-                "{} ワクチン接種コールセンター（デモ）",
-                vax_demo::CITY_NAME
-            )],
-        },
-    )?;
+    if !keep_mailing {
+        crate::print::save_mailing_details(
+            &tx,
+            &crate::print::MailingDetails {
+                sender: format!("{} 健康づくり課", vax_demo::CITY_NAME),
+                contact: vec![format!(
+                    "{} ワクチン接種コールセンター（デモ）",
+                    vax_demo::CITY_NAME
+                )],
+            },
+        )?;
+    }
     tx.commit()?;
     Ok(DemoReport {
         residents: total,

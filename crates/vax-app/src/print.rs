@@ -12,8 +12,13 @@ use thiserror::Error;
 use vax_domain::role::Role;
 use vax_domain::voucher::OcrLine;
 use vax_ledger::{Ledger, LedgerError, ResidentRow, RowId};
-use vax_print::{write_voucher_batches, write_yoshinhyo, VoucherSheet, YoshinhyoInput};
-pub use vax_print::{BatchOptions, BatchReport, FontError, JapaneseFont, PrintError};
+use vax_print::{
+    check_mailing_fits, write_voucher_batches, write_yoshinhyo, VoucherSheet, YoshinhyoInput,
+    CONTACT_MAX_LINES,
+};
+pub use vax_print::{
+    BatchOptions, BatchReport, FontError, JapaneseFont, MailingOverflow, PrintError,
+};
 
 use crate::lookup::{card, LookupError};
 
@@ -51,33 +56,58 @@ pub enum PrintJobError {
 }
 
 /// What is wrong with the mailing details.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MailingProblem {
-    /// The sender is longer than the header line holds.
-    SenderTooLong,
-    /// More contact lines than the box holds.
-    TooManyContactLines,
-    /// A contact line longer than the box is wide.
-    ContactLineTooLong,
+    /// The text does not fit where the sheet prints it.
+    DoesNotFit(MailingOverflow),
+    /// A line break or other control character inside the sender or a contact line.
+    ControlCharacter,
 }
 
 impl std::fmt::Display for MailingProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::SenderTooLong => "the sender may have at most 40 characters",
-            Self::TooManyContactLines => "the contact box holds at most 4 lines",
-            Self::ContactLineTooLong => "each contact line may have at most 50 characters",
-        })
+        match self {
+            Self::DoesNotFit(o @ MailingOverflow::Sender { .. }) => write!(
+                f,
+                "the sender is too long for the sheet (about {} full-width characters fit)",
+                o.full_width_chars_that_fit()
+            ),
+            Self::DoesNotFit(MailingOverflow::ContactLines { lines }) => write!(
+                f,
+                "{lines} contact lines: the box holds at most {CONTACT_MAX_LINES}"
+            ),
+            Self::DoesNotFit(o @ MailingOverflow::ContactLine { index, .. }) => write!(
+                f,
+                "contact line {} is too long for the box (about {} full-width characters fit)",
+                index + 1,
+                o.full_width_chars_that_fit()
+            ),
+            Self::ControlCharacter => {
+                f.write_str("the sender and each contact line must be a single line of text")
+            }
+        }
     }
 }
 
 impl MailingProblem {
     /// The message in Japanese.
-    pub fn message_ja(self) -> &'static str {
+    pub fn message_ja(&self) -> String {
         match self {
-            Self::SenderTooLong => "差出人は40文字以内にしてください",
-            Self::TooManyContactLines => "お問い合わせ先は4行以内にしてください",
-            Self::ContactLineTooLong => "お問い合わせ先の各行は50文字以内にしてください",
+            Self::DoesNotFit(o @ MailingOverflow::Sender { .. }) => format!(
+                "差出人が長すぎて用紙に収まりません（全角{}文字程度まで）",
+                o.full_width_chars_that_fit()
+            ),
+            Self::DoesNotFit(MailingOverflow::ContactLines { lines }) => format!(
+                "お問い合わせ先が{lines}行あります。{CONTACT_MAX_LINES}行以内にしてください"
+            ),
+            Self::DoesNotFit(o @ MailingOverflow::ContactLine { index, .. }) => format!(
+                "お問い合わせ先の{}行目が長すぎて枠に収まりません（全角{}文字程度まで）",
+                index + 1,
+                o.full_width_chars_that_fit()
+            ),
+            Self::ControlCharacter => {
+                "差出人とお問い合わせ先の各行は、改行を含まない1行にしてください".to_owned()
+            }
         }
     }
 }
@@ -108,7 +138,7 @@ impl PrintJobError {
             Self::Ledger(e) => format!("台帳エラー: {e}"),
             Self::Thread(e) => format!("印刷処理を開始できません: {e}"),
             Self::NoSender => "接種券に印刷する差出人を先に設定してください".to_owned(),
-            Self::MailingInvalid(p) => p.message_ja().to_owned(),
+            Self::MailingInvalid(p) => p.message_ja(),
         }
     }
 }
@@ -127,45 +157,35 @@ pub struct MailingDetails {
 
 const KEY_SENDER: &str = "voucher_sender";
 const KEY_CONTACT: &str = "voucher_contact";
-const SENDER_MAX_CHARS: usize = 40;
-const CONTACT_MAX_LINES: usize = 4;
-const CONTACT_MAX_CHARS: usize = 50;
 
 impl MailingDetails {
-    /// Trimmed, blank contact lines dropped, and checked against what the sheet holds.
+    /// Trimmed, blank contact lines dropped, and checked against what the sheet holds,
+    /// measured with the font that prints it (`font`).
     ///
     /// # Errors
     /// [`PrintJobError::NoSender`] for a blank sender, [`PrintJobError::MailingInvalid`] for
-    /// text that would not fit.
-    pub fn normalised(&self) -> Result<Self, PrintJobError> {
+    /// text that would not fit or holds a line break.
+    pub fn normalised(&self, font: &JapaneseFont) -> Result<Self, PrintJobError> {
+        let invalid = PrintJobError::MailingInvalid;
         let sender = self.sender.trim().to_owned();
         if sender.is_empty() {
             return Err(PrintJobError::NoSender);
         }
-        if sender.chars().count() > SENDER_MAX_CHARS {
-            return Err(PrintJobError::MailingInvalid(MailingProblem::SenderTooLong));
-        }
         let contact: Vec<String> = self
             .contact
             .iter()
-            .flat_map(|l| l.lines())
-            .map(str::trim)
+            .map(|l| l.trim())
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
             .collect();
-        if contact.len() > CONTACT_MAX_LINES {
-            return Err(PrintJobError::MailingInvalid(
-                MailingProblem::TooManyContactLines,
-            ));
-        }
-        if contact
-            .iter()
-            .any(|l| l.chars().count() > CONTACT_MAX_CHARS)
+        if std::iter::once(&sender)
+            .chain(&contact)
+            .any(|l| l.chars().any(char::is_control))
         {
-            return Err(PrintJobError::MailingInvalid(
-                MailingProblem::ContactLineTooLong,
-            ));
+            return Err(invalid(MailingProblem::ControlCharacter));
         }
+        check_mailing_fits(font, &sender, &contact)
+            .map_err(|o| invalid(MailingProblem::DoesNotFit(o)))?;
         Ok(Self { sender, contact })
     }
 }
@@ -174,7 +194,7 @@ impl MailingDetails {
 ///
 /// # Errors
 /// The ledger failed.
-pub fn mailing_details(ledger: &Ledger) -> Result<Option<MailingDetails>, PrintJobError> {
+pub fn mailing_details(ledger: &Ledger) -> Result<Option<MailingDetails>, LedgerError> {
     let reader = ledger.reader();
     let Some(sender) = reader.setting(KEY_SENDER)? else {
         return Ok(None);
@@ -193,13 +213,14 @@ pub fn mailing_details(ledger: &Ledger) -> Result<Option<MailingDetails>, PrintJ
 /// [`MailingDetails::normalised`]; the ledger failed. Nothing is saved on an error.
 pub fn set_mailing_details(
     ledger: &mut Ledger,
+    font: &JapaneseFont,
     role: Role,
     details: &MailingDetails,
 ) -> Result<MailingDetails, PrintJobError> {
     if !role.may_print_vouchers() {
         return Err(PrintJobError::RoleMayNot(role));
     }
-    let details = details.normalised()?;
+    let details = details.normalised(font)?;
     let tx = ledger.transaction()?;
     save_mailing_details(&tx, &details)?;
     tx.commit()?;
@@ -260,9 +281,9 @@ pub fn reissue_yoshinhyo(
 
 /// Writes the dose-1 voucher sheets of every resident, in voucher order, in chunks of
 /// `opts.chunk_size` pages. Residents are streamed from the ledger, so memory does not grow
-/// with the city. With no `opts.issuer`, the sender and contact lines are the saved
-/// [`mailing_details`]; sheets never go out without a sender ([`PrintJobError::NoSender`],
-/// before anything is written).
+/// with the city. The sender and contact lines are the saved [`mailing_details`], whatever
+/// `opts` says: sheets never go out without a sender ([`PrintJobError::NoSender`], before
+/// anything is written).
 pub fn print_vouchers(
     ledger: &Ledger,
     font: &JapaneseFont,
@@ -281,21 +302,11 @@ fn print_vouchers_until(
     progress: &mut dyn FnMut(usize, usize),
     cancel: &AtomicBool,
 ) -> Result<BatchReport, PrintJobError> {
-    let filled;
-    let opts = if opts.issuer.trim().is_empty() {
-        let saved = mailing_details(ledger)?.ok_or(PrintJobError::NoSender)?;
-        filled = BatchOptions {
-            issuer: saved.sender,
-            contact: if opts.contact.is_empty() {
-                saved.contact
-            } else {
-                opts.contact.clone()
-            },
-            ..opts.clone()
-        };
-        &filled
-    } else {
-        opts
+    let saved = mailing_details(ledger)?.ok_or(PrintJobError::NoSender)?;
+    let opts = &BatchOptions {
+        issuer: saved.sender,
+        contact: saved.contact,
+        ..opts.clone()
     };
     let total = usize::try_from(ledger.reader().resident_count()?).unwrap_or(usize::MAX);
     let mut pages = ResidentPages {

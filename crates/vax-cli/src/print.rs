@@ -26,19 +26,20 @@ pub enum PrintCommand {
         /// Pages per PDF file.
         #[arg(long, default_value_t = 500)]
         chunk: usize,
-        /// Sender printed on each sheet, instead of the saved one (`vaxhq print mailing`).
-        #[arg(long)]
-        issuer: Option<String>,
     },
-    /// Shows, or with --sender saves, what every voucher sheet carries besides the
-    /// resident: the sender and the お問い合わせ先 lines. The app's HQ screen edits the same.
+    /// Shows or changes what every voucher sheet carries besides the resident: the sender
+    /// (差出人) and the お問い合わせ先 lines. The app's HQ screen edits the same details.
+    /// Without options it shows them; options change only what they name.
     Mailing {
         /// The sender, e.g. "舞鶴市 健康づくり課".
         #[arg(long)]
         sender: Option<String>,
-        /// A contact line (repeat for up to 4 lines); with --sender, none clears the box.
-        #[arg(long)]
+        /// A contact line; repeat for each line (up to 4). Replaces the saved lines.
+        #[arg(long, conflicts_with = "no_contact")]
         contact: Vec<String>,
+        /// Prints no contact box.
+        #[arg(long)]
+        no_contact: bool,
     },
     /// A resident's 予診票 (A4), for the dose due today.
     Yoshinhyo {
@@ -57,16 +58,20 @@ pub fn run(
     now: DateTime<FixedOffset>,
 ) -> anyhow::Result<u8> {
     let today = now.date_naive();
-    if let PrintCommand::Mailing { sender, contact } = command {
-        return mailing(ledger, sender.as_deref(), contact);
+    if let PrintCommand::Mailing {
+        sender,
+        contact,
+        no_contact,
+    } = command
+    {
+        return mailing(ledger, sender.as_deref(), contact, *no_contact);
     }
     let font = JapaneseFont::system_default().context("loading the Japanese font")?;
     match command {
         PrintCommand::Mailing { .. } => unreachable!("handled above"),
-        PrintCommand::Vouchers { out, chunk, issuer } => {
+        PrintCommand::Vouchers { out, chunk } => {
             let mut opts = BatchOptions::new(out, today);
             opts.chunk_size = (*chunk).max(1);
-            opts.issuer = issuer.clone().unwrap_or_default();
             let bar = std::cell::RefCell::new(Bar::new("vouchers"));
             let report = print_vouchers(ledger, &font, &opts, &mut |done, total| {
                 use vax_app::Progress;
@@ -114,23 +119,37 @@ pub fn run(
     }
 }
 
-fn mailing(ledger: &mut Ledger, sender: Option<&str>, contact: &[String]) -> anyhow::Result<u8> {
-    let details = match sender {
-        Some(sender) => {
-            let wanted = MailingDetails {
-                sender: sender.to_owned(),
-                contact: contact.to_vec(),
-            };
-            match set_mailing_details(ledger, Role::Headquarters, &wanted) {
-                Ok(saved) => saved,
-                Err(e @ (PrintJobError::NoSender | PrintJobError::MailingInvalid(_))) => {
-                    eprintln!("error: {e} / {}", e.message_ja());
-                    return Ok(exit::REJECTED);
-                }
-                Err(e) => return Err(e).context("saving the mailing details"),
+fn mailing(
+    ledger: &mut Ledger,
+    sender: Option<&str>,
+    contact: &[String],
+    no_contact: bool,
+) -> anyhow::Result<u8> {
+    let saved = mailing_details(ledger).context("reading the mailing details")?;
+    let changes = sender.is_some() || !contact.is_empty() || no_contact;
+    let details = if changes {
+        let base = saved.unwrap_or_default();
+        let wanted = MailingDetails {
+            sender: sender.map_or(base.sender, str::to_owned),
+            contact: if no_contact {
+                Vec::new()
+            } else if contact.is_empty() {
+                base.contact
+            } else {
+                contact.to_vec()
+            },
+        };
+        let font = JapaneseFont::system_default().context("loading the Japanese font")?;
+        match set_mailing_details(ledger, &font, Role::Headquarters, &wanted) {
+            Ok(saved) => saved,
+            Err(e @ (PrintJobError::NoSender | PrintJobError::MailingInvalid(_))) => {
+                eprintln!("error: {e} / {}", e.message_ja());
+                return Ok(exit::REJECTED);
             }
+            Err(e) => return Err(e).context("saving the mailing details"),
         }
-        None => match mailing_details(ledger).context("reading the mailing details")? {
+    } else {
+        match saved {
             Some(details) => details,
             None => {
                 eprintln!(
@@ -138,7 +157,7 @@ fn mailing(ledger: &mut Ledger, sender: Option<&str>, contact: &[String]) -> any
                 );
                 return Ok(exit::NOT_FOUND);
             }
-        },
+        }
     };
     println!("差出人 / sender: {}", details.sender);
     for line in &details.contact {

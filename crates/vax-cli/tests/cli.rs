@@ -443,5 +443,33 @@ fn the_sender_on_the_vouchers_is_set_once_and_printed_on_every_batch() {
 
     let too_long = vaxhq(&ledger, &["print", "mailing", "--sender", &"健".repeat(41)]);
     assert_eq!(too_long.status.code(), Some(4), "{}", text(&too_long));
-    assert!(text(&too_long).contains("40文字"), "{}", text(&too_long));
+    assert!(
+        text(&too_long).contains("差出人が長すぎて"),
+        "{}",
+        text(&too_long)
+    );
+
+    // Options change only what they name.
+    let contact_only = vaxhq(
+        &ledger,
+        &["print", "mailing", "--contact", "電話 0773-11-1111"],
+    );
+    assert_eq!(
+        contact_only.status.code(),
+        Some(0),
+        "{}",
+        text(&contact_only)
+    );
+    let shown = text(&vaxhq(&ledger, &["print", "mailing"]));
+    assert!(
+        shown.contains("舞鶴市 健康づくり課") && shown.contains("電話 0773-11-1111"),
+        "the refused sender changed nothing and the contact alone was replaced: {shown}"
+    );
+    assert!(!shown.contains("0773-00-0000"), "{shown}");
+    let cleared = vaxhq(&ledger, &["print", "mailing", "--no-contact"]);
+    assert_eq!(cleared.status.code(), Some(0), "{}", text(&cleared));
+    assert!(
+        !text(&vaxhq(&ledger, &["print", "mailing"])).contains("お問い合わせ先"),
+        "no contact lines left"
+    );
 }

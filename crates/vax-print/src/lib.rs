@@ -60,7 +60,10 @@ use printpdf::{FontId, Mm, PdfDocument, PdfPage, PdfSaveOptions};
 use thiserror::Error;
 
 pub use font::{FontConfig, FontError, JapaneseFont, IPAEX_GOTHIC_PATH, NOTO_SANS_CJK_PATH};
-pub use voucher::{write_voucher_batches, BatchOptions, BatchReport, VoucherSheet};
+pub use voucher::{
+    check_mailing_fits, write_voucher_batches, BatchOptions, BatchReport, MailingOverflow,
+    VoucherSheet, CONTACT_MAX_LINES,
+};
 pub use yoshinhyo::{
     needs_guardian, write_yoshinhyo, yoshinhyo_pdf, YoshinhyoInput, GUARDIAN_BELOW_AGE, QUESTIONS,
     YOSHINHYO_TEMPLATE,

@@ -37,10 +37,11 @@ pub struct BatchOptions {
     pub chunk_size: usize,
     /// File names are `{prefix}-0001.pdf`, `{prefix}-0002.pdf`, ...
     pub file_prefix: String,
-    /// Sender printed top right, e.g. `舞鶴市 健康づくり課`.
+    /// Sender printed top right, e.g. `舞鶴市 健康づくり課` ([`check_mailing_fits`] tells
+    /// whether it fits).
     pub issuer: String,
     /// お問い合わせ先 printed in a box at the bottom (e.g. the call centre's name and number),
-    /// one line per entry; no box when empty.
+    /// one line per entry, at most [`CONTACT_MAX_LINES`]; no box when empty.
     pub contact: Vec<String>,
     /// Date printed on every sheet.
     pub print_date: NaiveDate,
@@ -69,12 +70,102 @@ pub struct BatchReport {
     pub pages: usize,
 }
 
+// Where the sender and the contact lines go (mm from the top left of the A4 sheet).
+const ADDRESS_X: f32 = 22.0;
+const ADDRESS_WIDTH: f32 = 88.0;
+const SENDER_RIGHT: f32 = 192.0;
+const SENDER_PT: f32 = 10.0;
+/// The sender ends right-aligned at [`SENDER_RIGHT`] and must stay clear of the address
+/// block (the envelope's window) with this gap.
+const SENDER_GAP: f32 = 4.0;
+const CONTACT_BOX_X: f32 = 30.0;
+const CONTACT_BOX_WIDTH: f32 = 150.0;
+const CONTACT_X: f32 = 38.0;
+const CONTACT_PT: f32 = 9.5;
+/// The box grows upwards with its lines; more would run into the notes above it.
+pub const CONTACT_MAX_LINES: usize = 4;
+
+/// Text that does not fit on the voucher sheet.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MailingOverflow {
+    /// The sender would run into the address block.
+    Sender {
+        /// Its width at the printed size.
+        width_mm: f32,
+        /// The room there is.
+        max_mm: f32,
+    },
+    /// More contact lines than the box holds.
+    ContactLines {
+        /// Lines given.
+        lines: usize,
+    },
+    /// A contact line would run out of the box.
+    ContactLine {
+        /// Which line (0-based).
+        index: usize,
+        /// Its width at the printed size.
+        width_mm: f32,
+        /// The room there is.
+        max_mm: f32,
+    },
+}
+
+impl MailingOverflow {
+    /// About how many full-width characters fit where this text did not (for messages).
+    pub fn full_width_chars_that_fit(&self) -> usize {
+        let (max_mm, pt) = match *self {
+            Self::Sender { max_mm, .. } => (max_mm, SENDER_PT),
+            Self::ContactLine { max_mm, .. } => (max_mm, CONTACT_PT),
+            Self::ContactLines { .. } => return 0,
+        };
+        (max_mm / (pt * 25.4 / 72.0)).floor() as usize
+    }
+}
+
+/// Checks that `issuer` and `contact` fit where the voucher sheet prints them, measured with
+/// the font that prints them.
+///
+/// # Errors
+/// The first [`MailingOverflow`] found.
+pub fn check_mailing_fits(
+    font: &JapaneseFont,
+    issuer: &str,
+    contact: &[String],
+) -> Result<(), MailingOverflow> {
+    let sender_max = SENDER_RIGHT - (ADDRESS_X + ADDRESS_WIDTH + SENDER_GAP);
+    let width = font.text_width_mm(issuer, SENDER_PT);
+    if width > sender_max {
+        return Err(MailingOverflow::Sender {
+            width_mm: width,
+            max_mm: sender_max,
+        });
+    }
+    if contact.len() > CONTACT_MAX_LINES {
+        return Err(MailingOverflow::ContactLines {
+            lines: contact.len(),
+        });
+    }
+    let line_max = CONTACT_BOX_X + CONTACT_BOX_WIDTH - CONTACT_X - 4.0;
+    for (index, line) in contact.iter().enumerate() {
+        let width = font.text_width_mm(line, CONTACT_PT);
+        if width > line_max {
+            return Err(MailingOverflow::ContactLine {
+                index,
+                width_mm: width,
+                max_mm: line_max,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Lays out one voucher sheet, for a window envelope (長形3号: the A4 sheet folded in three,
 /// the address block in the window at the top left).
 fn draw(c: &mut Canvas<'_>, sheet: &VoucherSheet, opts: &BatchOptions) {
     let line = sheet.voucher.to_digits();
     // Address block: 90 × 45 mm, where the window of a 長3 envelope falls.
-    let (ax, aw) = (22.0, 88.0);
+    let (ax, aw) = (ADDRESS_X, ADDRESS_WIDTH);
     c.text(
         ax,
         22.0,
@@ -112,9 +203,9 @@ fn draw(c: &mut Canvas<'_>, sheet: &VoucherSheet, opts: &BatchOptions) {
     );
 
     // Sender, top right.
-    let r = 192.0;
+    let r = SENDER_RIGHT;
     c.text(r, 22.0, 8.5, Align::Right, &wareki(opts.print_date));
-    c.text(r, 28.0, 10.0, Align::Right, &opts.issuer);
+    c.text(r, 28.0, SENDER_PT, Align::Right, &opts.issuer);
     c.text(
         r,
         33.5,
@@ -221,10 +312,16 @@ fn draw(c: &mut Canvas<'_>, sheet: &VoucherSheet, opts: &BatchOptions) {
         let h = 10.0 + 5.0 * opts.contact.len() as f32;
         let top = 262.0 - h;
         c.line_width(0.5);
-        c.rect(30.0, top, 150.0, h);
-        c.text(34.0, top + 6.0, 9.5, Align::Left, "お問い合わせ先");
+        c.rect(CONTACT_BOX_X, top, CONTACT_BOX_WIDTH, h);
+        c.text(34.0, top + 6.0, CONTACT_PT, Align::Left, "お問い合わせ先");
         for (k, l) in opts.contact.iter().enumerate() {
-            c.text(38.0, top + 12.0 + k as f32 * 5.0, 9.5, Align::Left, l);
+            c.text(
+                CONTACT_X,
+                top + 12.0 + k as f32 * 5.0,
+                CONTACT_PT,
+                Align::Left,
+                l,
+            );
         }
     }
     c.text(105.0, 290.0, 6.5, Align::Center, "vaxledger ・ 接種券送付");

@@ -7,7 +7,9 @@
 //!   labelled count.
 //! - Every image is converted to 8-bit grayscale and scaled to at most 1280 px on its long side
 //!   (Lanczos3) before timing; the timed call is the pipeline on that buffer: one warm-up call,
-//!   then the median of `VAX_SCAN_REPEATS` (default 3) calls, single thread.
+//!   then the median of `VAX_SCAN_REPEATS` (default 3) calls, single thread. Each image gets a
+//!   fresh pipeline, so the costs it learns come from that image's warm-up call only (like a
+//!   camera's earlier frames of the same card); the first, cold calls are summarised too.
 //! - Panics = decoder panics caught by the pipeline (they would have crashed the desk).
 //!
 //! Run: `cargo bench -p vax-scan --bench blackbox [-- DATA_DIR]`.
@@ -138,11 +140,15 @@ fn pipeline(name: &str) -> Option<Pipeline> {
 struct Outcome {
     texts: Vec<String>,
     millis: f64,
+    /// The first call, which learns the decoders' and steps' costs.
+    cold_millis: f64,
     panics: usize,
 }
 
 fn run_one(pipeline: &Pipeline, img: &GrayImage, budget: Duration, repeats: usize) -> Outcome {
+    let t0 = Instant::now();
     let warm = pipeline.scan(img, budget);
+    let cold_millis = t0.elapsed().as_secs_f64() * 1000.0;
     let mut times = Vec::with_capacity(repeats);
     let mut panics = warm.errors.len();
     let mut texts: Vec<String> = warm.reads.iter().map(|r| r.text.clone()).collect();
@@ -158,6 +164,7 @@ fn run_one(pipeline: &Pipeline, img: &GrayImage, budget: Duration, repeats: usiz
     Outcome {
         texts,
         millis: times[times.len() / 2],
+        cold_millis,
         panics,
     }
 }
@@ -212,17 +219,27 @@ fn main() -> std::result::Result<(), String> {
     );
     let mut detail = String::new();
     let mut rows = Vec::new();
+    let mut cold_lines = Vec::new();
     for name in configs.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let pipeline = pipeline(name).ok_or(format!("unknown configuration {name}"))?;
+        let decoders = pipeline(name)
+            .ok_or(format!("unknown configuration {name}"))?
+            .decoder_names()
+            .join("+");
         let mut zxing_pass = 0;
         let mut boof_codes = 0;
         let mut boof_full = 0;
         let mut panics = 0;
         let mut times = Vec::new();
+        let mut cold_times = Vec::new();
         let mut per_cat: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for e in &entries {
+            // A fresh pipeline per image: what it learns about costs comes from this image's
+            // warm-up call only (a camera's earlier frames of the same card), never from the
+            // images before it, so the figures do not depend on their order.
+            let pipeline = pipeline(name).ok_or(format!("unknown configuration {name}"))?;
             let out = run_one(&pipeline, &e.gray, budget, repeats);
             times.push(out.millis);
+            cold_times.push(out.cold_millis);
             panics += out.panics;
             let distinct: HashSet<String> = out.texts.iter().map(|t| normalise(t)).collect();
             let score = match &e.expected {
@@ -246,9 +263,16 @@ fn main() -> std::result::Result<(), String> {
         }
         let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
         times.sort_by(f64::total_cmp);
+        cold_times.sort_by(f64::total_cmp);
+        cold_lines.push(format!(
+            "{name}: first call on each image, nothing learnt yet: mean {:.2} ms, p95 {:.1} ms, max {:.0} ms",
+            cold_times.iter().sum::<f64>() / cold_times.len().max(1) as f64,
+            percentile(&cold_times, 0.95),
+            cold_times.last().copied().unwrap_or(0.0)
+        ));
         let row = Row {
             name: name.to_owned(),
-            decoders: pipeline.decoder_names().join("+"),
+            decoders,
             zxing_pass,
             zxing_total,
             boof_codes,
@@ -272,6 +296,10 @@ fn main() -> std::result::Result<(), String> {
     for r in &rows {
         println!("{}", r.markdown());
         let _ = writeln!(summary, "{}", r.tsv());
+    }
+    println!();
+    for line in &cold_lines {
+        println!("{line}");
     }
     if let Ok(path) = std::env::var("VAX_SCAN_SUMMARY") {
         let mut old = std::fs::read_to_string(&path).unwrap_or_default();

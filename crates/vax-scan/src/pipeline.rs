@@ -10,7 +10,7 @@ use crate::decode::{
 };
 use crate::frame::Frame;
 
-/// A transformation of the frame tried when the plain frame did not decode.
+/// A version of the frame a decoder reads: the frame itself or a transformation of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Step {
     /// The frame as captured.
@@ -41,17 +41,45 @@ pub enum Step {
 }
 
 impl Step {
-    /// Position in [`Step::STANDARD`], which lists every step.
+    /// Number of steps, for per-step tables.
+    const COUNT: usize = 10;
+
+    /// A dense index for per-step tables.
     fn index(self) -> usize {
-        Step::STANDARD
-            .iter()
-            .position(|s| *s == self)
-            .unwrap_or_default()
+        match self {
+            Step::Original => 0,
+            Step::FinderCrops => 1,
+            Step::ContrastStretch => 2,
+            Step::AdaptiveThreshold => 3,
+            Step::Downscale => 4,
+            Step::DownscaleThird => 5,
+            Step::UpscaleOneAndHalf => 6,
+            Step::Upscale => 7,
+            Step::Inverted => 8,
+            Step::Rotate45 => 9,
+        }
+    }
+
+    /// Whether the step makes sense for a frame of this size: shrinking a small frame or
+    /// enlarging a large one only costs time. (Crops also need candidates, see
+    /// [`build_variants`].)
+    fn applies(self, width: u32, height: u32) -> bool {
+        match self {
+            Step::Downscale => width >= 200 && height >= 200,
+            Step::DownscaleThird => width >= 300 && height >= 300,
+            Step::UpscaleOneAndHalf | Step::Upscale => width.max(height) <= 1000,
+            Step::Original
+            | Step::FinderCrops
+            | Step::ContrastStretch
+            | Step::AdaptiveThreshold
+            | Step::Inverted
+            | Step::Rotate45 => true,
+        }
     }
 
     /// Every step, cheap and most often useful first: the default for [`Pipeline::new`].
     /// [`Pipeline::standard`] uses its own measured plan instead.
-    pub const STANDARD: [Step; 10] = [
+    pub const STANDARD: [Step; Step::COUNT] = [
         Step::Original,
         Step::FinderCrops,
         Step::ContrastStretch,
@@ -132,14 +160,15 @@ pub struct Pipeline {
     /// Each decoder's cost per pixel of the image it reads, learnt over the frames scanned
     /// so far.
     learnt: Vec<LearntCost>,
-    /// Each step's cost of building its images, per pixel of the frame, in the order of
-    /// [`Step::STANDARD`].
-    learnt_builds: [LearntCost; Step::STANDARD.len()],
+    /// Each step's cost of building its images, per pixel of the frame, by [`Step::index`].
+    learnt_builds: [LearntCost; Step::COUNT],
 }
 
-/// A decoder's cost in seconds per pixel, averaged over past frames (exponentially, so it
-/// follows the machine's load). Shared by the scans of one pipeline; a lost update under a
-/// race only delays the average.
+/// A cost in seconds per pixel, averaged over past frames (exponentially, so it follows the
+/// machine's load). An attempt skipped because of it lowers it a little ([`LearntCost::decay`]):
+/// otherwise one slow frame (a load spike, a pathological image) would keep a decoder off for
+/// the rest of the day, since a skipped attempt is never timed again. Shared by the scans of
+/// one pipeline; a lost update under a race only delays the average.
 #[derive(Debug, Default)]
 struct LearntCost(AtomicU64);
 
@@ -158,8 +187,20 @@ impl LearntCost {
             Some(old) => 0.75 * old + 0.25 * seconds_per_pixel,
             None => seconds_per_pixel,
         };
-        if next > 0.0 && next.is_finite() {
-            self.0.store(next.to_bits(), Ordering::Relaxed);
+        self.store(next);
+    }
+
+    /// Lowers the estimate by a fifth: after a dozen skipped frames an estimate ten times too
+    /// high is back within reach, and the attempt is timed afresh.
+    fn decay(&self) {
+        if let Some(old) = self.get() {
+            self.store(old * 0.8);
+        }
+    }
+
+    fn store(&self, seconds_per_pixel: f64) {
+        if seconds_per_pixel > 0.0 && seconds_per_pixel.is_finite() {
+            self.0.store(seconds_per_pixel.to_bits(), Ordering::Relaxed);
         }
     }
 }
@@ -178,7 +219,9 @@ impl std::fmt::Debug for Pipeline {
 impl Pipeline {
     /// Pipeline with the given decoders, every decoder tried on every [`Step::STANDARD`] step
     /// (step by step, decoders in the given order), stopping at the first code. In
-    /// [`ScanGoal::AllCodes`] mode every decoder reads the original frame (the sweep).
+    /// [`ScanGoal::AllCodes`] mode the sweep is one attempt per decoder: with this plan, every
+    /// decoder on the original frame. [`Pipeline::with_plan`] keeps the sweep's length; set
+    /// it with [`Pipeline::with_sweep`].
     pub fn new(decoders: Vec<Box<dyn Decoder>>) -> Self {
         let plan = Step::STANDARD
             .iter()
@@ -293,8 +336,11 @@ impl Pipeline {
     /// Scans one grayscale image.
     ///
     /// The first attempt always runs; every further attempt starts only while less than
-    /// `budget` has elapsed, so a frame takes at most `budget` plus one attempt. Never panics
-    /// because of a decoder: panics are caught and listed in [`ScanReport::errors`].
+    /// `budget` has elapsed, and not at all when its expected cost (building its image plus
+    /// decoding, from this scan's and earlier frames' timings) would overrun the budget. A
+    /// frame therefore takes about `budget` plus at most one attempt whose cost was not yet
+    /// known. Never panics because of a decoder: panics are caught and listed in
+    /// [`ScanReport::errors`].
     pub fn scan(&self, image: &GrayImage, budget: Duration) -> ScanReport {
         let started = Instant::now();
         let mut report = ScanReport::default();
@@ -311,18 +357,6 @@ impl Pipeline {
         // attempt that would clearly overrun the budget is skipped instead of started (rqrr
         // can take 40 ms on a busy 1280 px frame, which would blow the p95 target).
         let mut cost: Vec<Option<f64>> = vec![None; self.decoders.len()];
-        // Whether decoding `pixels` with `decoder`, after `build` seconds of preparing the
-        // image, ends within the budget.
-        let fits = |cost: &[Option<f64>], decoder: usize, pixels: f64, build: f64| -> bool {
-            // A decoder timed neither in this scan nor before is assumed as slow as the
-            // slowest one timed so far.
-            let slowest = cost.iter().flatten().copied().reduce(f64::max);
-            let expected = cost[decoder]
-                .or_else(|| self.learnt[decoder].get())
-                .or(slowest)
-                .unwrap_or(0.0);
-            started.elapsed().as_secs_f64() + build + expected * pixels <= budget.as_secs_f64()
-        };
         for (index, attempt) in self.plan.iter().enumerate() {
             let Some(decoder) = self.decoders.get(attempt.decoder) else {
                 continue;
@@ -337,6 +371,10 @@ impl Pipeline {
             {
                 return report;
             }
+            if !attempt.step.applies(width, height) {
+                continue;
+            }
+            let built = variants.iter().any(|(s, _)| *s == attempt.step);
             if report.attempts > 0 {
                 if started.elapsed() >= budget {
                     report.budget_exhausted = true;
@@ -344,17 +382,21 @@ impl Pipeline {
                 }
                 // Building a version costs time too (a resize, a rotation): not for an
                 // attempt that could not finish anyway.
-                let built = variants.iter().any(|(s, _)| *s == attempt.step);
-                let build = self.learnt_builds[attempt.step.index()]
-                    .get()
-                    .unwrap_or(0.0)
-                    * frame_pixels;
-                let area = area_factor(attempt.step);
-                if !built
-                    && area.is_some_and(|a| !fits(&cost, attempt.decoder, a * frame_pixels, build))
-                {
-                    report.budget_exhausted = true;
-                    continue;
+                if let (false, Some(area)) = (built, area_factor(attempt.step)) {
+                    let build = &self.learnt_builds[attempt.step.index()];
+                    let build_secs = build.get().unwrap_or(0.0) * frame_pixels;
+                    if !self.fits(
+                        &cost,
+                        attempt.decoder,
+                        area * frame_pixels,
+                        build_secs,
+                        started,
+                        budget,
+                    ) {
+                        build.decay();
+                        report.budget_exhausted = true;
+                        continue;
+                    }
                 }
             }
             if !variants.iter().any(|(s, _)| *s == attempt.step) {
@@ -383,7 +425,7 @@ impl Pipeline {
                         report.budget_exhausted = true;
                         return report;
                     }
-                    if !fits(&cost, attempt.decoder, pixels, 0.0) {
+                    if !self.fits(&cost, attempt.decoder, pixels, 0.0, started, budget) {
                         report.budget_exhausted = true;
                         continue;
                     }
@@ -417,6 +459,33 @@ impl Pipeline {
             }
         }
         report
+    }
+
+    /// Whether decoding `pixels` with decoder `decoder`, after `build` seconds of preparing
+    /// the image, ends within the budget. The decoder's cost per pixel is the one measured in
+    /// this scan (`cost`), else the one learnt over earlier frames, else that of the slowest
+    /// decoder measured in this scan; with none known the attempt runs. A skip decided on the
+    /// learnt cost lowers it ([`LearntCost::decay`]).
+    fn fits(
+        &self,
+        cost: &[Option<f64>],
+        decoder: usize,
+        pixels: f64,
+        build: f64,
+        started: Instant,
+        budget: Duration,
+    ) -> bool {
+        let learnt = &self.learnt[decoder];
+        let (rate, from_learnt) = match (cost[decoder], learnt.get()) {
+            (Some(measured), _) => (measured, false),
+            (None, Some(learnt)) => (learnt, true),
+            (None, None) => (cost.iter().flatten().copied().fold(0.0, f64::max), false),
+        };
+        let fits = started.elapsed().as_secs_f64() + build + rate * pixels <= budget.as_secs_f64();
+        if !fits && from_learnt {
+            learnt.decay();
+        }
+        fits
     }
 }
 
@@ -455,6 +524,9 @@ fn area_factor(step: Step) -> Option<f64> {
 /// The images a step produces (none when the step does not apply to this frame).
 fn build_variants(step: Step, image: &GrayImage, unread: &[Quad]) -> Vec<GrayImage> {
     let (width, height) = image.dimensions();
+    if !step.applies(width, height) {
+        return Vec::new();
+    }
     match step {
         // The frame itself is used by reference, never copied.
         Step::Original => Vec::new(),
@@ -464,15 +536,12 @@ fn build_variants(step: Step, image: &GrayImage, unread: &[Quad]) -> Vec<GrayIma
             .collect(),
         Step::ContrastStretch => vec![stretch_contrast(image)],
         Step::AdaptiveThreshold => vec![adaptive_threshold(image)],
-        Step::Downscale if width >= 200 && height >= 200 => vec![scale_by(image, 0.5)],
-        Step::DownscaleThird if width >= 300 && height >= 300 => vec![scale_by(image, 1.0 / 3.0)],
-        Step::UpscaleOneAndHalf if width.max(height) <= 1000 => vec![scale_by(image, 1.5)],
-        Step::Upscale if width.max(height) <= 1000 => vec![scale_by(image, 2.0)],
+        Step::Downscale => vec![scale_by(image, 0.5)],
+        Step::DownscaleThird => vec![scale_by(image, 1.0 / 3.0)],
+        Step::UpscaleOneAndHalf => vec![scale_by(image, 1.5)],
+        Step::Upscale => vec![scale_by(image, 2.0)],
         Step::Inverted => vec![invert(image)],
         Step::Rotate45 => vec![rotate45(image)],
-        Step::Downscale | Step::DownscaleThird | Step::UpscaleOneAndHalf | Step::Upscale => {
-            Vec::new()
-        }
     }
 }
 

@@ -136,7 +136,8 @@ pub struct VoucherPrintStatus {
     pub opened: bool,
 }
 
-/// The sender and contact lines saved for the voucher sheets (none before the first batch).
+/// The sender and contact lines saved for the voucher sheets (none until HQ sets them; the
+/// demo city brings its own).
 #[tauri::command]
 pub async fn hq_mailing_details(
     state: State<'_, AppState>,
@@ -152,16 +153,18 @@ pub async fn hq_voucher_print_start(
     state: State<'_, AppState>,
     mailing: MailingDetails,
 ) -> Result<VoucherPrintStatus, IpcError> {
-    let role = {
-        let mut ledger = state.ledger()?;
-        let role = enrolled(&ledger)?.role;
-        vax_app::print::set_mailing_details(&mut ledger, role, &mailing)?;
-        role
-    };
     let mut slot = lock(&state.voucher_print);
     if slot.as_ref().is_some_and(|p| !p.job.is_finished()) {
         return Err(vax_app::print::PrintJobError::Busy.into());
     }
+    let font = vax_app::print::JapaneseFont::system_default()
+        .map_err(|e| vax_app::print::PrintJobError::from(vax_app::print::PrintError::from(e)))?;
+    let role = {
+        let mut ledger = state.ledger()?;
+        let role = enrolled(&ledger)?.role;
+        vax_app::print::set_mailing_details(&mut ledger, &font, role, &mailing)?;
+        role
+    };
     let today = now_jst().date_naive();
     let out_dir = state
         .path

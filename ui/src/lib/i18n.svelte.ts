@@ -119,7 +119,7 @@ const text = {
   vouchers_explain: { ja: '全住民の接種券（1回目）をA4のPDFに出力します。500枚ごとに1ファイルです。', en: "Writes every resident's dose-1 voucher as A4 PDFs, 500 pages per file." },
   vouchers_run: { ja: '接種券を一括印刷', en: 'Print all vouchers' },
   vouchers_sender: { ja: '差出人（右上に印刷）', en: 'Sender (printed top right)' },
-  vouchers_contact: { ja: 'お問い合わせ先（4行まで）', en: 'Contact lines (up to 4)' },
+  vouchers_contact: { ja: 'お問い合わせ先（枠内に印刷。1行ずつ）', en: 'Contact lines (printed in a box, one per line)' },
   vouchers_cancel: { ja: '中止', en: 'Cancel' },
   vouchers_progress: { ja: '{done} / {total} 枚（{p}%）', en: '{done} of {total} pages ({p}%)' },
   vouchers_folder: { ja: '出力先フォルダ: {dir}', en: 'Folder: {dir}' },

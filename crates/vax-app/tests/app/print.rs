@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use vax_app::demo::load_demo_city;
 use vax_app::print::{
-    mailing_details, set_mailing_details, BatchOptions, JobState, MailingDetails, MailingProblem,
-    PrintJobError, VoucherJob,
+    mailing_details, set_mailing_details, BatchOptions, JapaneseFont, JobState, MailingDetails,
+    MailingOverflow, MailingProblem, PrintJobError, VoucherJob,
 };
 use vax_app::progress::NoProgress;
 use vax_demo::DemoParams;
@@ -136,6 +136,10 @@ fn pdf_text(path: &std::path::Path) -> String {
     String::from_utf8(out.stdout).expect("pdftotext writes UTF-8")
 }
 
+fn font() -> JapaneseFont {
+    JapaneseFont::system_default().expect("the Japanese font is installed by scripts/setup.sh")
+}
+
 fn mailing(sender: &str, contact: &[&str]) -> MailingDetails {
     MailingDetails {
         sender: sender.to_owned(),
@@ -150,11 +154,12 @@ fn the_saved_sender_and_contact_lines_are_printed_on_every_sheet() {
     let mut ledger = Ledger::open(&path).unwrap();
     let saved = set_mailing_details(
         &mut ledger,
+        &font(),
         Role::Headquarters,
         &mailing(
             "  舞鶴市 健康づくり課 ",
             &[
-                "舞鶴市コロナワクチン接種コールセンター\n",
+                "舞鶴市コロナワクチン接種コールセンター\r",
                 "",
                 "電話 0773-00-0000（平日9時〜17時）",
             ],
@@ -197,8 +202,13 @@ fn vouchers_never_go_out_without_a_sender() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hq.sqlite3");
     let mut ledger = Ledger::open(&path).unwrap();
-    let err = set_mailing_details(&mut ledger, Role::Headquarters, &mailing("  ", &[]))
-        .expect_err("a blank sender is refused");
+    let err = set_mailing_details(
+        &mut ledger,
+        &font(),
+        Role::Headquarters,
+        &mailing("  ", &[]),
+    )
+    .expect_err("a blank sender is refused");
     assert!(matches!(err, PrintJobError::NoSender), "{err:?}");
     assert_eq!(err.code(), "NO_SENDER");
     assert!(err.message_ja().contains("差出人"), "{}", err.message_ja());
@@ -218,28 +228,46 @@ fn vouchers_never_go_out_without_a_sender() {
 fn mailing_details_that_do_not_fit_the_sheet_are_refused_and_not_saved() {
     let dir = tempfile::tempdir().unwrap();
     let mut ledger = Ledger::open(&dir.path().join("hq.sqlite3")).unwrap();
-    let long_sender = "健".repeat(41);
-    let long_line = "話".repeat(51);
-    for (details, problem) in [
-        (mailing(&long_sender, &[]), MailingProblem::SenderTooLong),
+    let font = font();
+    // What fits is measured with the font: 20 full-width characters fit beside the address
+    // block, 30 do not; 40 fit in the contact box, 45 do not; digits are narrower.
+    let fits = mailing(&"健".repeat(20), &[&"話".repeat(40), &"0".repeat(60)]);
+    set_mailing_details(&mut ledger, &font, Role::Headquarters, &fits).expect("fits");
+    for (details, expected) in [
+        (mailing(&"健".repeat(30), &[]), "Sender"),
         (
             mailing("舞鶴市", &["1", "2", "3", "4", "5"]),
-            MailingProblem::TooManyContactLines,
+            "ContactLines",
         ),
         (
-            mailing("舞鶴市", &[&long_line]),
-            MailingProblem::ContactLineTooLong,
+            mailing("舞鶴市", &["短い行", &"話".repeat(45)]),
+            "ContactLine 1",
         ),
+        (mailing("舞鶴市\n健康づくり課", &[]), "ControlCharacter"),
+        (mailing("舞鶴市", &["電話\t0773"]), "ControlCharacter"),
     ] {
-        let err =
-            set_mailing_details(&mut ledger, Role::Headquarters, &details).expect_err("refused");
-        assert!(
-            matches!(err, PrintJobError::MailingInvalid(p) if p == problem),
-            "{details:?}: {err:?}"
-        );
+        let err = set_mailing_details(&mut ledger, &font, Role::Headquarters, &details)
+            .expect_err("refused");
+        let got = match &err {
+            PrintJobError::MailingInvalid(MailingProblem::DoesNotFit(o)) => match o {
+                MailingOverflow::Sender { .. } => "Sender".to_owned(),
+                MailingOverflow::ContactLines { .. } => "ContactLines".to_owned(),
+                MailingOverflow::ContactLine { index, .. } => format!("ContactLine {index}"),
+            },
+            PrintJobError::MailingInvalid(MailingProblem::ControlCharacter) => {
+                "ControlCharacter".to_owned()
+            }
+            other => format!("{other:?}"),
+        };
+        assert_eq!(got, expected, "{details:?}");
+        assert_eq!(err.code(), "INVALID");
         assert!(!err.message_ja().is_empty());
     }
-    assert_eq!(mailing_details(&ledger).unwrap(), None, "nothing saved");
+    assert_eq!(
+        mailing_details(&ledger).unwrap(),
+        Some(fits),
+        "a refused change leaves the saved details as they were"
+    );
 }
 
 #[test]
@@ -252,8 +280,8 @@ fn only_headquarters_sets_what_the_vouchers_say() {
         Role::VenueManager,
         Role::CallCentre,
     ] {
-        let err =
-            set_mailing_details(&mut ledger, role, &mailing("舞鶴市", &[])).expect_err("refused");
+        let err = set_mailing_details(&mut ledger, &font(), role, &mailing("舞鶴市", &[]))
+            .expect_err("refused");
         assert!(
             matches!(err, PrintJobError::RoleMayNot(r) if r == role),
             "{err:?}"

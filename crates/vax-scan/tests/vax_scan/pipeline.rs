@@ -228,3 +228,53 @@ fn a_decoder_too_slow_for_the_budget_is_skipped_once_its_cost_is_known() {
          20 ms budget: the desk stays responsive"
     );
 }
+
+/// A decoder that is slow on its first call only, like rqrr on one pathological frame or a
+/// decoder caught by a load spike.
+struct SlowOnce {
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl Decoder for SlowOnce {
+    fn name(&self) -> &'static str {
+        "slow-once"
+    }
+    fn decode(&self, _image: &GrayImage) -> Detections {
+        if self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            == 0
+        {
+            std::thread::sleep(Duration::from_millis(80));
+        }
+        Detections::default()
+    }
+}
+
+#[test]
+fn a_decoder_skipped_after_one_slow_frame_is_tried_again_later() {
+    let pipeline = Pipeline::new(vec![
+        fixed("quick", None, 0),
+        Box::new(SlowOnce {
+            calls: std::sync::atomic::AtomicUsize::new(0),
+        }),
+    ])
+    .with_steps([Step::Original]);
+    let budget = Duration::from_millis(20);
+    assert_eq!(
+        pipeline.scan(&empty_frame(), budget).attempts,
+        2,
+        "first frame: slow"
+    );
+    assert_eq!(
+        pipeline.scan(&empty_frame(), budget).attempts,
+        1,
+        "right after the slow frame, the decoder is skipped"
+    );
+    let back = (0..60).position(|_| pipeline.scan(&empty_frame(), budget).attempts == 2);
+    assert!(
+        back.is_some(),
+        "within 60 frames the skipped decoder must be timed again, or one slow frame would \
+         switch it off for the rest of the day"
+    );
+}
