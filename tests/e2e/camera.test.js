@@ -133,6 +133,7 @@ test('headquarters prints every voucher from the app with a progress bar', async
   const sheet = execFileSync('pdftotext', ['-l', '1', path.join(dir, 'vouchers-0001.pdf'), '-'], { encoding: 'utf8' });
   assert.match(sheet, /舞鶴市 健康づくり課/, 'the sender typed on the screen is on the sheet');
   assert.match(sheet, /接種コールセンター 0773-00-0000/, 'and the contact line');
-  await (await browser.$('#vouchers')).scrollIntoView();
+  await browser.execute(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await browser.pause(300);
   await screenshot('hq-vouchers-printed');
 });
