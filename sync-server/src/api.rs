@@ -11,10 +11,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use vax_sync::{ReplicaId, Role, VenueCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
+use vax_sync::{ReplicaId, Role, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
 
-use crate::core::{Core, Enrolled, DEFAULT_CODE_HOURS};
+use vax_sync::http::{
+    CreateEnrollmentRequest, CreateEnrollmentResponse, EnrollRequest, Enrolled, Health,
+};
+
+use crate::core::{Core, DEFAULT_CODE_HOURS};
 use crate::error::ApiError;
 use crate::store::Device;
 
@@ -92,54 +95,12 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `GET /v1/health`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Health {
-    /// Always `ok`.
-    pub status: String,
-    /// The server's replica id.
-    pub server_replica_id: ReplicaId,
-    /// The sync protocol version.
-    pub protocol: u16,
-}
-
 async fn health(State(state): State<AppState>) -> Json<Health> {
     Json(Health {
         status: "ok".into(),
         server_replica_id: state.server_id,
         protocol: PROTOCOL_VERSION,
     })
-}
-
-/// `POST /v1/enroll` body.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct EnrollRequest {
-    /// The one-time code.
-    pub code: String,
-    /// A name for the device (`受付1`).
-    pub device_name: String,
-}
-
-/// `POST /v1/enrollments` body.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct CreateEnrollmentRequest {
-    /// The role of the device to enroll.
-    pub role: Role,
-    /// Its venue (venue-bound roles only).
-    #[serde(default)]
-    pub venue: Option<VenueCode>,
-    /// Hours until the code expires (default 24).
-    #[serde(default)]
-    pub expires_in_hours: Option<u32>,
-}
-
-/// `POST /v1/enrollments` reply.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct CreateEnrollmentResponse {
-    /// The code to type on the new device.
-    pub code: String,
-    /// When it expires (RFC 3339).
-    pub expires_at: String,
 }
 
 fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
@@ -259,7 +220,7 @@ async fn alerts(
 async fn status(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<crate::core::Status>, ApiError> {
+) -> Result<Json<vax_sync::http::Status>, ApiError> {
     let token = bearer(&headers)?;
     state
         .with_core(move |core| {

@@ -1,12 +1,12 @@
 //! The server's state and the work behind each endpoint, free of HTTP: the router calls it
 //! under one mutex (requests serialise), and the CLI calls it directly on the database.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+use vax_sync::http::{Enrolled, Status};
 use vax_sync::{
     check_roles, Alert, HlcClock, Message, Op, OpLog, ReplicaId, Role, SyncError, SyncNode,
     SyncState, SystemClock, TimeSource, VenueCode, PROTOCOL_VERSION,
@@ -129,34 +129,6 @@ pub fn create_code_expiring(
         expires_at,
     })?;
     Ok((code, expires_at))
-}
-
-/// What a device gets for its enrollment code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Enrolled {
-    /// Its new replica id.
-    pub replica_id: ReplicaId,
-    /// Its bearer token (shown once, stored only hashed).
-    pub token: String,
-    /// Its role.
-    pub role: Role,
-    /// Its venue.
-    pub venue: Option<VenueCode>,
-    /// The server's replica id (the peer of its sync sessions).
-    pub server_replica_id: ReplicaId,
-}
-
-/// What `GET /v1/status` answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Status {
-    /// The server's replica id.
-    pub server_replica_id: ReplicaId,
-    /// Ops held.
-    pub ops: u64,
-    /// Devices enrolled.
-    pub devices: u64,
-    /// Per author, the counter up to which every op is held.
-    pub seen: BTreeMap<ReplicaId, u64>,
 }
 
 /// What one sync request did, for the log.

@@ -4,23 +4,10 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use vax_sync::http::ErrorBody;
 use vax_sync::{RoleError, SyncError};
 
 use crate::store::StoreError;
-
-/// The body of every error reply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    /// A stable snake_case code for programs.
-    pub code: String,
-    /// English, for logs and HQ.
-    pub message: String,
-    /// Japanese, for the person at the venue.
-    pub message_ja: String,
-    /// Whether sending the same request again later may succeed.
-    pub retryable: bool,
-}
 
 /// A refused request. A refused request changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,10 +18,11 @@ pub mod sqlite;
 pub mod store;
 
 pub use api::{router, AppState};
-pub use core::{Core, Enrolled, Status};
-pub use error::{ApiError, ErrorBody};
+pub use core::Core;
+pub use error::ApiError;
 pub use sqlite::SqliteStore;
 pub use store::{Device, ServerStore, StoreError};
+pub use vax_sync::http::{Enrolled, ErrorBody, Status};
 pub use vax_sync::SystemClock;
 
 /// Opens the SQLite store at `path` and builds the server state from it.

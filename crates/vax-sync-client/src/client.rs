@@ -4,11 +4,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use ureq::http::Response;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Body};
-use vax_sync::{Alert, Message, ReplicaId, Role, VenueCode, MAX_MESSAGE_BYTES};
+use vax_sync::http::{
+    CreateEnrollmentRequest, CreateEnrollmentResponse, EnrollRequest, Enrolled, ErrorBody, Health,
+    Status,
+};
+use vax_sync::{Alert, Message, Role, VenueCode, MAX_MESSAGE_BYTES};
 
 use crate::error::ClientError;
 
@@ -19,71 +22,6 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Error bodies and JSON replies are small; this bounds what we read of them.
 const JSON_REPLY_LIMIT: u64 = 4 * 1024 * 1024;
-
-/// What a device receives for its enrollment code. Store it: the token is shown once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Enrollment {
-    /// The device's own replica id.
-    pub replica_id: ReplicaId,
-    /// Its bearer token.
-    pub token: String,
-    /// Its role.
-    pub role: Role,
-    /// Its venue (venue-bound roles).
-    pub venue: Option<VenueCode>,
-    /// The server's replica id: the peer of every sync session.
-    pub server_replica_id: ReplicaId,
-}
-
-/// `GET /v1/health`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Health {
-    /// `ok`.
-    pub status: String,
-    /// The server's replica id.
-    pub server_replica_id: ReplicaId,
-    /// The protocol version the server speaks.
-    pub protocol: u16,
-}
-
-/// `GET /v1/status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Status {
-    /// The server's replica id.
-    pub server_replica_id: ReplicaId,
-    /// Ops the server holds.
-    pub ops: u64,
-    /// Devices enrolled.
-    pub devices: u64,
-    /// Per author, the counter up to which the server holds every op.
-    pub seen: std::collections::BTreeMap<ReplicaId, u64>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    code: String,
-    message: String,
-    message_ja: String,
-    retryable: bool,
-}
-
-#[derive(Serialize)]
-struct EnrollRequest<'a> {
-    code: &'a str,
-    device_name: &'a str,
-}
-
-#[derive(Serialize)]
-struct CreateEnrollment<'a> {
-    role: Role,
-    venue: Option<&'a VenueCode>,
-    expires_in_hours: u32,
-}
-
-#[derive(Deserialize)]
-struct CreatedEnrollment {
-    code: String,
-}
 
 /// A connection to the sync server for one device (or none, to enroll and check health).
 /// Cheap to clone; keeps connections alive between calls.
@@ -237,13 +175,14 @@ impl Client {
     }
 
     /// `POST /v1/enroll`: exchanges a one-time code for this device's credentials.
-    pub fn enroll(&self, code: &str, device_name: &str) -> Result<Enrollment, ClientError> {
+    pub fn enroll(&self, code: &str, device_name: &str) -> Result<Enrolled, ClientError> {
         let url = self.url("/v1/enroll");
         Self::read_json(
             &url,
-            self.agent
-                .post(&url)
-                .send_json(EnrollRequest { code, device_name }),
+            self.agent.post(&url).send_json(EnrollRequest {
+                code: code.to_owned(),
+                device_name: device_name.to_owned(),
+            }),
         )
     }
 
@@ -296,15 +235,15 @@ impl Client {
         expires_in_hours: u32,
     ) -> Result<String, ClientError> {
         let url = self.url("/v1/enrollments");
-        let created: CreatedEnrollment = Self::read_json(
+        let created: CreateEnrollmentResponse = Self::read_json(
             &url,
             self.agent
                 .post(&url)
                 .header("Authorization", self.auth())
-                .send_json(CreateEnrollment {
+                .send_json(CreateEnrollmentRequest {
                     role,
-                    venue,
-                    expires_in_hours,
+                    venue: venue.cloned(),
+                    expires_in_hours: Some(expires_in_hours),
                 }),
         )?;
         Ok(created.code)
@@ -312,7 +251,7 @@ impl Client {
 }
 
 /// Enrolls this device with the code HQ gave: `POST /v1/enroll` on `base_url`.
-pub fn enroll(base_url: &str, code: &str, device_name: &str) -> Result<Enrollment, ClientError> {
+pub fn enroll(base_url: &str, code: &str, device_name: &str) -> Result<Enrolled, ClientError> {
     Client::anonymous(base_url).enroll(code, device_name)
 }
 

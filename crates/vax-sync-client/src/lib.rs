@@ -14,12 +14,11 @@ mod client;
 mod error;
 mod session;
 
-pub use client::{
-    enroll, Client, Enrollment, Health, Status, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
-};
+pub use client::{enroll, Client, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT};
 pub use error::ClientError;
 pub use session::{
     sync_session, sync_session_with, LocalReplica, MemoryReplica, SessionError, SessionOptions,
     SessionReport,
 };
+pub use vax_sync::http::{Enrolled, Health, Status};
 pub use vax_sync::SystemClock;

@@ -73,6 +73,7 @@
 #![deny(missing_docs)]
 
 pub mod hlc;
+pub mod http;
 pub mod ids;
 pub mod invariants;
 pub mod log;

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use vax_sync::{ReplicaId, Role, VenueCode};
-use vax_sync_client::{enroll, Client, Enrollment};
+use vax_sync_client::{enroll, Client, Enrolled};
 use vax_sync_server::loopback::LoopbackServer;
 
 /// The server on loopback (two runtime threads), with HQ enrolled.
@@ -12,7 +12,7 @@ pub struct BenchServer {
     pub url: String,
     pub server_id: ReplicaId,
     pub hq: Client,
-    pub hq_enrollment: Enrollment,
+    pub hq_enrollment: Enrolled,
     _server: LoopbackServer,
 }
 
@@ -32,7 +32,7 @@ impl BenchServer {
         }
     }
 
-    pub fn enroll(&self, role: Role, venue: Option<&str>, name: &str) -> Enrollment {
+    pub fn enroll(&self, role: Role, venue: Option<&str>, name: &str) -> Enrolled {
         let venue = venue.map(VenueCode::new);
         let code = self
             .hq

@@ -7,7 +7,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use tempfile::TempDir;
 use vax_sync::{Alert, Applied, Message, Role, SyncError, SyncState, VenueCode};
 use vax_sync_client::{
-    enroll, sync_session, sync_session_with, Client, ClientError, Enrollment, LocalReplica,
+    enroll, sync_session, sync_session_with, Client, ClientError, Enrolled, LocalReplica,
     MemoryReplica, SessionError, SessionOptions,
 };
 
@@ -95,7 +95,7 @@ struct Fixture {
     dir: TempDir,
     server: ServerProcess,
     hq: Client,
-    hq_enrollment: Enrollment,
+    hq_enrollment: Enrolled,
 }
 
 impl Fixture {
@@ -126,7 +126,7 @@ impl Fixture {
         self.dir.path().join("sync.db")
     }
 
-    fn device(&self, role: Role, venue: &str, name: &str) -> (Enrollment, Client, MemoryReplica) {
+    fn device(&self, role: Role, venue: &str, name: &str) -> (Enrolled, Client, MemoryReplica) {
         let code = self
             .hq
             .create_enrollment_code(role, Some(&VenueCode::new(venue)), 24)
