@@ -37,6 +37,18 @@ fn dose_rows(ledger: &Ledger, resident_id: i64) -> usize {
 }
 
 /// The booth opens today's lot (again: idempotent) and records dose 1 at `hm`.
+/// The row id of the resident holding `voucher` in this ledger.
+fn resident_id(ledger: &Ledger, voucher: &str) -> i64 {
+    ledger
+        .reader()
+        .residents_by_voucher(
+            None,
+            &vax_domain::voucher::VoucherNumber::parse(voucher).unwrap(),
+        )
+        .unwrap()[0]
+        .id
+}
+
 fn give_first_dose(booth: &mut Ledger, resident_id: i64, hm: &str) {
     let e = desk::enrollment(booth).unwrap().expect("enrolled desk");
     let lot = open_lot(booth, &e, "comirnaty", "FA5765", time("08:30")).unwrap();
@@ -156,14 +168,7 @@ fn a_new_booth_receives_the_city_records_doses_offline_and_hq_gets_each_exactly_
     sync_now(&mut hq, time("09:53")).unwrap();
     sync_now(&mut hq, time("09:54")).unwrap();
 
-    let hq_id = hq
-        .reader()
-        .residents_by_voucher(
-            None,
-            &vax_domain::voucher::VoucherNumber::parse(&booked.voucher).unwrap(),
-        )
-        .unwrap()[0]
-        .id;
+    let hq_id = resident_id(&hq, &booked.voucher);
     assert_eq!(dose_rows(&hq, hq_id), 1, "the dose reached HQ exactly once");
     assert_eq!(dose_rows(&booth, booked.resident_id), 1);
     assert!(alerts(&mut hq).unwrap().is_empty());
@@ -193,14 +198,7 @@ fn the_same_dose_at_two_venues_while_offline_reaches_hq_as_an_alert_with_both_re
         first_booked(&day).voucher.clone()
     };
     for (ledger, hm) in [(&mut v03, "09:10"), (&mut v04, "10:40")] {
-        let id = ledger
-            .reader()
-            .residents_by_voucher(
-                None,
-                &vax_domain::voucher::VoucherNumber::parse(&voucher).unwrap(),
-            )
-            .unwrap()[0]
-            .id;
+        let id = resident_id(ledger, &voucher);
         give_first_dose(ledger, id, hm);
     }
     sync_now(&mut v03, time("11:00")).unwrap();
@@ -246,14 +244,7 @@ fn the_same_dose_at_two_venues_while_offline_reaches_hq_as_an_alert_with_both_re
         alerts(&mut v04).unwrap().is_empty(),
         "and at the venue, once the void arrives"
     );
-    let id = v04
-        .reader()
-        .residents_by_voucher(
-            None,
-            &vax_domain::voucher::VoucherNumber::parse(&voucher).unwrap(),
-        )
-        .unwrap()[0]
-        .id;
+    let id = resident_id(&v04, &voucher);
     let doses = v04.reader().doses_of(id).unwrap();
     let voided: Vec<_> = doses
         .iter()
