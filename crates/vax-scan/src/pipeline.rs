@@ -489,35 +489,35 @@ impl Pipeline {
     }
 }
 
-/// Factor from a step's image coordinates back to the frame's, for steps that keep the
-/// geometry (up to scale). `None` for crops and rotations.
-fn geometry_scale(step: Step) -> Option<f32> {
+/// The step's image size relative to the frame's, for the steps that keep the frame's geometry
+/// (up to scale): 1 for those that only change pixel values, the resize factor for the scale
+/// steps. `None` for crops and the rotation.
+fn size_factor(step: Step) -> Option<f32> {
     match step {
         Step::Original | Step::ContrastStretch | Step::AdaptiveThreshold | Step::Inverted => {
             Some(1.0)
         }
-        Step::Downscale => Some(2.0),
-        Step::DownscaleThird => Some(3.0),
-        Step::UpscaleOneAndHalf => Some(1.0 / 1.5),
-        Step::Upscale => Some(0.5),
+        Step::Downscale => Some(0.5),
+        Step::DownscaleThird => Some(1.0 / 3.0),
+        Step::UpscaleOneAndHalf => Some(1.5),
+        Step::Upscale => Some(2.0),
         Step::FinderCrops | Step::Rotate45 => None,
     }
+}
+
+/// Factor from a step's image coordinates back to the frame's. `None` for crops and the
+/// rotation.
+fn geometry_scale(step: Step) -> Option<f32> {
+    size_factor(step).map(|f| 1.0 / f)
 }
 
 /// A step's image area relative to the frame's, for the steps whose size is known before
 /// building them. `None` for crops.
 fn area_factor(step: Step) -> Option<f64> {
     match step {
-        Step::Original | Step::ContrastStretch | Step::AdaptiveThreshold | Step::Inverted => {
-            Some(1.0)
-        }
-        Step::Downscale => Some(0.25),
-        Step::DownscaleThird => Some(1.0 / 9.0),
-        Step::UpscaleOneAndHalf => Some(2.25),
-        Step::Upscale => Some(4.0),
         // The corners grow the square by up to half again on each side.
         Step::Rotate45 => Some(2.0),
-        Step::FinderCrops => None,
+        _ => size_factor(step).map(|f| f64::from(f * f)),
     }
 }
 
@@ -536,10 +536,12 @@ fn build_variants(step: Step, image: &GrayImage, unread: &[Quad]) -> Vec<GrayIma
             .collect(),
         Step::ContrastStretch => vec![stretch_contrast(image)],
         Step::AdaptiveThreshold => vec![adaptive_threshold(image)],
-        Step::Downscale => vec![scale_by(image, 0.5)],
-        Step::DownscaleThird => vec![scale_by(image, 1.0 / 3.0)],
-        Step::UpscaleOneAndHalf => vec![scale_by(image, 1.5)],
-        Step::Upscale => vec![scale_by(image, 2.0)],
+        Step::Downscale | Step::DownscaleThird | Step::UpscaleOneAndHalf | Step::Upscale => {
+            size_factor(step)
+                .map(|f| scale_by(image, f))
+                .into_iter()
+                .collect()
+        }
         Step::Inverted => vec![invert(image)],
         Step::Rotate45 => vec![rotate45(image)],
     }
