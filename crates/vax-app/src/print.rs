@@ -435,15 +435,17 @@ pub struct VoucherJob {
 }
 
 impl VoucherJob {
-    /// Starts printing every resident's dose-1 voucher sheet into `opts.out_dir`.
+    /// Starts printing every resident's dose-1 voucher sheet into `opts.out_dir` with `font`
+    /// (loaded by the caller, who has usually just checked the mailing details with it).
     ///
     /// # Errors
     /// [`PrintJobError::RoleMayNot`] unless `role` is headquarters (checked before anything
-    /// is written); [`PrintJobError::Thread`] when the thread cannot start. Font, ledger and
-    /// disk errors arrive in [`VoucherJob::status`] as [`JobState::Failed`].
+    /// is written); [`PrintJobError::Thread`] when the thread cannot start. Ledger and disk
+    /// errors arrive in [`VoucherJob::status`] as [`JobState::Failed`].
     pub fn start(
         ledger_path: &Path,
         role: Role,
+        font: JapaneseFont,
         opts: BatchOptions,
     ) -> Result<Self, PrintJobError> {
         if !role.may_print_vouchers() {
@@ -458,7 +460,6 @@ impl VoucherJob {
             .spawn(move || {
                 let outcome = (|| {
                     let ledger = Ledger::open(&path)?;
-                    let font = JapaneseFont::system_default().map_err(PrintError::from)?;
                     print_vouchers_until(
                         &ledger,
                         &font,

@@ -174,7 +174,7 @@ pub async fn hq_voucher_print_start(
         .join("print")
         .join(format!("vouchers-{today}"));
     let opts = vax_app::print::BatchOptions::new(out_dir, today);
-    let job = vax_app::print::VoucherJob::start(&state.path, role, opts)?;
+    let job = vax_app::print::VoucherJob::start(&state.path, role, font, opts)?;
     let status = job.status();
     *slot = Some(VoucherPrint { job, opened: false });
     Ok(VoucherPrintStatus {

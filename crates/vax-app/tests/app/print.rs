@@ -44,7 +44,7 @@ fn opts(dir: &std::path::Path, chunk: usize) -> BatchOptions {
 fn headquarters_prints_the_whole_city_in_the_background_with_progress() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = city(dir.path(), 60);
-    let job = VoucherJob::start(&ledger, Role::Headquarters, opts(dir.path(), 25)).unwrap();
+    let job = VoucherJob::start(&ledger, Role::Headquarters, font(), opts(dir.path(), 25)).unwrap();
     let first = job.status();
     assert!(
         matches!(first.state, JobState::Running | JobState::Done),
@@ -64,7 +64,7 @@ fn headquarters_prints_the_whole_city_in_the_background_with_progress() {
 fn a_running_batch_can_be_cancelled_and_keeps_what_it_printed() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = city(dir.path(), 400);
-    let job = VoucherJob::start(&ledger, Role::Headquarters, opts(dir.path(), 20)).unwrap();
+    let job = VoucherJob::start(&ledger, Role::Headquarters, font(), opts(dir.path(), 20)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     while job.status().done < 5 && !job.is_finished() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
@@ -90,7 +90,8 @@ fn only_headquarters_may_print_the_city_and_nothing_is_written_otherwise() {
         Role::VenueManager,
         Role::CallCentre,
     ] {
-        let err = VoucherJob::start(&ledger, role, opts(dir.path(), 5)).expect_err("refused");
+        let err =
+            VoucherJob::start(&ledger, role, font(), opts(dir.path(), 5)).expect_err("refused");
         assert!(
             matches!(err, PrintJobError::RoleMayNot(r) if r == role),
             "{err:?}"
@@ -110,6 +111,7 @@ fn a_missing_ledger_folder_fails_in_the_status_not_in_a_panic() {
     let job = VoucherJob::start(
         &dir.path().join("no/such/dir/ledger.sqlite3"),
         Role::Headquarters,
+        font(),
         opts(dir.path(), 5),
     )
     .unwrap();
@@ -180,7 +182,7 @@ fn the_saved_sender_and_contact_lines_are_printed_on_every_sheet() {
     assert_eq!(mailing_details(&ledger).unwrap(), Some(saved));
     drop(ledger);
 
-    let status = VoucherJob::start(&path, Role::Headquarters, opts(dir.path(), 5))
+    let status = VoucherJob::start(&path, Role::Headquarters, font(), opts(dir.path(), 5))
         .unwrap()
         .wait();
     assert_eq!(status.state, JobState::Done, "{status:?}");
@@ -216,7 +218,7 @@ fn vouchers_never_go_out_without_a_sender() {
     drop(ledger);
 
     // A ledger without saved details (an imported register, not the demo city).
-    let status = VoucherJob::start(&path, Role::Headquarters, opts(dir.path(), 5))
+    let status = VoucherJob::start(&path, Role::Headquarters, font(), opts(dir.path(), 5))
         .unwrap()
         .wait();
     assert_eq!(status.state, JobState::Failed, "{status:?}");
