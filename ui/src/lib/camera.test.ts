@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeskCard } from './ipc';
-import { cameraOutcome, percent } from './camera';
+import { cameraOutcome } from './camera';
 
 const card = { card: { resident: { id: 42 } } } as unknown as DeskCard;
 
@@ -37,13 +37,5 @@ describe('cameraOutcome', () => {
   it('keeps the code of a failed lookup', () => {
     const o = cameraOutcome({ kind: 'failed', code: 'NOT_ENROLLED', message: 'm', message_ja: 'j' });
     expect(o.kind === 'problem' && o.error.code).toBe('NOT_ENROLLED');
-  });
-});
-
-describe('percent', () => {
-  it('is safe for an empty job and clamps', () => {
-    expect(percent(0, 0)).toBe(0);
-    expect(percent(1, 3)).toBe(33);
-    expect(percent(5, 4)).toBe(100);
   });
 });

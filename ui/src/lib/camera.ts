@@ -23,12 +23,6 @@ export function cameraOutcome(read: CameraRead): CameraOutcome {
   }
 }
 
-/** Percent done of a progress bar, 0–100, safe for a total of 0. */
-export function percent(done: number, total: number): number {
-  if (total <= 0) return 0;
-  return Math.min(100, Math.max(0, Math.round((done * 100) / total)));
-}
-
 let audio: AudioContext | null = null;
 
 /** A short beep through Web Audio: high for a voucher read, low for a problem. Silent on a

@@ -2,6 +2,7 @@
 // (vax-app desk::reception); this module decides its colour, order and wording.
 import type { Warning } from './ipc';
 import type { Lang } from './i18n.svelte';
+import { clockTime, timeOfDay } from './format';
 
 export type Severity = 'danger' | 'warning' | 'info';
 
@@ -33,20 +34,11 @@ export function sortWarnings(ws: readonly Warning[]): Warning[] {
     .map(({ w }) => w);
 }
 
-function hm(time: string): string {
-  return time.slice(0, 5);
-}
-
-function clock(instant: string): string {
-  // RFC 3339 with offset: the wall-clock time is characters 11-16.
-  return instant.slice(11, 16);
-}
-
 export function describe(w: Warning, lang: Lang): string {
   const ja = lang === 'ja';
   switch (w.code) {
     case 'already_checked_in':
-      return ja ? `本日 ${clock(w.at)} に受付済みです` : `Already checked in today at ${clock(w.at)}`;
+      return ja ? `本日 ${clockTime(w.at)} に受付済みです` : `Already checked in today at ${clockTime(w.at)}`;
     case 'series_complete':
       return ja ? '接種はすべて完了しています（追加の接種はできません）' : 'All doses are given: no further dose';
     case 'interval_not_reached':
@@ -54,7 +46,7 @@ export function describe(w: Warning, lang: Lang): string {
     case 'wrong_venue':
       return ja ? `予約は別の会場です：${w.booked_venue}（${w.booked_date}）` : `Booked at another venue: ${w.booked_venue} (${w.booked_date})`;
     case 'wrong_day':
-      return ja ? `予約日は ${w.booked_date} ${hm(w.booked_start)} です` : `Booked for ${w.booked_date} ${hm(w.booked_start)}`;
+      return ja ? `予約日は ${w.booked_date} ${timeOfDay(w.booked_start)} です` : `Booked for ${w.booked_date} ${timeOfDay(w.booked_start)}`;
     case 'no_booking':
       return ja ? `${w.dose_number}回目の予約がありません` : `No booking for dose ${w.dose_number}`;
     case 'municipality_differs':
