@@ -20,18 +20,18 @@ pub fn typescript() -> String {
     // Row ids and counts are far below 2^53: plain numbers, as serde_json writes them.
     let cfg = Config::new().with_large_int("number");
     let decls = declarations![&cfg;
-        crate::IpcError,
-        crate::commands::setup::SetupStatus,
-        crate::commands::setup::ProductChoice,
-        crate::commands::reception::DeskQuery,
-        crate::commands::reception::Printed,
-        crate::commands::hq::VrsEncoding,
-        crate::commands::hq::VrsExportRequest,
-        crate::commands::hq::VrsExportSummary,
-        crate::commands::hq::VrsBatchSummary,
-        crate::commands::hq::VoucherPrintStatus,
+        vax_domain::error::ErrorCode,
+        vax_domain::error::UserError,
+        vax_app::desk::SetupStatus,
+        vax_app::desk::ProductChoice,
+        vax_app::print::Printed,
+        vax_app::vrs::VrsEncoding,
+        vax_app::vrs::VrsExportRequest,
+        vax_app::vrs::VrsExportSummary,
+        vax_app::vrs::VrsBatchSummary,
+        vax_app::print::VoucherPrintStatus,
         vax_app::print::MailingDetails,
-        crate::commands::camera::CameraUpdate,
+        vax_app::desk::camera::CameraUpdate,
         vax_domain::role::Role,
         vax_domain::resident::Sex,
         vax_domain::resident::Intention,
@@ -69,7 +69,6 @@ pub fn typescript() -> String {
         vax_app::desk::camera::CameraRead,
         vax_app::print::VoucherJobStatus,
         vax_app::print::JobState,
-        vax_app::print::JobError,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:\n\

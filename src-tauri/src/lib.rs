@@ -13,60 +13,93 @@ mod state;
 
 use std::path::PathBuf;
 
-use tauri::{Manager, Runtime};
+use tauri::{Emitter, Manager, Runtime};
+use vax_app::config::AppConfig;
 
 pub use error::IpcError;
 pub use state::AppState;
 
+include!("command_names.rs");
+
+/// The event the window listens to for "the ledger changed under you" (a sync brought or sent
+/// changes): screens refresh at once instead of waiting for their next poll.
+pub const LEDGER_CHANGED: &str = "ledger-changed";
+
 /// Builds the app on any runtime (the mock runtime in tests) with its commands and state.
-pub fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    let builder = match std::env::var_os("VAXLEDGER_DB") {
-        Some(path) => builder.manage(AppState::open(PathBuf::from(path))),
-        // The app's data folder is only known once the app exists.
-        None => builder.setup(|app| {
-            let dir = app.path().app_data_dir()?;
-            std::fs::create_dir_all(&dir)?;
-            app.manage(AppState::open(dir.join("vaxledger.sqlite3")));
+/// At setup it opens the ledger (`config.ledger_path`, else the app's data folder) and starts
+/// the background sync.
+pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri::Builder<R> {
+    builder
+        .setup(move |app| {
+            let path = match &config.ledger_path {
+                Some(path) => path.clone(),
+                None => ledger_in_data_folder(app.path().app_data_dir()?)?,
+            };
+            let state = AppState::open(config, path);
+            if let Ok(ledger) = state.shared_ledger() {
+                let handle = app.handle().clone();
+                vax_app::sync::spawn_background_sync(
+                    std::sync::Arc::clone(ledger),
+                    std::sync::Arc::clone(&state.clock),
+                    state.config.sync_interval,
+                    move || drop(handle.emit(LEDGER_CHANGED, ())),
+                )?;
+            }
+            app.manage(state);
             Ok(())
-        }),
-    };
-    builder.invoke_handler(tauri::generate_handler![
-        commands::setup::setup_status,
-        commands::setup::setup_load_demo,
-        commands::setup::setup_enroll,
-        commands::setup::products,
-        commands::reception::reception_find,
-        commands::reception::reception_check_in,
-        commands::reception::reception_cancel_check_in,
-        commands::reception::reception_print_yoshinhyo,
-        commands::camera::reception_camera_start,
-        commands::camera::reception_camera_poll,
-        commands::camera::reception_camera_stop,
-        commands::booth::booth_queue,
-        commands::booth::booth_lots,
-        commands::booth::booth_open_lot,
-        commands::booth::booth_record_dose,
-        commands::booth::booth_observations,
-        commands::booth::venue_day,
-        commands::hq::hq_default_export_dir,
-        commands::hq::hq_vrs_export,
-        commands::hq::hq_vrs_batches,
-        commands::sync::sync_status,
-        commands::sync::sync_run,
-        commands::sync::sync_enroll,
-        commands::sync::hq_sync_alerts,
-        commands::sync::hq_void_dose,
-        commands::sync::hq_choose_booking,
-        commands::hq::hq_mailing_details,
-        commands::hq::hq_voucher_print_start,
-        commands::hq::hq_voucher_print_status,
-        commands::hq::hq_voucher_print_cancel,
-    ])
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::setup::setup_status,
+            commands::setup::setup_load_demo,
+            commands::setup::setup_enroll,
+            commands::setup::products,
+            commands::reception::reception_find,
+            commands::reception::reception_check_in,
+            commands::reception::reception_cancel_check_in,
+            commands::reception::reception_print_yoshinhyo,
+            commands::camera::reception_camera_start,
+            commands::camera::reception_camera_poll,
+            commands::camera::reception_camera_stop,
+            commands::booth::booth_queue,
+            commands::booth::booth_lots,
+            commands::booth::booth_open_lot,
+            commands::booth::booth_record_dose,
+            commands::booth::booth_observations,
+            commands::booth::venue_day,
+            commands::hq::hq_default_export_dir,
+            commands::hq::hq_vrs_export,
+            commands::hq::hq_vrs_batches,
+            commands::sync::sync_status,
+            commands::sync::sync_run,
+            commands::sync::sync_enroll,
+            commands::sync::hq_sync_alerts,
+            commands::sync::hq_void_dose,
+            commands::sync::hq_choose_booking,
+            commands::hq::hq_mailing_details,
+            commands::hq::hq_voucher_print_start,
+            commands::hq::hq_voucher_print_status,
+            commands::hq::hq_voucher_print_cancel,
+        ])
 }
 
-/// Runs the desktop app.
+/// `vaxledger.sqlite3` in the app's data folder (created if missing).
+fn ledger_in_data_folder(dir: PathBuf) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir.join("vaxledger.sqlite3"))
+}
+
+/// Runs the desktop app. A `VAXLEDGER_*` variable that cannot be used stops it with a message
+/// naming the variable, in both languages.
 pub fn run() {
-    build_app(tauri::Builder::default())
+    let config = match AppConfig::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            use vax_domain::error::UserFacing;
+            eprintln!("vaxledger: {e}\nvaxledger: {}", e.message_ja());
+            std::process::exit(2);
+        }
+    };
+    build_app(tauri::Builder::default(), config)
         .run(tauri::generate_context!())
         .expect("the vaxledger window could not start");
 }
@@ -101,9 +134,11 @@ mod tests {
     #[test]
     fn commands_answer_over_ipc_with_code_and_bilingual_message_errors() {
         let dir = tempfile::tempdir().expect("temp dir");
-        // The only test that sets it: the app reads the ledger path at setup.
-        std::env::set_var("VAXLEDGER_DB", dir.path().join("kiosk.sqlite3"));
-        let app = super::build_app(mock_builder())
+        let config = vax_app::config::AppConfig {
+            ledger_path: Some(dir.path().join("kiosk.sqlite3")),
+            ..Default::default()
+        };
+        let app = super::build_app(mock_builder(), config)
             .build(tauri::generate_context!())
             .expect("the app builds on the mock runtime");
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
@@ -117,12 +152,8 @@ mod tests {
         );
         assert_eq!(status["enrollment"], Value::Null, "and is not enrolled");
 
-        let err = invoke(
-            &webview,
-            "reception_find",
-            json!({"query": {"kind": "voucher", "text": "0000100001"}}),
-        )
-        .expect_err("an unenrolled kiosk cannot search");
+        let err = invoke(&webview, "reception_find", json!({"text": "0000100001"}))
+            .expect_err("an unenrolled kiosk cannot search");
         assert_eq!(
             err["code"], "NOT_ENROLLED",
             "errors carry a code the UI branches on: {err}"

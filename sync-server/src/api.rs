@@ -11,15 +11,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
-use vax_sync::{ReplicaId, Role, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
+use vax_domain::error::ErrorCode;
+use vax_sync::{ReplicaId, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
 
 use vax_sync::http::{
     CreateEnrollmentRequest, CreateEnrollmentResponse, EnrollRequest, Enrolled, Health,
 };
 
-use crate::core::{Core, DEFAULT_CODE_HOURS};
+use crate::core::Core;
 use crate::error::ApiError;
-use crate::store::Device;
 
 /// Body limit of the JSON endpoints.
 pub const JSON_BODY_LIMIT: usize = 16 * 1024;
@@ -64,12 +64,33 @@ impl AppState {
         .map_err(|e| {
             tracing::error!(error = %e, "request task failed");
             ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "internal",
+                ErrorCode::Internal,
                 "internal error; try again later",
                 "サーバー内部の問題が発生しました。しばらくしてから再度お試しください。",
             )
         })?
+    }
+}
+
+/// The HTTP status of each refusal: the one place codes meet HTTP.
+pub fn http_status(code: ErrorCode) -> StatusCode {
+    use ErrorCode as C;
+    match code {
+        C::MissingToken | C::UnknownToken => StatusCode::UNAUTHORIZED,
+        C::HqOnly | C::WrongVenue | C::UnknownAuthor | C::NotPermitted | C::WrongSender => {
+            StatusCode::FORBIDDEN
+        }
+        C::EnrollmentCodeInvalid | C::NoSuchEndpoint => StatusCode::NOT_FOUND,
+        C::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::ConflictingOp => StatusCode::CONFLICT,
+        C::StorageUnavailable | C::ClockAhead | C::Internal => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (http_status(self.code()), Json(self.body)).into_response()
     }
 }
 
@@ -132,23 +153,13 @@ fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(token.trim().to_owned())
 }
 
-fn require_hq(device: &Device) -> Result<(), ApiError> {
-    if device.role == Role::Hq {
-        Ok(())
-    } else {
-        Err(ApiError::hq_only())
-    }
-}
-
 async fn enroll(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Enrolled>, ApiError> {
     let request: EnrollRequest = json_body(body)?;
-    state
-        .with_core(move |core| core.enroll(&request.code, &request.device_name))
-        .await
-        .map(Json)
+    let enrolled = state.with_core(move |core| core.enroll(&request.code, &request.device_name));
+    enrolled.await.map(Json)
 }
 
 async fn sync(
@@ -158,24 +169,8 @@ async fn sync(
 ) -> Result<Response, ApiError> {
     let token = bearer(&headers)?;
     let body = body_bytes(body, MAX_MESSAGE_BYTES)?;
-    let started = std::time::Instant::now();
-    let (reply, device, outcome) = state
-        .with_core(move |core| {
-            let device = core.authenticate(&token)?;
-            match core.sync(&device, &body) {
-                Ok((reply, outcome)) => Ok((reply, device, outcome)),
-                Err(e) => {
-                    tracing::warn!(replica = %device.replica_id, name = %device.name,
-                        error = %e, "sync refused");
-                    Err(e)
-                }
-            }
-        })
-        .await?;
-    tracing::debug!(replica = %device.replica_id, new = outcome.new_ops,
-        duplicates = outcome.duplicates, sent = outcome.sent_ops,
-        ms = started.elapsed().as_millis() as u64, "sync");
-    Ok(([(header::CONTENT_TYPE, "application/json")], reply).into_response())
+    let reply = state.with_core(move |core| core.sync_with_token(&token, &body));
+    Ok(([(header::CONTENT_TYPE, "application/json")], reply.await?).into_response())
 }
 
 async fn create_enrollment(
@@ -185,21 +180,8 @@ async fn create_enrollment(
 ) -> Result<Json<CreateEnrollmentResponse>, ApiError> {
     let token = bearer(&headers)?;
     let request: CreateEnrollmentRequest = json_body(body)?;
-    let (code, expires_at) = state
-        .with_core(move |core| {
-            let device = core.authenticate(&token)?;
-            require_hq(&device)?;
-            core.create_enrollment_code(
-                request.role,
-                request.venue,
-                request.expires_in_hours.unwrap_or(DEFAULT_CODE_HOURS),
-            )
-        })
-        .await?;
-    Ok(Json(CreateEnrollmentResponse {
-        code,
-        expires_at: expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    }))
+    let created = state.with_core(move |core| core.create_enrollment_with_token(&token, request));
+    created.await.map(Json)
 }
 
 async fn alerts(
@@ -207,14 +189,8 @@ async fn alerts(
     headers: HeaderMap,
 ) -> Result<Json<Vec<vax_sync::Alert>>, ApiError> {
     let token = bearer(&headers)?;
-    state
-        .with_core(move |core| {
-            let device = core.authenticate(&token)?;
-            require_hq(&device)?;
-            Ok(core.alerts())
-        })
-        .await
-        .map(Json)
+    let alerts = state.with_core(move |core| core.alerts_with_token(&token));
+    alerts.await.map(Json)
 }
 
 async fn status(
@@ -222,11 +198,6 @@ async fn status(
     headers: HeaderMap,
 ) -> Result<Json<vax_sync::http::Status>, ApiError> {
     let token = bearer(&headers)?;
-    state
-        .with_core(move |core| {
-            core.authenticate(&token)?;
-            core.status()
-        })
-        .await
-        .map(Json)
+    let status = state.with_core(move |core| core.status_with_token(&token));
+    status.await.map(Json)
 }

@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
-use vax_sync::http::{Enrolled, Status};
+use vax_domain::error::ErrorCode;
+use vax_sync::http::{CreateEnrollmentRequest, CreateEnrollmentResponse, Enrolled, Status};
 use vax_sync::{
-    check_roles, Alert, HlcClock, Message, Op, OpLog, ReplicaId, Role, SyncError, SyncNode,
-    SyncState, SystemClock, TimeSource, VenueCode, PROTOCOL_VERSION,
+    check_roles, Alert, Clock, HlcClock, Message, Op, OpLog, ReplicaId, Role, SyncError, SyncNode,
+    SyncState, SystemClock, VenueCode, PROTOCOL_VERSION,
 };
 
 use crate::codes;
@@ -34,14 +34,8 @@ pub fn is_venue_bound(role: Role) -> bool {
 
 /// Checks a (role, venue) pair for a new enrollment code.
 pub fn check_role_and_venue(role: Role, venue: Option<&VenueCode>) -> Result<(), ApiError> {
-    let invalid = |en: String, ja: &str| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_enrollment",
-            en,
-            ja.to_owned(),
-        )
-    };
+    let invalid =
+        |en: String, ja: &str| ApiError::new(ErrorCode::InvalidEnrollment, en, ja.to_owned());
     if role == Role::Server {
         return Err(invalid(
             "a device cannot be enrolled with the server role".into(),
@@ -95,8 +89,7 @@ pub fn create_enrollment_code(
     check_role_and_venue(role, venue.as_ref())?;
     if expires_in_hours == 0 || expires_in_hours > MAX_CODE_HOURS {
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_enrollment",
+            ErrorCode::InvalidEnrollment,
             format!("expires_in_hours must be 1..={MAX_CODE_HOURS}"),
             "有効期限の時間数が正しくありません。",
         ));
@@ -179,7 +172,7 @@ pub struct Core {
     node: SyncNode,
     devices: HashMap<ReplicaId, Device>,
     tokens: HashMap<[u8; 32], ReplicaId>,
-    time: Box<dyn TimeSource + Send>,
+    time: Box<dyn Clock>,
 }
 
 impl std::fmt::Debug for Core {
@@ -210,6 +203,12 @@ impl Core {
             tokens,
             time: Box::new(SystemClock),
         })
+    }
+
+    /// The same server on another time source (tests pin it; the binaries keep the system's).
+    pub fn with_clock(mut self, clock: Box<dyn Clock>) -> Self {
+        self.time = clock;
+        self
     }
 
     /// The server's replica id.
@@ -249,7 +248,7 @@ impl Core {
         };
         let token = codes::new_token();
         let token_hash = codes::hash_token(&token);
-        let now = Utc::now();
+        let now = self.time.now_utc();
         let candidate = Device {
             replica_id: ReplicaId(Uuid::now_v7()),
             name: name.to_owned(),
@@ -281,7 +280,66 @@ impl Core {
         venue: Option<VenueCode>,
         expires_in_hours: u32,
     ) -> Result<(String, DateTime<Utc>), ApiError> {
-        create_enrollment_code(&mut *self.store, role, venue, expires_in_hours, Utc::now())
+        let now = self.time.now_utc();
+        create_enrollment_code(&mut *self.store, role, venue, expires_in_hours, now)
+    }
+
+    /// `POST /v1/sync` for the device holding `token`: one exchange, logged.
+    pub fn sync_with_token(&mut self, token: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+        let device = self.authenticate(token)?;
+        let started = std::time::Instant::now();
+        match self.sync(&device, body) {
+            Ok((reply, outcome)) => {
+                tracing::debug!(replica = %device.replica_id, new = outcome.new_ops,
+                    duplicates = outcome.duplicates, sent = outcome.sent_ops,
+                    ms = started.elapsed().as_millis() as u64, "sync");
+                Ok(reply)
+            }
+            Err(e) => {
+                tracing::warn!(replica = %device.replica_id, name = %device.name,
+                    error = %e, "sync refused");
+                Err(e)
+            }
+        }
+    }
+
+    /// `POST /v1/enrollments` for the device holding `token` (HQ only).
+    pub fn create_enrollment_with_token(
+        &mut self,
+        token: &str,
+        request: CreateEnrollmentRequest,
+    ) -> Result<CreateEnrollmentResponse, ApiError> {
+        self.require_hq(token)?;
+        let (code, expires_at) = self.create_enrollment_code(
+            request.role,
+            request.venue,
+            request.expires_in_hours.unwrap_or(DEFAULT_CODE_HOURS),
+        )?;
+        Ok(CreateEnrollmentResponse {
+            code,
+            expires_at: expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        })
+    }
+
+    /// `GET /v1/alerts` for the device holding `token` (HQ only).
+    pub fn alerts_with_token(&mut self, token: &str) -> Result<Vec<Alert>, ApiError> {
+        self.require_hq(token)?;
+        Ok(self.alerts())
+    }
+
+    /// `GET /v1/status` for the device holding `token`.
+    pub fn status_with_token(&mut self, token: &str) -> Result<Status, ApiError> {
+        self.authenticate(token)?;
+        self.status()
+    }
+
+    fn require_hq(&self, token: &str) -> Result<Device, ApiError> {
+        let device = self.authenticate(token)?;
+        if device.role == Role::Hq {
+            Ok(device)
+        } else {
+            Err(ApiError::hq_only())
+        }
     }
 
     /// One stateless sync exchange with `device`: checks the message (sender, roles of every

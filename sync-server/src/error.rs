@@ -1,9 +1,7 @@
-//! The JSON error every endpoint answers with:
-//! `{"code","message","message_ja","retryable"}` and a fitting status.
+//! The JSON error every endpoint answers with: `{"code","message","message_ja","retryable"}`.
+//! Free of HTTP: the router ([`crate::api`]) picks the status from the code.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use vax_domain::error::ErrorCode;
 use vax_sync::http::ErrorBody;
 use vax_sync::{RoleError, SyncError};
 
@@ -12,55 +10,40 @@ use crate::store::StoreError;
 /// A refused request. A refused request changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
-    /// The HTTP status.
-    pub status: StatusCode,
     /// The body.
     pub body: ErrorBody,
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status.as_u16(),
-            self.body.code,
-            self.body.message
-        )
+        write!(f, "{}: {}", self.body.code, self.body.message)
     }
 }
 
 impl std::error::Error for ApiError {}
 
 impl ApiError {
-    /// An error with the given parts.
-    pub fn new(
-        status: StatusCode,
-        code: &str,
-        message: impl Into<String>,
-        message_ja: impl Into<String>,
-    ) -> Self {
+    /// An error with the given parts; retryable when the server itself is in trouble.
+    pub fn new(code: ErrorCode, message: impl Into<String>, message_ja: impl Into<String>) -> Self {
         Self {
-            status,
             body: ErrorBody {
-                code: code.to_owned(),
+                code,
                 message: message.into(),
                 message_ja: message_ja.into(),
-                retryable: status == StatusCode::SERVICE_UNAVAILABLE,
+                retryable: matches!(code, ErrorCode::StorageUnavailable | ErrorCode::Internal),
             },
         }
     }
 
-    /// The snake_case code.
-    pub fn code(&self) -> &str {
-        &self.body.code
+    /// The code.
+    pub fn code(&self) -> ErrorCode {
+        self.body.code
     }
 
     /// 400 for a request body that is not what the endpoint takes.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
+            ErrorCode::BadRequest,
             message,
             "要求の形式が正しくありません。",
         )
@@ -69,8 +52,7 @@ impl ApiError {
     /// 401: no bearer token.
     pub fn missing_token() -> Self {
         Self::new(
-            StatusCode::UNAUTHORIZED,
-            "missing_token",
+            ErrorCode::MissingToken,
             "this endpoint needs an `Authorization: Bearer <token>` header from an enrolled device",
             "この端末は登録されていません（認証情報がありません）。本部に登録を依頼してください。",
         )
@@ -79,8 +61,7 @@ impl ApiError {
     /// 401: a token no enrolled device holds.
     pub fn unknown_token() -> Self {
         Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unknown_token",
+            ErrorCode::UnknownToken,
             "the bearer token does not belong to an enrolled device",
             "この端末の認証情報は無効です。本部に再登録を依頼してください。",
         )
@@ -89,8 +70,7 @@ impl ApiError {
     /// 403: an endpoint for HQ devices only.
     pub fn hq_only() -> Self {
         Self::new(
-            StatusCode::FORBIDDEN,
-            "hq_only",
+            ErrorCode::HqOnly,
             "only HQ devices may use this endpoint",
             "この操作は本部の端末だけが行えます。",
         )
@@ -99,8 +79,7 @@ impl ApiError {
     /// 404: the enrollment code is unknown, used or expired (deliberately not told apart).
     pub fn enrollment_code_invalid() -> Self {
         Self::new(
-            StatusCode::NOT_FOUND,
-            "enrollment_code_invalid",
+            ErrorCode::EnrollmentCodeInvalid,
             "this enrollment code is unknown, already used or expired; ask HQ for a new one",
             "この登録コードは無効です（誤り・使用済み・期限切れ）。本部に新しいコードを依頼してください。",
         )
@@ -109,8 +88,7 @@ impl ApiError {
     /// 404 for a path the server does not serve.
     pub fn no_such_endpoint() -> Self {
         Self::new(
-            StatusCode::NOT_FOUND,
-            "no_such_endpoint",
+            ErrorCode::NoSuchEndpoint,
             "no such endpoint",
             "そのような接続先はありません。",
         )
@@ -119,8 +97,7 @@ impl ApiError {
     /// 413: the body is over the endpoint's limit.
     pub fn too_large(limit: usize) -> Self {
         Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             format!("the request body is over the {limit}-byte limit"),
             "送信データが大きすぎます。",
         )
@@ -129,8 +106,7 @@ impl ApiError {
     /// 403: an op names another venue than the author's.
     pub fn wrong_venue(op: &vax_sync::OpId, venue: &str, enrolled: &str) -> Self {
         Self::new(
-            StatusCode::FORBIDDEN,
-            "wrong_venue",
+            ErrorCode::WrongVenue,
             format!("op {op} is for venue {venue}, but its author is enrolled at {enrolled}"),
             format!("会場 {enrolled} の端末が別の会場 {venue} の記録を送ろうとしました。"),
         )
@@ -140,8 +116,7 @@ impl ApiError {
     pub fn storage(e: &StoreError) -> Self {
         tracing::error!(error = %e, "storage failure");
         Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "storage_unavailable",
+            ErrorCode::StorageUnavailable,
             format!("the server could not store or read data ({e}); try again later"),
             "サーバーの保存処理に失敗しました。しばらくしてから再度同期してください。",
         )
@@ -157,11 +132,10 @@ impl From<StoreError> for ApiError {
 impl From<RoleError> for ApiError {
     fn from(e: RoleError) -> Self {
         let code = match e {
-            RoleError::UnknownAuthor { .. } => "unknown_author",
-            RoleError::NotPermitted { .. } => "not_permitted",
+            RoleError::UnknownAuthor { .. } => ErrorCode::UnknownAuthor,
+            RoleError::NotPermitted { .. } => ErrorCode::NotPermitted,
         };
         Self::new(
-            StatusCode::FORBIDDEN,
             code,
             e.to_string(),
             "この端末の役割では送れない記録が含まれています。同期は拒否され、何も保存されていません。",
@@ -171,59 +145,44 @@ impl From<RoleError> for ApiError {
 
 impl From<SyncError> for ApiError {
     fn from(e: SyncError) -> Self {
-        let (status, code, ja) = match &e {
-            SyncError::TooLarge { .. } | SyncError::TooManyOps { .. } => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "送信データが大きすぎます。",
-            ),
+        let (code, ja) = match &e {
+            SyncError::TooLarge { .. } | SyncError::TooManyOps { .. } => {
+                (ErrorCode::TooLarge, "送信データが大きすぎます。")
+            }
             SyncError::Malformed(_) => (
-                StatusCode::BAD_REQUEST,
-                "malformed_message",
+                ErrorCode::MalformedMessage,
                 "同期データの形式が正しくありません。",
             ),
             SyncError::UnsupportedProtocol { .. } => (
-                StatusCode::BAD_REQUEST,
-                "unsupported_protocol",
+                ErrorCode::UnsupportedProtocol,
                 "アプリとサーバーの同期方式の版が合いません。アプリを更新してください。",
             ),
             SyncError::WrongPeer { .. } => (
-                StatusCode::FORBIDDEN,
-                "wrong_sender",
+                ErrorCode::WrongSender,
                 "同期データの送信元がこの端末の認証情報と一致しません。",
             ),
             SyncError::InvalidOp { .. } => (
-                StatusCode::BAD_REQUEST,
-                "invalid_op",
+                ErrorCode::InvalidOp,
                 "不正な記録が含まれています。同期は拒否され、何も保存されていません。",
             ),
             SyncError::ConflictingOp { .. } => (
-                StatusCode::CONFLICT,
-                "conflicting_op",
+                ErrorCode::ConflictingOp,
                 "既にある記録と同じ番号で内容の異なる記録が送られました。本部に連絡してください。",
             ),
             SyncError::ClockAhead { .. } => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "clock_ahead",
+                ErrorCode::ClockAhead,
                 "この端末の時計が進みすぎています。時計を合わせてから再度同期してください。",
             ),
             SyncError::Storage(_) => {
                 tracing::error!(error = %e, "storage failure");
                 (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
+                    ErrorCode::StorageUnavailable,
                     "サーバーの保存処理に失敗しました。しばらくしてから再度同期してください。",
                 )
             }
         };
-        let mut err = Self::new(status, code, e.to_string(), ja);
+        let mut err = Self::new(code, e.to_string(), ja);
         err.body.retryable = e.is_retryable();
         err
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
     }
 }

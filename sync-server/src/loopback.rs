@@ -6,7 +6,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 
-use chrono::Utc;
+use vax_domain::clock::{Clock, SystemClock};
 use vax_sync::{Role, VenueCode};
 
 use crate::error::ApiError;
@@ -83,7 +83,7 @@ impl LoopbackServer {
             role,
             venue.map(VenueCode::new),
             24,
-            Utc::now(),
+            SystemClock.now_utc(),
         )
         .map_err(LoopbackError::Code)?;
         Ok(code)

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use vax_domain::clock::{Clock, SystemClock};
 use vax_sync::{Alert, OpLog, Role, VenueCode};
 use vax_sync_server::core::{create_enrollment_code, Core, DEFAULT_CODE_HOURS};
 use vax_sync_server::serve::{serve, shutdown_signal, tls_config};
@@ -120,7 +121,7 @@ fn main() -> Result<()> {
                 role,
                 venue.map(VenueCode::new),
                 expires_in_hours,
-                chrono::Utc::now(),
+                SystemClock.now_utc(),
             )
             .map_err(|e| anyhow::anyhow!("{}", e.body.message))?;
             println!("{code}");

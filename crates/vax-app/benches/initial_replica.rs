@@ -49,7 +49,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     load_demo_city(&mut hq, &params, now(), &mut NoProgress)?;
     let code = server.enrollment_code(SyncRole::Hq, None)?;
     let t = Instant::now();
-    let enrolled = enroll_device(&mut hq, &server.url(), &code, "本部", &municipality, now())?;
+    let enrolled = enroll_device(
+        &mut hq,
+        &server.url(),
+        &code,
+        "本部",
+        municipality.as_str(),
+        now(),
+    )?;
     let publish = t.elapsed();
     let t = Instant::now();
     let pushed = sync_now(&mut hq, now())?;
@@ -74,7 +81,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &server.url(),
             &code,
             "V03 接種",
-            &municipality,
+            municipality.as_str(),
             now(),
         )?;
         let t = Instant::now();

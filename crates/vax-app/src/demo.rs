@@ -4,6 +4,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use thiserror::Error;
 use vax_demo::{generate, DemoParams};
+use vax_domain::error::{ErrorCode, UserFacing};
 use vax_ledger::{Ledger, LedgerError};
 
 use crate::progress::{Progress, Stage};
@@ -31,6 +32,27 @@ pub enum DemoError {
     /// The ledger failed; nothing was written.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+}
+
+impl UserFacing for DemoError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::LedgerNotEmpty(_) => ErrorCode::LedgerNotEmpty,
+            Self::Ledger(e) => e.code(),
+            Self::Kiosk(e) => e.code(),
+            Self::Replicating | Self::Assign(_) => ErrorCode::DemoFailed,
+        }
+    }
+
+    fn message_ja(&self) -> String {
+        match self {
+            // The message says it in both languages already.
+            Self::LedgerNotEmpty(_) => self.to_string(),
+            Self::Ledger(e) => e.message_ja(),
+            Self::Kiosk(e) => e.message_ja(),
+            other => format!("デモ市を読み込めません: {other}"),
+        }
+    }
 }
 
 /// What was loaded.

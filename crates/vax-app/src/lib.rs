@@ -3,6 +3,8 @@
 //!
 //! Nothing here reads the clock: every use case that stamps a record takes `now`.
 //!
+//! - [`config`]: the environment read once at start (`VAXLEDGER_*`), the clock it gives, and
+//!   the folders beside the ledger where documents go.
 //! - [`import`]: resident register and intention survey from CSV (UTF-8 or CP932),
 //!   all-or-nothing with every bad line reported.
 //! - [`desk`]: the venue kiosk — enrollment, reception warnings and check-in, the booth
@@ -11,24 +13,25 @@
 //!   like a scanned line).
 //! - [`print`]: the 予診票 reissue and the city-wide voucher sheets as PDFs, the latter also
 //!   as a cancellable background job for HQ ([`print::VoucherJob`]).
-//! - [`hq`]: headquarters' batch work — the nightly VRS export.
+//! - [`vrs`]: the nightly VRS export, and the form a person fills to ask for it.
 //! - [`demo`]: load the demo city and book both doses of everyone who wants them.
 //! - [`lookup`]: find residents by voucher payload, kana, birth date or phone, and build the
 //!   resident card.
 //! - [`schedule`]: book both doses of willing residents (first-fit).
-//! - [`venue_day`]: a venue's day, band by band.
+//! - [`roster`]: a venue's day, band by band, with everyone booked.
 //! - [`sync`]: enroll this device with the sync server, sync, and the sync status.
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod demo;
 pub mod desk;
-pub mod hq;
 pub mod import;
 pub mod lookup;
 pub mod print;
 pub mod progress;
+pub mod roster;
 pub mod schedule;
 pub mod sync;
-pub mod venue_day;
+pub mod vrs;
 
 pub use progress::{Progress, Stage};

@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use chrono::NaiveDate;
 use serde::Serialize;
 use thiserror::Error;
+use vax_domain::error::{ErrorCode, UserError, UserFacing};
 use vax_domain::role::Role;
 use vax_domain::voucher::OcrLine;
 use vax_ledger::{Ledger, LedgerError, ResidentRow, RowId};
@@ -20,6 +21,7 @@ pub use vax_print::{
     BatchOptions, BatchReport, FontError, JapaneseFont, MailingOverflow, PrintError,
 };
 
+use crate::config::{AppConfig, Folders};
 use crate::lookup::{card, LookupError};
 
 /// 券種 printed on our vouchers: the code values are not published (DOMAIN.md §2.1), so the
@@ -112,21 +114,21 @@ impl MailingProblem {
     }
 }
 
-impl PrintJobError {
-    /// A stable code for the UI.
-    pub fn code(&self) -> &'static str {
+impl UserFacing for PrintJobError {
+    fn code(&self) -> ErrorCode {
         match self {
-            Self::RoleMayNot(_) => "ROLE_MAY_NOT",
-            Self::Busy => "PRINT_BUSY",
-            Self::NoSender => "NO_SENDER",
-            Self::MailingInvalid(_) => "INVALID",
-            Self::Print(PrintError::Font(_)) => "FONT_MISSING",
-            _ => "PRINT_FAILED",
+            Self::RoleMayNot(_) => ErrorCode::RoleMayNot,
+            Self::Busy => ErrorCode::PrintBusy,
+            Self::NoSender => ErrorCode::NoSender,
+            Self::MailingInvalid(_) => ErrorCode::InvalidInput,
+            Self::Print(PrintError::Font(_)) => ErrorCode::FontMissing,
+            Self::Lookup(e) => e.code(),
+            Self::Ledger(e) => e.code(),
+            Self::Print(_) | Self::Thread(_) => ErrorCode::PrintFailed,
         }
     }
 
-    /// The message in Japanese.
-    pub fn message_ja(&self) -> String {
+    fn message_ja(&self) -> String {
         match self {
             Self::RoleMayNot(_) => "接種券の一括印刷は本部の端末でのみ行えます".to_owned(),
             Self::Busy => "接種券の一括印刷はすでに実行中です".to_owned(),
@@ -141,6 +143,41 @@ impl PrintJobError {
             Self::MailingInvalid(p) => p.message_ja(),
         }
     }
+}
+
+/// A printed document.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Printed {
+    /// Where the PDF was written.
+    pub path: String,
+    /// Whether the system's PDF viewer was started (to print from its dialog).
+    pub opened: bool,
+}
+
+/// Writes the resident's 予診票 into the `print/` folder beside the ledger and opens it in
+/// the system's viewer (unless the configuration says not to), from which staff print it.
+pub fn print_yoshinhyo(
+    ledger: &Ledger,
+    config: &AppConfig,
+    folders: &Folders,
+    resident_id: RowId,
+    today: NaiveDate,
+) -> Result<Printed, PrintJobError> {
+    let dir = folders.print();
+    std::fs::create_dir_all(&dir).map_err(|source| PrintError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let path = folders.yoshinhyo(resident_id, today);
+    let font = JapaneseFont::system_default().map_err(PrintError::from)?;
+    reissue_yoshinhyo(ledger, &font, resident_id, today, &path)?;
+    // The desktop's default PDF viewer; its print dialog does the printing.
+    let opened = config.open_on_desktop(&path);
+    Ok(Printed {
+        path: path.display().to_string(),
+        opened,
+    })
 }
 
 /// What headquarters prints on every mailed voucher sheet besides the resident's data: the
@@ -401,19 +438,7 @@ pub struct VoucherJobStatus {
     /// Files written, once finished.
     pub files: Vec<String>,
     /// Why it failed.
-    pub error: Option<JobError>,
-}
-
-/// Why a background job failed, as the UI shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct JobError {
-    /// Stable code.
-    pub code: String,
-    /// English.
-    pub message: String,
-    /// Japanese.
-    pub message_ja: String,
+    pub error: Option<UserError>,
 }
 
 #[derive(Debug, Default)]
@@ -529,11 +554,7 @@ impl VoucherJob {
             }
             Some(Err(e)) => {
                 status.state = JobState::Failed;
-                status.error = Some(JobError {
-                    code: e.code().to_owned(),
-                    message: e.to_string(),
-                    message_ja: e.message_ja(),
-                });
+                status.error = Some(e.to_user_error());
             }
         }
         status
@@ -555,6 +576,79 @@ impl Drop for VoucherJob {
         if let Some(t) = self.thread.take() {
             self.cancel();
             let _ = t.join();
+        }
+    }
+}
+
+/// The HQ screen's view of the city-wide voucher batch.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VoucherPrintStatus {
+    /// Progress, files, error.
+    pub job: VoucherJobStatus,
+    /// Whether the folder was opened in the file manager.
+    pub opened: bool,
+}
+
+/// The one voucher batch an installation runs at a time, started from the HQ screen, and
+/// whether its folder was opened once it finished.
+#[derive(Debug, Default)]
+pub struct VoucherBatch {
+    current: Option<(VoucherJob, bool)>,
+}
+
+impl VoucherBatch {
+    /// Saves the sender and contact lines as typed, then starts printing every resident's
+    /// voucher sheet with them into `print/vouchers-<today>` beside the ledger.
+    ///
+    /// # Errors
+    /// [`PrintJobError::Busy`] while a batch runs; those of [`set_mailing_details`] and
+    /// [`VoucherJob::start`] (headquarters only).
+    pub fn start(
+        &mut self,
+        ledger: &mut Ledger,
+        ledger_path: &Path,
+        role: Role,
+        mailing: &MailingDetails,
+        today: NaiveDate,
+    ) -> Result<VoucherPrintStatus, PrintJobError> {
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|(job, _)| !job.is_finished())
+        {
+            return Err(PrintJobError::Busy);
+        }
+        let font = JapaneseFont::system_default().map_err(PrintError::from)?;
+        set_mailing_details(ledger, &font, role, mailing)?;
+        let out_dir = Folders::beside(ledger_path).voucher_batch(today);
+        let job = VoucherJob::start(ledger_path, role, font, BatchOptions::new(out_dir, today))?;
+        let status = job.status();
+        self.current = Some((job, false));
+        Ok(VoucherPrintStatus {
+            job: status,
+            opened: false,
+        })
+    }
+
+    /// Where the batch stands (none if none was started). Once it is done, its folder is
+    /// opened in the file manager, once.
+    pub fn status(&mut self, config: &AppConfig) -> Option<VoucherPrintStatus> {
+        let (job, opened) = self.current.as_mut()?;
+        let status = job.status();
+        if status.state == JobState::Done && !*opened {
+            *opened = config.open_on_desktop(Path::new(&status.out_dir));
+        }
+        Some(VoucherPrintStatus {
+            job: status,
+            opened: *opened,
+        })
+    }
+
+    /// Stops the batch after the page in hand; the pages printed so far are kept.
+    pub fn cancel(&self) {
+        if let Some((job, _)) = &self.current {
+            job.cancel();
         }
     }
 }

@@ -2,11 +2,13 @@
 //! session, and the status people see (last sync, ops waiting, a colour when data has waited
 //! too long). The ledger keeps ops and rows in step; this module moves them.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Duration, FixedOffset};
 use serde::Serialize;
 use thiserror::Error;
+use vax_domain::clock::Clock;
+use vax_domain::error::{ErrorCode, UserFacing};
 use vax_domain::role::Role;
 use vax_domain::voucher::MunicipalityCode;
 use vax_ledger::{Ledger, LedgerError};
@@ -49,6 +51,9 @@ pub enum SyncAppError {
     /// The session stopped; what was exchanged before is kept on both sides.
     #[error("sync stopped: {0}")]
     Session(String),
+    /// The campaign's municipality code is not valid.
+    #[error("municipality code: {0}")]
+    Municipality(vax_domain::voucher::VoucherError),
     /// Enrolling the desk (venue and role) failed.
     #[error(transparent)]
     Desk(#[from] DeskError),
@@ -57,22 +62,22 @@ pub enum SyncAppError {
     Ledger(#[from] LedgerError),
 }
 
-impl SyncAppError {
-    /// A stable code for the UI.
-    pub fn code(&self) -> &'static str {
+impl UserFacing for SyncAppError {
+    fn code(&self) -> ErrorCode {
         match self {
-            Self::NotConfigured => "SYNC_NOT_CONFIGURED",
-            Self::AlreadyEnrolled(_) => "SYNC_ALREADY_ENROLLED",
-            Self::Server(e) if e.is_retryable() => "SYNC_OFFLINE",
-            Self::Server(_) => "SYNC_REFUSED",
-            Self::Session(_) => "SYNC_STOPPED",
+            Self::NotConfigured => ErrorCode::SyncNotConfigured,
+            Self::AlreadyEnrolled(_) => ErrorCode::SyncAlreadyEnrolled,
+            Self::Server(e) if e.is_retryable() => ErrorCode::SyncOffline,
+            Self::Server(_) => ErrorCode::SyncRefused,
+            Self::Session(_) => ErrorCode::SyncStopped,
+            Self::Municipality(_) => ErrorCode::InvalidInput,
             Self::Desk(e) => e.code(),
-            Self::Ledger(_) => "LEDGER",
+            Self::Ledger(_) => ErrorCode::Ledger,
         }
     }
 
-    /// The message for the person at the desk, in Japanese.
-    pub fn message_ja(&self) -> String {
+    /// The message for the person at the desk.
+    fn message_ja(&self) -> String {
         match self {
             Self::NotConfigured => "この端末は同期サーバーに登録されていません".into(),
             Self::AlreadyEnrolled(_) => {
@@ -81,6 +86,7 @@ impl SyncAppError {
             }
             Self::Server(e) => e.message_ja(),
             Self::Session(_) => "同期が途中で止まりました。次回の同期で続きから再開します".into(),
+            Self::Municipality(e) => format!("市町村コード: {}", e.message_ja()),
             Self::Desk(e) => e.message_ja(),
             Self::Ledger(_) => "台帳の読み書きに失敗しました".into(),
         }
@@ -110,9 +116,11 @@ pub fn enroll_device(
     server_url: &str,
     code: &str,
     device_name: &str,
-    municipality: &MunicipalityCode,
+    municipality: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<Enrolled, SyncAppError> {
+    let municipality =
+        MunicipalityCode::parse(municipality.trim()).map_err(SyncAppError::Municipality)?;
     if let Some((id, _)) = ledger.replica_identity() {
         return Err(SyncAppError::AlreadyEnrolled(id.to_string()));
     }
@@ -310,6 +318,34 @@ fn record_outcome(
 /// Whether this device has a sync server configured.
 pub fn is_configured(ledger: &Ledger) -> Result<bool, SyncAppError> {
     Ok(ledger.reader().setting(KEY_SERVER_URL)?.is_some())
+}
+
+/// Syncs every `every` on a thread of its own whenever a server is configured, for as long as
+/// the program runs. Each outcome (and any error) is recorded in the ledger for the status;
+/// failures are retried next round. `on_change` is called after a round that sent or
+/// received ops, so screens can refresh at once instead of waiting for their next poll.
+pub fn spawn_background_sync(
+    ledger: Arc<Mutex<Ledger>>,
+    clock: Arc<dyn Clock>,
+    every: std::time::Duration,
+    on_change: impl Fn() + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("vax-background-sync".to_owned())
+        .spawn(move || loop {
+            let configured = {
+                let guard = ledger.lock().unwrap_or_else(PoisonError::into_inner);
+                is_configured(&guard).unwrap_or(false)
+            };
+            if configured {
+                if let Ok(run) = sync_now(&*ledger, clock.now()) {
+                    if run.sent_ops + run.received_ops > 0 {
+                        on_change();
+                    }
+                }
+            }
+            std::thread::sleep(every);
+        })
 }
 
 /// How long data has waited, as a colour.
@@ -555,6 +591,11 @@ pub fn describe(alert: &Alert) -> AlertView {
             record_ids: vec![void.op.to_string()],
         },
     }
+}
+
+/// The open alerts, described for a screen.
+pub fn alert_views(ledger: &mut Ledger) -> Result<Vec<AlertView>, SyncAppError> {
+    Ok(alerts(ledger)?.iter().map(describe).collect())
 }
 
 /// Resolves a duplicate dose (or corrects a mistaken record): voids the dose record `uid` with a

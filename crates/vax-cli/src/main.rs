@@ -12,15 +12,19 @@ mod vrs;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use vax_app::config::AppConfig;
 use vax_app::demo::{load_demo_city, load_demo_kiosk, DemoError};
 use vax_app::desk::{enroll, DeskError};
 use vax_app::import::{import_register, import_survey, ImportError, TextEncoding};
 use vax_app::lookup::{card, find, LookupError, Query};
-use vax_app::venue_day::venue_day;
+use vax_app::roster::venue_day;
+use vax_domain::clock::Clock;
+use vax_domain::error::UserFacing;
 use vax_domain::role::Role;
 use vax_domain::voucher::MunicipalityCode;
 use vax_ledger::{Ledger, LedgerError};
@@ -191,12 +195,6 @@ pub(crate) mod exit {
     pub const REFUSED: u8 = 5;
 }
 
-/// The campaign runs on Japan time.
-fn now_jst() -> DateTime<FixedOffset> {
-    let jst = FixedOffset::east_opt(9 * 3600).expect("valid offset");
-    Utc::now().with_timezone(&jst)
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli) {
@@ -235,12 +233,22 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
     exit::FAILURE
 }
 
+/// The one time source: `VAXLEDGER_NOW` pins it, as it pins the desktop app's.
+fn clock() -> anyhow::Result<Arc<dyn Clock>> {
+    let config = AppConfig::from_env().map_err(|e| anyhow::anyhow!("{e} / {}", e.message_ja()))?;
+    Ok(config.clock())
+}
+
 fn open(cli: &Cli) -> anyhow::Result<Ledger> {
-    Ledger::open(&cli.ledger).with_context(|| format!("opening ledger {}", cli.ledger.display()))
+    let mut ledger = Ledger::open(&cli.ledger)
+        .with_context(|| format!("opening ledger {}", cli.ledger.display()))?;
+    ledger.set_clock(clock()?)?;
+    Ok(ledger)
 }
 
 fn run(cli: &Cli) -> anyhow::Result<u8> {
-    let now = now_jst();
+    let clock = clock()?;
+    let now = clock.now();
     match &cli.command {
         Command::Init => {
             let ledger = open(cli)?;
@@ -364,7 +372,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         }
         Command::Sync(command) => {
             let mut ledger = open(cli)?;
-            return sync::run(&mut ledger, command, now_jst, cli.json);
+            return sync::run(&mut ledger, command, || clock.now(), cli.json);
         }
         Command::VenueDay(args) => {
             let ledger = open(cli)?;

@@ -1,6 +1,7 @@
 //! `vaxhq print …`: the 予診票 reissue and the city's voucher sheets as PDFs.
 
 use std::path::PathBuf;
+use vax_domain::error::UserFacing;
 
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset};

@@ -7,7 +7,7 @@ use anyhow::Context;
 use vax_app::demo::DemoReport;
 use vax_app::import::{ImportProblem, ImportReport};
 use vax_app::lookup::ResidentCard;
-use vax_app::venue_day::VenueDay;
+use vax_app::roster::VenueDay;
 use vax_demo::DemoParams;
 use vax_domain::eligibility::DueStatus;
 use vax_ledger::VenueRow;

@@ -1,12 +1,12 @@
 //! `vaxhq sync …`: enroll this ledger with the sync server, sync, status and alerts.
 
 use std::time::Duration;
+use vax_domain::error::UserFacing;
 
 use chrono::{DateTime, FixedOffset};
 use clap::{Args, Subcommand};
 use vax_app::sync::{self as app_sync, SyncAppError};
 use vax_domain::role::Role;
-use vax_domain::voucher::MunicipalityCode;
 use vax_ledger::Ledger;
 
 use crate::exit;
@@ -87,14 +87,12 @@ pub fn run(
 ) -> anyhow::Result<u8> {
     match command {
         SyncCommand::Enroll(args) => {
-            let municipality = MunicipalityCode::parse(&args.municipality)
-                .map_err(|e| anyhow::anyhow!("--municipality: {e}"))?;
             let enrolled = app_sync::enroll_device(
                 ledger,
                 &args.server,
                 &args.code,
                 &args.name,
-                &municipality,
+                &args.municipality,
                 now(),
             )
             .map_err(explain)?;

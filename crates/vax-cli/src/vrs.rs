@@ -5,12 +5,11 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset};
 use clap::{Args, Subcommand, ValueEnum};
-use vax_app::hq::{
-    export_vrs, regenerate_vrs, vrs_batches, Encoding, ExportOptions, HqError, Layout, LineEnding,
-    OnInvalid, VrsError,
+use vax_app::vrs::{
+    export_vrs, regenerate_vrs, vrs_batches, HqError, VrsEncoding, VrsError, VrsExportRequest,
 };
+use vax_domain::error::UserFacing;
 use vax_domain::role::Role;
-use vax_domain::voucher::MunicipalityCode;
 use vax_ledger::Ledger;
 
 use crate::exit;
@@ -121,35 +120,22 @@ fn export(
     now: DateTime<FixedOffset>,
     as_json: bool,
 ) -> anyhow::Result<u8> {
-    let site_municipality = match &args.site_municipality {
-        Some(code) => Some(
-            MunicipalityCode::parse(code)
-                .map_err(|e| anyhow::anyhow!("--site-municipality: {e} / {}", e.message_ja()))?,
-        ),
-        None => None,
-    };
-    let options = ExportOptions {
-        layout: Layout {
-            encoding: match args.encoding {
-                EncodingArg::Utf8 => Encoding::Utf8,
-                EncodingArg::Utf8Bom => Encoding::Utf8Bom,
-                EncodingArg::Cp932 => Encoding::Cp932,
-            },
-            header: !args.no_header,
-            line_ending: if args.lf {
-                LineEnding::Lf
-            } else {
-                LineEnding::Crlf
-            },
-            dose_groups: args.dose_groups,
+    let request = VrsExportRequest {
+        out_dir: args.out.display().to_string(),
+        encoding: match args.encoding {
+            EncodingArg::Utf8 => VrsEncoding::Utf8,
+            EncodingArg::Utf8Bom => VrsEncoding::Utf8Bom,
+            EncodingArg::Cp932 => VrsEncoding::Cp932,
         },
-        site_municipality,
-        on_invalid: if args.export_valid {
-            OnInvalid::ExportValid
-        } else {
-            OnInvalid::RejectBatch
-        },
+        header: !args.no_header,
+        crlf: !args.lf,
+        export_valid: args.export_valid,
+        site_municipality: args.site_municipality.clone(),
+        dose_groups: Some(args.dose_groups),
     };
+    let options = request
+        .options()
+        .map_err(|e| anyhow::anyhow!("--site-municipality: {e} / {}", e.message_ja()))?;
     let bar = std::cell::RefCell::new(Bar::new("VRS export"));
     // The command line is headquarters' own tool.
     let result = export_vrs(

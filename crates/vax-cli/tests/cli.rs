@@ -218,7 +218,7 @@ fn give_doses(ledger_path: &Path, day: &str, n: usize) {
         .lots_open(ledger.reader().venue("V01").unwrap().id, date)
         .unwrap()[0]
         .id;
-    let listed = vax_app::venue_day::venue_day(&ledger, "V01", date).unwrap();
+    let listed = vax_app::roster::venue_day(&ledger, "V01", date).unwrap();
     let now = chrono::DateTime::parse_from_rfc3339(&format!("{day}T10:00:00+09:00")).unwrap();
     for r in listed.bands.iter().flat_map(|b| &b.residents).take(n) {
         check_in(&mut ledger, &e, r.resident_id, now).unwrap();

@@ -49,6 +49,17 @@ impl Default for DemoParams {
     }
 }
 
+impl DemoParams {
+    /// The default city, with its campaign starting on `start` (the demo a kiosk loads from
+    /// its setup screen starts today).
+    pub fn starting(start: NaiveDate) -> Self {
+        Self {
+            start,
+            ..Self::default()
+        }
+    }
+}
+
 /// A generated city.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoCity {

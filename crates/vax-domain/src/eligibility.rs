@@ -16,6 +16,26 @@ pub struct GivenDose {
     pub product: String,
 }
 
+/// A dose record as the duplicate-dose rule sees it: its number and whether it still counts.
+pub trait DoseRecord {
+    /// 1 for the first dose, 2 for the second, …
+    fn dose_number(&self) -> u8;
+    /// Whether the record was voided (a mistaken entry, kept and marked).
+    fn is_voided(&self) -> bool;
+}
+
+/// The duplicate-dose rule: a resident holds at most one valid (not voided) record per dose
+/// number. These are the valid records numbered `dose_number`; a second one is a duplicate —
+/// refused at the booth, an alert after a merge, a problem in the VRS export.
+pub fn valid_doses_numbered<D: DoseRecord>(
+    doses: &[D],
+    dose_number: u8,
+) -> impl Iterator<Item = &D> {
+    doses
+        .iter()
+        .filter(move |d| !d.is_voided() && d.dose_number() == dose_number)
+}
+
 /// Where a resident stands in the primary series on a given day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]

@@ -1,6 +1,7 @@
 //! The vaxledger domain core: the types and rules of a municipal vaccination campaign.
 //!
-//! Nothing here does I/O, reads the clock or knows about SQLite, Tauri or HTTP; every
+//! Nothing here does I/O or reads the clock (except [`clock::SystemClock`], the one place a
+//! program does) or knows about SQLite, Tauri or HTTP; every
 //! "today" or "now" is a parameter. The crates above (ledger, planner, app) build on it.
 //!
 //! - [`voucher`]: the 接種券 payload — the 18-digit OCR/QR line or the bare 10-digit number —
@@ -10,6 +11,8 @@
 //! - [`kana`]: the search key that lets hiragana, katakana and half-width katakana match.
 //! - [`eligibility`]: which dose a resident is due and from which day.
 //! - [`role`]: what an installation is enrolled for.
+//! - [`clock`]: the one time source (Japan time) that every "now" comes from.
+//! - [`error`]: the one vocabulary of error codes, and the [`error::UserFacing`] trait.
 //!
 //! ```
 //! use vax_domain::voucher::VoucherPayload;
@@ -19,7 +22,9 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod clock;
 pub mod eligibility;
+pub mod error;
 pub mod kana;
 pub mod product;
 pub mod resident;

@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use thiserror::Error;
+use vax_domain::error::{ErrorCode, UserFacing};
 
 /// What can go wrong in the ledger.
 #[derive(Debug, Error)]
@@ -63,4 +64,20 @@ pub enum LedgerError {
     /// Any other SQLite failure.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+}
+
+impl UserFacing for LedgerError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::Missing { .. } => ErrorCode::NotFound,
+            _ => ErrorCode::Ledger,
+        }
+    }
+
+    fn message_ja(&self) -> String {
+        match self {
+            Self::Missing { .. } => "対象が見つかりません".into(),
+            other => format!("台帳エラー: {other}"),
+        }
+    }
 }

@@ -32,6 +32,9 @@ mod vrs;
 mod write;
 
 use std::path::Path;
+use std::sync::Arc;
+
+use vax_domain::clock::{Clock, SystemClock};
 
 use rusqlite::Connection;
 
@@ -56,6 +59,8 @@ pub type RowId = i64;
 pub struct Ledger {
     conn: Connection,
     replication: Option<replication::Replication>,
+    /// Stamps the ops this ledger writes and receives ([`Ledger::set_clock`]).
+    clock: Arc<dyn Clock>,
 }
 
 impl Ledger {
@@ -87,8 +92,26 @@ impl Ledger {
         conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrate(&mut conn)?;
-        let replication = replication::Replication::load(&conn)?;
-        Ok(Self { conn, replication })
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let replication = replication::Replication::load(&conn, &clock)?;
+        Ok(Self {
+            conn,
+            replication,
+            clock,
+        })
+    }
+
+    /// The clock that stamps this ledger's ops from now on (the system clock until set): the
+    /// program's one time source, so a pinned clock pins the ops too.
+    pub fn set_clock(&mut self, clock: Arc<dyn Clock>) -> Result<(), LedgerError> {
+        self.clock = clock;
+        self.replication = replication::Replication::load(&self.conn, &self.clock)?;
+        Ok(())
+    }
+
+    /// The ledger's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     /// Reads outside a transaction.

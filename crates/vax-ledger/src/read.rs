@@ -733,3 +733,12 @@ impl<'c> Reader<'c> {
             .optional()?)
     }
 }
+
+impl vax_domain::eligibility::DoseRecord for DoseView {
+    fn dose_number(&self) -> u8 {
+        self.dose_number
+    }
+    fn is_voided(&self) -> bool {
+        self.voided.is_some()
+    }
+}

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use ureq::http::Response;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Body};
+use vax_domain::error::ErrorCode;
 use vax_sync::http::{
     CreateEnrollmentRequest, CreateEnrollmentResponse, EnrollRequest, Enrolled, ErrorBody, Health,
     Status,
@@ -146,7 +147,7 @@ impl Client {
             },
             Err(_) => ClientError::Server {
                 status,
-                code: format!("http_{status}"),
+                code: ErrorCode::UnexpectedReply,
                 message: String::from_utf8_lossy(&body).chars().take(500).collect(),
                 message_ja: format!("同期サーバーがエラー {status} を返しました。"),
                 retryable: transient,

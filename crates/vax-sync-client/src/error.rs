@@ -1,6 +1,7 @@
 //! [`ClientError`]: what went wrong talking to the server, and whether to try again.
 
 use thiserror::Error;
+use vax_domain::error::ErrorCode;
 
 /// A failed call to the sync server.
 #[derive(Debug, Error)]
@@ -22,9 +23,9 @@ pub enum ClientError {
     Server {
         /// HTTP status.
         status: u16,
-        /// The server's snake_case code (`not_permitted`), or `http_<status>` when the reply
-        /// was not the server's JSON error (a proxy in between).
-        code: String,
+        /// The server's code (`NOT_PERMITTED`), or `UNEXPECTED_REPLY` when the reply was not
+        /// the server's JSON error (a proxy in between).
+        code: ErrorCode,
         /// English message.
         message: String,
         /// Japanese message, for the person at the venue.
@@ -64,9 +65,9 @@ impl ClientError {
     }
 
     /// The server's error code, when the server answered.
-    pub fn code(&self) -> Option<&str> {
+    pub fn code(&self) -> Option<ErrorCode> {
         match self {
-            Self::Server { code, .. } => Some(code),
+            Self::Server { code, .. } => Some(*code),
             _ => None,
         }
     }

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use thiserror::Error;
 use vax_sync::{
-    Alert, Applied, MemoryOpLog, Message, Op, OpKind, ReplicaId, Role, SyncError, SyncNode,
-    SyncState, SystemClock, TimeSource, WriteError, DEFAULT_BATCH_SIZE,
+    Alert, Applied, Clock, MemoryOpLog, Message, Op, OpKind, ReplicaId, Role, SyncError, SyncNode,
+    SyncState, SystemClock, WriteError, DEFAULT_BATCH_SIZE,
 };
 
 use crate::client::Client;
@@ -29,7 +29,7 @@ pub struct MemoryReplica {
     /// Its log.
     pub log: MemoryOpLog,
     /// Where its physical time comes from.
-    pub time: Arc<dyn TimeSource + Send + Sync>,
+    pub time: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for MemoryReplica {
@@ -48,7 +48,7 @@ impl MemoryReplica {
     }
 
     /// An empty replica on the given clock.
-    pub fn with_time(id: ReplicaId, role: Role, time: Arc<dyn TimeSource + Send + Sync>) -> Self {
+    pub fn with_time(id: ReplicaId, role: Role, time: Arc<dyn Clock>) -> Self {
         Self {
             node: SyncNode::new(id, role),
             log: MemoryOpLog::new(),

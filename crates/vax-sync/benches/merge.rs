@@ -76,7 +76,7 @@ fn report(label: &str, times: &mut [Duration]) {
 
 /// A fresh server replica receives every message; returns the time and the open alerts after.
 fn merge(messages: &[Message]) -> Result<(Duration, usize), SyncError> {
-    let time = FakeTimeSource::new(T0 + 86_400_000);
+    let time = ManualClock::new(T0 + 86_400_000);
     let mut server = SyncNode::new(ReplicaId::from_u128(999), Role::Server);
     let mut log = MemoryOpLog::new();
     let mut states: Vec<SyncState> = (0..VENUES).map(|_| SyncState::new()).collect();
@@ -99,7 +99,7 @@ fn merge(messages: &[Message]) -> Result<(Duration, usize), SyncError> {
 
 /// The venues' ops, cut into protocol-sized messages as `generate_message` would.
 fn write_city() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
-    let time = FakeTimeSource::new(T0);
+    let time = ManualClock::new(T0);
     let day = NaiveDate::from_ymd_opt(2021, 6, 1).ok_or("date")?;
     let mut messages = Vec::new();
     for v in 1..=VENUES {

@@ -1,65 +1,12 @@
 //! The hybrid logical clock: wall-clock-like timestamps that never go backwards on one replica
 //! and always move past what the replica has seen from others.
 //!
-//! The physical time comes from a [`TimeSource`] passed in by the caller, so tests drive time
-//! with [`FakeTimeSource`] and this crate never reads the system clock.
-
-use std::sync::atomic::{AtomicU64, Ordering};
+//! The physical time comes from a [`Clock`] passed in by the caller, so tests drive time
+//! with [`ManualClock`] and this crate never reads the system clock.
 
 use serde::{Deserialize, Serialize};
 
-/// Where physical time comes from: milliseconds since the Unix epoch.
-///
-/// The app implements it over the system clock; tests use [`FakeTimeSource`].
-pub trait TimeSource {
-    /// The current physical time in milliseconds since 1970-01-01T00:00:00Z.
-    fn now_ms(&self) -> u64;
-}
-
-/// The system clock: the one [`TimeSource`] that reads real time, for the app, the CLI and the
-/// server. Nothing else in this crate reads a clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl TimeSource for SystemClock {
-    fn now_ms(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0)
-    }
-}
-
-/// A time source that only moves when told to. Shareable between threads.
-#[derive(Debug, Default)]
-pub struct FakeTimeSource {
-    now_ms: AtomicU64,
-}
-
-impl FakeTimeSource {
-    /// Starts at `now_ms`.
-    pub fn new(now_ms: u64) -> Self {
-        Self {
-            now_ms: AtomicU64::new(now_ms),
-        }
-    }
-
-    /// Moves time forward by `ms`.
-    pub fn advance(&self, ms: u64) {
-        self.now_ms.fetch_add(ms, Ordering::SeqCst);
-    }
-
-    /// Sets the time, backwards too (to simulate a clock correction).
-    pub fn set(&self, now_ms: u64) {
-        self.now_ms.store(now_ms, Ordering::SeqCst);
-    }
-}
-
-impl TimeSource for FakeTimeSource {
-    fn now_ms(&self) -> u64 {
-        self.now_ms.load(Ordering::SeqCst)
-    }
-}
+pub use vax_domain::clock::{Clock, ManualClock, SystemClock};
 
 /// One HLC timestamp. Ordered by wall time, then by the logical counter.
 #[derive(
@@ -125,7 +72,7 @@ impl HlcClock {
     }
 
     /// A fresh timestamp for a local event, strictly greater than every earlier one.
-    pub fn now(&mut self, time: &dyn TimeSource) -> Hlc {
+    pub fn now(&mut self, time: &dyn Clock) -> Hlc {
         let physical = time.now_ms();
         // A wall clock that stepped backwards must not reorder our own events, so the wall
         // part only ever moves forward and the logical part breaks the tie.
@@ -146,7 +93,7 @@ impl HlcClock {
     }
 
     /// How far `remote` is ahead of our physical time, if that is more than the drift bound.
-    pub fn excess_drift(&self, remote: Hlc, time: &dyn TimeSource) -> Option<u64> {
+    pub fn excess_drift(&self, remote: Hlc, time: &dyn Clock) -> Option<u64> {
         let ahead = remote.wall_ms.saturating_sub(time.now_ms());
         (ahead > self.max_drift_ms).then_some(ahead)
     }
@@ -158,7 +105,7 @@ mod tests {
 
     #[test]
     fn hlc_is_monotonic_when_the_wall_clock_goes_backwards() {
-        let time = FakeTimeSource::new(10_000);
+        let time = ManualClock::new(10_000);
         let mut clock = HlcClock::default();
         let first = clock.now(&time);
         time.set(5_000);
@@ -175,7 +122,7 @@ mod tests {
 
     #[test]
     fn logical_counter_orders_events_within_one_millisecond() {
-        let time = FakeTimeSource::new(7);
+        let time = ManualClock::new(7);
         let mut clock = HlcClock::default();
         let stamps: Vec<Hlc> = (0..3).map(|_| clock.now(&time)).collect();
         assert_eq!(
@@ -193,7 +140,7 @@ mod tests {
 
     #[test]
     fn hlc_moves_past_an_observed_remote_time() {
-        let time = FakeTimeSource::new(1_000);
+        let time = ManualClock::new(1_000);
         let mut clock = HlcClock::default();
         let remote = Hlc::new(2_000, 5);
         clock.observe(remote);
@@ -206,7 +153,7 @@ mod tests {
 
     #[test]
     fn logical_overflow_rolls_into_the_next_millisecond() {
-        let time = FakeTimeSource::new(1);
+        let time = ManualClock::new(1);
         let mut clock = HlcClock::default();
         clock.observe(Hlc::new(1, u32::MAX));
         assert_eq!(
@@ -218,7 +165,7 @@ mod tests {
 
     #[test]
     fn drift_beyond_the_bound_is_reported() {
-        let time = FakeTimeSource::new(1_000);
+        let time = ManualClock::new(1_000);
         let clock = HlcClock::new(100);
         assert_eq!(
             clock.excess_drift(Hlc::new(1_100, 0), &time),

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use vax_domain::error::ErrorCode;
 
 use crate::ids::{ReplicaId, VenueCode};
 use crate::roles::Role;
@@ -82,8 +83,8 @@ pub struct Status {
 /// The body of every error reply, with a fitting HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// A stable snake_case code for programs.
-    pub code: String,
+    /// A stable code for programs, from the one vocabulary of error codes.
+    pub code: ErrorCode,
     /// English, for logs and HQ.
     pub message: String,
     /// Japanese, for the person at the venue.

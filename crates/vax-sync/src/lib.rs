@@ -11,8 +11,8 @@
 //!   [`Role`]. [`may_emit`] says which op kinds a role may write.
 //! - An **op** ([`Op`]) is one immutable change: author, per-author counter, [`Hlc`] timestamp
 //!   and an [`OpKind`]. Ops are applied idempotently and in any order.
-//! - The **hybrid logical clock** ([`HlcClock`]) takes physical time from a [`TimeSource`] the
-//!   caller passes in ([`FakeTimeSource`] in tests).
+//! - The **hybrid logical clock** ([`HlcClock`]) takes physical time from a [`Clock`] the
+//!   caller passes in ([`ManualClock`] in tests).
 //! - The **merged state** ([`Replica`]) is a pure function of the set of ops applied: resident
 //!   fields are last-writer-wins registers, bookings multi-value registers, events grow-only
 //!   sets voided by other events (all from the `crdts` crate where one fits).
@@ -33,7 +33,7 @@
 //! use vax_sync::*;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let time = FakeTimeSource::new(1_718_000_000_000);
+//! let time = ManualClock::new(1_718_000_000_000);
 //! let (mut booth, mut booth_log) = (SyncNode::new(ReplicaId::from_u128(1), Role::Booth), MemoryOpLog::new());
 //! let (mut server, mut server_log) = (SyncNode::new(ReplicaId::from_u128(9), Role::Server), MemoryOpLog::new());
 //!
@@ -83,7 +83,7 @@ pub mod protocol;
 pub mod replica;
 pub mod roles;
 
-pub use hlc::{FakeTimeSource, Hlc, HlcClock, SystemClock, TimeSource};
+pub use hlc::{Clock, Hlc, HlcClock, ManualClock, SystemClock};
 pub use ids::{NotAnOpId, OpId, ReplicaId, TimeBandId, VenueCode};
 pub use invariants::{Alert, AlertKey, LotLimit};
 pub use log::{MemoryOpLog, OpLog};

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use thiserror::Error;
 
-use crate::hlc::{HlcClock, TimeSource};
+use crate::hlc::{Clock, HlcClock};
 use crate::ids::{OpId, ReplicaId};
 use crate::invariants::Touched;
 use crate::log::OpLog;
@@ -110,7 +110,7 @@ impl SyncNode {
         &mut self,
         log: &mut L,
         mut kind: OpKind,
-        time: &dyn TimeSource,
+        time: &dyn Clock,
     ) -> Result<Op, WriteError> {
         if !may_emit(self.role, &kind) {
             return Err(WriteError::NotPermitted {
@@ -195,7 +195,7 @@ impl SyncNode {
         log: &mut L,
         sync: &mut SyncState,
         message: Message,
-        time: &dyn TimeSource,
+        time: &dyn Clock,
     ) -> Result<Applied, SyncError> {
         if message.protocol != PROTOCOL_VERSION {
             return Err(SyncError::UnsupportedProtocol {

@@ -157,9 +157,7 @@ impl FileKind {
 }
 
 /// Japan Standard Time, the zone of every date and timestamp in the files.
-pub fn jst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")
-}
+pub use vax_domain::clock::jst;
 
 /// 登録日時 and 取消日時: `YYYYMMDDHHMMSS`, Gregorian, 24 h, JST.
 pub fn timestamp(t: &DateTime<FixedOffset>) -> String {

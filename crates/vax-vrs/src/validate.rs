@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use vax_domain::product::Catalogue;
-use vax_domain::voucher::municipality_check_digit;
+use vax_domain::voucher::{MunicipalityCode, VoucherError};
 use vax_ledger::{VrsDoseRow, VrsRecord};
 
 use crate::layout::{
@@ -213,13 +213,14 @@ pub(crate) fn municipality_problem(code: &str) -> Option<String> {
     if !all_digits(code, 6) {
         return Some(format!("municipality code {code:?} is not 6 digits"));
     }
-    let d: Vec<u8> = code.bytes().map(|b| b - b'0').collect();
-    let expected = municipality_check_digit([d[0], d[1], d[2], d[3], d[4]]);
-    (d[5] != expected).then(|| {
-        format!(
+    // The check digit is the domain's rule (MunicipalityCode), checked once.
+    match MunicipalityCode::parse(code) {
+        Ok(_) => None,
+        Err(VoucherError::MunicipalityCheckDigit { expected, .. }) => Some(format!(
             "municipality code {code:?} fails its check digit: the 6th digit should be {expected}"
-        )
-    })
+        )),
+        Err(e) => Some(format!("municipality code {code:?}: {e}")),
+    }
 }
 
 /// Validates a pending dose and formats it as the files will hold it. Returns the record,

@@ -2,30 +2,27 @@
 
 use tauri::State;
 use vax_app::desk::{
-    booth_queue as queue, observations, open_lot, record_dose, venue_day_summary, DaySummary,
-    Observation, QueueEntry, RecordDose, RecordedDose,
+    booth_queue as queue, enrolled, observations, open_lot, open_lots, record_dose,
+    venue_day_summary, DaySummary, Observation, QueueEntry, RecordDose, RecordedDose,
 };
 use vax_ledger::LotView;
 
-use super::enrolled;
-use crate::state::now_jst;
 use crate::{AppState, IpcError};
 
 #[tauri::command]
 pub async fn booth_queue(state: State<'_, AppState>) -> Result<Vec<QueueEntry>, IpcError> {
     let ledger = state.ledger()?;
-    let e = enrolled(&ledger)?;
-    Ok(queue(&ledger, &e, now_jst())?)
+    Ok(queue(&ledger, &enrolled(&ledger)?, state.now())?)
 }
 
 #[tauri::command]
 pub async fn booth_lots(state: State<'_, AppState>) -> Result<Vec<LotView>, IpcError> {
     let ledger = state.ledger()?;
-    let e = enrolled(&ledger)?;
-    let venue = ledger.reader().venue(&e.venue_code)?;
-    Ok(ledger
-        .reader()
-        .lots_open(venue.id, now_jst().date_naive())?)
+    Ok(open_lots(
+        &ledger,
+        &enrolled(&ledger)?,
+        state.now().date_naive(),
+    )?)
 }
 
 #[tauri::command]
@@ -41,7 +38,7 @@ pub async fn booth_open_lot(
         &e,
         &product_code,
         &lot_number,
-        now_jst(),
+        state.now(),
     )?)
 }
 
@@ -52,20 +49,22 @@ pub async fn booth_record_dose(
 ) -> Result<RecordedDose, IpcError> {
     let mut ledger = state.ledger()?;
     let e = enrolled(&ledger)?;
-    Ok(record_dose(&mut ledger, &e, &request, now_jst())?)
+    Ok(record_dose(&mut ledger, &e, &request, state.now())?)
 }
 
 #[tauri::command]
 pub async fn booth_observations(state: State<'_, AppState>) -> Result<Vec<Observation>, IpcError> {
     let ledger = state.ledger()?;
-    let e = enrolled(&ledger)?;
-    Ok(observations(&ledger, &e, now_jst())?)
+    Ok(observations(&ledger, &enrolled(&ledger)?, state.now())?)
 }
 
 #[tauri::command]
 pub async fn venue_day(state: State<'_, AppState>) -> Result<DaySummary, IpcError> {
-    let ledger = state.ledger()?;
-    let e = enrolled(&ledger)?;
-    let now = now_jst();
-    Ok(venue_day_summary(&ledger, &e, now.date_naive(), now)?)
+    let (ledger, now) = (state.ledger()?, state.now());
+    Ok(venue_day_summary(
+        &ledger,
+        &enrolled(&ledger)?,
+        now.date_naive(),
+        now,
+    )?)
 }

@@ -257,7 +257,7 @@ async fn an_enrollment_code_works_once_and_not_after_it_expires() {
         .expect("first use, typed in lower case");
     let (status, body) = server.enroll(&code, "接種2").await.expect_err("second use");
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body.code, "enrollment_code_invalid");
+    assert_eq!(body.code, "ENROLLMENT_CODE_INVALID");
     assert!(!body.retryable);
     assert!(!body.message_ja.is_empty());
 
@@ -296,7 +296,7 @@ async fn venue_rules_of_enrollment_codes_are_enforced() {
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{role} {venue:?}");
-        assert_eq!(body["code"], "invalid_enrollment");
+        assert_eq!(body["code"], "INVALID_ENROLLMENT");
     }
 }
 
@@ -308,13 +308,13 @@ async fn missing_or_unknown_tokens_are_refused_with_401() {
     let (status, body) = server.call("POST", "/v1/sync", None, msg.clone()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let body: ErrorBody = serde_json::from_slice(&body).expect("json error");
-    assert_eq!(body.code, "missing_token");
+    assert_eq!(body.code, "MISSING_TOKEN");
     let (status, body) = server
         .call("POST", "/v1/sync", Some("not-a-token"), msg)
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let body: ErrorBody = serde_json::from_slice(&body).expect("json error");
-    assert_eq!(body.code, "unknown_token");
+    assert_eq!(body.code, "UNKNOWN_TOKEN");
     let (status, _) = server
         .json("GET", "/v1/status", Some("not-a-token"), Value::Null)
         .await;
@@ -336,7 +336,7 @@ async fn an_out_of_role_op_is_refused_with_403_and_nothing_is_stored() {
         .await
         .expect_err("refused");
     assert_eq!(err.0, StatusCode::FORBIDDEN);
-    assert_eq!(err.1.code, "not_permitted");
+    assert_eq!(err.1.code, "NOT_PERMITTED");
     assert!(!err.1.retryable);
     assert_eq!(
         server.op_count(&hq.creds.token).await,
@@ -359,7 +359,7 @@ async fn an_op_for_another_venue_is_refused_with_403() {
     booth.replica.write(dose(1, "V02")).expect("write");
     let err = server.sync(&mut booth).await.expect_err("refused");
     assert_eq!(err.0, StatusCode::FORBIDDEN);
-    assert_eq!(err.1.code, "wrong_venue");
+    assert_eq!(err.1.code, "WRONG_VENUE");
     assert_eq!(server.op_count(&hq.creds.token).await, 0);
 }
 
@@ -375,7 +375,7 @@ async fn a_message_from_another_replica_than_the_token_is_refused_with_403() {
         .await
         .expect_err("refused");
     assert_eq!(err.0, StatusCode::FORBIDDEN);
-    assert_eq!(err.1.code, "wrong_sender");
+    assert_eq!(err.1.code, "WRONG_SENDER");
 }
 
 #[tokio::test]
@@ -393,7 +393,7 @@ async fn ops_authored_by_the_server_or_an_unknown_replica_are_refused() {
             .await
             .expect_err("refused");
         assert_eq!(err.0, StatusCode::FORBIDDEN);
-        assert_eq!(err.1.code, "unknown_author");
+        assert_eq!(err.1.code, "UNKNOWN_AUTHOR");
     }
     assert_eq!(server.op_count(&hq.creds.token).await, 0);
 }
@@ -411,7 +411,7 @@ async fn oversized_and_malformed_bodies_are_refused() {
         serde_json::from_slice::<ErrorBody>(&body)
             .expect("json")
             .code,
-        "too_large"
+        "TOO_LARGE"
     );
 
     let (status, body) = server
@@ -427,7 +427,7 @@ async fn oversized_and_malformed_bodies_are_refused() {
         serde_json::from_slice::<ErrorBody>(&body)
             .expect("json")
             .code,
-        "malformed_message"
+        "MALFORMED_MESSAGE"
     );
 
     let mut wrong_version = intro(hq.creds.replica_id);
@@ -438,7 +438,7 @@ async fn oversized_and_malformed_bodies_are_refused() {
         .expect_err("refused");
     assert_eq!(
         (err.0, err.1.code.as_str()),
-        (StatusCode::BAD_REQUEST, "unsupported_protocol")
+        (StatusCode::BAD_REQUEST, "UNSUPPORTED_PROTOCOL")
     );
 
     let (status, body) = server
@@ -449,7 +449,7 @@ async fn oversized_and_malformed_bodies_are_refused() {
         serde_json::from_slice::<ErrorBody>(&body)
             .expect("json")
             .code,
-        "too_large"
+        "TOO_LARGE"
     );
     let (status, _) = server
         .call("POST", "/v1/enroll", None, b"[]".to_vec())
@@ -476,7 +476,7 @@ async fn a_conflicting_op_id_is_refused_with_409() {
         .expect_err("refused");
     assert_eq!(
         (err.0, err.1.code.as_str()),
-        (StatusCode::CONFLICT, "conflicting_op")
+        (StatusCode::CONFLICT, "CONFLICTING_OP")
     );
     assert_eq!(server.op_count(&hq.creds.token).await, 1);
 }
@@ -496,12 +496,12 @@ async fn hq_endpoints_are_refused_to_other_devices() {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(body["code"], "hq_only");
+    assert_eq!(body["code"], "HQ_ONLY");
     let (status, body) = server
         .json("GET", "/v1/alerts", Some(&booth.creds.token), Value::Null)
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(body["code"], "hq_only");
+    assert_eq!(body["code"], "HQ_ONLY");
     let (status, _) = server
         .json("GET", "/v1/status", Some(&booth.creds.token), Value::Null)
         .await;
@@ -549,5 +549,5 @@ async fn unknown_paths_answer_a_json_404() {
     let server = Server::new();
     let (status, body) = server.json("GET", "/v2/nothing", None, Value::Null).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body["code"], "no_such_endpoint");
+    assert_eq!(body["code"], "NO_SUCH_ENDPOINT");
 }

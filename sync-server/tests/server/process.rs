@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
+use vax_domain::error::ErrorCode;
 
 use tempfile::TempDir;
 use vax_sync::{Alert, Applied, Message, Role, SyncError, SyncState, VenueCode};
@@ -303,7 +304,7 @@ fn an_unenrolled_token_is_refused_with_401() {
     match &err {
         SessionError::Transport(e) => {
             assert_eq!(e.status(), Some(401));
-            assert_eq!(e.code(), Some("unknown_token"));
+            assert_eq!(e.code(), Some(ErrorCode::UnknownToken));
             assert!(e.is_permanent());
             assert!(!e.message_ja().is_empty());
         }
@@ -322,7 +323,7 @@ fn an_unenrolled_token_is_refused_with_401() {
     let again = enroll(&f.server.url, used.trim(), "y").expect_err("second use");
     assert_eq!(
         (again.status(), again.code()),
-        (Some(404), Some("enrollment_code_invalid"))
+        (Some(404), Some(ErrorCode::EnrollmentCodeInvalid))
     );
 }
 
@@ -339,7 +340,10 @@ fn an_out_of_role_op_is_refused_and_the_device_still_syncs_its_valid_ops() {
     let err = sync_session(&mut forged, &client, server_id).expect_err("refused");
     match &err {
         SessionError::Transport(e) => {
-            assert_eq!((e.status(), e.code()), (Some(403), Some("not_permitted")));
+            assert_eq!(
+                (e.status(), e.code()),
+                (Some(403), Some(ErrorCode::NotPermitted))
+            );
             assert!(e.is_permanent());
         }
         other => panic!("{other}"),

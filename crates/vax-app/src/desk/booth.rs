@@ -1,9 +1,9 @@
 //! The vaccination booth: the queue of checked-in residents, recording a dose (never a
 //! silent duplicate), and the observation timers.
 
-use chrono::{DateTime, Duration, FixedOffset};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
-use vax_domain::eligibility::DueStatus;
+use vax_domain::eligibility::{valid_doses_numbered, DueStatus};
 use vax_domain::product::Catalogue;
 use vax_domain::resident::age_on;
 use vax_ledger::{CheckInView, Ledger, LotView, NewDose};
@@ -43,10 +43,8 @@ pub fn booth_queue(
         if c.cancelled.is_some() {
             continue;
         }
-        let dosed = reader
-            .doses_of(c.resident_id)?
-            .iter()
-            .any(|d| d.voided.is_none() && d.dose_number == c.dose_number);
+        let doses = reader.doses_of(c.resident_id)?;
+        let dosed = valid_doses_numbered(&doses, c.dose_number).next().is_some();
         if dosed {
             continue;
         }
@@ -134,11 +132,7 @@ pub fn record_dose(
 
     // Every rule the dose breaks, in the order a doctor should read them.
     let mut refusals: Vec<(&'static str, DeskError)> = Vec::new();
-    if let Some(existing) = card
-        .doses
-        .iter()
-        .find(|d| d.voided.is_none() && d.dose_number == request.dose_number)
-    {
+    if let Some(existing) = valid_doses_numbered(&card.doses, request.dose_number).next() {
         refusals.push((
             "duplicate_dose",
             DeskError::DuplicateDose {
@@ -304,6 +298,16 @@ pub fn observations(
         });
     }
     Ok(list)
+}
+
+/// The lots open at this venue today.
+pub fn open_lots(
+    ledger: &Ledger,
+    enrollment: &Enrollment,
+    today: NaiveDate,
+) -> Result<Vec<LotView>, DeskError> {
+    let venue = venue_of(ledger, enrollment)?;
+    Ok(ledger.reader().lots_open(venue.id, today)?)
 }
 
 /// Opens a lot for use at this venue today, registering it on first use. Lot numbers are

@@ -11,14 +11,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use thiserror::Error;
+use vax_domain::error::{ErrorCode, UserError, UserFacing};
 use vax_ledger::Ledger;
 use vax_scan::{voucher_from_qr_text, FrameSource, Pipeline, ScanEvent, ScanWorker};
 pub use vax_scan::{CameraChoice, Lang, Preview, PreviewConfig, SourceError, WorkerConfig};
 
-use super::{desk_find, DeskCard, Enrollment};
+use super::{desk_find, DeskCard, DeskError, Enrollment};
 use crate::lookup::Query;
 
 /// How long [`DeskCamera::start`] waits for the source to open before giving up.
@@ -38,18 +40,17 @@ pub enum CameraError {
     Timeout(Duration),
 }
 
-impl CameraError {
-    /// A stable code for the UI: `NO_CAMERA` when there is no usable camera (the desk keeps
-    /// working with the USB scanner), `CAMERA_FAILED` otherwise.
-    pub fn code(&self) -> &'static str {
+impl UserFacing for CameraError {
+    /// `NO_CAMERA` when there is no usable camera (the desk keeps working with the USB
+    /// scanner), `CAMERA_FAILED` otherwise.
+    fn code(&self) -> ErrorCode {
         match self {
-            Self::Source(e) if e.is_camera_missing() => "NO_CAMERA",
-            _ => "CAMERA_FAILED",
+            Self::Source(e) if e.is_camera_missing() => ErrorCode::NoCamera,
+            _ => ErrorCode::CameraFailed,
         }
     }
 
-    /// The message in Japanese.
-    pub fn message_ja(&self) -> String {
+    fn message_ja(&self) -> String {
         match self {
             Self::Source(e) => e.message(Lang::Ja),
             Self::Thread(e) => format!(
@@ -87,7 +88,7 @@ pub enum CameraRead {
     /// The lookup failed (not enrolled, ledger error).
     Failed {
         /// The desk error's code.
-        code: String,
+        code: ErrorCode,
         /// English.
         message: String,
         /// Japanese.
@@ -127,7 +128,7 @@ pub fn camera_scan(
     match desk_find(ledger, enrollment, &Query::Voucher(line.clone()), now) {
         Ok(cards) => CameraRead::Voucher { line, cards },
         Err(e) => CameraRead::Failed {
-            code: e.code().to_owned(),
+            code: e.code(),
             message: e.to_string(),
             message_ja: e.message_ja(),
         },
@@ -143,18 +144,7 @@ pub struct CameraPoll {
     pub reads: Vec<CameraRead>,
     /// Set when the camera stopped by itself (unplugged, end of a recording); the desk falls
     /// back to the USB scanner.
-    pub stopped: Option<CameraStopped>,
-}
-
-/// Why the camera stopped by itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CameraStopped {
-    /// `NO_CAMERA`, `CAMERA_FAILED` or `CAMERA_ENDED`.
-    pub code: &'static str,
-    /// English.
-    pub message: String,
-    /// Japanese.
-    pub message_ja: String,
+    pub stopped: Option<UserError>,
 }
 
 /// The running camera at a reception desk.
@@ -234,20 +224,14 @@ impl DeskCamera {
                     poll.reads.push(camera_scan(ledger, enrollment, &text, now));
                 }
                 ScanEvent::SourceFailed(e) => {
-                    let e = CameraError::Source(e);
-                    poll.stopped = Some(CameraStopped {
-                        code: e.code(),
-                        message: e.to_string(),
-                        message_ja: e.message_ja(),
-                    });
+                    poll.stopped = Some(CameraError::Source(e).to_user_error());
                 }
                 ScanEvent::Ended => {
-                    poll.stopped = Some(CameraStopped {
-                        code: "CAMERA_ENDED",
-                        message: "The camera stopped — use the USB scanner.".to_owned(),
-                        message_ja: "カメラが停止しました。USBスキャナーで読み取ってください。"
-                            .to_owned(),
-                    });
+                    poll.stopped = Some(UserError::new(
+                        ErrorCode::CameraEnded,
+                        "The camera stopped — use the USB scanner.",
+                        "カメラが停止しました。USBスキャナーで読み取ってください。",
+                    ));
                 }
                 // A decoder panic skips one frame; worth a log line, not a message.
                 ScanEvent::DecoderPanicked(e) => eprintln!("vaxledger camera: {e}"),
@@ -266,5 +250,76 @@ impl DeskCamera {
     /// Stops the decode thread and releases the camera.
     pub fn stop(self) {
         drop(self.worker.stop());
+    }
+}
+
+/// What the reception screen gets on each poll of its camera.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CameraUpdate {
+    /// Whether the camera is on.
+    pub running: bool,
+    /// A newer preview picture, as a `data:image/jpeg;base64,…` URL.
+    pub preview: Option<String>,
+    /// Codes read since the last poll, looked up.
+    pub reads: Vec<CameraRead>,
+    /// Set when the camera stopped by itself; the desk goes on with the USB scanner.
+    pub stopped: Option<UserError>,
+}
+
+/// The reception desk's camera switch: off, or one running camera.
+#[derive(Debug, Default)]
+pub struct DeskCameraSlot {
+    camera: Option<DeskCamera>,
+}
+
+impl DeskCameraSlot {
+    /// Switches the camera on (nothing happens if it is on already).
+    ///
+    /// # Errors
+    /// `NO_CAMERA` on a kiosk without a camera ([`DeskCamera::start`]).
+    pub fn start(&mut self, choice: &CameraChoice) -> Result<(), CameraError> {
+        if self.camera.is_none() {
+            self.camera = Some(DeskCamera::start(choice.clone())?);
+        }
+        Ok(())
+    }
+
+    /// The newest preview and the reads since the last poll, looked up as the enrolled desk.
+    /// A camera that stopped by itself is switched off and released; a camera that is off
+    /// answers `running: false` on any installation.
+    pub fn poll(
+        &mut self,
+        ledger: &Ledger,
+        now: DateTime<FixedOffset>,
+    ) -> Result<CameraUpdate, DeskError> {
+        let Some(camera) = self.camera.as_mut() else {
+            return Ok(CameraUpdate {
+                running: false,
+                preview: None,
+                reads: Vec::new(),
+                stopped: None,
+            });
+        };
+        let poll = camera.poll(ledger, &super::enrolled(ledger)?, now);
+        if poll.stopped.is_some() {
+            self.stop();
+        }
+        Ok(CameraUpdate {
+            running: self.camera.is_some(),
+            preview: poll.preview.map(|p| {
+                let jpeg = base64::engine::general_purpose::STANDARD.encode(&p.jpeg);
+                format!("data:image/jpeg;base64,{jpeg}")
+            }),
+            reads: poll.reads,
+            stopped: poll.stopped,
+        })
+    }
+
+    /// Switches the camera off and releases it (nothing happens if it is off).
+    pub fn stop(&mut self) {
+        if let Some(camera) = self.camera.take() {
+            camera.stop();
+        }
     }
 }

@@ -6,23 +6,28 @@
 
 mod booth;
 pub mod camera;
-mod day;
+mod day_progress;
 mod reception;
+mod setup;
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use thiserror::Error;
 use vax_domain::eligibility::EligibilityError;
+use vax_domain::error::{ErrorCode, UserFacing};
 use vax_domain::role::Role;
 use vax_domain::voucher::{MunicipalityCode, VoucherError};
 use vax_ledger::{DoseView, Ledger, LedgerError, VenueRow};
 
+use crate::lookup::QueryError;
+
 pub use booth::{
-    booth_queue, observations, open_lot, record_dose, DoseOverride, Observation, QueueEntry,
-    RecordDose, RecordedDose,
+    booth_queue, observations, open_lot, open_lots, record_dose, DoseOverride, Observation,
+    QueueEntry, RecordDose, RecordedDose,
 };
-pub use day::{venue_day_summary, BandSummary, DaySummary};
+pub use day_progress::{venue_day_summary, BandSummary, DaySummary};
 pub use reception::{cancel_check_in, check_in, desk_find, CheckInDone, DeskCard, Warning};
+pub use setup::{enroll_here, product_choices, setup_status, ProductChoice, SetupStatus};
 
 /// Which venue and role this installation serves, and the municipality running the campaign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -101,6 +106,9 @@ pub enum DeskError {
         /// What is wrong.
         problem: &'static str,
     },
+    /// The search text is not something the desk can search by.
+    #[error(transparent)]
+    Query(#[from] QueryError),
     /// The dose history cannot be evaluated.
     #[error(transparent)]
     Eligibility(#[from] EligibilityError),
@@ -109,28 +117,26 @@ pub enum DeskError {
     Ledger(#[from] LedgerError),
 }
 
-impl DeskError {
-    /// A stable code for the UI to branch on.
-    pub fn code(&self) -> &'static str {
+impl UserFacing for DeskError {
+    fn code(&self) -> ErrorCode {
         match self {
-            Self::NotEnrolled => "NOT_ENROLLED",
-            Self::RoleMayNot { .. } => "ROLE_MAY_NOT",
-            Self::Voucher(_) => "BAD_VOUCHER",
-            Self::AlreadyCheckedIn { .. } => "ALREADY_CHECKED_IN",
-            Self::SeriesComplete => "SERIES_COMPLETE",
-            Self::DuplicateDose { .. } => "DUPLICATE_DOSE",
-            Self::IntervalNotReached { .. } => "INTERVAL_NOT_REACHED",
-            Self::DoseOutOfOrder { .. } => "DOSE_OUT_OF_ORDER",
-            Self::LotNotOpen => "LOT_NOT_OPEN",
-            Self::Invalid { .. } => "INVALID_INPUT",
-            Self::Eligibility(_) => "ELIGIBILITY",
-            Self::Ledger(LedgerError::Missing { .. }) => "NOT_FOUND",
-            Self::Ledger(_) => "LEDGER",
+            Self::NotEnrolled => ErrorCode::NotEnrolled,
+            Self::RoleMayNot { .. } => ErrorCode::RoleMayNot,
+            Self::Voucher(_) => ErrorCode::BadVoucher,
+            Self::AlreadyCheckedIn { .. } => ErrorCode::AlreadyCheckedIn,
+            Self::SeriesComplete => ErrorCode::SeriesComplete,
+            Self::DuplicateDose { .. } => ErrorCode::DuplicateDose,
+            Self::IntervalNotReached { .. } => ErrorCode::IntervalNotReached,
+            Self::DoseOutOfOrder { .. } => ErrorCode::DoseOutOfOrder,
+            Self::LotNotOpen => ErrorCode::LotNotOpen,
+            Self::Invalid { .. } => ErrorCode::InvalidInput,
+            Self::Eligibility(_) => ErrorCode::Eligibility,
+            Self::Query(e) => e.code(),
+            Self::Ledger(e) => e.code(),
         }
     }
 
-    /// The message in Japanese.
-    pub fn message_ja(&self) -> String {
+    fn message_ja(&self) -> String {
         match self {
             Self::NotEnrolled => "この端末は会場に登録されていません".into(),
             Self::RoleMayNot { .. } => "この端末の役割ではこの操作はできません".into(),
@@ -157,8 +163,8 @@ impl DeskError {
             Self::LotNotOpen => "このロットは本日この会場で使用登録されていません".into(),
             Self::Invalid { field, problem } => format!("{field}: {problem}"),
             Self::Eligibility(e) => e.to_string(),
-            Self::Ledger(LedgerError::Missing { .. }) => "対象が見つかりません".into(),
-            Self::Ledger(e) => format!("台帳エラー: {e}"),
+            Self::Query(e) => e.message_ja(),
+            Self::Ledger(e) => e.message_ja(),
         }
     }
 }
@@ -204,6 +210,12 @@ pub fn enrollment(ledger: &Ledger) -> Result<Option<Enrollment>, DeskError> {
             .map_err(|e| corrupt("enrollment.municipality", e.to_string()))?,
         venue_code,
     }))
+}
+
+/// The installation's enrollment, or [`DeskError::NotEnrolled`]: what every venue command
+/// needs first.
+pub fn enrolled(ledger: &Ledger) -> Result<Enrollment, DeskError> {
+    enrollment(ledger)?.ok_or(DeskError::NotEnrolled)
 }
 
 /// Enrolls the installation to a venue and a role.

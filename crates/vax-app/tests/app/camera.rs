@@ -1,6 +1,7 @@
 //! Reception with a camera: the decode thread feeds the scan field's path.
 
 use std::time::Duration;
+use vax_domain::error::UserFacing;
 
 use image::{GrayImage, Luma};
 use vax_app::desk::camera::{

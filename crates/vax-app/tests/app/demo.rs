@@ -1,7 +1,7 @@
 use chrono::NaiveDate;
 use vax_app::demo::{load_demo_city, DemoError};
 use vax_app::progress::NoProgress;
-use vax_app::venue_day::venue_day;
+use vax_app::roster::venue_day;
 use vax_demo::DemoParams;
 use vax_ledger::Ledger;
 

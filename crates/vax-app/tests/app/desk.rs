@@ -9,6 +9,7 @@ use vax_app::desk::{
 use vax_app::lookup::Query;
 use vax_app::progress::NoProgress;
 use vax_demo::DemoParams;
+use vax_domain::error::UserFacing;
 use vax_domain::role::Role;
 use vax_domain::voucher::MunicipalityCode;
 use vax_ledger::Ledger;
@@ -46,7 +47,7 @@ pub(crate) fn venue() -> (Ledger, Enrollment) {
 
 /// The voucher line of someone booked at V03 in the 9:00 band today, and their row id.
 pub(crate) fn booked_at_nine(ledger: &Ledger) -> (String, i64) {
-    let d = vax_app::venue_day::venue_day(ledger, "V03", day()).unwrap();
+    let d = vax_app::roster::venue_day(ledger, "V03", day()).unwrap();
     let r = &d.bands[0].residents[0];
     (format!("11262021{}", r.voucher), r.resident_id)
 }

@@ -2,6 +2,7 @@
 //! cancellable, headquarters only.
 
 use std::time::{Duration, Instant};
+use vax_domain::error::UserFacing;
 
 use vax_app::demo::load_demo_city;
 use vax_app::print::{
@@ -262,7 +263,7 @@ fn mailing_details_that_do_not_fit_the_sheet_are_refused_and_not_saved() {
             other => format!("{other:?}"),
         };
         assert_eq!(got, expected, "{details:?}");
-        assert_eq!(err.code(), "INVALID");
+        assert_eq!(err.code(), "INVALID_INPUT");
         assert!(!err.message_ja().is_empty());
     }
     assert_eq!(

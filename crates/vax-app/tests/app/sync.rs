@@ -10,6 +10,7 @@ use vax_app::sync::{
     void_dose_record, Freshness, SyncAppError,
 };
 use vax_demo::DemoParams;
+use vax_domain::error::UserFacing;
 use vax_domain::role::Role;
 use vax_domain::voucher::MunicipalityCode;
 use vax_ledger::Ledger;
@@ -63,7 +64,7 @@ fn give_first_dose(booth: &mut Ledger, resident_id: i64, hm: &str) {
     record_dose(booth, &e, &dose, time(hm)).unwrap();
 }
 
-fn first_booked(day: &vax_app::venue_day::VenueDay) -> &vax_app::venue_day::BookedResident {
+fn first_booked(day: &vax_app::roster::VenueDay) -> &vax_app::roster::BookedResident {
     day.bands
         .iter()
         .find_map(|b| b.residents.first())
@@ -86,7 +87,7 @@ fn hq_and_a_new_booth(server: &LoopbackServer, dir: &std::path::Path) -> (Ledger
         &server.url(),
         &code,
         "本部",
-        &maizuru(),
+        maizuru().as_str(),
         time("07:10"),
     )
     .unwrap();
@@ -104,7 +105,7 @@ fn hq_and_a_new_booth(server: &LoopbackServer, dir: &std::path::Path) -> (Ledger
         &server.url(),
         &code,
         "V03 接種1",
-        &maizuru(),
+        maizuru().as_str(),
         time("07:20"),
     )
     .unwrap();
@@ -128,10 +129,10 @@ fn a_new_booth_receives_the_city_records_doses_offline_and_hq_gets_each_exactly_
         .unwrap()
         .expect("desk enrolled after the first sync");
     assert_eq!((e.venue_code.as_str(), e.role), ("V03", Role::Booth));
-    let day = vax_app::venue_day::venue_day(&booth, "V03", DAY.parse().unwrap()).unwrap();
+    let day = vax_app::roster::venue_day(&booth, "V03", DAY.parse().unwrap()).unwrap();
     assert_eq!(
         day,
-        vax_app::venue_day::venue_day(&hq, "V03", DAY.parse().unwrap()).unwrap(),
+        vax_app::roster::venue_day(&hq, "V03", DAY.parse().unwrap()).unwrap(),
         "the booth sees the venue day HQ planned, band by band"
     );
     let booked = first_booked(&day);
@@ -187,14 +188,14 @@ fn the_same_dose_at_two_venues_while_offline_reaches_hq_as_an_alert_with_both_re
         &server.url(),
         &code,
         "V04 接種1",
-        &maizuru(),
+        maizuru().as_str(),
         time("07:30"),
     )
     .unwrap();
     sync_now(&mut v04, time("07:31")).unwrap();
 
     let voucher = {
-        let day = vax_app::venue_day::venue_day(&v03, "V03", DAY.parse().unwrap()).unwrap();
+        let day = vax_app::roster::venue_day(&v03, "V03", DAY.parse().unwrap()).unwrap();
         first_booked(&day).voucher.clone()
     };
     for (ledger, hm) in [(&mut v03, "09:10"), (&mut v04, "10:40")] {
@@ -271,7 +272,7 @@ fn a_used_enrollment_code_is_refused_and_the_ledger_stays_standalone() {
         &server.url(),
         &code,
         "一台目",
-        &maizuru(),
+        maizuru().as_str(),
         time("07:00"),
     )
     .unwrap();
@@ -281,7 +282,7 @@ fn a_used_enrollment_code_is_refused_and_the_ledger_stays_standalone() {
         &server.url(),
         &code,
         "二台目",
-        &maizuru(),
+        maizuru().as_str(),
         time("07:01"),
     )
     .unwrap_err();

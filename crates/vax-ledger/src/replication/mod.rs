@@ -11,11 +11,13 @@ mod project;
 
 use rusqlite::{params, Connection};
 use serde::Serialize;
+use std::sync::Arc;
 use uuid::Uuid;
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
+
 use vax_sync::{
-    Alert, Applied, BookingCause, HlcClock, Message, Op, OpId, OpKind, OpLog, ReplicaId,
-    Role as SyncRole, SyncNode, SyncState, SystemClock,
+    Alert, Applied, BookingCause, Clock, HlcClock, Message, Op, OpId, OpKind, OpLog, ReplicaId,
+    Role as SyncRole, SyncNode, SyncState,
 };
 
 use crate::{Ledger, LedgerError, RowId, WriteTx};
@@ -36,10 +38,15 @@ pub(crate) struct Replication {
     /// every few seconds, and a full invariant check is a scan of the whole merged state.
     /// Dropped whenever the state may change (every mutable access to the node).
     alerts: Option<Vec<Alert>>,
+    /// Stamps this replica's ops: the ledger's clock, so a pinned clock pins them too.
+    clock: Arc<dyn Clock>,
 }
 
 impl Replication {
-    pub(crate) fn load(conn: &Connection) -> Result<Option<Self>, LedgerError> {
+    pub(crate) fn load(
+        conn: &Connection,
+        clock: &Arc<dyn Clock>,
+    ) -> Result<Option<Self>, LedgerError> {
         let reader = crate::Reader::new(conn);
         let (Some(id), Some(role)) = (
             reader.setting(KEY_REPLICA_ID)?,
@@ -55,6 +62,7 @@ impl Replication {
             role,
             node: None,
             alerts: None,
+            clock: Arc::clone(clock),
         }))
     }
 
@@ -141,7 +149,7 @@ impl Ledger {
             )?;
         }
         tx.commit()?;
-        self.replication = Replication::load(&self.conn)?;
+        self.replication = Replication::load(&self.conn, &self.clock)?;
         Ok(())
     }
 
@@ -174,7 +182,7 @@ impl Ledger {
         // Until the commit below succeeds the merged state may be ahead of the file.
         let mut node = replication.node.take().ok_or(LedgerError::NotReplicating)?;
         let mut log = SqlOpLog::new(&tx.tx);
-        let applied = node.receive_message(&mut log, state, message, &SystemClock)?;
+        let applied = node.receive_message(&mut log, state, message, &*replication.clock)?;
         let mut fresh = log.take_appended();
         fresh.sort_by_key(project::rank);
         for op in &fresh {
@@ -357,9 +365,10 @@ impl WriteTx<'_> {
         let Some(replication) = self.replication.replica() else {
             return Ok(None);
         };
+        let clock = Arc::clone(&replication.clock);
         let node = replication.node(&self.tx)?;
         let mut log = SqlOpLog::new(&self.tx);
-        let op = node.write(&mut log, kind, &SystemClock)?;
+        let op = node.write(&mut log, kind, &*clock)?;
         Ok(Some(op.id))
     }
 

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
 use rusqlite::{params, ErrorCode, OptionalExtension};
+use vax_domain::clock::{from_ms as at_ms, jst};
 use vax_domain::resident::{Resident, SurveyAnswer};
 use vax_domain::voucher::VoucherNumber;
 use vax_sync::{
@@ -26,17 +27,6 @@ pub(crate) enum Outcome {
     /// Kept in the op log only: stock events, inquiries and acknowledgements have no desk
     /// table yet; a void naming the wrong kind has no effect.
     LogOnly,
-}
-
-/// The campaign's local time: Japan, no daylight saving.
-pub(crate) fn jst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
-}
-
-pub(crate) fn at_ms(ms: u64) -> DateTime<FixedOffset> {
-    let utc =
-        DateTime::from_timestamp_millis(i64::try_from(ms).unwrap_or(i64::MAX)).unwrap_or_default();
-    utc.with_timezone(&jst())
 }
 
 fn local(naive: NaiveDateTime) -> DateTime<FixedOffset> {

@@ -2,6 +2,7 @@
 //! into the tables, conflicts kept for people (docs/sync-spec.md §8).
 
 use chrono::{NaiveDate, NaiveTime};
+use vax_domain::clock::{to_ms, ManualClock};
 use vax_domain::venue::{Coordinates, TimeBand, Venue};
 use vax_domain::voucher::VoucherNumber;
 use vax_ledger::{Ledger, LedgerError, NewDose};
@@ -181,6 +182,29 @@ fn a_new_venue_receives_the_city_as_rows_the_desk_reads() {
     assert_eq!(bookings.len(), 1, "{bookings:?}");
     assert_eq!(bookings[0].band.venue_code, "V01");
     assert_eq!(booth.sync_log_summary().unwrap().unprojected, 0);
+}
+
+#[test]
+fn ops_are_stamped_by_the_ledgers_clock_so_a_pinned_clock_pins_them() {
+    let mut hq = hq_with_a_small_city();
+    let mut booth = replica(BOOTH_V01, Role::Booth);
+    sync(&mut hq, &mut booth);
+    let pinned = at("2030-01-02T03:04:05+09:00");
+    booth
+        .set_clock(std::sync::Arc::new(ManualClock::at(&pinned)))
+        .unwrap();
+    record_dose(&mut booth, "V01", "0000000001", "09:10");
+    let message = booth
+        .sync_generate(&mut SyncState::new())
+        .unwrap()
+        .expect("the dose's op to send");
+    let own: Vec<_> = message
+        .ops
+        .iter()
+        .filter(|op| op.id.replica == ReplicaId::from_u128(BOOTH_V01))
+        .collect();
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert_eq!(own[0].hlc.wall_ms, to_ms(&pinned), "not the system clock");
 }
 
 #[test]

@@ -77,7 +77,7 @@ fn ok<T>(r: Result<T, Infallible>) -> T {
 
 #[test]
 fn local_writes_number_ops_contiguously_from_the_log() {
-    let time = FakeTimeSource::new(T0);
+    let time = ManualClock::new(T0);
     let mut node = SyncNode::new(rid(2), Role::Booth);
     let mut log = FailingOnce {
         inner: MemoryOpLog::new(),

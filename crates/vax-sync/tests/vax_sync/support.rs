@@ -148,7 +148,7 @@ pub fn band(n: u128, venue: &str, capacity: u32) -> OpKind {
 pub struct Site {
     pub node: SyncNode,
     pub log: MemoryOpLog,
-    pub time: FakeTimeSource,
+    pub time: ManualClock,
 }
 
 impl Site {
@@ -156,7 +156,7 @@ impl Site {
         Self {
             node: SyncNode::new(rid(n), role),
             log: MemoryOpLog::new(),
-            time: FakeTimeSource::new(T0),
+            time: ManualClock::new(T0),
         }
     }
 

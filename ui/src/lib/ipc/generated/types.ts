@@ -1,11 +1,13 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:
 // run scripts/gen-bindings.sh after changing a type that crosses the IPC boundary.
 
+export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "UNKNOWN";
+
 export type IpcError = { 
 /**
- * Stable code (e.g. `DUPLICATE_DOSE`).
+ * The stable code the UI branches on.
  */
-code: string, 
+code: ErrorCode, 
 /**
  * English.
  */
@@ -13,7 +15,11 @@ message: string,
 /**
  * Japanese.
  */
-message_ja: string, };
+message_ja: string, 
+/**
+ * Whether a doctor may override this refusal ([`ErrorCode::doctor_may_override`]).
+ */
+overridable: boolean, };
 
 export type SetupStatus = { 
 /**
@@ -51,8 +57,6 @@ name_ja: string,
  */
 name_en: string, };
 
-export type DeskQuery = { "kind": "voucher", "text": string } | { "kind": "kana", "text": string } | { "kind": "birth_date", "text": string } | { "kind": "phone", "text": string };
-
 export type Printed = { 
 /**
  * Where the PDF was written.
@@ -87,9 +91,13 @@ crlf: boolean,
  */
 export_valid: boolean, 
 /**
- * 接種自治体コード to write, when not the residents' own.
+ * 接種自治体コード to write, when not the residents' own (blank: the residents' own).
  */
-site_municipality: string | null, };
+site_municipality: string | null, 
+/**
+ * Dose groups per row of the 台帳形式 file (default 2).
+ */
+dose_groups: number | null, };
 
 export type VrsExportSummary = { 
 /**
@@ -123,7 +131,7 @@ export type VrsBatchSummary = {
  */
 id: number, 
 /**
- * When.
+ * When (`YYYY-MM-DD HH:MM`, Japan time).
  */
 created_at: string, 
 /**
@@ -895,7 +903,7 @@ message_ja: string, } | { "kind": "failed",
 /**
  * The desk error's code.
  */
-code: string, 
+code: ErrorCode, 
 /**
  * English.
  */
@@ -929,21 +937,7 @@ files: Array<string>,
 /**
  * Why it failed.
  */
-error: JobError | null, };
+error: IpcError | null, };
 
 export type JobState = "running" | "done" | "cancelled" | "failed";
-
-export type JobError = { 
-/**
- * Stable code.
- */
-code: string, 
-/**
- * English.
- */
-message: string, 
-/**
- * Japanese.
- */
-message_ja: string, };
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use serde::Serialize;
 
 use super::{venue_of, DeskError, Enrollment};
-use crate::venue_day::venue_day;
+use crate::roster::venue_day;
 use vax_ledger::Ledger;
 
 /// One time band's progress.

@@ -1,0 +1,250 @@
+//! The environment a program runs in, read once at start, and where it writes its documents.
+//!
+//! The desktop app and `vaxhq` read their `VAXLEDGER_*` variables here and nowhere else, and
+//! get their one time source from [`AppConfig::clock`]: a pinned `VAXLEDGER_NOW` pins the
+//! desk's warnings and the ops' timestamps alike.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use thiserror::Error;
+use vax_domain::clock::{Clock, ManualClock, SystemClock};
+use vax_domain::error::{ErrorCode, UserFacing};
+
+use crate::desk::camera::CameraChoice;
+
+/// Seconds between background syncs when `VAXLEDGER_SYNC_SECONDS` is not set.
+pub const DEFAULT_SYNC_SECONDS: u64 = 10;
+
+/// What the environment says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppConfig {
+    /// `VAXLEDGER_DB`: the ledger file (else the app's data folder decides).
+    pub ledger_path: Option<PathBuf>,
+    /// `VAXLEDGER_FAKE_CAMERA=<folder>`: the camera button loops over the folder's images
+    /// instead of opening the webcam (demonstrations, end-to-end tests).
+    pub fake_camera: Option<PathBuf>,
+    /// `VAXLEDGER_PRINT_OPEN=0` writes PDFs and folders without opening them.
+    pub open_documents: bool,
+    /// `VAXLEDGER_NOW` (RFC 3339) pins the clock, for demonstrations and tests.
+    pub pinned_now: Option<DateTime<FixedOffset>>,
+    /// `VAXLEDGER_SYNC_SECONDS`: seconds between background syncs.
+    pub sync_interval: Duration,
+}
+
+/// A variable that is set but cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{variable}={value:?}: {expected}")]
+pub struct ConfigError {
+    /// The variable.
+    pub variable: &'static str,
+    /// What it holds.
+    pub value: String,
+    /// What it should hold.
+    pub expected: &'static str,
+}
+
+impl UserFacing for ConfigError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidInput
+    }
+
+    fn message_ja(&self) -> String {
+        format!(
+            "環境変数 {} の値 {:?} は使えません（{}）",
+            self.variable, self.value, self.expected
+        )
+    }
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            ledger_path: None,
+            fake_camera: None,
+            open_documents: true,
+            pinned_now: None,
+            sync_interval: Duration::from_secs(DEFAULT_SYNC_SECONDS),
+        }
+    }
+}
+
+impl AppConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the variables from `get` (tests pass a map). Unset and empty are alike.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let pinned_now = match var("VAXLEDGER_NOW") {
+            None => None,
+            Some(v) => Some(
+                DateTime::parse_from_rfc3339(v.trim()).map_err(|_| ConfigError {
+                    variable: "VAXLEDGER_NOW",
+                    value: v.clone(),
+                    expected: "an RFC 3339 instant such as 2026-06-01T09:30:00+09:00",
+                })?,
+            ),
+        };
+        let sync_interval = match var("VAXLEDGER_SYNC_SECONDS") {
+            None => Duration::from_secs(DEFAULT_SYNC_SECONDS),
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(seconds) if seconds > 0 => Duration::from_secs(seconds),
+                _ => {
+                    return Err(ConfigError {
+                        variable: "VAXLEDGER_SYNC_SECONDS",
+                        value: v,
+                        expected: "a whole number of seconds, 1 or more",
+                    })
+                }
+            },
+        };
+        Ok(Self {
+            ledger_path: var("VAXLEDGER_DB").map(PathBuf::from),
+            fake_camera: var("VAXLEDGER_FAKE_CAMERA").map(PathBuf::from),
+            open_documents: var("VAXLEDGER_PRINT_OPEN").is_none_or(|v| v.trim() != "0"),
+            pinned_now,
+            sync_interval,
+        })
+    }
+
+    /// The program's one time source: pinned at `VAXLEDGER_NOW` when set, else the system's.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        match &self.pinned_now {
+            Some(at) => Arc::new(ManualClock::at(at)),
+            None => Arc::new(SystemClock),
+        }
+    }
+
+    /// What the reception's camera button opens: the fake folder, else the first webcam.
+    pub fn camera_choice(&self) -> CameraChoice {
+        match &self.fake_camera {
+            Some(dir) => CameraChoice::Folder(dir.clone()),
+            None => CameraChoice::Device(0),
+        }
+    }
+
+    /// Opens `path` (a PDF or a folder) with the desktop's default application, unless
+    /// `VAXLEDGER_PRINT_OPEN=0` (unattended kiosks, tests). Returns whether a viewer started;
+    /// the document is written either way.
+    pub fn open_on_desktop(&self, path: &Path) -> bool {
+        self.open_documents
+            && std::process::Command::new("xdg-open")
+                .arg(path)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .is_ok()
+    }
+}
+
+/// Where an installation writes its documents: folders beside its ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Folders {
+    base: PathBuf,
+}
+
+impl Folders {
+    /// The folders beside the ledger file at `ledger_path`.
+    pub fn beside(ledger_path: &Path) -> Self {
+        Self {
+            base: ledger_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// `print/`: PDFs printed at the desk.
+    pub fn print(&self) -> PathBuf {
+        self.base.join("print")
+    }
+
+    /// `print/yoshinhyo-<resident>-<day>.pdf`: a reissued 予診票.
+    pub fn yoshinhyo(&self, resident_id: i64, today: NaiveDate) -> PathBuf {
+        self.print()
+            .join(format!("yoshinhyo-{resident_id}-{today}.pdf"))
+    }
+
+    /// `print/vouchers-<day>/`: the city's voucher sheets printed that day.
+    pub fn voucher_batch(&self, today: NaiveDate) -> PathBuf {
+        self.print().join(format!("vouchers-{today}"))
+    }
+
+    /// `vrs-export/`: the default folder of the nightly VRS export.
+    pub fn vrs_export(&self) -> PathBuf {
+        self.base.join("vrs-export")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<AppConfig, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        AppConfig::from_vars(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn nothing_set_means_the_defaults() {
+        assert_eq!(config(&[]).expect("valid"), AppConfig::default());
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let c = config(&[
+            ("VAXLEDGER_DB", "/srv/kiosk.sqlite3"),
+            ("VAXLEDGER_FAKE_CAMERA", "/tmp/frames"),
+            ("VAXLEDGER_PRINT_OPEN", "0"),
+            ("VAXLEDGER_NOW", "2026-06-01T09:30:00+09:00"),
+            ("VAXLEDGER_SYNC_SECONDS", "3"),
+        ])
+        .expect("valid");
+        assert_eq!(c.ledger_path, Some(PathBuf::from("/srv/kiosk.sqlite3")));
+        assert_eq!(
+            c.camera_choice(),
+            CameraChoice::Folder(PathBuf::from("/tmp/frames"))
+        );
+        assert!(!c.open_documents);
+        assert_eq!(c.sync_interval, Duration::from_secs(3));
+        assert_eq!(
+            c.clock().now().to_rfc3339(),
+            "2026-06-01T09:30:00+09:00",
+            "a pinned clock stays where it was pinned"
+        );
+    }
+
+    #[test]
+    fn a_malformed_value_is_refused_with_the_variable_named() {
+        let e = config(&[("VAXLEDGER_NOW", "yesterday")]).expect_err("refused");
+        assert_eq!(e.variable, "VAXLEDGER_NOW");
+        assert!(e.message_ja().contains("VAXLEDGER_NOW"));
+        let e = config(&[("VAXLEDGER_SYNC_SECONDS", "0")]).expect_err("refused");
+        assert_eq!(e.variable, "VAXLEDGER_SYNC_SECONDS");
+    }
+
+    #[test]
+    fn documents_go_beside_the_ledger() {
+        let f = Folders::beside(Path::new("/data/vaxledger.sqlite3"));
+        let day = NaiveDate::from_ymd_opt(2026, 6, 1).expect("valid");
+        assert_eq!(
+            f.yoshinhyo(42, day),
+            PathBuf::from("/data/print/yoshinhyo-42-2026-06-01.pdf")
+        );
+        assert_eq!(
+            f.voucher_batch(day),
+            PathBuf::from("/data/print/vouchers-2026-06-01")
+        );
+        assert_eq!(f.vrs_export(), PathBuf::from("/data/vrs-export"));
+    }
+}
