@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CameraUpdate, DeskCard, IpcError } from './ipc';
+import type { CameraUpdate, DeskCard, ErrorCode, IpcError } from './ipc';
 
 const backend = vi.hoisted(() => ({
   cameraStart: vi.fn<() => Promise<null>>(),
@@ -11,8 +11,8 @@ vi.mock('./ipc', async (original) => ({ ...(await original<typeof import('./ipc'
 import { CameraSession, type VoucherRead } from './camera-session.svelte';
 
 const card = { card: { resident: { id: 42 } } } as unknown as DeskCard;
-function ipcError(code: string, message: string, message_ja: string): IpcError {
-  return { code, message, message_ja, overridable: false } as unknown as IpcError;
+function ipcError(code: ErrorCode, message: string, message_ja: string): IpcError {
+  return { code, message, message_ja, overridable: false };
 }
 const quiet: CameraUpdate = { running: true, preview: null, reads: [], stopped: null };
 

@@ -10,7 +10,7 @@ describe('cameraOutcome', () => {
     expect(o).toEqual({
       kind: 'found',
       cards: [card],
-      query: { kind: 'voucher', text: '112620210000100001' },
+      text: '112620210000100001',
       opened: 42,
     });
   });

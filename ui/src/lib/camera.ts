@@ -1,9 +1,10 @@
 // What the reception screen does with a code the camera read. Pure, so vitest covers it.
-import { UserError, type CameraRead, type DeskCard, type DeskQuery } from './ipc';
+import { UserError, type CameraRead, type DeskCard } from './ipc';
 
 export type CameraOutcome =
-  // A voucher: show the cards as the scan field would; beep and flash green.
-  | { kind: 'found'; cards: DeskCard[]; query: DeskQuery; opened: number | null }
+  // A voucher: show the cards as the scan field would (`text`, the line read, searches them
+  // again); beep and flash green.
+  | { kind: 'found'; cards: DeskCard[]; text: string; opened: number | null }
   // Not a voucher, or the lookup failed: a red message, the scan field keeps working.
   | { kind: 'problem'; error: UserError };
 
@@ -13,7 +14,7 @@ export function cameraOutcome(read: CameraRead): CameraOutcome {
       return {
         kind: 'found',
         cards: read.cards,
-        query: { kind: 'voucher', text: read.line },
+        text: read.line,
         opened: read.cards.length === 1 ? read.cards[0]!.card.resident.id : null,
       };
     case 'not_a_voucher':

@@ -1,11 +1,12 @@
-// The only module that calls Tauri. Failures become UserError {code, message, messageJa}.
+// The only module that calls Tauri. Failures become UserError {code, message, messageJa,
+// overridable}.
 import { invoke } from '@tauri-apps/api/core';
 import type {
   CameraUpdate,
   CheckInDone,
   DaySummary,
   DeskCard,
-  DeskQuery,
+  ErrorCode,
   IpcError,
   LotView,
   MailingDetails,
@@ -30,13 +31,16 @@ import type {
 export type * from './generated/types';
 
 export class UserError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly messageJa: string;
+  /** Whether a doctor may go ahead anyway, with a reason (the booth's override). */
+  readonly overridable: boolean;
 
-  constructor(code: string, message: string, messageJa: string) {
+  constructor(code: ErrorCode, message: string, messageJa: string, overridable = false) {
     super(message);
     this.code = code;
     this.messageJa = messageJa;
+    this.overridable = overridable;
   }
 }
 
@@ -46,7 +50,7 @@ function isIpcError(e: unknown): e is IpcError {
 
 export function toUserError(e: unknown): UserError {
   if (e instanceof UserError) return e;
-  if (isIpcError(e)) return new UserError(e.code, e.message, e.message_ja);
+  if (isIpcError(e)) return new UserError(e.code, e.message, e.message_ja, e.overridable === true);
   const text = e instanceof Error ? e.message : String(e);
   return new UserError('INTERNAL', text, `内部エラー: ${text}`);
 }
@@ -59,12 +63,14 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
+// One line per command, naming it as a string literal: a Rust test (src-tauri) reads these lines
+// to check that the UI calls exactly the backend's commands.
 export const api = {
   setupStatus: () => call<SetupStatus>('setup_status'),
   loadDemo: () => call<SetupStatus>('setup_load_demo'),
   enroll: (venueCode: string, role: Role) => call<SetupStatus>('setup_enroll', { venueCode, role }),
   products: () => call<ProductChoice[]>('products'),
-  find: (query: DeskQuery) => call<DeskCard[]>('reception_find', { query }),
+  find: (text: string) => call<DeskCard[]>('reception_find', { text }),
   checkIn: (residentId: number) => call<CheckInDone>('reception_check_in', { residentId }),
   cancelCheckIn: (uid: string, reason: string) => call<null>('reception_cancel_check_in', { uid, reason }),
   printYoshinhyo: (residentId: number) => call<Printed>('reception_print_yoshinhyo', { residentId }),
@@ -82,12 +88,10 @@ export const api = {
   vrsBatches: () => call<VrsBatchSummary[]>('hq_vrs_batches'),
   syncStatus: () => call<SyncStatus>('sync_status'),
   syncRun: () => call<SyncRun>('sync_run'),
-  syncEnroll: (serverUrl: string, code: string, deviceName: string, municipality: string) =>
-    call<Enrolled>('sync_enroll', { serverUrl, code, deviceName, municipality }),
+  syncEnroll: (serverUrl: string, code: string, deviceName: string, municipality: string) => call<Enrolled>('sync_enroll', { serverUrl, code, deviceName, municipality }),
   syncAlerts: () => call<AlertView[]>('hq_sync_alerts'),
   voidDose: (uid: string, reason: string) => call<null>('hq_void_dose', { uid, reason }),
-  chooseBooking: (voucher: string, doseNumber: number, uid: string) =>
-    call<null>('hq_choose_booking', { voucher, doseNumber, uid }),
+  chooseBooking: (voucher: string, doseNumber: number, uid: string) => call<null>('hq_choose_booking', { voucher, doseNumber, uid }),
   mailingDetails: () => call<MailingDetails | null>('hq_mailing_details'),
   voucherPrintStart: (mailing: MailingDetails) => call<VoucherPrintStatus>('hq_voucher_print_start', { mailing }),
   voucherPrintStatus: () => call<VoucherPrintStatus | null>('hq_voucher_print_status'),
