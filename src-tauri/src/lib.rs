@@ -29,23 +29,18 @@ pub const LEDGER_CHANGED: &str = "ledger-changed";
 /// At setup it opens the ledger (`config.ledger_path`, else the app's data folder) and starts
 /// the background sync.
 pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> tauri::Builder<R> {
+    // A ledger path known now is opened now; the app's data folder is known only at setup.
+    let builder = match config.ledger_path.clone() {
+        Some(path) => builder.manage(AppState::open(config.clone(), path)),
+        None => builder,
+    };
     builder
         .setup(move |app| {
-            let path = match &config.ledger_path {
-                Some(path) => path.clone(),
-                None => ledger_in_data_folder(app.path().app_data_dir()?)?,
-            };
-            let state = AppState::open(config, path);
-            if let Ok(ledger) = state.shared_ledger() {
-                let handle = app.handle().clone();
-                vax_app::sync::spawn_background_sync(
-                    std::sync::Arc::clone(ledger),
-                    std::sync::Arc::clone(&state.clock),
-                    state.config.sync_interval,
-                    move || drop(handle.emit(LEDGER_CHANGED, ())),
-                )?;
+            if app.try_state::<AppState>().is_none() {
+                let path = ledger_in_data_folder(app.path().app_data_dir()?)?;
+                app.manage(AppState::open(config, path));
             }
-            app.manage(state);
+            start_background_sync(app.handle())?;
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -80,6 +75,22 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
             commands::hq::hq_voucher_print_status,
             commands::hq::hq_voucher_print_cancel,
         ])
+}
+
+/// Starts vax-app's background sync on the app's ledger; each round that moved changes tells
+/// the window ([`LEDGER_CHANGED`]).
+fn start_background_sync<R: Runtime>(app: &tauri::AppHandle<R>) -> std::io::Result<()> {
+    let state = app.state::<AppState>();
+    if let Ok(ledger) = state.shared_ledger() {
+        let handle = app.clone();
+        vax_app::sync::spawn_background_sync(
+            std::sync::Arc::clone(ledger),
+            std::sync::Arc::clone(&state.clock),
+            state.config.sync_interval,
+            move || drop(handle.emit(LEDGER_CHANGED, ())),
+        )?;
+    }
+    Ok(())
 }
 
 /// `vaxledger.sqlite3` in the app's data folder (created if missing).

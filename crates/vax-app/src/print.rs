@@ -122,9 +122,9 @@ impl UserFacing for PrintJobError {
             Self::NoSender => ErrorCode::NoSender,
             Self::MailingInvalid(_) => ErrorCode::InvalidInput,
             Self::Print(PrintError::Font(_)) => ErrorCode::FontMissing,
-            Self::Lookup(e) => e.code(),
-            Self::Ledger(e) => e.code(),
-            Self::Print(_) | Self::Thread(_) => ErrorCode::PrintFailed,
+            Self::Print(_) | Self::Thread(_) | Self::Lookup(_) | Self::Ledger(_) => {
+                ErrorCode::PrintFailed
+            }
         }
     }
 
