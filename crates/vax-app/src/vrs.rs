@@ -153,7 +153,6 @@ impl VrsExportRequest {
             None | Some("") => None,
             Some(code) => Some(MunicipalityCode::parse(code).map_err(HqError::SiteMunicipality)?),
         };
-        let defaults = Layout::default();
         Ok(ExportOptions {
             layout: Layout {
                 encoding: match self.encoding {
@@ -167,8 +166,7 @@ impl VrsExportRequest {
                 } else {
                     LineEnding::Lf
                 },
-                dose_groups: self.dose_groups.unwrap_or(defaults.dose_groups),
-                ..defaults
+                dose_groups: self.dose_groups.unwrap_or(Layout::default().dose_groups),
             },
             site_municipality,
             on_invalid: if self.export_valid {
