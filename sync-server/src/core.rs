@@ -368,6 +368,7 @@ impl Core {
         check_roles(&message.ops, |author| {
             self.devices.get(&author).map(|d| d.role)
         })?;
+        self.check_authors(device, &message.ops)?;
         for op in &message.ops {
             let Some(author) = self.devices.get(&op.author()) else {
                 continue; // unreachable: check_roles refused unknown authors
@@ -400,6 +401,18 @@ impl Core {
             sent_ops: reply.ops.len(),
         };
         Ok((reply.encode(), outcome))
+    }
+
+    /// A device sends only the ops it wrote itself (its token proves who sends, not who wrote):
+    /// another author's op passes only when the server already holds it as sent, which is how
+    /// a device hands back what it received. Anything else is a forged op.
+    fn check_authors(&self, device: &Device, ops: &[Op]) -> Result<(), ApiError> {
+        for op in ops.iter().filter(|op| op.author() != device.replica_id) {
+            if self.store.get(&op.id)?.as_ref() != Some(op) {
+                return Err(ApiError::not_the_author(&op.id, device));
+            }
+        }
+        Ok(())
     }
 
     /// Every open alert on the server's merged replica.

@@ -399,6 +399,70 @@ async fn ops_authored_by_the_server_or_an_unknown_replica_are_refused() {
 }
 
 #[tokio::test]
+async fn a_booth_token_sending_ops_written_in_hqs_name_is_refused() {
+    let server = Server::new();
+    let hq = server.hq().await;
+    let code = server.new_code(&hq, "booth", Some("V01")).await;
+    let booth = server.device(&code, "接種1").await;
+    // The attacker holds a booth's token and writes ops under HQ's id, which HQ's role could
+    // write (a check-in here; a void or a resident edit alike).
+    let mut forged = rogue(hq.creds.replica_id);
+    forged.write(check_in(1, "V01")).expect("write");
+    let mut message = intro(booth.creds.replica_id);
+    message.ops = forged.log.iter().cloned().collect();
+    let err = server
+        .post_sync(&booth.creds.token, &message)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.0, StatusCode::FORBIDDEN);
+    assert_eq!(err.1.code, "NOT_THE_AUTHOR");
+    assert!(!err.1.retryable);
+    assert_eq!(server.op_count(&hq.creds.token).await, 0, "nothing stored");
+}
+
+#[tokio::test]
+async fn a_device_may_hand_back_an_op_it_received_but_not_alter_it() {
+    let server = Server::new();
+    let hq = server.hq().await;
+    let code = server.new_code(&hq, "reception", Some("V01")).await;
+    let mut reception = server.device(&code, "受付1").await;
+    let code = server.new_code(&hq, "booth", Some("V01")).await;
+    let mut booth = server.device(&code, "接種1").await;
+    reception.replica.write(check_in(1, "V01")).expect("write");
+    server.sync(&mut reception).await.expect("synced");
+    server
+        .sync(&mut booth)
+        .await
+        .expect("the booth receives the check-in");
+    let received: Vec<_> = booth
+        .replica
+        .log
+        .iter()
+        .filter(|op| op.author() == reception.creds.replica_id)
+        .cloned()
+        .collect();
+    assert_eq!(received.len(), 1);
+
+    let mut message = intro(booth.creds.replica_id);
+    message.ops = received.clone();
+    server
+        .post_sync(&booth.creds.token, &message)
+        .await
+        .expect("an op the server holds, handed back as it is");
+
+    let mut altered = received[0].clone();
+    altered.hlc.wall_ms += 1;
+    message.ops = vec![altered];
+    let err = server
+        .post_sync(&booth.creds.token, &message)
+        .await
+        .expect_err("an altered op in another's name is refused");
+    assert_eq!(err.0, StatusCode::FORBIDDEN);
+    assert_eq!(err.1.code, "NOT_THE_AUTHOR");
+    assert_eq!(server.op_count(&hq.creds.token).await, 1);
+}
+
+#[tokio::test]
 async fn oversized_and_malformed_bodies_are_refused() {
     let server = Server::new();
     let hq = server.hq().await;
