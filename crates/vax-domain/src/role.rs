@@ -66,6 +66,32 @@ impl Role {
     pub fn may_record_doses(self) -> bool {
         matches!(self, Self::Booth | Self::VenueManager)
     }
+
+    /// Whether the role records stock events (deliveries, vials, waste).
+    pub fn may_record_stock(self) -> bool {
+        matches!(self, Self::VenueManager | Self::Headquarters)
+    }
+
+    /// Whether the role logs calls and other inquiries.
+    pub fn may_log_inquiries(self) -> bool {
+        matches!(self, Self::CallCentre | Self::Headquarters)
+    }
+
+    /// Whether the role moves one resident's booking at their request.
+    pub fn may_rebook(self) -> bool {
+        matches!(self, Self::CallCentre | Self::Headquarters)
+    }
+
+    /// Whether the role corrects a resident's contact details (phone, address) at the desk.
+    pub fn may_edit_contact(self) -> bool {
+        matches!(self, Self::Reception | Self::Headquarters)
+    }
+
+    /// Whether the role runs the campaign: the calendar, the register, reshuffles, any
+    /// resident field, resolving conflicts. Its replicated changes are never refused on role.
+    pub fn runs_the_campaign(self) -> bool {
+        matches!(self, Self::Headquarters)
+    }
 }
 
 #[cfg(test)]

@@ -52,41 +52,43 @@ impl Role {
             Self::Server => None,
         }
     }
+}
 
-    /// The kind of event this role records, and so may void.
-    fn own_event_kind(self) -> Option<EventKind> {
-        match self {
-            Self::Reception => Some(EventKind::CheckIn),
-            Self::Booth => Some(EventKind::Dose),
-            Self::VenueManager => Some(EventKind::Stock),
-            Self::CallCentre => Some(EventKind::Inquiry),
-            Self::Hq | Self::Server => None,
-        }
+/// Whether an app role records events of this kind (and so may void them).
+fn records(app: vax_domain::role::Role, kind: EventKind) -> bool {
+    match kind {
+        EventKind::CheckIn => app.may_check_in(),
+        EventKind::Dose => app.may_record_doses(),
+        EventKind::Stock => app.may_record_stock(),
+        EventKind::Inquiry => app.may_log_inquiries(),
     }
 }
 
 /// Whether a replica enrolled as `role` may write an op of this kind.
 ///
 /// The app asks before a local write; the server asks for every op it receives, with the role
-/// of the op's author (see [`check_roles`]).
+/// of the op's author (see [`check_roles`]). Derived from the app roles' permissions
+/// (`vax_domain::role::Role`), the one role authority, so what a desk may do it may also
+/// replicate.
 pub fn may_emit(role: Role, kind: &OpKind) -> bool {
-    match role {
-        Role::Hq => true,
-        Role::Server => false,
-        Role::Reception | Role::Booth | Role::VenueManager | Role::CallCentre => match kind {
-            OpKind::SetResidentFields { fields, .. } => {
-                role == Role::Reception && fields.iter().all(ResidentField::is_contact)
-            }
-            OpKind::CheckIn(_) => role == Role::Reception,
-            OpKind::RecordDose(_) => role == Role::Booth,
-            OpKind::StockEvent(_) => role == Role::VenueManager,
-            OpKind::Inquiry(_) => role == Role::CallCentre,
-            OpKind::Book(b) => role == Role::CallCentre && b.cause == BookingCause::Rebook,
-            OpKind::Void(v) => role.own_event_kind() == Some(v.target_kind),
-            OpKind::DefineTimeBand(_) | OpKind::DefineVenue(_) | OpKind::Acknowledge { .. } => {
-                false
-            }
-        },
+    // The server relays and writes nothing of its own.
+    let Some(app) = role.app_role() else {
+        return false;
+    };
+    if app.runs_the_campaign() {
+        return true;
+    }
+    match kind {
+        OpKind::SetResidentFields { fields, .. } => {
+            app.may_edit_contact() && fields.iter().all(ResidentField::is_contact)
+        }
+        OpKind::CheckIn(_) => app.may_check_in(),
+        OpKind::RecordDose(_) => app.may_record_doses(),
+        OpKind::StockEvent(_) => app.may_record_stock(),
+        OpKind::Inquiry(_) => app.may_log_inquiries(),
+        OpKind::Book(b) => app.may_rebook() && b.cause == BookingCause::Rebook,
+        OpKind::Void(v) => records(app, v.target_kind),
+        OpKind::DefineTimeBand(_) | OpKind::DefineVenue(_) | OpKind::Acknowledge { .. } => false,
     }
 }
 

@@ -24,6 +24,10 @@ fn any_op_id() -> OpId {
 #[case::booth_voids_a_dose(Role::Booth, void(any_op_id(), EventKind::Dose), true)]
 #[case::booth_cannot_check_in(Role::Booth, check_in(7, "V01"), false)]
 #[case::booth_cannot_book(Role::Booth, book(7, 1, Some(1), BookingCause::Rebook), false)]
+#[case::manager_checks_in_at_the_desk(Role::VenueManager, check_in(7, "V01"), true)]
+#[case::manager_records_a_dose(Role::VenueManager, dose(7, 1, "V01", "L1", at(9, 0)), true)]
+#[case::manager_voids_a_dose(Role::VenueManager, void(any_op_id(), EventKind::Dose), true)]
+#[case::manager_cannot_log_an_inquiry(Role::VenueManager, inquiry(7, "called"), false)]
 #[case::manager_records_stock(Role::VenueManager, opened("V01", "L1", at(15, 0)), true)]
 #[case::manager_voids_stock(Role::VenueManager, void(any_op_id(), EventKind::Stock), true)]
 #[case::manager_cannot_edit_bands(Role::VenueManager, band(1, "V01", 5), false)]
@@ -54,6 +58,64 @@ fn role_matrix(#[case] role: Role, #[case] kind: OpKind, #[case] allowed: bool) 
         kind.name(),
         if allowed { "allowed" } else { "refused" }
     );
+}
+
+/// One role authority: what an app role may do at its desk, its device may replicate.
+#[test]
+fn every_app_role_may_replicate_exactly_what_its_desk_may_do() {
+    use vax_domain::role::Role as App;
+    for app in App::ALL {
+        let role = Role::from(app);
+        let hq = app.runs_the_campaign();
+        let cases = [
+            ("check-in", check_in(7, "V01"), app.may_check_in()),
+            (
+                "dose",
+                dose(7, 1, "V01", "L1", at(9, 0)),
+                app.may_record_doses(),
+            ),
+            (
+                "stock",
+                opened("V01", "L1", at(15, 0)),
+                app.may_record_stock(),
+            ),
+            ("inquiry", inquiry(7, "called"), app.may_log_inquiries()),
+            (
+                "rebooking",
+                book(7, 1, Some(1), BookingCause::Rebook),
+                app.may_rebook(),
+            ),
+            (
+                "phone",
+                set_phone(7, "0773-11-1111"),
+                app.may_edit_contact(),
+            ),
+            ("rename", set_name(7, "佐藤華子"), hq),
+            ("band", band(1, "V01", 5), hq),
+        ];
+        // HQ runs the campaign: it corrects anything, so nothing it replicates is refused.
+        for (what, kind, desk) in cases {
+            assert_eq!(may_emit(role, &kind), desk || hq, "{app:?} {what}");
+        }
+        for target in [
+            EventKind::CheckIn,
+            EventKind::Dose,
+            EventKind::Stock,
+            EventKind::Inquiry,
+        ] {
+            let records = match target {
+                EventKind::CheckIn => app.may_check_in(),
+                EventKind::Dose => app.may_record_doses(),
+                EventKind::Stock => app.may_record_stock(),
+                EventKind::Inquiry => app.may_log_inquiries(),
+            };
+            assert_eq!(
+                may_emit(role, &void(any_op_id(), target)),
+                records || hq,
+                "{app:?} voids {target:?}"
+            );
+        }
+    }
 }
 
 #[test]
