@@ -62,11 +62,7 @@ fn hq_with_a_small_city() -> Ledger {
         if code == "V01" {
             tx.upsert_resident(&resident("0000000001", "山田 花子", "ヤマダ ハナコ"), &now)
                 .unwrap();
-            let id = tx
-                .reader()
-                .residents_by_voucher(None, &VoucherNumber::parse("0000000001").unwrap())
-                .unwrap()[0]
-                .id;
+            let id = resident_id(&tx.reader(), "0000000001");
             tx.book(id, 1, band, "comirnaty", &now).unwrap();
         }
     }
@@ -103,12 +99,17 @@ fn sync(a: &mut Ledger, b: &mut Ledger) {
     panic!("the exchange did not end");
 }
 
-fn record_dose(ledger: &mut Ledger, venue_code: &str, voucher: &str, hhmm: &str) -> String {
-    let reader = ledger.reader();
-    let resident_id = reader
+/// The row id of the (first) resident with this voucher number.
+fn resident_id(reader: &vax_ledger::Reader<'_>, voucher: &str) -> vax_ledger::RowId {
+    reader
         .residents_by_voucher(None, &VoucherNumber::parse(voucher).unwrap())
         .unwrap()[0]
-        .id;
+        .id
+}
+
+fn record_dose(ledger: &mut Ledger, venue_code: &str, voucher: &str, hhmm: &str) -> String {
+    let reader = ledger.reader();
+    let resident_id = resident_id(&reader, voucher);
     let venue_id = reader.venue(venue_code).unwrap().id;
     let when = at(&format!("2021-06-01T{hhmm}:00+09:00"));
     let mut tx = ledger.transaction().unwrap();
@@ -277,10 +278,7 @@ fn the_same_dose_recorded_at_two_venues_offline_is_kept_twice_and_raises_an_aler
 
     for ledger in [&hq, &v01] {
         let reader = ledger.reader();
-        let id = reader
-            .residents_by_voucher(None, &VoucherNumber::parse("0000000001").unwrap())
-            .unwrap()[0]
-            .id;
+        let id = resident_id(&reader, "0000000001");
         let doses = reader.doses_of(id).unwrap();
         assert_eq!(doses.len(), 2, "both records kept: {doses:?}");
     }
@@ -312,10 +310,7 @@ fn a_void_that_arrives_before_its_dose_is_applied_when_the_dose_arrives() {
     let mut v02 = replica(BOOTH_V02, Role::Booth);
     sync(&mut hq, &mut v02);
     let reader = v02.reader();
-    let id = reader
-        .residents_by_voucher(None, &VoucherNumber::parse("0000000001").unwrap())
-        .unwrap()[0]
-        .id;
+    let id = resident_id(&reader, "0000000001");
     let doses = reader.doses_of(id).unwrap();
     assert_eq!(doses.len(), 1);
     assert!(doses[0].voided.is_some(), "{doses:?}");
