@@ -586,8 +586,10 @@ impl<'c> Reader<'c> {
         venue_code: &str,
         date: NaiveDate,
     ) -> Result<Vec<BandLoad>, LedgerError> {
-        let sql = format!("{BAND_LOADS} WHERE v.code = ?1 AND b.date = ?2 ORDER BY b.start_time");
-        self.band_loads_of(&sql, params![venue_code, date.to_string()])
+        self.band_loads_of(
+            &format!("{BAND_LOADS} WHERE v.code = ?1 AND b.date = ?2 ORDER BY b.start_time"),
+            params![venue_code, date.to_string()],
+        )
     }
 
     /// The band loads a query starting with [`BAND_LOADS`] answers.
@@ -658,8 +660,10 @@ impl<'c> Reader<'c> {
 
     /// Every time band with its bookings count, by venue, day and start.
     pub fn band_loads(&self) -> Result<Vec<BandLoad>, LedgerError> {
-        let sql = format!("{BAND_LOADS} ORDER BY v.code, b.date, b.start_time");
-        self.band_loads_of(&sql, [])
+        self.band_loads_of(
+            &format!("{BAND_LOADS} ORDER BY v.code, b.date, b.start_time"),
+            [],
+        )
     }
 
     /// The lot id for (product, lot number), if registered.

@@ -78,14 +78,16 @@ fn hq_with_a_small_city() -> Ledger {
     hq
 }
 
-/// Both sides exchange until neither has anything to say.
-fn sync(a: &mut Ledger, b: &mut Ledger) {
+/// Both sides exchange until neither has anything to say; returns the ops `a` sent.
+fn sync(a: &mut Ledger, b: &mut Ledger) -> Vec<vax_sync::Op> {
     let (ida, _) = a.replica_identity().unwrap();
     let (idb, _) = b.replica_identity().unwrap();
     let (mut to_b, mut to_a) = (SyncState::for_peer(idb), SyncState::for_peer(ida));
+    let mut sent = Vec::new();
     for _ in 0..100 {
         let m1 = a.sync_generate(&mut to_b).unwrap();
         if let Some(m) = &m1 {
+            sent.extend(m.ops.iter().cloned());
             b.sync_receive(&mut to_a, m.clone()).unwrap();
         }
         let m2 = b.sync_generate(&mut to_a).unwrap();
@@ -93,7 +95,7 @@ fn sync(a: &mut Ledger, b: &mut Ledger) {
             a.sync_receive(&mut to_b, m.clone()).unwrap();
         }
         if m1.is_none() && m2.is_none() {
-            return;
+            return sent;
         }
     }
     panic!("the exchange did not end");
@@ -197,24 +199,8 @@ fn ops_are_stamped_by_the_ledgers_clock_so_a_pinned_clock_pins_them() {
         .set_clock(std::sync::Arc::new(ManualClock::new(pinned_ms)))
         .unwrap();
     record_dose(&mut booth, "V01", "0000000001", "09:10");
-    let (idh, _) = hq.replica_identity().unwrap();
     let (idb, _) = booth.replica_identity().unwrap();
-    let (mut to_hq, mut to_booth) = (SyncState::for_peer(idh), SyncState::for_peer(idb));
-    let mut sent = Vec::new();
-    for _ in 0..10 {
-        let m1 = booth.sync_generate(&mut to_hq).unwrap();
-        if let Some(m) = &m1 {
-            sent.extend(m.ops.iter().cloned());
-            hq.sync_receive(&mut to_booth, m.clone()).unwrap();
-        }
-        let m2 = hq.sync_generate(&mut to_booth).unwrap();
-        if let Some(m) = &m2 {
-            booth.sync_receive(&mut to_hq, m.clone()).unwrap();
-        }
-        if m1.is_none() && m2.is_none() {
-            break;
-        }
-    }
+    let sent = sync(&mut booth, &mut hq);
     let own: Vec<_> = sent.iter().filter(|op| op.id.replica == idb).collect();
     assert_eq!(own.len(), 1, "{sent:?}");
     assert_eq!(own[0].hlc.wall_ms, pinned_ms, "not the system clock");
