@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use common::{env_or, is_bench_run, quantile, BenchServer};
 use vax_domain::voucher::VoucherNumber;
-use vax_sync::{Applied, CheckIn, Dose, Message, OpKind, Role, SyncError, SyncState, VenueCode};
+use vax_sync::{
+    Applied, CheckIn, Dose, Message, OpKind, ReplicaId, Role, SyncError, SyncState, VenueCode,
+};
 use vax_sync_client::{sync_session, Client, LocalReplica, MemoryReplica};
 
 /// Times each exchange: from the message leaving `generate` to its reply reaching `receive`.
@@ -38,6 +40,22 @@ impl LocalReplica for Timed<'_> {
         }
         self.inner.receive(state, message)
     }
+}
+
+/// One sync session of `replica` with the server; returns the round trips' times in ms.
+fn timed_session(
+    replica: &mut MemoryReplica,
+    client: &Client,
+    server_id: ReplicaId,
+    what: &str,
+) -> Vec<f64> {
+    let mut t = Timed {
+        inner: replica,
+        sent_at: None,
+        samples: Vec::new(),
+    };
+    sync_session(&mut t, client, server_id).expect(what);
+    t.samples
 }
 
 fn op_for(role: Role, venue: &VenueCode, resident: u64) -> OpKind {
@@ -118,34 +136,26 @@ fn main() {
                     next_write += tick;
                 }
                 if now >= next_sync {
-                    let mut t = Timed {
-                        inner: &mut replica,
-                        sent_at: None,
-                        samples: Vec::new(),
-                    };
-                    sync_session(&mut t, &client, server_id).expect("sync");
-                    timed.extend(t.samples);
+                    timed.extend(timed_session(&mut replica, &client, server_id, "sync"));
                     next_sync += Duration::from_secs(interval);
                 }
                 let wake = next_write.min(next_sync).min(deadline);
                 std::thread::sleep(wake.saturating_duration_since(Instant::now()));
             }
             // Final full exchange: everyone pushes, then everyone pulls.
-            let mut t = Timed {
-                inner: &mut replica,
-                sent_at: None,
-                samples: Vec::new(),
-            };
-            sync_session(&mut t, &client, server_id).expect("final push");
-            final_timed.extend(t.samples);
+            final_timed.extend(timed_session(
+                &mut replica,
+                &client,
+                server_id,
+                "final push",
+            ));
             barrier.wait();
-            let mut t = Timed {
-                inner: &mut replica,
-                sent_at: None,
-                samples: Vec::new(),
-            };
-            sync_session(&mut t, &client, server_id).expect("final pull");
-            final_timed.extend(t.samples);
+            final_timed.extend(timed_session(
+                &mut replica,
+                &client,
+                server_id,
+                "final pull",
+            ));
             let mut all = samples.lock().expect("samples");
             all.0.extend(timed);
             all.1.extend(final_timed);

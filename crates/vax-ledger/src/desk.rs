@@ -5,7 +5,7 @@ use chrono::{DateTime, Days, FixedOffset, NaiveDate};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
-use crate::read::{parse_instant, Reader};
+use crate::read::{corrupt, parse_instant, query_rows, read_columns, Reader};
 use crate::write::{instant, WriteTx};
 use crate::{LedgerError, RowId};
 
@@ -76,12 +76,7 @@ fn check_in_from(
     cancelled_at: Option<String>,
     reason: Option<String>,
 ) -> Result<CheckInView, LedgerError> {
-    let corrupt = |field: &'static str, problem: String| LedgerError::Corrupt {
-        table: "check_ins",
-        id,
-        field,
-        problem,
-    };
+    let corrupt = corrupt("check_ins", id);
     let cancelled = match (cancelled_at, reason) {
         (Some(t), Some(r)) => Some((
             parse_instant(&t).map_err(|e| corrupt("cancelled_at", e))?,
@@ -122,20 +117,7 @@ impl Reader<'_> {
             "SELECT id, uid, resident_id, dose_number, checked_in_at, cancelled_at, cancel_reason
              FROM check_ins WHERE {condition} ORDER BY checked_in_at, id"
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let raws = stmt
-            .query_map(params, |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            })?
-            .collect::<Result<Vec<RawCheckIn>, _>>()?;
+        let raws = query_rows(self.conn, &sql, params, |r| RawCheckIn::try_from(r))?;
         raws.into_iter()
             .map(|(id, uid, resident, dose, at, cancelled_at, reason)| {
                 check_in_from(id, uid, resident, dose, at, cancelled_at, reason)
@@ -173,20 +155,13 @@ impl Reader<'_> {
 
     /// The lots open at a venue on a day.
     pub fn lots_open(&self, venue_id: RowId, date: NaiveDate) -> Result<Vec<LotView>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        query_rows(
+            self.conn,
             "SELECT l.id, l.product_code, l.lot_number FROM lot_openings o JOIN vaccine_lots l ON l.id = o.lot_id
              WHERE o.venue_id = ?1 AND o.date = ?2 ORDER BY l.product_code, l.lot_number",
-        )?;
-        let lots = stmt
-            .query_map(params![venue_id, date.to_string()], |r| {
-                Ok(LotView {
-                    id: r.get(0)?,
-                    product_code: r.get(1)?,
-                    lot_number: r.get(2)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(lots)
+            params![venue_id, date.to_string()],
+            |r| Ok(read_columns!(r, 0 => LotView { id, product_code, lot_number })),
+        )
     }
 
     /// Every dose recorded at a venue on a day, voided ones included, in time order.
@@ -197,24 +172,15 @@ impl Reader<'_> {
         offset: FixedOffset,
     ) -> Result<Vec<DayDose>, LedgerError> {
         let (from, to) = day_range(date, offset);
-        let mut stmt = self.conn.prepare_cached(
+        type RawDayDose = (i64, String, i64, u8, String, String, bool);
+        let raws = query_rows(
+            self.conn,
             "SELECT d.id, d.uid, d.resident_id, d.dose_number, l.product_code, d.administered_at, d.voided_at IS NOT NULL
              FROM dose_records d JOIN vaccine_lots l ON l.id = d.lot_id
              WHERE d.venue_id = ?1 AND d.administered_at >= ?2 AND d.administered_at < ?3 ORDER BY d.administered_at, d.id",
+            params![venue_id, from, to],
+            |r| RawDayDose::try_from(r),
         )?;
-        let raws = stmt
-            .query_map(params![venue_id, from, to], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get(6)?,
-                ))
-            })?
-            .collect::<Result<Vec<(i64, String, i64, u8, String, String, bool)>, _>>()?;
         raws.into_iter()
             .map(
                 |(id, uid, resident_id, dose_number, product_code, at, voided)| {
@@ -223,14 +189,8 @@ impl Reader<'_> {
                         resident_id,
                         dose_number,
                         product_code,
-                        administered_at: parse_instant(&at).map_err(|problem| {
-                            LedgerError::Corrupt {
-                                table: "dose_records",
-                                id,
-                                field: "administered_at",
-                                problem,
-                            }
-                        })?,
+                        administered_at: parse_instant(&at)
+                            .map_err(|e| corrupt("dose_records", id)("administered_at", e))?,
                         voided,
                     })
                 },
@@ -243,14 +203,13 @@ impl Reader<'_> {
         &self,
         dose_uid: &str,
     ) -> Result<Vec<(String, String, String)>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        query_rows(
+            self.conn,
             "SELECT o.rule, o.doctor, o.reason FROM dose_overrides o JOIN dose_records d ON d.id = o.dose_id
              WHERE d.uid = ?1 ORDER BY o.rule",
-        )?;
-        let rows = stmt
-            .query_map([dose_uid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+            [dose_uid],
+            |r| r.try_into(),
+        )
     }
 }
 
@@ -288,17 +247,13 @@ impl WriteTx<'_> {
         reason: &str,
         at: &DateTime<FixedOffset>,
     ) -> Result<(), LedgerError> {
-        let changed = self.tx.execute(
+        self.mark_once(
             "UPDATE check_ins SET cancelled_at = ?2, cancel_reason = ?3 WHERE uid = ?1 AND cancelled_at IS NULL",
-            params![uid, instant(at), reason],
-        )?;
-        if changed == 0 {
-            return Err(LedgerError::Missing {
-                what: "open check-in",
-                key: uid.to_owned(),
-            });
-        }
-        Ok(())
+            uid,
+            reason,
+            at,
+            "open check-in",
+        )
     }
 
     /// Opens a lot for use at a venue on a day (idempotent).

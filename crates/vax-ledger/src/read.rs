@@ -148,6 +148,44 @@ pub struct Reader<'c> {
     pub(crate) conn: &'c Connection,
 }
 
+/// Builds the struct `$ty` from consecutive columns of a row, the first at `$at`: each
+/// named field takes the next column, in the order given.
+macro_rules! read_columns {
+    ($row:expr, $at:expr => $ty:path { $($field:ident),+ $(,)? }) => {{
+        let mut column = $at..;
+        $ty {
+            $($field: $row.get(column.next().expect("an open range has a next"))?),+
+        }
+    }};
+}
+pub(crate) use read_columns;
+
+/// The error for a stored value of row `id` of `table` that does not parse: call it with
+/// the column and the problem.
+pub(crate) fn corrupt(
+    table: &'static str,
+    id: i64,
+) -> impl Fn(&'static str, String) -> LedgerError {
+    move |field, problem| LedgerError::Corrupt {
+        table,
+        id,
+        field,
+        problem,
+    }
+}
+
+/// Every row `sql` answers for `params`, each made by `f`.
+pub(crate) fn query_rows<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, LedgerError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, f)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
 pub(crate) const RESIDENT_COLUMNS: &str = "id, municipality_code, voucher_number, name, name_kana, birth_date, sex, postal_code, address, district, lat, lon, phone, phone_digits, intention, needs_transport, anaphylaxis_history";
 
 struct RawResident {
@@ -173,35 +211,15 @@ struct RawResident {
 impl RawResident {
     /// Reads the resident columns ([`RESIDENT_COLUMNS`]) starting at column `at`.
     fn from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<Self> {
-        Ok(Self {
-            id: r.get(at)?,
-            municipality: r.get(at + 1)?,
-            voucher: r.get(at + 2)?,
-            name: r.get(at + 3)?,
-            name_kana: r.get(at + 4)?,
-            birth_date: r.get(at + 5)?,
-            sex: r.get(at + 6)?,
-            postal_code: r.get(at + 7)?,
-            address: r.get(at + 8)?,
-            district: r.get(at + 9)?,
-            lat: r.get(at + 10)?,
-            lon: r.get(at + 11)?,
-            phone: r.get(at + 12)?,
-            phone_digits: r.get(at + 13)?,
-            intention: r.get(at + 14)?,
-            needs_transport: r.get(at + 15)?,
-            anaphylaxis_history: r.get(at + 16)?,
-        })
+        Ok(read_columns!(r, at => Self {
+            id, municipality, voucher, name, name_kana, birth_date, sex, postal_code, address,
+            district, lat, lon, phone, phone_digits, intention, needs_transport, anaphylaxis_history,
+        }))
     }
 
     fn into_row(self) -> Result<ResidentRow, LedgerError> {
         let id = self.id;
-        let corrupt = |field: &'static str, problem: String| LedgerError::Corrupt {
-            table: "residents",
-            id,
-            field,
-            problem,
-        };
+        let corrupt = corrupt("residents", id);
         let municipality = MunicipalityCode::parse(&self.municipality)
             .map_err(|e| corrupt("municipality_code", e.to_string()))?;
         let voucher = VoucherNumber::parse(&self.voucher)
@@ -267,26 +285,14 @@ struct RawBand {
 }
 
 impl RawBand {
-    /// Reads the five band columns starting at `at`.
+    /// Reads the six band columns ([`BAND_COLUMNS`]) starting at `at`.
     fn from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<Self> {
-        Ok(Self {
-            id: r.get(at)?,
-            venue_code: r.get(at + 1)?,
-            date: r.get(at + 2)?,
-            start: r.get(at + 3)?,
-            end: r.get(at + 4)?,
-            capacity: r.get(at + 5)?,
-        })
+        Ok(read_columns!(r, at => Self { id, venue_code, date, start, end, capacity }))
     }
 
     fn into_band(self) -> Result<TimeBandRow, LedgerError> {
         let id = self.id;
-        let corrupt = |field: &'static str, problem: String| LedgerError::Corrupt {
-            table: "time_bands",
-            id,
-            field,
-            problem,
-        };
+        let corrupt = corrupt("time_bands", id);
         Ok(TimeBandRow {
             id,
             venue_code: self.venue_code,
@@ -300,6 +306,11 @@ impl RawBand {
 
 const BAND_COLUMNS: &str = "b.id, v.code, b.date, b.start_time, b.end_time, b.capacity";
 
+/// Each time band ([`BAND_COLUMNS`]) with its bookings count.
+const BAND_LOADS: &str = "SELECT b.id, v.code, b.date, b.start_time, b.end_time, b.capacity,
+        (SELECT count(*) FROM bookings k WHERE k.time_band_id = b.id)
+    FROM time_bands b JOIN venues v ON v.id = b.venue_id";
+
 impl<'c> Reader<'c> {
     pub(crate) fn new(conn: &'c Connection) -> Self {
         Self { conn }
@@ -311,10 +322,7 @@ impl<'c> Reader<'c> {
         params: impl rusqlite::Params,
     ) -> Result<Vec<ResidentRow>, LedgerError> {
         let sql = format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE {condition}");
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let raws = stmt
-            .query_map(params, |r| RawResident::from_row(r, 0))?
-            .collect::<Result<Vec<_>, _>>()?;
+        let raws = query_rows(self.conn, &sql, params, |r| RawResident::from_row(r, 0))?;
         raws.into_iter().map(RawResident::into_row).collect()
     }
 
@@ -425,17 +433,15 @@ impl<'c> Reader<'c> {
              FROM bookings k JOIN time_bands b ON b.id = k.time_band_id JOIN venues v ON v.id = b.venue_id
              WHERE k.resident_id = ?1 ORDER BY k.dose_number"
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let raws = stmt
-            .query_map([resident], |r| {
-                Ok((
-                    r.get::<_, u8>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    RawBand::from_row(r, 3)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+        let raws = query_rows(self.conn, &sql, [resident], |r| {
+            let (dose_number, product_code, venue_name) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            Ok((
+                dose_number,
+                product_code,
+                venue_name,
+                RawBand::from_row(r, 3)?,
+            ))
+        })?;
         raws.into_iter()
             .map(|(dose_number, product_code, venue_name, band)| {
                 Ok(BookingView {
@@ -450,12 +456,6 @@ impl<'c> Reader<'c> {
 
     /// A resident's dose records, voided ones included, oldest first.
     pub fn doses_of(&self, resident: RowId) -> Result<Vec<DoseView>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT d.id, d.uid, d.dose_number, d.administered_at, v.code, v.name, l.product_code, l.lot_number,
-                    d.vaccinator, d.injection_site, d.voided_at, d.void_reason
-             FROM dose_records d JOIN venues v ON v.id = d.venue_id JOIN vaccine_lots l ON l.id = d.lot_id
-             WHERE d.resident_id = ?1 ORDER BY d.administered_at, d.id",
-        )?;
         type RawDose = (
             i64,
             String,
@@ -470,24 +470,15 @@ impl<'c> Reader<'c> {
             Option<String>,
             Option<String>,
         );
-        let raws = stmt
-            .query_map([resident], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                ))
-            })?
-            .collect::<Result<Vec<RawDose>, _>>()?;
+        let raws = query_rows(
+            self.conn,
+            "SELECT d.id, d.uid, d.dose_number, d.administered_at, v.code, v.name, l.product_code, l.lot_number,
+                    d.vaccinator, d.injection_site, d.voided_at, d.void_reason
+             FROM dose_records d JOIN venues v ON v.id = d.venue_id JOIN vaccine_lots l ON l.id = d.lot_id
+             WHERE d.resident_id = ?1 ORDER BY d.administered_at, d.id",
+            [resident],
+            |r| RawDose::try_from(r),
+        )?;
         raws.into_iter()
             .map(
                 |(
@@ -504,12 +495,7 @@ impl<'c> Reader<'c> {
                     voided_at,
                     void_reason,
                 )| {
-                    let corrupt = |field: &'static str, problem: String| LedgerError::Corrupt {
-                        table: "dose_records",
-                        id,
-                        field,
-                        problem,
-                    };
+                    let corrupt = corrupt("dose_records", id);
                     let voided = match (voided_at, void_reason) {
                         (Some(at), Some(reason)) => Some((
                             parse_instant(&at).map_err(|e| corrupt("voided_at", e))?,
@@ -537,33 +523,20 @@ impl<'c> Reader<'c> {
 
     /// A resident's inquiries, newest first.
     pub fn inquiries_of(&self, resident: RowId) -> Result<Vec<InquiryView>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        type RawInquiry = (i64, String, String, String, String, String, String);
+        let raws = query_rows(
+            self.conn,
             "SELECT id, uid, received_at, channel, topic, note, operator FROM inquiries
              WHERE resident_id = ?1 ORDER BY received_at DESC, id DESC",
+            [resident],
+            |r| RawInquiry::try_from(r),
         )?;
-        let raws = stmt
-            .query_map([resident], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
         raws.into_iter()
             .map(|(id, uid, at, channel, topic, note, operator)| {
                 Ok(InquiryView {
                     uid,
-                    received_at: parse_instant(&at).map_err(|problem| LedgerError::Corrupt {
-                        table: "inquiries",
-                        id,
-                        field: "received_at",
-                        problem,
-                    })?,
+                    received_at: parse_instant(&at)
+                        .map_err(|e| corrupt("inquiries", id)("received_at", e))?,
                     channel,
                     topic,
                     note,
@@ -575,11 +548,11 @@ impl<'c> Reader<'c> {
 
     /// All venues, by code.
     pub fn venues(&self) -> Result<Vec<VenueRow>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, code, name, address, lat, lon FROM venues ORDER BY code")?;
-        let rows = stmt
-            .query_map([], |r| {
+        query_rows(
+            self.conn,
+            "SELECT id, code, name, address, lat, lon FROM venues ORDER BY code",
+            [],
+            |r| {
                 Ok(VenueRow {
                     id: r.get(0)?,
                     venue: Venue {
@@ -592,9 +565,8 @@ impl<'c> Reader<'c> {
                         },
                     },
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+            },
+        )
     }
 
     /// The venue with this code.
@@ -614,17 +586,21 @@ impl<'c> Reader<'c> {
         venue_code: &str,
         date: NaiveDate,
     ) -> Result<Vec<BandLoad>, LedgerError> {
-        let sql = format!(
-            "SELECT {BAND_COLUMNS}, (SELECT count(*) FROM bookings k WHERE k.time_band_id = b.id)
-             FROM time_bands b JOIN venues v ON v.id = b.venue_id
-             WHERE v.code = ?1 AND b.date = ?2 ORDER BY b.start_time"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let raws = stmt
-            .query_map(params![venue_code, date.to_string()], |r| {
-                Ok((RawBand::from_row(r, 0)?, r.get::<_, u32>(6)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+        self.band_loads_of(
+            &format!("{BAND_LOADS} WHERE v.code = ?1 AND b.date = ?2 ORDER BY b.start_time"),
+            params![venue_code, date.to_string()],
+        )
+    }
+
+    /// The band loads a query starting with [`BAND_LOADS`] answers.
+    fn band_loads_of(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<BandLoad>, LedgerError> {
+        let raws = query_rows(self.conn, sql, params, |r| {
+            Ok((RawBand::from_row(r, 0)?, r.get::<_, u32>(6)?))
+        })?;
         raws.into_iter()
             .map(|(band, booked)| {
                 Ok(BandLoad {
@@ -646,12 +622,9 @@ impl<'c> Reader<'c> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let raws = stmt
-            .query_map([band], |r| {
-                Ok((r.get::<_, u8>(0)?, RawResident::from_row(r, 1)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+        let raws = query_rows(self.conn, &sql, [band], |r| {
+            Ok((r.get::<_, u8>(0)?, RawResident::from_row(r, 1)?))
+        })?;
         raws.into_iter()
             .map(|(dose, raw)| Ok((dose, raw.into_row()?)))
             .collect()
@@ -660,31 +633,20 @@ impl<'c> Reader<'c> {
     /// Residents who want the vaccine and have no booking for `dose_number`, with what a
     /// planner needs.
     pub fn unbooked_willing(&self, dose_number: u8) -> Result<Vec<PlanningResident>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        type RawPlanning = (i64, String, Option<f64>, Option<f64>, String);
+        let raws = query_rows(
+            self.conn,
             "SELECT r.id, r.birth_date, r.lat, r.lon, r.district FROM residents r
              WHERE r.intention = 'wants'
                AND NOT EXISTS (SELECT 1 FROM bookings k WHERE k.resident_id = r.id AND k.dose_number = ?1)
              ORDER BY r.id",
+            [dose_number],
+            |r| RawPlanning::try_from(r),
         )?;
-        let raws = stmt
-            .query_map([dose_number], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<f64>>(2)?,
-                    r.get::<_, Option<f64>>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
         raws.into_iter()
             .map(|(id, birth, lat, lon, district)| {
-                let birth = parse_day(&birth).map_err(|problem| LedgerError::Corrupt {
-                    table: "residents",
-                    id,
-                    field: "birth_date",
-                    problem,
-                })?;
+                let birth =
+                    parse_day(&birth).map_err(|e| corrupt("residents", id)("birth_date", e))?;
                 let home = lat.zip(lon).map(|(lat, lon)| Coordinates { lat, lon });
                 Ok(PlanningResident {
                     id,
@@ -698,23 +660,10 @@ impl<'c> Reader<'c> {
 
     /// Every time band with its bookings count, by venue, day and start.
     pub fn band_loads(&self) -> Result<Vec<BandLoad>, LedgerError> {
-        let sql = format!(
-            "SELECT {BAND_COLUMNS}, (SELECT count(*) FROM bookings k WHERE k.time_band_id = b.id)
-             FROM time_bands b JOIN venues v ON v.id = b.venue_id
-             ORDER BY v.code, b.date, b.start_time"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let raws = stmt
-            .query_map([], |r| Ok((RawBand::from_row(r, 0)?, r.get::<_, u32>(6)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        raws.into_iter()
-            .map(|(band, booked)| {
-                Ok(BandLoad {
-                    band: band.into_band()?,
-                    booked,
-                })
-            })
-            .collect()
+        self.band_loads_of(
+            &format!("{BAND_LOADS} ORDER BY v.code, b.date, b.start_time"),
+            [],
+        )
     }
 
     /// The lot id for (product, lot number), if registered.

@@ -8,6 +8,7 @@
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 
+use crate::read::{corrupt, query_rows, read_columns};
 use crate::write::instant;
 use crate::{Ledger, LedgerError, RowId};
 
@@ -143,19 +144,10 @@ pub struct VrsReader<'c> {
 const RECORD_COLUMNS: &str = "dose_uid, municipality_code, voucher_number, dose_number, registered_at, administered_on, site_municipality_code, venue_name, vaccinator, maker_label, lot_number";
 
 fn record_from_row(r: &Row<'_>) -> rusqlite::Result<VrsRecord> {
-    Ok(VrsRecord {
-        dose_uid: r.get(0)?,
-        municipality_code: r.get(1)?,
-        voucher_number: r.get(2)?,
-        dose_number: r.get(3)?,
-        registered_at: r.get(4)?,
-        administered_on: r.get(5)?,
-        site_municipality_code: r.get(6)?,
-        venue_name: r.get(7)?,
-        vaccinator: r.get(8)?,
-        maker_label: r.get(9)?,
-        lot_number: r.get(10)?,
-    })
+    Ok(read_columns!(r, 0 => VrsRecord {
+        dose_uid, municipality_code, voucher_number, dose_number, registered_at, administered_on,
+        site_municipality_code, venue_name, vaccinator, maker_label, lot_number,
+    }))
 }
 
 impl<'c> VrsReader<'c> {
@@ -219,11 +211,12 @@ impl<'c> VrsReader<'c> {
 
     /// Every batch, oldest first.
     pub fn batches(&self) -> Result<Vec<VrsBatch>, LedgerError> {
-        let ids = self
-            .conn
-            .prepare_cached("SELECT id FROM vrs_batches ORDER BY id")?
-            .query_map([], |r| r.get::<_, i64>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
+        let ids = query_rows(
+            self.conn,
+            "SELECT id FROM vrs_batches ORDER BY id",
+            [],
+            |r| r.get::<_, i64>(0),
+        )?;
         ids.into_iter().map(|id| self.batch(id)).collect()
     }
 
@@ -250,28 +243,22 @@ impl<'c> VrsReader<'c> {
                 key: id.to_string(),
             });
         };
-        let created_at =
-            DateTime::parse_from_rfc3339(&created_at).map_err(|e| LedgerError::Corrupt {
-                table: "vrs_batches",
-                id,
-                field: "created_at",
-                problem: e.to_string(),
-            })?;
-        let files = self
-            .conn
-            .prepare_cached(
-                "SELECT kind, name, bytes, sha256 FROM vrs_batch_files WHERE batch_id = ?1
-                 ORDER BY CASE kind WHEN 'ledger' THEN 0 WHEN 'doses' THEN 1 ELSE 2 END",
-            )?
-            .query_map([id], |r| {
+        let created_at = DateTime::parse_from_rfc3339(&created_at)
+            .map_err(|e| corrupt("vrs_batches", id)("created_at", e.to_string()))?;
+        let files = query_rows(
+            self.conn,
+            "SELECT kind, name, bytes, sha256 FROM vrs_batch_files WHERE batch_id = ?1
+             ORDER BY CASE kind WHEN 'ledger' THEN 0 WHEN 'doses' THEN 1 ELSE 2 END",
+            [id],
+            |r| {
                 Ok(VrsBatchFile {
                     kind: r.get(0)?,
                     name: r.get(1)?,
                     bytes: r.get::<_, i64>(2)?.unsigned_abs(),
                     sha256: r.get(3)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+            },
+        )?;
         Ok(VrsBatch {
             id,
             created_at,
@@ -288,11 +275,7 @@ impl<'c> VrsReader<'c> {
         let sql = format!(
             "SELECT {RECORD_COLUMNS} FROM vrs_batch_records WHERE batch_id = ?1 AND kind = 'export' ORDER BY seq"
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt
-            .query_map([batch], record_from_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        query_rows(self.conn, &sql, [batch], record_from_row)
     }
 
     /// The corrections a batch listed, in file order.
@@ -301,18 +284,15 @@ impl<'c> VrsReader<'c> {
             "SELECT {RECORD_COLUMNS}, exported_batch_id, voided_at, void_reason FROM vrs_batch_records
              WHERE batch_id = ?1 AND kind = 'correction' ORDER BY seq"
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt
-            .query_map([batch], |r| {
-                Ok(VrsCorrection {
-                    record: record_from_row(r)?,
-                    exported_batch: r.get(11)?,
-                    voided_at: r.get(12)?,
-                    void_reason: r.get(13)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        query_rows(self.conn, &sql, [batch], |r| {
+            let (exported_batch, voided_at, void_reason) = (r.get(11)?, r.get(12)?, r.get(13)?);
+            Ok(VrsCorrection {
+                record: record_from_row(r)?,
+                exported_batch,
+                voided_at,
+                void_reason,
+            })
+        })
     }
 }
 
@@ -372,30 +352,7 @@ impl VrsExportTx<'_> {
 
     /// Marks records exported by `batch`, in file order.
     pub fn add_exports(&self, batch: i64, records: &[VrsRecord]) -> Result<(), LedgerError> {
-        let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO vrs_batch_records (batch_id, kind, seq, dose_uid, municipality_code, voucher_number,
-                    dose_number, registered_at, administered_on, site_municipality_code, venue_name,
-                    vaccinator, maker_label, lot_number)
-             VALUES (?1, 'export', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )?;
-        for (seq, r) in (0i64..).zip(records) {
-            stmt.execute(params![
-                batch,
-                seq,
-                r.dose_uid,
-                r.municipality_code,
-                r.voucher_number,
-                r.dose_number,
-                r.registered_at,
-                r.administered_on,
-                r.site_municipality_code,
-                r.venue_name,
-                r.vaccinator,
-                r.maker_label,
-                r.lot_number,
-            ])?;
-        }
-        Ok(())
+        self.add_records(batch, "export", records.iter().map(|r| (r, None)))
     }
 
     /// Records the corrections listed by `batch`, in file order.
@@ -404,16 +361,31 @@ impl VrsExportTx<'_> {
         batch: i64,
         corrections: &[VrsCorrection],
     ) -> Result<(), LedgerError> {
+        self.add_records(
+            batch,
+            "correction",
+            corrections.iter().map(|c| (&c.record, Some(c))),
+        )
+    }
+
+    /// Stores the records of `batch` of one `kind`, in file order; a correction's own
+    /// columns are left empty for an export.
+    fn add_records<'r>(
+        &self,
+        batch: i64,
+        kind: &str,
+        records: impl Iterator<Item = (&'r VrsRecord, Option<&'r VrsCorrection>)>,
+    ) -> Result<(), LedgerError> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO vrs_batch_records (batch_id, kind, seq, dose_uid, municipality_code, voucher_number,
                     dose_number, registered_at, administered_on, site_municipality_code, venue_name,
                     vaccinator, maker_label, lot_number, exported_batch_id, voided_at, void_reason)
-             VALUES (?1, 'correction', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         )?;
-        for (seq, c) in (0i64..).zip(corrections) {
-            let r = &c.record;
+        for (seq, (r, c)) in (0i64..).zip(records) {
             stmt.execute(params![
                 batch,
+                kind,
                 seq,
                 r.dose_uid,
                 r.municipality_code,
@@ -426,9 +398,9 @@ impl VrsExportTx<'_> {
                 r.vaccinator,
                 r.maker_label,
                 r.lot_number,
-                c.exported_batch,
-                c.voided_at,
-                c.void_reason,
+                c.map(|c| c.exported_batch),
+                c.map(|c| c.voided_at.as_str()),
+                c.map(|c| c.void_reason.as_str()),
             ])?;
         }
         Ok(())

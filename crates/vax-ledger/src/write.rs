@@ -294,13 +294,30 @@ impl<'c> WriteTx<'c> {
         reason: &str,
         at: &DateTime<FixedOffset>,
     ) -> Result<(), LedgerError> {
-        let changed = self.tx.execute(
+        self.mark_once(
             "UPDATE dose_records SET voided_at = ?2, void_reason = ?3 WHERE uid = ?1 AND voided_at IS NULL",
-            params![uid, instant(at), reason],
-        )?;
+            uid,
+            reason,
+            at,
+            "unvoided dose record",
+        )
+    }
+
+    /// Runs `update` (parameters: the uid, the instant, the reason), which marks the
+    /// record `uid` voided or cancelled unless it already is; a record not found or already
+    /// marked is [`LedgerError::Missing`] as `what`.
+    pub(crate) fn mark_once(
+        &self,
+        update: &str,
+        uid: &str,
+        reason: &str,
+        at: &DateTime<FixedOffset>,
+        what: &'static str,
+    ) -> Result<(), LedgerError> {
+        let changed = self.tx.execute(update, params![uid, instant(at), reason])?;
         if changed == 0 {
             return Err(LedgerError::Missing {
-                what: "unvoided dose record",
+                what,
                 key: uid.to_owned(),
             });
         }

@@ -118,13 +118,18 @@ impl<'a> Canvas<'a> {
 
     /// A stroked rectangle, `(x, y)` its top-left corner.
     pub(crate) fn rect(&mut self, x: f32, y: f32, w: f32, h: f32) {
+        self.rectangle(x, y, w, h, PaintMode::Stroke);
+    }
+
+    /// A rectangle painted as `mode` says, `(x, y)` its top-left corner.
+    fn rectangle(&mut self, x: f32, y: f32, w: f32, h: f32, mode: PaintMode) {
         self.ops.push(Op::DrawRectangle {
             rectangle: Rect {
                 x: pt(x),
                 y: pt(PAGE_H - y - h),
                 width: pt(w),
                 height: pt(h),
-                mode: Some(PaintMode::Stroke),
+                mode: Some(mode),
                 winding_order: None,
             },
         });
@@ -135,16 +140,7 @@ impl<'a> Canvas<'a> {
         self.ops.push(Op::SetFillColor {
             col: Color::Greyscale(Greyscale::new(grey, None)),
         });
-        self.ops.push(Op::DrawRectangle {
-            rectangle: Rect {
-                x: pt(x),
-                y: pt(PAGE_H - y - h),
-                width: pt(w),
-                height: pt(h),
-                mode: Some(PaintMode::Fill),
-                winding_order: None,
-            },
-        });
+        self.rectangle(x, y, w, h, PaintMode::Fill);
         self.ops.push(Op::SetFillColor {
             col: Color::Greyscale(Greyscale::new(0.0, None)),
         });

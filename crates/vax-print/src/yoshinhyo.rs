@@ -311,27 +311,39 @@ fn signature_line(c: &mut Canvas<'_>, x: f32, y: f32) {
     c.line(x, y + 1.0, R - 3.0, y + 1.0);
 }
 
+/// Left-aligned lines of text at `x`, each `(y, size, text)`.
+fn left_lines(c: &mut Canvas<'_>, x: f32, lines: &[(f32, f32, &str)]) {
+    for &(y, size, text) in lines {
+        c.text(x, y, size, Align::Left, text);
+    }
+}
+
+/// A signature field: `label` at `(x, y)` and the line to sign on after it.
+fn signature(c: &mut Canvas<'_>, x: f32, y: f32, label: &str) {
+    c.text(x, y, 8.5, Align::Left, label);
+    signature_line(c, x + c.width(label, 8.5) + 3.0, y);
+}
+
 fn doctor_block(c: &mut Canvas<'_>, top: f32) -> f32 {
     let h = 20.0;
     let x = labelled_block(c, top, h, "医師記入欄");
-    c.text(
+    left_lines(
+        c,
         x,
-        top + 5.5,
-        8.5,
-        Align::Left,
-        "以上の問診及び診察の結果、今日の接種は（　可能　・　見合わせる　）",
+        &[
+            (
+                top + 5.5,
+                8.5,
+                "以上の問診及び診察の結果、今日の接種は（　可能　・　見合わせる　）",
+            ),
+            (
+                top + 11.0,
+                8.0,
+                "本人（保護者）に対して、接種の効果、副反応及び予防接種健康被害救済制度について、説明をした。",
+            ),
+        ],
     );
-    c.text(
-        x,
-        top + 11.0,
-        8.0,
-        Align::Left,
-        "本人（保護者）に対して、接種の効果、副反応及び予防接種健康被害救済制度について、説明をした。",
-    );
-    let label = "医師署名又は記名押印";
-    c.text(x, top + 17.0, 8.5, Align::Left, label);
-    let after = x + c.width(label, 8.5) + 3.0;
-    signature_line(c, after, top + 17.0);
+    signature(c, x, top + 17.0, "医師署名又は記名押印");
     top + h
 }
 
@@ -341,23 +353,19 @@ fn consent_block(c: &mut Canvas<'_>, top: f32, guardian: bool) -> f32 {
     let h = if guardian { 27.0 } else { 21.0 };
     let x = labelled_block(c, top, h, "本人記入欄");
     // Two fixed lines rather than wrapping, so that the choice in brackets is never split.
-    c.text(
+    left_lines(
+        c,
         x,
-        top + 5.0,
-        8.5,
-        Align::Left,
-        "医師の診察・説明を受け、接種の効果や副反応などについて理解した上で、",
+        &[
+            (
+                top + 5.0,
+                8.5,
+                "医師の診察・説明を受け、接種の効果や副反応などについて理解した上で、",
+            ),
+            (top + 9.2, 8.5, "接種を（　希望します　・　希望しません　）"),
+        ],
     );
-    c.text(
-        x,
-        top + 9.2,
-        8.5,
-        Align::Left,
-        "接種を（　希望します　・　希望しません　）",
-    );
-    let label = "本人の自署";
-    c.text(x, top + 14.5, 8.5, Align::Left, label);
-    signature_line(c, x + c.width(label, 8.5) + 3.0, top + 14.5);
+    signature(c, x, top + 14.5, "本人の自署");
     let note_y = if guardian {
         let label = "保護者の自署";
         c.text(x, top + 20.5, 8.5, Align::Left, label);

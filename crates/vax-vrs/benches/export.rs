@@ -90,6 +90,22 @@ fn build(path: &Path) {
     tx.commit().expect("commit");
 }
 
+/// One export run with the built-in catalogue and the default options into `out`.
+fn export(
+    ledger: &mut Ledger,
+    out: &Path,
+    now: DateTime<FixedOffset>,
+) -> Result<vax_vrs::BatchReport, vax_vrs::VrsError> {
+    export_batch(
+        ledger,
+        Catalogue::builtin(),
+        &ExportOptions::default(),
+        out,
+        now,
+        &mut |_, _| {},
+    )
+}
+
 fn stats(mut runs: Vec<Duration>) -> (Duration, Duration, Duration) {
     runs.sort();
     (runs[0], runs[runs.len() / 2], runs[runs.len() - 1])
@@ -126,15 +142,7 @@ fn main() {
         let out = dir.path().join(format!("out{run}"));
 
         let t = Instant::now();
-        let report = export_batch(
-            &mut ledger,
-            Catalogue::builtin(),
-            &ExportOptions::default(),
-            &out,
-            now,
-            &mut |_, _| {},
-        )
-        .expect("export");
+        let report = export(&mut ledger, &out, now).expect("export");
         first.push(t.elapsed());
         assert_eq!(
             report.exported,
@@ -143,15 +151,7 @@ fn main() {
         );
 
         let t = Instant::now();
-        let again = export_batch(
-            &mut ledger,
-            Catalogue::builtin(),
-            &ExportOptions::default(),
-            &out,
-            now,
-            &mut |_, _| {},
-        )
-        .expect("re-run");
+        let again = export(&mut ledger, &out, now).expect("re-run");
         rerun.push(t.elapsed());
         assert_eq!(again.batch, None, "the re-run has nothing new");
 

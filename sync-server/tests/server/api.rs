@@ -38,6 +38,13 @@ impl Server {
         }
     }
 
+    /// A server with HQ enrolled on it.
+    async fn with_hq() -> (Self, Device) {
+        let server = Self::new();
+        let hq = server.hq().await;
+        (server, hq)
+    }
+
     /// A code made on the database directly, as `vaxsync enrollment create` does.
     fn code_on_db(&self, role: Role, venue: Option<&str>, hours_from_now: i64) -> String {
         let mut store = SqliteStore::open(&self.dir.path().join("sync.db")).expect("open");
@@ -78,6 +85,23 @@ impl Server {
             .expect("body")
             .to_bytes();
         (status, bytes.to_vec())
+    }
+
+    /// The status and the error code of a request the server refuses.
+    async fn refusal(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, &'static str) {
+        let (status, bytes) = self.call(method, path, token, body).await;
+        let body: ErrorBody = serde_json::from_slice(&bytes).expect("json error");
+        (status, body.code.as_str())
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.json("GET", path, token, Value::Null).await
     }
 
     async fn json(
@@ -128,6 +152,12 @@ impl Server {
         let creds = self.enroll(code, name).await.expect("enroll");
         let replica = MemoryReplica::new(creds.replica_id, creds.role);
         Device { creds, replica }
+    }
+
+    /// A device enrolled with a fresh code HQ made for `role` at `venue`.
+    async fn enrolled(&self, hq: &Device, role: &str, venue: &str, name: &str) -> Device {
+        let code = self.new_code(hq, role, Some(venue)).await;
+        self.device(&code, name).await
     }
 
     async fn new_code(&self, hq: &Device, role: &str, venue: Option<&str>) -> String {
@@ -183,12 +213,15 @@ impl Server {
     }
 
     async fn op_count(&self, token: &str) -> u64 {
-        let (status, body) = self
-            .json("GET", "/v1/status", Some(token), Value::Null)
-            .await;
+        let (status, body) = self.get("/v1/status", Some(token)).await;
         assert_eq!(status, StatusCode::OK);
         body["ops"].as_u64().expect("ops")
     }
+}
+
+/// The server refused with this status and error code.
+fn assert_refused(err: &Refusal, status: StatusCode, code: &str) {
+    assert_eq!((err.0, err.1.code.as_str()), (status, code), "{err:?}");
 }
 
 fn intro(from: ReplicaId) -> Message {
@@ -201,10 +234,17 @@ fn intro(from: ReplicaId) -> Message {
     }
 }
 
+/// A message from `from` relaying every op `author` wrote.
+fn relay(from: ReplicaId, author: &MemoryReplica) -> Message {
+    let mut message = intro(from);
+    message.ops = author.log.iter().cloned().collect();
+    message
+}
+
 #[tokio::test]
 async fn health_answers_without_a_token() {
     let server = Server::new();
-    let (status, body) = server.json("GET", "/v1/health", None, Value::Null).await;
+    let (status, body) = server.get("/v1/health", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
     assert_eq!(body["protocol"], 1);
@@ -216,12 +256,9 @@ async fn health_answers_without_a_token() {
 
 #[tokio::test]
 async fn two_devices_converge_through_the_server() {
-    let server = Server::new();
-    let hq = server.hq().await;
-    let booth_code = server.new_code(&hq, "booth", Some("V01")).await;
-    let reception_code = server.new_code(&hq, "reception", Some("V01")).await;
-    let mut booth = server.device(&booth_code, "接種1").await;
-    let mut reception = server.device(&reception_code, "受付1").await;
+    let (server, hq) = Server::with_hq().await;
+    let mut booth = server.enrolled(&hq, "booth", "V01", "接種1").await;
+    let mut reception = server.enrolled(&hq, "reception", "V01", "受付1").await;
     assert_eq!(booth.creds.role, Role::Booth);
     assert_eq!(booth.creds.venue, Some(VenueCode::new("V01")));
     assert_eq!(booth.creds.server_replica_id, server.state.server_id());
@@ -279,8 +316,7 @@ async fn an_enrollment_code_works_once_and_not_after_it_expires() {
 
 #[tokio::test]
 async fn venue_rules_of_enrollment_codes_are_enforced() {
-    let server = Server::new();
-    let hq = server.hq().await;
+    let (server, hq) = Server::with_hq().await;
     for (role, venue) in [
         ("booth", None),
         ("hq", Some("V01")),
@@ -302,31 +338,24 @@ async fn venue_rules_of_enrollment_codes_are_enforced() {
 
 #[tokio::test]
 async fn missing_or_unknown_tokens_are_refused_with_401() {
-    let server = Server::new();
-    let hq = server.hq().await;
+    let (server, hq) = Server::with_hq().await;
     let msg = intro(hq.creds.replica_id).encode();
-    let (status, body) = server.call("POST", "/v1/sync", None, msg.clone()).await;
+    let (status, code) = server.refusal("POST", "/v1/sync", None, msg.clone()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let body: ErrorBody = serde_json::from_slice(&body).expect("json error");
-    assert_eq!(body.code, "MISSING_TOKEN");
-    let (status, body) = server
-        .call("POST", "/v1/sync", Some("not-a-token"), msg)
+    assert_eq!(code, "MISSING_TOKEN");
+    let (status, code) = server
+        .refusal("POST", "/v1/sync", Some("not-a-token"), msg)
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let body: ErrorBody = serde_json::from_slice(&body).expect("json error");
-    assert_eq!(body.code, "UNKNOWN_TOKEN");
-    let (status, _) = server
-        .json("GET", "/v1/status", Some("not-a-token"), Value::Null)
-        .await;
+    assert_eq!(code, "UNKNOWN_TOKEN");
+    let (status, _) = server.get("/v1/status", Some("not-a-token")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn an_out_of_role_op_is_refused_with_403_and_nothing_is_stored() {
-    let server = Server::new();
-    let hq = server.hq().await;
-    let code = server.new_code(&hq, "reception", Some("V01")).await;
-    let mut reception = server.device(&code, "受付1").await;
+    let (server, hq) = Server::with_hq().await;
+    let mut reception = server.enrolled(&hq, "reception", "V01", "受付1").await;
     // A valid check-in followed by a dose the reception role may not record, in one message.
     let mut forged = rogue(reception.creds.replica_id);
     forged.write(check_in(1, "V01")).expect("write");
@@ -335,8 +364,7 @@ async fn an_out_of_role_op_is_refused_with_403_and_nothing_is_stored() {
         .sync_as(&reception.creds.token, &mut forged)
         .await
         .expect_err("refused");
-    assert_eq!(err.0, StatusCode::FORBIDDEN);
-    assert_eq!(err.1.code, "NOT_PERMITTED");
+    assert_refused(&err, StatusCode::FORBIDDEN, "NOT_PERMITTED");
     assert!(!err.1.retryable);
     assert_eq!(
         server.op_count(&hq.creds.token).await,
@@ -352,48 +380,38 @@ async fn an_out_of_role_op_is_refused_with_403_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn an_op_for_another_venue_is_refused_with_403() {
-    let server = Server::new();
-    let hq = server.hq().await;
-    let code = server.new_code(&hq, "booth", Some("V01")).await;
-    let mut booth = server.device(&code, "接種1").await;
+    let (server, hq) = Server::with_hq().await;
+    let mut booth = server.enrolled(&hq, "booth", "V01", "接種1").await;
     booth.replica.write(dose(1, "V02")).expect("write");
     let err = server.sync(&mut booth).await.expect_err("refused");
-    assert_eq!(err.0, StatusCode::FORBIDDEN);
-    assert_eq!(err.1.code, "WRONG_VENUE");
+    assert_refused(&err, StatusCode::FORBIDDEN, "WRONG_VENUE");
     assert_eq!(server.op_count(&hq.creds.token).await, 0);
 }
 
 #[tokio::test]
 async fn a_message_from_another_replica_than_the_token_is_refused_with_403() {
-    let server = Server::new();
-    let hq = server.hq().await;
-    let booth_code = server.new_code(&hq, "booth", Some("V01")).await;
-    let booth = server.device(&booth_code, "接種1").await;
+    let (server, hq) = Server::with_hq().await;
+    let booth = server.enrolled(&hq, "booth", "V01", "接種1").await;
     // The booth's token, HQ's replica id.
     let err = server
         .post_sync(&booth.creds.token, &intro(hq.creds.replica_id))
         .await
         .expect_err("refused");
-    assert_eq!(err.0, StatusCode::FORBIDDEN);
-    assert_eq!(err.1.code, "WRONG_SENDER");
+    assert_refused(&err, StatusCode::FORBIDDEN, "WRONG_SENDER");
 }
 
 #[tokio::test]
 async fn ops_authored_by_the_server_or_an_unknown_replica_are_refused() {
-    let server = Server::new();
-    let hq = server.hq().await;
+    let (server, hq) = Server::with_hq().await;
     for author in [server.state.server_id(), ReplicaId::from_u128(77)] {
         // HQ relays an op written under another id.
         let mut forged = rogue(author);
         forged.write(check_in(1, "V01")).expect("write");
-        let mut message = intro(hq.creds.replica_id);
-        message.ops = forged.log.iter().cloned().collect();
         let err = server
-            .post_sync(&hq.creds.token, &message)
+            .post_sync(&hq.creds.token, &relay(hq.creds.replica_id, &forged))
             .await
             .expect_err("refused");
-        assert_eq!(err.0, StatusCode::FORBIDDEN);
-        assert_eq!(err.1.code, "UNKNOWN_AUTHOR");
+        assert_refused(&err, StatusCode::FORBIDDEN, "UNKNOWN_AUTHOR");
     }
     assert_eq!(server.op_count(&hq.creds.token).await, 0);
 }
@@ -464,35 +482,17 @@ async fn a_device_may_hand_back_an_op_it_received_but_not_alter_it() {
 
 #[tokio::test]
 async fn oversized_and_malformed_bodies_are_refused() {
-    let server = Server::new();
-    let hq = server.hq().await;
+    let (server, hq) = Server::with_hq().await;
     let big = vec![b' '; vax_sync::MAX_MESSAGE_BYTES + 1];
-    let (status, body) = server
-        .call("POST", "/v1/sync", Some(&hq.creds.token), big)
-        .await;
+    let sync_refusal =
+        |body: Vec<u8>| server.refusal("POST", "/v1/sync", Some(&hq.creds.token), body);
+    let (status, code) = sync_refusal(big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(
-        serde_json::from_slice::<ErrorBody>(&body)
-            .expect("json")
-            .code,
-        "TOO_LARGE"
-    );
+    assert_eq!(code, "TOO_LARGE");
 
-    let (status, body) = server
-        .call(
-            "POST",
-            "/v1/sync",
-            Some(&hq.creds.token),
-            b"{not json".to_vec(),
-        )
-        .await;
+    let (status, code) = sync_refusal(b"{not json".to_vec()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        serde_json::from_slice::<ErrorBody>(&body)
-            .expect("json")
-            .code,
-        "MALFORMED_MESSAGE"
-    );
+    assert_eq!(code, "MALFORMED_MESSAGE");
 
     let mut wrong_version = intro(hq.creds.replica_id);
     wrong_version.protocol = 99;
@@ -500,21 +500,13 @@ async fn oversized_and_malformed_bodies_are_refused() {
         .post_sync(&hq.creds.token, &wrong_version)
         .await
         .expect_err("refused");
-    assert_eq!(
-        (err.0, err.1.code.as_str()),
-        (StatusCode::BAD_REQUEST, "UNSUPPORTED_PROTOCOL")
-    );
+    assert_refused(&err, StatusCode::BAD_REQUEST, "UNSUPPORTED_PROTOCOL");
 
-    let (status, body) = server
-        .call("POST", "/v1/enroll", None, vec![b'x'; 64 * 1024])
+    let (status, code) = server
+        .refusal("POST", "/v1/enroll", None, vec![b'x'; 64 * 1024])
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(
-        serde_json::from_slice::<ErrorBody>(&body)
-            .expect("json")
-            .code,
-        "TOO_LARGE"
-    );
+    assert_eq!(code, "TOO_LARGE");
     let (status, _) = server
         .call("POST", "/v1/enroll", None, b"[]".to_vec())
         .await;
@@ -523,34 +515,25 @@ async fn oversized_and_malformed_bodies_are_refused() {
 
 #[tokio::test]
 async fn a_conflicting_op_id_is_refused_with_409() {
-    let server = Server::new();
-    let hq = server.hq().await;
-    let code = server.new_code(&hq, "booth", Some("V01")).await;
-    let mut booth = server.device(&code, "接種1").await;
+    let (server, hq) = Server::with_hq().await;
+    let mut booth = server.enrolled(&hq, "booth", "V01", "接種1").await;
     booth.replica.write(dose(1, "V01")).expect("write");
     server.sync(&mut booth).await.expect("sync");
     // Same id, other content (a device restored from an old backup would do this).
     let mut other = MemoryReplica::new(booth.creds.replica_id, Role::Booth);
     other.write(dose(2, "V01")).expect("write");
-    let mut message = intro(booth.creds.replica_id);
-    message.ops = other.log.iter().cloned().collect();
     let err = server
-        .post_sync(&booth.creds.token, &message)
+        .post_sync(&booth.creds.token, &relay(booth.creds.replica_id, &other))
         .await
         .expect_err("refused");
-    assert_eq!(
-        (err.0, err.1.code.as_str()),
-        (StatusCode::CONFLICT, "CONFLICTING_OP")
-    );
+    assert_refused(&err, StatusCode::CONFLICT, "CONFLICTING_OP");
     assert_eq!(server.op_count(&hq.creds.token).await, 1);
 }
 
 #[tokio::test]
 async fn hq_endpoints_are_refused_to_other_devices() {
-    let server = Server::new();
-    let hq = server.hq().await;
-    let code = server.new_code(&hq, "booth", Some("V01")).await;
-    let booth = server.device(&code, "接種1").await;
+    let (server, hq) = Server::with_hq().await;
+    let booth = server.enrolled(&hq, "booth", "V01", "接種1").await;
     let (status, body) = server
         .json(
             "POST",
@@ -561,33 +544,24 @@ async fn hq_endpoints_are_refused_to_other_devices() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["code"], "HQ_ONLY");
-    let (status, body) = server
-        .json("GET", "/v1/alerts", Some(&booth.creds.token), Value::Null)
-        .await;
+    let (status, body) = server.get("/v1/alerts", Some(&booth.creds.token)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["code"], "HQ_ONLY");
-    let (status, _) = server
-        .json("GET", "/v1/status", Some(&booth.creds.token), Value::Null)
-        .await;
+    let (status, _) = server.get("/v1/status", Some(&booth.creds.token)).await;
     assert_eq!(status, StatusCode::OK, "status is for every device");
 }
 
 #[tokio::test]
 async fn the_same_dose_recorded_at_two_venues_shows_a_duplicate_dose_alert_to_hq() {
-    let server = Server::new();
-    let hq = server.hq().await;
-    let c1 = server.new_code(&hq, "booth", Some("V01")).await;
-    let c2 = server.new_code(&hq, "booth", Some("V02")).await;
-    let mut b1 = server.device(&c1, "接種1").await;
-    let mut b2 = server.device(&c2, "接種2").await;
+    let (server, hq) = Server::with_hq().await;
+    let mut b1 = server.enrolled(&hq, "booth", "V01", "接種1").await;
+    let mut b2 = server.enrolled(&hq, "booth", "V02", "接種2").await;
     let d1 = b1.replica.write(dose(42, "V01")).expect("write");
     let d2 = b2.replica.write(dose(42, "V02")).expect("write");
     server.sync(&mut b1).await.expect("sync");
     server.sync(&mut b2).await.expect("sync");
 
-    let (status, body) = server
-        .json("GET", "/v1/alerts", Some(&hq.creds.token), Value::Null)
-        .await;
+    let (status, body) = server.get("/v1/alerts", Some(&hq.creds.token)).await;
     assert_eq!(status, StatusCode::OK);
     let alerts: Vec<Alert> = serde_json::from_value(body).expect("alerts");
     match alerts.as_slice() {
@@ -611,7 +585,7 @@ async fn the_same_dose_recorded_at_two_venues_shows_a_duplicate_dose_alert_to_hq
 #[tokio::test]
 async fn unknown_paths_answer_a_json_404() {
     let server = Server::new();
-    let (status, body) = server.json("GET", "/v2/nothing", None, Value::Null).await;
+    let (status, body) = server.get("/v2/nothing", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "NO_SUCH_ENDPOINT");
 }

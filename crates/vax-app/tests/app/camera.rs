@@ -199,6 +199,23 @@ fn no_camera_is_a_typed_error_in_japanese_and_english() {
     );
 }
 
+/// Polls the camera at 09:05 until something is read (five seconds at most): what it read.
+fn first_reads(
+    camera: &mut DeskCamera,
+    ledger: &Ledger,
+    e: &vax_app::desk::Enrollment,
+) -> Vec<CameraRead> {
+    let mut reads = Vec::new();
+    for _ in 0..100 {
+        reads.extend(camera.poll(ledger, e, time("09:05")).reads);
+        if !reads.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    reads
+}
+
 #[test]
 fn the_fake_camera_folder_shows_a_voucher_to_the_desk() {
     let (ledger, e) = venue();
@@ -208,14 +225,7 @@ fn the_fake_camera_folder_shows_a_voucher_to_the_desk() {
         .save(dir.path().join("voucher.png"))
         .unwrap();
     let mut camera = DeskCamera::start(CameraChoice::Folder(dir.path().to_path_buf())).unwrap();
-    let mut reads = Vec::new();
-    for _ in 0..100 {
-        reads.extend(camera.poll(&ledger, &e, time("09:05")).reads);
-        if !reads.is_empty() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut reads = first_reads(&mut camera, &ledger, &e);
     // Keep looking for a second: the looping image is the same presentation.
     std::thread::sleep(Duration::from_millis(1000));
     reads.extend(camera.poll(&ledger, &e, time("09:05")).reads);
@@ -247,14 +257,7 @@ fn a_printed_yoshinhyo_held_up_to_the_fake_camera_is_read() {
         .expect("pdftoppm (poppler-utils) runs");
     assert!(status.success());
     let mut camera = DeskCamera::start(CameraChoice::Folder(frames)).unwrap();
-    let mut reads = Vec::new();
-    for _ in 0..100 {
-        reads.extend(camera.poll(&ledger, &e, time("09:05")).reads);
-        if !reads.is_empty() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let reads = first_reads(&mut camera, &ledger, &e);
     camera.stop();
     assert_eq!(reads.len(), 1, "{reads:?}");
     match &reads[0] {

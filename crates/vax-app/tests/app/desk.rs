@@ -52,6 +52,19 @@ pub(crate) fn booked_at_nine(ledger: &Ledger) -> (String, i64) {
     (format!("11262021{}", r.voucher), r.resident_id)
 }
 
+/// Dose `dose_number` for `resident_id` from `lot_id`, given by 舞鶴 太郎 in the left arm,
+/// with no override.
+fn dose_by_taro(resident_id: i64, dose_number: u8, lot_id: i64) -> RecordDose {
+    RecordDose {
+        resident_id,
+        dose_number,
+        lot_id,
+        vaccinator: "舞鶴 太郎".into(),
+        injection_site: "左上腕".into(),
+        override_: None,
+    }
+}
+
 #[test]
 fn enrollment_is_kept_in_the_ledger() {
     let (ledger, e) = venue();
@@ -209,14 +222,7 @@ fn a_second_dose_one_is_refused_and_a_doctor_override_is_logged_not_silent() {
         "lot numbers are stored upper-case"
     );
     check_in(&mut ledger, &e, id, time("09:06")).unwrap();
-    let dose = RecordDose {
-        resident_id: id,
-        dose_number: 1,
-        lot_id: lot.id,
-        vaccinator: "舞鶴 太郎".into(),
-        injection_site: "左上腕".into(),
-        override_: None,
-    };
+    let dose = dose_by_taro(id, 1, lot.id);
     let first = record_dose(&mut ledger, &e, &dose, time("09:10")).unwrap();
     assert!(first.observation_minutes == 15 || first.observation_minutes == 30);
     assert!(
@@ -275,14 +281,7 @@ fn dose_two_before_its_interval_or_out_of_order_is_refused() {
     let (mut ledger, e) = venue();
     let (_, id) = booked_at_nine(&ledger);
     let lot = open_lot(&mut ledger, &e, "comirnaty", "FA5765", time("08:30")).unwrap();
-    let dose = |n| RecordDose {
-        resident_id: id,
-        dose_number: n,
-        lot_id: lot.id,
-        vaccinator: "舞鶴 太郎".into(),
-        injection_site: "左上腕".into(),
-        override_: None,
-    };
+    let dose = |n| dose_by_taro(id, n, lot.id);
     assert!(matches!(
         record_dose(&mut ledger, &e, &dose(2), time("09:10")),
         Err(DeskError::DoseOutOfOrder {
@@ -309,14 +308,7 @@ fn a_lot_not_opened_here_today_is_refused() {
         at("2021-05-16T08:30:00+09:00"),
     )
     .unwrap();
-    let dose = RecordDose {
-        resident_id: id,
-        dose_number: 1,
-        lot_id: lot.id,
-        vaccinator: "舞鶴 太郎".into(),
-        injection_site: "左上腕".into(),
-        override_: None,
-    };
+    let dose = dose_by_taro(id, 1, lot.id);
     assert!(
         matches!(
             record_dose(&mut ledger, &e, &dose, time("09:10")),
@@ -338,20 +330,8 @@ fn observation_runs_fifteen_minutes_and_is_done_after() {
     let (mut ledger, e) = venue();
     let (_, id) = booked_at_nine(&ledger);
     let lot = open_lot(&mut ledger, &e, "comirnaty", "FA5765", time("08:30")).unwrap();
-    let recorded = record_dose(
-        &mut ledger,
-        &e,
-        &RecordDose {
-            resident_id: id,
-            dose_number: 1,
-            lot_id: lot.id,
-            vaccinator: "舞鶴 太郎".into(),
-            injection_site: "左上腕".into(),
-            override_: None,
-        },
-        time("09:10"),
-    )
-    .unwrap();
+    let recorded =
+        record_dose(&mut ledger, &e, &dose_by_taro(id, 1, lot.id), time("09:10")).unwrap();
     let minutes = i64::from(recorded.observation_minutes);
     let during = observations(&ledger, &e, time("09:12")).unwrap();
     assert_eq!(during.len(), 1);

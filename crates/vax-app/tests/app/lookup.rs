@@ -1,4 +1,5 @@
 use chrono::NaiveDate;
+use rstest::rstest;
 use vax_app::import::{import_register, import_survey, TextEncoding};
 use vax_app::lookup::{card, find, scan, LookupError, Query};
 use vax_app::progress::NoProgress;
@@ -8,24 +9,22 @@ use vax_ledger::{Ledger, NewDose};
 
 use crate::{at, now, sample};
 
+/// The ledger after importing the documented sample register, then its survey.
 fn sample_ledger() -> Ledger {
     let mut ledger = Ledger::open_in_memory().unwrap();
-    import_register(
-        &mut ledger,
-        &sample("register.csv"),
-        TextEncoding::Auto,
-        now(),
-        &mut NoProgress,
-    )
-    .unwrap();
-    import_survey(
-        &mut ledger,
-        &sample("survey.csv"),
-        TextEncoding::Auto,
-        now(),
-        &mut NoProgress,
-    )
-    .unwrap();
+    for (import, file) in [import_register, import_survey]
+        .into_iter()
+        .zip(["register.csv", "survey.csv"])
+    {
+        import(
+            &mut ledger,
+            &sample(file),
+            TextEncoding::Auto,
+            now(),
+            &mut NoProgress,
+        )
+        .unwrap();
+    }
     ledger
 }
 
@@ -33,55 +32,30 @@ fn names(found: Vec<vax_ledger::ResidentRow>) -> Vec<String> {
     found.into_iter().map(|r| r.resident.name).collect()
 }
 
-#[test]
-fn a_resident_is_found_by_qr_line_by_voucher_number_by_kana_birth_date_and_phone() {
+#[rstest]
+#[case::qr_line(Query::Voucher("112620210000100001".into()), "18-digit QR line")]
+#[case::voucher_number(Query::Voucher("0000100001".into()), "10-digit number")]
+#[case::full_width_digits(
+    Query::Voucher("００００１００００１".into()),
+    "full-width digits from an IME"
+)]
+#[case::hiragana(Query::Kana("やまだ".into()), "hiragana")]
+#[case::half_width_katakana(Query::Kana("ﾔﾏﾀﾞ ﾊﾅｺ".into()), "half-width katakana")]
+#[case::birth_date(
+    Query::BirthDate(NaiveDate::from_ymd_opt(1941, 4, 1).unwrap()),
+    "birth date"
+)]
+#[case::phone(Query::Phone("0773-75-0001".into()), "full phone")]
+#[case::last_four_digits(Query::Phone("0001".into()), "last four digits")]
+fn a_resident_is_found_by_qr_line_by_voucher_number_by_kana_birth_date_and_phone(
+    #[case] query: Query,
+    #[case] what: &str,
+) {
     let ledger = sample_ledger();
-    let hanako = vec!["山田 花子".to_string()];
     assert_eq!(
-        names(find(&ledger, &Query::Voucher("112620210000100001".into())).unwrap()),
-        hanako,
-        "18-digit QR line"
-    );
-    assert_eq!(
-        names(find(&ledger, &Query::Voucher("0000100001".into())).unwrap()),
-        hanako,
-        "10-digit number"
-    );
-    assert_eq!(
-        names(find(&ledger, &Query::Voucher("００００１００００１".into())).unwrap()),
-        hanako,
-        "full-width digits from an IME"
-    );
-    assert_eq!(
-        names(find(&ledger, &Query::Kana("やまだ".into())).unwrap()),
-        hanako,
-        "hiragana"
-    );
-    assert_eq!(
-        names(find(&ledger, &Query::Kana("ﾔﾏﾀﾞ ﾊﾅｺ".into())).unwrap()),
-        hanako,
-        "half-width katakana"
-    );
-    assert_eq!(
-        names(
-            find(
-                &ledger,
-                &Query::BirthDate(NaiveDate::from_ymd_opt(1941, 4, 1).unwrap())
-            )
-            .unwrap()
-        ),
-        hanako,
-        "birth date"
-    );
-    assert_eq!(
-        names(find(&ledger, &Query::Phone("0773-75-0001".into())).unwrap()),
-        hanako,
-        "full phone"
-    );
-    assert_eq!(
-        names(find(&ledger, &Query::Phone("0001".into())).unwrap()),
-        hanako,
-        "last four digits"
+        names(find(&ledger, &query).unwrap()),
+        vec!["山田 花子".to_string()],
+        "{what}"
     );
 }
 

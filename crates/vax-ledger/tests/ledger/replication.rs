@@ -62,11 +62,7 @@ fn hq_with_a_small_city() -> Ledger {
         if code == "V01" {
             tx.upsert_resident(&resident("0000000001", "山田 花子", "ヤマダ ハナコ"), &now)
                 .unwrap();
-            let id = tx
-                .reader()
-                .residents_by_voucher(None, &VoucherNumber::parse("0000000001").unwrap())
-                .unwrap()[0]
-                .id;
+            let id = resident_id(&tx.reader(), "0000000001");
             tx.book(id, 1, band, "comirnaty", &now).unwrap();
         }
     }
@@ -82,14 +78,16 @@ fn hq_with_a_small_city() -> Ledger {
     hq
 }
 
-/// Both sides exchange until neither has anything to say.
-fn sync(a: &mut Ledger, b: &mut Ledger) {
+/// Both sides exchange until neither has anything to say; returns the ops `a` sent.
+fn sync(a: &mut Ledger, b: &mut Ledger) -> Vec<vax_sync::Op> {
     let (ida, _) = a.replica_identity().unwrap();
     let (idb, _) = b.replica_identity().unwrap();
     let (mut to_b, mut to_a) = (SyncState::for_peer(idb), SyncState::for_peer(ida));
+    let mut sent = Vec::new();
     for _ in 0..100 {
         let m1 = a.sync_generate(&mut to_b).unwrap();
         if let Some(m) = &m1 {
+            sent.extend(m.ops.iter().cloned());
             b.sync_receive(&mut to_a, m.clone()).unwrap();
         }
         let m2 = b.sync_generate(&mut to_a).unwrap();
@@ -97,18 +95,23 @@ fn sync(a: &mut Ledger, b: &mut Ledger) {
             a.sync_receive(&mut to_b, m.clone()).unwrap();
         }
         if m1.is_none() && m2.is_none() {
-            return;
+            return sent;
         }
     }
     panic!("the exchange did not end");
 }
 
-fn record_dose(ledger: &mut Ledger, venue_code: &str, voucher: &str, hhmm: &str) -> String {
-    let reader = ledger.reader();
-    let resident_id = reader
+/// The row id of the (first) resident with this voucher number.
+fn resident_id(reader: &vax_ledger::Reader<'_>, voucher: &str) -> vax_ledger::RowId {
+    reader
         .residents_by_voucher(None, &VoucherNumber::parse(voucher).unwrap())
         .unwrap()[0]
-        .id;
+        .id
+}
+
+fn record_dose(ledger: &mut Ledger, venue_code: &str, voucher: &str, hhmm: &str) -> String {
+    let reader = ledger.reader();
+    let resident_id = resident_id(&reader, voucher);
     let venue_id = reader.venue(venue_code).unwrap().id;
     let when = at(&format!("2021-06-01T{hhmm}:00+09:00"));
     let mut tx = ledger.transaction().unwrap();
@@ -196,24 +199,8 @@ fn ops_are_stamped_by_the_ledgers_clock_so_a_pinned_clock_pins_them() {
         .set_clock(std::sync::Arc::new(ManualClock::new(pinned_ms)))
         .unwrap();
     record_dose(&mut booth, "V01", "0000000001", "09:10");
-    let (idh, _) = hq.replica_identity().unwrap();
     let (idb, _) = booth.replica_identity().unwrap();
-    let (mut to_hq, mut to_booth) = (SyncState::for_peer(idh), SyncState::for_peer(idb));
-    let mut sent = Vec::new();
-    for _ in 0..10 {
-        let m1 = booth.sync_generate(&mut to_hq).unwrap();
-        if let Some(m) = &m1 {
-            sent.extend(m.ops.iter().cloned());
-            hq.sync_receive(&mut to_booth, m.clone()).unwrap();
-        }
-        let m2 = hq.sync_generate(&mut to_booth).unwrap();
-        if let Some(m) = &m2 {
-            booth.sync_receive(&mut to_hq, m.clone()).unwrap();
-        }
-        if m1.is_none() && m2.is_none() {
-            break;
-        }
-    }
+    let sent = sync(&mut booth, &mut hq);
     let own: Vec<_> = sent.iter().filter(|op| op.id.replica == idb).collect();
     assert_eq!(own.len(), 1, "{sent:?}");
     assert_eq!(own[0].hlc.wall_ms, pinned_ms, "not the system clock");
@@ -277,10 +264,7 @@ fn the_same_dose_recorded_at_two_venues_offline_is_kept_twice_and_raises_an_aler
 
     for ledger in [&hq, &v01] {
         let reader = ledger.reader();
-        let id = reader
-            .residents_by_voucher(None, &VoucherNumber::parse("0000000001").unwrap())
-            .unwrap()[0]
-            .id;
+        let id = resident_id(&reader, "0000000001");
         let doses = reader.doses_of(id).unwrap();
         assert_eq!(doses.len(), 2, "both records kept: {doses:?}");
     }
@@ -312,10 +296,7 @@ fn a_void_that_arrives_before_its_dose_is_applied_when_the_dose_arrives() {
     let mut v02 = replica(BOOTH_V02, Role::Booth);
     sync(&mut hq, &mut v02);
     let reader = v02.reader();
-    let id = reader
-        .residents_by_voucher(None, &VoucherNumber::parse("0000000001").unwrap())
-        .unwrap()[0]
-        .id;
+    let id = resident_id(&reader, "0000000001");
     let doses = reader.doses_of(id).unwrap();
     assert_eq!(doses.len(), 1);
     assert!(doses[0].voided.is_some(), "{doses:?}");

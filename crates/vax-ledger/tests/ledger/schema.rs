@@ -1,9 +1,18 @@
+use std::path::PathBuf;
+
+use tempfile::TempDir;
 use vax_ledger::{schema, Ledger, LedgerError};
+
+/// A path for a ledger file in a fresh directory, which lives as long as the `TempDir`.
+fn ledger_file() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite3");
+    (dir, path)
+}
 
 #[test]
 fn migrated_schema_matches_the_reviewed_snapshot() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger.sqlite3");
+    let (_dir, path) = ledger_file();
     drop(Ledger::open(&path).unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
     insta::assert_snapshot!(schema::dump(&conn).unwrap());
@@ -11,8 +20,7 @@ fn migrated_schema_matches_the_reviewed_snapshot() {
 
 #[test]
 fn reopening_a_ledger_keeps_its_data_and_does_not_migrate_twice() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger.sqlite3");
+    let (_dir, path) = ledger_file();
     {
         let mut ledger = Ledger::open(&path).unwrap();
         let tx = ledger.transaction().unwrap();
@@ -33,8 +41,7 @@ fn reopening_a_ledger_keeps_its_data_and_does_not_migrate_twice() {
 
 #[test]
 fn a_ledger_from_a_newer_build_is_refused_rather_than_damaged() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger.sqlite3");
+    let (_dir, path) = ledger_file();
     drop(Ledger::open(&path).unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.pragma_update(None, "user_version", 999).unwrap();

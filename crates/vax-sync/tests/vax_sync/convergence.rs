@@ -273,12 +273,7 @@ impl Network {
         let mut faults = faults.iter();
         for _ in 0..500 {
             for (from, to, state) in [(a, b, &mut ab), (b, a, &mut ba)] {
-                let site = &self.sites[from];
-                if let Some(m) = site
-                    .node
-                    .generate_message(&site.log, state)
-                    .expect("memory log never fails")
-                {
+                if let Some(m) = self.sites[from].next_message(state) {
                     queue.push((to, m));
                 }
             }
@@ -303,8 +298,7 @@ impl Network {
             let state = if to == b { &mut ba } else { &mut ab };
             let site = &mut self.sites[to];
             let applied = site
-                .node
-                .receive_message(&mut site.log, state, message, &site.time)
+                .receive(state, message)
                 .expect("messages between honest replicas are accepted");
             let all = site.replica().invariants();
             for alert in &applied.alerts {
@@ -383,8 +377,7 @@ proptest! {
             more: false,
         };
         let applied = fresh
-            .node
-            .receive_message(&mut fresh.log, &mut SyncState::new(), message, &fresh.time)
+            .receive_fresh(message)
             .expect("a valid message is accepted");
         prop_assert_eq!(
             &applied.alerts, &alerts,

@@ -24,6 +24,13 @@ fn sync_via_server(sites: &mut [Site]) {
     }
 }
 
+/// HQ (site 0) writes `kind`; once it has travelled, no replica shows an alert.
+fn assert_hq_op_clears_every_alert(sites: &mut [Site], kind: OpKind, why: &str) {
+    sites[0].write(kind);
+    sync_via_server(sites);
+    assert!(assert_same_alerts_everywhere(sites).is_empty(), "{why}");
+}
+
 fn assert_same_alerts_everywhere(sites: &[Site]) -> Vec<Alert> {
     let alerts = sites[0].replica().invariants();
     for site in &sites[1..] {
@@ -74,11 +81,10 @@ fn hq_voiding_one_dose_clears_the_duplicate_alert_everywhere() {
         1,
         "the duplicate is flagged before HQ acts"
     );
-    sites[0].write(void(typo.id, EventKind::Dose));
-    sync_via_server(&mut sites);
-    assert!(
-        assert_same_alerts_everywhere(&sites).is_empty(),
-        "HQ's void replicates and clears the alert on every replica"
+    assert_hq_op_clears_every_alert(
+        &mut sites,
+        void(typo.id, EventKind::Dose),
+        "HQ's void replicates and clears the alert on every replica",
     );
     for site in &sites {
         assert_eq!(
@@ -90,14 +96,20 @@ fn hq_voiding_one_dose_clears_the_duplicate_alert_everywhere() {
     }
 }
 
+/// The two call-centre desks of a [`campaign`] rebook resident 7, one into band 11, the
+/// other into band 12, without seeing each other; then everyone syncs.
+fn rebook_resident_7_at_two_desks(sites: &mut [Site]) {
+    sites[2].write(book(7, 1, Some(11), BookingCause::Rebook));
+    sites[3].write(book(7, 1, Some(12), BookingCause::Rebook));
+    sync_via_server(sites);
+}
+
 #[test]
 fn concurrent_rebookings_raise_an_alert_with_both_values() {
     let mut sites = campaign(Role::CallCentre);
     sites[0].write(book(7, 1, Some(10), BookingCause::Assign));
     sync_via_server(&mut sites);
-    sites[2].write(book(7, 1, Some(11), BookingCause::Rebook));
-    sites[3].write(book(7, 1, Some(12), BookingCause::Rebook));
-    sync_via_server(&mut sites);
+    rebook_resident_7_at_two_desks(&mut sites);
     let alerts = assert_same_alerts_everywhere(&sites);
     match alerts.as_slice() {
         [Alert::ConcurrentBookings { values, .. }] => {
@@ -116,14 +128,11 @@ fn concurrent_rebookings_raise_an_alert_with_both_values() {
 #[test]
 fn hq_choosing_a_booking_clears_the_conflict_everywhere() {
     let mut sites = campaign(Role::CallCentre);
-    sites[2].write(book(7, 1, Some(11), BookingCause::Rebook));
-    sites[3].write(book(7, 1, Some(12), BookingCause::Rebook));
-    sync_via_server(&mut sites);
-    sites[0].write(book(7, 1, Some(12), BookingCause::Resolve));
-    sync_via_server(&mut sites);
-    assert!(
-        assert_same_alerts_everywhere(&sites).is_empty(),
-        "HQ's choice replicates and clears the conflict"
+    rebook_resident_7_at_two_desks(&mut sites);
+    assert_hq_op_clears_every_alert(
+        &mut sites,
+        book(7, 1, Some(12), BookingCause::Resolve),
+        "HQ's choice replicates and clears the conflict",
     );
     for site in &sites {
         let values = site.replica().booking(&resident(7), 1);
@@ -139,9 +148,7 @@ fn hq_choosing_a_booking_clears_the_conflict_everywhere() {
 #[test]
 fn a_resolution_that_missed_a_rebooking_keeps_the_alert() {
     let mut sites = campaign(Role::CallCentre);
-    sites[2].write(book(7, 1, Some(11), BookingCause::Rebook));
-    sites[3].write(book(7, 1, Some(12), BookingCause::Rebook));
-    sync_via_server(&mut sites);
+    rebook_resident_7_at_two_desks(&mut sites);
     // Site 3 rebooks again while HQ resolves: HQ has not seen that one.
     sites[3].write(book(7, 1, Some(13), BookingCause::Rebook));
     sites[0].write(book(7, 1, Some(11), BookingCause::Resolve));
@@ -181,11 +188,10 @@ fn band_over_capacity_after_merge_raises_an_alert() {
         other => panic!("expected one over-capacity alert, got {other:?}"),
     }
     // HQ raises the capacity: an ordinary op clears it everywhere.
-    sites[0].write(band(10, "V01", 2));
-    sync_via_server(&mut sites);
-    assert!(
-        assert_same_alerts_everywhere(&sites).is_empty(),
-        "a larger band clears the alert"
+    assert_hq_op_clears_every_alert(
+        &mut sites,
+        band(10, "V01", 2),
+        "a larger band clears the alert",
     );
 }
 
@@ -243,21 +249,16 @@ fn hq_acknowledging_an_expired_lot_dose_clears_that_alert_everywhere() {
             .expect("an expired-lot alert can be acknowledged"),
         other => panic!("expected one expired-lot alert, got {other:?}"),
     };
-    sites[0].write(OpKind::Acknowledge { alert: key });
-    sync_via_server(&mut sites);
-    assert!(
-        assert_same_alerts_everywhere(&sites).is_empty(),
-        "HQ's acknowledgement replicates and clears the alert"
+    assert_hq_op_clears_every_alert(
+        &mut sites,
+        OpKind::Acknowledge { alert: key },
+        "HQ's acknowledgement replicates and clears the alert",
     );
 }
 
 #[test]
 fn a_void_naming_the_wrong_kind_has_no_effect_and_raises_an_alert() {
-    let recorded = op(1, 1, T0, dose(7, 1, "V01", "L1", at(9, 30)));
-    let wrong = op(1, 2, T0 + 1, void(recorded.id, EventKind::CheckIn));
-    let mut replica = Replica::new();
-    replica.apply(&recorded);
-    replica.apply(&wrong);
+    let (replica, recorded) = dose_then_void(EventKind::CheckIn);
     assert!(
         !replica.is_voided(&recorded.id),
         "a void claiming a check-in cannot void a dose"

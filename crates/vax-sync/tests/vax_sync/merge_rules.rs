@@ -4,40 +4,49 @@ use vax_sync::*;
 
 use crate::support::*;
 
-#[test]
-fn resident_field_takes_the_value_with_the_later_hlc() {
-    let early = op(1, 1, T0, set_phone(7, "0773-11-1111"));
-    let late = op(2, 1, T0 + 5, set_phone(7, "0773-22-2222"));
-    for order in [[&early, &late], [&late, &early]] {
+/// Resident 7's `field` holds `expected` whichever of `a` and `b` arrives first.
+fn assert_field_in_either_order(
+    a: &Op,
+    b: &Op,
+    field: FieldName,
+    expected: ResidentField,
+    why: &str,
+) {
+    for order in [[a, b], [b, a]] {
         let mut replica = Replica::new();
         for o in order {
             replica.apply(o);
         }
         assert_eq!(
-            replica.resident_field(&resident(7), FieldName::Phone),
-            Some(&ResidentField::Phone(Some(
-                vax_domain::resident::Phone::parse("0773-22-2222").unwrap()
-            ))),
-            "the later edit must win whichever arrives first"
+            replica.resident_field(&resident(7), field),
+            Some(&expected),
+            "{why}"
         );
     }
 }
 
 #[test]
+fn resident_field_takes_the_value_with_the_later_hlc() {
+    assert_field_in_either_order(
+        &op(1, 1, T0, set_phone(7, "0773-11-1111")),
+        &op(2, 1, T0 + 5, set_phone(7, "0773-22-2222")),
+        FieldName::Phone,
+        ResidentField::Phone(Some(
+            vax_domain::resident::Phone::parse("0773-22-2222").unwrap(),
+        )),
+        "the later edit must win whichever arrives first",
+    );
+}
+
+#[test]
 fn resident_field_tie_on_hlc_is_broken_by_replica_id() {
-    let low = op(1, 1, T0, set_name(7, "佐藤花子"));
-    let high = op(2, 1, T0, set_name(7, "佐藤華子"));
-    for order in [[&low, &high], [&high, &low]] {
-        let mut replica = Replica::new();
-        for o in order {
-            replica.apply(o);
-        }
-        assert_eq!(
-            replica.resident_field(&resident(7), FieldName::Name),
-            Some(&ResidentField::Name("佐藤華子".into())),
-            "with equal HLCs the higher replica id wins, in any order"
-        );
-    }
+    assert_field_in_either_order(
+        &op(1, 1, T0, set_name(7, "佐藤花子")),
+        &op(2, 1, T0, set_name(7, "佐藤華子")),
+        FieldName::Name,
+        ResidentField::Name("佐藤華子".into()),
+        "with equal HLCs the higher replica id wins, in any order",
+    );
 }
 
 #[test]
@@ -66,12 +75,18 @@ fn resident_fields_merge_independently_per_field() {
     }
 }
 
-#[test]
-fn concurrent_rebookings_are_both_kept() {
+/// HQ and a call centre that both hold HQ's booking of resident 7 into band 10.
+fn hq_and_call_centre_after_an_assignment() -> (Site, Site) {
     let mut hq = Site::new(1, Role::Hq);
     let mut call_centre = Site::new(2, Role::CallCentre);
     hq.write(book(7, 1, Some(10), BookingCause::Assign));
     sync(&mut hq, &mut call_centre);
+    (hq, call_centre)
+}
+
+#[test]
+fn concurrent_rebookings_are_both_kept() {
+    let (mut hq, mut call_centre) = hq_and_call_centre_after_an_assignment();
     hq.write(book(7, 1, Some(11), BookingCause::Reshuffle));
     call_centre.write(book(7, 1, Some(12), BookingCause::Rebook));
     sync(&mut hq, &mut call_centre);
@@ -92,10 +107,7 @@ fn concurrent_rebookings_are_both_kept() {
 
 #[test]
 fn a_booking_written_after_seeing_another_replaces_it() {
-    let mut hq = Site::new(1, Role::Hq);
-    let mut call_centre = Site::new(2, Role::CallCentre);
-    hq.write(book(7, 1, Some(10), BookingCause::Assign));
-    sync(&mut hq, &mut call_centre);
+    let (mut hq, mut call_centre) = hq_and_call_centre_after_an_assignment();
     call_centre.write(book(7, 1, Some(12), BookingCause::Rebook));
     sync(&mut hq, &mut call_centre);
     for site in [&hq, &call_centre] {
@@ -133,11 +145,7 @@ fn events_are_kept_once_however_often_delivered() {
 
 #[test]
 fn a_void_removes_an_event_from_the_valid_set_without_deleting_it() {
-    let recorded = op(1, 1, T0, dose(7, 1, "V01", "L1", at(9, 30)));
-    let voiding = op(1, 2, T0 + 1, void(recorded.id, EventKind::Dose));
-    let mut replica = Replica::new();
-    replica.apply(&recorded);
-    replica.apply(&voiding);
+    let (replica, recorded) = dose_then_void(EventKind::Dose);
     assert!(
         replica.valid_doses(&resident(7), 1).is_empty(),
         "a voided dose no longer counts"

@@ -14,10 +14,15 @@ fn booth_with_doses(n: u32) -> Site {
 
 /// The first message a fresh peer sends: only its `seen`.
 fn hello(from: &Site, to: ReplicaId) -> Message {
-    from.node
-        .generate_message(&from.log, &mut SyncState::for_peer(to))
-        .expect("memory log never fails")
+    from.next_message(&mut SyncState::for_peer(to))
         .expect("a first message always introduces the sender")
+}
+
+/// `from`'s first message to `to`, carrying every op of its log.
+fn hello_with_all_ops(from: &Site, to: ReplicaId) -> Message {
+    let mut message = hello(from, to);
+    message.ops = from.log.iter().cloned().collect();
+    message
 }
 
 #[test]
@@ -33,21 +38,13 @@ fn two_replicas_exchange_until_neither_has_anything_to_send() {
     assert_eq!(server.log.len(), 3, "every op arrived once");
     // A second exchange has nothing to carry beyond the introductions.
     let mut to_server = SyncState::for_peer(server.id());
-    let first = booth
-        .node
-        .generate_message(&booth.log, &mut to_server)
-        .unwrap()
-        .expect("introduction");
+    let first = booth.next_message(&mut to_server).expect("introduction");
     assert!(
         first.ops.is_empty(),
         "no ops are sent before the peer says what it has"
     );
     assert!(
-        booth
-            .node
-            .generate_message(&booth.log, &mut to_server)
-            .unwrap()
-            .is_none(),
+        booth.next_message(&mut to_server).is_none(),
         "nothing new to say twice"
     );
 }
@@ -60,20 +57,10 @@ fn batches_are_bounded_by_the_configured_size() {
     let mut from_booth = SyncState::for_peer(booth.id());
     let booth_hello = hello(&booth, server.id());
     let server_hello = hello(&server, booth.id());
-    server
-        .node
-        .receive_message(&mut server.log, &mut from_booth, booth_hello, &server.time)
-        .unwrap();
-    booth
-        .node
-        .receive_message(&mut booth.log, &mut to_server, server_hello, &booth.time)
-        .unwrap();
+    server.receive(&mut from_booth, booth_hello).unwrap();
+    booth.receive(&mut to_server, server_hello).unwrap();
     let mut sizes = Vec::new();
-    while let Some(m) = booth
-        .node
-        .generate_message(&booth.log, &mut to_server)
-        .unwrap()
-    {
+    while let Some(m) = booth.next_message(&mut to_server) {
         sizes.push((m.ops.len(), m.more));
     }
     assert_eq!(
@@ -90,35 +77,19 @@ fn a_lost_batch_is_resent_after_reset_in_flight() {
     let mut to_server = SyncState::for_peer(server.id());
     let mut from_booth = SyncState::for_peer(booth.id());
     let server_hello = hello(&server, booth.id());
-    booth
-        .node
-        .receive_message(&mut booth.log, &mut to_server, server_hello, &booth.time)
-        .unwrap();
-    let lost = booth
-        .node
-        .generate_message(&booth.log, &mut to_server)
-        .unwrap()
-        .expect("a batch");
+    booth.receive(&mut to_server, server_hello).unwrap();
+    let lost = booth.next_message(&mut to_server).expect("a batch");
     assert_eq!(lost.ops.len(), 3, "the batch carries all three ops");
     assert!(
-        booth
-            .node
-            .generate_message(&booth.log, &mut to_server)
-            .unwrap()
-            .is_none(),
+        booth.next_message(&mut to_server).is_none(),
         "without a reset the batch counts as in flight"
     );
     to_server.reset_in_flight();
     let again = booth
-        .node
-        .generate_message(&booth.log, &mut to_server)
-        .unwrap()
+        .next_message(&mut to_server)
         .expect("a resend after the reset");
     assert_eq!(again.ops, lost.ops, "the same ops are sent again");
-    let applied = server
-        .node
-        .receive_message(&mut server.log, &mut from_booth, again, &server.time)
-        .unwrap();
+    let applied = server.receive(&mut from_booth, again).unwrap();
     assert_eq!(applied.new_ops, 3, "the server gets them once");
 }
 
@@ -145,13 +116,7 @@ fn a_message_larger_than_the_byte_limit_is_refused_and_changes_nothing() {
         })
         .collect();
     let err = server
-        .node
-        .receive_message(
-            &mut server.log,
-            &mut SyncState::new(),
-            message,
-            &server.time,
-        )
+        .receive_fresh(message)
         .expect_err("too many ops are refused");
     assert!(
         matches!(err, SyncError::TooManyOps { .. }),
@@ -170,8 +135,7 @@ fn malformed_bytes_are_a_permanent_error() {
         );
     }
     let booth = booth_with_doses(1);
-    let mut message = hello(&booth, rid(9));
-    message.ops = booth.log.iter().cloned().collect();
+    let message = hello_with_all_ops(&booth, rid(9));
     let json = String::from_utf8(message.encode()).unwrap();
     let bad_voucher = json.replace("0000000000", "00000X0000");
     assert!(
@@ -190,13 +154,7 @@ fn a_message_from_an_unsupported_protocol_version_is_refused() {
     let mut message = hello(&booth, server.id());
     message.protocol = PROTOCOL_VERSION + 1;
     let err = server
-        .node
-        .receive_message(
-            &mut server.log,
-            &mut SyncState::new(),
-            message,
-            &server.time,
-        )
+        .receive_fresh(message)
         .expect_err("another version is refused");
     assert!(
         matches!(err, SyncError::UnsupportedProtocol { .. }) && err.is_permanent(),
@@ -211,8 +169,7 @@ fn a_message_from_another_replica_than_the_peer_is_refused() {
     let mut sync = SyncState::for_peer(rid(5));
     let message = hello(&booth, server.id());
     let err = server
-        .node
-        .receive_message(&mut server.log, &mut sync, message, &server.time)
+        .receive(&mut sync, message)
         .expect_err("a stranger is refused");
     assert!(
         matches!(err, SyncError::WrongPeer { .. }),
@@ -231,13 +188,7 @@ fn an_op_reusing_an_id_with_different_content_is_refused() {
     message.ops = vec![forged];
     let before = server.replica().clone();
     let err = server
-        .node
-        .receive_message(
-            &mut server.log,
-            &mut SyncState::new(),
-            message,
-            &server.time,
-        )
+        .receive_fresh(message)
         .expect_err("a conflicting op is refused");
     assert!(
         matches!(err, SyncError::ConflictingOp { .. }) && err.is_permanent(),
@@ -250,19 +201,12 @@ fn an_op_reusing_an_id_with_different_content_is_refused() {
 fn an_invalid_op_refuses_the_whole_message() {
     let booth = booth_with_doses(2);
     let mut server = Site::new(9, Role::Server);
-    let mut message = hello(&booth, server.id());
-    message.ops = booth.log.iter().cloned().collect();
+    let mut message = hello_with_all_ops(&booth, server.id());
     if let OpKind::RecordDose(d) = &mut message.ops[1].kind {
         d.dose_number = 0;
     }
     let err = server
-        .node
-        .receive_message(
-            &mut server.log,
-            &mut SyncState::new(),
-            message,
-            &server.time,
-        )
+        .receive_fresh(message)
         .expect_err("an invalid op is refused");
     assert!(
         matches!(
@@ -286,16 +230,9 @@ fn an_op_from_a_peer_whose_clock_is_too_far_ahead_is_refused_as_retryable() {
     booth.time.advance(DEFAULT_DRIFT + 60_000);
     booth.write(dose(7, 1, "V01", "L1", at(9, 0)));
     let mut server = Site::new(9, Role::Server);
-    let mut message = hello(&booth, server.id());
-    message.ops = booth.log.iter().cloned().collect();
+    let message = hello_with_all_ops(&booth, server.id());
     let err = server
-        .node
-        .receive_message(
-            &mut server.log,
-            &mut SyncState::new(),
-            message.clone(),
-            &server.time,
-        )
+        .receive_fresh(message.clone())
         .expect_err("an op from the future is refused");
     assert!(
         matches!(err, SyncError::ClockAhead { .. }) && err.is_retryable(),
@@ -304,13 +241,7 @@ fn an_op_from_a_peer_whose_clock_is_too_far_ahead_is_refused_as_retryable() {
     assert!(server.log.is_empty(), "nothing was stored");
     server.time.advance(DEFAULT_DRIFT);
     let applied = server
-        .node
-        .receive_message(
-            &mut server.log,
-            &mut SyncState::new(),
-            message,
-            &server.time,
-        )
+        .receive_fresh(message)
         .expect("accepted once the server's clock is within the bound");
     assert_eq!(applied.new_ops, 1, "the same message goes through on retry");
 }
@@ -376,21 +307,9 @@ fn batches_of_long_notes_stay_under_the_byte_limit() {
     let mut to_server = SyncState::for_peer(server.id());
     let mut from_centre = SyncState::for_peer(call_centre.id());
     let server_hello = hello(&server, call_centre.id());
-    call_centre
-        .node
-        .receive_message(
-            &mut call_centre.log,
-            &mut to_server,
-            server_hello,
-            &call_centre.time,
-        )
-        .unwrap();
+    call_centre.receive(&mut to_server, server_hello).unwrap();
     let mut messages = 0;
-    while let Some(m) = call_centre
-        .node
-        .generate_message(&call_centre.log, &mut to_server)
-        .unwrap()
-    {
+    while let Some(m) = call_centre.next_message(&mut to_server) {
         let bytes = m.encode();
         assert!(
             bytes.len() <= MAX_MESSAGE_BYTES,
@@ -398,10 +317,7 @@ fn batches_of_long_notes_stay_under_the_byte_limit() {
             bytes.len()
         );
         let decoded = Message::decode(&bytes).expect("every message decodes on the other side");
-        server
-            .node
-            .receive_message(&mut server.log, &mut from_centre, decoded, &server.time)
-            .unwrap();
+        server.receive(&mut from_centre, decoded).unwrap();
         messages += 1;
     }
     assert!(

@@ -175,6 +175,49 @@ impl Site {
             .write(&mut self.log, kind, &self.time)
             .expect("test write is permitted and valid")
     }
+
+    /// The next message to the peer `sync` is kept for, if there is anything to say.
+    pub fn next_message(&self, sync: &mut SyncState) -> Option<Message> {
+        self.node
+            .generate_message(&self.log, sync)
+            .expect("memory log never fails")
+    }
+
+    /// Takes in a message from the peer `sync` is kept for.
+    pub fn receive(
+        &mut self,
+        sync: &mut SyncState,
+        message: Message,
+    ) -> Result<Applied, SyncError> {
+        self.node
+            .receive_message(&mut self.log, sync, message, &self.time)
+    }
+
+    /// Takes in a message as from an unknown peer (a fresh [`SyncState`]).
+    pub fn receive_fresh(&mut self, message: Message) -> Result<Applied, SyncError> {
+        self.receive(&mut SyncState::new(), message)
+    }
+}
+
+/// A replica that applied a dose and then a void of it naming `target_kind`; and the dose.
+pub fn dose_then_void(target_kind: EventKind) -> (Replica, Op) {
+    let recorded = op(1, 1, T0, dose(7, 1, "V01", "L1", at(9, 30)));
+    let voiding = op(1, 2, T0 + 1, void(recorded.id, target_kind));
+    let mut replica = Replica::new();
+    replica.apply(&recorded);
+    replica.apply(&voiding);
+    (replica, recorded)
+}
+
+/// One step of a link: `from` sends what it has to say to `to`, if anything. `out` is
+/// `from`'s state for `to`, `back` is `to`'s for `from`. True when a message went.
+fn step(from: &Site, out: &mut SyncState, to: &mut Site, back: &mut SyncState) -> bool {
+    let Some(message) = from.next_message(out) else {
+        return false;
+    };
+    to.receive(back, message)
+        .expect("a well-formed message is accepted");
+    true
 }
 
 /// Runs both sides' protocol over a reliable link until neither has anything to say.
@@ -182,25 +225,9 @@ pub fn sync(a: &mut Site, b: &mut Site) {
     let mut a_to_b = SyncState::for_peer(b.id());
     let mut b_to_a = SyncState::for_peer(a.id());
     for _ in 0..10_000 {
-        let m1 = a
-            .node
-            .generate_message(&a.log, &mut a_to_b)
-            .expect("memory log never fails");
-        if let Some(m) = &m1 {
-            b.node
-                .receive_message(&mut b.log, &mut b_to_a, m.clone(), &b.time)
-                .expect("a well-formed message is accepted");
-        }
-        let m2 = b
-            .node
-            .generate_message(&b.log, &mut b_to_a)
-            .expect("memory log never fails");
-        if let Some(m) = &m2 {
-            a.node
-                .receive_message(&mut a.log, &mut a_to_b, m.clone(), &a.time)
-                .expect("a well-formed message is accepted");
-        }
-        if m1.is_none() && m2.is_none() {
+        let a_spoke = step(a, &mut a_to_b, b, &mut b_to_a);
+        let b_spoke = step(b, &mut b_to_a, a, &mut a_to_b);
+        if !a_spoke && !b_spoke {
             return;
         }
     }

@@ -3,7 +3,7 @@
 use vax_domain::product::Catalogue;
 use vax_vrs::{export_batch, regenerate_batch, Encoding, ExportOptions, FileKind, VrsError};
 
-use crate::golden::{fixed_uid, golden_ledger};
+use crate::golden::{fixed_uid, golden_ledger, golden_ledger_with_an_exported_record_voided};
 use crate::{at, file_of, files_in, text_of};
 
 #[test]
@@ -101,13 +101,7 @@ fn a_run_after_new_doses_exports_only_the_new_ones_and_reports_progress() {
 
 #[test]
 fn a_record_voided_after_export_is_listed_once_and_its_replacement_goes_in_the_next_batch() {
-    let mut f = golden_ledger();
-    f.export(&ExportOptions::default()).unwrap();
-    f.void(
-        &fixed_uid(2),
-        "ロット番号の誤記入",
-        "2021-06-23T10:00:00+09:00",
-    );
+    let mut f = golden_ledger_with_an_exported_record_voided("ロット番号の誤記入");
     let (v01, lot) = (f.v01, f.pfizer_lot);
     let replacement = f.dose(1, 2, "2021-06-22T09:05:00+09:00", v01, lot, "舞鶴 太郎");
 

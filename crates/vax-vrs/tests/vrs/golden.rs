@@ -53,6 +53,14 @@ pub fn golden_ledger() -> Fixture {
     f
 }
 
+/// The golden ledger after its first export, with record 2 voided on 23 June for `reason`.
+pub fn golden_ledger_with_an_exported_record_voided(reason: &str) -> Fixture {
+    let mut f = golden_ledger();
+    f.export(&ExportOptions::default()).unwrap();
+    f.void(&fixed_uid(2), reason, "2021-06-23T10:00:00+09:00");
+    f
+}
+
 pub fn fixed_uid(n: usize) -> String {
     format!("00000000-0000-7000-8000-{n:012}")
 }
@@ -126,13 +134,7 @@ fn each_encoding_and_option_writes_the_reviewed_bytes(
 
 #[test]
 fn a_correction_batch_writes_the_reviewed_correction_list_and_the_corrected_record() {
-    let mut f = golden_ledger();
-    f.export(&ExportOptions::default()).unwrap();
-    f.void(
-        &fixed_uid(2),
-        "ロット番号の誤記入, 再登録",
-        "2021-06-23T10:00:00+09:00",
-    );
+    let mut f = golden_ledger_with_an_exported_record_voided("ロット番号の誤記入, 再登録");
     let (hanako, v01, lot) = (1, f.v01, f.pfizer_lot);
     let corrected = f.dose(
         hanako,

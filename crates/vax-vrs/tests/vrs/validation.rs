@@ -4,6 +4,8 @@
 use rstest::rstest;
 use vax_vrs::{Encoding, ExportOptions, FileKind, OnInvalid, Rule, ValidationReport, VrsError};
 
+use vax_ledger::RowId;
+
 use crate::{at, text_of, Fixture};
 
 /// One resident with one valid dose 1: the ground every case breaks in one way.
@@ -20,6 +22,19 @@ fn one_dose() -> (Fixture, String) {
         "舞鶴 太郎",
     );
     (f, uid)
+}
+
+/// A second resident, 山本 一郎, with a valid dose 1 on 2 June at `venue` from `lot`.
+fn ichiros_dose(f: &mut Fixture, venue: RowId, lot: RowId) -> String {
+    let ichiro = f.resident("0012345678", "山本 一郎");
+    f.dose(
+        ichiro,
+        1,
+        "2021-06-02T10:00:00+09:00",
+        venue,
+        lot,
+        "高橋 一郎",
+    )
 }
 
 fn rejected(result: Result<vax_vrs::BatchReport, VrsError>) -> ValidationReport {
@@ -131,15 +146,7 @@ fn each_rule_rejects_the_whole_batch_with_its_message(
     let (mut f, uid) = one_dose();
     // A second, valid resident: a rejected batch exports nobody, not just the bad record.
     let (v02, moderna) = (f.v02, f.moderna_lot);
-    let ichiro = f.resident("0012345678", "山本 一郎");
-    f.dose(
-        ichiro,
-        1,
-        "2021-06-02T10:00:00+09:00",
-        v02,
-        moderna,
-        "高橋 一郎",
-    );
+    ichiros_dose(&mut f, v02, moderna);
     let changed = f.raw().execute(breakage, []).unwrap();
     assert_eq!(
         changed, 1,
@@ -211,15 +218,7 @@ fn a_new_record_of_a_dose_already_exported_and_not_voided_is_refused() {
 fn every_problem_of_every_record_is_listed_not_just_the_first() {
     let (mut f, first) = one_dose();
     let (v01, lot) = (f.v01, f.pfizer_lot);
-    let ichiro = f.resident("0012345678", "山本 一郎");
-    let second = f.dose(
-        ichiro,
-        1,
-        "2021-06-02T10:00:00+09:00",
-        v01,
-        lot,
-        "高橋 一郎",
-    );
+    let second = ichiros_dose(&mut f, v01, lot);
     let raw = f.raw();
     raw.execute("UPDATE residents SET municipality_code = '262022'", [])
         .unwrap();
@@ -283,15 +282,7 @@ fn a_character_cp932_cannot_represent_is_refused_never_replaced() {
 fn the_explicit_option_exports_the_valid_records_and_lists_the_rest_as_still_pending() {
     let (mut f, bad) = one_dose();
     let (v01, lot) = (f.v01, f.pfizer_lot);
-    let ichiro = f.resident("0012345678", "山本 一郎");
-    let good = f.dose(
-        ichiro,
-        1,
-        "2021-06-02T10:00:00+09:00",
-        v01,
-        lot,
-        "高橋 一郎",
-    );
+    let good = ichiros_dose(&mut f, v01, lot);
     f.raw()
         .execute(
             "UPDATE dose_records SET vaccinator = '' WHERE uid = ?1",
