@@ -10,6 +10,7 @@
 //! - [`kana`]: the search key that lets hiragana, katakana and half-width katakana match.
 //! - [`eligibility`]: which dose a resident is due and from which day.
 //! - [`role`]: what an installation is enrolled for.
+//! - [`wareki`]: the Japanese era calendar (和暦), read and written: the one era table.
 //!
 //! ```
 //! use vax_domain::voucher::VoucherPayload;
@@ -26,3 +27,4 @@ pub mod resident;
 pub mod role;
 pub mod venue;
 pub mod voucher;
+pub mod wareki;

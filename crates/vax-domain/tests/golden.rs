@@ -1,6 +1,7 @@
 //! Golden tests: every line of `tests/golden/*.tsv` is parsed and its result compared with
 //! the expected text. Add a case by adding a line.
 
+use vax_domain::resident::parse_date;
 use vax_domain::voucher::VoucherPayload;
 
 fn render_voucher(input: &str) -> String {
@@ -10,6 +11,13 @@ fn render_voucher(input: &str) -> String {
             l.kind, l.dose, l.municipality, l.number
         ),
         Ok(VoucherPayload::NumberOnly(n)) => format!("number {n}"),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+fn render_date(input: &str) -> String {
+    match parse_date(input) {
+        Ok(date) => date.to_string(),
         Err(e) => format!("error: {e}"),
     }
 }
@@ -76,4 +84,10 @@ fn every_golden_voucher_case_parses_as_recorded() {
         render_voucher,
     );
     assert!(cases >= 30, "the golden file holds the cases ({cases})");
+}
+
+#[test]
+fn every_golden_date_case_reads_as_recorded() {
+    let cases = check("wareki.tsv", include_str!("golden/wareki.tsv"), render_date);
+    assert!(cases >= 100, "the golden file holds the cases ({cases})");
 }
