@@ -203,6 +203,131 @@ fn a_voucher_twice_in_one_file_is_rejected_naming_both_lines() {
     );
 }
 
+/// A register of 20 lines: good rows, a record whose quoted address holds a line break
+/// (lines 10–11), a blank line (15), a bad 性別 on line 19 and line 5's voucher again on
+/// line 20. `eol` ends every line, and is the line break inside the quoted field too.
+fn register_with_problems_late(eol: &str) -> String {
+    let row = |n: u32| {
+        format!(
+            "262021,{n:010},山田 花子,ヤマダ ハナコ,1941-04-01,女,,京都府デモ市{n},西舞鶴,,,{eol}"
+        )
+    };
+    let mut csv = HEADER.replace('\n', eol);
+    for n in 2..=9 {
+        csv.push_str(&row(n));
+    }
+    csv.push_str(&format!(
+        "262021,0000000010,佐藤 清,サトウ キヨシ,S11.11.3,男,,\"京都府デモ市字浜{eol}12番地3\",東舞鶴,,,{eol}"
+    ));
+    for n in 12..=14 {
+        csv.push_str(&row(n));
+    }
+    csv.push_str(eol);
+    for n in 16..=18 {
+        csv.push_str(&row(n));
+    }
+    csv.push_str(&format!(
+        "262021,0000000019,田中 一郎,タナカ イチロウ,1950-01-01,X,,京都府デモ市19,東舞鶴,,,{eol}"
+    ));
+    csv.push_str(&row(5));
+    csv
+}
+
+#[test]
+fn problems_are_reported_on_their_own_line_in_crlf_and_lf_files() {
+    for (eol, name) in [("\n", "LF"), ("\r\n", "CRLF")] {
+        let mut ledger = Ledger::open_in_memory().unwrap();
+        let csv = register_with_problems_late(eol);
+        assert_eq!(
+            csv.split(eol).count() - 1,
+            20,
+            "{name}: the file has 20 lines"
+        );
+        let p = problems(register(&mut ledger, &csv));
+        let found: Vec<(u64, Option<&str>)> =
+            p.iter().map(|x| (x.line, x.column.as_deref())).collect();
+        assert_eq!(
+            found,
+            [(19, Some("性別")), (20, Some("券番号"))],
+            "{name}: the bad 性別 is on line 19 and the repeated voucher on line 20: {p:#?}"
+        );
+        assert!(
+            p[1].message_en.contains("line 5") && p[1].message_ja.contains("5行目"),
+            "{name}: the repeated voucher names its first line, 5: {}",
+            p[1].message_en
+        );
+    }
+}
+
+#[test]
+fn a_bad_record_spanning_lines_is_reported_where_it_starts() {
+    for eol in ["\n", "\r\n"] {
+        let mut ledger = Ledger::open_in_memory().unwrap();
+        let csv = format!(
+            "{}262021,0000000001,山田 花子,ヤマダ ハナコ,1941-04-01,女,,\"京都府{eol}デモ市{eol}1番地\",西舞鶴,,,{eol}\
+             262021,0000000002,佐藤 清,サトウ キヨシ,1936-11-03,男,,\"京都府{eol}デモ市2\",東舞鶴,,,0773{eol}\
+             262021,0000000003,佐藤 実,サトウ ミノル,1936-11-03,Q,,京都府デモ市3,東舞鶴,,,{eol}",
+            HEADER.replace('\n', eol)
+        );
+        let p = problems(register(&mut ledger, &csv));
+        let lines: Vec<u64> = p.iter().map(|x| x.line).collect();
+        assert_eq!(lines, [5, 7], "{eol:?}: {p:#?}");
+    }
+}
+
+#[test]
+fn a_repeated_voucher_is_reported_with_every_other_problem_of_the_file() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let csv = format!(
+        "{HEADER}\
+         262021,0000000001,山田 花子,ヤマダ ハナコ,1941-04-01,女,,京都府デモ市1,西舞鶴,,,\n\
+         262021,0000000002,佐藤 清,サトウ キヨシ,1936-11-03,男,,京都府デモ市2,東舞鶴,,,\n\
+         262021,0000000003,,サトウ ミノル,1936-11-03,男,,京都府デモ市3,東舞鶴,,,\n\
+         262021,0000000001,山田 花子,ヤマダ ハナコ,1941-04-01,女,,京都府デモ市1,西舞鶴,,,\n\
+         262021,0000000002,佐藤 清,サトウ キヨシ,1936-11-31,男,,京都府デモ市2,東舞鶴,,,\n"
+    );
+    let p = problems(register(&mut ledger, &csv));
+    let found: Vec<(u64, Option<&str>)> = p.iter().map(|x| (x.line, x.column.as_deref())).collect();
+    assert_eq!(
+        found,
+        [
+            (4, Some("氏名")),
+            (5, Some("券番号")),
+            (6, Some("生年月日")),
+            (6, Some("券番号")),
+        ],
+        "the empty name, both repeated vouchers (one on a row with a bad date too), in line order: {p:#?}"
+    );
+    assert!(p[1].message_en.contains("line 2"), "{}", p[1].message_en);
+    assert!(p[3].message_en.contains("line 3"), "{}", p[3].message_en);
+    assert_eq!(ledger.reader().resident_count().unwrap(), 0);
+}
+
+#[test]
+fn every_line_cp932_cannot_read_is_reported() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let mut bytes = encoding_rs::SHIFT_JIS.encode(HEADER).0.into_owned();
+    for n in 1..=4 {
+        let row =
+            format!("262021,{n:010},山田 花子,ヤマダ ハナコ,1941-04-01,女,,京都府デモ市,西,,,\r\n");
+        bytes.extend_from_slice(&encoding_rs::SHIFT_JIS.encode(&row).0);
+        if n % 2 == 0 {
+            // a lone lead byte: not CP932
+            let at = bytes.len() - 4;
+            bytes.insert(at, 0x81);
+        }
+    }
+    let p = problems(import_register_bytes(
+        &mut ledger,
+        &bytes,
+        TextEncoding::Cp932,
+        now(),
+        &mut NoProgress,
+    ));
+    let lines: Vec<u64> = p.iter().map(|x| x.line).collect();
+    assert_eq!(lines, [3, 5], "{p:#?}");
+}
+
 #[test]
 fn a_missing_required_column_is_reported_on_the_header_line() {
     let mut ledger = Ledger::open_in_memory().unwrap();
@@ -307,14 +432,38 @@ fn a_survey_answer_for_an_unknown_voucher_rejects_the_whole_survey() {
         Err(ImportError::Rejected { problems }) => problems,
         other => panic!("expected rejection, got {other:?}"),
     };
-    assert!(
-        p.iter()
-            .any(|x| x.line == 4 && x.column.as_deref() == Some("接種意向")),
-        "bad intention on line 4: {p:#?}"
+    let found: Vec<(u64, Option<&str>)> = p.iter().map(|x| (x.line, x.column.as_deref())).collect();
+    assert_eq!(
+        found,
+        [(3, Some("券番号")), (4, Some("接種意向"))],
+        "the unknown voucher on line 3 and the bad intention on line 4, both at once: {p:#?}"
     );
-    // Field problems stop the file before the ledger is consulted; fix them and the unknown voucher shows.
-    let csv =
-        "市町村コード,券番号,接種意向\n262021,0000100001,希望する\n262021,0000999999,希望する\n";
+    let first = &ledger
+        .reader()
+        .residents_by_voucher(None, &VoucherNumber::parse("0000100001").unwrap())
+        .unwrap()[0];
+    assert_eq!(
+        first.survey, None,
+        "the valid line 2 was not applied either"
+    );
+}
+
+#[test]
+fn a_survey_lists_unknown_and_repeated_vouchers_with_its_other_problems() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    import_register(
+        &mut ledger,
+        &sample("register.csv"),
+        TextEncoding::Auto,
+        now(),
+        &mut NoProgress,
+    )
+    .unwrap();
+    let csv = "市町村コード,券番号,接種意向,回答日\r\n\
+               262021,0000100001,希望する,R3.4.20\r\n\
+               262021,0000999999,希望する,\r\n\
+               262021,0000100001,未定,昭和65年1月1日\r\n\
+               262021,0000100008,たぶん,\r\n";
     let p = match import_survey_bytes(
         &mut ledger,
         csv.as_bytes(),
@@ -325,16 +474,18 @@ fn a_survey_answer_for_an_unknown_voucher_rejects_the_whole_survey() {
         Err(ImportError::Rejected { problems }) => problems,
         other => panic!("expected rejection, got {other:?}"),
     };
-    assert_eq!(p.len(), 1);
-    assert_eq!(p[0].line, 3, "the unknown voucher is on line 3");
-    let first = &ledger
-        .reader()
-        .residents_by_voucher(None, &VoucherNumber::parse("0000100001").unwrap())
-        .unwrap()[0];
+    let found: Vec<(u64, Option<&str>)> = p.iter().map(|x| (x.line, x.column.as_deref())).collect();
     assert_eq!(
-        first.survey, None,
-        "the valid line 2 was not applied either"
+        found,
+        [
+            (3, Some("券番号")),
+            (4, Some("回答日")),
+            (4, Some("券番号")),
+            (5, Some("接種意向")),
+        ],
+        "{p:#?}"
     );
+    assert!(p[1].message_en.contains("昭和"), "{}", p[1].message_en);
 }
 
 #[test]
