@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 use crate::kana;
 use crate::venue::Coordinates;
@@ -194,6 +194,10 @@ pub fn parse_yes_no(value: &str) -> Result<bool, FieldError> {
 /// Folds what an IME or a municipal system may write in a coded column to its plain form:
 /// NFKC (full-width digits, letters and signs become ASCII), then trimmed.
 fn fold(value: &str) -> String {
+    let value = value.trim();
+    if is_nfkc_quick(value.chars()) == IsNormalized::Yes {
+        return value.to_owned();
+    }
     let folded: String = value.nfkc().collect();
     folded.trim().to_owned()
 }

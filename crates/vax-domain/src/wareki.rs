@@ -18,11 +18,12 @@
 //!   and punctuation (`Ｓ１６．４．１`), the one-character era signs (`㍼`, `㋿`) and blanks
 //!   between the parts. The era letters are M, T, S, H and R, in either case.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
 use thiserror::Error;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// One era (元号).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,7 +310,13 @@ fn compact(digits: &str) -> Option<(u32, u32, u32)> {
 /// empty text is [`DateError::Unreadable`] (callers that allow an empty value check first).
 pub fn parse_date(value: &str) -> Result<NaiveDate, DateError> {
     let written = value.trim();
-    let folded: String = written.nfkc().collect();
+    // Text already in NFKC (ASCII, most kanji) skips the normalisation: a register of a
+    // million dates pays for it only where full-width characters are.
+    let folded: Cow<'_, str> = if is_nfkc_quick(written.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(written)
+    } else {
+        Cow::Owned(written.nfkc().collect())
+    };
     let unreadable = || DateError::Unreadable(written.to_owned());
     let tokens = tokens(&folded).ok_or_else(unreadable)?;
     match tokens.as_slice() {
