@@ -24,7 +24,7 @@ use thiserror::Error;
 use unicode_normalization::UnicodeNormalization;
 use vax_domain::resident::{
     parse_birth_date, parse_coordinate, parse_date, parse_postal_code, parse_reading, parse_yes_no,
-    required_text, FieldError, Intention, Phone, Resident, Sex, SurveyAnswer,
+    required_text, AtenaNumber, FieldError, Intention, Phone, Resident, Sex, SurveyAnswer,
 };
 use vax_domain::venue::Coordinates;
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
@@ -181,6 +181,13 @@ const REGISTER_COLUMNS: &[Column] = &[
     Column {
         name: "電話番号",
         aliases: &["電話"],
+        required: false,
+    },
+    // The municipality's own number for the resident, VRS's 個別宛名番号. Never 個人番号:
+    // that is the My Number, which this ledger does not keep (a column so named is ignored).
+    Column {
+        name: "宛名番号",
+        aliases: &["個別宛名番号", "宛名コード"],
         required: false,
     },
 ];
@@ -636,6 +643,7 @@ fn parse_register_row(row: &mut Row<'_>, now: &DateTime<FixedOffset>) -> Option<
     let lat = row.field(9, |v| optional(v, |v| parse_coordinate(v, true)));
     let lon = row.field(10, |v| optional(v, |v| parse_coordinate(v, false)));
     let phone = row.field(11, |v| optional(v, Phone::parse));
+    let atena_number = row.field(12, |v| optional(v, AtenaNumber::parse));
     let home = match (lat?, lon?) {
         (Some(lat), Some(lon)) => Some(Coordinates { lat, lon }),
         (None, None) => None,
@@ -662,6 +670,7 @@ fn parse_register_row(row: &mut Row<'_>, now: &DateTime<FixedOffset>) -> Option<
         district: district?,
         home,
         phone: phone?,
+        atena_number: atena_number?,
     })
 }
 

@@ -44,6 +44,9 @@ pub enum FieldError {
     /// A postal code that is not 7 digits.
     #[error("{0:?} is not a postal code (7 digits, e.g. 624-0853)")]
     BadPostalCode(String),
+    /// A 宛名番号 of the wrong shape.
+    #[error("{0:?} is not an addressee number (宛名番号: up to 20 letters, digits or hyphens)")]
+    BadAtenaNumber(String),
     /// A value longer than the ledger keeps.
     #[error("is longer than {max} characters")]
     TooLong {
@@ -71,6 +74,9 @@ impl FieldError {
             Self::BadCoordinate(v) => format!("「{v}」は日本国内の緯度・経度ではありません"),
             Self::BadPostalCode(v) => {
                 format!("「{v}」は郵便番号として読めません（7桁、例 624-0853）")
+            }
+            Self::BadAtenaNumber(v) => {
+                format!("「{v}」は宛名番号として読めません（英数字とハイフン、20文字まで）")
             }
             Self::TooLong { max } => format!("{max}文字を超えています"),
         }
@@ -355,6 +361,57 @@ pub fn parse_reading(value: &str) -> Result<String, FieldError> {
     Ok(kana::display_reading(v))
 }
 
+/// The municipality's own number for a resident (宛名番号, 個別宛名番号): what its
+/// 住民記録 and 予防接種台帳 systems file the resident under, and the first column of VRS's
+/// 予防接種台帳向け file. Kept as written (leading zeros are significant), after folding
+/// full-width characters: 1 to 20 ASCII letters, digits or hyphens.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AtenaNumber(String);
+
+impl AtenaNumber {
+    /// The longest number kept.
+    pub const MAX_LEN: usize = 20;
+
+    /// Reads a 宛名番号; full-width digits and letters are folded, blanks around it trimmed.
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        let v = fold_digits_and_dashes(&fold(value));
+        if v.is_empty() {
+            return Err(FieldError::Empty);
+        }
+        let shape_ok =
+            v.len() <= Self::MAX_LEN && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !shape_ok {
+            return Err(FieldError::BadAtenaNumber(value.trim().to_owned()));
+        }
+        Ok(Self(v))
+    }
+
+    /// The number as kept.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for AtenaNumber {
+    type Error = FieldError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<AtenaNumber> for String {
+    fn from(n: AtenaNumber) -> Self {
+        n.0
+    }
+}
+
+impl std::fmt::Display for AtenaNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Full years of age on `on` (満年齢).
 pub fn age_on(birth: NaiveDate, on: NaiveDate) -> u32 {
     on.years_since(birth).unwrap_or(0)
@@ -386,6 +443,11 @@ pub struct Resident {
     pub home: Option<Coordinates>,
     /// 電話番号, when known.
     pub phone: Option<Phone>,
+    /// 宛名番号 (個別宛名番号), when the register carries it. Not on the desks' screens, so
+    /// not in the TypeScript type of the desktop app (it still travels in the JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub atena_number: Option<AtenaNumber>,
 }
 
 /// What the intention survey says about one resident.
@@ -511,6 +573,29 @@ mod tests {
         let phone = Phone::parse(typed).unwrap();
         assert_eq!(phone.display, shown);
         assert_eq!(phone.digits, "0773621234");
+    }
+
+    #[rstest]
+    #[case("000123456789012", "000123456789012")]
+    #[case("０００１２３４５", "00012345")]
+    #[case(" A-0012 ", "A-0012")]
+    #[case("ａ００１", "a001")]
+    fn atena_numbers_are_kept_as_written_after_folding(#[case] typed: &str, #[case] kept: &str) {
+        assert_eq!(AtenaNumber::parse(typed).unwrap().as_str(), kept);
+    }
+
+    #[rstest]
+    #[case("123 456")]
+    #[case("宛名1")]
+    #[case("123456789012345678901")]
+    fn malformed_atena_numbers_are_refused(#[case] typed: &str) {
+        assert!(
+            matches!(
+                AtenaNumber::parse(typed),
+                Err(FieldError::BadAtenaNumber(_))
+            ),
+            "{typed:?}"
+        );
     }
 
     #[test]

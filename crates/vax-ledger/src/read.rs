@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
-use vax_domain::resident::{Intention, Phone, Resident, Sex};
+use vax_domain::resident::{AtenaNumber, Intention, Phone, Resident, Sex};
 use vax_domain::venue::{Coordinates, Venue};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
@@ -148,7 +148,7 @@ pub struct Reader<'c> {
     pub(crate) conn: &'c Connection,
 }
 
-pub(crate) const RESIDENT_COLUMNS: &str = "id, municipality_code, voucher_number, name, name_kana, birth_date, sex, postal_code, address, district, lat, lon, phone, phone_digits, intention, needs_transport, anaphylaxis_history";
+pub(crate) const RESIDENT_COLUMNS: &str = "id, municipality_code, voucher_number, name, name_kana, birth_date, sex, postal_code, address, district, lat, lon, phone, phone_digits, intention, needs_transport, anaphylaxis_history, atena_number";
 
 struct RawResident {
     id: i64,
@@ -168,6 +168,7 @@ struct RawResident {
     intention: Option<String>,
     needs_transport: bool,
     anaphylaxis_history: bool,
+    atena_number: Option<String>,
 }
 
 impl RawResident {
@@ -191,6 +192,7 @@ impl RawResident {
             intention: r.get(at + 14)?,
             needs_transport: r.get(at + 15)?,
             anaphylaxis_history: r.get(at + 16)?,
+            atena_number: r.get(at + 17)?,
         })
     }
 
@@ -216,6 +218,10 @@ impl RawResident {
             (Some(display), Some(digits)) => Some(Phone { display, digits }),
             _ => None,
         };
+        let atena_number = self
+            .atena_number
+            .map(|a| AtenaNumber::parse(&a).map_err(|e| corrupt("atena_number", e.to_string())))
+            .transpose()?;
         let survey = match self.intention {
             None => None,
             Some(code) => Some(SurveyState {
@@ -239,6 +245,7 @@ impl RawResident {
                 district: self.district,
                 home,
                 phone,
+                atena_number,
             },
             survey,
         })

@@ -42,6 +42,8 @@ pub struct VrsDoseRow {
     pub municipality_code: String,
     /// The resident's voucher number (券番号).
     pub voucher_number: String,
+    /// The resident's 宛名番号, when the register gave one.
+    pub atena_number: Option<String>,
     /// Which dose.
     pub dose_number: u8,
     /// When it was given (RFC 3339).
@@ -71,6 +73,8 @@ pub struct VrsRecord {
     pub municipality_code: String,
     /// 券番号.
     pub voucher_number: String,
+    /// 個別宛名番号: the resident's 宛名番号, or empty.
+    pub atena_number: String,
     /// 接種回数.
     pub dose_number: u8,
     /// 登録日時, `YYYYMMDDHHMMSS` JST.
@@ -140,7 +144,7 @@ pub struct VrsReader<'c> {
     conn: &'c Connection,
 }
 
-const RECORD_COLUMNS: &str = "dose_uid, municipality_code, voucher_number, dose_number, registered_at, administered_on, site_municipality_code, venue_name, vaccinator, maker_label, lot_number";
+const RECORD_COLUMNS: &str = "dose_uid, municipality_code, voucher_number, dose_number, registered_at, administered_on, site_municipality_code, venue_name, vaccinator, maker_label, lot_number, atena_number";
 
 fn record_from_row(r: &Row<'_>) -> rusqlite::Result<VrsRecord> {
     Ok(VrsRecord {
@@ -155,6 +159,7 @@ fn record_from_row(r: &Row<'_>) -> rusqlite::Result<VrsRecord> {
         vaccinator: r.get(8)?,
         maker_label: r.get(9)?,
         lot_number: r.get(10)?,
+        atena_number: r.get(11)?,
     })
 }
 
@@ -168,7 +173,7 @@ impl<'c> VrsReader<'c> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT d.uid, d.resident_id, r.municipality_code, r.voucher_number, d.dose_number,
                     d.administered_at, d.recorded_at, v.name, d.vaccinator, l.product_code,
-                    l.lot_number, d.voided_at, d.void_reason, e.batch_id
+                    l.lot_number, d.voided_at, d.void_reason, e.batch_id, r.atena_number
              FROM dose_records d
              JOIN residents r ON r.id = d.resident_id
              JOIN venues v ON v.id = d.venue_id
@@ -192,6 +197,7 @@ impl<'c> VrsReader<'c> {
                 resident_id: r.get(1)?,
                 municipality_code: r.get(2)?,
                 voucher_number: r.get(3)?,
+                atena_number: r.get(14)?,
                 dose_number: r.get(4)?,
                 administered_at: r.get(5)?,
                 recorded_at: r.get(6)?,
@@ -213,7 +219,7 @@ impl<'c> VrsReader<'c> {
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         Ok(stmt
-            .query_row([dose_uid], |r| Ok((r.get(11)?, record_from_row(r)?)))
+            .query_row([dose_uid], |r| Ok((r.get(12)?, record_from_row(r)?)))
             .optional()?)
     }
 
@@ -306,9 +312,9 @@ impl<'c> VrsReader<'c> {
             .query_map([batch], |r| {
                 Ok(VrsCorrection {
                     record: record_from_row(r)?,
-                    exported_batch: r.get(11)?,
-                    voided_at: r.get(12)?,
-                    void_reason: r.get(13)?,
+                    exported_batch: r.get(12)?,
+                    voided_at: r.get(13)?,
+                    void_reason: r.get(14)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -375,8 +381,8 @@ impl VrsExportTx<'_> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO vrs_batch_records (batch_id, kind, seq, dose_uid, municipality_code, voucher_number,
                     dose_number, registered_at, administered_on, site_municipality_code, venue_name,
-                    vaccinator, maker_label, lot_number)
-             VALUES (?1, 'export', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    vaccinator, maker_label, lot_number, atena_number)
+             VALUES (?1, 'export', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?;
         for (seq, r) in (0i64..).zip(records) {
             stmt.execute(params![
@@ -393,6 +399,7 @@ impl VrsExportTx<'_> {
                 r.vaccinator,
                 r.maker_label,
                 r.lot_number,
+                r.atena_number,
             ])?;
         }
         Ok(())
@@ -407,8 +414,8 @@ impl VrsExportTx<'_> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO vrs_batch_records (batch_id, kind, seq, dose_uid, municipality_code, voucher_number,
                     dose_number, registered_at, administered_on, site_municipality_code, venue_name,
-                    vaccinator, maker_label, lot_number, exported_batch_id, voided_at, void_reason)
-             VALUES (?1, 'correction', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    vaccinator, maker_label, lot_number, exported_batch_id, voided_at, void_reason, atena_number)
+             VALUES (?1, 'correction', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         )?;
         for (seq, c) in (0i64..).zip(corrections) {
             let r = &c.record;
@@ -429,6 +436,7 @@ impl VrsExportTx<'_> {
                 c.exported_batch,
                 c.voided_at,
                 c.void_reason,
+                r.atena_number,
             ])?;
         }
         Ok(())
