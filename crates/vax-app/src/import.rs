@@ -6,12 +6,15 @@
 //! - Headers are the Japanese column names of `docs/import-formats.md`, in any order;
 //!   unknown columns are ignored and listed in the report.
 //! - All or nothing: every row is checked first, and a file with any bad row imports
-//!   nothing; the error lists every problem with its line number. The writes then happen in
-//!   one transaction.
+//!   nothing; the error lists every problem of the file at once (bad fields, repeated
+//!   vouchers, survey answers for unknown vouchers), in line order, each on the line where
+//!   its record starts, whether lines end in CRLF or LF. The writes then happen in one
+//!   transaction.
 //! - Re-importing a changed register updates residents by (市町村コード, 券番号); it never
 //!   duplicates them, and residents missing from the new file are kept (records must be
 //!   kept for 5 years) and counted in the report.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -21,7 +24,7 @@ use thiserror::Error;
 use unicode_normalization::UnicodeNormalization;
 use vax_domain::resident::{
     parse_birth_date, parse_coordinate, parse_date, parse_postal_code, parse_reading, parse_yes_no,
-    required_text, FieldError, Intention, Phone, Resident, Sex, SurveyAnswer,
+    required_text, AtenaNumber, FieldError, Intention, Phone, Resident, Sex, SurveyAnswer,
 };
 use vax_domain::venue::Coordinates;
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
@@ -180,6 +183,13 @@ const REGISTER_COLUMNS: &[Column] = &[
         aliases: &["電話"],
         required: false,
     },
+    // The municipality's own number for the resident, VRS's 個別宛名番号. Never 個人番号:
+    // that is the My Number, which this ledger does not keep (a column so named is ignored).
+    Column {
+        name: "宛名番号",
+        aliases: &["個別宛名番号", "宛名コード"],
+        required: false,
+    },
 ];
 
 const SURVEY_COLUMNS: &[Column] = &[
@@ -238,42 +248,101 @@ fn decode(bytes: &[u8], encoding: TextEncoding) -> Result<(String, &'static str)
     let utf8_body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match (encoding, std::str::from_utf8(utf8_body)) {
         (TextEncoding::Utf8 | TextEncoding::Auto, Ok(text)) => Ok((text.to_owned(), "UTF-8")),
-        (TextEncoding::Utf8, Err(e)) => {
-            let line = 1 + utf8_body[..e.valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
-            Err(rejected(problem(
-                line,
-                None,
-                "bytes that are not UTF-8; if the file was saved by Excel, import it as CP932",
-                "UTF-8として読めないバイトがあります。Excelで保存したファイルならCP932として取り込んでください",
-            )))
+        (TextEncoding::Utf8, Err(_)) => {
+            let mut lines = LineCounter::default();
+            let mut at = 0;
+            let mut problems = Vec::new();
+            for chunk in utf8_body.utf8_chunks() {
+                at += chunk.valid().len();
+                if !chunk.invalid().is_empty() {
+                    let line = lines.line_at(utf8_body, at);
+                    if problems
+                        .last()
+                        .is_none_or(|p: &ImportProblem| p.line != line)
+                    {
+                        problems.push(problem(
+                            line,
+                            None,
+                            "bytes that are not UTF-8; if the file was saved by Excel, import it as CP932",
+                            "UTF-8として読めないバイトがあります。Excelで保存したファイルならCP932として取り込んでください",
+                        ));
+                    }
+                }
+                at += chunk.invalid().len();
+            }
+            Err(ImportError::Rejected { problems })
         }
         (TextEncoding::Auto, Err(_)) | (TextEncoding::Cp932, _) => decode_cp932(bytes),
     }
 }
 
 fn decode_cp932(bytes: &[u8]) -> Result<(String, &'static str), ImportError> {
-    // Shift_JIS trail bytes are never 0x0A, so splitting on newlines is safe.
+    // Shift_JIS trail bytes are never 0x0A or 0x0D, so splitting on newlines is safe, and
+    // the pieces are the file's lines whether they end in CRLF or LF.
     let mut text = String::with_capacity(bytes.len() + bytes.len() / 2);
+    let mut problems = Vec::new();
     for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
         if i > 0 {
             text.push('\n');
         }
         match encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(line) {
             Some(s) => text.push_str(&s),
-            None => {
-                return Err(rejected(problem(
-                    i as u64 + 1,
-                    None,
-                    "bytes that are neither UTF-8 nor CP932 (Shift_JIS)",
-                    "UTF-8でもCP932（Shift_JIS）でもない文字があります",
-                )))
-            }
+            None => problems.push(problem(
+                i as u64 + 1,
+                None,
+                "bytes that are neither UTF-8 nor CP932 (Shift_JIS)",
+                "UTF-8でもCP932（Shift_JIS）でもない文字があります",
+            )),
         }
     }
-    Ok((text, "CP932"))
+    if problems.is_empty() {
+        Ok((text, "CP932"))
+    } else {
+        Err(ImportError::Rejected { problems })
+    }
+}
+
+/// Finds the line of a byte offset, counting line breaks (CRLF, LF or a lone CR) from the
+/// last offset asked: asked in increasing order, it reads the text once.
+#[derive(Debug)]
+struct LineCounter {
+    offset: usize,
+    line: u64,
+}
+
+impl Default for LineCounter {
+    fn default() -> Self {
+        Self { offset: 0, line: 1 }
+    }
+}
+
+impl LineCounter {
+    /// The 1-based line of byte `at` of `text`; `at` is never before the last one asked.
+    fn line_at(&mut self, text: &[u8], at: usize) -> u64 {
+        let at = at.clamp(self.offset, text.len());
+        let mut bytes = text[self.offset..at].iter().peekable();
+        while let Some(&b) = bytes.next() {
+            match b {
+                b'\n' => self.line += 1,
+                b'\r' if bytes.peek() != Some(&&b'\n') => self.line += 1,
+                _ => {}
+            }
+        }
+        self.offset = at;
+        self.line
+    }
+
+    /// The line where the record read from byte `at` starts. The CSV reader's own position
+    /// of a record is where the previous one stopped: before the LF of a CRLF and before
+    /// any blank line, which made every line of a CRLF file one too small.
+    fn record_line(&mut self, text: &[u8], at: u64) -> u64 {
+        let at = usize::try_from(at).unwrap_or(text.len()).min(text.len());
+        let start = text[at..]
+            .iter()
+            .position(|&b| b != b'\r' && b != b'\n')
+            .map_or(text.len(), |skip| at + skip);
+        self.line_at(text, start)
+    }
 }
 
 fn header_key(h: &str) -> String {
@@ -283,6 +352,7 @@ fn header_key(h: &str) -> String {
 /// Maps each known column to its index in the file; reports missing and repeated ones.
 fn map_headers(
     headers: &csv::StringRecord,
+    line: u64,
     columns: &[Column],
 ) -> Result<(Vec<Option<usize>>, Vec<String>), ImportError> {
     let mut index = vec![None; columns.len()];
@@ -295,7 +365,7 @@ fn map_headers(
             .position(|c| c.name == key || c.aliases.contains(&key.as_str()))
         {
             Some(c) if index[c].is_some() => problems.push(problem(
-                1,
+                line,
                 Some(columns[c].name),
                 format!("column {} appears twice", columns[c].name),
                 format!("列「{}」が2回あります", columns[c].name),
@@ -308,7 +378,7 @@ fn map_headers(
     for (c, col) in columns.iter().enumerate() {
         if col.required && index[c].is_none() {
             problems.push(problem(
-                1,
+                line,
                 Some(col.name),
                 format!("required column {} is missing from the header", col.name),
                 format!("必須の列「{}」が見出し行にありません", col.name),
@@ -329,6 +399,9 @@ struct Row<'a> {
     index: &'a [Option<usize>],
     columns: &'a [Column],
     problems: &'a mut Vec<ImportProblem>,
+    /// The row's key, once [`Row::voucher_key`] has read it, even when other fields fail:
+    /// repeated and unknown vouchers are reported with the row's other problems.
+    key: Option<(MunicipalityCode, VoucherNumber)>,
 }
 
 impl Row<'_> {
@@ -387,17 +460,35 @@ impl Row<'_> {
                 None
             }
         };
-        Some((m?, n?))
+        let key = (m?, n?);
+        self.key = Some(key.clone());
+        Some(key)
     }
 }
 
-/// The checked rows of a file, each with its line, and the columns that were ignored.
+/// The rows of a file that passed every check, each with its line; the problems of the
+/// others; and the columns that were ignored.
 struct ParsedRows<T> {
     rows: Vec<(u64, T)>,
+    /// Rows with a problem whose key could be read, each with its line: a survey checks
+    /// them against the ledger too, so that an unknown voucher is reported with the rest.
+    keys_of_bad_rows: Vec<(u64, MunicipalityCode, VoucherNumber)>,
+    problems: Vec<ImportProblem>,
     ignored_columns: Vec<String>,
 }
 
-/// Reads every data row, calling `parse_row` on each; collects all problems.
+/// A voucher key as one number, for finding repeated ones in a file of a million rows
+/// without keeping a million strings: both parts are digit strings of fixed length.
+fn key_number(m: &MunicipalityCode, n: &VoucherNumber) -> u64 {
+    let digits = |s: &str| {
+        s.bytes()
+            .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'))
+    };
+    digits(m.as_str()) * 10_000_000_000 + digits(n.as_str())
+}
+
+/// Reads every data row, calling `parse_row` on each, and reports each voucher key seen on
+/// an earlier row. Collects every problem; fails at once only when the header is unusable.
 fn read_rows<T>(
     text: &str,
     columns: &[Column],
@@ -405,11 +496,16 @@ fn read_rows<T>(
     mut parse_row: impl FnMut(&mut Row<'_>) -> Option<T>,
 ) -> Result<ParsedRows<T>, ImportError> {
     let total = text.len() as u64;
+    let bytes = text.as_bytes();
+    let mut lines = LineCounter::default();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| csv_problem(&e))?.clone();
+        .from_reader(bytes);
+    let headers = reader
+        .headers()
+        .map_err(|e| csv_problem(&e, &mut lines, bytes))?
+        .clone();
     if headers.iter().all(|h| h.trim().is_empty()) {
         return Err(rejected(problem(
             1,
@@ -418,20 +514,23 @@ fn read_rows<T>(
             "ファイルが空です（見出し行がありません）",
         )));
     }
-    let (index, ignored) = map_headers(&headers, columns)?;
+    let header_line = lines.record_line(bytes, headers.position().map_or(0, |p| p.byte()));
+    let (index, ignored) = map_headers(&headers, header_line, columns)?;
     let mut problems = Vec::new();
     let mut rows = Vec::new();
+    let mut keys_of_bad_rows = Vec::new();
+    let mut first_line_of: HashMap<u64, u64> = HashMap::new();
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                problems.push(csv_problem(&e).into_problem());
+                problems.push(csv_problem(&e, &mut lines, bytes).into_problem());
                 continue;
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = lines.record_line(bytes, record.position().map_or(0, |p| p.byte()));
         if record.iter().all(|f| f.trim().is_empty()) {
             continue; // blank lines, as Excel leaves at the end
         }
@@ -454,8 +553,30 @@ fn read_rows<T>(
             index: &index,
             columns,
             problems: &mut problems,
+            key: None,
         };
-        if let Some(value) = parse_row(&mut row) {
+        let value = parse_row(&mut row);
+        let key = row.key.take();
+        if let Some((m, n)) = key {
+            match first_line_of.entry(key_number(&m, &n)) {
+                Entry::Occupied(first) => {
+                    let first = *first.get();
+                    problems.push(problem(
+                        line,
+                        Some(columns[1].name),
+                        format!("voucher {m}-{n} already appears on line {first}"),
+                        format!("券番号 {m}-{n} は{first}行目にもあります"),
+                    ));
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(line);
+                    if value.is_none() {
+                        keys_of_bad_rows.push((line, m, n));
+                    }
+                }
+            }
+        }
+        if let Some(value) = value {
             rows.push((line, value));
         }
         if line.is_multiple_of(4096) {
@@ -467,18 +588,24 @@ fn read_rows<T>(
         }
     }
     progress.update(Stage::Checking, total, total);
-    if problems.is_empty() {
-        Ok(ParsedRows {
-            rows,
-            ignored_columns: ignored,
-        })
-    } else {
-        Err(ImportError::Rejected { problems })
-    }
+    Ok(ParsedRows {
+        rows,
+        keys_of_bad_rows,
+        problems,
+        ignored_columns: ignored,
+    })
 }
 
-fn csv_problem(e: &csv::Error) -> ImportError {
-    let line = e.position().map_or(1, |p| p.line());
+/// Every problem, in line order (problems of one line in the order they were found).
+fn rejected_all(mut problems: Vec<ImportProblem>) -> ImportError {
+    problems.sort_by_key(|p| p.line);
+    ImportError::Rejected { problems }
+}
+
+fn csv_problem(e: &csv::Error, lines: &mut LineCounter, text: &[u8]) -> ImportError {
+    let line = e
+        .position()
+        .map_or(1, |p| lines.record_line(text, p.byte()));
     rejected(problem(
         line,
         None,
@@ -493,30 +620,6 @@ impl ImportError {
             ImportError::Rejected { mut problems } if !problems.is_empty() => problems.remove(0),
             other => problem(0, None, other.to_string(), other.to_string()),
         }
-    }
-}
-
-/// Reports every duplicate (municipality, voucher) in a file.
-fn check_duplicates<'a>(
-    keys: impl Iterator<Item = (u64, &'a MunicipalityCode, &'a VoucherNumber)>,
-) -> Result<(), ImportError> {
-    let mut seen: HashMap<(&MunicipalityCode, &VoucherNumber), u64> = HashMap::new();
-    let mut problems = Vec::new();
-    for (line, m, n) in keys {
-        if let Some(first) = seen.insert((m, n), line) {
-            seen.insert((m, n), first);
-            problems.push(problem(
-                line,
-                Some("券番号"),
-                format!("voucher {m}-{n} already appears on line {first}"),
-                format!("券番号 {m}-{n} は{first}行目にもあります"),
-            ));
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(ImportError::Rejected { problems })
     }
 }
 
@@ -540,6 +643,7 @@ fn parse_register_row(row: &mut Row<'_>, now: &DateTime<FixedOffset>) -> Option<
     let lat = row.field(9, |v| optional(v, |v| parse_coordinate(v, true)));
     let lon = row.field(10, |v| optional(v, |v| parse_coordinate(v, false)));
     let phone = row.field(11, |v| optional(v, Phone::parse));
+    let atena_number = row.field(12, |v| optional(v, AtenaNumber::parse));
     let home = match (lat?, lon?) {
         (Some(lat), Some(lon)) => Some(Coordinates { lat, lon }),
         (None, None) => None,
@@ -566,6 +670,7 @@ fn parse_register_row(row: &mut Row<'_>, now: &DateTime<FixedOffset>) -> Option<
         district: district?,
         home,
         phone: phone?,
+        atena_number: atena_number?,
     })
 }
 
@@ -602,15 +707,16 @@ pub fn import_register_bytes(
     let (text, encoding_used) = decode(bytes, encoding)?;
     let ParsedRows {
         rows,
+        problems,
         ignored_columns,
+        ..
     } = read_rows(&text, REGISTER_COLUMNS, progress, |row| {
         parse_register_row(row, &now)
     })?;
     drop(text);
-    check_duplicates(
-        rows.iter()
-            .map(|(line, r)| (*line, &r.municipality, &r.voucher)),
-    )?;
+    if !problems.is_empty() {
+        return Err(rejected_all(problems));
+    }
 
     let total = rows.len() as u64;
     let mut tx = ledger.transaction()?;
@@ -694,41 +800,43 @@ pub fn import_survey_bytes(
     let (text, encoding_used) = decode(bytes, encoding)?;
     let ParsedRows {
         rows,
+        keys_of_bad_rows,
+        mut problems,
         ignored_columns,
     } = read_rows(&text, SURVEY_COLUMNS, progress, |row| {
         parse_survey_row(row, &now)
     })?;
-    check_duplicates(
-        rows.iter()
-            .map(|(line, (a, _))| (*line, &a.municipality, &a.voucher)),
-    )?;
+    let unknown = |line: u64, m: &MunicipalityCode, n: &VoucherNumber| {
+        problem(
+            line,
+            Some("券番号"),
+            format!("no resident with voucher {m}-{n}; import the register first"),
+            format!("券番号 {m}-{n} の住民が台帳にいません。先に住民台帳を取り込んでください"),
+        )
+    };
 
     let total = rows.len() as u64;
     let mut tx = ledger.transaction()?;
-    let mut problems = Vec::new();
+    // Answers for vouchers the ledger does not know are problems of the file like any other:
+    // the rows with other problems are looked up too, so the report holds every one.
+    for (line, m, n) in &keys_of_bad_rows {
+        if tx.reader().residents_by_voucher(Some(m), n)?.is_empty() {
+            problems.push(unknown(*line, m, n));
+        }
+    }
     for (i, (line, (answer, answered_at))) in rows.iter().enumerate() {
-        if tx.apply_survey(answer, answered_at)? {
+        if !tx.apply_survey(answer, answered_at)? {
+            problems.push(unknown(*line, &answer.municipality, &answer.voucher));
+        } else if problems.is_empty() {
+            // Only worth writing while the import can still succeed.
             tx.replicate_resident(&answer.municipality, &answer.voucher)?;
-        } else {
-            problems.push(problem(
-                *line,
-                Some("券番号"),
-                format!(
-                    "no resident with voucher {}-{}; import the register first",
-                    answer.municipality, answer.voucher
-                ),
-                format!(
-                    "券番号 {}-{} の住民が台帳にいません。先に住民台帳を取り込んでください",
-                    answer.municipality, answer.voucher
-                ),
-            ));
         }
         if i.is_multiple_of(8192) {
             progress.update(Stage::Writing, i as u64, total);
         }
     }
     if !problems.is_empty() {
-        return Err(ImportError::Rejected { problems }); // the transaction rolls back on drop
+        return Err(rejected_all(problems)); // the transaction rolls back on drop
     }
     tx.commit()?;
     progress.update(Stage::Writing, total, total);

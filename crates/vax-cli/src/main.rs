@@ -138,8 +138,8 @@ struct LookupTarget {
     /// The reading in kana (hiragana, katakana or half-width), or its beginning.
     #[arg(long)]
     kana: Option<String>,
-    /// Birth date (YYYY-MM-DD).
-    #[arg(long)]
+    /// Birth date: 1941-04-01, 1941/4/1, 昭和16年4月1日, S16.4.1 ...
+    #[arg(long, value_parser = parse_birth)]
     birth: Option<NaiveDate>,
     /// Phone number, or its last 4+ digits.
     #[arg(long)]
@@ -166,6 +166,11 @@ struct EnrollArgs {
     /// The campaign's municipality code (6 digits with check digit).
     #[arg(long, default_value = vax_demo::MUNICIPALITY)]
     municipality: String,
+}
+
+/// A date as the imports read it (Gregorian or era), with the reason in both languages.
+fn parse_birth(s: &str) -> Result<NaiveDate, String> {
+    vax_domain::resident::parse_date(s).map_err(|e| format!("{e} / {}", e.message_ja()))
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {

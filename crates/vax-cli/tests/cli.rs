@@ -191,6 +191,63 @@ fn a_bad_import_exits_4_lists_every_problem_and_imports_nothing() {
 }
 
 #[test]
+fn a_cp932_crlf_register_with_era_dates_reports_its_lines_then_imports_and_is_found_by_era_birth_date(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("hq.sqlite3");
+    let register = |text: &str| {
+        let path = dir.path().join("register.csv");
+        let crlf = text.replace('\n', "\r\n");
+        std::fs::write(&path, encoding_rs::SHIFT_JIS.encode(&crlf).0).unwrap();
+        path
+    };
+    let good = "個別宛名番号,市町村コード,券番号,氏名,氏名カナ,生年月日,性別,住所,地区\n\
+                000012345678901,262021,0000100001,山田 花子,ﾔﾏﾀﾞ ﾊﾅｺ,昭和16年4月1日,２,京都府デモ市1,西舞鶴\n\
+                000012345678902,262021,0000100008,佐藤 清,ｻﾄｳ ｷﾖｼ,S11.11.3,１,京都府デモ市2,東舞鶴\n\
+                ,262021,0000100015,鈴木 陽菜,ｽｽﾞｷ ﾋﾅ,Ｈ２０．５．２０,２,京都府デモ市3,中舞鶴\n";
+    let bad = good
+        .replace("S11.11.3", "昭和65年1月1日")
+        .replace("0000100015", "0000100001");
+    let errors = dir.path().join("problems.csv");
+    let out = vaxhq(
+        &ledger,
+        &[
+            "import",
+            "register",
+            register(&bad).to_str().unwrap(),
+            "--errors-out",
+            errors.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("line 3 [生年月日]"), "{}", text(&out));
+    assert!(
+        text(&out).contains("line 4 [券番号]") && text(&out).contains("line 2"),
+        "the repeated voucher on line 4 names line 2: {}",
+        text(&out)
+    );
+    let listed = std::fs::read_to_string(&errors).unwrap();
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+
+    let ok = vaxhq(
+        &ledger,
+        &["import", "register", register(good).to_str().unwrap()],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    assert!(text(&ok).contains("new 3"), "{}", text(&ok));
+    let found = vaxhq(&ledger, &["lookup", "--birth", "昭和16年4月1日"]);
+    assert_eq!(found.status.code(), Some(0), "{}", text(&found));
+    assert!(text(&found).contains("山田 花子"), "{}", text(&found));
+    let outside = vaxhq(&ledger, &["lookup", "--birth", "平成元年1月7日"]);
+    assert_eq!(outside.status.code(), Some(2), "{}", text(&outside));
+    assert!(
+        text(&outside).contains("昭和64年1月7日"),
+        "the refusal says which day it would be: {}",
+        text(&outside)
+    );
+}
+
+#[test]
 fn a_missing_file_is_a_failure_with_the_path_in_the_message() {
     let dir = tempfile::tempdir().unwrap();
     let out = vaxhq(

@@ -344,6 +344,7 @@ pub fn generate(params: &DemoParams) -> DemoCity {
             district: d.name.to_owned(),
             home: Some(home),
             phone,
+            atena_number: None,
         };
         let wants = match age {
             65.. => 0.91,

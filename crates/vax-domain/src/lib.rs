@@ -13,6 +13,7 @@
 //! - [`role`]: what an installation is enrolled for.
 //! - [`clock`]: the one time source (Japan time) that every "now" comes from.
 //! - [`error`]: the one vocabulary of error codes, and the [`error::UserFacing`] trait.
+//! - [`wareki`]: the Japanese era calendar (和暦), read and written: the one era table.
 //!
 //! ```
 //! use vax_domain::voucher::VoucherPayload;
@@ -31,3 +32,4 @@ pub mod resident;
 pub mod role;
 pub mod venue;
 pub mod voucher;
+pub mod wareki;

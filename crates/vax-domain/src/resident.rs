@@ -4,10 +4,12 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 use crate::kana;
 use crate::venue::Coordinates;
 use crate::voucher::{MunicipalityCode, VoucherNumber};
+use crate::wareki::{self, DateError};
 
 /// Why a field value was refused. Messages are for the person who fixes the file.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -18,9 +20,9 @@ pub enum FieldError {
     /// The reading (フリガナ) has characters that are not kana.
     #[error("{0:?} is not written in kana")]
     NotKana(String),
-    /// A date that cannot be read.
-    #[error("{0:?} is not a date (write 1941-04-01, 1941/4/1 or 19410401)")]
-    BadDate(String),
+    /// A date that cannot be read, or an era date outside its era (see [`crate::wareki`]).
+    #[error("{0}")]
+    BadDate(DateError),
     /// A date in the future or before 1900.
     #[error("{0} is not a plausible birth date")]
     ImplausibleBirthDate(NaiveDate),
@@ -42,6 +44,9 @@ pub enum FieldError {
     /// A postal code that is not 7 digits.
     #[error("{0:?} is not a postal code (7 digits, e.g. 624-0853)")]
     BadPostalCode(String),
+    /// A 宛名番号 of the wrong shape.
+    #[error("{0:?} is not an addressee number (宛名番号: up to 20 letters, digits or hyphens)")]
+    BadAtenaNumber(String),
     /// A value longer than the ledger keeps.
     #[error("is longer than {max} characters")]
     TooLong {
@@ -56,9 +61,7 @@ impl FieldError {
         match self {
             Self::Empty => "空欄です".into(),
             Self::NotKana(v) => format!("「{v}」はカナではありません"),
-            Self::BadDate(v) => {
-                format!("「{v}」は日付として読めません（1941-04-01、1941/4/1、19410401 の形式）")
-            }
+            Self::BadDate(e) => e.message_ja(),
             Self::ImplausibleBirthDate(d) => format!("{d} は生年月日としてありえません"),
             Self::BadSex(v) => format!("「{v}」は性別として読めません（男/女、1/2、M/F）"),
             Self::BadIntention(v) => {
@@ -71,6 +74,9 @@ impl FieldError {
             Self::BadCoordinate(v) => format!("「{v}」は日本国内の緯度・経度ではありません"),
             Self::BadPostalCode(v) => {
                 format!("「{v}」は郵便番号として読めません（7桁、例 624-0853）")
+            }
+            Self::BadAtenaNumber(v) => {
+                format!("「{v}」は宛名番号として読めません（英数字とハイフン、20文字まで）")
             }
             Self::TooLong { max } => format!("{max}文字を超えています"),
         }
@@ -89,9 +95,9 @@ pub enum Sex {
 }
 
 impl Sex {
-    /// Reads 男/女, the register's 1/2 codes, or M/F.
+    /// Reads 男/女, the register's 1/2 codes, or M/F; full-width digits and letters too.
     pub fn parse(value: &str) -> Result<Self, FieldError> {
-        match value.trim() {
+        match fold(value).as_str() {
             "男" | "男性" | "1" | "M" | "m" => Ok(Self::Male),
             "女" | "女性" | "2" | "F" | "f" => Ok(Self::Female),
             "" => Err(FieldError::Empty),
@@ -139,9 +145,9 @@ pub enum Intention {
 }
 
 impl Intention {
-    /// Reads the survey's wording or its 1/2/3 codes.
+    /// Reads the survey's wording or its 1/2/3 codes (full-width digits too).
     pub fn parse(value: &str) -> Result<Self, FieldError> {
-        match value.trim() {
+        match fold(value).as_str() {
             "希望する" | "希望" | "1" => Ok(Self::Wants),
             "希望しない" | "不要" | "2" => Ok(Self::Declines),
             "未定" | "わからない" | "3" => Ok(Self::Undecided),
@@ -179,9 +185,9 @@ impl Intention {
     }
 }
 
-/// Reads a yes/no column as the survey and the register write it.
+/// Reads a yes/no column as the survey and the register write it (full-width too).
 pub fn parse_yes_no(value: &str) -> Result<bool, FieldError> {
-    match value.trim() {
+    match fold(value).as_str() {
         "あり" | "有" | "要" | "必要" | "はい" | "1" | "○" | "Y" | "y" | "yes" => {
             Ok(true)
         }
@@ -191,23 +197,25 @@ pub fn parse_yes_no(value: &str) -> Result<bool, FieldError> {
     }
 }
 
-/// Reads a date as Excel and municipal systems write it: `1941-04-01`, `1941/4/1`, `19410401`.
+/// Folds what an IME or a municipal system may write in a coded column to its plain form:
+/// NFKC (full-width digits, letters and signs become ASCII), then trimmed.
+fn fold(value: &str) -> String {
+    let value = value.trim();
+    if is_nfkc_quick(value.chars()) == IsNormalized::Yes {
+        return value.to_owned();
+    }
+    let folded: String = value.nfkc().collect();
+    folded.trim().to_owned()
+}
+
+/// Reads a date as Excel and municipal systems write it: Gregorian (`1941-04-01`, `1941/4/1`,
+/// `19410401`) or Japanese era (`昭和16年4月1日`, `S16.04.01`, `H3/4/1`), full-width digits
+/// included. The forms and the era rules are those of [`crate::wareki`].
 pub fn parse_date(value: &str) -> Result<NaiveDate, FieldError> {
-    let v = value.trim();
-    if v.is_empty() {
+    if value.trim().is_empty() {
         return Err(FieldError::Empty);
     }
-    let bad = || FieldError::BadDate(v.to_owned());
-    if v.len() == 8 && v.bytes().all(|b| b.is_ascii_digit()) {
-        return NaiveDate::parse_from_str(v, "%Y%m%d").map_err(|_| bad());
-    }
-    let parts: Vec<&str> = v.split(['-', '/']).collect();
-    if parts.len() != 3 || parts[0].len() != 4 {
-        return Err(bad());
-    }
-    let nums: Result<Vec<u32>, _> = parts.iter().map(|p| p.parse::<u32>()).collect();
-    let nums = nums.map_err(|_| bad())?;
-    NaiveDate::from_ymd_opt(nums[0] as i32, nums[1], nums[2]).ok_or_else(bad)
+    wareki::parse_date(value).map_err(FieldError::BadDate)
 }
 
 /// A birth date that is plausible for a living resident on `today`.
@@ -242,11 +250,28 @@ fn fold_digits_and_dashes(value: &str) -> String {
         .collect()
 }
 
+/// Writes the parentheses of `0773(62)1234` or `(0773)62-1234` as hyphens.
+fn parentheses_as_hyphens(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '(' | '（' | ')' | '）' => {
+                if !out.is_empty() && !out.ends_with('-') {
+                    out.push('-');
+                }
+            }
+            '-' if out.ends_with('-') => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 impl Phone {
-    /// Reads a phone number: full-width digits and hyphens are folded; 10 or 11 digits
-    /// starting with 0 are required.
+    /// Reads a phone number: full-width digits and hyphens are folded, and the parentheses
+    /// of `0773(62)1234` become hyphens; 10 or 11 digits starting with 0 are required.
     pub fn parse(value: &str) -> Result<Self, FieldError> {
-        let display = fold_digits_and_dashes(value.trim());
+        let display = parentheses_as_hyphens(&fold_digits_and_dashes(value.trim()));
         if display.is_empty() {
             return Err(FieldError::Empty);
         }
@@ -273,14 +298,14 @@ pub fn phone_digits(value: &str) -> String {
         .collect()
 }
 
-/// Reads a postal code as NNN-NNNN (full-width digits and a missing hyphen are fine);
-/// empty stays empty.
+/// Reads a postal code as NNN-NNNN (full-width digits, a missing hyphen and a leading 〒 are
+/// fine); empty stays empty.
 pub fn parse_postal_code(value: &str) -> Result<String, FieldError> {
     let v = value.trim();
     if v.is_empty() {
         return Ok(String::new());
     }
-    let folded = fold_digits_and_dashes(v);
+    let folded = fold_digits_and_dashes(v.trim_start_matches('〒').trim_start());
     let digits: String = folded.chars().filter(char::is_ascii_digit).collect();
     let shape_ok = folded.chars().all(|c| c.is_ascii_digit() || c == '-') && digits.len() == 7;
     if !shape_ok {
@@ -289,10 +314,10 @@ pub fn parse_postal_code(value: &str) -> Result<String, FieldError> {
     Ok(format!("{}-{}", &digits[..3], &digits[3..]))
 }
 
-/// Reads one coordinate and checks it lies within Japan's extent.
+/// Reads one coordinate (full-width digits too) and checks it lies within Japan's extent.
 pub fn parse_coordinate(value: &str, is_latitude: bool) -> Result<f64, FieldError> {
     let v = value.trim();
-    let n: f64 = v
+    let n: f64 = fold(v)
         .parse()
         .map_err(|_| FieldError::BadCoordinate(v.to_owned()))?;
     let (lo, hi) = if is_latitude {
@@ -336,6 +361,57 @@ pub fn parse_reading(value: &str) -> Result<String, FieldError> {
     Ok(kana::display_reading(v))
 }
 
+/// The municipality's own number for a resident (宛名番号, 個別宛名番号): what its
+/// 住民記録 and 予防接種台帳 systems file the resident under, and the first column of VRS's
+/// 予防接種台帳向け file. Kept as written (leading zeros are significant), after folding
+/// full-width characters: 1 to 20 ASCII letters, digits or hyphens.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AtenaNumber(String);
+
+impl AtenaNumber {
+    /// The longest number kept.
+    pub const MAX_LEN: usize = 20;
+
+    /// Reads a 宛名番号; full-width digits and letters are folded, blanks around it trimmed.
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        let v = fold_digits_and_dashes(&fold(value));
+        if v.is_empty() {
+            return Err(FieldError::Empty);
+        }
+        let shape_ok =
+            v.len() <= Self::MAX_LEN && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !shape_ok {
+            return Err(FieldError::BadAtenaNumber(value.trim().to_owned()));
+        }
+        Ok(Self(v))
+    }
+
+    /// The number as kept.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for AtenaNumber {
+    type Error = FieldError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<AtenaNumber> for String {
+    fn from(n: AtenaNumber) -> Self {
+        n.0
+    }
+}
+
+impl std::fmt::Display for AtenaNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Full years of age on `on` (満年齢).
 pub fn age_on(birth: NaiveDate, on: NaiveDate) -> u32 {
     on.years_since(birth).unwrap_or(0)
@@ -367,6 +443,11 @@ pub struct Resident {
     pub home: Option<Coordinates>,
     /// 電話番号, when known.
     pub phone: Option<Phone>,
+    /// 宛名番号 (個別宛名番号), when the register carries it. Not on the desks' screens, so
+    /// not in the TypeScript type of the desktop app (it still travels in the JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub atena_number: Option<AtenaNumber>,
 }
 
 /// What the intention survey says about one resident.
@@ -399,6 +480,9 @@ mod tests {
     #[case("1941/04/01")]
     #[case("19410401")]
     #[case(" 1941-04-01 ")]
+    #[case("昭和16年4月1日")]
+    #[case("S16.04.01")]
+    #[case("１９４１／４／１")]
     fn dates_are_read_in_the_forms_excel_writes(#[case] written: &str) {
         assert_eq!(parse_date(written), Ok(day("1941-04-01")), "{written:?}");
     }
@@ -406,7 +490,7 @@ mod tests {
     #[rstest]
     #[case("1941-02-30")]
     #[case("41/4/1")]
-    #[case("昭和16年4月1日")]
+    #[case("昭和65年4月1日")]
     #[case("1941-04")]
     fn impossible_dates_are_refused(#[case] written: &str) {
         assert!(
@@ -463,10 +547,63 @@ mod tests {
     }
 
     #[test]
+    fn coded_columns_read_full_width_digits_and_letters() {
+        assert_eq!(Sex::parse("１"), Ok(Sex::Male));
+        assert_eq!(Sex::parse("２"), Ok(Sex::Female));
+        assert_eq!(Sex::parse("Ｆ"), Ok(Sex::Female));
+        assert_eq!(Sex::parse("\u{3000}１\u{3000}"), Ok(Sex::Male));
+        assert_eq!(Intention::parse("１"), Ok(Intention::Wants));
+        assert_eq!(Intention::parse("２"), Ok(Intention::Declines));
+        assert_eq!(Intention::parse("３"), Ok(Intention::Undecided));
+        assert_eq!(parse_yes_no("１"), Ok(true));
+        assert_eq!(parse_yes_no("０"), Ok(false));
+        assert_eq!(parse_coordinate("３５．４７４５", true), Ok(35.4745));
+        assert!(matches!(Sex::parse("３"), Err(FieldError::BadSex(_))));
+        assert!(matches!(
+            Intention::parse("４"),
+            Err(FieldError::BadIntention(_))
+        ));
+    }
+
+    #[rstest]
+    #[case("0773(62)1234", "0773-62-1234")]
+    #[case("(0773)62-1234", "0773-62-1234")]
+    #[case("０７７３（６２）１２３４", "0773-62-1234")]
+    fn phones_with_parentheses_are_written_with_hyphens(#[case] typed: &str, #[case] shown: &str) {
+        let phone = Phone::parse(typed).unwrap();
+        assert_eq!(phone.display, shown);
+        assert_eq!(phone.digits, "0773621234");
+    }
+
+    #[rstest]
+    #[case("000123456789012", "000123456789012")]
+    #[case("０００１２３４５", "00012345")]
+    #[case(" A-0012 ", "A-0012")]
+    #[case("ａ００１", "a001")]
+    fn atena_numbers_are_kept_as_written_after_folding(#[case] typed: &str, #[case] kept: &str) {
+        assert_eq!(AtenaNumber::parse(typed).unwrap().as_str(), kept);
+    }
+
+    #[rstest]
+    #[case("123 456")]
+    #[case("宛名1")]
+    #[case("123456789012345678901")]
+    fn malformed_atena_numbers_are_refused(#[case] typed: &str) {
+        assert!(
+            matches!(
+                AtenaNumber::parse(typed),
+                Err(FieldError::BadAtenaNumber(_))
+            ),
+            "{typed:?}"
+        );
+    }
+
+    #[test]
     fn postal_codes_are_kept_with_a_hyphen() {
         assert_eq!(parse_postal_code("6240853"), Ok("624-0853".into()));
         assert_eq!(parse_postal_code("６２４－０８５３"), Ok("624-0853".into()));
         assert_eq!(parse_postal_code(""), Ok(String::new()));
+        assert_eq!(parse_postal_code("〒624-0853"), Ok("624-0853".into()));
         assert!(matches!(
             parse_postal_code("624-08"),
             Err(FieldError::BadPostalCode(_))

@@ -87,10 +87,13 @@ impl VoucherError {
     }
 }
 
-/// Folds what a person or a scanner may type into plain ASCII digits: full-width digits
-/// (IME input) become ASCII, and blanks and hyphens used to group digits are dropped.
+/// Folds what a person or a scanner may type into plain ASCII digits: every leading and
+/// trailing whitespace is dropped alike (blanks, tabs, and the CR/LF a scanner in keyboard
+/// mode sends after the payload), full-width digits (IME input) become ASCII, and blanks and
+/// hyphens used to group digits are dropped.
 fn clean(input: &str) -> String {
     input
+        .trim()
         .chars()
         .filter_map(|c| match c {
             '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
@@ -268,7 +271,8 @@ pub enum VoucherPayload {
 
 impl VoucherPayload {
     /// Parses a scanner's or a person's input. Full-width digits, blanks and hyphens are
-    /// tolerated; anything else is a [`VoucherError`] naming the digit or field at fault.
+    /// tolerated, and any whitespace around the payload (a scanner's trailing CR/LF too);
+    /// anything else is a [`VoucherError`] naming the digit or field at fault.
     pub fn parse(input: &str) -> Result<Self, VoucherError> {
         let s = clean(input);
         if s.is_empty() {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
-use vax_domain::resident::{Intention, Phone, Resident, Sex};
+use vax_domain::resident::{AtenaNumber, Intention, Phone, Resident, Sex};
 use vax_domain::venue::{Coordinates, Venue};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
@@ -186,7 +186,7 @@ pub(crate) fn query_rows<T>(
     Ok(rows)
 }
 
-pub(crate) const RESIDENT_COLUMNS: &str = "id, municipality_code, voucher_number, name, name_kana, birth_date, sex, postal_code, address, district, lat, lon, phone, phone_digits, intention, needs_transport, anaphylaxis_history";
+pub(crate) const RESIDENT_COLUMNS: &str = "id, municipality_code, voucher_number, name, name_kana, birth_date, sex, postal_code, address, district, lat, lon, phone, phone_digits, intention, needs_transport, anaphylaxis_history, atena_number";
 
 struct RawResident {
     id: i64,
@@ -206,6 +206,7 @@ struct RawResident {
     intention: Option<String>,
     needs_transport: bool,
     anaphylaxis_history: bool,
+    atena_number: Option<String>,
 }
 
 impl RawResident {
@@ -214,6 +215,7 @@ impl RawResident {
         Ok(read_columns!(r, at => Self {
             id, municipality, voucher, name, name_kana, birth_date, sex, postal_code, address,
             district, lat, lon, phone, phone_digits, intention, needs_transport, anaphylaxis_history,
+            atena_number,
         }))
     }
 
@@ -234,6 +236,10 @@ impl RawResident {
             (Some(display), Some(digits)) => Some(Phone { display, digits }),
             _ => None,
         };
+        let atena_number = self
+            .atena_number
+            .map(|a| AtenaNumber::parse(&a).map_err(|e| corrupt("atena_number", e.to_string())))
+            .transpose()?;
         let survey = match self.intention {
             None => None,
             Some(code) => Some(SurveyState {
@@ -257,6 +263,7 @@ impl RawResident {
                 district: self.district,
                 home,
                 phone,
+                atena_number,
             },
             survey,
         })

@@ -23,6 +23,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_replication",
         include_str!("../../../migrations/0004_replication.sql"),
     ),
+    (
+        "0005_atena_number",
+        include_str!("../../../migrations/0005_atena_number.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -43,6 +43,8 @@ pub struct VrsDoseRow {
     pub municipality_code: String,
     /// The resident's voucher number (券番号).
     pub voucher_number: String,
+    /// The resident's 宛名番号, when the register gave one.
+    pub atena_number: Option<String>,
     /// Which dose.
     pub dose_number: u8,
     /// When it was given (RFC 3339).
@@ -72,6 +74,8 @@ pub struct VrsRecord {
     pub municipality_code: String,
     /// 券番号.
     pub voucher_number: String,
+    /// 個別宛名番号: the resident's 宛名番号, or empty.
+    pub atena_number: String,
     /// 接種回数.
     pub dose_number: u8,
     /// 登録日時, `YYYYMMDDHHMMSS` JST.
@@ -141,12 +145,12 @@ pub struct VrsReader<'c> {
     conn: &'c Connection,
 }
 
-const RECORD_COLUMNS: &str = "dose_uid, municipality_code, voucher_number, dose_number, registered_at, administered_on, site_municipality_code, venue_name, vaccinator, maker_label, lot_number";
+const RECORD_COLUMNS: &str = "dose_uid, municipality_code, voucher_number, dose_number, registered_at, administered_on, site_municipality_code, venue_name, vaccinator, maker_label, lot_number, atena_number";
 
 fn record_from_row(r: &Row<'_>) -> rusqlite::Result<VrsRecord> {
     Ok(read_columns!(r, 0 => VrsRecord {
         dose_uid, municipality_code, voucher_number, dose_number, registered_at, administered_on,
-        site_municipality_code, venue_name, vaccinator, maker_label, lot_number,
+        site_municipality_code, venue_name, vaccinator, maker_label, lot_number, atena_number,
     }))
 }
 
@@ -160,7 +164,7 @@ impl<'c> VrsReader<'c> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT d.uid, d.resident_id, r.municipality_code, r.voucher_number, d.dose_number,
                     d.administered_at, d.recorded_at, v.name, d.vaccinator, l.product_code,
-                    l.lot_number, d.voided_at, d.void_reason, e.batch_id
+                    l.lot_number, d.voided_at, d.void_reason, e.batch_id, r.atena_number
              FROM dose_records d
              JOIN residents r ON r.id = d.resident_id
              JOIN venues v ON v.id = d.venue_id
@@ -184,6 +188,7 @@ impl<'c> VrsReader<'c> {
                 resident_id: r.get(1)?,
                 municipality_code: r.get(2)?,
                 voucher_number: r.get(3)?,
+                atena_number: r.get(14)?,
                 dose_number: r.get(4)?,
                 administered_at: r.get(5)?,
                 recorded_at: r.get(6)?,
@@ -205,7 +210,7 @@ impl<'c> VrsReader<'c> {
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         Ok(stmt
-            .query_row([dose_uid], |r| Ok((r.get(11)?, record_from_row(r)?)))
+            .query_row([dose_uid], |r| Ok((r.get(12)?, record_from_row(r)?)))
             .optional()?)
     }
 
@@ -285,7 +290,7 @@ impl<'c> VrsReader<'c> {
              WHERE batch_id = ?1 AND kind = 'correction' ORDER BY seq"
         );
         query_rows(self.conn, &sql, [batch], |r| {
-            let (exported_batch, voided_at, void_reason) = (r.get(11)?, r.get(12)?, r.get(13)?);
+            let (exported_batch, voided_at, void_reason) = (r.get(12)?, r.get(13)?, r.get(14)?);
             Ok(VrsCorrection {
                 record: record_from_row(r)?,
                 exported_batch,
@@ -379,8 +384,9 @@ impl VrsExportTx<'_> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO vrs_batch_records (batch_id, kind, seq, dose_uid, municipality_code, voucher_number,
                     dose_number, registered_at, administered_on, site_municipality_code, venue_name,
-                    vaccinator, maker_label, lot_number, exported_batch_id, voided_at, void_reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                    vaccinator, maker_label, lot_number, exported_batch_id, voided_at, void_reason,
+                    atena_number)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         )?;
         for (seq, (r, c)) in (0i64..).zip(records) {
             stmt.execute(params![
@@ -401,6 +407,7 @@ impl VrsExportTx<'_> {
                 c.map(|c| c.exported_batch),
                 c.map(|c| c.voided_at.as_str()),
                 c.map(|c| c.void_reason.as_str()),
+                r.atena_number,
             ])?;
         }
         Ok(())

@@ -5,7 +5,7 @@ use rusqlite::{params, Transaction};
 use serde::Serialize;
 use uuid::Uuid;
 use vax_domain::kana;
-use vax_domain::resident::{Resident, SurveyAnswer};
+use vax_domain::resident::{AtenaNumber, Resident, SurveyAnswer};
 use vax_domain::venue::{TimeBand, Venue};
 
 use crate::replication::Replication;
@@ -129,7 +129,9 @@ impl<'c> WriteTx<'c> {
     }
 
     /// Inserts a resident, or updates the one with the same (municipality, voucher number).
-    /// The survey columns are left alone: the register does not carry them.
+    /// The survey columns are left alone: the register does not carry them. A resident
+    /// without a 宛名番号 keeps the one the ledger holds: a register file without the column
+    /// (or with the cell empty) never erases it.
     pub fn upsert_resident(
         &self,
         r: &Resident,
@@ -137,16 +139,19 @@ impl<'c> WriteTx<'c> {
     ) -> Result<RegisterOutcome, LedgerError> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO residents (municipality_code, voucher_number, name, name_kana, kana_key, birth_date, sex,
-                                    postal_code, address, district, lat, lon, phone, phone_digits, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+                                    postal_code, address, district, lat, lon, phone, phone_digits, atena_number,
+                                    created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?16, ?15, ?15)
              ON CONFLICT (municipality_code, voucher_number) DO UPDATE SET
                 name = excluded.name, name_kana = excluded.name_kana, kana_key = excluded.kana_key,
                 birth_date = excluded.birth_date, sex = excluded.sex, postal_code = excluded.postal_code,
                 address = excluded.address, district = excluded.district, lat = excluded.lat, lon = excluded.lon,
-                phone = excluded.phone, phone_digits = excluded.phone_digits, updated_at = excluded.updated_at
-             WHERE (name, name_kana, birth_date, sex, postal_code, address, district, lat, lon, phone)
+                phone = excluded.phone, phone_digits = excluded.phone_digits,
+                atena_number = coalesce(excluded.atena_number, atena_number), updated_at = excluded.updated_at
+             WHERE (name, name_kana, birth_date, sex, postal_code, address, district, lat, lon, phone, atena_number)
                 IS NOT (excluded.name, excluded.name_kana, excluded.birth_date, excluded.sex, excluded.postal_code,
-                        excluded.address, excluded.district, excluded.lat, excluded.lon, excluded.phone)",
+                        excluded.address, excluded.district, excluded.lat, excluded.lon, excluded.phone,
+                        coalesce(excluded.atena_number, atena_number))",
         )?;
         // No RETURNING: SQLite builds an ephemeral table for it on every execution, which
         // made a register import four times slower. The outcome is read from the counters:
@@ -168,6 +173,7 @@ impl<'c> WriteTx<'c> {
             r.phone.as_ref().map(|p| p.display.as_str()),
             r.phone.as_ref().map(|p| p.digits.as_str()),
             instant(now),
+            r.atena_number.as_ref().map(AtenaNumber::as_str),
         ])?;
         Ok(match changed {
             0 => RegisterOutcome::Unchanged,

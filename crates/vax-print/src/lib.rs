@@ -50,7 +50,6 @@
 mod draw;
 mod font;
 mod voucher;
-mod wareki;
 mod yoshinhyo;
 
 use std::io::Write;

@@ -8,9 +8,9 @@ use vax_domain::voucher::OcrLine;
 
 use crate::draw::{Align, Canvas, PAGE_H, PAGE_W};
 use crate::font::JapaneseFont;
-use crate::wareki::wareki;
 use crate::yoshinhyo::postal;
 use crate::{write_file, PrintError};
+use vax_domain::wareki::format_wareki;
 
 /// One resident's voucher sheet.
 #[derive(Debug, Clone, PartialEq)]
@@ -204,7 +204,7 @@ fn draw(c: &mut Canvas<'_>, sheet: &VoucherSheet, opts: &BatchOptions) {
 
     // Sender, top right.
     let r = SENDER_RIGHT;
-    c.text(r, 22.0, 8.5, Align::Right, &wareki(opts.print_date));
+    c.text(r, 22.0, 8.5, Align::Right, &format_wareki(opts.print_date));
     c.text(r, 28.0, SENDER_PT, Align::Right, &opts.issuer);
     c.text(
         r,

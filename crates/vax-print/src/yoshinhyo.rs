@@ -8,8 +8,8 @@ use vax_domain::voucher::OcrLine;
 
 use crate::draw::{Align, Canvas};
 use crate::font::JapaneseFont;
-use crate::wareki::{seireki, wareki};
 use crate::{single_page_pdf, write_file, PrintError};
+use vax_domain::wareki::{format_seireki, format_wareki};
 
 /// Version of the 予診票 layout and question list, printed in the page's top-left corner.
 ///
@@ -93,7 +93,7 @@ pub(crate) fn draw(c: &mut Canvas<'_>, input: &YoshinhyoInput) {
         9.0,
         8.0,
         Align::Right,
-        &format!("再発行日 {}", wareki(input.print_date)),
+        &format!("再発行日 {}", format_wareki(input.print_date)),
     );
     c.text(
         105.0,
@@ -174,8 +174,8 @@ fn header(c: &mut Canvas<'_>, input: &YoshinhyoInput, top: f32) {
                 let age = age_on(input.birth_date, input.print_date);
                 let s = format!(
                     "{}生（{}）　満 {} 歳",
-                    wareki(input.birth_date),
-                    seireki(input.birth_date),
+                    format_wareki(input.birth_date),
+                    format_seireki(input.birth_date),
                     age
                 );
                 c.text_mid(vx, y, *h, 10.0, Align::Left, &s);

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use crdts::VClock;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use vax_domain::resident::{Intention, Phone, Sex};
+use vax_domain::resident::{AtenaNumber, Intention, Phone, Sex};
 use vax_domain::venue::Coordinates;
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
@@ -296,6 +296,9 @@ pub enum ResidentField {
     NeedsTransport(bool),
     /// History of anaphylaxis.
     AnaphylaxisHistory(bool),
+    /// 宛名番号, the municipality's own number for the resident (set by HQ's register
+    /// import). There is no op that clears it: a register without it leaves it as it is.
+    AtenaNumber(AtenaNumber),
 }
 
 /// The name of a [`ResidentField`], without its value: the key of its LWW register.
@@ -316,6 +319,7 @@ pub enum FieldName {
     Intention,
     NeedsTransport,
     AnaphylaxisHistory,
+    AtenaNumber,
 }
 
 impl ResidentField {
@@ -335,6 +339,7 @@ impl ResidentField {
             Self::Intention(_) => FieldName::Intention,
             Self::NeedsTransport(_) => FieldName::NeedsTransport,
             Self::AnaphylaxisHistory(_) => FieldName::AnaphylaxisHistory,
+            Self::AtenaNumber(_) => FieldName::AtenaNumber,
         }
     }
 
@@ -360,7 +365,9 @@ impl ResidentField {
             | Self::Home(_)
             | Self::Intention(_)
             | Self::NeedsTransport(_)
-            | Self::AnaphylaxisHistory(_) => Ok(()),
+            | Self::AnaphylaxisHistory(_)
+            // checked by its type when the op is read
+            | Self::AtenaNumber(_) => Ok(()),
         }
     }
 }

@@ -64,6 +64,7 @@ fn build(path: &Path) {
             district: "西舞鶴".into(),
             home: None,
             phone: None,
+            atena_number: None,
         };
         tx.upsert_resident(&resident, &now).expect("resident");
         let id = i64::from(i) + 1;

@@ -209,8 +209,8 @@ pub const DOSE_GROUP_ITEMS: [&str; 8] = [
     "ワクチンロット番号",
 ];
 
-/// The leading column of a 台帳形式 row (DOMAIN.md §1.2 item 1); our ledger has no such
-/// number, so it is always blank.
+/// The leading column of a 台帳形式 row (DOMAIN.md §1.2 item 1): the resident's 宛名番号
+/// when the register gave one, else blank.
 pub const LEDGER_FIRST_ITEM: &str = "個別宛名番号";
 
 /// The one-row-per-dose file's columns (DOMAIN.md §1.3 item 2).
@@ -291,8 +291,8 @@ impl Renderer {
         row
     }
 
-    /// The 台帳形式 file: one row per voucher, in the records' order, each dose in the
-    /// group of its number. `records` must be sorted by voucher and hold at most one record
+    /// The 台帳形式 file: one row per voucher, in the records' order, its 個別宛名番号 first,
+    /// each dose in the group of its number. `records` must be sorted by voucher and hold at most one record
     /// per voucher and dose number, none above the layout's group count (validation
     /// guarantees both).
     pub fn ledger_file(&self, records: &[VrsRecord]) -> Result<Vec<u8>, RenderError> {
@@ -308,6 +308,8 @@ impl Renderer {
             let person = (&records[i].municipality_code, &records[i].voucher_number);
             row.clear();
             row.resize(width, "");
+            // Every record of one voucher comes from the same resident: one 宛名番号.
+            row[0] = &records[i].atena_number;
             while i < records.len()
                 && (&records[i].municipality_code, &records[i].voucher_number) == person
             {

@@ -7,6 +7,7 @@ use std::fmt;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use vax_domain::product::Catalogue;
+use vax_domain::resident::AtenaNumber;
 use vax_domain::voucher::{MunicipalityCode, VoucherError};
 use vax_ledger::{VrsDoseRow, VrsRecord};
 
@@ -43,6 +44,9 @@ pub enum Rule {
     Encoding,
     /// No control characters (line breaks, tabs) in a VRS field.
     ControlCharacter,
+    /// 個別宛名番号: empty, or the resident's 宛名番号 as the register import keeps it (1 to
+    /// 20 of 0-9, A-Z, a-z and '-').
+    AtenaNumber,
 }
 
 impl Rule {
@@ -60,6 +64,7 @@ impl Rule {
             Self::DuplicateDose => "duplicate_dose",
             Self::Encoding => "encoding",
             Self::ControlCharacter => "control_character",
+            Self::AtenaNumber => "atena_number",
         }
     }
 }
@@ -317,6 +322,18 @@ pub(crate) fn pending_record(
             ),
         );
     }
+    let atena_number = row.atena_number.clone().unwrap_or_default();
+    if !atena_number.is_empty()
+        && !AtenaNumber::parse(&atena_number).is_ok_and(|a| a.as_str() == atena_number)
+    {
+        check.problem(
+            Rule::AtenaNumber,
+            format!(
+                "addressee number (宛名番号) {atena_number:?} is not 1 to {} of 0-9, A-Z, a-z and '-'",
+                AtenaNumber::MAX_LEN
+            ),
+        );
+    }
     let administered = check.instant("administered_at", &row.administered_at);
     let recorded = check.instant("recorded_at", &row.recorded_at);
     if let Some(a) = administered {
@@ -360,6 +377,7 @@ pub(crate) fn pending_record(
         dose_uid: row.uid,
         municipality_code: row.municipality_code,
         voucher_number: row.voucher_number,
+        atena_number,
         dose_number: row.dose_number,
         registered_at: layout::timestamp(&recorded),
         administered_on: layout::day(&administered),

@@ -276,6 +276,10 @@ fn resident(
         Some(ResidentField::Phone(p)) => p.clone(),
         _ => None,
     };
+    let atena_number = match field(FieldName::AtenaNumber) {
+        Some(ResidentField::AtenaNumber(a)) => Some(a.clone()),
+        _ => None,
+    };
     let resident = Resident {
         municipality: municipality.clone(),
         voucher: voucher.clone(),
@@ -288,6 +292,7 @@ fn resident(
         district: district.clone(),
         home,
         phone,
+        atena_number,
     };
     let now = at_ms(replica_time(replica, voucher));
     w.upsert_resident(&resident, &now)?;

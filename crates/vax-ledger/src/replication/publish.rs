@@ -3,7 +3,7 @@
 
 use chrono::{NaiveDate, NaiveTime};
 use crdts::VClock;
-use vax_domain::resident::{Intention, Phone, Sex};
+use vax_domain::resident::{AtenaNumber, Intention, Phone, Sex};
 use vax_domain::venue::Coordinates;
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 use vax_sync::{
@@ -84,7 +84,7 @@ pub(crate) fn resident_ops(
     let mut kinds = Vec::new();
     let mut stmt = tx.tx.prepare_cached(&format!(
         "SELECT municipality_code, voucher_number, name, name_kana, birth_date, sex, postal_code, address,
-                district, lat, lon, phone, intention, needs_transport, anaphylaxis_history
+                district, lat, lon, phone, intention, needs_transport, anaphylaxis_history, atena_number
          FROM residents WHERE {filter} ORDER BY id"
     ))?;
     let mut rows = stmt.query(params)?;
@@ -121,6 +121,13 @@ pub(crate) fn resident_ops(
             .map(|p| Phone::parse(&p).map_err(|e| corrupt("residents", "phone", e)))
             .transpose()?;
         fields.push(ResidentField::Phone(phone));
+        // Only a number the ledger holds travels: like the register import, a replica never
+        // erases one.
+        if let Some(atena) = r.get::<_, Option<String>>(15)? {
+            fields.push(ResidentField::AtenaNumber(
+                AtenaNumber::parse(&atena).map_err(|e| corrupt("residents", "atena_number", e))?,
+            ));
+        }
         if let Some(intention) = r.get::<_, Option<String>>(12)? {
             fields.push(ResidentField::Intention(
                 Intention::from_code(&intention)

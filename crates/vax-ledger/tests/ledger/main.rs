@@ -29,5 +29,6 @@ pub fn resident(voucher: &str, name: &str, kana: &str) -> Resident {
             lon: 135.331,
         }),
         phone: Some(Phone::parse("0773-62-1234").unwrap()),
+        atena_number: None,
     }
 }

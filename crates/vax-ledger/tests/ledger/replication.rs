@@ -376,3 +376,58 @@ fn hq_choosing_between_concurrent_rebookings_replaces_both_everywhere() {
         "and the conflict is gone at the venue"
     );
 }
+
+#[test]
+fn a_residents_atena_number_travels_to_other_replicas_and_is_never_erased_by_one_without_it() {
+    use vax_domain::resident::AtenaNumber;
+    let mut hq = hq_with_a_small_city();
+    let mut booth = replica(BOOTH_V01, Role::Booth);
+    let now = at("2021-05-02T09:00:00+09:00");
+    let atena = |ledger: &Ledger, voucher: &str| {
+        ledger
+            .reader()
+            .residents_by_voucher(None, &VoucherNumber::parse(voucher).unwrap())
+            .unwrap()[0]
+            .resident
+            .atena_number
+            .clone()
+    };
+
+    // HQ imports a register that carries the number for one resident.
+    let mut hanako = resident("0000000001", "山田 花子", "ヤマダ ハナコ");
+    hanako.atena_number = Some(AtenaNumber::parse("0001234567").unwrap());
+    let mut tx = hq.transaction().unwrap();
+    tx.upsert_resident(&hanako, &now).unwrap();
+    tx.replicate_resident(&hanako.municipality, &hanako.voucher)
+        .unwrap();
+    tx.commit().unwrap();
+    sync(&mut hq, &mut booth);
+    assert_eq!(atena(&booth, "0000000001"), hanako.atena_number);
+    assert_eq!(atena(&booth, "0000000002"), None, "none was given for him");
+
+    // A later register without the column (a phone changed) keeps it everywhere.
+    let moved = vax_domain::resident::Resident {
+        atena_number: None,
+        phone: None,
+        ..hanako.clone()
+    };
+    let mut tx = hq.transaction().unwrap();
+    tx.upsert_resident(&moved, &at("2021-05-03T09:00:00+09:00"))
+        .unwrap();
+    tx.replicate_resident(&moved.municipality, &moved.voucher)
+        .unwrap();
+    tx.commit().unwrap();
+    sync(&mut hq, &mut booth);
+    let on_booth = &booth
+        .reader()
+        .residents_by_voucher(None, &VoucherNumber::parse("0000000001").unwrap())
+        .unwrap()[0];
+    assert_eq!(on_booth.resident.phone, None, "the change arrived");
+    assert_eq!(on_booth.resident.atena_number, hanako.atena_number);
+    assert_eq!(atena(&hq, "0000000001"), hanako.atena_number);
+
+    // A replica that starts later receives it with the city.
+    let mut booth2 = replica(BOOTH_V02, Role::Booth);
+    sync(&mut hq, &mut booth2);
+    assert_eq!(atena(&booth2, "0000000001"), hanako.atena_number);
+}

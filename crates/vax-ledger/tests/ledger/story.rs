@@ -1,7 +1,7 @@
 //! One realistic walk through every write and read of the ledger.
 
 use chrono::{NaiveDate, NaiveTime};
-use vax_domain::resident::{Intention, SurveyAnswer};
+use vax_domain::resident::{Intention, Resident, SurveyAnswer};
 use vax_domain::venue::{Coordinates, TimeBand, Venue};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 use vax_ledger::{Ledger, NewDose, NewInquiry, RegisterOutcome};
@@ -176,5 +176,58 @@ fn register_survey_booking_dose_and_inquiry_are_read_back_as_written() {
             .unwrap()
             .len(),
         2
+    );
+}
+
+#[test]
+fn a_register_atena_number_is_kept_and_no_register_without_one_erases_it() {
+    use vax_domain::resident::AtenaNumber;
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let now = at("2021-05-01T09:00:00+09:00");
+    let mut hanako = resident("0000000001", "山田 花子", "ヤマダ ハナコ");
+    let stored = |ledger: &Ledger| {
+        ledger
+            .reader()
+            .residents_by_voucher(None, &VoucherNumber::parse("0000000001").unwrap())
+            .unwrap()[0]
+            .resident
+            .atena_number
+            .clone()
+    };
+    let upsert = |ledger: &mut Ledger, r: &vax_domain::resident::Resident| {
+        let tx = ledger.transaction().unwrap();
+        let outcome = tx.upsert_resident(r, &now).unwrap();
+        tx.commit().unwrap();
+        outcome
+    };
+
+    assert_eq!(upsert(&mut ledger, &hanako), RegisterOutcome::Inserted);
+    assert_eq!(stored(&ledger), None, "an old register file carries none");
+
+    hanako.atena_number = Some(AtenaNumber::parse("000012345678901").unwrap());
+    assert_eq!(
+        upsert(&mut ledger, &hanako),
+        RegisterOutcome::Updated,
+        "a number arriving is a change"
+    );
+    assert_eq!(stored(&ledger), hanako.atena_number, "leading zeros kept");
+
+    let without = Resident {
+        atena_number: None,
+        ..hanako.clone()
+    };
+    assert_eq!(
+        upsert(&mut ledger, &without),
+        RegisterOutcome::Unchanged,
+        "a file without the number changes nothing"
+    );
+    assert_eq!(stored(&ledger), hanako.atena_number, "and erases nothing");
+
+    hanako.atena_number = Some(AtenaNumber::parse("000012345678902").unwrap());
+    assert_eq!(upsert(&mut ledger, &hanako), RegisterOutcome::Updated);
+    assert_eq!(
+        stored(&ledger),
+        hanako.atena_number,
+        "a new number replaces it"
     );
 }

@@ -145,6 +145,23 @@ fn malformed_bytes_are_a_permanent_error() {
         ),
         "a bad voucher number inside an op is malformed"
     );
+    let mut hq = Site::new(1, Role::Hq);
+    hq.write(set_atena(7, "0001234567"));
+    let mut message = hello(&hq, rid(9));
+    message.ops = hq.log.iter().cloned().collect();
+    let json = String::from_utf8(message.encode()).unwrap();
+    assert!(
+        json.contains(r#"{"field":"atena_number","value":"0001234567"}"#),
+        "{json}"
+    );
+    let bad_atena = json.replace("0001234567", "00012 4567");
+    assert!(
+        matches!(
+            Message::decode(bad_atena.as_bytes()),
+            Err(SyncError::Malformed(_))
+        ),
+        "a 宛名番号 the register import would refuse is malformed inside an op"
+    );
 }
 
 #[test]
@@ -255,6 +272,7 @@ fn every_op_kind_round_trips_through_json() {
     let kinds = vec![
         set_phone(7, "0773-11-1111"),
         set_name(7, "佐藤花子"),
+        set_atena(7, "0001234567"),
         book(7, 1, Some(10), BookingCause::Assign),
         book(7, 2, None, BookingCause::Reshuffle),
         check_in(7, "V01"),

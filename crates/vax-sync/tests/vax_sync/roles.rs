@@ -48,6 +48,8 @@ fn any_op_id() -> OpId {
 #[case::hq_edits_bands(Role::Hq, band(1, "V01", 5), true)]
 #[case::hq_voids_anything(Role::Hq, void(any_op_id(), EventKind::Stock), true)]
 #[case::hq_renames(Role::Hq, set_name(7, "佐藤華子"), true)]
+#[case::hq_sets_the_atena_number(Role::Hq, set_atena(7, "0001234567"), true)]
+#[case::reception_cannot_set_the_atena_number(Role::Reception, set_atena(7, "0001234567"), false)]
 #[case::server_writes_nothing(Role::Server, check_in(7, "V01"), false)]
 #[case::server_cannot_edit_bands(Role::Server, band(1, "V01", 5), false)]
 fn role_matrix(#[case] role: Role, #[case] kind: OpKind, #[case] allowed: bool) {

@@ -54,6 +54,16 @@ pub fn set_name(r: u32, name: &str) -> OpKind {
     }
 }
 
+/// HQ's register import setting a resident's 宛名番号.
+pub fn set_atena(r: u32, atena: &str) -> OpKind {
+    OpKind::SetResidentFields {
+        resident: resident(r),
+        fields: vec![ResidentField::AtenaNumber(
+            vax_domain::resident::AtenaNumber::parse(atena).expect("valid test 宛名番号"),
+        )],
+    }
+}
+
 /// One op setting a contact field and an identity field together.
 pub fn phone_and_name(r: u32) -> OpKind {
     OpKind::SetResidentFields {

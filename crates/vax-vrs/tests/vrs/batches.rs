@@ -263,3 +263,85 @@ fn dose_groups_outside_one_to_nine_are_refused_before_reading_anything() {
         other => panic!("0 dose groups must be refused, got {other:?}"),
     }
 }
+
+/// The first field of each data row of a 台帳形式 file with a header.
+fn atena_column(ledger_csv: &str) -> Vec<String> {
+    ledger_csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_ledger_file_carries_each_residents_atena_number_and_a_regeneration_what_it_wrote() {
+    let mut f = golden_ledger();
+    let set = |f: &crate::Fixture, voucher: &str, atena: &str| {
+        let changed = f
+            .raw()
+            .execute(
+                "UPDATE residents SET atena_number = ?2 WHERE voucher_number = ?1",
+                [voucher, atena],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    };
+    set(&f, "0000000001", "000012345");
+    set(&f, "0012345678", "A-77");
+    let first = f.export(&ExportOptions::default()).unwrap();
+    let ledger_csv = text_of(&first, FileKind::Ledger);
+    assert!(
+        ledger_csv.starts_with("個別宛名番号,1回目接種履歴登録日時,"),
+        "{ledger_csv}"
+    );
+    assert_eq!(
+        atena_column(&ledger_csv),
+        ["000012345", "A-77", ""],
+        "each voucher's row starts with its resident's 宛名番号, leading zeros kept; blank without one:\n{ledger_csv}"
+    );
+    assert!(
+        !text_of(&first, FileKind::Doses).contains("000012345"),
+        "the one-row-per-dose file has no such column"
+    );
+    let written = std::fs::read(
+        first
+            .files
+            .iter()
+            .find(|w| w.kind == FileKind::Ledger)
+            .unwrap()
+            .path
+            .clone(),
+    )
+    .unwrap();
+
+    // A later register gives her another number; her dose 2 is recorded again after a void.
+    set(&f, "0000000001", "000099999");
+    f.void(&fixed_uid(2), "誤登録", "2021-07-01T09:00:00+09:00");
+    let (v01, lot) = (f.v01, f.pfizer_lot_2);
+    f.dose(1, 2, "2021-06-22T09:05:00+09:00", v01, lot, "舞鶴 太郎");
+    let second = f
+        .export_at(&ExportOptions::default(), at("2021-07-01T23:00:00+09:00"))
+        .unwrap();
+    assert_eq!(
+        atena_column(&text_of(&second, FileKind::Ledger)),
+        ["000099999"],
+        "a new batch writes the number the ledger holds now"
+    );
+
+    let again = f.dir.path().join("again");
+    regenerate_batch(&f.ledger, 1, &again).unwrap();
+    let name = first
+        .files
+        .iter()
+        .find(|w| w.kind == FileKind::Ledger)
+        .unwrap()
+        .path
+        .file_name()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        std::fs::read(again.join(name)).unwrap(),
+        written,
+        "batch 1 is regenerated with the number it wrote, not today's"
+    );
+}

@@ -100,6 +100,7 @@ impl Fixture {
             district: "西舞鶴".into(),
             home: None,
             phone: None,
+            atena_number: None,
         };
         let tx = self.ledger.transaction().unwrap();
         tx.upsert_resident(&r, &at("2021-05-01T09:00:00+09:00"))

@@ -138,6 +138,16 @@ fn assert_nothing_written(f: &Fixture) {
     Rule::DoseGroup,
     "dose 3 has no group in a layout of 2 dose groups"
 )]
+#[case::atena_number_with_a_blank(
+    "UPDATE residents SET atena_number = '12 34' WHERE id = 1",
+    Rule::AtenaNumber,
+    "addressee number (宛名番号) \"12 34\" is not 1 to 20 of 0-9, A-Z, a-z and '-'"
+)]
+#[case::atena_number_full_width(
+    "UPDATE residents SET atena_number = '１２３４' WHERE id = 1",
+    Rule::AtenaNumber,
+    "\"１２３４\" is not 1 to 20"
+)]
 fn each_rule_rejects_the_whole_batch_with_its_message(
     #[case] breakage: &str,
     #[case] rule: Rule,
