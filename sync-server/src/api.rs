@@ -77,12 +77,9 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
     use ErrorCode as C;
     match code {
         C::MissingToken | C::UnknownToken => StatusCode::UNAUTHORIZED,
-        C::HqOnly
-        | C::WrongVenue
-        | C::UnknownAuthor
-        | C::NotPermitted
-        | C::NotTheAuthor
-        | C::WrongSender => StatusCode::FORBIDDEN,
+        C::HqOnly | C::WrongVenue | C::UnknownAuthor | C::NotPermitted | C::WrongSender => {
+            StatusCode::FORBIDDEN
+        }
         C::EnrollmentCodeInvalid | C::NoSuchEndpoint => StatusCode::NOT_FOUND,
         C::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::ConflictingOp => StatusCode::CONFLICT,

@@ -368,7 +368,8 @@ impl Core {
         check_roles(&message.ops, |author| {
             self.devices.get(&author).map(|d| d.role)
         })?;
-        self.check_authors(device, &message.ops)?;
+        let mut message = message;
+        message.ops = self.own_or_held_ops(device, std::mem::take(&mut message.ops))?;
         for op in &message.ops {
             let Some(author) = self.devices.get(&op.author()) else {
                 continue; // unreachable: check_roles refused unknown authors
@@ -403,16 +404,27 @@ impl Core {
         Ok((reply.encode(), outcome))
     }
 
-    /// A device sends only the ops it wrote itself (its token proves who sends, not who wrote):
-    /// another author's op passes only when the server already holds it as sent, which is how
-    /// a device hands back what it received. Anything else is a forged op.
-    fn check_authors(&self, device: &Device, ops: &[Op]) -> Result<(), ApiError> {
-        for op in ops.iter().filter(|op| op.author() != device.replica_id) {
-            if self.store.get(&op.id)?.as_ref() != Some(op) {
-                return Err(ApiError::not_the_author(&op.id, device));
+    /// A device's token proves who sends, not who wrote: until ops are signed, the server
+    /// takes from a device only the ops it wrote itself. Another author's op is a device
+    /// handing back what it received: one the server holds unchanged is a duplicate; one it
+    /// holds with other content is a conflict (refused); one it does not hold (a forged op, or
+    /// an op lost in a server restore) is dropped — never stored nor relayed — and logged, so
+    /// a device that resends after a restore is not stuck.
+    fn own_or_held_ops(&self, device: &Device, ops: Vec<Op>) -> Result<Vec<Op>, ApiError> {
+        let mut kept = Vec::with_capacity(ops.len());
+        for op in ops {
+            if op.author() == device.replica_id {
+                kept.push(op);
+                continue;
+            }
+            match self.store.get(&op.id)? {
+                Some(held) if held == op => kept.push(op),
+                Some(_) => return Err(SyncError::ConflictingOp { op: op.id }.into()),
+                None => tracing::warn!(sender = %device.replica_id, op = %op.id,
+                    "dropped an op in another device's name that the server does not hold"),
             }
         }
-        Ok(())
+        Ok(kept)
     }
 
     /// Every open alert on the server's merged replica.

@@ -112,18 +112,6 @@ impl ApiError {
         )
     }
 
-    /// 403: a device sent a new op in another author's name.
-    pub fn not_the_author(op: &vax_sync::OpId, sender: &crate::store::Device) -> Self {
-        Self::new(
-            ErrorCode::NotTheAuthor,
-            format!(
-                "op {op} is written in another device's name; {} may send only its own ops",
-                sender.replica_id
-            ),
-            "この端末が別の端末の名前で記録を送ろうとしました。同期は拒否され、何も保存されていません。",
-        )
-    }
-
     /// 503: storage failed.
     pub fn storage(e: &StoreError) -> Self {
         tracing::error!(error = %e, "storage failure");

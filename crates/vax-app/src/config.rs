@@ -15,6 +15,15 @@ use vax_domain::error::{ErrorCode, UserFacing};
 
 use crate::desk::camera::CameraChoice;
 
+/// The variables read.
+const KNOWN: [&str; 5] = [
+    "VAXLEDGER_DB",
+    "VAXLEDGER_FAKE_CAMERA",
+    "VAXLEDGER_PRINT_OPEN",
+    "VAXLEDGER_NOW",
+    "VAXLEDGER_SYNC_SECONDS",
+];
+
 /// Seconds between background syncs when `VAXLEDGER_SYNC_SECONDS` is not set.
 pub const DEFAULT_SYNC_SECONDS: u64 = 10;
 
@@ -72,8 +81,23 @@ impl Default for AppConfig {
 }
 
 impl AppConfig {
-    /// Reads the process environment.
+    /// Reads the process environment. A value that is not valid Unicode is refused, never
+    /// taken as unset (a ledger path would silently fall back to the default).
     pub fn from_env() -> Result<Self, ConfigError> {
+        for (name, value) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("VAXLEDGER_") && value.to_str().is_none() {
+                return Err(ConfigError {
+                    variable: KNOWN
+                        .iter()
+                        .find(|known| **known == name)
+                        .copied()
+                        .unwrap_or("VAXLEDGER_*"),
+                    value: value.to_string_lossy().into_owned(),
+                    expected: "text in UTF-8",
+                });
+            }
+        }
         Self::from_vars(|name| std::env::var(name).ok())
     }
 

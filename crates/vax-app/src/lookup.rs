@@ -121,6 +121,11 @@ impl Query {
         {
             return Self::digits(text);
         }
+        // Era dates as registers and people write them (昭和16年4月1日, S16.4.1): the domain's
+        // one date rule, the one the imports use.
+        if let Ok(date) = vax_domain::wareki::parse_date(text) {
+            return Ok(Self::BirthDate(date));
+        }
         if kana::is_reading(text) {
             return Ok(Self::Kana(text.to_owned()));
         }
@@ -295,7 +300,15 @@ mod query_tests {
 
     #[test]
     fn reads_birth_dates_in_the_forms_people_type() {
-        for typed in ["1941-04-01", "1941/4/1", "19410401", "１９４１/４/１"] {
+        for typed in [
+            "1941-04-01",
+            "1941/4/1",
+            "19410401",
+            "１９４１/４/１",
+            "昭和16年4月1日",
+            "S16.4.1",
+            "1941.4.1",
+        ] {
             assert_eq!(Query::parse(typed), Ok(birth(1941, 4, 1)), "{typed}");
         }
         assert_eq!(Query::parse("1941-02-30"), Err(QueryError::Unrecognised));

@@ -598,15 +598,16 @@ pub struct VoucherBatch {
 }
 
 impl VoucherBatch {
-    /// Saves the sender and contact lines as typed, then starts printing every resident's
-    /// voucher sheet with them into `print/vouchers-<today>` beside the ledger.
+    /// Saves the sender and contact lines as typed (locking `ledger` for that write only),
+    /// then starts printing every resident's voucher sheet with them into
+    /// `print/vouchers-<today>` beside the ledger.
     ///
     /// # Errors
     /// [`PrintJobError::Busy`] while a batch runs; those of [`set_mailing_details`] and
     /// [`VoucherJob::start`] (headquarters only).
     pub fn start(
         &mut self,
-        ledger: &mut Ledger,
+        ledger: &Mutex<Ledger>,
         ledger_path: &Path,
         role: Role,
         mailing: &MailingDetails,
@@ -619,8 +620,14 @@ impl VoucherBatch {
         {
             return Err(PrintJobError::Busy);
         }
+        // The font loads before the ledger is locked: the desks and the sync keep working.
         let font = JapaneseFont::system_default().map_err(PrintError::from)?;
-        set_mailing_details(ledger, &font, role, mailing)?;
+        {
+            let mut ledger = ledger
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            set_mailing_details(&mut ledger, &font, role, mailing)?;
+        }
         let out_dir = Folders::beside(ledger_path).voucher_batch(today);
         let job = VoucherJob::start(ledger_path, role, font, BatchOptions::new(out_dir, today))?;
         let status = job.status();

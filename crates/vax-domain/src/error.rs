@@ -153,8 +153,6 @@ error_codes! {
     StorageUnavailable = "STORAGE_UNAVAILABLE",
     /// An op whose author the server does not know.
     UnknownAuthor = "UNKNOWN_AUTHOR",
-    /// A new op sent in another device's name.
-    NotTheAuthor = "NOT_THE_AUTHOR",
     /// An op its author's role may not make.
     NotPermitted = "NOT_PERMITTED",
     /// A sync message that does not parse.

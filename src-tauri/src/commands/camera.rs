@@ -21,8 +21,7 @@ pub async fn reception_camera_start(state: State<'_, AppState>) -> Result<(), Ip
 /// The newest preview and the reads since the last poll.
 #[tauri::command]
 pub async fn reception_camera_poll(state: State<'_, AppState>) -> Result<CameraUpdate, IpcError> {
-    let ledger = state.ledger()?;
-    Ok(lock(&state.camera).poll(&ledger, state.now())?)
+    Ok(lock(&state.camera).poll(state.shared_ledger()?, state.now())?)
 }
 
 /// Switches the camera off and releases it.

@@ -27,10 +27,10 @@ pub async fn hq_voucher_print_start(
     state: State<'_, AppState>,
     mailing: MailingDetails,
 ) -> Result<VoucherPrintStatus, IpcError> {
-    let mut ledger = state.ledger()?;
-    let (role, today) = (enrolled(&ledger)?.role, state.now().date_naive());
+    let role = enrolled(&*state.ledger()?)?.role;
+    let (ledger, today) = (state.shared_ledger()?, state.now().date_naive());
     let mut batch = lock(&state.voucher_batch);
-    Ok(batch.start(&mut ledger, &state.path, role, &mailing, today)?)
+    Ok(batch.start(ledger, &state.path, role, &mailing, today)?)
 }
 
 /// Where the voucher batch stands (none if it was never started). Once it is done, the

@@ -290,7 +290,7 @@ impl DeskCameraSlot {
     /// answers `running: false` on any installation.
     pub fn poll(
         &mut self,
-        ledger: &Ledger,
+        ledger: &std::sync::Mutex<Ledger>,
         now: DateTime<FixedOffset>,
     ) -> Result<CameraUpdate, DeskError> {
         let Some(camera) = self.camera.as_mut() else {
@@ -301,7 +301,12 @@ impl DeskCameraSlot {
                 stopped: None,
             });
         };
-        let poll = camera.poll(ledger, &super::enrolled(ledger)?, now);
+        // The ledger is locked only while a camera runs, for the lookups of its reads.
+        let ledger = ledger
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let poll = camera.poll(&ledger, &super::enrolled(&ledger)?, now);
+        drop(ledger);
         if poll.stopped.is_some() {
             self.stop();
         }
