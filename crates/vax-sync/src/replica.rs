@@ -11,6 +11,7 @@ use chrono::NaiveDateTime;
 use crdts::mvreg::Op as PutOp;
 use crdts::{CmRDT, GSet, LWWReg, MVReg, VClock};
 use serde::{Deserialize, Serialize};
+use vax_domain::eligibility::{valid_doses_numbered, DoseRecord};
 use vax_domain::voucher::VoucherNumber;
 
 use crate::hlc::Hlc;
@@ -63,6 +64,21 @@ pub struct Recorded<T> {
     pub hlc: Hlc,
     /// The event.
     pub event: T,
+}
+
+/// A dose record with its void status, as the domain's duplicate-dose rule reads it.
+struct DoseState<'a> {
+    dose: &'a Recorded<Dose>,
+    voided: bool,
+}
+
+impl DoseRecord for DoseState<'_> {
+    fn dose_number(&self) -> u8 {
+        self.dose.event.dose_number
+    }
+    fn is_voided(&self) -> bool {
+        self.voided
+    }
 }
 
 type Lww<T> = LWWReg<T, Stamp>;
@@ -334,12 +350,22 @@ impl Replica {
             resident: resident.clone(),
             dose_number,
         };
-        self.doses_by_key
+        let recorded: Vec<DoseState<'_>> = self
+            .doses_by_key
             .get(&key)
             .into_iter()
             .flatten()
-            .filter(|id| !self.is_voided(id))
-            .filter_map(|id| self.doses.get(id))
+            .filter_map(|id| {
+                let dose = self.doses.get(id)?;
+                Some(DoseState {
+                    dose,
+                    voided: self.is_voided(id),
+                })
+            })
+            .collect();
+        // The domain's one duplicate-dose rule decides which records count.
+        valid_doses_numbered(&recorded, dose_number)
+            .map(|s| s.dose)
             .collect()
     }
 
