@@ -115,11 +115,11 @@ pub struct ImportReport {
     pub encoding: &'static str,
 }
 
-/// A column the importer reads.
-struct Column {
-    name: &'static str,
-    aliases: &'static [&'static str],
-    required: bool,
+/// A column the importer reads (the calendar import in [`crate::calendar`] shares them).
+pub(crate) struct Column {
+    pub(crate) name: &'static str,
+    pub(crate) aliases: &'static [&'static str],
+    pub(crate) required: bool,
 }
 
 const REGISTER_COLUMNS: &[Column] = &[
@@ -225,7 +225,7 @@ const SURVEY_COLUMNS: &[Column] = &[
     },
 ];
 
-fn problem(
+pub(crate) fn problem(
     line: u64,
     column: Option<&str>,
     en: impl Into<String>,
@@ -244,7 +244,10 @@ fn rejected(p: ImportProblem) -> ImportError {
 }
 
 /// Decodes the file's bytes; a decoding error names the line it is on.
-fn decode(bytes: &[u8], encoding: TextEncoding) -> Result<(String, &'static str), ImportError> {
+pub(crate) fn decode(
+    bytes: &[u8],
+    encoding: TextEncoding,
+) -> Result<(String, &'static str), ImportError> {
     let utf8_body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match (encoding, std::str::from_utf8(utf8_body)) {
         (TextEncoding::Utf8 | TextEncoding::Auto, Ok(text)) => Ok((text.to_owned(), "UTF-8")),
@@ -393,12 +396,12 @@ fn map_headers(
 }
 
 /// A data row with its line number and named access to mapped columns.
-struct Row<'a> {
-    line: u64,
+pub(crate) struct Row<'a> {
+    pub(crate) line: u64,
     record: &'a csv::StringRecord,
     index: &'a [Option<usize>],
     columns: &'a [Column],
-    problems: &'a mut Vec<ImportProblem>,
+    pub(crate) problems: &'a mut Vec<ImportProblem>,
     /// The row's key, once [`Row::voucher_key`] has read it, even when other fields fail:
     /// repeated and unknown vouchers are reported with the row's other problems.
     key: Option<(MunicipalityCode, VoucherNumber)>,
@@ -410,21 +413,26 @@ impl Row<'_> {
     }
 
     /// Parses column `c`; records a problem and returns None on failure.
-    fn field<T>(
+    pub(crate) fn field<T>(
         &mut self,
         c: usize,
         parse: impl FnOnce(&str) -> Result<T, FieldError>,
     ) -> Option<T> {
+        self.field_with(c, |v| parse(v).map_err(|e| (e.to_string(), e.message_ja())))
+    }
+
+    /// Parses column `c` with a parser whose error is its English and Japanese messages;
+    /// records a problem and returns None on failure.
+    pub(crate) fn field_with<T>(
+        &mut self,
+        c: usize,
+        parse: impl FnOnce(&str) -> Result<T, (String, String)>,
+    ) -> Option<T> {
         match parse(self.raw(c)) {
             Ok(v) => Some(v),
-            Err(e) => {
+            Err((en, ja)) => {
                 let name = self.columns[c].name;
-                self.problems.push(problem(
-                    self.line,
-                    Some(name),
-                    e.to_string(),
-                    e.message_ja(),
-                ));
+                self.problems.push(problem(self.line, Some(name), en, ja));
                 None
             }
         }
@@ -468,13 +476,13 @@ impl Row<'_> {
 
 /// The rows of a file that passed every check, each with its line; the problems of the
 /// others; and the columns that were ignored.
-struct ParsedRows<T> {
-    rows: Vec<(u64, T)>,
+pub(crate) struct ParsedRows<T> {
+    pub(crate) rows: Vec<(u64, T)>,
     /// Rows with a problem whose key could be read, each with its line: a survey checks
     /// them against the ledger too, so that an unknown voucher is reported with the rest.
-    keys_of_bad_rows: Vec<(u64, MunicipalityCode, VoucherNumber)>,
-    problems: Vec<ImportProblem>,
-    ignored_columns: Vec<String>,
+    pub(crate) keys_of_bad_rows: Vec<(u64, MunicipalityCode, VoucherNumber)>,
+    pub(crate) problems: Vec<ImportProblem>,
+    pub(crate) ignored_columns: Vec<String>,
 }
 
 /// A voucher key as one number, for finding repeated ones in a file of a million rows
@@ -488,8 +496,9 @@ fn key_number(m: &MunicipalityCode, n: &VoucherNumber) -> u64 {
 }
 
 /// Reads every data row, calling `parse_row` on each, and reports each voucher key seen on
-/// an earlier row. Collects every problem; fails at once only when the header is unusable.
-fn read_rows<T>(
+/// an earlier row (rows without a voucher key, as the calendar's, are not compared).
+/// Collects every problem; fails at once only when the header is unusable.
+pub(crate) fn read_rows<T>(
     text: &str,
     columns: &[Column],
     progress: &mut dyn Progress,
@@ -597,7 +606,7 @@ fn read_rows<T>(
 }
 
 /// Every problem, in line order (problems of one line in the order they were found).
-fn rejected_all(mut problems: Vec<ImportProblem>) -> ImportError {
+pub(crate) fn rejected_all(mut problems: Vec<ImportProblem>) -> ImportError {
     problems.sort_by_key(|p| p.line);
     ImportError::Rejected { problems }
 }
@@ -623,7 +632,7 @@ impl ImportError {
     }
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, ImportError> {
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, ImportError> {
     std::fs::read(path).map_err(|source| ImportError::Read {
         path: path.display().to_string(),
         source,
@@ -674,7 +683,7 @@ fn parse_register_row(row: &mut Row<'_>, now: &DateTime<FixedOffset>) -> Option<
     })
 }
 
-fn optional<T>(
+pub(crate) fn optional<T>(
     v: &str,
     parse: impl FnOnce(&str) -> Result<T, FieldError>,
 ) -> Result<Option<T>, FieldError> {

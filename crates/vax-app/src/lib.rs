@@ -7,6 +7,8 @@
 //!   the folders beside the ledger where documents go.
 //! - [`import`]: resident register and intention survey from CSV (UTF-8 or CP932),
 //!   all-or-nothing with every bad line reported.
+//! - [`calendar`]: HQ's campaign calendar — venues and time bands from a calendar CSV
+//!   (UTF-8 or CP932), all-or-nothing, each change a replicated op.
 //! - [`desk`]: the venue kiosk — enrollment, reception warnings and check-in, the booth
 //!   (duplicate doses refused, doctor overrides logged, observation), the venue's day, and
 //!   the reception's camera ([`desk::camera`]: decoded off the UI thread, each read looked up
@@ -22,6 +24,7 @@
 //! - [`sync`]: enroll this device with the sync server, sync, and the sync status.
 #![deny(missing_docs)]
 
+pub mod calendar;
 pub mod config;
 pub mod demo;
 pub mod desk;

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use vax_app::calendar::{import_calendar_file, CalendarError};
 use vax_app::config::AppConfig;
 use vax_app::demo::{load_demo_city, load_demo_kiosk, DemoError};
 use vax_app::desk::{enroll, DeskError};
@@ -60,6 +61,9 @@ enum Command {
     /// Import a CSV file (all or nothing).
     #[command(subcommand)]
     Import(ImportCommand),
+    /// The campaign calendar: venues and time bands (HQ).
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
     /// Find residents and show their cards.
     Lookup(LookupArgs),
     /// List the venues.
@@ -107,6 +111,12 @@ enum ImportCommand {
     Survey(ImportArgs),
 }
 
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Venues and bands from a calendar CSV (all or nothing): see docs/import-formats.md.
+    Import(ImportArgs),
+}
+
 #[derive(Args)]
 struct ImportArgs {
     /// The CSV file.
@@ -127,6 +137,16 @@ enum EncodingArg {
     Utf8,
     /// CP932 / Shift_JIS as Excel writes it.
     Cp932,
+}
+
+impl From<EncodingArg> for TextEncoding {
+    fn from(e: EncodingArg) -> Self {
+        match e {
+            EncodingArg::Auto => TextEncoding::Auto,
+            EncodingArg::Utf8 => TextEncoding::Utf8,
+            EncodingArg::Cp932 => TextEncoding::Cp932,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -213,6 +233,9 @@ fn main() -> ExitCode {
 
 fn exit_code_for(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
+        if let Some(CalendarError::RoleMayNot(_)) = cause.downcast_ref::<CalendarError>() {
+            return exit::REFUSED;
+        }
         if let Some(e) = cause.downcast_ref::<ImportError>() {
             return match e {
                 ImportError::Rejected { .. } => exit::REJECTED,
@@ -287,11 +310,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
                 ImportCommand::Register(a) => (a, "register"),
                 ImportCommand::Survey(a) => (a, "survey"),
             };
-            let encoding = match args.encoding {
-                EncodingArg::Auto => TextEncoding::Auto,
-                EncodingArg::Utf8 => TextEncoding::Utf8,
-                EncodingArg::Cp932 => TextEncoding::Cp932,
-            };
+            let encoding = args.encoding.into();
             let mut bar = progress::Bar::new(kind);
             let result = match which {
                 ImportCommand::Register(_) => {
@@ -311,6 +330,28 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
                 Err(e) => {
                     return Err(e).with_context(|| format!("importing {}", args.file.display()))
                 }
+            }
+        }
+        Command::Calendar(CalendarCommand::Import(args)) => {
+            let mut ledger = open(cli)?;
+            // vaxhq is the headquarters' command line, as for the VRS export.
+            let result = import_calendar_file(
+                &mut ledger,
+                &args.file,
+                args.encoding.into(),
+                Role::Headquarters,
+                now,
+            );
+            match result {
+                Ok(report) => show::calendar(&report, cli.json)?,
+                Err(e) if !e.problems().is_empty() => {
+                    show::problems(e.problems(), args.errors_out.as_deref(), cli.json)?;
+                    return Ok(exit::REJECTED);
+                }
+                Err(CalendarError::Import(e)) => {
+                    return Err(e).with_context(|| format!("importing {}", args.file.display()))
+                }
+                Err(e) => anyhow::bail!("{e} / {}", e.message_ja()),
             }
         }
         Command::Lookup(args) => {

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
+use vax_app::calendar::CalendarReport;
 use vax_app::demo::DemoReport;
 use vax_app::import::{ImportProblem, ImportReport};
 use vax_app::lookup::ResidentCard;
@@ -53,6 +54,34 @@ pub fn import(r: &ImportReport, kind: &str, as_json: bool) -> anyhow::Result<()>
             "  new {}   changed {}   unchanged {}   in the ledger but not in this file (kept) {}",
             r.inserted, r.updated, r.unchanged, r.not_in_file
         );
+    }
+    if !r.ignored_columns.is_empty() {
+        println!("  ignored columns: {}", r.ignored_columns.join(", "));
+    }
+    Ok(())
+}
+
+pub fn calendar(r: &CalendarReport, as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        return json(r);
+    }
+    println!("calendar imported ({}): {} bands", r.encoding, r.rows);
+    println!(
+        "  venues: new {}   changed {}",
+        r.venues_added, r.venues_changed
+    );
+    println!(
+        "  bands: new {}   changed {}   unchanged {}",
+        r.bands_added, r.bands_changed, r.bands_unchanged
+    );
+    if r.bands_over_capacity > 0 {
+        println!(
+            "  {} band(s) now hold more bookings than their capacity (nobody was moved) / 定員を超える予約のあるコマが{}件あります",
+            r.bands_over_capacity, r.bands_over_capacity
+        );
+    }
+    if r.ops > 0 {
+        println!("  {} change(s) will replicate at the next sync", r.ops);
     }
     if !r.ignored_columns.is_empty() {
         println!("  ignored columns: {}", r.ignored_columns.join(", "));

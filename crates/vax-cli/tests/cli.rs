@@ -530,3 +530,53 @@ fn the_sender_on_the_vouchers_is_set_once_and_printed_on_every_batch() {
         "no contact lines left"
     );
 }
+
+#[test]
+fn a_calendar_with_bad_rows_exits_4_with_every_line_then_the_sample_imports_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("city.sqlite3");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vaxhq"))
+            .arg("--ledger")
+            .arg(&ledger)
+            .args(args)
+            .env_remove("VAXLEDGER_DB")
+            .env("VAXLEDGER_NOW", "2021-05-01T09:00:00+09:00")
+            .output()
+            .expect("vaxhq runs")
+    };
+    let good = std::fs::read_to_string(sample("calendar.csv")).unwrap();
+    let mut lines: Vec<&str> = good.lines().collect();
+    let overlapping = lines[1].replace("09:00,09:30", "09:10,09:40");
+    lines.push(&overlapping); // line 6: overlaps line 3 (line 2 is bad itself)
+    let bad = lines.join("\r\n").replacen(",40\r\n", ",0\r\n", 1); // line 2: capacity 0
+    let bad_path = dir.path().join("bad.csv");
+    std::fs::write(&bad_path, encoding_rs::SHIFT_JIS.encode(&bad).0).unwrap();
+
+    let out = run(&["calendar", "import", bad_path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("line 2 [定員]"), "{t}");
+    assert!(
+        t.contains("line 6 [開始]") && t.contains("on line 3"),
+        "{t}"
+    );
+    let venues = run(&["venues"]);
+    assert!(
+        !text(&venues).contains("V01"),
+        "nothing imported: {}",
+        text(&venues)
+    );
+
+    let path = sample("calendar.csv");
+    let out = run(&["calendar", "import", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("bands: new 4"), "{}", text(&out));
+    let again = run(&["calendar", "import", path.to_str().unwrap()]);
+    assert!(
+        text(&again).contains("new 0   changed 0   unchanged 4"),
+        "{}",
+        text(&again)
+    );
+    assert!(text(&run(&["venues"])).contains("V01"));
+}

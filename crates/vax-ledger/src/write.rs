@@ -64,6 +64,15 @@ pub struct NewInquiry {
     pub operator: String,
 }
 
+/// What an upsert did, from whether the row existed before and the rows it changed.
+fn outcome(existed: bool, changed: usize) -> RegisterOutcome {
+    match (existed, changed) {
+        (false, _) => RegisterOutcome::Inserted,
+        (true, 0) => RegisterOutcome::Unchanged,
+        (true, _) => RegisterOutcome::Updated,
+    }
+}
+
 pub(crate) fn instant(t: &DateTime<FixedOffset>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, false)
 }
@@ -226,6 +235,61 @@ impl<'c> WriteTx<'c> {
             b.capacity,
         ])?;
         Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Adds a venue, or updates the one with the same code (name, address, location);
+    /// returns its id and what changed. Bookings and bands of the venue are left alone.
+    pub fn upsert_venue(&self, v: &Venue) -> Result<(RowId, RegisterOutcome), LedgerError> {
+        // Whether it existed is asked, not read from last_insert_rowid: a band inserted
+        // next may take the same rowid in its own table.
+        let existed = self
+            .tx
+            .prepare_cached("SELECT 1 FROM venues WHERE code = ?1")?
+            .exists(params![v.code])?;
+        let changed = self.tx.prepare_cached(
+            "INSERT INTO venues (code, name, address, lat, lon) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, address = excluded.address,
+                                              lat = excluded.lat, lon = excluded.lon
+             WHERE (name, address, lat, lon) IS NOT (excluded.name, excluded.address, excluded.lat, excluded.lon)",
+        )?
+        .execute(params![v.code, v.name, v.address, v.location.lat, v.location.lon])?;
+        let id = self.tx.query_row(
+            "SELECT id FROM venues WHERE code = ?1",
+            params![v.code],
+            |r| r.get(0),
+        )?;
+        Ok((id, outcome(existed, changed)))
+    }
+
+    /// Adds a time band to a venue, or updates the venue's band that starts at the same time
+    /// on the same day (its end and capacity); returns what changed. Its bookings stay, also
+    /// when the capacity is now below them.
+    pub fn upsert_time_band(
+        &self,
+        venue_id: RowId,
+        b: &TimeBand,
+    ) -> Result<RegisterOutcome, LedgerError> {
+        let (date, start) = (b.date.to_string(), b.start.format("%H:%M").to_string());
+        let existed = self
+            .tx
+            .prepare_cached(
+                "SELECT 1 FROM time_bands WHERE venue_id = ?1 AND date = ?2 AND start_time = ?3",
+            )?
+            .exists(params![venue_id, date, start])?;
+        let changed = self.tx.prepare_cached(
+            "INSERT INTO time_bands (venue_id, date, start_time, end_time, capacity) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (venue_id, date, start_time) DO UPDATE SET end_time = excluded.end_time,
+                                                                  capacity = excluded.capacity
+             WHERE (end_time, capacity) IS NOT (excluded.end_time, excluded.capacity)",
+        )?
+        .execute(params![
+            venue_id,
+            date,
+            start,
+            b.end.format("%H:%M").to_string(),
+            b.capacity,
+        ])?;
+        Ok(outcome(existed, changed))
     }
 
     /// Books a resident's dose into a band; a second booking of the same dose moves it.

@@ -1,5 +1,6 @@
 //! Integration tests of the use cases, through the same API the CLI and the app call.
 
+mod calendar;
 mod camera;
 mod demo;
 mod desk;

@@ -1,0 +1,641 @@
+//! The campaign calendar, owned by headquarters: venues and their time bands (コマ) imported
+//! from a calendar CSV file, one row per band (`docs/import-formats.md`).
+//!
+//! The file is read by the register import's machinery ([`crate::import`]): UTF-8 or CP932,
+//! headers in any order with aliases, every problem of the file at once with the line a text
+//! editor shows, and all or nothing. On top of the per-field checks the calendar checks the
+//! file as a whole and against the ledger: a venue's name, address, coordinates and kind agree
+//! on all its rows; a band is named once; no two bands of a venue overlap on a day (bands
+//! already in the ledger included); and a day that has passed is not changed.
+//!
+//! Only headquarters imports a calendar ([`Role::runs_the_campaign`]). Each venue and band
+//! that is new or changed is written in one transaction together with its replication op
+//! (`define_venue`, `define_time_band`), so on an enrolled HQ ledger every venue sees its own
+//! calendar after sync. A row for a band the ledger has updates its end and capacity (a lower
+//! capacity is allowed and counted in the report, with the bands it leaves over-booked); a
+//! band in the ledger that the file does not name is kept. Re-importing the same file changes
+//! nothing and writes no op.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
+use serde::Serialize;
+use thiserror::Error;
+use unicode_normalization::UnicodeNormalization;
+use vax_domain::error::{ErrorCode, UserFacing};
+use vax_domain::resident::{parse_coordinate, parse_date, required_text};
+use vax_domain::role::Role;
+use vax_domain::venue::{Coordinates, TimeBand, Venue};
+use vax_ledger::{Ledger, LedgerError, RegisterOutcome, WriteTx};
+use vax_sync::{OpKind, TimeBandDef, TimeBandId, VenueCode, VenueDef};
+
+use crate::import::{
+    decode, problem, read_file, read_rows, rejected_all, Column, ImportError, ImportProblem,
+    ParsedRows, Row, TextEncoding,
+};
+use crate::progress::NoProgress;
+
+/// The most residents one band may take.
+pub const MAX_BAND_CAPACITY: u32 = 500;
+
+/// Why a calendar import did not happen.
+#[derive(Debug, Error)]
+pub enum CalendarError {
+    /// Only headquarters plans the campaign.
+    #[error("the {0:?} role may not change the campaign calendar; only headquarters may")]
+    RoleMayNot(Role),
+    /// The file cannot be read, has problems (nothing was imported), or the ledger failed.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+}
+
+impl From<LedgerError> for CalendarError {
+    fn from(e: LedgerError) -> Self {
+        Self::Import(ImportError::Ledger(e))
+    }
+}
+
+impl UserFacing for CalendarError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::RoleMayNot(_) => ErrorCode::RoleMayNot,
+            Self::Import(ImportError::Ledger(e)) => e.code(),
+            Self::Import(ImportError::Rejected { .. } | ImportError::Read { .. }) => {
+                ErrorCode::InvalidInput
+            }
+        }
+    }
+
+    fn message_ja(&self) -> String {
+        match self {
+            Self::RoleMayNot(_) => "接種日程（会場とコマ）は本部の端末でのみ変更できます".into(),
+            Self::Import(ImportError::Read { path, source }) => {
+                format!("{path} を読めません: {source}")
+            }
+            Self::Import(ImportError::Rejected { problems }) => format!(
+                "ファイルに{}件の問題があるため、何も取り込んでいません",
+                problems.len()
+            ),
+            Self::Import(ImportError::Ledger(e)) => e.message_ja(),
+        }
+    }
+}
+
+impl CalendarError {
+    /// Every problem of a rejected file, in line order; empty for other errors.
+    pub fn problems(&self) -> &[ImportProblem] {
+        match self {
+            Self::Import(ImportError::Rejected { problems }) => problems,
+            _ => &[],
+        }
+    }
+}
+
+/// What kind of place a venue is. Read and checked; the ledger does not keep it yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VenueKind {
+    /// 集団接種会場: a mass vaccination site run by the city.
+    MassSite,
+    /// 医療機関: a clinic or hospital (個別接種).
+    Clinic,
+}
+
+impl VenueKind {
+    fn parse(value: &str) -> Result<Option<Self>, (String, String)> {
+        match fold(value).as_str() {
+            "" => Ok(None),
+            "集団接種会場" | "集団接種" | "集団" => Ok(Some(Self::MassSite)),
+            "医療機関" | "個別接種" | "個別" | "病院" | "診療所" | "クリニック" => {
+                Ok(Some(Self::Clinic))
+            }
+            other => Err((
+                format!("{other:?} is not a venue kind (集団接種会場 or 医療機関)"),
+                format!("「{other}」は種別として読めません（集団接種会場 または 医療機関）"),
+            )),
+        }
+    }
+}
+
+/// What a calendar import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CalendarReport {
+    /// Data rows (bands) in the file.
+    pub rows: u64,
+    /// Venues added.
+    pub venues_added: u64,
+    /// Venues whose name, address or coordinates changed.
+    pub venues_changed: u64,
+    /// Bands added.
+    pub bands_added: u64,
+    /// Bands whose end or capacity changed.
+    pub bands_changed: u64,
+    /// Bands already as the file says.
+    pub bands_unchanged: u64,
+    /// Bands that now hold more bookings than their capacity (after a lowered capacity):
+    /// the reshuffle's work; nobody was moved.
+    pub bands_over_capacity: u64,
+    /// Replication ops written (0 when the ledger does not replicate).
+    pub ops: u64,
+    /// Columns the importer does not know, ignored.
+    pub ignored_columns: Vec<String>,
+    /// Which encoding was used.
+    pub encoding: &'static str,
+}
+
+const COLUMNS: &[Column] = &[
+    Column {
+        name: "会場コード",
+        aliases: &["会場番号", "会場ID"],
+        required: true,
+    },
+    Column {
+        name: "会場名",
+        aliases: &["会場名称", "名称"],
+        required: true,
+    },
+    Column {
+        name: "住所",
+        aliases: &["所在地", "会場住所"],
+        required: true,
+    },
+    Column {
+        name: "緯度",
+        aliases: &[],
+        required: true,
+    },
+    Column {
+        name: "経度",
+        aliases: &[],
+        required: true,
+    },
+    Column {
+        name: "種別",
+        aliases: &["会場種別"],
+        required: false,
+    },
+    Column {
+        name: "日付",
+        aliases: &["接種日", "実施日"],
+        required: true,
+    },
+    Column {
+        name: "開始",
+        aliases: &["開始時刻", "開始時間"],
+        required: true,
+    },
+    Column {
+        name: "終了",
+        aliases: &["終了時刻", "終了時間"],
+        required: true,
+    },
+    Column {
+        name: "定員",
+        aliases: &["人数", "枠数"],
+        required: true,
+    },
+];
+
+const C_CODE: usize = 0;
+const C_NAME: usize = 1;
+const C_ADDRESS: usize = 2;
+const C_LAT: usize = 3;
+const C_LON: usize = 4;
+const C_KIND: usize = 5;
+const C_START: usize = 7;
+const C_END: usize = 8;
+
+/// NFKC (full-width digits, letters, colons become ASCII), trimmed.
+fn fold(value: &str) -> String {
+    value.nfkc().collect::<String>().trim().to_owned()
+}
+
+/// A venue code: 1 to 10 letters, digits, hyphens or underscores (full width folded).
+fn parse_venue_code(value: &str) -> Result<String, (String, String)> {
+    let v = fold(value);
+    if v.is_empty() {
+        return Err(("is empty".into(), "空欄です".into()));
+    }
+    let ok = v.len() <= 10
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(v)
+    } else {
+        Err((
+            format!("{v:?} is not a venue code (1 to 10 letters, digits, - or _)"),
+            format!("「{v}」は会場コードとして読めません（英数字・-・_ の10文字まで）"),
+        ))
+    }
+}
+
+/// A time of day written HH:MM or H:MM (full-width digits and colon folded; `:00` seconds,
+/// as Excel may add, allowed).
+fn parse_time(value: &str) -> Result<NaiveTime, (String, String)> {
+    let v = fold(value);
+    if v.is_empty() {
+        return Err(("is empty".into(), "空欄です".into()));
+    }
+    let hm = v
+        .strip_suffix(":00")
+        .filter(|s| s.len() > 3 && s.matches(':').count() == 1);
+    let hm = hm.unwrap_or(&v);
+    let parsed = hm.split_once(':').and_then(|(h, m)| {
+        let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+        if !(digits(h) && h.len() <= 2 && digits(m) && m.len() == 2) {
+            return None;
+        }
+        NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)
+    });
+    parsed.ok_or_else(|| {
+        (
+            format!("{v:?} is not a time (HH:MM, e.g. 09:30)"),
+            format!("「{v}」は時刻として読めません（HH:MM、例 09:30）"),
+        )
+    })
+}
+
+/// A band's capacity: a whole number from 1 to [`MAX_BAND_CAPACITY`].
+fn parse_capacity(value: &str) -> Result<u32, (String, String)> {
+    let v = fold(value);
+    if v.is_empty() {
+        return Err(("is empty".into(), "空欄です".into()));
+    }
+    match v.parse::<u32>() {
+        Ok(n) if (1..=MAX_BAND_CAPACITY).contains(&n) => Ok(n),
+        _ => Err((
+            format!("{v:?} is not a capacity (a whole number from 1 to {MAX_BAND_CAPACITY})"),
+            format!("「{v}」は定員として読めません（1から{MAX_BAND_CAPACITY}までの整数）"),
+        )),
+    }
+}
+
+/// One row of the file: a band and the venue it belongs to.
+#[derive(Debug, Clone)]
+struct CalendarRow {
+    venue: Venue,
+    kind: Option<VenueKind>,
+    band: TimeBand,
+}
+
+fn parse_row(row: &mut Row<'_>) -> Option<CalendarRow> {
+    let code = row.field_with(C_CODE, parse_venue_code);
+    let name = row.field(C_NAME, |v| required_text(v, 30));
+    let address = row.field(C_ADDRESS, |v| required_text(v, 100));
+    let lat = row.field(C_LAT, |v| parse_coordinate(v, true));
+    let lon = row.field(C_LON, |v| parse_coordinate(v, false));
+    let kind = row.field_with(C_KIND, VenueKind::parse);
+    let date = row.field(6, parse_date);
+    let start = row.field_with(C_START, parse_time);
+    let end = row.field_with(C_END, parse_time);
+    let capacity = row.field_with(9, parse_capacity);
+    let (start, end) = (start?, end?);
+    if end <= start {
+        row.problems.push(problem(
+            row.line,
+            Some(COLUMNS[C_END].name),
+            format!(
+                "the band ends at {} but starts at {}: it must end after it starts",
+                end.format("%H:%M"),
+                start.format("%H:%M")
+            ),
+            format!(
+                "終了{}が開始{}より後になっていません",
+                end.format("%H:%M"),
+                start.format("%H:%M")
+            ),
+        ));
+        return None;
+    }
+    let code = code?;
+    Some(CalendarRow {
+        venue: Venue {
+            code: code.clone(),
+            name: name?,
+            address: address?,
+            location: Coordinates {
+                lat: lat?,
+                lon: lon?,
+            },
+        },
+        kind: kind?,
+        band: TimeBand {
+            venue_code: code,
+            date: date?,
+            start,
+            end,
+            capacity: capacity?,
+        },
+    })
+}
+
+fn hm(t: NaiveTime) -> String {
+    t.format("%H:%M").to_string()
+}
+
+/// Checks that a venue's rows agree on its name, address, coordinates and kind.
+fn check_venues_agree(rows: &[(u64, CalendarRow)], problems: &mut Vec<ImportProblem>) {
+    let mut first: HashMap<&str, (u64, &CalendarRow)> = HashMap::new();
+    for (line, row) in rows {
+        let Some(&(first_line, f)) = first.get(row.venue.code.as_str()) else {
+            first.insert(&row.venue.code, (*line, row));
+            continue;
+        };
+        let code = &row.venue.code;
+        let mut differs = |column: usize, what_en: &str, what_ja: &str, was: String| {
+            problems.push(problem(
+                *line,
+                Some(COLUMNS[column].name),
+                format!("venue {code} has another {what_en} on line {first_line} ({was})"),
+                format!("会場 {code} の{what_ja}が{first_line}行目（{was}）と違います"),
+            ));
+        };
+        if row.venue.name != f.venue.name {
+            differs(C_NAME, "name", "会場名", f.venue.name.clone());
+        }
+        if row.venue.address != f.venue.address {
+            differs(C_ADDRESS, "address", "住所", f.venue.address.clone());
+        }
+        if row.venue.location.lat != f.venue.location.lat {
+            differs(C_LAT, "latitude", "緯度", f.venue.location.lat.to_string());
+        }
+        if row.venue.location.lon != f.venue.location.lon {
+            differs(C_LON, "longitude", "経度", f.venue.location.lon.to_string());
+        }
+        if row.kind != f.kind {
+            let was = match f.kind {
+                Some(VenueKind::MassSite) => "集団接種会場",
+                Some(VenueKind::Clinic) => "医療機関",
+                None => "空欄",
+            };
+            differs(C_KIND, "kind", "種別", was.to_owned());
+        }
+    }
+}
+
+/// A band of one venue day as the import will leave it: from the file (with its line) or
+/// already in the ledger and not named by the file.
+struct DayBand {
+    line: Option<u64>,
+    start: NaiveTime,
+    end: NaiveTime,
+}
+
+/// What the import is to write, decided before any write.
+#[derive(Default)]
+struct Plan {
+    venues: Vec<(Venue, RegisterOutcome)>,
+    bands: Vec<(TimeBand, RegisterOutcome)>,
+    over_capacity: u64,
+}
+
+/// Checks the bands against each other and against the ledger, and decides what changes.
+fn plan(
+    tx: &WriteTx<'_>,
+    rows: &[(u64, CalendarRow)],
+    today: NaiveDate,
+    problems: &mut Vec<ImportProblem>,
+) -> Result<Plan, LedgerError> {
+    let reader = tx.reader();
+    let mut plan = Plan::default();
+    let in_ledger: HashMap<String, Venue> = reader
+        .venues()?
+        .into_iter()
+        .map(|v| (v.venue.code.clone(), v.venue))
+        .collect();
+    let mut venue_seen = HashSet::new();
+    let mut days: Vec<(String, NaiveDate)> = Vec::new();
+    let mut file_bands: HashMap<(String, NaiveDate), Vec<(u64, &TimeBand)>> = HashMap::new();
+    let mut first_line_of: HashMap<(String, NaiveDate, NaiveTime), u64> = HashMap::new();
+    for (line, row) in rows {
+        let v = &row.venue;
+        if venue_seen.insert(v.code.clone()) {
+            let outcome = match in_ledger.get(&v.code) {
+                None => RegisterOutcome::Inserted,
+                Some(known) if known == v => RegisterOutcome::Unchanged,
+                Some(_) => RegisterOutcome::Updated,
+            };
+            plan.venues.push((v.clone(), outcome));
+        }
+        let b = &row.band;
+        let key = (b.venue_code.clone(), b.date, b.start);
+        if let Some(first) = first_line_of.get(&key) {
+            problems.push(problem(
+                *line,
+                Some(COLUMNS[C_START].name),
+                format!(
+                    "the band of {} on {} at {} already appears on line {first}",
+                    b.venue_code,
+                    b.date,
+                    hm(b.start)
+                ),
+                format!(
+                    "{} の{} {}開始のコマは{first}行目にもあります",
+                    b.venue_code,
+                    b.date,
+                    hm(b.start)
+                ),
+            ));
+            continue;
+        }
+        first_line_of.insert(key, *line);
+        let day = (b.venue_code.clone(), b.date);
+        let list = file_bands.entry(day.clone()).or_default();
+        if list.is_empty() {
+            days.push(day);
+        }
+        list.push((*line, b));
+    }
+
+    for (code, date) in days {
+        let existing = if in_ledger.contains_key(&code) {
+            reader.venue_day(&code, date)?
+        } else {
+            Vec::new()
+        };
+        let from_file = &file_bands[&(code.clone(), date)];
+        let mut day: Vec<DayBand> = Vec::new();
+        for load in &existing {
+            if !from_file.iter().any(|(_, b)| b.start == load.band.start) {
+                day.push(DayBand {
+                    line: None,
+                    start: load.band.start,
+                    end: load.band.end,
+                });
+            }
+        }
+        for &(line, b) in from_file {
+            day.push(DayBand {
+                line: Some(line),
+                start: b.start,
+                end: b.end,
+            });
+            let known = existing.iter().find(|l| l.band.start == b.start);
+            let outcome = match known {
+                None => RegisterOutcome::Inserted,
+                Some(l) if l.band.end == b.end && l.band.capacity == b.capacity => {
+                    RegisterOutcome::Unchanged
+                }
+                Some(_) => RegisterOutcome::Updated,
+            };
+            if let Some(l) = known {
+                if l.booked > b.capacity {
+                    plan.over_capacity += 1;
+                }
+            }
+            if outcome != RegisterOutcome::Unchanged && date < today {
+                problems.push(problem(
+                    line,
+                    Some(COLUMNS[6].name),
+                    format!("{date} has passed: its bands can no longer be added or changed"),
+                    format!("{date} は過ぎた日のため、コマの追加・変更はできません"),
+                ));
+            }
+            plan.bands.push((b.clone(), outcome));
+        }
+        check_overlaps(&code, date, &mut day, problems);
+    }
+    Ok(plan)
+}
+
+/// Reports each pair of bands of one venue day that overlap, on the file line of the later
+/// one (a band already in the ledger is named by its times).
+fn check_overlaps(
+    code: &str,
+    date: NaiveDate,
+    day: &mut [DayBand],
+    problems: &mut Vec<ImportProblem>,
+) {
+    day.sort_by_key(|b| b.start);
+    for (i, a) in day.iter().enumerate() {
+        for b in &day[i + 1..] {
+            if b.start >= a.end {
+                continue;
+            }
+            // Both in the ledger cannot happen: the ledger's days were checked when written.
+            let (report, other, line) = match (a.line, b.line) {
+                (Some(la), Some(lb)) if la > lb => (a, b, la),
+                (_, Some(lb)) => (b, a, lb),
+                (Some(la), None) => (a, b, la),
+                (None, None) => continue,
+            };
+            let times = format!("{}–{}", hm(other.start), hm(other.end));
+            let (where_en, where_ja) = match other.line {
+                Some(l) => (format!("on line {l}"), format!("{l}行目")),
+                None => ("already in the ledger".to_owned(), "登録済み".to_owned()),
+            };
+            problems.push(problem(
+                line,
+                Some(COLUMNS[C_START].name),
+                format!(
+                    "the band {}–{} of {code} on {date} overlaps the band {times} {where_en}",
+                    hm(report.start),
+                    hm(report.end)
+                ),
+                format!(
+                    "{code} の{date} {}–{}のコマが、{where_ja}のコマ {times} と重なっています",
+                    hm(report.start),
+                    hm(report.end)
+                ),
+            ));
+        }
+    }
+}
+
+fn venue_op(v: &Venue) -> OpKind {
+    OpKind::DefineVenue(VenueDef {
+        code: VenueCode::new(v.code.clone()),
+        name: v.name.clone(),
+        address: v.address.clone(),
+        location: v.location,
+    })
+}
+
+fn band_op(b: &TimeBand) -> OpKind {
+    let venue = VenueCode::new(b.venue_code.clone());
+    OpKind::DefineTimeBand(TimeBandDef {
+        band: TimeBandId::for_slot(&venue, b.date, b.start),
+        venue,
+        date: b.date,
+        start: b.start,
+        end: b.end,
+        capacity: b.capacity,
+    })
+}
+
+/// Imports a calendar file. All or nothing; headquarters only.
+pub fn import_calendar_file(
+    ledger: &mut Ledger,
+    path: &Path,
+    encoding: TextEncoding,
+    role: Role,
+    now: DateTime<FixedOffset>,
+) -> Result<CalendarReport, CalendarError> {
+    if !role.runs_the_campaign() {
+        return Err(CalendarError::RoleMayNot(role));
+    }
+    import_calendar(ledger, &read_file(path)?, encoding, role, now)
+}
+
+/// Imports a calendar from bytes: venues and bands added or updated, each change with its
+/// replication op. All or nothing; headquarters only. `now` decides which days have passed.
+pub fn import_calendar(
+    ledger: &mut Ledger,
+    bytes: &[u8],
+    encoding: TextEncoding,
+    role: Role,
+    now: DateTime<FixedOffset>,
+) -> Result<CalendarReport, CalendarError> {
+    if !role.runs_the_campaign() {
+        return Err(CalendarError::RoleMayNot(role));
+    }
+    let (text, encoding_used) = decode(bytes, encoding)?;
+    let ParsedRows {
+        rows,
+        mut problems,
+        ignored_columns,
+        ..
+    } = read_rows(&text, COLUMNS, &mut NoProgress, parse_row)?;
+    check_venues_agree(&rows, &mut problems);
+
+    let mut tx = ledger.transaction()?;
+    let plan = plan(&tx, &rows, now.date_naive(), &mut problems)?;
+    if !problems.is_empty() {
+        return Err(rejected_all(problems).into()); // the transaction rolls back on drop
+    }
+    let mut report = CalendarReport {
+        rows: rows.len() as u64,
+        bands_over_capacity: plan.over_capacity,
+        ignored_columns,
+        encoding: encoding_used,
+        ..CalendarReport::default()
+    };
+    let mut venue_ids = HashMap::new();
+    for (venue, planned) in &plan.venues {
+        let (id, outcome) = tx.upsert_venue(venue)?;
+        debug_assert_eq!(outcome, *planned);
+        venue_ids.insert(venue.code.clone(), id);
+        match outcome {
+            RegisterOutcome::Inserted => report.venues_added += 1,
+            RegisterOutcome::Updated => report.venues_changed += 1,
+            RegisterOutcome::Unchanged => continue,
+        }
+        report.ops += u64::from(tx.replicate(venue_op(venue))?.is_some());
+    }
+    for (band, planned) in &plan.bands {
+        let outcome = tx.upsert_time_band(venue_ids[&band.venue_code], band)?;
+        debug_assert_eq!(outcome, *planned);
+        match outcome {
+            RegisterOutcome::Inserted => report.bands_added += 1,
+            RegisterOutcome::Updated => report.bands_changed += 1,
+            RegisterOutcome::Unchanged => {
+                report.bands_unchanged += 1;
+                continue;
+            }
+        }
+        report.ops += u64::from(tx.replicate(band_op(band))?.is_some());
+    }
+    tx.commit()?;
+    Ok(report)
+}
