@@ -8,8 +8,8 @@ use uuid::Uuid;
 use vax_domain::error::ErrorCode;
 use vax_sync::http::{CreateEnrollmentRequest, CreateEnrollmentResponse, Enrolled, Status};
 use vax_sync::{
-    check_roles, Alert, Clock, HlcClock, Message, Op, OpLog, ReplicaId, Role, SyncError, SyncNode,
-    SyncState, SystemClock, VenueCode, PROTOCOL_VERSION,
+    check_roles, Alert, Clock, HlcClock, Message, Op, OpKind, OpLog, ReplicaId, Role, SyncError,
+    SyncNode, SyncState, SystemClock, VenueCode, PROTOCOL_VERSION,
 };
 
 use crate::codes;
@@ -384,6 +384,8 @@ impl Core {
             }
         }
 
+        self.check_void_venues(&message.ops)?;
+
         let mut state = SyncState::for_peer(device.replica_id).with_batch_size(REPLY_BATCH_SIZE);
         let mut log = DynLog(&mut *self.store);
         let applied = self
@@ -425,6 +427,39 @@ impl Core {
             }
         }
         Ok(kept)
+    }
+
+    /// A venue's device voids only its own venue's records: a void names no venue, so its
+    /// target's is checked (the target travels in the same message or the server holds it;
+    /// a venue device only voids records it has seen, and those came through the server).
+    fn check_void_venues(&self, ops: &[Op]) -> Result<(), ApiError> {
+        for op in ops {
+            let OpKind::Void(void) = &op.kind else {
+                continue;
+            };
+            let Some(author) = self.devices.get(&op.author()) else {
+                continue; // unreachable: check_roles refused unknown authors
+            };
+            let Some(enrolled) = author
+                .venue
+                .as_ref()
+                .filter(|_| is_venue_bound(author.role))
+            else {
+                continue;
+            };
+            let target = match ops.iter().find(|o| o.id == void.target) {
+                Some(in_message) => Some(in_message.clone()),
+                None => self.store.get(&void.target)?,
+            };
+            match target.as_ref().map(|t| t.kind.venue()) {
+                None => return Err(ApiError::void_of_unknown_record(&op.id, &void.target)),
+                Some(Some(venue)) if venue != enrolled => {
+                    return Err(ApiError::wrong_venue(&op.id, &venue.0, &enrolled.0))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
     }
 
     /// Every open alert on the server's merged replica.

@@ -112,6 +112,15 @@ impl ApiError {
         )
     }
 
+    /// 403: a venue's device voids a record the server does not hold.
+    pub fn void_of_unknown_record(void: &vax_sync::OpId, target: &vax_sync::OpId) -> Self {
+        Self::new(
+            ErrorCode::NotPermitted,
+            format!("void {void} names record {target}, which the server does not hold; a venue device voids only records it has received"),
+            "この端末が、サーバーにない記録を取り消そうとしました。同期は拒否され、何も保存されていません。",
+        )
+    }
+
     /// 503: storage failed.
     pub fn storage(e: &StoreError) -> Self {
         tracing::error!(error = %e, "storage failure");

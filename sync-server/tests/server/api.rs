@@ -7,7 +7,10 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 use tower::ServiceExt;
-use vax_sync::{Alert, Message, ReplicaId, Role, SyncState, VenueCode, PROTOCOL_VERSION};
+use vax_sync::{
+    Alert, EventKind, Message, OpId, OpKind, ReplicaId, Role, SyncState, VenueCode, Void,
+    PROTOCOL_VERSION,
+};
 use vax_sync_client::{LocalReplica, MemoryReplica};
 use vax_sync_server::core::create_code_expiring;
 use vax_sync_server::{open_sqlite, AppState, Enrolled, ErrorBody, SqliteStore};
@@ -450,6 +453,55 @@ async fn an_op_a_booth_token_sends_in_hqs_name_is_never_stored_nor_relayed() {
             .all(|op| op.author() != hq.creds.replica_id),
         "the forged op reached no other device"
     );
+}
+
+#[tokio::test]
+async fn a_booth_voids_only_its_own_venues_records() {
+    let (server, hq) = Server::with_hq().await;
+    let mut v01 = server.enrolled(&hq, "booth", "V01", "V01 接種1").await;
+    let mut v02 = server.enrolled(&hq, "booth", "V02", "V02 接種1").await;
+    v02.replica.write(dose(1, "V02")).expect("write");
+    server.sync(&mut v02).await.expect("synced");
+    server
+        .sync(&mut v01)
+        .await
+        .expect("V01 receives V02's dose");
+    let target = v02.replica.log.iter().next().expect("the dose").id;
+    let void = |target| {
+        OpKind::Void(Void {
+            target,
+            target_kind: EventKind::Dose,
+            reason: "入力誤り".into(),
+        })
+    };
+
+    v01.replica
+        .write(void(target))
+        .expect("the booth's role may void doses");
+    let err = server.sync(&mut v01).await.expect_err("refused");
+    assert_eq!(err.0, StatusCode::FORBIDDEN);
+    assert_eq!(err.1.code, "WRONG_VENUE");
+
+    // A record the server never saw (a future op id guessed ahead) cannot be voided either.
+    let mut guesser = server.enrolled(&hq, "booth", "V01", "V01 接種2").await;
+    let guessed = OpId {
+        replica: v02.creds.replica_id,
+        counter: 99,
+    };
+    guesser.replica.write(void(guessed)).expect("write");
+    let err = server.sync(&mut guesser).await.expect_err("refused");
+    assert_eq!(err.1.code, "NOT_PERMITTED");
+
+    // Its own venue's dose, voided in the same message as it is recorded, is fine.
+    let mut own = server.enrolled(&hq, "booth", "V01", "V01 接種3").await;
+    own.replica.write(dose(3, "V01")).expect("write");
+    let mine = own.replica.log.iter().next().expect("the dose").id;
+    own.replica.write(void(mine)).expect("write");
+    server
+        .sync(&mut own)
+        .await
+        .expect("a booth voids its own venue's dose");
+    assert_eq!(server.op_count(&hq.creds.token).await, 3);
 }
 
 #[tokio::test]
