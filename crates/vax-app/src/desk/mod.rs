@@ -51,6 +51,10 @@ pub enum DeskError {
     /// The installation is not enrolled to a venue yet.
     #[error("this installation is not enrolled to a venue")]
     NotEnrolled,
+    /// The installation replicates: its venue and role come from its enrollment with the
+    /// sync server, not from its setup screen.
+    #[error("this installation is enrolled by the sync server; its venue and role are set by HQ")]
+    EnrolledByServer,
     /// The enrolled role may not do this.
     #[error("the {role:?} role may not {action}")]
     RoleMayNot {
@@ -121,6 +125,7 @@ impl UserFacing for DeskError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::NotEnrolled => ErrorCode::NotEnrolled,
+            Self::EnrolledByServer => ErrorCode::RoleMayNot,
             Self::RoleMayNot { .. } => ErrorCode::RoleMayNot,
             Self::Voucher(_) => ErrorCode::BadVoucher,
             Self::AlreadyCheckedIn { .. } => ErrorCode::AlreadyCheckedIn,
@@ -139,6 +144,9 @@ impl UserFacing for DeskError {
     fn message_ja(&self) -> String {
         match self {
             Self::NotEnrolled => "この端末は会場に登録されていません".into(),
+            Self::EnrolledByServer => {
+                "この端末は同期サーバーで登録済みです。会場と役割は本部が設定します".into()
+            }
             Self::RoleMayNot { .. } => "この端末の役割ではこの操作はできません".into(),
             Self::Voucher(e) => e.message_ja(),
             Self::AlreadyCheckedIn { at } => format!("本日{}に受付済みです", at.format("%H:%M")),

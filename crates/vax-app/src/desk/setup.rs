@@ -58,11 +58,18 @@ pub fn setup_status(
 /// Enrolls this installation to a venue and a role from its setup screen. The campaign's
 /// municipality stays the one it has; a new installation takes the demo city's until HQ
 /// enrollment names it (the sync server's enrollment does).
+///
+/// # Errors
+/// [`DeskError::EnrolledByServer`] once the ledger replicates: its venue and role are the
+/// ones HQ gave it through the sync server, and a kiosk may not make itself headquarters.
 pub fn enroll_here(
     ledger: &mut Ledger,
     venue_code: &str,
     role: Role,
 ) -> Result<Enrollment, DeskError> {
+    if ledger.replica_identity().is_some() {
+        return Err(DeskError::EnrolledByServer);
+    }
     let municipality = match enrollment(ledger)? {
         Some(e) => e.municipality,
         None => MunicipalityCode::parse(vax_demo::MUNICIPALITY)?,

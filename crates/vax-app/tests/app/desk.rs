@@ -3,8 +3,9 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use vax_app::demo::load_demo_city;
 use vax_app::desk::{
-    booth_queue, cancel_check_in, check_in, desk_find, enroll, enrollment, observations, open_lot,
-    record_dose, venue_day_summary, DeskError, DoseOverride, Enrollment, RecordDose, Warning,
+    booth_queue, cancel_check_in, check_in, desk_find, enroll, enroll_here, enrollment,
+    observations, open_lot, record_dose, venue_day_summary, DeskError, DoseOverride, Enrollment,
+    RecordDose, Warning,
 };
 use vax_app::lookup::Query;
 use vax_app::progress::NoProgress;
@@ -88,6 +89,23 @@ fn enrollment_is_kept_in_the_ledger() {
         )
         .is_err(),
         "enrolling to an unknown venue is refused"
+    );
+}
+
+#[test]
+fn an_enrolled_kiosk_cannot_make_itself_headquarters_from_its_setup_screen() {
+    let (mut ledger, e) = venue();
+    ledger
+        .start_replicating(vax_sync::ReplicaId::from_u128(7), vax_sync::Role::Booth)
+        .unwrap();
+    let err = enroll_here(&mut ledger, &e.venue_code, Role::Headquarters)
+        .expect_err("a replicating kiosk's role is HQ's to set");
+    assert_eq!(err.code(), "ROLE_MAY_NOT");
+    assert!(err.message_ja().contains("本部"), "{}", err.message_ja());
+    assert_eq!(
+        enrollment(&ledger).unwrap(),
+        Some(e),
+        "the enrollment is unchanged"
     );
 }
 
