@@ -145,56 +145,16 @@ pub struct CalendarReport {
 }
 
 const COLUMNS: &[Column] = &[
-    Column {
-        name: "会場コード",
-        aliases: &["会場番号", "会場ID"],
-        required: true,
-    },
-    Column {
-        name: "会場名",
-        aliases: &["会場名称", "名称"],
-        required: true,
-    },
-    Column {
-        name: "住所",
-        aliases: &["所在地", "会場住所"],
-        required: true,
-    },
-    Column {
-        name: "緯度",
-        aliases: &[],
-        required: true,
-    },
-    Column {
-        name: "経度",
-        aliases: &[],
-        required: true,
-    },
-    Column {
-        name: "種別",
-        aliases: &["会場種別"],
-        required: false,
-    },
-    Column {
-        name: "日付",
-        aliases: &["接種日", "実施日"],
-        required: true,
-    },
-    Column {
-        name: "開始",
-        aliases: &["開始時刻", "開始時間"],
-        required: true,
-    },
-    Column {
-        name: "終了",
-        aliases: &["終了時刻", "終了時間"],
-        required: true,
-    },
-    Column {
-        name: "定員",
-        aliases: &["人数", "枠数"],
-        required: true,
-    },
+    Column::required("会場コード", &["会場番号", "会場ID"]),
+    Column::required("会場名", &["会場名称", "名称"]),
+    Column::required("住所", &["所在地", "会場住所"]),
+    Column::required("緯度", &[]),
+    Column::required("経度", &[]),
+    Column::optional("種別", &["会場種別"]),
+    Column::required("日付", &["接種日", "実施日"]),
+    Column::required("開始", &["開始時刻", "開始時間"]),
+    Column::required("終了", &["終了時刻", "終了時間"]),
+    Column::required("定員", &["人数", "枠数"]),
 ];
 
 const C_CODE: usize = 0;

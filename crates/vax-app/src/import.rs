@@ -122,107 +122,51 @@ pub(crate) struct Column {
     pub(crate) required: bool,
 }
 
+impl Column {
+    /// A column every file must have, under its name or one of its aliases.
+    pub(crate) const fn required(name: &'static str, aliases: &'static [&'static str]) -> Self {
+        Self {
+            name,
+            aliases,
+            required: true,
+        }
+    }
+
+    /// A column a file may leave out.
+    pub(crate) const fn optional(name: &'static str, aliases: &'static [&'static str]) -> Self {
+        Self {
+            name,
+            aliases,
+            required: false,
+        }
+    }
+}
+
 const REGISTER_COLUMNS: &[Column] = &[
-    Column {
-        name: "市町村コード",
-        aliases: &["自治体コード", "市区町村コード"],
-        required: true,
-    },
-    Column {
-        name: "券番号",
-        aliases: &["接種券番号"],
-        required: true,
-    },
-    Column {
-        name: "氏名",
-        aliases: &["名前"],
-        required: true,
-    },
-    Column {
-        name: "氏名カナ",
-        aliases: &["フリガナ", "カナ氏名", "ふりがな"],
-        required: true,
-    },
-    Column {
-        name: "生年月日",
-        aliases: &[],
-        required: true,
-    },
-    Column {
-        name: "性別",
-        aliases: &[],
-        required: true,
-    },
-    Column {
-        name: "郵便番号",
-        aliases: &[],
-        required: false,
-    },
-    Column {
-        name: "住所",
-        aliases: &[],
-        required: true,
-    },
-    Column {
-        name: "地区",
-        aliases: &[],
-        required: true,
-    },
-    Column {
-        name: "緯度",
-        aliases: &[],
-        required: false,
-    },
-    Column {
-        name: "経度",
-        aliases: &[],
-        required: false,
-    },
-    Column {
-        name: "電話番号",
-        aliases: &["電話"],
-        required: false,
-    },
+    Column::required("市町村コード", &["自治体コード", "市区町村コード"]),
+    Column::required("券番号", &["接種券番号"]),
+    Column::required("氏名", &["名前"]),
+    Column::required("氏名カナ", &["フリガナ", "カナ氏名", "ふりがな"]),
+    Column::required("生年月日", &[]),
+    Column::required("性別", &[]),
+    Column::optional("郵便番号", &[]),
+    Column::required("住所", &[]),
+    Column::required("地区", &[]),
+    Column::optional("緯度", &[]),
+    Column::optional("経度", &[]),
+    Column::optional("電話番号", &["電話"]),
     // The municipality's own number for the resident, VRS's 個別宛名番号. Never 個人番号:
     // that is the My Number, which this ledger does not keep (a column so named is ignored).
-    Column {
-        name: "宛名番号",
-        aliases: &["個別宛名番号", "宛名コード"],
-        required: false,
-    },
+    Column::optional("宛名番号", &["個別宛名番号", "宛名コード"]),
 ];
 
 const SURVEY_COLUMNS: &[Column] = &[
-    Column {
-        name: "市町村コード",
-        aliases: &["自治体コード", "市区町村コード"],
-        required: true,
-    },
-    Column {
-        name: "券番号",
-        aliases: &["接種券番号"],
-        required: true,
-    },
-    Column {
-        name: "接種意向",
-        aliases: &["接種希望", "意向"],
-        required: true,
-    },
-    Column {
-        name: "送迎",
-        aliases: &["送迎希望", "送迎の要否"],
-        required: false,
-    },
-    Column {
-        name: "アナフィラキシー歴",
-        aliases: &["アレルギー歴"],
-        required: false,
-    },
-    Column {
-        name: "回答日",
-        aliases: &[],
-        required: false,
-    },
+    Column::required("市町村コード", &["自治体コード", "市区町村コード"]),
+    Column::required("券番号", &["接種券番号"]),
+    Column::required("接種意向", &["接種希望", "意向"]),
+    Column::optional("送迎", &["送迎希望", "送迎の要否"]),
+    Column::optional("アナフィラキシー歴", &["アレルギー歴"]),
+    Column::optional("回答日", &[]),
 ];
 
 pub(crate) fn problem(

@@ -22,6 +22,35 @@ fn register(ledger: &mut Ledger, csv: &str) -> Result<vax_app::import::ImportRep
     )
 }
 
+/// A ledger holding the documented sample register.
+fn ledger_with_the_sample_register() -> Ledger {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    import_register(
+        &mut ledger,
+        &sample("register.csv"),
+        TextEncoding::Auto,
+        now(),
+        &mut NoProgress,
+    )
+    .unwrap();
+    ledger
+}
+
+fn survey(ledger: &mut Ledger, csv: &str) -> Result<vax_app::import::ImportReport, ImportError> {
+    import_survey_bytes(
+        ledger,
+        csv.as_bytes(),
+        TextEncoding::Auto,
+        now(),
+        &mut NoProgress,
+    )
+}
+
+/// `(line, column)` of each problem, in the order reported.
+fn lines_and_columns(p: &[ImportProblem]) -> Vec<(u64, Option<&str>)> {
+    p.iter().map(|x| (x.line, x.column.as_deref())).collect()
+}
+
 fn problems(result: Result<vax_app::import::ImportReport, ImportError>) -> Vec<ImportProblem> {
     match result {
         Err(ImportError::Rejected { problems }) => problems,
@@ -244,8 +273,7 @@ fn problems_are_reported_on_their_own_line_in_crlf_and_lf_files() {
             "{name}: the file has 20 lines"
         );
         let p = problems(register(&mut ledger, &csv));
-        let found: Vec<(u64, Option<&str>)> =
-            p.iter().map(|x| (x.line, x.column.as_deref())).collect();
+        let found = lines_and_columns(&p);
         assert_eq!(
             found,
             [(19, Some("性別")), (20, Some("券番号"))],
@@ -287,7 +315,7 @@ fn a_repeated_voucher_is_reported_with_every_other_problem_of_the_file() {
          262021,0000000002,佐藤 清,サトウ キヨシ,1936-11-31,男,,京都府デモ市2,東舞鶴,,,\n"
     );
     let p = problems(register(&mut ledger, &csv));
-    let found: Vec<(u64, Option<&str>)> = p.iter().map(|x| (x.line, x.column.as_deref())).collect();
+    let found = lines_and_columns(&p);
     assert_eq!(
         found,
         [
@@ -412,27 +440,10 @@ fn reimporting_a_changed_register_updates_and_never_duplicates() {
 
 #[test]
 fn a_survey_answer_for_an_unknown_voucher_rejects_the_whole_survey() {
-    let mut ledger = Ledger::open_in_memory().unwrap();
-    import_register(
-        &mut ledger,
-        &sample("register.csv"),
-        TextEncoding::Auto,
-        now(),
-        &mut NoProgress,
-    )
-    .unwrap();
+    let mut ledger = ledger_with_the_sample_register();
     let csv = "市町村コード,券番号,接種意向\n262021,0000100001,希望する\n262021,0000999999,希望する\n262021,0000100008,たぶん\n";
-    let p = match import_survey_bytes(
-        &mut ledger,
-        csv.as_bytes(),
-        TextEncoding::Auto,
-        now(),
-        &mut NoProgress,
-    ) {
-        Err(ImportError::Rejected { problems }) => problems,
-        other => panic!("expected rejection, got {other:?}"),
-    };
-    let found: Vec<(u64, Option<&str>)> = p.iter().map(|x| (x.line, x.column.as_deref())).collect();
+    let p = problems(survey(&mut ledger, csv));
+    let found = lines_and_columns(&p);
     assert_eq!(
         found,
         [(3, Some("券番号")), (4, Some("接種意向"))],
@@ -450,31 +461,14 @@ fn a_survey_answer_for_an_unknown_voucher_rejects_the_whole_survey() {
 
 #[test]
 fn a_survey_lists_unknown_and_repeated_vouchers_with_its_other_problems() {
-    let mut ledger = Ledger::open_in_memory().unwrap();
-    import_register(
-        &mut ledger,
-        &sample("register.csv"),
-        TextEncoding::Auto,
-        now(),
-        &mut NoProgress,
-    )
-    .unwrap();
+    let mut ledger = ledger_with_the_sample_register();
     let csv = "市町村コード,券番号,接種意向,回答日\r\n\
                262021,0000100001,希望する,R3.4.20\r\n\
                262021,0000999999,希望する,\r\n\
                262021,0000100001,未定,昭和65年1月1日\r\n\
                262021,0000100008,たぶん,\r\n";
-    let p = match import_survey_bytes(
-        &mut ledger,
-        csv.as_bytes(),
-        TextEncoding::Auto,
-        now(),
-        &mut NoProgress,
-    ) {
-        Err(ImportError::Rejected { problems }) => problems,
-        other => panic!("expected rejection, got {other:?}"),
-    };
-    let found: Vec<(u64, Option<&str>)> = p.iter().map(|x| (x.line, x.column.as_deref())).collect();
+    let p = problems(survey(&mut ledger, csv));
+    let found = lines_and_columns(&p);
     assert_eq!(
         found,
         [
@@ -748,7 +742,7 @@ fn a_municipal_export_with_bad_rows_reports_each_on_its_line_and_imports_nothing
         now(),
         &mut NoProgress,
     ));
-    let found: Vec<(u64, Option<&str>)> = p.iter().map(|x| (x.line, x.column.as_deref())).collect();
+    let found = lines_and_columns(&p);
     assert_eq!(
         found,
         [
