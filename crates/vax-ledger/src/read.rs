@@ -463,58 +463,37 @@ impl<'c> Reader<'c> {
 
     /// A resident's dose records, voided ones included, oldest first.
     pub fn doses_of(&self, resident: RowId) -> Result<Vec<DoseView>, LedgerError> {
-        type RawDose = (
-            i64,
-            String,
-            u8,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-        );
-        let raws = query_rows(
+        // Each row is read whole, then its instants are parsed: a row that cannot be read
+        // fails the query, a stored value that does not parse is reported as corrupt.
+        let doses = query_rows(
             self.conn,
             "SELECT d.id, d.uid, d.dose_number, d.administered_at, v.code, v.name, l.product_code, l.lot_number,
                     d.vaccinator, d.injection_site, d.voided_at, d.void_reason
              FROM dose_records d JOIN venues v ON v.id = d.venue_id JOIN vaccine_lots l ON l.id = d.lot_id
              WHERE d.resident_id = ?1 ORDER BY d.administered_at, d.id",
             [resident],
-            |r| RawDose::try_from(r),
-        )?;
-        raws.into_iter()
-            .map(
-                |(
-                    id,
-                    uid,
-                    dose_number,
-                    at,
-                    venue_code,
-                    venue_name,
-                    product_code,
-                    lot_number,
-                    vaccinator,
-                    injection_site,
-                    voided_at,
-                    void_reason,
-                )| {
-                    let corrupt = corrupt("dose_records", id);
-                    let voided = match (voided_at, void_reason) {
-                        (Some(at), Some(reason)) => Some((
-                            parse_instant(&at).map_err(|e| corrupt("voided_at", e))?,
-                            reason,
-                        )),
-                        _ => None,
-                    };
+            |r| {
+                let corrupt = corrupt("dose_records", r.get(0)?);
+                let at: String = r.get(3)?;
+                let voided_at: Option<String> = r.get(10)?;
+                let void_reason: Option<String> = r.get(11)?;
+                let (uid, dose_number) = (r.get(1)?, r.get(2)?);
+                let (venue_code, venue_name) = (r.get(4)?, r.get(5)?);
+                let (product_code, lot_number) = (r.get(6)?, r.get(7)?);
+                let (vaccinator, injection_site) = (r.get(8)?, r.get(9)?);
+                let voided = match (voided_at, void_reason) {
+                    (Some(at), Some(reason)) => parse_instant(&at)
+                        .map(|at| Some((at, reason)))
+                        .map_err(|e| corrupt("voided_at", e)),
+                    _ => Ok(None),
+                };
+                let administered_at =
+                    parse_instant(&at).map_err(|e| corrupt("administered_at", e));
+                Ok(voided.and_then(|voided| {
                     Ok(DoseView {
                         uid,
                         dose_number,
-                        administered_at: parse_instant(&at)
-                            .map_err(|e| corrupt("administered_at", e))?,
+                        administered_at: administered_at?,
                         venue_code,
                         venue_name,
                         product_code,
@@ -523,9 +502,10 @@ impl<'c> Reader<'c> {
                         injection_site,
                         voided,
                     })
-                },
-            )
-            .collect()
+                }))
+            },
+        )?;
+        doses.into_iter().collect()
     }
 
     /// A resident's inquiries, newest first.
