@@ -8,8 +8,8 @@ use uuid::Uuid;
 use vax_domain::error::ErrorCode;
 use vax_sync::http::{CreateEnrollmentRequest, CreateEnrollmentResponse, Enrolled, Status};
 use vax_sync::{
-    check_roles, Alert, Clock, HlcClock, Message, Op, OpKind, OpLog, ReplicaId, Role, SyncError,
-    SyncNode, SyncState, SystemClock, VenueCode, PROTOCOL_VERSION,
+    check_roles, Alert, Clock, HlcClock, Message, Op, OpKind, ReplicaId, Role, SyncError, SyncNode,
+    SyncState, SystemClock, VenueCode, PROTOCOL_VERSION,
 };
 
 use crate::codes;
@@ -135,36 +135,6 @@ pub struct SyncOutcome {
     pub sent_ops: usize,
 }
 
-/// The op log as a trait object, so the node's generic calls take it.
-struct DynLog<'a>(&'a mut dyn ServerStore);
-
-impl OpLog for DynLog<'_> {
-    type Error = StoreError;
-    fn get(&self, id: &vax_sync::OpId) -> Result<Option<Op>, StoreError> {
-        self.0.get(id)
-    }
-    fn append(&mut self, ops: &[Op]) -> Result<(), StoreError> {
-        self.0.append(ops)
-    }
-    fn last_counter(&self, author: ReplicaId) -> Result<u64, StoreError> {
-        self.0.last_counter(author)
-    }
-    fn seen(&self) -> Result<crdts::VClock<ReplicaId>, StoreError> {
-        self.0.seen()
-    }
-    fn authors(&self) -> Result<Vec<ReplicaId>, StoreError> {
-        self.0.authors()
-    }
-    fn ops_after(
-        &self,
-        author: ReplicaId,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<Op>, StoreError> {
-        self.0.ops_after(author, after, limit)
-    }
-}
-
 /// The server: its store, its replica (rebuilt from the log at start) and the enrolled
 /// devices (cached from the store).
 pub struct Core {
@@ -188,8 +158,7 @@ impl Core {
     /// Loads the devices and rebuilds the server's replica from the stored log.
     pub fn open(store: Box<dyn ServerStore>) -> Result<Self, StoreError> {
         let id = store.server_replica_id()?;
-        let mut store = store;
-        let node = SyncNode::restore(id, Role::Server, HlcClock::default(), &DynLog(&mut *store))?;
+        let node = SyncNode::restore(id, Role::Server, HlcClock::default(), &*store)?;
         let mut devices = HashMap::new();
         let mut tokens = HashMap::new();
         for record in store.devices()? {
@@ -387,13 +356,12 @@ impl Core {
         self.check_void_venues(&message.ops)?;
 
         let mut state = SyncState::for_peer(device.replica_id).with_batch_size(REPLY_BATCH_SIZE);
-        let mut log = DynLog(&mut *self.store);
-        let applied = self
-            .node
-            .receive_message(&mut log, &mut state, message, &*self.time)?;
+        let applied =
+            self.node
+                .receive_message(&mut *self.store, &mut state, message, &*self.time)?;
         let reply = self
             .node
-            .generate_message(&log, &mut state)?
+            .generate_message(&*self.store, &mut state)?
             .ok_or_else(|| {
                 // A fresh state has told the peer nothing, so there is always a reply.
                 ApiError::storage(&StoreError::Corrupt("no reply generated".into()))

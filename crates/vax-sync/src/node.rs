@@ -65,7 +65,7 @@ impl SyncNode {
     }
 
     /// Rebuilds a replica from its log, e.g. at start-up or after a failed transaction.
-    pub fn restore<L: OpLog>(
+    pub fn restore<L: OpLog + ?Sized>(
         id: ReplicaId,
         role: Role,
         clock: HlcClock,
@@ -106,7 +106,7 @@ impl SyncNode {
     ///
     /// For a [`OpKind::Book`], the booking's causal context is filled in here from what this
     /// replica holds, whatever the caller put there.
-    pub fn write<L: OpLog>(
+    pub fn write<L: OpLog + ?Sized>(
         &mut self,
         log: &mut L,
         mut kind: OpKind,
@@ -142,7 +142,7 @@ impl SyncNode {
 
     /// The next message for a peer, or `None` when we have nothing it lacks and nothing new to
     /// tell it. Call it until it returns `None`, sending each message.
-    pub fn generate_message<L: OpLog>(
+    pub fn generate_message<L: OpLog + ?Sized>(
         &self,
         log: &L,
         sync: &mut SyncState,
@@ -190,7 +190,7 @@ impl SyncNode {
     /// Takes a message from a peer: checks all of it, stores the new ops in one
     /// [`OpLog::append`], applies them, and returns what changed with the alerts after the
     /// merge. A refused message changes nothing.
-    pub fn receive_message<L: OpLog>(
+    pub fn receive_message<L: OpLog + ?Sized>(
         &mut self,
         log: &mut L,
         sync: &mut SyncState,
