@@ -171,12 +171,18 @@ fn fold(value: &str) -> String {
     value.nfkc().collect::<String>().trim().to_owned()
 }
 
-/// A venue code: 1 to 10 letters, digits, hyphens or underscores (full width folded).
-fn parse_venue_code(value: &str) -> Result<String, (String, String)> {
+/// [`fold`]ed, or the error for an empty cell.
+fn fold_filled(value: &str) -> Result<String, (String, String)> {
     let v = fold(value);
     if v.is_empty() {
         return Err(("is empty".into(), "空欄です".into()));
     }
+    Ok(v)
+}
+
+/// A venue code: 1 to 10 letters, digits, hyphens or underscores (full width folded).
+fn parse_venue_code(value: &str) -> Result<String, (String, String)> {
+    let v = fold_filled(value)?;
     let ok = v.len() <= 10
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
@@ -193,10 +199,7 @@ fn parse_venue_code(value: &str) -> Result<String, (String, String)> {
 /// A time of day written HH:MM or H:MM (full-width digits and colon folded; `:00` seconds,
 /// as Excel may add, allowed).
 fn parse_time(value: &str) -> Result<NaiveTime, (String, String)> {
-    let v = fold(value);
-    if v.is_empty() {
-        return Err(("is empty".into(), "空欄です".into()));
-    }
+    let v = fold_filled(value)?;
     let hm = v
         .strip_suffix(":00")
         .filter(|s| s.len() > 3 && s.matches(':').count() == 1);
@@ -218,10 +221,7 @@ fn parse_time(value: &str) -> Result<NaiveTime, (String, String)> {
 
 /// A band's capacity: a whole number from 1 to [`MAX_BAND_CAPACITY`].
 fn parse_capacity(value: &str) -> Result<u32, (String, String)> {
-    let v = fold(value);
-    if v.is_empty() {
-        return Err(("is empty".into(), "空欄です".into()));
-    }
+    let v = fold_filled(value)?;
     match v.parse::<u32>() {
         Ok(n) if (1..=MAX_BAND_CAPACITY).contains(&n) => Ok(n),
         _ => Err((
@@ -524,6 +524,15 @@ fn band_op(b: &TimeBand) -> OpKind {
     })
 }
 
+/// Refuses every role but the one that runs the campaign.
+fn headquarters_only(role: Role) -> Result<(), CalendarError> {
+    if role.runs_the_campaign() {
+        Ok(())
+    } else {
+        Err(CalendarError::RoleMayNot(role))
+    }
+}
+
 /// Imports a calendar file. All or nothing; headquarters only.
 pub fn import_calendar_file(
     ledger: &mut Ledger,
@@ -532,9 +541,7 @@ pub fn import_calendar_file(
     role: Role,
     now: DateTime<FixedOffset>,
 ) -> Result<CalendarReport, CalendarError> {
-    if !role.runs_the_campaign() {
-        return Err(CalendarError::RoleMayNot(role));
-    }
+    headquarters_only(role)?;
     import_calendar(ledger, &read_file(path)?, encoding, role, now)
 }
 
@@ -547,9 +554,7 @@ pub fn import_calendar(
     role: Role,
     now: DateTime<FixedOffset>,
 ) -> Result<CalendarReport, CalendarError> {
-    if !role.runs_the_campaign() {
-        return Err(CalendarError::RoleMayNot(role));
-    }
+    headquarters_only(role)?;
     let (text, encoding_used) = decode(bytes, encoding)?;
     let ParsedRows {
         rows,
