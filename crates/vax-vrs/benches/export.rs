@@ -11,11 +11,14 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Duration as Span, FixedOffset, NaiveDate};
 use vax_domain::product::Catalogue;
-use vax_domain::resident::{Resident, Sex};
+use vax_domain::resident::Sex;
 use vax_domain::venue::{Coordinates, Venue};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 use vax_ledger::{Ledger, NewDose};
 use vax_vrs::{export_batch, regenerate_batch, ExportOptions};
+
+#[path = "../tests/vrs/resident.rs"]
+mod resident;
 
 const RESIDENTS: u32 = 65_000;
 
@@ -52,20 +55,14 @@ fn build(path: &Path) {
     let municipality = MunicipalityCode::parse("262021").expect("Maizuru");
     let first_day = at("2021-05-24T09:00:00+09:00");
     for i in 0..RESIDENTS {
-        let resident = Resident {
-            municipality: municipality.clone(),
-            voucher: VoucherNumber::parse(&format!("{:010}", 1_000_000 + i)).expect("voucher"),
-            name: format!("舞鶴 住民{i}"),
-            name_kana: "マイヅル ジュウミン".into(),
-            birth_date: NaiveDate::from_ymd_opt(1940 + (i % 40) as i32, 4, 1).expect("date"),
-            sex: if i % 2 == 0 { Sex::Female } else { Sex::Male },
-            postal_code: "6240853".into(),
-            address: "京都府舞鶴市字南田辺1番地".into(),
-            district: "西舞鶴".into(),
-            home: None,
-            phone: None,
-            atena_number: None,
-        };
+        let resident = resident::at_minami_tanabe(
+            municipality.clone(),
+            VoucherNumber::parse(&format!("{:010}", 1_000_000 + i)).expect("voucher"),
+            format!("舞鶴 住民{i}"),
+            "マイヅル ジュウミン",
+            NaiveDate::from_ymd_opt(1940 + (i % 40) as i32, 4, 1).expect("date"),
+            if i % 2 == 0 { Sex::Female } else { Sex::Male },
+        );
         tx.upsert_resident(&resident, &now).expect("resident");
         let id = i64::from(i) + 1;
         let lot = lots[(i % 24) as usize];

@@ -3,6 +3,7 @@
 
 mod batches;
 mod golden;
+mod resident;
 mod validation;
 
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use tempfile::TempDir;
 use vax_domain::product::Catalogue;
-use vax_domain::resident::{Resident, Sex};
+use vax_domain::resident::Sex;
 use vax_domain::venue::{Coordinates, Venue};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 use vax_ledger::{Ledger, NewDose, RowId};
@@ -88,20 +89,14 @@ impl Fixture {
     }
 
     pub fn resident(&mut self, voucher: &str, name: &str) -> RowId {
-        let r = Resident {
-            municipality: MunicipalityCode::parse("262021").unwrap(),
-            voucher: VoucherNumber::parse(voucher).unwrap(),
-            name: name.into(),
-            name_kana: "ヤマダ ハナコ".into(),
-            birth_date: NaiveDate::from_ymd_opt(1941, 4, 1).unwrap(),
-            sex: Sex::Female,
-            postal_code: "6240853".into(),
-            address: "京都府舞鶴市字南田辺1番地".into(),
-            district: "西舞鶴".into(),
-            home: None,
-            phone: None,
-            atena_number: None,
-        };
+        let r = resident::at_minami_tanabe(
+            MunicipalityCode::parse("262021").unwrap(),
+            VoucherNumber::parse(voucher).unwrap(),
+            name.into(),
+            "ヤマダ ハナコ",
+            NaiveDate::from_ymd_opt(1941, 4, 1).unwrap(),
+            Sex::Female,
+        );
         let tx = self.ledger.transaction().unwrap();
         tx.upsert_resident(&r, &at("2021-05-01T09:00:00+09:00"))
             .unwrap();
