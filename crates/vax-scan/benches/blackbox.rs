@@ -334,7 +334,7 @@ impl Row {
 
     fn markdown(&self) -> String {
         format!(
-            "| vax-scan `{}` ({}) | {}/{} ({:.1} %) | {}/{} ({:.1} %) | {} | {:.2} | {:.2} | {:.1} | {:.0} | {} |",
+            "| vax-scan `{}` ({}) | {}/{} ({:.1} %) | {}/{} ({:.1} %) | {} |",
             self.name,
             self.decoders,
             self.zxing_pass,
@@ -343,30 +343,34 @@ impl Row {
             self.boof_codes,
             self.boof_total,
             Self::pct(self.boof_codes, self.boof_total),
-            self.boof_full,
-            self.mean,
-            self.median,
-            self.p95,
-            self.max,
-            self.panics
+            self.full_and_times(" | ")
         )
     }
 
     /// Same columns as the peers script prints.
     fn tsv(&self) -> String {
         format!(
-            "vax-scan {}\t{}\t{}\t{}\t{}\t{}\t{:.2}\t{:.2}\t{:.1}\t{:.0}\t{}",
+            "vax-scan {}\t{}\t{}\t{}\t{}\t{}",
             self.name,
             self.zxing_pass,
             self.zxing_total,
             self.boof_codes,
             self.boof_total,
-            self.boof_full,
-            self.mean,
-            self.median,
-            self.p95,
-            self.max,
-            self.panics
+            self.full_and_times("\t")
         )
+    }
+
+    /// The columns both tables end with — full boofcv files, the times (ms) and panics —
+    /// joined by `sep`.
+    fn full_and_times(&self, sep: &str) -> String {
+        [
+            self.boof_full.to_string(),
+            format!("{:.2}", self.mean),
+            format!("{:.2}", self.median),
+            format!("{:.1}", self.p95),
+            format!("{:.0}", self.max),
+            self.panics.to_string(),
+        ]
+        .join(sep)
     }
 }
