@@ -13,8 +13,7 @@ use vax_domain::role::Role;
 use vax_domain::voucher::MunicipalityCode;
 use vax_ledger::{Ledger, LedgerError};
 use vax_sync::{
-    Alert, Applied, EventKind, Message, OpId, OpKind, ReplicaId, Role as SyncRole, SyncState,
-    VenueCode, Void,
+    Alert, Applied, EventKind, Message, OpId, ReplicaId, Role as SyncRole, SyncState, VenueCode,
 };
 use vax_sync_client::{sync_session, Client, ClientError, LocalReplica, SessionError};
 
@@ -616,15 +615,7 @@ pub fn void_dose_record(
         }));
     }
     let mut tx = ledger.transaction()?;
-    tx.void_dose(uid, reason, &now)?;
-    // A dose recorded before this device replicated has no op, and nobody else holds it.
-    if let Ok(target) = uid.parse::<OpId>() {
-        tx.replicate(OpKind::Void(Void {
-            target,
-            target_kind: EventKind::Dose,
-            reason: reason.to_owned(),
-        }))?;
-    }
+    tx.void_event(EventKind::Dose, uid, reason, &now)?;
     tx.commit()?;
     Ok(())
 }

@@ -240,22 +240,6 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// Cancels a check-in (it stays in the ledger, marked).
-    pub fn cancel_check_in(
-        &self,
-        uid: &str,
-        reason: &str,
-        at: &DateTime<FixedOffset>,
-    ) -> Result<(), LedgerError> {
-        self.mark_once(
-            "UPDATE check_ins SET cancelled_at = ?2, cancel_reason = ?3 WHERE uid = ?1 AND cancelled_at IS NULL",
-            uid,
-            reason,
-            at,
-            "open check-in",
-        )
-    }
-
     /// Opens a lot for use at a venue on a day (idempotent).
     pub fn open_lot(
         &self,

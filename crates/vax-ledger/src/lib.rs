@@ -45,6 +45,8 @@ pub use read::{
     SurveyState, TimeBandRow, VenueRow,
 };
 pub use replication::LogSummary;
+/// What a void names: the kind of event it withdraws ([`WriteTx::void_event`]).
+pub use vax_sync::EventKind;
 pub use vrs::{
     VrsBatch, VrsBatchFile, VrsCorrection, VrsDoseRow, VrsDoseState, VrsExportTx, VrsReader,
     VrsRecord,

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use vax_domain::kana;
 use vax_domain::resident::{AtenaNumber, Resident, SurveyAnswer};
 use vax_domain::venue::{TimeBand, Venue};
+use vax_sync::{EventKind, OpId, OpKind, Void};
 
 use crate::replication::Replication;
 use crate::{LedgerError, Reader, RowId};
@@ -357,39 +358,45 @@ impl<'c> WriteTx<'c> {
         Ok(uid)
     }
 
-    /// Voids a dose record (it stays in the ledger, marked).
-    pub fn void_dose(
-        &self,
+    /// Voids the check-in or dose record `uid` with a reason — a cancelled check-in is a voided
+    /// one — and, when the ledger replicates, the void travels as an op. The record stays in
+    /// the ledger, marked. A record not found or already voided is [`LedgerError::Missing`].
+    pub fn void_event(
+        &mut self,
+        kind: EventKind,
         uid: &str,
         reason: &str,
         at: &DateTime<FixedOffset>,
     ) -> Result<(), LedgerError> {
-        self.mark_once(
-            "UPDATE dose_records SET voided_at = ?2, void_reason = ?3 WHERE uid = ?1 AND voided_at IS NULL",
-            uid,
-            reason,
-            at,
-            "unvoided dose record",
-        )
-    }
-
-    /// Runs `update` (parameters: the uid, the instant, the reason), which marks the
-    /// record `uid` voided or cancelled unless it already is; a record not found or already
-    /// marked is [`LedgerError::Missing`] as `what`.
-    pub(crate) fn mark_once(
-        &self,
-        update: &str,
-        uid: &str,
-        reason: &str,
-        at: &DateTime<FixedOffset>,
-        what: &'static str,
-    ) -> Result<(), LedgerError> {
-        let changed = self.tx.execute(update, params![uid, instant(at), reason])?;
+        let (update, what) = match kind {
+            EventKind::CheckIn => (
+                "UPDATE check_ins SET cancelled_at = ?2, cancel_reason = ?3 WHERE uid = ?1 AND cancelled_at IS NULL",
+                "open check-in",
+            ),
+            EventKind::Dose => (
+                "UPDATE dose_records SET voided_at = ?2, void_reason = ?3 WHERE uid = ?1 AND voided_at IS NULL",
+                "unvoided dose record",
+            ),
+            EventKind::Stock | EventKind::Inquiry => ("", "voidable check-in or dose record"),
+        };
+        let changed = if update.is_empty() {
+            0
+        } else {
+            self.tx.execute(update, params![uid, instant(at), reason])?
+        };
         if changed == 0 {
             return Err(LedgerError::Missing {
                 what,
                 key: uid.to_owned(),
             });
+        }
+        // A record written before this device replicated has no op, and nobody else holds it.
+        if let Ok(target) = uid.parse::<OpId>() {
+            self.replicate(OpKind::Void(Void {
+                target,
+                target_kind: kind,
+                reason: reason.to_owned(),
+            }))?;
         }
         Ok(())
     }

@@ -6,17 +6,13 @@ use vax_app::desk::{self, enroll_here, product_choices, ProductChoice, SetupStat
 use vax_app::progress::NoProgress;
 use vax_demo::DemoParams;
 use vax_domain::role::Role;
+use vax_ledger::Ledger;
 
 use crate::{AppState, IpcError};
 
 #[tauri::command]
 pub async fn setup_status(state: State<'_, AppState>) -> Result<SetupStatus, IpcError> {
-    let ledger = state.ledger()?;
-    Ok(desk::setup_status(
-        &ledger,
-        &state.path,
-        state.now().date_naive(),
-    )?)
+    status(&state, &*state.ledger()?)
 }
 
 /// Loads the demo city (from today) into an empty ledger, enrolls this installation as the
@@ -26,7 +22,7 @@ pub async fn setup_load_demo(state: State<'_, AppState>) -> Result<SetupStatus, 
     let (mut ledger, now) = (state.ledger()?, state.now());
     let params = DemoParams::starting(now.date_naive());
     load_demo_kiosk(&mut ledger, &params, "V01", now, &mut NoProgress)?;
-    Ok(desk::setup_status(&ledger, &state.path, now.date_naive())?)
+    status(&state, &ledger)
 }
 
 /// Enrolls this installation to a venue and a role (the campaign municipality is the
@@ -39,8 +35,13 @@ pub async fn setup_enroll(
 ) -> Result<SetupStatus, IpcError> {
     let mut ledger = state.ledger()?;
     enroll_here(&mut ledger, &venue_code, role)?;
+    status(&state, &ledger)
+}
+
+/// What the setup screen shows after each of its commands.
+fn status(state: &AppState, ledger: &Ledger) -> Result<SetupStatus, IpcError> {
     Ok(desk::setup_status(
-        &ledger,
+        ledger,
         &state.path,
         state.now().date_naive(),
     )?)

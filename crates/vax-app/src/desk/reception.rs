@@ -7,7 +7,7 @@ use vax_domain::resident::Intention;
 use vax_domain::voucher::VoucherPayload;
 use vax_ledger::{CheckInView, Ledger};
 
-use vax_sync::{CheckIn, EventKind, OpId, OpKind, VenueCode, Void};
+use vax_sync::{CheckIn, EventKind, OpKind, VenueCode};
 
 use super::{required, venue_of, DeskError, Enrollment};
 use crate::lookup::{card, find, Query, ResidentCard};
@@ -257,15 +257,7 @@ pub fn cancel_check_in(
     }
     let reason = required(reason, "reason / 理由", 200)?;
     let mut tx = ledger.transaction()?;
-    tx.cancel_check_in(uid, &reason, &now)?;
-    // A check-in recorded before this device replicated has no op, and nobody else holds it.
-    if let Ok(target) = uid.parse::<OpId>() {
-        tx.replicate(OpKind::Void(Void {
-            target,
-            target_kind: EventKind::CheckIn,
-            reason: reason.clone(),
-        }))?;
-    }
+    tx.void_event(EventKind::CheckIn, uid, &reason, &now)?;
     tx.commit()?;
     Ok(())
 }

@@ -4,6 +4,7 @@ use chrono::{NaiveDate, NaiveTime};
 use vax_domain::resident::{Intention, Resident, SurveyAnswer};
 use vax_domain::venue::{Coordinates, TimeBand, Venue};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
+use vax_ledger::EventKind;
 use vax_ledger::{Ledger, NewDose, NewInquiry, RegisterOutcome};
 
 use crate::{at, resident};
@@ -26,7 +27,7 @@ fn register_survey_booking_dose_and_inquiry_are_read_back_as_written() {
     );
     tx.commit().unwrap();
     // A later import of a changed register: the floor of "new" ids is per transaction.
-    let tx = ledger.transaction().unwrap();
+    let mut tx = ledger.transaction().unwrap();
     let mut moved = hanako.clone();
     moved.address = "京都府舞鶴市字浜1番地".into();
     assert_eq!(
@@ -136,10 +137,15 @@ fn register_survey_booking_dose_and_inquiry_are_read_back_as_written() {
         operator: "コールセンター1".into(),
     })
     .unwrap();
-    tx.void_dose(&uid, "誤登録", &at("2021-06-01T10:00:00+09:00"))
-        .unwrap();
+    tx.void_event(
+        EventKind::Dose,
+        &uid,
+        "誤登録",
+        &at("2021-06-01T10:00:00+09:00"),
+    )
+    .unwrap();
     assert!(
-        tx.void_dose(&uid, "again", &now).is_err(),
+        tx.void_event(EventKind::Dose, &uid, "again", &now).is_err(),
         "a voided dose cannot be voided twice"
     );
     tx.commit().unwrap();

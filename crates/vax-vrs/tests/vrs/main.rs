@@ -14,7 +14,7 @@ use vax_domain::product::Catalogue;
 use vax_domain::resident::Sex;
 use vax_domain::venue::{Coordinates, Venue};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
-use vax_ledger::{Ledger, NewDose, RowId};
+use vax_ledger::{EventKind, Ledger, NewDose, RowId};
 use vax_vrs::{export_batch, BatchReport, ExportOptions, VrsError};
 
 pub fn at(s: &str) -> DateTime<FixedOffset> {
@@ -139,8 +139,9 @@ impl Fixture {
     }
 
     pub fn void(&mut self, uid: &str, reason: &str, when: &str) {
-        let tx = self.ledger.transaction().unwrap();
-        tx.void_dose(uid, reason, &at(when)).unwrap();
+        let mut tx = self.ledger.transaction().unwrap();
+        tx.void_event(EventKind::Dose, uid, reason, &at(when))
+            .unwrap();
         tx.commit().unwrap();
     }
 
