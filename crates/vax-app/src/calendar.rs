@@ -28,7 +28,7 @@ use vax_domain::resident::{parse_coordinate, parse_date, required_text};
 use vax_domain::role::Role;
 use vax_domain::venue::{Coordinates, TimeBand, Venue};
 use vax_ledger::{Ledger, LedgerError, RegisterOutcome, WriteTx};
-use vax_sync::{OpKind, TimeBandDef, TimeBandId, VenueCode, VenueDef};
+use vax_sync::OpKind;
 
 use crate::import::{
     decode, problem, read_file, read_rows, rejected_all, Column, ImportError, ImportProblem,
@@ -503,27 +503,6 @@ fn check_overlaps(
     }
 }
 
-fn venue_op(v: &Venue) -> OpKind {
-    OpKind::DefineVenue(VenueDef {
-        code: VenueCode::new(v.code.clone()),
-        name: v.name.clone(),
-        address: v.address.clone(),
-        location: v.location,
-    })
-}
-
-fn band_op(b: &TimeBand) -> OpKind {
-    let venue = VenueCode::new(b.venue_code.clone());
-    OpKind::DefineTimeBand(TimeBandDef {
-        band: TimeBandId::for_slot(&venue, b.date, b.start),
-        venue,
-        date: b.date,
-        start: b.start,
-        end: b.end,
-        capacity: b.capacity,
-    })
-}
-
 /// Refuses every role but the one that runs the campaign.
 fn headquarters_only(role: Role) -> Result<(), CalendarError> {
     if role.runs_the_campaign() {
@@ -586,7 +565,7 @@ pub fn import_calendar(
             RegisterOutcome::Updated => report.venues_changed += 1,
             RegisterOutcome::Unchanged => continue,
         }
-        report.ops += u64::from(tx.replicate(venue_op(venue))?.is_some());
+        report.ops += u64::from(tx.replicate(OpKind::DefineVenue(venue.into()))?.is_some());
     }
     for (band, planned) in &plan.bands {
         let outcome = tx.upsert_time_band(venue_ids[&band.venue_code], band)?;
@@ -599,7 +578,7 @@ pub fn import_calendar(
                 continue;
             }
         }
-        report.ops += u64::from(tx.replicate(band_op(band))?.is_some());
+        report.ops += u64::from(tx.replicate(OpKind::DefineTimeBand(band.into()))?.is_some());
     }
     tx.commit()?;
     Ok(report)

@@ -111,11 +111,6 @@ impl Ledger {
         Ok(())
     }
 
-    /// The ledger's clock.
-    pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
-    }
-
     /// Reads outside a transaction.
     pub fn reader(&self) -> Reader<'_> {
         Reader::new(&self.conn)

@@ -5,7 +5,7 @@ use crdts::VClock;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use vax_domain::resident::{AtenaNumber, Intention, Phone, Sex};
-use vax_domain::venue::Coordinates;
+use vax_domain::venue::{Coordinates, TimeBand, Venue};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
 use crate::hlc::Hlc;
@@ -549,6 +549,33 @@ pub struct VenueDef {
     pub address: String,
     /// Where it is.
     pub location: Coordinates,
+}
+
+impl From<&Venue> for VenueDef {
+    /// The op that defines a venue as the ledger holds it.
+    fn from(v: &Venue) -> Self {
+        Self {
+            code: VenueCode::new(v.code.clone()),
+            name: v.name.clone(),
+            address: v.address.clone(),
+            location: v.location,
+        }
+    }
+}
+
+impl From<&TimeBand> for TimeBandDef {
+    /// The op that defines a band: its id is its slot (venue, day, start).
+    fn from(b: &TimeBand) -> Self {
+        let venue = VenueCode::new(b.venue_code.clone());
+        Self {
+            band: TimeBandId::for_slot(&venue, b.date, b.start),
+            venue,
+            date: b.date,
+            start: b.start,
+            end: b.end,
+            capacity: b.capacity,
+        }
+    }
 }
 
 #[cfg(test)]
