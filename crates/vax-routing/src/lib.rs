@@ -29,7 +29,8 @@ pub use model::{
     DEFAULT_VENUE_SERVICE_MINUTES, PROBLEM_FORMAT,
 };
 pub use plan::{
-    clock, solve, Plan, PlanError, PlannedRoute, PlannedStop, Unserved, UnservedReason, PLAN_FORMAT,
+    clock, plan_from_order, solve, OrderError, Plan, PlanError, PlannedRoute, PlannedStop,
+    RouteOrder, Unserved, UnservedReason, PLAN_FORMAT,
 };
 pub use replan::{replan, Change, Replan, ReplanError, ReplanOptions, TimeChange};
 pub use rng::SplitMix64;

@@ -554,6 +554,32 @@ impl TransportProblem {
         }
     }
 
+    /// The problem as a plain VRPTW for other solvers (the benchmark hands it to PyVRP):
+    /// node 0 the garage, 1 the venue, `2 + i` rider `i`; `dist` (km) and `time` (minutes)
+    /// matrices; per client its seats, boarding minutes and the window its service must
+    /// start in (ride limits already folded in); per vehicle its start and end node, the
+    /// earliest service start at the start node, minutes of service there, the latest
+    /// arrival at the end node and the kilometres every used route adds.
+    pub fn to_vrptw_json(&self) -> serde_json::Value {
+        let inst = self.to_engine();
+        let n = inst.nodes;
+        let matrix = |m: &[f64]| -> Vec<Vec<f64>> { m.chunks(n).map(<[f64]>::to_vec).collect() };
+        serde_json::json!({
+            "nodes": n,
+            "dist": matrix(&inst.dist),
+            "time": matrix(&inst.time),
+            "clients": inst.customers.iter().zip(&self.riders).map(|(c, r)| serde_json::json!({
+                "id": r.id, "node": c.node, "demand": c.demand, "service": c.service,
+                "early": c.early, "late": c.late,
+            })).collect::<Vec<_>>(),
+            "vehicles": inst.vehicles.iter().zip(&self.vehicles).map(|(v, spec)| serde_json::json!({
+                "id": spec.id, "start": v.start, "end": v.end, "capacity": v.capacity,
+                "earliest_start": v.earliest_start, "start_service": v.start_service,
+                "latest_end": v.latest_end, "fixed_distance": v.fixed_distance,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
     /// The search's view: node 0 the garage, 1 the venue, `2 + i` rider `i`.
     pub(crate) fn to_engine(&self) -> Instance {
         let places: Vec<Place> = [Place::Garage, Place::Venue]

@@ -298,3 +298,83 @@ pub(crate) fn build_plan(
         unserved,
     }
 }
+
+/// A vehicle and its riders in visiting order: a hand-made move or another solver's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteOrder {
+    /// Vehicle id.
+    pub vehicle: String,
+    /// Rider ids in order.
+    pub riders: Vec<String>,
+}
+
+/// Why an order cannot become a plan.
+#[derive(Debug, Error, PartialEq)]
+pub enum OrderError {
+    /// A vehicle id the problem does not have, or one with two routes.
+    #[error("vehicle {0:?} is unknown or has two routes")]
+    Vehicle(String),
+    /// A rider id the problem does not have, or one on two routes.
+    #[error("rider {0:?} is unknown or on the plan twice")]
+    Rider(String),
+    /// The order breaks a seat, time or ride-time rule.
+    #[error("vehicle {0:?} cannot visit its riders in that order (seats, times or ride time)")]
+    Infeasible(String),
+}
+
+impl UserFacing for OrderError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidInput
+    }
+
+    fn message_ja(&self) -> String {
+        match self {
+            Self::Vehicle(id) => format!("車両 {id:?} が存在しないか、2つの経路に使われています"),
+            Self::Rider(id) => format!("利用者 {id:?} が存在しないか、2回含まれています"),
+            Self::Infeasible(id) => {
+                format!("車両 {id:?} はこの順序では回れません（座席・時刻・乗車時間）")
+            }
+        }
+    }
+}
+
+/// The plan for a given order (times as in [`solve`]); riders left out are reported with
+/// their reason. Feasibility is checked on the way; [`crate::verify`] re-checks the result.
+pub fn plan_from_order(
+    problem: &TransportProblem,
+    orders: &[RouteOrder],
+) -> Result<Plan, OrderError> {
+    let inst = problem.to_engine();
+    let mut on_route = vec![false; problem.riders.len()];
+    let mut vehicle_used = vec![false; problem.vehicles.len()];
+    let mut routes = Vec::new();
+    for order in orders.iter().filter(|o| !o.riders.is_empty()) {
+        let v = problem
+            .vehicles
+            .iter()
+            .position(|v| v.id == order.vehicle)
+            .filter(|&v| !vehicle_used[v])
+            .ok_or_else(|| OrderError::Vehicle(order.vehicle.clone()))?;
+        vehicle_used[v] = true;
+        let mut stops = Vec::with_capacity(order.riders.len());
+        for id in &order.riders {
+            let c = problem
+                .riders
+                .iter()
+                .position(|r| &r.id == id)
+                .filter(|&c| !on_route[c])
+                .ok_or_else(|| OrderError::Rider(id.clone()))?;
+            on_route[c] = true;
+            stops.push(c);
+        }
+        routes.push(
+            engine::route_from(&inst, v, stops)
+                .ok_or_else(|| OrderError::Infeasible(order.vehicle.clone()))?,
+        );
+    }
+    let unassigned: Vec<usize> = (0..problem.riders.len())
+        .filter(|&c| !on_route[c])
+        .collect();
+    Ok(build_plan(problem, &inst, &routes, &unassigned, |_| None))
+}
