@@ -201,10 +201,7 @@ pub(crate) fn classify(problem: &TransportProblem, inst: &Instance, c: usize) ->
     let mut all_day = inst.clone();
     for v in &mut all_day.vehicles {
         v.earliest_start = f64::NEG_INFINITY;
-        v.latest_end = match problem.latest_venue_arrival() {
-            Some(latest) => latest,
-            None => f64::INFINITY,
-        };
+        v.latest_end = problem.latest_venue_arrival().unwrap_or(f64::INFINITY);
     }
     if (0..all_day.vehicles.len()).any(|v| all_day.fits_alone(v, c)) {
         UnservedReason::OutsideVehicleHours

@@ -201,12 +201,16 @@ fn cell(row: &Result<Row, String>) -> String {
 
 fn gap(row: &Result<Row, String>, vehicles: usize, distance: f64) -> String {
     match row {
-        Ok(r) if r.vehicles == vehicles => {
-            format!("{:+.2} %", 100.0 * (r.distance / distance - 1.0))
-        }
+        Ok(r) if r.vehicles == vehicles => percent(r.distance, distance),
         Ok(r) => format!("({:+} veh)", r.vehicles as i64 - vehicles as i64),
         Err(_) => "-".into(),
     }
+}
+
+/// `value` relative to `reference`, without a "-0.00 %" for equal values.
+fn percent(value: f64, reference: f64) -> String {
+    let p = 100.0 * (value / reference - 1.0);
+    format!("{:+.2} %", if p.abs() < 0.005 { 0.0 } else { p })
 }
 
 fn main() {
@@ -354,7 +358,7 @@ fn run() -> Result<(), String> {
             let (veh, km) = match &theirs {
                 Ok(r) => (
                     format!("{:+}", ours.vehicles as i64 - r.vehicles as i64),
-                    format!("{:+.2} %", 100.0 * (ours.distance / r.distance - 1.0)),
+                    percent(ours.distance, r.distance),
                 ),
                 Err(_) => ("-".into(), "-".into()),
             };
