@@ -9,7 +9,9 @@
 # Environment: VRP_PEERS_VENV (virtual environment, default /tmp/vaxledger-vrp-peers-venv),
 # PYVRP_VERSION (default 0.14.1, the version PERF-ANCHORS measured), SOLOMON_DIR (default
 # <repo>/../shared/data/solomon), QUICK=1 (the benchmark's --quick subset at 2 s),
-# CARGO_TARGET_DIR (default <repo>/target).
+# CARGO_TARGET_DIR (default <repo>/target), VRP_CLI (path to a `vrp-cli` binary, the CLI of
+# reinterpretcat/vrp's vrp-core; when set it runs too, one thread: `cargo install vrp-cli
+# --version 1.25.0 --locked --root DIR` builds one).
 # Needs: python3 with venv, network access to PyPI, a Rust toolchain.
 set -euo pipefail
 
@@ -43,7 +45,7 @@ BENCH="$CARGO_TARGET_DIR/release/routing-bench"
 cost of 10^8 per used vehicle; distances x1000 rounded, durations and service x1000 rounded
 up, windows opening rounded up and closing rounded down, so whatever PyVRP returns is also
 feasible in double precision (the Rust side re-checks it anyway)."""
-import json, math, sys, time
+import json, math, os, sys, time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -118,6 +120,69 @@ for path in sorted(city_dir.glob("*.vrptw.json")):
               for r in res.best.routes()]
     rows.append({"solver": label, "instance": name, "seconds": wall, "routes": routes})
     print(f"{name}: {len(routes)} routes in {wall:.1f} s (feasible: {res.best.is_feasible()})", file=sys.stderr)
+
+vrp_cli = os.environ.get("VRP_CLI")
+if vrp_cli:
+    import subprocess, tempfile
+    tmp = Path(tempfile.mkdtemp())
+    cli_label = "vrp-cli " + subprocess.run([vrp_cli, "--version"], capture_output=True, text=True).stdout.split()[-1]
+
+    def run_cli(args):
+        t0 = time.perf_counter()
+        subprocess.run([vrp_cli, "solve", *args, "-t", str(int(seconds)), "-p", "1,1"],
+                       check=True, capture_output=True)
+        return time.perf_counter() - t0
+
+    for name in instances:
+        sol = tmp / f"{name}.txt"
+        wall = run_cli(["solomon", str(solomon / "solomon_100" / f"{name}.txt"), "-o", str(sol)])
+        routes = [list(map(int, l.split(":")[1].split())) for l in sol.read_text().splitlines()
+                  if l.startswith("Route")]
+        rows.append({"solver": cli_label, "instance": name, "seconds": wall, "routes": routes})
+        print(f"{cli_label} {name}: {len(routes)} routes in {wall:.1f} s", file=sys.stderr)
+
+    def stamp(minutes, rounding):
+        secs = rounding(minutes * 60)
+        return time.strftime("2026-01-01T%H:%M:%SZ", time.gmtime(max(0, secs)))
+
+    for path in sorted(city_dir.glob("*.vrptw.json")):
+        name = path.name.removesuffix(".vrptw.json")
+        p = json.loads(path.read_text())
+        n = p["nodes"]
+        to_venue = p["vehicles"][0]["start"] == 0
+        kind = "pickups" if to_venue else "deliveries"
+        jobs = [{"id": c["id"], kind: [{"places": [{
+                    "location": {"index": c["node"]},
+                    "duration": math.ceil(c["service"] * 60),
+                    "times": [[stamp(max(c["early"], 0), math.ceil), stamp(c["late"], math.floor)]]}],
+                 "demand": [c["demand"]]}]} for c in p["clients"]]
+        groups = {}
+        for v in p["vehicles"]:
+            key = (v["start"], v["end"], v["capacity"], v["earliest_start"] + v["start_service"], v["latest_end"])
+            groups.setdefault(key, []).append(v["id"])
+        vehicles = [{"typeId": f"type-{i}", "vehicleIds": ids, "profile": {"matrix": "car"},
+                     "costs": {"fixed": 0, "distance": 1, "time": 0},
+                     "shifts": [{"start": {"earliest": stamp(start_at, math.ceil), "location": {"index": s}},
+                                 "end": {"latest": stamp(late, math.floor), "location": {"index": e}}}],
+                     "capacity": [cap]}
+                    for i, ((s, e, cap, start_at, late), ids) in enumerate(groups.items())]
+        problem = {"plan": {"jobs": jobs},
+                   "fleet": {"vehicles": vehicles, "profiles": [{"name": "car"}]}}
+        matrix = {"profile": "car",
+                  "travelTimes": [math.ceil(p["time"][i][j] * 60) for i in range(n) for j in range(n)],
+                  "distances": [round(p["dist"][i][j] * 1000) for i in range(n) for j in range(n)]}
+        (tmp / f"{name}.json").write_text(json.dumps(problem))
+        (tmp / f"{name}.matrix.json").write_text(json.dumps(matrix))
+        out_sol = tmp / f"{name}.solution.json"
+        wall = run_cli(["pragmatic", str(tmp / f"{name}.json"), "-m", str(tmp / f"{name}.matrix.json"),
+                        "-o", str(out_sol)])
+        solution = json.loads(out_sol.read_text())
+        routes = [{"vehicle": t["vehicleId"],
+                   "riders": [a["jobId"] for stop in t["stops"] for a in stop["activities"]
+                              if a["type"] in ("pickup", "delivery")]}
+                  for t in solution.get("tours", [])]
+        rows.append({"solver": cli_label, "instance": name, "seconds": wall, "routes": routes})
+        print(f"{cli_label} {name}: {len(routes)} tours, {len(solution.get('unassigned') or [])} unassigned, {wall:.1f} s", file=sys.stderr)
 
 with open(out, "w") as f:
     for r in rows:

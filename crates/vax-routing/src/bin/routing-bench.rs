@@ -1,7 +1,9 @@
 //! Benchmark of the routing solver: Solomon VRPTW instances against the best-known
-//! hierarchical results, synthetic city days, and re-plans; optionally side by side with a
-//! peer solver's routes (PyVRP, run by scripts/bench-vrp-peers.sh), every solution of both
+//! hierarchical results, synthetic city days, and re-plans; optionally side by side with
+//! peer solvers' routes (PyVRP, vrp-cli; run by scripts/bench-vrp-peers.sh), every solution
 //! checked by the crate's independent checkers.
+//! `--peer FILE` takes JSON lines `{solver, instance, seconds, routes}` (routes: Solomon
+//! customer numbers per route, or `{vehicle, riders}` per route for a city day).
 //!
 //! ```text
 //! cargo run --release -p vax-routing --bin routing-bench -- [--seconds N] [--quick] [--seed S]
@@ -240,8 +242,8 @@ fn run() -> Result<(), String> {
         println!("wrote {} city cases to {dir}", city.len());
         return Ok(());
     }
-    let mut peers: HashMap<String, PeerResult> = HashMap::new();
-    let mut peer_name = String::new();
+    // Peer solvers in the order they first appear, each with its results by instance.
+    let mut peers: Vec<(String, HashMap<String, PeerResult>)> = Vec::new();
     if let Some(path) = &args.peer {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
         for (i, line) in text
@@ -251,11 +253,16 @@ fn run() -> Result<(), String> {
         {
             let r: PeerResult =
                 serde_json::from_str(line).map_err(|e| format!("{path}:{}: {e}", i + 1))?;
-            peer_name = r.solver.clone();
-            peers.insert(r.instance.clone(), r);
+            let at = match peers.iter().position(|(name, _)| *name == r.solver) {
+                Some(at) => at,
+                None => {
+                    peers.push((r.solver.clone(), HashMap::new()));
+                    peers.len() - 1
+                }
+            };
+            peers[at].1.insert(r.instance.clone(), r);
         }
     }
-    let has_peer = !peers.is_empty();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "vax-routing bench: {} s per instance, seed {}, one thread, load {}",
@@ -269,47 +276,51 @@ fn run() -> Result<(), String> {
     println!();
     println!("Solomon 100 (hierarchical: vehicles, then distance in double precision; gap to the SINTEF best-known)");
     println!();
-    if has_peer {
-        println!("| instance | best-known | vax-routing | gap | s | {peer_name} | gap | s |");
-        println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
-    } else {
-        println!("| instance | best-known | vax-routing | gap | s |");
-        println!("| --- | --- | --- | --- | --- |");
+    let mut header = "| instance | best-known | vax-routing | gap | s |".to_owned();
+    let mut rule = "| --- | --- | --- | --- | --- |".to_owned();
+    for (name, _) in &peers {
+        header += &format!(" {name} | gap | s |");
+        rule += " --- | --- | --- |";
     }
-    let (mut at_bks, mut gaps, mut peer_at_bks, mut peer_gaps) = (0, Vec::new(), 0, Vec::new());
+    println!("{header}\n{rule}");
     let solomon: Vec<_> = BKS
         .iter()
         .filter(|(name, ..)| !args.quick || ["C101", "R101"].contains(name))
         .collect();
+    // Per solver (ours first): instances at the best-known vehicle count, and their gaps.
+    let mut scores: Vec<(usize, Vec<f64>)> = vec![(0, Vec::new()); peers.len() + 1];
+    let mut score = |solver: usize, row: &Result<Row, String>, bks_v: usize, bks_d: f64| {
+        if let Ok(r) = row {
+            if r.vehicles <= bks_v {
+                scores[solver].0 += 1;
+                scores[solver].1.push(100.0 * (r.distance / bks_d - 1.0));
+            }
+        }
+    };
     for &&(name, bks_v, bks_d) in &solomon {
         let (inst, ours) = run_solomon(&args, name)?;
-        if ours.vehicles <= bks_v {
-            at_bks += 1;
-            gaps.push(100.0 * (ours.distance / bks_d - 1.0));
-        }
+        let seconds = ours.seconds;
         let ours = Ok(ours);
+        score(0, &ours, bks_v, bks_d);
         let mut line = format!(
-            "| {name} | {bks_v} / {bks_d:.2} | {} | {} | {:.1} |",
+            "| {name} | {bks_v} / {bks_d:.2} | {} | {} | {seconds:.1} |",
             cell(&ours),
             gap(&ours, bks_v, bks_d),
-            ours.as_ref().map_or(0.0, |r| r.seconds)
         );
-        if let Some(peer) = peers.get(name) {
-            let theirs = peer_row_solomon(&inst, peer);
-            if let Ok(r) = &theirs {
-                if r.vehicles <= bks_v {
-                    peer_at_bks += 1;
-                    peer_gaps.push(100.0 * (r.distance / bks_d - 1.0));
+        for (i, (_, results)) in peers.iter().enumerate() {
+            match results.get(name) {
+                Some(peer) => {
+                    let theirs = peer_row_solomon(&inst, peer);
+                    score(i + 1, &theirs, bks_v, bks_d);
+                    line += &format!(
+                        " {} | {} | {:.1} |",
+                        cell(&theirs),
+                        gap(&theirs, bks_v, bks_d),
+                        peer.seconds
+                    );
                 }
+                None => line += " - | - | - |",
             }
-            line += &format!(
-                " {} | {} | {:.1} |",
-                cell(&theirs),
-                gap(&theirs, bks_v, bks_d),
-                peer.seconds
-            );
-        } else if has_peer {
-            line += " - | - | - |";
         }
         println!("{line}");
     }
@@ -321,28 +332,26 @@ fn run() -> Result<(), String> {
         }
     };
     println!();
-    println!(
-        "vax-routing: best-known vehicle count on {at_bks}/{}, mean gap {:.2} % where vehicles match",
-        solomon.len(),
-        mean(&gaps)
-    );
-    if has_peer {
+    let names: Vec<&str> = std::iter::once("vax-routing")
+        .chain(peers.iter().map(|(n, _)| n.as_str()))
+        .collect();
+    for (name, (at_bks, gaps)) in names.iter().zip(&scores) {
         println!(
-            "{peer_name}: best-known vehicle count on {peer_at_bks}/{}, mean gap {:.2} % where vehicles match",
+            "{name}: best-known vehicle count on {at_bks}/{}, mean gap {:.2} % where vehicles match",
             solomon.len(),
-            mean(&peer_gaps)
+            mean(gaps)
         );
     }
     println!();
-    println!("City days (synthetic coastal city 20 x 14 km, 8 % wheelchair users on 2 seats, 45-min ride limit; vehicles / km)");
+    println!("City days (synthetic coastal city 20 x 14 km, 8 % wheelchair users on 2 seats, 45-min ride limit; vehicles / km; differences are vax-routing minus the peer)");
     println!();
-    if has_peer {
-        println!("| case | riders | vax-routing | s | {peer_name} | s | vehicles | km |");
-        println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
-    } else {
-        println!("| case | riders | vax-routing | s |");
-        println!("| --- | --- | --- | --- |");
+    let mut header = "| case | riders | vax-routing | s |".to_owned();
+    let mut rule = "| --- | --- | --- | --- |".to_owned();
+    for (name, _) in &peers {
+        header += &format!(" {name} | s | vehicles | km |");
+        rule += " --- | --- | --- | --- |";
     }
+    println!("{header}\n{rule}");
     let mut plans = Vec::new();
     for (name, problem) in &city {
         let (plan, ours) = run_city(&args, problem).map_err(|e| format!("{name}: {e}"))?;
@@ -353,18 +362,21 @@ fn run() -> Result<(), String> {
             ours.distance,
             ours.seconds
         );
-        if let Some(peer) = peers.get(*name) {
-            let theirs = peer_row_city(problem, peer);
-            let (veh, km) = match &theirs {
-                Ok(r) => (
-                    format!("{:+}", ours.vehicles as i64 - r.vehicles as i64),
-                    percent(ours.distance, r.distance),
-                ),
-                Err(_) => ("-".into(), "-".into()),
-            };
-            line += &format!(" {} | {:.1} | {veh} | {km} |", cell(&theirs), peer.seconds);
-        } else if has_peer {
-            line += " - | - | - | - |";
+        for (_, results) in &peers {
+            match results.get(*name) {
+                Some(peer) => {
+                    let theirs = peer_row_city(problem, peer);
+                    let (veh, km) = match &theirs {
+                        Ok(r) => (
+                            format!("{:+}", ours.vehicles as i64 - r.vehicles as i64),
+                            percent(ours.distance, r.distance),
+                        ),
+                        Err(_) => ("-".into(), "-".into()),
+                    };
+                    line += &format!(" {} | {:.1} | {veh} | {km} |", cell(&theirs), peer.seconds);
+                }
+                None => line += " - | - | - | - |",
+            }
         }
         println!("{line}");
         plans.push((name, problem, plan));
