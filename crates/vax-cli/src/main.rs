@@ -8,6 +8,7 @@ mod print;
 mod progress;
 mod show;
 mod sync;
+mod transport;
 mod vrs;
 
 use std::path::PathBuf;
@@ -81,6 +82,9 @@ enum Command {
     /// Replication: enroll with the sync server, sync, status, alerts, enrollment codes.
     #[command(subcommand)]
     Sync(sync::SyncCommand),
+    /// Bus transport for residents who need a ride (docs/transport.md).
+    #[command(subcommand)]
+    Transport(transport::TransportCommand),
 }
 
 #[derive(Args)]
@@ -420,6 +424,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             let mut ledger = open(cli)?;
             return sync::run(&mut ledger, command, || clock.now(), cli.json);
         }
+        Command::Transport(command) => return transport::run(command, cli.json),
         Command::VenueDay(args) => {
             let ledger = open(cli)?;
             let date = args.date.unwrap_or(now.date_naive());

@@ -1,0 +1,65 @@
+//! `vaxhq transport solve` on a problem file, as a script runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use vax_routing::{verify, Plan, TransportProblem};
+
+fn vaxhq(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vaxhq"))
+        .args(args)
+        .env_remove("VAXLEDGER_DB")
+        .output()
+        .expect("vaxhq runs")
+}
+
+fn sample() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../vax-routing/tests/golden/problem-small.json");
+    std::fs::read_to_string(path).expect("sample problem")
+}
+
+#[test]
+fn solve_writes_a_plan_that_passes_the_checker() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = (dir.path().join("p.json"), dir.path().join("plan.json"));
+    std::fs::write(&input, sample()).unwrap();
+    let o = vaxhq(&[
+        "transport",
+        "solve",
+        "--in",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--seconds",
+        "0.5",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("6 riders on"));
+    let plan = Plan::from_json(&std::fs::read_to_string(&out).unwrap()).expect("plan file");
+    let problem = TransportProblem::from_json(&sample()).unwrap();
+    verify(&problem, &plan).expect("feasible");
+}
+
+#[test]
+fn a_malformed_problem_exits_4_with_both_languages_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = (dir.path().join("p.json"), dir.path().join("plan.json"));
+    std::fs::write(&input, sample().replace("\"seats\": 10", "\"seats\": 0")).unwrap();
+    let o = vaxhq(&[
+        "transport",
+        "solve",
+        "--in",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("vehicle bus-1: seats must be at least 1"),
+        "{err}"
+    );
+    assert!(err.contains("が不正です"), "{err}");
+    assert!(!out.exists());
+}
