@@ -422,7 +422,8 @@ impl<'a> Search<'a> {
     pub fn run(&mut self, initial: Solution, limits: &Limits) -> Outcome {
         let mut best = initial;
         best.drop_empty_routes();
-        if !self.inst.customers.is_empty() {
+        // Nothing to improve when no stop can be served at all (or there are none).
+        if self.hopeless.iter().any(|&h| !h) {
             best = self.minimise_fleet(best, limits);
             best = self.minimise_distance(best, limits);
         }

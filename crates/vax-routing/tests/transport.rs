@@ -367,6 +367,57 @@ fn a_new_rider_is_fitted_in_and_moves_are_reported() {
     assert!(dup.is_err());
 }
 
+#[test]
+fn a_cancelled_search_still_returns_a_checked_plan_and_an_empty_day_returns_at_once() {
+    let p = city_day(40, true, 5);
+    let cancel = AtomicBool::new(true);
+    let elapsed = || Duration::ZERO;
+    let limits = Limits {
+        time: Duration::from_secs(3600),
+        max_iterations: None,
+        elapsed: &elapsed,
+        cancel: &cancel,
+    };
+    let t0 = Instant::now();
+    let plan = solve(&p, 1, &limits);
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    let v = verify(&p, &plan).expect("the first solution is feasible");
+    assert_eq!(v.served, 40);
+
+    let mut empty = p.clone();
+    empty.riders.clear();
+    let cancel = AtomicBool::new(false);
+    let limits = Limits {
+        time: Duration::from_secs(3600),
+        max_iterations: None,
+        elapsed: &elapsed,
+        cancel: &cancel,
+    };
+    let plan = solve(&empty, 1, &limits);
+    assert_eq!(
+        (plan.vehicles_used, plan.routes.len(), plan.unserved.len()),
+        (0, 0, 0)
+    );
+    verify(&empty, &plan).expect("an empty plan for an empty day");
+}
+
+#[test]
+fn the_time_budget_is_kept() {
+    let p = city_day(40, true, 5);
+    let cancel = AtomicBool::new(false);
+    let t0 = Instant::now();
+    let elapsed = move || t0.elapsed();
+    let limits = Limits {
+        time: Duration::from_millis(300),
+        max_iterations: None,
+        elapsed: &elapsed,
+        cancel: &cancel,
+    };
+    let plan = solve(&p, 1, &limits);
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+    verify(&p, &plan).expect("feasible");
+}
+
 fn arbitrary_problem() -> impl Strategy<Value = TransportProblem> {
     let riders = prop::collection::vec(
         (
