@@ -300,6 +300,9 @@ pub(crate) struct Tuning {
     pub blink: f64,
     /// Share of the budget spent on reducing the fleet.
     pub fleet_share: f64,
+    /// Whether the fleet phase goes on dissolving routes once every stop is placed (a
+    /// re-plan only wants its leftover stops placed).
+    pub shrink_fleet: bool,
 }
 
 impl Default for Tuning {
@@ -309,6 +312,7 @@ impl Default for Tuning {
             max_string: 10.0,
             blink: 0.01,
             fleet_share: 0.4,
+            shrink_fleet: true,
         }
     }
 }
@@ -439,7 +443,9 @@ impl<'a> Search<'a> {
     fn minimise_fleet(&mut self, start: Solution, limits: &Limits) -> Solution {
         let mut best = start;
         let mut absences = vec![0u64; self.inst.customers.len()];
-        let mut current: Option<Solution> = None;
+        // Stops left out at the start (fleet used up, or a re-plan's newcomer) are placed
+        // first, by the same moves, without opening vehicles.
+        let mut current: Option<Solution> = (!best.unassigned.is_empty()).then(|| best.clone());
         loop {
             if self.out_of_budget(limits, self.tuning.fleet_share) {
                 break;
@@ -448,7 +454,10 @@ impl<'a> Search<'a> {
                 Some(s) => s,
                 None => {
                     let cost = best.cost();
-                    if cost.unassigned > 0 || cost.vehicles <= self.fleet_bound.max(1) {
+                    if !self.tuning.shrink_fleet
+                        || cost.unassigned > 0
+                        || cost.vehicles <= self.fleet_bound.max(1)
+                    {
                         break;
                     }
                     let mut s = best.clone();
@@ -722,6 +731,36 @@ pub(crate) fn route_from(inst: &Instance, vehicle: usize, stops: Vec<usize>) -> 
     let mut route = Route::new(vehicle);
     route.stops = stops;
     route.refresh(inst).then_some(route)
+}
+
+/// Places the stops `pending` into `routes` by ruin and recreate without opening vehicles
+/// (at most `iterations` tries); the new routes if every stop found a place.
+pub(crate) fn place_without_new_vehicles(
+    inst: &Instance,
+    routes: &[Route],
+    pending: &[usize],
+    iterations: u64,
+) -> Option<Vec<Route>> {
+    let tuning = Tuning {
+        fleet_share: 1.0,
+        shrink_fleet: false,
+        ..Tuning::default()
+    };
+    let mut search = Search::new(inst, 1, tuning);
+    let cancel = AtomicBool::new(false);
+    let no_clock = || Duration::ZERO;
+    let limits = Limits {
+        time: Duration::MAX,
+        max_iterations: Some(iterations),
+        elapsed: &no_clock,
+        cancel: &cancel,
+    };
+    let start = Solution {
+        routes: routes.to_vec(),
+        unassigned: pending.to_vec(),
+    };
+    let best = search.minimise_fleet(start, &limits);
+    best.unassigned.is_empty().then_some(best.routes)
 }
 
 /// Solves `inst` from scratch.

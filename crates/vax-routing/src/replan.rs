@@ -3,8 +3,10 @@
 //! Riders were told a pick-up time. A re-plan keeps every route's order, takes a cancelled
 //! rider off (everyone else keeps their time: the vehicle may wait instead of arriving
 //! early) and puts a new rider where the added kilometres plus the minutes other riders
-//! would move beyond a tolerance cost least. Times are kept where the bounds allow; the
-//! answer lists every rider whose time changed and by how much.
+//! would move beyond a tolerance cost least. If no route can take them, a spare vehicle
+//! does; without one (or when asked to save vehicles first) riders are reshuffled between
+//! routes by a short ruin and recreate. Times are kept where the bounds allow; the answer
+//! lists every rider whose time changed and by how much.
 
 use std::collections::HashMap;
 
@@ -12,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use vax_domain::error::{ErrorCode, UserFacing};
 
-use crate::engine::{open_route, route_from, Route};
+use crate::engine::{open_route, place_without_new_vehicles, route_from, Route};
 use crate::model::{ProblemError, Rider, TransportProblem, Trip};
 use crate::plan::{build_plan, Plan};
 
@@ -39,6 +41,12 @@ pub struct ReplanOptions {
     pub tolerance_minutes: f64,
     /// Kilometres one minute of move beyond the tolerance is worth.
     pub km_per_minute_moved: f64,
+    /// When a new rider fits no route: reshuffle riders between routes (moving announced
+    /// times) before taking a spare vehicle. Off by default: riders were told a time, so a
+    /// spare vehicle comes first and a reshuffle only when there is none.
+    pub reshuffle_before_spare_vehicle: bool,
+    /// Ruin-and-recreate tries for such a reshuffle (a few milliseconds per thousand).
+    pub reshuffle_iterations: u64,
 }
 
 impl Default for ReplanOptions {
@@ -46,6 +54,8 @@ impl Default for ReplanOptions {
         Self {
             tolerance_minutes: 3.0,
             km_per_minute_moved: 2.0,
+            reshuffle_before_spare_vehicle: false,
+            reshuffle_iterations: 5000,
         }
     }
 }
@@ -189,12 +199,22 @@ pub fn replan(
                 }
             }
         }
-        match best {
-            Some((ri, candidate, _)) => routes[ri] = candidate,
-            None => match open_route(&inst, &routes, c) {
-                Some(route) => routes.push(route),
-                None => unassigned.push(c),
-            },
+        if let Some((ri, candidate, _)) = best {
+            routes[ri] = candidate;
+            continue;
+        }
+        let reshuffle = |routes: &[Route]| {
+            place_without_new_vehicles(&inst, routes, &[c], options.reshuffle_iterations)
+        };
+        let spare = open_route(&inst, &routes, c);
+        let reshuffled = match (&spare, options.reshuffle_before_spare_vehicle) {
+            (None, _) | (Some(_), true) => reshuffle(&routes),
+            (Some(_), false) => None,
+        };
+        match (reshuffled, spare) {
+            (Some(new_routes), _) => routes = new_routes,
+            (None, Some(route)) => routes.push(route),
+            (None, None) => unassigned.push(c),
         }
     }
     let plan = build_plan(&next, &inst, &routes, &unassigned, |c| {

@@ -418,6 +418,43 @@ fn the_time_budget_is_kept() {
     verify(&p, &plan).expect("feasible");
 }
 
+#[test]
+fn without_a_spare_vehicle_a_new_rider_is_fitted_by_reshuffling_and_moves_are_listed() {
+    let mut p = city_day(40, true, 7);
+    let plan = solve_iterations(&p, 3000);
+    // Only the vehicles in use stay in the fleet: no spare one.
+    p.vehicles
+        .retain(|v| plan.routes.iter().any(|r| r.vehicle == v.id));
+    let newcomer = rider("NEW", p.venue.lat + 0.03, p.venue.lon - 0.04);
+    let t0 = Instant::now();
+    let out = replan(
+        &p,
+        &plan,
+        &Change::Add { rider: newcomer },
+        &ReplanOptions::default(),
+    )
+    .expect("replans");
+    assert!(t0.elapsed() < Duration::from_secs(1));
+    verify(&out.problem, &out.plan).expect("feasible");
+    assert!(out.plan.vehicles_used <= plan.vehicles_used);
+    let served = out
+        .plan
+        .routes
+        .iter()
+        .flat_map(|r| &r.stops)
+        .any(|s| s.rider == "NEW");
+    let reported = out
+        .plan
+        .unserved
+        .iter()
+        .any(|u| u.rider == "NEW" && u.reason == UnservedReason::FleetTooSmall);
+    assert!(served != reported, "served or reported, exactly one");
+    if served {
+        // A reshuffle moves someone; the list says who and by how much.
+        assert!(!out.changed.is_empty());
+    }
+}
+
 fn arbitrary_problem() -> impl Strategy<Value = TransportProblem> {
     let riders = prop::collection::vec(
         (

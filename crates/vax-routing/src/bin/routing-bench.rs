@@ -410,11 +410,23 @@ fn run() -> Result<(), String> {
             earliest_pickup: None,
             max_ride_minutes: None,
         };
-        changes.push(("add a rider".into(), Change::Add { rider: newcomer }));
+        changes.push((
+            "add a rider".into(),
+            Change::Add {
+                rider: newcomer.clone(),
+            },
+        ));
+        changes.push((
+            "add a rider, reshuffle before a spare vehicle".into(),
+            Change::Add { rider: newcomer },
+        ));
         for (label, change) in changes {
+            let options = ReplanOptions {
+                reshuffle_before_spare_vehicle: label.contains("reshuffle"),
+                ..ReplanOptions::default()
+            };
             let t0 = Instant::now();
-            let out = replan(problem, plan, &change, &ReplanOptions::default())
-                .map_err(|e| e.to_string())?;
+            let out = replan(problem, plan, &change, &options).map_err(|e| e.to_string())?;
             let ms = t0.elapsed().as_secs_f64() * 1000.0;
             let v = verify(&out.problem, &out.plan)
                 .map_err(|e| format!("{name} {label}: checker: {e:?}"))?;
