@@ -189,7 +189,7 @@ impl<'a> Seater<'a> {
         }
     }
 
-    fn usable(&self, r: ResidentIdx, band: BandIdx) -> bool {
+    pub fn usable(&self, r: ResidentIdx, band: BandIdx) -> bool {
         allowed(self.problem, &self.problem.residents[r], band)
             && self.load.has_room(self.problem, &self.index, band)
     }
@@ -371,22 +371,35 @@ impl<'a> Seater<'a> {
                     .venues
                     .is_none_or(|vs| vs.contains(&p.bands[b].venue))
         };
-        let with_place = |b: BandIdx| {
-            let band = &p.bands[b];
-            !band.closed && self.load.band[b] < band.capacity
-        };
-        let any = |f: &dyn Fn(BandIdx) -> bool| (0..p.bands.len()).any(|b| in_bounds(b) && f(b));
-        let rider = p.residents[r].needs_transport && p.riders_need_bus;
-        if !any(&|b| with_place(b)) {
+        let place = |b: BandIdx| !p.bands[b].closed && self.load.band[b] < p.bands[b].capacity;
+        if !(0..p.bands.len()).any(|b| in_bounds(b) && place(b)) {
             return UnplacedReason::NoRoom;
         }
-        if rider && !any(&|b| with_place(b) && p.bands[b].bus_served) {
+        // Is there a pair with places at all, then one a rider may take?
+        let pair_exists = |ok: &dyn Fn(BandIdx) -> bool| {
+            (0..p.bands.len()).any(|b1| {
+                in_bounds(b1) && ok(b1) && {
+                    let d1 = self.index.day[b1];
+                    let v1 = p.bands[b1].venue;
+                    (p.window.min_days..=p.window.max_days).any(|gap| {
+                        let d2 = d1 + gap as i32;
+                        (0..p.venues.len())
+                            .filter(|&v| p.allow_other_venue || v == v1)
+                            .any(|v| self.index.bands_on(v, d2).iter().any(|&b2| ok(b2)))
+                    })
+                }
+            })
+        };
+        if !pair_exists(&place) {
+            return UnplacedReason::NoRoomInWindow;
+        }
+        if p.riders_need_bus
+            && p.residents[r].needs_transport
+            && !pair_exists(&|b| place(b) && p.bands[b].bus_served)
+        {
             return UnplacedReason::NoBusServedBand;
         }
-        if !any(&|b| self.usable(r, b)) {
-            return UnplacedReason::NoSupply;
-        }
-        UnplacedReason::NoRoomInWindow
+        UnplacedReason::NoSupply
     }
 
     /// Why no dose-2 band was found after dose 1 on `day1` at `venue1`.
@@ -515,10 +528,210 @@ pub fn plan(problem: &Problem, options: &PlanOptions<'_>) -> Result<Schedule, Pr
         }
     }
 
+    repair(
+        &mut seater,
+        &mut seats,
+        &mut unplaced,
+        &mut planned,
+        options.stop,
+    );
     let steps = planned.len() as u64 * u64::from(options.improvement_steps_per_resident);
     improve_by_swaps(&seater, &mut seats, &planned, steps, &mut rng, options.stop);
     unplaced.sort_by_key(|u| u.resident);
     Ok(Schedule { seats, unplaced })
+}
+
+/// Band expansions the repair may spend in one run: bounds its time on a city short of
+/// places, where most unplaced residents cannot be helped anyway.
+const REPAIR_BUDGET: usize = 400_000;
+/// Dose-1 bands tried per venue for each unplaced resident.
+const REPAIR_FIRSTS_PER_VENUE: usize = 4;
+
+/// Places residents the greedy left without dose 2 room ([`UnplacedReason::NoRoomInWindow`])
+/// by a chain of dose-2 moves: the holder of a full band in the resident's window moves to
+/// another band of their own window, whose holder moves on, until a band with room ends the
+/// chain (a breadth-first search over bands, so the shortest chain). The greedy's liking for
+/// the standard interval can fill the late dose-2 days that only early dose-1 days reach;
+/// chains undo exactly that. Only doses planned in this run move; every move stays in its
+/// resident's window.
+fn repair(
+    seater: &mut Seater<'_>,
+    seats: &mut [Seats],
+    unplaced: &mut Vec<Unplaced>,
+    planned: &mut Vec<ResidentIdx>,
+    stop: &dyn StopSignal,
+) {
+    if !unplaced
+        .iter()
+        .any(|u| u.reason == UnplacedReason::NoRoomInWindow && u.dose == Dose::First)
+    {
+        return;
+    }
+    let p = seater.problem;
+    let mut holders: Vec<Vec<ResidentIdx>> = vec![Vec::new(); p.bands.len()];
+    for &r in planned.iter() {
+        if let Some(b) = seats[r].second {
+            holders[b].push(r);
+        }
+    }
+    let mut budget = REPAIR_BUDGET;
+    let mut still = Vec::with_capacity(unplaced.len());
+    for u in std::mem::take(unplaced) {
+        if u.reason != UnplacedReason::NoRoomInWindow
+            || u.dose != Dose::First
+            || budget == 0
+            || stop.should_stop()
+        {
+            still.push(u);
+            continue;
+        }
+        let r = u.resident;
+        let opens = seater.costing.opens(r).map(day_number).unwrap_or(i32::MIN);
+        let mut placed = false;
+        'venues: for v in 0..p.venues.len() {
+            let mut tried = 0;
+            let mut k = seater.index.first_on_or_after(v, opens);
+            while k < seater.index.venue_bands[v].len() && tried < REPAIR_FIRSTS_PER_VENUE {
+                let b1 = seater.index.venue_bands[v][k];
+                k += 1;
+                if !seater.usable(r, b1) {
+                    continue;
+                }
+                tried += 1;
+                if let Some(b2) = chain_to_room(seater, seats, &mut holders, r, b1, &mut budget) {
+                    seater.take(r, b1);
+                    seater.take(r, b2);
+                    seats[r] = Seats {
+                        first: Some(b1),
+                        second: Some(b2),
+                    };
+                    holders[b2].push(r);
+                    planned.push(r);
+                    placed = true;
+                    break 'venues;
+                }
+                if budget == 0 {
+                    break 'venues;
+                }
+            }
+        }
+        if !placed {
+            still.push(u);
+        }
+    }
+    *unplaced = still;
+}
+
+/// Finds and carries out a chain of dose-2 moves that frees a band for `r`'s dose 2 after
+/// dose 1 in `b1`; returns that band. On failure nothing has moved.
+fn chain_to_room(
+    seater: &mut Seater<'_>,
+    seats: &mut [Seats],
+    holders: &mut [Vec<ResidentIdx>],
+    r: ResidentIdx,
+    b1: BandIdx,
+    budget: &mut usize,
+) -> Option<BandIdx> {
+    let p = seater.problem;
+    let w = p.window;
+    // Bands a dose 2 anchored at (day1, venue1) may use.
+    let window_bands = |day1: i32, venue1: VenueIdx| {
+        let index = &seater.index;
+        (w.min_days..=w.max_days).flat_map(move |gap| {
+            (0..p.venues.len())
+                .filter(move |&v| p.allow_other_venue || v == venue1)
+                .flat_map(move |v| index.bands_on(v, day1 + gap as i32).iter().copied())
+        })
+    };
+    // parent[band] = (band the mover came from, mover); the targets have no mover.
+    let mut parent: std::collections::HashMap<BandIdx, Option<(BandIdx, ResidentIdx)>> =
+        std::collections::HashMap::new();
+    parent.insert(b1, None);
+    let mut queue = std::collections::VecDeque::new();
+    let (day1, venue1) = (seater.index.day[b1], p.bands[b1].venue);
+    for t in window_bands(day1, venue1) {
+        if p.bands[t].closed || !allowed(p, &p.residents[r], t) || parent.contains_key(&t) {
+            continue;
+        }
+        if seater.usable(r, t) {
+            return Some(t);
+        }
+        parent.insert(t, None);
+        queue.push_back(t);
+    }
+    let mut end: Option<(BandIdx, BandIdx, ResidentIdx)> = None;
+    'search: while let Some(x) = queue.pop_front() {
+        if *budget == 0 {
+            return None;
+        }
+        *budget -= 1;
+        let mut seen_anchor = Vec::new();
+        for &o in &holders[x] {
+            let b1o = seats[o].first.expect("planned residents hold dose 1");
+            let key = (b1o, p.residents[o].needs_transport);
+            if seen_anchor.contains(&key) {
+                continue;
+            }
+            seen_anchor.push(key);
+            let (d1o, v1o) = (seater.index.day[b1o], p.bands[b1o].venue);
+            for y in window_bands(d1o, v1o) {
+                if parent.contains_key(&y) || p.bands[y].closed || !allowed(p, &p.residents[o], y) {
+                    continue;
+                }
+                parent.insert(y, Some((x, o)));
+                if seater.usable(o, y) {
+                    end = Some((y, x, o));
+                    break 'search;
+                }
+                queue.push_back(y);
+            }
+        }
+    }
+    let (mut to, mut from, mut mover) = end?;
+    // Carry out the chain from its free end back to the target band.
+    let mut done: Vec<(ResidentIdx, BandIdx, BandIdx)> = Vec::new();
+    loop {
+        seater.release(from);
+        seater.take(mover, to);
+        seats[mover].second = Some(to);
+        let at = holders[from]
+            .iter()
+            .position(|&h| h == mover)
+            .expect("the mover holds the band");
+        holders[from].swap_remove(at);
+        holders[to].push(mover);
+        done.push((mover, from, to));
+        match parent[&from] {
+            Some((prev, next_mover)) => {
+                to = from;
+                from = prev;
+                mover = next_mover;
+            }
+            None => break,
+        }
+    }
+    let target = from;
+    if seater.usable(r, target) && seater.usable(r, b1) && {
+        // Both on one venue day with one dose left: not both.
+        let slot = seater.index.slot[target];
+        slot != seater.index.slot[b1]
+            || seater.index.slot_supply[slot].is_none_or(|s| seater.load.slot[slot] + 2 <= s)
+    } {
+        return Some(target);
+    }
+    // Undo: the freed band cannot take r after all (supply shared with dose 1).
+    for (m, from, to) in done.into_iter().rev() {
+        seater.release(to);
+        seater.take(m, from);
+        seats[m].second = Some(from);
+        let at = holders[to]
+            .iter()
+            .position(|&h| h == m)
+            .expect("moved here");
+        holders[to].swap_remove(at);
+        holders[from].push(m);
+    }
+    None
 }
 
 /// Moves each venue's cursor past bands that can never take a booking again in this run.
