@@ -16,6 +16,8 @@ pub(crate) struct Index {
     pub day: Vec<i32>,
     /// Each venue's bands, by (date, start).
     pub venue_bands: Vec<Vec<BandIdx>>,
+    /// Position of every band in its venue's list.
+    pub position: Vec<u32>,
     /// Per venue: first day number with a band, and for each day from it the range of
     /// `venue_bands[v]` on that day.
     venue_days: Vec<(i32, Vec<(u32, u32)>)>,
@@ -38,6 +40,12 @@ impl Index {
         }
         for list in &mut venue_bands {
             list.sort_by_key(|&i| (day[i], problem.bands[i].start));
+        }
+        let mut position = vec![0u32; problem.bands.len()];
+        for list in &venue_bands {
+            for (k, &b) in list.iter().enumerate() {
+                position[b] = k as u32;
+            }
         }
         let supply = problem.supply_map();
         let mut slot = vec![0usize; problem.bands.len()];
@@ -70,6 +78,7 @@ impl Index {
         Self {
             day,
             venue_bands,
+            position,
             venue_days,
             slot,
             slot_supply,
@@ -138,11 +147,6 @@ impl Load {
         !b.closed
             && self.band[band] < b.capacity
             && index.slot_supply[index.slot[band]].is_none_or(|s| self.slot[index.slot[band]] < s)
-    }
-
-    /// Whether `band` can never take another booking in this run (closed, full, no doses).
-    pub fn exhausted(&self, problem: &Problem, index: &Index, band: BandIdx) -> bool {
-        !self.has_room(problem, index, band)
     }
 }
 

@@ -60,11 +60,30 @@ pub struct Costing<'a> {
     weights: Weights,
     campaign_start: Option<NaiveDate>,
     phase: Vec<Option<usize>>,
+    /// Per band: its weekday and part of the day as one bit each (the hot loop of the
+    /// solvers asks [`Costing::breaks`] millions of times).
+    band_day_bit: Vec<u8>,
+    band_time_bit: Vec<u8>,
+    /// Per resident: the weekdays and parts of the day avoided, as bits; the venues
+    /// acceptable to a resident with a venue or district preference.
+    avoid_days: Vec<u8>,
+    avoid_times: Vec<u8>,
+    venue_ok: Vec<Option<Box<[bool]>>>,
+}
+
+fn time_bit(t: crate::model::TimeOfDay) -> u8 {
+    match t {
+        crate::model::TimeOfDay::Morning => 1,
+        crate::model::TimeOfDay::Afternoon => 2,
+        crate::model::TimeOfDay::Evening => 4,
+    }
 }
 
 impl<'a> Costing<'a> {
     /// Prepares the pricing of `problem` (phases of every resident, the campaign start).
     pub fn new(problem: &'a Problem) -> Self {
+        use chrono::Datelike;
+        let day_bit = |w: chrono::Weekday| 1u8 << w.num_days_from_monday();
         Self {
             problem,
             weights: problem.weights,
@@ -73,6 +92,55 @@ impl<'a> Costing<'a> {
                 .residents
                 .iter()
                 .map(|r| problem.phase_of(r))
+                .collect(),
+            band_day_bit: problem
+                .bands
+                .iter()
+                .map(|b| day_bit(b.date.weekday()))
+                .collect(),
+            band_time_bit: problem
+                .bands
+                .iter()
+                .map(|b| time_bit(crate::model::TimeOfDay::of(b.start)))
+                .collect(),
+            avoid_days: problem
+                .residents
+                .iter()
+                .map(|r| {
+                    r.preferences
+                        .avoid_weekdays
+                        .iter()
+                        .map(|&w| day_bit(w))
+                        .fold(0, |a, b| a | b)
+                })
+                .collect(),
+            avoid_times: problem
+                .residents
+                .iter()
+                .map(|r| {
+                    r.preferences
+                        .avoid_times
+                        .iter()
+                        .map(|&t| time_bit(t))
+                        .fold(0, |a, b| a | b)
+                })
+                .collect(),
+            venue_ok: problem
+                .residents
+                .iter()
+                .map(|r| {
+                    let p = &r.preferences;
+                    (!p.venues.is_empty() || !p.districts.is_empty()).then(|| {
+                        problem
+                            .venues
+                            .iter()
+                            .enumerate()
+                            .map(|(i, v)| {
+                                p.venues.contains(&i) || p.districts.contains(&v.district)
+                            })
+                            .collect()
+                    })
+                })
                 .collect(),
         }
     }
@@ -98,13 +166,31 @@ impl<'a> Costing<'a> {
         (n - p) as f64
     }
 
-    /// The cost of one dose of `resident` in `band` alone: distance and broken preferences.
+    /// The cost of one dose of `resident` in `band` alone: [`Costing::travel`] to its venue
+    /// plus [`Costing::breaks`].
     pub fn dose(&self, resident: ResidentIdx, band: BandIdx) -> f64 {
+        self.travel(resident, self.problem.bands[band].venue) + self.breaks(resident, band)
+    }
+
+    /// The weighted distance from `resident`'s home to `venue`, for one dose.
+    pub fn travel(&self, resident: ResidentIdx, venue: VenueIdx) -> f64 {
         let p = self.problem;
-        let r = &p.residents[resident];
-        let b = &p.bands[band];
-        self.weights.km * r.home.distance_km(p.venues[b.venue].location)
-            + self.weights.preference * f64::from(p.preference_breaks(r, b))
+        self.weights.km
+            * p.residents[resident]
+                .home
+                .distance_km(p.venues[venue].location)
+    }
+
+    /// The weighted preferences `resident` breaks in `band`: the count of
+    /// [`Problem::preference_breaks`], from bits prepared once.
+    pub fn breaks(&self, resident: ResidentIdx, band: BandIdx) -> f64 {
+        let venue_broken = self.venue_ok[resident]
+            .as_ref()
+            .is_some_and(|ok| !ok[self.problem.bands[band].venue]);
+        let count = u8::from(venue_broken)
+            + u8::from(self.avoid_days[resident] & self.band_day_bit[band] != 0)
+            + u8::from(self.avoid_times[resident] & self.band_time_bit[band] != 0);
+        self.weights.preference * f64::from(count)
     }
 
     /// Days `resident` waits for dose 1 in `band`, times the phase factor.

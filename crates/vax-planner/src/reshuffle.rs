@@ -292,7 +292,7 @@ pub fn reshuffle(
     // Release every displaced seat first, so the displaced can use each other's room.
     for &(r, dose) in &displaced {
         if let Some(b) = seats[r].get(dose) {
-            seater.release(b);
+            seater.release(r, b);
             seats[r].set(dose, None);
         }
     }
@@ -333,7 +333,7 @@ pub fn reshuffle(
                 if asked.is_some() {
                     // A request that cannot be met leaves the bookings as they were.
                     for b in [seats[r].first, seats[r].second].into_iter().flatten() {
-                        seater.release(b);
+                        seater.release(r, b);
                     }
                     seats[r] = before[r];
                     for b in [before[r].first, before[r].second].into_iter().flatten() {
@@ -349,6 +349,7 @@ pub fn reshuffle(
         }
     }
 
+    crate::schedule::explain(&seater, &mut unplaced);
     let mut moves = Vec::new();
     for &r in &residents {
         for dose in [Dose::First, Dose::Second] {
@@ -547,7 +548,7 @@ fn reseat(
         if asked.is_some() {
             return Err((Dose::Second, UnplacedReason::NoBandAsRequested));
         }
-        seater.release(b1);
+        seater.release(r, b1);
         seats[r].first = None;
         return match best_pair_near(seater, r, before[r], Bounds::open(), Bounds::open()) {
             Some((n1, n2)) => {
@@ -586,7 +587,7 @@ fn reseat(
             seats[r].first = Some(b1);
             return Ok(());
         }
-        seater.release(b2);
+        seater.release(r, b2);
         seats[r].second = None;
     }
     match best_pair_near(seater, r, before[r], bounds1, Bounds::open()) {
@@ -600,10 +601,11 @@ fn reseat(
             Ok(())
         }
         None => {
+            // Found for all at the end (`explain`), once per class of resident.
             let reason = if asked.is_some() {
                 UnplacedReason::NoBandAsRequested
             } else {
-                seater.why_not(r, bounds1)
+                UnplacedReason::NoRoomInWindow
             };
             Err((Dose::First, reason))
         }

@@ -146,8 +146,14 @@ pub(crate) struct Seater<'a> {
     pub index: Index,
     pub costing: Costing<'a>,
     pub load: Load,
-    /// Slots (venue days) that already carry a transport rider.
-    pub rider_slot: Vec<bool>,
+    /// Transport riders' bookings per slot (venue day): pooling prices opening a new one.
+    pub rider_count: Vec<u32>,
+    /// Per venue, the positions (in `index.venue_bands`) of open bands with a place left:
+    /// the searches walk these and never the full bands.
+    room: Vec<std::collections::BTreeSet<u32>>,
+    /// Dose 2 goes after this day when it can: the days up to it are needed for the dose 1
+    /// of everyone still to plan (see [`plan`]). `i32::MIN`: no reservation.
+    pub reserve_until: i32,
 }
 
 /// Where a dose may go: a day range and venues (all when `None`).
@@ -172,20 +178,34 @@ impl<'a> Seater<'a> {
     pub fn new(problem: &'a Problem, seats: &[Seats]) -> Self {
         let index = Index::new(problem);
         let load = Load::of(problem, &index, seats.iter());
-        let mut rider_slot = vec![false; index.slot_supply.len()];
+        let mut rider_count = vec![0; index.slot_supply.len()];
         for (r, s) in problem.residents.iter().zip(seats) {
             if r.needs_transport {
                 for b in [s.first, s.second].into_iter().flatten() {
-                    rider_slot[index.slot[b]] = true;
+                    rider_count[index.slot[b]] += 1;
                 }
             }
         }
+        let room = index
+            .venue_bands
+            .iter()
+            .map(|list| {
+                list.iter()
+                    .filter(|&&b| {
+                        !problem.bands[b].closed && load.band[b] < problem.bands[b].capacity
+                    })
+                    .map(|&b| index.position[b])
+                    .collect()
+            })
+            .collect();
         Self {
             costing: Costing::new(problem),
             problem,
             index,
             load,
-            rider_slot,
+            rider_count,
+            room,
+            reserve_until: i32::MIN,
         }
     }
 
@@ -196,7 +216,8 @@ impl<'a> Seater<'a> {
 
     /// Pooling: a rider opening a venue day no rider uses yet costs one more stop.
     fn stop_cost(&self, r: ResidentIdx, band: BandIdx) -> f64 {
-        if self.problem.residents[r].needs_transport && !self.rider_slot[self.index.slot[band]] {
+        if self.problem.residents[r].needs_transport && self.rider_count[self.index.slot[band]] == 0
+        {
             self.problem.weights.rider_stop
         } else {
             0.0
@@ -205,19 +226,70 @@ impl<'a> Seater<'a> {
 
     pub fn take(&mut self, r: ResidentIdx, band: BandIdx) {
         self.load.add(&self.index, band);
+        if self.load.band[band] >= self.problem.bands[band].capacity {
+            let v = self.problem.bands[band].venue;
+            self.room[v].remove(&self.index.position[band]);
+        }
         if self.problem.residents[r].needs_transport {
-            self.rider_slot[self.index.slot[band]] = true;
+            self.rider_count[self.index.slot[band]] += 1;
         }
     }
 
-    pub fn release(&mut self, band: BandIdx) {
+    pub fn release(&mut self, r: ResidentIdx, band: BandIdx) {
         self.load.remove(&self.index, band);
+        let b = &self.problem.bands[band];
+        if !b.closed && self.load.band[band] < b.capacity {
+            self.room[b.venue].insert(self.index.position[band]);
+        }
+        if self.problem.residents[r].needs_transport {
+            self.rider_count[self.index.slot[band]] -= 1;
+        }
+    }
+
+    /// What `r` holding `seats` costs the objective, pooling included: the resident's own
+    /// cost plus a stop for each venue day only this rider uses.
+    pub fn held_cost(&self, r: ResidentIdx, seats: Seats) -> f64 {
+        let mut cost = self.costing.resident(r, seats).total;
+        if self.problem.residents[r].needs_transport {
+            let slots: Vec<usize> = [seats.first, seats.second]
+                .into_iter()
+                .flatten()
+                .map(|b| self.index.slot[b])
+                .collect();
+            for (i, &slot) in slots.iter().enumerate() {
+                let mine = slots.iter().filter(|&&s| s == slot).count() as u32;
+                if self.rider_count[slot] == mine && !slots[..i].contains(&slot) {
+                    cost += self.problem.weights.rider_stop;
+                }
+            }
+        }
+        cost
     }
 
     /// The best band for dose 2 of `r` after dose 1 on day number `day1` at `venue1`, within
     /// the window and `bounds`, with its cost (dose cost, interval cost, stop cost); `except`
     /// is a band that must not be used (dose 1's own, when not yet taken).
     pub fn best_second(
+        &self,
+        r: ResidentIdx,
+        day1: i32,
+        venue1: Option<VenueIdx>,
+        bounds: Bounds<'_>,
+        except: Option<BandIdx>,
+    ) -> Option<(BandIdx, f64)> {
+        if self.reserve_until >= bounds.from_day {
+            let later = Bounds {
+                from_day: self.reserve_until + 1,
+                ..bounds
+            };
+            if let Some(found) = self.best_second_within(r, day1, venue1, later, except) {
+                return Some(found);
+            }
+        }
+        self.best_second_within(r, day1, venue1, bounds, except)
+    }
+
+    fn best_second_within(
         &self,
         r: ResidentIdx,
         day1: i32,
@@ -244,6 +316,11 @@ impl<'a> Seater<'a> {
             }
         };
         let day1_date = date_of(day1);
+        // No band here costs less than the nearest venue's travel.
+        let nearest = venues
+            .iter()
+            .map(|&v| self.costing.travel(r, v))
+            .fold(f64::INFINITY, f64::min);
         let mut best: Option<(BandIdx, f64)> = None;
         let span = (w.max_days - w.min_days) as i32 + (standard - lo).abs() + 1;
         for k in 0..=(2 * span) {
@@ -255,7 +332,7 @@ impl<'a> Seater<'a> {
                 }
                 continue;
             }
-            let floor = p.weights.off_standard_day * f64::from(off.unsigned_abs());
+            let floor = nearest + p.weights.off_standard_day * f64::from(off.unsigned_abs());
             if best.is_some_and(|(_, c)| c <= floor) {
                 break;
             }
@@ -263,14 +340,19 @@ impl<'a> Seater<'a> {
                 if venue1.is_some_and(|v1| v1 != v) && !p.allow_other_venue {
                     continue;
                 }
-                for &b in self.index.bands_on(v, d) {
+                let bands = self.index.bands_on(v, d);
+                if bands.is_empty() {
+                    continue;
+                }
+                // Same day and venue for all these bands: distance and interval priced once.
+                let (off_days, other) = self.costing.interval(day1_date, venue1, bands[0]);
+                let shared =
+                    self.costing.interval_cost(off_days, other) + self.costing.travel(r, v);
+                for &b in bands {
                     if Some(b) == except || !self.usable(r, b) {
                         continue;
                     }
-                    let (off_days, other) = self.costing.interval(day1_date, venue1, b);
-                    let cost = self.costing.dose(r, b)
-                        + self.costing.interval_cost(off_days, other)
-                        + self.stop_cost(r, b);
+                    let cost = shared + self.costing.breaks(r, b) + self.stop_cost(r, b);
                     if best.is_none_or(|(_, c)| cost < c) {
                         best = Some((b, cost));
                     }
@@ -281,13 +363,15 @@ impl<'a> Seater<'a> {
     }
 
     /// The best (dose 1, dose 2) pair for `r` with dose 1 within `bounds1` (and after the
-    /// phase opens), with its cost. `cursor` (per venue) skips bands that are exhausted for
-    /// good; pass `None` when loads may go down during the run (reshuffle).
+    /// phase opens) costing less than `below`, with its cost. `dead` (per slot, a bit for
+    /// riders and one for the others) remembers venue days whose dose 1 found no dose 2:
+    /// valid only while loads only grow (the greedy), `None` otherwise.
     pub fn best_pair(
         &self,
         r: ResidentIdx,
         bounds1: Bounds<'_>,
-        cursor: Option<&[usize]>,
+        mut dead: Option<&mut [u8]>,
+        below: f64,
     ) -> Option<(BandIdx, BandIdx, f64)> {
         let p = self.problem;
         let opens = self
@@ -297,8 +381,9 @@ impl<'a> Seater<'a> {
             .unwrap_or(i32::MIN)
             .max(bounds1.from_day);
         let factor = self.costing.phase_factor(r) * p.weights.wait_day;
-        let home = p.residents[r].home;
-        let mut best: Option<(BandIdx, BandIdx, f64)> = None;
+        // Only pairs cheaper than `below` count; a sentinel band stands for the bound.
+        let mut best: Option<(BandIdx, BandIdx, f64)> =
+            below.is_finite().then_some((usize::MAX, usize::MAX, below));
         let all: Vec<VenueIdx>;
         let venues = match bounds1.venues {
             Some(list) => list,
@@ -313,16 +398,15 @@ impl<'a> Seater<'a> {
             .map(day_number)
             .unwrap_or(self.index.campaign_start);
         for &v in venues {
-            let km = home.distance_km(p.venues[v].location) * p.weights.km;
+            let km = self.costing.travel(r, v);
             let floor_v = if p.allow_other_venue { km } else { 2.0 * km };
             let list = &self.index.venue_bands[v];
-            let mut k = self.index.first_on_or_after(v, opens);
-            if let Some(c) = cursor {
-                k = k.max(c[v]);
-            }
-            while k < list.len() {
-                let b1 = list[k];
-                k += 1;
+            let start = self.index.first_on_or_after(v, opens) as u32;
+            let class = if p.residents[r].needs_transport { 2 } else { 1 };
+            // Dose 2 depends on dose 1's day and venue only: one search per day.
+            let mut second_of_day: Option<(i32, Option<(BandIdx, f64)>)> = None;
+            for &k in self.room[v].range(start..) {
+                let b1 = list[k as usize];
                 let d1 = self.index.day[b1];
                 if d1 > bounds1.to_day {
                     break;
@@ -331,24 +415,38 @@ impl<'a> Seater<'a> {
                 if best.is_some_and(|(_, _, c)| c <= floor_v + wait) {
                     break;
                 }
-                if !self.usable(r, b1) {
+                let slot = self.index.slot[b1];
+                if dead.as_ref().is_some_and(|d| d[slot] & class != 0) || !self.usable(r, b1) {
                     continue;
                 }
-                let first = self.costing.dose(r, b1) + wait + self.stop_cost(r, b1);
+                let first = km + self.costing.breaks(r, b1) + wait + self.stop_cost(r, b1);
                 if best.is_some_and(|(_, _, c)| c <= first + km) {
                     continue;
                 }
-                if let Some((b2, second)) =
-                    self.best_second(r, d1, Some(v), Bounds::open(), Some(b1))
-                {
-                    let total = first + second;
-                    if best.is_none_or(|(_, _, c)| total < c) {
-                        best = Some((b1, b2, total));
+                let second = match second_of_day {
+                    Some((day, found)) if day == d1 => found,
+                    _ => {
+                        let found = self.best_second(r, d1, Some(v), Bounds::open(), Some(b1));
+                        second_of_day = Some((d1, found));
+                        found
+                    }
+                };
+                match second {
+                    Some((b2, second)) => {
+                        let total = first + second;
+                        if best.is_none_or(|(_, _, c)| total < c) {
+                            best = Some((b1, b2, total));
+                        }
+                    }
+                    None => {
+                        if let Some(d) = dead.as_deref_mut() {
+                            d[slot] |= class;
+                        }
                     }
                 }
             }
         }
-        best
+        best.filter(|&(b1, _, _)| b1 != usize::MAX)
     }
 
     /// Why no pair was found for `r` (dose 1 within `bounds1`).
@@ -448,24 +546,26 @@ pub fn plan(problem: &Problem, options: &PlanOptions<'_>) -> Result<Schedule, Pr
     let mut rng = SplitMix::new(options.seed);
 
     // Priority order: phase, then oldest first, ties by a seeded key.
-    let mut order: Vec<(usize, chrono::NaiveDate, u64, ResidentIdx)> = problem
+    let mut order: Vec<(usize, bool, chrono::NaiveDate, u64, ResidentIdx)> = problem
         .residents
         .iter()
         .enumerate()
         .filter(|(_, r)| r.booked.second.is_none())
         .map(|(i, r)| {
             let phase = seater.costing.phase(i).unwrap_or(usize::MAX);
-            (phase, r.birth_date, rng.next_u64(), i)
+            // Riders first within a phase: they have the fewest bands to choose from.
+            (phase, !r.needs_transport, r.birth_date, rng.next_u64(), i)
         })
         .collect();
     order.sort_unstable();
 
-    let mut cursor = vec![0usize; problem.venues.len()];
+    let mut dead = vec![0u8; seater.index.slot_supply.len()];
+    seater.reserve_until = dose_one_days(&seater, order.len());
     let mut unplaced = Vec::new();
     let mut planned: Vec<ResidentIdx> = Vec::new();
-    for (n, &(phase, _, _, r)) in order.iter().enumerate() {
+    for (n, &(phase, _, _, _, r)) in order.iter().enumerate() {
         if n % 256 == 0 && options.stop.should_stop() {
-            for &(_, _, _, rest) in &order[n..] {
+            for &(_, _, _, _, rest) in &order[n..] {
                 let dose = if seats[rest].first.is_none()
                     && problem.residents[rest].first_given.is_none()
                 {
@@ -509,8 +609,7 @@ pub fn plan(problem: &Problem, options: &PlanOptions<'_>) -> Result<Schedule, Pr
             });
             continue;
         }
-        advance_cursors(&seater, &mut cursor);
-        match seater.best_pair(r, Bounds::open(), Some(&cursor)) {
+        match seater.best_pair(r, Bounds::open(), Some(&mut dead), f64::INFINITY) {
             Some((b1, b2, _)) => {
                 seater.take(r, b1);
                 seater.take(r, b2);
@@ -520,13 +619,15 @@ pub fn plan(problem: &Problem, options: &PlanOptions<'_>) -> Result<Schedule, Pr
                 };
                 planned.push(r);
             }
+            // The reason is found once the greedy is done (see `explain`).
             None => unplaced.push(Unplaced {
                 resident: r,
                 dose: Dose::First,
-                reason: seater.why_not(r, Bounds::open()),
+                reason: UnplacedReason::NoRoomInWindow,
             }),
         }
     }
+    explain(&seater, &mut unplaced);
 
     repair(
         &mut seater,
@@ -535,15 +636,77 @@ pub fn plan(problem: &Problem, options: &PlanOptions<'_>) -> Result<Schedule, Pr
         &mut planned,
         options.stop,
     );
-    let steps = planned.len() as u64 * u64::from(options.improvement_steps_per_resident);
-    improve_by_swaps(&seater, &mut seats, &planned, steps, &mut rng, options.stop);
+    // Small runs get a floor of steps: they are cheap and gain the most from them.
+    let per_resident = u64::from(options.improvement_steps_per_resident);
+    let steps = (planned.len() as u64 * per_resident).max(per_resident * MIN_IMPROVEMENT_STEPS);
+    improve(
+        &mut seater,
+        &mut seats,
+        &planned,
+        steps,
+        &mut rng,
+        options.stop,
+    );
     unplaced.sort_by_key(|u| u.resident);
     Ok(Schedule { seats, unplaced })
 }
 
+/// The last day the dose 1 of `to_plan` residents needs if every place up to it went to a
+/// dose 1. Dose 2 keeping off those days is what lets a tight calendar place everyone:
+/// dose 2 at the standard interval would otherwise take the days late dose 1s need.
+fn dose_one_days(seater: &Seater<'_>, to_plan: usize) -> i32 {
+    let p = seater.problem;
+    let mut per_day: std::collections::BTreeMap<i32, u64> = std::collections::BTreeMap::new();
+    for (b, band) in p.bands.iter().enumerate() {
+        if !band.closed {
+            let free = band.capacity.saturating_sub(seater.load.band[b]);
+            *per_day.entry(seater.index.day[b]).or_default() += u64::from(free);
+        }
+    }
+    let mut total = 0u64;
+    for (&day, &free) in &per_day {
+        total += free;
+        if total >= to_plan as u64 {
+            return day;
+        }
+    }
+    i32::MIN
+}
+
+/// Sets the reason of every resident without a dose-1 pair from the loads as they are now.
+/// Residents of one phase opening day and transport need share the answer, so the
+/// search behind it runs once per such class, not once per resident.
+pub(crate) fn explain(seater: &Seater<'_>, unplaced: &mut [Unplaced]) {
+    let mut known: std::collections::HashMap<(Option<chrono::NaiveDate>, bool), UnplacedReason> =
+        std::collections::HashMap::new();
+    for u in unplaced.iter_mut() {
+        if u.dose != Dose::First
+            || matches!(
+                u.reason,
+                UnplacedReason::NotInAnyPhase
+                    | UnplacedReason::Stopped
+                    | UnplacedReason::NoBookingBefore
+                    | UnplacedReason::NoBandAsRequested
+            )
+        {
+            continue;
+        }
+        let key = (
+            seater.costing.opens(u.resident),
+            seater.problem.residents[u.resident].needs_transport,
+        );
+        u.reason = *known
+            .entry(key)
+            .or_insert_with(|| seater.why_not(u.resident, Bounds::open()));
+    }
+}
+
+/// Improvement steps of a small run, per unit of `improvement_steps_per_resident`.
+const MIN_IMPROVEMENT_STEPS: u64 = 2_000;
+
 /// Band expansions the repair may spend in one run: bounds its time on a city short of
 /// places, where most unplaced residents cannot be helped anyway.
-const REPAIR_BUDGET: usize = 400_000;
+const REPAIR_BUDGET: usize = 20_000;
 /// Dose-1 bands tried per venue for each unplaced resident.
 const REPAIR_FIRSTS_PER_VENUE: usize = 4;
 
@@ -575,6 +738,9 @@ fn repair(
         }
     }
     let mut budget = REPAIR_BUDGET;
+    // Bands whose dose-2 holders were found unable to move: loads only grow here, so they
+    // stay that way for the rest of the repair.
+    let mut hopeless = vec![false; p.bands.len()];
     let mut still = Vec::with_capacity(unplaced.len());
     for u in std::mem::take(unplaced) {
         if u.reason != UnplacedReason::NoRoomInWindow
@@ -615,11 +781,116 @@ fn repair(
                 }
             }
         }
+        if !placed && make_room_for_first(seater, seats, &mut holders, &mut hopeless, r) {
+            planned.push(r);
+            placed = true;
+        }
         if !placed {
             still.push(u);
         }
     }
     *unplaced = still;
+}
+
+/// Places `r` in a full band by moving one resident's dose 2 out of it to another band of
+/// that resident's window with room (later, typically: the days a tight calendar needs for
+/// dose 1 hold dose 2s that could as well be later). Dose 1 bands are tried from the day
+/// `r`'s phase opens, nearest venue first; `r`'s own dose 2 must then fit.
+fn make_room_for_first(
+    seater: &mut Seater<'_>,
+    seats: &mut [Seats],
+    holders: &mut [Vec<ResidentIdx>],
+    hopeless: &mut [bool],
+    r: ResidentIdx,
+) -> bool {
+    let p = seater.problem;
+    let opens = seater.costing.opens(r).map(day_number).unwrap_or(i32::MIN);
+    let mut venues: Vec<VenueIdx> = (0..p.venues.len()).collect();
+    venues.sort_by(|&a, &b| {
+        seater
+            .costing
+            .travel(r, a)
+            .total_cmp(&seater.costing.travel(r, b))
+    });
+    for &v in &venues {
+        let start = seater.index.first_on_or_after(v, opens);
+        // Whether r's dose 2 fits after a dose 1 on the day (asked once per day).
+        let mut second_fits: Option<(i32, bool)> = None;
+        for k in start..seater.index.venue_bands[v].len() {
+            let b1 = seater.index.venue_bands[v][k];
+            let d1 = seater.index.day[b1];
+            if hopeless[b1]
+                || p.bands[b1].closed
+                || !allowed(p, &p.residents[r], b1)
+                || holders[b1].is_empty()
+            {
+                continue;
+            }
+            // r's dose 2 must fit first, or the move is pointless.
+            let fits = match second_fits {
+                Some((day, fits)) if day == d1 => fits,
+                _ => {
+                    let fits = seater
+                        .best_second(r, d1, Some(v), Bounds::open(), Some(b1))
+                        .is_some();
+                    second_fits = Some((d1, fits));
+                    fits
+                }
+            };
+            if !fits {
+                continue;
+            }
+            // Holders sharing a dose-1 band share the answer.
+            let mut stuck: Vec<(BandIdx, bool)> = Vec::new();
+            let mut moved_one = false;
+            for i in 0..holders[b1].len() {
+                let h = holders[b1][i];
+                let h1 = seats[h].first.expect("planned residents hold dose 1");
+                let key = (h1, p.residents[h].needs_transport);
+                if stuck.contains(&key) {
+                    continue;
+                }
+                let (dh, vh) = (seater.index.day[h1], p.bands[h1].venue);
+                let Some((to, _)) = seater.best_second(h, dh, Some(vh), Bounds::open(), Some(b1))
+                else {
+                    stuck.push(key);
+                    continue;
+                };
+                moved_one = true;
+                seater.release(h, b1);
+                seater.take(h, to);
+                seats[h].second = Some(to);
+                holders[b1].swap_remove(i);
+                holders[to].push(h);
+                if seater.usable(r, b1) {
+                    seater.take(r, b1);
+                    if let Some((b2, _)) = seater.best_second(r, d1, Some(v), Bounds::open(), None)
+                    {
+                        seater.take(r, b2);
+                        seats[r] = Seats {
+                            first: Some(b1),
+                            second: Some(b2),
+                        };
+                        holders[b2].push(r);
+                        return true;
+                    }
+                    seater.release(r, b1);
+                }
+                // Undo: r cannot use the place after all (supply of that day).
+                seater.release(h, to);
+                seater.take(h, b1);
+                seats[h].second = Some(b1);
+                let at = holders[to].iter().position(|&x| x == h).expect("moved");
+                holders[to].swap_remove(at);
+                holders[b1].push(h);
+                break;
+            }
+            if !moved_one {
+                hopeless[b1] = true;
+            }
+        }
+    }
+    false
 }
 
 /// Finds and carries out a chain of dose-2 moves that frees a band for `r`'s dose 2 after
@@ -691,7 +962,7 @@ fn chain_to_room(
     // Carry out the chain from its free end back to the target band.
     let mut done: Vec<(ResidentIdx, BandIdx, BandIdx)> = Vec::new();
     loop {
-        seater.release(from);
+        seater.release(mover, from);
         seater.take(mover, to);
         seats[mover].second = Some(to);
         let at = holders[from]
@@ -721,7 +992,7 @@ fn chain_to_room(
     }
     // Undo: the freed band cannot take r after all (supply shared with dose 1).
     for (m, from, to) in done.into_iter().rev() {
-        seater.release(to);
+        seater.release(m, to);
         seater.take(m, from);
         seats[m].second = Some(from);
         let at = holders[to]
@@ -734,88 +1005,248 @@ fn chain_to_room(
     None
 }
 
-/// Moves each venue's cursor past bands that can never take a booking again in this run.
-fn advance_cursors(seater: &Seater<'_>, cursor: &mut [usize]) {
-    for (v, c) in cursor.iter_mut().enumerate() {
-        let list = &seater.index.venue_bands[v];
-        while *c < list.len()
-            && seater
-                .load
-                .exhausted(seater.problem, &seater.index, list[*c])
-        {
-            *c += 1;
+/// Residents grouped by (day of dose 1, venue): where a swap looks for a partner.
+struct Groups {
+    lists: std::collections::HashMap<(i32, VenueIdx), Vec<ResidentIdx>>,
+    position: std::collections::HashMap<ResidentIdx, usize>,
+}
+
+impl Groups {
+    fn key(seater: &Seater<'_>, seats: Seats) -> (i32, VenueIdx) {
+        let b1 = seats.first.expect("planned residents hold dose 1");
+        (seater.index.day[b1], seater.problem.bands[b1].venue)
+    }
+
+    fn insert(&mut self, key: (i32, VenueIdx), r: ResidentIdx) {
+        let list = self.lists.entry(key).or_default();
+        self.position.insert(r, list.len());
+        list.push(r);
+    }
+
+    fn remove(&mut self, key: (i32, VenueIdx), r: ResidentIdx) {
+        let list = self.lists.get_mut(&key).expect("r's group");
+        let at = self.position[&r];
+        list.swap_remove(at);
+        if let Some(&moved) = list.get(at) {
+            self.position.insert(moved, at);
         }
     }
 }
 
-/// Swaps the pairs of two residents planned here whose dose 1 is on the same day, when the
-/// swap lowers the objective. Loads, intervals and waits stay as they are.
-fn improve_by_swaps(
-    seater: &Seater<'_>,
+/// Bounded local improvement of the residents planned here, alternating two moves that
+/// each lower the objective or are undone:
+/// - **reinsert**: a resident gives up their pair and takes the cheapest pair now free
+///   (pooling included), when cheaper than the one held;
+/// - **swap**: two residents with dose 1 on the same day (one at a venue the other would
+///   rather go to) trade pairs; loads, intervals and waits stay as they are.
+fn improve(
+    seater: &mut Seater<'_>,
     seats: &mut [Seats],
     planned: &[ResidentIdx],
     steps: u64,
     rng: &mut SplitMix,
     stop: &dyn StopSignal,
 ) {
-    if planned.len() < 2 || steps == 0 {
+    if planned.is_empty() || steps == 0 {
         return;
     }
     let p = seater.problem;
-    let costing = &seater.costing;
-    // Residents per (day of dose 1, venue): where to look for a swap partner.
-    let mut groups: std::collections::HashMap<(i32, VenueIdx), Vec<ResidentIdx>> =
-        std::collections::HashMap::new();
+    let mut groups = Groups {
+        lists: std::collections::HashMap::new(),
+        position: std::collections::HashMap::new(),
+    };
     for &r in planned {
-        let b1 = seats[r].first.expect("planned residents hold dose 1");
-        groups
-            .entry((seater.index.day[b1], p.bands[b1].venue))
-            .or_default()
-            .push(r);
-    }
-    let mut position: std::collections::HashMap<ResidentIdx, usize> =
-        std::collections::HashMap::new();
-    for list in groups.values() {
-        for (i, &r) in list.iter().enumerate() {
-            position.insert(r, i);
-        }
+        groups.insert(Groups::key(seater, seats[r]), r);
     }
     let venue_count = p.venues.len();
     for step in 0..steps {
-        if step % 4096 == 0 && stop.should_stop() {
+        if step % 1024 == 0 && stop.should_stop() {
             return;
         }
         let a = planned[rng.below(planned.len())];
         let sa = seats[a];
-        let b1a = sa.first.expect("planned");
-        let day = seater.index.day[b1a];
-        let va = p.bands[b1a].venue;
-        let target = rng.below(venue_count);
-        let Some(list) = groups.get(&(day, target)) else {
+        if step % 8 == 7 {
+            let b = planned[rng.below(planned.len())];
+            let both = if p.residents[a].needs_transport && p.residents[b].needs_transport {
+                riders_sharing_day(seater, seats, &groups, a, b)
+            } else if a != b {
+                vec![a, b]
+            } else {
+                vec![a]
+            };
+            if both.len() >= 2 || p.residents[a].needs_transport {
+                reseat_together(seater, seats, &mut groups, &both);
+            }
             continue;
+        }
+        if step % 2 == 0 {
+            let (b1, b2) = (sa.first.expect("planned"), sa.second.expect("planned"));
+            let held = seater.held_cost(a, sa);
+            seater.release(a, b1);
+            seater.release(a, b2);
+            match seater.best_pair(a, Bounds::open(), None, held - 1e-9) {
+                Some((n1, n2, _)) => {
+                    seater.take(a, n1);
+                    seater.take(a, n2);
+                    let new = Seats {
+                        first: Some(n1),
+                        second: Some(n2),
+                    };
+                    groups.remove(Groups::key(seater, sa), a);
+                    groups.insert(Groups::key(seater, new), a);
+                    seats[a] = new;
+                }
+                None => {
+                    seater.take(a, b1);
+                    seater.take(a, b2);
+                }
+            }
+            continue;
+        }
+        let key_a = Groups::key(seater, sa);
+        let b = if step % 4 == 1 {
+            // A partner with dose 1 the same day at a venue picked at random.
+            let Some(list) = groups.lists.get(&(key_a.0, rng.below(venue_count))) else {
+                continue;
+            };
+            if list.is_empty() {
+                continue;
+            }
+            list[rng.below(list.len())]
+        } else {
+            // Any partner: the pairs may lie on other days (waits change, priced).
+            planned[rng.below(planned.len())]
         };
-        if list.is_empty() {
-            continue;
-        }
-        let b = list[rng.below(list.len())];
-        if a == b || p.residents[a].needs_transport != p.residents[b].needs_transport {
-            continue;
-        }
         let sb = seats[b];
+        if a == b
+            || p.residents[a].needs_transport != p.residents[b].needs_transport
+            || !may_hold(seater, a, sb)
+            || !may_hold(seater, b, sa)
+        {
+            continue;
+        }
+        let costing = &seater.costing;
         let before = costing.resident(a, sa).total + costing.resident(b, sb).total;
         let after = costing.resident(a, sb).total + costing.resident(b, sa).total;
         if after + 1e-9 < before {
+            let key_b = Groups::key(seater, sb);
             seats[a] = sb;
             seats[b] = sa;
-            if va != target {
-                // Keep the groups true: a now sits at `target`, b at `va`.
-                let ia = position[&a];
-                let ib = position[&b];
-                groups.get_mut(&(day, va)).expect("a's group")[ia] = b;
-                groups.get_mut(&(day, target)).expect("b's group")[ib] = a;
-                position.insert(a, ib);
-                position.insert(b, ia);
+            if key_a != key_b {
+                groups.remove(key_a, a);
+                groups.remove(key_b, b);
+                groups.insert(key_b, a);
+                groups.insert(key_a, b);
             }
         }
     }
+}
+
+/// The riders planned here whose dose 1 is on `a`'s or `b`'s venue day (at most
+/// [`REGROUP_MAX`] of them: the move re-seats each).
+fn riders_sharing_day(
+    seater: &Seater<'_>,
+    seats: &[Seats],
+    groups: &Groups,
+    a: ResidentIdx,
+    b: ResidentIdx,
+) -> Vec<ResidentIdx> {
+    let (ka, kb) = (Groups::key(seater, seats[a]), Groups::key(seater, seats[b]));
+    let keys = if ka == kb { vec![ka] } else { vec![ka, kb] };
+    keys.iter()
+        .filter_map(|k| groups.lists.get(k))
+        .flatten()
+        .copied()
+        .filter(|&r| seater.problem.residents[r].needs_transport)
+        .take(REGROUP_MAX)
+        .collect()
+}
+
+/// The most riders one pooling move re-seats.
+const REGROUP_MAX: usize = 24;
+
+/// Compound move: `who` all give up their pairs and are re-seated one by one, in the given
+/// order and then in reverse; the first order that lowers the objective (pooling included)
+/// is kept, otherwise everything goes back. Lets one resident take a band another held
+/// (ejection) and riders of two venue days meet on one (pooling).
+fn reseat_together(
+    seater: &mut Seater<'_>,
+    seats: &mut [Seats],
+    groups: &mut Groups,
+    who: &[ResidentIdx],
+) {
+    let p = seater.problem;
+    let any_rider = who.iter().any(|&r| p.residents[r].needs_transport);
+    let cost = |s: &Seater<'_>, seats: &[Seats]| {
+        let stops = if any_rider {
+            s.rider_count.iter().filter(|&&n| n > 0).count() as f64
+        } else {
+            0.0
+        };
+        who.iter()
+            .map(|&r| s.costing.resident(r, seats[r]).total)
+            .sum::<f64>()
+            + p.weights.rider_stop * stops
+    };
+    let before = cost(seater, seats);
+    let old: Vec<Seats> = who.iter().map(|&r| seats[r]).collect();
+    let release_all = |seater: &mut Seater<'_>, seats: &mut [Seats]| {
+        for &r in who {
+            for b in [seats[r].first, seats[r].second].into_iter().flatten() {
+                seater.release(r, b);
+            }
+            seats[r] = Seats::default();
+        }
+    };
+    release_all(seater, seats);
+    for reverse in [false, true] {
+        let mut complete = true;
+        for k in 0..who.len() {
+            let r = if reverse {
+                who[who.len() - 1 - k]
+            } else {
+                who[k]
+            };
+            match seater.best_pair(r, Bounds::open(), None, f64::INFINITY) {
+                Some((n1, n2, _)) => {
+                    seater.take(r, n1);
+                    seater.take(r, n2);
+                    seats[r] = Seats {
+                        first: Some(n1),
+                        second: Some(n2),
+                    };
+                }
+                None => complete = false,
+            }
+        }
+        if complete && cost(seater, seats) + 1e-9 < before {
+            for (&r, &was) in who.iter().zip(&old) {
+                groups.remove(Groups::key(seater, was), r);
+                groups.insert(Groups::key(seater, seats[r]), r);
+            }
+            return;
+        }
+        release_all(seater, seats);
+    }
+    for (&r, &was) in who.iter().zip(&old) {
+        for b in [was.first, was.second].into_iter().flatten() {
+            seater.take(r, b);
+        }
+        seats[r] = was;
+    }
+}
+
+/// Whether resident `r` may hold `seats` planned for someone else: dose 1 not before the
+/// phase opens, and a rider only in bus-served bands. (Same-day pairs always pass.)
+fn may_hold(seater: &Seater<'_>, r: ResidentIdx, seats: Seats) -> bool {
+    let b1 = seats.first.expect("planned");
+    let opens_ok = seater
+        .costing
+        .opens(r)
+        .is_none_or(|o| seater.problem.bands[b1].date >= o);
+    opens_ok
+        && [seats.first, seats.second]
+            .into_iter()
+            .flatten()
+            .all(|b| allowed(seater.problem, &seater.problem.residents[r], b))
 }

@@ -150,6 +150,8 @@ fn problem(s: &Shape) -> Problem {
 fn options(seed: u64) -> PlanOptions<'static> {
     PlanOptions {
         seed,
+        // Fewer improvement steps than the default: many cases in a debug build.
+        improvement_steps_per_resident: 1,
         ..PlanOptions::default()
     }
 }
@@ -238,5 +240,19 @@ proptest! {
         }
         prop_assert_eq!(changed, out.moves.len());
         prop_assert!(out.unplaced.len() <= out.affected);
+    }
+}
+
+proptest! {
+    #[test]
+    fn the_costing_counts_preference_breaks_as_the_model_defines_them(s in shape()) {
+        let p = problem(&s);
+        let costing = vax_planner::objective::Costing::new(&p);
+        for (i, r) in p.residents.iter().enumerate() {
+            for (b, band) in p.bands.iter().enumerate().step_by(7) {
+                let model = f64::from(p.preference_breaks(r, band)) * p.weights.preference;
+                prop_assert_eq!(costing.breaks(i, b), model);
+            }
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! Small hand-made problems for the planner's tests.
 #![allow(dead_code)]
 
+pub mod exact;
+
 use chrono::{Days, NaiveDate, NaiveTime};
 use vax_domain::venue::Coordinates;
 use vax_planner::model::{
