@@ -277,7 +277,7 @@ fn bench_plan(runs: usize) -> (Problem, Schedule) {
         // The improvement gets what is left of a 1.8 s budget.
         let deadline = Deadline(t + Duration::from_millis(1_800));
         let options = PlanOptions {
-            stop: &deadline,
+            improve_stop: &deadline,
             ..PlanOptions::default()
         };
         let s = plan(&p, &options).expect("valid city");

@@ -14,6 +14,8 @@
 //!    stop signal fires.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::NaiveDate;
 use std::time::Instant;
 
 use crate::index::{allowed, day_number, Index, Load};
@@ -52,6 +54,15 @@ impl StopSignal for AtomicBool {
     }
 }
 
+/// Stops when either signal does.
+struct Either<'a>(&'a dyn StopSignal, &'a dyn StopSignal);
+
+impl StopSignal for Either<'_> {
+    fn should_stop(&self) -> bool {
+        self.0.should_stop() || self.1.should_stop()
+    }
+}
+
 /// How to run the planner or the reshuffle engine.
 #[derive(Clone, Copy)]
 pub struct PlanOptions<'a> {
@@ -59,8 +70,11 @@ pub struct PlanOptions<'a> {
     pub seed: u64,
     /// Improvement steps per resident planned (0: greedy only).
     pub improvement_steps_per_resident: u32,
-    /// Cancellation or deadline.
+    /// Cancels the whole run: residents not reached are reported [`UnplacedReason::Stopped`].
     pub stop: &'a dyn StopSignal,
+    /// Ends only the improvement stage (a time budget: pass a [`Deadline`]); the plan is
+    /// complete whenever it fires.
+    pub improve_stop: &'a dyn StopSignal,
 }
 
 impl Default for PlanOptions<'_> {
@@ -69,6 +83,7 @@ impl Default for PlanOptions<'_> {
             seed: 0,
             improvement_steps_per_resident: 8,
             stop: &Never,
+            improve_stop: &Never,
         }
     }
 }
@@ -151,9 +166,9 @@ pub(crate) struct Seater<'a> {
     /// Per venue, the positions (in `index.venue_bands`) of open bands with a place left:
     /// the searches walk these and never the full bands.
     room: Vec<std::collections::BTreeSet<u32>>,
-    /// Dose 2 goes after this day when it can: the days up to it are needed for the dose 1
-    /// of everyone still to plan (see [`plan`]). `i32::MIN`: no reservation.
-    pub reserve_until: i32,
+    /// Per day from the campaign start: kept for dose 1 (dose 2 goes elsewhere when it
+    /// can); see `dose_one_days`. Empty: no reservation.
+    pub reserved: Vec<bool>,
 }
 
 /// Where a dose may go: a day range and venues (all when `None`).
@@ -205,7 +220,7 @@ impl<'a> Seater<'a> {
             load,
             rider_count,
             room,
-            reserve_until: i32::MIN,
+            reserved: Vec::new(),
         }
     }
 
@@ -277,16 +292,12 @@ impl<'a> Seater<'a> {
         bounds: Bounds<'_>,
         except: Option<BandIdx>,
     ) -> Option<(BandIdx, f64)> {
-        if self.reserve_until >= bounds.from_day {
-            let later = Bounds {
-                from_day: self.reserve_until + 1,
-                ..bounds
-            };
-            if let Some(found) = self.best_second_within(r, day1, venue1, later, except) {
+        if !self.reserved.is_empty() {
+            if let Some(found) = self.best_second_within(r, day1, venue1, bounds, except, true) {
                 return Some(found);
             }
         }
-        self.best_second_within(r, day1, venue1, bounds, except)
+        self.best_second_within(r, day1, venue1, bounds, except, false)
     }
 
     fn best_second_within(
@@ -296,6 +307,7 @@ impl<'a> Seater<'a> {
         venue1: Option<VenueIdx>,
         bounds: Bounds<'_>,
         except: Option<BandIdx>,
+        skip_reserved: bool,
     ) -> Option<(BandIdx, f64)> {
         let p = self.problem;
         let w = &p.window;
@@ -335,6 +347,15 @@ impl<'a> Seater<'a> {
             let floor = nearest + p.weights.off_standard_day * f64::from(off.unsigned_abs());
             if best.is_some_and(|(_, c)| c <= floor) {
                 break;
+            }
+            if skip_reserved
+                && self
+                    .reserved
+                    .get((d - self.index.campaign_start) as usize)
+                    .copied()
+                    .unwrap_or(false)
+            {
+                continue;
             }
             for &v in venues {
                 if venue1.is_some_and(|v1| v1 != v) && !p.allow_other_venue {
@@ -560,7 +581,7 @@ pub fn plan(problem: &Problem, options: &PlanOptions<'_>) -> Result<Schedule, Pr
     order.sort_unstable();
 
     let mut dead = vec![0u8; seater.index.slot_supply.len()];
-    seater.reserve_until = dose_one_days(&seater, order.len());
+    seater.reserved = dose_one_days(&seater, &order);
     let mut unplaced = Vec::new();
     let mut planned: Vec<ResidentIdx> = Vec::new();
     for (n, &(phase, _, _, _, r)) in order.iter().enumerate() {
@@ -639,38 +660,61 @@ pub fn plan(problem: &Problem, options: &PlanOptions<'_>) -> Result<Schedule, Pr
     // Small runs get a floor of steps: they are cheap and gain the most from them.
     let per_resident = u64::from(options.improvement_steps_per_resident);
     let steps = (planned.len() as u64 * per_resident).max(per_resident * MIN_IMPROVEMENT_STEPS);
-    improve(
-        &mut seater,
-        &mut seats,
-        &planned,
-        steps,
-        &mut rng,
-        options.stop,
-    );
+    let either = Either(options.stop, options.improve_stop);
+    improve(&mut seater, &mut seats, &planned, steps, &mut rng, &either);
+    explain(&seater, &mut unplaced);
     unplaced.sort_by_key(|u| u.resident);
     Ok(Schedule { seats, unplaced })
 }
 
-/// The last day the dose 1 of `to_plan` residents needs if every place up to it went to a
-/// dose 1. Dose 2 keeping off those days is what lets a tight calendar place everyone:
-/// dose 2 at the standard interval would otherwise take the days late dose 1s need.
-fn dose_one_days(seater: &Seater<'_>, to_plan: usize) -> i32 {
+/// The days the dose 1 of everyone still to plan needs, if every place of those days went
+/// to a dose 1: phases in order, each from its opening day. Dose 2 keeping off those days
+/// is what lets a tight calendar place everyone (dose 2 at the standard interval would take
+/// the days later phases need for dose 1).
+fn dose_one_days(
+    seater: &Seater<'_>,
+    order: &[(usize, bool, NaiveDate, u64, ResidentIdx)],
+) -> Vec<bool> {
     let p = seater.problem;
-    let mut per_day: std::collections::BTreeMap<i32, u64> = std::collections::BTreeMap::new();
+    let start = seater.index.campaign_start;
+    let span = (seater.index.campaign_end - start + 1).max(0) as usize;
+    let mut free = vec![0u64; span];
     for (b, band) in p.bands.iter().enumerate() {
         if !band.closed {
-            let free = band.capacity.saturating_sub(seater.load.band[b]);
-            *per_day.entry(seater.index.day[b]).or_default() += u64::from(free);
+            free[(seater.index.day[b] - start) as usize] +=
+                u64::from(band.capacity.saturating_sub(seater.load.band[b]));
         }
     }
-    let mut total = 0u64;
-    for (&day, &free) in &per_day {
-        total += free;
-        if total >= to_plan as u64 {
-            return day;
+    let mut reserved = vec![false; span];
+    let mut demand: Vec<(usize, u64)> = Vec::new();
+    for &(phase, _, _, _, r) in order {
+        if phase == usize::MAX || p.residents[r].first_given.is_some() {
+            continue;
+        }
+        match demand.last_mut() {
+            Some((q, n)) if *q == phase => *n += 1,
+            _ => demand.push((phase, 1)),
         }
     }
-    i32::MIN
+    let mut day = 0usize;
+    for (phase, mut n) in demand {
+        let opens = seater
+            .problem
+            .phase_opens(phase)
+            .map(|d| (day_number(d) - start).max(0) as usize)
+            .unwrap_or(0);
+        day = day.max(opens);
+        while n > 0 && day < span {
+            let take = free[day].min(n);
+            free[day] -= take;
+            n -= take;
+            reserved[day] = true;
+            if free[day] == 0 {
+                day += 1;
+            }
+        }
+    }
+    reserved
 }
 
 /// Sets the reason of every resident without a dose-1 pair from the loads as they are now.

@@ -46,10 +46,8 @@ pub fn solve_exact(p: &Problem) -> Exact {
         let mut touches: HashMap<_, Expression> = HashMap::new();
         if costing.phase(r).is_some() {
             for (b1, band1) in p.bands.iter().enumerate() {
-                let ok = |b: usize| {
-                    !p.bands[b].closed
-                        && !(p.riders_need_bus && res.needs_transport && !p.bands[b].bus_served)
-                };
+                let needs_bus = p.riders_need_bus && res.needs_transport;
+                let ok = |b: usize| !p.bands[b].closed && (p.bands[b].bus_served || !needs_bus);
                 if !ok(b1) || costing.opens(r).is_some_and(|o| band1.date < o) {
                     continue;
                 }
@@ -151,10 +149,10 @@ pub fn small_instance(seed: u64, venues: usize, days: u64, residents: usize) -> 
     p.window.max_days = 25;
     for b in &mut p.bands {
         b.capacity = 1 + (rng.next() % 3) as u32;
-        b.bus_served = rng.next() % 3 == 0;
+        b.bus_served = rng.next().is_multiple_of(3);
     }
     for v in 0..venues {
-        if rng.next() % 2 == 0 {
+        if rng.next().is_multiple_of(2) {
             p.supply.push(vax_planner::model::Supply {
                 venue: v,
                 date: super::day(0) + Days::new(rng.next() % days),
@@ -183,14 +181,14 @@ pub fn small_instance(seed: u64, venues: usize, days: u64, residents: usize) -> 
                 1935 + (rng.next() % 70) as i32,
                 (rng.next() % 30) as f64 * 0.01,
             );
-            r.needs_transport = rng.next() % 6 == 0;
-            if rng.next() % 3 == 0 {
+            r.needs_transport = rng.next().is_multiple_of(6);
+            if rng.next().is_multiple_of(3) {
                 r.preferences.venues = vec![(rng.next() as usize) % venues];
             }
-            if rng.next() % 4 == 0 {
+            if rng.next().is_multiple_of(4) {
                 r.preferences.avoid_times = vec![vax_planner::model::TimeOfDay::Morning];
             }
-            if rng.next() % 5 == 0 {
+            if rng.next().is_multiple_of(5) {
                 r.preferences.avoid_weekdays = vec![chrono::Weekday::Tue];
             }
             r
