@@ -1,22 +1,22 @@
 //! The two-dose planner: [`plan`] gives both doses to every willing resident who lacks them.
 //!
-//! Two stages (docs/planning.md):
-//! 1. **Greedy construction by phase.** Residents in priority order (phase, then oldest
-//!    first, ties broken by the seed). Each takes the cheapest (dose 1, dose 2) pair by
-//!    [`Costing`] among the bands that still have room. Per venue a cursor skips bands that
-//!    can never take a booking again (full, closed, out of doses), and the scan of a venue
-//!    stops as soon as the waiting cost alone exceeds the best pair found, so a resident
-//!    with no preference costs a handful of evaluations.
-//! 2. **Bounded improvement.** Two residents with dose 1 on the same day swap their pairs
-//!    when that lowers the objective (nearer venue, fewer broken preferences). Swaps keep
-//!    every band's load, every interval and every wait unchanged, so they cannot break a
-//!    constraint. Runs for a fixed number of steps (deterministic for a seed) or until the
-//!    stop signal fires.
+//! Three stages (docs/planning.md):
+//! 1. **Greedy construction by phase.** Residents in priority order (phase, riders first,
+//!    then oldest first, ties broken by the seed). Each takes the cheapest (dose 1, dose 2)
+//!    pair by [`Costing`] among the bands with room. Per venue the search walks only bands
+//!    with a place left and stops as soon as the waiting cost alone exceeds the best pair
+//!    found; dose 2 is searched once per dose-1 day and keeps off the days the dose 1 of
+//!    later residents needs when it can.
+//! 2. **Repair.** Residents left without a pair get one by moving others' dose 2 within
+//!    their own windows (chains of moves, or one move out of a full dose-1 band).
+//! 3. **Bounded improvement.** Reinsert, swap and compound re-seat moves, each kept only if
+//!    the objective goes down; a fixed number of steps (deterministic for a seed), ended
+//!    early by `improve_stop` (a time budget) or `stop` (cancellation).
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use chrono::NaiveDate;
-use std::time::Instant;
 
 use crate::index::{allowed, day_number, Index, Load};
 use crate::model::{BandIdx, Dose, Problem, ProblemError, ResidentIdx, Seats, VenueIdx};
