@@ -33,8 +33,12 @@ use vax_ledger::{
     Reader, ResidentRow, RowId,
 };
 pub use vax_print::PrintError;
-use vax_print::{write_letter_batches, BatchOptions, JapaneseFont, Letter, LetterAppointment};
+use vax_print::{
+    write_letter_batches, BatchOptions, JapaneseFont, Letter, LetterAppointment,
+    LETTER_APPOINTMENTS,
+};
 
+use crate::config::Folders;
 use crate::print::{line_for, mailing_details};
 
 /// What happens to an SMS over the length limit.
@@ -269,7 +273,7 @@ pub struct PendingSummary {
     pub first: u32,
     /// Of which changed since the last notice.
     pub change: u32,
-    /// Letters (one per resident).
+    /// Letter pages (one per resident; a second page only for a third pending dose).
     pub letters: u32,
     /// SMS lines.
     pub sms: u32,
@@ -349,21 +353,24 @@ fn plan_resident(
     } else {
         NoticeKind::First
     };
-    let dose = bookings.first().map_or(1, |b| b.appointment.dose_number);
-    plan.letters.push(Letter {
-        kind: letter_kind,
-        postal_code: r.postal_code.clone(),
-        address: r.address.clone(),
-        name: r.name.clone(),
-        voucher: line_for(row, dose),
-        appointments: bookings
-            .iter()
-            .map(|b| LetterAppointment {
-                appointment: b.appointment.clone(),
-                previous: b.previous.clone(),
-            })
-            .collect(),
-    });
+    // A page holds two doses (the series); a longer series pending at once takes more pages.
+    for page in bookings.chunks(LETTER_APPOINTMENTS) {
+        let dose = page.first().map_or(1, |b| b.appointment.dose_number);
+        plan.letters.push(Letter {
+            kind: letter_kind,
+            postal_code: r.postal_code.clone(),
+            address: r.address.clone(),
+            name: r.name.clone(),
+            voucher: line_for(row, dose),
+            appointments: page
+                .iter()
+                .map(|b| LetterAppointment {
+                    appointment: b.appointment.clone(),
+                    previous: b.previous.clone(),
+                })
+                .collect(),
+        });
+    }
     let phone = r
         .phone
         .as_ref()
@@ -511,10 +518,7 @@ pub fn make_notice_batch(
             source: std::io::ErrorKind::AlreadyExists.into(),
         });
     }
-    // A `.part` folder is only ever a batch that did not finish: nothing refers to it.
-    if part.exists() {
-        std::fs::remove_dir_all(&part).map_err(io(&part))?;
-    }
+    remove_unfinished(out_dir)?;
     std::fs::create_dir_all(&part).map_err(io(&part))?;
     let written = write_files(&part, font, &plan, &mailing, now.date_naive());
     let names = match written {
@@ -556,6 +560,40 @@ pub fn make_notice_batch(
         folder: folder.display().to_string(),
         summary: plan.summary,
     })
+}
+
+/// As [`make_notice_batch`], as the desktop's HQ screen runs it: into `notices/` beside the
+/// ledger ([`Folders::notices`]), with the system's Japanese font.
+///
+/// # Errors
+/// As [`make_notice_batch`]; no Japanese font is installed.
+pub fn make_notices_beside_ledger(
+    ledger: &mut Ledger,
+    folders: &Folders,
+    role: Role,
+    options: &NoticeOptions,
+    now: DateTime<FixedOffset>,
+) -> Result<NoticeBatchReport, NoticeError> {
+    let font = JapaneseFont::system_default().map_err(PrintError::from)?;
+    make_notice_batch(ledger, role, &font, &folders.notices(), options, now)
+}
+
+/// Removes the `.notices-….part` folders of batches that did not finish (a crash while
+/// writing): nothing refers to them. The batch transaction holds the ledger's write lock, so
+/// no other batch of this ledger is writing one now.
+fn remove_unfinished(out_dir: &Path) -> Result<(), NoticeError> {
+    let Ok(entries) = std::fs::read_dir(out_dir) else {
+        return Ok(()); // no folder yet: nothing unfinished
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".notices-") && name.ends_with(".part") && entry.path().is_dir() {
+            let path = entry.path();
+            std::fs::remove_dir_all(&path).map_err(|source| NoticeError::Io { path, source })?;
+        }
+    }
+    Ok(())
 }
 
 /// The options as recorded with the batch (JSON; the fields of [`NoticeOptions`]).

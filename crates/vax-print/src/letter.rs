@@ -16,6 +16,10 @@ use crate::{BatchOptions, BatchReport, PrintError, VoucherSheet};
 /// the code that drew it.
 pub const LETTER_TEMPLATE: &str = "letter-1";
 
+/// How many appointments a letter page prints (a two-dose series); the caller puts any
+/// further ones on another letter.
+pub const LETTER_APPOINTMENTS: usize = 2;
+
 /// One booked dose on a letter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LetterAppointment {
@@ -156,7 +160,7 @@ fn draw(c: &mut Canvas<'_>, letter: &Letter, opts: &BatchOptions) {
         y += 4.8;
     }
     y += 2.0;
-    for a in letter.appointments.iter().take(2) {
+    for a in letter.appointments.iter().take(LETTER_APPOINTMENTS) {
         y = draw_appointment(c, y, a) + 4.0;
     }
 
@@ -207,7 +211,7 @@ fn draw(c: &mut Canvas<'_>, letter: &Letter, opts: &BatchOptions) {
 /// Writes one A4 letter per item of `letters`, cut into files of
 /// [`BatchOptions::chunk_size`] pages named `{file_prefix}-0001.pdf`, ..., and calls
 /// `progress(done, total)` after each page (as [`crate::write_voucher_batches`]). A letter
-/// prints at most two appointments (a resident has two doses).
+/// prints at most [`LETTER_APPOINTMENTS`] appointments.
 pub fn write_letter_batches<I>(
     font: &JapaneseFont,
     letters: I,

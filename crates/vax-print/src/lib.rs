@@ -63,7 +63,9 @@ use printpdf::{FontId, Mm, PdfDocument, PdfPage, PdfSaveOptions};
 use thiserror::Error;
 
 pub use font::{FontConfig, FontError, JapaneseFont, IPAEX_GOTHIC_PATH, NOTO_SANS_CJK_PATH};
-pub use letter::{write_letter_batches, Letter, LetterAppointment, LETTER_TEMPLATE};
+pub use letter::{
+    write_letter_batches, Letter, LetterAppointment, LETTER_APPOINTMENTS, LETTER_TEMPLATE,
+};
 pub use voucher::{
     check_mailing_fits, write_voucher_batches, BatchOptions, BatchReport, MailingOverflow,
     VoucherSheet, CONTACT_MAX_LINES,

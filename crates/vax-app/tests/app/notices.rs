@@ -224,6 +224,10 @@ fn pending_counts_every_booking_by_kind_and_channel() {
 #[test]
 fn a_batch_writes_letters_sms_and_call_lists_and_records_every_notice() {
     let mut c = city();
+    // What a crash half-way through an earlier batch left behind.
+    let stale = c.out.join(".notices-0001-20261129-170000.part");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join("sms.csv"), "phone,mess").unwrap();
     let report = make_notice_batch(
         &mut c.ledger,
         Role::Headquarters,
@@ -246,7 +250,11 @@ fn a_batch_writes_letters_sms_and_call_lists_and_records_every_notice() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(leftovers.len(), 1, "no .part folder is left: {leftovers:?}");
+    assert_eq!(
+        leftovers.len(),
+        1,
+        "no .part folder is left, the stale one is gone: {leftovers:?}"
+    );
 
     // The lists, byte for byte, and read back.
     for (file, gold) in [
@@ -278,7 +286,11 @@ fn a_batch_writes_letters_sms_and_call_lists_and_records_every_notice() {
 
     // The letters: one page per resident, with each resident's venue and date.
     let text = pdf_text(&folder.join("letters-0001.pdf"));
-    assert_eq!(text.matches("接種日時が次のとおり決まりました").count(), 4, "{text}");
+    assert_eq!(
+        text.matches("接種日時が次のとおり決まりました").count(),
+        4,
+        "{text}"
+    );
     for needle in [
         "舞鶴 花子",
         "舞鶴 次郎",
@@ -476,4 +488,26 @@ fn a_batch_whose_files_cannot_be_written_records_nothing() {
     assert_eq!(e.code(), "PRINT_FAILED", "{e}");
     std::fs::remove_file(&c.out).unwrap();
     assert_nothing_recorded(&c);
+}
+
+#[test]
+fn a_third_pending_dose_goes_on_a_second_page_rather_than_being_dropped() {
+    let mut c = city();
+    let tx = c.ledger.transaction().unwrap();
+    tx.book(c.ids[2], 3, c.bands[2], "pfizer", &now()).unwrap();
+    tx.commit().unwrap();
+    let p = pending_notices(&c.ledger, &NoticeOptions::default(), day(1)).unwrap();
+    assert_eq!((p.bookings, p.letters), (8, 5));
+    let report = make_notice_batch(
+        &mut c.ledger,
+        Role::Headquarters,
+        &font(),
+        &c.out,
+        &NoticeOptions::default(),
+        now(),
+    )
+    .unwrap();
+    let text = pdf_text(&Path::new(&report.folder).join("letters-0001.pdf"));
+    assert_eq!(text.matches("舞鶴 次郎").count(), 2, "two pages for 次郎");
+    assert!(text.contains("3回目の接種"), "{text}");
 }
