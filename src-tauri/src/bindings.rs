@@ -69,6 +69,17 @@ pub fn typescript() -> String {
         vax_app::desk::camera::CameraRead,
         vax_app::print::VoucherJobStatus,
         vax_app::print::JobState,
+        vax_domain::notice::NoticeKind,
+        vax_domain::notice::Channel,
+        vax_domain::notice::Appointment,
+        vax_app::notices::OverLimit,
+        vax_app::notices::NoticeOptions,
+        vax_app::notices::OverLimitMessage,
+        vax_app::notices::CallReason,
+        vax_app::notices::CallLine,
+        vax_app::notices::PendingSummary,
+        vax_app::notices::NoticeBatchReport,
+        vax_ledger::NoticeBatchRow,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:\n\

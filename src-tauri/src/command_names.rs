@@ -35,4 +35,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "hq_voucher_print_start",
     "hq_voucher_print_status",
     "hq_voucher_print_cancel",
+    "hq_notices_pending",
+    "hq_notices_make",
+    "hq_notice_batches",
+    "hq_notice_defaults",
 ];

@@ -74,6 +74,10 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
             commands::hq::hq_voucher_print_start,
             commands::hq::hq_voucher_print_status,
             commands::hq::hq_voucher_print_cancel,
+            commands::notices::hq_notices_pending,
+            commands::notices::hq_notices_make,
+            commands::notices::hq_notice_batches,
+            commands::notices::hq_notice_defaults,
         ])
 }
 

@@ -199,6 +199,11 @@ impl Folders {
         self.print().join(format!("vouchers-{today}"))
     }
 
+    /// `notices/`: the batches of booking notices (letters, SMS and call lists).
+    pub fn notices(&self) -> PathBuf {
+        self.base.join("notices")
+    }
+
     /// `vrs-export/`: the default folder of the nightly VRS export.
     pub fn vrs_export(&self) -> PathBuf {
         self.base.join("vrs-export")
@@ -270,5 +275,6 @@ mod tests {
             PathBuf::from("/data/print/vouchers-2026-06-01")
         );
         assert_eq!(f.vrs_export(), PathBuf::from("/data/vrs-export"));
+        assert_eq!(f.notices(), PathBuf::from("/data/notices"));
     }
 }

@@ -15,6 +15,8 @@
 //!   like a scanned line).
 //! - [`print`]: the 予診票 reissue and the city-wide voucher sheets as PDFs, the latter also
 //!   as a cancellable background job for HQ ([`print::VoucherJob`]).
+//! - [`notices`]: the notices of new and changed bookings — letters, SMS list, call list —
+//!   and the record of what was sent.
 //! - [`vrs`]: the nightly VRS export, and the form a person fills to ask for it.
 //! - [`demo`]: load the demo city and book both doses of everyone who wants them.
 //! - [`lookup`]: find residents by voucher payload, kana, birth date or phone, and build the
@@ -30,6 +32,7 @@ pub mod demo;
 pub mod desk;
 pub mod import;
 pub mod lookup;
+pub mod notices;
 pub mod print;
 pub mod progress;
 pub mod roster;

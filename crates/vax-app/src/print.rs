@@ -273,7 +273,8 @@ pub(crate) fn save_mailing_details(
     tx.set_setting(KEY_CONTACT, &details.contact.join("\n"))
 }
 
-fn line_for(r: &ResidentRow, dose: u8) -> OcrLine {
+/// The voucher line of resident `r` for `dose`, as every document of HQ prints it.
+pub(crate) fn line_for(r: &ResidentRow, dose: u8) -> OcrLine {
     OcrLine {
         kind: VOUCHER_KIND,
         dose,

@@ -4,6 +4,7 @@
 //! found; 4 input rejected (import file, voucher, query); 5 the ledger refuses the
 //! operation (not empty, newer schema).
 
+mod notices;
 mod print;
 mod progress;
 mod show;
@@ -76,6 +77,9 @@ enum Command {
     /// Print PDFs: voucher sheets for mailing, a resident's 予診票.
     #[command(subcommand)]
     Print(print::PrintCommand),
+    /// Notices of new and changed bookings: letters, SMS list, call list (docs/notices.md).
+    #[command(subcommand)]
+    Notices(notices::NoticesCommand),
     /// Nightly VRS export: the doses as VRS import files (docs/vrs-export.md).
     #[command(subcommand)]
     Vrs(vrs::VrsCommand),
@@ -415,6 +419,10 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Print(command) => {
             let mut ledger = open(cli)?;
             return print::run(&mut ledger, command, now);
+        }
+        Command::Notices(command) => {
+            let mut ledger = open(cli)?;
+            return notices::run(&mut ledger, command, now, cli.json);
         }
         Command::Vrs(command) => {
             let mut ledger = open(cli)?;

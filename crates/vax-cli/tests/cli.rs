@@ -580,3 +580,81 @@ fn a_calendar_with_bad_rows_exits_4_with_every_line_then_the_sample_imports_once
     );
     assert!(text(&run(&["venues"])).contains("V01"));
 }
+
+/// `vaxhq` with its clock pinned, as HQ runs it a week before the campaign starts.
+fn vaxhq_on(ledger: &Path, now: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vaxhq"))
+        .arg("--ledger")
+        .arg(ledger)
+        .args(args)
+        .env_remove("VAXLEDGER_DB")
+        .env("VAXLEDGER_NOW", now)
+        .output()
+        .expect("vaxhq runs")
+}
+
+#[test]
+fn notices_pending_then_make_writes_the_batch_and_nothing_is_pending_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("hq.sqlite3");
+    let now = "2021-05-10T09:00:00+09:00";
+    let demo = vaxhq_on(
+        &ledger,
+        now,
+        &["demo", "--residents", "12", "--start", "2021-05-17"],
+    );
+    assert!(demo.status.success(), "{}", text(&demo));
+
+    let pending = vaxhq_on(&ledger, now, &["--json", "notices", "pending"]);
+    assert_eq!(pending.status.code(), Some(0), "{}", text(&pending));
+    let summary: serde_json::Value = serde_json::from_slice(&pending.stdout).unwrap();
+    let bookings = summary["bookings"].as_u64().unwrap();
+    assert!(bookings > 0, "{summary}");
+    assert_eq!(summary["change"], 0);
+    assert_eq!(
+        summary["sms"].as_u64().unwrap()
+            + summary["calls"].as_u64().unwrap()
+            + summary["letter_only"].as_u64().unwrap(),
+        bookings,
+        "every booking goes by SMS, call or letter only: {summary}"
+    );
+
+    let bad = vaxhq_on(
+        &ledger,
+        now,
+        &["notices", "pending", "--first-template", "{date}{venue}"],
+    );
+    assert_eq!(bad.status.code(), Some(4), "{}", text(&bad));
+    assert!(text(&bad).contains("{time}"), "{}", text(&bad));
+
+    let out = dir.path().join("notices");
+    let made = vaxhq_on(
+        &ledger,
+        now,
+        &[
+            "notices",
+            "make",
+            "--out",
+            out.to_str().unwrap(),
+            "--sms-limit",
+            "100",
+        ],
+    );
+    assert_eq!(made.status.code(), Some(0), "{}", text(&made));
+    let folder = out.join("notices-0001-20210510-090000");
+    for file in ["letters-0001.pdf", "sms.csv", "calls.csv"] {
+        assert!(folder.join(file).is_file(), "{file}: {}", text(&made));
+    }
+    assert!(text(&made).contains("letters"), "{}", text(&made));
+
+    let again = vaxhq_on(
+        &ledger,
+        now,
+        &["notices", "make", "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(again.status.code(), Some(3), "{}", text(&again));
+    assert!(text(&again).contains("お知らせが必要な予約はありません"));
+
+    let listed = vaxhq_on(&ledger, now, &["notices", "batches"]);
+    assert!(text(&listed).contains("batch    1"), "{}", text(&listed));
+}

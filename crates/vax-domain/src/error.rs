@@ -114,6 +114,11 @@ error_codes! {
     FontMissing = "FONT_MISSING",
     /// The PDF could not be written.
     PrintFailed = "PRINT_FAILED",
+    // Notices.
+    /// No booking needs a notice.
+    NothingPending = "NOTHING_PENDING",
+    /// SMS messages over the length limit, refused as the options say.
+    SmsTooLong = "SMS_TOO_LONG",
     // VRS.
     /// The export found problems and wrote nothing.
     VrsInvalid = "VRS_INVALID",

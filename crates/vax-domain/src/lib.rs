@@ -11,6 +11,7 @@
 //! - [`kana`]: the search key that lets hiragana, katakana and half-width katakana match.
 //! - [`eligibility`]: which dose a resident is due and from which day.
 //! - [`role`]: what an installation is enrolled for.
+//! - [`notice`]: booking notices — mobile or landline, SMS templates and their length.
 //! - [`clock`]: the one time source (Japan time) that every "now" comes from.
 //! - [`error`]: the one vocabulary of error codes, and the [`error::UserFacing`] trait.
 //! - [`wareki`]: the Japanese era calendar (和暦), read and written: the one era table.
@@ -27,6 +28,7 @@ pub mod clock;
 pub mod eligibility;
 pub mod error;
 pub mod kana;
+pub mod notice;
 pub mod product;
 pub mod resident;
 pub mod role;

@@ -25,6 +25,7 @@
 
 mod desk;
 mod error;
+mod notices;
 mod read;
 mod replication;
 pub mod schema;
@@ -40,6 +41,7 @@ use rusqlite::Connection;
 
 pub use desk::{CheckInView, DayDose, LotView};
 pub use error::LedgerError;
+pub use notices::{NewNotice, NewNoticeBatch, NoticeBatchRow, NoticeRow, NoticeTx, PendingBooking};
 pub use read::{
     BandLoad, BookingView, DoseView, InquiryView, PlanningResident, Reader, ResidentRow,
     SurveyState, TimeBandRow, VenueRow,

@@ -27,6 +27,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_atena_number",
         include_str!("../../../migrations/0005_atena_number.sql"),
     ),
+    (
+        "0008_notices",
+        include_str!("../../../migrations/0008_notices.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -4,6 +4,9 @@
 //!   reissued at the desk, A4, with the resident's data, the voucher QR code and the
 //!   questions of the national form. The layout revision is printed in a corner
 //!   ([`YOSHINHYO_TEMPLATE`]) because the national form was revised several times.
+//! - [`write_letter_batches`]: the letters that tell residents their booking (接種日時のお知らせ
+//!   / 接種日時変更のお知らせ), one A4 page per resident for a window envelope, cut into
+//!   files like the voucher sheets.
 //! - [`write_voucher_batches`]: voucher sheets (接種券) for mailing, one A4 per resident,
 //!   for the whole city. printpdf builds a document in memory until it is saved, so the batch
 //!   is written as several files of [`BatchOptions::chunk_size`] pages
@@ -49,6 +52,7 @@
 
 mod draw;
 mod font;
+mod letter;
 mod voucher;
 mod yoshinhyo;
 
@@ -59,6 +63,9 @@ use printpdf::{FontId, Mm, PdfDocument, PdfPage, PdfSaveOptions};
 use thiserror::Error;
 
 pub use font::{FontConfig, FontError, JapaneseFont, IPAEX_GOTHIC_PATH, NOTO_SANS_CJK_PATH};
+pub use letter::{
+    write_letter_batches, Letter, LetterAppointment, LETTER_APPOINTMENTS, LETTER_TEMPLATE,
+};
 pub use voucher::{
     check_mailing_fits, write_voucher_batches, BatchOptions, BatchReport, MailingOverflow,
     VoucherSheet, CONTACT_MAX_LINES,
@@ -107,6 +114,58 @@ pub(crate) fn single_page_pdf(
     )]);
     let mut warnings = Vec::new();
     doc.save(&PdfSaveOptions::default(), &mut warnings)
+}
+
+/// Writes one A4 page per item, drawn by `draw`, cut into files of
+/// [`BatchOptions::chunk_size`] pages named `{prefix}-0001.pdf`, ..., calling
+/// `progress(done, total)` after each page. Memory stays bounded by one chunk: the items are
+/// pulled one at a time and each file is saved and dropped before the next one starts.
+pub(crate) fn write_paged<T>(
+    font: &JapaneseFont,
+    title: &str,
+    items: impl IntoIterator<Item = T>,
+    total: usize,
+    opts: &BatchOptions,
+    draw: impl Fn(&mut draw::Canvas<'_>, &T, &BatchOptions),
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<BatchReport, PrintError> {
+    std::fs::create_dir_all(&opts.out_dir).map_err(|source| PrintError::Io {
+        path: opts.out_dir.clone(),
+        source,
+    })?;
+    let chunk_path = |index: usize| {
+        opts.out_dir
+            .join(format!("{}-{:04}.pdf", opts.file_prefix, index))
+    };
+    let chunk_size = opts.chunk_size.max(1);
+    let mut report = BatchReport::default();
+    let (mut doc, mut font_id) = new_document(font, title);
+    let mut pages = Vec::with_capacity(chunk_size.min(1024));
+    for item in items {
+        let mut c = draw::Canvas::new(font, font_id.clone());
+        draw(&mut c, &item, opts);
+        pages.push(PdfPage::new(Mm(draw::PAGE_W), Mm(draw::PAGE_H), c.ops));
+        report.pages += 1;
+        if pages.len() == chunk_size {
+            let path = chunk_path(report.files.len() + 1);
+            save_pages(doc, std::mem::take(&mut pages), &path)?;
+            report.files.push(path);
+            (doc, font_id) = new_document(font, title);
+        }
+        progress(report.pages, total.max(report.pages));
+    }
+    if !pages.is_empty() {
+        let path = chunk_path(report.files.len() + 1);
+        save_pages(doc, pages, &path)?;
+        report.files.push(path);
+    }
+    Ok(report)
+}
+
+fn save_pages(mut doc: PdfDocument, pages: Vec<PdfPage>, path: &Path) -> Result<(), PrintError> {
+    doc.with_pages(pages);
+    let mut warnings = Vec::new();
+    write_file(path, &doc.save(&PdfSaveOptions::default(), &mut warnings))
 }
 
 /// Writes through a `.part` file renamed at the end, so that a print job never picks up a

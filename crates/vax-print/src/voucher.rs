@@ -1,15 +1,14 @@
 //! Voucher sheets (接種券) for mailing, in batch for the whole city.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use printpdf::{Mm, PdfDocument, PdfPage, PdfSaveOptions};
 use vax_domain::voucher::OcrLine;
 
-use crate::draw::{Align, Canvas, PAGE_H, PAGE_W};
+use crate::draw::{Align, Canvas};
 use crate::font::JapaneseFont;
 use crate::yoshinhyo::postal;
-use crate::{write_file, PrintError};
+use crate::PrintError;
 use vax_domain::wareki::format_wareki;
 
 /// One resident's voucher sheet.
@@ -164,62 +163,7 @@ pub fn check_mailing_fits(
 /// the address block in the window at the top left).
 fn draw(c: &mut Canvas<'_>, sheet: &VoucherSheet, opts: &BatchOptions) {
     let line = sheet.voucher.to_digits();
-    // Address block: 90 × 45 mm, where the window of a 長3 envelope falls.
-    let (ax, aw) = (ADDRESS_X, ADDRESS_WIDTH);
-    c.text(
-        ax,
-        22.0,
-        11.0,
-        Align::Left,
-        &format!("〒{}", postal(&sheet.postal_code)),
-    );
-    let lines = c.wrap(&sheet.address, 11.0, aw);
-    let (size, lh) = if lines.len() > 2 {
-        (9.0, 4.0)
-    } else {
-        (11.0, 5.0)
-    };
-    let lines = if lines.len() > 2 {
-        c.wrap(&sheet.address, 9.0, aw)
-    } else {
-        lines
-    };
-    for (k, l) in lines.iter().take(3).enumerate() {
-        c.text(ax + 2.0, 29.0 + k as f32 * lh, size, Align::Left, l);
-    }
-    c.text(
-        ax + 6.0,
-        47.0,
-        16.0,
-        Align::Left,
-        &format!("{}　様", sheet.name),
-    );
-    c.text(
-        ax + 6.0,
-        54.0,
-        8.0,
-        Align::Left,
-        &format!("（券番号 {}）", sheet.voucher.number),
-    );
-
-    // Sender, top right.
-    let r = SENDER_RIGHT;
-    c.text(r, 22.0, 8.5, Align::Right, &format_wareki(opts.print_date));
-    c.text(r, 28.0, SENDER_PT, Align::Right, &opts.issuer);
-    c.text(
-        r,
-        33.5,
-        8.0,
-        Align::Right,
-        &format!("市町村コード {}", sheet.voucher.municipality),
-    );
-
-    // Fold marks in the left margin (folded in three for the envelope).
-    c.line_width(0.4);
-    for y in [99.0, 198.0] {
-        c.line(3.0, y, 7.0, y);
-    }
-
+    draw_envelope_header(c, sheet, opts);
     c.text(105.0, 80.0, 18.0, Align::Center, "新型コロナワクチン接種券");
     c.text(
         105.0,
@@ -308,28 +252,8 @@ fn draw(c: &mut Canvas<'_>, sheet: &VoucherSheet, opts: &BatchOptions) {
         }
         y += 1.5;
     }
-    if !opts.contact.is_empty() {
-        let h = 10.0 + 5.0 * opts.contact.len() as f32;
-        let top = 262.0 - h;
-        c.line_width(0.5);
-        c.rect(CONTACT_BOX_X, top, CONTACT_BOX_WIDTH, h);
-        c.text(34.0, top + 6.0, CONTACT_PT, Align::Left, "お問い合わせ先");
-        for (k, l) in opts.contact.iter().enumerate() {
-            c.text(
-                CONTACT_X,
-                top + 12.0 + k as f32 * 5.0,
-                CONTACT_PT,
-                Align::Left,
-                l,
-            );
-        }
-    }
+    draw_contact_box(c, &opts.contact);
     c.text(105.0, 290.0, 6.5, Align::Center, "vaxledger ・ 接種券送付");
-}
-
-fn chunk_path(opts: &BatchOptions, index: usize) -> PathBuf {
-    opts.out_dir
-        .join(format!("{}-{:04}.pdf", opts.file_prefix, index))
 }
 
 /// Writes one A4 voucher sheet per item of `sheets`, cut into files of
@@ -348,37 +272,87 @@ pub fn write_voucher_batches<I>(
 where
     I: IntoIterator<Item = VoucherSheet>,
 {
-    std::fs::create_dir_all(&opts.out_dir).map_err(|source| PrintError::Io {
-        path: opts.out_dir.clone(),
-        source,
-    })?;
-    let chunk_size = opts.chunk_size.max(1);
-    let mut report = BatchReport::default();
-    let (mut doc, mut font_id) = crate::new_document(font, "接種券");
-    let mut pages = Vec::with_capacity(chunk_size.min(1024));
-    for sheet in sheets {
-        let mut c = Canvas::new(font, font_id.clone());
-        draw(&mut c, &sheet, opts);
-        pages.push(PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), c.ops));
-        report.pages += 1;
-        if pages.len() == chunk_size {
-            let path = chunk_path(opts, report.files.len() + 1);
-            save_pages(doc, std::mem::take(&mut pages), &path)?;
-            report.files.push(path);
-            (doc, font_id) = crate::new_document(font, "接種券");
-        }
-        progress(report.pages, total.max(report.pages));
-    }
-    if !pages.is_empty() {
-        let path = chunk_path(opts, report.files.len() + 1);
-        save_pages(doc, pages, &path)?;
-        report.files.push(path);
-    }
-    Ok(report)
+    crate::write_paged(font, "接種券", sheets, total, opts, draw, progress)
 }
 
-fn save_pages(mut doc: PdfDocument, pages: Vec<PdfPage>, path: &Path) -> Result<(), PrintError> {
-    doc.with_pages(pages);
-    let mut warnings = Vec::new();
-    write_file(path, &doc.save(&PdfSaveOptions::default(), &mut warnings))
+/// The top third of a mailed sheet (the part in the window of a 長形3号 envelope, the A4
+/// sheet folded in three): the address block at the top left, the sender at the top right,
+/// and the fold marks. Shared by the voucher sheets and the booking letters.
+pub(crate) fn draw_envelope_header(c: &mut Canvas<'_>, sheet: &VoucherSheet, opts: &BatchOptions) {
+    // Address block: 90 × 45 mm, where the window of a 長3 envelope falls.
+    let (ax, aw) = (ADDRESS_X, ADDRESS_WIDTH);
+    c.text(
+        ax,
+        22.0,
+        11.0,
+        Align::Left,
+        &format!("〒{}", postal(&sheet.postal_code)),
+    );
+    let lines = c.wrap(&sheet.address, 11.0, aw);
+    let (size, lh) = if lines.len() > 2 {
+        (9.0, 4.0)
+    } else {
+        (11.0, 5.0)
+    };
+    let lines = if lines.len() > 2 {
+        c.wrap(&sheet.address, 9.0, aw)
+    } else {
+        lines
+    };
+    for (k, l) in lines.iter().take(3).enumerate() {
+        c.text(ax + 2.0, 29.0 + k as f32 * lh, size, Align::Left, l);
+    }
+    c.text(
+        ax + 6.0,
+        47.0,
+        16.0,
+        Align::Left,
+        &format!("{}　様", sheet.name),
+    );
+    c.text(
+        ax + 6.0,
+        54.0,
+        8.0,
+        Align::Left,
+        &format!("（券番号 {}）", sheet.voucher.number),
+    );
+
+    // Sender, top right.
+    let r = SENDER_RIGHT;
+    c.text(r, 22.0, 8.5, Align::Right, &format_wareki(opts.print_date));
+    c.text(r, 28.0, SENDER_PT, Align::Right, &opts.issuer);
+    c.text(
+        r,
+        33.5,
+        8.0,
+        Align::Right,
+        &format!("市町村コード {}", sheet.voucher.municipality),
+    );
+
+    // Fold marks in the left margin (folded in three for the envelope).
+    c.line_width(0.4);
+    for y in [99.0, 198.0] {
+        c.line(3.0, y, 7.0, y);
+    }
+}
+
+/// The お問い合わせ先 box at the bottom of a mailed sheet; nothing when `contact` is empty.
+pub(crate) fn draw_contact_box(c: &mut Canvas<'_>, contact: &[String]) {
+    if contact.is_empty() {
+        return;
+    }
+    let h = 10.0 + 5.0 * contact.len() as f32;
+    let top = 262.0 - h;
+    c.line_width(0.5);
+    c.rect(CONTACT_BOX_X, top, CONTACT_BOX_WIDTH, h);
+    c.text(34.0, top + 6.0, CONTACT_PT, Align::Left, "お問い合わせ先");
+    for (k, l) in contact.iter().enumerate() {
+        c.text(
+            CONTACT_X,
+            top + 12.0 + k as f32 * 5.0,
+            CONTACT_PT,
+            Align::Left,
+            l,
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! Renders the produced PDFs with poppler (pdftoppm, pdfinfo, pdffonts) and reads the QR
 //! code back from the rendered page with vax-scan, as the desk would from a printed sheet.
 
+mod letter;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

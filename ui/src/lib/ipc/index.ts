@@ -26,6 +26,10 @@ import type {
   SyncRun,
   Enrolled,
   AlertView,
+  NoticeOptions,
+  PendingSummary,
+  NoticeBatchReport,
+  NoticeBatchRow,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -96,4 +100,8 @@ export const api = {
   voucherPrintStart: (mailing: MailingDetails) => call<VoucherPrintStatus>('hq_voucher_print_start', { mailing }),
   voucherPrintStatus: () => call<VoucherPrintStatus | null>('hq_voucher_print_status'),
   voucherPrintCancel: () => call<null>('hq_voucher_print_cancel'),
+  noticesPending: (options: NoticeOptions) => call<PendingSummary>('hq_notices_pending', { options }),
+  noticesMake: (options: NoticeOptions) => call<NoticeBatchReport>('hq_notices_make', { options }),
+  noticeBatches: () => call<NoticeBatchRow[]>('hq_notice_batches'),
+  noticeDefaults: () => call<NoticeOptions>('hq_notice_defaults'),
 };

@@ -1,0 +1,234 @@
+//! The letters that tell residents their booking: 接種日時のお知らせ (first notice) and
+//! 接種日時変更のお知らせ (a change), one A4 page per resident, for the same window envelope as
+//! the voucher sheets.
+
+use chrono::{Datelike, NaiveDate};
+use vax_domain::notice::{format_band, weekday_ja, Appointment, NoticeKind};
+use vax_domain::voucher::OcrLine;
+use vax_domain::wareki::{format_seireki, format_wareki};
+
+use crate::draw::{Align, Canvas};
+use crate::font::JapaneseFont;
+use crate::voucher::{draw_contact_box, draw_envelope_header};
+use crate::{BatchOptions, BatchReport, PrintError, VoucherSheet};
+
+/// The layout revision printed in the footer, so that a letter on a desk can be matched to
+/// the code that drew it.
+pub const LETTER_TEMPLATE: &str = "letter-1";
+
+/// How many appointments a letter page prints (a two-dose series); the caller puts any
+/// further ones on another letter.
+pub const LETTER_APPOINTMENTS: usize = 2;
+
+/// One booked dose on a letter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LetterAppointment {
+    /// Where and when now.
+    pub appointment: Appointment,
+    /// Where and when the last notice said, for a change.
+    pub previous: Option<Appointment>,
+}
+
+/// One resident's letter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Letter {
+    /// 接種日時のお知らせ or 接種日時変更のお知らせ.
+    pub kind: NoticeKind,
+    /// 郵便番号, 7 digits.
+    pub postal_code: String,
+    /// 住所 (printed in the envelope window).
+    pub address: String,
+    /// 氏名.
+    pub name: String,
+    /// The voucher's 18 digits, printed as the QR code the desk scans.
+    pub voucher: OcrLine,
+    /// The doses told, dose 1 first (one or two fit a page).
+    pub appointments: Vec<LetterAppointment>,
+}
+
+/// What to bring, as every letter lists it (DOMAIN.md: the voucher, the filled 予診票, an
+/// identity document, the medication notebook).
+const WHAT_TO_BRING: [&str; 4] = [
+    "接種券（市から郵送したもの。右のコードでも受付できます）",
+    "予診票（記入してお持ちください）",
+    "本人確認書類（マイナンバーカード、運転免許証、健康保険証など）",
+    "お薬手帳（お持ちの方）",
+];
+
+/// `令和8年12月5日（土）`.
+fn wareki_with_weekday(date: NaiveDate) -> String {
+    format!("{}（{}）", format_wareki(date), weekday_ja(date.weekday()))
+}
+
+const BOX_X: f32 = 30.0;
+const BOX_W: f32 = 150.0;
+const LABEL_W: f32 = 24.0;
+const ROW_H: f32 = 7.5;
+
+/// One appointment's box from `top`; returns its bottom.
+fn draw_appointment(c: &mut Canvas<'_>, top: f32, a: &LetterAppointment) -> f32 {
+    let now = &a.appointment;
+    let mut rows: Vec<(&str, String, f32)> = Vec::with_capacity(6);
+    if let Some(before) = &a.previous {
+        rows.push((
+            "変更前",
+            format!(
+                "{}　{}　{}",
+                before.venue_name,
+                wareki_with_weekday(before.date),
+                format_band(before.start, before.end)
+            ),
+            8.5,
+        ));
+    }
+    let new_label = if a.previous.is_some() {
+        "変更後の会場"
+    } else {
+        "会場"
+    };
+    rows.push((new_label, now.venue_name.clone(), 12.0));
+    rows.push(("所在地", now.venue_address.clone(), 10.0));
+    rows.push((
+        "接種日",
+        format!(
+            "{}　（{}）",
+            wareki_with_weekday(now.date),
+            format_seireki(now.date)
+        ),
+        12.0,
+    ));
+    rows.push(("受付時間", format_band(now.start, now.end), 12.0));
+    let h = ROW_H * (rows.len() as f32 + 1.0);
+    // Header row: the dose, on grey.
+    c.fill(BOX_X, top, BOX_W, ROW_H, 0.88);
+    c.text_mid(
+        BOX_X + 3.0,
+        top,
+        ROW_H,
+        10.5,
+        Align::Left,
+        &format!("{}回目の接種", now.dose_number),
+    );
+    c.fill(BOX_X, top + ROW_H, LABEL_W, h - ROW_H, 0.94);
+    c.line_width(0.5);
+    let mut y = top + ROW_H;
+    for (label, value, size) in &rows {
+        c.line(BOX_X, y, BOX_X + BOX_W, y);
+        let label_size = if label.chars().count() > 4 { 7.5 } else { 9.0 };
+        c.text_mid(
+            BOX_X + LABEL_W / 2.0,
+            y,
+            ROW_H,
+            label_size,
+            Align::Center,
+            label,
+        );
+        let room = BOX_W - LABEL_W - 6.0;
+        let mut size = *size;
+        while size > 7.0 && c.width(value, size) > room {
+            size -= 0.5;
+        }
+        c.text_mid(BOX_X + LABEL_W + 3.0, y, ROW_H, size, Align::Left, value);
+        y += ROW_H;
+    }
+    c.line(BOX_X + LABEL_W, top + ROW_H, BOX_X + LABEL_W, top + h);
+    c.line_width(1.0);
+    c.rect(BOX_X, top, BOX_W, h);
+    top + h
+}
+
+fn draw(c: &mut Canvas<'_>, letter: &Letter, opts: &BatchOptions) {
+    let sheet = VoucherSheet {
+        postal_code: letter.postal_code.clone(),
+        address: letter.address.clone(),
+        name: letter.name.clone(),
+        voucher: letter.voucher.clone(),
+    };
+    draw_envelope_header(c, &sheet, opts);
+    c.text(105.0, 80.0, 18.0, Align::Center, letter.kind.title_ja());
+    let intro = match letter.kind {
+        NoticeKind::First => {
+            "新型コロナワクチンの接種日時が次のとおり決まりましたので、お知らせします。"
+        }
+        NoticeKind::Change => {
+            "新型コロナワクチンの接種日時を次のとおり変更しました。ご迷惑をおかけして申し訳ありません。変更後の日時にお越しください。"
+        }
+    };
+    let mut y = 89.0;
+    for l in c.wrap(intro, 9.5, BOX_W) {
+        c.text(BOX_X, y, 9.5, Align::Left, &l);
+        y += 4.8;
+    }
+    y += 2.0;
+    for a in letter.appointments.iter().take(LETTER_APPOINTMENTS) {
+        y = draw_appointment(c, y, a) + 4.0;
+    }
+
+    // What to bring, with the voucher's QR code beside it.
+    let top = y.max(196.0) + 2.0;
+    c.text(
+        BOX_X,
+        top + 4.0,
+        11.0,
+        Align::Left,
+        "当日お持ちいただくもの",
+    );
+    let mut ly = top + 10.0;
+    for item in WHAT_TO_BRING {
+        for (k, l) in c.wrap(item, 9.0, 112.0).iter().enumerate() {
+            c.text(BOX_X, ly, 9.0, Align::Left, if k == 0 { "・" } else { "" });
+            c.text(BOX_X + 4.0, ly, 9.0, Align::Left, l);
+            ly += 4.6;
+        }
+    }
+    let side = 22.0;
+    let qx = BOX_X + BOX_W - side - 4.0;
+    c.qr(qx, top, side, &letter.voucher.to_digits());
+    c.text(
+        qx + side / 2.0,
+        top + side + 4.0,
+        7.5,
+        Align::Center,
+        "受付で読み取ります",
+    );
+    c.text(
+        BOX_X,
+        ly + 2.0,
+        8.5,
+        Align::Left,
+        "日時の変更・取消はお問い合わせ先へお電話ください。",
+    );
+    draw_contact_box(c, &opts.contact);
+    c.text(
+        105.0,
+        290.0,
+        6.5,
+        Align::Center,
+        &format!("vaxledger ・ 接種日時のお知らせ ・ {LETTER_TEMPLATE}"),
+    );
+}
+
+/// Writes one A4 letter per item of `letters`, cut into files of
+/// [`BatchOptions::chunk_size`] pages named `{file_prefix}-0001.pdf`, ..., and calls
+/// `progress(done, total)` after each page (as [`crate::write_voucher_batches`]). A letter
+/// prints at most [`LETTER_APPOINTMENTS`] appointments.
+pub fn write_letter_batches<I>(
+    font: &JapaneseFont,
+    letters: I,
+    total: usize,
+    opts: &BatchOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<BatchReport, PrintError>
+where
+    I: IntoIterator<Item = Letter>,
+{
+    crate::write_paged(
+        font,
+        "接種日時のお知らせ",
+        letters,
+        total,
+        opts,
+        draw,
+        progress,
+    )
+}

@@ -1,0 +1,170 @@
+//! The booking letters: rendered with poppler, their text read back and their QR decoded.
+
+use std::path::Path;
+
+use chrono::NaiveTime;
+use vax_domain::notice::{Appointment, NoticeKind};
+use vax_print::{write_letter_batches, BatchOptions, Letter, LetterAppointment};
+
+use crate::{date, decode, font, line, page_count, render, run};
+
+fn appointment(dose: u8, venue: &str, day: u32, hour: u32) -> Appointment {
+    Appointment {
+        dose_number: dose,
+        venue_code: format!("V-{venue}"),
+        venue_name: venue.into(),
+        venue_address: "京都府舞鶴市字浜2021番地".into(),
+        date: date(2026, 12, day),
+        start: NaiveTime::from_hms_opt(hour, 0, 0).unwrap(),
+        end: NaiveTime::from_hms_opt(hour, 30, 0).unwrap(),
+    }
+}
+
+pub(crate) fn first_letter() -> Letter {
+    Letter {
+        kind: NoticeKind::First,
+        postal_code: "6240853".into(),
+        address: "京都府舞鶴市字南田辺1番地 南田辺ハイツ203号".into(),
+        name: "舞鶴 花子".into(),
+        voucher: line("112620210000123456"),
+        appointments: vec![
+            LetterAppointment {
+                appointment: appointment(1, "舞鶴市総合文化会館", 5, 10),
+                previous: None,
+            },
+            LetterAppointment {
+                appointment: appointment(2, "舞鶴市総合文化会館", 26, 10),
+                previous: None,
+            },
+        ],
+    }
+}
+
+pub(crate) fn change_letter() -> Letter {
+    Letter {
+        kind: NoticeKind::Change,
+        name: "舞鶴 一郎".into(),
+        voucher: line("112620210000123457"),
+        appointments: vec![LetterAppointment {
+            appointment: appointment(2, "中総合会館", 27, 14),
+            previous: Some(appointment(2, "舞鶴市総合文化会館", 26, 10)),
+        }],
+        ..first_letter()
+    }
+}
+
+pub(crate) fn options(dir: &Path) -> BatchOptions {
+    let mut opts = BatchOptions::new(dir, date(2026, 11, 30));
+    opts.file_prefix = "letters".into();
+    opts.issuer = "舞鶴市 健康づくり課".into();
+    opts.contact = vec![
+        "舞鶴市 新型コロナワクチン接種コールセンター".into(),
+        "電話 0773-00-0000（平日 9:00〜17:00）".into(),
+    ];
+    opts
+}
+
+#[test]
+fn letters_show_the_title_by_kind_the_venue_the_dates_and_a_readable_qr() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = options(dir.path());
+    let report = write_letter_batches(
+        &font(),
+        [first_letter(), change_letter()],
+        2,
+        &opts,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(report.pages, 2);
+    assert_eq!(report.files, [dir.path().join("letters-0001.pdf")]);
+    let pdf = &report.files[0];
+    assert_eq!(page_count(pdf), 2);
+
+    let page = |n: &str| {
+        run(
+            "pdftotext",
+            &["-f", n, "-l", n, "-layout", pdf.to_str().unwrap(), "-"],
+        )
+    };
+    let first = page("1");
+    for needle in [
+        "接種日時のお知らせ",
+        "舞鶴 花子",
+        "〒624-0853",
+        "舞鶴市総合文化会館",
+        "京都府舞鶴市字浜2021番地",
+        "令和8年12月5日（土）",
+        "2026年12月5日",
+        "令和8年12月26日（土）",
+        "10:00〜10:30",
+        "1回目の接種",
+        "2回目の接種",
+        "予診票",
+        "本人確認書類",
+        "お薬手帳",
+        "コールセンター",
+    ] {
+        assert!(first.contains(needle), "{needle:?} missing from:\n{first}");
+    }
+    assert!(
+        !first.contains("変更前") && !first.contains("変更のお知らせ"),
+        "a first notice tells no change"
+    );
+    let change = page("2");
+    for needle in [
+        "接種日時変更のお知らせ",
+        "変更前",
+        "舞鶴市総合文化会館",
+        "令和8年12月26日（土）",
+        "中総合会館",
+        "令和8年12月27日（日）",
+        "14:00〜14:30",
+    ] {
+        assert!(
+            change.contains(needle),
+            "{needle:?} missing from:\n{change}"
+        );
+    }
+
+    let pngs = render(pdf, dir.path(), 150);
+    assert_eq!(pngs.len(), 2);
+    assert_eq!(decode(&pngs[0]), ["112620210000123456"]);
+    assert_eq!(decode(&pngs[1]), ["112620210000123457"]);
+}
+
+/// Regenerates docs/print-samples/letter-*.png (100 dpi):
+/// `cargo test -p vax-print --test print -- --ignored write_letter_samples`.
+#[test]
+#[ignore = "writes into docs/print-samples"]
+fn write_letter_samples() {
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/print-samples");
+    let dir = tempfile::tempdir().unwrap();
+    let opts = options(dir.path());
+    let report = write_letter_batches(
+        &font(),
+        [first_letter(), change_letter()],
+        2,
+        &opts,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    for (page, name) in [("1", "letter-first"), ("2", "letter-change")] {
+        let prefix = out.join(name);
+        run(
+            "pdftoppm",
+            &[
+                "-r",
+                "100",
+                "-png",
+                "-singlefile",
+                "-f",
+                page,
+                "-l",
+                page,
+                report.files[0].to_str().unwrap(),
+                prefix.to_str().unwrap(),
+            ],
+        );
+    }
+}

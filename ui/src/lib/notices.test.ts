@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { callReasonKey, kindKey } from './notices';
+import { t, ui } from './i18n.svelte';
+
+describe('notice labels', () => {
+  it('names every call-list reason in both languages', () => {
+    ui.lang = 'ja';
+    expect(t(callReasonKey('landline'))).toBe('固定電話');
+    expect(t(callReasonKey('sms_too_long'))).toBe('SMS文字数超過');
+    ui.lang = 'en';
+    expect(t(callReasonKey('invalid_phone'))).toBe('Check the number');
+    ui.lang = 'ja';
+  });
+
+  it('tells a change from a first notice', () => {
+    ui.lang = 'ja';
+    expect(t(kindKey('change'))).toBe('変更');
+    expect(t(kindKey('first'))).toBe('新規');
+  });
+});
