@@ -114,6 +114,15 @@ error_codes! {
     FontMissing = "FONT_MISSING",
     /// The PDF could not be written.
     PrintFailed = "PRINT_FAILED",
+    // HQ planning.
+    /// A day that has passed cannot be planned or changed.
+    DayPassed = "DAY_PASSED",
+    /// The bands overlap, or a band starts after it ends.
+    BandsOverlap = "BANDS_OVERLAP",
+    /// The ledger changed since the reshuffle was previewed: preview again.
+    StalePreview = "STALE_PREVIEW",
+    /// The planner found no band for anyone, or its plan failed the independent check.
+    PlanFailed = "PLAN_FAILED",
     // VRS.
     /// The export found problems and wrote nothing.
     VrsInvalid = "VRS_INVALID",

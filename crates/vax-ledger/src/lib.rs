@@ -25,6 +25,7 @@
 
 mod desk;
 mod error;
+mod planning;
 mod read;
 mod replication;
 pub mod schema;
@@ -40,6 +41,7 @@ use rusqlite::Connection;
 
 pub use desk::{CheckInView, DayDose, LotView};
 pub use error::LedgerError;
+pub use planning::{BookingRow, PlanFingerprint};
 pub use read::{
     BandLoad, BookingView, DoseView, InquiryView, PlanningResident, Reader, ResidentRow,
     SurveyState, TimeBandRow, VenueRow,

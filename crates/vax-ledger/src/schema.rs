@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_atena_number",
         include_str!("../../../migrations/0005_atena_number.sql"),
     ),
+    // 0006 is another branch's (stock); the numbers are handed out by the coordinator.
+    (
+        "0007_planning",
+        include_str!("../../../migrations/0007_planning.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

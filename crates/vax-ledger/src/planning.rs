@@ -1,0 +1,254 @@
+//! HQ's planning reads and writes: a venue's kind, a band's capacity and closed state, the
+//! survey's preferences, and the bookings a reshuffle moves.
+
+use rusqlite::{params, OptionalExtension};
+use vax_domain::preference::{Preferences, TimesOfDay, WeekdaySet};
+use vax_domain::venue::VenueKind;
+use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
+
+use crate::read::{corrupt, parse_day, query_rows};
+use crate::{BandLoad, LedgerError, Reader, RowId, WriteTx};
+
+/// One booking as a reshuffle sees it: who, which dose, where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingRow {
+    /// The resident's row id.
+    pub resident_id: RowId,
+    /// Which dose.
+    pub dose_number: u8,
+    /// The band's row id.
+    pub band_id: RowId,
+    /// The product booked.
+    pub product_code: String,
+}
+
+/// The bands and bookings as they stand: what a reshuffle preview was computed from.
+/// Two equal fingerprints mean no booking moved and no band changed in between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PlanFingerprint(pub u64);
+
+/// FNV-1a, 64 bits: stable across builds (the std hasher is not), plenty against accidental
+/// equality of two ledger states.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn int(&mut self, n: i64) {
+        self.write(&n.to_le_bytes());
+    }
+}
+
+impl Reader<'_> {
+    /// The fingerprint of every band (capacity, closed) and every booking.
+    pub fn plan_fingerprint(&self) -> Result<PlanFingerprint, LedgerError> {
+        let mut h = Fnv::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, capacity, closed, end_time FROM time_bands ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            h.int(r.get(0)?);
+            h.int(r.get(1)?);
+            h.int(r.get(2)?);
+            h.write(r.get_ref(3)?.as_bytes().unwrap_or_default());
+        }
+        h.write(b"|");
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT resident_id, dose_number, time_band_id FROM bookings ORDER BY resident_id, dose_number",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            h.int(r.get(0)?);
+            h.int(r.get(1)?);
+            h.int(r.get(2)?);
+        }
+        Ok(PlanFingerprint(h.0))
+    }
+
+    /// Every booking, by resident and dose.
+    pub fn all_bookings(&self) -> Result<Vec<BookingRow>, LedgerError> {
+        query_rows(
+            self.conn,
+            "SELECT resident_id, dose_number, time_band_id, product_code FROM bookings
+             ORDER BY resident_id, dose_number",
+            [],
+            |r| {
+                Ok(BookingRow {
+                    resident_id: r.get(0)?,
+                    dose_number: r.get(1)?,
+                    band_id: r.get(2)?,
+                    product_code: r.get(3)?,
+                })
+            },
+        )
+    }
+
+    /// One band with its bookings count.
+    pub fn band_load(&self, band: RowId) -> Result<BandLoad, LedgerError> {
+        self.band_loads()?
+            .into_iter()
+            .find(|l| l.band.id == band)
+            .ok_or_else(|| LedgerError::Missing {
+                what: "time band",
+                key: band.to_string(),
+            })
+    }
+
+    /// A venue's kind, when HQ said it.
+    pub fn venue_kind(&self, code: &str) -> Result<Option<VenueKind>, LedgerError> {
+        let stored: Option<Option<String>> = self
+            .conn
+            .query_row("SELECT kind FROM venues WHERE code = ?1", [code], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(stored) = stored else {
+            return Err(LedgerError::Missing {
+                what: "venue",
+                key: code.to_owned(),
+            });
+        };
+        stored
+            .map(|k| {
+                VenueKind::from_stored(&k)
+                    .ok_or_else(|| corrupt("venues", 0)("kind", format!("{k:?} is not a kind")))
+            })
+            .transpose()
+    }
+
+    /// The survey's preferences of every resident who stated any, by resident row id.
+    pub fn all_preferences(&self) -> Result<Vec<(RowId, Preferences)>, LedgerError> {
+        type Raw = (RowId, Option<String>, Option<String>, u8, u8, bool);
+        let raws = query_rows(
+            self.conn,
+            "SELECT id, preferred_venue, preferred_district, avoid_weekdays, avoid_times, underlying_condition
+             FROM residents
+             WHERE preferred_venue IS NOT NULL OR preferred_district IS NOT NULL
+                OR avoid_weekdays <> 0 OR avoid_times <> 0 OR underlying_condition <> 0
+             ORDER BY id",
+            [],
+            |r| Raw::try_from(r),
+        )?;
+        Ok(raws
+            .into_iter()
+            .map(|(id, venue, district, days, times, underlying)| {
+                (
+                    id,
+                    Preferences {
+                        venue,
+                        district,
+                        avoid_weekdays: WeekdaySet::from_mask(days),
+                        avoid_times: TimesOfDay::from_mask(times),
+                        underlying_condition: underlying,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// One resident's preferences (all empty when the survey stated none).
+    pub fn preferences_of(&self, resident: RowId) -> Result<Preferences, LedgerError> {
+        type Raw = (Option<String>, Option<String>, u8, u8, bool);
+        let (venue, district, days, times, underlying): Raw = self.conn.query_row(
+            "SELECT preferred_venue, preferred_district, avoid_weekdays, avoid_times, underlying_condition
+             FROM residents WHERE id = ?1",
+            [resident],
+            |r| Raw::try_from(r),
+        )?;
+        Ok(Preferences {
+            venue,
+            district,
+            avoid_weekdays: WeekdaySet::from_mask(days),
+            avoid_times: TimesOfDay::from_mask(times),
+            underlying_condition: underlying,
+        })
+    }
+
+    /// Every resident's birth date, by row id: a reshuffle starts from bookings and needs
+    /// each moved resident's priority.
+    pub fn birth_dates(&self) -> Result<Vec<(RowId, chrono::NaiveDate)>, LedgerError> {
+        let raws = query_rows(
+            self.conn,
+            "SELECT id, birth_date FROM residents ORDER BY id",
+            [],
+            |r| <(RowId, String)>::try_from(r),
+        )?;
+        raws.into_iter()
+            .map(|(id, birth)| {
+                parse_day(&birth)
+                    .map(|d| (id, d))
+                    .map_err(|e| corrupt("residents", id)("birth_date", e))
+            })
+            .collect()
+    }
+}
+
+impl WriteTx<'_> {
+    /// Sets a venue's kind; returns whether it changed.
+    pub fn set_venue_kind(
+        &self,
+        venue_id: RowId,
+        kind: Option<VenueKind>,
+    ) -> Result<bool, LedgerError> {
+        let changed = self
+            .tx
+            .prepare_cached("UPDATE venues SET kind = ?2 WHERE id = ?1 AND kind IS NOT ?2")?
+            .execute(params![venue_id, kind.map(VenueKind::as_str)])?;
+        Ok(changed == 1)
+    }
+
+    /// Sets a band's capacity and closed state; returns whether either changed. The band's
+    /// bookings stay, also when it is now closed or over its capacity.
+    pub fn set_band_state(
+        &self,
+        band_id: RowId,
+        capacity: u32,
+        closed: bool,
+    ) -> Result<bool, LedgerError> {
+        let changed = self
+            .tx
+            .prepare_cached(
+                "UPDATE time_bands SET capacity = ?2, closed = ?3
+                 WHERE id = ?1 AND (capacity, closed) IS NOT (?2, ?3)",
+            )?
+            .execute(params![band_id, capacity, closed])?;
+        Ok(changed == 1)
+    }
+
+    /// Records a resident's survey preferences. Returns false when no resident has that
+    /// voucher.
+    pub fn set_preferences(
+        &self,
+        municipality: &MunicipalityCode,
+        voucher: &VoucherNumber,
+        p: &Preferences,
+    ) -> Result<bool, LedgerError> {
+        let changed = self
+            .tx
+            .prepare_cached(
+                "UPDATE residents SET preferred_venue = ?3, preferred_district = ?4, avoid_weekdays = ?5,
+                        avoid_times = ?6, underlying_condition = ?7
+                 WHERE municipality_code = ?1 AND voucher_number = ?2",
+            )?
+            .execute(params![
+                municipality.as_str(),
+                voucher.as_str(),
+                p.venue,
+                p.district,
+                p.avoid_weekdays.mask(),
+                p.avoid_times.mask(),
+                p.underlying_condition,
+            ])?;
+        Ok(changed == 1)
+    }
+}
