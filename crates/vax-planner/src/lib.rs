@@ -1,11 +1,33 @@
-//! Assigning residents to time bands (コマ).
+//! Assigning residents to time bands (コマ): the two-dose planner, the reshuffle engine and
+//! the independent checker (docs/planning.md), plus the first-fit baseline.
 //!
+//! - [`model`]: the problem (venues, bands, residents, window, phases, supply, weights).
+//! - [`schedule::plan`]: both doses for every willing resident who lacks them.
+//! - [`reshuffle::reshuffle`]: re-seat those a change affects, with the least disruption.
+//! - [`verify::verify`]: re-checks any whole plan, sharing no code with the solvers.
+//! - [`objective::objective`]: what a plan costs, the one figure the solvers minimise.
+//!
+//! Pure: time, randomness (a seed) and cancellation ([`schedule::StopSignal`]) are passed in.
+//!
+//! The baseline:
 //! [`first_fit`] books both doses of every willing resident: oldest first (the campaign's
 //! priority order), at the nearest venue that still has a band for dose 1 whose paired band
 //! (same venue, same start time, the product's standard interval later) also has room.
 //! It is the baseline the real planner (reshuffles, fairness, transport) will replace; it
 //! never overbooks a band and [`check`] verifies that independently.
 #![deny(missing_docs)]
+
+mod index;
+pub mod model;
+pub mod objective;
+pub mod reshuffle;
+pub mod schedule;
+pub mod verify;
+
+pub use objective::{objective, Objective};
+pub use reshuffle::{reshuffle, Change, ChangeError, Move, ReshuffleError, ReshufflePlan};
+pub use schedule::{plan, PlanOptions, Schedule, StopSignal, Unplaced, UnplacedReason};
+pub use verify::verify;
 
 use chrono::{Days, NaiveDate, NaiveTime};
 use vax_domain::venue::Coordinates;
