@@ -4,7 +4,7 @@
 //! These are headquarters' planning inputs: the planner honours them where it can, and a
 //! plan that cannot is not wrong, only less good (`docs/planning.md`).
 
-use chrono::{NaiveTime, Weekday};
+use chrono::Weekday;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use unicode_normalization::UnicodeNormalization;
@@ -47,8 +47,8 @@ impl PreferenceError {
     }
 }
 
-/// A part of the day, as the survey asks about it. A band belongs to the part its start
-/// falls in: 午前 before 12:00, 午後 from 12:00 to before 17:00, 夜 from 17:00.
+/// A part of the day, as the survey asks about it. Which bands fall in which part is the
+/// planner's rule (`vax_planner::model::TimeOfDay::of`: 午前 before 12:00, 午後 to 17:00, 夜 after).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
@@ -62,20 +62,8 @@ pub enum TimeOfDay {
 }
 
 impl TimeOfDay {
-    const ALL: [Self; 3] = [Self::Morning, Self::Afternoon, Self::Evening];
-
-    /// The part of the day a band starting at `start` belongs to.
-    pub fn of(start: NaiveTime) -> Self {
-        let noon = NaiveTime::from_hms_opt(12, 0, 0).unwrap_or(NaiveTime::MIN);
-        let five = NaiveTime::from_hms_opt(17, 0, 0).unwrap_or(NaiveTime::MIN);
-        if start < noon {
-            Self::Morning
-        } else if start < five {
-            Self::Afternoon
-        } else {
-            Self::Evening
-        }
-    }
+    /// Every part, morning first.
+    pub const ALL: [Self; 3] = [Self::Morning, Self::Afternoon, Self::Evening];
 
     fn bit(self) -> u8 {
         match self {
@@ -242,13 +230,6 @@ pub struct Preferences {
     pub underlying_condition: bool,
 }
 
-impl Preferences {
-    /// Whether a band on `day` starting at `start` is one the resident asked to avoid.
-    pub fn avoids(&self, day: Weekday, start: NaiveTime) -> bool {
-        self.avoid_weekdays.contains(day) || self.avoid_times.contains(TimeOfDay::of(start))
-    }
-}
-
 /// Reads 希望会場: a venue code (full-width folded), or none when empty.
 pub fn parse_venue_code(value: &str) -> Result<Option<String>, PreferenceError> {
     let v = fold(value);
@@ -317,31 +298,14 @@ mod tests {
     }
 
     #[test]
-    fn times_of_day_are_read_and_a_band_falls_in_the_part_it_starts_in() {
+    fn times_of_day_are_read_however_the_survey_writes_them() {
         let set = TimesOfDay::parse("午前・夜").unwrap();
         assert!(set.contains(TimeOfDay::Morning) && set.contains(TimeOfDay::Evening));
         assert!(!set.contains(TimeOfDay::Afternoon));
         assert_eq!(set.label_ja(), "午前・夜");
         assert_eq!(TimesOfDay::parse("夕方"), TimesOfDay::parse("夜"));
+        assert_eq!(TimesOfDay::parse("なし"), Ok(TimesOfDay::default()));
         assert!(TimesOfDay::parse("深夜").is_err());
-        let at = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
-        assert_eq!(TimeOfDay::of(at(11, 59)), TimeOfDay::Morning);
-        assert_eq!(TimeOfDay::of(at(12, 0)), TimeOfDay::Afternoon);
-        assert_eq!(TimeOfDay::of(at(16, 59)), TimeOfDay::Afternoon);
-        assert_eq!(TimeOfDay::of(at(17, 0)), TimeOfDay::Evening);
-    }
-
-    #[test]
-    fn a_preference_avoids_a_band_by_its_weekday_or_its_part_of_the_day() {
-        let p = Preferences {
-            avoid_weekdays: WeekdaySet::parse("日").unwrap(),
-            avoid_times: TimesOfDay::parse("夜").unwrap(),
-            ..Preferences::default()
-        };
-        let at = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
-        assert!(p.avoids(Weekday::Sun, at(9)));
-        assert!(p.avoids(Weekday::Mon, at(18)));
-        assert!(!p.avoids(Weekday::Mon, at(9)));
     }
 
     #[test]
