@@ -992,8 +992,19 @@ pub fn edit_bands(
 ) -> Result<EditReport, CalendarError> {
     headquarters_only(role)?;
     let mut tx = ledger.transaction()?;
+    let report = edit_bands_in(&mut tx, now.date_naive(), edit)?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// [`edit_bands`] inside the caller's transaction (a reshuffle applies its calendar change
+/// and its bookings together).
+pub(crate) fn edit_bands_in(
+    tx: &mut WriteTx<'_>,
+    today: NaiveDate,
+    edit: &BandEdit,
+) -> Result<EditReport, CalendarError> {
     let targets = targets(&tx.reader(), edit)?;
-    let today = now.date_naive();
     if let Some(t) = targets.iter().find(|t| t.load.band.date < today) {
         return Err(CalendarError::DayPassed(t.load.band.date));
     }
@@ -1014,6 +1025,5 @@ pub fn edit_bands(
         };
         report.ops += u64::from(tx.replicate(OpKind::DefineTimeBand(def))?.is_some());
     }
-    tx.commit()?;
     Ok(report)
 }

@@ -41,7 +41,7 @@ use rusqlite::Connection;
 
 pub use desk::{CheckInView, DayDose, LotView};
 pub use error::LedgerError;
-pub use planning::{BookingRow, PlanFingerprint};
+pub use planning::{BookingRow, GivenFirstDose, PlanFingerprint, PlanningRow};
 pub use read::{
     BandLoad, BookingView, DoseView, InquiryView, PlanningResident, Reader, ResidentRow,
     SurveyState, TimeBandRow, VenueRow,

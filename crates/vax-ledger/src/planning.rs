@@ -6,6 +6,8 @@ use vax_domain::preference::{Preferences, TimesOfDay, WeekdaySet};
 use vax_domain::venue::VenueKind;
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
+use vax_sync::{Booking, BookingCause, OpKind};
+
 use crate::read::{corrupt, parse_day, query_rows};
 use crate::{BandLoad, LedgerError, Reader, RowId, WriteTx};
 
@@ -20,6 +22,38 @@ pub struct BookingRow {
     pub band_id: RowId,
     /// The product booked.
     pub product_code: String,
+}
+
+/// A resident as the planner needs them: willing, or holding a booking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanningRow {
+    /// Local row id.
+    pub id: RowId,
+    /// 氏名.
+    pub name: String,
+    /// 券番号.
+    pub voucher: String,
+    /// Birth date (priority).
+    pub birth_date: chrono::NaiveDate,
+    /// Home, if geocoded.
+    pub home: Option<vax_domain::venue::Coordinates>,
+    /// 地区.
+    pub district: String,
+    /// 送迎 needed.
+    pub needs_transport: bool,
+    /// Wants the vaccine (the survey said 希望する).
+    pub willing: bool,
+}
+
+/// A valid (not voided) dose 1 given: dose 2 is planned from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GivenFirstDose {
+    /// The resident.
+    pub resident_id: RowId,
+    /// The day it was given (local).
+    pub date: chrono::NaiveDate,
+    /// Where.
+    pub venue_code: String,
 }
 
 /// The bands and bookings as they stand: what a reshuffle preview was computed from.
@@ -73,6 +107,73 @@ impl Reader<'_> {
             h.int(r.get(2)?);
         }
         Ok(PlanFingerprint(h.0))
+    }
+
+    /// Every resident who wants the vaccine or holds a booking, by row id.
+    pub fn planning_rows(&self) -> Result<Vec<PlanningRow>, LedgerError> {
+        type Raw = (
+            RowId,
+            String,
+            String,
+            String,
+            Option<f64>,
+            Option<f64>,
+            String,
+            bool,
+            bool,
+        );
+        let raws = query_rows(
+            self.conn,
+            "SELECT r.id, r.name, r.voucher_number, r.birth_date, r.lat, r.lon, r.district,
+                    r.needs_transport, coalesce(r.intention = 'wants', 0)
+             FROM residents r
+             WHERE r.intention = 'wants' OR EXISTS (SELECT 1 FROM bookings k WHERE k.resident_id = r.id)
+             ORDER BY r.id",
+            [],
+            |r| Raw::try_from(r),
+        )?;
+        raws.into_iter()
+            .map(
+                |(id, name, voucher, birth, lat, lon, district, needs_transport, willing)| {
+                    Ok(PlanningRow {
+                        id,
+                        name,
+                        voucher,
+                        birth_date: parse_day(&birth)
+                            .map_err(|e| corrupt("residents", id)("birth_date", e))?,
+                        home: lat
+                            .zip(lon)
+                            .map(|(lat, lon)| vax_domain::venue::Coordinates { lat, lon }),
+                        district,
+                        needs_transport,
+                        willing,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// Every valid dose 1 given, by resident (the earliest when there are several).
+    pub fn given_first_doses(&self) -> Result<Vec<GivenFirstDose>, LedgerError> {
+        let raws = query_rows(
+            self.conn,
+            "SELECT d.resident_id, min(substr(d.administered_at, 1, 10)), v.code
+             FROM dose_records d JOIN venues v ON v.id = d.venue_id
+             WHERE d.dose_number = 1 AND d.voided_at IS NULL
+             GROUP BY d.resident_id ORDER BY d.resident_id",
+            [],
+            |r| <(RowId, String, String)>::try_from(r),
+        )?;
+        raws.into_iter()
+            .map(|(resident_id, day, venue_code)| {
+                Ok(GivenFirstDose {
+                    resident_id,
+                    date: parse_day(&day)
+                        .map_err(|e| corrupt("dose_records", resident_id)("administered_at", e))?,
+                    venue_code,
+                })
+            })
+            .collect()
     }
 
     /// Every booking, by resident and dose.
@@ -194,6 +295,39 @@ impl Reader<'_> {
 }
 
 impl WriteTx<'_> {
+    /// Cancels a resident's booking of one dose, with its replication op (a `book` naming no
+    /// band). Returns whether there was one.
+    pub fn cancel_booking(
+        &mut self,
+        resident_id: RowId,
+        dose_number: u8,
+        cause: BookingCause,
+    ) -> Result<bool, LedgerError> {
+        let voucher: String = self.tx.query_row(
+            "SELECT voucher_number FROM residents WHERE id = ?1",
+            [resident_id],
+            |r| r.get(0),
+        )?;
+        let deleted = self
+            .tx
+            .prepare_cached("DELETE FROM bookings WHERE resident_id = ?1 AND dose_number = ?2")?
+            .execute(params![resident_id, dose_number])?;
+        if deleted == 0 {
+            return Ok(false);
+        }
+        let resident = VoucherNumber::parse(&voucher)
+            .map_err(|e| corrupt("residents", resident_id)("voucher_number", e.to_string()))?;
+        self.replicate(OpKind::Book(Booking {
+            resident,
+            dose_number,
+            band: None,
+            product: String::new(),
+            cause,
+            clock: crdts::VClock::new(),
+        }))?;
+        Ok(true)
+    }
+
     /// Sets a venue's kind; returns whether it changed.
     pub fn set_venue_kind(
         &self,

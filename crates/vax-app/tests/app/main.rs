@@ -6,6 +6,7 @@ mod demo;
 mod desk;
 mod import;
 mod lookup;
+mod planning;
 mod print;
 mod sync;
 
