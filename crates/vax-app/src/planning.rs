@@ -327,10 +327,13 @@ fn load(
         .map(|(i, l)| (l.band.id, i))
         .collect();
 
+    // A resident whose dose 2 is given is done: their bookings only take room.
+    let done: std::collections::HashSet<RowId> =
+        reader.residents_with_second_dose()?.into_iter().collect();
     let rows: Vec<_> = reader
         .planning_rows()?
         .into_iter()
-        .filter(|r| r.willing || !only_willing)
+        .filter(|r| (r.willing || !only_willing) && !done.contains(&r.id))
         .collect();
     let venue_points: Vec<Coordinates> = venue_rows.iter().map(|v| v.venue.location).collect();
     let homes = crate::schedule::homes_with_fallback(

@@ -50,7 +50,6 @@ impl PreferenceError {
 /// A part of the day, as the survey asks about it. Which bands fall in which part is the
 /// planner's rule (`vax_planner::model::TimeOfDay::of`: 午前 before 12:00, 午後 to 17:00, 夜 after).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum TimeOfDay {
     /// 午前.
@@ -85,7 +84,6 @@ impl TimeOfDay {
 
 /// A set of weekdays, stored as a bit mask (Monday = 1 … Sunday = 64).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct WeekdaySet(u8);
 
@@ -152,7 +150,6 @@ impl WeekdaySet {
 
 /// A set of [`TimeOfDay`], stored as a bit mask (午前 = 1, 午後 = 2, 夜 = 4).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct TimesOfDay(u8);
 
@@ -216,7 +213,6 @@ impl TimesOfDay {
 /// A resident's stated preferences and the underlying-condition flag (基礎疾患) that puts
 /// them in an earlier priority phase. Kept by headquarters only; not replicated.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Preferences {
     /// 希望会場: the code of the venue the resident would like.
     pub venue: Option<String>,

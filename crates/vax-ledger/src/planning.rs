@@ -176,6 +176,17 @@ impl Reader<'_> {
             .collect()
     }
 
+    /// The residents with a valid dose 2 given: their series is done, nothing is planned.
+    pub fn residents_with_second_dose(&self) -> Result<Vec<RowId>, LedgerError> {
+        query_rows(
+            self.conn,
+            "SELECT DISTINCT resident_id FROM dose_records
+             WHERE dose_number = 2 AND voided_at IS NULL ORDER BY resident_id",
+            [],
+            |r| r.get(0),
+        )
+    }
+
     /// Every booking, by resident and dose.
     pub fn all_bookings(&self) -> Result<Vec<BookingRow>, LedgerError> {
         query_rows(
