@@ -80,6 +80,22 @@ pub fn typescript() -> String {
         vax_app::notices::PendingSummary,
         vax_app::notices::NoticeBatchReport,
         vax_ledger::NoticeBatchRow,
+        vax_domain::venue::VenueKind,
+        vax_app::calendar::VenueForm,
+        vax_app::calendar::BandForm,
+        vax_app::calendar::BandEdit,
+        vax_app::calendar::EditReport,
+        vax_app::calendar::CalendarBand,
+        vax_app::calendar::CalendarView,
+        vax_app::planning::PlanningSettings,
+        vax_app::planning::ReasonCount,
+        vax_app::planning::PlanReport,
+        vax_app::planning::ReshuffleRequest,
+        vax_app::planning::Slot,
+        vax_app::planning::MoveRow,
+        vax_app::planning::UnplacedRow,
+        vax_app::planning::ReshufflePreview,
+        vax_app::planning::ReshuffleApplied,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:\n\

@@ -26,9 +26,9 @@ use unicode_normalization::UnicodeNormalization;
 use vax_domain::error::{ErrorCode, UserFacing};
 use vax_domain::resident::{parse_coordinate, parse_date, required_text};
 use vax_domain::role::Role;
-use vax_domain::venue::{Coordinates, TimeBand, Venue};
+use vax_domain::venue::{Coordinates, TimeBand, Venue, VenueKind};
 use vax_ledger::{Ledger, LedgerError, RegisterOutcome, WriteTx};
-use vax_sync::OpKind;
+use vax_sync::{OpKind, TimeBandDef, VenueDef};
 
 use crate::import::{
     decode, problem, read_file, read_rows, rejected_all, Column, ImportError, ImportProblem,
@@ -48,6 +48,27 @@ pub enum CalendarError {
     /// The file cannot be read, has problems (nothing was imported), or the ledger failed.
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// A day that has passed is not changed.
+    #[error("{0} has passed: its bands can no longer be added or changed")]
+    DayPassed(NaiveDate),
+    /// A value of the form is missing or malformed.
+    #[error("{field}: {en}")]
+    Invalid {
+        /// Which field.
+        field: &'static str,
+        /// What is wrong, in English.
+        en: String,
+        /// The same in Japanese.
+        ja: String,
+    },
+    /// Two bands of a venue day overlap.
+    #[error("{en}")]
+    Overlap {
+        /// Which bands, in English.
+        en: String,
+        /// The same in Japanese.
+        ja: String,
+    },
 }
 
 impl From<LedgerError> for CalendarError {
@@ -60,6 +81,9 @@ impl UserFacing for CalendarError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::RoleMayNot(_) => ErrorCode::RoleMayNot,
+            Self::DayPassed(_) => ErrorCode::DayPassed,
+            Self::Invalid { .. } => ErrorCode::InvalidInput,
+            Self::Overlap { .. } => ErrorCode::BandsOverlap,
             Self::Import(ImportError::Ledger(e)) => e.code(),
             Self::Import(ImportError::Rejected { .. } | ImportError::Read { .. }) => {
                 ErrorCode::InvalidInput
@@ -70,6 +94,11 @@ impl UserFacing for CalendarError {
     fn message_ja(&self) -> String {
         match self {
             Self::RoleMayNot(_) => "接種日程（会場とコマ）は本部の端末でのみ変更できます".into(),
+            Self::DayPassed(date) => {
+                format!("{date} は過ぎた日のため、コマの追加・変更はできません")
+            }
+            Self::Invalid { field, ja, .. } => format!("{field}: {ja}"),
+            Self::Overlap { ja, .. } => ja.clone(),
             Self::Import(ImportError::Read { path, source }) => {
                 format!("{path} を読めません: {source}")
             }
@@ -92,29 +121,18 @@ impl CalendarError {
     }
 }
 
-/// What kind of place a venue is. Read and checked; the ledger does not keep it yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VenueKind {
-    /// 集団接種会場: a mass vaccination site run by the city.
-    MassSite,
-    /// 医療機関: a clinic or hospital (個別接種).
-    Clinic,
-}
-
-impl VenueKind {
-    fn parse(value: &str) -> Result<Option<Self>, (String, String)> {
-        match fold(value).as_str() {
-            "" => Ok(None),
-            "集団接種会場" | "集団接種" | "集団" => Ok(Some(Self::MassSite)),
-            "医療機関" | "個別接種" | "個別" | "病院" | "診療所" | "クリニック" => {
-                Ok(Some(Self::Clinic))
-            }
-            other => Err((
-                format!("{other:?} is not a venue kind (集団接種会場 or 医療機関)"),
-                format!("「{other}」は種別として読めません（集団接種会場 または 医療機関）"),
-            )),
+/// Reads 種別: 集団接種会場 or 医療機関 (and the ways people write them), or none when empty.
+fn parse_kind(value: &str) -> Result<Option<VenueKind>, (String, String)> {
+    match fold(value).as_str() {
+        "" => Ok(None),
+        "集団接種会場" | "集団接種" | "集団" => Ok(Some(VenueKind::MassSite)),
+        "医療機関" | "個別接種" | "個別" | "病院" | "診療所" | "クリニック" => {
+            Ok(Some(VenueKind::Clinic))
         }
+        other => Err((
+            format!("{other:?} is not a venue kind (集団接種会場 or 医療機関)"),
+            format!("「{other}」は種別として読めません（集団接種会場 または 医療機関）"),
+        )),
     }
 }
 
@@ -125,7 +143,7 @@ pub struct CalendarReport {
     pub rows: u64,
     /// Venues added.
     pub venues_added: u64,
-    /// Venues whose name, address or coordinates changed.
+    /// Venues whose name, address, coordinates or kind changed.
     pub venues_changed: u64,
     /// Bands added.
     pub bands_added: u64,
@@ -245,7 +263,7 @@ fn parse_row(row: &mut Row<'_>) -> Option<CalendarRow> {
     let address = row.field(C_ADDRESS, |v| required_text(v, 100));
     let lat = row.field(C_LAT, |v| parse_coordinate(v, true));
     let lon = row.field(C_LON, |v| parse_coordinate(v, false));
-    let kind = row.field_with(C_KIND, VenueKind::parse);
+    let kind = row.field_with(C_KIND, parse_kind);
     let date = row.field(6, parse_date);
     let start = row.field_with(C_START, parse_time);
     let end = row.field_with(C_END, parse_time);
@@ -324,11 +342,7 @@ fn check_venues_agree(rows: &[(u64, CalendarRow)], problems: &mut Vec<ImportProb
             differs(C_LON, "longitude", "経度", f.venue.location.lon.to_string());
         }
         if row.kind != f.kind {
-            let was = match f.kind {
-                Some(VenueKind::MassSite) => "集団接種会場",
-                Some(VenueKind::Clinic) => "医療機関",
-                None => "空欄",
-            };
+            let was = f.kind.map_or("空欄", VenueKind::label_ja);
             differs(C_KIND, "kind", "種別", was.to_owned());
         }
     }
@@ -345,8 +359,9 @@ struct DayBand {
 /// What the import is to write, decided before any write.
 #[derive(Default)]
 struct Plan {
-    venues: Vec<(Venue, RegisterOutcome)>,
-    bands: Vec<(TimeBand, RegisterOutcome)>,
+    venues: Vec<(Venue, Option<VenueKind>, RegisterOutcome)>,
+    /// Each band with whether the ledger has it closed (an import does not reopen it).
+    bands: Vec<(TimeBand, bool, RegisterOutcome)>,
     over_capacity: u64,
 }
 
@@ -359,10 +374,10 @@ fn plan(
 ) -> Result<Plan, LedgerError> {
     let reader = tx.reader();
     let mut plan = Plan::default();
-    let in_ledger: HashMap<String, Venue> = reader
+    let in_ledger: HashMap<String, (Venue, Option<VenueKind>)> = reader
         .venues()?
         .into_iter()
-        .map(|v| (v.venue.code.clone(), v.venue))
+        .map(|v| (v.venue.code.clone(), (v.venue, v.kind)))
         .collect();
     let mut venue_seen = HashSet::new();
     let mut days: Vec<(String, NaiveDate)> = Vec::new();
@@ -371,12 +386,15 @@ fn plan(
     for (line, row) in rows {
         let v = &row.venue;
         if venue_seen.insert(v.code.clone()) {
+            // A file without 種別 keeps the kind the ledger has.
+            let known_kind = in_ledger.get(&v.code).and_then(|(_, k)| *k);
+            let kind = row.kind.or(known_kind);
             let outcome = match in_ledger.get(&v.code) {
                 None => RegisterOutcome::Inserted,
-                Some(known) if known == v => RegisterOutcome::Unchanged,
+                Some((known, k)) if known == v && *k == kind => RegisterOutcome::Unchanged,
                 Some(_) => RegisterOutcome::Updated,
             };
-            plan.venues.push((v.clone(), outcome));
+            plan.venues.push((v.clone(), kind, outcome));
         }
         let b = &row.band;
         let key = (b.venue_code.clone(), b.date, b.start);
@@ -452,7 +470,8 @@ fn plan(
                     format!("{date} は過ぎた日のため、コマの追加・変更はできません"),
                 ));
             }
-            plan.bands.push((b.clone(), outcome));
+            plan.bands
+                .push((b.clone(), known.is_some_and(|l| l.closed), outcome));
         }
         check_overlaps(&code, date, &mut day, problems);
     }
@@ -556,8 +575,11 @@ pub fn import_calendar(
         ..CalendarReport::default()
     };
     let mut venue_ids = HashMap::new();
-    for (venue, planned) in &plan.venues {
-        let (id, outcome) = tx.upsert_venue(venue)?;
+    for (venue, kind, planned) in &plan.venues {
+        let (id, mut outcome) = tx.upsert_venue(venue)?;
+        if tx.set_venue_kind(id, *kind)? && outcome == RegisterOutcome::Unchanged {
+            outcome = RegisterOutcome::Updated;
+        }
         debug_assert_eq!(outcome, *planned);
         venue_ids.insert(venue.code.clone(), id);
         match outcome {
@@ -565,9 +587,13 @@ pub fn import_calendar(
             RegisterOutcome::Updated => report.venues_changed += 1,
             RegisterOutcome::Unchanged => continue,
         }
-        report.ops += u64::from(tx.replicate(OpKind::DefineVenue(venue.into()))?.is_some());
+        let def = VenueDef {
+            kind: *kind,
+            ..venue.into()
+        };
+        report.ops += u64::from(tx.replicate(OpKind::DefineVenue(def))?.is_some());
     }
-    for (band, planned) in &plan.bands {
+    for (band, closed, planned) in &plan.bands {
         let outcome = tx.upsert_time_band(venue_ids[&band.venue_code], band)?;
         debug_assert_eq!(outcome, *planned);
         match outcome {
@@ -578,8 +604,426 @@ pub fn import_calendar(
                 continue;
             }
         }
+        let def = TimeBandDef {
+            closed: *closed,
+            ..band.into()
+        };
+        report.ops += u64::from(tx.replicate(OpKind::DefineTimeBand(def))?.is_some());
+    }
+    tx.commit()?;
+    Ok(report)
+}
+
+// ---------------------------------------------------------------------------------------
+// Editing the calendar from the HQ screen and `vaxhq calendar`: one change at a time, each
+// in one transaction with its replication op.
+
+/// A venue as the HQ screen's form or `vaxhq calendar venue` gives it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VenueForm {
+    /// 会場コード (1 to 10 letters, digits, - or _); an existing code edits that venue.
+    pub code: String,
+    /// 会場名 (at most 30 characters).
+    pub name: String,
+    /// 住所 (at most 100 characters).
+    pub address: String,
+    /// 緯度.
+    pub lat: f64,
+    /// 経度.
+    pub lon: f64,
+    /// 種別; `None` keeps what the ledger has.
+    pub kind: Option<VenueKind>,
+}
+
+/// One band of a day to add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BandForm {
+    /// 開始 (`HH:MM`).
+    pub start: String,
+    /// 終了 (`HH:MM`).
+    pub end: String,
+    /// 定員.
+    pub capacity: u32,
+}
+
+/// A change to existing bands. A closed band (or a cut day) takes no new bookings; its
+/// bookings stay where they are until a reshuffle moves them ([`crate::planning`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BandEdit {
+    /// Close every band of a venue day (会場日の中止).
+    CutDay {
+        /// 会場コード.
+        venue: String,
+        /// The day (`YYYY-MM-DD`).
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        date: NaiveDate,
+    },
+    /// Open again every band of a venue day.
+    ReopenDay {
+        /// 会場コード.
+        venue: String,
+        /// The day (`YYYY-MM-DD`).
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        date: NaiveDate,
+    },
+    /// Close one band.
+    CloseBand {
+        /// The band's row id.
+        band: i64,
+    },
+    /// Open one band again.
+    ReopenBand {
+        /// The band's row id.
+        band: i64,
+    },
+    /// Lower or raise one band's capacity.
+    SetCapacity {
+        /// The band's row id.
+        band: i64,
+        /// The new capacity (1 to [`MAX_BAND_CAPACITY`]).
+        capacity: u32,
+    },
+}
+
+/// What a change did, or (from [`edit_impact`]) would do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EditReport {
+    /// Bands (or venues) the change touches whose state changes.
+    pub changed: u64,
+    /// Bookings in those bands that the change leaves without a place: all bookings of a
+    /// closed band, those above a lowered capacity. They stay until reshuffled.
+    pub affected_bookings: u64,
+    /// Replication ops written (0 for a preview, or when the ledger does not replicate).
+    pub ops: u64,
+}
+
+/// One band as the HQ calendar shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CalendarBand {
+    /// The band's row id.
+    pub id: i64,
+    /// 会場コード.
+    pub venue_code: String,
+    /// The day (`YYYY-MM-DD`).
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub date: NaiveDate,
+    /// 開始 (`HH:MM`).
+    pub start: String,
+    /// 終了 (`HH:MM`).
+    pub end: String,
+    /// 定員.
+    pub capacity: u32,
+    /// Bookings in it (dose 1 and dose 2 alike).
+    pub booked: u32,
+    /// Closed by HQ.
+    pub closed: bool,
+    /// The day has passed: it cannot be changed.
+    pub past: bool,
+}
+
+/// The campaign calendar from a day on: venues, and every band with its load.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CalendarView {
+    /// Every venue, by code.
+    pub venues: Vec<vax_ledger::VenueRow>,
+    /// The days shown that have at least one band, in order (`YYYY-MM-DD`).
+    #[cfg_attr(feature = "ts", ts(type = "Array<string>"))]
+    pub days: Vec<NaiveDate>,
+    /// Their bands, by venue, day and start.
+    pub bands: Vec<CalendarBand>,
+}
+
+fn invalid(field: &'static str, (en, ja): (String, String)) -> CalendarError {
+    CalendarError::Invalid { field, en, ja }
+}
+
+fn field_invalid(field: &'static str, e: vax_domain::resident::FieldError) -> CalendarError {
+    CalendarError::Invalid {
+        field,
+        en: e.to_string(),
+        ja: e.message_ja(),
+    }
+}
+
+/// The calendar from `from` for `days` days (every band from `from` on when `days` is 0).
+pub fn calendar_view(
+    ledger: &Ledger,
+    from: NaiveDate,
+    days: u32,
+    now: DateTime<FixedOffset>,
+) -> Result<CalendarView, CalendarError> {
+    let reader = ledger.reader();
+    let until = (days > 0).then(|| from + chrono::Days::new(u64::from(days)));
+    let today = now.date_naive();
+    let bands: Vec<CalendarBand> = reader
+        .band_loads()?
+        .into_iter()
+        .filter(|l| l.band.date >= from && until.is_none_or(|u| l.band.date < u))
+        .map(|l| CalendarBand {
+            id: l.band.id,
+            past: l.band.date < today,
+            venue_code: l.band.venue_code,
+            date: l.band.date,
+            start: hm(l.band.start),
+            end: hm(l.band.end),
+            capacity: l.band.capacity,
+            booked: l.booked,
+            closed: l.closed,
+        })
+        .collect();
+    let mut days: Vec<NaiveDate> = bands.iter().map(|b| b.date).collect();
+    days.sort_unstable();
+    days.dedup();
+    Ok(CalendarView {
+        venues: reader.venues()?,
+        days,
+        bands,
+    })
+}
+
+/// Creates a venue, or edits the one with the same code. HQ only; one op when it changed.
+pub fn save_venue(
+    ledger: &mut Ledger,
+    role: Role,
+    form: &VenueForm,
+) -> Result<EditReport, CalendarError> {
+    headquarters_only(role)?;
+    let code = parse_venue_code(&form.code).map_err(|e| invalid("会場コード", e))?;
+    let venue = Venue {
+        code,
+        name: required_text(&form.name, 30).map_err(|e| field_invalid("会場名", e))?,
+        address: required_text(&form.address, 100).map_err(|e| field_invalid("住所", e))?,
+        location: Coordinates {
+            lat: parse_coordinate(&form.lat.to_string(), true)
+                .map_err(|e| field_invalid("緯度", e))?,
+            lon: parse_coordinate(&form.lon.to_string(), false)
+                .map_err(|e| field_invalid("経度", e))?,
+        },
+    };
+    let mut tx = ledger.transaction()?;
+    let known_kind = match tx.reader().venue_kind(&venue.code) {
+        Ok(kind) => kind,
+        Err(LedgerError::Missing { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let kind = form.kind.or(known_kind);
+    let (id, outcome) = tx.upsert_venue(&venue)?;
+    let kind_changed = tx.set_venue_kind(id, kind)?;
+    let mut report = EditReport::default();
+    if outcome != RegisterOutcome::Unchanged || kind_changed {
+        report.changed = 1;
+        let def = VenueDef {
+            kind,
+            ..(&venue).into()
+        };
+        report.ops = u64::from(tx.replicate(OpKind::DefineVenue(def))?.is_some());
+    }
+    tx.commit()?;
+    Ok(report)
+}
+
+/// Adds bands to a venue day (a new day, or more bands on a day it has). HQ only; refuses a
+/// day that has passed, a band that overlaps another (new or in the ledger) and a start the
+/// day has a band at already (change that band instead). One op per band.
+pub fn add_day(
+    ledger: &mut Ledger,
+    role: Role,
+    now: DateTime<FixedOffset>,
+    venue_code: &str,
+    date: NaiveDate,
+    bands: &[BandForm],
+) -> Result<EditReport, CalendarError> {
+    headquarters_only(role)?;
+    if date < now.date_naive() {
+        return Err(CalendarError::DayPassed(date));
+    }
+    if bands.is_empty() {
+        return Err(CalendarError::Invalid {
+            field: "コマ",
+            en: "no band given".into(),
+            ja: "コマがありません".into(),
+        });
+    }
+    let mut parsed = Vec::with_capacity(bands.len());
+    for b in bands {
+        let start = parse_time(&b.start).map_err(|e| invalid("開始", e))?;
+        let end = parse_time(&b.end).map_err(|e| invalid("終了", e))?;
+        let capacity = parse_capacity(&b.capacity.to_string()).map_err(|e| invalid("定員", e))?;
+        if end <= start {
+            return Err(CalendarError::Invalid {
+                field: "終了",
+                en: format!("the band {} ends before it starts", hm(start)),
+                ja: format!("{}開始のコマの終了が開始より後になっていません", hm(start)),
+            });
+        }
+        parsed.push(TimeBand {
+            venue_code: venue_code.to_owned(),
+            date,
+            start,
+            end,
+            capacity,
+        });
+    }
+    let mut tx = ledger.transaction()?;
+    let venue = tx.reader().venue(venue_code)?;
+    let existing = tx.reader().venue_day(venue_code, date)?;
+    let mut all: Vec<(NaiveTime, NaiveTime)> = existing
+        .iter()
+        .map(|l| (l.band.start, l.band.end))
+        .chain(parsed.iter().map(|b| (b.start, b.end)))
+        .collect();
+    all.sort();
+    if let Some(w) = all.windows(2).find(|w| w[1].0 < w[0].1) {
+        let (a, b) = (w[0], w[1]);
+        return Err(CalendarError::Overlap {
+            en: format!(
+                "the bands {}–{} and {}–{} of {venue_code} on {date} overlap",
+                hm(a.0),
+                hm(a.1),
+                hm(b.0),
+                hm(b.1)
+            ),
+            ja: format!(
+                "{venue_code} の{date}のコマ {}–{} と {}–{} が重なっています",
+                hm(a.0),
+                hm(a.1),
+                hm(b.0),
+                hm(b.1)
+            ),
+        });
+    }
+    let mut report = EditReport::default();
+    for band in &parsed {
+        let outcome = tx.upsert_time_band(venue.id, band)?;
+        debug_assert_eq!(outcome, RegisterOutcome::Inserted);
+        report.changed += 1;
         report.ops += u64::from(tx.replicate(OpKind::DefineTimeBand(band.into()))?.is_some());
     }
     tx.commit()?;
+    Ok(report)
+}
+
+/// A band as an edit leaves it.
+struct BandTarget {
+    load: vax_ledger::BandLoad,
+    capacity: u32,
+    closed: bool,
+}
+
+impl BandTarget {
+    fn changes(&self) -> bool {
+        self.capacity != self.load.band.capacity || self.closed != self.load.closed
+    }
+
+    /// Bookings the band holds that it has no place for once changed.
+    fn displaced(&self) -> u64 {
+        let kept = if self.closed { 0 } else { self.capacity };
+        u64::from(self.load.booked.saturating_sub(kept))
+    }
+}
+
+fn targets(
+    reader: &vax_ledger::Reader<'_>,
+    edit: &BandEdit,
+) -> Result<Vec<BandTarget>, CalendarError> {
+    let one = |band: i64| reader.band_load(band);
+    let each = |load: vax_ledger::BandLoad, closed: bool| BandTarget {
+        capacity: load.band.capacity,
+        load,
+        closed,
+    };
+    Ok(match edit {
+        BandEdit::CutDay { venue, date } | BandEdit::ReopenDay { venue, date } => {
+            reader.venue(venue)?;
+            let day = reader.venue_day(venue, *date)?;
+            if day.is_empty() {
+                return Err(LedgerError::Missing {
+                    what: "venue day",
+                    key: format!("{venue} {date}"),
+                }
+                .into());
+            }
+            let closed = matches!(edit, BandEdit::CutDay { .. });
+            day.into_iter().map(|l| each(l, closed)).collect()
+        }
+        BandEdit::CloseBand { band } => vec![each(one(*band)?, true)],
+        BandEdit::ReopenBand { band } => vec![each(one(*band)?, false)],
+        BandEdit::SetCapacity { band, capacity } => {
+            let capacity = parse_capacity(&capacity.to_string()).map_err(|e| invalid("定員", e))?;
+            let load = one(*band)?;
+            vec![BandTarget {
+                closed: load.closed,
+                load,
+                capacity,
+            }]
+        }
+    })
+}
+
+fn summarise(targets: &[BandTarget]) -> EditReport {
+    EditReport {
+        changed: targets.iter().filter(|t| t.changes()).count() as u64,
+        affected_bookings: targets.iter().map(BandTarget::displaced).sum(),
+        ops: 0,
+    }
+}
+
+/// What an edit would do, without doing it: for the confirmation the HQ screen shows.
+pub fn edit_impact(ledger: &Ledger, edit: &BandEdit) -> Result<EditReport, CalendarError> {
+    Ok(summarise(&targets(&ledger.reader(), edit)?))
+}
+
+/// Cuts or reopens a venue day, closes or reopens a band, or changes a capacity. HQ only;
+/// refuses a day that has passed. Each band that changes is written with its
+/// `define_time_band` op in one transaction. Nobody is moved: the report counts the
+/// bookings left without a place, which [`crate::planning::preview_reshuffle`] re-seats.
+pub fn edit_bands(
+    ledger: &mut Ledger,
+    role: Role,
+    now: DateTime<FixedOffset>,
+    edit: &BandEdit,
+) -> Result<EditReport, CalendarError> {
+    headquarters_only(role)?;
+    let mut tx = ledger.transaction()?;
+    let report = edit_bands_in(&mut tx, now.date_naive(), edit)?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// [`edit_bands`] inside the caller's transaction (a reshuffle applies its calendar change
+/// and its bookings together).
+pub(crate) fn edit_bands_in(
+    tx: &mut WriteTx<'_>,
+    today: NaiveDate,
+    edit: &BandEdit,
+) -> Result<EditReport, CalendarError> {
+    let targets = targets(&tx.reader(), edit)?;
+    if let Some(t) = targets.iter().find(|t| t.load.band.date < today) {
+        return Err(CalendarError::DayPassed(t.load.band.date));
+    }
+    let mut report = summarise(&targets);
+    for t in targets.iter().filter(|t| t.changes()) {
+        tx.set_band_state(t.load.band.id, t.capacity, t.closed)?;
+        let b = &t.load.band;
+        let def = TimeBandDef {
+            closed: t.closed,
+            ..(&TimeBand {
+                venue_code: b.venue_code.clone(),
+                date: b.date,
+                start: b.start,
+                end: b.end,
+                capacity: t.capacity,
+            })
+                .into()
+        };
+        report.ops += u64::from(tx.replicate(OpKind::DefineTimeBand(def))?.is_some());
+    }
     Ok(report)
 }

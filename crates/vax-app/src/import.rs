@@ -22,6 +22,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use thiserror::Error;
 use unicode_normalization::UnicodeNormalization;
+use vax_domain::preference::{self, PreferenceError, Preferences, TimesOfDay, WeekdaySet};
 use vax_domain::resident::{
     parse_birth_date, parse_coordinate, parse_date, parse_postal_code, parse_reading, parse_yes_no,
     required_text, AtenaNumber, FieldError, Intention, Phone, Resident, Sex, SurveyAnswer,
@@ -167,7 +168,17 @@ const SURVEY_COLUMNS: &[Column] = &[
     Column::optional("送迎", &["送迎希望", "送迎の要否"]),
     Column::optional("アナフィラキシー歴", &["アレルギー歴"]),
     Column::optional("回答日", &[]),
+    // The preferences (docs/import-formats.md); files without these columns stay valid and
+    // leave the preferences the ledger has as they are.
+    Column::optional("希望会場", &["希望会場コード"]),
+    Column::optional("希望地区", &[]),
+    Column::optional("避けたい曜日", &["都合の悪い曜日", "不可曜日"]),
+    Column::optional("避けたい時間帯", &["都合の悪い時間帯", "不可時間帯"]),
+    Column::optional("基礎疾患", &["基礎疾患の有無", "基礎疾患あり"]),
 ];
+
+/// The survey columns from which the preferences are read.
+const SURVEY_PREFERENCE_COLUMNS: std::ops::Range<usize> = 6..11;
 
 pub(crate) fn problem(
     line: u64,
@@ -352,6 +363,11 @@ pub(crate) struct Row<'a> {
 }
 
 impl Row<'_> {
+    /// Whether the file has column `c`.
+    pub(crate) fn has(&self, c: usize) -> bool {
+        self.index[c].is_some()
+    }
+
     fn raw(&self, c: usize) -> &str {
         self.index[c].and_then(|i| self.record.get(i)).unwrap_or("")
     }
@@ -700,15 +716,37 @@ pub fn import_register_bytes(
     Ok(report)
 }
 
-fn parse_survey_row(
+/// One survey row: the answer, the preferences when the file has any preference column,
+/// and when it was answered.
+type SurveyRow = (SurveyAnswer, Option<Preferences>, DateTime<FixedOffset>);
+
+fn preference_field<T>(
     row: &mut Row<'_>,
-    now: &DateTime<FixedOffset>,
-) -> Option<(SurveyAnswer, DateTime<FixedOffset>)> {
+    c: usize,
+    parse: impl FnOnce(&str) -> Result<T, PreferenceError>,
+) -> Option<T> {
+    row.field_with(c, |v| parse(v).map_err(|e| (e.to_string(), e.message_ja())))
+}
+
+fn parse_survey_row(row: &mut Row<'_>, now: &DateTime<FixedOffset>) -> Option<SurveyRow> {
     let key = row.voucher_key(0, 1);
     let intention = row.field(2, Intention::parse);
     let needs_transport = row.field(3, |v| optional(v, parse_yes_no));
     let anaphylaxis = row.field(4, |v| optional(v, parse_yes_no));
     let answered = row.field(5, |v| optional(v, parse_date));
+    let stated = SURVEY_PREFERENCE_COLUMNS.clone().any(|c| row.has(c));
+    let venue = preference_field(row, 6, preference::parse_venue_code);
+    let district = preference_field(row, 7, preference::parse_district);
+    let avoid_weekdays = preference_field(row, 8, WeekdaySet::parse);
+    let avoid_times = preference_field(row, 9, TimesOfDay::parse);
+    let underlying = row.field(10, |v| optional(v, parse_yes_no));
+    let preferences = Preferences {
+        venue: venue?,
+        district: district?,
+        avoid_weekdays: avoid_weekdays?,
+        avoid_times: avoid_times?,
+        underlying_condition: underlying?.unwrap_or(false),
+    };
     let (municipality, voucher) = key?;
     let answered_at = match answered? {
         // The survey gives a day; record it at midnight in the campaign's zone.
@@ -726,6 +764,7 @@ fn parse_survey_row(
             needs_transport: needs_transport?.unwrap_or(false),
             anaphylaxis_history: anaphylaxis?.unwrap_or(false),
         },
+        stated.then_some(preferences),
         answered_at,
     ))
 }
@@ -777,10 +816,15 @@ pub fn import_survey_bytes(
             problems.push(unknown(*line, m, n));
         }
     }
-    for (i, (line, (answer, answered_at))) in rows.iter().enumerate() {
+    for (i, (line, (answer, preferences, answered_at))) in rows.iter().enumerate() {
         if !tx.apply_survey(answer, answered_at)? {
             problems.push(unknown(*line, &answer.municipality, &answer.voucher));
-        } else if problems.is_empty() {
+            continue;
+        }
+        if let Some(p) = preferences {
+            tx.set_preferences(&answer.municipality, &answer.voucher, p)?;
+        }
+        if problems.is_empty() {
             // Only worth writing while the import can still succeed.
             tx.replicate_resident(&answer.municipality, &answer.voucher)?;
         }

@@ -21,7 +21,10 @@
 //! - [`demo`]: load the demo city and book both doses of everyone who wants them.
 //! - [`lookup`]: find residents by voucher payload, kana, birth date or phone, and build the
 //!   resident card.
-//! - [`schedule`]: book both doses of willing residents (first-fit).
+//! - [`schedule`]: book both doses of willing residents (first-fit; the demo's).
+//! - [`planning`]: HQ's planner on the ledger — plan both doses, and preview and apply a
+//!   reshuffle after a venue day is cut, a band closed, a capacity lowered, a lot
+//!   quarantined or a resident asks to move.
 //! - [`roster`]: a venue's day, band by band, with everyone booked.
 //! - [`sync`]: enroll this device with the sync server, sync, and the sync status.
 #![deny(missing_docs)]
@@ -33,6 +36,7 @@ pub mod desk;
 pub mod import;
 pub mod lookup;
 pub mod notices;
+pub mod planning;
 pub mod print;
 pub mod progress;
 pub mod roster;

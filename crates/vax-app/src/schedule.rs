@@ -7,7 +7,7 @@ use serde::Serialize;
 use thiserror::Error;
 use vax_domain::product::{Catalogue, NoRulesInForce, UnknownProduct};
 use vax_domain::venue::Coordinates;
-use vax_ledger::{LedgerError, PlanningResident, WriteTx};
+use vax_ledger::{LedgerError, WriteTx};
 use vax_planner::{check, first_fit, Band, Candidate};
 use vax_sync::BookingCause;
 
@@ -83,7 +83,10 @@ pub fn assign_first_fit(
     let venue_points: Vec<Coordinates> = venues.iter().map(|v| v.venue.location).collect();
 
     let people = reader.unbooked_willing(1)?;
-    let homes = homes_with_fallback(&people, &venue_points);
+    let homes = homes_with_fallback(
+        people.iter().map(|p| (p.home, p.district.as_str())),
+        &venue_points,
+    );
     let candidates: Vec<Candidate> = people
         .iter()
         .zip(homes)
@@ -125,11 +128,15 @@ pub fn assign_first_fit(
 
 /// Residents without coordinates are placed at the centre of their district's geocoded
 /// residents, or at the centre of all venues when nobody in the district is geocoded.
-fn homes_with_fallback(people: &[PlanningResident], venues: &[Coordinates]) -> Vec<Coordinates> {
+/// `people` gives each resident's home (if geocoded) and district.
+pub(crate) fn homes_with_fallback<'a>(
+    people: impl Iterator<Item = (Option<Coordinates>, &'a str)> + Clone,
+    venues: &[Coordinates],
+) -> Vec<Coordinates> {
     let mut sums: HashMap<&str, (f64, f64, u32)> = HashMap::new();
-    for p in people {
-        if let Some(h) = p.home {
-            let e = sums.entry(p.district.as_str()).or_default();
+    for (home, district) in people.clone() {
+        if let Some(h) = home {
+            let e = sums.entry(district).or_default();
             e.0 += h.lat;
             e.1 += h.lon;
             e.2 += 1;
@@ -141,16 +148,14 @@ fn homes_with_fallback(people: &[PlanningResident], venues: &[Coordinates]) -> V
         lon: venues.iter().map(|v| v.lon).sum::<f64>() / n,
     };
     people
-        .iter()
-        .map(|p| {
-            p.home
-                .unwrap_or_else(|| match sums.get(p.district.as_str()) {
-                    Some(&(lat, lon, count)) => Coordinates {
-                        lat: lat / f64::from(count),
-                        lon: lon / f64::from(count),
-                    },
-                    None => venues_centre,
-                })
+        .map(|(home, district)| {
+            home.unwrap_or_else(|| match sums.get(district) {
+                Some(&(lat, lon, count)) => Coordinates {
+                    lat: lat / f64::from(count),
+                    lon: lon / f64::from(count),
+                },
+                None => venues_centre,
+            })
         })
         .collect()
 }

@@ -5,6 +5,7 @@
 //! operation (not empty, newer schema).
 
 mod notices;
+mod planning;
 mod print;
 mod progress;
 mod show;
@@ -89,6 +90,12 @@ enum Command {
     /// Bus transport for residents who need a ride (docs/transport.md).
     #[command(subcommand)]
     Transport(transport::TransportCommand),
+    /// Plan both doses of every willing resident (the planner), and its settings (HQ).
+    #[command(subcommand)]
+    Plan(planning::PlanCommand),
+    /// Re-seat the residents a calendar change or a move request displaces (HQ).
+    #[command(subcommand)]
+    Reshuffle(planning::ReshuffleCommand),
 }
 
 #[derive(Args)]
@@ -123,6 +130,8 @@ enum ImportCommand {
 enum CalendarCommand {
     /// Venues and bands from a calendar CSV (all or nothing): see docs/import-formats.md.
     Import(ImportArgs),
+    #[command(flatten)]
+    Edit(planning::CalendarEdit),
 }
 
 #[derive(Args)]
@@ -255,6 +264,11 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
         {
             return exit::NOT_FOUND;
         }
+        if let Some(vax_app::planning::PlanningError::StalePreview) =
+            cause.downcast_ref::<vax_app::planning::PlanningError>()
+        {
+            return exit::REFUSED;
+        }
         if let Some(DemoError::LedgerNotEmpty(_)) = cause.downcast_ref::<DemoError>() {
             return exit::REFUSED;
         }
@@ -362,6 +376,11 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
                 Err(e) => anyhow::bail!("{e} / {}", e.message_ja()),
             }
         }
+        Command::Calendar(CalendarCommand::Edit(cmd)) => {
+            planning::calendar(&mut open(cli)?, cmd, now, cli.json)?;
+        }
+        Command::Plan(cmd) => planning::plan(&mut open(cli)?, cmd, now, cli.json)?,
+        Command::Reshuffle(cmd) => planning::reshuffle(&mut open(cli)?, cmd, now, cli.json)?,
         Command::Lookup(args) => {
             let ledger = open(cli)?;
             let t = &args.target;

@@ -658,3 +658,146 @@ fn notices_pending_then_make_writes_the_batch_and_nothing_is_pending_after() {
     let listed = vaxhq_on(&ledger, now, &["notices", "batches"]);
     assert!(text(&listed).contains("batch    1"), "{}", text(&listed));
 }
+
+#[test]
+fn hq_edits_the_calendar_plans_and_reshuffles_a_cut_day_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("city.sqlite3");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vaxhq"))
+            .arg("--ledger")
+            .arg(&ledger)
+            .args(args)
+            .env_remove("VAXLEDGER_DB")
+            .env("VAXLEDGER_NOW", "2021-05-01T09:00:00+09:00")
+            .output()
+            .expect("vaxhq runs")
+    };
+    let ok = |args: &[&str]| {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        text(&out)
+    };
+    ok(&[
+        "import",
+        "register",
+        sample("register.csv").to_str().unwrap(),
+    ]);
+    ok(&[
+        "import",
+        "survey",
+        sample("survey-preferences.csv").to_str().unwrap(),
+    ]);
+    ok(&[
+        "calendar",
+        "venue",
+        "V01",
+        "--name",
+        "デモ市総合文化会館",
+        "--address",
+        "京都府デモ市字浜2021番地",
+        "--lat",
+        "35.4741",
+        "--lon",
+        "135.3882",
+        "--kind",
+        "mass-site",
+    ]);
+    ok(&[
+        "calendar",
+        "venue",
+        "C01",
+        "--name",
+        "デモ内科クリニック",
+        "--address",
+        "京都府デモ市字南田辺1番地",
+        "--lat",
+        "35.4431",
+        "--lon",
+        "135.3325",
+        "--kind",
+        "clinic",
+    ]);
+    for venue in ["V01", "C01"] {
+        for date in ["2021-05-17", "2021-05-18", "2021-06-07", "2021-06-08"] {
+            ok(&[
+                "calendar",
+                "add-day",
+                venue,
+                date,
+                "--band",
+                "09:00-09:30/5",
+                "--band",
+                "13:00-13:30/5",
+            ]);
+        }
+    }
+    let shown = ok(&["calendar", "show", "--from", "2021-05-17", "--days", "1"]);
+    assert_eq!(shown.lines().count(), 1 + 4, "{shown}");
+
+    let planned = ok(&["plan", "run"]);
+    assert!(
+        planned.contains("doses booked                      4"),
+        "{planned}"
+    );
+
+    let dry = ok(&["calendar", "cut-day", "C01", "2021-05-17", "--dry-run"]);
+    assert!(
+        dry.contains("would change 2 band(s); bookings left without a place: 1"),
+        "{dry}"
+    );
+    let preview_path = dir.path().join("preview.json");
+    let preview = ok(&[
+        "reshuffle",
+        "preview",
+        "cut-day",
+        "C01",
+        "2021-05-17",
+        "--out",
+        preview_path.to_str().unwrap(),
+    ]);
+    assert!(preview.contains("0000100001"), "{preview}");
+    assert!(
+        preview.contains("C01 2021-05-17 09:00–09:30 →"),
+        "{preview}"
+    );
+
+    // A change in between makes the preview stale: refused with exit code 5.
+    let band = shown
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    ok(&["calendar", "capacity", &band, "4"]);
+    let stale = run(&["reshuffle", "apply", preview_path.to_str().unwrap()]);
+    assert_eq!(stale.status.code(), Some(5), "{}", text(&stale));
+    assert!(
+        text(&stale).contains("preview it again"),
+        "{}",
+        text(&stale)
+    );
+
+    ok(&[
+        "reshuffle",
+        "preview",
+        "cut-day",
+        "C01",
+        "2021-05-17",
+        "--out",
+        preview_path.to_str().unwrap(),
+    ]);
+    let applied = ok(&["reshuffle", "apply", preview_path.to_str().unwrap()]);
+    assert!(applied.contains("calendar: 2 band(s) changed"), "{applied}");
+    let after = ok(&["calendar", "show", "--from", "2021-05-17", "--days", "1"]);
+    assert!(
+        after
+            .lines()
+            .filter(|l| l.contains("C01") && l.contains("closed") && l.contains("   0/"))
+            .count()
+            == 2,
+        "{after}"
+    );
+}

@@ -119,6 +119,15 @@ error_codes! {
     NothingPending = "NOTHING_PENDING",
     /// SMS messages over the length limit, refused as the options say.
     SmsTooLong = "SMS_TOO_LONG",
+    // HQ planning.
+    /// A day that has passed cannot be planned or changed.
+    DayPassed = "DAY_PASSED",
+    /// The bands overlap, or a band starts after it ends.
+    BandsOverlap = "BANDS_OVERLAP",
+    /// The ledger changed since the reshuffle was previewed: preview again.
+    StalePreview = "STALE_PREVIEW",
+    /// The planner found no band for anyone, or its plan failed the independent check.
+    PlanFailed = "PLAN_FAILED",
     // VRS.
     /// The export found problems and wrote nothing.
     VrsInvalid = "VRS_INVALID",

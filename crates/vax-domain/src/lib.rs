@@ -7,6 +7,7 @@
 //! - [`voucher`]: the 接種券 payload — the 18-digit OCR/QR line or the bare 10-digit number —
 //!   and the 全国地方公共団体コード check digit.
 //! - [`product`]: vaccine products and their dated dosing rules, loaded from versioned data.
+//! - [`preference`]: what a resident asked for (venue, district, weekdays and times to avoid).
 //! - [`resident`]: a resident as the register knows them, with validated fields.
 //! - [`kana`]: the search key that lets hiragana, katakana and half-width katakana match.
 //! - [`eligibility`]: which dose a resident is due and from which day.
@@ -29,6 +30,7 @@ pub mod eligibility;
 pub mod error;
 pub mod kana;
 pub mod notice;
+pub mod preference;
 pub mod product;
 pub mod resident;
 pub mod role;

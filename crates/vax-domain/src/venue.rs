@@ -40,6 +40,44 @@ pub struct Venue {
     pub location: Coordinates,
 }
 
+/// What kind of place a venue is (種別).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum VenueKind {
+    /// 集団接種会場: a mass vaccination site run by the city.
+    MassSite,
+    /// 医療機関: a clinic or hospital (個別接種).
+    Clinic,
+}
+
+impl VenueKind {
+    /// The stored spelling (`mass_site`, `clinic`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MassSite => "mass_site",
+            Self::Clinic => "clinic",
+        }
+    }
+
+    /// The kind stored as `text`.
+    pub fn from_stored(text: &str) -> Option<Self> {
+        match text {
+            "mass_site" => Some(Self::MassSite),
+            "clinic" => Some(Self::Clinic),
+            _ => None,
+        }
+    }
+
+    /// 集団接種会場 or 医療機関.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::MassSite => "集団接種会場",
+            Self::Clinic => "医療機関",
+        }
+    }
+}
+
 /// One time band (コマ) of one venue day, with the number of people it can take.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimeBand {
@@ -58,6 +96,14 @@ pub struct TimeBand {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_venue_kind_reads_back_what_it_stores() {
+        for kind in [VenueKind::MassSite, VenueKind::Clinic] {
+            assert_eq!(VenueKind::from_stored(kind.as_str()), Some(kind));
+        }
+        assert_eq!(VenueKind::from_stored("hospital"), None);
+    }
 
     #[test]
     fn distance_between_east_and_west_maizuru_is_about_seven_km() {

@@ -26,6 +26,7 @@
 mod desk;
 mod error;
 mod notices;
+mod planning;
 mod read;
 mod replication;
 pub mod schema;
@@ -42,6 +43,7 @@ use rusqlite::Connection;
 pub use desk::{CheckInView, DayDose, LotView};
 pub use error::LedgerError;
 pub use notices::{NewNotice, NewNoticeBatch, NoticeBatchRow, NoticeRow, NoticeTx, PendingBooking};
+pub use planning::{BookingRow, GivenFirstDose, PlanFingerprint, PlanningRow};
 pub use read::{
     BandLoad, BookingView, DoseView, InquiryView, PlanningResident, Reader, ResidentRow,
     SurveyState, TimeBandRow, VenueRow,

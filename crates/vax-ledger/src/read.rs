@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use vax_domain::resident::{AtenaNumber, Intention, Phone, Resident, Sex};
-use vax_domain::venue::{Coordinates, Venue};
+use vax_domain::venue::{Coordinates, Venue, VenueKind};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
 use crate::{LedgerError, RowId};
@@ -55,6 +55,8 @@ pub struct VenueRow {
     pub id: RowId,
     /// The venue.
     pub venue: Venue,
+    /// 集団接種会場 or 医療機関, when HQ said.
+    pub kind: Option<VenueKind>,
 }
 
 /// A time band as stored.
@@ -82,6 +84,8 @@ pub struct BandLoad {
     pub band: TimeBandRow,
     /// Bookings in it.
     pub booked: u32,
+    /// HQ closed it: it takes no new bookings (its bookings stay until reshuffled).
+    pub closed: bool,
 }
 
 /// A resident's booking for one dose, with where and when.
@@ -315,7 +319,7 @@ const BAND_COLUMNS: &str = "b.id, v.code, b.date, b.start_time, b.end_time, b.ca
 
 /// Each time band ([`BAND_COLUMNS`]) with its bookings count.
 const BAND_LOADS: &str = "SELECT b.id, v.code, b.date, b.start_time, b.end_time, b.capacity,
-        (SELECT count(*) FROM bookings k WHERE k.time_band_id = b.id)
+        (SELECT count(*) FROM bookings k WHERE k.time_band_id = b.id), b.closed
     FROM time_bands b JOIN venues v ON v.id = b.venue_id";
 
 impl<'c> Reader<'c> {
@@ -537,10 +541,12 @@ impl<'c> Reader<'c> {
     pub fn venues(&self) -> Result<Vec<VenueRow>, LedgerError> {
         query_rows(
             self.conn,
-            "SELECT id, code, name, address, lat, lon FROM venues ORDER BY code",
+            "SELECT id, code, name, address, lat, lon, kind FROM venues ORDER BY code",
             [],
             |r| {
+                let kind: Option<String> = r.get(6)?;
                 Ok(VenueRow {
+                    kind: kind.as_deref().and_then(VenueKind::from_stored),
                     id: r.get(0)?,
                     venue: Venue {
                         code: r.get(1)?,
@@ -586,13 +592,18 @@ impl<'c> Reader<'c> {
         params: impl rusqlite::Params,
     ) -> Result<Vec<BandLoad>, LedgerError> {
         let raws = query_rows(self.conn, sql, params, |r| {
-            Ok((RawBand::from_row(r, 0)?, r.get::<_, u32>(6)?))
+            Ok((
+                RawBand::from_row(r, 0)?,
+                r.get::<_, u32>(6)?,
+                r.get::<_, bool>(7)?,
+            ))
         })?;
         raws.into_iter()
-            .map(|(band, booked)| {
+            .map(|(band, booked, closed)| {
                 Ok(BandLoad {
                     band: band.into_band()?,
                     booked,
+                    closed,
                 })
             })
             .collect()

@@ -28,6 +28,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../../migrations/0005_atena_number.sql"),
     ),
     (
+        "0007_planning",
+        include_str!("../../../migrations/0007_planning.sql"),
+    ),
+    (
         "0008_notices",
         include_str!("../../../migrations/0008_notices.sql"),
     ),

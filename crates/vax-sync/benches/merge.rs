@@ -124,6 +124,7 @@ fn write_city() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
                     start: NaiveTime::from_hms_opt(9, 0, 0).ok_or("time")?,
                     end: NaiveTime::from_hms_opt(9, 30, 0).ok_or("time")?,
                     capacity: 400,
+                    closed: false,
                 }),
             )?;
         }

@@ -5,7 +5,7 @@ use crdts::VClock;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use vax_domain::resident::{AtenaNumber, Intention, Phone, Sex};
-use vax_domain::venue::{Coordinates, TimeBand, Venue};
+use vax_domain::venue::{Coordinates, TimeBand, Venue, VenueKind};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
 use crate::hlc::Hlc;
@@ -536,6 +536,11 @@ pub struct TimeBandDef {
     pub end: NaiveTime,
     /// How many (resident, dose) bookings it can take.
     pub capacity: u32,
+    /// HQ closed the band (or cut its whole venue day): it takes no new bookings, and the
+    /// bookings it holds stay until HQ reshuffles them. Absent on the wire when open, so ops
+    /// written before the field existed read, and re-serialise, unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed: bool,
 }
 
 /// A venue as HQ defines it.
@@ -549,6 +554,10 @@ pub struct VenueDef {
     pub address: String,
     /// Where it is.
     pub location: Coordinates,
+    /// 集団接種会場 or 医療機関, when HQ said. Absent on the wire when not known, so ops written
+    /// before the field existed read, and re-serialise, unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<VenueKind>,
 }
 
 impl From<&Venue> for VenueDef {
@@ -559,6 +568,7 @@ impl From<&Venue> for VenueDef {
             name: v.name.clone(),
             address: v.address.clone(),
             location: v.location,
+            kind: None,
         }
     }
 }
@@ -574,6 +584,7 @@ impl From<&TimeBand> for TimeBandDef {
             start: b.start,
             end: b.end,
             capacity: b.capacity,
+            closed: false,
         }
     }
 }
@@ -639,6 +650,33 @@ mod validation_tests {
         );
         assert_eq!(op(booking(band, "comirnaty")).validate(), Ok(()));
         assert_eq!(op(booking(None, "")).validate(), Ok(()));
+    }
+
+    #[test]
+    fn band_and_venue_ops_written_before_closed_and_kind_read_and_reserialise_unchanged() {
+        let old_band = r#"{"type":"define_time_band","band":"00000000-0000-0000-0000-000000000003","venue":"V01","date":"2021-06-01","start":"09:00:00","end":"09:30:00","capacity":20}"#;
+        let kind: OpKind = serde_json::from_str(old_band).expect("an old band op reads");
+        let OpKind::DefineTimeBand(def) = &kind else {
+            panic!("not a band: {kind:?}");
+        };
+        assert!(!def.closed, "a band op without the field is open");
+        assert_eq!(serde_json::to_string(&kind).expect("serialises"), old_band);
+
+        let closed = OpKind::DefineTimeBand(TimeBandDef {
+            closed: true,
+            ..def.clone()
+        });
+        let text = serde_json::to_string(&closed).expect("serialises");
+        assert!(text.ends_with(r#""capacity":20,"closed":true}"#), "{text}");
+        assert_eq!(
+            serde_json::from_str::<OpKind>(&text).expect("reads"),
+            closed
+        );
+
+        let old_venue = r#"{"type":"define_venue","code":"V01","name":"会館","address":"市","location":{"lat":35.4,"lon":135.3}}"#;
+        let kind: OpKind = serde_json::from_str(old_venue).expect("an old venue op reads");
+        assert!(matches!(&kind, OpKind::DefineVenue(v) if v.kind.is_none()));
+        assert_eq!(serde_json::to_string(&kind).expect("serialises"), old_venue);
     }
 
     #[test]

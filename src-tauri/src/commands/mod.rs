@@ -5,6 +5,7 @@ pub mod booth;
 pub mod camera;
 pub mod hq;
 pub mod notices;
+pub mod planning;
 pub mod reception;
 pub mod setup;
 pub mod sync;

@@ -9,7 +9,7 @@ use vax_domain::role::Role;
 use vax_ledger::Ledger;
 use vax_sync::{ReplicaId, Role as SyncRole, SyncState};
 
-use crate::{now, sample};
+use crate::{at, now, sample};
 
 const HEADER: &str = "会場コード,会場名,住所,緯度,経度,種別,日付,開始,終了,定員";
 const V01: &str = "V01,デモ市総合文化会館,京都府デモ市字浜2021番地,35.4741,135.3882,集団接種会場";
@@ -311,4 +311,320 @@ fn on_a_replicating_hq_each_change_is_an_op_a_venue_receives() {
         20,
         "the venue sees its band shrink"
     );
+}
+
+// --- editing the calendar one change at a time -----------------------------------------
+
+use vax_app::calendar::{
+    add_day, calendar_view, edit_bands, edit_impact, save_venue, BandEdit, BandForm, VenueForm,
+};
+use vax_domain::venue::VenueKind;
+
+fn may18() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2021, 5, 18).unwrap()
+}
+
+/// The sample calendar, with `booked` residents of the register booked into V01's first
+/// band of 17 May (dose 1).
+fn calendar_with_bookings(ledger: &mut Ledger, booked: usize) -> i64 {
+    import(ledger, &sample_text()).unwrap();
+    vax_app::import::import_register(
+        ledger,
+        &sample("register.csv"),
+        TextEncoding::Auto,
+        now(),
+        &mut vax_app::progress::NoProgress,
+    )
+    .unwrap();
+    let band = ledger.reader().venue_day("V01", may17()).unwrap()[0]
+        .band
+        .id;
+    let tx = ledger.transaction().unwrap();
+    for id in 1..=booked as i64 {
+        tx.book(id, 1, band, "comirnaty", &now()).unwrap();
+    }
+    tx.commit().unwrap();
+    band
+}
+
+fn band_state(ledger: &Ledger, venue: &str, date: NaiveDate) -> Vec<(u32, bool)> {
+    ledger
+        .reader()
+        .venue_day(venue, date)
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.band.capacity, l.closed))
+        .collect()
+}
+
+#[test]
+fn a_venue_is_created_then_edited_and_its_kind_is_kept() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let mut form = VenueForm {
+        code: "Ｖ０９".into(),
+        name: "中筋公民館".into(),
+        address: "京都府デモ市字中筋1番地".into(),
+        lat: 35.45,
+        lon: 135.35,
+        kind: Some(VenueKind::MassSite),
+    };
+    let created = save_venue(&mut ledger, Role::Headquarters, &form).unwrap();
+    assert_eq!(created.changed, 1);
+    let again = save_venue(&mut ledger, Role::Headquarters, &form).unwrap();
+    assert_eq!(again.changed, 0, "saving the same venue changes nothing");
+    form.name = "中筋地区公民館".into();
+    form.kind = None;
+    assert_eq!(
+        save_venue(&mut ledger, Role::Headquarters, &form)
+            .unwrap()
+            .changed,
+        1
+    );
+    let v = ledger.reader().venue("V09").unwrap();
+    assert_eq!(v.venue.name, "中筋地区公民館");
+    assert_eq!(v.kind, Some(VenueKind::MassSite), "no kind given keeps it");
+
+    form.name = String::new();
+    let err = save_venue(&mut ledger, Role::Headquarters, &form).unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert!(err.message_ja().contains("会場名"), "{}", err.message_ja());
+    let err = save_venue(&mut ledger, Role::Reception, &form).unwrap_err();
+    assert_eq!(err.code(), "ROLE_MAY_NOT");
+}
+
+#[test]
+fn the_calendar_import_stores_the_venue_kind() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    import(&mut ledger, &sample_text()).unwrap();
+    let kinds: Vec<_> = ledger
+        .reader()
+        .venues()
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.venue.code, v.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("C01".to_owned(), Some(VenueKind::Clinic)),
+            ("V01".to_owned(), Some(VenueKind::MassSite))
+        ]
+    );
+}
+
+#[test]
+fn a_day_of_bands_is_added_but_never_over_another_band_nor_in_the_past() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    import(&mut ledger, &sample_text()).unwrap();
+    let band = |start: &str, end: &str| BandForm {
+        start: start.into(),
+        end: end.into(),
+        capacity: 30,
+    };
+    let report = add_day(
+        &mut ledger,
+        Role::Headquarters,
+        now(),
+        "V01",
+        may18(),
+        &[band("09:00", "09:30"), band("9:30", "10:00")],
+    )
+    .unwrap();
+    assert_eq!(report.changed, 2);
+    assert_eq!(
+        day(&ledger, "V01", may18()).len(),
+        3,
+        "13:00 was there already"
+    );
+
+    let err = add_day(
+        &mut ledger,
+        Role::Headquarters,
+        now(),
+        "V01",
+        may18(),
+        &[band("09:45", "10:15")],
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "BANDS_OVERLAP");
+    assert!(err.message_ja().contains("重なって"));
+
+    let past = NaiveDate::from_ymd_opt(2021, 4, 30).unwrap();
+    let err = add_day(
+        &mut ledger,
+        Role::Headquarters,
+        now(),
+        "V01",
+        past,
+        &[band("09:00", "09:30")],
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "DAY_PASSED");
+    let err = add_day(
+        &mut ledger,
+        Role::Headquarters,
+        now(),
+        "NOPE",
+        may18(),
+        &[band("09:00", "09:30")],
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "NOT_FOUND");
+    assert_eq!(
+        day(&ledger, "V01", may18()).len(),
+        3,
+        "nothing more written"
+    );
+}
+
+#[test]
+fn cutting_a_day_closes_its_bands_keeps_their_bookings_and_counts_them() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    calendar_with_bookings(&mut ledger, 3);
+    let cut = BandEdit::CutDay {
+        venue: "V01".into(),
+        date: may17(),
+    };
+    let impact = edit_impact(&ledger, &cut).unwrap();
+    assert_eq!((impact.changed, impact.affected_bookings), (2, 3));
+    assert_eq!(
+        band_state(&ledger, "V01", may17()),
+        [(40, false), (40, false)],
+        "a preview changes nothing"
+    );
+    let report = edit_bands(&mut ledger, Role::Headquarters, now(), &cut).unwrap();
+    assert_eq!(report.affected_bookings, 3);
+    assert_eq!(
+        band_state(&ledger, "V01", may17()),
+        [(40, true), (40, true)]
+    );
+    let loads = ledger.reader().venue_day("V01", may17()).unwrap();
+    assert_eq!(loads[0].booked, 3, "the bookings stay until reshuffled");
+    let again = edit_bands(&mut ledger, Role::Headquarters, now(), &cut).unwrap();
+    assert_eq!(again.changed, 0);
+
+    let reopen = BandEdit::ReopenDay {
+        venue: "V01".into(),
+        date: may17(),
+    };
+    edit_bands(&mut ledger, Role::Headquarters, now(), &reopen).unwrap();
+    assert_eq!(
+        band_state(&ledger, "V01", may17()),
+        [(40, false), (40, false)]
+    );
+}
+
+#[test]
+fn a_lowered_capacity_counts_the_bookings_above_it_and_a_closed_band_all_of_its() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let band = calendar_with_bookings(&mut ledger, 3);
+    let lower = BandEdit::SetCapacity { band, capacity: 1 };
+    let report = edit_bands(&mut ledger, Role::Headquarters, now(), &lower).unwrap();
+    assert_eq!((report.changed, report.affected_bookings), (1, 2));
+    assert_eq!(band_state(&ledger, "V01", may17())[0], (1, false));
+
+    let close = BandEdit::CloseBand { band };
+    assert_eq!(edit_impact(&ledger, &close).unwrap().affected_bookings, 3);
+    edit_bands(&mut ledger, Role::Headquarters, now(), &close).unwrap();
+    assert_eq!(band_state(&ledger, "V01", may17())[0], (1, true));
+
+    let zero = BandEdit::SetCapacity { band, capacity: 0 };
+    let err = edit_bands(&mut ledger, Role::Headquarters, now(), &zero).unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+
+    let later = at("2021-05-18T09:00:00+09:00");
+    let err = edit_bands(
+        &mut ledger,
+        Role::Headquarters,
+        later,
+        &BandEdit::ReopenBand { band },
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "DAY_PASSED");
+    assert!(matches!(err, CalendarError::DayPassed(d) if d == may17()));
+    let err = edit_bands(&mut ledger, Role::CallCentre, now(), &lower).unwrap_err();
+    assert_eq!(err.code(), "ROLE_MAY_NOT");
+}
+
+#[test]
+fn calendar_edits_replicate_and_a_venue_sees_its_day_cut_and_its_capacity_lowered() {
+    let mut hq = replica(1, SyncRole::Hq);
+    let mut venue = replica(2, SyncRole::VenueManager);
+    import(&mut hq, &sample_text()).unwrap();
+    sync(&mut hq, &mut venue);
+    assert_eq!(
+        venue.reader().venue("V01").unwrap().kind,
+        Some(VenueKind::MassSite),
+        "the kind travels with the venue"
+    );
+
+    let cut = BandEdit::CutDay {
+        venue: "V01".into(),
+        date: may17(),
+    };
+    let report = edit_bands(&mut hq, Role::Headquarters, now(), &cut).unwrap();
+    assert_eq!(report.ops, 2);
+    assert_eq!(
+        sync(&mut hq, &mut venue),
+        ["define_time_band", "define_time_band"]
+    );
+    assert_eq!(band_state(&venue, "V01", may17()), [(40, true), (40, true)]);
+
+    let band = hq.reader().venue_day("C01", may17()).unwrap()[0].band.id;
+    edit_bands(
+        &mut hq,
+        Role::Headquarters,
+        now(),
+        &BandEdit::SetCapacity { band, capacity: 3 },
+    )
+    .unwrap();
+    add_day(
+        &mut hq,
+        Role::Headquarters,
+        now(),
+        "C01",
+        may18(),
+        &[BandForm {
+            start: "14:00".into(),
+            end: "15:00".into(),
+            capacity: 5,
+        }],
+    )
+    .unwrap();
+    sync(&mut hq, &mut venue);
+    assert_eq!(band_state(&venue, "C01", may17()), [(3, false)]);
+    assert_eq!(band_state(&venue, "C01", may18()), [(5, false)]);
+
+    // A re-import of the calendar file does not reopen the cut day, here or there.
+    let lowered = sample_text().replacen("09:00,09:30,40", "09:00,09:30,20", 1);
+    import(&mut hq, &lowered).unwrap();
+    sync(&mut hq, &mut venue);
+    assert_eq!(band_state(&venue, "V01", may17()), [(20, true), (40, true)]);
+}
+
+#[test]
+fn the_calendar_view_lists_bands_with_their_load_from_a_day_on() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    calendar_with_bookings(&mut ledger, 2);
+    let view = calendar_view(&ledger, may17(), 1, now()).unwrap();
+    assert_eq!(view.days, [may17()]);
+    assert_eq!(view.bands.len(), 3, "two of V01 and one of C01 on the 17th");
+    let first = &view.bands[0];
+    assert_eq!(
+        (
+            first.venue_code.as_str(),
+            first.start.as_str(),
+            first.booked
+        ),
+        ("C01", "14:00", 0)
+    );
+    assert_eq!(view.bands[1].booked, 2);
+    assert!(!view.bands[1].past);
+    let all = calendar_view(&ledger, may17(), 0, at("2021-05-18T08:00:00+09:00")).unwrap();
+    assert_eq!(all.days.len(), 2);
+    assert!(all
+        .bands
+        .iter()
+        .filter(|b| b.date == may17())
+        .all(|b| b.past));
 }

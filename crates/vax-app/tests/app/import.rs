@@ -767,3 +767,99 @@ fn a_municipal_export_with_bad_rows_reports_each_on_its_line_and_imports_nothing
     assert!(p[3].message_en.contains("line 2"), "{}", p[3].message_en);
     assert_eq!(ledger.reader().resident_count().unwrap(), 0);
 }
+
+// --- the survey's preference columns ---------------------------------------------------
+
+fn preferences_of(ledger: &Ledger, voucher: &str) -> vax_domain::preference::Preferences {
+    let id = ledger
+        .reader()
+        .residents_by_voucher(None, &VoucherNumber::parse(voucher).unwrap())
+        .unwrap()[0]
+        .id;
+    ledger.reader().preferences_of(id).unwrap()
+}
+
+#[test]
+fn the_documented_preference_sample_stores_each_residents_preferences() {
+    use vax_domain::preference::{Preferences, TimesOfDay, WeekdaySet};
+    let mut ledger = ledger_with_the_sample_register();
+    let report = import_survey(
+        &mut ledger,
+        &sample("survey-preferences.csv"),
+        TextEncoding::Auto,
+        now(),
+        &mut NoProgress,
+    )
+    .unwrap();
+    assert_eq!(report.rows, 3);
+    assert!(report.ignored_columns.is_empty(), "{report:?}");
+    assert_eq!(
+        preferences_of(&ledger, "0000100001"),
+        Preferences {
+            venue: Some("C01".into()),
+            district: None,
+            avoid_weekdays: WeekdaySet::parse("土日").unwrap(),
+            avoid_times: TimesOfDay::parse("夜").unwrap(),
+            underlying_condition: true,
+        }
+    );
+    let kiyoshi = preferences_of(&ledger, "0000100008");
+    assert_eq!(kiyoshi.district.as_deref(), Some("東舞鶴"));
+    assert_eq!(kiyoshi.avoid_times.label_ja(), "午前・夜");
+    assert!(!kiyoshi.underlying_condition);
+    assert_eq!(
+        preferences_of(&ledger, "0000100015"),
+        Preferences::default()
+    );
+}
+
+#[test]
+fn an_old_survey_file_stays_valid_and_keeps_the_preferences_already_stored() {
+    let mut ledger = ledger_with_the_sample_register();
+    import_survey(
+        &mut ledger,
+        &sample("survey-preferences.csv"),
+        TextEncoding::Auto,
+        now(),
+        &mut NoProgress,
+    )
+    .unwrap();
+    let old = std::fs::read_to_string(sample("survey.csv")).unwrap();
+    survey(&mut ledger, &old).unwrap();
+    assert_eq!(
+        preferences_of(&ledger, "0000100001").venue.as_deref(),
+        Some("C01"),
+        "a file without preference columns does not clear them"
+    );
+}
+
+#[test]
+fn bad_preference_cells_reject_the_whole_survey_with_every_line_in_crlf_and_lf() {
+    let rows = [
+        "市町村コード,券番号,接種意向,希望会場,避けたい曜日,避けたい時間帯,基礎疾患",
+        "262021,0000100001,希望する,Ｃ０１,土・日,午後,1",
+        "262021,0000100008,希望する,会場いち,週末,,",
+        "262021,0000100015,希望する,,,深夜,たぶん",
+    ];
+    for newline in ["\n", "\r\n"] {
+        let mut ledger = ledger_with_the_sample_register();
+        let csv = rows.join(newline) + newline;
+        let p = problems(survey(&mut ledger, &csv));
+        assert_eq!(
+            lines_and_columns(&p),
+            [
+                (3, Some("希望会場")),
+                (3, Some("避けたい曜日")),
+                (4, Some("避けたい時間帯")),
+                (4, Some("基礎疾患")),
+            ],
+            "{newline:?}: {p:#?}"
+        );
+        assert!(p[1].message_ja.contains("曜日"), "{}", p[1].message_ja);
+        assert_eq!(
+            preferences_of(&ledger, "0000100001"),
+            Default::default(),
+            "the good line 2 was not applied either"
+        );
+    }
+}

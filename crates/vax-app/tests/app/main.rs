@@ -7,6 +7,7 @@ mod desk;
 mod import;
 mod lookup;
 mod notices;
+mod planning;
 mod print;
 mod sync;
 

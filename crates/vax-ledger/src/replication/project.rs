@@ -200,16 +200,17 @@ fn venue(w: &WriteTx<'_>, replica: &Replica, code: &VenueCode) -> Result<Outcome
         return Ok(waiting_for("venue", &code.0));
     };
     w.tx.prepare_cached(
-        "INSERT INTO venues (code, name, address, lat, lon) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO venues (code, name, address, lat, lon, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (code) DO UPDATE SET name = excluded.name, address = excluded.address,
-                                          lat = excluded.lat, lon = excluded.lon",
+                                          lat = excluded.lat, lon = excluded.lon, kind = excluded.kind",
     )?
     .execute(params![
         v.code.0,
         v.name,
         v.address,
         v.location.lat,
-        v.location.lon
+        v.location.lon,
+        v.kind.map(|k| k.as_str())
     ])?;
     Ok(Outcome::Written)
 }
@@ -222,16 +223,19 @@ fn band(w: &WriteTx<'_>, replica: &Replica, id: TimeBandId) -> Result<Outcome, L
         return Ok(waiting_for("venue", &b.venue.0));
     };
     w.tx.prepare_cached(
-        "INSERT INTO time_bands (venue_id, date, start_time, end_time, capacity) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO time_bands (venue_id, date, start_time, end_time, capacity, closed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (venue_id, date, start_time) DO UPDATE SET end_time = excluded.end_time,
-                                                              capacity = excluded.capacity",
+                                                              capacity = excluded.capacity,
+                                                              closed = excluded.closed",
     )?
     .execute(params![
         venue_id,
         b.date.to_string(),
         b.start.format("%H:%M").to_string(),
         b.end.format("%H:%M").to_string(),
-        b.capacity
+        b.capacity,
+        b.closed
     ])?;
     Ok(Outcome::Written)
 }

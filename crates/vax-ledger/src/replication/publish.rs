@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveTime};
 use crdts::VClock;
 use vax_domain::resident::{AtenaNumber, Intention, Phone, Sex};
-use vax_domain::venue::Coordinates;
+use vax_domain::venue::{Coordinates, VenueKind};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 use vax_sync::{
     Booking, BookingCause, OpKind, ResidentField, TimeBandDef, TimeBandId, VenueCode, VenueDef,
@@ -34,7 +34,7 @@ pub(crate) fn existing_state(tx: &WriteTx<'_>) -> Result<Vec<OpKind>, LedgerErro
     let mut kinds = Vec::new();
     let mut stmt = tx
         .tx
-        .prepare("SELECT code, name, address, lat, lon FROM venues ORDER BY code")?;
+        .prepare("SELECT code, name, address, lat, lon, kind FROM venues ORDER BY code")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         kinds.push(OpKind::DefineVenue(VenueDef {
@@ -45,12 +45,16 @@ pub(crate) fn existing_state(tx: &WriteTx<'_>) -> Result<Vec<OpKind>, LedgerErro
                 lat: r.get(3)?,
                 lon: r.get(4)?,
             },
+            kind: r
+                .get::<_, Option<String>>(5)?
+                .as_deref()
+                .and_then(VenueKind::from_stored),
         }));
     }
     drop(rows);
 
     let mut stmt = tx.tx.prepare(
-        "SELECT v.code, tb.date, tb.start_time, tb.end_time, tb.capacity
+        "SELECT v.code, tb.date, tb.start_time, tb.end_time, tb.capacity, tb.closed
          FROM time_bands tb JOIN venues v ON v.id = tb.venue_id ORDER BY v.code, tb.date, tb.start_time",
     )?;
     let mut rows = stmt.query([])?;
@@ -65,6 +69,7 @@ pub(crate) fn existing_state(tx: &WriteTx<'_>) -> Result<Vec<OpKind>, LedgerErro
             start,
             end: time(&r.get::<_, String>(3)?)?,
             capacity: r.get(4)?,
+            closed: r.get(5)?,
         }));
     }
     drop(rows);

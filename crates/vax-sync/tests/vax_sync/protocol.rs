@@ -296,6 +296,7 @@ fn every_op_kind_round_trips_through_json() {
                 lat: 35.47,
                 lon: 135.39,
             },
+            kind: Some(vax_domain::venue::VenueKind::MassSite),
         }),
         OpKind::Acknowledge {
             alert: AlertKey::DoseFromExpiredLot { dose: recorded.id },

@@ -151,6 +151,7 @@ pub fn band(n: u128, venue: &str, capacity: u32) -> OpKind {
         start: NaiveTime::from_hms_opt(9, 0, 0).expect("valid time"),
         end: NaiveTime::from_hms_opt(9, 30, 0).expect("valid time"),
         capacity,
+        closed: false,
     })
 }
 

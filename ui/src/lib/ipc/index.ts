@@ -30,6 +30,16 @@ import type {
   PendingSummary,
   NoticeBatchReport,
   NoticeBatchRow,
+  BandEdit,
+  BandForm,
+  CalendarView,
+  EditReport,
+  PlanReport,
+  PlanningSettings,
+  ReshuffleApplied,
+  ReshufflePreview,
+  ReshuffleRequest,
+  VenueForm,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -104,4 +114,14 @@ export const api = {
   noticesMake: (options: NoticeOptions) => call<NoticeBatchReport>('hq_notices_make', { options }),
   noticeBatches: () => call<NoticeBatchRow[]>('hq_notice_batches'),
   noticeDefaults: () => call<NoticeOptions>('hq_notice_defaults'),
+  calendar: (from: string, days: number) => call<CalendarView>('hq_calendar', { from, days }),
+  saveVenue: (form: VenueForm) => call<EditReport>('hq_save_venue', { form }),
+  addDay: (venue: string, date: string, bands: BandForm[]) => call<EditReport>('hq_add_day', { venue, date, bands }),
+  editImpact: (edit: BandEdit) => call<EditReport>('hq_edit_impact', { edit }),
+  editBands: (edit: BandEdit) => call<EditReport>('hq_edit_bands', { edit }),
+  planRun: () => call<PlanReport>('hq_plan_run'),
+  planningSettings: () => call<PlanningSettings>('hq_planning_settings'),
+  savePlanningSettings: (settings: PlanningSettings) => call<null>('hq_save_planning_settings', { settings }),
+  reshufflePreview: (request: ReshuffleRequest) => call<ReshufflePreview>('hq_reshuffle_preview', { request }),
+  reshuffleApply: (preview: ReshufflePreview) => call<ReshuffleApplied>('hq_reshuffle_apply', { preview }),
 };

@@ -2,6 +2,7 @@
 // run scripts/gen-bindings.sh after changing a type that crosses the IPC boundary.
 
 export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "NOTHING_PENDING" | "SMS_TOO_LONG" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "UNKNOWN";
+export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "DAY_PASSED" | "BANDS_OVERLAP" | "STALE_PREVIEW" | "PLAN_FAILED" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "UNKNOWN";
 
 export type IpcError = { 
 /**
@@ -337,7 +338,11 @@ id: number,
 /**
  * The venue.
  */
-venue: Venue, };
+venue: Venue, 
+/**
+ * 集団接種会場 or 医療機関, when HQ said.
+ */
+kind: VenueKind | null, };
 
 export type TimeBandRow = { 
 /**
@@ -952,6 +957,283 @@ export type Appointment = {
 dose_number: number, 
 /**
  * The venue's code.
+export type VenueKind = "mass_site" | "clinic";
+
+export type VenueForm = { 
+/**
+ * 会場コード (1 to 10 letters, digits, - or _); an existing code edits that venue.
+ */
+code: string, 
+/**
+ * 会場名 (at most 30 characters).
+ */
+name: string, 
+/**
+ * 住所 (at most 100 characters).
+ */
+address: string, 
+/**
+ * 緯度.
+ */
+lat: number, 
+/**
+ * 経度.
+ */
+lon: number, 
+/**
+ * 種別; `None` keeps what the ledger has.
+ */
+kind: VenueKind | null, };
+
+export type BandForm = { 
+/**
+ * 開始 (`HH:MM`).
+ */
+start: string, 
+/**
+ * 終了 (`HH:MM`).
+ */
+end: string, 
+/**
+ * 定員.
+ */
+capacity: number, };
+
+export type BandEdit = { "type": "cut_day", 
+/**
+ * 会場コード.
+ */
+venue: string, 
+/**
+ * The day (`YYYY-MM-DD`).
+ */
+date: string, } | { "type": "reopen_day", 
+/**
+ * 会場コード.
+ */
+venue: string, 
+/**
+ * The day (`YYYY-MM-DD`).
+ */
+date: string, } | { "type": "close_band", 
+/**
+ * The band's row id.
+ */
+band: number, } | { "type": "reopen_band", 
+/**
+ * The band's row id.
+ */
+band: number, } | { "type": "set_capacity", 
+/**
+ * The band's row id.
+ */
+band: number, 
+/**
+ * The new capacity (1 to [`MAX_BAND_CAPACITY`]).
+ */
+capacity: number, };
+
+export type EditReport = { 
+/**
+ * Bands (or venues) the change touches whose state changes.
+ */
+changed: number, 
+/**
+ * Bookings in those bands that the change leaves without a place: all bookings of a
+ * closed band, those above a lowered capacity. They stay until reshuffled.
+ */
+affected_bookings: number, 
+/**
+ * Replication ops written (0 for a preview, or when the ledger does not replicate).
+ */
+ops: number, };
+
+export type CalendarBand = { 
+/**
+ * The band's row id.
+ */
+id: number, 
+/**
+ * 会場コード.
+ */
+venue_code: string, 
+/**
+ * The day (`YYYY-MM-DD`).
+ */
+date: string, 
+/**
+ * 開始 (`HH:MM`).
+ */
+start: string, 
+/**
+ * 終了 (`HH:MM`).
+ */
+end: string, 
+/**
+ * 定員.
+ */
+capacity: number, 
+/**
+ * Bookings in it (dose 1 and dose 2 alike).
+ */
+booked: number, 
+/**
+ * Closed by HQ.
+ */
+closed: boolean, 
+/**
+ * The day has passed: it cannot be changed.
+ */
+past: boolean, };
+
+export type CalendarView = { 
+/**
+ * Every venue, by code.
+ */
+venues: Array<VenueRow>, 
+/**
+ * The days shown that have at least one band, in order (`YYYY-MM-DD`).
+ */
+days: Array<string>, 
+/**
+ * Their bands, by venue, day and start.
+ */
+bands: Array<CalendarBand>, };
+
+export type PlanningSettings = { 
+/**
+ * Priority phases, earliest first, comma separated: `65+` (aged 65 or over; any age),
+ * `underlying` (基礎疾患), `everyone`. Empty: one phase for everyone.
+ */
+phases: string, 
+/**
+ * The day ages are counted on (`YYYY-MM-DD`); today when empty.
+ */
+reference_date: string | null, 
+/**
+ * The latest day for dose 2, in days after dose 1; the product's standard interval
+ * plus [`DEFAULT_EXTRA_DAYS`] when empty.
+ */
+max_interval_days: number | null, 
+/**
+ * The product booked (catalogue code).
+ */
+product: string, };
+
+export type ReasonCount = { 
+/**
+ * Stable code (`no_room`).
+ */
+code: string, 
+/**
+ * In English.
+ */
+en: string, 
+/**
+ * In Japanese.
+ */
+ja: string, 
+/**
+ * Residents.
+ */
+residents: number, };
+
+export type PlanReport = { 
+/**
+ * Willing residents who lacked a dose before the run.
+ */
+candidates: number, 
+/**
+ * Residents who got a new booking.
+ */
+residents_booked: number, 
+/**
+ * Bookings written (dose 1 and dose 2 count one each).
+ */
+doses_booked: number, 
+/**
+ * Residents still without both doses, by reason.
+ */
+unplaced: Array<ReasonCount>, 
+/**
+ * Mean kilometres from home to the venue over the residents booked in this run.
+ */
+mean_km: number, 
+/**
+ * Share of the residents booked in this run with a stated venue or district
+ * preference who got it (0 to 1; 1 when nobody stated one).
+ */
+preferred_venue_share: number, 
+/**
+ * Replication ops written.
+ */
+ops: number, };
+
+export type ReshuffleRequest = { "type": "cut_day", 
+/**
+ * 会場コード.
+ */
+venue: string, 
+/**
+ * The day.
+ */
+date: string, } | { "type": "close_band", 
+/**
+ * The band's row id.
+ */
+band: number, } | { "type": "lower_capacity", 
+/**
+ * The band's row id.
+ */
+band: number, 
+/**
+ * The new capacity.
+ */
+capacity: number, } | { "type": "calendar" } | { "type": "supply_drop", 
+/**
+ * 会場コード.
+ */
+venue: string, 
+/**
+ * First day.
+ */
+from: string, 
+/**
+ * Last day.
+ */
+to: string, 
+/**
+ * Doses left each day.
+ */
+doses_per_day: number, } | { "type": "move_request", 
+/**
+ * 券番号.
+ */
+voucher: string, 
+/**
+ * Which dose (1 or 2); dose 2 follows dose 1 when the interval demands.
+ */
+dose: number, 
+/**
+ * First acceptable day.
+ */
+from: string, 
+/**
+ * Last acceptable day.
+ */
+to: string, 
+/**
+ * 会場コード asked for, if any.
+ */
+venue: string | null, };
+
+export type Slot = { 
+/**
+ * The band's row id.
+ */
+band_id: number, 
+/**
+ * 会場コード.
  */
 venue_code: string, 
 /**
@@ -996,6 +1278,19 @@ first_template: string,
 change_template: string, };
 
 export type OverLimitMessage = { 
+ * 開始 (`HH:MM`).
+ */
+start: string, 
+/**
+ * 終了 (`HH:MM`).
+ */
+end: string, };
+
+export type MoveRow = { 
+/**
+ * The resident's row id.
+ */
+resident_id: number, 
 /**
  * 氏名.
  */
@@ -1020,6 +1315,27 @@ export type CallLine = {
  * First notice or change.
  */
 kind: NoticeKind, 
+ * Which dose.
+ */
+dose: number, 
+/**
+ * Where it was booked.
+ */
+from: Slot | null, 
+/**
+ * Where it goes; `None`: the booking is cancelled (see the unplaced list).
+ */
+to: Slot | null, 
+/**
+ * Days later (negative: earlier) than before.
+ */
+shift_days: number | null, };
+
+export type UnplacedRow = { 
+/**
+ * The resident's row id.
+ */
+resident_id: number, 
 /**
  * 氏名.
  */
@@ -1130,4 +1446,59 @@ sms: number,
  * Call-list lines.
  */
 calls: number, };
+ * The first dose without a band.
+ */
+dose: number, 
+/**
+ * Stable reason code (`no_room`).
+ */
+code: string, 
+/**
+ * The reason in English.
+ */
+en: string, 
+/**
+ * The reason in Japanese.
+ */
+ja: string, };
+
+export type ReshufflePreview = { 
+/**
+ * What it is for.
+ */
+request: ReshuffleRequest, 
+/**
+ * The bands and bookings it was computed from (hex): applying needs the same.
+ */
+fingerprint: string, 
+/**
+ * Residents the change touched.
+ */
+affected: number, 
+/**
+ * Every booking that moves or is cancelled.
+ */
+moves: Array<MoveRow>, 
+/**
+ * Residents who could not be re-seated, with the reason.
+ */
+unplaced: Array<UnplacedRow>, };
+
+export type ReshuffleApplied = { 
+/**
+ * The calendar change written with it (none when it was there already).
+ */
+calendar: EditReport, 
+/**
+ * Bookings moved.
+ */
+moved: number, 
+/**
+ * Bookings cancelled (nobody could take them).
+ */
+cancelled: number, 
+/**
+ * Replication ops written (calendar and bookings).
+ */
+ops: number, };
 

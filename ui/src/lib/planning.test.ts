@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { addDays, bandLevel, grid, shiftText, slotText } from './planning';
+import type { CalendarBand, CalendarView } from './ipc/generated/types';
+
+function band(id: number, venue: string, date: string, booked: number, capacity: number, closed = false): CalendarBand {
+  return { id, venue_code: venue, date, start: '09:00', end: '09:30', capacity, booked, closed, past: false };
+}
+
+const venue = (code: string, name: string) => ({
+  id: 1,
+  venue: { code, name, address: '', location: { lat: 35, lon: 135 } },
+  kind: null,
+});
+
+describe('the planning calendar', () => {
+  it('tells a closed, over-full, full and open band apart', () => {
+    expect(bandLevel(band(1, 'V01', '2021-05-17', 3, 5, true))).toBe('closed');
+    expect(bandLevel(band(1, 'V01', '2021-05-17', 6, 5))).toBe('over');
+    expect(bandLevel(band(1, 'V01', '2021-05-17', 5, 5))).toBe('full');
+    expect(bandLevel(band(1, 'V01', '2021-05-17', 4, 5))).toBe('room');
+  });
+
+  it('lays bands out as venues by days, a day cut when all its bands are closed', () => {
+    const view: CalendarView = {
+      venues: [venue('C01', 'クリニック'), venue('V01', '会館')],
+      days: ['2021-05-17', '2021-05-18'],
+      bands: [
+        band(1, 'V01', '2021-05-17', 3, 5),
+        band(2, 'V01', '2021-05-17', 2, 5, true),
+        band(3, 'C01', '2021-05-18', 1, 6, true),
+      ],
+    };
+    const rows = grid(view);
+    expect(rows.map((r) => r.venue)).toEqual(['C01', 'V01']);
+    const cells = (i: number) => rows[i]?.cells ?? [];
+    expect(cells(0)[0]?.bands).toEqual([]);
+    expect(cells(0)[0]?.cut).toBe(false);
+    expect(cells(0)[1]?.cut).toBe(true);
+    expect(cells(1)[0]).toMatchObject({ booked: 5, capacity: 5, cut: false });
+  });
+
+  it('writes moves as people read them', () => {
+    expect(shiftText(3)).toBe('+3');
+    expect(shiftText(-1)).toBe('-1');
+    expect(shiftText(0)).toBe('±0');
+    expect(shiftText(null)).toBe('');
+    const s = { band_id: 1, venue_code: 'V01', venue_name: '会館', date: '2021-05-17', start: '09:00', end: '09:30' };
+    expect(slotText(s)).toBe('会館 2021-05-17 09:00–09:30');
+    expect(slotText(null)).toBe('');
+  });
+
+  it('pages days across month ends', () => {
+    expect(addDays('2021-05-31', 1)).toBe('2021-06-01');
+    expect(addDays('2021-05-17', 7)).toBe('2021-05-24');
+  });
+});

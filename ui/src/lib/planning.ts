@@ -1,0 +1,62 @@
+// The HQ Planning screen's logic, kept out of the component so it can be tested: the calendar
+// as a venue × day grid, how full a band is, and how a move is written.
+import type { CalendarBand, CalendarView, Slot } from './ipc/generated/types';
+
+/** How a band looks: closed, over its places, full, or with room. */
+export type BandLevel = 'closed' | 'over' | 'full' | 'room';
+
+export function bandLevel(b: Pick<CalendarBand, 'booked' | 'capacity' | 'closed'>): BandLevel {
+  if (b.closed) return 'closed';
+  if (b.booked > b.capacity) return 'over';
+  if (b.booked === b.capacity) return 'full';
+  return 'room';
+}
+
+/** One cell of the grid: a venue's bands on one day (empty when it has none). */
+export interface DayCell {
+  venue: string;
+  date: string;
+  bands: CalendarBand[];
+  /** Every band of the day is closed (the day is cut). */
+  cut: boolean;
+  booked: number;
+  capacity: number;
+}
+
+/** The calendar as rows of venues (by code) and columns of days. */
+export function grid(view: CalendarView): { venue: string; name: string; cells: DayCell[] }[] {
+  return view.venues.map((v) => ({
+    venue: v.venue.code,
+    name: v.venue.name,
+    cells: view.days.map((date) => {
+      const bands = view.bands.filter((b) => b.venue_code === v.venue.code && b.date === date);
+      return {
+        venue: v.venue.code,
+        date,
+        bands,
+        cut: bands.length > 0 && bands.every((b) => b.closed),
+        booked: bands.reduce((n, b) => n + b.booked, 0),
+        capacity: bands.reduce((n, b) => n + (b.closed ? 0 : b.capacity), 0),
+      };
+    }),
+  }));
+}
+
+/** A band as a person reads it: `V01 2021-05-17 09:00–09:30`. */
+export function slotText(s: Slot | null): string {
+  return s === null ? '' : `${s.venue_name} ${s.date} ${s.start}–${s.end}`;
+}
+
+/** A date shift with its sign: `+3`, `-1`, `±0`, or empty when unknown. */
+export function shiftText(days: number | null): string {
+  if (days === null) return '';
+  if (days === 0) return '±0';
+  return days > 0 ? `+${days}` : String(days);
+}
+
+/** The day after `date` plus `n` days (YYYY-MM-DD), for paging the calendar. */
+export function addDays(date: string, n: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
