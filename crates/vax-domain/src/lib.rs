@@ -11,6 +11,8 @@
 //! - [`kana`]: the search key that lets hiragana, katakana and half-width katakana match.
 //! - [`eligibility`]: which dose a resident is due and from which day.
 //! - [`role`]: what an installation is enrolled for.
+//! - [`stock`]: dose stock at a venue — stock events, vial clocks from the product data, the
+//!   state of each lot at an instant, and the leftover forecast.
 //! - [`clock`]: the one time source (Japan time) that every "now" comes from.
 //! - [`error`]: the one vocabulary of error codes, and the [`error::UserFacing`] trait.
 //! - [`wareki`]: the Japanese era calendar (和暦), read and written: the one era table.
@@ -30,6 +32,7 @@ pub mod kana;
 pub mod product;
 pub mod resident;
 pub mod role;
+pub mod stock;
 pub mod venue;
 pub mod voucher;
 pub mod wareki;
