@@ -28,6 +28,7 @@ mod error;
 mod read;
 mod replication;
 pub mod schema;
+mod stock;
 mod vrs;
 mod write;
 
@@ -45,6 +46,7 @@ pub use read::{
     SurveyState, TimeBandRow, VenueRow,
 };
 pub use replication::LogSummary;
+pub use stock::{StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};
 /// What a void names: the kind of event it withdraws ([`WriteTx::void_event`]).
 pub use vax_sync::EventKind;
 pub use vrs::{

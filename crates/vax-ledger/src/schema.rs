@@ -27,6 +27,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_atena_number",
         include_str!("../../../migrations/0005_atena_number.sql"),
     ),
+    (
+        "0006_stock",
+        include_str!("../../../migrations/0006_stock.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {
