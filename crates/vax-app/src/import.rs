@@ -167,6 +167,7 @@ const SURVEY_COLUMNS: &[Column] = &[
     Column::optional("送迎", &["送迎希望", "送迎の要否"]),
     Column::optional("アナフィラキシー歴", &["アレルギー歴"]),
     Column::optional("回答日", &[]),
+    Column::optional("直前連絡可", &["スタンバイ", "キャンセル待ち"]),
 ];
 
 pub(crate) fn problem(
@@ -703,12 +704,13 @@ pub fn import_register_bytes(
 fn parse_survey_row(
     row: &mut Row<'_>,
     now: &DateTime<FixedOffset>,
-) -> Option<(SurveyAnswer, DateTime<FixedOffset>)> {
+) -> Option<(SurveyAnswer, DateTime<FixedOffset>, Option<bool>)> {
     let key = row.voucher_key(0, 1);
     let intention = row.field(2, Intention::parse);
     let needs_transport = row.field(3, |v| optional(v, parse_yes_no));
     let anaphylaxis = row.field(4, |v| optional(v, parse_yes_no));
     let answered = row.field(5, |v| optional(v, parse_date));
+    let standby = row.field(6, |v| optional(v, parse_yes_no));
     let (municipality, voucher) = key?;
     let answered_at = match answered? {
         // The survey gives a day; record it at midnight in the campaign's zone.
@@ -727,6 +729,7 @@ fn parse_survey_row(
             anaphylaxis_history: anaphylaxis?.unwrap_or(false),
         },
         answered_at,
+        standby?,
     ))
 }
 
@@ -777,10 +780,14 @@ pub fn import_survey_bytes(
             problems.push(unknown(*line, m, n));
         }
     }
-    for (i, (line, (answer, answered_at))) in rows.iter().enumerate() {
+    for (i, (line, (answer, answered_at, standby))) in rows.iter().enumerate() {
         if !tx.apply_survey(answer, answered_at)? {
             problems.push(unknown(*line, &answer.municipality, &answer.voucher));
         } else if problems.is_empty() {
+            // An empty 直前連絡可 leaves the list as the call centre last set it.
+            if let Some(on) = standby {
+                tx.set_standby(&answer.municipality, &answer.voucher, *on)?;
+            }
             // Only worth writing while the import can still succeed.
             tx.replicate_resident(&answer.municipality, &answer.voucher)?;
         }

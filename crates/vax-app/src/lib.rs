@@ -21,6 +21,8 @@
 //!   resident card.
 //! - [`schedule`]: book both doses of willing residents (first-fit).
 //! - [`roster`]: a venue's day, band by band, with everyone booked.
+//! - [`stock`]: dose stock at the venue — stock events, the manager's screen (stock by
+//!   vial clock, progress, leftover forecast) and the day's close-out.
 //! - [`sync`]: enroll this device with the sync server, sync, and the sync status.
 #![deny(missing_docs)]
 
@@ -34,6 +36,7 @@ pub mod print;
 pub mod progress;
 pub mod roster;
 pub mod schedule;
+pub mod stock;
 pub mod sync;
 pub mod vrs;
 

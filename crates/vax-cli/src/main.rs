@@ -7,6 +7,7 @@
 mod print;
 mod progress;
 mod show;
+mod stock;
 mod sync;
 mod vrs;
 
@@ -81,6 +82,9 @@ enum Command {
     /// Replication: enroll with the sync server, sync, status, alerts, enrollment codes.
     #[command(subcommand)]
     Sync(sync::SyncCommand),
+    /// Dose stock across venues: the daily stock report (HQ).
+    #[command(subcommand)]
+    Stock(stock::StockCommand),
 }
 
 #[derive(Args)]
@@ -419,6 +423,10 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Sync(command) => {
             let mut ledger = open(cli)?;
             return sync::run(&mut ledger, command, || clock.now(), cli.json);
+        }
+        Command::Stock(command) => {
+            let ledger = open(cli)?;
+            return stock::run(&ledger, command);
         }
         Command::VenueDay(args) => {
             let ledger = open(cli)?;

@@ -7,6 +7,7 @@ mod desk;
 mod import;
 mod lookup;
 mod print;
+mod stock;
 mod sync;
 
 use chrono::{DateTime, FixedOffset};
