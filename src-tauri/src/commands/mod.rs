@@ -4,6 +4,7 @@
 pub mod booth;
 pub mod camera;
 pub mod hq;
+pub mod manager;
 pub mod reception;
 pub mod setup;
 pub mod sync;
