@@ -697,9 +697,8 @@ pub struct LeftoverForecast {
 /// The no-show rate seen so far: the share of bookings whose time has passed that did not
 /// come. `None` before any booking's time has passed.
 pub fn no_show_rate(booked_past: u32, came_past: u32) -> Option<f64> {
-    (booked_past > 0).then(|| {
-        f64::from(booked_past - came_past.min(booked_past)) / f64::from(booked_past)
-    })
+    (booked_past > 0)
+        .then(|| f64::from(booked_past - came_past.min(booked_past)) / f64::from(booked_past))
 }
 
 /// The leftover forecast.

@@ -91,9 +91,9 @@ pub use invariants::{Alert, AlertKey, LotLimit};
 pub use log::{MemoryOpLog, OpLog};
 pub use node::{SyncNode, WriteError};
 pub use op::{
-    Booking, BookingCause, CheckIn, Dose, EventKind, FieldName, Inquiry, InvalidOp, Op, OpKind,
-    ResidentField, Stamp, StockChange, StockEvent, TimeBandDef, VenueDef, Void, DoctorOverride,
-    CallOutcome, StandbyCall,
+    Booking, BookingCause, CallOutcome, CheckIn, DoctorOverride, Dose, EventKind, FieldName,
+    Inquiry, InvalidOp, Op, OpKind, ResidentField, Stamp, StandbyCall, StockChange, StockEvent,
+    TimeBandDef, VenueDef, Void,
 };
 pub use protocol::{
     Applied, Message, SyncError, SyncState, DEFAULT_BATCH_SIZE, MAX_MESSAGE_BYTES,

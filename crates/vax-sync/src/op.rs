@@ -5,8 +5,8 @@ use crdts::VClock;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use vax_domain::resident::{AtenaNumber, Intention, Phone, Sex};
-pub use vax_domain::stock::{CallOutcome, StockChange};
 use vax_domain::stock::StockChange as Change;
+pub use vax_domain::stock::{CallOutcome, StockChange};
 use vax_domain::venue::{Coordinates, TimeBand, Venue};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
@@ -254,7 +254,9 @@ fn stock_change(change: &Change) -> Result<(), InvalidOp> {
                 .map(|_| ())
                 .map_err(|_| InvalidOp::NotAnOpId(vial.clone()))
         }
-        Change::Corrected { vials: n, reason, .. } => {
+        Change::Corrected {
+            vials: n, reason, ..
+        } => {
             if *n == 0 {
                 return Err(InvalidOp::NoVials);
             }

@@ -559,20 +559,20 @@ impl Replica {
             };
             use vax_domain::stock::StockChange::{Opened, Received, Thawed};
             match &event.event.change {
-                Received { expires_on, .. } => {
+                Received { expires_on, .. }
                     if clock
                         .expires_on
-                        .is_none_or(|(d, by)| (*expires_on, *id) < (d, by))
-                    {
-                        clock.expires_on = Some((*expires_on, *id));
-                    }
+                        .is_none_or(|(d, by)| (*expires_on, *id) < (d, by)) =>
+                {
+                    clock.expires_on = Some((*expires_on, *id));
                 }
-                Thawed { use_by, .. } | Opened { use_by, .. } => {
-                    if clock.use_by.is_none_or(|(t, by)| (*use_by, *id) > (t, by)) {
-                        clock.use_by = Some((*use_by, *id));
-                    }
+                Thawed { use_by, .. } | Opened { use_by, .. }
+                    if clock.use_by.is_none_or(|(t, by)| (*use_by, *id) > (t, by)) =>
+                {
+                    clock.use_by = Some((*use_by, *id));
                 }
-                // Waste, transfers, counts, quarantine and close-out start no clock.
+                // Later clocks than held, waste, transfers, counts, quarantine and close-out
+                // change no clock.
                 _ => {}
             }
         }

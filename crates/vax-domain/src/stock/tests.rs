@@ -37,22 +37,42 @@ fn dose(vial: &str, when: &str) -> DoseUse {
 
 #[test]
 fn pfizer_thawed_clock_is_5_days_in_spring_2021_and_30_days_after_the_extension() {
-    let spring = thawed_use_by(cat(), "comirnaty", at("2021-04-01 10:00"), day("2021-12-31"));
+    let spring = thawed_use_by(
+        cat(),
+        "comirnaty",
+        at("2021-04-01 10:00"),
+        day("2021-12-31"),
+    );
     assert_eq!(spring, Ok(at("2021-04-06 10:00")));
-    let summer = thawed_use_by(cat(), "comirnaty", at("2021-07-01 10:00"), day("2021-12-31"));
+    let summer = thawed_use_by(
+        cat(),
+        "comirnaty",
+        at("2021-07-01 10:00"),
+        day("2021-12-31"),
+    );
     assert_eq!(summer, Ok(at("2021-07-31 10:00")));
 }
 
 #[test]
 fn a_thawed_clock_never_runs_past_the_lot_expiry_date() {
-    let capped = thawed_use_by(cat(), "comirnaty", at("2021-07-01 10:00"), day("2021-07-10"));
+    let capped = thawed_use_by(
+        cat(),
+        "comirnaty",
+        at("2021-07-01 10:00"),
+        day("2021-07-10"),
+    );
     assert_eq!(capped, Ok(at("2021-07-10 23:59") + Duration::seconds(59)));
 }
 
 #[test]
 fn only_frozen_products_are_thawed() {
     assert_eq!(
-        thawed_use_by(cat(), "vaxzevria", at("2021-09-01 10:00"), day("2022-01-01")),
+        thawed_use_by(
+            cat(),
+            "vaxzevria",
+            at("2021-09-01 10:00"),
+            day("2022-01-01")
+        ),
         Err(ClockError::NotFrozen("vaxzevria".into()))
     );
 }
@@ -184,7 +204,11 @@ fn the_state_of_a_lot_counts_sealed_vials_and_the_doses_of_each_open_vial() {
     let vial = &lot.vials[0];
     assert_eq!((vial.given, vial.wasted, vial.left()), (4, 1, 1));
     assert_eq!(lot.doses_in_open_vials(at("2021-07-01 11:00")), 1);
-    assert_eq!(lot.vial_to_draw(at("2021-07-01 11:00")).map(|v| v.id.as_str()), Some("r#3"));
+    assert_eq!(
+        lot.vial_to_draw(at("2021-07-01 11:00"))
+            .map(|v| v.id.as_str()),
+        Some("r#3")
+    );
     assert_eq!(lot.imbalance(), None);
     assert_eq!(lot.totals.vials_received, 10);
     assert_eq!(lot.totals.doses_given, 4);
@@ -223,7 +247,10 @@ fn the_state_at_an_instant_leaves_out_later_and_voided_events_and_ignores_input_
             e.voided = true;
         }
     }
-    assert_eq!(lot_states(cat(), &events, &doses, at("2021-07-01 11:00"))[0].frozen, 7);
+    assert_eq!(
+        lot_states(cat(), &events, &doses, at("2021-07-01 11:00"))[0].frozen,
+        7
+    );
 }
 
 #[test]
@@ -269,10 +296,14 @@ fn the_fridge_gives_the_vial_with_the_earliest_clock_first() {
         },
     ));
     let lot = &lot_states(cat(), &events, &[], now)[0];
-    assert_eq!(lot.fridge[0].vials, 1, "the transferred, earlier-expiring vial was opened");
+    assert_eq!(
+        lot.fridge[0].vials, 1,
+        "the transferred, earlier-expiring vial was opened"
+    );
     // Past the early batch's clock the next vial comes from the later one.
     assert_eq!(
-        lot.next_fridge_vial(at("2021-07-06 09:00")).and_then(|b| b.use_by),
+        lot.next_fridge_vial(at("2021-07-06 09:00"))
+            .and_then(|b| b.use_by),
         Some(at("2021-07-31 08:10"))
     );
 }
@@ -385,27 +416,55 @@ fn a_quarantine_marks_the_lot_with_its_reason() {
 fn a_6_hour_vial_turns_amber_at_90_minutes_and_red_at_36_minutes() {
     let total = Duration::hours(6);
     let use_by = at("2021-07-01 15:00");
-    assert_eq!(clock_colour(total, use_by, at("2021-07-01 13:29")), ClockColour::Green);
-    assert_eq!(clock_colour(total, use_by, at("2021-07-01 13:30")), ClockColour::Amber);
-    assert_eq!(clock_colour(total, use_by, at("2021-07-01 14:23")), ClockColour::Amber);
-    assert_eq!(clock_colour(total, use_by, at("2021-07-01 14:24")), ClockColour::Red);
-    assert_eq!(clock_colour(total, use_by, at("2021-07-01 16:00")), ClockColour::Red);
+    assert_eq!(
+        clock_colour(total, use_by, at("2021-07-01 13:29")),
+        ClockColour::Green
+    );
+    assert_eq!(
+        clock_colour(total, use_by, at("2021-07-01 13:30")),
+        ClockColour::Amber
+    );
+    assert_eq!(
+        clock_colour(total, use_by, at("2021-07-01 14:23")),
+        ClockColour::Amber
+    );
+    assert_eq!(
+        clock_colour(total, use_by, at("2021-07-01 14:24")),
+        ClockColour::Red
+    );
+    assert_eq!(
+        clock_colour(total, use_by, at("2021-07-01 16:00")),
+        ClockColour::Red
+    );
 }
 
 #[test]
 fn a_30_day_fridge_clock_turns_amber_at_7_and_a_half_days_and_red_at_3_days() {
     let total = Duration::days(30);
     let use_by = at("2021-07-31 08:00");
-    assert_eq!(clock_colour(total, use_by, at("2021-07-23 07:59")), ClockColour::Green);
-    assert_eq!(clock_colour(total, use_by, at("2021-07-23 20:00")), ClockColour::Amber);
-    assert_eq!(clock_colour(total, use_by, at("2021-07-28 08:00")), ClockColour::Red);
+    assert_eq!(
+        clock_colour(total, use_by, at("2021-07-23 07:59")),
+        ClockColour::Green
+    );
+    assert_eq!(
+        clock_colour(total, use_by, at("2021-07-23 20:00")),
+        ClockColour::Amber
+    );
+    assert_eq!(
+        clock_colour(total, use_by, at("2021-07-28 08:00")),
+        ClockColour::Red
+    );
 }
 
 #[test]
 fn no_show_rate_is_the_share_of_past_bookings_that_did_not_come() {
     assert_eq!(no_show_rate(0, 0), None);
     assert_eq!(no_show_rate(40, 36), Some(0.1));
-    assert_eq!(no_show_rate(10, 12), Some(0.0), "walk-ins do not make it negative");
+    assert_eq!(
+        no_show_rate(10, 12),
+        Some(0.0),
+        "walk-ins do not make it negative"
+    );
 }
 
 #[test]
@@ -424,7 +483,11 @@ fn forecast_with_more_people_than_open_doses_leaves_nothing() {
     // 30 × (1 − 0.2) = 24 expected against 11 open doses.
     let f = leftover_forecast(30, 0.2, 11, Some(5), 0);
     assert_eq!(f.leftover_at_close, 0);
-    assert_eq!(f.open_next_if_at_least, Some(16), "no waste accepted: a full vial");
+    assert_eq!(
+        f.open_next_if_at_least,
+        Some(16),
+        "no waste accepted: a full vial"
+    );
 }
 
 #[test]
@@ -443,7 +506,10 @@ fn stock_changes_round_trip_through_json_with_stable_tags() {
     let (events, _) = a_day();
     for e in &events {
         let json = serde_json::to_string(&e.change).unwrap();
-        assert_eq!(serde_json::from_str::<StockChange>(&json).unwrap(), e.change);
+        assert_eq!(
+            serde_json::from_str::<StockChange>(&json).unwrap(),
+            e.change
+        );
     }
     let json = serde_json::to_string(&events[3].change).unwrap();
     assert_eq!(

@@ -137,7 +137,11 @@ fn stock_at_two_venues_with_a_transfer_and_voids_converges_everywhere() {
         assert_eq!(state(site, "V02"), v02, "replica {} on V02", site.id());
     }
     let lot = &v01[0];
-    assert_eq!((lot.frozen, lot.fridge_vials()), (3, 2), "the void put the vial back");
+    assert_eq!(
+        (lot.frozen, lot.fridge_vials()),
+        (3, 2),
+        "the void put the vial back"
+    );
     assert_eq!(lot.vials[0].given, 2);
     assert_eq!(lot.vials[0].left(), 4);
     assert_eq!(lot.totals.vials_transferred_out, 4);
@@ -204,7 +208,10 @@ fn a_quarantine_at_one_venue_flags_later_doses_of_the_lot_at_every_venue() {
     for site in &sites {
         match site.replica().invariants().as_slice() {
             [Alert::DoseFromExpiredLot { dose, limit }] => {
-                assert_eq!(dose.op, after.id, "the 09:00 dose came before the excursion");
+                assert_eq!(
+                    dose.op, after.id,
+                    "the 09:00 dose came before the excursion"
+                );
                 assert_eq!(
                     *limit,
                     LotLimit::Quarantined {
@@ -280,7 +287,18 @@ fn malformed_stock_events_are_refused() {
 fn a_dose_without_a_vial_reads_back_as_the_json_of_protocol_2() {
     let json = serde_json::to_string(&dose(7, 1, "V01", "FA1", at(9, 0))).expect("serialises");
     assert!(!json.contains("vial"), "{json}");
-    let with_vial = dose_from(7, "V01", OpId { replica: rid(2), counter: 5 }, at(9, 0));
+    let with_vial = dose_from(
+        7,
+        "V01",
+        OpId {
+            replica: rid(2),
+            counter: 5,
+        },
+        at(9, 0),
+    );
     let json = serde_json::to_string(&with_vial).expect("serialises");
-    assert_eq!(serde_json::from_str::<OpKind>(&json).expect("reads back"), with_vial);
+    assert_eq!(
+        serde_json::from_str::<OpKind>(&json).expect("reads back"),
+        with_vial
+    );
 }
