@@ -29,7 +29,8 @@ CREATE INDEX stock_events_lot ON stock_events (product_code, lot_number, kind);
 -- The vial (the uid of its `opened` stock event) a dose was drawn from. NULL for doses
 -- recorded before vials were tracked.
 ALTER TABLE dose_records ADD COLUMN vial_uid TEXT;
-CREATE INDEX dose_records_vial ON dose_records (venue_id, vial_uid);
+-- Covers the stock read (doses counted per lot and vial at a venue) without touching the table.
+CREATE INDEX dose_records_vial ON dose_records (venue_id, lot_id, vial_uid, voided_at, administered_at);
 
 -- A dose given against a stock rule on a doctor's decision (0003's dose_overrides holds the
 -- dosing rules; its CHECK lists them, so stock rules get their own table).

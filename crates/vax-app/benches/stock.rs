@@ -77,8 +77,8 @@ fn eight_weeks(ledger: &mut Ledger) -> Result<(usize, usize), Box<dyn std::error
     for d in 0..DAYS {
         let day = start() + Days::new(d);
         let lot = format!("FA{:04}", d / 7);
-        let lot_id = ledger.transaction()?.lot("comirnaty", &lot, None)?;
         let mut tx = ledger.transaction()?;
+        let lot_id = tx.lot("comirnaty", &lot, None)?;
         let at0 = local(hm(day, 7, 30));
         if d % 7 == 0 {
             tx.record_stock(
@@ -369,6 +369,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let lots = time_it(runs, || Ok(venue_lots(&ledger, VENUE, now)?))?;
     report("its stock fold alone (`venue_lots`)", &lots, "—");
+    let venue = ledger.reader().venue(VENUE)?;
+    let records = time_it(runs, || Ok(ledger.reader().stock_records(VENUE)?))?;
+    report(
+        "reading the stock events (`Reader::stock_records`)",
+        &records,
+        "—",
+    );
+    let uses = time_it(runs, || Ok(ledger.reader().dose_uses(venue.id, &now)?))?;
+    report("reading doses per vial (`Reader::dose_uses`)", &uses, "—");
+    let stock = ledger.reader().venue_stock(venue.id, VENUE, &now)?;
+    let fold = time_it(runs, || {
+        Ok(vax_domain::stock::lot_states(
+            vax_domain::product::Catalogue::builtin(),
+            &stock.records,
+            &stock.doses,
+            now.naive_local(),
+        ))
+    })?;
+    report("the pure fold (`lot_states`)", &fold, "—");
     let day = time_it(runs, || {
         Ok(venue_day_summary(&ledger, &e, now.date_naive(), now)?)
     })?;

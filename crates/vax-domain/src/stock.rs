@@ -13,7 +13,7 @@
 //! booth, the manager's screen and the close-out all read stock through it, so there is one
 //! definition of "how many are left".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
@@ -533,21 +533,35 @@ pub fn lot_states(
             .or_insert_with(|| LotState::new(&r.product, &r.lot));
         apply(catalogue, lot, r);
     }
-    for d in doses.iter().filter(|d| d.at <= now) {
-        let lot = lots
-            .entry((d.product.clone(), d.lot.clone()))
-            .or_insert_with(|| LotState::new(&d.product, &d.lot));
-        lot.totals.doses_given += i64::from(d.count);
-        match d
-            .vial
-            .as_ref()
-            .and_then(|id| lot.vials.iter_mut().find(|v| &v.id == id))
-        {
-            Some(v) => v.given += d.count,
-            None => lot.totals.doses_without_vial += i64::from(d.count),
+    // Where each vial is (lot, index), so that tying thousands of doses to hundreds of vials
+    // stays linear.
+    let mut lots: Vec<LotState> = lots.into_values().collect();
+    let mut vial_at: HashMap<String, (usize, usize)> = HashMap::new();
+    for (l, lot) in lots.iter().enumerate() {
+        for (v, vial) in lot.vials.iter().enumerate() {
+            vial_at.insert(vial.id.clone(), (l, v));
         }
     }
-    lots.into_values().collect()
+    for d in doses.iter().filter(|d| d.at <= now) {
+        let l = match lots
+            .iter()
+            .position(|l| l.product == d.product && l.lot == d.lot)
+        {
+            Some(l) => l,
+            None => {
+                lots.push(LotState::new(&d.product, &d.lot));
+                lots.len() - 1
+            }
+        };
+        lots[l].totals.doses_given += i64::from(d.count);
+        // A dose naming a vial of another lot is counted, not tied.
+        match d.vial.as_ref().and_then(|id| vial_at.get(id.as_str())) {
+            Some(&(vl, v)) if vl == l => lots[l].vials[v].given += d.count,
+            _ => lots[l].totals.doses_without_vial += i64::from(d.count),
+        }
+    }
+    lots.sort_by(|a, b| (&a.product, &a.lot).cmp(&(&b.product, &b.lot)));
+    lots
 }
 
 fn apply(catalogue: &Catalogue, lot: &mut LotState, r: &StockRecord) {
