@@ -72,6 +72,8 @@ fn op_for(role: Role, venue: &VenueCode, resident: u64) -> OpKind {
             lot: "FF1234".into(),
             vaccinator: "山田".into(),
             administered_at: at,
+            vial: None,
+            overridden: None,
         }),
         _ => OpKind::CheckIn(CheckIn {
             resident,

@@ -175,6 +175,7 @@ const SURVEY_COLUMNS: &[Column] = &[
     Column::optional("避けたい曜日", &["都合の悪い曜日", "不可曜日"]),
     Column::optional("避けたい時間帯", &["都合の悪い時間帯", "不可時間帯"]),
     Column::optional("基礎疾患", &["基礎疾患の有無", "基礎疾患あり"]),
+    Column::optional("直前連絡可", &["スタンバイ", "キャンセル待ち"]),
 ];
 
 /// The survey columns from which the preferences are read.
@@ -717,8 +718,13 @@ pub fn import_register_bytes(
 }
 
 /// One survey row: the answer, the preferences when the file has any preference column,
-/// and when it was answered.
-type SurveyRow = (SurveyAnswer, Option<Preferences>, DateTime<FixedOffset>);
+/// when it was answered, and the standby answer (直前連絡可) when given.
+type SurveyRow = (
+    SurveyAnswer,
+    Option<Preferences>,
+    DateTime<FixedOffset>,
+    Option<bool>,
+);
 
 fn preference_field<T>(
     row: &mut Row<'_>,
@@ -747,6 +753,7 @@ fn parse_survey_row(row: &mut Row<'_>, now: &DateTime<FixedOffset>) -> Option<Su
         avoid_times: avoid_times?,
         underlying_condition: underlying?.unwrap_or(false),
     };
+    let standby = row.field(11, |v| optional(v, parse_yes_no));
     let (municipality, voucher) = key?;
     let answered_at = match answered? {
         // The survey gives a day; record it at midnight in the campaign's zone.
@@ -766,6 +773,7 @@ fn parse_survey_row(row: &mut Row<'_>, now: &DateTime<FixedOffset>) -> Option<Su
         },
         stated.then_some(preferences),
         answered_at,
+        standby?,
     ))
 }
 
@@ -816,7 +824,7 @@ pub fn import_survey_bytes(
             problems.push(unknown(*line, m, n));
         }
     }
-    for (i, (line, (answer, preferences, answered_at))) in rows.iter().enumerate() {
+    for (i, (line, (answer, preferences, answered_at, standby))) in rows.iter().enumerate() {
         if !tx.apply_survey(answer, answered_at)? {
             problems.push(unknown(*line, &answer.municipality, &answer.voucher));
             continue;
@@ -825,6 +833,10 @@ pub fn import_survey_bytes(
             tx.set_preferences(&answer.municipality, &answer.voucher, p)?;
         }
         if problems.is_empty() {
+            // An empty 直前連絡可 leaves the list as the call centre last set it.
+            if let Some(on) = standby {
+                tx.set_standby(&answer.municipality, &answer.voucher, *on)?;
+            }
             // Only worth writing while the import can still succeed.
             tx.replicate_resident(&answer.municipality, &answer.voucher)?;
         }

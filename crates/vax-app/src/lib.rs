@@ -26,6 +26,8 @@
 //!   reshuffle after a venue day is cut, a band closed, a capacity lowered, a lot
 //!   quarantined or a resident asks to move.
 //! - [`roster`]: a venue's day, band by band, with everyone booked.
+//! - [`stock`]: dose stock at the venue — stock events, the manager's screen (stock by
+//!   vial clock, progress, leftover forecast) and the day's close-out.
 //! - [`sync`]: enroll this device with the sync server, sync, and the sync status.
 #![deny(missing_docs)]
 
@@ -41,6 +43,7 @@ pub mod print;
 pub mod progress;
 pub mod roster;
 pub mod schedule;
+pub mod stock;
 pub mod sync;
 pub mod vrs;
 

@@ -9,6 +9,7 @@ mod planning;
 mod print;
 mod progress;
 mod show;
+mod stock;
 mod sync;
 mod transport;
 mod vrs;
@@ -96,6 +97,9 @@ enum Command {
     /// Re-seat the residents a calendar change or a move request displaces (HQ).
     #[command(subcommand)]
     Reshuffle(planning::ReshuffleCommand),
+    /// Dose stock across venues: the daily stock report (HQ).
+    #[command(subcommand)]
+    Stock(stock::StockCommand),
 }
 
 #[derive(Args)]
@@ -452,6 +456,10 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             return sync::run(&mut ledger, command, || clock.now(), cli.json);
         }
         Command::Transport(command) => return transport::run(command, cli.json),
+        Command::Stock(command) => {
+            let ledger = open(cli)?;
+            return stock::run(&ledger, command);
+        }
         Command::VenueDay(args) => {
             let ledger = open(cli)?;
             let date = args.date.unwrap_or(now.date_naive());

@@ -96,6 +96,22 @@ error_codes! {
     LotNotOpen = "LOT_NOT_OPEN",
     /// The dose history cannot be evaluated.
     Eligibility = "ELIGIBILITY",
+    // Dose stock.
+    /// The open vial's clock (or the thawed clock) has run out.
+    VialPastClock = "VIAL_PAST_CLOCK",
+    /// The lot is quarantined (a cold-chain excursion or a recall).
+    LotQuarantined = "LOT_QUARANTINED",
+    /// The lot is past its expiry date.
+    LotExpired = "LOT_EXPIRED",
+    /// No vial of the lot with doses left and none to open (a doctor may override: an extra
+    /// dose drawn from a vial the ledger counts as empty).
+    NoVialLeft = "NO_VIAL_LEFT",
+    /// The venue's stock counts do not balance; the day cannot close.
+    StockUnbalanced = "STOCK_UNBALANCED",
+    /// Fewer vials or doses on hand than a stock event takes.
+    NotEnoughStock = "NOT_ENOUGH_STOCK",
+    /// A temperature logger file with bad lines; nothing was imported.
+    LoggerFileInvalid = "LOGGER_FILE_INVALID",
     // The camera.
     /// No usable camera: the desk goes on with the USB scanner.
     NoCamera = "NO_CAMERA",
@@ -192,7 +208,13 @@ impl ErrorCode {
     pub fn doctor_may_override(self) -> bool {
         matches!(
             self,
-            Self::DuplicateDose | Self::IntervalNotReached | Self::DoseOutOfOrder
+            Self::DuplicateDose
+                | Self::IntervalNotReached
+                | Self::DoseOutOfOrder
+                | Self::VialPastClock
+                | Self::LotQuarantined
+                | Self::LotExpired
+                | Self::NoVialLeft
         )
     }
 }
@@ -333,7 +355,11 @@ mod tests {
             [
                 ErrorCode::DuplicateDose,
                 ErrorCode::IntervalNotReached,
-                ErrorCode::DoseOutOfOrder
+                ErrorCode::DoseOutOfOrder,
+                ErrorCode::VialPastClock,
+                ErrorCode::LotQuarantined,
+                ErrorCode::LotExpired,
+                ErrorCode::NoVialLeft,
             ]
         );
         let e = UserError::new(ErrorCode::DuplicateDose, "dup", "重複");

@@ -13,6 +13,8 @@
 //! - [`eligibility`]: which dose a resident is due and from which day.
 //! - [`role`]: what an installation is enrolled for.
 //! - [`notice`]: booking notices — mobile or landline, SMS templates and their length.
+//! - [`stock`]: dose stock at a venue — stock events, vial clocks from the product data, the
+//!   state of each lot at an instant, and the leftover forecast.
 //! - [`clock`]: the one time source (Japan time) that every "now" comes from.
 //! - [`error`]: the one vocabulary of error codes, and the [`error::UserFacing`] trait.
 //! - [`wareki`]: the Japanese era calendar (和暦), read and written: the one era table.
@@ -34,6 +36,7 @@ pub mod preference;
 pub mod product;
 pub mod resident;
 pub mod role;
+pub mod stock;
 pub mod venue;
 pub mod voucher;
 pub mod wareki;

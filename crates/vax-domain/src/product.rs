@@ -97,6 +97,7 @@ pub struct DosingRules {
 /// Which syringes a venue draws with; decides the doses per vial.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SyringeKind {
     /// Ordinary syringes.
     Ordinary,

@@ -72,6 +72,12 @@ impl Role {
         matches!(self, Self::VenueManager | Self::Headquarters)
     }
 
+    /// Whether the role opens vials: the booth opens the next vial when the open one runs
+    /// out, besides those who record all stock.
+    pub fn may_open_vials(self) -> bool {
+        self.may_record_doses() || self.may_record_stock()
+    }
+
     /// Whether the role logs calls and other inquiries.
     pub fn may_log_inquiries(self) -> bool {
         matches!(self, Self::CallCentre | Self::Headquarters)

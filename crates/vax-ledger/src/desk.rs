@@ -263,7 +263,7 @@ impl WriteTx<'_> {
         reason: &str,
     ) -> Result<(), LedgerError> {
         self.tx.execute(
-            "INSERT INTO dose_overrides (dose_id, rule, doctor, reason)
+            "INSERT OR IGNORE INTO dose_overrides (dose_id, rule, doctor, reason)
              SELECT id, ?2, ?3, ?4 FROM dose_records WHERE uid = ?1",
             params![dose_uid, rule, doctor, reason],
         )?;

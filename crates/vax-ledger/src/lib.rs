@@ -30,6 +30,7 @@ mod planning;
 mod read;
 mod replication;
 pub mod schema;
+mod stock;
 mod vrs;
 mod write;
 
@@ -49,6 +50,7 @@ pub use read::{
     SurveyState, TimeBandRow, VenueRow,
 };
 pub use replication::LogSummary;
+pub use stock::{StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};
 /// What a void names: the kind of event it withdraws ([`WriteTx::void_event`]).
 pub use vax_sync::EventKind;
 pub use vrs::{

@@ -28,6 +28,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../../migrations/0005_atena_number.sql"),
     ),
     (
+        "0006_stock",
+        include_str!("../../../migrations/0006_stock.sql"),
+    ),
+    (
         "0007_planning",
         include_str!("../../../migrations/0007_planning.sql"),
     ),

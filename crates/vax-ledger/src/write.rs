@@ -377,7 +377,11 @@ impl<'c> WriteTx<'c> {
                 "UPDATE dose_records SET voided_at = ?2, void_reason = ?3 WHERE uid = ?1 AND voided_at IS NULL",
                 "unvoided dose record",
             ),
-            EventKind::Stock | EventKind::Inquiry => ("", "voidable check-in or dose record"),
+            EventKind::Stock => (
+                "UPDATE stock_events SET voided_at = ?2, void_reason = ?3 WHERE uid = ?1 AND voided_at IS NULL",
+                "unvoided stock event",
+            ),
+            EventKind::Inquiry => ("", "voidable check-in, dose or stock record"),
         };
         let changed = if update.is_empty() {
             0

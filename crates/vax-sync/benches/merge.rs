@@ -136,9 +136,11 @@ fn write_city() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
                     venue: venue.clone(),
                     product: "comirnaty".into(),
                     lot: format!("L{lot}"),
+                    at: day.and_hms_opt(9, 0, 0).ok_or("time")?,
                     change: StockChange::Opened {
-                        vials: 50,
                         use_by: day.and_hms_opt(20, 0, 0).ok_or("time")?,
+                        doses: 6,
+                        syringe: vax_domain::product::SyringeKind::LowDeadSpace,
                     },
                 }),
             )?;
@@ -166,6 +168,8 @@ fn write_city() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
                     lot: format!("L{}", i % 10),
                     vaccinator: "山田".into(),
                     administered_at: day.and_hms_opt(10, 5, 0).ok_or("time")?,
+                    vial: None,
+                    overridden: None,
                 }),
                 2 => OpKind::Book(Booking {
                     resident,

@@ -15,6 +15,9 @@ use crate::op::{Dose, EventKind, Void};
 use crate::replica::{live_values, BookingKey, BookingValue, LotClock, LotKey, Recorded, Replica};
 
 /// A violated invariant, with the records involved side by side.
+// A dose (with its vial and override) makes one variant larger than the others; alerts are
+// few and short-lived, so boxing it would only change every pattern that reads them.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "alert", rename_all = "snake_case")]
 pub enum Alert {
@@ -73,7 +76,16 @@ pub enum LotLimit {
         /// The `received` stock event that carries it.
         set_by: OpId,
     },
-    /// Given after the latest thawed/opened vial clock of the lot ran out.
+    /// Given from a lot after it was quarantined (at any venue: a cold-chain excursion or a
+    /// recall stops the whole lot).
+    Quarantined {
+        /// When the quarantine was recorded.
+        since: NaiveDateTime,
+        /// The `quarantined` stock event.
+        set_by: OpId,
+    },
+    /// Given after the clock ran out: the clock of the dose's own vial when it names one,
+    /// else the latest thawed/opened clock of the lot at that venue.
     PastUseBy {
         /// The end of the clock.
         use_by: NaiveDateTime,
@@ -157,10 +169,17 @@ impl Replica {
                 .collect(),
             bookings: self.contested.clone(),
             bands: self.band_members.keys().copied().collect(),
+            // Every lot a dose was given from: its clock, or a quarantine of the lot at another
+            // venue, may judge it.
             lots: self
-                .stock_by_lot
+                .doses_by_lot
                 .keys()
-                .filter(|lot| self.doses_by_lot.contains_key(*lot))
+                .filter(|lot| {
+                    self.stock_by_lot.contains_key(*lot)
+                        || self
+                            .quarantines
+                            .contains_key(&(lot.product.clone(), lot.lot.clone()))
+                })
                 .cloned()
                 .collect(),
             doses: BTreeSet::new(),
@@ -247,7 +266,7 @@ impl Replica {
     }
 
     fn doses_from_expired_lots(&self, scope: &Touched, alerts: &mut Vec<Alert>) {
-        let mut clocks: HashMap<&LotKey, LotClock> = HashMap::new();
+        let mut clocks: HashMap<LotKey, LotClock> = HashMap::new();
         let whole_lots = scope
             .lots
             .iter()
@@ -265,16 +284,22 @@ impl Replica {
                 product: dose.event.product.clone(),
                 lot: dose.event.lot.clone(),
             };
-            let Some((lot, _)) = self.stock_by_lot.get_key_value(&lot) else {
-                continue; // no stock event, so no clock
-            };
-            let clock = *clocks.entry(lot).or_insert_with(|| self.lot_clock(lot));
             let at = dose.event.administered_at;
-            let limit = match (clock.expires_on, clock.use_by) {
-                (Some((expires_on, set_by)), _) if at.date() > expires_on => {
+            let quarantine = self.quarantine_of(&lot.product, &lot.lot, at);
+            let vial = dose.event.vial.and_then(|v| self.vial_clock(&v));
+            let clock = *clocks
+                .entry(lot)
+                .or_insert_with_key(|lot| self.lot_clock(lot));
+            let limit = match (quarantine, clock.expires_on, vial, clock.use_by) {
+                (Some((since, set_by)), ..) => Some(LotLimit::Quarantined { since, set_by }),
+                (_, Some((expires_on, set_by)), ..) if at.date() > expires_on => {
                     Some(LotLimit::Expired { expires_on, set_by })
                 }
-                (_, Some((use_by, set_by))) if at > use_by => {
+                // A dose from a known vial is judged by that vial's clock alone.
+                (_, _, Some((use_by, set_by)), _) => {
+                    (at > use_by).then_some(LotLimit::PastUseBy { use_by, set_by })
+                }
+                (_, _, None, Some((use_by, set_by))) if at > use_by => {
                     Some(LotLimit::PastUseBy { use_by, set_by })
                 }
                 _ => None,

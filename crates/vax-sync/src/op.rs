@@ -5,6 +5,8 @@ use crdts::VClock;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use vax_domain::resident::{AtenaNumber, Intention, Phone, Sex};
+use vax_domain::stock::StockChange as Change;
+pub use vax_domain::stock::{CallOutcome, StockChange};
 use vax_domain::venue::{Coordinates, TimeBand, Venue, VenueKind};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
@@ -92,6 +94,8 @@ pub enum OpKind {
     DefineTimeBand(TimeBandDef),
     /// Creates or edits a venue (HQ only, last writer wins per venue).
     DefineVenue(VenueDef),
+    /// The venue manager called a standby resident about a leftover dose.
+    StandbyCall(StandbyCall),
     /// HQ notes that an alert that cannot be repaired by data has been followed up.
     Acknowledge {
         /// Which alert.
@@ -112,6 +116,7 @@ impl OpKind {
             Self::Void(_) => "void",
             Self::DefineTimeBand(_) => "define_time_band",
             Self::DefineVenue(_) => "define_venue",
+            Self::StandbyCall(_) => "standby_call",
             Self::Acknowledge { .. } => "acknowledge",
         }
     }
@@ -123,6 +128,7 @@ impl OpKind {
             Self::RecordDose(d) => Some(&d.venue),
             Self::CheckIn(c) => Some(&c.venue),
             Self::StockEvent(s) => Some(&s.venue),
+            Self::StandbyCall(c) => Some(&c.venue),
             Self::DefineTimeBand(b) => Some(&b.venue),
             Self::DefineVenue(v) => Some(&v.code),
             Self::SetResidentFields { .. }
@@ -175,7 +181,18 @@ impl OpKind {
                 short_text("venue", &d.venue.0)?;
                 short_text("product", &d.product)?;
                 short_text("lot", &d.lot)?;
-                short_text("vaccinator", &d.vaccinator)
+                short_text("vaccinator", &d.vaccinator)?;
+                match &d.overridden {
+                    Some(o) => {
+                        short_text("doctor", &o.doctor)?;
+                        short_text("override reason", &o.reason)?;
+                        if o.rules.is_empty() {
+                            return Err(InvalidOp::EmptyText("overridden rules"));
+                        }
+                        o.rules.iter().try_for_each(|r| short_text("rule", r))
+                    }
+                    None => Ok(()),
+                }
             }
             Self::CheckIn(c) => {
                 dose_number(c.dose_number)?;
@@ -184,7 +201,8 @@ impl OpKind {
             Self::StockEvent(s) => {
                 short_text("venue", &s.venue.0)?;
                 short_text("product", &s.product)?;
-                short_text("lot", &s.lot)
+                short_text("lot", &s.lot)?;
+                stock_change(&s.change)
             }
             Self::Inquiry(i) => text("note", &i.note, MAX_LONG_TEXT, true),
             Self::Void(v) => {
@@ -205,8 +223,47 @@ impl OpKind {
                 short_text("name", &v.name)?;
                 text("address", &v.address, MAX_SHORT_TEXT, false)
             }
+            Self::StandbyCall(c) => short_text("venue", &c.venue.0),
             Self::Acknowledge { .. } => Ok(()),
         }
+    }
+}
+
+fn stock_change(change: &Change) -> Result<(), InvalidOp> {
+    let vials = |n: u32| {
+        if n == 0 {
+            Err(InvalidOp::NoVials)
+        } else {
+            Ok(())
+        }
+    };
+    match change {
+        Change::Received { vials: n, from, .. } => {
+            vials(*n)?;
+            short_text("from", from)
+        }
+        Change::Thawed { vials: n, .. } | Change::VialsWasted { vials: n, .. } => vials(*n),
+        Change::TransferredOut { vials: n, to, .. } => {
+            vials(*n)?;
+            short_text("to", to)
+        }
+        Change::Opened { doses, .. } => vials(*doses),
+        Change::DosesWasted { vial, doses, .. } => {
+            vials(*doses)?;
+            vial.parse::<OpId>()
+                .map(|_| ())
+                .map_err(|_| InvalidOp::NotAnOpId(vial.clone()))
+        }
+        Change::Corrected {
+            vials: n, reason, ..
+        } => {
+            if *n == 0 {
+                return Err(InvalidOp::NoVials);
+            }
+            short_text("reason", reason)
+        }
+        Change::Quarantined { reason } => short_text("reason", reason),
+        Change::DayClosed { .. } => Ok(()),
     }
 }
 
@@ -264,6 +321,12 @@ pub enum InvalidOp {
     /// A resident op that sets one field twice.
     #[error("resident op sets {0:?} twice")]
     RepeatedField(FieldName),
+    /// A stock event that moves no vial or dose.
+    #[error("stock event moves no vial or dose")]
+    NoVials,
+    /// A stock event naming a vial by something that is not an op id.
+    #[error("{0:?} is not an op id")]
+    NotAnOpId(String),
 }
 
 /// One field of a resident, with its value. Contact fields are the ones reception may edit.
@@ -299,6 +362,8 @@ pub enum ResidentField {
     /// 宛名番号, the municipality's own number for the resident (set by HQ's register
     /// import). There is no op that clears it: a register without it leaves it as it is.
     AtenaNumber(AtenaNumber),
+    /// Agreed to come at short notice to use a leftover dose (survey or call centre).
+    Standby(bool),
 }
 
 /// The name of a [`ResidentField`], without its value: the key of its LWW register.
@@ -320,6 +385,7 @@ pub enum FieldName {
     NeedsTransport,
     AnaphylaxisHistory,
     AtenaNumber,
+    Standby,
 }
 
 impl ResidentField {
@@ -340,6 +406,7 @@ impl ResidentField {
             Self::NeedsTransport(_) => FieldName::NeedsTransport,
             Self::AnaphylaxisHistory(_) => FieldName::AnaphylaxisHistory,
             Self::AtenaNumber(_) => FieldName::AtenaNumber,
+            Self::Standby(_) => FieldName::Standby,
         }
     }
 
@@ -366,6 +433,7 @@ impl ResidentField {
             | Self::Intention(_)
             | Self::NeedsTransport(_)
             | Self::AnaphylaxisHistory(_)
+            | Self::Standby(_)
             // checked by its type when the op is read
             | Self::AtenaNumber(_) => Ok(()),
         }
@@ -421,6 +489,24 @@ pub struct Dose {
     pub vaccinator: String,
     /// When, in local venue time, as the booth recorded it.
     pub administered_at: NaiveDateTime,
+    /// The vial it was drawn from (the op that opened it). Absent in doses recorded before
+    /// vials were tracked, and then left out of the JSON so those ops read back unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vial: Option<OpId>,
+    /// A doctor's decision to give the dose although rules refused it (left out when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overridden: Option<DoctorOverride>,
+}
+
+/// A doctor's decision to give a dose against the rules the booth named.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DoctorOverride {
+    /// 医師名.
+    pub doctor: String,
+    /// Why, in words.
+    pub reason: String,
+    /// The rules overridden (`duplicate_dose`, `vial_past_clock`, …), at least one.
+    pub rules: Vec<String>,
 }
 
 /// A check-in at reception.
@@ -447,40 +533,24 @@ pub struct StockEvent {
     pub product: String,
     /// Lot number.
     pub lot: String,
+    /// When, in local venue time (a back-entered event carries the time it happened).
+    pub at: NaiveDateTime,
     /// What happened.
     pub change: StockChange,
 }
 
-/// What happened to the vials.
+/// A call to a standby resident, logged (grow-only; a wrong entry is corrected by logging
+/// the call again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "change", rename_all = "snake_case")]
-pub enum StockChange {
-    /// Delivered, with the manufacturer's expiry date.
-    Received {
-        /// How many vials.
-        vials: u32,
-        /// Last day of use.
-        expires_on: NaiveDate,
-    },
-    /// Taken out of the freezer: usable until `use_by`.
-    Thawed {
-        /// How many vials.
-        vials: u32,
-        /// End of the thawed clock.
-        use_by: NaiveDateTime,
-    },
-    /// Diluted or punctured: usable until `use_by` (6 h for most products).
-    Opened {
-        /// How many vials.
-        vials: u32,
-        /// End of the open-vial clock.
-        use_by: NaiveDateTime,
-    },
-    /// Thrown away.
-    Discarded {
-        /// How many vials.
-        vials: u32,
-    },
+pub struct StandbyCall {
+    /// Who was called.
+    pub resident: VoucherNumber,
+    /// From which venue.
+    pub venue: VenueCode,
+    /// When, in local venue time.
+    pub at: NaiveDateTime,
+    /// What came of it.
+    pub outcome: CallOutcome,
 }
 
 /// A logged call or visit.

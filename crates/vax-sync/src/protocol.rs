@@ -10,7 +10,7 @@ use crate::invariants::Alert;
 use crate::op::{InvalidOp, Op};
 
 /// The protocol version this crate speaks.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 /// Ops per message when the caller does not choose.
 pub const DEFAULT_BATCH_SIZE: usize = 1_000;
 /// The most ops a message may carry; more is refused as oversized.

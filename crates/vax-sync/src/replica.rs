@@ -12,6 +12,7 @@ use crdts::mvreg::Op as PutOp;
 use crdts::{CmRDT, GSet, LWWReg, MVReg, VClock};
 use serde::{Deserialize, Serialize};
 use vax_domain::eligibility::{valid_doses_numbered, DoseRecord};
+use vax_domain::stock::{DoseUse, StockRecord};
 use vax_domain::voucher::VoucherNumber;
 
 use crate::hlc::Hlc;
@@ -19,7 +20,7 @@ use crate::ids::{OpId, ReplicaId, TimeBandId, VenueCode};
 use crate::invariants::{AlertKey, Touched};
 use crate::op::{
     BookingCause, CheckIn, Dose, EventKind, FieldName, Inquiry, Op, OpKind, ResidentField, Stamp,
-    StockEvent, TimeBandDef, VenueDef, Void,
+    StandbyCall, StockChange, StockEvent, TimeBandDef, VenueDef, Void,
 };
 
 /// The booking register's key: one resident's one dose.
@@ -98,6 +99,7 @@ pub struct Replica {
     pub(crate) check_ins: HashMap<OpId, Recorded<CheckIn>>,
     pub(crate) stock: HashMap<OpId, Recorded<StockEvent>>,
     pub(crate) inquiries: HashMap<OpId, Recorded<Inquiry>>,
+    pub(crate) standby_calls: HashMap<OpId, Recorded<StandbyCall>>,
     pub(crate) voids: HashMap<OpId, Recorded<Void>>,
     pub(crate) bands: HashMap<TimeBandId, Lww<TimeBandDef>>,
     pub(crate) venues: HashMap<VenueCode, Lww<VenueDef>>,
@@ -108,6 +110,8 @@ pub struct Replica {
     pub(crate) doses_by_key: HashMap<BookingKey, BTreeSet<OpId>>,
     pub(crate) doses_by_lot: HashMap<LotKey, BTreeSet<OpId>>,
     pub(crate) stock_by_lot: HashMap<LotKey, BTreeSet<OpId>>,
+    /// Quarantine events by (product, lot), whatever the venue.
+    pub(crate) quarantines: HashMap<(String, String), BTreeSet<OpId>>,
     pub(crate) booking_bands: HashMap<BookingKey, BTreeSet<TimeBandId>>,
     pub(crate) band_members: HashMap<TimeBandId, BTreeSet<BookingKey>>,
     pub(crate) contested: BTreeSet<BookingKey>,
@@ -197,7 +201,23 @@ impl Replica {
                         .entry(lot.clone())
                         .or_default()
                         .insert(op.id);
+                    let quarantine = matches!(s.change, StockChange::Quarantined { .. });
+                    if quarantine {
+                        self.quarantines
+                            .entry((s.product.clone(), s.lot.clone()))
+                            .or_default()
+                            .insert(op.id);
+                    }
                     if let Some(t) = touched.as_deref_mut() {
+                        if quarantine {
+                            // A quarantine stops the lot at every venue.
+                            t.lots.extend(
+                                self.doses_by_lot
+                                    .keys()
+                                    .filter(|k| k.product == s.product && k.lot == s.lot)
+                                    .cloned(),
+                            );
+                        }
                         t.lots.insert(lot);
                     }
                     self.touch_voids_of(op.id, touched);
@@ -227,6 +247,15 @@ impl Replica {
                                 product: s.event.product.clone(),
                                 lot: s.event.lot.clone(),
                             });
+                            if matches!(s.event.change, StockChange::Quarantined { .. }) {
+                                let (product, lot) = (&s.event.product, &s.event.lot);
+                                t.lots.extend(
+                                    self.doses_by_lot
+                                        .keys()
+                                        .filter(|k| &k.product == product && &k.lot == lot)
+                                        .cloned(),
+                                );
+                            }
                         }
                     }
                 }
@@ -239,6 +268,9 @@ impl Replica {
             }
             OpKind::DefineVenue(v) => {
                 lww_write(self.venues.entry(v.code.clone()), v, op.stamp());
+            }
+            OpKind::StandbyCall(c) => {
+                insert_event(&mut self.standby_calls, op, c);
             }
             // An acknowledgement only ever removes an alert.
             OpKind::Acknowledge { alert } => self.acknowledged.insert(alert.clone()),
@@ -379,6 +411,11 @@ impl Replica {
         self.stock.get(id)
     }
 
+    /// A standby call by its op.
+    pub fn standby_call(&self, id: &OpId) -> Option<&Recorded<StandbyCall>> {
+        self.standby_calls.get(id)
+    }
+
     /// An inquiry by its op.
     pub fn inquiry(&self, id: &OpId) -> Option<&Recorded<Inquiry>> {
         self.inquiries.get(id)
@@ -437,6 +474,78 @@ impl Replica {
         self.venues.get(code).map(|r| &r.val)
     }
 
+    /// The earliest valid quarantine of (product, lot) recorded at or before `at`, at any
+    /// venue.
+    pub(crate) fn quarantine_of(
+        &self,
+        product: &str,
+        lot: &str,
+        at: NaiveDateTime,
+    ) -> Option<(NaiveDateTime, OpId)> {
+        self.quarantines
+            .get(&(product.to_owned(), lot.to_owned()))?
+            .iter()
+            .filter(|id| !self.is_voided(id))
+            .filter_map(|id| self.stock.get(id))
+            .map(|s| (s.event.at, s.op))
+            .filter(|(since, _)| *since <= at)
+            .min()
+    }
+
+    /// The clock of one opened vial (its `opened` event), unless that event is voided.
+    pub(crate) fn vial_clock(&self, vial: &OpId) -> Option<(NaiveDateTime, OpId)> {
+        if self.is_voided(vial) {
+            return None;
+        }
+        match self.stock.get(vial)?.event.change {
+            StockChange::Opened { use_by, .. } => Some((use_by, *vial)),
+            _ => None,
+        }
+    }
+
+    /// Every stock event recorded at `venue`, voided ones marked, as the domain's stock fold
+    /// reads them ([`vax_domain::stock::lot_states`]).
+    pub fn stock_records_at(&self, venue: &VenueCode) -> Vec<StockRecord> {
+        let mut records: Vec<StockRecord> = self
+            .stock
+            .values()
+            .filter(|s| &s.event.venue == venue)
+            .map(|s| StockRecord {
+                id: s.op.to_string(),
+                at: s.event.at,
+                product: s.event.product.clone(),
+                lot: s.event.lot.clone(),
+                change: s.event.change.clone(),
+                voided: self.is_voided(&s.op),
+            })
+            .collect();
+        records.sort_by(|a, b| a.id.cmp(&b.id));
+        records
+    }
+
+    /// Every valid dose given at `venue`, with its vial, as the stock fold reads them.
+    pub fn dose_uses_at(&self, venue: &VenueCode) -> Vec<DoseUse> {
+        let mut doses: Vec<(OpId, DoseUse)> = self
+            .doses
+            .values()
+            .filter(|d| &d.event.venue == venue && !self.is_voided(&d.op))
+            .map(|d| {
+                (
+                    d.op,
+                    DoseUse {
+                        product: d.event.product.clone(),
+                        lot: d.event.lot.clone(),
+                        vial: d.event.vial.map(|v| v.to_string()),
+                        at: d.event.administered_at,
+                        count: 1,
+                    },
+                )
+            })
+            .collect();
+        doses.sort_by_key(|(id, _)| *id);
+        doses.into_iter().map(|(_, d)| d).collect()
+    }
+
     /// The lot's clock at a venue: the latest thawed/opened `use_by`, and the earliest expiry
     /// date, each with the stock event that set it. Voided stock events do not count.
     pub(crate) fn lot_clock(&self, lot: &LotKey) -> LotClock {
@@ -448,22 +557,23 @@ impl Replica {
             let Some(event) = self.stock.get(id) else {
                 continue;
             };
-            use crate::op::StockChange::{Discarded, Opened, Received, Thawed};
+            use vax_domain::stock::StockChange::{Opened, Received, Thawed};
             match &event.event.change {
-                Received { expires_on, .. } => {
+                Received { expires_on, .. }
                     if clock
                         .expires_on
-                        .is_none_or(|(d, by)| (*expires_on, *id) < (d, by))
-                    {
-                        clock.expires_on = Some((*expires_on, *id));
-                    }
+                        .is_none_or(|(d, by)| (*expires_on, *id) < (d, by)) =>
+                {
+                    clock.expires_on = Some((*expires_on, *id));
                 }
-                Thawed { use_by, .. } | Opened { use_by, .. } => {
-                    if clock.use_by.is_none_or(|(t, by)| (*use_by, *id) > (t, by)) {
-                        clock.use_by = Some((*use_by, *id));
-                    }
+                Thawed { use_by, .. } | Opened { use_by, .. }
+                    if clock.use_by.is_none_or(|(t, by)| (*use_by, *id) > (t, by)) =>
+                {
+                    clock.use_by = Some((*use_by, *id));
                 }
-                Discarded { .. } => {}
+                // Later clocks than held, waste, transfers, counts, quarantine and close-out
+                // change no clock.
+                _ => {}
             }
         }
         clock

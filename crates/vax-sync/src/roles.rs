@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::ids::{OpId, ReplicaId};
-use crate::op::{BookingCause, EventKind, Op, OpKind, ResidentField};
+use crate::op::{BookingCause, EventKind, Op, OpKind, ResidentField, StockChange};
 
 /// The role a device was enrolled with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -79,13 +79,19 @@ pub fn may_emit(role: Role, kind: &OpKind) -> bool {
         return true;
     }
     match kind {
-        OpKind::SetResidentFields { fields, .. } => {
-            app.may_edit_contact() && fields.iter().all(ResidentField::is_contact)
-        }
+        OpKind::SetResidentFields { fields, .. } => fields.iter().all(|f| match f {
+            // The standby list is kept by whoever takes residents' calls.
+            ResidentField::Standby(_) => app.may_log_inquiries(),
+            f => app.may_edit_contact() && f.is_contact(),
+        }),
         OpKind::CheckIn(_) => app.may_check_in(),
         OpKind::RecordDose(_) => app.may_record_doses(),
-        OpKind::StockEvent(_) => app.may_record_stock(),
+        OpKind::StockEvent(s) => match s.change {
+            StockChange::Opened { .. } => app.may_open_vials(),
+            _ => app.may_record_stock(),
+        },
         OpKind::Inquiry(_) => app.may_log_inquiries(),
+        OpKind::StandbyCall(_) => app.may_record_stock(),
         OpKind::Book(b) => app.may_rebook() && b.cause == BookingCause::Rebook,
         OpKind::Void(v) => records(app, v.target_kind),
         OpKind::DefineTimeBand(_) | OpKind::DefineVenue(_) | OpKind::Acknowledge { .. } => false,

@@ -6,6 +6,7 @@ pub mod camera;
 pub mod hq;
 pub mod notices;
 pub mod planning;
+pub mod manager;
 pub mod reception;
 pub mod setup;
 pub mod sync;

@@ -24,6 +24,8 @@ pub fn dose(r: u32, venue: &str) -> OpKind {
         lot: "FF1234".into(),
         vaccinator: "山田".into(),
         administered_at: at(10, 0),
+        vial: None,
+        overridden: None,
     })
 }
 

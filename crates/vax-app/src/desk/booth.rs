@@ -6,9 +6,12 @@ use serde::{Deserialize, Serialize};
 use vax_domain::eligibility::{valid_doses_numbered, DueStatus};
 use vax_domain::product::Catalogue;
 use vax_domain::resident::age_on;
-use vax_ledger::{CheckInView, Ledger, LotView, NewDose};
+use vax_domain::stock::{lot_states, StockChange};
+use vax_ledger::{CheckInView, Ledger, LotView, NewDose, STOCK_RULES};
 
-use vax_sync::{Dose, OpKind, VenueCode};
+use vax_sync::{DoctorOverride, Dose, OpId, OpKind, StockEvent, VenueCode};
+
+use crate::stock::{open_change, DEFAULT_SYRINGE};
 
 use super::{required, venue_of, DeskError, Enrollment};
 use crate::lookup::card;
@@ -174,6 +177,8 @@ pub fn record_dose(
             _ => {}
         }
     }
+    let vial = pick_vial(ledger, enrollment, &lot, now)?;
+    refusals.extend(vial.refusals);
     let override_ = match (&request.override_, refusals.is_empty()) {
         (_, true) => None,
         (None, false) => return Err(refusals.remove(0).1),
@@ -190,6 +195,20 @@ pub fn record_dose(
         .is_some_and(|s| s.anaphylaxis_history);
     let minutes = observation_minutes(&lot, anaphylaxis, now)?;
     let mut tx = ledger.transaction()?;
+    let vial_uid = match vial.choice {
+        VialChoice::Untracked => None,
+        VialChoice::Existing(id) => Some(id),
+        VialChoice::OpenNext(change) => Some(tx.record_stock(
+            &StockEvent {
+                venue: VenueCode::new(&enrollment.venue_code),
+                product: lot.product_code.clone(),
+                lot: lot.lot_number.clone(),
+                at: now.naive_local(),
+                change,
+            },
+            &now,
+        )?),
+    };
     let uid = tx.record_event(OpKind::RecordDose(Dose {
         resident: card.resident.resident.voucher.clone(),
         dose_number: request.dose_number,
@@ -198,6 +217,15 @@ pub fn record_dose(
         lot: lot.lot_number.clone(),
         vaccinator: vaccinator.clone(),
         administered_at: now.naive_local(),
+        vial: vial_uid.as_deref().and_then(|v| v.parse::<OpId>().ok()),
+        overridden: override_.as_ref().map(|(doctor, reason)| DoctorOverride {
+            doctor: doctor.clone(),
+            reason: reason.clone(),
+            rules: refusals
+                .iter()
+                .map(|(rule, _)| (*rule).to_owned())
+                .collect(),
+        }),
     }))?;
     let uid = tx.insert_dose(&NewDose {
         uid: Some(uid),
@@ -210,10 +238,17 @@ pub fn record_dose(
         injection_site: site,
         recorded_at: now,
     })?;
+    if let Some(vial) = &vial_uid {
+        tx.tie_dose_to_vial(&uid, vial)?;
+    }
     let mut overridden = Vec::new();
     if let Some((doctor, reason)) = &override_ {
         for (rule, _) in &refusals {
-            tx.log_dose_override(&uid, rule, doctor, reason)?;
+            if STOCK_RULES.contains(rule) {
+                tx.log_stock_override(&uid, rule, doctor, reason)?;
+            } else {
+                tx.log_dose_override(&uid, rule, doctor, reason)?;
+            }
             overridden.push((*rule).to_owned());
         }
     }
@@ -223,6 +258,107 @@ pub fn record_dose(
         observation_minutes: minutes,
         observe_until: now + Duration::minutes(i64::from(minutes)),
         overridden,
+    })
+}
+
+/// Where the dose is drawn from.
+enum VialChoice {
+    /// The lot has no stock events at this venue: vials are not tracked for it.
+    Untracked,
+    /// An open vial (or, on a doctor's override, the vial the refusal named).
+    Existing(String),
+    /// The next vial, opened with the dose.
+    OpenNext(StockChange),
+}
+
+struct VialPick {
+    choice: VialChoice,
+    refusals: Vec<(&'static str, DeskError)>,
+}
+
+/// Picks the vial a dose is drawn from: the open one with the earliest clock that has doses,
+/// else the next one from the fridge. A quarantined lot (anywhere), an expired lot, a vial
+/// past its clock or no vial at all are refusals a doctor may override.
+fn pick_vial(
+    ledger: &Ledger,
+    enrollment: &Enrollment,
+    lot: &LotView,
+    now: DateTime<FixedOffset>,
+) -> Result<VialPick, DeskError> {
+    let reader = ledger.reader();
+    let mut refusals = Vec::new();
+    if let Some((_, _, reason)) = reader.lot_quarantine(&lot.product_code, &lot.lot_number)? {
+        refusals.push(("lot_quarantined", DeskError::LotQuarantined { reason }));
+    }
+    let venue = venue_of(ledger, enrollment)?;
+    let stock = reader.venue_stock(venue.id, &enrollment.venue_code, &now)?;
+    let mut records = stock.records;
+    records.retain(|r| r.product == lot.product_code && r.lot == lot.lot_number);
+    if records.iter().all(|r| r.voided) {
+        return Ok(VialPick {
+            choice: VialChoice::Untracked,
+            refusals,
+        });
+    }
+    let at = now.naive_local();
+    let lots = lot_states(Catalogue::builtin(), &records, &stock.doses, at);
+    let Some(state) = lots.first() else {
+        return Ok(VialPick {
+            choice: VialChoice::Untracked,
+            refusals,
+        });
+    };
+    if let Some(expires_on) = state.expires_on.filter(|d| *d < at.date()) {
+        refusals.push(("lot_expired", DeskError::LotExpired { expires_on }));
+    }
+    if let Some(v) = state.vial_to_draw(at) {
+        return Ok(VialPick {
+            choice: VialChoice::Existing(v.id.clone()),
+            refusals,
+        });
+    }
+    let syringe = records
+        .iter()
+        .rev()
+        .find_map(|r| match r.change {
+            StockChange::Opened { syringe, .. } if !r.voided => Some(syringe),
+            _ => None,
+        })
+        .unwrap_or(DEFAULT_SYRINGE);
+    if let Ok(change) = open_change(&lots, &lot.product_code, &lot.lot_number, syringe, at) {
+        return Ok(VialPick {
+            choice: VialChoice::OpenNext(change),
+            refusals,
+        });
+    }
+    // Nothing usable: a vial with doses whose clock ran out, or none at all. On a doctor's
+    // override the dose is tied to the vial the refusal names.
+    let expired = state
+        .vials
+        .iter()
+        .filter(|v| v.left() > 0)
+        .max_by_key(|v| v.use_by);
+    let (rule, refusal, vial) = match expired {
+        Some(v) => (
+            "vial_past_clock",
+            DeskError::VialPastClock { use_by: v.use_by },
+            v,
+        ),
+        None => match state.vials.iter().max_by_key(|v| v.opened_at) {
+            Some(v) => ("no_vial_left", DeskError::NoVialLeft, v),
+            None => {
+                refusals.push(("no_vial_left", DeskError::NoVialLeft));
+                return Ok(VialPick {
+                    choice: VialChoice::Untracked,
+                    refusals,
+                });
+            }
+        },
+    };
+    refusals.push((rule, refusal));
+    Ok(VialPick {
+        choice: VialChoice::Existing(vial.id.clone()),
+        refusals,
     })
 }
 

@@ -102,6 +102,27 @@ pub enum DeskError {
     /// The lot is not open at this venue today.
     #[error("lot is not open at this venue today")]
     LotNotOpen,
+    /// The vial the dose would come from is past its clock.
+    #[error("the open vial's clock ran out at {use_by}")]
+    VialPastClock {
+        /// End of the clock.
+        use_by: chrono::NaiveDateTime,
+    },
+    /// The lot is quarantined.
+    #[error("the lot is quarantined: {reason}")]
+    LotQuarantined {
+        /// Why.
+        reason: String,
+    },
+    /// The lot is past its expiry date.
+    #[error("the lot expired on {expires_on}")]
+    LotExpired {
+        /// Its expiry date.
+        expires_on: chrono::NaiveDate,
+    },
+    /// No vial of the lot has doses left and none is thawed to open.
+    #[error("no vial of this lot has doses left and none is thawed to open")]
+    NoVialLeft,
     /// A required reason or name is missing or too long.
     #[error("{field}: {problem}")]
     Invalid {
@@ -134,6 +155,10 @@ impl UserFacing for DeskError {
             Self::IntervalNotReached { .. } => ErrorCode::IntervalNotReached,
             Self::DoseOutOfOrder { .. } => ErrorCode::DoseOutOfOrder,
             Self::LotNotOpen => ErrorCode::LotNotOpen,
+            Self::VialPastClock { .. } => ErrorCode::VialPastClock,
+            Self::LotQuarantined { .. } => ErrorCode::LotQuarantined,
+            Self::LotExpired { .. } => ErrorCode::LotExpired,
+            Self::NoVialLeft => ErrorCode::NoVialLeft,
             Self::Invalid { .. } => ErrorCode::InvalidInput,
             Self::Eligibility(_) => ErrorCode::Eligibility,
             Self::Query(e) => e.code(),
@@ -169,6 +194,19 @@ impl UserFacing for DeskError {
                 format!("{requested}回目を記録しようとしていますが、接種対象は{due}回目です")
             }
             Self::LotNotOpen => "このロットは本日この会場で使用登録されていません".into(),
+            Self::VialPastClock { use_by } => format!(
+                "開封済みバイアルの使用期限（{}）を過ぎています",
+                use_by.format("%m/%d %H:%M")
+            ),
+            Self::LotQuarantined { reason } => {
+                format!("このロットは使用停止（隔離）中です: {reason}")
+            }
+            Self::LotExpired { expires_on } => {
+                format!("このロットは有効期限（{expires_on}）を過ぎています")
+            }
+            Self::NoVialLeft => {
+                "このロットには残量のあるバイアルも開封できる解凍済みバイアルもありません".into()
+            }
             Self::Invalid { field, problem } => format!("{field}: {problem}"),
             Self::Eligibility(e) => e.to_string(),
             Self::Query(e) => e.message_ja(),

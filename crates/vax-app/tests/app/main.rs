@@ -9,6 +9,7 @@ mod lookup;
 mod notices;
 mod planning;
 mod print;
+mod stock;
 mod sync;
 
 use chrono::{DateTime, FixedOffset};

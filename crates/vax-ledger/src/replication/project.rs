@@ -24,8 +24,8 @@ pub(crate) enum Outcome {
     Waiting(String),
     /// The tables cannot hold it (a value outside their limits). The op stays in the log.
     Refused(String),
-    /// Kept in the op log only: stock events, inquiries and acknowledgements have no desk
-    /// table yet; a void naming the wrong kind has no effect.
+    /// Kept in the op log only: inquiries and acknowledgements have no desk table yet; a
+    /// void naming the wrong kind has no effect.
     LogOnly,
 }
 
@@ -43,9 +43,11 @@ pub(crate) fn rank(op: &Op) -> u8 {
         OpKind::DefineTimeBand(_) => 1,
         OpKind::SetResidentFields { .. } => 2,
         OpKind::Book(_) => 3,
-        OpKind::RecordDose(_) | OpKind::CheckIn(_) | OpKind::StockEvent(_) | OpKind::Inquiry(_) => {
-            4
-        }
+        OpKind::RecordDose(_)
+        | OpKind::CheckIn(_)
+        | OpKind::StockEvent(_)
+        | OpKind::Inquiry(_)
+        | OpKind::StandbyCall(_) => 4,
         OpKind::Void(_) | OpKind::Acknowledge { .. } => 5,
     }
 }
@@ -84,10 +86,25 @@ pub(crate) fn project(
                 lot_id,
                 d.vaccinator,
                 instant(&at_ms(op.hlc.wall_ms)),
-            ])
-            .map(|_| Outcome::Written)
-            .map_err(LedgerError::from)
+            ])?;
+            let uid = op.id.to_string();
+            if let Some(vial) = d.vial {
+                w.tie_dose_to_vial(&uid, &vial.to_string())?;
+            }
+            if let Some(o) = &d.overridden {
+                for rule in &o.rules {
+                    if crate::STOCK_RULES.contains(&rule.as_str()) {
+                        w.log_stock_override(&uid, rule, &o.doctor, &o.reason)?;
+                    } else {
+                        w.log_dose_override(&uid, rule, &o.doctor, &o.reason)?;
+                    }
+                }
+            }
+            Ok(Outcome::Written)
         }
+        OpKind::StockEvent(s) => w
+            .insert_stock_row(&op.id.to_string(), s, &at_ms(op.hlc.wall_ms))
+            .map(|()| Outcome::Written),
         OpKind::CheckIn(c) => {
             let Some(resident_id) = resident_id(w, &c.resident)? else {
                 return Ok(waiting_for("resident", &c.resident.to_string()));
@@ -118,7 +135,8 @@ pub(crate) fn project(
             let (table, at_col, reason_col) = match v.target_kind {
                 EventKind::Dose => ("dose_records", "voided_at", "void_reason"),
                 EventKind::CheckIn => ("check_ins", "cancelled_at", "cancel_reason"),
-                EventKind::Stock | EventKind::Inquiry => return Ok(Outcome::LogOnly),
+                EventKind::Stock => ("stock_events", "voided_at", "void_reason"),
+                EventKind::Inquiry => return Ok(Outcome::LogOnly),
             };
             let uid = v.target.to_string();
             let sql = format!(
@@ -139,9 +157,14 @@ pub(crate) fn project(
                 waiting_for("voided record", &uid)
             })
         }
-        OpKind::StockEvent(_) | OpKind::Inquiry(_) | OpKind::Acknowledge { .. } => {
-            Ok(Outcome::LogOnly)
+        OpKind::StandbyCall(c) => {
+            let Some(resident_id) = resident_id(w, &c.resident)? else {
+                return Ok(waiting_for("resident", &c.resident.to_string()));
+            };
+            w.insert_standby_call(&op.id.to_string(), resident_id, &c.venue.0, c.at, c.outcome)
+                .map(|()| Outcome::Written)
         }
+        OpKind::Inquiry(_) | OpKind::Acknowledge { .. } => Ok(Outcome::LogOnly),
     };
     match result {
         Err(LedgerError::Sqlite(rusqlite::Error::SqliteFailure(e, message)))
@@ -300,6 +323,9 @@ fn resident(
     };
     let now = at_ms(replica_time(replica, voucher));
     w.upsert_resident(&resident, &now)?;
+    if let Some(ResidentField::Standby(on)) = field(FieldName::Standby) {
+        w.set_standby(municipality, voucher, *on)?;
+    }
     if let Some(ResidentField::Intention(intention)) = field(FieldName::Intention) {
         let flag = |name| {
             matches!(

@@ -89,7 +89,8 @@ pub(crate) fn resident_ops(
     let mut kinds = Vec::new();
     let mut stmt = tx.tx.prepare_cached(&format!(
         "SELECT municipality_code, voucher_number, name, name_kana, birth_date, sex, postal_code, address,
-                district, lat, lon, phone, intention, needs_transport, anaphylaxis_history, atena_number
+                district, lat, lon, phone, intention, needs_transport, anaphylaxis_history, atena_number,
+                standby
          FROM residents WHERE {filter} ORDER BY id"
     ))?;
     let mut rows = stmt.query(params)?;
@@ -140,6 +141,11 @@ pub(crate) fn resident_ops(
             ));
             fields.push(ResidentField::NeedsTransport(r.get(13)?));
             fields.push(ResidentField::AnaphylaxisHistory(r.get(14)?));
+        }
+        // Only a resident on the standby list carries the field, so a city published before
+        // the list existed publishes the same ops; taking someone off it travels as `false`.
+        if r.get::<_, bool>(16)? {
+            fields.push(ResidentField::Standby(true));
         }
         kinds.push(OpKind::SetResidentFields {
             resident: voucher,

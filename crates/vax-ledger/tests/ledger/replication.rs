@@ -125,6 +125,8 @@ fn record_dose(ledger: &mut Ledger, venue_code: &str, voucher: &str, hhmm: &str)
             lot: "FF1234".into(),
             vaccinator: "山田医師".into(),
             administered_at: when.naive_local(),
+            vial: None,
+            overridden: None,
         }))
         .unwrap();
     tx.insert_dose(&NewDose {
@@ -430,4 +432,135 @@ fn a_residents_atena_number_travels_to_other_replicas_and_is_never_erased_by_one
     let mut booth2 = replica(BOOTH_V02, Role::Booth);
     sync(&mut hq, &mut booth2);
     assert_eq!(atena(&booth2, "0000000001"), hanako.atena_number);
+}
+
+#[test]
+fn stock_events_doses_from_a_vial_and_standby_calls_received_from_a_venue_become_rows() {
+    use vax_domain::product::SyringeKind;
+    use vax_domain::stock::{CallOutcome, StockChange};
+    use vax_sync::{StandbyCall, StockEvent};
+
+    let mut hq = hq_with_a_small_city();
+    let mut manager = replica(BOOTH_V01, Role::VenueManager);
+    sync(&mut hq, &mut manager);
+    let when = at("2021-06-01T09:00:00+09:00");
+    let stock = |change| StockEvent {
+        venue: VenueCode::new("V01"),
+        product: "comirnaty".into(),
+        lot: "FF1234".into(),
+        at: when.naive_local(),
+        change,
+    };
+    let mut tx = manager.transaction().unwrap();
+    tx.record_stock(
+        &stock(StockChange::Received {
+            vials: 10,
+            expires_on: NaiveDate::from_ymd_opt(2021, 8, 31).unwrap(),
+            from: "卸A".into(),
+            thawed_use_by: None,
+        }),
+        &when,
+    )
+    .unwrap();
+    let vial = tx
+        .record_stock(
+            &stock(StockChange::Opened {
+                use_by: when.naive_local() + chrono::Duration::hours(6),
+                doses: 6,
+                syringe: SyringeKind::LowDeadSpace,
+            }),
+            &when,
+        )
+        .unwrap();
+    let broken = tx
+        .record_stock(
+            &stock(StockChange::VialsWasted {
+                vials: 1,
+                from: vax_domain::stock::SealedState::Frozen,
+                reason: vax_domain::stock::WasteReason::Broken,
+            }),
+            &when,
+        )
+        .unwrap();
+    let dose = tx
+        .record_event(OpKind::RecordDose(Dose {
+            resident: VoucherNumber::parse("0000000002").unwrap(),
+            dose_number: 1,
+            venue: VenueCode::new("V01"),
+            product: "comirnaty".into(),
+            lot: "FF1234".into(),
+            vaccinator: "舞鶴 太郎".into(),
+            administered_at: when.naive_local(),
+            vial: Some(vial.parse().unwrap()),
+            overridden: None,
+        }))
+        .unwrap();
+    let resident = resident_id(&tx.reader(), "0000000002");
+    let venue_id = tx.reader().venue("V01").unwrap().id;
+    let lot_id = tx.lot("comirnaty", "FF1234", None).unwrap();
+    let dose = tx
+        .insert_dose(&NewDose {
+            uid: Some(dose),
+            resident_id: resident,
+            dose_number: 1,
+            administered_at: when,
+            venue_id,
+            lot_id,
+            vaccinator: "舞鶴 太郎".into(),
+            injection_site: "左上腕".into(),
+            recorded_at: when,
+        })
+        .unwrap();
+    tx.tie_dose_to_vial(&dose, &vial).unwrap();
+    let call = tx
+        .record_event(OpKind::StandbyCall(StandbyCall {
+            resident: VoucherNumber::parse("0000000002").unwrap(),
+            venue: VenueCode::new("V01"),
+            at: when.naive_local(),
+            outcome: CallOutcome::Coming,
+        }))
+        .unwrap();
+    tx.insert_standby_call(
+        &call,
+        resident,
+        "V01",
+        when.naive_local(),
+        CallOutcome::Coming,
+    )
+    .unwrap();
+    tx.void_event(EventKind::Stock, &broken, "入力ミス", &when)
+        .unwrap();
+    tx.commit().unwrap();
+    sync(&mut manager, &mut hq);
+
+    let hq_venue = hq.reader().venue("V01").unwrap().id;
+    let local = manager.reader().venue("V01").unwrap().id;
+    let held = |l: &Ledger, venue_id| {
+        let r = l.reader();
+        let mut s = r
+            .venue_stock(venue_id, "V01", &at("2021-06-01T23:00:00+09:00"))
+            .unwrap();
+        s.records.sort_by(|a, b| a.id.cmp(&b.id));
+        s
+    };
+    let at_hq = held(&hq, hq_venue);
+    assert_eq!(
+        at_hq,
+        held(&manager, local),
+        "HQ holds the venue's stock as the venue does"
+    );
+    assert_eq!(at_hq.records.len(), 3);
+    assert!(
+        at_hq.records.iter().any(|r| r.id == broken && r.voided),
+        "the void travelled"
+    );
+    assert_eq!(at_hq.doses.len(), 1);
+    assert_eq!(
+        at_hq.doses[0].vial.as_deref(),
+        Some(vial.as_str()),
+        "the dose names its vial"
+    );
+    let calls = hq.reader().standby_calls_on("V01", june_first()).unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].outcome, CallOutcome::Coming);
 }

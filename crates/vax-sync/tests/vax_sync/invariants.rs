@@ -231,6 +231,8 @@ fn hq_acknowledging_an_expired_lot_dose_clears_that_alert_everywhere() {
         StockChange::Received {
             vials: 10,
             expires_on: at(0, 0).date(),
+            from: "卸A".into(),
+            thawed_use_by: None,
         },
     ));
     sync_via_server(&mut sites);

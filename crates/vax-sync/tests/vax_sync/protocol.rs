@@ -282,6 +282,8 @@ fn every_op_kind_round_trips_through_json() {
             StockChange::Received {
                 vials: 5,
                 expires_on: at(0, 0).date(),
+                from: "卸A".into(),
+                thawed_use_by: None,
             },
         ),
         opened("V01", "L1", at(15, 0)),

@@ -77,8 +77,22 @@ fn every_app_role_may_replicate_exactly_what_its_desk_may_do() {
                 app.may_record_doses(),
             ),
             (
-                "stock",
+                "vial opened",
                 opened("V01", "L1", at(15, 0)),
+                app.may_open_vials(),
+            ),
+            (
+                "delivery",
+                stock(
+                    "V01",
+                    "L1",
+                    StockChange::Received {
+                        vials: 5,
+                        expires_on: at(0, 0).date(),
+                        from: "卸A".into(),
+                        thawed_use_by: None,
+                    },
+                ),
                 app.may_record_stock(),
             ),
             ("inquiry", inquiry(7, "called"), app.may_log_inquiries()),

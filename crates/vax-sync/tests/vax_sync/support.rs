@@ -102,6 +102,8 @@ pub fn dose(r: u32, dose_number: u8, venue: &str, lot: &str, when: NaiveDateTime
         lot: lot.into(),
         vaccinator: "山田".into(),
         administered_at: when,
+        vial: None,
+        overridden: None,
     })
 }
 
@@ -127,12 +129,21 @@ pub fn stock(venue: &str, lot: &str, change: StockChange) -> OpKind {
         venue: VenueCode::new(venue),
         product: "comirnaty".into(),
         lot: lot.into(),
+        at: at(8, 0),
         change,
     })
 }
 
 pub fn opened(venue: &str, lot: &str, use_by: NaiveDateTime) -> OpKind {
-    stock(venue, lot, StockChange::Opened { vials: 1, use_by })
+    stock(
+        venue,
+        lot,
+        StockChange::Opened {
+            use_by,
+            doses: 6,
+            syringe: vax_domain::product::SyringeKind::LowDeadSpace,
+        },
+    )
 }
 
 pub fn void(target: OpId, target_kind: EventKind) -> OpKind {

@@ -40,6 +40,13 @@ import type {
   ReshufflePreview,
   ReshuffleRequest,
   VenueForm,
+  ManagerView,
+  StockAction,
+  StockRecorded,
+  StandbyEntry,
+  CallOutcome,
+  LotCount,
+  CloseOut,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -97,6 +104,11 @@ export const api = {
   recordDose: (request: RecordDose) => call<RecordedDose>('booth_record_dose', { request }),
   observations: () => call<Observation[]>('booth_observations'),
   venueDay: () => call<DaySummary>('venue_day'),
+  managerView: () => call<ManagerView>('manager_view'),
+  recordStock: (action: StockAction) => call<StockRecorded>('manager_record_stock', { action }),
+  standbyList: () => call<StandbyEntry[]>('manager_standby'),
+  logStandbyCall: (residentId: number, outcome: CallOutcome) => call<null>('manager_log_call', { residentId, outcome }),
+  closeDay: (counts: LotCount[]) => call<CloseOut>('manager_close_day', { counts }),
   defaultExportDir: () => call<string>('hq_default_export_dir'),
   vrsExport: (request: VrsExportRequest) => call<VrsExportSummary>('hq_vrs_export', { request }),
   vrsBatches: () => call<VrsBatchSummary[]>('hq_vrs_batches'),

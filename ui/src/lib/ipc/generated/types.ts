@@ -3,6 +3,7 @@
 
 export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "NOTHING_PENDING" | "SMS_TOO_LONG" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "UNKNOWN";
 export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "DAY_PASSED" | "BANDS_OVERLAP" | "STALE_PREVIEW" | "PLAN_FAILED" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "UNKNOWN";
+export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "VIAL_PAST_CLOCK" | "LOT_QUARANTINED" | "LOT_EXPIRED" | "NO_VIAL_LEFT" | "STOCK_UNBALANCED" | "NOT_ENOUGH_STOCK" | "LOGGER_FILE_INVALID" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "UNKNOWN";
 
 export type IpcError = { 
 /**
@@ -685,6 +686,483 @@ observe_until: string,
  * Rules the doctor overrode (empty in the normal case).
  */
 overridden: Array<string>, };
+
+export type SyringeKind = "ordinary" | "low_dead_space";
+
+export type SealedState = "frozen" | "fridge";
+
+export type WasteReason = "clock_expired" | "broken" | "drawn_not_given" | "left_at_close" | "cold_chain";
+
+export type ClockColour = "green" | "amber" | "red";
+
+export type LeftoverForecast = { 
+/**
+ * People booked who have not come yet.
+ */
+still_booked: number, 
+/**
+ * The no-show rate used (0..=1).
+ */
+no_show_rate: number, 
+/**
+ * People expected: `still_booked × (1 − no_show_rate)`.
+ */
+expected: number, 
+/**
+ * Doses in open vials whose clock runs.
+ */
+doses_open: number, 
+/**
+ * Doses expected to be left in open vials at close, rounded to the nearest dose.
+ */
+leftover_at_close: number, 
+/**
+ * Doses a newly opened vial gives.
+ */
+doses_per_next_vial: number, 
+/**
+ * Open the next vial only if at least this many more people come today: the doses
+ * already open plus enough people to use the new vial within the acceptable waste.
+ * `None` when there is no sealed vial to open.
+ */
+open_next_if_at_least: number | null, };
+
+export type LotTotals = { 
+/**
+ * Vials received (deliveries and transfers in).
+ */
+vials_received: number, 
+/**
+ * Vials sent to other venues.
+ */
+vials_transferred_out: number, 
+/**
+ * Net vials added by count corrections.
+ */
+vials_corrected: number, 
+/**
+ * Vials opened.
+ */
+vials_opened: number, 
+/**
+ * Sealed vials thrown away.
+ */
+vials_wasted: number, 
+/**
+ * Doses the opened vials give.
+ */
+doses_opened: number, 
+/**
+ * Doses given.
+ */
+doses_given: number, 
+/**
+ * Doses thrown away from open vials.
+ */
+doses_wasted: number, 
+/**
+ * Doses given with no vial named (before vial tracking, or another lot bookkeeping).
+ */
+doses_without_vial: number, };
+
+export type CallOutcome = "not_reached" | "declined" | "coming";
+
+export type StockAction = { "action": "receive", 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Lot number as printed.
+ */
+lot: string, 
+/**
+ * How many vials.
+ */
+vials: number, 
+/**
+ * The manufacturer's expiry date.
+ */
+expires_on: string, 
+/**
+ * A wholesaler, or the sending venue's code.
+ */
+from: string, 
+/**
+ * For thawed vials transferred in a cool box: the end of the thawed clock the
+ * sender shows.
+ */
+thawed_use_by: string | null, } | { "action": "thaw", 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Lot number.
+ */
+lot: string, 
+/**
+ * How many vials.
+ */
+vials: number, } | { "action": "open", 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Lot number.
+ */
+lot: string, 
+/**
+ * The syringes in use (decides the doses per vial).
+ */
+syringe: SyringeKind, } | { "action": "waste_vials", 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Lot number.
+ */
+lot: string, 
+/**
+ * How many.
+ */
+vials: number, 
+/**
+ * Freezer or fridge.
+ */
+from: SealedState, 
+/**
+ * Why.
+ */
+reason: WasteReason, } | { "action": "waste_doses", 
+/**
+ * The vial's id.
+ */
+vial: string, 
+/**
+ * How many.
+ */
+doses: number, 
+/**
+ * Why.
+ */
+reason: WasteReason, } | { "action": "transfer_out", 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Lot number.
+ */
+lot: string, 
+/**
+ * How many.
+ */
+vials: number, 
+/**
+ * Freezer or fridge.
+ */
+from: SealedState, 
+/**
+ * The receiving venue's code.
+ */
+to: string, } | { "action": "correct", 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Lot number.
+ */
+lot: string, 
+/**
+ * Vials to add (positive) or remove (negative).
+ */
+vials: number, 
+/**
+ * Which count.
+ */
+state: SealedState, 
+/**
+ * Why.
+ */
+reason: string, } | { "action": "quarantine", 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Lot number.
+ */
+lot: string, 
+/**
+ * What happened.
+ */
+reason: string, } | { "action": "void", 
+/**
+ * The record's id.
+ */
+uid: string, 
+/**
+ * Why.
+ */
+reason: string, };
+
+export type StockRecorded = { 
+/**
+ * The stock event's id (a vial's id for `open`).
+ */
+uid: string, 
+/**
+ * The clock it started, if any.
+ */
+use_by: string | null, };
+
+export type FridgeRow = { 
+/**
+ * How many.
+ */
+vials: number, 
+/**
+ * End of their thawed clock (none for products kept cold).
+ */
+use_by: string | null, 
+/**
+ * Whole days left on the clock.
+ */
+days_left: number | null, 
+/**
+ * Green, amber or red.
+ */
+colour: ClockColour, };
+
+export type VialRow = { 
+/**
+ * The vial's id (its `opened` event).
+ */
+id: string, 
+/**
+ * When it was opened.
+ */
+opened_at: string, 
+/**
+ * End of its in-use clock.
+ */
+use_by: string, 
+/**
+ * Seconds left on the clock (0 once it ran out): the screen counts down from it.
+ */
+seconds_left: number, 
+/**
+ * Doses it gives, given, wasted, left.
+ */
+doses: number, 
+/**
+ * Given.
+ */
+given: number, 
+/**
+ * Wasted.
+ */
+wasted: number, 
+/**
+ * Left.
+ */
+left: number, 
+/**
+ * Green, amber or red.
+ */
+colour: ClockColour, };
+
+export type LotRow = { 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Lot number.
+ */
+lot: string, 
+/**
+ * Expiry date.
+ */
+expires_on: string | null, 
+/**
+ * Why it is quarantined, if it is.
+ */
+quarantined: string | null, 
+/**
+ * Sealed vials in the freezer.
+ */
+frozen: number, 
+/**
+ * Sealed vials in the fridge, by clock.
+ */
+fridge: Array<FridgeRow>, 
+/**
+ * Open vials worth showing: doses left, or opened today.
+ */
+vials: Array<VialRow>, 
+/**
+ * Vials received so far.
+ */
+vials_received: number, 
+/**
+ * Doses given so far.
+ */
+doses_given: number, 
+/**
+ * Doses wasted so far (open vials).
+ */
+doses_wasted: number, 
+/**
+ * Sealed vials wasted so far.
+ */
+vials_wasted: number, };
+
+export type ManagerView = { 
+/**
+ * When it was computed.
+ */
+now: string, 
+/**
+ * Lots with stock on hand or activity today, by product and lot.
+ */
+lots: Array<LotRow>, 
+/**
+ * Today's progress against bookings, band by band.
+ */
+day: DaySummary, 
+/**
+ * The leftover forecast.
+ */
+forecast: LeftoverForecast, };
+
+export type StandbyEntry = { 
+/**
+ * Local row id.
+ */
+resident_id: number, 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * 氏名カナ.
+ */
+name_kana: string, 
+/**
+ * 電話番号.
+ */
+phone: string | null, 
+/**
+ * Straight-line distance from the venue, when their home is geocoded.
+ */
+distance_km: number | null, 
+/**
+ * The dose they would get.
+ */
+dose_number: number, 
+/**
+ * Today's calls to them from this venue, in order.
+ */
+calls: Array<StandbyCallView>, };
+
+export type StandbyCallView = { 
+/**
+ * When.
+ */
+at: string, 
+/**
+ * What came of it.
+ */
+outcome: CallOutcome, };
+
+export type LotCount = { 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Lot number.
+ */
+lot: string, 
+/**
+ * Vials counted in the freezer.
+ */
+frozen: number, 
+/**
+ * Usable vials counted in the fridge (expired ones are thrown away at close).
+ */
+fridge: number, };
+
+export type UnbalancedLot = { 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Lot number.
+ */
+lot: string, 
+/**
+ * What the ledger holds in the freezer.
+ */
+expected_frozen: number, 
+/**
+ * What the ledger holds usable in the fridge after the close's waste.
+ */
+expected_fridge: number, 
+/**
+ * What was counted in the freezer.
+ */
+counted_frozen: number, 
+/**
+ * What was counted in the fridge.
+ */
+counted_fridge: number, 
+/**
+ * A count the ledger itself cannot explain (more taken than held), if any.
+ */
+problem: string | null, };
+
+export type ClosedLot = { 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Lot number.
+ */
+lot: string, 
+/**
+ * Doses left in open vials, recorded as waste at close.
+ */
+doses_left_at_close: number, 
+/**
+ * Fridge vials past their clock, recorded as waste at close.
+ */
+vials_expired_at_close: number, 
+/**
+ * Sealed vials on hand after close (freezer + fridge).
+ */
+sealed_on_hand: number, 
+/**
+ * The lot's running totals after close.
+ */
+totals: LotTotals, };
+
+export type CloseOut = { 
+/**
+ * The day.
+ */
+date: string, 
+/**
+ * Every lot with stock or activity.
+ */
+lots: Array<ClosedLot>, };
 
 export type Observation = { 
 /**
