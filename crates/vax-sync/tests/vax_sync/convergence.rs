@@ -375,6 +375,7 @@ proptest! {
             seen: Default::default(),
             ops: net.written.clone(),
             more: false,
+            keys: Default::default(),
         };
         let applied = fresh
             .receive_fresh(message)

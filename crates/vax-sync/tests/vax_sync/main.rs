@@ -6,4 +6,5 @@ mod merge_rules;
 mod node;
 mod protocol;
 mod roles;
+mod signing;
 mod support;
