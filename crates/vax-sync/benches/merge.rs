@@ -206,6 +206,7 @@ fn write_city() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
             ops: Vec::new(),
             more: false,
             keys: Default::default(),
+            beyond: Default::default(),
         };
         node.receive_message(&mut log, &mut to_server, hello, &time)?;
         while let Some(m) = node.generate_message(&log, &mut to_server)? {

@@ -174,6 +174,7 @@ impl SyncNode {
         sync: &mut SyncState,
     ) -> Result<Option<Message>, SyncError> {
         let seen = log.seen().map_err(storage)?;
+        let beyond = held_beyond(log, &seen)?;
         let mut ops: Vec<Op> = Vec::new();
         let mut more = false;
         // Until the peer has told us what it holds we only introduce ourselves: sending
@@ -184,30 +185,49 @@ impl SyncNode {
             // (the `seen` vector grows with the number of replicas).
             let mut budget = MAX_MESSAGE_BYTES / 4 * 3;
             'authors: for author in log.authors().map_err(storage)? {
-                let from = theirs.get(&author).max(sync.sent.get(&author));
-                let room = sync.batch_size - ops.len();
-                // One op beyond the room tells us whether more remain without a second query.
-                let batch = log.ops_after(author, from, room + 1).map_err(storage)?;
-                for op in batch {
-                    if sync.skip.contains(&op.id) {
+                let peer_holds = sync.their_beyond.get(&author);
+                let mut cursor = theirs.get(&author).max(sync.sent.get(&author));
+                'chunks: loop {
+                    let room = sync.batch_size - ops.len();
+                    // One op beyond the room tells us whether more remain without a second
+                    // query.
+                    let batch = log.ops_after(author, cursor, room + 1).map_err(storage)?;
+                    let exhausted = batch.len() <= room;
+                    for op in batch {
+                        cursor = op.id.counter;
+                        // Above a gap the peer may hold ranges already: jump over them.
+                        if let Some(&(_, end)) = peer_holds.and_then(|ranges| {
+                            ranges
+                                .iter()
+                                .find(|(lo, hi)| (*lo..=*hi).contains(&op.id.counter))
+                        }) {
+                            cursor = end;
+                            continue 'chunks;
+                        }
+                        if sync.skip.contains(&op.id) {
+                            sync.sent.apply_dot(author, op.id.counter);
+                            continue;
+                        }
+                        let size = encoded_len(&op);
+                        if ops.len() == sync.batch_size || (size > budget && !ops.is_empty()) {
+                            more = true;
+                            break 'authors;
+                        }
+                        budget = budget.saturating_sub(size);
                         sync.sent.apply_dot(author, op.id.counter);
-                        continue;
+                        ops.push(op);
                     }
-                    let size = encoded_len(&op);
-                    if ops.len() == sync.batch_size || (size > budget && !ops.is_empty()) {
-                        more = true;
-                        break 'authors;
+                    if exhausted {
+                        break;
                     }
-                    budget = budget.saturating_sub(size);
-                    sync.sent.apply_dot(author, op.id.counter);
-                    ops.push(op);
                 }
             }
         }
-        if ops.is_empty() && sync.told.as_ref() == Some(&seen) {
+        let telling = (seen.clone(), beyond.clone());
+        if ops.is_empty() && sync.told.as_ref() == Some(&telling) {
             return Ok(None);
         }
-        sync.told = Some(seen.clone());
+        sync.told = Some(telling);
         let keys: BTreeMap<ReplicaId, PublicKey> = ops
             .iter()
             .filter_map(|op| Some((op.author(), *self.keys.get(&op.author())?)))
@@ -219,6 +239,7 @@ impl SyncNode {
             ops,
             more,
             keys,
+            beyond,
         }))
     }
 
@@ -335,6 +356,7 @@ impl SyncNode {
         }
         sync.peer = Some(message.from);
         sync.note_their_seen(&message.seen);
+        sync.their_beyond = message.beyond;
 
         // Only what this message touched is checked again, so a merge costs in proportion to
         // the message, not to the whole ledger.
@@ -350,6 +372,26 @@ impl SyncNode {
             learned_keys: learned,
         })
     }
+}
+
+/// For each author whose log has a gap (an op refused by the server and quarantined by its
+/// author never arrives), the ranges of counters held above the contiguous frontier, so that
+/// a peer does not send them again and again.
+fn held_beyond<L: OpLog + ?Sized>(
+    log: &L,
+    seen: &crdts::VClock<ReplicaId>,
+) -> Result<BTreeMap<ReplicaId, Vec<(u64, u64)>>, SyncError> {
+    let mut beyond = BTreeMap::new();
+    for author in log.authors().map_err(storage)? {
+        let frontier = seen.get(&author);
+        if log.last_counter(author).map_err(storage)? > frontier {
+            let ranges = log.held_ranges_after(author, frontier).map_err(storage)?;
+            if !ranges.is_empty() {
+                beyond.insert(author, ranges);
+            }
+        }
+    }
+    Ok(beyond)
 }
 
 /// The length of an op's JSON, counted without building it.

@@ -46,6 +46,11 @@ pub struct Message {
     /// trusts the server that enrolled it); the server uses the keys registered at enrollment.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub keys: BTreeMap<ReplicaId, PublicKey>,
+    /// For authors with a gap above `seen` (an op its author quarantined never arrives), the
+    /// ranges `(first, last)` of counters the sender holds beyond its `seen`: the receiver
+    /// does not send those again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub beyond: BTreeMap<ReplicaId, Vec<(u64, u64)>>,
 }
 
 impl Message {
@@ -80,8 +85,11 @@ pub struct SyncState {
     pub(crate) their_seen: Option<VClock<ReplicaId>>,
     /// How far our sends have gone: ops up to here are assumed on their way.
     pub(crate) sent: VClock<ReplicaId>,
-    /// The `seen` we last told the peer, so we do not repeat ourselves.
-    pub(crate) told: Option<VClock<ReplicaId>>,
+    /// The `seen` and `beyond` we last told the peer, so we do not repeat ourselves.
+    #[allow(clippy::type_complexity)]
+    pub(crate) told: Option<(VClock<ReplicaId>, BTreeMap<ReplicaId, Vec<(u64, u64)>>)>,
+    /// The ranges the peer last said it holds beyond its `seen`.
+    pub(crate) their_beyond: BTreeMap<ReplicaId, Vec<(u64, u64)>>,
     pub(crate) batch_size: usize,
     /// Whether the peer's `keys` are taken as the authors' keys.
     pub(crate) trusts_peer_keys: bool,
@@ -103,6 +111,7 @@ impl SyncState {
             their_seen: None,
             sent: VClock::new(),
             told: None,
+            their_beyond: BTreeMap::new(),
             batch_size: DEFAULT_BATCH_SIZE,
             trusts_peer_keys: false,
             skip: BTreeSet::new(),

@@ -376,6 +376,7 @@ proptest! {
             ops: net.written.clone(),
             more: false,
             keys: Default::default(),
+            beyond: Default::default(),
         };
         let applied = fresh
             .receive_fresh(message)

@@ -301,3 +301,48 @@ fn an_op_the_peer_refused_is_not_sent_again() {
         .expect("the good op is taken past the gap");
     assert_eq!(server.log.len(), 1);
 }
+
+/// A stateless server (a fresh state per request, as the HTTP server keeps none) and a device
+/// that pulls through it.
+fn pull_through_stateless(server: &mut Site, device: &mut Site) -> usize {
+    let mut state = SyncState::for_peer(server.id());
+    for round in 1..=50 {
+        let Some(message) = device.next_message(&mut state) else {
+            return round;
+        };
+        let mut server_state = SyncState::for_peer(device.id());
+        server.receive(&mut server_state, message).expect("taken");
+        let reply = server
+            .next_message(&mut server_state)
+            .expect("always a reply");
+        let news = !reply.ops.is_empty() || reply.more;
+        device.receive(&mut state, reply).expect("taken");
+        if news {
+            state.reset_in_flight();
+        }
+    }
+    panic!("the pull did not settle in 50 round trips");
+}
+
+#[test]
+fn an_authors_quarantined_op_leaves_a_gap_that_peers_do_not_resend_forever() {
+    let mut booth = Site::new(2, Role::Booth);
+    let ops: Vec<Op> = (1..=6)
+        .map(|r| booth.write(dose(r, 1, "V01", "L1", at(9, 0))))
+        .collect();
+    // The server never got op 3 (it refused it; the booth quarantined it).
+    let mut server = Site::new(9, Role::Server);
+    let kept: Vec<Op> = ops.iter().filter(|o| o.id.counter != 3).cloned().collect();
+    server
+        .receive_fresh(message_with(&booth, kept))
+        .expect("taken");
+    let mut venue = Site::new(3, Role::Reception);
+    let rounds = pull_through_stateless(&mut server, &mut venue);
+    assert!(rounds <= 4, "settled in {rounds} round trips");
+    assert_eq!(venue.log.len(), 5);
+    let hello = venue
+        .next_message(&mut SyncState::new())
+        .expect("introduction");
+    assert_eq!(hello.seen.get(&rid(2)), 2, "the frontier stops at the gap");
+    assert_eq!(hello.beyond.get(&rid(2)), Some(&vec![(4, 6)]));
+}
