@@ -27,6 +27,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_atena_number",
         include_str!("../../../migrations/0005_atena_number.sql"),
     ),
+    (
+        "0009_trust",
+        include_str!("../../../migrations/0009_trust.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {
