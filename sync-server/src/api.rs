@@ -173,11 +173,19 @@ async fn enroll(
 
 async fn sync(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let token = bearer(&headers)?;
-    let body = body_bytes(body, MAX_MESSAGE_BYTES)?;
+    let token = bearer(request.headers())?;
+    // Who sends is checked before the body is read: a client without a valid token cannot
+    // make the server take in 8 MiB.
+    let sender = token.clone();
+    state
+        .with_core(move |core| core.authenticate(&sender).map(drop))
+        .await?;
+    let body = body_bytes(
+        <Bytes as axum::extract::FromRequest<AppState>>::from_request(request, &state).await,
+        MAX_MESSAGE_BYTES,
+    )?;
     let reply = state.with_core(move |core| core.sync_with_token(&token, &body));
     Ok(([(header::CONTENT_TYPE, "application/json")], reply.await?).into_response())
 }

@@ -433,8 +433,20 @@ impl Core {
 
         let mut state = SyncState::for_peer(device.replica_id).with_batch_size(REPLY_BATCH_SIZE);
         let applied =
-            self.node
-                .receive_message(&mut *self.store, &mut state, message, &*self.time)?;
+            match self
+                .node
+                .receive_message(&mut *self.store, &mut state, message, &*self.time)
+            {
+                Ok(applied) => applied,
+                Err(e @ SyncError::Storage(_)) => {
+                    // The store may have committed before it failed (an error after the commit):
+                    // the replica in memory is rebuilt from it, so it never stays behind the
+                    // stored ops (alerts missed until a restart).
+                    self.reload_node()?;
+                    return Err(e.into());
+                }
+                Err(e) => return Err(e.into()),
+            };
         let reply = self
             .node
             .generate_message(&*self.store, &mut state)?
@@ -520,6 +532,24 @@ impl Core {
                 Some(_) => {}
             }
         }
+        Ok(())
+    }
+
+    /// Rebuilds the merged replica and its keys from the store.
+    fn reload_node(&mut self) -> Result<(), ApiError> {
+        let mut node = SyncNode::restore(
+            self.node.id(),
+            Role::Server,
+            HlcClock::default(),
+            &*self.store,
+        )?;
+        for device in self.devices.values() {
+            if let Some(key) = device.public_key {
+                node.add_key(device.replica_id, key)
+                    .map_err(|e| ApiError::storage(&StoreError::Corrupt(e.to_string())))?;
+            }
+        }
+        self.node = node;
         Ok(())
     }
 

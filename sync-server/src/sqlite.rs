@@ -180,14 +180,6 @@ impl SqliteStore {
         self.count = count;
         Ok(())
     }
-
-    fn has_op(&self, author: &str, counter: u64) -> Result<bool, StoreError> {
-        self.conn
-            .prepare_cached("SELECT 1 FROM ops WHERE author = ?1 AND counter = ?2")
-            .map_err(db)?
-            .exists(params![author, counter_sql(counter)])
-            .map_err(db)
-    }
 }
 
 fn counter_sql(counter: u64) -> i64 {
@@ -248,10 +240,8 @@ impl OpLog for SqliteStore {
                 inserted += added;
             }
         }
-        tx.commit().map_err(db)?;
-
-        // Committed: bring the in-memory frontier up to date.
-        self.count += inserted;
+        // The new frontier is read inside the transaction, so that nothing can fail between
+        // the commit and the in-memory update: memory never falls behind the file.
         let mut by_author: BTreeMap<ReplicaId, BTreeSet<u64>> = BTreeMap::new();
         for op in ops {
             by_author
@@ -259,16 +249,32 @@ impl OpLog for SqliteStore {
                 .or_default()
                 .insert(op.id.counter);
         }
-        for (author, counters) in by_author {
-            if let Some(&max) = counters.iter().next_back() {
-                let last = self.last.entry(author).or_insert(0);
-                *last = (*last).max(max);
+        let mut frontiers = Vec::with_capacity(by_author.len());
+        {
+            let mut exists = tx
+                .prepare_cached("SELECT 1 FROM ops WHERE author = ?1 AND counter = ?2")
+                .map_err(db)?;
+            for (author, counters) in &by_author {
+                let name = author.to_string();
+                let mut frontier = self.seen.get(author);
+                while counters.contains(&(frontier + 1))
+                    || exists
+                        .exists(params![name, counter_sql(frontier + 1)])
+                        .map_err(db)?
+                {
+                    frontier += 1;
+                }
+                let max = counters.iter().next_back().copied().unwrap_or(0);
+                frontiers.push((*author, frontier, max));
             }
-            let name = author.to_string();
-            let mut frontier = self.seen.get(&author);
-            while counters.contains(&(frontier + 1)) || self.has_op(&name, frontier + 1)? {
-                frontier += 1;
-            }
+        }
+        tx.commit().map_err(db)?;
+
+        // Committed: bring the in-memory frontier up to date (nothing here can fail).
+        self.count += inserted;
+        for (author, frontier, max) in frontiers {
+            let last = self.last.entry(author).or_insert(0);
+            *last = (*last).max(max);
             self.seen.apply(Dot::new(author, frontier));
         }
         Ok(())

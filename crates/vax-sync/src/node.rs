@@ -346,8 +346,9 @@ impl SyncNode {
         }
 
         log.append(&fresh).map_err(storage)?;
+        // Stored: from here nothing may fail, or the merged state would fall behind the log.
         for (replica, key) in &learned {
-            self.keys.insert(*replica, *key)?;
+            self.keys.learn(*replica, *key);
         }
         let mut touched = Touched::default();
         for op in &fresh {

@@ -230,6 +230,12 @@ impl KeyRing {
         }
     }
 
+    /// Adds a key for a replica that has none yet; a known replica keeps its key. For keys
+    /// already checked against the ring (see [`crate::SyncNode::receive_message`]).
+    pub fn learn(&mut self, replica: ReplicaId, key: PublicKey) {
+        self.keys.entry(replica).or_insert(key);
+    }
+
     /// How many keys are known.
     pub fn len(&self) -> usize {
         self.keys.len()

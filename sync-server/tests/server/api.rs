@@ -834,3 +834,15 @@ fn the_store_refuses_a_conflicting_op_instead_of_ignoring_it() {
     );
     assert_eq!(store.get(&a.id).expect("read"), Some(a));
 }
+
+#[tokio::test]
+async fn a_body_is_not_read_before_the_sender_is_authenticated() {
+    let (server, _hq) = Server::with_hq().await;
+    let big = vec![b' '; vax_sync::MAX_MESSAGE_BYTES + 1];
+    let (status, code) = server
+        .refusal("POST", "/v1/sync", Some("not-a-token"), big.clone())
+        .await;
+    assert_eq!((status, code), (StatusCode::UNAUTHORIZED, "UNKNOWN_TOKEN"));
+    let (status, code) = server.refusal("POST", "/v1/sync", None, big).await;
+    assert_eq!((status, code), (StatusCode::UNAUTHORIZED, "MISSING_TOKEN"));
+}
