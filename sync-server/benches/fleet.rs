@@ -40,6 +40,17 @@ impl LocalReplica for Timed<'_> {
         }
         self.inner.receive(state, message)
     }
+    fn quarantined(&mut self) -> Result<Vec<vax_sync::OpId>, SyncError> {
+        self.inner.quarantined()
+    }
+    fn quarantine(
+        &mut self,
+        op: vax_sync::OpId,
+        code: vax_domain::error::ErrorCode,
+        reason: &str,
+    ) -> Result<(), SyncError> {
+        self.inner.quarantine(op, code, reason)
+    }
 }
 
 /// One sync session of `replica` with the server; returns the round trips' times in ms.
@@ -113,12 +124,11 @@ fn main() {
             Role::Reception
         };
         let venue = VenueCode::new(format!("V{:02}", i / 2 + 1));
-        let e = server.enroll(role, Some(&venue.0), &format!("device {i}"));
+        let (e, mut replica) = server.enroll(role, Some(&venue.0), &format!("device {i}"));
         let client = Client::new(&server.url, &e.token);
         let server_id = server.server_id;
         let (samples, barrier) = (Arc::clone(&samples), Arc::clone(&barrier));
         threads.push(std::thread::spawn(move || {
-            let mut replica = MemoryReplica::new(e.replica_id, e.role);
             let mut written = 0u64;
             let mut timed = Vec::new();
             let mut final_timed = Vec::new();

@@ -11,7 +11,7 @@ use std::time::Instant;
 use common::{env_or, is_bench_run, BenchServer};
 use vax_domain::voucher::VoucherNumber;
 use vax_sync::{OpKind, ResidentField, Role};
-use vax_sync_client::{sync_session, Client, MemoryReplica};
+use vax_sync_client::{sync_session, Client};
 
 const FIELDS: usize = 3;
 
@@ -21,10 +21,10 @@ fn main() {
     }
     let n: usize = env_or("INITIAL_OPS", 175_000);
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = BenchServer::start(&dir.path().join("initial.db"));
+    let mut server = BenchServer::start(&dir.path().join("initial.db"));
 
     let t = Instant::now();
-    let mut hq = MemoryReplica::new(server.hq_enrollment.replica_id, Role::Hq);
+    let mut hq = server.hq_replica.take().expect("HQ's key");
     for i in 0..n {
         let resident = VoucherNumber::parse(&format!("{:010}", 2_000_000_000 + i / FIELDS))
             .expect("10 digits");
@@ -55,9 +55,8 @@ fn main() {
         n as f64 / push_s
     );
 
-    let e = server.enroll(Role::Booth, Some("V01"), "接種1");
+    let (e, mut booth) = server.enroll(Role::Booth, Some("V01"), "接種1");
     let client = Client::new(&server.url, &e.token);
-    let mut booth = MemoryReplica::new(e.replica_id, Role::Booth);
     let t = Instant::now();
     let pull = sync_session(&mut booth, &client, server.server_id).expect("pull");
     let pull_s = t.elapsed().as_secs_f64();

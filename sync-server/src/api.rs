@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,7 +15,8 @@ use vax_domain::error::ErrorCode;
 use vax_sync::{ReplicaId, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
 
 use vax_sync::http::{
-    CreateEnrollmentRequest, CreateEnrollmentResponse, EnrollRequest, Enrolled, Health,
+    CreateEnrollmentRequest, CreateEnrollmentResponse, DeviceInfo, EnrollRequest, Enrolled, Health,
+    RotatedToken,
 };
 
 use crate::core::Core;
@@ -76,10 +77,13 @@ impl AppState {
 pub fn http_status(code: ErrorCode) -> StatusCode {
     use ErrorCode as C;
     match code {
-        C::MissingToken | C::UnknownToken => StatusCode::UNAUTHORIZED,
-        C::HqOnly | C::WrongVenue | C::UnknownAuthor | C::NotPermitted | C::WrongSender => {
-            StatusCode::FORBIDDEN
-        }
+        C::MissingToken | C::UnknownToken | C::DeviceRevoked => StatusCode::UNAUTHORIZED,
+        C::HqOnly
+        | C::WrongVenue
+        | C::UnknownAuthor
+        | C::NotPermitted
+        | C::WrongSender
+        | C::BadSignature => StatusCode::FORBIDDEN,
         C::EnrollmentCodeInvalid | C::NoSuchEndpoint => StatusCode::NOT_FOUND,
         C::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::ConflictingOp => StatusCode::CONFLICT,
@@ -111,6 +115,9 @@ pub fn router(state: AppState) -> Router {
             post(create_enrollment).layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)),
         )
         .route("/v1/alerts", get(alerts))
+        .route("/v1/token", post(rotate_token))
+        .route("/v1/devices", get(devices))
+        .route("/v1/devices/{replica}/revoke", post(revoke_device))
         .route("/v1/status", get(status))
         .fallback(|| async { ApiError::no_such_endpoint() })
         .with_state(state)
@@ -158,17 +165,27 @@ async fn enroll(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Enrolled>, ApiError> {
     let request: EnrollRequest = json_body(body)?;
-    let enrolled = state.with_core(move |core| core.enroll(&request.code, &request.device_name));
+    let enrolled = state.with_core(move |core| {
+        core.enroll(&request.code, &request.device_name, request.public_key)
+    });
     enrolled.await.map(Json)
 }
 
 async fn sync(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let token = bearer(&headers)?;
-    let body = body_bytes(body, MAX_MESSAGE_BYTES)?;
+    let token = bearer(request.headers())?;
+    // Who sends is checked before the body is read: a client without a valid token cannot
+    // make the server take in 8 MiB.
+    let sender = token.clone();
+    state
+        .with_core(move |core| core.authenticate(&sender).map(drop))
+        .await?;
+    let body = body_bytes(
+        <Bytes as axum::extract::FromRequest<AppState>>::from_request(request, &state).await,
+        MAX_MESSAGE_BYTES,
+    )?;
     let reply = state.with_core(move |core| core.sync_with_token(&token, &body));
     Ok(([(header::CONTENT_TYPE, "application/json")], reply.await?).into_response())
 }
@@ -200,4 +217,35 @@ async fn status(
     let token = bearer(&headers)?;
     let status = state.with_core(move |core| core.status_with_token(&token));
     status.await.map(Json)
+}
+
+async fn rotate_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<RotatedToken>, ApiError> {
+    let token = bearer(&headers)?;
+    let rotated = state.with_core(move |core| core.rotate_token_with_token(&token));
+    rotated.await.map(Json)
+}
+
+async fn devices(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<DeviceInfo>>, ApiError> {
+    let token = bearer(&headers)?;
+    let devices = state.with_core(move |core| core.devices_with_token(&token));
+    devices.await.map(Json)
+}
+
+async fn revoke_device(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(replica): Path<String>,
+) -> Result<Json<DeviceInfo>, ApiError> {
+    let token = bearer(&headers)?;
+    let replica = uuid::Uuid::parse_str(&replica)
+        .map(ReplicaId)
+        .map_err(|e| ApiError::bad_request(format!("{replica:?} is not a replica id: {e}")))?;
+    let revoked = state.with_core(move |core| core.revoke_with_token(&token, replica));
+    revoked.await.map(Json)
 }

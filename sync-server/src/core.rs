@@ -6,10 +6,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 use vax_domain::error::ErrorCode;
-use vax_sync::http::{CreateEnrollmentRequest, CreateEnrollmentResponse, Enrolled, Status};
+use vax_sync::http::{
+    CreateEnrollmentRequest, CreateEnrollmentResponse, DeviceInfo, Enrolled, RotatedToken, Status,
+};
 use vax_sync::{
-    check_roles, Alert, Clock, HlcClock, Message, Op, OpKind, ReplicaId, Role, SyncError, SyncNode,
-    SyncState, SystemClock, VenueCode, PROTOCOL_VERSION,
+    check_roles, Alert, Clock, HlcClock, Message, Op, OpKind, PublicKey, ReplicaId, Role,
+    SyncError, SyncNode, SyncState, SystemClock, VenueCode, PROTOCOL_VERSION,
 };
 
 use crate::codes;
@@ -158,10 +160,15 @@ impl Core {
     /// Loads the devices and rebuilds the server's replica from the stored log.
     pub fn open(store: Box<dyn ServerStore>) -> Result<Self, StoreError> {
         let id = store.server_replica_id()?;
-        let node = SyncNode::restore(id, Role::Server, HlcClock::default(), &*store)?;
+        let mut node = SyncNode::restore(id, Role::Server, HlcClock::default(), &*store)?;
         let mut devices = HashMap::new();
         let mut tokens = HashMap::new();
         for record in store.devices()? {
+            if let Some(key) = record.device.public_key {
+                // Replica ids are unique in the table, so a key is never registered twice.
+                node.add_key(record.device.replica_id, key)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            }
             tokens.insert(record.token_hash, record.device.replica_id);
             devices.insert(record.device.replica_id, record.device);
         }
@@ -195,17 +202,29 @@ impl Core {
         self.devices.values()
     }
 
-    /// The device holding this bearer token.
+    /// The device holding this bearer token; refused once HQ revoked it.
     pub fn authenticate(&self, token: &str) -> Result<Device, ApiError> {
-        self.tokens
+        let device = self
+            .tokens
             .get(&codes::hash_token(token))
             .and_then(|id| self.devices.get(id))
             .cloned()
-            .ok_or_else(ApiError::unknown_token)
+            .ok_or_else(ApiError::unknown_token)?;
+        // The store is asked too: `vaxsync devices revoke` writes there while the server runs.
+        if device.revoked_at.is_some() || self.store.revoked_at(device.replica_id)?.is_some() {
+            return Err(ApiError::device_revoked());
+        }
+        Ok(device)
     }
 
-    /// Exchanges a one-time code for a device's own credentials.
-    pub fn enroll(&mut self, code: &str, device_name: &str) -> Result<Enrolled, ApiError> {
+    /// Exchanges a one-time code for a device's own credentials, registering the public key
+    /// the device made: ops in the new replica's name must be signed with it.
+    pub fn enroll(
+        &mut self,
+        code: &str,
+        device_name: &str,
+        public_key: PublicKey,
+    ) -> Result<Enrolled, ApiError> {
         let name = device_name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(ApiError::bad_request(
@@ -224,6 +243,8 @@ impl Core {
             role: Role::Server, // replaced by the code's role
             venue: None,
             enrolled_at: now,
+            public_key: Some(public_key),
+            revoked_at: None,
         };
         let device = self
             .store
@@ -231,6 +252,10 @@ impl Core {
             .ok_or_else(ApiError::enrollment_code_invalid)?;
         tracing::info!(replica = %device.replica_id, name = %device.name, role = ?device.role,
             venue = ?device.venue, "device enrolled");
+        // A fresh UUIDv7 has no key yet.
+        self.node
+            .add_key(device.replica_id, public_key)
+            .map_err(|e| ApiError::storage(&StoreError::Corrupt(e.to_string())))?;
         self.tokens.insert(token_hash, device.replica_id);
         self.devices.insert(device.replica_id, device.clone());
         Ok(Enrolled {
@@ -290,6 +315,56 @@ impl Core {
         })
     }
 
+    /// `POST /v1/token`: a new token for the device holding `token`; the old one is refused
+    /// from now on (stored first, then forgotten in memory, so a failed store changes nothing).
+    pub fn rotate_token_with_token(&mut self, token: &str) -> Result<RotatedToken, ApiError> {
+        let device = self.authenticate(token)?;
+        let new_token = codes::new_token();
+        let new_hash = codes::hash_token(&new_token);
+        if !self.store.replace_token(device.replica_id, &new_hash)? {
+            return Err(ApiError::unknown_token());
+        }
+        self.tokens.remove(&codes::hash_token(token));
+        self.tokens.insert(new_hash, device.replica_id);
+        tracing::info!(replica = %device.replica_id, name = %device.name, "token rotated");
+        Ok(RotatedToken { token: new_token })
+    }
+
+    /// Revokes a device (a lost laptop): its token is refused at once and so are its new ops.
+    /// Its earlier ops stay, and its public key too, so they still verify everywhere.
+    /// For `vaxsync devices revoke` and HQ's `POST /v1/devices/{id}/revoke`.
+    pub fn revoke(&mut self, replica: ReplicaId) -> Result<DeviceInfo, ApiError> {
+        let now = self.time.now_utc();
+        if !self.store.revoke_device(replica, now)? {
+            return Err(ApiError::no_such_device(&replica));
+        }
+        let device = self
+            .devices
+            .get_mut(&replica)
+            .ok_or_else(|| ApiError::no_such_device(&replica))?;
+        device.revoked_at.get_or_insert(now);
+        tracing::warn!(replica = %replica, name = %device.name, "device revoked");
+        Ok(device_info(device))
+    }
+
+    /// `POST /v1/devices/{id}/revoke` for the device holding `token` (HQ only).
+    pub fn revoke_with_token(
+        &mut self,
+        token: &str,
+        replica: ReplicaId,
+    ) -> Result<DeviceInfo, ApiError> {
+        self.require_hq(token)?;
+        self.revoke(replica)
+    }
+
+    /// `GET /v1/devices` for the device holding `token` (HQ only).
+    pub fn devices_with_token(&mut self, token: &str) -> Result<Vec<DeviceInfo>, ApiError> {
+        self.require_hq(token)?;
+        let mut list: Vec<DeviceInfo> = self.devices.values().map(device_info).collect();
+        list.sort_by(|a, b| (&a.enrolled_at, a.replica_id).cmp(&(&b.enrolled_at, b.replica_id)));
+        Ok(list)
+    }
+
     /// `GET /v1/alerts` for the device holding `token` (HQ only).
     pub fn alerts_with_token(&mut self, token: &str) -> Result<Vec<Alert>, ApiError> {
         self.require_hq(token)?;
@@ -337,6 +412,7 @@ impl Core {
         check_roles(&message.ops, |author| {
             self.devices.get(&author).map(|d| d.role)
         })?;
+        self.check_other_authors_signatures(device, &message.ops)?;
         let mut message = message;
         message.ops = self.own_or_held_ops(device, std::mem::take(&mut message.ops))?;
         for op in &message.ops {
@@ -357,8 +433,20 @@ impl Core {
 
         let mut state = SyncState::for_peer(device.replica_id).with_batch_size(REPLY_BATCH_SIZE);
         let applied =
-            self.node
-                .receive_message(&mut *self.store, &mut state, message, &*self.time)?;
+            match self
+                .node
+                .receive_message(&mut *self.store, &mut state, message, &*self.time)
+            {
+                Ok(applied) => applied,
+                Err(e @ SyncError::Storage(_)) => {
+                    // The store may have committed before it failed (an error after the commit):
+                    // the replica in memory is rebuilt from it, so it never stays behind the
+                    // stored ops (alerts missed until a restart).
+                    self.reload_node()?;
+                    return Err(e.into());
+                }
+                Err(e) => return Err(e.into()),
+            };
         let reply = self
             .node
             .generate_message(&*self.store, &mut state)?
@@ -374,12 +462,29 @@ impl Core {
         Ok((reply.encode(), outcome))
     }
 
-    /// A device's token proves who sends, not who wrote: until ops are signed, the server
+    /// An op in another device's name must carry that device's signature, or the message is
+    /// refused (403 BAD_SIGNATURE): a forgery is an attack, not a lost op to drop quietly.
+    /// The sender's own ops are verified by [`SyncNode::receive_message`] like every op.
+    fn check_other_authors_signatures(&self, device: &Device, ops: &[Op]) -> Result<(), ApiError> {
+        for op in ops.iter().filter(|op| op.author() != device.replica_id) {
+            let key = self
+                .node
+                .keys()
+                .get(&op.author())
+                .ok_or(SyncError::UnknownSigner { op: op.id })?;
+            if !op.verifies_with(key) {
+                return Err(SyncError::BadSignature { op: op.id }.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// A device's token proves who sends, not who wrote: until relays exist, the server
     /// takes from a device only the ops it wrote itself. Another author's op is a device
     /// handing back what it received: one the server holds unchanged is a duplicate; one it
-    /// holds with other content is a conflict (refused); one it does not hold (a forged op, or
-    /// an op lost in a server restore) is dropped — never stored nor relayed — and logged, so
-    /// a device that resends after a restore is not stuck.
+    /// holds with other content is a conflict (refused); one it does not hold (signed by its
+    /// author, checked before: an op lost in a server restore) is dropped — never stored nor
+    /// relayed — and logged, so a device that resends after a restore is not stuck.
     fn own_or_held_ops(&self, device: &Device, ops: Vec<Op>) -> Result<Vec<Op>, ApiError> {
         let mut kept = Vec::with_capacity(ops.len());
         for op in ops {
@@ -430,6 +535,24 @@ impl Core {
         Ok(())
     }
 
+    /// Rebuilds the merged replica and its keys from the store.
+    fn reload_node(&mut self) -> Result<(), ApiError> {
+        let mut node = SyncNode::restore(
+            self.node.id(),
+            Role::Server,
+            HlcClock::default(),
+            &*self.store,
+        )?;
+        for device in self.devices.values() {
+            if let Some(key) = device.public_key {
+                node.add_key(device.replica_id, key)
+                    .map_err(|e| ApiError::storage(&StoreError::Corrupt(e.to_string())))?;
+            }
+        }
+        self.node = node;
+        Ok(())
+    }
+
     /// Every open alert on the server's merged replica.
     pub fn alerts(&self) -> Vec<Alert> {
         self.node.replica().invariants()
@@ -444,5 +567,18 @@ impl Core {
             devices: self.devices.len() as u64,
             seen: seen.dots.into_iter().collect(),
         })
+    }
+}
+
+/// A device as HQ's list shows it.
+fn device_info(d: &Device) -> DeviceInfo {
+    let rfc = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    DeviceInfo {
+        replica_id: d.replica_id,
+        name: d.name.clone(),
+        role: d.role,
+        venue: d.venue.clone(),
+        enrolled_at: rfc(d.enrolled_at),
+        revoked_at: d.revoked_at.map(rfc),
     }
 }

@@ -31,8 +31,33 @@ impl ApiError {
                 message: message.into(),
                 message_ja: message_ja.into(),
                 retryable: matches!(code, ErrorCode::StorageUnavailable | ErrorCode::Internal),
+                op: None,
             },
         }
+    }
+
+    /// The same error naming the one op it is about (the device quarantines that op).
+    pub fn with_op(mut self, op: Option<vax_sync::OpId>) -> Self {
+        self.body.op = op;
+        self
+    }
+
+    /// 401: HQ revoked the device holding this token.
+    pub fn device_revoked() -> Self {
+        Self::new(
+            ErrorCode::DeviceRevoked,
+            "this device was revoked by HQ; its token and its new records are refused",
+            "この端末は本部により無効化されました。同期できません。本部に連絡してください。",
+        )
+    }
+
+    /// 404: no enrolled device has this replica id.
+    pub fn no_such_device(replica: &vax_sync::ReplicaId) -> Self {
+        Self::new(
+            ErrorCode::NoSuchEndpoint,
+            format!("no device {replica} is enrolled"),
+            "その端末は登録されていません。",
+        )
     }
 
     /// The code.
@@ -110,6 +135,7 @@ impl ApiError {
             format!("op {op} is for venue {venue}, but its author is enrolled at {enrolled}"),
             format!("会場 {enrolled} の端末が別の会場 {venue} の記録を送ろうとしました。"),
         )
+        .with_op(Some(*op))
     }
 
     /// 403: a venue's device voids a record the server does not hold.
@@ -119,6 +145,7 @@ impl ApiError {
             format!("void {void} names record {target}, which the server does not hold; a venue device voids only records it has received"),
             "この端末が、サーバーにない記録を取り消そうとしました。同期は拒否され、何も保存されていません。",
         )
+        .with_op(Some(*void))
     }
 
     /// 503: storage failed.
@@ -134,26 +161,35 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        Self::storage(&e)
+        match e {
+            StoreError::ConflictingOp(op) => SyncError::ConflictingOp { op }.into(),
+            e => Self::storage(&e),
+        }
     }
 }
 
 impl From<RoleError> for ApiError {
     fn from(e: RoleError) -> Self {
-        let code = match e {
-            RoleError::UnknownAuthor { .. } => ErrorCode::UnknownAuthor,
-            RoleError::NotPermitted { .. } => ErrorCode::NotPermitted,
+        let (code, op) = match e {
+            RoleError::UnknownAuthor { op, .. } => (ErrorCode::UnknownAuthor, op),
+            RoleError::NotPermitted { op, .. } => (ErrorCode::NotPermitted, op),
         };
         Self::new(
             code,
             e.to_string(),
             "この端末の役割では送れない記録が含まれています。同期は拒否され、何も保存されていません。",
         )
+        .with_op(Some(op))
     }
 }
 
 impl From<SyncError> for ApiError {
     fn from(e: SyncError) -> Self {
+        if let SyncError::Storage(inner) = &e {
+            if let Some(StoreError::ConflictingOp(op)) = inner.downcast_ref::<StoreError>() {
+                return SyncError::ConflictingOp { op: *op }.into();
+            }
+        }
         let (code, ja) = match &e {
             SyncError::TooLarge { .. } | SyncError::TooManyOps { .. } => {
                 (ErrorCode::TooLarge, "送信データが大きすぎます。")
@@ -170,7 +206,15 @@ impl From<SyncError> for ApiError {
                 ErrorCode::WrongSender,
                 "同期データの送信元がこの端末の認証情報と一致しません。",
             ),
-            SyncError::InvalidOp { .. } => (
+            SyncError::UnknownSigner { .. } => (
+                ErrorCode::UnknownAuthor,
+                "登録されていない端末の記録が含まれています。同期は拒否され、何も保存されていません。",
+            ),
+            SyncError::BadSignature { .. } | SyncError::Key(_) => (
+                ErrorCode::BadSignature,
+                "署名が正しくない記録が含まれています（改ざんまたは他の端末の名をかたる記録）。同期は拒否され、何も保存されていません。",
+            ),
+            SyncError::InvalidOp { .. } | SyncError::CounterJump { .. } => (
                 ErrorCode::InvalidOp,
                 "不正な記録が含まれています。同期は拒否され、何も保存されていません。",
             ),
@@ -190,7 +234,7 @@ impl From<SyncError> for ApiError {
                 )
             }
         };
-        let mut err = Self::new(code, e.to_string(), ja);
+        let mut err = Self::new(code, e.to_string(), ja).with_op(e.op());
         err.body.retryable = e.is_retryable();
         err
     }

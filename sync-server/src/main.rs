@@ -42,13 +42,11 @@ enum Command {
         #[command(subcommand)]
         command: EnrollmentCommand,
     },
-    /// List enrolled devices.
+    /// List or revoke enrolled devices.
     Devices {
-        /// The SQLite database.
-        #[arg(long, env = "VAXSYNC_DB")]
-        db: PathBuf,
+        #[command(subcommand)]
+        command: DevicesCommand,
     },
-    /// Show open alerts with the records side by side.
     Alerts {
         /// The SQLite database.
         #[arg(long, env = "VAXSYNC_DB")]
@@ -60,6 +58,25 @@ enum Command {
     /// Ops, devices and the frontier per author.
     Status {
         /// The SQLite database.
+        #[arg(long, env = "VAXSYNC_DB")]
+        db: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DevicesCommand {
+    /// Lists the enrolled devices, revoked ones marked.
+    List {
+        /// The server's database file.
+        #[arg(long, env = "VAXSYNC_DB")]
+        db: PathBuf,
+    },
+    /// Revokes a device (a lost laptop): its token and its new ops are refused at once, by a
+    /// running server too (it reads the revocation from the database on every request).
+    Revoke {
+        /// The device's replica id (from `vaxsync devices list`).
+        replica: String,
+        /// The server's database file.
         #[arg(long, env = "VAXSYNC_DB")]
         db: PathBuf,
     },
@@ -132,26 +149,51 @@ fn main() -> Result<()> {
             );
             Ok(())
         }
-        Command::Devices { db } => {
+        Command::Devices {
+            command: DevicesCommand::List { db },
+        } => {
             let store = SqliteStore::open(&db).context("opening the database")?;
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
-                "{:<36}  {:<13}  {:<6}  {:<20}  name",
-                "replica", "role", "venue", "enrolled"
+                "{:<36}  {:<13}  {:<6}  {:<20}  {:<20}  name",
+                "replica", "role", "venue", "enrolled", "revoked"
             )?;
             for record in store.devices()? {
                 let d = record.device;
                 writeln!(
                     out,
-                    "{:<36}  {:<13}  {:<6}  {:<20}  {}",
+                    "{:<36}  {:<13}  {:<6}  {:<20}  {:<20}  {}",
                     d.replica_id,
                     role_name(d.role),
                     d.venue.as_ref().map(|v| v.0.as_str()).unwrap_or("-"),
                     d.enrolled_at.format("%Y-%m-%d %H:%M:%S"),
+                    d.revoked_at
+                        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                        .unwrap_or_else(|| "-".into()),
                     d.name
                 )?;
             }
+            Ok(())
+        }
+        Command::Devices {
+            command: DevicesCommand::Revoke { replica, db },
+        } => {
+            let replica = uuid::Uuid::parse_str(&replica)
+                .map(vax_sync::ReplicaId)
+                .with_context(|| format!("{replica:?} is not a replica id"))?;
+            let mut core = Core::open(Box::new(
+                SqliteStore::open(&db).context("opening the database")?,
+            ))?;
+            let revoked = core
+                .revoke(replica)
+                .map_err(|e| anyhow::anyhow!("{}", e.body.message))?;
+            println!(
+                "revoked {} ({}) at {}",
+                revoked.replica_id,
+                revoked.name,
+                revoked.revoked_at.unwrap_or_default()
+            );
             Ok(())
         }
         Command::Alerts { db, json } => {

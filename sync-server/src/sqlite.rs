@@ -9,13 +9,18 @@ use crdts::{CmRDT, Dot, VClock};
 use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 use uuid::Uuid;
-use vax_sync::{Op, OpId, OpLog, ReplicaId, Role, VenueCode};
+use vax_sync::{Op, OpId, OpLog, PublicKey, ReplicaId, Role, VenueCode};
 
 use crate::store::{Device, DeviceRecord, EnrollmentCodeRecord, ServerStore, StoreError};
 
 /// Every migration, in order. Append only: a landed file is never edited or removed.
-pub const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init", include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../migrations/0001_init.sql")),
+    (
+        "0002_device_keys",
+        include_str!("../migrations/0002_device_keys.sql"),
+    ),
+];
 
 /// The SQLite store. Reads of the frontier (`seen`, `last_counter`, `authors`) come from
 /// memory, rebuilt from the ops table when the file is opened.
@@ -175,14 +180,6 @@ impl SqliteStore {
         self.count = count;
         Ok(())
     }
-
-    fn has_op(&self, author: &str, counter: u64) -> Result<bool, StoreError> {
-        self.conn
-            .prepare_cached("SELECT 1 FROM ops WHERE author = ?1 AND counter = ?2")
-            .map_err(db)?
-            .exists(params![author, counter_sql(counter)])
-            .map_err(db)
-    }
 }
 
 fn counter_sql(counter: u64) -> i64 {
@@ -216,26 +213,35 @@ impl OpLog for SqliteStore {
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO ops (author, counter, kind, body) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO ops (author, counter, kind, body) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (author, counter) DO NOTHING",
                 )
+                .map_err(db)?;
+            let mut held = tx
+                .prepare_cached("SELECT body FROM ops WHERE author = ?1 AND counter = ?2")
                 .map_err(db)?;
             for op in ops {
                 let body =
                     serde_json::to_string(op).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                inserted += stmt
-                    .execute(params![
-                        op.author().to_string(),
-                        counter_sql(op.id.counter),
-                        op.kind.name(),
-                        body
-                    ])
+                let (author, counter) = (op.author().to_string(), counter_sql(op.id.counter));
+                let added = stmt
+                    .execute(params![author, counter, op.kind.name(), body])
                     .map_err(db)? as u64;
+                // An id already held is fine only with the same op: another body under it
+                // is an error, never a silent drop (the transaction rolls back).
+                if added == 0 {
+                    let existing: String = held
+                        .query_row(params![author, counter], |r| r.get(0))
+                        .map_err(db)?;
+                    if existing != body {
+                        return Err(StoreError::ConflictingOp(op.id));
+                    }
+                }
+                inserted += added;
             }
         }
-        tx.commit().map_err(db)?;
-
-        // Committed: bring the in-memory frontier up to date.
-        self.count += inserted;
+        // The new frontier is read inside the transaction, so that nothing can fail between
+        // the commit and the in-memory update: memory never falls behind the file.
         let mut by_author: BTreeMap<ReplicaId, BTreeSet<u64>> = BTreeMap::new();
         for op in ops {
             by_author
@@ -243,16 +249,32 @@ impl OpLog for SqliteStore {
                 .or_default()
                 .insert(op.id.counter);
         }
-        for (author, counters) in by_author {
-            if let Some(&max) = counters.iter().next_back() {
-                let last = self.last.entry(author).or_insert(0);
-                *last = (*last).max(max);
+        let mut frontiers = Vec::with_capacity(by_author.len());
+        {
+            let mut exists = tx
+                .prepare_cached("SELECT 1 FROM ops WHERE author = ?1 AND counter = ?2")
+                .map_err(db)?;
+            for (author, counters) in &by_author {
+                let name = author.to_string();
+                let mut frontier = self.seen.get(author);
+                while counters.contains(&(frontier + 1))
+                    || exists
+                        .exists(params![name, counter_sql(frontier + 1)])
+                        .map_err(db)?
+                {
+                    frontier += 1;
+                }
+                let max = counters.iter().next_back().copied().unwrap_or(0);
+                frontiers.push((*author, frontier, max));
             }
-            let name = author.to_string();
-            let mut frontier = self.seen.get(&author);
-            while counters.contains(&(frontier + 1)) || self.has_op(&name, frontier + 1)? {
-                frontier += 1;
-            }
+        }
+        tx.commit().map_err(db)?;
+
+        // Committed: bring the in-memory frontier up to date (nothing here can fail).
+        self.count += inserted;
+        for (author, frontier, max) in frontiers {
+            let last = self.last.entry(author).or_insert(0);
+            *last = (*last).max(max);
             self.seen.apply(Dot::new(author, frontier));
         }
         Ok(())
@@ -260,6 +282,30 @@ impl OpLog for SqliteStore {
 
     fn last_counter(&self, author: ReplicaId) -> Result<u64, StoreError> {
         Ok(self.last.get(&author).copied().unwrap_or(0))
+    }
+
+    fn held_ranges_after(
+        &self,
+        author: ReplicaId,
+        after: u64,
+    ) -> Result<Vec<(u64, u64)>, StoreError> {
+        // Counters only, from the primary key: no op body is read.
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT counter FROM ops WHERE author = ?1 AND counter > ?2 ORDER BY counter",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![author.to_string(), counter_sql(after)], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(db)?;
+        let mut counters = Vec::new();
+        for counter in rows {
+            counters.push(counter.map_err(db)?.unsigned_abs());
+        }
+        Ok(vax_sync::log::ranges_of(counters))
     }
 
     fn seen(&self) -> Result<VClock<ReplicaId>, StoreError> {
@@ -353,8 +399,8 @@ impl ServerStore for SqliteStore {
         )
         .map_err(db)?;
         tx.execute(
-            "INSERT INTO devices (replica_id, token_hash, name, role, venue, enrolled_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO devices (replica_id, token_hash, name, role, venue, enrolled_at, public_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 device.replica_id.to_string(),
                 &token_hash[..],
@@ -362,6 +408,7 @@ impl ServerStore for SqliteStore {
                 role_name(device.role),
                 device.venue.as_ref().map(|v| v.0.as_str()),
                 time_str(device.enrolled_at),
+                device.public_key.map(|k| k.to_string()),
             ],
         )
         .map_err(db)?;
@@ -373,8 +420,9 @@ impl ServerStore for SqliteStore {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT replica_id, token_hash, name, role, venue, enrolled_at FROM devices
-                 ORDER BY enrolled_at, replica_id",
+                "SELECT replica_id, token_hash, name, role, venue, enrolled_at, public_key,
+                        revoked_at
+                 FROM devices ORDER BY enrolled_at, replica_id",
             )
             .map_err(db)?;
         let rows = stmt
@@ -386,12 +434,15 @@ impl ServerStore for SqliteStore {
                     r.get::<_, String>(3)?,
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
                 ))
             })
             .map_err(db)?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, hash, name, role, venue, enrolled_at) = row.map_err(db)?;
+            let (id, hash, name, role, venue, enrolled_at, public_key, revoked_at) =
+                row.map_err(db)?;
             out.push(DeviceRecord {
                 device: Device {
                     replica_id: replica_from_row(&id)?,
@@ -399,6 +450,13 @@ impl ServerStore for SqliteStore {
                     role: role_from_row(&role)?,
                     venue: venue.map(VenueCode),
                     enrolled_at: parse_time(&enrolled_at)?,
+                    public_key: public_key
+                        .map(|k| {
+                            PublicKey::from_hex(&k)
+                                .map_err(|e| StoreError::Corrupt(format!("public key: {e}")))
+                        })
+                        .transpose()?,
+                    revoked_at: revoked_at.as_deref().map(parse_time).transpose()?,
                 },
                 token_hash: hash_from_row(hash)?,
             });
@@ -408,5 +466,46 @@ impl ServerStore for SqliteStore {
 
     fn op_count(&self) -> Result<u64, StoreError> {
         Ok(self.count)
+    }
+
+    fn revoke_device(
+        &mut self,
+        replica: ReplicaId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let known = self
+            .conn
+            .execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?1) WHERE replica_id = ?2",
+                params![time_str(now), replica.to_string()],
+            )
+            .map_err(db)?;
+        Ok(known == 1)
+    }
+
+    fn revoked_at(&self, replica: ReplicaId) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<Option<String>> = self
+            .conn
+            .prepare_cached("SELECT revoked_at FROM devices WHERE replica_id = ?1")
+            .map_err(db)?
+            .query_row([replica.to_string()], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        at.flatten().as_deref().map(parse_time).transpose()
+    }
+
+    fn replace_token(
+        &mut self,
+        replica: ReplicaId,
+        token_hash: &[u8; 32],
+    ) -> Result<bool, StoreError> {
+        let known = self
+            .conn
+            .execute(
+                "UPDATE devices SET token_hash = ?1 WHERE replica_id = ?2",
+                params![&token_hash[..], replica.to_string()],
+            )
+            .map_err(db)?;
+        Ok(known == 1)
     }
 }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use vax_sync::{OpLog, ReplicaId, Role, VenueCode};
+use vax_sync::{OpLog, PublicKey, ReplicaId, Role, VenueCode};
 
 /// A storage failure. Requests that meet one are answered 503 and may be retried.
 #[derive(Debug, Error)]
@@ -20,6 +20,9 @@ pub enum StoreError {
     /// A stored row could not be read back (a bug or a hand-edited database).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// An op to store has an id the store holds with other content.
+    #[error("op {0} is held with other content")]
+    ConflictingOp(vax_sync::OpId),
 }
 
 impl StoreError {
@@ -42,6 +45,10 @@ pub struct Device {
     pub venue: Option<VenueCode>,
     /// When it enrolled.
     pub enrolled_at: DateTime<Utc>,
+    /// The public key registered at enrollment (none for a device enrolled before protocol 3).
+    pub public_key: Option<PublicKey>,
+    /// When HQ revoked it, if it did.
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// A device with the hash of its bearer token, as loaded at start-up.
@@ -92,6 +99,23 @@ pub trait ServerStore: OpLog<Error = StoreError> + Send + 'static {
 
     /// Every enrolled device with its token hash.
     fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError>;
+
+    /// Marks a device revoked at `now` (a second revocation keeps the first instant).
+    /// `Ok(false)` when no such device is enrolled.
+    fn revoke_device(&mut self, replica: ReplicaId, now: DateTime<Utc>)
+        -> Result<bool, StoreError>;
+
+    /// When the device was revoked, read from storage (a revocation by the CLI reaches a
+    /// running server this way). `Ok(None)` when it is not revoked or not known.
+    fn revoked_at(&self, replica: ReplicaId) -> Result<Option<DateTime<Utc>>, StoreError>;
+
+    /// Replaces a device's token hash (token rotation): the old token is refused from now on.
+    /// `Ok(false)` when no such device is enrolled.
+    fn replace_token(
+        &mut self,
+        replica: ReplicaId,
+        token_hash: &[u8; 32],
+    ) -> Result<bool, StoreError>;
 
     /// How many ops are held.
     fn op_count(&self) -> Result<u64, StoreError>;

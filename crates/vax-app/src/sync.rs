@@ -124,7 +124,10 @@ pub fn enroll_device(
         return Err(SyncAppError::AlreadyEnrolled(id.to_string()));
     }
     let server_url = server_url.trim().trim_end_matches('/');
-    let enrollment = vax_sync_client::enroll(server_url, code, device_name)?;
+    // The key pair is made here, for this enrollment: the public half goes to the server,
+    // the private half stays in this ledger (docs/sync-spec.md §3a).
+    let key = vax_sync_client::new_device_key();
+    let enrollment = vax_sync_client::enroll(server_url, code, device_name, &key)?;
     {
         let tx = ledger.transaction()?;
         tx.set_setting(KEY_SERVER_URL, server_url)?;
@@ -137,7 +140,7 @@ pub fn enroll_device(
         }
         tx.commit()?;
     }
-    ledger.start_replicating(enrollment.replica_id, enrollment.role)?;
+    ledger.start_replicating(enrollment.replica_id, enrollment.role, &key)?;
     let published_ops = if enrollment.role == SyncRole::Hq {
         ledger.publish_existing()?
     } else {
@@ -211,8 +214,9 @@ impl LedgerAccess for &Mutex<Ledger> {
     }
 }
 
-/// The ledger as the local side of a sync session.
-struct LedgerReplica<A>(A);
+/// The ledger as the local side of a sync session, and the session's time (stamps a
+/// quarantine).
+struct LedgerReplica<A>(A, DateTime<FixedOffset>);
 
 impl<A: LedgerAccess> LocalReplica for LedgerReplica<A> {
     type Error = LedgerError;
@@ -223,6 +227,21 @@ impl<A: LedgerAccess> LocalReplica for LedgerReplica<A> {
 
     fn receive(&mut self, state: &mut SyncState, message: Message) -> Result<Applied, LedgerError> {
         self.0.with_ledger(|l| l.sync_receive(state, message))
+    }
+
+    fn quarantined(&mut self) -> Result<Vec<vax_sync::OpId>, LedgerError> {
+        self.0.with_ledger(|l| l.quarantined_op_ids())
+    }
+
+    fn quarantine(
+        &mut self,
+        op: vax_sync::OpId,
+        code: ErrorCode,
+        reason: &str,
+    ) -> Result<(), LedgerError> {
+        let at = self.1.to_rfc3339();
+        self.0
+            .with_ledger(|l| l.quarantine_op(op, code, reason, &at))
     }
 }
 
@@ -238,6 +257,8 @@ pub struct SyncRun {
     pub round_trips: usize,
     /// Alerts the merge raised or touched.
     pub alerts: usize,
+    /// Own changes the server refused in this run, now quarantined.
+    pub quarantined: usize,
 }
 
 struct Config {
@@ -271,9 +292,9 @@ pub fn sync_now<A: LedgerAccess>(
     now: DateTime<FixedOffset>,
 ) -> Result<SyncRun, SyncAppError> {
     let Config { client, server_id } = ledger.with_ledger(|l| config(l))?;
-    let mut local = LedgerReplica(ledger);
+    let mut local = LedgerReplica(ledger, now);
     let result = sync_session(&mut local, &client, server_id);
-    let LedgerReplica(mut ledger) = local;
+    let LedgerReplica(mut ledger, _) = local;
     ledger.with_ledger(|ledger| record_outcome(ledger, result, now))
 }
 
@@ -300,6 +321,7 @@ fn record_outcome(
                 received_ops: report.received_ops,
                 round_trips: report.round_trips,
                 alerts: report.alerts.len(),
+                quarantined: report.quarantined.len(),
             })
         }
         Err(e) => {
@@ -388,6 +410,10 @@ pub struct SyncStatus {
     /// Conflicts for HQ to resolve (duplicate doses, concurrent bookings, …).
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub alerts: u64,
+    /// Changes made here that the server refused for good: kept here, never sent again,
+    /// for the venue manager and HQ to look at. One line each: kind, record and the server's
+    /// code and reason.
+    pub quarantined: Vec<String>,
     /// The colour.
     pub freshness: Freshness,
 }
@@ -417,6 +443,11 @@ pub fn sync_status(
         0
     };
     let ops_waiting = summary.own_ops.saturating_sub(synced_own);
+    let quarantined = ledger
+        .quarantined_ops()?
+        .into_iter()
+        .map(|q| format!("{} {}: {} {}", q.kind, q.op, q.code, q.reason))
+        .collect();
     let since = last_success_at
         .as_deref()
         .or(enrolled_at.as_deref())
@@ -438,6 +469,7 @@ pub fn sync_status(
         ops_held: summary.ops,
         unprojected: summary.unprojected,
         alerts,
+        quarantined,
         freshness,
     })
 }

@@ -199,6 +199,10 @@ error_codes! {
     ClockAhead = "CLOCK_AHEAD",
     /// A reply that is not the server's JSON (a proxy in between).
     UnexpectedReply = "UNEXPECTED_REPLY",
+    /// An op whose signature its author's device key did not make (forged or altered).
+    BadSignature = "BAD_SIGNATURE",
+    /// HQ revoked this device (a lost laptop): its token and its new ops are refused.
+    DeviceRevoked = "DEVICE_REVOKED",
 }
 
 impl ErrorCode {

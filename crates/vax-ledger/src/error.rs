@@ -55,6 +55,12 @@ pub enum LedgerError {
         /// The identity it has.
         replica: String,
     },
+    /// An op to store has an id the log holds with other content: never dropped silently.
+    #[error("op {op} is already held with other content")]
+    ConflictingOp {
+        /// The op id.
+        op: String,
+    },
     /// A sync message was refused; nothing changed.
     #[error("sync message refused: {0}")]
     Sync(#[from] vax_sync::SyncError),

@@ -49,7 +49,7 @@ pub use read::{
     BandLoad, BookingView, DoseView, InquiryView, PlanningResident, Reader, ResidentRow,
     SurveyState, TimeBandRow, VenueRow,
 };
-pub use replication::LogSummary;
+pub use replication::{LogSummary, QuarantinedOp};
 pub use stock::{StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};
 /// What a void names: the kind of event it withdraws ([`WriteTx::void_event`]).
 pub use vax_sync::EventKind;

@@ -39,6 +39,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0008_notices",
         include_str!("../../../migrations/0008_notices.sql"),
     ),
+    (
+        "0009_trust",
+        include_str!("../../../migrations/0009_trust.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

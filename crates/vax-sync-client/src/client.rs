@@ -9,10 +9,12 @@ use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Body};
 use vax_domain::error::ErrorCode;
 use vax_sync::http::{
-    CreateEnrollmentRequest, CreateEnrollmentResponse, EnrollRequest, Enrolled, ErrorBody, Health,
-    Status,
+    CreateEnrollmentRequest, CreateEnrollmentResponse, DeviceInfo, EnrollRequest, Enrolled,
+    ErrorBody, Health, RotatedToken, Status,
 };
-use vax_sync::{Alert, Message, Role, VenueCode, MAX_MESSAGE_BYTES};
+use vax_sync::{
+    Alert, DeviceKey, Message, PublicKey, ReplicaId, Role, VenueCode, MAX_MESSAGE_BYTES,
+};
 
 use crate::error::ClientError;
 
@@ -144,6 +146,7 @@ impl Client {
                 message: e.message,
                 message_ja: e.message_ja,
                 retryable: e.retryable || transient,
+                op: e.op,
             },
             Err(_) => ClientError::Server {
                 status,
@@ -151,6 +154,7 @@ impl Client {
                 message: String::from_utf8_lossy(&body).chars().take(500).collect(),
                 message_ja: format!("同期サーバーがエラー {status} を返しました。"),
                 retryable: transient,
+                op: None,
             },
         })
     }
@@ -175,15 +179,53 @@ impl Client {
         Self::read_json(&url, self.agent.get(&url).call())
     }
 
-    /// `POST /v1/enroll`: exchanges a one-time code for this device's credentials.
-    pub fn enroll(&self, code: &str, device_name: &str) -> Result<Enrolled, ClientError> {
+    /// `POST /v1/enroll`: exchanges a one-time code for this device's credentials and
+    /// registers the public key of the key pair the device made for it.
+    pub fn enroll(
+        &self,
+        code: &str,
+        device_name: &str,
+        public_key: PublicKey,
+    ) -> Result<Enrolled, ClientError> {
         let url = self.url("/v1/enroll");
         Self::read_json(
             &url,
             self.agent.post(&url).send_json(EnrollRequest {
                 code: code.to_owned(),
                 device_name: device_name.to_owned(),
+                public_key,
             }),
+        )
+    }
+
+    /// `POST /v1/token`: a new token for this device. The old one (this client's) is refused
+    /// from now on: store the new one before anything else.
+    pub fn rotate_token(&self) -> Result<String, ClientError> {
+        let url = self.url("/v1/token");
+        let rotated: RotatedToken = Self::read_json(
+            &url,
+            self.agent
+                .post(&url)
+                .header("Authorization", self.auth())
+                .send_empty(),
+        )?;
+        Ok(rotated.token)
+    }
+
+    /// `GET /v1/devices` (HQ devices): every enrolled device, revoked ones with the instant.
+    pub fn devices(&self) -> Result<Vec<DeviceInfo>, ClientError> {
+        self.get_authorized("/v1/devices")
+    }
+
+    /// `POST /v1/devices/{id}/revoke` (HQ devices): revokes a device (a lost laptop).
+    pub fn revoke_device(&self, replica: ReplicaId) -> Result<DeviceInfo, ClientError> {
+        let url = self.url(&format!("/v1/devices/{replica}/revoke"));
+        Self::read_json(
+            &url,
+            self.agent
+                .post(&url)
+                .header("Authorization", self.auth())
+                .send_empty(),
         )
     }
 
@@ -251,9 +293,22 @@ impl Client {
     }
 }
 
-/// Enrolls this device with the code HQ gave: `POST /v1/enroll` on `base_url`.
-pub fn enroll(base_url: &str, code: &str, device_name: &str) -> Result<Enrolled, ClientError> {
-    Client::anonymous(base_url).enroll(code, device_name)
+/// Enrolls this device with the code HQ gave: `POST /v1/enroll` on `base_url`, registering
+/// the public half of `key` (made with [`new_device_key`] and kept on the device).
+pub fn enroll(
+    base_url: &str,
+    code: &str,
+    device_name: &str,
+    key: &DeviceKey,
+) -> Result<Enrolled, ClientError> {
+    Client::anonymous(base_url).enroll(code, device_name, key.public())
+}
+
+/// A fresh signing key for a device about to enroll, from the operating system's randomness.
+pub fn new_device_key() -> DeviceKey {
+    let mut secret = [0u8; 32];
+    rand::fill(&mut secret[..]);
+    DeviceKey::from_bytes(&secret)
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ pub enum ClientError {
         message_ja: String,
         /// Whether trying again later may succeed.
         retryable: bool,
+        /// The one op a refused sync message was refused for, when the server named one.
+        op: Option<vax_sync::OpId>,
     },
     /// The reply could not be read (not the expected JSON or message).
     #[error("unexpected reply from the sync server: {0}")]

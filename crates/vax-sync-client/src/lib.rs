@@ -14,11 +14,11 @@ mod client;
 mod error;
 mod session;
 
-pub use client::{enroll, Client, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT};
+pub use client::{enroll, new_device_key, Client, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT};
 pub use error::ClientError;
 pub use session::{
     sync_session, sync_session_with, LocalReplica, MemoryReplica, SessionError, SessionOptions,
     SessionReport,
 };
-pub use vax_sync::http::{Enrolled, Health, Status};
+pub use vax_sync::http::{DeviceInfo, Enrolled, Health, Status};
 pub use vax_sync::SystemClock;

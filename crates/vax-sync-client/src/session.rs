@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use thiserror::Error;
+use vax_domain::error::ErrorCode;
 use vax_sync::{
-    Alert, Applied, Clock, MemoryOpLog, Message, Op, OpKind, ReplicaId, Role, SyncError, SyncNode,
-    SyncState, SystemClock, WriteError, DEFAULT_BATCH_SIZE,
+    Alert, Applied, Clock, DeviceKey, KeyError, MemoryOpLog, Message, Op, OpId, OpKind, ReplicaId,
+    Role, SyncError, SyncNode, SyncState, SystemClock, WriteError, DEFAULT_BATCH_SIZE,
 };
 
 use crate::client::Client;
@@ -20,6 +21,22 @@ pub trait LocalReplica {
     fn generate(&mut self, state: &mut SyncState) -> Result<Option<Message>, Self::Error>;
     /// [`SyncNode::receive_message`] on the local log.
     fn receive(&mut self, state: &mut SyncState, message: Message) -> Result<Applied, Self::Error>;
+    /// The own ops quarantined earlier: never sent again.
+    fn quarantined(&mut self) -> Result<Vec<OpId>, Self::Error>;
+    /// Quarantines one of our own ops the server refused for good, with the server's code and
+    /// reason, so that people see it and the rest of the log keeps syncing.
+    fn quarantine(&mut self, op: OpId, code: ErrorCode, reason: &str) -> Result<(), Self::Error>;
+}
+
+/// One quarantined op of a [`MemoryReplica`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantined {
+    /// The op.
+    pub op: OpId,
+    /// The server's code.
+    pub code: ErrorCode,
+    /// The server's message.
+    pub reason: String,
 }
 
 /// A replica held in memory: a [`SyncNode`], a [`MemoryOpLog`] and a time source.
@@ -30,6 +47,8 @@ pub struct MemoryReplica {
     pub log: MemoryOpLog,
     /// Where its physical time comes from.
     pub time: Arc<dyn Clock>,
+    /// Its own ops the server refused.
+    pub quarantine: Vec<Quarantined>,
 }
 
 impl std::fmt::Debug for MemoryReplica {
@@ -42,18 +61,24 @@ impl std::fmt::Debug for MemoryReplica {
 }
 
 impl MemoryReplica {
-    /// An empty replica on the system clock.
-    pub fn new(id: ReplicaId, role: Role) -> Self {
-        Self::with_time(id, role, Arc::new(SystemClock))
+    /// An empty replica on the system clock, signing with `key`.
+    pub fn new(id: ReplicaId, role: Role, key: DeviceKey) -> Result<Self, KeyError> {
+        Self::with_time(id, role, key, Arc::new(SystemClock))
     }
 
-    /// An empty replica on the given clock.
-    pub fn with_time(id: ReplicaId, role: Role, time: Arc<dyn Clock>) -> Self {
-        Self {
-            node: SyncNode::new(id, role),
+    /// An empty replica on the given clock, signing with `key`.
+    pub fn with_time(
+        id: ReplicaId,
+        role: Role,
+        key: DeviceKey,
+        time: Arc<dyn Clock>,
+    ) -> Result<Self, KeyError> {
+        Ok(Self {
+            node: SyncNode::new(id, role).with_signing_key(key)?,
             log: MemoryOpLog::new(),
             time,
-        }
+            quarantine: Vec::new(),
+        })
     }
 
     /// A local write.
@@ -73,7 +98,26 @@ impl LocalReplica for MemoryReplica {
         self.node
             .receive_message(&mut self.log, state, message, &*self.time)
     }
+
+    fn quarantined(&mut self) -> Result<Vec<OpId>, SyncError> {
+        Ok(self.quarantine.iter().map(|q| q.op).collect())
+    }
+
+    fn quarantine(&mut self, op: OpId, code: ErrorCode, reason: &str) -> Result<(), SyncError> {
+        if !self.quarantine.iter().any(|q| q.op == op) {
+            self.quarantine.push(Quarantined {
+                op,
+                code,
+                reason: reason.to_owned(),
+            });
+        }
+        Ok(())
+    }
 }
+
+/// The most ops one session quarantines before it stops: a server refusing op after op is
+/// more likely misconfigured than the device wrong that many times.
+pub const MAX_QUARANTINED_PER_SESSION: usize = 100;
 
 /// Knobs of [`sync_session_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +149,8 @@ pub struct SessionReport {
     pub round_trips: usize,
     /// The alerts the local replica reported while merging what it received (each once).
     pub alerts: Vec<Alert>,
+    /// Own ops the server refused in this session, now quarantined.
+    pub quarantined: Vec<OpId>,
 }
 
 /// Why a session stopped early. What was exchanged before the failure is kept on both sides.
@@ -119,6 +165,9 @@ pub enum SessionError<E: std::error::Error + Send + Sync + 'static> {
     /// The session did not converge within the bound.
     #[error("no convergence after {0} round trips")]
     TooManyRoundTrips(usize),
+    /// The server refused more of our ops than one session quarantines.
+    #[error("the server refused {0} ops in one session; stopped")]
+    TooManyRefused(usize),
 }
 
 impl<E: std::error::Error + Send + Sync + 'static> SessionError<E> {
@@ -127,6 +176,7 @@ impl<E: std::error::Error + Send + Sync + 'static> SessionError<E> {
         match self {
             Self::Transport(e) => e.is_retryable(),
             Self::Local(_) | Self::TooManyRoundTrips(_) => true,
+            Self::TooManyRefused(_) => false,
         }
     }
 }
@@ -148,13 +198,23 @@ pub fn sync_session<L: LocalReplica>(
 /// the first batch we lack, and from then on each request carries our next batch and
 /// acknowledges what we received. On a transport failure the error is returned (classified);
 /// nothing acknowledged is lost, and the next session resumes from what the server holds.
+///
+/// The server's keys are trusted: it registered every device's key at enrollment and hands
+/// them on with the ops. One bad op never blocks the device: when the server refuses a
+/// message for good naming one of our own ops, that op is quarantined
+/// ([`LocalReplica::quarantine`]), never sent again, and the session goes on with the rest.
 pub fn sync_session_with<L: LocalReplica>(
     local: &mut L,
     client: &Client,
     server_replica_id: ReplicaId,
     options: SessionOptions,
 ) -> Result<SessionReport, SessionError<L::Error>> {
-    let mut state = SyncState::for_peer(server_replica_id).with_batch_size(options.batch_size);
+    let mut state = SyncState::for_peer(server_replica_id)
+        .with_batch_size(options.batch_size)
+        .trusting_peer_keys();
+    for op in local.quarantined().map_err(SessionError::Local)? {
+        state.skip(op);
+    }
     let mut report = SessionReport::default();
     // Whether the last reply brought something: then we must answer (acknowledge, or ask for
     // the rest) even if we have nothing of our own.
@@ -178,6 +238,26 @@ pub fn sync_session_with<L: LocalReplica>(
         let sent = message.ops.len();
         let reply = match client.exchange(&message) {
             Ok(reply) => reply,
+            Err(ClientError::Server {
+                op: Some(op),
+                retryable: false,
+                code,
+                message: reason,
+                ..
+            }) if op.replica == message.from => {
+                if report.quarantined.len() >= MAX_QUARANTINED_PER_SESSION {
+                    return Err(SessionError::TooManyRefused(report.quarantined.len()));
+                }
+                local
+                    .quarantine(op, code, &reason)
+                    .map_err(SessionError::Local)?;
+                report.quarantined.push(op);
+                state.skip(op);
+                state.reset_in_flight();
+                report.round_trips += 1;
+                reply_had_news = true;
+                continue;
+            }
             Err(e) => {
                 state.reset_in_flight();
                 return Err(e.into());

@@ -74,10 +74,22 @@ fn report(label: &str, times: &mut [Duration]) {
     );
 }
 
+/// The signing key of venue `v` (fixed bytes: the bench measures the merge, not key making).
+fn venue_key(v: u128) -> DeviceKey {
+    let mut secret = [0u8; 32];
+    secret[..16].copy_from_slice(&v.to_be_bytes());
+    DeviceKey::from_bytes(&secret)
+}
+
 /// A fresh server replica receives every message; returns the time and the open alerts after.
 fn merge(messages: &[Message]) -> Result<(Duration, usize), SyncError> {
     let time = ManualClock::new(T0 + 86_400_000);
     let mut server = SyncNode::new(ReplicaId::from_u128(999), Role::Server);
+    for v in 1..=VENUES {
+        server
+            .add_key(ReplicaId::from_u128(v), venue_key(v).public())
+            .map_err(SyncError::from)?;
+    }
     let mut log = MemoryOpLog::new();
     let mut states: Vec<SyncState> = (0..VENUES).map(|_| SyncState::new()).collect();
     // receive_message takes the message by value, as it arrives from decode.
@@ -105,7 +117,7 @@ fn write_city() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
     for v in 1..=VENUES {
         let id = ReplicaId::from_u128(v);
         // HQ role so one replica can write every kind; roles do not change the merge cost.
-        let mut node = SyncNode::new(id, Role::Hq);
+        let mut node = SyncNode::new(id, Role::Hq).with_signing_key(venue_key(v))?;
         let mut log = MemoryOpLog::new();
         let venue = VenueCode::new(format!("V0{v}"));
         let write = |node: &mut SyncNode, log: &mut MemoryOpLog, kind| {
@@ -198,6 +210,8 @@ fn write_city() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
             seen: VClock::new(),
             ops: Vec::new(),
             more: false,
+            keys: Default::default(),
+            beyond: Default::default(),
         };
         node.receive_message(&mut log, &mut to_server, hello, &time)?;
         while let Some(m) = node.generate_message(&log, &mut to_server)? {

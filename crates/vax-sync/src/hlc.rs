@@ -36,8 +36,14 @@ impl Hlc {
     }
 }
 
-/// Ten minutes: how far ahead of our own clock a peer's own ops may be stamped.
-pub const DEFAULT_MAX_DRIFT_MS: u64 = 10 * 60 * 1000;
+/// Five minutes: how far ahead of a receiver's physical clock a received op may be stamped.
+/// The one bound (docs/sync-spec.md §2): an op further ahead is refused, retryably, and not
+/// observed, so one device with a wrong clock cannot push the fleet's clocks into the future.
+/// Venue laptops keep NTP time within seconds; five minutes leaves room for a slow one.
+pub const MAX_CLOCK_AHEAD_MS: u64 = 5 * 60 * 1000;
+
+/// The bound a clock gets unless a test sets another ([`MAX_CLOCK_AHEAD_MS`]).
+pub const DEFAULT_MAX_DRIFT_MS: u64 = MAX_CLOCK_AHEAD_MS;
 
 /// A replica's clock: the last timestamp it issued or observed, and the drift bound.
 #[derive(Debug, Clone, PartialEq, Eq)]

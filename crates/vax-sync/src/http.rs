@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use vax_domain::error::ErrorCode;
 
-use crate::ids::{ReplicaId, VenueCode};
+use crate::ids::{OpId, ReplicaId, VenueCode};
 use crate::roles::Role;
+use crate::signing::PublicKey;
 
 /// `POST /v1/enroll` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +17,33 @@ pub struct EnrollRequest {
     pub code: String,
     /// A name for the device (`受付1`).
     pub device_name: String,
+    /// The public half of the key pair the device made for this enrollment: the server
+    /// accepts ops in the new replica's name only when this key signed them.
+    pub public_key: PublicKey,
+}
+
+/// `POST /v1/token` reply: the device's new bearer token. The old one is refused from now on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotatedToken {
+    /// The new bearer token (shown once; the server keeps only its hash).
+    pub token: String,
+}
+
+/// One enrolled device, as `GET /v1/devices` lists it for HQ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// Its replica id.
+    pub replica_id: ReplicaId,
+    /// Its name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// Its venue.
+    pub venue: Option<VenueCode>,
+    /// When it enrolled (RFC 3339).
+    pub enrolled_at: String,
+    /// When HQ revoked it (RFC 3339), if it did.
+    pub revoked_at: Option<String>,
 }
 
 /// `POST /v1/enroll` reply: what a device gets for its enrollment code. Store it: the token
@@ -91,4 +119,8 @@ pub struct ErrorBody {
     pub message_ja: String,
     /// Whether sending the same request again later may succeed.
     pub retryable: bool,
+    /// The one op a refused sync message was refused for, when one is to blame: the device
+    /// quarantines it and syncs the rest of its log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<OpId>,
 }

@@ -9,8 +9,9 @@
 //!
 //! - A **replica** ([`ReplicaId`]) is one installed app, or the server, enrolled with a
 //!   [`Role`]. [`may_emit`] says which op kinds a role may write.
-//! - An **op** ([`Op`]) is one immutable change: author, per-author counter, [`Hlc`] timestamp
-//!   and an [`OpKind`]. Ops are applied idempotently and in any order.
+//! - An **op** ([`Op`]) is one immutable change: author, per-author counter, [`Hlc`] timestamp,
+//!   an [`OpKind`] and the author's ed25519 signature ([`signing`]). Ops are applied
+//!   idempotently and in any order; a received op is stored only if its signature verifies.
 //! - The **hybrid logical clock** ([`HlcClock`]) takes physical time from a [`Clock`] the
 //!   caller passes in ([`ManualClock`] in tests).
 //! - The **merged state** ([`Replica`]) is a pure function of the set of ops applied: resident
@@ -34,8 +35,14 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let time = ManualClock::new(1_718_000_000_000);
-//! let (mut booth, mut booth_log) = (SyncNode::new(ReplicaId::from_u128(1), Role::Booth), MemoryOpLog::new());
-//! let (mut server, mut server_log) = (SyncNode::new(ReplicaId::from_u128(9), Role::Server), MemoryOpLog::new());
+//! // Enrollment gives the booth a key pair (32 random bytes in real life); the server
+//! // registers its public key.
+//! let booth_key = DeviceKey::from_bytes(&[7; 32]);
+//! let booth_id = ReplicaId::from_u128(1);
+//! let mut booth = SyncNode::new(booth_id, Role::Booth).with_signing_key(booth_key.clone())?;
+//! let mut server = SyncNode::new(ReplicaId::from_u128(9), Role::Server);
+//! server.add_key(booth_id, booth_key.public())?;
+//! let (mut booth_log, mut server_log) = (MemoryOpLog::new(), MemoryOpLog::new());
 //!
 //! // The booth records a dose while offline.
 //! let resident = VoucherNumber::parse("0000123456")?;
@@ -84,6 +91,7 @@ pub mod op;
 pub mod protocol;
 pub mod replica;
 pub mod roles;
+pub mod signing;
 
 pub use hlc::{Clock, Hlc, HlcClock, ManualClock, SystemClock};
 pub use ids::{NotAnOpId, OpId, ReplicaId, TimeBandId, VenueCode};
@@ -96,8 +104,9 @@ pub use op::{
     TimeBandDef, VenueDef, Void,
 };
 pub use protocol::{
-    Applied, Message, SyncError, SyncState, DEFAULT_BATCH_SIZE, MAX_MESSAGE_BYTES,
-    MAX_OPS_PER_MESSAGE, PROTOCOL_VERSION,
+    Applied, Message, SyncError, SyncState, DEFAULT_BATCH_SIZE, MAX_COUNTER_JUMP,
+    MAX_MESSAGE_BYTES, MAX_OPS_PER_MESSAGE, PROTOCOL_VERSION,
 };
 pub use replica::{BookingKey, BookingValue, LotKey, Recorded, Replica};
 pub use roles::{check_roles, may_emit, Role, RoleError};
+pub use signing::{DeviceKey, KeyError, KeyRing, OpSignature, PublicKey};

@@ -42,6 +42,30 @@ pub trait OpLog {
         after: u64,
         limit: usize,
     ) -> Result<Vec<Op>, Self::Error>;
+
+    /// The ranges `(first, last)` of counters of `author` held above `after`, in order. Asked
+    /// only for authors with a gap (their last counter beyond the contiguous frontier), which
+    /// is rare; this default reads the ops, a store may answer from an index.
+    fn held_ranges_after(
+        &self,
+        author: ReplicaId,
+        after: u64,
+    ) -> Result<Vec<(u64, u64)>, Self::Error> {
+        let counters = self.ops_after(author, after, usize::MAX)?;
+        Ok(ranges_of(counters.iter().map(|op| op.id.counter)))
+    }
+}
+
+/// Ascending counters grouped into ranges `(first, last)` of consecutive ones.
+pub fn ranges_of(counters: impl IntoIterator<Item = u64>) -> Vec<(u64, u64)> {
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    for counter in counters {
+        match ranges.last_mut() {
+            Some((_, last)) if *last + 1 == counter => *last = counter,
+            _ => ranges.push((counter, counter)),
+        }
+    }
+    ranges
 }
 
 /// An op log in memory.

@@ -1,7 +1,7 @@
 //! [`SyncNode`]: one replica's identity, clock and merged state, and the protocol steps that
 //! tie them to an [`OpLog`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use thiserror::Error;
 
@@ -11,11 +11,12 @@ use crate::invariants::Touched;
 use crate::log::OpLog;
 use crate::op::{InvalidOp, Op, OpKind};
 use crate::protocol::{
-    Applied, Message, SyncError, SyncState, MAX_MESSAGE_BYTES, MAX_OPS_PER_MESSAGE,
-    PROTOCOL_VERSION,
+    Applied, Message, SyncError, SyncState, MAX_COUNTER_JUMP, MAX_MESSAGE_BYTES,
+    MAX_OPS_PER_MESSAGE, PROTOCOL_VERSION,
 };
 use crate::replica::Replica;
 use crate::roles::{may_emit, Role};
+use crate::signing::{DeviceKey, KeyError, KeyRing, PublicKey};
 
 /// Why a local write was refused. A refused write stores nothing.
 #[derive(Debug, Error)]
@@ -31,12 +32,16 @@ pub enum WriteError {
     /// The op is malformed.
     #[error("invalid op: {0}")]
     Invalid(#[from] InvalidOp),
+    /// This replica has no signing key, so it cannot write an op anyone would accept.
+    #[error("this replica has no signing key (enroll it again)")]
+    NoSigningKey,
     /// The op log failed.
     #[error("op log: {0}")]
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// One replica: who it is, its clock and its merged state.
+/// One replica: who it is, its clock, its merged state, its signing key and the public keys
+/// of the authors it accepts ops from.
 ///
 /// The op log is passed to each call rather than owned, so the ledger can hand in a log bound
 /// to the SQLite transaction that also holds the local write.
@@ -46,6 +51,8 @@ pub struct SyncNode {
     role: Role,
     clock: HlcClock,
     replica: Replica,
+    signer: Option<DeviceKey>,
+    keys: KeyRing,
 }
 
 impl SyncNode {
@@ -61,7 +68,28 @@ impl SyncNode {
             role,
             clock,
             replica: Replica::new(),
+            signer: None,
+            keys: KeyRing::new(),
         }
+    }
+
+    /// The same replica signing its ops with `key` (a device; the server signs nothing).
+    /// Its own public key joins the ring.
+    pub fn with_signing_key(mut self, key: DeviceKey) -> Result<Self, KeyError> {
+        self.keys.insert(self.id, key.public())?;
+        self.signer = Some(key);
+        Ok(self)
+    }
+
+    /// Accepts ops signed by `key` as `replica`'s. A replica's key never changes: another key
+    /// for a known replica is refused.
+    pub fn add_key(&mut self, replica: ReplicaId, key: PublicKey) -> Result<(), KeyError> {
+        self.keys.insert(replica, key)
+    }
+
+    /// The public keys this replica verifies ops with.
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
     }
 
     /// Rebuilds a replica from its log, e.g. at start-up or after a failed transaction.
@@ -125,15 +153,13 @@ impl SyncNode {
         }
         // Numbering from the log (not from a counter in memory) means a write whose transaction
         // rolled back leaves no gap: the next write takes the same number.
+        let signer = self.signer.as_ref().ok_or(WriteError::NoSigningKey)?;
         let counter = log.last_counter(self.id).map_err(storage_w)? + 1;
-        let op = Op {
-            id: OpId {
-                replica: self.id,
-                counter,
-            },
-            hlc: self.clock.now(time),
-            kind,
+        let id = OpId {
+            replica: self.id,
+            counter,
         };
+        let op = Op::signed(id, self.clock.now(time), kind, signer);
         op.validate()?;
         log.append(std::slice::from_ref(&op)).map_err(storage_w)?;
         self.replica.apply(&op);
@@ -148,7 +174,8 @@ impl SyncNode {
         sync: &mut SyncState,
     ) -> Result<Option<Message>, SyncError> {
         let seen = log.seen().map_err(storage)?;
-        let mut ops = Vec::new();
+        let beyond = held_beyond(log, &seen)?;
+        let mut ops: Vec<Op> = Vec::new();
         let mut more = false;
         // Until the peer has told us what it holds we only introduce ourselves: sending
         // everything blind could resend the whole log.
@@ -158,32 +185,61 @@ impl SyncNode {
             // (the `seen` vector grows with the number of replicas).
             let mut budget = MAX_MESSAGE_BYTES / 4 * 3;
             'authors: for author in log.authors().map_err(storage)? {
-                let from = theirs.get(&author).max(sync.sent.get(&author));
-                let room = sync.batch_size - ops.len();
-                // One op beyond the room tells us whether more remain without a second query.
-                let batch = log.ops_after(author, from, room + 1).map_err(storage)?;
-                for op in batch {
-                    let size = encoded_len(&op);
-                    if ops.len() == sync.batch_size || (size > budget && !ops.is_empty()) {
-                        more = true;
-                        break 'authors;
+                let peer_holds = sync.their_beyond.get(&author);
+                let mut cursor = theirs.get(&author).max(sync.sent.get(&author));
+                'chunks: loop {
+                    let room = sync.batch_size - ops.len();
+                    // One op beyond the room tells us whether more remain without a second
+                    // query.
+                    let batch = log.ops_after(author, cursor, room + 1).map_err(storage)?;
+                    let exhausted = batch.len() <= room;
+                    for op in batch {
+                        cursor = op.id.counter;
+                        // Above a gap the peer may hold ranges already: jump over them.
+                        if let Some(&(_, end)) = peer_holds.and_then(|ranges| {
+                            ranges
+                                .iter()
+                                .find(|(lo, hi)| (*lo..=*hi).contains(&op.id.counter))
+                        }) {
+                            cursor = end;
+                            continue 'chunks;
+                        }
+                        if sync.skip.contains(&op.id) {
+                            sync.sent.apply_dot(author, op.id.counter);
+                            continue;
+                        }
+                        let size = encoded_len(&op);
+                        if ops.len() == sync.batch_size || (size > budget && !ops.is_empty()) {
+                            more = true;
+                            break 'authors;
+                        }
+                        budget = budget.saturating_sub(size);
+                        sync.sent.apply_dot(author, op.id.counter);
+                        ops.push(op);
                     }
-                    budget = budget.saturating_sub(size);
-                    sync.sent.apply_dot(author, op.id.counter);
-                    ops.push(op);
+                    if exhausted {
+                        break;
+                    }
                 }
             }
         }
-        if ops.is_empty() && sync.told.as_ref() == Some(&seen) {
+        let telling = (seen.clone(), beyond.clone());
+        if ops.is_empty() && sync.told.as_ref() == Some(&telling) {
             return Ok(None);
         }
-        sync.told = Some(seen.clone());
+        sync.told = Some(telling);
+        let keys: BTreeMap<ReplicaId, PublicKey> = ops
+            .iter()
+            .filter_map(|op| Some((op.author(), *self.keys.get(&op.author())?)))
+            .collect();
         Ok(Some(Message {
             protocol: PROTOCOL_VERSION,
             from: self.id,
             seen,
             ops,
             more,
+            keys,
+            beyond,
         }))
     }
 
@@ -221,21 +277,32 @@ impl SyncNode {
             });
         }
 
+        // Keys come from the registry (the server's) or from a peer trusted for them (the
+        // server, for a device); a refused message teaches nothing.
+        let mut learned: Vec<(ReplicaId, PublicKey)> = Vec::new();
+        if sync.trusts_peer_keys {
+            for (&replica, &key) in &message.keys {
+                match self.keys.get(&replica) {
+                    Some(held) if *held != key => return Err(KeyError::Changed { replica }.into()),
+                    Some(_) => {}
+                    None => learned.push((replica, key)),
+                }
+            }
+        }
+        let key_of = |replica: ReplicaId| {
+            self.keys
+                .get(&replica)
+                .copied()
+                .or_else(|| learned.iter().find(|(r, _)| *r == replica).map(|(_, k)| *k))
+        };
+
         let mut fresh: Vec<Op> = Vec::new();
         let mut in_message: HashMap<OpId, usize> = HashMap::new();
+        let mut last_held: HashMap<ReplicaId, u64> = HashMap::new();
         let mut duplicates = 0;
         for op in message.ops {
             op.validate()
                 .map_err(|source| SyncError::InvalidOp { op: op.id, source })?;
-            if op.author() == message.from {
-                if let Some(ahead_ms) = self.clock.excess_drift(op.hlc, time) {
-                    return Err(SyncError::ClockAhead {
-                        op: op.id,
-                        ahead_ms,
-                        limit_ms: self.clock.max_drift_ms(),
-                    });
-                }
-            }
             if let Some(&index) = in_message.get(&op.id) {
                 if fresh[index] != op {
                     return Err(SyncError::ConflictingOp { op: op.id });
@@ -245,15 +312,44 @@ impl SyncNode {
             }
             match log.get(&op.id).map_err(storage)? {
                 Some(held) if held != op => return Err(SyncError::ConflictingOp { op: op.id }),
-                Some(_) => duplicates += 1,
-                None => {
-                    in_message.insert(op.id, fresh.len());
-                    fresh.push(op);
+                Some(_) => {
+                    duplicates += 1;
+                    continue;
                 }
+                None => {}
             }
+            // A new op: authentic, numbered within reach, and not from the future.
+            let key = key_of(op.author()).ok_or(SyncError::UnknownSigner { op: op.id })?;
+            if !op.verifies_with(&key) {
+                return Err(SyncError::BadSignature { op: op.id });
+            }
+            let held = match last_held.get(&op.author()) {
+                Some(&held) => held,
+                None => {
+                    let held = log.last_counter(op.author()).map_err(storage)?;
+                    last_held.insert(op.author(), held);
+                    held
+                }
+            };
+            if op.id.counter > held.saturating_add(MAX_COUNTER_JUMP) {
+                return Err(SyncError::CounterJump { op: op.id, held });
+            }
+            if let Some(ahead_ms) = self.clock.excess_drift(op.hlc, time) {
+                return Err(SyncError::ClockAhead {
+                    op: op.id,
+                    ahead_ms,
+                    limit_ms: self.clock.max_drift_ms(),
+                });
+            }
+            in_message.insert(op.id, fresh.len());
+            fresh.push(op);
         }
 
         log.append(&fresh).map_err(storage)?;
+        // Stored: from here nothing may fail, or the merged state would fall behind the log.
+        for (replica, key) in &learned {
+            self.keys.learn(*replica, *key);
+        }
         let mut touched = Touched::default();
         for op in &fresh {
             self.replica.apply_noting(op, Some(&mut touched));
@@ -261,6 +357,7 @@ impl SyncNode {
         }
         sync.peer = Some(message.from);
         sync.note_their_seen(&message.seen);
+        sync.their_beyond = message.beyond;
 
         // Only what this message touched is checked again, so a merge costs in proportion to
         // the message, not to the whole ledger.
@@ -273,8 +370,29 @@ impl SyncNode {
             new_ops: fresh.len(),
             duplicates,
             alerts,
+            learned_keys: learned,
         })
     }
+}
+
+/// For each author whose log has a gap (an op refused by the server and quarantined by its
+/// author never arrives), the ranges of counters held above the contiguous frontier, so that
+/// a peer does not send them again and again.
+fn held_beyond<L: OpLog + ?Sized>(
+    log: &L,
+    seen: &crdts::VClock<ReplicaId>,
+) -> Result<BTreeMap<ReplicaId, Vec<(u64, u64)>>, SyncError> {
+    let mut beyond = BTreeMap::new();
+    for author in log.authors().map_err(storage)? {
+        let frontier = seen.get(&author);
+        if log.last_counter(author).map_err(storage)? > frontier {
+            let ranges = log.held_ranges_after(author, frontier).map_err(storage)?;
+            if !ranges.is_empty() {
+                beyond.insert(author, ranges);
+            }
+        }
+    }
+    Ok(beyond)
 }
 
 /// The length of an op's JSON, counted without building it.

@@ -12,6 +12,7 @@ use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
 use crate::hlc::Hlc;
 use crate::ids::{OpId, ReplicaId, TimeBandId, VenueCode};
+use crate::signing::{DeviceKey, OpSignature, PublicKey};
 
 /// The highest dose number an op may carry (primary series plus boosters).
 pub const MAX_DOSE_NUMBER: u8 = 10;
@@ -29,9 +30,27 @@ pub struct Op {
     pub hlc: Hlc,
     /// What changed.
     pub kind: OpKind,
+    /// The author's signature of the op's canonical encoding ([`crate::signing`]). Absent
+    /// only on ops built by hand for merge tests and on logs written before protocol 3: a
+    /// replica never stores nor merges a received op without a signature that verifies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sig: Option<OpSignature>,
 }
 
 impl Op {
+    /// An op signed by its author's key.
+    pub fn signed(id: OpId, hlc: Hlc, kind: OpKind, key: &DeviceKey) -> Self {
+        let sig = Some(key.sign(&id, hlc, &kind));
+        Self { id, hlc, kind, sig }
+    }
+
+    /// Whether the op carries a signature that `key` made of exactly this op.
+    pub fn verifies_with(&self, key: &PublicKey) -> bool {
+        self.sig
+            .as_ref()
+            .is_some_and(|sig| key.verifies(&self.id, self.hlc, &self.kind, sig))
+    }
+
     /// The author.
     pub fn author(&self) -> ReplicaId {
         self.id.replica
@@ -47,9 +66,7 @@ impl Op {
 
     /// Checks the op is well formed. A replica refuses a message holding any invalid op.
     pub fn validate(&self) -> Result<(), InvalidOp> {
-        if self.id.counter == 0 {
-            return Err(InvalidOp::ZeroCounter);
-        }
+        counter(self.id.counter)?;
         self.kind.validate(self.id.replica)
     }
 }
@@ -206,9 +223,7 @@ impl OpKind {
             }
             Self::Inquiry(i) => text("note", &i.note, MAX_LONG_TEXT, true),
             Self::Void(v) => {
-                if v.target.counter == 0 {
-                    return Err(InvalidOp::ZeroCounter);
-                }
+                counter(v.target.counter)?;
                 short_text("reason", &v.reason)
             }
             Self::DefineTimeBand(b) => {
@@ -267,6 +282,18 @@ fn stock_change(change: &Change) -> Result<(), InvalidOp> {
     }
 }
 
+/// The highest counter an op may carry: the op logs store counters as SQLite's signed
+/// 64-bit integers, and a larger one would be stored as another op's.
+pub const MAX_COUNTER: u64 = i64::MAX as u64;
+
+fn counter(n: u64) -> Result<(), InvalidOp> {
+    match n {
+        0 => Err(InvalidOp::ZeroCounter),
+        n if n > MAX_COUNTER => Err(InvalidOp::CounterTooLarge(n)),
+        _ => Ok(()),
+    }
+}
+
 fn dose_number(n: u8) -> Result<(), InvalidOp> {
     if (1..=MAX_DOSE_NUMBER).contains(&n) {
         Ok(())
@@ -295,6 +322,9 @@ pub enum InvalidOp {
     /// Counters start at 1.
     #[error("op counter is 0")]
     ZeroCounter,
+    /// A counter beyond [`MAX_COUNTER`].
+    #[error("op counter {0} is beyond {MAX_COUNTER}")]
+    CounterTooLarge(u64),
     /// A dose number outside 1..=10.
     #[error("dose number {0} is outside 1..={MAX_DOSE_NUMBER}")]
     DoseNumber(u8),
@@ -671,6 +701,7 @@ mod validation_tests {
             },
             hlc: Hlc::new(1, 0),
             kind,
+            sig: None,
         }
     }
 

@@ -1,6 +1,8 @@
 //! The sync protocol's messages, per-peer state and errors. The functions that drive it live
 //! on [`crate::SyncNode`]; nothing here does I/O.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crdts::{CvRDT, VClock};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -8,9 +10,17 @@ use thiserror::Error;
 use crate::ids::{OpId, ReplicaId};
 use crate::invariants::Alert;
 use crate::op::{InvalidOp, Op};
+use crate::signing::{KeyError, PublicKey};
 
-/// The protocol version this crate speaks.
+/// The protocol version this crate speaks. 3: ops are signed and messages carry their
+/// authors' public keys (docs/sync-spec.md §3a);
+/// stock events carry the venue manager's vial records (§ stock).
 pub const PROTOCOL_VERSION: u16 = 3;
+/// How far beyond the highest counter held from an author a received op of that author may
+/// be numbered. A message carries at most [`MAX_OPS_PER_MESSAGE`] ops, and an author's gaps
+/// are its quarantined ops (a handful); a counter far beyond would make the author's frontier
+/// meaningless, or burn its counter space.
+pub const MAX_COUNTER_JUMP: u64 = 2 * MAX_OPS_PER_MESSAGE as u64;
 /// Ops per message when the caller does not choose.
 pub const DEFAULT_BATCH_SIZE: usize = 1_000;
 /// The most ops a message may carry; more is refused as oversized.
@@ -32,6 +42,16 @@ pub struct Message {
     pub ops: Vec<Op>,
     /// Whether the sender has more ops queued for the receiver.
     pub more: bool,
+    /// The public keys of the authors of `ops`, as the sender knows them. A receiver takes
+    /// them only from a peer it trusts for keys ([`SyncState::trusting_peer_keys`]: a device
+    /// trusts the server that enrolled it); the server uses the keys registered at enrollment.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub keys: BTreeMap<ReplicaId, PublicKey>,
+    /// For authors with a gap above `seen` (an op its author quarantined never arrives), the
+    /// ranges `(first, last)` of counters the sender holds beyond its `seen`: the receiver
+    /// does not send those again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub beyond: BTreeMap<ReplicaId, Vec<(u64, u64)>>,
 }
 
 impl Message {
@@ -66,9 +86,16 @@ pub struct SyncState {
     pub(crate) their_seen: Option<VClock<ReplicaId>>,
     /// How far our sends have gone: ops up to here are assumed on their way.
     pub(crate) sent: VClock<ReplicaId>,
-    /// The `seen` we last told the peer, so we do not repeat ourselves.
-    pub(crate) told: Option<VClock<ReplicaId>>,
+    /// The `seen` and `beyond` we last told the peer, so we do not repeat ourselves.
+    #[allow(clippy::type_complexity)]
+    pub(crate) told: Option<(VClock<ReplicaId>, BTreeMap<ReplicaId, Vec<(u64, u64)>>)>,
+    /// The ranges the peer last said it holds beyond its `seen`.
+    pub(crate) their_beyond: BTreeMap<ReplicaId, Vec<(u64, u64)>>,
     pub(crate) batch_size: usize,
+    /// Whether the peer's `keys` are taken as the authors' keys.
+    pub(crate) trusts_peer_keys: bool,
+    /// Ops never to send to this peer: the ones it refused (quarantined on this device).
+    pub(crate) skip: BTreeSet<OpId>,
 }
 
 impl Default for SyncState {
@@ -85,8 +112,24 @@ impl SyncState {
             their_seen: None,
             sent: VClock::new(),
             told: None,
+            their_beyond: BTreeMap::new(),
             batch_size: DEFAULT_BATCH_SIZE,
+            trusts_peer_keys: false,
+            skip: BTreeSet::new(),
         }
+    }
+
+    /// Takes the authors' public keys from this peer's messages: for a device's state for the
+    /// server that enrolled it (the server registered every key at enrollment). A key already
+    /// known is never replaced.
+    pub fn trusting_peer_keys(mut self) -> Self {
+        self.trusts_peer_keys = true;
+        self
+    }
+
+    /// Never sends this op to the peer again (it refused it; the device quarantined it).
+    pub fn skip(&mut self, op: OpId) {
+        self.skip.insert(op);
     }
 
     /// A state for a known peer: messages from anyone else are refused.
@@ -140,6 +183,9 @@ pub struct Applied {
     /// The alerts that involve a record this message brought or changed, checked after the
     /// merge (open ones too, not only new ones). [`crate::Replica::invariants`] gives them all.
     pub alerts: Vec<Alert>,
+    /// Public keys this message taught us (from a peer trusted for keys): the caller stores
+    /// them with the ops, so that a restarted replica knows them.
+    pub learned_keys: Vec<(ReplicaId, PublicKey)>,
 }
 
 /// Why a message was refused. A refused message changes nothing.
@@ -194,7 +240,32 @@ pub enum SyncError {
         /// The op id.
         op: OpId,
     },
-    /// The sender's own op is stamped further ahead of our clock than the drift bound.
+    /// An op whose author's public key this replica does not know.
+    #[error("op {op}: no public key is known for its author")]
+    UnknownSigner {
+        /// The op.
+        op: OpId,
+    },
+    /// An op without a signature, or whose signature its author's key did not make: forged
+    /// or altered on the way.
+    #[error("op {op} is not signed by its author's key")]
+    BadSignature {
+        /// The op.
+        op: OpId,
+    },
+    /// The peer named another key for a replica whose key we know.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// An op numbered far beyond what we hold of its author ([`MAX_COUNTER_JUMP`]).
+    #[error("op {op} jumps past counter {held} held from its author (limit {MAX_COUNTER_JUMP})")]
+    CounterJump {
+        /// The op.
+        op: OpId,
+        /// The highest counter held from the author.
+        held: u64,
+    },
+    /// An op stamped further ahead of our clock than the bound
+    /// ([`crate::hlc::MAX_CLOCK_AHEAD_MS`]): refused, not observed.
     #[error("op {op} is {ahead_ms} ms ahead of this replica's clock (limit {limit_ms} ms)")]
     ClockAhead {
         /// The op.
@@ -207,6 +278,27 @@ pub enum SyncError {
     /// The op log failed.
     #[error("op log: {0}")]
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl SyncError {
+    /// The op the refusal is about, when one op is to blame (the device quarantines it).
+    pub fn op(&self) -> Option<OpId> {
+        match self {
+            Self::InvalidOp { op, .. }
+            | Self::ConflictingOp { op }
+            | Self::UnknownSigner { op }
+            | Self::BadSignature { op }
+            | Self::CounterJump { op, .. }
+            | Self::ClockAhead { op, .. } => Some(*op),
+            Self::TooLarge { .. }
+            | Self::TooManyOps { .. }
+            | Self::Malformed(_)
+            | Self::UnsupportedProtocol { .. }
+            | Self::WrongPeer { .. }
+            | Self::Key(_)
+            | Self::Storage(_) => None,
+        }
+    }
 }
 
 impl SyncError {

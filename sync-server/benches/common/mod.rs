@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use vax_sync::{ReplicaId, Role, VenueCode};
-use vax_sync_client::{enroll, Client, Enrolled};
+use vax_sync_client::{enroll, new_device_key, Client, Enrolled, MemoryReplica};
 use vax_sync_server::loopback::LoopbackServer;
 
 /// The server on loopback (two runtime threads), with HQ enrolled.
@@ -13,6 +13,8 @@ pub struct BenchServer {
     pub server_id: ReplicaId,
     pub hq: Client,
     pub hq_enrollment: Enrolled,
+    /// HQ's replica, signing with the key it enrolled with.
+    pub hq_replica: Option<MemoryReplica>,
     _server: LoopbackServer,
 }
 
@@ -21,24 +23,31 @@ impl BenchServer {
         let server = LoopbackServer::start_with_workers(db, 0, 2).expect("start the server");
         let url = server.url();
         let code = server.enrollment_code(Role::Hq, None).expect("hq code");
-        let hq_enrollment = enroll(&url, &code, "本部").expect("enroll hq");
+        let hq_key = new_device_key();
+        let hq_enrollment = enroll(&url, &code, "本部", &hq_key).expect("enroll hq");
+        let hq_replica = MemoryReplica::new(hq_enrollment.replica_id, Role::Hq, hq_key).ok();
         let hq = Client::new(&url, &hq_enrollment.token);
         Self {
             url,
             server_id: hq_enrollment.server_replica_id,
             hq,
             hq_enrollment,
+            hq_replica,
             _server: server,
         }
     }
 
-    pub fn enroll(&self, role: Role, venue: Option<&str>, name: &str) -> Enrolled {
+    /// A device enrolled with a fresh key, and its empty replica signing with that key.
+    pub fn enroll(&self, role: Role, venue: Option<&str>, name: &str) -> (Enrolled, MemoryReplica) {
         let venue = venue.map(VenueCode::new);
         let code = self
             .hq
             .create_enrollment_code(role, venue.as_ref(), 24)
             .expect("code");
-        enroll(&self.url, &code, name).expect("enroll")
+        let key = new_device_key();
+        let e = enroll(&self.url, &code, name, &key).expect("enroll");
+        let replica = MemoryReplica::new(e.replica_id, e.role, key).expect("key");
+        (e, replica)
     }
 }
 

@@ -8,10 +8,10 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 use tower::ServiceExt;
 use vax_sync::{
-    Alert, EventKind, Message, OpId, OpKind, ReplicaId, Role, SyncState, VenueCode, Void,
-    PROTOCOL_VERSION,
+    Alert, DeviceKey, EventKind, Message, OpId, OpKind, ReplicaId, Role, SyncState, VenueCode,
+    Void, PROTOCOL_VERSION,
 };
-use vax_sync_client::{LocalReplica, MemoryReplica};
+use vax_sync_client::{new_device_key, LocalReplica, MemoryReplica};
 use vax_sync_server::core::create_code_expiring;
 use vax_sync_server::{open_sqlite, AppState, Enrolled, ErrorBody, SqliteStore};
 
@@ -25,6 +25,7 @@ struct Server {
 
 struct Device {
     creds: Enrolled,
+    key: DeviceKey,
     replica: MemoryReplica,
 }
 
@@ -129,12 +130,21 @@ impl Server {
     }
 
     async fn enroll(&self, code: &str, name: &str) -> Result<Enrolled, Refusal> {
+        self.enroll_with_key(code, name, &new_device_key()).await
+    }
+
+    async fn enroll_with_key(
+        &self,
+        code: &str,
+        name: &str,
+        key: &DeviceKey,
+    ) -> Result<Enrolled, Refusal> {
         let (status, bytes) = self
             .call(
                 "POST",
                 "/v1/enroll",
                 None,
-                json!({"code": code, "device_name": name})
+                json!({"code": code, "device_name": name, "public_key": key.public()})
                     .to_string()
                     .into_bytes(),
             )
@@ -152,9 +162,17 @@ impl Server {
     }
 
     async fn device(&self, code: &str, name: &str) -> Device {
-        let creds = self.enroll(code, name).await.expect("enroll");
-        let replica = MemoryReplica::new(creds.replica_id, creds.role);
-        Device { creds, replica }
+        let key = new_device_key();
+        let creds = self
+            .enroll_with_key(code, name, &key)
+            .await
+            .expect("enroll");
+        let replica = MemoryReplica::new(creds.replica_id, creds.role, key.clone()).expect("key");
+        Device {
+            creds,
+            key,
+            replica,
+        }
     }
 
     /// A device enrolled with a fresh code HQ made for `role` at `venue`.
@@ -189,7 +207,7 @@ impl Server {
 
     /// A whole session for `replica` with `token`, as the client's `sync_session` runs it.
     async fn sync_as(&self, token: &str, replica: &mut MemoryReplica) -> Result<(), Refusal> {
-        let mut state = SyncState::for_peer(self.state.server_id());
+        let mut state = SyncState::for_peer(self.state.server_id()).trusting_peer_keys();
         let mut news = false;
         for _ in 0..1000 {
             let message = match replica.generate(&mut state).expect("generate") {
@@ -234,6 +252,8 @@ fn intro(from: ReplicaId) -> Message {
         seen: Default::default(),
         ops: vec![],
         more: false,
+        keys: Default::default(),
+        beyond: Default::default(),
     }
 }
 
@@ -360,7 +380,7 @@ async fn an_out_of_role_op_is_refused_with_403_and_nothing_is_stored() {
     let (server, hq) = Server::with_hq().await;
     let mut reception = server.enrolled(&hq, "reception", "V01", "受付1").await;
     // A valid check-in followed by a dose the reception role may not record, in one message.
-    let mut forged = rogue(reception.creds.replica_id);
+    let mut forged = rogue(reception.creds.replica_id, &reception.key);
     forged.write(check_in(1, "V01")).expect("write");
     forged.write(dose(1, "V01")).expect("write");
     let err = server
@@ -408,7 +428,7 @@ async fn ops_authored_by_the_server_or_an_unknown_replica_are_refused() {
     let (server, hq) = Server::with_hq().await;
     for author in [server.state.server_id(), ReplicaId::from_u128(77)] {
         // HQ relays an op written under another id.
-        let mut forged = rogue(author);
+        let mut forged = rogue(author, &hq.key);
         forged.write(check_in(1, "V01")).expect("write");
         let err = server
             .post_sync(&hq.creds.token, &relay(hq.creds.replica_id, &forged))
@@ -420,30 +440,32 @@ async fn ops_authored_by_the_server_or_an_unknown_replica_are_refused() {
 }
 
 #[tokio::test]
-async fn an_op_a_booth_token_sends_in_hqs_name_is_never_stored_nor_relayed() {
+async fn an_op_a_booth_token_sends_in_hqs_name_is_refused_and_never_stored_nor_relayed() {
     let server = Server::new();
     let hq = server.hq().await;
     let code = server.new_code(&hq, "booth", Some("V01")).await;
     let mut booth = server.device(&code, "接種1").await;
     let code = server.new_code(&hq, "reception", Some("V01")).await;
     let mut reception = server.device(&code, "受付1").await;
-    // The attacker holds a booth's token and writes an op under HQ's id, which HQ's role
-    // could write (a check-in here; a void or a resident edit alike), beside an honest dose.
-    let mut forged = rogue(hq.creds.replica_id);
+    // The attacker holds a booth's token and key and writes an op under HQ's id, which HQ's
+    // role could write (a check-in here; a void or a resident edit alike), beside an honest
+    // dose. It can sign only with the booth's key.
+    let mut forged = rogue(hq.creds.replica_id, &booth.key);
     forged.write(check_in(1, "V01")).expect("write");
     booth.replica.write(dose(2, "V01")).expect("write");
     let mut message = intro(booth.creds.replica_id);
     message.ops = forged.log.iter().cloned().collect();
     message.ops.extend(booth.replica.log.iter().cloned());
-    server
+    let err = server
         .post_sync(&booth.creds.token, &message)
         .await
-        .expect("the booth's own op is taken, so the booth is never stuck");
-    assert_eq!(
-        server.op_count(&hq.creds.token).await,
-        1,
-        "only the booth's own dose is stored"
-    );
+        .expect_err("an op in HQ's name that HQ's key did not sign is refused");
+    assert_refused(&err, StatusCode::FORBIDDEN, "BAD_SIGNATURE");
+    assert_eq!(err.1.op, Some(forged.log.iter().next().expect("op").id));
+    assert_eq!(server.op_count(&hq.creds.token).await, 0, "nothing stored");
+    // Signed as the booth itself, the op is the booth's, not HQ's: the signature check at
+    // every replica and the author check at the server are the same rule.
+    server.sync(&mut booth).await.expect("the honest log syncs");
     server.sync(&mut reception).await.expect("synced");
     assert!(
         reception
@@ -453,6 +475,7 @@ async fn an_op_a_booth_token_sends_in_hqs_name_is_never_stored_nor_relayed() {
             .all(|op| op.author() != hq.creds.replica_id),
         "the forged op reached no other device"
     );
+    assert_eq!(server.op_count(&hq.creds.token).await, 1);
 }
 
 #[tokio::test]
@@ -541,8 +564,7 @@ async fn a_device_may_hand_back_an_op_it_received_but_not_alter_it() {
         .post_sync(&booth.creds.token, &message)
         .await
         .expect_err("an altered op in another's name is refused");
-    assert_eq!(err.0, StatusCode::CONFLICT);
-    assert_eq!(err.1.code, "CONFLICTING_OP");
+    assert_refused(&err, StatusCode::FORBIDDEN, "BAD_SIGNATURE");
     assert_eq!(server.op_count(&hq.creds.token).await, 1);
 }
 
@@ -586,7 +608,8 @@ async fn a_conflicting_op_id_is_refused_with_409() {
     booth.replica.write(dose(1, "V01")).expect("write");
     server.sync(&mut booth).await.expect("sync");
     // Same id, other content (a device restored from an old backup would do this).
-    let mut other = MemoryReplica::new(booth.creds.replica_id, Role::Booth);
+    let mut other =
+        MemoryReplica::new(booth.creds.replica_id, Role::Booth, booth.key.clone()).expect("key");
     other.write(dose(2, "V01")).expect("write");
     let err = server
         .post_sync(&booth.creds.token, &relay(booth.creds.replica_id, &other))
@@ -654,4 +677,172 @@ async fn unknown_paths_answer_a_json_404() {
     let (status, body) = server.get("/v2/nothing", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "NO_SUCH_ENDPOINT");
+}
+
+#[tokio::test]
+async fn enrollment_without_a_public_key_is_refused() {
+    let server = Server::new();
+    let code = server.code_on_db(Role::Booth, Some("V01"), 24);
+    let (status, _) = server
+        .call(
+            "POST",
+            "/v1/enroll",
+            None,
+            json!({"code": code, "device_name": "接種1"})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    server
+        .enroll(&code, "接種1")
+        .await
+        .expect("the code was not used up by the refused request");
+}
+
+#[tokio::test]
+async fn a_revoked_devices_token_is_refused_at_once_and_its_earlier_ops_stay() {
+    let (server, hq) = Server::with_hq().await;
+    let mut booth = server.enrolled(&hq, "booth", "V01", "接種1").await;
+    let mut reception = server.enrolled(&hq, "reception", "V01", "受付1").await;
+    booth.replica.write(dose(1, "V01")).expect("write");
+    server.sync(&mut booth).await.expect("synced");
+
+    // Only HQ revokes.
+    let path = format!("/v1/devices/{}/revoke", booth.creds.replica_id);
+    let (status, code) = server
+        .refusal("POST", &path, Some(&reception.creds.token), vec![])
+        .await;
+    assert_eq!((status, code), (StatusCode::FORBIDDEN, "HQ_ONLY"));
+    let (status, body) = server
+        .json("POST", &path, Some(&hq.creds.token), Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["revoked_at"].is_string(), "{body}");
+
+    // The lost laptop's token is refused, whatever it sends.
+    booth.replica.write(dose(2, "V01")).expect("write");
+    let err = server.sync(&mut booth).await.expect_err("revoked");
+    assert_refused(&err, StatusCode::UNAUTHORIZED, "DEVICE_REVOKED");
+    assert!(!err.1.retryable);
+    let (status, code) = server
+        .refusal("GET", "/v1/status", Some(&booth.creds.token), vec![])
+        .await;
+    assert_eq!((status, code), (StatusCode::UNAUTHORIZED, "DEVICE_REVOKED"));
+    // Its new op, handed on by another device, is not taken either.
+    let mut message = intro(reception.creds.replica_id);
+    message.ops = booth.replica.log.iter().cloned().collect();
+    server
+        .post_sync(&reception.creds.token, &message)
+        .await
+        .expect("the reception is not stuck");
+    assert_eq!(
+        server.op_count(&hq.creds.token).await,
+        1,
+        "only the dose from before"
+    );
+    // Its earlier dose still reaches and verifies on other devices.
+    server.sync(&mut reception).await.expect("synced");
+    assert_eq!(reception.replica.log.len(), 1);
+
+    let (status, list) = server.get("/v1/devices", Some(&hq.creds.token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let revoked: Vec<&Value> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|d| d["revoked_at"].is_string())
+        .collect();
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0]["replica_id"], booth.creds.replica_id.to_string());
+}
+
+#[tokio::test]
+async fn a_revocation_written_by_the_cli_reaches_the_running_server() {
+    let (server, hq) = Server::with_hq().await;
+    let booth = server.enrolled(&hq, "booth", "V01", "接種1").await;
+    let mut store = SqliteStore::open(&server.dir.path().join("sync.db")).expect("open");
+    assert!(vax_sync_server::ServerStore::revoke_device(
+        &mut store,
+        booth.creds.replica_id,
+        chrono::Utc::now()
+    )
+    .expect("revoked"));
+    let (status, code) = server
+        .refusal("GET", "/v1/status", Some(&booth.creds.token), vec![])
+        .await;
+    assert_eq!((status, code), (StatusCode::UNAUTHORIZED, "DEVICE_REVOKED"));
+}
+
+#[tokio::test]
+async fn a_rotated_token_replaces_the_old_one() {
+    let (server, hq) = Server::with_hq().await;
+    let mut booth = server.enrolled(&hq, "booth", "V01", "接種1").await;
+    let old = booth.creds.token.clone();
+    let (status, body) = server
+        .json("POST", "/v1/token", Some(&old), Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let new = body["token"].as_str().expect("token").to_owned();
+    assert_ne!(new, old);
+    let (status, code) = server
+        .refusal("GET", "/v1/status", Some(&old), vec![])
+        .await;
+    assert_eq!((status, code), (StatusCode::UNAUTHORIZED, "UNKNOWN_TOKEN"));
+    booth.creds.token = new;
+    booth.replica.write(dose(1, "V01")).expect("write");
+    server.sync(&mut booth).await.expect("the new token works");
+    // After a restart too: the store holds the new hash, not the old.
+    let reopened = open_sqlite(&server.dir.path().join("sync.db")).expect("reopen");
+    let app = vax_sync_server::router(reopened);
+    let status = app
+        .oneshot(
+            Request::builder()
+                .uri("/v1/status")
+                .header("authorization", format!("Bearer {old}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible")
+        .status();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn the_store_refuses_a_conflicting_op_instead_of_ignoring_it() {
+    use vax_sync::OpLog;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = SqliteStore::open(&dir.path().join("sync.db")).expect("open");
+    let key = new_device_key();
+    let mut first =
+        MemoryReplica::new(ReplicaId::from_u128(5), Role::Booth, key.clone()).expect("key");
+    let mut second = MemoryReplica::new(ReplicaId::from_u128(5), Role::Booth, key).expect("key");
+    let a = first.write(dose(1, "V01")).expect("write");
+    let b = second.write(dose(2, "V01")).expect("write");
+    assert_eq!(a.id, b.id);
+    store.append(std::slice::from_ref(&a)).expect("stored");
+    store
+        .append(std::slice::from_ref(&a))
+        .expect("the same op again is fine");
+    let err = store
+        .append(&[b])
+        .expect_err("another op under the same id is an error, not a silent drop");
+    assert!(
+        matches!(err, vax_sync_server::StoreError::ConflictingOp(id) if id == a.id),
+        "{err}"
+    );
+    assert_eq!(store.get(&a.id).expect("read"), Some(a));
+}
+
+#[tokio::test]
+async fn a_body_is_not_read_before_the_sender_is_authenticated() {
+    let (server, _hq) = Server::with_hq().await;
+    let big = vec![b' '; vax_sync::MAX_MESSAGE_BYTES + 1];
+    let (status, code) = server
+        .refusal("POST", "/v1/sync", Some("not-a-token"), big.clone())
+        .await;
+    assert_eq!((status, code), (StatusCode::UNAUTHORIZED, "UNKNOWN_TOKEN"));
+    let (status, code) = server.refusal("POST", "/v1/sync", None, big).await;
+    assert_eq!((status, code), (StatusCode::UNAUTHORIZED, "MISSING_TOKEN"));
 }

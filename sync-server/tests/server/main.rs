@@ -1,7 +1,9 @@
 //! Tests of the sync server: the router in process (`api`), the real `vaxsync` binary on
-//! loopback driven by the real client (`process`), and TLS (`tls`).
+//! loopback driven by the real client (`process`), TLS (`tls`), and the server's memory
+//! against its store (`memory`).
 
 mod api;
+mod memory;
 mod process;
 mod support;
 mod tls;

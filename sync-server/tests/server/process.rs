@@ -8,8 +8,8 @@ use vax_domain::error::ErrorCode;
 use tempfile::TempDir;
 use vax_sync::{Alert, Applied, Message, Role, SyncError, SyncState, VenueCode};
 use vax_sync_client::{
-    enroll, sync_session, sync_session_with, Client, ClientError, Enrolled, LocalReplica,
-    MemoryReplica, SessionError, SessionOptions,
+    enroll, new_device_key, sync_session, sync_session_with, Client, ClientError, Enrolled,
+    LocalReplica, MemoryReplica, SessionError, SessionOptions,
 };
 
 use crate::support::{check_in, dose, rogue};
@@ -97,6 +97,7 @@ struct Fixture {
     server: ServerProcess,
     hq: Client,
     hq_enrollment: Enrolled,
+    hq_key: vax_sync::DeviceKey,
 }
 
 impl Fixture {
@@ -112,7 +113,8 @@ impl Fixture {
             "hq",
         ]);
         let server = ServerProcess::start(&db, None);
-        let hq_enrollment = enroll(&server.url, code.trim(), "本部1").expect("enroll HQ");
+        let hq_key = new_device_key();
+        let hq_enrollment = enroll(&server.url, code.trim(), "本部1", &hq_key).expect("enroll HQ");
         assert_eq!(hq_enrollment.role, Role::Hq);
         let hq = Client::new(&server.url, &hq_enrollment.token);
         Self {
@@ -120,6 +122,7 @@ impl Fixture {
             server,
             hq,
             hq_enrollment,
+            hq_key,
         }
     }
 
@@ -128,14 +131,25 @@ impl Fixture {
     }
 
     fn device(&self, role: Role, venue: &str, name: &str) -> (Enrolled, Client, MemoryReplica) {
+        let (e, client, replica, _) = self.device_with_key(role, venue, name);
+        (e, client, replica)
+    }
+
+    fn device_with_key(
+        &self,
+        role: Role,
+        venue: &str,
+        name: &str,
+    ) -> (Enrolled, Client, MemoryReplica, vax_sync::DeviceKey) {
         let code = self
             .hq
             .create_enrollment_code(role, Some(&VenueCode::new(venue)), 24)
             .expect("code");
-        let e = enroll(&self.server.url, &code, name).expect("enroll");
+        let key = new_device_key();
+        let e = enroll(&self.server.url, &code, name, &key).expect("enroll");
         let client = Client::new(&self.server.url, &e.token);
-        let replica = MemoryReplica::new(e.replica_id, e.role);
-        (e, client, replica)
+        let replica = MemoryReplica::new(e.replica_id, e.role, key.clone()).expect("key");
+        (e, client, replica, key)
     }
 
     fn restart(&mut self) {
@@ -205,7 +219,7 @@ fn devices_sync_both_ways_through_the_real_server_and_hq_sees_the_duplicate() {
     let json: Vec<Alert> =
         serde_json::from_str(&cli(&["alerts", "--db", db, "--json"])).expect("json");
     assert_eq!(json, alerts);
-    let devices = cli(&["devices", "--db", db]);
+    let devices = cli(&["devices", "list", "--db", db]);
     for name in ["本部1", "接種1", "接種2", "受付1"] {
         assert!(devices.contains(name), "{devices}");
     }
@@ -232,6 +246,17 @@ impl LocalReplica for KillAfter<'_> {
             self.server.kill();
         }
         Ok(applied)
+    }
+    fn quarantined(&mut self) -> Result<Vec<vax_sync::OpId>, SyncError> {
+        self.inner.quarantined()
+    }
+    fn quarantine(
+        &mut self,
+        op: vax_sync::OpId,
+        code: ErrorCode,
+        reason: &str,
+    ) -> Result<(), SyncError> {
+        self.inner.quarantine(op, code, reason)
     }
 }
 
@@ -284,7 +309,8 @@ fn a_server_killed_mid_sync_loses_and_doubles_nothing() {
     assert_eq!(status.seen.get(&booth_e.replica_id), Some(&3_000));
 
     // A fresh device pulls everything exactly once and holds the same ops as the booth.
-    let mut hq = MemoryReplica::new(f.hq_enrollment.replica_id, Role::Hq);
+    let mut hq =
+        MemoryReplica::new(f.hq_enrollment.replica_id, Role::Hq, f.hq_key.clone()).expect("key");
     let pulled = sync_session(&mut hq, &f.hq, server_id).expect("pull");
     assert_eq!(pulled.received_ops, 3_000);
     assert_eq!(hq.log, booth.log);
@@ -294,7 +320,12 @@ fn a_server_killed_mid_sync_loses_and_doubles_nothing() {
 #[test]
 fn an_unenrolled_token_is_refused_with_401() {
     let f = Fixture::new();
-    let mut stranger = MemoryReplica::new(vax_sync::ReplicaId::from_u128(5), Role::Booth);
+    let mut stranger = MemoryReplica::new(
+        vax_sync::ReplicaId::from_u128(5),
+        Role::Booth,
+        new_device_key(),
+    )
+    .expect("key");
     let client = Client::new(
         &f.server.url,
         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
@@ -319,8 +350,8 @@ fn an_unenrolled_token_is_refused_with_401() {
         "--role",
         "hq",
     ]);
-    enroll(&f.server.url, used.trim(), "x").expect("first use");
-    let again = enroll(&f.server.url, used.trim(), "y").expect_err("second use");
+    enroll(&f.server.url, used.trim(), "x", &new_device_key()).expect("first use");
+    let again = enroll(&f.server.url, used.trim(), "y", &new_device_key()).expect_err("second use");
     assert_eq!(
         (again.status(), again.code()),
         (Some(404), Some(ErrorCode::EnrollmentCodeInvalid))
@@ -328,38 +359,43 @@ fn an_unenrolled_token_is_refused_with_401() {
 }
 
 #[test]
-fn an_out_of_role_op_is_refused_and_the_device_still_syncs_its_valid_ops() {
+fn a_refused_op_is_quarantined_and_the_devices_following_ops_still_reach_the_server() {
     let f = Fixture::new();
     let server_id = f.hq_enrollment.server_replica_id;
-    let (e, client, mut reception) = f.device(Role::Reception, "V01", "受付1");
-    let mut forged = rogue(e.replica_id);
-    for r in 1..=5 {
-        forged.write(check_in(r, "V01")).expect("write");
+    let (e, client, _, key) = f.device_with_key(Role::Reception, "V01", "受付1");
+    // The reception's own key, but a log with a dose its role may not record in the middle.
+    let mut device = rogue(e.replica_id, &key);
+    for r in 1..=2 {
+        device.write(check_in(r, "V01")).expect("write");
     }
-    forged.write(dose(1, "V01")).expect("write");
-    let err = sync_session(&mut forged, &client, server_id).expect_err("refused");
-    match &err {
-        SessionError::Transport(e) => {
-            assert_eq!(
-                (e.status(), e.code()),
-                (Some(403), Some(ErrorCode::NotPermitted))
-            );
-            assert!(e.is_permanent());
-        }
-        other => panic!("{other}"),
+    let bad = device.write(dose(1, "V01")).expect("write").id;
+    for r in 3..=5 {
+        device.write(check_in(r, "V01")).expect("write");
     }
+    let report = sync_session(&mut device, &client, server_id)
+        .expect("one bad op does not stop the session");
+    assert_eq!(report.quarantined, vec![bad]);
+    assert_eq!(device.quarantine.len(), 1);
+    assert_eq!(device.quarantine[0].code, ErrorCode::NotPermitted);
+    assert!(device.quarantine[0].reason.contains("record_dose"));
     assert_eq!(
         f.hq.status().expect("status").ops,
-        0,
-        "the refused message stored nothing"
+        5,
+        "every check-in, before and after the refused dose, reached the server"
     );
 
-    for r in 1..=5 {
-        reception.write(check_in(r, "V01")).expect("write");
-    }
-    let report = sync_session(&mut reception, &client, server_id).expect("valid ops sync");
-    assert_eq!(report.sent_ops, 5);
-    assert_eq!(f.hq.status().expect("status").ops, 5);
+    // The next session neither resends the quarantined op nor fails on it.
+    device.write(check_in(6, "V01")).expect("write");
+    let again = sync_session(&mut device, &client, server_id).expect("syncs");
+    assert!(again.quarantined.is_empty());
+    assert_eq!(f.hq.status().expect("status").ops, 6);
+    let hq = MemoryReplica::new(f.hq_enrollment.replica_id, Role::Hq, f.hq_key.clone());
+    let mut hq = hq.expect("key");
+    sync_session(&mut hq, &f.hq, server_id).expect("HQ pulls");
+    assert!(
+        hq.log.iter().all(|op| op.id != bad),
+        "the dose went nowhere"
+    );
 }
 
 #[test]

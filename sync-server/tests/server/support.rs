@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use vax_domain::voucher::VoucherNumber;
-use vax_sync::{CheckIn, Dose, OpKind, ReplicaId, Role, VenueCode};
+use vax_sync::{CheckIn, DeviceKey, Dose, OpKind, ReplicaId, Role, VenueCode};
 use vax_sync_client::MemoryReplica;
 
 pub fn resident(n: u32) -> VoucherNumber {
@@ -39,7 +39,9 @@ pub fn check_in(r: u32, venue: &str) -> OpKind {
     })
 }
 
-/// A replica that writes under `id` whatever its enrolled role: to forge out-of-role ops.
-pub fn rogue(id: ReplicaId) -> MemoryReplica {
-    MemoryReplica::new(id, Role::Hq)
+/// A replica that writes under `id` whatever its enrolled role, signing with `key`: to forge
+/// out-of-role ops (with the device's own key) or ops in another's name (with a key that is
+/// not the author's).
+pub fn rogue(id: ReplicaId, key: &DeviceKey) -> MemoryReplica {
+    MemoryReplica::new(id, Role::Hq, key.clone()).expect("a fresh replica takes a key")
 }

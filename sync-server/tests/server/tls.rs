@@ -56,11 +56,12 @@ fn the_server_speaks_tls_to_a_client_that_trusts_its_ca_and_only_to_it() {
     let plain = server.url.replace("https://", "http://");
     assert!(Client::anonymous(&plain).health().is_err());
 
+    let key = vax_sync_client::new_device_key();
     let enrollment = trusting
-        .enroll(code.trim(), "接種1")
+        .enroll(code.trim(), "接種1", key.public())
         .expect("enroll over https");
     let client = trusting.clone().with_token(&enrollment.token);
-    let mut booth = MemoryReplica::new(enrollment.replica_id, Role::Booth);
+    let mut booth = MemoryReplica::new(enrollment.replica_id, Role::Booth, key).expect("key");
     booth.write(dose(1, "V01")).expect("write");
     let report =
         sync_session(&mut booth, &client, health.server_replica_id).expect("sync over https");

@@ -61,7 +61,11 @@ fn lines_of(err: CalendarError) -> Vec<(u64, Option<String>)> {
 fn replica(n: u128, role: SyncRole) -> Ledger {
     let mut ledger = Ledger::open_in_memory().unwrap();
     ledger
-        .start_replicating(ReplicaId::from_u128(n), role)
+        .start_replicating(
+            ReplicaId::from_u128(n),
+            role,
+            &vax_sync::DeviceKey::from_bytes(&[n as u8; 32]),
+        )
         .unwrap();
     ledger
 }
@@ -70,7 +74,10 @@ fn replica(n: u128, role: SyncRole) -> Ledger {
 fn sync(a: &mut Ledger, b: &mut Ledger) -> Vec<&'static str> {
     let (ida, _) = a.replica_identity().unwrap();
     let (idb, _) = b.replica_identity().unwrap();
-    let (mut to_b, mut to_a) = (SyncState::for_peer(idb), SyncState::for_peer(ida));
+    let (mut to_b, mut to_a) = (
+        SyncState::for_peer(idb).trusting_peer_keys(),
+        SyncState::for_peer(ida).trusting_peer_keys(),
+    );
     let mut sent = Vec::new();
     for _ in 0..100 {
         let m1 = a.sync_generate(&mut to_b).unwrap();

@@ -96,7 +96,11 @@ fn enrollment_is_kept_in_the_ledger() {
 fn an_enrolled_kiosk_cannot_make_itself_headquarters_from_its_setup_screen() {
     let (mut ledger, e) = venue();
     ledger
-        .start_replicating(vax_sync::ReplicaId::from_u128(7), vax_sync::Role::Booth)
+        .start_replicating(
+            vax_sync::ReplicaId::from_u128(7),
+            vax_sync::Role::Booth,
+            &vax_sync::DeviceKey::from_bytes(&[7; 32]),
+        )
         .unwrap();
     let err = enroll_here(&mut ledger, &e.venue_code, Role::Headquarters)
         .expect_err("a replicating kiosk's role is HQ's to set");

@@ -311,3 +311,45 @@ fn choosing_a_booking_takes_a_record_id_from_the_alert_and_a_valid_voucher() {
         "{standalone:?}"
     );
 }
+
+#[test]
+fn a_change_the_server_refuses_is_quarantined_shown_in_the_status_and_the_rest_still_syncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(&dir.path().join("server.sqlite3"), 0).unwrap();
+    let (mut hq, mut booth) = hq_and_a_new_booth(&server, dir.path());
+    let day = vax_app::roster::venue_day(&booth, "V03", DAY.parse().unwrap()).unwrap();
+    let booked = first_booked(&day);
+
+    // A change the server refuses for good (a dose for another venue than the booth's), then a
+    // real dose after it.
+    let mut tx = booth.transaction().unwrap();
+    let refused = tx
+        .record_event(vax_sync::OpKind::RecordDose(vax_sync::Dose {
+            resident: vax_domain::voucher::VoucherNumber::parse(&booked.voucher).unwrap(),
+            dose_number: 2,
+            venue: vax_sync::VenueCode::new("V01"),
+            product: "comirnaty".into(),
+            lot: "FA5765".into(),
+            vaccinator: "舞鶴 太郎".into(),
+            administered_at: time("09:05").naive_local(),
+        }))
+        .unwrap();
+    tx.commit().unwrap();
+    give_first_dose(&mut booth, booked.resident_id, "09:10");
+
+    let run = sync_now(&mut booth, time("09:11")).expect("one bad op does not stop the sync");
+    assert_eq!(run.quarantined, 1, "{run:?}");
+    let status = sync_status(&mut booth, time("09:12")).unwrap();
+    assert_eq!(status.quarantined.len(), 1, "{status:?}");
+    assert!(status.quarantined[0].contains(&refused), "{status:?}");
+    assert!(status.quarantined[0].contains("WRONG_VENUE"), "{status:?}");
+    assert!(status.last_error.is_none());
+
+    // The dose after it reached HQ; the next sync neither resends nor fails on the bad one.
+    sync_now(&mut hq, time("09:13")).unwrap();
+    let hq_id = resident_id(&hq, &booked.voucher);
+    assert_eq!(dose_rows(&hq, hq_id), 1, "the real dose reached HQ");
+    let again = sync_now(&mut booth, time("09:14")).unwrap();
+    assert_eq!((again.quarantined, again.sent_ops), (0, 0));
+    drop(server);
+}

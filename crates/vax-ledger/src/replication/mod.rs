@@ -15,9 +15,10 @@ use std::sync::Arc;
 use uuid::Uuid;
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
+use vax_domain::error::ErrorCode;
 use vax_sync::{
-    Alert, Applied, BookingCause, Clock, HlcClock, Message, Op, OpId, OpKind, OpLog, ReplicaId,
-    Role as SyncRole, SyncNode, SyncState,
+    Alert, Applied, BookingCause, Clock, DeviceKey, HlcClock, Message, Op, OpId, OpKind, OpLog,
+    PublicKey, ReplicaId, Role as SyncRole, SyncNode, SyncState,
 };
 
 use crate::{Ledger, LedgerError, RowId, WriteTx};
@@ -26,11 +27,18 @@ use project::Outcome;
 
 pub(crate) const KEY_REPLICA_ID: &str = "sync.replica_id";
 pub(crate) const KEY_REPLICA_ROLE: &str = "sync.role";
+/// The device's private signing key (64 hex digits), made at enrollment. It never leaves the
+/// ledger; SQLCipher encryption at rest is the next step (docs/sync-spec.md §3a).
+pub(crate) const KEY_SIGNING_KEY: &str = "sync.signing_key";
 
 /// This ledger's replica: its identity and, once loaded, its merged state.
 pub(crate) struct Replication {
     id: ReplicaId,
     role: SyncRole,
+    /// Signs this replica's ops. `None` only in a ledger that replicated before ops were
+    /// signed (protocol 2): it can still read and receive, but its writes are refused
+    /// (`WriteError::NoSigningKey`) until the device is enrolled again on a new ledger.
+    key: Option<DeviceKey>,
     /// Rebuilt from the op log on first use; dropped again (`None`) whenever a transaction
     /// that changed it may not have committed.
     node: Option<SyncNode>,
@@ -57,9 +65,14 @@ impl Replication {
         let id = Uuid::parse_str(&id).map_err(|e| corrupt_setting(KEY_REPLICA_ID, e))?;
         let role: SyncRole = serde_json::from_value(serde_json::Value::String(role))
             .map_err(|e| corrupt_setting(KEY_REPLICA_ROLE, e))?;
+        let key = reader
+            .setting(KEY_SIGNING_KEY)?
+            .map(|hex| DeviceKey::from_hex(&hex).map_err(|e| corrupt_setting(KEY_SIGNING_KEY, e)))
+            .transpose()?;
         Ok(Some(Self {
             id: ReplicaId(id),
             role,
+            key,
             node: None,
             alerts: None,
             clock: Arc::clone(clock),
@@ -81,12 +94,17 @@ impl Replication {
     fn loaded(&mut self, conn: &Connection) -> Result<&mut SyncNode, LedgerError> {
         if self.node.is_none() {
             let log = SqlOpLog::new(conn);
-            self.node = Some(SyncNode::restore(
-                self.id,
-                self.role,
-                HlcClock::default(),
-                &log,
-            )?);
+            let mut node = SyncNode::restore(self.id, self.role, HlcClock::default(), &log)?;
+            if let Some(key) = &self.key {
+                node = node
+                    .with_signing_key(key.clone())
+                    .map_err(|e| corrupt_setting(KEY_SIGNING_KEY, e))?;
+            }
+            for (replica, key) in stored_keys(conn)? {
+                node.add_key(replica, key)
+                    .map_err(|e| corrupt_setting("sync_keys", e))?;
+            }
+            self.node = Some(node);
         }
         // Just filled when it was empty.
         self.node.as_mut().ok_or(LedgerError::NotReplicating)
@@ -102,6 +120,35 @@ fn corrupt_setting(key: &'static str, e: impl std::fmt::Display) -> LedgerError 
     }
 }
 
+/// The public keys this ledger learned from the server.
+fn stored_keys(conn: &Connection) -> Result<Vec<(ReplicaId, PublicKey)>, LedgerError> {
+    let mut stmt = conn.prepare("SELECT replica, public_key FROM sync_keys")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut keys = Vec::new();
+    for row in rows {
+        let (replica, key) = row?;
+        let replica = Uuid::parse_str(&replica).map_err(|e| corrupt_setting("sync_keys", e))?;
+        let key = PublicKey::from_hex(&key).map_err(|e| corrupt_setting("sync_keys", e))?;
+        keys.push((ReplicaId(replica), key));
+    }
+    Ok(keys)
+}
+
+/// One of this device's own ops the sync server refused for good.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuarantinedOp {
+    /// The op (`<replica>#<counter>`, the uid of the record it made).
+    pub op: String,
+    /// What kind of change it is (`record_dose`).
+    pub kind: String,
+    /// The server's error code.
+    pub code: ErrorCode,
+    /// The server's reason.
+    pub reason: String,
+    /// When it was quarantined (RFC 3339).
+    pub quarantined_at: String,
+}
+
 /// The op log at a glance, for the sync status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LogSummary {
@@ -113,6 +160,8 @@ pub struct LogSummary {
     pub unprojected: u64,
     /// Why, for the first few of those.
     pub unprojected_reasons: Vec<String>,
+    /// Own ops the server refused for good (quarantined, never sent again).
+    pub quarantined: u64,
 }
 
 impl Ledger {
@@ -121,10 +170,16 @@ impl Ledger {
         self.replication.as_ref().map(|r| (r.id, r.role))
     }
 
-    /// Makes this ledger a replica with the identity enrollment gave it. From now on every
-    /// local change also stores its op. Refuses a second, different identity: a re-enrolled
-    /// device is a new replica and starts from a new ledger.
-    pub fn start_replicating(&mut self, id: ReplicaId, role: SyncRole) -> Result<(), LedgerError> {
+    /// Makes this ledger a replica with the identity enrollment gave it and the signing key
+    /// the device made for it (its public half registered with the server). From now on every
+    /// local change also stores its op, signed. Refuses a second, different identity: a
+    /// re-enrolled device is a new replica and starts from a new ledger.
+    pub fn start_replicating(
+        &mut self,
+        id: ReplicaId,
+        role: SyncRole,
+        key: &DeviceKey,
+    ) -> Result<(), LedgerError> {
         if let Some((held, held_role)) = self.replica_identity() {
             if held == id && held_role == role {
                 return Ok(());
@@ -141,6 +196,7 @@ impl Ledger {
         for (key, value) in [
             (KEY_REPLICA_ID, id.to_string()),
             (KEY_REPLICA_ROLE, role_code),
+            (KEY_SIGNING_KEY, key.to_hex()),
         ] {
             tx.execute(
                 "INSERT INTO device_settings (key, value) VALUES (?1, ?2)
@@ -183,6 +239,14 @@ impl Ledger {
         let mut node = replication.node.take().ok_or(LedgerError::NotReplicating)?;
         let mut log = SqlOpLog::new(&tx.tx);
         let applied = node.receive_message(&mut log, state, message, &*replication.clock)?;
+        for (replica, key) in &applied.learned_keys {
+            tx.tx
+                .prepare_cached(
+                    "INSERT INTO sync_keys (replica, public_key) VALUES (?1, ?2)
+                     ON CONFLICT (replica) DO NOTHING",
+                )?
+                .execute(params![replica.to_string(), key.to_string()])?;
+        }
         let mut fresh = log.take_appended();
         fresh.sort_by_key(project::rank);
         for op in &fresh {
@@ -232,7 +296,91 @@ impl Ledger {
             },
             unprojected: count("SELECT COUNT(*) FROM sync_unprojected", &[])?,
             unprojected_reasons: reasons,
+            quarantined: count("SELECT COUNT(*) FROM sync_quarantine", &[])?,
         })
+    }
+
+    /// Quarantines one of this device's own ops that the sync server refused for good: it
+    /// stays in the log and its rows stay, but it is never sent again, and the sync status
+    /// shows it with the server's reason. Quarantining it again changes nothing.
+    pub fn quarantine_op(
+        &mut self,
+        op: OpId,
+        code: ErrorCode,
+        reason: &str,
+        at: &str,
+    ) -> Result<(), LedgerError> {
+        let (own, _) = self.replica_identity().ok_or(LedgerError::NotReplicating)?;
+        if op.replica != own {
+            return Err(LedgerError::Missing {
+                what: "own op",
+                key: op.to_string(),
+            });
+        }
+        self.conn.execute(
+            "INSERT INTO sync_quarantine (author, counter, code, reason, quarantined_at)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (author, counter) DO NOTHING",
+            params![
+                op.replica.to_string(),
+                i64::try_from(op.counter).unwrap_or(i64::MAX),
+                code.as_str(),
+                reason,
+                at
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// This device's quarantined ops, oldest first.
+    pub fn quarantined_ops(&self) -> Result<Vec<QuarantinedOp>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT q.author, q.counter, q.code, q.reason, q.quarantined_at, o.body
+             FROM sync_quarantine q
+             LEFT JOIN sync_ops o ON o.author = q.author AND o.counter = q.counter
+             ORDER BY q.author, q.counter",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (author, counter, code, reason, at, body) = row?;
+            let kind = match body {
+                Some(body) => oplog::parse_op(&body)?.kind.name().to_owned(),
+                None => String::new(),
+            };
+            out.push(QuarantinedOp {
+                op: format!("{author}#{counter}"),
+                kind,
+                code: ErrorCode::from_wire(&code),
+                reason,
+                quarantined_at: at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The ids of this device's quarantined ops: a sync session never sends them.
+    pub fn quarantined_op_ids(&self) -> Result<Vec<OpId>, LedgerError> {
+        self.quarantined_ops()?
+            .iter()
+            .map(|q| {
+                q.op.parse()
+                    .map_err(|e: vax_sync::NotAnOpId| LedgerError::Corrupt {
+                        table: "sync_quarantine",
+                        id: 0,
+                        field: "counter",
+                        problem: e.to_string(),
+                    })
+            })
+            .collect()
     }
 
     /// HQ chooses between concurrent bookings of one resident's dose: writes a booking with

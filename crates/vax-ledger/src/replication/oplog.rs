@@ -94,8 +94,12 @@ impl OpLog for SqlOpLog<'_> {
         let mut authors: Vec<String> = Vec::new();
         {
             let mut insert = self.conn.prepare_cached(
-                "INSERT OR IGNORE INTO sync_ops (author, counter, body) VALUES (?1, ?2, ?3)",
+                "INSERT INTO sync_ops (author, counter, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (author, counter) DO NOTHING",
             )?;
+            let mut held = self
+                .conn
+                .prepare_cached("SELECT body FROM sync_ops WHERE author = ?1 AND counter = ?2")?;
             for op in ops {
                 let author = op.author().to_string();
                 let body = serde_json::to_string(op).map_err(|e| LedgerError::Corrupt {
@@ -106,6 +110,16 @@ impl OpLog for SqlOpLog<'_> {
                 })?;
                 if insert.execute(params![author, count(op.id.counter), body])? == 1 {
                     self.appended.push(op.clone());
+                } else {
+                    // The same op again is a no-op; another op under its id is an error the
+                    // caller's transaction rolls back, never a silent drop.
+                    let existing: String =
+                        held.query_row(params![author, count(op.id.counter)], |r| r.get(0))?;
+                    if parse_op(&existing)? != *op {
+                        return Err(LedgerError::ConflictingOp {
+                            op: op.id.to_string(),
+                        });
+                    }
                 }
                 if !authors.contains(&author) {
                     authors.push(author);
@@ -150,6 +164,24 @@ impl OpLog for SqlOpLog<'_> {
         rows.map(|r| parse_replica(&r?)).collect()
     }
 
+    fn held_ranges_after(
+        &self,
+        author: ReplicaId,
+        after: u64,
+    ) -> Result<Vec<(u64, u64)>, LedgerError> {
+        // Counters only, from the primary key: no op body is read.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT counter FROM sync_ops WHERE author = ?1 AND counter > ?2 ORDER BY counter",
+        )?;
+        let rows = stmt.query_map(params![author.to_string(), count(after)], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        let counters = rows
+            .map(|c| c.map(i64::unsigned_abs))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(vax_sync::log::ranges_of(counters))
+    }
+
     fn ops_after(
         &self,
         author: ReplicaId,
@@ -168,5 +200,43 @@ impl OpLog for SqlOpLog<'_> {
             |r| r.get::<_, String>(0),
         )?;
         rows.map(|body| parse_op(&body?)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vax_sync::{DeviceKey, Hlc, Inquiry, OpKind};
+
+    use super::*;
+
+    fn inquiry(note: &str) -> Op {
+        let id = OpId {
+            replica: ReplicaId::from_u128(5),
+            counter: 1,
+        };
+        let kind = OpKind::Inquiry(Inquiry {
+            resident: vax_domain::voucher::VoucherNumber::parse("0000000001").expect("voucher"),
+            note: note.into(),
+        });
+        Op::signed(id, Hlc::new(1, 0), kind, &DeviceKey::from_bytes(&[5; 32]))
+    }
+
+    #[test]
+    fn another_op_under_a_held_id_is_an_error_not_a_silent_drop() {
+        let ledger = crate::Ledger::open_in_memory().expect("ledger");
+        let mut log = SqlOpLog::new(&ledger.conn);
+        let first = inquiry("電話あり");
+        log.append(std::slice::from_ref(&first)).expect("stored");
+        log.append(std::slice::from_ref(&first))
+            .expect("the same op again is a no-op");
+        assert_eq!(log.take_appended(), vec![first.clone()], "stored once");
+        let err = log
+            .append(&[inquiry("別の内容")])
+            .expect_err("another op under the same id");
+        assert!(
+            matches!(&err, LedgerError::ConflictingOp { op } if *op == first.id.to_string()),
+            "{err}"
+        );
+        assert_eq!(log.get(&first.id).expect("read"), Some(first));
     }
 }

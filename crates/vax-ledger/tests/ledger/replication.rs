@@ -16,10 +16,17 @@ const HQ: u128 = 1;
 const BOOTH_V01: u128 = 2;
 const BOOTH_V02: u128 = 3;
 
+/// The signing key of test replica `n` (fixed bytes).
+fn key(n: u128) -> vax_sync::DeviceKey {
+    let mut secret = [0u8; 32];
+    secret[..16].copy_from_slice(&n.to_be_bytes());
+    vax_sync::DeviceKey::from_bytes(&secret)
+}
+
 fn replica(n: u128, role: Role) -> Ledger {
     let mut ledger = Ledger::open_in_memory().unwrap();
     ledger
-        .start_replicating(ReplicaId::from_u128(n), role)
+        .start_replicating(ReplicaId::from_u128(n), role, &key(n))
         .unwrap();
     ledger
 }
@@ -72,17 +79,21 @@ fn hq_with_a_small_city() -> Ledger {
     )
     .unwrap();
     tx.commit().unwrap();
-    hq.start_replicating(ReplicaId::from_u128(HQ), Role::Hq)
+    hq.start_replicating(ReplicaId::from_u128(HQ), Role::Hq, &key(HQ))
         .unwrap();
     assert_eq!(hq.publish_existing().unwrap(), 2 + 2 + 2 + 1);
     hq
 }
 
-/// Both sides exchange until neither has anything to say; returns the ops `a` sent.
+/// Both sides exchange until neither has anything to say; returns the ops `a` sent. Each
+/// trusts the other for keys, as a device trusts the server that hands them on.
 fn sync(a: &mut Ledger, b: &mut Ledger) -> Vec<vax_sync::Op> {
     let (ida, _) = a.replica_identity().unwrap();
     let (idb, _) = b.replica_identity().unwrap();
-    let (mut to_b, mut to_a) = (SyncState::for_peer(idb), SyncState::for_peer(ida));
+    let (mut to_b, mut to_a) = (
+        SyncState::for_peer(idb).trusting_peer_keys(),
+        SyncState::for_peer(ida).trusting_peer_keys(),
+    );
     let mut sent = Vec::new();
     for _ in 0..100 {
         let m1 = a.sync_generate(&mut to_b).unwrap();
@@ -563,4 +574,139 @@ fn stock_events_doses_from_a_vial_and_standby_calls_received_from_a_venue_become
     let calls = hq.reader().standby_calls_on("V01", june_first()).unwrap();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].outcome, CallOutcome::Coming);
+}
+
+#[test]
+fn a_received_op_in_hqs_name_not_signed_by_hq_is_refused_and_nothing_changes() {
+    let mut hq = hq_with_a_small_city();
+    let mut booth = replica(BOOTH_V01, Role::Booth);
+    sync(&mut hq, &mut booth);
+    let residents = booth.reader().resident_count().unwrap();
+    // Another replica's key signs a resident edit in HQ's name.
+    let forged = vax_sync::Op::signed(
+        vax_sync::OpId {
+            replica: ReplicaId::from_u128(HQ),
+            counter: 1_000,
+        },
+        vax_sync::Hlc::new(SystemClock.now_ms(), 0),
+        OpKind::SetResidentFields {
+            resident: VoucherNumber::parse("0000000009").unwrap(),
+            fields: vec![vax_sync::ResidentField::Name("偽 太郎".into())],
+        },
+        &key(BOOTH_V02),
+    );
+    let (hq_id, _) = hq.replica_identity().unwrap();
+    let mut message = hq.sync_generate(&mut SyncState::new()).unwrap().unwrap();
+    message.ops = vec![forged];
+    let err = booth
+        .sync_receive(&mut SyncState::for_peer(hq_id), message)
+        .expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            LedgerError::Sync(vax_sync::SyncError::BadSignature { .. })
+        ),
+        "{err}"
+    );
+    assert_eq!(booth.reader().resident_count().unwrap(), residents);
+}
+
+#[test]
+fn keys_learned_from_the_server_survive_a_restart_and_verify_later_ops() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("booth.sqlite3");
+    let mut hq = hq_with_a_small_city();
+    {
+        let mut booth = Ledger::open(&path).unwrap();
+        booth
+            .start_replicating(
+                ReplicaId::from_u128(BOOTH_V01),
+                Role::Booth,
+                &key(BOOTH_V01),
+            )
+            .unwrap();
+        sync(&mut hq, &mut booth);
+    }
+    // HQ writes more; the reopened booth takes it from a peer it does NOT trust for keys:
+    // HQ's key must come from what the booth stored.
+    let mut tx = hq.transaction().unwrap();
+    tx.record_event(OpKind::Inquiry(vax_sync::Inquiry {
+        resident: VoucherNumber::parse("0000000001").unwrap(),
+        note: "電話あり".into(),
+    }))
+    .unwrap();
+    tx.commit().unwrap();
+    let mut booth = Ledger::open(&path).unwrap();
+    let (hq_id, _) = hq.replica_identity().unwrap();
+    let (booth_id, _) = booth.replica_identity().unwrap();
+    let (mut to_booth, mut to_hq) = (SyncState::for_peer(booth_id), SyncState::for_peer(hq_id));
+    for _ in 0..10 {
+        let a = hq.sync_generate(&mut to_booth).unwrap();
+        if let Some(m) = &a {
+            booth.sync_receive(&mut to_hq, m.clone()).unwrap();
+        }
+        let b = booth.sync_generate(&mut to_hq).unwrap();
+        if let Some(m) = &b {
+            hq.sync_receive(&mut to_booth, m.clone()).unwrap();
+        }
+        if a.is_none() && b.is_none() {
+            break;
+        }
+    }
+    assert_eq!(
+        booth.sync_log_summary().unwrap().ops,
+        hq.sync_log_summary().unwrap().ops
+    );
+}
+
+#[test]
+fn a_quarantined_op_is_kept_counted_and_never_offered_again() {
+    let mut booth = replica(BOOTH_V01, Role::Booth);
+    let mut tx = booth.transaction().unwrap();
+    let first = tx
+        .record_event(OpKind::RecordDose(Dose {
+            resident: VoucherNumber::parse("0000000001").unwrap(),
+            dose_number: 1,
+            venue: VenueCode::new("V99"),
+            product: "comirnaty".into(),
+            lot: "FA5765".into(),
+            vaccinator: "舞鶴 太郎".into(),
+            administered_at: june_first().and_hms_opt(9, 0, 0).unwrap(),
+        }))
+        .unwrap();
+    tx.commit().unwrap();
+    let id: vax_sync::OpId = first.parse().unwrap();
+    booth
+        .quarantine_op(
+            id,
+            vax_domain::error::ErrorCode::WrongVenue,
+            "op is for venue V99",
+            "2021-06-01T09:00:00+09:00",
+        )
+        .unwrap();
+    booth
+        .quarantine_op(
+            id,
+            vax_domain::error::ErrorCode::WrongVenue,
+            "again",
+            "later",
+        )
+        .unwrap();
+    let quarantined = booth.quarantined_ops().unwrap();
+    assert_eq!(quarantined.len(), 1);
+    assert_eq!(quarantined[0].kind, "record_dose");
+    assert_eq!(
+        quarantined[0].code,
+        vax_domain::error::ErrorCode::WrongVenue
+    );
+    assert_eq!(booth.quarantined_op_ids().unwrap(), vec![id]);
+    assert_eq!(booth.sync_log_summary().unwrap().quarantined, 1);
+    // Another replica's op is not this device's to quarantine.
+    let other = vax_sync::OpId {
+        replica: ReplicaId::from_u128(HQ),
+        counter: 1,
+    };
+    assert!(booth
+        .quarantine_op(other, vax_domain::error::ErrorCode::WrongVenue, "x", "y")
+        .is_err());
 }

@@ -375,6 +375,8 @@ proptest! {
             seen: Default::default(),
             ops: net.written.clone(),
             more: false,
+            keys: Default::default(),
+            beyond: Default::default(),
         };
         let applied = fresh
             .receive_fresh(message)

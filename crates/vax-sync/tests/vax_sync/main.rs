@@ -7,4 +7,5 @@ mod node;
 mod protocol;
 mod roles;
 mod stock;
+mod signing;
 mod support;

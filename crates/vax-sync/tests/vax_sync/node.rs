@@ -78,7 +78,9 @@ fn ok<T>(r: Result<T, Infallible>) -> T {
 #[test]
 fn local_writes_number_ops_contiguously_from_the_log() {
     let time = ManualClock::new(T0);
-    let mut node = SyncNode::new(rid(2), Role::Booth);
+    let mut node = SyncNode::new(rid(2), Role::Booth)
+        .with_signing_key(key(2))
+        .expect("a fresh node takes its key");
     let mut log = FailingOnce {
         inner: MemoryOpLog::new(),
         fail_next: false,

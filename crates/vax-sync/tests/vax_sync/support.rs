@@ -35,6 +35,7 @@ pub fn op(replica: u128, counter: u64, wall_ms: u64, kind: OpKind) -> Op {
         },
         hlc: Hlc::new(wall_ms, 0),
         kind,
+        sig: None,
     }
 }
 
@@ -173,10 +174,29 @@ pub struct Site {
     pub time: ManualClock,
 }
 
+/// The test key of replica `n`: fixed bytes, so every site knows every other's public key
+/// as a server would hand it on.
+pub fn key(n: u128) -> DeviceKey {
+    let mut secret = [0u8; 32];
+    secret[..16].copy_from_slice(&n.to_be_bytes());
+    secret[31] = 0x5a;
+    DeviceKey::from_bytes(&secret)
+}
+
+/// The test replicas whose keys every [`Site`] knows (the tests number theirs from these).
+pub const KNOWN_REPLICAS: std::ops::RangeInclusive<u128> = 1..=128;
+
 impl Site {
     pub fn new(n: u128, role: Role) -> Self {
+        let mut node = SyncNode::new(rid(n), role)
+            .with_signing_key(key(n))
+            .expect("a fresh node takes its key");
+        for other in KNOWN_REPLICAS {
+            node.add_key(rid(other), key(other).public())
+                .expect("test keys are distinct");
+        }
         Self {
-            node: SyncNode::new(rid(n), role),
+            node,
             log: MemoryOpLog::new(),
             time: ManualClock::new(T0),
         }
