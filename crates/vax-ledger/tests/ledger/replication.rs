@@ -672,6 +672,8 @@ fn a_quarantined_op_is_kept_counted_and_never_offered_again() {
             lot: "FA5765".into(),
             vaccinator: "舞鶴 太郎".into(),
             administered_at: june_first().and_hms_opt(9, 0, 0).unwrap(),
+            vial: None,
+            overridden: None,
         }))
         .unwrap();
     tx.commit().unwrap();
