@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use vax_domain::error::UserFacing;
-use vax_routing::{solve, verify, Limits, TransportProblem};
+use vax_routing::{solve, verify, Limits, TransportProblem, Travel, TravelMatrix};
 
 use crate::exit;
 
@@ -32,13 +32,33 @@ pub struct SolveArgs {
     /// Seed: the same seed, problem and iterations give the same plan.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// HQ's road kilometres as CSV (docs/transport.md), instead of the problem's `travel`.
+    #[arg(long, value_name = "KM.csv", requires = "matrix_minutes")]
+    matrix_km: Option<PathBuf>,
+    /// HQ's driving minutes as CSV, with the same ids as `--matrix-km`.
+    #[arg(long, value_name = "MINUTES.csv", requires = "matrix_km")]
+    matrix_minutes: Option<PathBuf>,
 }
 
 pub fn run(command: &TransportCommand, as_json: bool) -> anyhow::Result<u8> {
     let TransportCommand::Solve(args) = command;
     let text = std::fs::read_to_string(&args.input)
         .with_context(|| format!("reading {}", args.input.display()))?;
-    let problem = match TransportProblem::from_json(&text) {
+    let read = |path: &PathBuf| {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    };
+    let matrix = match (&args.matrix_km, &args.matrix_minutes) {
+        (Some(km), Some(minutes)) => Some((read(km)?, read(minutes)?)),
+        _ => None,
+    };
+    let parsed = TransportProblem::from_json(&text).and_then(|mut problem| {
+        if let Some((km, minutes)) = &matrix {
+            problem.travel = Travel::Matrix(TravelMatrix::from_csv(km, minutes)?);
+            problem.validate()?;
+        }
+        Ok(problem)
+    });
+    let problem = match parsed {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{}: {e}\n{}", args.input.display(), e.message_ja());

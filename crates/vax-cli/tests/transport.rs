@@ -63,3 +63,65 @@ fn a_malformed_problem_exits_4_with_both_languages_and_writes_nothing() {
     assert!(err.contains("が不正です"), "{err}");
     assert!(!out.exists());
 }
+
+#[test]
+fn an_hq_matrix_in_csv_replaces_the_straight_line_distances() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = (dir.path().join("p.json"), dir.path().join("plan.json"));
+    std::fs::write(&input, sample()).unwrap();
+    let ids = [
+        "garage", "venue", "R001", "R002", "R003", "R004", "R005", "R006",
+    ];
+    let csv = |value: &str| {
+        let mut text = format!(",{}\n", ids.join(","));
+        for (i, id) in ids.iter().enumerate() {
+            let row: Vec<&str> = (0..ids.len())
+                .map(|j| if i == j { "0" } else { value })
+                .collect();
+            text += &format!("{id},{}\n", row.join(","));
+        }
+        text
+    };
+    let (km, minutes) = (dir.path().join("km.csv"), dir.path().join("min.csv"));
+    std::fs::write(&km, csv("2")).unwrap();
+    std::fs::write(&minutes, csv("3")).unwrap();
+    let o = vaxhq(&[
+        "transport",
+        "solve",
+        "--in",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--seconds",
+        "0.3",
+        "--matrix-km",
+        km.to_str().unwrap(),
+        "--matrix-minutes",
+        minutes.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let plan = Plan::from_json(&std::fs::read_to_string(&out).unwrap()).expect("plan file");
+    // Every leg is 2 km: 6 riders on n vehicles drive (6 + 2n) legs.
+    let legs = 6 + 2 * plan.vehicles_used;
+    assert!(
+        (plan.total_km - 2.0 * legs as f64).abs() < 1e-9,
+        "{}",
+        plan.total_km
+    );
+
+    std::fs::write(&minutes, csv("-3")).unwrap();
+    let o = vaxhq(&[
+        "transport",
+        "solve",
+        "--in",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--matrix-km",
+        km.to_str().unwrap(),
+        "--matrix-minutes",
+        minutes.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("values must be finite and non-negative"));
+}

@@ -130,6 +130,79 @@ pub struct TravelMatrix {
     pub minutes: Vec<Vec<f64>>,
 }
 
+impl TravelMatrix {
+    /// Reads the matrix from two CSV files as a spreadsheet or a GIS exports them: the first
+    /// row is an empty cell then the ids; every other row is an id then one value per
+    /// column, in the same order as the header (`km` and `minutes` must share the ids).
+    /// The square, non-negative and id rules are checked with the problem
+    /// ([`TransportProblem::validate`]); here, the layout, with line numbers.
+    pub fn from_csv(km: &str, minutes: &str) -> Result<Self, ProblemError> {
+        let (ids, km) = read_csv_matrix("km", km)?;
+        let (minute_ids, minutes) = read_csv_matrix("minutes", minutes)?;
+        if minute_ids != ids {
+            return Err(field(
+                "matrix",
+                "minutes",
+                "CSV has other ids (or another order) than the km CSV",
+            ));
+        }
+        Ok(Self { ids, km, minutes })
+    }
+}
+
+fn read_csv_matrix(
+    name: &'static str,
+    text: &str,
+) -> Result<(Vec<String>, Vec<Vec<f64>>), ProblemError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut ids: Vec<String> = Vec::new();
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 1;
+        let record = record.map_err(|e| field("matrix", name, format!("CSV line {line}: {e}")))?;
+        if i == 0 {
+            ids = record.iter().skip(1).map(|c| c.trim().to_owned()).collect();
+            continue;
+        }
+        let row_id = record.get(0).unwrap_or("").trim();
+        if ids.get(i - 1).map(String::as_str) != Some(row_id) {
+            return Err(field(
+                "matrix",
+                name,
+                format!(
+                    "CSV line {line}: row {row_id:?} where the header has {:?}",
+                    ids.get(i - 1)
+                ),
+            ));
+        }
+        let values = record
+            .iter()
+            .skip(1)
+            .enumerate()
+            .map(|(j, cell)| {
+                cell.trim().parse::<f64>().map_err(|_| {
+                    field(
+                        "matrix",
+                        name,
+                        format!(
+                            "CSV line {line}, column {}: {cell:?} is not a number",
+                            j + 2
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<Vec<f64>, _>>()?;
+        rows.push(values);
+    }
+    if ids.is_empty() {
+        return Err(field("matrix", name, "CSV has no header row of ids"));
+    }
+    Ok((ids, rows))
+}
+
 /// A vehicle of the fleet (all start and end at the garage).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -771,6 +844,30 @@ pub(crate) mod tests {
         let p = with_matrix(|_| ()).expect("valid");
         assert_eq!(p.travel(Place::Garage, Place::Rider(2)), (4.0, 8.0));
         assert_eq!(p.travel(Place::Rider(2), Place::Venue), (3.0, 6.0));
+    }
+
+    #[test]
+    fn a_matrix_reads_from_csv_with_line_numbers_in_errors() {
+        let km = ",garage,venue,R001\ngarage,0,4.1,2.0\nvenue,4.0,0,2.6\nR001,2.1,2.5,0\n";
+        let minutes = ",garage,venue,R001\ngarage,0,9,5\nvenue,9,0,6\nR001,5,6,0\n";
+        let m = TravelMatrix::from_csv(km, minutes).expect("valid");
+        assert_eq!(m.ids, vec!["garage", "venue", "R001"]);
+        assert_eq!(m.km[1], vec![4.0, 0.0, 2.6]);
+        assert_eq!(m.minutes[2][1], 6.0);
+        let e = TravelMatrix::from_csv(&km.replace("2.6", "x"), minutes).expect_err("bad");
+        assert_eq!(
+            e.to_string(),
+            "matrix: km CSV line 3, column 4: \"x\" is not a number"
+        );
+        let e =
+            TravelMatrix::from_csv(&km.replace("\nvenue,", "\nVENUE,"), minutes).expect_err("bad");
+        assert!(e.to_string().contains("CSV line 3: row \"VENUE\""), "{e}");
+        let e = TravelMatrix::from_csv(km, &minutes.replace("R001", "R002")).expect_err("bad");
+        assert!(e.to_string().contains("other ids"), "{e}");
+        // A short row passes the layout and is caught by the square rule of `validate`.
+        let short = TravelMatrix::from_csv(&km.replace("R001,2.1,2.5,0", "R001,2.1,2.5"), minutes)
+            .expect("layout");
+        assert_eq!(short.km[2].len(), 2);
     }
 
     #[test]
