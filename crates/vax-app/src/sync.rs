@@ -482,6 +482,19 @@ pub fn alerts(ledger: &mut Ledger) -> Result<Vec<Alert>, SyncAppError> {
     Ok(ledger.sync_alerts()?)
 }
 
+/// Asks the server for a new bearer token for this device and keeps it in the ledger; the old
+/// one is refused from then on (a token that may have leaked). Should the ledger fail to keep
+/// the new token after the server issued it, the device must be enrolled again: the server
+/// forgets the old token at once.
+pub fn rotate_token(ledger: &mut Ledger) -> Result<(), SyncAppError> {
+    let Config { client, .. } = config(ledger)?;
+    let token = client.rotate_token()?;
+    let tx = ledger.transaction()?;
+    tx.set_setting(KEY_TOKEN, &token)?;
+    tx.commit()?;
+    Ok(())
+}
+
 /// HQ: asks the server for a one-time enrollment code for a new device.
 pub fn create_enrollment_code(
     ledger: &Ledger,

@@ -353,3 +353,30 @@ fn a_change_the_server_refuses_is_quarantined_shown_in_the_status_and_the_rest_s
     assert_eq!((again.quarantined, again.sent_ops), (0, 0));
     drop(server);
 }
+
+#[test]
+fn a_rotated_token_is_kept_and_the_old_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(&dir.path().join("server.sqlite3"), 0).unwrap();
+    let (_hq, mut booth) = hq_and_a_new_booth(&server, dir.path());
+    let old = booth
+        .reader()
+        .setting("sync.token")
+        .unwrap()
+        .expect("a token");
+    vax_app::sync::rotate_token(&mut booth).unwrap();
+    let new = booth
+        .reader()
+        .setting("sync.token")
+        .unwrap()
+        .expect("a token");
+    assert_ne!(new, old);
+    sync_now(&mut booth, time("09:00")).expect("the new token works");
+    let refused = vax_sync_client::Client::new(&server.url(), &old)
+        .status()
+        .expect_err("the old token is refused");
+    assert_eq!(
+        refused.code(),
+        Some(vax_domain::error::ErrorCode::UnknownToken)
+    );
+}
