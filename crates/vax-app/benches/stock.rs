@@ -23,7 +23,7 @@ use vax_domain::stock::{SealedState, StockChange, WasteReason};
 use vax_domain::voucher::MunicipalityCode;
 use vax_ledger::{Ledger, NewDose};
 use vax_sync::{
-    CheckIn, Dose, ManualClock, MemoryOpLog, OpKind, ReplicaId, Role as SyncRole, StockEvent,
+    CheckIn, DeviceKey, Dose, ManualClock, MemoryOpLog, OpKind, ReplicaId, Role as SyncRole, StockEvent,
     SyncNode, SyncState, VenueCode,
 };
 
@@ -222,12 +222,20 @@ fn report(what: &str, times: &[Duration], goal: &str) {
 
 /// One venue's day of ops, written by a venue replica: 300 check-ins, 300 doses tied to 50
 /// vials, and the day's stock events.
+/// A fixed signing key per replica: the bench measures the merge, not key making.
+fn bench_key(replica: u128) -> DeviceKey {
+    let mut secret = [0u8; 32];
+    secret[..16].copy_from_slice(&replica.to_be_bytes());
+    DeviceKey::from_bytes(&secret)
+}
+
 fn venue_day_ops(
     replica: u128,
     vouchers: &[vax_domain::voucher::VoucherNumber],
     day: NaiveDate,
 ) -> Result<(SyncNode, MemoryOpLog), Box<dyn std::error::Error>> {
-    let mut node = SyncNode::new(ReplicaId::from_u128(replica), SyncRole::VenueManager);
+    let mut node = SyncNode::new(ReplicaId::from_u128(replica), SyncRole::VenueManager)
+        .with_signing_key(bench_key(replica))?;
     let mut log = MemoryOpLog::new();
     let clock = ManualClock::new(1_622_548_800_000);
     let venue = VenueCode::new(VENUE);
@@ -396,7 +404,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. HQ merging a venue's day.
     let mut hq = Ledger::open(&dir.path().join("hq.sqlite3"))?;
     load_demo_city(&mut hq, &params, local(hm(start(), 7, 0)), &mut NoProgress)?;
-    hq.start_replicating(ReplicaId::from_u128(1), SyncRole::Hq)?;
+    hq.start_replicating(ReplicaId::from_u128(1), SyncRole::Hq, &bench_key(1))?;
     let vouchers: Vec<_> = {
         let reader = hq.reader();
         (1..=300)
@@ -410,8 +418,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let day = start() + Days::new(run as u64);
         let (mut node, mut log) = venue_day_ops(100 + run as u128, &vouchers, day)?;
         let clock = ManualClock::new(1_622_548_800_000);
-        let mut venue_to_hq = SyncState::for_peer(ReplicaId::from_u128(1));
-        let mut hq_to_venue = SyncState::for_peer(node.id());
+        // Each side takes the other's key from its messages, as a device does from the server.
+        let mut venue_to_hq = SyncState::for_peer(ReplicaId::from_u128(1)).trusting_peer_keys();
+        let mut hq_to_venue = SyncState::for_peer(node.id()).trusting_peer_keys();
         let mut elapsed = Duration::ZERO;
         loop {
             let mut spoke = false;

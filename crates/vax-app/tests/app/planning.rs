@@ -329,11 +329,19 @@ fn a_cut_already_in_the_ledger_is_reshuffled_from_the_calendar_as_it_stands() {
 #[test]
 fn a_reshuffle_replicates_as_reshuffle_bookings_a_venue_receives() {
     let mut hq = Ledger::open_in_memory().unwrap();
-    hq.start_replicating(ReplicaId::from_u128(1), SyncRole::Hq)
-        .unwrap();
+    hq.start_replicating(
+        ReplicaId::from_u128(1),
+        SyncRole::Hq,
+        &vax_sync::DeviceKey::from_bytes(&[1; 32]),
+    )
+    .unwrap();
     let mut venue = Ledger::open_in_memory().unwrap();
     venue
-        .start_replicating(ReplicaId::from_u128(2), SyncRole::VenueManager)
+        .start_replicating(
+            ReplicaId::from_u128(2),
+            SyncRole::VenueManager,
+            &vax_sync::DeviceKey::from_bytes(&[2; 32]),
+        )
         .unwrap();
     city(&mut hq, 5);
     run_plan(&mut hq, Role::Headquarters, now(), &PlanOptions::default()).unwrap();
@@ -353,8 +361,8 @@ fn a_reshuffle_replicates_as_reshuffle_bookings_a_venue_receives() {
         "two closed bands and the moves"
     );
     let (mut to_venue, mut to_hq) = (
-        SyncState::for_peer(ReplicaId::from_u128(2)),
-        SyncState::for_peer(ReplicaId::from_u128(1)),
+        SyncState::for_peer(ReplicaId::from_u128(2)).trusting_peer_keys(),
+        SyncState::for_peer(ReplicaId::from_u128(1)).trusting_peer_keys(),
     );
     for _ in 0..50 {
         let m1 = hq.sync_generate(&mut to_venue).unwrap();

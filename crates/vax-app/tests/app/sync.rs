@@ -332,6 +332,8 @@ fn a_change_the_server_refuses_is_quarantined_shown_in_the_status_and_the_rest_s
             lot: "FA5765".into(),
             vaccinator: "舞鶴 太郎".into(),
             administered_at: time("09:05").naive_local(),
+            vial: None,
+            overridden: None,
         }))
         .unwrap();
     tx.commit().unwrap();
