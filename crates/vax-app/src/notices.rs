@@ -282,13 +282,21 @@ pub struct PendingSummary {
     /// Bookings of residents with no phone on file: letter only.
     pub letter_only: u32,
     /// SMS over the limit (on the call list, or refused, as the options say).
+    pub over_limit_total: u32,
+    /// The first [`SUMMARY_LINES`] of them.
     pub over_limit: Vec<OverLimitMessage>,
-    /// The call list itself, for the screen.
+    /// The first [`SUMMARY_LINES`] lines of the call list, for the screen (`calls.csv` holds
+    /// them all; a city's first batch has tens of thousands).
     pub call_list: Vec<CallLine>,
 }
 
+/// How many call-list lines and SMS over the limit a [`PendingSummary`] carries.
+pub const SUMMARY_LINES: usize = 200;
+
 /// Everything a batch writes and records, made in memory first.
 struct Plan {
+    /// Every SMS over the limit (the summary carries the first few).
+    over_limit: Vec<OverLimitMessage>,
     letters: Vec<Letter>,
     sms: Vec<SmsLine>,
     calls: Vec<CallLine>,
@@ -322,6 +330,7 @@ fn plan(
         by_resident.entry(p.resident_id).or_default().push(p);
     }
     let mut plan = Plan {
+        over_limit: Vec::new(),
         letters: Vec::with_capacity(by_resident.len()),
         sms: Vec::new(),
         calls: Vec::new(),
@@ -337,7 +346,14 @@ fn plan(
     s.letters = count(plan.letters.len());
     s.sms = count(plan.sms.len());
     s.calls = count(plan.calls.len());
-    s.call_list = plan.calls.clone();
+    s.over_limit_total = count(plan.over_limit.len());
+    s.over_limit = plan
+        .over_limit
+        .iter()
+        .take(SUMMARY_LINES)
+        .cloned()
+        .collect();
+    s.call_list = plan.calls.iter().take(SUMMARY_LINES).cloned().collect();
     Ok(plan)
 }
 
@@ -426,7 +442,7 @@ fn plan_resident(
                     });
                     continue;
                 }
-                plan.summary.over_limit.push(OverLimitMessage {
+                plan.over_limit.push(OverLimitMessage {
                     name: r.name.clone(),
                     voucher: r.voucher.as_str().to_owned(),
                     length: u32::try_from(vax_domain::notice::sms_length(&message))
@@ -498,10 +514,10 @@ pub fn make_notice_batch(
     if plan.notices.is_empty() {
         return Err(NoticeError::NothingPending);
     }
-    if options.over_limit == OverLimit::Refuse && !plan.summary.over_limit.is_empty() {
+    if options.over_limit == OverLimit::Refuse && !plan.over_limit.is_empty() {
         return Err(NoticeError::SmsTooLong {
             limit: options.sms_limit,
-            over: plan.summary.over_limit,
+            over: plan.over_limit,
         });
     }
     let batch_id = tx.next_batch_id()?;

@@ -169,11 +169,10 @@ fn show_summary(s: &PendingSummary, limit: u32) {
         "  letters {} (one per resident) / 郵送 {}通\n  SMS {} / SMS {}件\n  calls {} / 電話 {}件\n  letter only, no phone {} / 電話番号なし（郵送のみ） {}件",
         s.letters, s.letters, s.sms, s.sms, s.calls, s.calls, s.letter_only, s.letter_only
     );
-    if !s.over_limit.is_empty() {
+    if s.over_limit_total > 0 {
         println!(
             "  {} SMS over {limit} characters / {limit}文字を超えるSMS {}件:",
-            s.over_limit.len(),
-            s.over_limit.len()
+            s.over_limit_total, s.over_limit_total
         );
         for o in &s.over_limit {
             println!("    {} ({}) {}: {}", o.name, o.voucher, o.length, o.message);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, NaiveTime};
 use vax_app::notices::{
     make_notice_batch, notice_batches, pending_notices, resident_notices, CallReason, NoticeError,
-    NoticeOptions, OverLimit, CALLS_FILE, SMS_FILE,
+    NoticeOptions, OverLimit, CALLS_FILE, SMS_FILE, SUMMARY_LINES,
 };
 use vax_app::print::{set_mailing_details, JapaneseFont, MailingDetails};
 use vax_domain::error::UserFacing;
@@ -197,7 +197,7 @@ fn pending_counts_every_booking_by_kind_and_channel() {
         p.calls, 3,
         "the landline's two doses and the SMS over the limit"
     );
-    assert_eq!(p.over_limit.len(), 1);
+    assert_eq!((p.over_limit_total, p.over_limit.len()), (1, 1));
     assert_eq!(p.over_limit[0].name, "舞鶴 三郎");
     assert!(p.over_limit[0].length > 70);
     let reasons: Vec<CallReason> = p.call_list.iter().map(|l| l.reason).collect();
@@ -510,4 +510,33 @@ fn a_third_pending_dose_goes_on_a_second_page_rather_than_being_dropped() {
     let text = pdf_text(&Path::new(&report.folder).join("letters-0001.pdf"));
     assert_eq!(text.matches("舞鶴 次郎").count(), 2, "two pages for 次郎");
     assert!(text.contains("3回目の接種"), "{text}");
+}
+
+#[test]
+fn the_summary_carries_the_first_lines_of_a_long_call_list_and_its_full_count() {
+    let mut c = city();
+    let now = now();
+    let tx = c.ledger.transaction().unwrap();
+    for k in 0..100 {
+        let voucher = format!("{:010}", 1000 + k);
+        tx.upsert_resident(
+            &resident(&voucher, "試験 太郎", "シケン タロウ", Some("0773-62-0000")),
+            &now,
+        )
+        .unwrap();
+    }
+    for r in tx
+        .reader()
+        .residents_after(None, 1000)
+        .unwrap()
+        .iter()
+        .skip(4)
+    {
+        tx.book(r.id, 1, c.bands[0], "pfizer", &now).unwrap();
+        tx.book(r.id, 2, c.bands[1], "pfizer", &now).unwrap();
+    }
+    tx.commit().unwrap();
+    let p = pending_notices(&c.ledger, &NoticeOptions::default(), day(1)).unwrap();
+    assert_eq!(p.calls, 203);
+    assert_eq!(p.call_list.len(), SUMMARY_LINES);
 }

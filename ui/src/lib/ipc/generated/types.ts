@@ -1882,9 +1882,14 @@ letter_only: number,
 /**
  * SMS over the limit (on the call list, or refused, as the options say).
  */
+over_limit_total: number, 
+/**
+ * The first [`SUMMARY_LINES`] of them.
+ */
 over_limit: Array<OverLimitMessage>, 
 /**
- * The call list itself, for the screen.
+ * The first [`SUMMARY_LINES`] lines of the call list, for the screen (`calls.csv` holds
+ * them all; a city's first batch has tens of thousands).
  */
 call_list: Array<CallLine>, };
 
