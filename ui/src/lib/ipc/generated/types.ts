@@ -1,10 +1,7 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:
 // run scripts/gen-bindings.sh after changing a type that crosses the IPC boundary.
 
-export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "NOTHING_PENDING" | "SMS_TOO_LONG" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "UNKNOWN";
-export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "DAY_PASSED" | "BANDS_OVERLAP" | "STALE_PREVIEW" | "PLAN_FAILED" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "UNKNOWN";
-export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "VIAL_PAST_CLOCK" | "LOT_QUARANTINED" | "LOT_EXPIRED" | "NO_VIAL_LEFT" | "STOCK_UNBALANCED" | "NOT_ENOUGH_STOCK" | "LOGGER_FILE_INVALID" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "UNKNOWN";
-export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "BAD_SIGNATURE" | "DEVICE_REVOKED" | "UNKNOWN";
+export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "VIAL_PAST_CLOCK" | "LOT_QUARANTINED" | "LOT_EXPIRED" | "NO_VIAL_LEFT" | "STOCK_UNBALANCED" | "NOT_ENOUGH_STOCK" | "LOGGER_FILE_INVALID" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "NOTHING_PENDING" | "SMS_TOO_LONG" | "DAY_PASSED" | "BANDS_OVERLAP" | "STALE_PREVIEW" | "PLAN_FAILED" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "BAD_SIGNATURE" | "DEVICE_REVOKED" | "UNKNOWN";
 
 export type IpcError = { 
 /**
@@ -1446,6 +1443,190 @@ export type Appointment = {
 dose_number: number, 
 /**
  * The venue's code.
+ */
+venue_code: string, 
+/**
+ * 会場名.
+ */
+venue_name: string, 
+/**
+ * The venue's address.
+ */
+venue_address: string, 
+/**
+ * The day.
+ */
+date: string, 
+/**
+ * Start of the band.
+ */
+start: string, 
+/**
+ * End of the band.
+ */
+end: string, };
+
+export type OverLimit = "call_instead" | "refuse";
+
+export type NoticeOptions = { 
+/**
+ * The most characters an SMS may have (UCS-2 units; 70 by default).
+ */
+sms_limit: number, 
+/**
+ * What happens to a message over it.
+ */
+over_limit: OverLimit, 
+/**
+ * The SMS of a first notice ([`SmsTemplate`] fields `{dose}` `{date}` `{time}` `{venue}`).
+ */
+first_template: string, 
+/**
+ * The SMS of a change.
+ */
+change_template: string, };
+
+export type OverLimitMessage = { 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * 券番号.
+ */
+voucher: string, 
+/**
+ * Its length ([`vax_domain::notice::sms_length`]).
+ */
+length: number, 
+/**
+ * The message.
+ */
+message: string, };
+
+export type CallReason = "landline" | "invalid_phone" | "sms_too_long";
+
+export type CallLine = { 
+/**
+ * First notice or change.
+ */
+kind: NoticeKind, 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * フリガナ.
+ */
+name_kana: string, 
+/**
+ * The number to call, as on file.
+ */
+phone: string, 
+/**
+ * 券番号.
+ */
+voucher: string, 
+/**
+ * What to tell.
+ */
+appointment: Appointment, 
+/**
+ * Why a call rather than an SMS.
+ */
+reason: CallReason, };
+
+export type PendingSummary = { 
+/**
+ * Bookings needing a notice.
+ */
+bookings: number, 
+/**
+ * Of which never told.
+ */
+first: number, 
+/**
+ * Of which changed since the last notice.
+ */
+change: number, 
+/**
+ * Letter pages (one per resident; a second page only for a third pending dose).
+ */
+letters: number, 
+/**
+ * SMS lines.
+ */
+sms: number, 
+/**
+ * Call-list lines.
+ */
+calls: number, 
+/**
+ * Bookings of residents with no phone on file: letter only.
+ */
+letter_only: number, 
+/**
+ * SMS over the limit (on the call list, or refused, as the options say).
+ */
+over_limit_total: number, 
+/**
+ * The first [`SUMMARY_LINES`] of them.
+ */
+over_limit: Array<OverLimitMessage>, 
+/**
+ * The first [`SUMMARY_LINES`] lines of the call list, for the screen (`calls.csv` holds
+ * them all; a city's first batch has tens of thousands).
+ */
+call_list: Array<CallLine>, };
+
+export type NoticeBatchReport = { 
+/**
+ * Its number.
+ */
+batch_id: number, 
+/**
+ * The folder holding its files.
+ */
+folder: string, 
+/**
+ * The files, full paths: letters PDF(s), `sms.csv`, `calls.csv`.
+ */
+files: Array<string>, 
+/**
+ * What went out.
+ */
+summary: PendingSummary, };
+
+export type NoticeBatchRow = { 
+/**
+ * Its number.
+ */
+id: number, 
+/**
+ * When it was made.
+ */
+created_at: string, 
+/**
+ * The folder its files went to.
+ */
+folder: string, 
+/**
+ * The files' names.
+ */
+files: Array<string>, 
+/**
+ * Letter pages (residents).
+ */
+letters: number, 
+/**
+ * SMS lines.
+ */
+sms: number, 
+/**
+ * Call-list lines.
+ */
+calls: number, };
+
 export type VenueKind = "mass_site" | "clinic";
 
 export type VenueForm = { 
@@ -1730,43 +1911,10 @@ venue_code: string,
  */
 venue_name: string, 
 /**
- * The venue's address.
- */
-venue_address: string, 
-/**
  * The day.
  */
 date: string, 
 /**
- * Start of the band.
- */
-start: string, 
-/**
- * End of the band.
- */
-end: string, };
-
-export type OverLimit = "call_instead" | "refuse";
-
-export type NoticeOptions = { 
-/**
- * The most characters an SMS may have (UCS-2 units; 70 by default).
- */
-sms_limit: number, 
-/**
- * What happens to a message over it.
- */
-over_limit: OverLimit, 
-/**
- * The SMS of a first notice ([`SmsTemplate`] fields `{dose}` `{date}` `{time}` `{venue}`).
- */
-first_template: string, 
-/**
- * The SMS of a change.
- */
-change_template: string, };
-
-export type OverLimitMessage = { 
  * 開始 (`HH:MM`).
  */
 start: string, 
@@ -1789,21 +1937,6 @@ name: string,
  */
 voucher: string, 
 /**
- * Its length ([`vax_domain::notice::sms_length`]).
- */
-length: number, 
-/**
- * The message.
- */
-message: string, };
-
-export type CallReason = "landline" | "invalid_phone" | "sms_too_long";
-
-export type CallLine = { 
-/**
- * First notice or change.
- */
-kind: NoticeKind, 
  * Which dose.
  */
 dose: number, 
@@ -1830,116 +1963,10 @@ resident_id: number,
  */
 name: string, 
 /**
- * フリガナ.
- */
-name_kana: string, 
-/**
- * The number to call, as on file.
- */
-phone: string, 
-/**
  * 券番号.
  */
 voucher: string, 
 /**
- * What to tell.
- */
-appointment: Appointment, 
-/**
- * Why a call rather than an SMS.
- */
-reason: CallReason, };
-
-export type PendingSummary = { 
-/**
- * Bookings needing a notice.
- */
-bookings: number, 
-/**
- * Of which never told.
- */
-first: number, 
-/**
- * Of which changed since the last notice.
- */
-change: number, 
-/**
- * Letter pages (one per resident; a second page only for a third pending dose).
- */
-letters: number, 
-/**
- * SMS lines.
- */
-sms: number, 
-/**
- * Call-list lines.
- */
-calls: number, 
-/**
- * Bookings of residents with no phone on file: letter only.
- */
-letter_only: number, 
-/**
- * SMS over the limit (on the call list, or refused, as the options say).
- */
-over_limit_total: number, 
-/**
- * The first [`SUMMARY_LINES`] of them.
- */
-over_limit: Array<OverLimitMessage>, 
-/**
- * The first [`SUMMARY_LINES`] lines of the call list, for the screen (`calls.csv` holds
- * them all; a city's first batch has tens of thousands).
- */
-call_list: Array<CallLine>, };
-
-export type NoticeBatchReport = { 
-/**
- * Its number.
- */
-batch_id: number, 
-/**
- * The folder holding its files.
- */
-folder: string, 
-/**
- * The files, full paths: letters PDF(s), `sms.csv`, `calls.csv`.
- */
-files: Array<string>, 
-/**
- * What went out.
- */
-summary: PendingSummary, };
-
-export type NoticeBatchRow = { 
-/**
- * Its number.
- */
-id: number, 
-/**
- * When it was made.
- */
-created_at: string, 
-/**
- * The folder its files went to.
- */
-folder: string, 
-/**
- * The files' names.
- */
-files: Array<string>, 
-/**
- * Letter pages (residents).
- */
-letters: number, 
-/**
- * SMS lines.
- */
-sms: number, 
-/**
- * Call-list lines.
- */
-calls: number, };
  * The first dose without a band.
  */
 dose: number, 
