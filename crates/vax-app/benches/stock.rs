@@ -23,8 +23,8 @@ use vax_domain::stock::{SealedState, StockChange, WasteReason};
 use vax_domain::voucher::MunicipalityCode;
 use vax_ledger::{Ledger, NewDose};
 use vax_sync::{
-    CheckIn, DeviceKey, Dose, ManualClock, MemoryOpLog, OpKind, ReplicaId, Role as SyncRole, StockEvent,
-    SyncNode, SyncState, VenueCode,
+    CheckIn, DeviceKey, Dose, ManualClock, MemoryOpLog, OpKind, ReplicaId, Role as SyncRole,
+    StockEvent, SyncNode, SyncState, VenueCode,
 };
 
 const VENUE: &str = "V03";

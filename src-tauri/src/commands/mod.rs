@@ -4,9 +4,9 @@
 pub mod booth;
 pub mod camera;
 pub mod hq;
+pub mod manager;
 pub mod notices;
 pub mod planning;
-pub mod manager;
 pub mod reception;
 pub mod setup;
 pub mod sync;

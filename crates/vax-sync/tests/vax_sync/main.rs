@@ -6,6 +6,6 @@ mod merge_rules;
 mod node;
 mod protocol;
 mod roles;
-mod stock;
 mod signing;
+mod stock;
 mod support;
