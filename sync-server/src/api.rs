@@ -176,18 +176,26 @@ async fn sync(
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     let token = bearer(request.headers())?;
-    // Who sends is checked before the body is read: a client without a valid token cannot
-    // make the server take in 8 MiB.
-    let sender = token.clone();
+    let body = authenticated_body(&state, &token, request).await?;
+    let reply = state.with_core(move |core| core.sync_with_token(&token, &body));
+    Ok(([(header::CONTENT_TYPE, "application/json")], reply.await?).into_response())
+}
+
+/// The request's body, read only once its bearer token is known: a client without a valid
+/// token cannot make the server take in 8 MiB.
+async fn authenticated_body(
+    state: &AppState,
+    token: &str,
+    request: axum::extract::Request,
+) -> Result<Bytes, ApiError> {
+    let sender = token.to_owned();
     state
         .with_core(move |core| core.authenticate(&sender).map(drop))
         .await?;
-    let body = body_bytes(
-        <Bytes as axum::extract::FromRequest<AppState>>::from_request(request, &state).await,
+    body_bytes(
+        <Bytes as axum::extract::FromRequest<AppState>>::from_request(request, state).await,
         MAX_MESSAGE_BYTES,
-    )?;
-    let reply = state.with_core(move |core| core.sync_with_token(&token, &body));
-    Ok(([(header::CONTENT_TYPE, "application/json")], reply.await?).into_response())
+    )
 }
 
 async fn create_enrollment(
