@@ -282,15 +282,9 @@ fn dose_number(d: Dose) -> u8 {
 }
 
 fn to_planner_times(t: TimesOfDay) -> Vec<TimeOfDay> {
-    use vax_domain::preference::TimeOfDay as Survey;
-    Survey::ALL
+    TimeOfDay::ALL
         .into_iter()
         .filter(|p| t.contains(*p))
-        .map(|p| match p {
-            Survey::Morning => TimeOfDay::Morning,
-            Survey::Afternoon => TimeOfDay::Afternoon,
-            Survey::Evening => TimeOfDay::Evening,
-        })
         .collect()
 }
 

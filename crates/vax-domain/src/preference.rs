@@ -4,7 +4,7 @@
 //! These are headquarters' planning inputs: the planner honours them where it can, and a
 //! plan that cannot is not wrong, only less good (`docs/planning.md`).
 
-use chrono::Weekday;
+use chrono::{NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use unicode_normalization::UnicodeNormalization;
@@ -47,8 +47,8 @@ impl PreferenceError {
     }
 }
 
-/// A part of the day, as the survey asks about it. Which bands fall in which part is the
-/// planner's rule (`vax_planner::model::TimeOfDay::of`: 午前 before 12:00, 午後 to 17:00, 夜 after).
+/// A part of the day, as the survey asks about it and as the planner judges a band by its start
+/// ([`TimeOfDay::of`]: 午前 before 12:00, 午後 to 17:00, 夜 after).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeOfDay {
@@ -63,6 +63,19 @@ pub enum TimeOfDay {
 impl TimeOfDay {
     /// Every part, morning first.
     pub const ALL: [Self; 3] = [Self::Morning, Self::Afternoon, Self::Evening];
+
+    /// The part of the day a band starting at `start` falls in.
+    pub fn of(start: NaiveTime) -> Self {
+        let noon = NaiveTime::from_hms_opt(12, 0, 0).expect("valid time");
+        let five = NaiveTime::from_hms_opt(17, 0, 0).expect("valid time");
+        if start < noon {
+            Self::Morning
+        } else if start < five {
+            Self::Afternoon
+        } else {
+            Self::Evening
+        }
+    }
 
     fn bit(self) -> u8 {
         match self {

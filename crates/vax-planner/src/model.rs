@@ -57,31 +57,9 @@ pub struct Band {
     pub closed: bool,
 }
 
-/// Part of the day, for "avoid mornings" and the like.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TimeOfDay {
-    /// Starts before 12:00.
-    Morning,
-    /// Starts from 12:00 and before 17:00.
-    Afternoon,
-    /// Starts from 17:00.
-    Evening,
-}
-
-impl TimeOfDay {
-    /// The part of the day a band starting at `start` falls in.
-    pub fn of(start: NaiveTime) -> Self {
-        let noon = NaiveTime::from_hms_opt(12, 0, 0).expect("valid time");
-        let five = NaiveTime::from_hms_opt(17, 0, 0).expect("valid time");
-        if start < noon {
-            Self::Morning
-        } else if start < five {
-            Self::Afternoon
-        } else {
-            Self::Evening
-        }
-    }
-}
+/// Part of the day, for "avoid mornings" and the like: the survey's own type, so the survey and
+/// the planner judge a band's part of the day by one rule.
+pub use vax_domain::preference::TimeOfDay;
 
 /// What the survey says a resident would like. Empty lists mean "no preference".
 #[derive(Debug, Clone, PartialEq, Default)]
