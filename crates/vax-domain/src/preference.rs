@@ -128,10 +128,10 @@ impl WeekdaySet {
 
     /// The days as the survey writes them, Monday first (`土日`); empty for none.
     pub fn label_ja(self) -> String {
-        const DAYS: [char; 7] = ['月', '火', '水', '木', '金', '土', '日'];
-        (0..7)
-            .filter(|i| self.0 & (1 << i) != 0)
-            .map(|i| DAYS[i])
+        std::iter::successors(Some(Weekday::Mon), |d| Some(d.succ()))
+            .take(7)
+            .filter(|d| self.contains(*d))
+            .map(crate::notice::weekday_ja)
             .collect()
     }
 
