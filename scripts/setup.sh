@@ -14,7 +14,7 @@ APT_PACKAGES=(
   libclang-dev
   # Japanese fonts for the app and PDFs; PDF rendering for tests
   fonts-noto-cjk fonts-ipaexfont poppler-utils
-  # the QR decoding peers' benchmark (zbar) runs in a Python virtual environment
+  # the peers' benchmarks run in Python virtual environments: QR (zbar), bus routing (PyVRP)
   python3-venv libzbar0
 )
 
