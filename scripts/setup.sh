@@ -16,6 +16,8 @@ APT_PACKAGES=(
   fonts-noto-cjk fonts-ipaexfont poppler-utils
   # the peers' benchmarks run in Python virtual environments: QR (zbar), bus routing (PyVRP)
   python3-venv libzbar0
+  # the central ledger's second store: the server tests run against a throw-away cluster
+  postgresql
 )
 
 missing=()

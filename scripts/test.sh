@@ -20,6 +20,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
+echo "== the sync server's suite again, on PostgreSQL (a throw-away cluster on a Unix socket)"
+bash scripts/with-postgres.sh cargo test -p vax-sync-server --locked --test server
 
 echo "== end to end: the desktop app in a real window"
 bash scripts/e2e.sh

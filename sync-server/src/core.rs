@@ -203,13 +203,23 @@ impl Core {
     }
 
     /// The device holding this bearer token; refused once HQ revoked it.
-    pub fn authenticate(&self, token: &str) -> Result<Device, ApiError> {
-        let device = self
-            .tokens
-            .get(&codes::hash_token(token))
-            .and_then(|id| self.devices.get(id))
-            .cloned()
-            .ok_or_else(ApiError::unknown_token)?;
+    pub fn authenticate(&mut self, token: &str) -> Result<Device, ApiError> {
+        let hash = codes::hash_token(token);
+        let cached = |core: &Self| {
+            core.tokens
+                .get(&hash)
+                .and_then(|id| core.devices.get(id))
+                .cloned()
+        };
+        // Another server process sharing the store may have enrolled the device or rotated
+        // its token: the cache is refreshed from the store before a token is refused.
+        let device = match cached(self) {
+            Some(d) if self.store.token_is_current(d.replica_id, &hash)? => d,
+            _ => {
+                self.reload_devices()?;
+                cached(self).ok_or_else(ApiError::unknown_token)?
+            }
+        };
         // The store is asked too: `vaxsync devices revoke` writes there while the server runs.
         if device.revoked_at.is_some() || self.store.revoked_at(device.replica_id)?.is_some() {
             return Err(ApiError::device_revoked());
@@ -360,6 +370,7 @@ impl Core {
     /// `GET /v1/devices` for the device holding `token` (HQ only).
     pub fn devices_with_token(&mut self, token: &str) -> Result<Vec<DeviceInfo>, ApiError> {
         self.require_hq(token)?;
+        self.reload_devices()?;
         let mut list: Vec<DeviceInfo> = self.devices.values().map(device_info).collect();
         list.sort_by(|a, b| (&a.enrolled_at, a.replica_id).cmp(&(&b.enrolled_at, b.replica_id)));
         Ok(list)
@@ -368,16 +379,18 @@ impl Core {
     /// `GET /v1/alerts` for the device holding `token` (HQ only).
     pub fn alerts_with_token(&mut self, token: &str) -> Result<Vec<Alert>, ApiError> {
         self.require_hq(token)?;
+        self.catch_up()?;
         Ok(self.alerts())
     }
 
     /// `GET /v1/status` for the device holding `token`.
     pub fn status_with_token(&mut self, token: &str) -> Result<Status, ApiError> {
         self.authenticate(token)?;
+        self.catch_up()?;
         self.status()
     }
 
-    fn require_hq(&self, token: &str) -> Result<Device, ApiError> {
+    fn require_hq(&mut self, token: &str) -> Result<Device, ApiError> {
         let device = self.authenticate(token)?;
         if device.role == Role::Hq {
             Ok(device)
@@ -408,6 +421,15 @@ impl Core {
                 got: message.from,
             }
             .into());
+        }
+        self.catch_up()?;
+        if message
+            .ops
+            .iter()
+            .any(|op| !self.devices.contains_key(&op.author()))
+        {
+            // An author enrolled through another server process sharing the store.
+            self.reload_devices()?;
         }
         check_roles(&message.ops, |author| {
             self.devices.get(&author).map(|d| d.role)
@@ -447,6 +469,9 @@ impl Core {
                 }
                 Err(e) => return Err(e.into()),
             };
+        // Ops other processes stored meanwhile are in the reply: merge them (and learn their
+        // authors' keys, which travel with them) first.
+        self.catch_up()?;
         let reply = self
             .node
             .generate_message(&*self.store, &mut state)?
@@ -532,6 +557,44 @@ impl Core {
                 Some(_) => {}
             }
         }
+        Ok(())
+    }
+
+    /// Merges the ops other server processes stored since this one last looked (none for a
+    /// store only this process uses), so that replies and alerts are the same from every
+    /// process in front of one database.
+    fn catch_up(&mut self) -> Result<(), ApiError> {
+        let foreign = self.store.take_foreign_ops()?;
+        for op in &foreign {
+            self.node.absorb_stored(op);
+        }
+        // Their authors' keys travel in replies: learn the ones enrolled through another process.
+        if foreign
+            .iter()
+            .any(|op| self.node.keys().get(&op.author()).is_none())
+        {
+            self.reload_devices()?;
+        }
+        Ok(())
+    }
+
+    /// Re-reads the enrolled devices (tokens, revocations, keys) from the store.
+    fn reload_devices(&mut self) -> Result<(), ApiError> {
+        let mut devices = HashMap::new();
+        let mut tokens = HashMap::new();
+        for record in self.store.devices()? {
+            if let Some(key) = record.device.public_key {
+                if self.node.keys().get(&record.device.replica_id).is_none() {
+                    self.node
+                        .add_key(record.device.replica_id, key)
+                        .map_err(|e| ApiError::storage(&StoreError::Corrupt(e.to_string())))?;
+                }
+            }
+            tokens.insert(record.token_hash, record.device.replica_id);
+            devices.insert(record.device.replica_id, record.device);
+        }
+        self.devices = devices;
+        self.tokens = tokens;
         Ok(())
     }
 

@@ -3,7 +3,8 @@
 //! between replicas with the sans-IO protocol of `vax-sync`. The HTTP contract is in
 //! `sync-server/README.md`; the replication rules in `docs/sync-spec.md`.
 //!
-//! - [`store::ServerStore`]: storage behind a trait; [`sqlite::SqliteStore`] is the default.
+//! - [`store::ServerStore`]: storage behind a trait; [`sqlite::SqliteStore`] is the default,
+//!   [`postgres::PgStore`] a PostgreSQL database shared by several server processes.
 //! - [`core::Core`]: the server's state and the work behind each endpoint, without HTTP.
 //! - [`api::router`]: the axum router; [`serve::serve`] runs it, over TLS when configured.
 #![deny(missing_docs)]
@@ -13,6 +14,7 @@ pub mod codes;
 pub mod core;
 pub mod error;
 pub mod loopback;
+pub mod postgres;
 pub mod serve;
 pub mod sqlite;
 pub mod store;
@@ -20,6 +22,7 @@ pub mod store;
 pub use api::{router, AppState};
 pub use core::Core;
 pub use error::ApiError;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use store::{Device, ServerStore, StoreError};
 pub use vax_sync::http::{Enrolled, ErrorBody, Status};
@@ -29,4 +32,50 @@ pub use vax_sync::SystemClock;
 pub fn open_sqlite(path: &std::path::Path) -> Result<AppState, StoreError> {
     let store = SqliteStore::open(path)?;
     Ok(AppState::new(Core::open(Box::new(store))?))
+}
+
+/// Opens the store `location` names: a `postgres://` (or `postgresql://`) URL selects
+/// PostgreSQL, anything else is the path of a SQLite file.
+pub fn open_store(location: &std::path::Path) -> Result<Box<dyn ServerStore>, StoreError> {
+    match location.to_str().filter(|l| postgres::is_postgres_url(l)) {
+        Some(url) => Ok(Box::new(PgStore::open(url)?)),
+        None => Ok(Box::new(SqliteStore::open(location)?)),
+    }
+}
+
+/// Opens the store `location` names ([`open_store`]) and builds the server state from it.
+pub fn open_state(location: &std::path::Path) -> Result<AppState, StoreError> {
+    Ok(AppState::new(Core::open(open_store(location)?)?))
+}
+
+/// `location` fit for a log line: a URL's password is never written out.
+pub fn redacted_location(location: &std::path::Path) -> String {
+    let text = location.to_string_lossy();
+    match (text.find("://"), text.rfind('@')) {
+        (Some(scheme), Some(at)) if postgres::is_postgres_url(&text) && at > scheme => {
+            let user_info = &text[scheme + 3..at];
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &text[..scheme + 3], &text[at..])
+        }
+        _ => text.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_location;
+    use std::path::Path;
+
+    #[test]
+    fn a_database_password_never_reaches_a_log_line() {
+        let shown = redacted_location(Path::new(
+            "postgres://vaxsync:s3cret@db.city.lg.jp:5432/vax",
+        ));
+        assert_eq!(shown, "postgres://vaxsync:***@db.city.lg.jp:5432/vax");
+        assert!(!shown.contains("s3cret"));
+        assert_eq!(
+            redacted_location(Path::new("/var/lib/vaxsync/sync.db")),
+            "/var/lib/vaxsync/sync.db"
+        );
+    }
 }

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use vax_domain::clock::{Clock, SystemClock};
-use vax_sync::{Alert, OpLog, Role, VenueCode};
+use vax_sync::{Alert, Role, VenueCode};
 use vax_sync_server::core::{create_enrollment_code, Core, DEFAULT_CODE_HOURS};
 use vax_sync_server::serve::{serve, shutdown_signal, tls_config};
 use vax_sync_server::sqlite::{parse_role, role_name};
-use vax_sync_server::{AppState, ServerStore, SqliteStore};
+use vax_sync_server::{open_store, redacted_location, AppState};
 
 #[derive(Parser)]
 #[command(name = "vaxsync", version, about = "vaxledger sync server")]
@@ -24,7 +24,7 @@ struct Cli {
 enum Command {
     /// Serve the sync API. Prints `listening on <url>` as its first line.
     Serve {
-        /// The SQLite database (created if missing).
+        /// The database: a SQLite file (created if missing) or a postgres:// URL.
         #[arg(long, env = "VAXSYNC_DB")]
         db: PathBuf,
         /// Address to listen on (port 0 picks a free port).
@@ -48,7 +48,7 @@ enum Command {
         command: DevicesCommand,
     },
     Alerts {
-        /// The SQLite database.
+        /// The database: a SQLite file (created if missing) or a postgres:// URL.
         #[arg(long, env = "VAXSYNC_DB")]
         db: PathBuf,
         /// Print JSON instead of text.
@@ -57,7 +57,7 @@ enum Command {
     },
     /// Ops, devices and the frontier per author.
     Status {
-        /// The SQLite database.
+        /// The database: a SQLite file (created if missing) or a postgres:// URL.
         #[arg(long, env = "VAXSYNC_DB")]
         db: PathBuf,
     },
@@ -67,7 +67,7 @@ enum Command {
 enum DevicesCommand {
     /// Lists the enrolled devices, revoked ones marked.
     List {
-        /// The server's database file.
+        /// The database: a SQLite file (created if missing) or a postgres:// URL.
         #[arg(long, env = "VAXSYNC_DB")]
         db: PathBuf,
     },
@@ -76,7 +76,7 @@ enum DevicesCommand {
     Revoke {
         /// The device's replica id (from `vaxsync devices list`).
         replica: String,
-        /// The server's database file.
+        /// The database: a SQLite file (created if missing) or a postgres:// URL.
         #[arg(long, env = "VAXSYNC_DB")]
         db: PathBuf,
     },
@@ -86,7 +86,7 @@ enum DevicesCommand {
 enum EnrollmentCommand {
     /// Create a one-time enrollment code (bootstraps the first HQ device).
     Create {
-        /// The SQLite database.
+        /// The database: a SQLite file (created if missing) or a postgres:// URL.
         #[arg(long, env = "VAXSYNC_DB")]
         db: PathBuf,
         /// reception, booth, venue_manager, call_centre or hq.
@@ -132,9 +132,9 @@ fn main() -> Result<()> {
                     expires_in_hours,
                 },
         } => {
-            let mut store = SqliteStore::open(&db).context("opening the database")?;
+            let mut store = open_store(&db).context("opening the database")?;
             let (code, expires_at) = create_enrollment_code(
-                &mut store,
+                &mut *store,
                 role,
                 venue.map(VenueCode::new),
                 expires_in_hours,
@@ -152,7 +152,7 @@ fn main() -> Result<()> {
         Command::Devices {
             command: DevicesCommand::List { db },
         } => {
-            let store = SqliteStore::open(&db).context("opening the database")?;
+            let store = open_store(&db).context("opening the database")?;
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
@@ -182,9 +182,7 @@ fn main() -> Result<()> {
             let replica = uuid::Uuid::parse_str(&replica)
                 .map(vax_sync::ReplicaId)
                 .with_context(|| format!("{replica:?} is not a replica id"))?;
-            let mut core = Core::open(Box::new(
-                SqliteStore::open(&db).context("opening the database")?,
-            ))?;
+            let mut core = Core::open(open_store(&db).context("opening the database")?)?;
             let revoked = core
                 .revoke(replica)
                 .map_err(|e| anyhow::anyhow!("{}", e.body.message))?;
@@ -197,9 +195,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Alerts { db, json } => {
-            let core = Core::open(Box::new(
-                SqliteStore::open(&db).context("opening the database")?,
-            ))?;
+            let core = Core::open(open_store(&db).context("opening the database")?)?;
             let alerts = core.alerts();
             let mut out = std::io::stdout().lock();
             if json {
@@ -215,7 +211,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Status { db } => {
-            let store = SqliteStore::open(&db).context("opening the database")?;
+            let store = open_store(&db).context("opening the database")?;
             println!("server replica  {}", store.server_replica_id()?);
             println!("ops             {}", store.op_count()?);
             println!("devices         {}", store.devices()?.len());
@@ -232,8 +228,8 @@ fn run_server(db: PathBuf, listen: SocketAddr, tls: Option<(PathBuf, PathBuf)>) 
         Some((cert, key)) => Some(tls_config(cert, key)?),
         None => None,
     };
-    let state: AppState =
-        vax_sync_server::open_sqlite(&db).with_context(|| format!("opening {}", db.display()))?;
+    let state: AppState = vax_sync_server::open_state(&db)
+        .with_context(|| format!("opening {}", redacted_location(&db)))?;
     let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -249,7 +245,7 @@ fn run_server(db: PathBuf, listen: SocketAddr, tls: Option<(PathBuf, PathBuf)>) 
             tracing::warn!("serving plain HTTP on a non-loopback address: tokens travel in clear; use --tls-cert/--tls-key");
         }
     }
-    tracing::info!(server = %state.server_id(), db = %db.display(), %addr, "sync server started");
+    tracing::info!(server = %state.server_id(), db = %redacted_location(&db), %addr, "sync server started");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

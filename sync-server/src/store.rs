@@ -1,7 +1,8 @@
 //! Storage behind a trait: enrollment codes, devices and the op log.
 //!
-//! [`ServerStore`] names no SQLite type, so a PostgreSQL backend can implement it later;
-//! [`crate::sqlite::SqliteStore`] is the embedded default.
+//! [`ServerStore`] names no backend type: [`crate::sqlite::SqliteStore`] is the embedded
+//! default, [`crate::postgres::PgStore`] the central ledger in a database server; the same
+//! contract tests run against both (`sync-server/tests/server/contract.rs`).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -119,4 +120,23 @@ pub trait ServerStore: OpLog<Error = StoreError> + Send + 'static {
 
     /// How many ops are held.
     fn op_count(&self) -> Result<u64, StoreError>;
+
+    /// Whether `token_hash` is still the device's token. Another server process sharing the
+    /// store may have rotated it; a store used by one process answers from the core's cache
+    /// (this default).
+    fn token_is_current(
+        &self,
+        _replica: ReplicaId,
+        _token_hash: &[u8; 32],
+    ) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+
+    /// The ops other server processes sharing this store have stored since this one last
+    /// looked, in the order they were stored, each once: the core merges them into its
+    /// replica (they were verified by the process that stored them). A store used by one
+    /// process has none (this default).
+    fn take_foreign_ops(&mut self) -> Result<Vec<vax_sync::Op>, StoreError> {
+        Ok(Vec::new())
+    }
 }

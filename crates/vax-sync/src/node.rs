@@ -109,6 +109,13 @@ impl SyncNode {
         Ok(node)
     }
 
+    /// Merges an op the log already holds, stored by another process sharing the log (a
+    /// second server in front of one database) after that process verified it.
+    pub fn absorb_stored(&mut self, op: &Op) {
+        self.replica.apply(op);
+        self.clock.observe(op.hlc);
+    }
+
     /// Our id.
     pub fn id(&self) -> ReplicaId {
         self.id

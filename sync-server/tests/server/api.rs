@@ -1,5 +1,7 @@
 //! The router in process (`tower::ServiceExt::oneshot`) over a temporary SQLite file.
 
+use std::path::PathBuf;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
@@ -13,14 +15,15 @@ use vax_sync::{
 };
 use vax_sync_client::{new_device_key, LocalReplica, MemoryReplica};
 use vax_sync_server::core::create_code_expiring;
-use vax_sync_server::{open_sqlite, AppState, Enrolled, ErrorBody, SqliteStore};
+use vax_sync_server::{open_state, open_store, AppState, Enrolled, ErrorBody};
 
-use crate::support::{check_in, dose, rogue};
+use crate::support::{check_in, dose, rogue, store_location};
 
 struct Server {
     app: Router,
     state: AppState,
-    dir: TempDir,
+    location: PathBuf,
+    _dir: TempDir,
 }
 
 struct Device {
@@ -34,11 +37,13 @@ type Refusal = (StatusCode, ErrorBody);
 impl Server {
     fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let state = open_sqlite(&dir.path().join("sync.db")).expect("open");
+        let location = store_location(dir.path());
+        let state = open_state(&location).expect("open");
         Self {
             app: vax_sync_server::router(state.clone()),
             state,
-            dir,
+            location,
+            _dir: dir,
         }
     }
 
@@ -51,10 +56,10 @@ impl Server {
 
     /// A code made on the database directly, as `vaxsync enrollment create` does.
     fn code_on_db(&self, role: Role, venue: Option<&str>, hours_from_now: i64) -> String {
-        let mut store = SqliteStore::open(&self.dir.path().join("sync.db")).expect("open");
+        let mut store = open_store(&self.location).expect("open");
         let now = chrono::Utc::now();
         create_code_expiring(
-            &mut store,
+            &mut *store,
             role,
             venue.map(VenueCode::new),
             now,
@@ -761,9 +766,9 @@ async fn a_revoked_devices_token_is_refused_at_once_and_its_earlier_ops_stay() {
 async fn a_revocation_written_by_the_cli_reaches_the_running_server() {
     let (server, hq) = Server::with_hq().await;
     let booth = server.enrolled(&hq, "booth", "V01", "接種1").await;
-    let mut store = SqliteStore::open(&server.dir.path().join("sync.db")).expect("open");
+    let mut store = open_store(&server.location).expect("open");
     assert!(vax_sync_server::ServerStore::revoke_device(
-        &mut store,
+        &mut *store,
         booth.creds.replica_id,
         chrono::Utc::now()
     )
@@ -793,7 +798,7 @@ async fn a_rotated_token_replaces_the_old_one() {
     booth.replica.write(dose(1, "V01")).expect("write");
     server.sync(&mut booth).await.expect("the new token works");
     // After a restart too: the store holds the new hash, not the old.
-    let reopened = open_sqlite(&server.dir.path().join("sync.db")).expect("reopen");
+    let reopened = open_state(&server.location).expect("reopen");
     let app = vax_sync_server::router(reopened);
     let status = app
         .oneshot(
@@ -811,9 +816,8 @@ async fn a_rotated_token_replaces_the_old_one() {
 
 #[test]
 fn the_store_refuses_a_conflicting_op_instead_of_ignoring_it() {
-    use vax_sync::OpLog;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut store = SqliteStore::open(&dir.path().join("sync.db")).expect("open");
+    let mut store = open_store(&store_location(dir.path())).expect("open");
     let key = new_device_key();
     let mut first =
         MemoryReplica::new(ReplicaId::from_u128(5), Role::Booth, key.clone()).expect("key");

@@ -1,9 +1,12 @@
 //! Tests of the sync server: the router in process (`api`), the real `vaxsync` binary on
 //! loopback driven by the real client (`process`), TLS (`tls`), and the server's memory
-//! against its store (`memory`).
+//! against its store (`memory`), two processes in front of one PostgreSQL database
+//! (`shared_database`). Under `scripts/with-postgres.sh` every test that opens a store runs on
+//! PostgreSQL instead of SQLite.
 
 mod api;
 mod memory;
 mod process;
+mod shared_database;
 mod support;
 mod tls;

@@ -12,7 +12,7 @@ use vax_sync_client::{
     LocalReplica, MemoryReplica, SessionError, SessionOptions,
 };
 
-use crate::support::{check_in, dose, rogue};
+use crate::support::{check_in, dose, rogue, store_location};
 
 pub struct ServerProcess {
     child: Child,
@@ -78,7 +78,7 @@ impl Drop for ServerProcess {
     }
 }
 
-fn cli(args: &[&str]) -> String {
+pub fn cli(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_vaxsync"))
         .args(args)
         .env("RUST_LOG", "warn")
@@ -93,7 +93,8 @@ fn cli(args: &[&str]) -> String {
 }
 
 struct Fixture {
-    dir: TempDir,
+    _dir: TempDir,
+    location: PathBuf,
     server: ServerProcess,
     hq: Client,
     hq_enrollment: Enrolled,
@@ -103,7 +104,7 @@ struct Fixture {
 impl Fixture {
     fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join("sync.db");
+        let db = store_location(dir.path());
         let code = cli(&[
             "enrollment",
             "create",
@@ -118,7 +119,8 @@ impl Fixture {
         assert_eq!(hq_enrollment.role, Role::Hq);
         let hq = Client::new(&server.url, &hq_enrollment.token);
         Self {
-            dir,
+            _dir: dir,
+            location: db,
             server,
             hq,
             hq_enrollment,
@@ -127,7 +129,7 @@ impl Fixture {
     }
 
     fn db(&self) -> PathBuf {
-        self.dir.path().join("sync.db")
+        self.location.clone()
     }
 
     fn device(&self, role: Role, venue: &str, name: &str) -> (Enrolled, Client, MemoryReplica) {

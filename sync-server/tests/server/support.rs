@@ -1,5 +1,7 @@
 //! Op builders and replica helpers shared by the tests.
 
+use std::path::{Path, PathBuf};
+
 use chrono::{NaiveDate, NaiveDateTime};
 use vax_domain::voucher::VoucherNumber;
 use vax_sync::{CheckIn, DeviceKey, Dose, OpKind, ReplicaId, Role, VenueCode};
@@ -44,4 +46,40 @@ pub fn check_in(r: u32, venue: &str) -> OpKind {
 /// not the author's).
 pub fn rogue(id: ReplicaId, key: &DeviceKey) -> MemoryReplica {
     MemoryReplica::new(id, Role::Hq, key.clone()).expect("a fresh replica takes a key")
+}
+
+/// The PostgreSQL cluster the server tests run against as well (`scripts/with-postgres.sh`
+/// sets it; the test command runs this suite once on SQLite and once on PostgreSQL).
+pub fn postgres_cluster() -> Option<String> {
+    std::env::var("VAXSYNC_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// Where a test's server keeps its ledger: a fresh database of the PostgreSQL cluster when
+/// one is given, else a SQLite file in `dir`. The contract is the same; every test using this
+/// runs against both stores.
+pub fn store_location(dir: &Path) -> PathBuf {
+    match postgres_cluster() {
+        Some(cluster) => PathBuf::from(fresh_database(&cluster)),
+        None => dir.join("sync.db"),
+    }
+}
+
+/// Creates an empty database in the cluster and returns its URL.
+pub fn fresh_database(cluster: &str) -> String {
+    let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let (admin, create) = (cluster.to_owned(), format!("CREATE DATABASE {name}"));
+    // The synchronous client must not run on an async test's thread.
+    std::thread::spawn(move || {
+        let mut client =
+            postgres::Client::connect(&admin, postgres::NoTls).expect("connect to the cluster");
+        client.batch_execute(&create).expect("create a database");
+    })
+    .join()
+    .expect("the database was created");
+    let (base, _) = cluster
+        .rsplit_once('/')
+        .expect("the cluster URL names a database");
+    format!("{base}/{name}")
 }

@@ -1,0 +1,707 @@
+//! The central ledger on PostgreSQL, for a city or prefecture whose IT department runs the
+//! database (backups, replication) — selected by a `postgres://` URL. Schema: the numbered
+//! SQL files in `sync-server/migrations/postgres/`.
+//!
+//! Several `vaxsync` processes may share one database. What each keeps in memory (the op
+//! frontier here, the merged replica and the device cache in [`crate::core::Core`]) is
+//! *rebuilt from the store*: appends take one transaction-scoped advisory lock, so the
+//! identity column `ops.seq` grows in commit order, and a process catches up with the others
+//! by reading the rows above the last `seq` it has seen ([`ServerStore::take_foreign_ops`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use chrono::{DateTime, Utc};
+use crdts::{CmRDT, Dot, VClock};
+use postgres::{Client, NoTls, Transaction};
+use uuid::Uuid;
+use vax_sync::{Op, OpId, OpLog, PublicKey, ReplicaId, VenueCode};
+
+use crate::sqlite::{parse_role, role_name};
+use crate::store::{Device, DeviceRecord, EnrollmentCodeRecord, ServerStore, StoreError};
+
+/// Every migration, in order. Append only: a landed file is never edited or removed.
+pub const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_init",
+    include_str!("../migrations/postgres/0001_init.sql"),
+)];
+
+/// Advisory lock keys (one namespace of this application: "vaxl" + a number).
+const MIGRATION_LOCK: i64 = 0x7661_786c_0000_0001;
+const APPEND_LOCK: i64 = 0x7661_786c_0000_0002;
+
+/// Whether `location` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// A connection owned by a thread of its own. The synchronous `postgres` client drives a
+/// private tokio runtime and must never be used — nor dropped — on a thread that runs async
+/// tasks (it would panic); the server calls its store from blocking threads, but tests and
+/// shutdown paths drop it anywhere. So every call is handed to this thread and waited for.
+struct Connection {
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+type Job = Box<dyn FnOnce(&mut Client) + Send>;
+
+impl Connection {
+    fn open(url: &str) -> Result<Self, StoreError> {
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        let (ready, connected) = mpsc::channel();
+        let url = url.to_owned();
+        let thread = std::thread::Builder::new()
+            .name("postgres".into())
+            .spawn(move || match Client::connect(&url, NoTls) {
+                Ok(mut client) => {
+                    let _ = ready.send(Ok(()));
+                    for job in inbox {
+                        job(&mut client);
+                    }
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                }
+            })
+            .map_err(StoreError::backend)?;
+        connected
+            .recv()
+            .map_err(|_| StoreError::Migration("the connection thread stopped".into()))?
+            .map_err(db)?;
+        Ok(Self {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
+    }
+
+    /// Runs `f` on the connection's thread and waits for its answer.
+    fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (answer, answered) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |client| {
+            let _ = answer.send(f(client));
+        });
+        let gone = || StoreError::Corrupt("the PostgreSQL connection thread stopped".into());
+        self.jobs
+            .as_ref()
+            .ok_or_else(gone)?
+            .send(job)
+            .map_err(|_| gone())?;
+        answered.recv().map_err(|_| gone())?
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread's loop; the client is dropped there.
+        self.jobs.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The PostgreSQL store. The frontier (`seen`, `last_counter`, `authors`) is read from memory,
+/// kept complete by reading every row this process has not seen yet.
+pub struct PgStore {
+    conn: Connection,
+    server_id: ReplicaId,
+    frontier: Frontier,
+    /// Rows of other processes read while appending, not yet handed to the core.
+    foreign: Vec<Op>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("server_id", &self.server_id)
+            .field("ops", &self.frontier.count)
+            .field("last_seq", &self.frontier.last_seq)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What this process knows of the op log: everything up to `last_seq`.
+#[derive(Debug, Default)]
+struct Frontier {
+    seen: VClock<ReplicaId>,
+    last: BTreeMap<ReplicaId, u64>,
+    /// Counters held above an author's contiguous frontier (after a gap; rare).
+    beyond: BTreeMap<ReplicaId, BTreeSet<u64>>,
+    count: u64,
+    last_seq: i64,
+}
+
+impl Frontier {
+    fn add(&mut self, author: ReplicaId, counter: u64, seq: i64) {
+        self.count += 1;
+        self.last_seq = self.last_seq.max(seq);
+        let last = self.last.entry(author).or_insert(0);
+        *last = (*last).max(counter);
+        let mut contiguous = self.seen.get(&author);
+        if counter != contiguous + 1 {
+            self.beyond.entry(author).or_default().insert(counter);
+            return;
+        }
+        contiguous = counter;
+        if let Some(beyond) = self.beyond.get_mut(&author) {
+            while beyond.remove(&(contiguous + 1)) {
+                contiguous += 1;
+            }
+            if beyond.is_empty() {
+                self.beyond.remove(&author);
+            }
+        }
+        self.seen.apply(Dot::new(author, contiguous));
+    }
+}
+
+fn db(e: postgres::Error) -> StoreError {
+    StoreError::backend(e)
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn replica_from_row(s: &str) -> Result<ReplicaId, StoreError> {
+    Uuid::parse_str(s)
+        .map(ReplicaId)
+        .map_err(|e| corrupt(format!("replica id {s:?}: {e}")))
+}
+
+fn counter_from_row(counter: i64) -> Result<u64, StoreError> {
+    u64::try_from(counter).map_err(|_| corrupt(format!("counter {counter}")))
+}
+
+fn counter_sql(counter: u64) -> i64 {
+    i64::try_from(counter).unwrap_or(i64::MAX)
+}
+
+fn parse_op(body: &str) -> Result<Op, StoreError> {
+    serde_json::from_str(body).map_err(corrupt)
+}
+
+fn hash_from_row(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    v.try_into().map_err(|_| corrupt("hash is not 32 bytes"))
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user:password@host:port/db`; a Unix socket folder as a
+    /// percent-encoded host: `postgresql://user@%2Frun%2Fpostgresql/db`) and brings the
+    /// schema up to date.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let conn = Connection::open(url)?;
+        let proposed = ReplicaId(Uuid::now_v7()).to_string();
+        let id = conn.run(move |client| {
+            migrate(client)?;
+            // The first process to start mints the id; every later one reads it: all the
+            // processes in front of one database are one server to the devices.
+            client
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES ('server_replica_id', $1)
+                     ON CONFLICT (key) DO NOTHING",
+                    &[&proposed],
+                )
+                .map_err(db)?;
+            let row = client
+                .query_one(
+                    "SELECT value FROM meta WHERE key = 'server_replica_id'",
+                    &[],
+                )
+                .map_err(db)?;
+            Ok(row.get::<_, String>(0))
+        })?;
+        let mut store = Self {
+            conn,
+            server_id: replica_from_row(&id)?,
+            frontier: Frontier::default(),
+            foreign: Vec::new(),
+        };
+        store.frontier = store.conn.run(load_frontier)?;
+        Ok(store)
+    }
+
+    fn absorb(&mut self, rows: Vec<(i64, Op)>) {
+        for (seq, op) in rows {
+            self.frontier.add(op.author(), op.id.counter, seq);
+            self.foreign.push(op);
+        }
+    }
+}
+
+fn load_frontier(client: &mut Client) -> Result<Frontier, StoreError> {
+    let mut frontier = Frontier::default();
+    let rows = client
+        .query("SELECT seq, author, counter FROM ops ORDER BY seq", &[])
+        .map_err(db)?;
+    let mut ids: BTreeMap<String, ReplicaId> = BTreeMap::new();
+    for row in rows {
+        let author: String = row.get(1);
+        let id = match ids.get(&author) {
+            Some(id) => *id,
+            None => {
+                let id = replica_from_row(&author)?;
+                ids.insert(author, id);
+                id
+            }
+        };
+        frontier.add(id, counter_from_row(row.get(2))?, row.get(0));
+    }
+    Ok(frontier)
+}
+
+/// The rows committed after `after_seq` (by other processes), in commit order.
+fn read_new_rows(
+    client: &mut impl postgres::GenericClient,
+    after_seq: i64,
+) -> Result<Vec<(i64, Op)>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT seq, body FROM ops WHERE seq > $1 ORDER BY seq",
+            &[&after_seq],
+        )
+        .map_err(db)?;
+    rows.iter()
+        .map(|row| Ok((row.get(0), parse_op(row.get(1))?)))
+        .collect()
+}
+
+/// Applies the migrations not applied yet, one process at a time (session advisory lock).
+fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    let fail = |e: postgres::Error| StoreError::Migration(e.to_string());
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(fail)?;
+    let result = (|| {
+        client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
+                     version    TEXT PRIMARY KEY,
+                     applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                 )",
+            )
+            .map_err(fail)?;
+        for (version, sql) in MIGRATIONS {
+            let mut tx = client.transaction().map_err(fail)?;
+            let applied = tx
+                .query_opt(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1",
+                    &[version],
+                )
+                .map_err(fail)?
+                .is_some();
+            if !applied {
+                tx.batch_execute(sql).map_err(fail)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version) VALUES ($1)",
+                    &[version],
+                )
+                .map_err(fail)?;
+            }
+            tx.commit().map_err(fail)?;
+        }
+        Ok(())
+    })();
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .map_err(fail)?;
+    result
+}
+
+/// What one append did: the rows other processes committed before it, and the `seq` of each
+/// op it inserted (by author and counter).
+struct Appended {
+    foreign: Vec<(i64, Op)>,
+    inserted: BTreeMap<(String, i64), i64>,
+}
+
+fn append_rows(
+    client: &mut Client,
+    after_seq: i64,
+    ids: Vec<OpId>,
+    authors: Vec<String>,
+    counters: Vec<i64>,
+    kinds: Vec<String>,
+    bodies: Vec<String>,
+) -> Result<Appended, StoreError> {
+    let mut tx: Transaction<'_> = client.transaction().map_err(db)?;
+    // One appender at a time across processes: `seq` then grows in commit order, and the
+    // rows read next are every row committed before ours.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])
+        .map_err(db)?;
+    let foreign = read_new_rows(&mut tx, after_seq)?;
+    let rows = tx
+        .query(
+            "INSERT INTO ops (author, counter, kind, body)
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[])
+             ON CONFLICT (author, counter) DO NOTHING
+             RETURNING seq, author, counter",
+            &[&authors, &counters, &kinds, &bodies],
+        )
+        .map_err(db)?;
+    let inserted: BTreeMap<(String, i64), i64> = rows
+        .iter()
+        .map(|r| ((r.get::<_, String>(1), r.get::<_, i64>(2)), r.get(0)))
+        .collect();
+    // An id already held is fine only with the same op: another body under it is an error,
+    // never a silent drop (the transaction rolls back).
+    let held: Vec<usize> = (0..ids.len())
+        .filter(|&i| !inserted.contains_key(&(authors[i].clone(), counters[i])))
+        .collect();
+    if !held.is_empty() {
+        let held_authors: Vec<&String> = held.iter().map(|&i| &authors[i]).collect();
+        let held_counters: Vec<i64> = held.iter().map(|&i| counters[i]).collect();
+        let rows = tx
+            .query(
+                "SELECT o.author, o.counter, o.body FROM ops o
+                 JOIN UNNEST($1::text[], $2::bigint[]) AS k(author, counter)
+                   ON o.author = k.author AND o.counter = k.counter",
+                &[&held_authors, &held_counters],
+            )
+            .map_err(db)?;
+        let bodies_held: BTreeMap<(String, i64), String> = rows
+            .iter()
+            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+            .collect();
+        for &i in &held {
+            if bodies_held.get(&(authors[i].clone(), counters[i])) != Some(&bodies[i]) {
+                return Err(StoreError::ConflictingOp(ids[i]));
+            }
+        }
+    }
+    tx.commit().map_err(db)?;
+    Ok(Appended { foreign, inserted })
+}
+
+impl OpLog for PgStore {
+    type Error = StoreError;
+
+    fn get(&self, id: &OpId) -> Result<Option<Op>, StoreError> {
+        let (author, counter) = (id.replica.to_string(), counter_sql(id.counter));
+        self.conn.run(move |client| {
+            let row = client
+                .query_opt(
+                    "SELECT body FROM ops WHERE author = $1 AND counter = $2",
+                    &[&author, &counter],
+                )
+                .map_err(db)?;
+            row.map(|r| parse_op(r.get(0))).transpose()
+        })
+    }
+
+    fn append(&mut self, ops: &[Op]) -> Result<(), StoreError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let mut ids = Vec::with_capacity(ops.len());
+        let mut authors = Vec::with_capacity(ops.len());
+        let mut counters = Vec::with_capacity(ops.len());
+        let mut kinds = Vec::with_capacity(ops.len());
+        let mut bodies = Vec::with_capacity(ops.len());
+        for op in ops {
+            ids.push(op.id);
+            authors.push(op.author().to_string());
+            counters.push(counter_sql(op.id.counter));
+            kinds.push(op.kind.name().to_owned());
+            bodies.push(serde_json::to_string(op).map_err(corrupt)?);
+        }
+        let after_seq = self.frontier.last_seq;
+        let mut appended = self.conn.run(move |client| {
+            append_rows(client, after_seq, ids, authors, counters, kinds, bodies)
+        })?;
+        // Committed: bring memory up to date (nothing here can fail).
+        self.absorb(appended.foreign);
+        for op in ops {
+            let key = (op.author().to_string(), counter_sql(op.id.counter));
+            if let Some(seq) = appended.inserted.remove(&key) {
+                self.frontier.add(op.author(), op.id.counter, seq);
+            }
+        }
+        Ok(())
+    }
+
+    fn last_counter(&self, author: ReplicaId) -> Result<u64, StoreError> {
+        Ok(self.frontier.last.get(&author).copied().unwrap_or(0))
+    }
+
+    fn held_ranges_after(
+        &self,
+        author: ReplicaId,
+        after: u64,
+    ) -> Result<Vec<(u64, u64)>, StoreError> {
+        let (author, after) = (author.to_string(), counter_sql(after));
+        let counters = self.conn.run(move |client| {
+            let rows = client
+                .query(
+                    "SELECT counter FROM ops WHERE author = $1 AND counter > $2 ORDER BY counter",
+                    &[&author, &after],
+                )
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| counter_from_row(r.get(0)))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        Ok(vax_sync::log::ranges_of(counters))
+    }
+
+    fn seen(&self) -> Result<VClock<ReplicaId>, StoreError> {
+        Ok(self.frontier.seen.clone())
+    }
+
+    fn authors(&self) -> Result<Vec<ReplicaId>, StoreError> {
+        Ok(self.frontier.last.keys().copied().collect())
+    }
+
+    fn ops_after(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Op>, StoreError> {
+        let (author, after) = (author.to_string(), counter_sql(after));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.conn.run(move |client| {
+            let rows = client
+                .query(
+                    "SELECT body FROM ops WHERE author = $1 AND counter > $2
+                     ORDER BY counter LIMIT $3",
+                    &[&author, &after, &limit],
+                )
+                .map_err(db)?;
+            rows.iter().map(|r| parse_op(r.get(0))).collect()
+        })
+    }
+}
+
+fn device_from_row(r: &postgres::Row) -> Result<DeviceRecord, StoreError> {
+    let role: String = r.get(3);
+    let public_key: Option<String> = r.get(6);
+    Ok(DeviceRecord {
+        device: Device {
+            replica_id: replica_from_row(r.get(0))?,
+            name: r.get(2),
+            role: parse_role(&role).ok_or_else(|| corrupt(format!("role {role:?}")))?,
+            venue: r.get::<_, Option<String>>(4).map(VenueCode),
+            enrolled_at: r.get(5),
+            public_key: public_key
+                .map(|k| PublicKey::from_hex(&k).map_err(|e| corrupt(format!("public key: {e}"))))
+                .transpose()?,
+            revoked_at: r.get(7),
+        },
+        token_hash: hash_from_row(r.get(1))?,
+    })
+}
+
+impl ServerStore for PgStore {
+    fn server_replica_id(&self) -> Result<ReplicaId, StoreError> {
+        Ok(self.server_id)
+    }
+
+    fn add_enrollment_code(&mut self, code: &EnrollmentCodeRecord) -> Result<(), StoreError> {
+        let code = code.clone();
+        self.conn.run(move |client| {
+            client
+                .execute(
+                    "INSERT INTO enrollment_codes (code_hash, role, venue, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[
+                        &&code.code_hash[..],
+                        &role_name(code.role),
+                        &code.venue.as_ref().map(|v| v.0.as_str()),
+                        &code.created_at,
+                        &code.expires_at,
+                    ],
+                )
+                .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn redeem_enrollment_code(
+        &mut self,
+        code_hash: &[u8; 32],
+        now: DateTime<Utc>,
+        mut device: Device,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<Device>, StoreError> {
+        let (code_hash, token_hash) = (*code_hash, *token_hash);
+        self.conn.run(move |client| {
+            let mut tx = client.transaction().map_err(db)?;
+            // FOR UPDATE: two processes redeeming one code at once — the second waits, then
+            // finds it used.
+            let row = tx
+                .query_opt(
+                    "SELECT role, venue, expires_at, used_at FROM enrollment_codes
+                     WHERE code_hash = $1 FOR UPDATE",
+                    &[&&code_hash[..]],
+                )
+                .map_err(db)?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let role: String = row.get(0);
+            let venue: Option<String> = row.get(1);
+            let expires_at: DateTime<Utc> = row.get(2);
+            let used_at: Option<DateTime<Utc>> = row.get(3);
+            if used_at.is_some() || expires_at <= now {
+                return Ok(None);
+            }
+            device.role = parse_role(&role).ok_or_else(|| corrupt(format!("role {role:?}")))?;
+            device.venue = venue.map(VenueCode);
+            tx.execute(
+                "UPDATE enrollment_codes SET used_at = $1, used_by = $2 WHERE code_hash = $3",
+                &[&now, &device.replica_id.to_string(), &&code_hash[..]],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "INSERT INTO devices (replica_id, token_hash, name, role, venue, enrolled_at,
+                                      public_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &device.replica_id.to_string(),
+                    &&token_hash[..],
+                    &device.name,
+                    &role_name(device.role),
+                    &device.venue.as_ref().map(|v| v.0.as_str()),
+                    &device.enrolled_at,
+                    &device.public_key.map(|k| k.to_string()),
+                ],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(Some(device))
+        })
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError> {
+        self.conn.run(|client| {
+            let rows = client
+                .query(
+                    "SELECT replica_id, token_hash, name, role, venue, enrolled_at, public_key,
+                            revoked_at
+                     FROM devices ORDER BY enrolled_at, replica_id",
+                    &[],
+                )
+                .map_err(db)?;
+            rows.iter().map(device_from_row).collect()
+        })
+    }
+
+    fn revoke_device(
+        &mut self,
+        replica: ReplicaId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let replica = replica.to_string();
+        self.conn.run(move |client| {
+            let known = client
+                .execute(
+                    "UPDATE devices SET revoked_at = COALESCE(revoked_at, $1)
+                     WHERE replica_id = $2",
+                    &[&now, &replica],
+                )
+                .map_err(db)?;
+            Ok(known == 1)
+        })
+    }
+
+    fn revoked_at(&self, replica: ReplicaId) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let replica = replica.to_string();
+        self.conn.run(move |client| {
+            let row = client
+                .query_opt(
+                    "SELECT revoked_at FROM devices WHERE replica_id = $1",
+                    &[&replica],
+                )
+                .map_err(db)?;
+            Ok(row.and_then(|r| r.get(0)))
+        })
+    }
+
+    fn replace_token(
+        &mut self,
+        replica: ReplicaId,
+        token_hash: &[u8; 32],
+    ) -> Result<bool, StoreError> {
+        let (replica, token_hash) = (replica.to_string(), *token_hash);
+        self.conn.run(move |client| {
+            let known = client
+                .execute(
+                    "UPDATE devices SET token_hash = $1 WHERE replica_id = $2",
+                    &[&&token_hash[..], &replica],
+                )
+                .map_err(db)?;
+            Ok(known == 1)
+        })
+    }
+
+    fn op_count(&self) -> Result<u64, StoreError> {
+        Ok(self.frontier.count)
+    }
+
+    fn token_is_current(
+        &self,
+        replica: ReplicaId,
+        token_hash: &[u8; 32],
+    ) -> Result<bool, StoreError> {
+        let (replica, token_hash) = (replica.to_string(), *token_hash);
+        self.conn.run(move |client| {
+            let row = client
+                .query_opt(
+                    "SELECT 1 FROM devices WHERE replica_id = $1 AND token_hash = $2",
+                    &[&replica, &&token_hash[..]],
+                )
+                .map_err(db)?;
+            Ok(row.is_some())
+        })
+    }
+
+    fn take_foreign_ops(&mut self) -> Result<Vec<Op>, StoreError> {
+        let after_seq = self.frontier.last_seq;
+        let rows = self
+            .conn
+            .run(move |client| read_new_rows(client, after_seq))?;
+        self.absorb(rows);
+        Ok(std::mem::take(&mut self.foreign))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn author(n: u128) -> ReplicaId {
+        ReplicaId(Uuid::from_u128(n))
+    }
+
+    #[test]
+    fn the_frontier_stops_at_a_gap_and_moves_on_when_it_is_filled() {
+        let mut f = Frontier::default();
+        let a = author(1);
+        for (counter, seq) in [(1, 10), (2, 11), (4, 12), (5, 13)] {
+            f.add(a, counter, seq);
+        }
+        assert_eq!(f.seen.get(&a), 2);
+        assert_eq!(f.last[&a], 5);
+        assert_eq!(f.count, 4);
+        f.add(a, 3, 14);
+        assert_eq!(f.seen.get(&a), 5, "the gap filled, the frontier jumps");
+        assert!(f.beyond.is_empty());
+        assert_eq!(f.last_seq, 14);
+    }
+
+    #[test]
+    fn only_postgres_urls_select_postgres() {
+        assert!(is_postgres_url("postgres://vaxsync@db.city.lg.jp/vax"));
+        assert!(is_postgres_url(
+            "postgresql://vaxsync@%2Frun%2Fpostgresql/vax"
+        ));
+        assert!(!is_postgres_url("/var/lib/vaxsync/sync.db"));
+        assert!(!is_postgres_url("postgres.db"));
+    }
+}
