@@ -13,7 +13,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use common::{env_or, is_bench_run, quantile, BenchServer};
+use common::{bench_store, env_or, is_bench_run, quantile, BenchServer};
 use vax_domain::voucher::VoucherNumber;
 use vax_sync::{
     Applied, CheckIn, Dose, Message, OpKind, ReplicaId, Role, SyncError, SyncState, VenueCode,
@@ -105,7 +105,7 @@ fn main() {
     let interval: u64 = env_or("FLEET_INTERVAL_SECONDS", 10);
     let rate: u64 = env_or("FLEET_OPS_PER_SECOND", 2);
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = BenchServer::start(&dir.path().join("fleet.db"));
+    let server = BenchServer::start(&bench_store(dir.path(), "fleet.db"));
     println!(
         "fleet: {devices} devices, {seconds} s, sync every {interval} s, {rate} ops/s each, server {}",
         server.url

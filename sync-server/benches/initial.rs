@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Instant;
 
-use common::{env_or, is_bench_run, BenchServer};
+use common::{bench_store, env_or, is_bench_run, BenchServer};
 use vax_domain::voucher::VoucherNumber;
 use vax_sync::{OpKind, ResidentField, Role};
 use vax_sync_client::{sync_session, Client};
@@ -21,7 +21,7 @@ fn main() {
     }
     let n: usize = env_or("INITIAL_OPS", 175_000);
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut server = BenchServer::start(&dir.path().join("initial.db"));
+    let mut server = BenchServer::start(&bench_store(dir.path(), "initial.db"));
 
     let t = Instant::now();
     let mut hq = server.hq_replica.take().expect("HQ's key");

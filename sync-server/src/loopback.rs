@@ -11,7 +11,7 @@ use vax_sync::{Role, VenueCode};
 
 use crate::error::ApiError;
 use crate::store::StoreError;
-use crate::{open_sqlite, SqliteStore};
+use crate::{open_state, open_store};
 
 /// Why the loopback server did not start.
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +45,7 @@ impl LoopbackServer {
     pub fn start_with_workers(db: &Path, port: u16, workers: usize) -> Result<Self, LoopbackError> {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let addr = listener.local_addr()?;
-        let state = open_sqlite(db)?;
+        let state = open_state(db)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers.max(1))
             .enable_all()
@@ -77,9 +77,9 @@ impl LoopbackServer {
         role: Role,
         venue: Option<&str>,
     ) -> Result<String, LoopbackError> {
-        let mut store = SqliteStore::open(&self.db)?;
+        let mut store = open_store(&self.db)?;
         let (code, _) = crate::core::create_enrollment_code(
-            &mut store,
+            &mut *store,
             role,
             venue.map(VenueCode::new),
             24,

@@ -382,6 +382,12 @@ impl OpLog for PgStore {
     type Error = StoreError;
 
     fn get(&self, id: &OpId) -> Result<Option<Op>, StoreError> {
+        // Above the author's highest counter this process knows of, the op is new to it: no
+        // round trip. (Should another process have stored it meanwhile, the append finds it
+        // held and compares the bodies.)
+        if id.counter > self.frontier.last.get(&id.replica).copied().unwrap_or(0) {
+            return Ok(None);
+        }
         let (author, counter) = (id.replica.to_string(), counter_sql(id.counter));
         self.conn.run(move |client| {
             let row = client

@@ -194,6 +194,11 @@ impl SyncNode {
             'authors: for author in log.authors().map_err(storage)? {
                 let peer_holds = sync.their_beyond.get(&author);
                 let mut cursor = theirs.get(&author).max(sync.sent.get(&author));
+                // Nothing of this author's beyond what the peer holds: no read of the log (a
+                // query per author and exchange on a database server).
+                if log.last_counter(author).map_err(storage)? <= cursor {
+                    continue;
+                }
                 'chunks: loop {
                     let room = sync.batch_size - ops.len();
                     // One op beyond the room tells us whether more remain without a second

@@ -1,7 +1,7 @@
 //! An in-process sync server on loopback for the benchmarks, and small statistics helpers.
 #![allow(dead_code)] // shared by both benches; each uses a part
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use vax_sync::{ReplicaId, Role, VenueCode};
 use vax_sync_client::{enroll, new_device_key, Client, Enrolled, MemoryReplica};
@@ -70,4 +70,28 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 /// `cargo test --all-targets` runs bench targets without `--bench`: do nothing then.
 pub fn is_bench_run() -> bool {
     std::env::args().any(|a| a == "--bench")
+}
+
+/// Where a benchmark's server keeps its ledger: a fresh database of the PostgreSQL cluster in
+/// `VAXSYNC_TEST_POSTGRES` (run under `scripts/with-postgres.sh`), else a SQLite file in `dir`.
+pub fn bench_store(dir: &Path, file: &str) -> PathBuf {
+    let Some(cluster) = std::env::var("VAXSYNC_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        println!("store: SQLite ({file})");
+        return dir.join(file);
+    };
+    let name = format!("bench_{}", uuid::Uuid::now_v7().simple());
+    let (admin, create) = (cluster.clone(), format!("CREATE DATABASE {name}"));
+    std::thread::spawn(move || {
+        let mut client =
+            postgres::Client::connect(&admin, postgres::NoTls).expect("connect to the cluster");
+        client.batch_execute(&create).expect("create a database");
+    })
+    .join()
+    .expect("database created");
+    let (base, _) = cluster.rsplit_once('/').expect("a database in the URL");
+    println!("store: PostgreSQL (database {name})");
+    PathBuf::from(format!("{base}/{name}"))
 }
