@@ -9,3 +9,4 @@ mod roles;
 mod signing;
 mod stock;
 mod support;
+mod verification;
