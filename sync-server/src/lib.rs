@@ -12,6 +12,7 @@ pub mod api;
 pub mod codes;
 pub mod core;
 pub mod error;
+pub mod limits;
 pub mod loopback;
 pub mod serve;
 pub mod sqlite;
@@ -20,6 +21,7 @@ pub mod store;
 pub use api::{router, AppState};
 pub use core::Core;
 pub use error::ApiError;
+pub use limits::Limits;
 pub use sqlite::SqliteStore;
 pub use store::{Device, ServerStore, StoreError};
 pub use vax_sync::http::{Enrolled, ErrorBody, Status};
@@ -27,6 +29,14 @@ pub use vax_sync::SystemClock;
 
 /// Opens the SQLite store at `path` and builds the server state from it.
 pub fn open_sqlite(path: &std::path::Path) -> Result<AppState, StoreError> {
+    open_sqlite_with_limits(path, Limits::default())
+}
+
+/// [`open_sqlite`] with the given request limits.
+pub fn open_sqlite_with_limits(
+    path: &std::path::Path,
+    limits: Limits,
+) -> Result<AppState, StoreError> {
     let store = SqliteStore::open(path)?;
-    Ok(AppState::new(Core::open(Box::new(store))?))
+    Ok(AppState::with_limits(Core::open(Box::new(store))?, limits))
 }
