@@ -1,6 +1,7 @@
 //! The integration tests of `vax-sync`, one module per part of `docs/sync-spec.md`.
 
 mod convergence;
+mod fuzz;
 mod invariants;
 mod merge_rules;
 mod node;
