@@ -283,9 +283,10 @@ fn flood_until(
     let mut state = SyncState::for_peer(server_id).trusting_peer_keys();
     let mut written = 0u64;
     while Instant::now() < deadline {
+        // The first message introduces the device (no ops); then each carries ops.
         let message = match replica.generate(&mut state).expect("generate") {
-            Some(m) if !m.ops.is_empty() => m,
-            _ => {
+            Some(m) => m,
+            None => {
                 for _ in 0..200 {
                     written += 1;
                     replica
