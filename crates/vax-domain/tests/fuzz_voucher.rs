@@ -38,8 +38,16 @@ fn scanner_text() -> impl Strategy<Value = String> {
     .prop_map(|chars| chars.into_iter().collect())
 }
 
+/// Cases per property: few in `cargo test`, `PROPTEST_CASES` for a campaign.
+fn cases_or(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases_or(512)))]
 
     #[test]
     fn arbitrary_strings_never_panic(input in any::<String>()) {

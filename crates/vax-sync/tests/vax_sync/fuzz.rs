@@ -99,8 +99,16 @@ fn apply(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
     bytes
 }
 
+/// Cases per property: few in `cargo test`, `PROPTEST_CASES` for a campaign.
+fn cases_or(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases_or(64)))]
 
     #[test]
     fn arbitrary_bytes_never_panic_the_decoder_or_the_node(bytes in prop::collection::vec(any::<u8>(), 0..512)) {

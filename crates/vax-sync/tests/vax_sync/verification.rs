@@ -286,3 +286,86 @@ fn a_weak_key_verifies_nothing_and_a_non_canonical_r_is_refused() {
 fn nothing_to_verify_verifies() {
     assert_eq!(first_unverified(&[]), None);
 }
+
+#[test]
+fn a_message_verified_ahead_marks_only_what_verified_and_keeps_marks_with_their_ops() {
+    let booth = Site::new(2, Role::Booth);
+    let mut ops = signed_ops(2 * BATCH + 3);
+    tamper(&mut ops[BATCH + 1]);
+    let stranger = ops.len() - 1;
+    ops[stranger].id.replica = rid(500); // no key known for it
+    let message = message_from(&booth, ops.clone());
+    let verified = VerifiedMessage::verify(message, |r| {
+        (r != rid(500)).then(|| key(r.0.as_u128()).public())
+    });
+    for i in 0..ops.len() {
+        let expected = i != BATCH + 1 && i != stranger;
+        assert_eq!(verified.is_verified(i), expected, "op {i}");
+    }
+    // Dropping ops keeps each mark with its op.
+    let mut kept = verified.clone();
+    kept.try_retain_ops(|op| Ok::<bool, ()>(op.id.counter % 2 == 0))
+        .expect("no error");
+    for (i, op) in kept.message().ops.iter().enumerate() {
+        let original = ops.iter().position(|o| o == op).expect("an original op");
+        assert_eq!(kept.is_verified(i), verified.is_verified(original));
+    }
+    // An error leaves the message as it was.
+    let mut unchanged = verified.clone();
+    assert_eq!(unchanged.try_retain_ops(|_| Err("stop")), Err("stop"));
+    assert_eq!(unchanged, verified);
+}
+
+#[test]
+fn receiving_a_message_verified_ahead_answers_as_receiving_it_plainly() {
+    let mut booth = Site::new(2, Role::Booth);
+    for i in 0..300 {
+        booth.write(dose(i, 1, "V01", "L1", at(9, 30)));
+    }
+    let ops: Vec<Op> = booth.log.iter().cloned().collect();
+    let keys = |r: ReplicaId| Some(key(r.0.as_u128()).public());
+
+    let mut forged = ops.clone();
+    tamper(&mut forged[201]);
+    let mut server = Site::new(9, Role::Server);
+    let verified = VerifiedMessage::verify(message_from(&booth, forged), keys);
+    let err = server
+        .node
+        .receive_verified(
+            &mut server.log,
+            &mut SyncState::new(),
+            verified,
+            &server.time,
+        )
+        .expect_err("the forged op is found at the merge");
+    assert!(
+        matches!(err, SyncError::BadSignature { op } if op == ops[201].id),
+        "{err}"
+    );
+    assert!(server.log.is_empty());
+
+    let verified = VerifiedMessage::verify(message_from(&booth, ops.clone()), keys);
+    let applied = server
+        .node
+        .receive_verified(
+            &mut server.log,
+            &mut SyncState::new(),
+            verified,
+            &server.time,
+        )
+        .expect("genuine ops merge");
+    assert_eq!(applied.new_ops, 300);
+    let mut plain = Site::new(9, Role::Server);
+    plain
+        .receive_fresh(message_from(&booth, ops))
+        .expect("and plainly too");
+    assert_eq!(server.replica(), plain.replica());
+}
+
+fn message_from(from: &Site, ops: Vec<Op>) -> Message {
+    let mut message = from
+        .next_message(&mut SyncState::new())
+        .expect("a first message");
+    message.ops = ops;
+    message
+}
