@@ -6,6 +6,11 @@
 //! or check-ins for its own residents and syncs every interval; then every device runs a final
 //! full exchange. Asserts that the server holds exactly the ops written and that every device
 //! converged; prints per-exchange latency and throughput.
+//!
+//! `FLEET_FLOOD=1` adds one more booth (venue V99) that floods the server: it writes 200 ops at
+//! a time and sends them in a tight loop, resending at once when refused (429 `RATE_LIMITED`),
+//! as a broken or hostile device would. Its own exchanges are not in the latency figures; the
+//! question is whether the other venues' p99 stays under 1 s.
 
 mod common;
 
@@ -104,11 +109,13 @@ fn main() {
     let devices: usize = env_or("FLEET_DEVICES", 50);
     let interval: u64 = env_or("FLEET_INTERVAL_SECONDS", 10);
     let rate: u64 = env_or("FLEET_OPS_PER_SECOND", 2);
+    let flood: bool = env_or("FLEET_FLOOD", 0u8) == 1;
     let dir = tempfile::tempdir().expect("tempdir");
     let server = BenchServer::start(&bench_store(dir.path(), "fleet.db"));
     println!(
-        "fleet: {devices} devices, {seconds} s, sync every {interval} s, {rate} ops/s each, server {}",
-        server.url
+        "fleet: {devices} devices, {seconds} s, sync every {interval} s, {rate} ops/s each, server {}{}",
+        server.url,
+        if flood { ", one more device flooding" } else { "" }
     );
 
     // (periodic exchanges, final full exchanges)
@@ -174,8 +181,27 @@ fn main() {
             (written, replica)
         }));
     }
+    let flooder = flood.then(|| {
+        let (e, replica) = server.enroll(Role::Booth, Some("V99"), "flooder");
+        let client = Client::new(&server.url, &e.token);
+        let server_id = server.server_id;
+        std::thread::spawn(move || flood_until(deadline, replica, &client, server_id))
+    });
     let mut total_written = 0u64;
     let mut replicas = Vec::new();
+    let flooded = flooder.map(|t| t.join().expect("flooder"));
+    if let Some(f) = &flooded {
+        println!(
+            "fleet: the flooder sent {} requests ({:.0}/s): {} accepted ({} ops), {} refused 429 RATE_LIMITED, {} other errors",
+            f.requests,
+            f.requests as f64 / seconds as f64,
+            f.accepted,
+            f.ops_accepted,
+            f.rate_limited,
+            f.other_errors
+        );
+        total_written += f.ops_accepted;
+    }
     for t in threads {
         let (written, replica) = t.join().expect("device thread");
         total_written += written;
@@ -193,7 +219,7 @@ fn main() {
         assert_eq!(
             r.log.len() as u64,
             total_written,
-            "every device holds every op once"
+            "every device holds every op once (the flooder's accepted ones included)"
         );
         assert_eq!(r.log, reference.log);
         assert_eq!(
@@ -227,4 +253,66 @@ fn main() {
         total_written as f64 / elapsed,
         (total_written as f64 * devices as f64) / elapsed
     );
+}
+
+/// What the flooding device got.
+struct Flooded {
+    requests: u64,
+    accepted: u64,
+    ops_accepted: u64,
+    rate_limited: u64,
+    other_errors: u64,
+}
+
+/// Sends 200 fresh ops at a time as fast as the server answers, until `deadline`, then stops
+/// (its accepted ops reach the other devices in their final pull).
+fn flood_until(
+    deadline: Instant,
+    mut replica: vax_sync_client::MemoryReplica,
+    client: &Client,
+    server_id: ReplicaId,
+) -> Flooded {
+    let mut f = Flooded {
+        requests: 0,
+        accepted: 0,
+        ops_accepted: 0,
+        rate_limited: 0,
+        other_errors: 0,
+    };
+    let venue = VenueCode::new("V99");
+    let mut state = SyncState::for_peer(server_id).trusting_peer_keys();
+    let mut written = 0u64;
+    while Instant::now() < deadline {
+        // The first message introduces the device (no ops); then each carries ops.
+        let message = match replica.generate(&mut state).expect("generate") {
+            Some(m) => m,
+            None => {
+                for _ in 0..200 {
+                    written += 1;
+                    replica
+                        .write(op_for(Role::Booth, &venue, 9_000_000_000 + written))
+                        .expect("write");
+                }
+                continue;
+            }
+        };
+        f.requests += 1;
+        match client.exchange(&message) {
+            Ok(reply) => {
+                f.accepted += 1;
+                f.ops_accepted += message.ops.len() as u64;
+                replica.receive(&mut state, reply).expect("receive");
+            }
+            Err(e) => {
+                if matches!(e, vax_sync_client::ClientError::Server { status: 429, .. }) {
+                    f.rate_limited += 1;
+                } else {
+                    f.other_errors += 1;
+                }
+                // Resend at once: the flooder does not wait.
+                state.reset_in_flight();
+            }
+        }
+    }
+    f
 }

@@ -1,5 +1,6 @@
 //! The HTTP API (axum). Every handler does its work under the one mutex, on a blocking
-//! thread, through [`crate::core::Core`].
+//! thread, through [`crate::core::Core`]; a sync request decodes and verifies its message
+//! before it takes the mutex, which it then holds only for the merge.
 
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use vax_domain::error::ErrorCode;
-use vax_sync::{ReplicaId, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
+use vax_sync::{Message, ReplicaId, VerifiedMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
 
 use vax_sync::http::{
     CreateEnrollmentRequest, CreateEnrollmentResponse, DeviceInfo, EnrollRequest, Enrolled, Health,
@@ -21,6 +22,7 @@ use vax_sync::http::{
 
 use crate::core::Core;
 use crate::error::ApiError;
+use crate::limits::{Limits, RateLimiter};
 
 /// Body limit of the JSON endpoints.
 pub const JSON_BODY_LIMIT: usize = 16 * 1024;
@@ -30,16 +32,30 @@ pub const JSON_BODY_LIMIT: usize = 16 * 1024;
 pub struct AppState {
     core: Arc<Mutex<Core>>,
     server_id: ReplicaId,
+    limits: Limits,
+    limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
-    /// Wraps a core.
+    /// Wraps a core, with the default [`Limits`].
     pub fn new(core: Core) -> Self {
+        Self::with_limits(core, Limits::default())
+    }
+
+    /// Wraps a core with the given limits.
+    pub fn with_limits(core: Core, limits: Limits) -> Self {
         let server_id = core.server_id();
         Self {
             core: Arc::new(Mutex::new(core)),
             server_id,
+            limits,
+            limiter: Arc::new(RateLimiter::new(&limits)),
         }
+    }
+
+    /// The limits requests are held to.
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// The server's replica id.
@@ -62,14 +78,7 @@ impl AppState {
             f(&mut core)
         })
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "request task failed");
-            ApiError::new(
-                ErrorCode::Internal,
-                "internal error; try again later",
-                "サーバー内部の問題が発生しました。しばらくしてから再度お試しください。",
-            )
-        })?
+        .map_err(|e| internal_error(&e))?
     }
 }
 
@@ -86,6 +95,8 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
         | C::BadSignature => StatusCode::FORBIDDEN,
         C::EnrollmentCodeInvalid | C::NoSuchEndpoint => StatusCode::NOT_FOUND,
         C::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::RequestTimeout => StatusCode::SERVICE_UNAVAILABLE,
         C::ConflictingOp => StatusCode::CONFLICT,
         C::StorageUnavailable | C::ClockAhead | C::Internal => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
@@ -120,7 +131,26 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/devices/{replica}/revoke", post(revoke_device))
         .route("/v1/status", get(status))
         .fallback(|| async { ApiError::no_such_endpoint() })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            time_limit,
+        ))
         .with_state(state)
+}
+
+/// Answers 503 `REQUEST_TIMEOUT` when a request (its body upload included) takes longer than
+/// the limit. Work already under the core's lock finishes there (a merge is never cut in
+/// half); the client is told to retry.
+async fn time_limit(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let limit = state.limits.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::request_timeout(limit).into_response(),
+    }
 }
 
 async fn health(State(state): State<AppState>) -> Json<Health> {
@@ -176,26 +206,92 @@ async fn sync(
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     let token = bearer(request.headers())?;
-    let body = authenticated_body(&state, &token, request).await?;
-    let reply = state.with_core(move |core| core.sync_with_token(&token, &body));
+    let body = match authenticated_body(&state, &token, request).await? {
+        Ok(body) => body,
+        Err(wait) => return Ok(rate_limited(wait)),
+    };
+    let message = decode_and_verify(&state, body).await?;
+    let reply = state.with_core(move |core| core.sync_verified_with_token(&token, message));
     Ok(([(header::CONTENT_TYPE, "application/json")], reply.await?).into_response())
 }
 
-/// The request's body, read only once its bearer token is known: a client without a valid
-/// token cannot make the server take in 8 MiB.
+/// Decodes a sync body and verifies its signatures on a blocking thread of its own, outside
+/// the core's lock: only the merge is serialised, so one device's large message does not hold
+/// every other device behind its JSON and ed25519 work. The lock is taken only for a moment,
+/// to read the authors' keys. A body that does not decode is refused by the core afterwards
+/// (with the same error and log line as before).
+async fn decode_and_verify(
+    state: &AppState,
+    body: Bytes,
+) -> Result<Result<VerifiedMessage, ApiError>, ApiError> {
+    let decoded = tokio::task::spawn_blocking(move || Message::decode(&body))
+        .await
+        .map_err(|e| internal_error(&e))?;
+    let message = match decoded {
+        Ok(message) => message,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    let (message, keys) = state
+        .with_core(move |core| {
+            let keys = core.keys_for(&message);
+            Ok((message, keys))
+        })
+        .await?;
+    tokio::task::spawn_blocking(move || {
+        Ok(VerifiedMessage::verify(message, |replica| {
+            keys.iter().find(|(r, _)| *r == replica).map(|(_, k)| *k)
+        }))
+    })
+    .await
+    .map_err(|e| internal_error(&e))
+}
+
+fn internal_error(e: &dyn std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "request task failed");
+    ApiError::new(
+        ErrorCode::Internal,
+        "internal error; try again later",
+        "サーバー内部の問題が発生しました。しばらくしてから再度お試しください。",
+    )
+}
+
+/// The request's body, read only once its bearer token is known (a client without a valid
+/// token cannot make the server take in 8 MiB) and the device is within its rate; otherwise
+/// how long the device must wait.
 async fn authenticated_body(
     state: &AppState,
     token: &str,
     request: axum::extract::Request,
-) -> Result<Bytes, ApiError> {
+) -> Result<Result<Bytes, std::time::Duration>, ApiError> {
     let sender = token.to_owned();
-    state
-        .with_core(move |core| core.authenticate(&sender).map(drop))
+    let device = state
+        .with_core(move |core| core.authenticate(&sender))
         .await?;
+    // The limiter's own monotonic clock: how often a device asks is not ledger time.
+    if let Err(wait) = state
+        .limiter
+        .take(device.replica_id, std::time::Instant::now())
+    {
+        tracing::warn!(replica = %device.replica_id, "sync rate limit reached");
+        return Ok(Err(wait));
+    }
     body_bytes(
         <Bytes as axum::extract::FromRequest<AppState>>::from_request(request, state).await,
         MAX_MESSAGE_BYTES,
     )
+    .map(Ok)
+}
+
+/// 429 `RATE_LIMITED`, with `Retry-After` in whole seconds (at least one).
+fn rate_limited(wait: std::time::Duration) -> Response {
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let error = ApiError::rate_limited(seconds);
+    (
+        http_status(error.code()),
+        [(header::RETRY_AFTER, seconds.to_string())],
+        Json(error.body),
+    )
+        .into_response()
 }
 
 async fn create_enrollment(

@@ -11,7 +11,7 @@ use vax_sync::http::{
 };
 use vax_sync::{
     check_roles, Alert, Clock, HlcClock, Message, Op, OpKind, PublicKey, ReplicaId, Role,
-    SyncError, SyncNode, SyncState, SystemClock, VenueCode, PROTOCOL_VERSION,
+    SyncError, SyncNode, SyncState, SystemClock, VenueCode, VerifiedMessage, PROTOCOL_VERSION,
 };
 
 use crate::codes;
@@ -290,9 +290,21 @@ impl Core {
 
     /// `POST /v1/sync` for the device holding `token`: one exchange, logged.
     pub fn sync_with_token(&mut self, token: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+        let message = Message::decode(body).map_err(ApiError::from);
+        let message = message.map(VerifiedMessage::unverified);
+        self.sync_verified_with_token(token, message)
+    }
+
+    /// [`Core::sync_with_token`] of a message decoded (or refused) and verified before the
+    /// lock (the HTTP handler does that work on its own thread).
+    pub fn sync_verified_with_token(
+        &mut self,
+        token: &str,
+        message: Result<VerifiedMessage, ApiError>,
+    ) -> Result<Vec<u8>, ApiError> {
         let device = self.authenticate(token)?;
         let started = std::time::Instant::now();
-        match self.sync(&device, body) {
+        match message.and_then(|m| self.sync_verified(&device, m)) {
             Ok((reply, outcome)) => {
                 tracing::debug!(replica = %device.replica_id, new = outcome.new_ops,
                     duplicates = outcome.duplicates, sent = outcome.sent_ops,
@@ -300,8 +312,11 @@ impl Core {
                 Ok(reply)
             }
             Err(e) => {
+                // The code and the op, never the message: a decoding error quotes the input,
+                // and an op's input may be a resident's name or phone (APPI).
+                let op = e.body.op.map(|op| op.to_string()).unwrap_or_default();
                 tracing::warn!(replica = %device.replica_id, name = %device.name,
-                    error = %e, "sync refused");
+                    code = %e.code(), op = %op, "sync refused");
                 Err(e)
             }
         }
@@ -408,6 +423,31 @@ impl Core {
         body: &[u8],
     ) -> Result<(Vec<u8>, SyncOutcome), ApiError> {
         let message = Message::decode(body)?;
+        self.sync_verified(device, VerifiedMessage::unverified(message))
+    }
+
+    /// The public keys of the authors of `message`'s ops that the server knows, to verify the
+    /// message away from the lock (keys never change once registered).
+    pub fn keys_for(&self, message: &Message) -> Vec<(ReplicaId, PublicKey)> {
+        let mut keys: Vec<(ReplicaId, PublicKey)> = Vec::new();
+        for op in &message.ops {
+            let author = op.author();
+            if !keys.iter().any(|(r, _)| *r == author) {
+                if let Some(key) = self.node.keys().get(&author) {
+                    keys.push((author, *key));
+                }
+            }
+        }
+        keys
+    }
+
+    /// [`Core::sync`] of a message decoded and verified already ([`VerifiedMessage`]).
+    pub fn sync_verified(
+        &mut self,
+        device: &Device,
+        verified: VerifiedMessage,
+    ) -> Result<(Vec<u8>, SyncOutcome), ApiError> {
+        let message = verified.message();
         if message.protocol != PROTOCOL_VERSION {
             return Err(SyncError::UnsupportedProtocol {
                 got: message.protocol,
@@ -434,9 +474,10 @@ impl Core {
         check_roles(&message.ops, |author| {
             self.devices.get(&author).map(|d| d.role)
         })?;
-        self.check_other_authors_signatures(device, &message.ops)?;
-        let mut message = message;
-        message.ops = self.own_or_held_ops(device, std::mem::take(&mut message.ops))?;
+        self.check_other_authors_signatures(device, &verified)?;
+        let mut verified = verified;
+        self.keep_own_or_held_ops(device, &mut verified)?;
+        let message = verified.message();
         for op in &message.ops {
             let Some(author) = self.devices.get(&op.author()) else {
                 continue; // unreachable: check_roles refused unknown authors
@@ -457,7 +498,7 @@ impl Core {
         let applied =
             match self
                 .node
-                .receive_message(&mut *self.store, &mut state, message, &*self.time)
+                .receive_verified(&mut *self.store, &mut state, verified, &*self.time)
             {
                 Ok(applied) => applied,
                 Err(e @ SyncError::Storage(_)) => {
@@ -490,8 +531,16 @@ impl Core {
     /// An op in another device's name must carry that device's signature, or the message is
     /// refused (403 BAD_SIGNATURE): a forgery is an attack, not a lost op to drop quietly.
     /// The sender's own ops are verified by [`SyncNode::receive_message`] like every op.
-    fn check_other_authors_signatures(&self, device: &Device, ops: &[Op]) -> Result<(), ApiError> {
-        for op in ops.iter().filter(|op| op.author() != device.replica_id) {
+    fn check_other_authors_signatures(
+        &self,
+        device: &Device,
+        verified: &VerifiedMessage,
+    ) -> Result<(), ApiError> {
+        let ops = verified.message().ops.iter().enumerate();
+        for (i, op) in ops.filter(|(_, op)| op.author() != device.replica_id) {
+            if verified.is_verified(i) {
+                continue;
+            }
             let key = self
                 .node
                 .keys()
@@ -510,21 +559,25 @@ impl Core {
     /// holds with other content is a conflict (refused); one it does not hold (signed by its
     /// author, checked before: an op lost in a server restore) is dropped — never stored nor
     /// relayed — and logged, so a device that resends after a restore is not stuck.
-    fn own_or_held_ops(&self, device: &Device, ops: Vec<Op>) -> Result<Vec<Op>, ApiError> {
-        let mut kept = Vec::with_capacity(ops.len());
-        for op in ops {
+    fn keep_own_or_held_ops(
+        &self,
+        device: &Device,
+        verified: &mut VerifiedMessage,
+    ) -> Result<(), ApiError> {
+        verified.try_retain_ops(|op| {
             if op.author() == device.replica_id {
-                kept.push(op);
-                continue;
+                return Ok(true);
             }
             match self.store.get(&op.id)? {
-                Some(held) if held == op => kept.push(op),
-                Some(_) => return Err(SyncError::ConflictingOp { op: op.id }.into()),
-                None => tracing::warn!(sender = %device.replica_id, op = %op.id,
-                    "dropped an op in another device's name that the server does not hold"),
+                Some(held) if held == *op => Ok(true),
+                Some(_) => Err(SyncError::ConflictingOp { op: op.id }.into()),
+                None => {
+                    tracing::warn!(sender = %device.replica_id, op = %op.id,
+                        "dropped an op in another device's name that the server does not hold");
+                    Ok(false)
+                }
             }
-        }
-        Ok(kept)
+        })
     }
 
     /// A venue's device voids only its own venue's records: a void names no venue, so its

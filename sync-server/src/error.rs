@@ -30,7 +30,13 @@ impl ApiError {
                 code,
                 message: message.into(),
                 message_ja: message_ja.into(),
-                retryable: matches!(code, ErrorCode::StorageUnavailable | ErrorCode::Internal),
+                retryable: matches!(
+                    code,
+                    ErrorCode::StorageUnavailable
+                        | ErrorCode::Internal
+                        | ErrorCode::RateLimited
+                        | ErrorCode::RequestTimeout
+                ),
                 op: None,
             },
         }
@@ -125,6 +131,29 @@ impl ApiError {
             ErrorCode::TooLarge,
             format!("the request body is over the {limit}-byte limit"),
             "送信データが大きすぎます。",
+        )
+    }
+
+    /// 429: the device syncs more often than its rate allows.
+    pub fn rate_limited(retry_after_seconds: u64) -> Self {
+        Self::new(
+            ErrorCode::RateLimited,
+            format!("too many requests from this device; retry in {retry_after_seconds} s"),
+            format!(
+                "この端末からの要求が多すぎます。{retry_after_seconds}秒後に再度お試しください。"
+            ),
+        )
+    }
+
+    /// 503: the request took longer than the server allows.
+    pub fn request_timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            ErrorCode::RequestTimeout,
+            format!(
+                "the request took longer than {} s; try again later",
+                limit.as_secs()
+            ),
+            "要求の処理が時間内に終わりませんでした。しばらくしてから再度お試しください。",
         )
     }
 

@@ -13,6 +13,7 @@ pub mod api;
 pub mod codes;
 pub mod core;
 pub mod error;
+pub mod limits;
 pub mod loopback;
 pub mod postgres;
 pub mod serve;
@@ -22,17 +23,12 @@ pub mod store;
 pub use api::{router, AppState};
 pub use core::Core;
 pub use error::ApiError;
+pub use limits::Limits;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use store::{Device, ServerStore, StoreError};
 pub use vax_sync::http::{Enrolled, ErrorBody, Status};
 pub use vax_sync::SystemClock;
-
-/// Opens the SQLite store at `path` and builds the server state from it.
-pub fn open_sqlite(path: &std::path::Path) -> Result<AppState, StoreError> {
-    let store = SqliteStore::open(path)?;
-    Ok(AppState::new(Core::open(Box::new(store))?))
-}
 
 /// Opens the store `location` names: a `postgres://` (or `postgresql://`) URL selects
 /// PostgreSQL, anything else is the path of a SQLite file.
@@ -43,9 +39,21 @@ pub fn open_store(location: &std::path::Path) -> Result<Box<dyn ServerStore>, St
     }
 }
 
-/// Opens the store `location` names ([`open_store`]) and builds the server state from it.
+/// Opens the store `location` names ([`open_store`]) and builds the server state from it,
+/// with the default request limits.
 pub fn open_state(location: &std::path::Path) -> Result<AppState, StoreError> {
-    Ok(AppState::new(Core::open(open_store(location)?)?))
+    open_state_with_limits(location, Limits::default())
+}
+
+/// [`open_state`] with the given request limits.
+pub fn open_state_with_limits(
+    location: &std::path::Path,
+    limits: Limits,
+) -> Result<AppState, StoreError> {
+    Ok(AppState::with_limits(
+        Core::open(open_store(location)?)?,
+        limits,
+    ))
 }
 
 /// `location` fit for a log line: a URL's password is never written out.

@@ -11,7 +11,7 @@ use vax_sync::{Alert, Role, VenueCode};
 use vax_sync_server::core::{create_enrollment_code, Core, DEFAULT_CODE_HOURS};
 use vax_sync_server::serve::{serve, shutdown_signal, tls_config};
 use vax_sync_server::sqlite::{parse_role, role_name};
-use vax_sync_server::{open_store, redacted_location, AppState};
+use vax_sync_server::{open_store, redacted_location, AppState, Limits};
 
 #[derive(Parser)]
 #[command(name = "vaxsync", version, about = "vaxledger sync server")]
@@ -36,6 +36,15 @@ enum Command {
         /// PEM private key for --tls-cert.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Sync requests a device may make back to back before --rate-per-second applies.
+        #[arg(long, default_value_t = Limits::default().burst)]
+        rate_burst: u32,
+        /// Sync requests per second a device may sustain (429 RATE_LIMITED beyond).
+        #[arg(long, default_value_t = Limits::default().per_second)]
+        rate_per_second: f64,
+        /// Longest a request may take, its upload included (503 REQUEST_TIMEOUT beyond).
+        #[arg(long, default_value_t = Limits::default().request_timeout.as_secs())]
+        request_timeout_seconds: u64,
     },
     /// Enrollment codes.
     Enrollment {
@@ -122,7 +131,17 @@ fn main() -> Result<()> {
             listen,
             tls_cert,
             tls_key,
-        } => run_server(db, listen, tls_cert.zip(tls_key)),
+            rate_burst,
+            rate_per_second,
+            request_timeout_seconds,
+        } => {
+            let limits = Limits {
+                burst: rate_burst,
+                per_second: rate_per_second,
+                request_timeout: std::time::Duration::from_secs(request_timeout_seconds.max(1)),
+            };
+            run_server(db, listen, tls_cert.zip(tls_key), limits)
+        }
         Command::Enrollment {
             command:
                 EnrollmentCommand::Create {
@@ -223,12 +242,17 @@ fn main() -> Result<()> {
     }
 }
 
-fn run_server(db: PathBuf, listen: SocketAddr, tls: Option<(PathBuf, PathBuf)>) -> Result<()> {
+fn run_server(
+    db: PathBuf,
+    listen: SocketAddr,
+    tls: Option<(PathBuf, PathBuf)>,
+    limits: Limits,
+) -> Result<()> {
     let tls = match &tls {
         Some((cert, key)) => Some(tls_config(cert, key)?),
         None => None,
     };
-    let state: AppState = vax_sync_server::open_state(&db)
+    let state: AppState = vax_sync_server::open_state_with_limits(&db, limits)
         .with_context(|| format!("opening {}", redacted_location(&db)))?;
     let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;

@@ -203,6 +203,10 @@ error_codes! {
     BadSignature = "BAD_SIGNATURE",
     /// HQ revoked this device (a lost laptop): its token and its new ops are refused.
     DeviceRevoked = "DEVICE_REVOKED",
+    /// The device syncs more often than the server allows; it retries later by itself.
+    RateLimited = "RATE_LIMITED",
+    /// The request took longer than the server allows; try again later.
+    RequestTimeout = "REQUEST_TIMEOUT",
 }
 
 impl ErrorCode {

@@ -92,6 +92,7 @@ pub mod protocol;
 pub mod replica;
 pub mod roles;
 pub mod signing;
+pub mod verification;
 
 pub use hlc::{Clock, Hlc, HlcClock, ManualClock, SystemClock};
 pub use ids::{NotAnOpId, OpId, ReplicaId, TimeBandId, VenueCode};
@@ -110,3 +111,4 @@ pub use protocol::{
 pub use replica::{BookingKey, BookingValue, LotKey, Recorded, Replica};
 pub use roles::{check_roles, may_emit, Role, RoleError};
 pub use signing::{DeviceKey, KeyError, KeyRing, OpSignature, PublicKey};
+pub use verification::VerifiedMessage;

@@ -17,6 +17,7 @@ use crate::protocol::{
 use crate::replica::Replica;
 use crate::roles::{may_emit, Role};
 use crate::signing::{DeviceKey, KeyError, KeyRing, PublicKey};
+use crate::verification::{first_unverified, VerifiedMessage};
 
 /// Why a local write was refused. A refused write stores nothing.
 #[derive(Debug, Error)]
@@ -265,6 +266,20 @@ impl SyncNode {
         message: Message,
         time: &dyn Clock,
     ) -> Result<Applied, SyncError> {
+        self.receive_verified(log, sync, VerifiedMessage::unverified(message), time)
+    }
+
+    /// [`SyncNode::receive_message`] of a message whose signatures were verified before
+    /// ([`VerifiedMessage::verify`], away from whatever lock guards the node): the ops marked
+    /// verified are not verified again, the others are. Same checks, same answer.
+    pub fn receive_verified<L: OpLog + ?Sized>(
+        &mut self,
+        log: &mut L,
+        sync: &mut SyncState,
+        message: VerifiedMessage,
+        time: &dyn Clock,
+    ) -> Result<Applied, SyncError> {
+        let (message, verified) = message.into_parts();
         if message.protocol != PROTOCOL_VERSION {
             return Err(SyncError::UnsupportedProtocol {
                 got: message.protocol,
@@ -308,22 +323,36 @@ impl SyncNode {
                 .or_else(|| learned.iter().find(|(r, _)| *r == replica).map(|(_, k)| *k))
         };
 
+        // Every check but the signature runs op by op; the signatures of the new ops are then
+        // verified together (in batches, on every core). The error reported is the one the
+        // first faulty op in the message deserves, as if each op were checked in turn.
         let mut fresh: Vec<Op> = Vec::new();
+        let mut keys: Vec<PublicKey> = Vec::new();
         let mut in_message: HashMap<OpId, usize> = HashMap::new();
         let mut last_held: HashMap<ReplicaId, u64> = HashMap::new();
         let mut duplicates = 0;
-        for op in message.ops {
-            op.validate()
-                .map_err(|source| SyncError::InvalidOp { op: op.id, source })?;
+        // The first refusal other than a signature, and whether its op's signature comes first.
+        let mut refused: Option<(SyncError, Option<(Op, PublicKey)>)> = None;
+        let mut fresh_verified: Vec<bool> = Vec::new();
+        for (op, was_verified) in message.ops.into_iter().zip(verified) {
+            if let Err(source) = op.validate() {
+                refused = Some((SyncError::InvalidOp { op: op.id, source }, None));
+                break;
+            }
             if let Some(&index) = in_message.get(&op.id) {
                 if fresh[index] != op {
-                    return Err(SyncError::ConflictingOp { op: op.id });
+                    refused = Some((SyncError::ConflictingOp { op: op.id }, None));
+                    break;
                 }
                 duplicates += 1;
                 continue;
             }
             match log.get(&op.id).map_err(storage)? {
-                Some(held) if held != op => return Err(SyncError::ConflictingOp { op: op.id }),
+                Some(held) if held != op => {
+                    refused = Some((SyncError::ConflictingOp { op: op.id }, None));
+                    break;
+                }
+                // Held: verified when it was stored.
                 Some(_) => {
                     duplicates += 1;
                     continue;
@@ -331,10 +360,10 @@ impl SyncNode {
                 None => {}
             }
             // A new op: authentic, numbered within reach, and not from the future.
-            let key = key_of(op.author()).ok_or(SyncError::UnknownSigner { op: op.id })?;
-            if !op.verifies_with(&key) {
-                return Err(SyncError::BadSignature { op: op.id });
-            }
+            let Some(key) = key_of(op.author()) else {
+                refused = Some((SyncError::UnknownSigner { op: op.id }, None));
+                break;
+            };
             let held = match last_held.get(&op.author()) {
                 Some(&held) => held,
                 None => {
@@ -343,18 +372,45 @@ impl SyncNode {
                     held
                 }
             };
-            if op.id.counter > held.saturating_add(MAX_COUNTER_JUMP) {
-                return Err(SyncError::CounterJump { op: op.id, held });
-            }
-            if let Some(ahead_ms) = self.clock.excess_drift(op.hlc, time) {
-                return Err(SyncError::ClockAhead {
-                    op: op.id,
-                    ahead_ms,
-                    limit_ms: self.clock.max_drift_ms(),
-                });
+            let refusal = if op.id.counter > held.saturating_add(MAX_COUNTER_JUMP) {
+                Some(SyncError::CounterJump { op: op.id, held })
+            } else {
+                self.clock
+                    .excess_drift(op.hlc, time)
+                    .map(|ahead_ms| SyncError::ClockAhead {
+                        op: op.id,
+                        ahead_ms,
+                        limit_ms: self.clock.max_drift_ms(),
+                    })
+            };
+            if let Some(error) = refusal {
+                let unverified = (!was_verified).then_some((op, key));
+                refused = Some((error, unverified));
+                break;
             }
             in_message.insert(op.id, fresh.len());
             fresh.push(op);
+            keys.push(key);
+            fresh_verified.push(was_verified);
+        }
+        let mut to_verify: Vec<(&Op, PublicKey)> = fresh
+            .iter()
+            .zip(keys.iter().copied())
+            .zip(&fresh_verified)
+            .filter(|(_, &done)| !done)
+            .map(|(pair, _)| pair)
+            .collect();
+        if let Some((_, Some((op, key)))) = &refused {
+            to_verify.push((op, *key));
+        }
+        if let Some(first) = first_unverified(&to_verify) {
+            return Err(SyncError::BadSignature {
+                op: to_verify[first].0.id,
+            });
+        }
+        drop(to_verify);
+        if let Some((error, _)) = refused {
+            return Err(error);
         }
 
         log.append(&fresh).map_err(storage)?;

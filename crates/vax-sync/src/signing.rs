@@ -123,13 +123,16 @@ impl PublicKey {
         Self::from_bytes(&bytes)
     }
 
-    /// Whether `sig` is this key's signature of the op `(id, hlc, kind)`. Strict verification:
-    /// weak keys and malleable signatures are refused.
+    /// Whether `sig` is this key's signature of the op `(id, hlc, kind)`, under the one rule
+    /// of [`crate::verification`] (weak keys and malleable signatures are refused). Many ops
+    /// at once: [`crate::verification::first_unverified`].
     pub fn verifies(&self, id: &OpId, hlc: Hlc, kind: &OpKind, sig: &OpSignature) -> bool {
-        let signature = ed25519_dalek::Signature::from_bytes(&sig.0);
-        self.0
-            .verify_strict(&signing_bytes(id, hlc, kind), &signature)
-            .is_ok()
+        crate::verification::verifies(id, hlc, kind, sig, self)
+    }
+
+    /// The key's point on the curve.
+    pub(crate) fn point(&self) -> curve25519_dalek::EdwardsPoint {
+        self.0.to_edwards()
     }
 }
 
@@ -191,14 +194,24 @@ pub enum KeyError {
 /// The bytes an op's signature covers: see the module documentation.
 pub fn signing_bytes(id: &OpId, hlc: Hlc, kind: &OpKind) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(64 + 256);
-    bytes.extend_from_slice(SIGNING_TAG);
-    bytes.extend_from_slice(id.replica.0.as_bytes());
-    bytes.extend_from_slice(&id.counter.to_be_bytes());
-    bytes.extend_from_slice(&hlc.wall_ms.to_be_bytes());
-    bytes.extend_from_slice(&hlc.logical.to_be_bytes());
-    // Writing plain data into a Vec cannot fail (see Message::encode).
-    let _ = serde_json::to_writer(&mut bytes, kind);
+    write_signing_bytes(&mut bytes, id, hlc, kind);
     bytes
+}
+
+/// Writes [`signing_bytes`] into `out` (a hash, when verifying: no buffer per op).
+pub(crate) fn write_signing_bytes<W: std::io::Write>(
+    out: &mut W,
+    id: &OpId,
+    hlc: Hlc,
+    kind: &OpKind,
+) {
+    // Writing plain data into a Vec or a hash cannot fail (see Message::encode).
+    let _ = out.write_all(SIGNING_TAG);
+    let _ = out.write_all(id.replica.0.as_bytes());
+    let _ = out.write_all(&id.counter.to_be_bytes());
+    let _ = out.write_all(&hlc.wall_ms.to_be_bytes());
+    let _ = out.write_all(&hlc.logical.to_be_bytes());
+    let _ = serde_json::to_writer(out, kind);
 }
 
 /// The public keys a replica knows, by replica. A key, once known, never changes.

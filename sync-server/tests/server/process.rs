@@ -22,14 +22,24 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub fn start(db: &Path, tls: Option<(&Path, &Path)>) -> Self {
+        Self::start_logging(db, tls, "warn", Stdio::null())
+    }
+
+    /// [`ServerProcess::start`] at log level `level` (RUST_LOG), its log written to `stderr`.
+    pub fn start_logging(
+        db: &Path,
+        tls: Option<(&Path, &Path)>,
+        level: &str,
+        stderr: Stdio,
+    ) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_vaxsync"));
         cmd.arg("serve")
             .arg("--db")
             .arg(db)
             .args(["--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(stderr);
         if let Some((cert, key)) = tls {
             cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
         }
@@ -407,4 +417,83 @@ fn the_server_stops_gracefully_on_sigterm_and_a_stopped_server_is_retryable() {
     assert!(exit.success(), "{exit:?}");
     let err = f.hq.health().expect_err("nobody listening");
     assert!(err.is_retryable(), "connection refused is retryable: {err}");
+}
+
+/// APPI: a resident's name, phone, address and history stay out of the server's log, at the
+/// most verbose level, whether their ops are merged or refused.
+#[test]
+fn personal_data_stays_out_of_the_servers_log_at_every_level() {
+    let mut fx = Fixture::new();
+    let log_path = fx.dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    fx.server.kill();
+    fx.server = ServerProcess::start_logging(&fx.db(), None, "trace", Stdio::from(log));
+    fx.hq = Client::new(&fx.server.url, &fx.hq_enrollment.token);
+
+    let name = "舞鶴花子";
+    let phone = "0773629876";
+    let address = "舞鶴市字北吸１０４４";
+    let resident = crate::support::resident(4242);
+    let fields = |name: &str| vax_sync::OpKind::SetResidentFields {
+        resident: resident.clone(),
+        fields: vec![
+            vax_sync::ResidentField::Name(name.into()),
+            vax_sync::ResidentField::Phone(Some(
+                vax_domain::resident::Phone::parse(phone).expect("phone"),
+            )),
+            vax_sync::ResidentField::Address(address.into()),
+            vax_sync::ResidentField::AnaphylaxisHistory(true),
+        ],
+    };
+    // Merged: HQ edits the resident.
+    let mut hq =
+        MemoryReplica::new(fx.hq_enrollment.replica_id, Role::Hq, fx.hq_key.clone()).expect("key");
+    hq.write(fields(name)).expect("HQ may edit residents");
+    sync_session(&mut hq, &fx.hq, fx.hq_enrollment.server_replica_id).expect("HQ syncs");
+    // Refused: a booth forges the same edit (its role may not), and sends an invalid one.
+    let (booth_enrolled, booth_client, _, booth_key) =
+        fx.device_with_key(Role::Booth, "V01", "接種1");
+    let mut forger = rogue(booth_enrolled.replica_id, &booth_key);
+    forger.write(fields(name)).expect("written locally");
+    let refused = sync_session(&mut forger, &booth_client, booth_enrolled.server_replica_id);
+    let message = format!("{refused:?}");
+    assert!(
+        !message.contains(name),
+        "the refusal itself names no resident: {message}"
+    );
+    // Bodies that do not parse, with the name and phone where a number is expected: serde's
+    // error messages quote the offending string.
+    for garbage in [
+        format!("{{\"protocol\":\"{name}\",\"from\":\"{phone}\"}}"),
+        format!("{{\"protocol\":3,\"from\":\"{name}{phone}\"}}"),
+    ] {
+        let status = post_raw_sync(&fx.server.url, &booth_enrolled.token, garbage.as_bytes());
+        assert!(status.contains(" 400 "), "{status}");
+    }
+    fx.server.kill();
+
+    let text = std::fs::read_to_string(&log_path).expect("the log");
+    assert!(text.contains("sync"), "the log was written: {text}");
+    for secret in [name, phone, address, "anaphylaxis"] {
+        assert!(
+            !text.contains(secret),
+            "{secret:?} leaked into the log:\n{text}"
+        );
+    }
+}
+
+/// POSTs `body` to `/v1/sync` over plain HTTP/1.1 and returns the status line.
+fn post_raw_sync(url: &str, token: &str, body: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let addr = url.strip_prefix("http://").expect("plain HTTP on loopback");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    let head = format!(
+        "POST /v1/sync HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("send head");
+    stream.write_all(body).expect("send body");
+    let mut reply = String::new();
+    let _ = stream.read_to_string(&mut reply);
+    reply.lines().next().unwrap_or_default().to_owned()
 }

@@ -4,6 +4,7 @@ mod calendar;
 mod camera;
 mod demo;
 mod desk;
+mod fuzz;
 mod import;
 mod lookup;
 mod notices;

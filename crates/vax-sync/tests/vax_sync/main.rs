@@ -1,6 +1,7 @@
 //! The integration tests of `vax-sync`, one module per part of `docs/sync-spec.md`.
 
 mod convergence;
+mod fuzz;
 mod invariants;
 mod merge_rules;
 mod node;
@@ -9,3 +10,4 @@ mod roles;
 mod signing;
 mod stock;
 mod support;
+mod verification;
