@@ -69,6 +69,7 @@ const text = {
   logger_excursion: { ja: '{from}〜{to} 逸脱 {n}件（{min}〜{max} °C、{line}行目から）', en: '{from} to {to}: {n} readings out ({min} to {max} °C, from line {line})' },
   logger_quarantined: { ja: 'ロット{lot}を使用停止にしました。本部に連絡してください', en: 'Lot {lot} quarantined: tell HQ' },
   logger_already: { ja: 'ロット{lot}は既に使用停止です', en: 'Lot {lot} was already quarantined' },
+  stock_doses: { ja: '{n}回分', en: '{n} doses' },
   stock_opened_until: { ja: '開封 → 使用期限', en: 'Opened → use by' },
   stock_left: { ja: '残り', en: 'Left' },
   stock_time_left: { ja: '残り時間', en: 'Time left' },
