@@ -81,6 +81,7 @@ pub fn typescript() -> String {
         vax_domain::stock::cold_chain::Reading,
         vax_domain::stock::cold_chain::Excursion,
         vax_app::stock::ColdChainCheck,
+        vax_app::stock::LoggerFile,
         vax_app::stock::QuarantineImpact,
         vax_app::stock::VenueStockRow,
         vax_app::stock::DeliveryNeed,

@@ -103,6 +103,7 @@ test('HQ sees the quarantine, the venue’s stock, the waste and the daily repor
   assert.match(text, /温度逸脱（ロガー）/);
   assert.match(text, /11\.2 °C/);
   assert.match(text, /使えなくなった 54回分/, '9 vials of 6 doses');
+  await show(await browser.$('#hq-stock'));
   await screenshot('quarantine');
 
   const row = await browser.$('#hq-stock-venues tr[data-venue="V01"]');
@@ -116,7 +117,7 @@ test('HQ sees the quarantine, the venue’s stock, the waste and the daily repor
   await screenshot('stock-and-deliveries');
   const report = await browser.$('#hq-report');
   await show(report);
-  assert.match(await report.getText(), new RegExp(`${today}\\s+V01`));
+  assert.match(await report.getText(), new RegExp(`${today}\\s*V01`));
   await screenshot('report');
 
   await (await browser.$('#hq-report-sjis')).click();
@@ -144,6 +145,12 @@ test('HQ hands the bookings the quarantine leaves without doses to the reshuffle
   const applied = await browser.$('#hq-reshuffle-applied');
   await applied.waitForDisplayed({ timeout: 60000 });
   assert.match(await applied.getText(), /振替を確定しました/);
+  assert.equal(
+    await (await browser.$('#hq-deliveries tr[data-venue="V01"]')).isExisting(),
+    false,
+    'with its bookings moved past the replacement, V01 needs no delivery this week',
+  );
+  await show(applied);
   await screenshot('reshuffle-applied');
 
   // Nobody is left booked at V01 in the quarantine's period: the venue has no doses.

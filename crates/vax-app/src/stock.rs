@@ -32,7 +32,9 @@ mod standby;
 mod view;
 
 pub use close::{close_day, CloseOut, ClosedLot, LotCount, UnbalancedLot};
-pub use cold_chain::{import_logger, ColdChainCheck, ColdChainError};
+pub use cold_chain::{
+    import_logger, import_logger_file, ColdChainCheck, ColdChainError, LoggerFile,
+};
 pub use handoff::{quarantine_impacts, QuarantineImpact, DEFAULT_DAYS_TO_REPLACE};
 pub use hq::{hq_stock_view, DeliveryNeed, HqStockView, VenueStockRow, WasteRow};
 pub use logger::{parse_logger_csv, LoggerLog};

@@ -252,9 +252,8 @@ pub fn run(
                 .with_context(|| {
                     format!("no quarantined lot {lot} with doses at {}", args.venue)
                 })?;
-            let preview =
-                preview_reshuffle(ledger, now, &impact.request, &PlanOptions::default())
-                    .map_err(|e| user(&e))?;
+            let preview = preview_reshuffle(ledger, now, &impact.request, &PlanOptions::default())
+                .map_err(|e| user(&e))?;
             if let Some(path) = &args.out {
                 std::fs::write(path, serde_json::to_string_pretty(&preview)?)
                     .with_context(|| format!("writing {}", path.display()))?;

@@ -271,7 +271,10 @@ impl Catalogue {
                 }
             }
             for range in &p.storage {
-                if !(range.min_celsius < range.max_celsius) {
+                // NaN fails too: a range must be two ordered numbers.
+                if range.min_celsius.partial_cmp(&range.max_celsius)
+                    != Some(std::cmp::Ordering::Less)
+                {
                     return Err(CatalogueError::ImpossibleFigure {
                         code: p.code.clone(),
                         date: self.catalogue_version,

@@ -220,7 +220,9 @@ impl Reader<'_> {
         let today = now.date().to_string();
         let at = now.format(LOCAL).to_string();
         let lots = stmt
-            .query_map(params![venue_code, today, at], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map(params![venue_code, today, at], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
             .collect::<Result<_, _>>()?;
         Ok(lots)
     }
@@ -260,38 +262,37 @@ fn stock_rows(
     stmt: &mut rusqlite::CachedStatement<'_>,
     params: impl rusqlite::Params,
 ) -> Result<Vec<StockRecord>, LedgerError> {
-        let rows = stmt.query_map(params, |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, bool>(6)?,
-            ))
-        })?;
-        let mut records = Vec::new();
-        for row in rows {
-            let (id, uid, at, product, lot, change, voided) = row?;
-            let corrupt = |field, problem: String| LedgerError::Corrupt {
-                table: "stock_events",
-                id,
-                field,
-                problem,
-            };
-            records.push(StockRecord {
-                id: uid,
-                at: NaiveDateTime::parse_from_str(&at, LOCAL)
-                    .map_err(|e| corrupt("at", e.to_string()))?,
-                product,
-                lot,
-                change: serde_json::from_str(&change)
-                    .map_err(|e| corrupt("change", e.to_string()))?,
-                voided,
-            });
-        }
-        Ok(records)
+    let rows = stmt.query_map(params, |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, bool>(6)?,
+        ))
+    })?;
+    let mut records = Vec::new();
+    for row in rows {
+        let (id, uid, at, product, lot, change, voided) = row?;
+        let corrupt = |field, problem: String| LedgerError::Corrupt {
+            table: "stock_events",
+            id,
+            field,
+            problem,
+        };
+        records.push(StockRecord {
+            id: uid,
+            at: NaiveDateTime::parse_from_str(&at, LOCAL)
+                .map_err(|e| corrupt("at", e.to_string()))?,
+            product,
+            lot,
+            change: serde_json::from_str(&change).map_err(|e| corrupt("change", e.to_string()))?,
+            voided,
+        });
+    }
+    Ok(records)
 }
 
 impl Reader<'_> {

@@ -4,14 +4,12 @@
 use chrono::NaiveDate;
 use tauri::State;
 use vax_app::desk::enrolled;
-use vax_app::import::TextEncoding;
 use vax_app::stock::{
-    close_day, hq_stock_view as stock_view, import_logger, log_standby_call,
+    close_day, hq_stock_view as stock_view, import_logger_file, log_standby_call,
     manager_view as view, record_stock, save_report, standby_list, CloseOut, ColdChainCheck,
-    HqStockView, LotCount, ManagerView, StandbyEntry, StockAction, StockRecorded,
+    HqStockView, LoggerFile, LotCount, ManagerView, StandbyEntry, StockAction, StockRecorded,
     DEFAULT_DAYS_TO_REPLACE,
 };
-use vax_domain::product::StoragePlace;
 use vax_domain::stock::CallOutcome;
 
 use crate::{AppState, IpcError};
@@ -69,15 +67,11 @@ pub async fn manager_close_day(
 #[tauri::command]
 pub async fn manager_import_logger(
     state: State<'_, AppState>,
-    product: String,
-    lot: String,
-    place: StoragePlace,
-    bytes: Vec<u8>,
+    file: LoggerFile,
 ) -> Result<ColdChainCheck, IpcError> {
     let mut ledger = state.ledger()?;
     let e = enrolled(&ledger)?;
-    let check = import_logger(&mut ledger, &e, &product, &lot, place, &bytes, TextEncoding::Auto, state.now());
-    Ok(check?)
+    Ok(import_logger_file(&mut ledger, &e, &file, state.now())?)
 }
 
 /// HQ's stock screen: stock by venue, deliveries to plan, waste, quarantines, the report.
@@ -88,7 +82,13 @@ pub async fn hq_stock_view(
     to: NaiveDate,
 ) -> Result<HqStockView, IpcError> {
     let ledger = state.ledger()?;
-    Ok(stock_view(&ledger, state.now(), from, to, DEFAULT_DAYS_TO_REPLACE)?)
+    Ok(stock_view(
+        &ledger,
+        state.now(),
+        from,
+        to,
+        DEFAULT_DAYS_TO_REPLACE,
+    )?)
 }
 
 /// Saves the daily stock report as CSV beside the ledger; returns the file's path.

@@ -47,6 +47,7 @@ const text = {
   hq_short_from: { ja: '不足する日', en: 'Short from' },
   hq_no_deliveries: { ja: '不足する会場はありません', en: 'No venue is short' },
   hq_waste: { ja: '廃棄（会場・理由別）', en: 'Waste by venue and reason' },
+  hq_reason: { ja: '理由', en: 'Reason' },
   hq_waste_doses: { ja: '廃棄（回分）', en: 'Wasted doses' },
   hq_waste_vials: { ja: '廃棄（本）', en: 'Wasted vials' },
   hq_no_waste: { ja: 'この期間の廃棄はありません', en: 'No waste in these days' },

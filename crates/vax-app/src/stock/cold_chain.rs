@@ -173,7 +173,11 @@ pub fn import_logger(
     let already_quarantined = venue_lots(ledger, &enrollment.venue_code, now)?
         .iter()
         .any(|l| l.product == product && l.lot == lot && l.quarantined.is_some())
-        || ledger.reader().lot_quarantine(product, &lot).map_err(StockError::from)?.is_some();
+        || ledger
+            .reader()
+            .lot_quarantine(product, &lot)
+            .map_err(StockError::from)?
+            .is_some();
     let quarantine = if !found.is_empty() && !already_quarantined {
         let worst = found
             .iter()
@@ -194,8 +198,16 @@ pub fn import_logger(
     } else {
         None
     };
-    let first = readings.iter().map(|r| r.at).min().expect("a log has readings");
-    let last = readings.iter().map(|r| r.at).max().expect("a log has readings");
+    let first = readings
+        .iter()
+        .map(|r| r.at)
+        .min()
+        .expect("a log has readings");
+    let last = readings
+        .iter()
+        .map(|r| r.at)
+        .max()
+        .expect("a log has readings");
     Ok(ColdChainCheck {
         product: product.to_owned(),
         lot,
@@ -204,7 +216,10 @@ pub fn import_logger(
         readings: readings.len() as u32,
         first,
         last,
-        min_celsius: readings.iter().map(|r| r.celsius).fold(f64::INFINITY, f64::min),
+        min_celsius: readings
+            .iter()
+            .map(|r| r.celsius)
+            .fold(f64::INFINITY, f64::min),
         max_celsius: readings
             .iter()
             .map(|r| r.celsius)
@@ -216,4 +231,37 @@ pub fn import_logger(
         temperature_column,
         encoding,
     })
+}
+
+/// A logger file as the manager's screen sends it: the lot, where the logger was, the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LoggerFile {
+    /// Product code.
+    pub product: String,
+    /// Lot number.
+    pub lot: String,
+    /// Where the logger was.
+    pub place: StoragePlace,
+    /// The file's bytes (UTF-8 or CP932, told apart as [`TextEncoding::Auto`] does).
+    pub bytes: Vec<u8>,
+}
+
+/// [`import_logger`] of a file sent by the screen, its encoding detected.
+pub fn import_logger_file(
+    ledger: &mut Ledger,
+    enrollment: &Enrollment,
+    file: &LoggerFile,
+    now: DateTime<FixedOffset>,
+) -> Result<ColdChainCheck, ColdChainError> {
+    import_logger(
+        ledger,
+        enrollment,
+        &file.product,
+        &file.lot,
+        file.place,
+        &file.bytes,
+        TextEncoding::Auto,
+        now,
+    )
 }

@@ -135,6 +135,6 @@ pub fn quarantine_impacts(
             });
         }
     }
-    out.sort_by(|a, b| b.quarantined_at.cmp(&a.quarantined_at));
+    out.sort_by_key(|i| std::cmp::Reverse(i.quarantined_at));
     Ok(out)
 }

@@ -200,12 +200,8 @@ pub fn hq_stock_view(
             .filter(|r| !r.voided && (from..=to).contains(&r.at.date()))
         {
             let (reason, d, v) = match &r.change {
-                StockChange::DosesWasted { doses, reason, .. } => {
-                    (*reason, i64::from(*doses), 0)
-                }
-                StockChange::VialsWasted { vials, reason, .. } => {
-                    (*reason, 0, i64::from(*vials))
-                }
+                StockChange::DosesWasted { doses, reason, .. } => (*reason, i64::from(*doses), 0),
+                StockChange::VialsWasted { vials, reason, .. } => (*reason, 0, i64::from(*vials)),
                 _ => continue,
             };
             let entry = waste.entry((code.clone(), reason)).or_default();

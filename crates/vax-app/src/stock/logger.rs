@@ -261,7 +261,13 @@ pub fn parse_logger_csv(bytes: &[u8], encoding: TextEncoding) -> Result<LoggerLo
             continue;
         }
         first_data = false;
-        let at = at.map(|t| if header.utc { t + Duration::hours(9) } else { t });
+        let at = at.map(|t| {
+            if header.utc {
+                t + Duration::hours(9)
+            } else {
+                t
+            }
+        });
         let celsius = parse_celsius(get(header.temperature));
         match (at, celsius) {
             (Some(at), Some(celsius)) => readings.push(Reading {
@@ -274,16 +280,28 @@ pub fn parse_logger_csv(bytes: &[u8], encoding: TextEncoding) -> Result<LoggerLo
                     problems.push(problem(
                         number,
                         Some(header.time_name.as_str()),
-                        format!("{:?} is not a date and time such as 2021/05/17 09:00:00", get_time(&fields, &header)),
-                        format!("「{}」は日時（例 2021/05/17 09:00:00）ではありません", get_time(&fields, &header)),
+                        format!(
+                            "{:?} is not a date and time such as 2021/05/17 09:00:00",
+                            get_time(&fields, &header)
+                        ),
+                        format!(
+                            "「{}」は日時（例 2021/05/17 09:00:00）ではありません",
+                            get_time(&fields, &header)
+                        ),
                     ));
                 }
                 if celsius.is_none() {
                     problems.push(problem(
                         number,
                         Some(header.temperature_name.as_str()),
-                        format!("{:?} is not a temperature in °C between -100 and 60", get(header.temperature)),
-                        format!("「{}」は摂氏温度（-100〜60）ではありません", get(header.temperature)),
+                        format!(
+                            "{:?} is not a temperature in °C between -100 and 60",
+                            get(header.temperature)
+                        ),
+                        format!(
+                            "「{}」は摂氏温度（-100〜60）ではありません",
+                            get(header.temperature)
+                        ),
                     ));
                 }
             }

@@ -7,8 +7,8 @@ use vax_app::desk::{open_lot, record_dose, DeskError, Enrollment, RecordDose};
 use vax_app::import::{ImportError, TextEncoding};
 use vax_app::planning::{preview_reshuffle, ReshuffleRequest};
 use vax_app::stock::{
-    import_logger, parse_logger_csv, quarantine_impacts, record_stock, venue_lots,
-    ColdChainError, StockAction,
+    import_logger, parse_logger_csv, quarantine_impacts, record_stock, venue_lots, ColdChainError,
+    StockAction,
 };
 use vax_domain::error::UserFacing;
 use vax_domain::product::StoragePlace;
@@ -37,9 +37,15 @@ fn a_td_style_export_in_cp932_reads_with_its_unit_row_and_local_time_column() {
     assert_eq!(log.header_line, 1);
     assert_eq!(log.readings.len(), 12);
     let first = log.readings[0];
-    assert_eq!((first.at, first.celsius, first.line), (at("2021-05-17 02:00:00"), 4.8, 3));
+    assert_eq!(
+        (first.at, first.celsius, first.line),
+        (at("2021-05-17 02:00:00"), 4.8, 3)
+    );
     let last = log.readings[11];
-    assert_eq!((last.at, last.celsius, last.line), (at("2021-05-17 03:50:00"), 5.0, 14));
+    assert_eq!(
+        (last.at, last.celsius, last.line),
+        (at("2021-05-17 03:50:00"), 5.0, 14)
+    );
 }
 
 #[test]
@@ -65,7 +71,11 @@ fn separate_date_and_time_columns_tabs_and_a_utc_only_column_are_read() {
 
     let utc = "Timestamp (UTC);Temp °C\n2021-05-17T00:00:00Z;4.0\n";
     let log = parse_logger_csv(utc.as_bytes(), TextEncoding::Utf8).unwrap();
-    assert_eq!(log.readings[0].at, at("2021-05-17 09:00:00"), "moved to Japan time");
+    assert_eq!(
+        log.readings[0].at,
+        at("2021-05-17 09:00:00"),
+        "moved to Japan time"
+    );
 }
 
 #[test]
@@ -156,14 +166,20 @@ fn an_excursion_in_the_log_quarantines_the_lot_once_and_the_booth_refuses_it() {
     assert_eq!((check.min_celsius, check.max_celsius), (4.8, 11.2));
     assert_eq!(check.excursions.len(), 1);
     let x = &check.excursions[0];
-    assert_eq!((x.from, x.to, x.readings), (at("2021-05-17 02:40:00"), at("2021-05-17 03:00:00"), 3));
+    assert_eq!(
+        (x.from, x.to, x.readings),
+        (at("2021-05-17 02:40:00"), at("2021-05-17 03:00:00"), 3)
+    );
     assert_eq!(x.first_line, 7);
     assert!(check.quarantine.is_some());
     assert!(!check.already_quarantined);
 
     let lots = venue_lots(&ledger, "V03", time("08:00")).unwrap();
     let reason = lots[0].quarantined.clone().expect("the lot is quarantined");
-    assert_eq!(reason, "温度逸脱（ロガー） 2021-05-17 02:40〜03:00 11.2 °C（冷蔵 2〜8 °C）");
+    assert_eq!(
+        reason,
+        "温度逸脱（ロガー） 2021-05-17 02:40〜03:00 11.2 °C（冷蔵 2〜8 °C）"
+    );
 
     // The same file again records nothing more.
     let again = import_logger(
@@ -203,7 +219,9 @@ fn an_excursion_in_the_log_quarantines_the_lot_once_and_the_booth_refuses_it() {
         time("09:05"),
     )
     .unwrap_err();
-    assert!(matches!(refused, DeskError::LotQuarantined { ref reason } if reason.contains("温度逸脱")));
+    assert!(
+        matches!(refused, DeskError::LotQuarantined { ref reason } if reason.contains("温度逸脱"))
+    );
 }
 
 #[test]
@@ -284,9 +302,22 @@ fn hq_hands_the_bookings_a_quarantine_leaves_without_doses_to_the_reshuffle() {
     let preview =
         preview_reshuffle(&ledger, time("08:30"), &i.request, &PlanOptions::default()).unwrap();
     assert!(preview.affected > 0, "the reshuffle re-seats the bookings");
-    assert!(preview
-        .moves
-        .iter()
-        .all(|m| m.to.as_ref().is_none_or(|s| s.venue_code != "V03"
-            || !(i.from..=i.to).contains(&s.date))));
+    assert!(preview.moves.iter().all(|m| m
+        .to
+        .as_ref()
+        .is_none_or(|s| s.venue_code != "V03" || !(i.from..=i.to).contains(&s.date))));
+}
+
+#[test]
+fn the_screens_logger_file_detects_cp932_and_records_as_the_command_line_does() {
+    let (mut ledger, e) = stocked();
+    let file: vax_app::stock::LoggerFile = serde_json::from_value(serde_json::json!({
+        "product": "comirnaty", "lot": "fa5765", "place": "fridge",
+        "bytes": read("logger-td.csv"),
+    }))
+    .unwrap();
+    let check = vax_app::stock::import_logger_file(&mut ledger, &e, &file, time("08:00")).unwrap();
+    assert_eq!(check.encoding, "CP932");
+    assert_eq!(check.lot, LOT, "the lot number is folded to upper case");
+    assert!(check.quarantine.is_some());
 }

@@ -1,8 +1,8 @@
 //! Integration tests of the use cases, through the same API the CLI and the app call.
 
 mod calendar;
-mod cold_chain;
 mod camera;
+mod cold_chain;
 mod demo;
 mod desk;
 mod import;

@@ -494,10 +494,27 @@ fn the_managers_screen_reads_only_live_lots_and_folds_them_as_the_whole_history_
         record_stock(&mut ledger, &e, &action(LOT, "open", 1), at(17, "09:00")).unwrap();
     }
     // EW0001: 1 vial received, opened, thrown away: used up on the 17th.
-    record_stock(&mut ledger, &e, &action("EW0001", "receive", 1), at(17, "07:00")).unwrap();
-    record_stock(&mut ledger, &e, &action("EW0001", "thaw", 1), at(17, "07:05")).unwrap();
-    let opened = record_stock(&mut ledger, &e, &action("EW0001", "open", 1), at(17, "10:00"))
-        .unwrap();
+    record_stock(
+        &mut ledger,
+        &e,
+        &action("EW0001", "receive", 1),
+        at(17, "07:00"),
+    )
+    .unwrap();
+    record_stock(
+        &mut ledger,
+        &e,
+        &action("EW0001", "thaw", 1),
+        at(17, "07:05"),
+    )
+    .unwrap();
+    let opened = record_stock(
+        &mut ledger,
+        &e,
+        &action("EW0001", "open", 1),
+        at(17, "10:00"),
+    )
+    .unwrap();
     record_stock(
         &mut ledger,
         &e,

@@ -49,7 +49,7 @@ import type {
   CloseOut,
   ColdChainCheck,
   HqStockView,
-  StoragePlace,
+  LoggerFile,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -112,7 +112,7 @@ export const api = {
   standbyList: () => call<StandbyEntry[]>('manager_standby'),
   logStandbyCall: (residentId: number, outcome: CallOutcome) => call<null>('manager_log_call', { residentId, outcome }),
   closeDay: (counts: LotCount[]) => call<CloseOut>('manager_close_day', { counts }),
-  importLogger: (product: string, lot: string, place: StoragePlace, bytes: number[]) => call<ColdChainCheck>('manager_import_logger', { product, lot, place, bytes }),
+  importLogger: (file: LoggerFile) => call<ColdChainCheck>('manager_import_logger', { file }),
   defaultExportDir: () => call<string>('hq_default_export_dir'),
   vrsExport: (request: VrsExportRequest) => call<VrsExportSummary>('hq_vrs_export', { request }),
   vrsBatches: () => call<VrsBatchSummary[]>('hq_vrs_batches'),
