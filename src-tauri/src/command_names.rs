@@ -26,6 +26,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "manager_standby",
     "manager_log_call",
     "manager_close_day",
+    "manager_import_logger",
     "products",
     "hq_default_export_dir",
     "hq_vrs_export",
@@ -54,4 +55,6 @@ pub const COMMAND_NAMES: &[&str] = &[
     "hq_save_planning_settings",
     "hq_reshuffle_preview",
     "hq_reshuffle_apply",
+    "hq_stock_view",
+    "hq_stock_report",
 ];

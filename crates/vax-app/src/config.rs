@@ -208,6 +208,11 @@ impl Folders {
     pub fn vrs_export(&self) -> PathBuf {
         self.base.join("vrs-export")
     }
+
+    /// `stock-reports/`: HQ's daily stock reports saved from the stock screen.
+    pub fn stock_reports(&self) -> PathBuf {
+        self.base.join("stock-reports")
+    }
 }
 
 #[cfg(test)]

@@ -23,12 +23,24 @@ use vax_sync::{StockEvent, VenueCode};
 use crate::desk::{DaySummary, DeskError, Enrollment};
 
 mod close;
+mod cold_chain;
+mod handoff;
+mod hq;
+mod logger;
 mod report;
 mod standby;
 mod view;
 
 pub use close::{close_day, CloseOut, ClosedLot, LotCount, UnbalancedLot};
-pub use report::{daily_stock_report, report_bytes, report_csv, StockReportRow, REPORT_HEADER};
+pub use cold_chain::{
+    import_logger, import_logger_file, ColdChainCheck, ColdChainError, LoggerFile,
+};
+pub use handoff::{quarantine_impacts, QuarantineImpact, DEFAULT_DAYS_TO_REPLACE};
+pub use hq::{hq_stock_view, DeliveryNeed, HqStockView, VenueStockRow, WasteRow};
+pub use logger::{parse_logger_csv, LoggerLog};
+pub use report::{
+    daily_stock_report, report_bytes, report_csv, save_report, StockReportRow, REPORT_HEADER,
+};
 pub use standby::{log_standby_call, standby_list, StandbyCallView, StandbyEntry};
 pub use view::{manager_view, FridgeRow, LotRow, ManagerView, VialRow};
 
@@ -93,6 +105,14 @@ pub enum StockError {
     /// The ledger failed; nothing was written.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// A report file could not be written.
+    #[error("cannot write {path}: {reason}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 fn describe(lots: &[UnbalancedLot]) -> String {
@@ -122,6 +142,7 @@ impl UserFacing for StockError {
             Self::NoVialLeft { .. } => ErrorCode::NoVialLeft,
             Self::Unbalanced { .. } => ErrorCode::StockUnbalanced,
             Self::Ledger(e) => e.code(),
+            Self::Write { .. } => ErrorCode::Internal,
         }
     }
 
@@ -167,6 +188,7 @@ impl UserFacing for StockError {
                     .join("、")
             ),
             Self::Ledger(e) => e.message_ja(),
+            Self::Write { path, reason } => format!("{path} に書き込めません: {reason}"),
         }
     }
 }

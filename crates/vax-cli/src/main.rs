@@ -457,8 +457,8 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         }
         Command::Transport(command) => return transport::run(command, cli.json),
         Command::Stock(command) => {
-            let ledger = open(cli)?;
-            return stock::run(&ledger, command);
+            let mut ledger = open(cli)?;
+            return stock::run(&mut ledger, command, now, cli.json);
         }
         Command::VenueDay(args) => {
             let ledger = open(cli)?;

@@ -154,6 +154,52 @@ pub struct Product {
     pub primary_series_doses: u8,
     /// Dated rule sets, oldest first.
     pub rules: Vec<DosingRules>,
+    /// The temperatures the product may be kept at, by place (a reading outside every range
+    /// of its place is a cold-chain excursion). Empty for a product without label data.
+    #[serde(default)]
+    pub storage: Vec<StorageRange>,
+}
+
+/// Where a temperature logger sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum StoragePlace {
+    /// A freezer (ultra-cold or ordinary).
+    Frozen,
+    /// A fridge at 2-8 °C.
+    Fridge,
+}
+
+impl StoragePlace {
+    /// The place's name in Japanese.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Frozen => "冷凍",
+            Self::Fridge => "冷蔵",
+        }
+    }
+}
+
+/// One temperature range of the product's label for a place, both ends allowed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageRange {
+    /// Freezer or fridge.
+    pub place: StoragePlace,
+    /// Coldest allowed, °C.
+    pub min_celsius: f64,
+    /// Warmest allowed, °C.
+    pub max_celsius: f64,
+    /// Where the figure comes from.
+    pub source: String,
+}
+
+impl StorageRange {
+    /// Whether `celsius` is inside the range.
+    pub fn holds(&self, celsius: f64) -> bool {
+        (self.min_celsius..=self.max_celsius).contains(&celsius)
+    }
 }
 
 impl Product {
@@ -168,6 +214,11 @@ impl Product {
                 date,
                 first: self.rules[0].effective_from,
             })
+    }
+
+    /// The label's ranges for a place (empty when the product is never kept there).
+    pub fn storage_at(&self, place: StoragePlace) -> Vec<&StorageRange> {
+        self.storage.iter().filter(|r| r.place == place).collect()
     }
 }
 
@@ -216,6 +267,18 @@ impl Catalogue {
                     return Err(CatalogueError::RulesOutOfOrder {
                         code: p.code.clone(),
                         date: pair[1].effective_from,
+                    });
+                }
+            }
+            for range in &p.storage {
+                // NaN fails too: a range must be two ordered numbers.
+                if range.min_celsius.partial_cmp(&range.max_celsius)
+                    != Some(std::cmp::Ordering::Less)
+                {
+                    return Err(CatalogueError::ImpossibleFigure {
+                        code: p.code.clone(),
+                        date: self.catalogue_version,
+                        problem: "a storage range's minimum is not below its maximum",
                     });
                 }
             }

@@ -744,5 +744,7 @@ pub fn leftover_forecast(
     }
 }
 
+pub mod cold_chain;
+
 #[cfg(test)]
 mod tests;

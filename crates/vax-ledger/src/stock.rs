@@ -189,57 +189,142 @@ impl Reader<'_> {
             "SELECT id, uid, at, product_code, lot_number, change, voided_at IS NOT NULL
              FROM stock_events WHERE venue_code = ?1 ORDER BY at, uid",
         )?;
-        let rows = stmt.query_map([venue_code], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, bool>(6)?,
-            ))
-        })?;
-        let mut records = Vec::new();
-        for row in rows {
-            let (id, uid, at, product, lot, change, voided) = row?;
-            let corrupt = |field, problem: String| LedgerError::Corrupt {
-                table: "stock_events",
-                id,
-                field,
-                problem,
-            };
-            records.push(StockRecord {
-                id: uid,
-                at: NaiveDateTime::parse_from_str(&at, LOCAL)
-                    .map_err(|e| corrupt("at", e.to_string()))?,
-                product,
-                lot,
-                change: serde_json::from_str(&change)
-                    .map_err(|e| corrupt("change", e.to_string()))?,
-                voided,
-            });
-        }
-        Ok(records)
+        stock_rows(&mut stmt, params![venue_code])
     }
 
+    /// The lots of a venue that still matter at `now`: sealed vials on hand (by the counts
+    /// of their events: received + corrected − transferred − wasted − opened, which the
+    /// fold in vax_domain::stock also keeps), or a vial opened today or whose in-use clock
+    /// runs at `now`. A lot used up and closed weeks ago is left out, so the venue manager's
+    /// screen reads days of events, not the campaign's. Counted in SQL on the event JSON.
+    pub fn live_stock_lots(
+        &self,
+        venue_code: &str,
+        now: NaiveDateTime,
+    ) -> Result<Vec<(String, String)>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT product_code, lot_number FROM stock_events
+             WHERE venue_code = ?1 AND voided_at IS NULL
+             GROUP BY product_code, lot_number
+             HAVING SUM(CASE kind
+                        WHEN 'received' THEN json_extract(change, '$.vials')
+                        WHEN 'corrected' THEN json_extract(change, '$.vials')
+                        WHEN 'transferred_out' THEN -json_extract(change, '$.vials')
+                        WHEN 'vials_wasted' THEN -json_extract(change, '$.vials')
+                        WHEN 'opened' THEN -1
+                        ELSE 0 END) <> 0
+                 OR MAX(kind = 'opened'
+                        AND (substr(at, 1, 10) = ?2 OR json_extract(change, '$.use_by') >= ?3)) = 1
+             ORDER BY product_code, lot_number",
+        )?;
+        let today = now.date().to_string();
+        let at = now.format(LOCAL).to_string();
+        let lots = stmt
+            .query_map(params![venue_code, today, at], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(lots)
+    }
+
+    /// A venue's stock up to `until`, of the lots that still matter then
+    /// ([`Self::live_stock_lots`]): every event and dose of those lots, none of the others.
+    pub fn live_venue_stock(
+        &self,
+        venue_id: RowId,
+        venue_code: &str,
+        until: &DateTime<FixedOffset>,
+    ) -> Result<VenueStock, LedgerError> {
+        let mut events = self.conn.prepare_cached(
+            "SELECT id, uid, at, product_code, lot_number, change, voided_at IS NOT NULL
+             FROM stock_events INDEXED BY stock_events_lot
+             WHERE product_code = ?1 AND lot_number = ?2 AND venue_code = ?3",
+        )?;
+        let mut records = Vec::new();
+        let mut doses = Vec::new();
+        for (product, lot) in self.live_stock_lots(venue_code, until.naive_local())? {
+            records.extend(stock_rows(&mut events, params![product, lot, venue_code])?);
+            if let Some(lot_id) = self.lot_id(&product, &lot)? {
+                doses.extend(self.dose_uses_where(
+                    "WHERE venue_id = ?1 AND voided_at IS NULL AND administered_at <= ?2 AND lot_id = ?3",
+                    params![venue_id, instant(until), lot_id],
+                )?);
+            }
+        }
+        // The fold takes the events in the order they happened, as `stock_records` gives them.
+        records.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+        Ok(VenueStock { records, doses })
+    }
+}
+
+/// Decodes stock event rows (`id, uid, at, product, lot, change, voided`).
+fn stock_rows(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<StockRecord>, LedgerError> {
+    let rows = stmt.query_map(params, |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, bool>(6)?,
+        ))
+    })?;
+    let mut records = Vec::new();
+    for row in rows {
+        let (id, uid, at, product, lot, change, voided) = row?;
+        let corrupt = |field, problem: String| LedgerError::Corrupt {
+            table: "stock_events",
+            id,
+            field,
+            problem,
+        };
+        records.push(StockRecord {
+            id: uid,
+            at: NaiveDateTime::parse_from_str(&at, LOCAL)
+                .map_err(|e| corrupt("at", e.to_string()))?,
+            product,
+            lot,
+            change: serde_json::from_str(&change).map_err(|e| corrupt("change", e.to_string()))?,
+            voided,
+        });
+    }
+    Ok(records)
+}
+
+impl Reader<'_> {
     /// Valid doses given at a venue up to `until`, counted per (product, lot, vial).
     pub fn dose_uses(
         &self,
         venue_id: RowId,
         until: &DateTime<FixedOffset>,
     ) -> Result<Vec<DoseUse>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.dose_uses_where(
+            "WHERE venue_id = ?1 AND voided_at IS NULL AND administered_at <= ?2",
+            params![venue_id, instant(until)],
+        )
+    }
+
+    /// Doses counted per (lot, vial) on the covering index, for the rows `filter` keeps.
+    fn dose_uses_where(
+        &self,
+        filter: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<DoseUse>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
             // Counted on the covering index (venue, lot, vial, …), then named: the join runs
             // once per vial, not once per dose.
             "SELECT l.product_code, l.lot_number, g.vial_uid, g.last, g.n
              FROM (SELECT lot_id, vial_uid, MAX(administered_at) AS last, COUNT(*) AS n
                    FROM dose_records INDEXED BY dose_records_vial
-                   WHERE venue_id = ?1 AND voided_at IS NULL AND administered_at <= ?2
+                   {filter}
                    GROUP BY lot_id, vial_uid) g
-             JOIN vaccine_lots l ON l.id = g.lot_id",
-        )?;
-        let rows = stmt.query_map(params![venue_id, instant(until)], |r| {
+             JOIN vaccine_lots l ON l.id = g.lot_id"
+        ))?;
+        let rows = stmt.query_map(params, |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,

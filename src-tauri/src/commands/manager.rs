@@ -1,10 +1,14 @@
-//! The venue manager: dose stock, the standby list and the day's close-out.
+//! The venue manager: dose stock, the cold-chain logger, the standby list and the day's
+//! close-out; and HQ's stock screen across venues.
 
+use chrono::NaiveDate;
 use tauri::State;
 use vax_app::desk::enrolled;
 use vax_app::stock::{
-    close_day, log_standby_call, manager_view as view, record_stock, standby_list, CloseOut,
-    LotCount, ManagerView, StandbyEntry, StockAction, StockRecorded,
+    close_day, hq_stock_view as stock_view, import_logger_file, log_standby_call,
+    manager_view as view, record_stock, save_report, standby_list, CloseOut, ColdChainCheck,
+    HqStockView, LoggerFile, LotCount, ManagerView, StandbyEntry, StockAction, StockRecorded,
+    DEFAULT_DAYS_TO_REPLACE,
 };
 use vax_domain::stock::CallOutcome;
 
@@ -57,4 +61,45 @@ pub async fn manager_close_day(
     let mut ledger = state.ledger()?;
     let e = enrolled(&ledger)?;
     Ok(close_day(&mut ledger, &e, &counts, state.now())?)
+}
+
+/// Checks a temperature logger's file for a lot; an excursion quarantines the lot.
+#[tauri::command]
+pub async fn manager_import_logger(
+    state: State<'_, AppState>,
+    file: LoggerFile,
+) -> Result<ColdChainCheck, IpcError> {
+    let mut ledger = state.ledger()?;
+    let e = enrolled(&ledger)?;
+    Ok(import_logger_file(&mut ledger, &e, &file, state.now())?)
+}
+
+/// HQ's stock screen: stock by venue, deliveries to plan, waste, quarantines, the report.
+#[tauri::command]
+pub async fn hq_stock_view(
+    state: State<'_, AppState>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<HqStockView, IpcError> {
+    let ledger = state.ledger()?;
+    Ok(stock_view(
+        &ledger,
+        state.now(),
+        from,
+        to,
+        DEFAULT_DAYS_TO_REPLACE,
+    )?)
+}
+
+/// Saves the daily stock report as CSV beside the ledger; returns the file's path.
+#[tauri::command]
+pub async fn hq_stock_report(
+    state: State<'_, AppState>,
+    from: NaiveDate,
+    to: NaiveDate,
+    cp932: bool,
+) -> Result<String, IpcError> {
+    let ledger = state.ledger()?;
+    let path = save_report(&ledger, &state.folders.stock_reports(), from, to, cp932)?;
+    Ok(path.display().to_string())
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hms, ledgerCounts, vialColour, vialLeftMs } from './stock';
+import { addDaysIso, hms, ledgerCounts, todayInJapan, vialColour, vialLeftMs } from './stock';
 import type { ManagerView, VialRow } from './ipc';
 
 const vial: VialRow = {
@@ -50,5 +50,13 @@ describe('stock screen helpers', () => {
       ],
     } as unknown as ManagerView;
     expect(ledgerCounts(view)).toEqual([{ product: 'comirnaty', lot: 'FA5765', frozen: 7, fridge: 1 }]);
+  });
+
+  it('counts days in Japan time, across month ends', () => {
+    // 2021-05-16 20:00 UTC is already the 17th in Japan.
+    expect(todayInJapan(new Date('2021-05-16T20:00:00Z'))).toBe('2021-05-17');
+    expect(todayInJapan(new Date('2021-05-16T14:59:59Z'))).toBe('2021-05-16');
+    expect(addDaysIso('2021-05-31', 1)).toBe('2021-06-01');
+    expect(addDaysIso('2021-03-01', -1)).toBe('2021-02-28');
   });
 });

@@ -36,3 +36,15 @@ export function ledgerCounts(view: ManagerView): LotCount[] {
     fridge: l.fridge.filter((b) => b.use_by === null || b.use_by >= view.now.slice(0, 19)).reduce((n, b) => n + b.vials, 0),
   }));
 }
+
+/** Today's date in Japan (YYYY-MM-DD), the campaign's calendar. */
+export function todayInJapan(now: Date = new Date()): string {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Tokyo' }).format(now);
+}
+
+/** `date` (YYYY-MM-DD) moved by `days`. */
+export function addDaysIso(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}

@@ -138,6 +138,29 @@ pub fn report_csv(rows: &[StockReportRow]) -> String {
     out
 }
 
+/// Saves the report of `from..=to` as `stock-<from>_<to>.csv` (CP932 files end in
+/// `-sjis.csv`) in `folder`, creating it; returns the file's path.
+pub fn save_report(
+    ledger: &Ledger,
+    folder: &std::path::Path,
+    from: NaiveDate,
+    to: NaiveDate,
+    cp932: bool,
+) -> Result<std::path::PathBuf, StockError> {
+    let rows = daily_stock_report(ledger, from, to)?;
+    let path = folder.join(format!(
+        "stock-{from}_{to}{}.csv",
+        if cp932 { "-sjis" } else { "" }
+    ));
+    std::fs::create_dir_all(folder)
+        .and_then(|()| std::fs::write(&path, report_bytes(&rows, cp932)))
+        .map_err(|e| StockError::Write {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    Ok(path)
+}
+
 /// The report as bytes: UTF-8, or CP932 (Shift_JIS) for spreadsheet tools that expect it.
 /// Every character of the report is in CP932 (codes, numbers, the Japanese header).
 pub fn report_bytes(rows: &[StockReportRow], cp932: bool) -> Vec<u8> {

@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use serde::Serialize;
-use vax_domain::stock::{ClockColour, LeftoverForecast, LotState};
-use vax_ledger::Ledger;
+use vax_domain::product::Catalogue;
+use vax_domain::stock::{lot_states, ClockColour, LeftoverForecast, LotState};
+use vax_ledger::{Ledger, VenueStock};
 
-use super::{colour_of, forecast, venue_lots, StockError};
+use super::{colour_of, forecast, StockError};
 use crate::desk::{venue_day_summary, DaySummary, Enrollment};
 
 /// Sealed vials in the fridge sharing one clock.
@@ -139,8 +140,13 @@ pub fn manager_view(
     enrollment: &Enrollment,
     now: DateTime<FixedOffset>,
 ) -> Result<ManagerView, StockError> {
-    let lots = venue_lots(ledger, &enrollment.venue_code, now)?;
-    let venue = ledger.reader().venue(&enrollment.venue_code)?;
+    // Only the lots that still matter today are read and folded: the screen shows nothing of
+    // a lot used up and closed, and eight weeks of history cost 5× the goal (BENCHMARKS.md).
+    let reader = ledger.reader();
+    let venue = reader.venue(&enrollment.venue_code)?;
+    let VenueStock { records, doses } =
+        reader.live_venue_stock(venue.id, &enrollment.venue_code, &now)?;
+    let lots = lot_states(Catalogue::builtin(), &records, &doses, now.naive_local());
     let day = venue_day_summary(ledger, enrollment, now.date_naive(), now)?;
     let forecast = forecast(ledger, venue.id, &day, &lots, now)?;
     let at = now.naive_local();

@@ -2,6 +2,7 @@
 
 mod calendar;
 mod camera;
+mod cold_chain;
 mod demo;
 mod desk;
 mod fuzz;

@@ -469,3 +469,87 @@ fn standby_residents_are_listed_nearest_first_and_each_call_is_logged() {
         "ROLE_MAY_NOT"
     );
 }
+
+/// The manager's screen reads only the lots that still matter (issue 14, speed): a lot used
+/// up and closed is left out, and every lot it keeps folds to exactly what the whole
+/// history gives.
+#[test]
+fn the_managers_screen_reads_only_live_lots_and_folds_them_as_the_whole_history_does() {
+    use vax_domain::product::Catalogue;
+    use vax_domain::stock::lot_states;
+
+    let (mut ledger, e, _) = stocked(0);
+    let at = |d: u32, hm: &str| super::at(&format!("2021-05-{d}T{hm}:00+09:00"));
+    let action = |lot: &str, a: &str, vials: u32| -> StockAction {
+        serde_json::from_value(serde_json::json!({
+            "action": a, "product": "comirnaty", "lot": lot, "vials": vials,
+            "expires_on": "2021-08-31", "from": "卸A", "thawed_use_by": null,
+            "syringe": "low_dead_space"
+        }))
+        .unwrap()
+    };
+    // FA5765 (10 frozen): 2 thawed and opened, leftovers wasted at close: 8 frozen remain.
+    record_stock(&mut ledger, &e, &action(LOT, "thaw", 2), at(17, "08:00")).unwrap();
+    for _ in 0..2 {
+        record_stock(&mut ledger, &e, &action(LOT, "open", 1), at(17, "09:00")).unwrap();
+    }
+    // EW0001: 1 vial received, opened, thrown away: used up on the 17th.
+    record_stock(
+        &mut ledger,
+        &e,
+        &action("EW0001", "receive", 1),
+        at(17, "07:00"),
+    )
+    .unwrap();
+    record_stock(
+        &mut ledger,
+        &e,
+        &action("EW0001", "thaw", 1),
+        at(17, "07:05"),
+    )
+    .unwrap();
+    let opened = record_stock(
+        &mut ledger,
+        &e,
+        &action("EW0001", "open", 1),
+        at(17, "10:00"),
+    )
+    .unwrap();
+    record_stock(
+        &mut ledger,
+        &e,
+        &StockAction::WasteDoses {
+            vial: opened.uid,
+            doses: 6,
+            reason: WasteReason::Broken,
+        },
+        at(17, "10:05"),
+    )
+    .unwrap();
+
+    let now = at(19, "14:00");
+    let reader = ledger.reader();
+    let live = reader.live_stock_lots("V03", now.naive_local()).unwrap();
+    assert_eq!(live, [("comirnaty".to_owned(), LOT.to_owned())]);
+
+    let venue = reader.venue("V03").unwrap();
+    let narrow = reader.live_venue_stock(venue.id, "V03", &now).unwrap();
+    let full = reader.venue_stock(venue.id, "V03", &now).unwrap();
+    assert!(narrow.records.len() < full.records.len());
+    let catalogue = Catalogue::builtin();
+    let whole = lot_states(catalogue, &full.records, &full.doses, now.naive_local());
+    let kept = lot_states(catalogue, &narrow.records, &narrow.doses, now.naive_local());
+    assert_eq!(kept.len(), 1);
+    assert_eq!(whole.iter().find(|l| l.lot == LOT), Some(&kept[0]));
+    let used_up = whole.iter().find(|l| l.lot == "EW0001").unwrap();
+    assert_eq!(used_up.sealed_vials(), 0);
+    assert_eq!(used_up.doses_in_open_vials(now.naive_local()), 0);
+
+    // On the day it is opened a lot shows even once its sealed vials are gone.
+    let today = at(17, "11:00");
+    let live = reader.live_stock_lots("V03", today.naive_local()).unwrap();
+    assert_eq!(live.len(), 2);
+    let view = manager_view(&ledger, &e, now).unwrap();
+    assert_eq!(view.lots.len(), 1);
+    assert_eq!(view.lots[0].frozen, 8);
+}

@@ -47,6 +47,9 @@ import type {
   CallOutcome,
   LotCount,
   CloseOut,
+  ColdChainCheck,
+  HqStockView,
+  LoggerFile,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -109,6 +112,7 @@ export const api = {
   standbyList: () => call<StandbyEntry[]>('manager_standby'),
   logStandbyCall: (residentId: number, outcome: CallOutcome) => call<null>('manager_log_call', { residentId, outcome }),
   closeDay: (counts: LotCount[]) => call<CloseOut>('manager_close_day', { counts }),
+  importLogger: (file: LoggerFile) => call<ColdChainCheck>('manager_import_logger', { file }),
   defaultExportDir: () => call<string>('hq_default_export_dir'),
   vrsExport: (request: VrsExportRequest) => call<VrsExportSummary>('hq_vrs_export', { request }),
   vrsBatches: () => call<VrsBatchSummary[]>('hq_vrs_batches'),
@@ -136,4 +140,6 @@ export const api = {
   savePlanningSettings: (settings: PlanningSettings) => call<null>('hq_save_planning_settings', { settings }),
   reshufflePreview: (request: ReshuffleRequest) => call<ReshufflePreview>('hq_reshuffle_preview', { request }),
   reshuffleApply: (preview: ReshufflePreview) => call<ReshuffleApplied>('hq_reshuffle_apply', { preview }),
+  hqStockView: (from: string, to: string) => call<HqStockView>('hq_stock_view', { from, to }),
+  hqStockReport: (from: string, to: string, cp932: boolean) => call<string>('hq_stock_report', { from, to, cp932 }),
 };

@@ -1162,6 +1162,345 @@ date: string,
  */
 lots: Array<ClosedLot>, };
 
+export type StoragePlace = "frozen" | "fridge";
+
+export type Reading = { 
+/**
+ * When, in the logger's (Japan) time.
+ */
+at: string, 
+/**
+ * °C.
+ */
+celsius: number, 
+/**
+ * The file's line it came from (1-based).
+ */
+line: number, };
+
+export type Excursion = { 
+/**
+ * The first reading out of range.
+ */
+from: string, 
+/**
+ * The last reading out of range.
+ */
+to: string, 
+/**
+ * How many readings were out.
+ */
+readings: number, 
+/**
+ * The coldest of them.
+ */
+min_celsius: number, 
+/**
+ * The warmest of them.
+ */
+max_celsius: number, 
+/**
+ * The file's line of the first.
+ */
+first_line: number, };
+
+export type ColdChainCheck = { 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Lot number.
+ */
+lot: string, 
+/**
+ * Where the logger was.
+ */
+place: StoragePlace, 
+/**
+ * The label's ranges for the place, as text (`2〜8 °C`).
+ */
+ranges: string, 
+/**
+ * Readings in the file.
+ */
+readings: number, 
+/**
+ * The first and last reading's time.
+ */
+first: string, 
+/**
+ * The last reading's time.
+ */
+last: string, 
+/**
+ * Coldest and warmest reading.
+ */
+min_celsius: number, 
+/**
+ * Warmest reading.
+ */
+max_celsius: number, 
+/**
+ * Every run of readings out of range.
+ */
+excursions: Array<Excursion>, 
+/**
+ * The quarantine recorded for it (its stock event id), when there were excursions and
+ * the lot was not quarantined already.
+ */
+quarantine: string | null, 
+/**
+ * The lot was quarantined before this file (nothing more recorded).
+ */
+already_quarantined: boolean, 
+/**
+ * How the file was read.
+ */
+time_column: string, 
+/**
+ * The temperature column.
+ */
+temperature_column: string, 
+/**
+ * The encoding.
+ */
+encoding: string, };
+
+export type LoggerFile = { 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Lot number.
+ */
+lot: string, 
+/**
+ * Where the logger was.
+ */
+place: StoragePlace, 
+/**
+ * The file's bytes (UTF-8 or CP932, told apart as [`TextEncoding::Auto`] does).
+ */
+bytes: Array<number>, };
+
+export type QuarantineImpact = { 
+/**
+ * 会場コード.
+ */
+venue: string, 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Lot number.
+ */
+lot: string, 
+/**
+ * Why it was quarantined.
+ */
+reason: string, 
+/**
+ * When the quarantine was recorded (venue time).
+ */
+quarantined_at: string, 
+/**
+ * Doses the lot held at the venue (sealed vials and open vials) that cannot be given.
+ */
+doses_lost: number, 
+/**
+ * Doses the venue still has in lots that are not quarantined.
+ */
+doses_usable: number, 
+/**
+ * First day of the period (today).
+ */
+from: string, 
+/**
+ * Last day (the replacement is expected the day after).
+ */
+to: string, 
+/**
+ * The venue's days with open bands in the period.
+ */
+days: number, 
+/**
+ * Bookings at the venue in the period.
+ */
+booked: number, 
+/**
+ * Bookings above the doses left: the ones the reshuffle moves.
+ */
+short: number, 
+/**
+ * The reshuffle to preview: the venue's daily doses capped at what is left.
+ */
+request: ReshuffleRequest, };
+
+export type VenueStockRow = { 
+/**
+ * 会場コード.
+ */
+venue: string, 
+/**
+ * 会場名.
+ */
+venue_name: string, 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Sealed vials in the freezer (lots not quarantined).
+ */
+frozen: number, 
+/**
+ * Sealed vials in the fridge (lots not quarantined).
+ */
+fridge: number, 
+/**
+ * Doses in open vials whose clock runs.
+ */
+open_doses: number, 
+/**
+ * Doses these give (sealed vials at the default syringe's count, and open doses).
+ */
+usable_doses: number, 
+/**
+ * Vials of quarantined lots still held.
+ */
+quarantined_vials: number, 
+/**
+ * When the venue's last stock event happened (how fresh HQ's picture is).
+ */
+last_event: string | null, };
+
+export type DeliveryNeed = { 
+/**
+ * 会場コード.
+ */
+venue: string, 
+/**
+ * 会場名.
+ */
+venue_name: string, 
+/**
+ * Bookings from today through the horizon.
+ */
+booked: number, 
+/**
+ * Doses the venue holds (all products, lots not quarantined).
+ */
+usable_doses: number, 
+/**
+ * Doses short.
+ */
+short_doses: number, 
+/**
+ * Vials to send (at the default syringe's doses per vial of the venue's product).
+ */
+vials_to_send: number, 
+/**
+ * The first day the venue runs short.
+ */
+short_from: string | null, };
+
+export type WasteRow = { 
+/**
+ * 会場コード.
+ */
+venue: string, 
+/**
+ * Why.
+ */
+reason: WasteReason, 
+/**
+ * Doses thrown away from open vials.
+ */
+doses: number, 
+/**
+ * Sealed vials thrown away.
+ */
+vials: number, };
+
+export type StockReportRow = { 
+/**
+ * The day.
+ */
+date: string, 
+/**
+ * The venue's code.
+ */
+venue: string, 
+/**
+ * Product code.
+ */
+product: string, 
+/**
+ * Vials received that day (deliveries and transfers in), less transfers out.
+ */
+vials_received: number, 
+/**
+ * Doses given that day.
+ */
+doses_used: number, 
+/**
+ * Doses thrown away that day from open vials.
+ */
+doses_wasted: number, 
+/**
+ * Sealed vials thrown away that day.
+ */
+vials_wasted: number, 
+/**
+ * Sealed vials on hand at the end of the day.
+ */
+vials_on_hand: number, 
+/**
+ * Doses left in open vials at the end of the day.
+ */
+doses_open_at_end: number, };
+
+export type HqStockView = { 
+/**
+ * When it was computed.
+ */
+now: string, 
+/**
+ * First day of the period (waste, report).
+ */
+from: string, 
+/**
+ * Last day of the period.
+ */
+to: string, 
+/**
+ * Stock now, by venue and product.
+ */
+venues: Array<VenueStockRow>, 
+/**
+ * Venues short of doses for their bookings over the next `horizon_days`.
+ */
+deliveries: Array<DeliveryNeed>, 
+/**
+ * Days the delivery plan looks ahead.
+ */
+horizon_days: number, 
+/**
+ * Waste in the period by venue and reason.
+ */
+waste: Array<WasteRow>, 
+/**
+ * Quarantined lots with doses, and the reshuffle each calls for.
+ */
+quarantines: Array<QuarantineImpact>, 
+/**
+ * The daily report for the period.
+ */
+report: Array<StockReportRow>, };
+
 export type Observation = { 
 /**
  * The dose record.
