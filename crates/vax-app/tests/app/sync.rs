@@ -334,6 +334,7 @@ fn a_change_the_server_refuses_is_quarantined_shown_in_the_status_and_the_rest_s
             administered_at: time("09:05").naive_local(),
             vial: None,
             overridden: None,
+            injection_site: None,
         }))
         .unwrap();
     tx.commit().unwrap();
