@@ -203,6 +203,13 @@ error_codes! {
     BadSignature = "BAD_SIGNATURE",
     /// HQ revoked this device (a lost laptop): its token and its new ops are refused.
     DeviceRevoked = "DEVICE_REVOKED",
+    // Staff sign-in (docs/audit.md).
+    /// Staff are registered for this venue: a staff member must sign in first.
+    StaffSignInRequired = "STAFF_SIGN_IN_REQUIRED",
+    /// The staff code, PIN or card did not match an active staff member of this venue.
+    StaffSignInFailed = "STAFF_SIGN_IN_FAILED",
+    /// Too many failed sign-ins on this device: it waits before taking another.
+    StaffSignInLocked = "STAFF_SIGN_IN_LOCKED",
 }
 
 impl ErrorCode {

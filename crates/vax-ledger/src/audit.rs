@@ -138,6 +138,25 @@ impl Reader<'_> {
         }
     }
 
+    /// The voucher number of the resident a dose or check-in record (by uid) is about.
+    pub fn resident_of_record(
+        &self,
+        uid: &str,
+    ) -> Result<Option<vax_domain::voucher::VoucherNumber>, LedgerError> {
+        let voucher: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT r.voucher_number FROM residents r
+                 WHERE r.id = (SELECT resident_id FROM dose_records WHERE uid = ?1
+                               UNION ALL SELECT resident_id FROM check_ins WHERE uid = ?1
+                               LIMIT 1)",
+                [uid],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(voucher.and_then(|v| vax_domain::voucher::VoucherNumber::parse(&v).ok()))
+    }
+
     /// Whether any active staff member is registered for the venue: from then on its desks
     /// need a signed-in staff member to act (docs/audit.md, the rollout rule).
     pub fn venue_has_staff(&self, venue: &str) -> Result<bool, LedgerError> {
@@ -200,6 +219,13 @@ impl Reader<'_> {
 }
 
 impl WriteTx<'_> {
+    /// Removes a device setting (a staff member signing out).
+    pub fn delete_setting(&self, key: &str) -> Result<(), LedgerError> {
+        self.tx
+            .execute("DELETE FROM device_settings WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
     /// Registers or changes a staff member (HQ): the `define_staff` op and the row.
     pub fn define_staff(&mut self, def: &StaffDef) -> Result<(), LedgerError> {
         self.replicate(OpKind::DefineStaff(def.clone()))?;

@@ -9,6 +9,7 @@ mod lookup;
 mod notices;
 mod planning;
 mod print;
+mod staff;
 mod stock;
 mod sync;
 
