@@ -54,4 +54,11 @@ pub const COMMAND_NAMES: &[&str] = &[
     "hq_save_planning_settings",
     "hq_reshuffle_preview",
     "hq_reshuffle_apply",
+    "staff_status",
+    "staff_sign_in",
+    "staff_sign_out",
+    "hq_staff_list",
+    "hq_staff_register",
+    "hq_audit_search",
+    "sync_rotate_token",
 ];

@@ -47,6 +47,14 @@ import type {
   CallOutcome,
   LotCount,
   CloseOut,
+  AuditRow,
+  AuditSearch,
+  Credential,
+  NewStaff,
+  RegisteredStaff,
+  SignedIn,
+  StaffRow,
+  StaffStatus,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -136,4 +144,11 @@ export const api = {
   savePlanningSettings: (settings: PlanningSettings) => call<null>('hq_save_planning_settings', { settings }),
   reshufflePreview: (request: ReshuffleRequest) => call<ReshufflePreview>('hq_reshuffle_preview', { request }),
   reshuffleApply: (preview: ReshufflePreview) => call<ReshuffleApplied>('hq_reshuffle_apply', { preview }),
+  staffStatus: () => call<StaffStatus>('staff_status'),
+  staffSignIn: (credential: Credential) => call<SignedIn>('staff_sign_in', { credential }),
+  staffSignOut: () => call<null>('staff_sign_out'),
+  staffList: () => call<StaffRow[]>('hq_staff_list'),
+  staffRegister: (staff: NewStaff) => call<RegisteredStaff>('hq_staff_register', { staff }),
+  auditSearch: (query: AuditSearch) => call<AuditRow[]>('hq_audit_search', { query }),
+  syncRotateToken: () => call<null>('sync_rotate_token'),
 };
