@@ -110,10 +110,11 @@ test('a check-in at the kiosk reaches HQ through the background sync', async () 
     hq('sync', 'run');
     held = hqOps();
   }
-  // The check-in, and the audit trail's entries of the lookup and the check-in.
-  assert.equal(held, before + 3, 'HQ holds exactly the three new ops');
+  // The check-in, and the audit trail's entries: the lookup, the check-in, and the card shown
+  // again after it.
+  assert.equal(held, before + 4, 'HQ holds exactly the four new ops');
   const trail = JSON.parse(hq('--json', 'audit', '--resident', booked.voucher));
-  assert.deepEqual(trail.map((r) => r.action).reverse(), ['lookup', 'check_in']);
+  assert.deepEqual(trail.map((r) => r.action).reverse(), ['lookup', 'check_in', 'lookup']);
   await browser.waitUntil(async () => /未送信 0件/.test(await (await browser.$('#sync-waiting')).getText()), {
     timeout: 20000,
     interval: 500,
