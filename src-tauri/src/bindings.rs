@@ -126,6 +126,14 @@ pub fn typescript() -> String {
         vax_app::planning::UnplacedRow,
         vax_app::planning::ReshufflePreview,
         vax_app::planning::ReshuffleApplied,
+        vax_ledger::StaffRow,
+        vax_ledger::AuditRow,
+        vax_app::staff::NewStaff,
+        vax_app::staff::RegisteredStaff,
+        vax_app::staff::Credential,
+        vax_app::staff::SignedIn,
+        vax_app::staff::StaffStatus,
+        vax_app::audit::AuditSearch,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:\n\

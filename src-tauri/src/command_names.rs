@@ -57,4 +57,11 @@ pub const COMMAND_NAMES: &[&str] = &[
     "hq_reshuffle_apply",
     "hq_stock_view",
     "hq_stock_report",
+    "staff_status",
+    "staff_sign_in",
+    "staff_sign_out",
+    "hq_staff_list",
+    "hq_staff_register",
+    "hq_audit_search",
+    "sync_rotate_token",
 ];

@@ -96,6 +96,13 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
             commands::notices::hq_notices_make,
             commands::notices::hq_notice_batches,
             commands::notices::hq_notice_defaults,
+            commands::staff::staff_status,
+            commands::staff::staff_sign_in,
+            commands::staff::staff_sign_out,
+            commands::staff::hq_staff_list,
+            commands::staff::hq_staff_register,
+            commands::staff::hq_audit_search,
+            commands::sync::sync_rotate_token,
         ])
 }
 

@@ -90,6 +90,7 @@ fn op_for(role: Role, venue: &VenueCode, resident: u64) -> OpKind {
             administered_at: at,
             vial: None,
             overridden: None,
+            injection_site: None,
         }),
         _ => OpKind::CheckIn(CheckIn {
             resident,

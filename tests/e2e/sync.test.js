@@ -105,12 +105,16 @@ test('a check-in at the kiosk reaches HQ through the background sync', async () 
 
   // The background sync (every 2 s here) sends it without anyone asking; HQ pulls it.
   let held = before;
-  for (let i = 0; i < 30 && held === before; i += 1) {
+  for (let i = 0; i < 30 && held < before + 4; i += 1) {
     await new Promise((r) => setTimeout(r, 1000));
     hq('sync', 'run');
     held = hqOps();
   }
-  assert.equal(held, before + 1, 'HQ holds exactly the one new op: the check-in');
+  // The check-in, and the audit trail's entries: the lookup, the check-in, and the card shown
+  // again after it.
+  assert.equal(held, before + 4, 'HQ holds exactly the four new ops');
+  const trail = JSON.parse(hq('--json', 'audit', '--resident', booked.voucher));
+  assert.deepEqual(trail.map((r) => r.action).reverse(), ['lookup', 'check_in', 'lookup']);
   await browser.waitUntil(async () => /未送信 0件/.test(await (await browser.$('#sync-waiting')).getText()), {
     timeout: 20000,
     interval: 500,

@@ -98,9 +98,14 @@ fn bench_lookup() {
                     .expect("find")
                     .len(),
                 1 => scan(&ledger, p, today).expect("scan").len(),
-                _ => desk_find(&ledger, &enrollment, &Query::Voucher(p.clone()), at_nine)
-                    .expect("desk")
-                    .len(),
+                _ => desk_find(
+                    &mut ledger,
+                    &enrollment,
+                    &Query::Voucher(p.clone()),
+                    at_nine,
+                )
+                .expect("desk")
+                .len(),
             };
             times.push(t.elapsed());
             assert_eq!(n, 1, "every payload finds its resident");

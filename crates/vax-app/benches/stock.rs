@@ -317,6 +317,7 @@ fn venue_day_ops(
                     administered_at: at,
                     vial: Some(vial.id),
                     overridden: None,
+                    injection_site: None,
                 }),
                 &clock,
             )?;

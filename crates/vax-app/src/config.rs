@@ -16,16 +16,21 @@ use vax_domain::error::{ErrorCode, UserFacing};
 use crate::desk::camera::CameraChoice;
 
 /// The variables read.
-const KNOWN: [&str; 5] = [
+const KNOWN: [&str; 6] = [
     "VAXLEDGER_DB",
     "VAXLEDGER_FAKE_CAMERA",
     "VAXLEDGER_PRINT_OPEN",
     "VAXLEDGER_NOW",
     "VAXLEDGER_SYNC_SECONDS",
+    "VAXLEDGER_STAFF_IDLE_MINUTES",
 ];
 
 /// Seconds between background syncs when `VAXLEDGER_SYNC_SECONDS` is not set.
 pub const DEFAULT_SYNC_SECONDS: u64 = 10;
+
+/// Minutes without an action after which a signed-in staff member is signed out, when
+/// `VAXLEDGER_STAFF_IDLE_MINUTES` is not set (docs/audit.md).
+pub const DEFAULT_STAFF_IDLE_MINUTES: u32 = 5;
 
 /// What the environment says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +46,9 @@ pub struct AppConfig {
     pub pinned_now: Option<DateTime<FixedOffset>>,
     /// `VAXLEDGER_SYNC_SECONDS`: seconds between background syncs.
     pub sync_interval: Duration,
+    /// `VAXLEDGER_STAFF_IDLE_MINUTES`: minutes without an action before the kiosk signs its
+    /// staff member out.
+    pub staff_idle_minutes: u32,
 }
 
 /// A variable that is set but cannot be used.
@@ -76,6 +84,7 @@ impl Default for AppConfig {
             open_documents: true,
             pinned_now: None,
             sync_interval: Duration::from_secs(DEFAULT_SYNC_SECONDS),
+            staff_idle_minutes: DEFAULT_STAFF_IDLE_MINUTES,
         }
     }
 }
@@ -127,12 +136,26 @@ impl AppConfig {
                 }
             },
         };
+        let staff_idle_minutes = match var("VAXLEDGER_STAFF_IDLE_MINUTES") {
+            None => DEFAULT_STAFF_IDLE_MINUTES,
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(minutes) if (1..=24 * 60).contains(&minutes) => minutes,
+                _ => {
+                    return Err(ConfigError {
+                        variable: "VAXLEDGER_STAFF_IDLE_MINUTES",
+                        value: v,
+                        expected: "a whole number of minutes from 1 to 1440",
+                    })
+                }
+            },
+        };
         Ok(Self {
             ledger_path: var("VAXLEDGER_DB").map(PathBuf::from),
             fake_camera: var("VAXLEDGER_FAKE_CAMERA").map(PathBuf::from),
             open_documents: var("VAXLEDGER_PRINT_OPEN").is_none_or(|v| v.trim() != "0"),
             pinned_now,
             sync_interval,
+            staff_idle_minutes,
         })
     }
 
@@ -242,8 +265,10 @@ mod tests {
             ("VAXLEDGER_PRINT_OPEN", "0"),
             ("VAXLEDGER_NOW", "2026-06-01T09:30:00+09:00"),
             ("VAXLEDGER_SYNC_SECONDS", "3"),
+            ("VAXLEDGER_STAFF_IDLE_MINUTES", "2"),
         ])
         .expect("valid");
+        assert_eq!(c.staff_idle_minutes, 2);
         assert_eq!(c.ledger_path, Some(PathBuf::from("/srv/kiosk.sqlite3")));
         assert_eq!(
             c.camera_choice(),
@@ -265,6 +290,8 @@ mod tests {
         assert!(e.message_ja().contains("VAXLEDGER_NOW"));
         let e = config(&[("VAXLEDGER_SYNC_SECONDS", "0")]).expect_err("refused");
         assert_eq!(e.variable, "VAXLEDGER_SYNC_SECONDS");
+        let e = config(&[("VAXLEDGER_STAFF_IDLE_MINUTES", "0")]).expect_err("refused");
+        assert_eq!(e.variable, "VAXLEDGER_STAFF_IDLE_MINUTES");
     }
 
     #[test]

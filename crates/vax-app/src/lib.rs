@@ -28,9 +28,13 @@
 //! - [`roster`]: a venue's day, band by band, with everyone booked.
 //! - [`stock`]: dose stock at the venue — stock events, the manager's screen (stock by
 //!   vial clock, progress, leftover forecast) and the day's close-out.
+//! - [`staff`]: HQ registers staff; staff sign in at the kiosk with a PIN or their card.
+//! - [`audit`]: the audit trail — who did what to whose record, where and when; the one
+//!   call every audited action makes ([`audit::record`]) and HQ's search.
 //! - [`sync`]: enroll this device with the sync server, sync, and the sync status.
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod calendar;
 pub mod config;
 pub mod demo;
@@ -43,6 +47,7 @@ pub mod print;
 pub mod progress;
 pub mod roster;
 pub mod schedule;
+pub mod staff;
 pub mod stock;
 pub mod sync;
 pub mod vrs;

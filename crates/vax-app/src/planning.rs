@@ -635,6 +635,40 @@ pub fn run_plan(
     Ok(report)
 }
 
+/// The audit trail of an applied reshuffle: a resident's own move request is one `rebook`
+/// entry per booking moved (the call centre acted on their record); a calendar change is one
+/// entry for the whole reshuffle, each moved booking being its own `book` op already.
+fn audit_reshuffle(
+    tx: &mut WriteTx<'_>,
+    actor: &crate::audit::Actor,
+    request: &ReshuffleRequest,
+    moves: &[MoveRow],
+    now: DateTime<FixedOffset>,
+) -> Result<(), PlanningError> {
+    use crate::audit::{record, About};
+    use vax_sync::AuditAction::Rebook;
+    if let ReshuffleRequest::MoveRequest { .. } = request {
+        for m in moves {
+            let voucher = tx.reader().resident(m.resident_id)?.resident.voucher;
+            let to = m.to.as_ref().map_or_else(
+                || format!("dose {} cancelled", m.dose),
+                |t| format!("dose {} to {} {} {}", m.dose, t.venue_code, t.date, t.start),
+            );
+            record(
+                tx,
+                actor,
+                Rebook,
+                &About::resident(&voucher).detail(to),
+                now,
+            )?;
+        }
+    } else if !moves.is_empty() {
+        let detail = format!("reshuffle: {} bookings moved or cancelled", moves.len());
+        record(tx, actor, Rebook, &About::default().detail(detail), now)?;
+    }
+    Ok(())
+}
+
 /// Writes the replication op of a booking just written; 1 when the ledger replicates.
 fn replicate(
     tx: &mut WriteTx<'_>,
@@ -1120,6 +1154,7 @@ pub fn apply_reshuffle(
 ) -> Result<ReshuffleApplied, PlanningError> {
     headquarters_only(role)?;
     let today = now.date_naive();
+    let actor = crate::audit::hq_actor(ledger, now)?;
     let mut tx = ledger.transaction()?;
     let c = compute(&tx.reader(), today, &preview.request, options)?;
     let again = preview_of(&c, &preview.request);
@@ -1171,6 +1206,7 @@ pub fn apply_reshuffle(
             }
         }
     }
+    audit_reshuffle(&mut tx, &actor, &preview.request, &again.moves, now)?;
     tx.commit()?;
     Ok(applied)
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 use thiserror::Error;
 use vax_domain::error::{ErrorCode, UserError, UserFacing};
@@ -55,6 +55,9 @@ pub enum PrintJobError {
     /// The sender or contact lines do not fit the sheet.
     #[error("{0}")]
     MailingInvalid(MailingProblem),
+    /// Nobody is signed in where staff must be (docs/audit.md).
+    #[error(transparent)]
+    Staff(#[from] crate::staff::StaffError),
 }
 
 /// What is wrong with the mailing details.
@@ -121,6 +124,7 @@ impl UserFacing for PrintJobError {
             Self::Busy => ErrorCode::PrintBusy,
             Self::NoSender => ErrorCode::NoSender,
             Self::MailingInvalid(_) => ErrorCode::InvalidInput,
+            Self::Staff(e) => e.code(),
             Self::Print(PrintError::Font(_)) => ErrorCode::FontMissing,
             Self::Print(_) | Self::Thread(_) | Self::Lookup(_) | Self::Ledger(_) => {
                 ErrorCode::PrintFailed
@@ -141,6 +145,7 @@ impl UserFacing for PrintJobError {
             Self::Thread(e) => format!("印刷処理を開始できません: {e}"),
             Self::NoSender => "接種券に印刷する差出人を先に設定してください".to_owned(),
             Self::MailingInvalid(p) => p.message_ja(),
+            Self::Staff(e) => e.message_ja(),
         }
     }
 }
@@ -157,13 +162,16 @@ pub struct Printed {
 
 /// Writes the resident's 予診票 into the `print/` folder beside the ledger and opens it in
 /// the system's viewer (unless the configuration says not to), from which staff print it.
+/// The print is an entry of the audit trail.
 pub fn print_yoshinhyo(
-    ledger: &Ledger,
+    ledger: &mut Ledger,
     config: &AppConfig,
     folders: &Folders,
     resident_id: RowId,
-    today: NaiveDate,
+    now: DateTime<FixedOffset>,
 ) -> Result<Printed, PrintJobError> {
+    let actor = crate::audit::actor_here(ledger, now)?;
+    let today = now.date_naive();
     let dir = folders.print();
     std::fs::create_dir_all(&dir).map_err(|source| PrintError::Io {
         path: dir.clone(),
@@ -172,6 +180,11 @@ pub fn print_yoshinhyo(
     let path = folders.yoshinhyo(resident_id, today);
     let font = JapaneseFont::system_default().map_err(PrintError::from)?;
     reissue_yoshinhyo(ledger, &font, resident_id, today, &path)?;
+    let voucher = ledger.reader().resident(resident_id)?.resident.voucher;
+    let mut tx = ledger.transaction()?;
+    let about = crate::audit::About::resident(&voucher).detail("予診票 reissued");
+    crate::audit::record(&mut tx, &actor, vax_sync::AuditAction::Print, &about, now)?;
+    tx.commit()?;
     // The desktop's default PDF viewer; its print dialog does the printing.
     let opened = config.open_on_desktop(&path);
     Ok(Printed {

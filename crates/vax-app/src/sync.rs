@@ -659,8 +659,15 @@ pub fn void_dose_record(
             problem: "is required, at most 200 characters / 必須・200文字以内です",
         }));
     }
+    let actor = crate::audit::actor_here(ledger, now).map_err(DeskError::from)?;
     let mut tx = ledger.transaction()?;
     tx.void_event(EventKind::Dose, uid, reason, &now)?;
+    let about = crate::audit::About {
+        resident: tx.reader().resident_of_record(uid)?,
+        record: Some(uid.to_owned()),
+        detail: format!("dose voided: {reason}"),
+    };
+    crate::audit::record(&mut tx, &actor, vax_sync::AuditAction::Void, &about, now)?;
     tx.commit()?;
     Ok(())
 }

@@ -35,6 +35,9 @@ pub enum HqError {
         /// Why.
         source: std::io::Error,
     },
+    /// The export's entry in the audit trail could not be written (the files are written).
+    #[error("the export is not in the audit trail: {0}")]
+    Audit(#[from] vax_ledger::LedgerError),
 }
 
 /// How many problems an error message lists; the command line lists them all.
@@ -47,6 +50,7 @@ impl UserFacing for HqError {
             Self::Vrs(VrsError::Invalid(_)) => ErrorCode::VrsInvalid,
             Self::SiteMunicipality(_) => ErrorCode::InvalidInput,
             Self::Vrs(_) | Self::Folder { .. } => ErrorCode::VrsFailed,
+            Self::Audit(e) => e.code(),
         }
     }
 
@@ -102,14 +106,29 @@ pub fn export_vrs(
         return Err(HqError::RoleMayNot(role));
     }
     create_folder(out_dir)?;
-    Ok(vax_vrs::export_batch(
+    let actor = crate::audit::hq_actor(ledger, now)?;
+    let report = vax_vrs::export_batch(
         ledger,
         Catalogue::builtin(),
         options,
         out_dir,
         now,
         progress,
-    )?)
+    )?;
+    if let Some(batch) = report.batch {
+        let about = crate::audit::About {
+            record: Some(format!("vrs batch {batch}")),
+            detail: format!(
+                "VRS export: {} dose records, {} corrections",
+                report.exported, report.corrections
+            ),
+            ..Default::default()
+        };
+        let mut tx = ledger.transaction()?;
+        crate::audit::record(&mut tx, &actor, vax_sync::AuditAction::Export, &about, now)?;
+        tx.commit()?;
+    }
+    Ok(report)
 }
 
 /// Text encoding of the VRS files, as a person picks it.

@@ -4,6 +4,7 @@
 //! found; 4 input rejected (import file, voucher, query); 5 the ledger refuses the
 //! operation (not empty, newer schema).
 
+mod audit;
 mod notices;
 mod planning;
 mod print;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use vax_app::audit::{record_here, About, AuditAction};
 use vax_app::calendar::{import_calendar_file, CalendarError};
 use vax_app::config::AppConfig;
 use vax_app::demo::{load_demo_city, load_demo_kiosk, DemoError};
@@ -100,6 +102,11 @@ enum Command {
     /// Dose stock across venues: the daily stock report (HQ).
     #[command(subcommand)]
     Stock(stock::StockCommand),
+    /// The audit trail: who looked at or changed a resident's record, where and when (HQ).
+    Audit(audit::AuditArgs),
+    /// Staff who sign in at the venues' kiosks (HQ registers them).
+    #[command(subcommand)]
+    Staff(audit::StaffCommand),
 }
 
 #[derive(Args)]
@@ -386,7 +393,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Plan(cmd) => planning::plan(&mut open(cli)?, cmd, now, cli.json)?,
         Command::Reshuffle(cmd) => planning::reshuffle(&mut open(cli)?, cmd, now, cli.json)?,
         Command::Lookup(args) => {
-            let ledger = open(cli)?;
+            let mut ledger = open(cli)?;
             let t = &args.target;
             let query = if let Some(v) = &t.voucher {
                 Query::Voucher(v.clone())
@@ -420,6 +427,12 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
                 .iter()
                 .map(|r| card(&ledger, r.id, today))
                 .collect::<Result<Vec<_>, _>>()?;
+            let looked_at: Vec<About> = cards
+                .iter()
+                .map(|c| About::resident(&c.resident.resident.voucher))
+                .collect();
+            record_here(&mut ledger, AuditAction::Lookup, &looked_at, now)
+                .map_err(|e| anyhow::anyhow!("{e} / {}", e.message_ja()))?;
             show::cards(&cards, cli.json)?;
         }
         Command::Enroll(args) => {
@@ -460,6 +473,8 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             let mut ledger = open(cli)?;
             return stock::run(&mut ledger, command, now, cli.json);
         }
+        Command::Audit(args) => return audit::audit(&open(cli)?, args, cli.json),
+        Command::Staff(command) => return audit::staff(&mut open(cli)?, command, cli.json),
         Command::VenueDay(args) => {
             let ledger = open(cli)?;
             let date = args.date.unwrap_or(now.date_naive());

@@ -207,6 +207,13 @@ error_codes! {
     RateLimited = "RATE_LIMITED",
     /// The request took longer than the server allows; try again later.
     RequestTimeout = "REQUEST_TIMEOUT",
+    // Staff sign-in (docs/audit.md).
+    /// Staff are registered for this venue: a staff member must sign in first.
+    StaffSignInRequired = "STAFF_SIGN_IN_REQUIRED",
+    /// The staff code, PIN or card did not match an active staff member of this venue.
+    StaffSignInFailed = "STAFF_SIGN_IN_FAILED",
+    /// Too many failed sign-ins on this device: it waits before taking another.
+    StaffSignInLocked = "STAFF_SIGN_IN_LOCKED",
 }
 
 impl ErrorCode {

@@ -23,6 +23,7 @@
 //! (`cargo insta review`), and add the read/write functions next to their peers.
 #![deny(missing_docs)]
 
+mod audit;
 mod desk;
 mod error;
 mod notices;
@@ -41,6 +42,7 @@ use vax_domain::clock::{Clock, SystemClock};
 
 use rusqlite::Connection;
 
+pub use audit::{AuditQuery, AuditRow, StaffRow};
 pub use desk::{CheckInView, DayDose, LotView};
 pub use error::LedgerError;
 pub use notices::{NewNotice, NewNoticeBatch, NoticeBatchRow, NoticeRow, NoticeTx, PendingBooking};

@@ -43,6 +43,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0009_trust",
         include_str!("../../../migrations/0009_trust.sql"),
     ),
+    (
+        "0012_audit",
+        include_str!("../../../migrations/0012_audit.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -182,6 +182,7 @@ fn write_city() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
                     administered_at: day.and_hms_opt(10, 5, 0).ok_or("time")?,
                     vial: None,
                     overridden: None,
+                    injection_site: None,
                 }),
                 2 => OpKind::Book(Booking {
                     resident,

@@ -56,6 +56,7 @@
 //!     administered_at: NaiveDate::from_ymd_opt(2021, 6, 1).unwrap().and_hms_opt(9, 30, 0).unwrap(),
 //!     vial: None,
 //!     overridden: None,
+//!     injection_site: None,
 //! }), &time)?;
 //!
 //! // Back online: each side keeps a SyncState for the other and the caller moves the bytes.
@@ -100,9 +101,9 @@ pub use invariants::{Alert, AlertKey, LotLimit};
 pub use log::{MemoryOpLog, OpLog};
 pub use node::{SyncNode, WriteError};
 pub use op::{
-    Booking, BookingCause, CallOutcome, CheckIn, DoctorOverride, Dose, EventKind, FieldName,
-    Inquiry, InvalidOp, Op, OpKind, ResidentField, Stamp, StandbyCall, StockChange, StockEvent,
-    TimeBandDef, VenueDef, Void,
+    AuditAction, AuditEntry, Booking, BookingCause, CallOutcome, CheckIn, DoctorOverride, Dose,
+    EventKind, FieldName, Inquiry, InvalidOp, Op, OpKind, ResidentField, StaffDef, Stamp,
+    StandbyCall, StockChange, StockEvent, TimeBandDef, VenueDef, Void,
 };
 pub use protocol::{
     Applied, Message, SyncError, SyncState, DEFAULT_BATCH_SIZE, MAX_COUNTER_JUMP,

@@ -118,6 +118,11 @@ pub enum OpKind {
         /// Which alert.
         alert: crate::invariants::AlertKey,
     },
+    /// HQ registers or changes a staff member (HQ only, last writer wins per staff code).
+    DefineStaff(StaffDef),
+    /// Who did what to whose record, where and when: one entry of the append-only audit
+    /// trail, written by the device where it happened (docs/audit.md).
+    Audit(AuditEntry),
 }
 
 impl OpKind {
@@ -135,6 +140,8 @@ impl OpKind {
             Self::DefineVenue(_) => "define_venue",
             Self::StandbyCall(_) => "standby_call",
             Self::Acknowledge { .. } => "acknowledge",
+            Self::DefineStaff(_) => "define_staff",
+            Self::Audit(_) => "audit",
         }
     }
 
@@ -148,6 +155,8 @@ impl OpKind {
             Self::StandbyCall(c) => Some(&c.venue),
             Self::DefineTimeBand(b) => Some(&b.venue),
             Self::DefineVenue(v) => Some(&v.code),
+            Self::Audit(a) => a.venue.as_ref(),
+            Self::DefineStaff(s) => s.venue.as_ref(),
             Self::SetResidentFields { .. }
             | Self::Book(_)
             | Self::Inquiry(_)
@@ -199,6 +208,9 @@ impl OpKind {
                 short_text("product", &d.product)?;
                 short_text("lot", &d.lot)?;
                 short_text("vaccinator", &d.vaccinator)?;
+                if let Some(site) = &d.injection_site {
+                    short_text("injection site", site)?;
+                }
                 match &d.overridden {
                     Some(o) => {
                         short_text("doctor", &o.doctor)?;
@@ -240,6 +252,37 @@ impl OpKind {
             }
             Self::StandbyCall(c) => short_text("venue", &c.venue.0),
             Self::Acknowledge { .. } => Ok(()),
+            Self::DefineStaff(s) => {
+                short_text("staff code", &s.code)?;
+                short_text("staff name", &s.name)?;
+                if let Some(v) = &s.venue {
+                    short_text("venue", &v.0)?;
+                }
+                text(
+                    "PIN hash",
+                    s.pin_hash.as_deref().unwrap_or(""),
+                    MAX_SHORT_TEXT,
+                    false,
+                )?;
+                text(
+                    "card hash",
+                    s.card_hash.as_deref().unwrap_or(""),
+                    MAX_SHORT_TEXT,
+                    false,
+                )
+            }
+            Self::Audit(a) => {
+                if let Some(staff) = &a.staff {
+                    short_text("staff code", staff)?;
+                }
+                if let Some(v) = &a.venue {
+                    short_text("venue", &v.0)?;
+                }
+                if let Some(r) = &a.record {
+                    short_text("record", r)?;
+                }
+                text("detail", &a.detail, MAX_SHORT_TEXT, false)
+            }
         }
     }
 }
@@ -526,6 +569,10 @@ pub struct Dose {
     /// A doctor's decision to give the dose although rules refused it (left out when none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overridden: Option<DoctorOverride>,
+    /// Injection site (左上腕…). Absent in doses recorded before it travelled with the op, and
+    /// then left out of the JSON so those ops read back unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injection_site: Option<String>,
 }
 
 /// A doctor's decision to give a dose against the rules the booth named.
@@ -796,4 +843,107 @@ mod validation_tests {
         assert_eq!(op(check_in(0)).validate(), Err(InvalidOp::DoseNumber(0)));
         assert_eq!(op(check_in(2)).validate(), Ok(()));
     }
+}
+
+/// A staff member as HQ registers them. The PIN and the card secret travel only as Argon2id
+/// hashes (PHC strings), so a kiosk can check a sign-in offline without holding either.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffDef {
+    /// The staff code HQ gives (printed on the card), unique in the city.
+    pub code: String,
+    /// 氏名.
+    pub name: String,
+    /// The venue they work at; `None` for HQ staff.
+    pub venue: Option<VenueCode>,
+    /// What they do there.
+    pub role: vax_domain::role::Role,
+    /// Argon2id hash of the PIN, when they sign in with one.
+    pub pin_hash: Option<String>,
+    /// Argon2id hash of the secret on their staff card, when they have one.
+    pub card_hash: Option<String>,
+    /// Whether they may sign in (HQ switches it off when someone leaves).
+    pub active: bool,
+}
+
+/// What an audited action was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// A resident's record was shown (search result, card).
+    Lookup,
+    /// A check-in.
+    CheckIn,
+    /// A dose was recorded.
+    Dose,
+    /// A doctor overrode a rule to record a dose.
+    Override,
+    /// A record was voided (a dose, a check-in cancelled, a stock event).
+    Void,
+    /// A booking was moved or cancelled.
+    Rebook,
+    /// Records left the ledger in a file (VRS export, CSV, lists).
+    Export,
+    /// A document about a resident was printed.
+    Print,
+    /// A staff member signed in at a device.
+    SignIn,
+    /// A staff member signed out (or the device locked itself).
+    SignOut,
+}
+
+impl AuditAction {
+    /// Every action, in the order the search screen lists them.
+    pub const ALL: [AuditAction; 10] = [
+        Self::Lookup,
+        Self::CheckIn,
+        Self::Dose,
+        Self::Override,
+        Self::Void,
+        Self::Rebook,
+        Self::Export,
+        Self::Print,
+        Self::SignIn,
+        Self::SignOut,
+    ];
+
+    /// The code stored in the ledger (`check_in`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Lookup => "lookup",
+            Self::CheckIn => "check_in",
+            Self::Dose => "dose",
+            Self::Override => "override",
+            Self::Void => "void",
+            Self::Rebook => "rebook",
+            Self::Export => "export",
+            Self::Print => "print",
+            Self::SignIn => "sign_in",
+            Self::SignOut => "sign_out",
+        }
+    }
+
+    /// Reads [`AuditAction::code`] back.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == code)
+    }
+}
+
+/// One entry of the audit trail. The device is the op's author (its signature proves it);
+/// the staff member is the one signed in there, or `None` where no staff are registered yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// What was done.
+    pub action: AuditAction,
+    /// Who, by staff code.
+    pub staff: Option<String>,
+    /// Where.
+    pub venue: Option<VenueCode>,
+    /// Whose record.
+    pub resident: Option<VoucherNumber>,
+    /// Which record (the op id of a dose or check-in, a file name), when there is one.
+    pub record: Option<String>,
+    /// When, in local time, as the device recorded it.
+    pub at: NaiveDateTime,
+    /// A few words more (the rules a doctor overrode, a void's reason); may be empty.
+    pub detail: String,
 }

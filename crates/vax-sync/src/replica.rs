@@ -18,6 +18,7 @@ use vax_domain::voucher::VoucherNumber;
 use crate::hlc::Hlc;
 use crate::ids::{OpId, ReplicaId, TimeBandId, VenueCode};
 use crate::invariants::{AlertKey, Touched};
+use crate::op::{AuditEntry, StaffDef};
 use crate::op::{
     BookingCause, CheckIn, Dose, EventKind, FieldName, Inquiry, Op, OpKind, ResidentField, Stamp,
     StandbyCall, StockChange, StockEvent, TimeBandDef, VenueDef, Void,
@@ -104,6 +105,8 @@ pub struct Replica {
     pub(crate) bands: HashMap<TimeBandId, Lww<TimeBandDef>>,
     pub(crate) venues: HashMap<VenueCode, Lww<VenueDef>>,
     pub(crate) acknowledged: GSet<AlertKey>,
+    pub(crate) staff: HashMap<String, Lww<StaffDef>>,
+    pub(crate) audit: HashMap<OpId, Recorded<AuditEntry>>,
 
     // Derived indexes.
     pub(crate) voided_by: HashMap<OpId, BTreeSet<OpId>>,
@@ -274,6 +277,12 @@ impl Replica {
             }
             // An acknowledgement only ever removes an alert.
             OpKind::Acknowledge { alert } => self.acknowledged.insert(alert.clone()),
+            OpKind::DefineStaff(s) => {
+                lww_write(self.staff.entry(s.code.clone()), s, op.stamp());
+            }
+            OpKind::Audit(a) => {
+                insert_event(&mut self.audit, op, a);
+            }
         }
     }
 
@@ -472,6 +481,16 @@ impl Replica {
     /// A venue as last defined.
     pub fn venue(&self, code: &VenueCode) -> Option<&VenueDef> {
         self.venues.get(code).map(|r| &r.val)
+    }
+
+    /// A staff member as HQ last defined them.
+    pub fn staff(&self, code: &str) -> Option<&StaffDef> {
+        self.staff.get(code).map(|r| &r.val)
+    }
+
+    /// The audit entries, by the op that wrote them (grow-only).
+    pub fn audit_entries(&self) -> impl Iterator<Item = &Recorded<AuditEntry>> {
+        self.audit.values()
     }
 
     /// The earliest valid quarantine of (product, lot) recorded at or before `at`, at any

@@ -94,7 +94,12 @@ pub fn may_emit(role: Role, kind: &OpKind) -> bool {
         OpKind::StandbyCall(_) => app.may_record_stock(),
         OpKind::Book(b) => app.may_rebook() && b.cause == BookingCause::Rebook,
         OpKind::Void(v) => records(app, v.target_kind),
-        OpKind::DefineTimeBand(_) | OpKind::DefineVenue(_) | OpKind::Acknowledge { .. } => false,
+        // Every device keeps the trail of what was done on it.
+        OpKind::Audit(_) => true,
+        OpKind::DefineTimeBand(_)
+        | OpKind::DefineVenue(_)
+        | OpKind::DefineStaff(_)
+        | OpKind::Acknowledge { .. } => false,
     }
 }
 

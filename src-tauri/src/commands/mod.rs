@@ -9,4 +9,5 @@ pub mod notices;
 pub mod planning;
 pub mod reception;
 pub mod setup;
+pub mod staff;
 pub mod sync;

@@ -14,14 +14,10 @@ pub async fn reception_find(
     state: State<'_, AppState>,
     text: String,
 ) -> Result<Vec<DeskCard>, IpcError> {
-    let ledger = state.ledger()?;
+    let mut ledger = state.ledger()?;
     let query = Query::parse(&text)?;
-    Ok(desk_find(
-        &ledger,
-        &enrolled(&ledger)?,
-        &query,
-        state.now(),
-    )?)
+    let e = enrolled(&ledger)?;
+    Ok(desk_find(&mut ledger, &e, &query, state.now())?)
 }
 
 #[tauri::command]
@@ -58,14 +54,13 @@ pub async fn reception_print_yoshinhyo(
     state: State<'_, AppState>,
     resident_id: i64,
 ) -> Result<Printed, IpcError> {
-    let ledger = state.ledger()?;
+    let mut ledger = state.ledger()?;
     enrolled(&ledger)?;
-    let today = state.now().date_naive();
     Ok(print_yoshinhyo(
-        &ledger,
+        &mut ledger,
         &state.config,
         &state.folders,
         resident_id,
-        today,
+        state.now(),
     )?)
 }

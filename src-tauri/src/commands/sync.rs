@@ -80,3 +80,10 @@ pub async fn hq_choose_booking(
         &uid,
     )?)
 }
+
+/// Asks the server for a new token for this device (one that may have leaked is refused from
+/// then on).
+#[tauri::command]
+pub async fn sync_rotate_token(state: State<'_, AppState>) -> Result<(), IpcError> {
+    Ok(app_sync::rotate_token(&mut *state.ledger()?)?)
+}

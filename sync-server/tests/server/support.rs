@@ -28,6 +28,7 @@ pub fn dose(r: u32, venue: &str) -> OpKind {
         administered_at: at(10, 0),
         vial: None,
         overridden: None,
+        injection_site: None,
     })
 }
 

@@ -9,11 +9,12 @@ use vax_domain::resident::age_on;
 use vax_domain::stock::{lot_states, StockChange};
 use vax_ledger::{CheckInView, Ledger, LotView, NewDose, STOCK_RULES};
 
-use vax_sync::{DoctorOverride, Dose, OpId, OpKind, StockEvent, VenueCode};
+use vax_sync::{AuditAction, DoctorOverride, Dose, OpId, OpKind, StockEvent, VenueCode};
 
 use crate::stock::{open_change, DEFAULT_SYRINGE};
 
 use super::{required, venue_of, DeskError, Enrollment};
+use crate::audit::{self, About};
 use crate::lookup::card;
 
 /// A resident waiting at the booth.
@@ -122,6 +123,7 @@ pub fn record_dose(
         });
     }
     let venue = venue_of(ledger, enrollment)?;
+    let actor = audit::actor(&ledger.reader(), enrollment, now)?;
     let today = now.date_naive();
     let lot = ledger
         .reader()
@@ -226,6 +228,7 @@ pub fn record_dose(
                 .map(|(rule, _)| (*rule).to_owned())
                 .collect(),
         }),
+        injection_site: Some(site.clone()),
     }))?;
     let uid = tx.insert_dose(&NewDose {
         uid: Some(uid),
@@ -251,6 +254,19 @@ pub fn record_dose(
             }
             overridden.push((*rule).to_owned());
         }
+    }
+    let voucher = &card.resident.resident.voucher;
+    audit::record(
+        &mut tx,
+        &actor,
+        AuditAction::Dose,
+        &About::record(voucher, &uid),
+        now,
+    )?;
+    if let Some((doctor, reason)) = &override_ {
+        let about = About::record(voucher, &uid)
+            .detail(format!("{} — {doctor}: {reason}", overridden.join(", ")));
+        audit::record(&mut tx, &actor, AuditAction::Override, &about, now)?;
     }
     tx.commit()?;
     Ok(RecordedDose {
@@ -461,6 +477,8 @@ pub fn open_lot(
             action: "open lots",
         });
     }
+    // A write at the desk: needs a signed-in staff member once the venue has staff.
+    audit::actor(&ledger.reader(), enrollment, now)?;
     Catalogue::builtin()
         .product(product_code)
         .map_err(|e| DeskError::Eligibility(e.into()))?;

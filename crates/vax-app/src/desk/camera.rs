@@ -99,7 +99,7 @@ pub enum CameraRead {
 /// The reception scan of a code read by the camera: checks that it is an 18-digit voucher
 /// line, then runs [`desk_find`] with it, as the scan field does for a USB scanner's digits.
 pub fn camera_scan(
-    ledger: &Ledger,
+    ledger: &mut Ledger,
     enrollment: &Enrollment,
     text: &str,
     now: DateTime<FixedOffset>,
@@ -208,7 +208,7 @@ impl DeskCamera {
     /// through [`camera_scan`] with `ledger`, `enrollment` and `now`.
     pub fn poll(
         &mut self,
-        ledger: &Ledger,
+        ledger: &mut Ledger,
         enrollment: &Enrollment,
         now: DateTime<FixedOffset>,
     ) -> CameraPoll {
@@ -302,10 +302,11 @@ impl DeskCameraSlot {
             });
         };
         // The ledger is locked only while a camera runs, for the lookups of its reads.
-        let ledger = ledger
+        let mut ledger = ledger
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let poll = camera.poll(&ledger, &super::enrolled(&ledger)?, now);
+        let enrollment = super::enrolled(&ledger)?;
+        let poll = camera.poll(&mut ledger, &enrollment, now);
         drop(ledger);
         if poll.stopped.is_some() {
             self.stop();

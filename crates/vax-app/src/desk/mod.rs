@@ -140,6 +140,9 @@ pub enum DeskError {
     /// The ledger failed; nothing was written.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// Nobody is signed in where staff must be (docs/audit.md).
+    #[error(transparent)]
+    Staff(#[from] crate::staff::StaffError),
 }
 
 impl UserFacing for DeskError {
@@ -163,6 +166,7 @@ impl UserFacing for DeskError {
             Self::Eligibility(_) => ErrorCode::Eligibility,
             Self::Query(e) => e.code(),
             Self::Ledger(e) => e.code(),
+            Self::Staff(e) => e.code(),
         }
     }
 
@@ -211,6 +215,7 @@ impl UserFacing for DeskError {
             Self::Eligibility(e) => e.to_string(),
             Self::Query(e) => e.message_ja(),
             Self::Ledger(e) => e.message_ja(),
+            Self::Staff(e) => e.message_ja(),
         }
     }
 }

@@ -7,9 +7,10 @@ use vax_domain::resident::Intention;
 use vax_domain::voucher::VoucherPayload;
 use vax_ledger::{CheckInView, Ledger};
 
-use vax_sync::{CheckIn, EventKind, OpKind, VenueCode};
+use vax_sync::{AuditAction, CheckIn, EventKind, OpKind, VenueCode};
 
 use super::{required, venue_of, DeskError, Enrollment};
+use crate::audit::{self, About};
 use crate::lookup::{card, find, Query, ResidentCard};
 
 /// Something the desk must notice before checking a resident in. When each applies is
@@ -174,7 +175,7 @@ fn desk_card(
 /// Finds residents by a scanned or typed query and builds their desk cards (with warnings
 /// judged for this venue and today). An empty list means nobody was found.
 pub fn desk_find(
-    ledger: &Ledger,
+    ledger: &mut Ledger,
     enrollment: &Enrollment,
     query: &Query,
     now: DateTime<FixedOffset>,
@@ -183,11 +184,22 @@ pub fn desk_find(
         Query::Voucher(text) => Some(VoucherPayload::parse(text)?),
         _ => None,
     };
+    let actor = audit::actor(&ledger.reader(), enrollment, now)?;
     let found = find(ledger, query)?;
-    found
+    let cards = found
         .iter()
         .map(|r| desk_card(ledger, enrollment, r.id, payload.as_ref(), now))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    // Every card shown is a look at a resident's record (APPI: who looked at whom).
+    if !cards.is_empty() {
+        let mut tx = ledger.transaction()?;
+        for c in &cards {
+            let about = About::resident(&c.card.resident.resident.voucher);
+            audit::record(&mut tx, &actor, AuditAction::Lookup, &about, now)?;
+        }
+        tx.commit()?;
+    }
+    Ok(cards)
 }
 
 /// The result of a check-in.
@@ -217,6 +229,7 @@ pub fn check_in(
         });
     }
     let venue = venue_of(ledger, enrollment)?;
+    let actor = audit::actor(&ledger.reader(), enrollment, now)?;
     let card = desk_card(ledger, enrollment, resident_id, None, now)?;
     if let Some(c) = card.check_in {
         return Err(DeskError::AlreadyCheckedIn {
@@ -233,6 +246,8 @@ pub fn check_in(
         at: now.naive_local(),
     }))?;
     tx.insert_check_in(&uid, resident_id, venue.id, dose_number, &now)?;
+    let about = About::record(&card.card.resident.resident.voucher, &uid);
+    audit::record(&mut tx, &actor, AuditAction::CheckIn, &about, now)?;
     tx.commit()?;
     Ok(CheckInDone {
         uid,
@@ -256,8 +271,15 @@ pub fn cancel_check_in(
         });
     }
     let reason = required(reason, "reason / 理由", 200)?;
+    let actor = audit::actor(&ledger.reader(), enrollment, now)?;
     let mut tx = ledger.transaction()?;
     tx.void_event(EventKind::CheckIn, uid, &reason, &now)?;
+    let about = About {
+        resident: tx.reader().resident_of_record(uid)?,
+        record: Some(uid.to_owned()),
+        detail: format!("check-in cancelled: {reason}"),
+    };
+    audit::record(&mut tx, &actor, AuditAction::Void, &about, now)?;
     tx.commit()?;
     Ok(())
 }

@@ -30,7 +30,7 @@ fn blank() -> GrayImage {
 /// Polls until the (finite) source has ended, collecting every read.
 fn run_to_end(
     mut camera: DeskCamera,
-    ledger: &Ledger,
+    ledger: &mut Ledger,
     e: &vax_app::desk::Enrollment,
 ) -> (Vec<CameraRead>, bool) {
     let mut reads = Vec::new();
@@ -58,7 +58,7 @@ fn cards_of(read: &CameraRead) -> &[DeskCard] {
 
 #[test]
 fn a_card_held_up_for_many_frames_is_one_scan_through_the_scan_fields_path() {
-    let (ledger, e) = venue();
+    let (mut ledger, e) = venue();
     let (line, id) = booked_at_nine(&ledger);
     let card = frame_with(&line);
     // 40 frames (1.3 s at 30 fps) of the card, with two blurred-away frames in between.
@@ -75,9 +75,15 @@ fn a_card_held_up_for_many_frames_is_one_scan_through_the_scan_fields_path() {
     let camera =
         DeskCamera::start_with(move || Ok(MemorySource::new(frames)), DeskCamera::config())
             .expect("the recording opens");
-    let (reads, previews) = run_to_end(camera, &ledger, &e);
+    let (reads, previews) = run_to_end(camera, &mut ledger, &e);
     assert_eq!(reads.len(), 1, "one presentation, one scan: {reads:?}");
-    let typed = desk_find(&ledger, &e, &Query::Voucher(line.clone()), time("09:05")).unwrap();
+    let typed = desk_find(
+        &mut ledger,
+        &e,
+        &Query::Voucher(line.clone()),
+        time("09:05"),
+    )
+    .unwrap();
     assert_eq!(
         cards_of(&reads[0]),
         typed.as_slice(),
@@ -89,7 +95,7 @@ fn a_card_held_up_for_many_frames_is_one_scan_through_the_scan_fields_path() {
 
 #[test]
 fn the_same_card_shown_again_later_is_scanned_again() {
-    let (ledger, e) = venue();
+    let (mut ledger, e) = venue();
     let (line, _) = booked_at_nine(&ledger);
     let card = frame_with(&line);
     let mut frames = Vec::new();
@@ -108,14 +114,14 @@ fn the_same_card_shown_again_later_is_scanned_again() {
         WorkerConfig::default(),
     )
     .unwrap();
-    let (reads, previews) = run_to_end(camera, &ledger, &e);
+    let (reads, previews) = run_to_end(camera, &mut ledger, &e);
     assert_eq!(reads.len(), 2, "{reads:?}");
     assert!(!previews, "no preview unless asked for");
 }
 
 #[test]
 fn a_qr_code_that_is_not_a_voucher_gets_a_bilingual_message() {
-    let (ledger, e) = venue();
+    let (mut ledger, e) = venue();
     let frames = vec![Frame::luma(
         frame_with("https://example.org/ticket"),
         Duration::ZERO,
@@ -123,7 +129,7 @@ fn a_qr_code_that_is_not_a_voucher_gets_a_bilingual_message() {
     let camera =
         DeskCamera::start_with(move || Ok(MemorySource::new(frames)), DeskCamera::config())
             .unwrap();
-    let (reads, _) = run_to_end(camera, &ledger, &e);
+    let (reads, _) = run_to_end(camera, &mut ledger, &e);
     match reads.as_slice() {
         [CameraRead::NotAVoucher {
             message,
@@ -139,7 +145,7 @@ fn a_qr_code_that_is_not_a_voucher_gets_a_bilingual_message() {
         other => panic!("expected one non-voucher read, got {other:?}"),
     }
     // 18 digits with a bad municipality check digit: also not a voucher, with the reason.
-    match camera_scan(&ledger, &e, "112620200000123456", time("09:05")) {
+    match camera_scan(&mut ledger, &e, "112620200000123456", time("09:05")) {
         CameraRead::NotAVoucher { message_ja, .. } => {
             assert!(
                 message_ja.contains("接種券のQRコードとして正しくありません"),
@@ -152,8 +158,8 @@ fn a_qr_code_that_is_not_a_voucher_gets_a_bilingual_message() {
 
 #[test]
 fn a_voucher_of_nobody_in_the_ledger_is_an_empty_result_like_the_scan_field() {
-    let (ledger, e) = venue();
-    match camera_scan(&ledger, &e, "112620219999999999", time("09:05")) {
+    let (mut ledger, e) = venue();
+    match camera_scan(&mut ledger, &e, "112620219999999999", time("09:05")) {
         CameraRead::Voucher { cards, line } => {
             assert!(cards.is_empty());
             assert_eq!(line, "112620219999999999");
@@ -202,7 +208,7 @@ fn no_camera_is_a_typed_error_in_japanese_and_english() {
 /// Polls the camera at 09:05 until something is read (five seconds at most): what it read.
 fn first_reads(
     camera: &mut DeskCamera,
-    ledger: &Ledger,
+    ledger: &mut Ledger,
     e: &vax_app::desk::Enrollment,
 ) -> Vec<CameraRead> {
     let mut reads = Vec::new();
@@ -218,17 +224,17 @@ fn first_reads(
 
 #[test]
 fn the_fake_camera_folder_shows_a_voucher_to_the_desk() {
-    let (ledger, e) = venue();
+    let (mut ledger, e) = venue();
     let (line, id) = booked_at_nine(&ledger);
     let dir = tempfile::tempdir().unwrap();
     frame_with(&line)
         .save(dir.path().join("voucher.png"))
         .unwrap();
     let mut camera = DeskCamera::start(CameraChoice::Folder(dir.path().to_path_buf())).unwrap();
-    let mut reads = first_reads(&mut camera, &ledger, &e);
+    let mut reads = first_reads(&mut camera, &mut ledger, &e);
     // Keep looking for a second: the looping image is the same presentation.
     std::thread::sleep(Duration::from_millis(1000));
-    reads.extend(camera.poll(&ledger, &e, time("09:05")).reads);
+    reads.extend(camera.poll(&mut ledger, &e, time("09:05")).reads);
     camera.stop();
     assert_eq!(reads.len(), 1, "{reads:?}");
     assert_eq!(cards_of(&reads[0])[0].card.resident.id, id);
@@ -236,7 +242,7 @@ fn the_fake_camera_folder_shows_a_voucher_to_the_desk() {
 
 #[test]
 fn a_printed_yoshinhyo_held_up_to_the_fake_camera_is_read() {
-    let (ledger, e) = venue();
+    let (mut ledger, e) = venue();
     let (line, id) = booked_at_nine(&ledger);
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("yoshinhyo.pdf");
@@ -257,7 +263,7 @@ fn a_printed_yoshinhyo_held_up_to_the_fake_camera_is_read() {
         .expect("pdftoppm (poppler-utils) runs");
     assert!(status.success());
     let mut camera = DeskCamera::start(CameraChoice::Folder(frames)).unwrap();
-    let reads = first_reads(&mut camera, &ledger, &e);
+    let reads = first_reads(&mut camera, &mut ledger, &e);
     camera.stop();
     assert_eq!(reads.len(), 1, "{reads:?}");
     match &reads[0] {

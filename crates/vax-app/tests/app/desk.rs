@@ -117,7 +117,13 @@ fn an_enrolled_kiosk_cannot_make_itself_headquarters_from_its_setup_screen() {
 fn a_resident_booked_here_now_shows_no_warning_and_checks_in_once() {
     let (mut ledger, e) = venue();
     let (line, id) = booked_at_nine(&ledger);
-    let cards = desk_find(&ledger, &e, &Query::Voucher(line.clone()), time("09:05")).unwrap();
+    let cards = desk_find(
+        &mut ledger,
+        &e,
+        &Query::Voucher(line.clone()),
+        time("09:05"),
+    )
+    .unwrap();
     assert_eq!(cards.len(), 1);
     let due_warnings: Vec<_> = cards[0]
         .warnings
@@ -136,7 +142,7 @@ fn a_resident_booked_here_now_shows_no_warning_and_checks_in_once() {
         Err(DeskError::AlreadyCheckedIn { at }) => assert_eq!(at, time("09:06")),
         other => panic!("a second check-in must be refused, got {other:?}"),
     }
-    let again = desk_find(&ledger, &e, &Query::Voucher(line), time("09:08")).unwrap();
+    let again = desk_find(&mut ledger, &e, &Query::Voucher(line), time("09:08")).unwrap();
     assert!(
         again[0]
             .warnings
@@ -179,7 +185,7 @@ fn a_cancellation_needs_a_reason() {
 
 #[test]
 fn the_desk_is_warned_of_the_wrong_venue_the_wrong_day_and_a_different_printed_dose() {
-    let (ledger, _) = venue();
+    let (mut ledger, _) = venue();
     let (line, _) = booked_at_nine(&ledger);
     let elsewhere = Enrollment {
         venue_code: "V01".into(),
@@ -187,7 +193,7 @@ fn the_desk_is_warned_of_the_wrong_venue_the_wrong_day_and_a_different_printed_d
         municipality: MunicipalityCode::parse("262021").unwrap(),
     };
     let w = &desk_find(
-        &ledger,
+        &mut ledger,
         &elsewhere,
         &Query::Voucher(line.clone()),
         time("09:05"),
@@ -201,7 +207,8 @@ fn the_desk_is_warned_of_the_wrong_venue_the_wrong_day_and_a_different_printed_d
 
     let (_, e) = venue();
     let tomorrow = at("2021-05-18T09:05:00+09:00");
-    let w = &desk_find(&ledger, &e, &Query::Voucher(line.clone()), tomorrow).unwrap()[0].warnings;
+    let w =
+        &desk_find(&mut ledger, &e, &Query::Voucher(line.clone()), tomorrow).unwrap()[0].warnings;
     assert!(
         w.iter().any(|w| matches!(w, Warning::WrongDay { .. })),
         "booked yesterday: {w:?}"
@@ -209,7 +216,7 @@ fn the_desk_is_warned_of_the_wrong_venue_the_wrong_day_and_a_different_printed_d
 
     let dose_two_voucher = format!("12{}", &line[2..]);
     let w = &desk_find(
-        &ledger,
+        &mut ledger,
         &e,
         &Query::Voucher(dose_two_voucher),
         time("09:05"),
@@ -225,8 +232,8 @@ fn the_desk_is_warned_of_the_wrong_venue_the_wrong_day_and_a_different_printed_d
         municipality: MunicipalityCode::parse("011002").unwrap(),
         ..e
     };
-    let w =
-        &desk_find(&ledger, &sapporo, &Query::Voucher(line), time("09:05")).unwrap()[0].warnings;
+    let w = &desk_find(&mut ledger, &sapporo, &Query::Voucher(line), time("09:05")).unwrap()[0]
+        .warnings;
     assert!(
         w.iter()
             .any(|w| matches!(w, Warning::MunicipalityDiffers { .. })),

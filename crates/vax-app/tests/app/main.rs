@@ -11,6 +11,7 @@ mod lookup;
 mod notices;
 mod planning;
 mod print;
+mod staff;
 mod stock;
 mod sync;
 

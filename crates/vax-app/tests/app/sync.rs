@@ -149,7 +149,10 @@ fn a_new_booth_receives_the_city_records_doses_offline_and_hq_gets_each_exactly_
     );
     assert_eq!(failed.code(), "SYNC_OFFLINE");
     let status = sync_status(&mut booth, time("09:50")).unwrap();
-    assert_eq!(status.ops_waiting, 1, "{status:?}");
+    assert_eq!(
+        status.ops_waiting, 2,
+        "the dose and its audit entry: {status:?}"
+    );
     assert_eq!(
         status.freshness,
         Freshness::Red,
@@ -171,6 +174,24 @@ fn a_new_booth_receives_the_city_records_doses_offline_and_hq_gets_each_exactly_
 
     let hq_id = resident_id(&hq, &booked.voucher);
     assert_eq!(dose_rows(&hq, hq_id), 1, "the dose reached HQ exactly once");
+    let trail = vax_app::audit::search(
+        &hq,
+        Role::Headquarters,
+        &vax_app::audit::AuditSearch {
+            resident: Some(booked.voucher.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        trail.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+        ["dose"],
+        "and HQ knows which device recorded it"
+    );
+    assert_eq!(
+        Some(trail[0].device.clone()),
+        booth.replica_identity().map(|(id, _)| id.to_string())
+    );
     assert_eq!(dose_rows(&booth, booked.resident_id), 1);
     assert!(alerts(&mut hq).unwrap().is_empty());
     drop(server);
@@ -334,6 +355,7 @@ fn a_change_the_server_refuses_is_quarantined_shown_in_the_status_and_the_rest_s
             administered_at: time("09:05").naive_local(),
             vial: None,
             overridden: None,
+            injection_site: None,
         }))
         .unwrap();
     tx.commit().unwrap();

@@ -23,6 +23,7 @@ use vax_sync::{
 
 use crate::{Ledger, LedgerError, RowId, WriteTx};
 use oplog::SqlOpLog;
+pub(crate) use project::local as local_time;
 use project::Outcome;
 
 pub(crate) const KEY_REPLICA_ID: &str = "sync.replica_id";

@@ -29,7 +29,7 @@ pub(crate) enum Outcome {
     LogOnly,
 }
 
-fn local(naive: NaiveDateTime) -> DateTime<FixedOffset> {
+pub(crate) fn local(naive: NaiveDateTime) -> DateTime<FixedOffset> {
     jst()
         .from_local_datetime(&naive)
         .single()
@@ -40,14 +40,15 @@ fn local(naive: NaiveDateTime) -> DateTime<FixedOffset> {
 pub(crate) fn rank(op: &Op) -> u8 {
     match op.kind {
         OpKind::DefineVenue(_) => 0,
-        OpKind::DefineTimeBand(_) => 1,
+        OpKind::DefineTimeBand(_) | OpKind::DefineStaff(_) => 1,
         OpKind::SetResidentFields { .. } => 2,
         OpKind::Book(_) => 3,
         OpKind::RecordDose(_)
         | OpKind::CheckIn(_)
         | OpKind::StockEvent(_)
         | OpKind::Inquiry(_)
-        | OpKind::StandbyCall(_) => 4,
+        | OpKind::StandbyCall(_)
+        | OpKind::Audit(_) => 4,
         OpKind::Void(_) | OpKind::Acknowledge { .. } => 5,
     }
 }
@@ -74,8 +75,8 @@ pub(crate) fn project(
             let lot_id = w.lot(&d.product, &d.lot, None)?;
             w.tx.prepare_cached(
                 "INSERT OR IGNORE INTO dose_records (uid, resident_id, dose_number, administered_at, venue_id,
-                                                     lot_id, vaccinator, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                                     lot_id, vaccinator, recorded_at, injection_site)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 op.id.to_string(),
@@ -86,6 +87,7 @@ pub(crate) fn project(
                 lot_id,
                 d.vaccinator,
                 instant(&at_ms(op.hlc.wall_ms)),
+                d.injection_site.as_deref().unwrap_or(""),
             ])?;
             let uid = op.id.to_string();
             if let Some(vial) = d.vial {
@@ -165,6 +167,11 @@ pub(crate) fn project(
                 .map(|()| Outcome::Written)
         }
         OpKind::Inquiry(_) | OpKind::Acknowledge { .. } => Ok(Outcome::LogOnly),
+        OpKind::DefineStaff(s) => match replica.staff(&s.code) {
+            Some(current) => w.write_staff_row(current).map(|()| Outcome::Written),
+            None => Ok(Outcome::LogOnly),
+        },
+        OpKind::Audit(a) => audit_entry(w, replica, op, a),
     };
     match result {
         Err(LedgerError::Sqlite(rusqlite::Error::SqliteFailure(e, message)))
@@ -174,6 +181,30 @@ pub(crate) fn project(
         }
         other => other,
     }
+}
+
+/// An audit entry naming a staff member is kept only once that staff member is known here,
+/// and only when they work at the entry's venue: a device may name only its own venue's staff
+/// (or HQ staff, who work anywhere).
+fn audit_entry(
+    w: &WriteTx<'_>,
+    replica: &Replica,
+    op: &Op,
+    a: &vax_sync::AuditEntry,
+) -> Result<Outcome, LedgerError> {
+    if let Some(code) = &a.staff {
+        let Some(staff) = replica.staff(code) else {
+            return Ok(waiting_for("staff member", code));
+        };
+        if staff.venue.is_some() && staff.venue != a.venue {
+            return Ok(Outcome::Refused(format!(
+                "staff member {code} is not registered at venue {}",
+                a.venue.as_ref().map(|v| v.0.as_str()).unwrap_or("-")
+            )));
+        }
+    }
+    w.write_audit_row(&op.id.to_string(), &op.id.replica.to_string(), a)?;
+    Ok(Outcome::Written)
 }
 
 fn waiting_for(what: &str, key: &str) -> Outcome {

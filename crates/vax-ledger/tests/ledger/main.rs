@@ -1,5 +1,6 @@
 //! Integration tests of the ledger: schema, durability and the write/read story.
 
+mod audit;
 mod notices;
 mod replication;
 mod schema;

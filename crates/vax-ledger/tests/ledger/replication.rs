@@ -17,13 +17,13 @@ const BOOTH_V01: u128 = 2;
 const BOOTH_V02: u128 = 3;
 
 /// The signing key of test replica `n` (fixed bytes).
-fn key(n: u128) -> vax_sync::DeviceKey {
+pub(crate) fn key(n: u128) -> vax_sync::DeviceKey {
     let mut secret = [0u8; 32];
     secret[..16].copy_from_slice(&n.to_be_bytes());
     vax_sync::DeviceKey::from_bytes(&secret)
 }
 
-fn replica(n: u128, role: Role) -> Ledger {
+pub(crate) fn replica(n: u128, role: Role) -> Ledger {
     let mut ledger = Ledger::open_in_memory().unwrap();
     ledger
         .start_replicating(ReplicaId::from_u128(n), role, &key(n))
@@ -48,7 +48,7 @@ fn june_first() -> NaiveDate {
 }
 
 /// HQ with two venues, one band each, two residents and one booking, published as ops.
-fn hq_with_a_small_city() -> Ledger {
+pub(crate) fn hq_with_a_small_city() -> Ledger {
     let mut hq = Ledger::open_in_memory().unwrap();
     let now = at("2021-05-01T09:00:00+09:00");
     let tx = hq.transaction().unwrap();
@@ -87,7 +87,7 @@ fn hq_with_a_small_city() -> Ledger {
 
 /// Both sides exchange until neither has anything to say; returns the ops `a` sent. Each
 /// trusts the other for keys, as a device trusts the server that hands them on.
-fn sync(a: &mut Ledger, b: &mut Ledger) -> Vec<vax_sync::Op> {
+pub(crate) fn sync(a: &mut Ledger, b: &mut Ledger) -> Vec<vax_sync::Op> {
     let (ida, _) = a.replica_identity().unwrap();
     let (idb, _) = b.replica_identity().unwrap();
     let (mut to_b, mut to_a) = (
@@ -120,7 +120,12 @@ fn resident_id(reader: &vax_ledger::Reader<'_>, voucher: &str) -> vax_ledger::Ro
         .id
 }
 
-fn record_dose(ledger: &mut Ledger, venue_code: &str, voucher: &str, hhmm: &str) -> String {
+pub(crate) fn record_dose(
+    ledger: &mut Ledger,
+    venue_code: &str,
+    voucher: &str,
+    hhmm: &str,
+) -> String {
     let reader = ledger.reader();
     let resident_id = resident_id(&reader, voucher);
     let venue_id = reader.venue(venue_code).unwrap().id;
@@ -138,6 +143,7 @@ fn record_dose(ledger: &mut Ledger, venue_code: &str, voucher: &str, hhmm: &str)
             administered_at: when.naive_local(),
             vial: None,
             overridden: None,
+            injection_site: None,
         }))
         .unwrap();
     tx.insert_dose(&NewDose {
@@ -504,6 +510,7 @@ fn stock_events_doses_from_a_vial_and_standby_calls_received_from_a_venue_become
             administered_at: when.naive_local(),
             vial: Some(vial.parse().unwrap()),
             overridden: None,
+            injection_site: None,
         }))
         .unwrap();
     let resident = resident_id(&tx.reader(), "0000000002");
@@ -674,6 +681,7 @@ fn a_quarantined_op_is_kept_counted_and_never_offered_again() {
             administered_at: june_first().and_hms_opt(9, 0, 0).unwrap(),
             vial: None,
             overridden: None,
+            injection_site: None,
         }))
         .unwrap();
     tx.commit().unwrap();

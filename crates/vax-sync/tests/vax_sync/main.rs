@@ -1,5 +1,6 @@
 //! The integration tests of `vax-sync`, one module per part of `docs/sync-spec.md`.
 
+mod audit;
 mod convergence;
 mod fuzz;
 mod invariants;

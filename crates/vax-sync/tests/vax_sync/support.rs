@@ -105,6 +105,7 @@ pub fn dose(r: u32, dose_number: u8, venue: &str, lot: &str, when: NaiveDateTime
         administered_at: when,
         vial: None,
         overridden: None,
+        injection_site: None,
     })
 }
 

@@ -50,6 +50,14 @@ import type {
   ColdChainCheck,
   HqStockView,
   LoggerFile,
+  AuditRow,
+  AuditSearch,
+  Credential,
+  NewStaff,
+  RegisteredStaff,
+  SignedIn,
+  StaffRow,
+  StaffStatus,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -142,4 +150,11 @@ export const api = {
   reshuffleApply: (preview: ReshufflePreview) => call<ReshuffleApplied>('hq_reshuffle_apply', { preview }),
   hqStockView: (from: string, to: string) => call<HqStockView>('hq_stock_view', { from, to }),
   hqStockReport: (from: string, to: string, cp932: boolean) => call<string>('hq_stock_report', { from, to, cp932 }),
+  staffStatus: () => call<StaffStatus>('staff_status'),
+  staffSignIn: (credential: Credential) => call<SignedIn>('staff_sign_in', { credential }),
+  staffSignOut: () => call<null>('staff_sign_out'),
+  staffList: () => call<StaffRow[]>('hq_staff_list'),
+  staffRegister: (staff: NewStaff) => call<RegisteredStaff>('hq_staff_register', { staff }),
+  auditSearch: (query: AuditSearch) => call<AuditRow[]>('hq_audit_search', { query }),
+  syncRotateToken: () => call<null>('sync_rotate_token'),
 };
