@@ -567,6 +567,18 @@ pub fn run_plan(
 ) -> Result<PlanReport, PlanningError> {
     headquarters_only(role)?;
     let mut tx = ledger.transaction()?;
+    let report = plan_within(&mut tx, now, options)?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// [`run_plan`] inside the caller's transaction, without the role check: the demo city
+/// (an unenrolled ledger) books with it before committing its residents and calendar.
+pub(crate) fn plan_within(
+    tx: &mut WriteTx<'_>,
+    now: DateTime<FixedOffset>,
+    options: &PlanOptions<'_>,
+) -> Result<PlanReport, PlanningError> {
     let loaded = load(&tx.reader(), now.date_naive(), true)?;
     let problem = &loaded.problem;
     let schedule = vax_planner::plan(problem, options).map_err(planner_error)?;
@@ -605,7 +617,7 @@ pub fn run_plan(
                 &loaded.product,
                 &now,
             )?;
-            report.ops += replicate(&mut tx, loaded.people[i].id, n, BookingCause::Assign)?;
+            report.ops += replicate(tx, loaded.people[i].id, n, BookingCause::Assign)?;
             report.doses_booked += 1;
             booked_any = true;
         }
@@ -631,7 +643,6 @@ pub fn run_plan(
     if stated > 0 {
         report.preferred_venue_share = honoured as f64 / stated as f64;
     }
-    tx.commit()?;
     Ok(report)
 }
 

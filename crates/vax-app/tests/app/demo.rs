@@ -20,14 +20,20 @@ fn the_demo_city_books_both_doses_of_everyone_who_wants_them_three_weeks_apart()
     let mut ledger = Ledger::open_in_memory().unwrap();
     let report = load_demo_city(&mut ledger, &params(), now(), &mut NoProgress).unwrap();
     assert_eq!(report.residents, 3_000);
-    assert_eq!(
-        report.assignment.unplaced, 0,
-        "a small city fits in eight weeks"
+    assert!(
+        report.plan.unplaced.is_empty(),
+        "a small city fits in eight weeks: {:?}",
+        report.plan.unplaced
     );
     assert!(
-        report.assignment.booked > 2_400,
+        report.plan.residents_booked > 2_400,
         "about 85 % want the vaccine: {}",
-        report.assignment.booked
+        report.plan.residents_booked
+    );
+    assert_eq!(
+        report.plan.doses_booked,
+        2 * report.plan.residents_booked,
+        "both doses of each"
     );
 
     let reader = ledger.reader();
