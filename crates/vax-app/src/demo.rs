@@ -106,7 +106,10 @@ pub fn load_demo_city(
         }
     }
     progress.update(Stage::Planning, 0, 1);
-    let plan = plan_within(&mut tx, now, &demo_plan_options())?;
+    // A demo city may start in the past (`--start 2021-05-17`, for tests and screenshots):
+    // it is planned as on its first day, so that its days count as open, not as passed.
+    let planned_on = params.start.min(now.date_naive());
+    let plan = plan_within(&mut tx, planned_on, now, &demo_plan_options())?;
     progress.update(Stage::Planning, 1, 1);
     if !keep_mailing {
         crate::print::save_mailing_details(

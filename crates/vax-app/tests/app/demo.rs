@@ -108,3 +108,20 @@ fn the_demo_city_is_never_loaded_into_a_ledger_that_has_residents() {
         "nothing was added"
     );
 }
+
+#[test]
+fn a_demo_city_that_started_in_the_past_is_booked_as_on_its_first_day() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let years_later = now() + chrono::Duration::days(5 * 365);
+    let report = load_demo_city(&mut ledger, &params(), years_later, &mut NoProgress).unwrap();
+    assert!(
+        report.plan.unplaced.is_empty(),
+        "{:?}",
+        report.plan.unplaced
+    );
+    assert!(
+        report.plan.residents_booked > 2_400,
+        "its days count as open: {}",
+        report.plan.residents_booked
+    );
+}
