@@ -6,9 +6,10 @@ use thiserror::Error;
 use vax_demo::{generate, DemoParams};
 use vax_domain::error::{ErrorCode, UserFacing};
 use vax_ledger::{Ledger, LedgerError};
+use vax_planner::PlanOptions;
 
+use crate::planning::{plan_within, PlanReport, PlanningError};
 use crate::progress::{Progress, Stage};
-use crate::schedule::{assign_first_fit, AssignError, AssignReport};
 
 /// The product the demo campaign uses.
 pub const DEMO_PRODUCT: &str = "comirnaty";
@@ -23,9 +24,9 @@ pub enum DemoError {
     /// publishes it once) or into a standalone ledger.
     #[error("this ledger already replicates; load the demo city before enrolling with the sync server / この台帳は既に同期サーバーに登録されています。デモ市は登録前に読み込んでください")]
     Replicating,
-    /// Booking failed.
+    /// Booking failed (the planner refused, or its plan failed the independent check).
     #[error(transparent)]
-    Assign(#[from] AssignError),
+    Plan(#[from] PlanningError),
     /// Enrolling the demo kiosk failed (an unknown venue code).
     #[error("cannot set up the demo kiosk: {0}")]
     Kiosk(crate::desk::DeskError),
@@ -40,7 +41,7 @@ impl UserFacing for DemoError {
             Self::LedgerNotEmpty(_) => ErrorCode::LedgerNotEmpty,
             Self::Ledger(e) => e.code(),
             Self::Kiosk(e) => e.code(),
-            Self::Replicating | Self::Assign(_) => ErrorCode::DemoFailed,
+            Self::Replicating | Self::Plan(_) => ErrorCode::DemoFailed,
         }
     }
 
@@ -56,7 +57,7 @@ impl UserFacing for DemoError {
 }
 
 /// What was loaded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DemoReport {
     /// Residents written.
     pub residents: u64,
@@ -64,8 +65,8 @@ pub struct DemoReport {
     pub venues: u64,
     /// Time bands written.
     pub bands: u64,
-    /// The booking run.
-    pub assignment: AssignReport,
+    /// The booking run: the real planner's ([`crate::planning::run_plan`]'s) report.
+    pub plan: PlanReport,
 }
 
 /// Generates the demo city and writes it, with both doses booked, in one transaction.
@@ -104,7 +105,12 @@ pub fn load_demo_city(
             tx.insert_time_band(venue_id, band)?;
         }
     }
-    let assignment = assign_first_fit(&mut tx, DEMO_PRODUCT, params.start, now, progress)?;
+    progress.update(Stage::Planning, 0, 1);
+    // A demo city may start in the past (`--start 2021-05-17`, for tests and screenshots):
+    // it is planned as on its first day, so that its days count as open, not as passed.
+    let planned_on = params.start.min(now.date_naive());
+    let plan = plan_within(&mut tx, planned_on, now, &demo_plan_options())?;
+    progress.update(Stage::Planning, 1, 1);
     if !keep_mailing {
         crate::print::save_mailing_details(
             &tx,
@@ -122,9 +128,21 @@ pub fn load_demo_city(
         residents: total,
         venues: city.venues.len() as u64,
         bands: city.bands.len() as u64,
-        assignment,
+        plan,
     })
 }
+
+/// The planner's options for the demo: the default seed, and a fixed number of improvement
+/// steps (not a time budget) so that the same demo city always gets the same bookings.
+fn demo_plan_options() -> PlanOptions<'static> {
+    PlanOptions {
+        improvement_steps_per_resident: DEMO_IMPROVEMENT_STEPS,
+        ..PlanOptions::default()
+    }
+}
+
+/// Improvement steps per resident in the demo's plan (see [`demo_plan_options`]).
+const DEMO_IMPROVEMENT_STEPS: u32 = 8;
 
 /// The lot a demo venue starts with, so a new user can record a dose at once.
 pub const DEMO_LOT: &str = "DEMO-0001";

@@ -567,7 +567,21 @@ pub fn run_plan(
 ) -> Result<PlanReport, PlanningError> {
     headquarters_only(role)?;
     let mut tx = ledger.transaction()?;
-    let loaded = load(&tx.reader(), now.date_naive(), true)?;
+    let report = plan_within(&mut tx, now.date_naive(), now, options)?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// [`run_plan`] inside the caller's transaction, without the role check: the demo city
+/// (an unenrolled ledger) books with it before committing its residents and calendar.
+/// `today` decides which days have passed; `now` stamps the bookings.
+pub(crate) fn plan_within(
+    tx: &mut WriteTx<'_>,
+    today: NaiveDate,
+    now: DateTime<FixedOffset>,
+    options: &PlanOptions<'_>,
+) -> Result<PlanReport, PlanningError> {
+    let loaded = load(&tx.reader(), today, true)?;
     let problem = &loaded.problem;
     let schedule = vax_planner::plan(problem, options).map_err(planner_error)?;
     let faults = new_violations(problem, &schedule);
@@ -605,7 +619,7 @@ pub fn run_plan(
                 &loaded.product,
                 &now,
             )?;
-            report.ops += replicate(&mut tx, loaded.people[i].id, n, BookingCause::Assign)?;
+            report.ops += replicate(tx, loaded.people[i].id, n, BookingCause::Assign)?;
             report.doses_booked += 1;
             booked_any = true;
         }
@@ -631,7 +645,6 @@ pub fn run_plan(
     if stated > 0 {
         report.preferred_venue_share = honoured as f64 / stated as f64;
     }
-    tx.commit()?;
     Ok(report)
 }
 

@@ -31,14 +31,20 @@ pub fn demo(r: &DemoReport, p: &DemoParams, as_json: bool) -> anyhow::Result<()>
     );
     println!("  residents      {:>7}", r.residents);
     println!("  venues         {:>7}   time bands {}", r.venues, r.bands);
+    let plan = &r.plan;
     println!(
-        "  booked         {:>7}   of {} who want the vaccine (both doses, {} days apart)",
-        r.assignment.booked, r.assignment.candidates, r.assignment.interval_days
+        "  booked         {:>7}   of {} who want the vaccine (both doses, by the planner)",
+        plan.residents_booked, plan.candidates
     );
-    if r.assignment.unplaced > 0 {
+    println!(
+        "  mean distance  {:>7.2} km   at a preferred venue or district: {:.1} % of those who stated one (100 % when nobody did)",
+        plan.mean_km,
+        plan.preferred_venue_share * 100.0
+    );
+    for reason in &plan.unplaced {
         println!(
-            "  NOT BOOKED     {:>7}   no pair of bands had room",
-            r.assignment.unplaced
+            "  NOT BOOKED     {:>7}   {} / {}",
+            reason.residents, reason.en, reason.ja
         );
     }
     Ok(())

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, bandLevel, grid, shiftText, slotText } from './planning';
+import { addDays, bandLevel, bandsOfDay, grid, shiftText, slotText, venueFormProblem } from './planning';
 import type { CalendarBand, CalendarView } from './ipc/generated/types';
 
 function band(id: number, venue: string, date: string, booked: number, capacity: number, closed = false): CalendarBand {
@@ -52,5 +52,36 @@ describe('the planning calendar', () => {
   it('pages days across month ends', () => {
     expect(addDays('2021-05-31', 1)).toBe('2021-06-01');
     expect(addDays('2021-05-17', 7)).toBe('2021-05-24');
+  });
+});
+
+describe('the HQ forms', () => {
+  it('lays out a day of back-to-back bands', () => {
+    expect(bandsOfDay('9:00', 30, 3, 60)).toEqual([
+      { start: '09:00', end: '09:30', capacity: 60 },
+      { start: '09:30', end: '10:00', capacity: 60 },
+      { start: '10:00', end: '10:30', capacity: 60 },
+    ]);
+    expect(bandsOfDay('13:30', 45, 2, 20).map((b) => b.end)).toEqual(['14:15', '15:00']);
+  });
+
+  it('makes no day of a bad time, no band or one that runs past midnight', () => {
+    expect(bandsOfDay('9時', 30, 3, 60)).toEqual([]);
+    expect(bandsOfDay('25:00', 30, 3, 60)).toEqual([]);
+    expect(bandsOfDay('09:00', 30, 0, 60)).toEqual([]);
+    expect(bandsOfDay('09:00', 0, 3, 60)).toEqual([]);
+    expect(bandsOfDay('23:00', 30, 3, 60)).toEqual([]);
+    expect(bandsOfDay('23:00', 30, 2, 60)).toHaveLength(2);
+  });
+
+  it('says what a venue form lacks before it is sent', () => {
+    const ok = { code: 'V07', name: '新会場', address: '舞鶴市北吸1044', lat: '35.47', lon: '135.39' };
+    expect(venueFormProblem(ok)).toBeNull();
+    expect(venueFormProblem({ ...ok, code: ' ' })).toBe('form_code_missing');
+    expect(venueFormProblem({ ...ok, name: '' })).toBe('form_name_missing');
+    expect(venueFormProblem({ ...ok, address: '' })).toBe('form_address_missing');
+    expect(venueFormProblem({ ...ok, lat: '' })).toBe('form_coordinates_bad');
+    expect(venueFormProblem({ ...ok, lon: 'east' })).toBe('form_coordinates_bad');
+    expect(venueFormProblem({ ...ok, lat: '95' })).toBe('form_coordinates_bad');
   });
 });

@@ -60,3 +60,55 @@ export function addDays(date: string, n: number): string {
   d.setUTCDate(d.getUTCDate() + n);
   return d.toISOString().slice(0, 10);
 }
+
+/** A band of a day to add, as the "Add a day" form edits it. */
+export interface BandRow {
+  start: string;
+  end: string;
+  capacity: number;
+}
+
+function minutesOf(hm: string): number | null {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(hm.trim());
+  if (!m) return null;
+  const h = Number(m[1]);
+  const min = Number(m[2]);
+  return h < 24 && min < 60 ? h * 60 + min : null;
+}
+
+function hmOf(minutes: number): string {
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
+/**
+ * `count` back-to-back bands of `length` minutes from `first` (`HH:MM`), each with
+ * `capacity` places: the usual shape of a venue day (fourteen half-hour bands from 9:00).
+ * Empty when the inputs cannot make a day (bad time, no band, past midnight).
+ */
+export function bandsOfDay(first: string, length: number, count: number, capacity: number): BandRow[] {
+  const start = minutesOf(first);
+  if (start === null || !Number.isInteger(length) || !Number.isInteger(count)) return [];
+  if (length <= 0 || count <= 0 || start + length * count > 24 * 60) return [];
+  return Array.from({ length: count }, (_, i) => ({
+    start: hmOf(start + i * length),
+    end: hmOf(start + (i + 1) * length),
+    capacity,
+  }));
+}
+
+/** Why a venue form cannot be sent yet (a text key), or null when it can. */
+export function venueFormProblem(f: { code: string; name: string; address: string; lat: string; lon: string }):
+  | 'form_code_missing'
+  | 'form_name_missing'
+  | 'form_address_missing'
+  | 'form_coordinates_bad'
+  | null {
+  if (f.code.trim() === '') return 'form_code_missing';
+  if (f.name.trim() === '') return 'form_name_missing';
+  if (f.address.trim() === '') return 'form_address_missing';
+  const lat = Number(f.lat);
+  const lon = Number(f.lon);
+  if (f.lat.trim() === '' || f.lon.trim() === '' || !Number.isFinite(lat) || !Number.isFinite(lon)) return 'form_coordinates_bad';
+  if (Math.abs(lat) > 90 || Math.abs(lon) > 180) return 'form_coordinates_bad';
+  return null;
+}

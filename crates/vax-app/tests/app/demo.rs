@@ -20,14 +20,20 @@ fn the_demo_city_books_both_doses_of_everyone_who_wants_them_three_weeks_apart()
     let mut ledger = Ledger::open_in_memory().unwrap();
     let report = load_demo_city(&mut ledger, &params(), now(), &mut NoProgress).unwrap();
     assert_eq!(report.residents, 3_000);
-    assert_eq!(
-        report.assignment.unplaced, 0,
-        "a small city fits in eight weeks"
+    assert!(
+        report.plan.unplaced.is_empty(),
+        "a small city fits in eight weeks: {:?}",
+        report.plan.unplaced
     );
     assert!(
-        report.assignment.booked > 2_400,
+        report.plan.residents_booked > 2_400,
         "about 85 % want the vaccine: {}",
-        report.assignment.booked
+        report.plan.residents_booked
+    );
+    assert_eq!(
+        report.plan.doses_booked,
+        2 * report.plan.residents_booked,
+        "both doses of each"
     );
 
     let reader = ledger.reader();
@@ -100,5 +106,22 @@ fn the_demo_city_is_never_loaded_into_a_ledger_that_has_residents() {
         ledger.reader().resident_count().unwrap(),
         3_000,
         "nothing was added"
+    );
+}
+
+#[test]
+fn a_demo_city_that_started_in_the_past_is_booked_as_on_its_first_day() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let years_later = now() + chrono::Duration::days(5 * 365);
+    let report = load_demo_city(&mut ledger, &params(), years_later, &mut NoProgress).unwrap();
+    assert!(
+        report.plan.unplaced.is_empty(),
+        "{:?}",
+        report.plan.unplaced
+    );
+    assert!(
+        report.plan.residents_booked > 2_400,
+        "its days count as open: {}",
+        report.plan.residents_booked
     );
 }
