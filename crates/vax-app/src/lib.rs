@@ -28,6 +28,8 @@
 //! - [`roster`]: a venue's day, band by band, with everyone booked.
 //! - [`stock`]: dose stock at the venue — stock events, the manager's screen (stock by
 //!   vial clock, progress, leftover forecast) and the day's close-out.
+//! - [`transport`]: bus transport — fleet, pick-up points, riders' needs, a venue day's
+//!   buses planned and re-planned with vax-routing, the day's view and manifests.
 //! - [`sync`]: enroll this device with the sync server, sync, and the sync status.
 #![deny(missing_docs)]
 
@@ -45,6 +47,7 @@ pub mod roster;
 pub mod schedule;
 pub mod stock;
 pub mod sync;
+pub mod transport;
 pub mod vrs;
 
 pub use progress::{Progress, Stage};

@@ -31,6 +31,7 @@ mod read;
 mod replication;
 pub mod schema;
 mod stock;
+mod transport;
 mod vrs;
 mod write;
 
@@ -51,6 +52,9 @@ pub use read::{
 };
 pub use replication::{LogSummary, QuarantinedOp};
 pub use stock::{StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};
+pub use transport::{
+    FleetVehicle, LegDirection, LegRider, LegRow, NewLeg, PickupPoint, Ride, RiderNeeds,
+};
 /// What a void names: the kind of event it withdraws ([`WriteTx::void_event`]).
 pub use vax_sync::EventKind;
 pub use vrs::{

@@ -43,6 +43,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0009_trust",
         include_str!("../../../migrations/0009_trust.sql"),
     ),
+    (
+        "0011_transport",
+        include_str!("../../../migrations/0011_transport.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {
