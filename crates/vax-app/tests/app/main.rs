@@ -10,6 +10,7 @@ mod notices;
 mod planning;
 mod print;
 mod stock;
+mod transport;
 mod sync;
 
 use chrono::{DateTime, FixedOffset};
