@@ -318,11 +318,14 @@ fn pages<T>(items: &[T]) -> Vec<&[T]> {
     }
 }
 
+/// Draws one page.
+type PageDrawer<'a> = Box<dyn Fn(&mut Canvas<'_>) + 'a>;
+
 fn write_pages(
     font: &JapaneseFont,
     title: &str,
     path: &std::path::Path,
-    drawers: Vec<Box<dyn Fn(&mut Canvas<'_>) + '_>>,
+    drawers: Vec<PageDrawer<'_>>,
 ) -> Result<(), PrintError> {
     let (doc, id) = new_document(font, title);
     let pages = drawers
@@ -343,7 +346,7 @@ pub fn write_manifests(
     manifests: &[Manifest],
     path: &std::path::Path,
 ) -> Result<(), PrintError> {
-    let mut drawers: Vec<Box<dyn Fn(&mut Canvas<'_>)>> = Vec::new();
+    let mut drawers: Vec<PageDrawer<'_>> = Vec::new();
     for m in manifests {
         let chunks = pages(&m.stops);
         let n = chunks.len();
@@ -362,12 +365,12 @@ pub fn write_reception_list(
 ) -> Result<(), PrintError> {
     let chunks = pages(&list.rows);
     let n = chunks.len();
-    let drawers: Vec<Box<dyn Fn(&mut Canvas<'_>)>> = chunks
+    let drawers: Vec<PageDrawer<'_>> = chunks
         .into_iter()
         .enumerate()
         .map(|(i, rows)| {
             Box::new(move |c: &mut Canvas<'_>| reception_page(c, list, rows, i + 1, n))
-                as Box<dyn Fn(&mut Canvas<'_>)>
+                as PageDrawer<'_>
         })
         .collect();
     write_pages(font, "送迎者一覧", path, drawers)

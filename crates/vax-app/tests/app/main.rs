@@ -10,8 +10,8 @@ mod notices;
 mod planning;
 mod print;
 mod stock;
-mod transport;
 mod sync;
+mod transport;
 
 use chrono::{DateTime, FixedOffset};
 

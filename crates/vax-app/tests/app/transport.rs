@@ -149,11 +149,17 @@ fn a_venue_day_is_planned_checked_stored_replanned_and_printed() {
         run.stops[0].at_door.as_deref().unwrap(),
         after.venue_name.as_str(),
     ] {
-        assert!(manifests.contains(needle), "{needle:?} not in:\n{manifests}");
+        assert!(
+            manifests.contains(needle),
+            "{needle:?} not in:\n{manifests}"
+        );
     }
     let reception = text(&sheets.reception);
     assert!(reception.contains("送迎者一覧"), "{reception}");
-    assert!(reception.contains(run.stops[0].name.as_str()), "{reception}");
+    assert!(
+        reception.contains(run.stops[0].name.as_str()),
+        "{reception}"
+    );
 }
 
 #[test]
