@@ -31,6 +31,8 @@
 //! - [`staff`]: HQ registers staff; staff sign in at the kiosk with a PIN or their card.
 //! - [`audit`]: the audit trail — who did what to whose record, where and when; the one
 //!   call every audited action makes ([`audit::record`]) and HQ's search.
+//! - [`transport`]: bus transport — fleet, pick-up points, riders' needs, a venue day's
+//!   buses planned and re-planned with vax-routing, the day's view and manifests.
 //! - [`sync`]: enroll this device with the sync server, sync, and the sync status.
 #![deny(missing_docs)]
 
@@ -50,6 +52,7 @@ pub mod schedule;
 pub mod staff;
 pub mod stock;
 pub mod sync;
+pub mod transport;
 pub mod vrs;
 
 pub use progress::{Progress, Stage};

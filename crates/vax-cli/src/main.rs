@@ -468,7 +468,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             let mut ledger = open(cli)?;
             return sync::run(&mut ledger, command, || clock.now(), cli.json);
         }
-        Command::Transport(command) => return transport::run(command, cli.json),
+        Command::Transport(command) => return transport::run(command, cli.json, now, || open(cli)),
         Command::Stock(command) => {
             let mut ledger = open(cli)?;
             return stock::run(&mut ledger, command, now, cli.json);

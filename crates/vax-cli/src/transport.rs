@@ -1,13 +1,21 @@
-//! `vaxhq transport solve`: a transport problem file in, a checked plan file out; no ledger
-//! (docs/transport.md). The ledger-backed `transport plan|show|manifests` come later.
+//! `vaxhq transport …` (docs/transport.md): `solve` takes a problem file and writes a checked
+//! plan file, with no ledger; `fleet`, `points`, `riders` import HQ's CSV files; `plan`,
+//! `replan`, `show` and `manifests` work on a venue day in the ledger.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use clap::{Args, Subcommand};
+use vax_app::transport::{
+    day_transport, import_fleet, import_pickup_points, import_riders, plan_day, replan_day,
+    write_day_sheets, DayTransport, SearchBudget, TransportError,
+};
 use vax_domain::error::UserFacing;
+use vax_domain::role::Role;
+use vax_ledger::{Ledger, LegDirection};
 use vax_routing::{solve, verify, Limits, TransportProblem, Travel, TravelMatrix};
 
 use crate::exit;
@@ -16,6 +24,58 @@ use crate::exit;
 pub enum TransportCommand {
     /// Plan the buses for a JSON problem file (fewest vehicles, then fewest km).
     Solve(SolveArgs),
+    /// Replace the fleet with a CSV (車両, 座席, 始業, 終業, 車庫緯度, 車庫経度).
+    Fleet(FileArgs),
+    /// Add or replace pick-up points from a CSV (乗降場所コード, 名称, 緯度, 経度).
+    Points(FileArgs),
+    /// Record riders' pick-up points and wheelchairs from a CSV (市町村コード, 券番号,
+    /// 乗降場所コード, 車いす).
+    Riders(FileArgs),
+    /// Plan a venue day's buses from its bookings with 送迎 and store the plan.
+    Plan(PlanArgs),
+    /// Re-plan a stored day after bookings changed, keeping announced times.
+    Replan(DayArgs),
+    /// A venue day's stored buses: runs, stops and times, riders not served.
+    Show(DayArgs),
+    /// Write the drivers' manifests and the reception's list of a venue day as PDFs.
+    Manifests(ManifestArgs),
+}
+
+#[derive(Args)]
+pub struct FileArgs {
+    /// The CSV file (UTF-8, with or without BOM, or CP932).
+    file: PathBuf,
+}
+
+#[derive(Args)]
+pub struct DayArgs {
+    /// 会場コード.
+    #[arg(long)]
+    venue: String,
+    /// The day (YYYY-MM-DD).
+    #[arg(long)]
+    date: NaiveDate,
+}
+
+#[derive(Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    day: DayArgs,
+    /// Search time budget for the whole day.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Seed: the same seed, bookings and budget give the same plan on the same machine.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Args)]
+pub struct ManifestArgs {
+    #[command(flatten)]
+    day: DayArgs,
+    /// Folder for the PDFs.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -40,8 +100,16 @@ pub struct SolveArgs {
     matrix_minutes: Option<PathBuf>,
 }
 
-pub fn run(command: &TransportCommand, as_json: bool) -> anyhow::Result<u8> {
-    let TransportCommand::Solve(args) = command;
+pub fn run(
+    command: &TransportCommand,
+    as_json: bool,
+    now: DateTime<FixedOffset>,
+    open: impl FnOnce() -> anyhow::Result<Ledger>,
+) -> anyhow::Result<u8> {
+    let args = match command {
+        TransportCommand::Solve(args) => args,
+        other => return on_ledger(other, as_json, now, &mut open()?),
+    };
     let text = std::fs::read_to_string(&args.input)
         .with_context(|| format!("reading {}", args.input.display()))?;
     let read = |path: &PathBuf| {
@@ -102,4 +170,199 @@ pub fn run(command: &TransportCommand, as_json: bool) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// What a refused use case prints; the exit code says refused.
+fn refused(e: &TransportError) -> u8 {
+    match e {
+        TransportError::Import(vax_app::import::ImportError::Rejected { problems }) => {
+            for p in problems {
+                eprintln!("{p}");
+            }
+        }
+        e => eprintln!("error: {e} / {}", e.message_ja()),
+    }
+    exit::REJECTED
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+// vaxhq is the headquarters' command line, as for planning.
+const ROLE: Role = Role::Headquarters;
+
+fn on_ledger(
+    command: &TransportCommand,
+    as_json: bool,
+    now: DateTime<FixedOffset>,
+    ledger: &mut Ledger,
+) -> anyhow::Result<u8> {
+    let read =
+        |path: &PathBuf| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+    let imported = match command {
+        TransportCommand::Solve(_) => unreachable!("solve needs no ledger"),
+        TransportCommand::Fleet(a) => {
+            Some(("vehicles", import_fleet(ledger, ROLE, &read(&a.file)?)))
+        }
+        TransportCommand::Points(a) => Some((
+            "pick-up points",
+            import_pickup_points(ledger, ROLE, &read(&a.file)?),
+        )),
+        TransportCommand::Riders(a) => {
+            Some(("riders", import_riders(ledger, ROLE, &read(&a.file)?)))
+        }
+        _ => None,
+    };
+    if let Some((what, result)) = imported {
+        return match result {
+            Ok(r) if as_json => print_json(&r).map(|()| 0),
+            Ok(r) => {
+                println!("{} {what} stored ({})", r.rows, r.encoding);
+                Ok(0)
+            }
+            Err(e) => Ok(refused(&e)),
+        };
+    }
+    match command {
+        TransportCommand::Plan(a) => {
+            let budget = SearchBudget {
+                seconds: a.seconds,
+                max_iterations: None,
+                seed: a.seed,
+            };
+            let report = match plan_day(ledger, ROLE, &a.day.venue, a.day.date, now, &budget) {
+                Ok(r) => r,
+                Err(e) => return Ok(refused(&e)),
+            };
+            if as_json {
+                print_json(&report)?;
+            } else {
+                println!(
+                    "{} riders, {} legs: {} rides on {} vehicles, {:.1} km",
+                    report.riders, report.legs, report.rides, report.vehicles, report.km
+                );
+                for u in report.unserved.iter().chain(&report.not_planned) {
+                    println!("not served: {} — {} / {}", u.name, u.reason, u.reason_ja);
+                }
+            }
+        }
+        TransportCommand::Replan(a) => {
+            let report = match replan_day(ledger, ROLE, &a.venue, a.date, now) {
+                Ok(r) => r,
+                Err(e) => return Ok(refused(&e)),
+            };
+            if as_json {
+                print_json(&report)?;
+            } else {
+                println!(
+                    "{} cancelled, {} added, {} announced times changed",
+                    report.cancelled.len(),
+                    report.added.len(),
+                    report.changed.len()
+                );
+                for c in &report.changed {
+                    println!(
+                        "tell {}: {} {} → {}",
+                        c.name,
+                        direction_ja(c.direction),
+                        c.before,
+                        c.after.as_deref().unwrap_or("送迎不可")
+                    );
+                }
+                for id in &report.needs_full_plan {
+                    println!("not in the stored plan: {id} (run `vaxhq transport plan` again)");
+                }
+            }
+        }
+        TransportCommand::Show(a) => {
+            let day = match day_transport(&ledger.reader(), &a.venue, a.date) {
+                Ok(d) => d,
+                Err(e) => return Ok(refused(&e)),
+            };
+            if as_json {
+                print_json(&day)?;
+            } else {
+                show_day(&day);
+            }
+        }
+        TransportCommand::Manifests(a) => {
+            let day = match day_transport(&ledger.reader(), &a.day.venue, a.day.date) {
+                Ok(d) => d,
+                Err(e) => return Ok(refused(&e)),
+            };
+            if day.runs.is_empty() {
+                eprintln!(
+                    "error: no bus runs for {} on {}: plan the day first / 送迎計画がありません",
+                    a.day.venue, a.day.date
+                );
+                return Ok(exit::NOT_FOUND);
+            }
+            let font =
+                vax_print::JapaneseFont::system_default().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let sheets = write_day_sheets(&font, &day, &a.out).context("writing the manifests")?;
+            if as_json {
+                print_json(&sheets)?;
+            } else {
+                println!(
+                    "{} bus runs: {}\nreception list ({} riders): {}",
+                    sheets.runs,
+                    sheets.manifests.display(),
+                    sheets.riders,
+                    sheets.reception.display()
+                );
+            }
+        }
+        _ => unreachable!("imports handled above"),
+    }
+    Ok(0)
+}
+
+fn direction_ja(d: LegDirection) -> &'static str {
+    match d {
+        LegDirection::ToVenue => "往路",
+        LegDirection::FromVenue => "復路",
+    }
+}
+
+fn show_day(day: &DayTransport) {
+    println!(
+        "{} {} — {} vehicles, {:.1} km",
+        day.venue_name, day.date, day.vehicles, day.km
+    );
+    if day.planned_at.is_none() {
+        println!("not planned yet");
+    }
+    for run in &day.runs {
+        println!(
+            "\n{} {} band {}: garage {} → venue {} → garage {}, {}/{} seats, {:.1} km",
+            run.vehicle,
+            direction_ja(run.direction),
+            run.band_start,
+            run.leave_garage,
+            run.at_venue,
+            run.back_at_garage,
+            run.seats_used,
+            run.seats,
+            run.km
+        );
+        for s in &run.stops {
+            println!(
+                "  {:>2}. {} {}{} — {}",
+                s.stop_order.unwrap_or(0),
+                s.at_door.as_deref().unwrap_or("--:--"),
+                s.name,
+                if s.wheelchair { " (車いす)" } else { "" },
+                s.pickup_point.as_deref().unwrap_or(&s.address)
+            );
+        }
+    }
+    for s in &day.unserved {
+        println!(
+            "not served: {} — {}",
+            s.name,
+            s.unserved_ja.as_deref().unwrap_or("")
+        );
+    }
 }

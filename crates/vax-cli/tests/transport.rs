@@ -125,3 +125,86 @@ fn an_hq_matrix_in_csv_replaces_the_straight_line_distances() {
     assert_eq!(o.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&o.stderr).contains("values must be finite and non-negative"));
 }
+
+/// `vaxhq` on a ledger, with the clock pinned before the demo's first day.
+fn on_ledger(ledger: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vaxhq"))
+        .arg("--ledger")
+        .arg(ledger)
+        .args(args)
+        .env_remove("VAXLEDGER_DB")
+        .env("VAXLEDGER_NOW", "2021-05-01T09:00:00+09:00")
+        .output()
+        .expect("vaxhq runs")
+}
+
+#[test]
+fn a_venue_day_is_planned_shown_and_printed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.db");
+    let ok = |o: Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    ok(on_ledger(
+        &ledger,
+        &["demo", "--residents", "3000", "--start", "2021-05-17"],
+    ));
+    let fleet = dir.path().join("fleet.csv");
+    std::fs::write(
+        &fleet,
+        "車両,座席,始業,終業,車庫緯度,車庫経度\n\
+         1号車,8,07:30,18:00,35.4747,135.3859\n\
+         2号車,10,07:30,18:00,35.4747,135.3859\n",
+    )
+    .unwrap();
+    assert!(ok(on_ledger(
+        &ledger,
+        &["transport", "fleet", fleet.to_str().unwrap()]
+    ))
+    .contains("2 vehicles stored"));
+    let day = ["--venue", "V01", "--date", "2021-05-17"];
+    let planned = ok(on_ledger(
+        &ledger,
+        &[&["transport", "plan"][..], &day, &["--seconds", "1"]].concat(),
+    ));
+    assert!(planned.contains("rides on"), "{planned}");
+    let shown: serde_json::Value = serde_json::from_str(&ok(on_ledger(
+        &ledger,
+        &[&["--json", "transport", "show"][..], &day].concat(),
+    )))
+    .unwrap();
+    assert!(!shown["runs"].as_array().unwrap().is_empty(), "{shown}");
+    let out = dir.path().join("out");
+    let printed = ok(on_ledger(
+        &ledger,
+        &[
+            &["transport", "manifests"][..],
+            &day,
+            &["--out", out.to_str().unwrap()],
+        ]
+        .concat(),
+    ));
+    assert!(printed.contains("bus runs"), "{printed}");
+    assert!(out.join("transport-V01-2021-05-17-manifests.pdf").is_file());
+    assert!(out.join("transport-V01-2021-05-17-reception.pdf").is_file());
+}
+
+#[test]
+fn a_bad_fleet_file_exits_4_naming_its_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = dir.path().join("fleet.csv");
+    std::fs::write(
+        &fleet,
+        "車両,座席,始業,終業,車庫緯度,車庫経度\n1号車,八,07:30,18:00,35.47,135.38\n",
+    )
+    .unwrap();
+    let o = on_ledger(
+        &dir.path().join("l.db"),
+        &["transport", "fleet", fleet.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("line 2 [座席]"), "{err}");
+    assert!(err.contains("座席数"), "{err}");
+}

@@ -32,6 +32,7 @@ mod read;
 mod replication;
 pub mod schema;
 mod stock;
+mod transport;
 mod vrs;
 mod write;
 
@@ -53,6 +54,9 @@ pub use read::{
 };
 pub use replication::{LogSummary, QuarantinedOp};
 pub use stock::{StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};
+pub use transport::{
+    FleetVehicle, LegDirection, LegRider, LegRow, NewLeg, PickupPoint, Ride, RiderNeeds,
+};
 /// What a void names: the kind of event it withdraws ([`WriteTx::void_event`]).
 pub use vax_sync::EventKind;
 pub use vrs::{

@@ -44,6 +44,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../../migrations/0009_trust.sql"),
     ),
     (
+        "0011_transport",
+        include_str!("../../../migrations/0011_transport.sql"),
+    ),
+    (
         "0012_audit",
         include_str!("../../../migrations/0012_audit.sql"),
     ),

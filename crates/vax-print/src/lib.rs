@@ -7,6 +7,8 @@
 //! - [`write_letter_batches`]: the letters that tell residents their booking (接種日時のお知らせ
 //!   / 接種日時変更のお知らせ), one A4 page per resident for a window envelope, cut into
 //!   files like the voucher sheets.
+//! - [`write_manifests`] / [`write_reception_list`]: bus transport sheets, the driver's
+//!   manifest of each bus run and the venue reception's list of who rides which bus.
 //! - [`write_voucher_batches`]: voucher sheets (接種券) for mailing, one A4 per resident,
 //!   for the whole city. printpdf builds a document in memory until it is saved, so the batch
 //!   is written as several files of [`BatchOptions::chunk_size`] pages
@@ -53,6 +55,7 @@
 mod draw;
 mod font;
 mod letter;
+mod manifest;
 mod voucher;
 mod yoshinhyo;
 
@@ -65,6 +68,10 @@ use thiserror::Error;
 pub use font::{FontConfig, FontError, JapaneseFont, IPAEX_GOTHIC_PATH, NOTO_SANS_CJK_PATH};
 pub use letter::{
     write_letter_batches, Letter, LetterAppointment, LETTER_APPOINTMENTS, LETTER_TEMPLATE,
+};
+pub use manifest::{
+    write_manifests, write_reception_list, Manifest, ManifestStop, ReceptionList, ReceptionRow,
+    RunDirection, MANIFEST_TEMPLATE,
 };
 pub use voucher::{
     check_mailing_fits, write_voucher_batches, BatchOptions, BatchReport, MailingOverflow,

@@ -14,6 +14,7 @@ mod print;
 mod staff;
 mod stock;
 mod sync;
+mod transport;
 
 use chrono::{DateTime, FixedOffset};
 
