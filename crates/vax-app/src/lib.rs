@@ -7,6 +7,9 @@
 //!   the folders beside the ledger where documents go.
 //! - [`import`]: resident register and intention survey from CSV (UTF-8 or CP932),
 //!   all-or-nothing with every bad line reported.
+//! - [`callcentre`]: the call centre — a resident's whole history, calls logged and
+//!   replicated, open follow-ups, and the actions taken on a call (rebook offers, transport,
+//!   standby list, contact corrections).
 //! - [`calendar`]: HQ's campaign calendar — venues and time bands from a calendar CSV
 //!   (UTF-8 or CP932), all-or-nothing, each change a replicated op.
 //! - [`desk`]: the venue kiosk — enrollment, reception warnings and check-in, the booth
@@ -32,6 +35,7 @@
 #![deny(missing_docs)]
 
 pub mod calendar;
+pub mod callcentre;
 pub mod config;
 pub mod demo;
 pub mod desk;

@@ -25,6 +25,8 @@
 
 mod desk;
 mod error;
+mod history;
+mod inquiries;
 mod notices;
 mod planning;
 mod read;
@@ -43,6 +45,8 @@ use rusqlite::Connection;
 
 pub use desk::{CheckInView, DayDose, LotView};
 pub use error::LedgerError;
+pub use history::StandbyCallHistoryRow;
+pub use inquiries::{FollowUpRow, InquiryCount};
 pub use notices::{NewNotice, NewNoticeBatch, NoticeBatchRow, NoticeRow, NoticeTx, PendingBooking};
 pub use planning::{BookingRow, GivenFirstDose, PlanFingerprint, PlanningRow};
 pub use read::{

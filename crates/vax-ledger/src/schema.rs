@@ -43,6 +43,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0009_trust",
         include_str!("../../../migrations/0009_trust.sql"),
     ),
+    (
+        "0013_inquiries",
+        include_str!("../../../migrations/0013_inquiries.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -1,6 +1,7 @@
 //! Integration tests of the use cases, through the same API the CLI and the app call.
 
 mod calendar;
+mod callcentre;
 mod camera;
 mod demo;
 mod desk;
