@@ -28,6 +28,8 @@
 //! - [`planning`]: HQ's planner on the ledger — plan both doses, and preview and apply a
 //!   reshuffle after a venue day is cut, a band closed, a capacity lowered, a lot
 //!   quarantined or a resident asks to move.
+//! - [`reports`]: the dashboards (HQ, venue manager) and the reports — doses by day and
+//!   venue, coverage by age band and district, inquiries by topic — as CSV Excel opens.
 //! - [`roster`]: a venue's day, band by band, with everyone booked.
 //! - [`stock`]: dose stock at the venue — stock events, the manager's screen (stock by
 //!   vial clock, progress, leftover forecast) and the day's close-out.
@@ -45,6 +47,7 @@ pub mod notices;
 pub mod planning;
 pub mod print;
 pub mod progress;
+pub mod reports;
 pub mod roster;
 pub mod schedule;
 pub mod stock;

@@ -31,6 +31,7 @@ mod notices;
 mod planning;
 mod read;
 mod replication;
+mod reports;
 pub mod schema;
 mod stock;
 mod vrs;
@@ -54,6 +55,7 @@ pub use read::{
     SurveyState, TimeBandRow, VenueRow,
 };
 pub use replication::{LogSummary, QuarantinedOp};
+pub use reports::{CoverageCell, DayVenueCount};
 pub use stock::{StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};
 /// What a void names: the kind of event it withdraws ([`WriteTx::void_event`]).
 pub use vax_sync::EventKind;

@@ -10,6 +10,7 @@ mod lookup;
 mod notices;
 mod planning;
 mod print;
+mod reports;
 mod stock;
 mod sync;
 
