@@ -208,6 +208,11 @@ impl Folders {
     pub fn vrs_export(&self) -> PathBuf {
         self.base.join("vrs-export")
     }
+
+    /// `reports/`: tables exported from the dashboards as CSV, and the daily report PDF.
+    pub fn reports(&self) -> PathBuf {
+        self.base.join("reports")
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,98 @@ use serde::{Deserialize, Serialize};
 use vax_domain::inquiry::InquiryTopic;
 use vax_domain::report::AgeBand;
 use vax_domain::resident::age_on;
+use thiserror::Error;
+use vax_domain::error::{ErrorCode, UserFacing};
 use vax_ledger::{DayVenueCount, Ledger, LedgerError};
+
+use crate::config::Folders;
+use crate::desk::Enrollment;
+
+/// Why a dashboard or an export did not happen.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    /// The role has no dashboard (reception, booth, call centre).
+    #[error("the {0:?} role has no dashboard")]
+    RoleMayNot(vax_domain::role::Role),
+    /// The screen asked for a table the dashboard does not have.
+    #[error("no dashboard table named {0:?}")]
+    UnknownTable(String),
+    /// The file could not be written.
+    #[error("writing {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+impl UserFacing for ReportError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::RoleMayNot(_) => ErrorCode::RoleMayNot,
+            Self::UnknownTable(_) => ErrorCode::InvalidInput,
+            Self::Io { .. } => ErrorCode::Internal,
+            Self::Ledger(e) => e.code(),
+        }
+    }
+
+    fn message_ja(&self) -> String {
+        match self {
+            Self::RoleMayNot(_) => "この端末の役割ではダッシュボードを表示できません".into(),
+            Self::UnknownTable(t) => format!("表 {t} はありません"),
+            Self::Io { path, source } => format!("{path} を書き込めませんでした: {source}"),
+            Self::Ledger(e) => e.message_ja(),
+        }
+    }
+}
+
+/// The dashboard this installation's role sees: HQ every venue, a venue manager their own.
+pub fn dashboard_for(
+    ledger: &Ledger,
+    enrollment: &Enrollment,
+    today: NaiveDate,
+) -> Result<Dashboard, ReportError> {
+    let role = enrollment.role;
+    let venue = if role.runs_the_campaign() {
+        None
+    } else if role.may_record_stock() {
+        Some(enrollment.venue_code.as_str())
+    } else {
+        return Err(ReportError::RoleMayNot(role));
+    };
+    Ok(dashboard(ledger, venue, today)?)
+}
+
+/// Writes one dashboard table as CSV into `reports/` beside the ledger; returns its path.
+pub fn export_dashboard_table(
+    ledger: &Ledger,
+    enrollment: &Enrollment,
+    folders: &Folders,
+    today: NaiveDate,
+    table: &str,
+    encoding: CsvEncoding,
+) -> Result<String, ReportError> {
+    let d = dashboard_for(ledger, enrollment, today)?;
+    let (header, rows) =
+        dashboard_table(&d, table).ok_or_else(|| ReportError::UnknownTable(table.to_owned()))?;
+    let dir = folders.reports();
+    let suffix = match encoding {
+        CsvEncoding::Utf8Bom => "",
+        CsvEncoding::Cp932 => "-cp932",
+    };
+    let path = dir.join(format!("{table}-{today}{suffix}.csv"));
+    let io = |source| ReportError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    std::fs::write(&path, csv_bytes(&header, &rows, encoding)).map_err(io)?;
+    Ok(path.display().to_string())
+}
 
 /// Bookings, check-ins, doses and no-shows added up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

@@ -8,6 +8,7 @@ mod notices;
 mod planning;
 mod print;
 mod progress;
+mod report;
 mod show;
 mod stock;
 mod sync;
@@ -100,6 +101,9 @@ enum Command {
     /// Dose stock across venues: the daily stock report (HQ).
     #[command(subcommand)]
     Stock(stock::StockCommand),
+    /// Campaign counts as CSV: doses by day and venue, coverage, inquiries by topic.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
 }
 
 #[derive(Args)]
@@ -459,6 +463,10 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Stock(command) => {
             let ledger = open(cli)?;
             return stock::run(&ledger, command);
+        }
+        Command::Report(command) => {
+            let ledger = open(cli)?;
+            return report::run(&ledger, command, now.date_naive());
         }
         Command::VenueDay(args) => {
             let ledger = open(cli)?;

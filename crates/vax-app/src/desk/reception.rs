@@ -176,7 +176,8 @@ fn desk_card(
             warnings.push(Warning::NeedsTransport);
         }
     }
-    for i in card.inquiries.iter().filter(|i| i.follow_up_open()) {
+    // The newest one: a card holds each kind of warning once; the call centre's page lists all.
+    if let Some(i) = card.inquiries.iter().find(|i| i.follow_up_open()) {
         warnings.push(Warning::OpenFollowUp {
             topic: i.topic,
             note: i.note.clone(),

@@ -47,6 +47,14 @@ import type {
   CallOutcome,
   LotCount,
   CloseOut,
+  ResidentRow,
+  ResidentHistory,
+  NewCall,
+  FollowUpRow,
+  RebookOffer,
+  ContactEdit,
+  Dashboard,
+  CsvEncoding,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -136,4 +144,15 @@ export const api = {
   savePlanningSettings: (settings: PlanningSettings) => call<null>('hq_save_planning_settings', { settings }),
   reshufflePreview: (request: ReshuffleRequest) => call<ReshufflePreview>('hq_reshuffle_preview', { request }),
   reshuffleApply: (preview: ReshufflePreview) => call<ReshuffleApplied>('hq_reshuffle_apply', { preview }),
+  ccFind: (text: string) => call<ResidentRow[]>('callcentre_find', { text }),
+  ccHistory: (residentId: number) => call<ResidentHistory>('callcentre_history', { residentId }),
+  ccLogCall: (residentId: number, call_: NewCall) => call<string>('callcentre_log_call', { residentId, call: call_ }),
+  ccCompleteFollowUp: (inquiry: string, note: string, operator: string) => call<string>('callcentre_complete_follow_up', { inquiry, note, operator }),
+  ccFollowUps: () => call<FollowUpRow[]>('callcentre_follow_ups'),
+  ccRebookOffers: (residentId: number) => call<RebookOffer[]>('callcentre_rebook_offers', { residentId }),
+  ccRequestTransport: (residentId: number, needed: boolean) => call<null>('callcentre_request_transport', { residentId, needed }),
+  ccSetStandby: (residentId: number, on: boolean) => call<null>('callcentre_set_standby', { residentId, on }),
+  ccCorrectContact: (residentId: number, edit: ContactEdit) => call<null>('callcentre_correct_contact', { residentId, edit }),
+  dashboard: () => call<Dashboard>('dashboard_view'),
+  dashboardExport: (table: string, encoding: CsvEncoding) => call<string>('dashboard_export', { table, encoding }),
 };
