@@ -83,7 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .collect()
     };
-    let mut tx = ledger.transaction()?;
+    let tx = ledger.transaction()?;
     let lot = tx.lot("comirnaty", "FA5765", None)?;
     for (i, (resident_id, dose, date, venue_id)) in rows.iter().enumerate() {
         let when = at(&format!("{date}T10:00:00+09:00"));
@@ -122,7 +122,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rows.len()
     );
 
-    let last_day = rows.iter().map(|r| r.2.parse::<NaiveDate>()).max().expect("days")?;
+    // ISO dates order as text.
+    let last_day: NaiveDate = rows
+        .iter()
+        .map(|r| r.2.as_str())
+        .max()
+        .expect("days")
+        .parse()?;
     let residents: Vec<i64> = rows.iter().step_by(rows.len() / 300).map(|r| r.0).collect();
     let (mut cards, mut histories) = (Vec::new(), Vec::new());
     for id in &residents {

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use vax_domain::error::{ErrorCode, UserFacing};
 use vax_domain::inquiry::InquiryTopic;
 use vax_domain::report::AgeBand;
 use vax_domain::resident::age_on;
-use thiserror::Error;
-use vax_domain::error::{ErrorCode, UserFacing};
 use vax_ledger::{DayVenueCount, Ledger, LedgerError};
 
 use crate::config::Folders;

@@ -42,7 +42,13 @@ pub async fn callcentre_log_call(
 ) -> Result<String, IpcError> {
     let mut ledger = state.ledger()?;
     let role = enrolled(&ledger)?.role;
-    Ok(log_call(&mut ledger, role, resident_id, &call, state.now())?)
+    Ok(log_call(
+        &mut ledger,
+        role,
+        resident_id,
+        &call,
+        state.now(),
+    )?)
 }
 
 #[tauri::command]
@@ -53,9 +59,15 @@ pub async fn callcentre_complete_follow_up(
     operator: String,
 ) -> Result<String, IpcError> {
     let mut ledger = state.ledger()?;
-    let role = enrolled(&ledger)?.role;
-    let now = state.now();
-    Ok(complete_follow_up(&mut ledger, role, &inquiry, &note, &operator, now)?)
+    let (role, now) = (enrolled(&ledger)?.role, state.now());
+    Ok(complete_follow_up(
+        &mut ledger,
+        role,
+        &inquiry,
+        &note,
+        &operator,
+        now,
+    )?)
 }
 
 #[tauri::command]
@@ -74,7 +86,11 @@ pub async fn callcentre_rebook_offers(
 ) -> Result<Vec<RebookOffer>, IpcError> {
     let ledger = state.ledger()?;
     enrolled(&ledger)?;
-    Ok(rebook_offers(&ledger, resident_id, state.now().date_naive())?)
+    Ok(rebook_offers(
+        &ledger,
+        resident_id,
+        state.now().date_naive(),
+    )?)
 }
 
 #[tauri::command]
@@ -85,7 +101,13 @@ pub async fn callcentre_request_transport(
 ) -> Result<(), IpcError> {
     let mut ledger = state.ledger()?;
     let role = enrolled(&ledger)?.role;
-    Ok(request_transport(&mut ledger, role, resident_id, needed, state.now())?)
+    Ok(request_transport(
+        &mut ledger,
+        role,
+        resident_id,
+        needed,
+        state.now(),
+    )?)
 }
 
 #[tauri::command]
@@ -107,5 +129,11 @@ pub async fn callcentre_correct_contact(
 ) -> Result<(), IpcError> {
     let mut ledger = state.ledger()?;
     let role = enrolled(&ledger)?.role;
-    Ok(correct_contact(&mut ledger, role, resident_id, &edit, state.now())?)
+    Ok(correct_contact(
+        &mut ledger,
+        role,
+        resident_id,
+        &edit,
+        state.now(),
+    )?)
 }

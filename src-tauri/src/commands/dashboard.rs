@@ -22,5 +22,12 @@ pub async fn dashboard_export(
 ) -> Result<String, IpcError> {
     let ledger = state.ledger()?;
     let (e, today) = (enrolled(&ledger)?, state.now().date_naive());
-    Ok(export_dashboard_table(&ledger, &e, &state.folders, today, &table, encoding)?)
+    Ok(export_dashboard_table(
+        &ledger,
+        &e,
+        &state.folders,
+        today,
+        &table,
+        encoding,
+    )?)
 }
