@@ -134,6 +134,23 @@ pub fn typescript() -> String {
         vax_app::staff::SignedIn,
         vax_app::staff::StaffStatus,
         vax_app::audit::AuditSearch,
+        vax_domain::inquiry::InquiryChannel,
+        vax_domain::inquiry::InquiryTopic,
+        vax_domain::report::AgeBand,
+        vax_ledger::FollowUpRow,
+        vax_ledger::StandbyCallHistoryRow,
+        vax_ledger::NoticeRow,
+        vax_app::callcentre::ResidentHistory,
+        vax_app::callcentre::NewCall,
+        vax_app::callcentre::RebookOffer,
+        vax_app::callcentre::ContactEdit,
+        vax_app::reports::Dashboard,
+        vax_app::reports::Totals,
+        vax_app::reports::DayTotals,
+        vax_app::reports::VenueTotals,
+        vax_app::reports::CoverageRow,
+        vax_app::reports::TopicTotals,
+        vax_app::reports::CsvEncoding,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:\n\

@@ -236,6 +236,11 @@ impl Folders {
     pub fn stock_reports(&self) -> PathBuf {
         self.base.join("stock-reports")
     }
+
+    /// `reports/`: tables exported from the dashboards as CSV, and the daily report PDF.
+    pub fn reports(&self) -> PathBuf {
+        self.base.join("reports")
+    }
 }
 
 #[cfg(test)]

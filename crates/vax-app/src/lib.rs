@@ -7,6 +7,9 @@
 //!   the folders beside the ledger where documents go.
 //! - [`import`]: resident register and intention survey from CSV (UTF-8 or CP932),
 //!   all-or-nothing with every bad line reported.
+//! - [`callcentre`]: the call centre — a resident's whole history, calls logged and
+//!   replicated, open follow-ups, and the actions taken on a call (rebook offers, transport,
+//!   standby list, contact corrections).
 //! - [`calendar`]: HQ's campaign calendar — venues and time bands from a calendar CSV
 //!   (UTF-8 or CP932), all-or-nothing, each change a replicated op.
 //! - [`desk`]: the venue kiosk — enrollment, reception warnings and check-in, the booth
@@ -25,6 +28,8 @@
 //! - [`planning`]: HQ's planner on the ledger — plan both doses, and preview and apply a
 //!   reshuffle after a venue day is cut, a band closed, a capacity lowered, a lot
 //!   quarantined or a resident asks to move.
+//! - [`reports`]: the dashboards (HQ, venue manager) and the reports — doses by day and
+//!   venue, coverage by age band and district, inquiries by topic — as CSV Excel opens.
 //! - [`roster`]: a venue's day, band by band, with everyone booked.
 //! - [`stock`]: dose stock at the venue — stock events, the manager's screen (stock by
 //!   vial clock, progress, leftover forecast) and the day's close-out.
@@ -38,6 +43,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod callcentre;
 pub mod config;
 pub mod demo;
 pub mod desk;
@@ -47,6 +53,7 @@ pub mod notices;
 pub mod planning;
 pub mod print;
 pub mod progress;
+pub mod reports;
 pub mod roster;
 pub mod schedule;
 pub mod staff;

@@ -1165,7 +1165,15 @@ pub fn apply_reshuffle(
     preview: &ReshufflePreview,
     options: &PlanOptions<'_>,
 ) -> Result<ReshuffleApplied, PlanningError> {
-    headquarters_only(role)?;
+    // A resident's own move request is the call centre's rebooking; every other reshuffle
+    // is HQ's.
+    let cause = match &preview.request {
+        ReshuffleRequest::MoveRequest { .. } if role.may_rebook() => BookingCause::Rebook,
+        _ => {
+            headquarters_only(role)?;
+            BookingCause::Reshuffle
+        }
+    };
     let today = now.date_naive();
     let actor = crate::audit::hq_actor(ledger, now)?;
     let mut tx = ledger.transaction()?;
@@ -1208,11 +1216,11 @@ pub fn apply_reshuffle(
                     .get(&(m.resident_id, m.dose))
                     .unwrap_or(&loaded.product);
                 tx.book(m.resident_id, m.dose, to.band_id, product, &now)?;
-                applied.ops += replicate(&mut tx, m.resident_id, m.dose, BookingCause::Reshuffle)?;
+                applied.ops += replicate(&mut tx, m.resident_id, m.dose, cause)?;
                 applied.moved += 1;
             }
             None => {
-                if tx.cancel_booking(m.resident_id, m.dose, BookingCause::Reshuffle)? {
+                if tx.cancel_booking(m.resident_id, m.dose, cause)? {
                     applied.ops += u64::from(tx.replicates());
                     applied.cancelled += 1;
                 }

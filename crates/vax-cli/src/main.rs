@@ -9,6 +9,7 @@ mod notices;
 mod planning;
 mod print;
 mod progress;
+mod report;
 mod show;
 mod stock;
 mod sync;
@@ -107,6 +108,9 @@ enum Command {
     /// Staff who sign in at the venues' kiosks (HQ registers them).
     #[command(subcommand)]
     Staff(audit::StaffCommand),
+    /// Campaign counts as CSV: doses by day and venue, coverage, inquiries by topic.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
 }
 
 #[derive(Args)]
@@ -475,6 +479,10 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         }
         Command::Audit(args) => return audit::audit(&open(cli)?, args, cli.json),
         Command::Staff(command) => return audit::staff(&mut open(cli)?, command, cli.json),
+        Command::Report(command) => {
+            let ledger = open(cli)?;
+            return report::run(&ledger, command, now.date_naive());
+        }
         Command::VenueDay(args) => {
             let ledger = open(cli)?;
             let date = args.date.unwrap_or(now.date_naive());

@@ -212,7 +212,7 @@ pub fn cards(cards: &[ResidentCard], as_json: bool) -> anyhow::Result<()> {
             println!(
                 "  問合せ {}  {}  {}",
                 q.received_at.format("%Y-%m-%d %H:%M"),
-                q.topic,
+                q.topic.label_ja(),
                 q.note
             );
         }

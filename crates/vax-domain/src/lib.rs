@@ -15,6 +15,8 @@
 //! - [`notice`]: booking notices — mobile or landline, SMS templates and their length.
 //! - [`stock`]: dose stock at a venue — stock events, vial clocks from the product data, the
 //!   state of each lot at an instant, and the leftover forecast.
+//! - [`report`]: report definitions (the coverage report's age bands).
+//! - [`inquiry`]: how a call-centre inquiry came in and what it was about.
 //! - [`clock`]: the one time source (Japan time) that every "now" comes from.
 //! - [`error`]: the one vocabulary of error codes, and the [`error::UserFacing`] trait.
 //! - [`wareki`]: the Japanese era calendar (和暦), read and written: the one era table.
@@ -30,10 +32,12 @@
 pub mod clock;
 pub mod eligibility;
 pub mod error;
+pub mod inquiry;
 pub mod kana;
 pub mod notice;
 pub mod preference;
 pub mod product;
+pub mod report;
 pub mod resident;
 pub mod role;
 pub mod stock;

@@ -88,9 +88,13 @@ impl Role {
         matches!(self, Self::CallCentre | Self::Headquarters)
     }
 
-    /// Whether the role corrects a resident's contact details (phone, address) at the desk.
+    /// Whether the role corrects a resident's contact details (phone, address): at the desk,
+    /// or on the phone when the resident calls the call centre.
     pub fn may_edit_contact(self) -> bool {
-        matches!(self, Self::Reception | Self::Headquarters)
+        matches!(
+            self,
+            Self::Reception | Self::Headquarters | Self::CallCentre
+        )
     }
 
     /// Whether the role runs the campaign: the calendar, the register, reshuffles, any

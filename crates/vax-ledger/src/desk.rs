@@ -108,7 +108,7 @@ impl Reader<'_> {
             .optional()?)
     }
 
-    fn check_ins_where(
+    pub(crate) fn check_ins_where(
         &self,
         condition: &str,
         params: impl rusqlite::Params,

@@ -26,10 +26,13 @@
 mod audit;
 mod desk;
 mod error;
+mod history;
+mod inquiries;
 mod notices;
 mod planning;
 mod read;
 mod replication;
+mod reports;
 pub mod schema;
 mod stock;
 mod transport;
@@ -46,6 +49,8 @@ use rusqlite::Connection;
 pub use audit::{AuditQuery, AuditRow, StaffRow};
 pub use desk::{CheckInView, DayDose, LotView};
 pub use error::LedgerError;
+pub use history::StandbyCallHistoryRow;
+pub use inquiries::{FollowUpRow, InquiryCount};
 pub use notices::{NewNotice, NewNoticeBatch, NoticeBatchRow, NoticeRow, NoticeTx, PendingBooking};
 pub use planning::{BookingRow, GivenFirstDose, PlanFingerprint, PlanningRow};
 pub use read::{
@@ -53,6 +58,7 @@ pub use read::{
     SurveyState, TimeBandRow, VenueRow,
 };
 pub use replication::{LogSummary, QuarantinedOp};
+pub use reports::{CoverageCell, DayVenueCount};
 pub use stock::{StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};
 pub use transport::{
     FleetVehicle, LegDirection, LegRider, LegRow, NewLeg, PickupPoint, Ride, RiderNeeds,

@@ -4,6 +4,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
+use vax_domain::inquiry::{InquiryChannel, InquiryTopic};
 use vax_domain::resident::{AtenaNumber, Intention, Phone, Resident, Sex};
 use vax_domain::venue::{Coordinates, Venue, VenueKind};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
@@ -136,14 +137,29 @@ pub struct InquiryView {
     pub uid: String,
     /// When.
     pub received_at: DateTime<FixedOffset>,
-    /// phone / counter / mail / web.
-    pub channel: String,
-    /// Short topic.
-    pub topic: String,
+    /// How it came in.
+    pub channel: InquiryChannel,
+    /// What it was about.
+    pub topic: InquiryTopic,
     /// What was said.
     pub note: String,
     /// Who took it.
     pub operator: String,
+    /// Someone must get back to the resident.
+    pub follow_up_needed: bool,
+    /// Who should; empty when anyone may.
+    pub follow_up_by: String,
+    /// The uid of the earlier inquiry whose follow-up this one completed.
+    pub closes: Option<String>,
+    /// The uid of the inquiry that completed this one's follow-up (the earliest, if several).
+    pub closed_by: Option<String>,
+}
+
+impl InquiryView {
+    /// Whether someone still has to get back to the resident.
+    pub fn follow_up_open(&self) -> bool {
+        self.follow_up_needed && self.closed_by.is_none()
+    }
 }
 
 /// Read access to a ledger connection or transaction.
@@ -514,27 +530,7 @@ impl<'c> Reader<'c> {
 
     /// A resident's inquiries, newest first.
     pub fn inquiries_of(&self, resident: RowId) -> Result<Vec<InquiryView>, LedgerError> {
-        type RawInquiry = (i64, String, String, String, String, String, String);
-        let raws = query_rows(
-            self.conn,
-            "SELECT id, uid, received_at, channel, topic, note, operator FROM inquiries
-             WHERE resident_id = ?1 ORDER BY received_at DESC, id DESC",
-            [resident],
-            |r| RawInquiry::try_from(r),
-        )?;
-        raws.into_iter()
-            .map(|(id, uid, at, channel, topic, note, operator)| {
-                Ok(InquiryView {
-                    uid,
-                    received_at: parse_instant(&at)
-                        .map_err(|e| corrupt("inquiries", id)("received_at", e))?,
-                    channel,
-                    topic,
-                    note,
-                    operator,
-                })
-            })
-            .collect()
+        crate::inquiries::inquiries_where(self.conn, "i.resident_id = ?1", [resident])
     }
 
     /// All venues, by code.

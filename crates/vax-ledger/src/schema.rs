@@ -51,6 +51,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_audit",
         include_str!("../../../migrations/0012_audit.sql"),
     ),
+    (
+        "0013_inquiries",
+        include_str!("../../../migrations/0013_inquiries.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -4,6 +4,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat};
 use rusqlite::{params, Transaction};
 use serde::Serialize;
 use uuid::Uuid;
+use vax_domain::inquiry::{InquiryChannel, InquiryTopic};
 use vax_domain::kana;
 use vax_domain::resident::{AtenaNumber, Resident, SurveyAnswer};
 use vax_domain::venue::{TimeBand, Venue};
@@ -51,18 +52,27 @@ pub struct NewDose {
 /// An inquiry to log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewInquiry {
+    /// Its global uid: the id of its op from [`WriteTx::record_event`] when the ledger
+    /// replicates; `None` takes a fresh UUIDv7.
+    pub uid: Option<String>,
     /// The resident it is about, when identified.
     pub resident_id: Option<RowId>,
     /// When.
     pub received_at: DateTime<FixedOffset>,
-    /// phone / counter / mail / web.
-    pub channel: String,
-    /// Short topic.
-    pub topic: String,
+    /// How it came in.
+    pub channel: InquiryChannel,
+    /// What it was about.
+    pub topic: InquiryTopic,
     /// What was said.
     pub note: String,
     /// Who took it.
     pub operator: String,
+    /// Someone must get back to the resident.
+    pub follow_up_needed: bool,
+    /// Who should; empty when anyone may.
+    pub follow_up_by: String,
+    /// The uid of the earlier inquiry whose follow-up this one completes.
+    pub closes: Option<String>,
 }
 
 /// What an upsert did, from whether the row existed before and the rows it changed.
@@ -405,22 +415,28 @@ impl<'c> WriteTx<'c> {
         Ok(())
     }
 
-    /// Logs an inquiry; returns its global uid.
+    /// Logs an inquiry's row (idempotent: a uid already held is left as it is); returns its
+    /// global uid.
     pub fn insert_inquiry(&self, q: &NewInquiry) -> Result<String, LedgerError> {
-        let uid = Uuid::now_v7().to_string();
-        self.tx.execute(
-            "INSERT INTO inquiries (uid, resident_id, received_at, channel, topic, note, operator)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
+        let uid = q.uid.clone().unwrap_or_else(|| Uuid::now_v7().to_string());
+        self.tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO inquiries (uid, resident_id, received_at, channel, topic, note, operator,
+                                                  follow_up_needed, follow_up_by, closes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
                 uid,
                 q.resident_id,
                 instant(&q.received_at),
-                q.channel,
-                q.topic,
+                q.channel.code(),
+                q.topic.code(),
                 q.note,
-                q.operator
-            ],
-        )?;
+                q.operator,
+                q.follow_up_needed,
+                q.follow_up_by,
+                q.closes,
+            ])?;
         Ok(uid)
     }
 }

@@ -105,6 +105,7 @@ pub use op::{
     EventKind, FieldName, Inquiry, InvalidOp, Op, OpKind, ResidentField, StaffDef, Stamp,
     StandbyCall, StockChange, StockEvent, TimeBandDef, VenueDef, Void,
 };
+pub use op::{MAX_LONG_TEXT, MAX_SHORT_TEXT};
 pub use protocol::{
     Applied, Message, SyncError, SyncState, DEFAULT_BATCH_SIZE, MAX_COUNTER_JUMP,
     MAX_MESSAGE_BYTES, MAX_OPS_PER_MESSAGE, PROTOCOL_VERSION,
@@ -113,3 +114,4 @@ pub use replica::{BookingKey, BookingValue, LotKey, Recorded, Replica};
 pub use roles::{check_roles, may_emit, Role, RoleError};
 pub use signing::{DeviceKey, KeyError, KeyRing, OpSignature, PublicKey};
 pub use verification::VerifiedMessage;
+pub use vax_domain::inquiry::{InquiryChannel, InquiryTopic};

@@ -4,6 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use crdts::VClock;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use vax_domain::inquiry::{InquiryChannel, InquiryTopic};
 use vax_domain::resident::{AtenaNumber, Intention, Phone, Sex};
 use vax_domain::stock::StockChange as Change;
 pub use vax_domain::stock::{CallOutcome, StockChange};
@@ -233,7 +234,15 @@ impl OpKind {
                 short_text("lot", &s.lot)?;
                 stock_change(&s.change)
             }
-            Self::Inquiry(i) => text("note", &i.note, MAX_LONG_TEXT, true),
+            Self::Inquiry(i) => {
+                text("note", &i.note, MAX_LONG_TEXT, true)?;
+                text("operator", &i.operator, MAX_SHORT_TEXT, false)?;
+                text("follow-up by", &i.follow_up_by, MAX_SHORT_TEXT, false)?;
+                match &i.follow_up_done {
+                    Some(target) => counter(target.counter),
+                    None => Ok(()),
+                }
+            }
             Self::Void(v) => {
                 counter(v.target.counter)?;
                 short_text("reason", &v.reason)
@@ -630,13 +639,55 @@ pub struct StandbyCall {
     pub outcome: CallOutcome,
 }
 
-/// A logged call or visit.
+/// A logged call or visit (grow-only). Every field after `note` is absent on the wire when it
+/// holds its default, so inquiries written before the fields existed read, and re-serialise,
+/// unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inquiry {
     /// Who it was about.
     pub resident: VoucherNumber,
     /// What was said and done.
     pub note: String,
+    /// How it came in (phone by default).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub channel: InquiryChannel,
+    /// What it was about (その他 by default).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub topic: InquiryTopic,
+    /// The staff member who took it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub operator: String,
+    /// Someone must get back to the resident.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub follow_up_needed: bool,
+    /// Who should (a name or a desk); empty when anyone may.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub follow_up_by: String,
+    /// The earlier inquiry whose follow-up this one completes. A follow-up is open while no
+    /// inquiry names it here: a grow-only set, so replicas agree whatever order they see the
+    /// two in (docs/sync-spec.md §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_done: Option<OpId>,
+}
+
+impl Inquiry {
+    /// A phone inquiry about `topic`, with no follow-up.
+    pub fn new(resident: VoucherNumber, topic: InquiryTopic, note: impl Into<String>) -> Self {
+        Self {
+            resident,
+            note: note.into(),
+            channel: InquiryChannel::default(),
+            topic,
+            operator: String::new(),
+            follow_up_needed: false,
+            follow_up_by: String::new(),
+            follow_up_done: None,
+        }
+    }
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 /// The kinds of event a void can target.
@@ -825,6 +876,45 @@ mod validation_tests {
         let kind: OpKind = serde_json::from_str(old_venue).expect("an old venue op reads");
         assert!(matches!(&kind, OpKind::DefineVenue(v) if v.kind.is_none()));
         assert_eq!(serde_json::to_string(&kind).expect("serialises"), old_venue);
+    }
+
+    #[test]
+    fn inquiry_ops_written_before_the_call_centre_fields_read_and_reserialise_unchanged() {
+        let old = r#"{"type":"inquiry","resident":"0000000001","note":"電話あり"}"#;
+        let kind: OpKind = serde_json::from_str(old).expect("an old inquiry op reads");
+        let OpKind::Inquiry(i) = &kind else {
+            panic!("not an inquiry: {kind:?}");
+        };
+        assert_eq!(
+            (i.channel, i.topic, i.follow_up_needed, i.follow_up_done),
+            (InquiryChannel::Phone, InquiryTopic::Other, false, None),
+            "absent fields read as their defaults"
+        );
+        assert_eq!(serde_json::to_string(&kind).expect("serialises"), old);
+
+        let full = OpKind::Inquiry(Inquiry {
+            channel: InquiryChannel::Counter,
+            operator: "コール 花子".into(),
+            follow_up_needed: true,
+            follow_up_by: "保健師".into(),
+            follow_up_done: Some(OpId {
+                replica: ReplicaId::from_u128(4),
+                counter: 2,
+            }),
+            ..Inquiry::new(voucher(), InquiryTopic::SideEffects, "発熱")
+        });
+        let text = serde_json::to_string(&full).expect("serialises");
+        assert!(
+            text.contains(r#""channel":"counter","topic":"side_effects","operator":"コール 花子","follow_up_needed":true,"follow_up_by":"保健師","follow_up_done":"#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<OpKind>(&text).expect("reads"), full);
+        assert!(full.validate(ReplicaId::from_u128(4)).is_ok());
+        let long_operator = OpKind::Inquiry(Inquiry {
+            operator: "x".repeat(MAX_SHORT_TEXT + 1),
+            ..Inquiry::new(voucher(), InquiryTopic::Other, "n")
+        });
+        assert!(long_operator.validate(ReplicaId::from_u128(4)).is_err());
     }
 
     #[test]

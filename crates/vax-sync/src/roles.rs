@@ -80,8 +80,9 @@ pub fn may_emit(role: Role, kind: &OpKind) -> bool {
     }
     match kind {
         OpKind::SetResidentFields { fields, .. } => fields.iter().all(|f| match f {
-            // The standby list is kept by whoever takes residents' calls.
-            ResidentField::Standby(_) => app.may_log_inquiries(),
+            // The standby list, and a resident's request for transport, are kept by whoever
+            // takes residents' calls.
+            ResidentField::Standby(_) | ResidentField::NeedsTransport(_) => app.may_log_inquiries(),
             f => app.may_edit_contact() && f.is_contact(),
         }),
         OpKind::CheckIn(_) => app.may_check_in(),

@@ -2,7 +2,9 @@
 //! lines or fewer over one use case of vax-app (`scripts/check-adapters.sh` counts them).
 
 pub mod booth;
+pub mod callcentre;
 pub mod camera;
+pub mod dashboard;
 pub mod hq;
 pub mod manager;
 pub mod notices;

@@ -3,6 +3,7 @@
 import type { Warning } from './ipc';
 import type { Lang } from './i18n.svelte';
 import { clockTime, timeOfDay } from './format';
+import { topicLabel } from './callcentre';
 
 export type Severity = 'danger' | 'warning' | 'info';
 
@@ -18,6 +19,7 @@ const SEVERITY: Record<Warning['code'], Severity> = {
   survey_declined: 'warning',
   anaphylaxis_history: 'info',
   needs_transport: 'info',
+  open_follow_up: 'warning',
 };
 
 const RANK: Record<Severity, number> = { danger: 0, warning: 1, info: 2 };
@@ -59,5 +61,11 @@ export function describe(w: Warning, lang: Lang): string {
       return ja ? 'アナフィラキシー歴あり：30分観察' : 'Anaphylaxis history: 30-minute observation';
     case 'needs_transport':
       return ja ? '送迎あり：帰りの便を確認' : 'Uses transport: check the ride home';
+    case 'open_follow_up': {
+      const by = w.follow_up_by ? (ja ? `（担当: ${w.follow_up_by}）` : ` (by ${w.follow_up_by})`) : '';
+      return ja
+        ? `コールセンターの折り返し待ち：${topicLabel(w.topic, 'ja')}「${w.note}」${by}`
+        : `Open call-centre follow-up: ${topicLabel(w.topic, 'en')} "${w.note}"${by}`;
+    }
   }
 }

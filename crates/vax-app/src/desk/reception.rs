@@ -3,6 +3,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use serde::Serialize;
 use vax_domain::eligibility::DueStatus;
+use vax_domain::inquiry::InquiryTopic;
 use vax_domain::resident::Intention;
 use vax_domain::voucher::VoucherPayload;
 use vax_ledger::{CheckInView, Ledger};
@@ -70,6 +71,18 @@ pub enum Warning {
     AnaphylaxisHistory,
     /// Came by the transport service; needs a ride home.
     NeedsTransport,
+    /// The call centre promised to get back to the resident and has not yet: the desk can
+    /// settle it while they are here.
+    OpenFollowUp {
+        /// What the call was about.
+        topic: InquiryTopic,
+        /// What was said.
+        note: String,
+        /// Who should follow up; empty when anyone may.
+        follow_up_by: String,
+        /// When the call came in.
+        received_at: DateTime<FixedOffset>,
+    },
 }
 
 /// A resident card as the desk sees it.
@@ -163,6 +176,15 @@ fn desk_card(
         if s.needs_transport {
             warnings.push(Warning::NeedsTransport);
         }
+    }
+    // The newest one: a card holds each kind of warning once; the call centre's page lists all.
+    if let Some(i) = card.inquiries.iter().find(|i| i.follow_up_open()) {
+        warnings.push(Warning::OpenFollowUp {
+            topic: i.topic,
+            note: i.note.clone(),
+            follow_up_by: i.follow_up_by.clone(),
+            received_at: i.received_at,
+        });
     }
     Ok(DeskCard {
         card,

@@ -1,6 +1,7 @@
 //! Integration tests of the use cases, through the same API the CLI and the app call.
 
 mod calendar;
+mod callcentre;
 mod camera;
 mod cold_chain;
 mod demo;
@@ -12,6 +13,7 @@ mod notices;
 mod planning;
 mod print;
 mod staff;
+mod reports;
 mod stock;
 mod sync;
 mod transport;

@@ -214,10 +214,11 @@ mod tests {
             replica: ReplicaId::from_u128(5),
             counter: 1,
         };
-        let kind = OpKind::Inquiry(Inquiry {
-            resident: vax_domain::voucher::VoucherNumber::parse("0000000001").expect("voucher"),
-            note: note.into(),
-        });
+        let kind = OpKind::Inquiry(Inquiry::new(
+            vax_domain::voucher::VoucherNumber::parse("0000000001").expect("voucher"),
+            vax_domain::inquiry::InquiryTopic::Other,
+            note,
+        ));
         Op::signed(id, Hlc::new(1, 0), kind, &DeviceKey::from_bytes(&[5; 32]))
     }
 

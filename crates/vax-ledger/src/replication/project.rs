@@ -24,8 +24,9 @@ pub(crate) enum Outcome {
     Waiting(String),
     /// The tables cannot hold it (a value outside their limits). The op stays in the log.
     Refused(String),
-    /// Kept in the op log only: inquiries and acknowledgements have no desk table yet; a
-    /// void naming the wrong kind has no effect.
+    /// Kept in the op log only: acknowledgements have no desk table, voided inquiries stay
+    /// listed (a void of an inquiry is for the audit trail); a void naming the wrong kind has
+    /// no effect.
     LogOnly,
 }
 
@@ -166,12 +167,30 @@ pub(crate) fn project(
             w.insert_standby_call(&op.id.to_string(), resident_id, &c.venue.0, c.at, c.outcome)
                 .map(|()| Outcome::Written)
         }
-        OpKind::Inquiry(_) | OpKind::Acknowledge { .. } => Ok(Outcome::LogOnly),
         OpKind::DefineStaff(s) => match replica.staff(&s.code) {
             Some(current) => w.write_staff_row(current).map(|()| Outcome::Written),
             None => Ok(Outcome::LogOnly),
         },
         OpKind::Audit(a) => audit_entry(w, replica, op, a),
+        OpKind::Inquiry(i) => {
+            let Some(resident_id) = resident_id(w, &i.resident)? else {
+                return Ok(waiting_for("resident", &i.resident.to_string()));
+            };
+            w.insert_inquiry(&crate::NewInquiry {
+                uid: Some(op.id.to_string()),
+                resident_id: Some(resident_id),
+                received_at: at_ms(op.hlc.wall_ms),
+                channel: i.channel,
+                topic: i.topic,
+                note: i.note.clone(),
+                operator: i.operator.clone(),
+                follow_up_needed: i.follow_up_needed,
+                follow_up_by: i.follow_up_by.clone(),
+                closes: i.follow_up_done.map(|target| target.to_string()),
+            })
+            .map(|_| Outcome::Written)
+        }
+        OpKind::Acknowledge { .. } => Ok(Outcome::LogOnly),
     };
     match result {
         Err(LedgerError::Sqlite(rusqlite::Error::SqliteFailure(e, message)))

@@ -167,10 +167,11 @@ fn a_standalone_ledger_writes_no_ops() {
     let mut ledger = Ledger::open_in_memory().unwrap();
     let mut tx = ledger.transaction().unwrap();
     let uid = tx
-        .record_event(OpKind::Inquiry(vax_sync::Inquiry {
-            resident: VoucherNumber::parse("0000000001").unwrap(),
-            note: "電話".into(),
-        }))
+        .record_event(OpKind::Inquiry(vax_sync::Inquiry::new(
+            VoucherNumber::parse("0000000001").unwrap(),
+            vax_domain::inquiry::InquiryTopic::Other,
+            "電話",
+        )))
         .unwrap();
     tx.commit().unwrap();
     assert_eq!(uid.len(), 36, "a plain UUID when nothing replicates: {uid}");
@@ -637,10 +638,11 @@ fn keys_learned_from_the_server_survive_a_restart_and_verify_later_ops() {
     // HQ writes more; the reopened booth takes it from a peer it does NOT trust for keys:
     // HQ's key must come from what the booth stored.
     let mut tx = hq.transaction().unwrap();
-    tx.record_event(OpKind::Inquiry(vax_sync::Inquiry {
-        resident: VoucherNumber::parse("0000000001").unwrap(),
-        note: "電話あり".into(),
-    }))
+    tx.record_event(OpKind::Inquiry(vax_sync::Inquiry::new(
+        VoucherNumber::parse("0000000001").unwrap(),
+        vax_domain::inquiry::InquiryTopic::Other,
+        "電話あり",
+    )))
     .unwrap();
     tx.commit().unwrap();
     let mut booth = Ledger::open(&path).unwrap();
@@ -719,4 +721,151 @@ fn a_quarantined_op_is_kept_counted_and_never_offered_again() {
     assert!(booth
         .quarantine_op(other, vax_domain::error::ErrorCode::WrongVenue, "x", "y")
         .is_err());
+}
+
+/// A call-centre inquiry that asks for a follow-up, and HQ's call back that completes it
+/// (issue 16): whichever order a venue receives the two in, it ends with the same open list,
+/// and the inquiry rows carry what the op said.
+#[test]
+fn a_follow_up_and_its_completion_converge_in_either_order() {
+    use vax_domain::inquiry::{InquiryChannel, InquiryTopic};
+    use vax_ledger::NewInquiry;
+
+    let mut hq = hq_with_a_small_city();
+    let mut call_centre = replica(4, Role::CallCentre);
+    sync(&mut hq, &mut call_centre);
+    let resident = resident_id(&call_centre.reader(), "0000000001");
+    let asked = at("2021-05-20T10:00:00+09:00");
+    let mut tx = call_centre.transaction().unwrap();
+    let op = vax_sync::Inquiry {
+        channel: InquiryChannel::Counter,
+        operator: "コール 花子".into(),
+        follow_up_needed: true,
+        follow_up_by: "保健師".into(),
+        ..vax_sync::Inquiry::new(
+            VoucherNumber::parse("0000000001").unwrap(),
+            InquiryTopic::SideEffects,
+            "発熱の相談、折り返し",
+        )
+    };
+    let asked_uid = tx.record_event(OpKind::Inquiry(op.clone())).unwrap();
+    tx.insert_inquiry(&NewInquiry {
+        uid: Some(asked_uid.clone()),
+        resident_id: Some(resident),
+        received_at: asked,
+        channel: op.channel,
+        topic: op.topic,
+        note: op.note.clone(),
+        operator: op.operator.clone(),
+        follow_up_needed: true,
+        follow_up_by: op.follow_up_by.clone(),
+        closes: None,
+    })
+    .unwrap();
+    tx.commit().unwrap();
+    sync(&mut call_centre, &mut hq);
+    let hq_resident = resident_id(&hq.reader(), "0000000001");
+    assert_eq!(
+        hq.reader().open_follow_ups(10).unwrap().len(),
+        1,
+        "HQ sees it open"
+    );
+    let received = &hq.reader().inquiries_of(hq_resident).unwrap()[0];
+    assert_eq!(
+        (
+            received.uid.as_str(),
+            received.channel,
+            received.topic,
+            received.operator.as_str(),
+            received.follow_up_by.as_str()
+        ),
+        (
+            asked_uid.as_str(),
+            InquiryChannel::Counter,
+            InquiryTopic::SideEffects,
+            "コール 花子",
+            "保健師"
+        ),
+        "the row is what the op said"
+    );
+
+    let mut tx = hq.transaction().unwrap();
+    let back = vax_sync::Inquiry {
+        follow_up_done: Some(asked_uid.parse().unwrap()),
+        ..vax_sync::Inquiry::new(
+            VoucherNumber::parse("0000000001").unwrap(),
+            InquiryTopic::SideEffects,
+            "折り返し済み",
+        )
+    };
+    let back_uid = tx.record_event(OpKind::Inquiry(back)).unwrap();
+    tx.insert_inquiry(&NewInquiry {
+        uid: Some(back_uid.clone()),
+        resident_id: Some(hq_resident),
+        received_at: at("2021-05-20T11:00:00+09:00"),
+        channel: InquiryChannel::Phone,
+        topic: InquiryTopic::SideEffects,
+        note: "折り返し済み".into(),
+        operator: String::new(),
+        follow_up_needed: false,
+        follow_up_by: String::new(),
+        closes: Some(asked_uid.clone()),
+    })
+    .unwrap();
+    tx.commit().unwrap();
+    assert!(hq.reader().open_follow_ups(10).unwrap().is_empty());
+
+    // Everything HQ holds, in one message: once in log order, once with the call back
+    // before the call.
+    for (n, swap) in [(7, false), (8, true)] {
+        let mut venue = replica(n, Role::Booth);
+        let (mut to_venue, mut to_hq) = (
+            SyncState::for_peer(ReplicaId::from_u128(n)),
+            SyncState::for_peer(ReplicaId::from_u128(HQ)).trusting_peer_keys(),
+        );
+        let hello = venue.sync_generate(&mut to_hq).unwrap().expect("hello");
+        hq.sync_receive(&mut to_venue, hello).unwrap();
+        let mut message = hq
+            .sync_generate(&mut to_venue)
+            .unwrap()
+            .expect("HQ has ops");
+        while message.more {
+            let next = hq
+                .sync_generate(&mut to_venue)
+                .unwrap()
+                .expect("more was promised");
+            message.ops.extend(next.ops);
+            message.keys.extend(next.keys);
+            message.more = next.more;
+        }
+        let position = |uid: &str| {
+            message
+                .ops
+                .iter()
+                .position(|o| o.id.to_string() == uid)
+                .unwrap()
+        };
+        let (a, b) = (position(&asked_uid), position(&back_uid));
+        // Messages go author by author (HQ's call back is first here): swapping the two
+        // gives the other order.
+        assert_ne!(a, b);
+        if swap {
+            message.ops.swap(a, b);
+        }
+        venue.sync_receive(&mut to_hq, message).unwrap();
+        let id = resident_id(&venue.reader(), "0000000001");
+        let inquiries = venue.reader().inquiries_of(id).unwrap();
+        assert_eq!(inquiries.len(), 2, "replica {n}");
+        assert!(
+            venue.reader().open_follow_ups(10).unwrap().is_empty(),
+            "replica {n}"
+        );
+        let asked = inquiries.iter().find(|i| i.uid == asked_uid).unwrap();
+        assert_eq!(
+            asked.closed_by.as_deref(),
+            Some(back_uid.as_str()),
+            "replica {n}"
+        );
+        assert!(!asked.follow_up_open(), "replica {n}");
+    }
 }

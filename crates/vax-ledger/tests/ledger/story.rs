@@ -1,6 +1,7 @@
 //! One realistic walk through every write and read of the ledger.
 
 use chrono::{NaiveDate, NaiveTime};
+use vax_domain::inquiry::{InquiryChannel, InquiryTopic};
 use vax_domain::resident::{Intention, Resident, SurveyAnswer};
 use vax_domain::venue::{Coordinates, TimeBand, Venue};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
@@ -129,12 +130,16 @@ fn register_survey_booking_dose_and_inquiry_are_read_back_as_written() {
         })
         .unwrap();
     tx.insert_inquiry(&NewInquiry {
+        uid: None,
         resident_id: Some(id),
         received_at: at("2021-05-20T10:00:00+09:00"),
-        channel: "phone".into(),
-        topic: "予約確認".into(),
+        channel: InquiryChannel::Phone,
+        topic: InquiryTopic::Rebooking,
         note: "1回目の日時を確認".into(),
         operator: "コールセンター1".into(),
+        follow_up_needed: false,
+        follow_up_by: String::new(),
+        closes: None,
     })
     .unwrap();
     tx.void_event(

@@ -43,7 +43,11 @@ fn any_op_id() -> OpId {
     book(7, 1, Some(1), BookingCause::Resolve),
     false
 )]
-#[case::call_centre_cannot_edit_contacts(Role::CallCentre, set_phone(7, "0773-11-1111"), false)]
+#[case::call_centre_corrects_contacts_on_the_phone(
+    Role::CallCentre,
+    set_phone(7, "0773-11-1111"),
+    true
+)]
 #[case::hq_reshuffles(Role::Hq, book(7, 1, Some(1), BookingCause::Reshuffle), true)]
 #[case::hq_edits_bands(Role::Hq, band(1, "V01", 5), true)]
 #[case::hq_voids_anything(Role::Hq, void(any_op_id(), EventKind::Stock), true)]

@@ -2,6 +2,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use crdts::VClock;
+use vax_domain::inquiry::InquiryTopic;
 use vax_domain::voucher::VoucherNumber;
 use vax_sync::*;
 
@@ -120,10 +121,7 @@ pub fn check_in(r: u32, venue: &str) -> OpKind {
 }
 
 pub fn inquiry(r: u32, note: &str) -> OpKind {
-    OpKind::Inquiry(Inquiry {
-        resident: resident(r),
-        note: note.into(),
-    })
+    OpKind::Inquiry(Inquiry::new(resident(r), InquiryTopic::Other, note))
 }
 
 pub fn stock(venue: &str, lot: &str, change: StockChange) -> OpKind {

@@ -58,6 +58,14 @@ import type {
   SignedIn,
   StaffRow,
   StaffStatus,
+  ResidentRow,
+  ResidentHistory,
+  NewCall,
+  FollowUpRow,
+  RebookOffer,
+  ContactEdit,
+  Dashboard,
+  CsvEncoding,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -157,4 +165,15 @@ export const api = {
   staffRegister: (staff: NewStaff) => call<RegisteredStaff>('hq_staff_register', { staff }),
   auditSearch: (query: AuditSearch) => call<AuditRow[]>('hq_audit_search', { query }),
   syncRotateToken: () => call<null>('sync_rotate_token'),
+  ccFind: (text: string) => call<ResidentRow[]>('callcentre_find', { text }),
+  ccHistory: (residentId: number) => call<ResidentHistory>('callcentre_history', { residentId }),
+  ccLogCall: (residentId: number, call_: NewCall) => call<string>('callcentre_log_call', { residentId, call: call_ }),
+  ccCompleteFollowUp: (inquiry: string, note: string, operator: string) => call<string>('callcentre_complete_follow_up', { inquiry, note, operator }),
+  ccFollowUps: () => call<FollowUpRow[]>('callcentre_follow_ups'),
+  ccRebookOffers: (residentId: number) => call<RebookOffer[]>('callcentre_rebook_offers', { residentId }),
+  ccRequestTransport: (residentId: number, needed: boolean) => call<null>('callcentre_request_transport', { residentId, needed }),
+  ccSetStandby: (residentId: number, on: boolean) => call<null>('callcentre_set_standby', { residentId, on }),
+  ccCorrectContact: (residentId: number, edit: ContactEdit) => call<null>('callcentre_correct_contact', { residentId, edit }),
+  dashboard: () => call<Dashboard>('dashboard_view'),
+  dashboardExport: (table: string, encoding: CsvEncoding) => call<string>('dashboard_export', { table, encoding }),
 };

@@ -439,13 +439,13 @@ uid: string,
  */
 received_at: string, 
 /**
- * phone / counter / mail / web.
+ * How it came in.
  */
-channel: string, 
+channel: InquiryChannel, 
 /**
- * Short topic.
+ * What it was about.
  */
-topic: string, 
+topic: InquiryTopic, 
 /**
  * What was said.
  */
@@ -453,7 +453,23 @@ note: string,
 /**
  * Who took it.
  */
-operator: string, };
+operator: string, 
+/**
+ * Someone must get back to the resident.
+ */
+follow_up_needed: boolean, 
+/**
+ * Who should; empty when anyone may.
+ */
+follow_up_by: string, 
+/**
+ * The uid of the earlier inquiry whose follow-up this one completed.
+ */
+closes: string | null, 
+/**
+ * The uid of the inquiry that completed this one's follow-up (the earliest, if several).
+ */
+closed_by: string | null, };
 
 export type CheckInView = { 
 /**
@@ -575,7 +591,23 @@ due: number, } | { "code": "already_checked_in",
 /**
  * When.
  */
-at: string, } | { "code": "survey_declined" } | { "code": "anaphylaxis_history" } | { "code": "needs_transport" };
+at: string, } | { "code": "survey_declined" } | { "code": "anaphylaxis_history" } | { "code": "needs_transport" } | { "code": "open_follow_up", 
+/**
+ * What the call was about.
+ */
+topic: InquiryTopic, 
+/**
+ * What was said.
+ */
+note: string, 
+/**
+ * Who should follow up; empty when anyone may.
+ */
+follow_up_by: string, 
+/**
+ * When the call came in.
+ */
+received_at: string, };
 
 export type DeskCard = { 
 /**
@@ -2361,4 +2393,295 @@ cancelled: number,
  * Replication ops written (calendar and bookings).
  */
 ops: number, };
+
+export type InquiryChannel = "phone" | "counter" | "mail" | "web";
+
+export type InquiryTopic = "rebooking" | "transport" | "side_effects" | "voucher_reissue" | "venue_and_items" | "other";
+
+export type AgeBand = "under12" | "teens" | "twenties" | "thirties" | "forties" | "fifties" | "sixty_to_sixty_four" | "sixty_five_to_seventy_four" | "seventy_five_plus";
+
+export type FollowUpRow = { 
+/**
+ * The inquiry.
+ */
+inquiry: InquiryView, 
+/**
+ * The resident's local row id.
+ */
+resident_id: number, 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * 氏名カナ.
+ */
+name_kana: string, 
+/**
+ * 電話番号, as written.
+ */
+phone: string | null, };
+
+export type StandbyCallHistoryRow = { 
+/**
+ * 会場コード of the venue that called.
+ */
+venue_code: string, 
+/**
+ * When, in venue local time.
+ */
+at: string, 
+/**
+ * What came of it.
+ */
+outcome: CallOutcome, };
+
+export type NoticeRow = { 
+/**
+ * The batch that made it.
+ */
+batch_id: number, 
+/**
+ * First or change.
+ */
+kind: NoticeKind, 
+/**
+ * How it went out.
+ */
+channel: Channel, 
+/**
+ * What it told.
+ */
+appointment: Appointment, 
+/**
+ * The number texted or to call.
+ */
+phone: string | null, 
+/**
+ * The SMS as listed.
+ */
+message: string | null, 
+/**
+ * When the batch was made.
+ */
+sent_at: string, };
+
+export type ResidentHistory = { 
+/**
+ * Register data, survey answers, both bookings, doses, every inquiry newest first, and
+ * the dose due (the desk's card).
+ */
+card: ResidentCard, 
+/**
+ * Every check-in, on any day, cancelled ones included, oldest first.
+ */
+check_ins: Array<CheckInView>, 
+/**
+ * Notices sent (letters, SMS, calls), oldest first.
+ */
+notices: Array<NoticeRow>, 
+/**
+ * On the standby list.
+ */
+standby: boolean, 
+/**
+ * Calls made to them from the standby list, oldest first.
+ */
+standby_calls: Array<StandbyCallHistoryRow>, 
+/**
+ * Their inquiries whose follow-up is still open, newest first.
+ */
+open_follow_ups: Array<InquiryView>, };
+
+export type NewCall = { 
+/**
+ * How it came in.
+ */
+channel: InquiryChannel, 
+/**
+ * What it was about.
+ */
+topic: InquiryTopic, 
+/**
+ * What was said and done.
+ */
+note: string, 
+/**
+ * The staff member taking it.
+ */
+operator: string, 
+/**
+ * Someone must get back to the resident.
+ */
+follow_up_needed: boolean, 
+/**
+ * Who should; empty when anyone may.
+ */
+follow_up_by: string, };
+
+export type RebookOffer = { 
+/**
+ * The dose it is for.
+ */
+dose: number, 
+/**
+ * The band's row id.
+ */
+band_id: number, 
+/**
+ * 会場コード.
+ */
+venue_code: string, 
+/**
+ * 会場名.
+ */
+venue_name: string, 
+/**
+ * The day.
+ */
+date: string, 
+/**
+ * 開始 (`HH:MM`).
+ */
+start: string, 
+/**
+ * Free places.
+ */
+free: number, 
+/**
+ * Straight-line distance from the resident's home, when geocoded.
+ */
+distance_km: number | null, };
+
+export type ContactEdit = { 
+/**
+ * 電話番号; empty removes it.
+ */
+phone: string, 
+/**
+ * 郵便番号; may be empty.
+ */
+postal_code: string, 
+/**
+ * 住所.
+ */
+address: string, };
+
+export type Dashboard = { 
+/**
+ * The day it was counted for.
+ */
+today: string, 
+/**
+ * The venue it is limited to (a venue manager's); `None`: every venue (HQ).
+ */
+venue: string | null, 
+/**
+ * Today's totals.
+ */
+today_totals: Totals, 
+/**
+ * From the first day up to today (bookings of later days left out).
+ */
+campaign_totals: Totals, 
+/**
+ * Per day, up to today.
+ */
+per_day: Array<DayTotals>, 
+/**
+ * Per venue.
+ */
+per_venue: Array<VenueTotals>, 
+/**
+ * Coverage by age band, city-wide (residents belong to the city, not to a venue).
+ */
+coverage: Array<CoverageRow>, 
+/**
+ * Calls by topic, every topic listed.
+ */
+calls: Array<TopicTotals>, };
+
+export type Totals = { 
+/**
+ * Bookings.
+ */
+booked: number, 
+/**
+ * Check-ins.
+ */
+checked_in: number, 
+/**
+ * Valid doses.
+ */
+doses: number, 
+/**
+ * Past bookings whose dose was never given.
+ */
+no_shows: number, };
+
+export type DayTotals = { 
+/**
+ * The day.
+ */
+date: string, 
+/**
+ * Its totals.
+ */
+totals: Totals, };
+
+export type VenueTotals = { 
+/**
+ * 会場コード.
+ */
+venue_code: string, 
+/**
+ * 会場名.
+ */
+venue_name: string, 
+/**
+ * Today.
+ */
+today: Totals, 
+/**
+ * From the first day up to today.
+ */
+campaign: Totals, };
+
+export type CoverageRow = { 
+/**
+ * The age band, on the day asked about.
+ */
+band: AgeBand, 
+/**
+ * 地区; empty in the city-wide rows.
+ */
+district: string, 
+/**
+ * Residents.
+ */
+residents: number, 
+/**
+ * With dose 1.
+ */
+first: number, 
+/**
+ * With dose 2.
+ */
+second: number, };
+
+export type TopicTotals = { 
+/**
+ * The topic.
+ */
+topic: InquiryTopic, 
+/**
+ * Received today.
+ */
+today: number, 
+/**
+ * Received over the campaign.
+ */
+campaign: number, };
+
+export type CsvEncoding = "utf8_bom" | "cp932";
 

@@ -1,0 +1,159 @@
+//! Call-centre and dashboard benchmarks for issue 16, run with
+//! `cargo bench -p vax-app --bench callcentre`.
+//!
+//! On the 65,000-resident demo city with a full campaign — both doses of every booking given
+//! on its booked day, a check-in for each, and 20,000 logged calls:
+//! - the resident history page (`callcentre::history`, goal < 100 ms), beside the reception's
+//!   resident card (`lookup::card`, its peer: the history is the card plus check-ins, notices,
+//!   standby calls and follow-ups) measured in the same run;
+//! - the HQ dashboard (`reports::dashboard`, every venue, goal < 100 ms) and a venue
+//!   manager's (one venue).
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use vax_app::callcentre::history;
+use vax_app::demo::load_demo_city;
+use vax_app::lookup::card;
+use vax_app::progress::NoProgress;
+use vax_app::reports::dashboard;
+use vax_demo::DemoParams;
+use vax_domain::inquiry::{InquiryChannel, InquiryTopic};
+use vax_ledger::{Ledger, NewDose, NewInquiry};
+
+fn at(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).expect("valid")
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn report(name: &str, mut times: Vec<Duration>) {
+    times.sort();
+    println!(
+        "{name:<44} p50 {:>8.2} ms  p99 {:>8.2} ms  max {:>8.2} ms  ({} runs)",
+        percentile(&times, 0.5).as_secs_f64() * 1e3,
+        percentile(&times, 0.99).as_secs_f64() * 1e3,
+        times.last().expect("runs").as_secs_f64() * 1e3,
+        times.len()
+    );
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let mut ledger = Ledger::open(&dir.path().join("bench.sqlite3"))?;
+    let start: NaiveDate = "2021-05-17".parse()?;
+    let t = Instant::now();
+    load_demo_city(
+        &mut ledger,
+        &DemoParams {
+            residents: 65_000,
+            start,
+            ..DemoParams::default()
+        },
+        at("2021-05-01T09:00:00+09:00"),
+        &mut NoProgress,
+    )?;
+    println!("demo city loaded in {:.1} s", t.elapsed().as_secs_f64());
+
+    // A full campaign: every booking's dose given on its day, each after a check-in.
+    let t = Instant::now();
+    let rows: Vec<(i64, u8, String, i64)> = {
+        let reader = ledger.reader();
+        let venues = reader.venues()?;
+        let bands: std::collections::HashMap<i64, (String, i64)> = reader
+            .band_loads()?
+            .into_iter()
+            .map(|l| {
+                let venue_id = venues
+                    .iter()
+                    .find(|v| v.venue.code == l.band.venue_code)
+                    .expect("venue")
+                    .id;
+                (l.band.id, (l.band.date.to_string(), venue_id))
+            })
+            .collect();
+        reader
+            .all_bookings()?
+            .into_iter()
+            .map(|b| {
+                let (date, venue_id) = bands[&b.band_id].clone();
+                (b.resident_id, b.dose_number, date, venue_id)
+            })
+            .collect()
+    };
+    let tx = ledger.transaction()?;
+    let lot = tx.lot("comirnaty", "FA5765", None)?;
+    for (i, (resident_id, dose, date, venue_id)) in rows.iter().enumerate() {
+        let when = at(&format!("{date}T10:00:00+09:00"));
+        tx.insert_check_in(&format!("c{i}"), *resident_id, *venue_id, *dose, &when)?;
+        tx.insert_dose(&NewDose {
+            uid: None,
+            resident_id: *resident_id,
+            dose_number: *dose,
+            administered_at: when,
+            venue_id: *venue_id,
+            lot_id: lot,
+            vaccinator: "舞鶴 太郎".into(),
+            injection_site: "左上腕".into(),
+            recorded_at: when,
+        })?;
+    }
+    for i in 0..20_000i64 {
+        let (resident_id, _, date, _) = &rows[(i as usize * 7) % rows.len()];
+        tx.insert_inquiry(&NewInquiry {
+            uid: None,
+            resident_id: Some(*resident_id),
+            received_at: at(&format!("{date}T08:00:00+09:00")),
+            channel: InquiryChannel::Phone,
+            topic: InquiryTopic::ALL[i as usize % InquiryTopic::ALL.len()],
+            note: "予約の確認".into(),
+            operator: "コール".into(),
+            follow_up_needed: i % 10 == 0,
+            follow_up_by: String::new(),
+            closes: None,
+        })?;
+    }
+    tx.commit()?;
+    println!(
+        "campaign recorded in {:.1} s: {} doses and check-ins, 20,000 calls",
+        t.elapsed().as_secs_f64(),
+        rows.len()
+    );
+
+    // ISO dates order as text.
+    let last_day: NaiveDate = rows
+        .iter()
+        .map(|r| r.2.as_str())
+        .max()
+        .expect("days")
+        .parse()?;
+    let residents: Vec<i64> = rows.iter().step_by(rows.len() / 300).map(|r| r.0).collect();
+    let (mut cards, mut histories) = (Vec::new(), Vec::new());
+    for id in &residents {
+        let t = Instant::now();
+        std::hint::black_box(card(&ledger, *id, last_day)?);
+        cards.push(t.elapsed());
+        let t = Instant::now();
+        let h = history(&ledger, *id, last_day)?;
+        histories.push(t.elapsed());
+        assert_eq!(h.check_ins.len(), h.card.doses.len());
+    }
+    report("resident card (reception, the peer)", cards);
+    report("resident history page (call centre)", histories);
+
+    let (mut hq, mut venue) = (Vec::new(), Vec::new());
+    for _ in 0..10 {
+        let t = Instant::now();
+        let d = dashboard(&ledger, None, last_day)?;
+        hq.push(t.elapsed());
+        assert_eq!(d.campaign_totals.doses as usize, rows.len());
+        let t = Instant::now();
+        std::hint::black_box(dashboard(&ledger, Some("V03"), last_day)?);
+        venue.push(t.elapsed());
+    }
+    report("HQ dashboard (every venue)", hq);
+    report("venue manager's dashboard (V03)", venue);
+    Ok(())
+}

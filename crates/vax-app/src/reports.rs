@@ -1,0 +1,513 @@
+//! The dashboards (HQ across venues, a venue manager for their venue) and the reports
+//! (各種集計: doses per day and venue, coverage by age band and district, inquiries by topic),
+//! each table exportable as CSV that Excel opens (UTF-8 with a BOM, or CP932).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use vax_domain::error::{ErrorCode, UserFacing};
+use vax_domain::inquiry::InquiryTopic;
+use vax_domain::report::AgeBand;
+use vax_domain::resident::age_on;
+use vax_ledger::{DayVenueCount, Ledger, LedgerError};
+
+use crate::config::Folders;
+use crate::desk::Enrollment;
+
+/// Why a dashboard or an export did not happen.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    /// The role has no dashboard (reception, booth, call centre).
+    #[error("the {0:?} role has no dashboard")]
+    RoleMayNot(vax_domain::role::Role),
+    /// The screen asked for a table the dashboard does not have.
+    #[error("no dashboard table named {0:?}")]
+    UnknownTable(String),
+    /// The file could not be written.
+    #[error("writing {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+impl UserFacing for ReportError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::RoleMayNot(_) => ErrorCode::RoleMayNot,
+            Self::UnknownTable(_) => ErrorCode::InvalidInput,
+            Self::Io { .. } => ErrorCode::Internal,
+            Self::Ledger(e) => e.code(),
+        }
+    }
+
+    fn message_ja(&self) -> String {
+        match self {
+            Self::RoleMayNot(_) => "この端末の役割ではダッシュボードを表示できません".into(),
+            Self::UnknownTable(t) => format!("表 {t} はありません"),
+            Self::Io { path, source } => format!("{path} を書き込めませんでした: {source}"),
+            Self::Ledger(e) => e.message_ja(),
+        }
+    }
+}
+
+/// The dashboard this installation's role sees: HQ every venue, a venue manager their own.
+pub fn dashboard_for(
+    ledger: &Ledger,
+    enrollment: &Enrollment,
+    today: NaiveDate,
+) -> Result<Dashboard, ReportError> {
+    let role = enrollment.role;
+    let venue = if role.runs_the_campaign() {
+        None
+    } else if role.may_record_stock() {
+        Some(enrollment.venue_code.as_str())
+    } else {
+        return Err(ReportError::RoleMayNot(role));
+    };
+    Ok(dashboard(ledger, venue, today)?)
+}
+
+/// Writes one dashboard table as CSV into `reports/` beside the ledger; returns its path.
+pub fn export_dashboard_table(
+    ledger: &Ledger,
+    enrollment: &Enrollment,
+    folders: &Folders,
+    today: NaiveDate,
+    table: &str,
+    encoding: CsvEncoding,
+) -> Result<String, ReportError> {
+    let d = dashboard_for(ledger, enrollment, today)?;
+    let (header, rows) =
+        dashboard_table(&d, table).ok_or_else(|| ReportError::UnknownTable(table.to_owned()))?;
+    let dir = folders.reports();
+    let suffix = match encoding {
+        CsvEncoding::Utf8Bom => "",
+        CsvEncoding::Cp932 => "-cp932",
+    };
+    let path = dir.join(format!("{table}-{today}{suffix}.csv"));
+    let io = |source| ReportError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    std::fs::write(&path, csv_bytes(&header, &rows, encoding)).map_err(io)?;
+    Ok(path.display().to_string())
+}
+
+/// Bookings, check-ins, doses and no-shows added up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Totals {
+    /// Bookings.
+    pub booked: u32,
+    /// Check-ins.
+    pub checked_in: u32,
+    /// Valid doses.
+    pub doses: u32,
+    /// Past bookings whose dose was never given.
+    pub no_shows: u32,
+}
+
+impl Totals {
+    fn add(&mut self, c: &DayVenueCount) {
+        self.booked += c.booked;
+        self.checked_in += c.checked_in;
+        self.doses += c.doses;
+        self.no_shows += c.no_shows;
+    }
+}
+
+/// One day's totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DayTotals {
+    /// The day.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub date: NaiveDate,
+    /// Its totals.
+    pub totals: Totals,
+}
+
+/// One venue's figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VenueTotals {
+    /// 会場コード.
+    pub venue_code: String,
+    /// 会場名.
+    pub venue_name: String,
+    /// Today.
+    pub today: Totals,
+    /// From the first day up to today.
+    pub campaign: Totals,
+}
+
+/// Coverage of one age band (or one age band in one district).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CoverageRow {
+    /// The age band, on the day asked about.
+    pub band: AgeBand,
+    /// 地区; empty in the city-wide rows.
+    pub district: String,
+    /// Residents.
+    pub residents: u32,
+    /// With dose 1.
+    pub first: u32,
+    /// With dose 2.
+    pub second: u32,
+}
+
+/// Inquiries about one topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TopicTotals {
+    /// The topic.
+    pub topic: InquiryTopic,
+    /// Received today.
+    pub today: u32,
+    /// Received over the campaign.
+    pub campaign: u32,
+}
+
+/// The campaign at a glance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Dashboard {
+    /// The day it was counted for.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub today: NaiveDate,
+    /// The venue it is limited to (a venue manager's); `None`: every venue (HQ).
+    pub venue: Option<String>,
+    /// Today's totals.
+    pub today_totals: Totals,
+    /// From the first day up to today (bookings of later days left out).
+    pub campaign_totals: Totals,
+    /// Per day, up to today.
+    pub per_day: Vec<DayTotals>,
+    /// Per venue.
+    pub per_venue: Vec<VenueTotals>,
+    /// Coverage by age band, city-wide (residents belong to the city, not to a venue).
+    pub coverage: Vec<CoverageRow>,
+    /// Calls by topic, every topic listed.
+    pub calls: Vec<TopicTotals>,
+}
+
+/// Counts the dashboard for `today`: every venue, or only `venue`.
+pub fn dashboard(
+    ledger: &Ledger,
+    venue: Option<&str>,
+    today: NaiveDate,
+) -> Result<Dashboard, LedgerError> {
+    let reader = ledger.reader();
+    let names: BTreeMap<String, String> = reader
+        .venues()?
+        .into_iter()
+        .map(|v| (v.venue.code, v.venue.name))
+        .collect();
+    let mut per_venue: BTreeMap<String, VenueTotals> = names
+        .iter()
+        .filter(|(code, _)| venue.is_none_or(|v| v == code.as_str()))
+        .map(|(code, name)| {
+            let row = VenueTotals {
+                venue_code: code.clone(),
+                venue_name: name.clone(),
+                today: Totals::default(),
+                campaign: Totals::default(),
+            };
+            (code.clone(), row)
+        })
+        .collect();
+    let mut per_day: BTreeMap<NaiveDate, Totals> = BTreeMap::new();
+    let (mut today_totals, mut campaign_totals) = (Totals::default(), Totals::default());
+    for c in reader.day_venue_counts(today)? {
+        if c.date > today {
+            continue;
+        }
+        let Some(v) = per_venue.get_mut(&c.venue_code) else {
+            continue;
+        };
+        v.campaign.add(&c);
+        campaign_totals.add(&c);
+        per_day.entry(c.date).or_default().add(&c);
+        if c.date == today {
+            v.today.add(&c);
+            today_totals.add(&c);
+        }
+    }
+    let first_day = per_day.keys().next().copied().unwrap_or(today);
+    let calls = topic_totals(ledger, first_day.min(today), today)?;
+    Ok(Dashboard {
+        today,
+        venue: venue.map(str::to_owned),
+        today_totals,
+        campaign_totals,
+        per_day: per_day
+            .into_iter()
+            .map(|(date, totals)| DayTotals { date, totals })
+            .collect(),
+        per_venue: per_venue.into_values().collect(),
+        coverage: coverage(ledger, today, false)?,
+        calls,
+    })
+}
+
+fn topic_totals(
+    ledger: &Ledger,
+    from: NaiveDate,
+    today: NaiveDate,
+) -> Result<Vec<TopicTotals>, LedgerError> {
+    // Calls start before the first vaccination day (the call centre opened weeks earlier).
+    let since = from.min(today) - chrono::Days::new(366);
+    let counts = ledger.reader().inquiry_counts(since, today)?;
+    Ok(InquiryTopic::ALL
+        .into_iter()
+        .map(|topic| {
+            let of = counts.iter().filter(|c| c.topic == topic);
+            TopicTotals {
+                topic,
+                today: of
+                    .clone()
+                    .filter(|c| c.date == today)
+                    .map(|c| c.count)
+                    .sum(),
+                campaign: of.map(|c| c.count).sum(),
+            }
+        })
+        .collect())
+}
+
+/// Coverage by age band on `today`; by age band and district when `by_district`.
+pub fn coverage(
+    ledger: &Ledger,
+    today: NaiveDate,
+    by_district: bool,
+) -> Result<Vec<CoverageRow>, LedgerError> {
+    let mut rows: BTreeMap<(AgeBand, String), CoverageRow> = BTreeMap::new();
+    if !by_district {
+        for band in AgeBand::ALL {
+            rows.insert((band, String::new()), empty_row(band, ""));
+        }
+    }
+    for cell in ledger.reader().coverage_cells()? {
+        let band = AgeBand::of(age_on(cell.birth_date, today));
+        let district = if by_district {
+            cell.district
+        } else {
+            String::new()
+        };
+        let row = rows
+            .entry((band, district.clone()))
+            .or_insert_with(|| empty_row(band, &district));
+        row.residents += cell.residents;
+        row.first += cell.first;
+        row.second += cell.second;
+    }
+    Ok(rows.into_values().collect())
+}
+
+fn empty_row(band: AgeBand, district: &str) -> CoverageRow {
+    CoverageRow {
+        band,
+        district: district.to_owned(),
+        residents: 0,
+        first: 0,
+        second: 0,
+    }
+}
+
+/// Doses per day and venue from `from` to `to` (both included), days then venues in order.
+pub fn doses_by_day_and_venue(
+    ledger: &Ledger,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<DayVenueCount>, LedgerError> {
+    Ok(ledger
+        .reader()
+        .day_venue_counts(to.succ_opt().unwrap_or(to))?
+        .into_iter()
+        .filter(|c| c.date >= from && c.date <= to && c.doses > 0)
+        .collect())
+}
+
+/// How a CSV export is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum CsvEncoding {
+    /// UTF-8 with a byte-order mark, which Excel needs to read UTF-8.
+    #[default]
+    Utf8Bom,
+    /// CP932 (Shift_JIS), for older spreadsheet tools.
+    Cp932,
+}
+
+/// A table as CSV bytes Excel opens: CRLF line ends, cells quoted when they need it.
+pub fn csv_bytes(header: &[&str], rows: &[Vec<String>], encoding: CsvEncoding) -> Vec<u8> {
+    let mut text = String::new();
+    let line = |cells: &mut dyn Iterator<Item = &str>, text: &mut String| {
+        let quoted: Vec<String> = cells.map(quote).collect();
+        text.push_str(&quoted.join(","));
+        text.push_str("\r\n");
+    };
+    line(&mut header.iter().copied(), &mut text);
+    for row in rows {
+        line(&mut row.iter().map(String::as_str), &mut text);
+    }
+    match encoding {
+        CsvEncoding::Utf8Bom => {
+            let mut bytes = "\u{feff}".as_bytes().to_vec();
+            bytes.extend_from_slice(text.as_bytes());
+            bytes
+        }
+        CsvEncoding::Cp932 => encoding_rs::SHIFT_JIS.encode(&text).0.into_owned(),
+    }
+}
+
+fn quote(cell: &str) -> String {
+    if cell.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell.to_owned()
+    }
+}
+
+/// The doses report's table: 日付, 会場コード, 接種回数.
+pub fn doses_table(rows: &[DayVenueCount]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    (
+        vec!["日付", "会場コード", "接種回数"],
+        rows.iter()
+            .map(|r| {
+                vec![
+                    r.date.to_string(),
+                    r.venue_code.clone(),
+                    r.doses.to_string(),
+                ]
+            })
+            .collect(),
+    )
+}
+
+/// The coverage report's table: 年齢区分, 地区, 対象者数, 1回目, 2回目, and the rates in %.
+pub fn coverage_table(rows: &[CoverageRow]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let rate = |n: u32, of: u32| {
+        if of == 0 {
+            String::new()
+        } else {
+            format!("{:.1}", f64::from(n) * 100.0 / f64::from(of))
+        }
+    };
+    (
+        vec![
+            "年齢区分",
+            "地区",
+            "対象者数",
+            "1回目接種済",
+            "2回目接種済",
+            "1回目接種率(%)",
+            "2回目接種率(%)",
+        ],
+        rows.iter()
+            .map(|r| {
+                vec![
+                    r.band.label().to_owned(),
+                    r.district.clone(),
+                    r.residents.to_string(),
+                    r.first.to_string(),
+                    r.second.to_string(),
+                    rate(r.first, r.residents),
+                    rate(r.second, r.residents),
+                ]
+            })
+            .collect(),
+    )
+}
+
+/// The inquiries report's table: 日付, 内容, 件数 (topics by their Japanese label).
+pub fn inquiries_table(
+    ledger: &Ledger,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(Vec<&'static str>, Vec<Vec<String>>), LedgerError> {
+    let rows = ledger
+        .reader()
+        .inquiry_counts(from, to)?
+        .into_iter()
+        .map(|c| {
+            vec![
+                c.date.to_string(),
+                c.topic.label_ja().to_owned(),
+                c.count.to_string(),
+            ]
+        })
+        .collect();
+    Ok((vec!["日付", "内容", "件数"], rows))
+}
+
+/// The dashboard's tables by name, for the screen's CSV buttons: `per_day`, `per_venue`,
+/// `coverage`, `calls`.
+pub fn dashboard_table(
+    d: &Dashboard,
+    table: &str,
+) -> Option<(Vec<&'static str>, Vec<Vec<String>>)> {
+    let totals = |t: &Totals| {
+        [t.booked, t.checked_in, t.doses, t.no_shows]
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+    };
+    Some(match table {
+        "per_day" => (
+            vec!["日付", "予約", "受付", "接種", "無断キャンセル"],
+            d.per_day
+                .iter()
+                .map(|r| [vec![r.date.to_string()], totals(&r.totals)].concat())
+                .collect(),
+        ),
+        "per_venue" => (
+            vec![
+                "会場コード",
+                "会場名",
+                "本日予約",
+                "本日受付",
+                "本日接種",
+                "累計予約",
+                "累計受付",
+                "累計接種",
+                "累計無断キャンセル",
+            ],
+            d.per_venue
+                .iter()
+                .map(|v| {
+                    let mut row = vec![v.venue_code.clone(), v.venue_name.clone()];
+                    row.extend(totals(&v.today).into_iter().take(3));
+                    row.extend(totals(&v.campaign));
+                    row
+                })
+                .collect(),
+        ),
+        "coverage" => coverage_table(&d.coverage),
+        "calls" => (
+            vec!["内容", "本日", "累計"],
+            d.calls
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.topic.label_ja().to_owned(),
+                        c.today.to_string(),
+                        c.campaign.to_string(),
+                    ]
+                })
+                .collect(),
+        ),
+        _ => return None,
+    })
+}

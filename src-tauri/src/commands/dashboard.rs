@@ -1,0 +1,33 @@
+//! The dashboards: HQ across venues, a venue manager for their venue; tables as CSV.
+
+use tauri::State;
+use vax_app::desk::enrolled;
+use vax_app::reports::{dashboard_for, export_dashboard_table, CsvEncoding, Dashboard};
+
+use crate::{AppState, IpcError};
+
+#[tauri::command]
+pub async fn dashboard_view(state: State<'_, AppState>) -> Result<Dashboard, IpcError> {
+    let ledger = state.ledger()?;
+    let e = enrolled(&ledger)?;
+    Ok(dashboard_for(&ledger, &e, state.now().date_naive())?)
+}
+
+/// Writes one table as CSV into `reports/` beside the ledger; returns the file's path.
+#[tauri::command]
+pub async fn dashboard_export(
+    state: State<'_, AppState>,
+    table: String,
+    encoding: CsvEncoding,
+) -> Result<String, IpcError> {
+    let ledger = state.ledger()?;
+    let (e, today) = (enrolled(&ledger)?, state.now().date_naive());
+    Ok(export_dashboard_table(
+        &ledger,
+        &e,
+        &state.folders,
+        today,
+        &table,
+        encoding,
+    )?)
+}
