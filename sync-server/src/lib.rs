@@ -13,6 +13,7 @@ pub mod codes;
 pub mod core;
 pub mod error;
 pub mod loopback;
+pub mod relay;
 pub mod serve;
 pub mod sqlite;
 pub mod store;
