@@ -41,6 +41,7 @@ pub mod notices;
 pub mod planning;
 pub mod print;
 pub mod progress;
+pub mod relay;
 pub mod roster;
 pub mod schedule;
 pub mod stock;

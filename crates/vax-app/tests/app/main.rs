@@ -9,6 +9,7 @@ mod lookup;
 mod notices;
 mod planning;
 mod print;
+mod relay;
 mod stock;
 mod sync;
 
