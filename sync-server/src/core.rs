@@ -698,9 +698,11 @@ impl Core {
                 venue: d.venue.clone(),
                 public_key: d.public_key,
                 revoked_at: d.revoked_at.map(rfc),
-                token_hash: (is_venue_bound(d.role) && d.venue.as_ref() == Some(&venue))
-                    .then(|| hashes.get(&d.replica_id).map(|h| hex(h)))
-                    .flatten(),
+                token_hash: if is_venue_bound(d.role) && d.venue.as_ref() == Some(&venue) {
+                    hashes.get(&d.replica_id).map(|h| hex(&h[..]))
+                } else {
+                    None
+                },
             })
             .collect();
         devices.sort_by_key(|d| d.replica_id);

@@ -252,10 +252,10 @@ fn pem(der: &[u8]) -> String {
         let n = chunk
             .iter()
             .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+            .fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
         for i in 0..4 {
             if i <= chunk.len() {
-                b64.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+                b64.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
             } else {
                 b64.push('=');
             }
