@@ -1,7 +1,7 @@
 //! The venue relay with real processes on loopback (issue 17, docs/venue-resilience.md):
 //! a central `vaxsync`, two relays (`vaxsync relay serve`, the second a standby on another
 //! kiosk) and three kiosk ledgers driven by `vaxhq` (a venue manager at reception, two
-//! booths), each syncing with the relay every 300 ms in a process of its own.
+//! booths), each syncing with the relay every second in a process of its own.
 //!
 //! With the centre stopped: a check-in on one kiosk reaches the booth queue on the others
 //! within 5 s; a second dose of the same resident at the other booth is refused; the relay
@@ -71,7 +71,7 @@ fn vaxhq_retrying(ledger: &Path, args: &[&str]) -> Output {
     // Here two processes share a kiosk's ledger (the desk command and the relay sync loop),
     // which the app never does (one process, one lock): SQLite may then refuse a write
     // outright instead of waiting. Such a refusal changed nothing, so the desk simply retries.
-    for _ in 0..20 {
+    for _ in 0..100 {
         if out.status.success() || !text(&out).contains("database is locked") {
             break;
         }
@@ -195,7 +195,7 @@ fn keep_syncing(ledger: &Path) -> Running {
     let child = Command::new(vaxhq_bin())
         .arg("--ledger")
         .arg(ledger)
-        .args(["relay", "sync", "--every-ms", "300"])
+        .args(["relay", "sync", "--every-ms", "1000"])
         .env_remove("VAXLEDGER_NOW")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
