@@ -129,6 +129,14 @@ fn start_background_sync<R: Runtime>(app: &tauri::AppHandle<R>) -> std::io::Resu
             state.config.sync_interval,
             move || drop(handle.emit(LEDGER_CHANGED, ())),
         )?;
+        // The venue relay (issue 17), once this kiosk joined one: twice a second, on the LAN.
+        let handle = app.clone();
+        vax_app::relay::spawn_background_relay_sync(
+            std::sync::Arc::clone(ledger),
+            std::sync::Arc::clone(&state.clock),
+            vax_app::relay::RELAY_SYNC_EVERY,
+            move || drop(handle.emit(LEDGER_CHANGED, ())),
+        )?;
     }
     Ok(())
 }

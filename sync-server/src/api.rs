@@ -63,6 +63,12 @@ impl AppState {
         self.server_id
     }
 
+    /// The core behind the router, for work beside the requests (a venue relay's sync with
+    /// the centre, `crate::relay`): lock it only for one local step at a time.
+    pub fn core(&self) -> Arc<Mutex<Core>> {
+        Arc::clone(&self.core)
+    }
+
     /// Runs `f` on the core on a blocking thread (SQLite calls block).
     async fn with_core<T: Send + 'static>(
         &self,
@@ -130,6 +136,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/devices", get(devices))
         .route("/v1/devices/{replica}/revoke", post(revoke_device))
         .route("/v1/status", get(status))
+        .route("/v1/relay/registry", get(relay_registry))
+        .route("/v1/relay/status", get(relay_status))
         .fallback(|| async { ApiError::no_such_endpoint() })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -352,4 +360,22 @@ async fn revoke_device(
         .map_err(|e| ApiError::bad_request(format!("{replica:?} is not a replica id: {e}")))?;
     let revoked = state.with_core(move |core| core.revoke_with_token(&token, replica));
     revoked.await.map(Json)
+}
+
+async fn relay_registry(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<vax_sync::http::RelayRegistry>, ApiError> {
+    let token = bearer(&headers)?;
+    let registry = state.with_core(move |core| core.relay_registry_with_token(&token));
+    registry.await.map(Json)
+}
+
+async fn relay_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<vax_sync::http::RelayStatus>, ApiError> {
+    let token = bearer(&headers)?;
+    let status = state.with_core(move |core| core.relay_status_with_token(&token));
+    status.await.map(Json)
 }

@@ -31,7 +31,10 @@ pub const MAX_CODE_HOURS: u32 = 24 * 30;
 
 /// Whether a role is bound to one venue (and so must be enrolled with one).
 pub fn is_venue_bound(role: Role) -> bool {
-    matches!(role, Role::Reception | Role::Booth | Role::VenueManager)
+    matches!(
+        role,
+        Role::Reception | Role::Booth | Role::VenueManager | Role::Relay
+    )
 }
 
 /// Checks a (role, venue) pair for a new enrollment code.
@@ -145,6 +148,13 @@ pub struct Core {
     devices: HashMap<ReplicaId, Device>,
     tokens: HashMap<[u8; 32], ReplicaId>,
     time: Box<dyn Clock>,
+    /// Whether this core serves a venue as its relay (`crate::relay`): then every device may
+    /// hand back other devices' ops, so a kiosk can bring a new relay what the dead one held.
+    venue_relay: bool,
+    /// When each device last synced here (in memory: the manager's list of kiosks).
+    contacts: HashMap<ReplicaId, DateTime<Utc>>,
+    /// A venue relay's last sync with the centre: when it last succeeded, and the last error.
+    centre_link: (Option<DateTime<Utc>>, Option<String>),
 }
 
 impl std::fmt::Debug for Core {
@@ -178,6 +188,9 @@ impl Core {
             devices,
             tokens,
             time: Box::new(SystemClock),
+            venue_relay: false,
+            contacts: HashMap::new(),
+            centre_link: (None, None),
         })
     }
 
@@ -304,6 +317,7 @@ impl Core {
     ) -> Result<Vec<u8>, ApiError> {
         let device = self.authenticate(token)?;
         let started = std::time::Instant::now();
+        self.contacts.insert(device.replica_id, self.time.now_utc());
         match message.and_then(|m| self.sync_verified(&device, m)) {
             Ok((reply, outcome)) => {
                 tracing::debug!(replica = %device.replica_id, new = outcome.new_ops,
@@ -553,19 +567,21 @@ impl Core {
         Ok(())
     }
 
-    /// A device's token proves who sends, not who wrote: until relays exist, the server
-    /// takes from a device only the ops it wrote itself. Another author's op is a device
-    /// handing back what it received: one the server holds unchanged is a duplicate; one it
-    /// holds with other content is a conflict (refused); one it does not hold (signed by its
-    /// author, checked before: an op lost in a server restore) is dropped — never stored nor
-    /// relayed — and logged, so a device that resends after a restore is not stuck.
+    /// A device's token proves who sends, not who wrote: the server takes from a device the
+    /// ops it wrote itself, and from a venue relay (or, at a relay, from any kiosk) every op
+    /// whose author's signature verified (checked before). Another author's op from anyone
+    /// else is a device handing back what it received: one the server holds unchanged is a
+    /// duplicate; one it holds with other content is a conflict (refused); one it does not
+    /// hold (an op lost in a server restore) is dropped — never stored nor relayed — and
+    /// logged, so a device that resends after a restore is not stuck.
     fn keep_own_or_held_ops(
         &self,
         device: &Device,
         verified: &mut VerifiedMessage,
     ) -> Result<(), ApiError> {
+        let carries_others = self.venue_relay || device.role == Role::Relay;
         verified.try_retain_ops(|op| {
-            if op.author() == device.replica_id {
+            if op.author() == device.replica_id || carries_others {
                 return Ok(true);
             }
             match self.store.get(&op.id)? {
@@ -697,4 +713,204 @@ fn device_info(d: &Device) -> DeviceInfo {
         enrolled_at: rfc(d.enrolled_at),
         revoked_at: d.revoked_at.map(rfc),
     }
+}
+
+/// The venue relay's side of the core (issue 17, `crate::relay`): the registry the centre
+/// hands a relay, and the relay's own sync with the centre.
+impl Core {
+    /// This core serves a venue as its relay: every kiosk may hand back other devices' ops
+    /// (each still verified against its author's signature and role).
+    pub fn into_venue_relay(mut self) -> Self {
+        self.venue_relay = true;
+        self
+    }
+
+    /// Whether this core serves a venue as its relay.
+    pub fn is_venue_relay(&self) -> bool {
+        self.venue_relay
+    }
+
+    /// When each device last synced with this server (since it started).
+    pub fn last_contacts(&self) -> &HashMap<ReplicaId, DateTime<Utc>> {
+        &self.contacts
+    }
+
+    /// The time source.
+    pub fn now_utc(&self) -> DateTime<Utc> {
+        self.time.now_utc()
+    }
+
+    /// Notes how the relay's last sync with the centre went (`Ok` stamps it now).
+    pub fn note_centre_sync(&mut self, outcome: Result<(), String>) {
+        match outcome {
+            Ok(()) => self.centre_link = (Some(self.time.now_utc()), None),
+            Err(e) => self.centre_link.1 = Some(e),
+        }
+    }
+
+    /// `GET /v1/relay/status` for the device holding `token` (a venue relay only).
+    pub fn relay_status_with_token(
+        &mut self,
+        token: &str,
+    ) -> Result<vax_sync::http::RelayStatus, ApiError> {
+        self.authenticate(token)?;
+        if !self.venue_relay {
+            return Err(ApiError::relay_only());
+        }
+        Ok(self.relay_status())
+    }
+
+    /// The relay's view of its venue: its link to the centre and each device's last contact.
+    pub fn relay_status(&self) -> vax_sync::http::RelayStatus {
+        let rfc = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let mut devices: Vec<_> = self
+            .tokens
+            .values()
+            .filter_map(|id| self.devices.get(id))
+            .map(|d| vax_sync::http::VenueDeviceContact {
+                replica_id: d.replica_id,
+                name: d.name.clone(),
+                role: d.role,
+                last_contact_at: self.contacts.get(&d.replica_id).map(rfc),
+            })
+            .collect();
+        devices.sort_by(|a, b| (&a.name, a.replica_id).cmp(&(&b.name, b.replica_id)));
+        vax_sync::http::RelayStatus {
+            relay_replica_id: self.server_id(),
+            venue: self
+                .devices
+                .get(&self.server_id())
+                .and_then(|d| d.venue.clone()),
+            centre_last_success_at: self.centre_link.0.as_ref().map(rfc),
+            centre_last_error: self.centre_link.1.clone(),
+            devices,
+        }
+    }
+
+    /// `GET /v1/relay/registry` for the device holding `token` (relay devices only).
+    pub fn relay_registry_with_token(
+        &mut self,
+        token: &str,
+    ) -> Result<vax_sync::http::RelayRegistry, ApiError> {
+        let relay = self.authenticate(token)?;
+        let venue = match (relay.role, relay.venue.clone()) {
+            (Role::Relay, Some(venue)) => venue,
+            _ => return Err(ApiError::relay_only()),
+        };
+        let hashes: HashMap<ReplicaId, [u8; 32]> = self
+            .store
+            .devices()?
+            .into_iter()
+            .map(|r| (r.device.replica_id, r.token_hash))
+            .collect();
+        let rfc = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let mut devices: Vec<_> = self
+            .devices
+            .values()
+            .map(|d| vax_sync::http::RegistryDevice {
+                replica_id: d.replica_id,
+                name: d.name.clone(),
+                role: d.role,
+                venue: d.venue.clone(),
+                public_key: d.public_key,
+                revoked_at: d.revoked_at.map(rfc),
+                token_hash: if is_venue_bound(d.role) && d.venue.as_ref() == Some(&venue) {
+                    hashes.get(&d.replica_id).map(|h| hex(&h[..]))
+                } else {
+                    None
+                },
+            })
+            .collect();
+        devices.sort_by_key(|d| d.replica_id);
+        Ok(vax_sync::http::RelayRegistry {
+            server_replica_id: self.server_id(),
+            venue,
+            devices,
+        })
+    }
+
+    /// Takes the centre's registry as this relay's device list: who may sync here (the
+    /// venue's devices, by their token hash), every author's role and key. Keys are only
+    /// added, never replaced.
+    pub fn adopt_registry(
+        &mut self,
+        registry: &vax_sync::http::RelayRegistry,
+    ) -> Result<(), StoreError> {
+        let parse_time = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| StoreError::Corrupt(format!("registry time {s:?}: {e}")))
+        };
+        let mut devices = HashMap::new();
+        let mut tokens = HashMap::new();
+        for d in &registry.devices {
+            if let Some(key) = d.public_key {
+                if self.node.keys().get(&d.replica_id).is_none() {
+                    self.node
+                        .add_key(d.replica_id, key)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                }
+            }
+            if let Some(hash) = d.token_hash.as_deref() {
+                tokens.insert(unhex(hash)?, d.replica_id);
+            }
+            devices.insert(
+                d.replica_id,
+                Device {
+                    replica_id: d.replica_id,
+                    name: d.name.clone(),
+                    role: d.role,
+                    venue: d.venue.clone(),
+                    enrolled_at: DateTime::<Utc>::UNIX_EPOCH,
+                    public_key: d.public_key,
+                    revoked_at: d.revoked_at.as_deref().map(parse_time).transpose()?,
+                },
+            );
+        }
+        self.devices = devices;
+        self.tokens = tokens;
+        Ok(())
+    }
+
+    /// The relay's next message to the centre (the relay is the device here).
+    pub fn upstream_generate(
+        &mut self,
+        state: &mut SyncState,
+    ) -> Result<Option<Message>, SyncError> {
+        self.node.generate_message(&*self.store, state)
+    }
+
+    /// Merges the centre's reply into the relay's log.
+    pub fn upstream_receive(
+        &mut self,
+        state: &mut SyncState,
+        message: Message,
+    ) -> Result<vax_sync::Applied, SyncError> {
+        let result = self
+            .node
+            .receive_message(&mut *self.store, state, message, &*self.time);
+        if let Err(SyncError::Storage(_)) = &result {
+            // As in `sync`: the store may have committed before it failed.
+            if let Err(e) = self.reload_node() {
+                tracing::error!(error = %e.body.message, "relay could not reload its log");
+            }
+        }
+        result
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Result<[u8; 32], StoreError> {
+    let bad = || StoreError::Corrupt(format!("token hash {s:?} is not 64 hex digits"));
+    if s.len() != 64 || !s.is_ascii() {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(out)
 }

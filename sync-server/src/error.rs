@@ -107,6 +107,15 @@ impl ApiError {
         )
     }
 
+    /// 403: an endpoint for venue relays only.
+    pub fn relay_only() -> Self {
+        Self::new(
+            ErrorCode::NotPermitted,
+            "only venue relay devices may use this endpoint",
+            "この操作は会場中継機だけが行えます。",
+        )
+    }
+
     /// 404: the enrollment code is unknown, used or expired (deliberately not told apart).
     pub fn enrollment_code_invalid() -> Self {
         Self::new(

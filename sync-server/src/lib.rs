@@ -16,6 +16,7 @@ pub mod error;
 pub mod limits;
 pub mod loopback;
 pub mod postgres;
+pub mod relay;
 pub mod serve;
 pub mod sqlite;
 pub mod store;

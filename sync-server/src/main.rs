@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use vax_domain::clock::{Clock, SystemClock};
 use vax_sync::{Alert, Role, VenueCode};
 use vax_sync_server::core::{create_enrollment_code, Core, DEFAULT_CODE_HOURS};
+use vax_sync_server::relay;
 use vax_sync_server::serve::{serve, shutdown_signal, tls_config};
 use vax_sync_server::sqlite::{parse_role, role_name};
 use vax_sync_server::{open_store, redacted_location, AppState, Limits};
@@ -64,11 +65,56 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The venue relay: this server at one venue, on its LAN (docs/venue-resilience.md).
+    Relay {
+        #[command(subcommand)]
+        command: RelayCommand,
+    },
     /// Ops, devices and the frontier per author.
     Status {
         /// The database: a SQLite file (created if missing) or a postgres:// URL.
         #[arg(long, env = "VAXSYNC_DB")]
         db: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RelayCommand {
+    /// Enroll this relay at the central server with a code HQ made for role `relay` and the
+    /// venue (`vaxsync enrollment create --role relay --venue V`).
+    Enroll {
+        /// The relay's directory (its identity, log, registry and certificate).
+        #[arg(long, env = "VAXRELAY_DIR")]
+        dir: PathBuf,
+        /// The central server, e.g. https://sync.city.example:8787
+        #[arg(long)]
+        centre: String,
+        /// The one-time code.
+        #[arg(long)]
+        code: String,
+        /// A name shown to HQ.
+        #[arg(long, default_value = "venue relay")]
+        name: String,
+    },
+    /// Serve the venue's kiosks on the LAN and sync with the centre whenever it answers.
+    /// Prints `listening on <url>` then `join <code>` (the text of the QR kiosks scan).
+    Serve {
+        /// The relay's directory.
+        #[arg(long, env = "VAXRELAY_DIR")]
+        dir: PathBuf,
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "0.0.0.0:8788")]
+        listen: SocketAddr,
+        /// The address kiosks reach the relay at (an IP or a host name), put in the
+        /// certificate and the join code. Defaults to the listen address.
+        #[arg(long)]
+        advertise: Option<String>,
+        /// Seconds between syncs with the centre.
+        #[arg(long, default_value_t = 5)]
+        every: u64,
+        /// Serve plain HTTP (loopback tests only; refused on another address).
+        #[arg(long)]
+        plain_http: bool,
     },
 }
 
@@ -98,7 +144,7 @@ enum EnrollmentCommand {
         /// The database: a SQLite file (created if missing) or a postgres:// URL.
         #[arg(long, env = "VAXSYNC_DB")]
         db: PathBuf,
-        /// reception, booth, venue_manager, call_centre or hq.
+        /// reception, booth, venue_manager, call_centre, hq or relay.
         #[arg(long, value_parser = parse_role_arg)]
         role: Role,
         /// The venue code, for reception, booth and venue_manager.
@@ -111,8 +157,9 @@ enum EnrollmentCommand {
 }
 
 fn parse_role_arg(s: &str) -> Result<Role, String> {
-    parse_role(s)
-        .ok_or_else(|| "expected reception, booth, venue_manager, call_centre or hq".to_owned())
+    parse_role(s).ok_or_else(|| {
+        "expected reception, booth, venue_manager, call_centre, hq or relay".to_owned()
+    })
 }
 
 fn main() -> Result<()> {
@@ -229,6 +276,37 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
+        Command::Relay {
+            command:
+                RelayCommand::Enroll {
+                    dir,
+                    centre,
+                    code,
+                    name,
+                },
+        } => {
+            let identity = relay::enroll(
+                &dir,
+                &vax_sync_client::Client::anonymous(&centre),
+                &code,
+                &name,
+            )?;
+            println!(
+                "enrolled relay {} for venue {} at {}",
+                identity.relay_id, identity.venue.0, identity.centre_url
+            );
+            Ok(())
+        }
+        Command::Relay {
+            command:
+                RelayCommand::Serve {
+                    dir,
+                    listen,
+                    advertise,
+                    every,
+                    plain_http,
+                },
+        } => run_relay(&dir, listen, advertise, every, plain_http),
         Command::Status { db } => {
             let store = open_store(&db).context("opening the database")?;
             println!("server replica  {}", store.server_replica_id()?);
@@ -270,6 +348,68 @@ fn run_server(
         }
     }
     tracing::info!(server = %state.server_id(), db = %redacted_location(&db), %addr, "sync server started");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(listener, state, tls, shutdown_signal()))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn run_relay(
+    dir: &std::path::Path,
+    listen: SocketAddr,
+    advertise: Option<String>,
+    every: u64,
+    plain_http: bool,
+) -> Result<()> {
+    let (identity, state) =
+        relay::open(dir).with_context(|| format!("opening {}", dir.display()))?;
+    let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    let host = advertise.unwrap_or_else(|| addr.ip().to_string());
+    let (tls, url, fingerprint) = if plain_http {
+        anyhow::ensure!(
+            addr.ip().is_loopback(),
+            "--plain-http is for loopback tests only: kiosks' tokens would travel in clear"
+        );
+        (None, format!("http://{host}:{}", addr.port()), None)
+    } else {
+        let (cert, key, fingerprint) = relay::ensure_certificate(dir, &[host.clone()])?;
+        (
+            Some(tls_config(&cert, &key)?),
+            format!("https://{host}:{}", addr.port()),
+            Some(fingerprint),
+        )
+    };
+    let join = relay::join_code(&identity, &url, fingerprint);
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on {url}")?;
+        writeln!(out, "join {}", join.to_text())?;
+        out.flush()?;
+    }
+    tracing::info!(relay = %identity.relay_id, venue = %identity.venue.0, centre = %identity.centre_url, %addr, "venue relay started");
+    let centre = vax_sync_client::Client::new(&identity.centre_url, &identity.token).with_timeouts(
+        std::time::Duration::from_secs(5),
+        std::time::Duration::from_secs(60),
+    );
+    let upstream_state = state.clone();
+    let upstream_dir = dir.to_owned();
+    std::thread::spawn(move || loop {
+        match relay::upstream_round(&upstream_dir, &upstream_state, &centre, &identity) {
+            Ok(r) if r.sent_ops + r.received_ops > 0 => {
+                tracing::info!(
+                    sent = r.sent_ops,
+                    received = r.received_ops,
+                    "synced with the centre"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "centre not reached"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(every));
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -64,6 +64,7 @@ pub fn role_name(role: Role) -> &'static str {
         Role::CallCentre => "call_centre",
         Role::Hq => "hq",
         Role::Server => "server",
+        Role::Relay => "relay",
     }
 }
 
@@ -92,6 +93,31 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path).map_err(db)?;
         Self::with_connection(conn)
+    }
+
+    /// Opens the database of a replica whose id was minted elsewhere (a venue relay's: the
+    /// centre minted it at enrollment). A new database takes the id; one holding another id
+    /// is refused.
+    pub fn open_as(path: &Path, id: ReplicaId) -> Result<Self, StoreError> {
+        let mut store = Self::open(path)?;
+        if store.server_id != id {
+            if store.count > 0 {
+                return Err(StoreError::Corrupt(format!(
+                    "{} is the log of replica {}, not {id}",
+                    path.display(),
+                    store.server_id
+                )));
+            }
+            store
+                .conn
+                .execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'server_replica_id'",
+                    [id.to_string()],
+                )
+                .map_err(db)?;
+            store.server_id = id;
+        }
+        Ok(store)
     }
 
     /// An in-memory database, for tests.

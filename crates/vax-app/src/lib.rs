@@ -54,6 +54,7 @@ pub mod planning;
 pub mod print;
 pub mod progress;
 pub mod reports;
+pub mod relay;
 pub mod roster;
 pub mod schedule;
 pub mod staff;

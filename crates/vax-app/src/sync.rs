@@ -20,7 +20,7 @@ use vax_sync_client::{sync_session, Client, ClientError, LocalReplica, SessionEr
 use crate::desk::{self, DeskError};
 
 const KEY_SERVER_URL: &str = "sync.server_url";
-const KEY_TOKEN: &str = "sync.token";
+pub(crate) const KEY_TOKEN: &str = "sync.token";
 const KEY_SERVER_ID: &str = "sync.server_replica_id";
 const KEY_VENUE: &str = "sync.venue";
 const KEY_MUNICIPALITY: &str = "sync.municipality";
@@ -216,7 +216,7 @@ impl LedgerAccess for &Mutex<Ledger> {
 
 /// The ledger as the local side of a sync session, and the session's time (stamps a
 /// quarantine).
-struct LedgerReplica<A>(A, DateTime<FixedOffset>);
+pub(crate) struct LedgerReplica<A>(pub(crate) A, pub(crate) DateTime<FixedOffset>);
 
 impl<A: LedgerAccess> LocalReplica for LedgerReplica<A> {
     type Error = LedgerError;

@@ -5,6 +5,7 @@
 //! operation (not empty, newer schema).
 
 mod audit;
+mod kiosk;
 mod notices;
 mod planning;
 mod print;
@@ -91,6 +92,12 @@ enum Command {
     /// Replication: enroll with the sync server, sync, status, alerts, enrollment codes.
     #[command(subcommand)]
     Sync(sync::SyncCommand),
+    /// A kiosk's desk without its window: check in, booth queue, lots, doses (issue 17).
+    #[command(subcommand)]
+    Desk(kiosk::DeskCommand),
+    /// The venue relay from a kiosk: join by its QR code, sync, the two lights (issue 17).
+    #[command(subcommand)]
+    Relay(kiosk::RelayCommand),
     /// Bus transport for residents who need a ride (docs/transport.md).
     #[command(subcommand)]
     Transport(transport::TransportCommand),
@@ -265,6 +272,9 @@ fn main() -> ExitCode {
 
 fn exit_code_for(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
+        if cause.downcast_ref::<kiosk::Refused>().is_some() {
+            return exit::REFUSED;
+        }
         if let Some(CalendarError::RoleMayNot(_)) = cause.downcast_ref::<CalendarError>() {
             return exit::REFUSED;
         }
@@ -471,6 +481,14 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Sync(command) => {
             let mut ledger = open(cli)?;
             return sync::run(&mut ledger, command, || clock.now(), cli.json);
+        }
+        Command::Desk(command) => {
+            let mut ledger = open(cli)?;
+            return kiosk::run_desk(&mut ledger, command, now, cli.json);
+        }
+        Command::Relay(command) => {
+            let mut ledger = open(cli)?;
+            return kiosk::run_relay(&mut ledger, command, || clock.now(), cli.json);
         }
         Command::Transport(command) => return transport::run(command, cli.json, now, || open(cli)),
         Command::Stock(command) => {

@@ -259,6 +259,16 @@ impl Client {
         self.get_authorized("/v1/status")
     }
 
+    /// `GET /v1/relay/registry` (venue relay devices): every device, for the relay.
+    pub fn relay_registry(&self) -> Result<vax_sync::http::RelayRegistry, ClientError> {
+        self.get_authorized("/v1/relay/registry")
+    }
+
+    /// `GET /v1/relay/status` (a venue relay): its link to the centre, its venue's devices.
+    pub fn relay_status(&self) -> Result<vax_sync::http::RelayStatus, ClientError> {
+        self.get_authorized("/v1/relay/status")
+    }
+
     fn get_authorized<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let url = self.url(path);
         Self::read_json(

@@ -12,6 +12,7 @@
 
 mod client;
 mod error;
+pub mod lan;
 mod session;
 
 pub use client::{enroll, new_device_key, Client, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT};

@@ -124,3 +124,65 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op: Option<OpId>,
 }
+
+/// One device as the central server describes it to a venue relay (`GET /v1/relay/registry`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryDevice {
+    /// Its replica id.
+    pub replica_id: ReplicaId,
+    /// Its name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// Its venue.
+    pub venue: Option<VenueCode>,
+    /// The key its ops are signed with (none for a device enrolled before protocol 3).
+    pub public_key: Option<PublicKey>,
+    /// When HQ revoked it (RFC 3339), if it did: the relay refuses it too.
+    pub revoked_at: Option<String>,
+    /// SHA-256 of its bearer token (64 hex digits), for the devices of the relay's own venue
+    /// only: they sync with the relay with the token they got from the centre. The hash does
+    /// not let anyone present the token to the centre.
+    pub token_hash: Option<String>,
+}
+
+/// `GET /v1/relay/registry` reply (relay devices only): every enrolled device, so the relay
+/// can check roles and signatures of every op it carries and authenticate its venue's kiosks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayRegistry {
+    /// The central server's replica id.
+    pub server_replica_id: ReplicaId,
+    /// The relay's venue.
+    pub venue: VenueCode,
+    /// Every device, the relay included.
+    pub devices: Vec<RegistryDevice>,
+}
+
+/// One device of the venue as its relay last heard from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VenueDeviceContact {
+    /// Its replica id.
+    pub replica_id: ReplicaId,
+    /// Its name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// When it last synced with the relay (RFC 3339), none since the relay started.
+    pub last_contact_at: Option<String>,
+}
+
+/// `GET /v1/relay/status` reply (a venue relay, any device of its venue): the second light of
+/// every kiosk (does the relay reach the centre?) and the manager's list of kiosks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayStatus {
+    /// The relay's replica id.
+    pub relay_replica_id: ReplicaId,
+    /// Its venue.
+    pub venue: Option<VenueCode>,
+    /// When the relay last finished a sync with the centre (RFC 3339).
+    pub centre_last_success_at: Option<String>,
+    /// Why its last attempt failed, when it did.
+    pub centre_last_error: Option<String>,
+    /// The venue's devices, with their last contact.
+    pub devices: Vec<VenueDeviceContact>,
+}

@@ -22,6 +22,10 @@ pub enum Role {
     Hq,
     /// The sync server: relays, writes nothing of its own.
     Server,
+    /// A venue relay (issue 17): the sync server embedded at one venue, enrolled to the
+    /// central server as a device that may carry other devices' ops. It writes nothing of its
+    /// own, and every op it carries is still checked against its author's signature and role.
+    Relay,
 }
 
 impl From<vax_domain::role::Role> for Role {
@@ -49,7 +53,7 @@ impl Role {
             Self::VenueManager => Some(App::VenueManager),
             Self::Hq => Some(App::Headquarters),
             Self::CallCentre => Some(App::CallCentre),
-            Self::Server => None,
+            Self::Server | Self::Relay => None,
         }
     }
 }

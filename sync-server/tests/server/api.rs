@@ -850,3 +850,168 @@ async fn a_body_is_not_read_before_the_sender_is_authenticated() {
     let (status, code) = server.refusal("POST", "/v1/sync", None, big).await;
     assert_eq!((status, code), (StatusCode::UNAUTHORIZED, "MISSING_TOKEN"));
 }
+
+// ----- The venue relay (issue 17, docs/venue-resilience.md) -----
+
+/// The centre's view of a relay's registry fetch.
+async fn registry(server: &Server, token: &str) -> (StatusCode, Value) {
+    server.get("/v1/relay/registry", Some(token)).await
+}
+
+#[tokio::test]
+async fn a_relay_device_carries_other_devices_ops_but_cannot_forge_them() {
+    let (server, hq) = Server::with_hq().await;
+    let relay = server.enrolled(&hq, "relay", "V01", "会場中継").await;
+    let mut booth = server.enrolled(&hq, "booth", "V01", "接種1").await;
+    booth.replica.write(dose(1, "V01")).expect("write");
+    // The relay hands the centre the booth's op: taken, as the booth's.
+    let message = relay_message(relay.creds.replica_id, &booth.replica);
+    server
+        .post_sync(&relay.creds.token, &message)
+        .await
+        .expect("a relay carries a verified op of another device");
+    assert_eq!(server.op_count(&hq.creds.token).await, 1);
+    // An op in the booth's name signed with the relay's own key is a forgery.
+    let mut forged = rogue(booth.creds.replica_id, &relay.key);
+    forged.write(dose(2, "V01")).expect("write");
+    forged.write(dose(3, "V01")).expect("write");
+    let mut message = intro(relay.creds.replica_id);
+    message.ops = forged.log.iter().skip(1).cloned().collect();
+    let err = server
+        .post_sync(&relay.creds.token, &message)
+        .await
+        .expect_err("a relay cannot forge");
+    assert_refused(&err, StatusCode::FORBIDDEN, "BAD_SIGNATURE");
+    assert_eq!(
+        server.op_count(&hq.creds.token).await,
+        1,
+        "nothing more stored"
+    );
+    // And a relay writes nothing of its own.
+    let mut own = rogue(relay.creds.replica_id, &relay.key);
+    own.write(check_in(4, "V01")).expect("write");
+    let err = server
+        .post_sync(
+            &relay.creds.token,
+            &relay_message(relay.creds.replica_id, &own),
+        )
+        .await
+        .expect_err("a relay authors nothing");
+    assert_refused(&err, StatusCode::FORBIDDEN, "NOT_PERMITTED");
+}
+
+fn relay_message(from: ReplicaId, author: &MemoryReplica) -> Message {
+    relay(from, author)
+}
+
+#[tokio::test]
+async fn the_registry_is_for_relays_and_gives_token_hashes_of_their_venue_only() {
+    let (server, hq) = Server::with_hq().await;
+    let relay = server.enrolled(&hq, "relay", "V01", "会場中継").await;
+    let booth = server.enrolled(&hq, "booth", "V01", "接種1").await;
+    let other = server.enrolled(&hq, "booth", "V02", "接種2").await;
+    let (status, body) = registry(&server, &booth.creds.token).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["code"], "NOT_PERMITTED");
+    let (status, body) = registry(&server, &relay.creds.token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["venue"], "V01");
+    let devices = body["devices"].as_array().expect("devices");
+    assert_eq!(devices.len(), 4, "HQ, the relay and both booths: {body}");
+    let hash_of = |id: ReplicaId| {
+        devices
+            .iter()
+            .find(|d| d["replica_id"] == id.to_string())
+            .map(|d| d["token_hash"].clone())
+            .expect("listed")
+    };
+    assert_eq!(
+        hash_of(other.creds.replica_id),
+        Value::Null,
+        "another venue's"
+    );
+    assert_eq!(hash_of(hq.creds.replica_id), Value::Null, "HQ's");
+    assert_eq!(
+        hash_of(booth.creds.replica_id).as_str().map(str::len),
+        Some(64)
+    );
+}
+
+#[tokio::test]
+async fn a_kiosk_syncs_with_a_relay_using_its_centre_token_and_kiosks_converge_through_it() {
+    let (centre, hq) = Server::with_hq().await;
+    let relay = centre.enrolled(&hq, "relay", "V01", "会場中継").await;
+    let mut booth = centre.enrolled(&hq, "booth", "V01", "接種1").await;
+    let mut reception = centre.enrolled(&hq, "reception", "V01", "受付1").await;
+    let outsider = centre.enrolled(&hq, "booth", "V02", "接種2").await;
+    let (_, body) = registry(&centre, &relay.creds.token).await;
+    let registry: vax_sync::http::RelayRegistry = serde_json::from_value(body).expect("registry");
+
+    // The relay's own server: its log under the id the centre minted, the registry adopted.
+    let relay_dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open_as(&relay_dir.path().join("relay.db"), relay.creds.replica_id)
+        .expect("open");
+    let mut core = vax_sync_server::Core::open(Box::new(store))
+        .expect("core")
+        .into_venue_relay();
+    core.adopt_registry(&registry).expect("adopt");
+    let state = AppState::new(core);
+    let at_relay = Server {
+        app: vax_sync_server::router(state.clone()),
+        state,
+        dir: relay_dir,
+    };
+
+    reception.replica.write(check_in(1, "V01")).expect("write");
+    at_relay
+        .sync(&mut reception)
+        .await
+        .expect("reception syncs with the relay");
+    at_relay
+        .sync(&mut booth)
+        .await
+        .expect("the booth syncs with the relay");
+    assert_eq!(booth.replica.log.len(), 1, "the check-in reached the booth");
+    // A device of another venue has no token hash at this relay.
+    let mut outsider = outsider;
+    let err = at_relay
+        .sync(&mut outsider)
+        .await
+        .expect_err("not this venue's");
+    assert_refused(&err, StatusCode::UNAUTHORIZED, "UNKNOWN_TOKEN");
+    // The booth hands the relay back the reception's op (a new relay after a takeover).
+    let fresh_dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open_as(&fresh_dir.path().join("relay.db"), relay.creds.replica_id)
+        .expect("open");
+    let mut core = vax_sync_server::Core::open(Box::new(store))
+        .expect("core")
+        .into_venue_relay();
+    core.adopt_registry(&registry).expect("adopt");
+    let state = AppState::new(core);
+    let standby = Server {
+        app: vax_sync_server::router(state.clone()),
+        state,
+        dir: fresh_dir,
+    };
+    standby
+        .sync(&mut booth)
+        .await
+        .expect("the booth hands back what it holds");
+    assert_eq!(
+        standby.op_count(&booth.creds.token).await,
+        1,
+        "the standby holds it"
+    );
+    let (status, body) = standby
+        .get("/v1/relay/status", Some(&booth.creds.token))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let contacted: Vec<_> = body["devices"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .filter(|d| !d["last_contact_at"].is_null())
+        .map(|d| d["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(contacted, vec!["接種1".to_owned()], "{body}");
+}

@@ -14,6 +14,7 @@ mod planning;
 mod print;
 mod staff;
 mod reports;
+mod relay;
 mod stock;
 mod sync;
 mod transport;

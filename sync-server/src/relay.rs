@@ -1,0 +1,332 @@
+//! The venue relay (issue 17): this server's code run at one venue, on its LAN, so that the
+//! venue's kiosks keep seeing each other's work when the venue's internet is gone.
+//!
+//! - The relay is enrolled to the central server as a device of role [`Role::Relay`] for one
+//!   venue ([`enroll`]). The centre takes from it other devices' ops, each still verified
+//!   against its author's signature, role and venue: a relay carries, it cannot forge.
+//! - Its replica id is the one the centre minted, and its log a [`SqliteStore`] in its own
+//!   directory; its device list is the centre's registry (`GET /v1/relay/registry`), kept in
+//!   the directory too so that a relay restarted without internet still knows its kiosks.
+//! - The venue's kiosks sync with it with the token they got from the centre
+//!   ([`Core::into_venue_relay`]); the relay syncs with the centre whenever it can
+//!   ([`upstream_round`], every few seconds).
+//! - It serves TLS with a certificate it made itself ([`ensure_certificate`]); kiosks pin its
+//!   fingerprint, read from the join code the manager shows as a QR
+//!   ([`vax_sync_client::lan::JoinCode`]).
+//!
+//! Directory layout: `identity.json` (centre URL, token, ids), `registry.json`,
+//! `refused.json` (ops the centre refused for good: never sent again), `relay.db`,
+//! `cert.pem` and `key.pem`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use vax_domain::error::ErrorCode;
+use vax_sync::http::RelayRegistry;
+use vax_sync::{Applied, Message, OpId, ReplicaId, Role, SyncError, SyncState, VenueCode};
+use vax_sync_client::lan::{fingerprint, JoinCode};
+use vax_sync_client::{sync_session, Client, ClientError, LocalReplica, SessionError};
+
+use crate::api::AppState;
+use crate::core::Core;
+use crate::sqlite::SqliteStore;
+use crate::store::StoreError;
+
+/// Why the relay could not do something.
+#[derive(Debug, Error)]
+pub enum RelayError {
+    /// Its directory's files.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file of its directory does not read back.
+    #[error("{path}: {message}")]
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Not enrolled yet (`vaxsync relay enroll`).
+    #[error("{0} holds no relay identity: run `vaxsync relay enroll` first")]
+    NotEnrolled(PathBuf),
+    /// The code was not a relay's.
+    #[error("the enrollment code is for a {0:?} device, not a venue relay")]
+    NotARelayCode(Role),
+    /// The centre could not be reached or refused.
+    #[error(transparent)]
+    Centre(#[from] ClientError),
+    /// The relay's own store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A session with the centre stopped.
+    #[error("sync with the centre stopped: {0}")]
+    Session(String),
+    /// The certificate could not be made.
+    #[error("making the relay certificate: {0}")]
+    Certificate(String),
+}
+
+/// Who the relay is at the centre.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayIdentity {
+    /// The central server's base URL.
+    pub centre_url: String,
+    /// The relay's bearer token at the centre.
+    pub token: String,
+    /// The relay's replica id (minted by the centre).
+    pub relay_id: ReplicaId,
+    /// The centre's replica id.
+    pub centre_id: ReplicaId,
+    /// The relay's venue.
+    pub venue: VenueCode,
+    /// The name it enrolled with.
+    pub name: String,
+}
+
+fn file(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, RelayError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| RelayError::BadFile {
+                path: path.to_owned(),
+                message: e.to_string(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(RelayError::Io {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// Writes through a temporary file and a rename, so a crash never leaves half a file.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), RelayError> {
+    let io = |source| RelayError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), RelayError> {
+    let bytes = serde_json::to_vec_pretty(value).map_err(|e| RelayError::BadFile {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    write_file(path, &bytes)
+}
+
+/// Enrolls a relay at the centre with a code HQ made for role `relay` and a venue, and keeps
+/// its identity in `dir` (created). The key pair it registers is never used to sign: a relay
+/// writes nothing of its own.
+pub fn enroll(
+    dir: &Path,
+    centre: &Client,
+    code: &str,
+    name: &str,
+) -> Result<RelayIdentity, RelayError> {
+    std::fs::create_dir_all(dir).map_err(|source| RelayError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let path = file(dir, "identity.json");
+    if read_json::<RelayIdentity>(&path)?.is_some() {
+        return Err(RelayError::BadFile {
+            path,
+            message: "already holds a relay identity (a re-enrolled relay is a new replica: use a new directory)".into(),
+        });
+    }
+    let key = vax_sync_client::new_device_key();
+    let enrolled = centre.enroll(code, name, key.public())?;
+    let venue = match (enrolled.role, enrolled.venue) {
+        (Role::Relay, Some(venue)) => venue,
+        (role, _) => return Err(RelayError::NotARelayCode(role)),
+    };
+    let identity = RelayIdentity {
+        centre_url: centre.base_url().to_owned(),
+        token: enrolled.token,
+        relay_id: enrolled.replica_id,
+        centre_id: enrolled.server_replica_id,
+        venue,
+        name: name.to_owned(),
+    };
+    write_json(&path, &identity)?;
+    Ok(identity)
+}
+
+/// The relay's identity in `dir`.
+pub fn identity(dir: &Path) -> Result<RelayIdentity, RelayError> {
+    read_json(&file(dir, "identity.json"))?.ok_or_else(|| RelayError::NotEnrolled(dir.to_owned()))
+}
+
+/// Opens the relay's log (its replica id is the one the centre minted) and its last known
+/// registry, ready to serve.
+pub fn open(dir: &Path) -> Result<(RelayIdentity, AppState), RelayError> {
+    let identity = identity(dir)?;
+    let store = SqliteStore::open_as(&file(dir, "relay.db"), identity.relay_id)?;
+    let mut core = Core::open(Box::new(store))?.into_venue_relay();
+    if let Some(registry) = read_json::<RelayRegistry>(&file(dir, "registry.json"))? {
+        core.adopt_registry(&registry)?;
+    }
+    Ok((identity, AppState::new(core)))
+}
+
+/// The relay's TLS certificate and key in `dir`, made on first use for these names (the
+/// addresses kiosks reach it at); returns their paths and the fingerprint kiosks pin.
+pub fn ensure_certificate(
+    dir: &Path,
+    names: &[String],
+) -> Result<(PathBuf, PathBuf, String), RelayError> {
+    let (cert, key) = (file(dir, "cert.pem"), file(dir, "key.pem"));
+    if !cert.exists() || !key.exists() {
+        let made = rcgen::generate_simple_self_signed(names.to_vec())
+            .map_err(|e| RelayError::Certificate(e.to_string()))?;
+        write_file(&key, made.signing_key.serialize_pem().as_bytes())?;
+        write_file(&cert, made.cert.pem().as_bytes())?;
+    }
+    let pem = std::fs::read(&cert).map_err(|source| RelayError::Io {
+        path: cert.clone(),
+        source,
+    })?;
+    use rustls::pki_types::pem::PemObject;
+    let der = rustls::pki_types::CertificateDer::from_pem_slice(&pem).map_err(|e| {
+        RelayError::BadFile {
+            path: cert.clone(),
+            message: e.to_string(),
+        }
+    })?;
+    Ok((cert, key, fingerprint(&der)))
+}
+
+/// The join code for kiosks: the relay's address, id and certificate fingerprint.
+pub fn join_code(identity: &RelayIdentity, url: &str, fingerprint: Option<String>) -> JoinCode {
+    JoinCode {
+        url: url.trim_end_matches('/').to_owned(),
+        relay_id: identity.relay_id,
+        fingerprint,
+    }
+}
+
+/// The relay's log as the local side of a session with the centre, locked one step at a
+/// time so that kiosks keep syncing while bytes travel to the centre.
+struct Upstream<'a> {
+    core: Arc<Mutex<Core>>,
+    refused: &'a [OpId],
+}
+
+impl Upstream<'_> {
+    fn with_core<R>(&self, f: impl FnOnce(&mut Core) -> R) -> R {
+        f(&mut self.core.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl LocalReplica for Upstream<'_> {
+    type Error = SyncError;
+
+    fn generate(&mut self, state: &mut SyncState) -> Result<Option<Message>, SyncError> {
+        self.with_core(|core| core.upstream_generate(state))
+    }
+
+    fn receive(&mut self, state: &mut SyncState, message: Message) -> Result<Applied, SyncError> {
+        self.with_core(|core| core.upstream_receive(state, message))
+    }
+
+    fn quarantined(&mut self) -> Result<Vec<OpId>, SyncError> {
+        Ok(self.refused.to_vec())
+    }
+
+    fn quarantine(&mut self, _op: OpId, _code: ErrorCode, _reason: &str) -> Result<(), SyncError> {
+        Ok(()) // a relay writes no op of its own, so the centre never names one
+    }
+}
+
+/// What one round with the centre did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpstreamReport {
+    /// Ops sent to the centre.
+    pub sent_ops: usize,
+    /// Ops received from it.
+    pub received_ops: usize,
+    /// Ops the centre refused for good in this round (another device's: the relay stops
+    /// carrying them; their author's kiosk quarantines them at its next sync with the centre).
+    pub refused: Vec<OpId>,
+}
+
+/// One round with the centre: fetch the registry (who may sync here, every author's role and
+/// key), then one sync session. The outcome is noted for `GET /v1/relay/status`.
+pub fn upstream_round(
+    dir: &Path,
+    state: &AppState,
+    centre: &Client,
+    identity: &RelayIdentity,
+) -> Result<UpstreamReport, RelayError> {
+    let core = state.core();
+    let result = upstream_round_inner(dir, &core, centre, identity);
+    let note = match &result {
+        Ok(_) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    };
+    core.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .note_centre_sync(note);
+    result
+}
+
+fn upstream_round_inner(
+    dir: &Path,
+    core: &Arc<Mutex<Core>>,
+    centre: &Client,
+    identity: &RelayIdentity,
+) -> Result<UpstreamReport, RelayError> {
+    let registry = centre.relay_registry()?;
+    write_json(&file(dir, "registry.json"), &registry)?;
+    core.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .adopt_registry(&registry)?;
+    let refused_path = file(dir, "refused.json");
+    let mut refused: Vec<OpId> = read_json(&refused_path)?.unwrap_or_default();
+    let mut report = UpstreamReport::default();
+    // Each refusal names one op; a few rounds at most in practice, bounded anyway.
+    for _ in 0..100 {
+        let mut local = Upstream {
+            core: Arc::clone(core),
+            refused: &refused,
+        };
+        match sync_session(&mut local, centre, identity.centre_id) {
+            Ok(done) => {
+                report.sent_ops += done.sent_ops;
+                report.received_ops += done.received_ops;
+                return Ok(report);
+            }
+            Err(SessionError::Transport(ClientError::Server {
+                op: Some(op),
+                retryable: false,
+                code,
+                message,
+                ..
+            })) => {
+                tracing::warn!(%op, ?code, %message, "the centre refused an op the relay carried; not carried again");
+                refused.push(op);
+                report.refused.push(op);
+                write_json(&refused_path, &refused)?;
+            }
+            Err(SessionError::Transport(e)) => return Err(e.into()),
+            Err(e) => return Err(RelayError::Session(e.to_string())),
+        }
+    }
+    Err(RelayError::Session("the centre refused op after op".into()))
+}
