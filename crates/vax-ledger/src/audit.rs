@@ -1,4 +1,4 @@
-//! Staff and the audit trail: the rows of `define_staff` and `audit` ops (migration 0012).
+//! Staff and the audit trail: the rows of `define_staff` and `audit` ops (migration 0011).
 //!
 //! A local write stores its op and its row in one transaction, as every other change does; a
 //! received op's row is written by the projection. The audit log is append-only in SQL

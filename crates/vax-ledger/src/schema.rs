@@ -44,16 +44,16 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../../migrations/0009_trust.sql"),
     ),
     (
-        "0011_transport",
-        include_str!("../../../migrations/0011_transport.sql"),
+        "0010_transport",
+        include_str!("../../../migrations/0010_transport.sql"),
     ),
     (
-        "0012_audit",
-        include_str!("../../../migrations/0012_audit.sql"),
+        "0011_audit",
+        include_str!("../../../migrations/0011_audit.sql"),
     ),
     (
-        "0013_inquiries",
-        include_str!("../../../migrations/0013_inquiries.sql"),
+        "0012_inquiries",
+        include_str!("../../../migrations/0012_inquiries.sql"),
     ),
 ];
 

@@ -1,4 +1,4 @@
-//! Bus transport on HQ's ledger (migration 0011; docs/transport.md): the fleet, the named
+//! Bus transport on HQ's ledger (migration 0010; docs/transport.md): the fleet, the named
 //! pick-up points, each rider's needs, and the planned legs of a venue day with every
 //! rider's outcome. HQ-local: nothing here replicates.
 //!

@@ -1,4 +1,4 @@
-//! Staff and the audit trail in the ledger (migration 0012): HQ's staff reach the venue, the
+//! Staff and the audit trail in the ledger (migration 0011): HQ's staff reach the venue, the
 //! venue's entries reach HQ, and nothing rewrites an entry.
 
 use vax_domain::role::Role as AppRole;

@@ -1,4 +1,4 @@
--- 0012: staff sign-in and the audit trail (issue 15; docs/audit.md, docs/sync-spec.md §5a).
+-- 0011: staff sign-in and the audit trail (issue 15; docs/audit.md, docs/sync-spec.md §5a).
 -- Never edit this file once landed: add a new numbered file instead.
 
 -- Staff as HQ registered them (op `define_staff`, last writer wins per code). The PIN and the

@@ -1,4 +1,4 @@
--- 0011: bus transport (issue 13): HQ's fleet and pick-up points, each rider's transport
+-- 0010: bus transport (issue 13): HQ's fleet and pick-up points, each rider's transport
 -- needs, and the planned legs of a venue day with every rider's outcome.
 -- HQ-local: kept on HQ's ledger only (the venues' share is future replicated work).
 -- Never edit this file once landed: add a new numbered file instead.

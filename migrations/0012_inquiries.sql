@@ -1,4 +1,4 @@
--- 0013: the call centre's inquiries replicate (issue 16; docs/sync-spec.md §2, docs/call-centre.md).
+-- 0012: the call centre's inquiries replicate (issue 16; docs/sync-spec.md §2, docs/call-centre.md).
 -- Never edit this file once landed: add a new numbered file instead.
 --
 -- `topic` holds an InquiryTopic code from now on (rows logged before hold free text and read as
