@@ -42,6 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 administered_at: day.and_hms_opt(10, 5, 0).ok_or("time")?,
                 vial: None,
                 overridden: None,
+                injection_site: None,
             });
             Ok(Op::signed(
                 OpId {

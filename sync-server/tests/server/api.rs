@@ -949,7 +949,7 @@ async fn a_kiosk_syncs_with_a_relay_using_its_centre_token_and_kiosks_converge_t
 
     // The relay's own server: its log under the id the centre minted, the registry adopted.
     let relay_dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open_as(&relay_dir.path().join("relay.db"), relay.creds.replica_id)
+    let store = vax_sync_server::SqliteStore::open_as(&relay_dir.path().join("relay.db"), relay.creds.replica_id)
         .expect("open");
     let mut core = vax_sync_server::Core::open(Box::new(store))
         .expect("core")
@@ -959,7 +959,8 @@ async fn a_kiosk_syncs_with_a_relay_using_its_centre_token_and_kiosks_converge_t
     let at_relay = Server {
         app: vax_sync_server::router(state.clone()),
         state,
-        dir: relay_dir,
+        location: relay_dir.path().join("relay.db"),
+        _dir: relay_dir,
     };
 
     reception.replica.write(check_in(1, "V01")).expect("write");
@@ -981,7 +982,7 @@ async fn a_kiosk_syncs_with_a_relay_using_its_centre_token_and_kiosks_converge_t
     assert_refused(&err, StatusCode::UNAUTHORIZED, "UNKNOWN_TOKEN");
     // The booth hands the relay back the reception's op (a new relay after a takeover).
     let fresh_dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open_as(&fresh_dir.path().join("relay.db"), relay.creds.replica_id)
+    let store = vax_sync_server::SqliteStore::open_as(&fresh_dir.path().join("relay.db"), relay.creds.replica_id)
         .expect("open");
     let mut core = vax_sync_server::Core::open(Box::new(store))
         .expect("core")
@@ -991,7 +992,8 @@ async fn a_kiosk_syncs_with_a_relay_using_its_centre_token_and_kiosks_converge_t
     let standby = Server {
         app: vax_sync_server::router(state.clone()),
         state,
-        dir: fresh_dir,
+        location: fresh_dir.path().join("relay.db"),
+        _dir: fresh_dir,
     };
     standby
         .sync(&mut booth)

@@ -424,7 +424,7 @@ fn the_server_stops_gracefully_on_sigterm_and_a_stopped_server_is_retryable() {
 #[test]
 fn personal_data_stays_out_of_the_servers_log_at_every_level() {
     let mut fx = Fixture::new();
-    let log_path = fx.dir.path().join("server.log");
+    let log_path = fx._dir.path().join("server.log");
     let log = std::fs::File::create(&log_path).expect("log file");
     fx.server.kill();
     fx.server = ServerProcess::start_logging(&fx.db(), None, "trace", Stdio::from(log));
