@@ -1,7 +1,7 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:
 // run scripts/gen-bindings.sh after changing a type that crosses the IPC boundary.
 
-export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "VIAL_PAST_CLOCK" | "LOT_QUARANTINED" | "LOT_EXPIRED" | "NO_VIAL_LEFT" | "STOCK_UNBALANCED" | "NOT_ENOUGH_STOCK" | "LOGGER_FILE_INVALID" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "NOTHING_PENDING" | "SMS_TOO_LONG" | "DAY_PASSED" | "BANDS_OVERLAP" | "STALE_PREVIEW" | "PLAN_FAILED" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "BAD_SIGNATURE" | "DEVICE_REVOKED" | "RATE_LIMITED" | "REQUEST_TIMEOUT" | "UNKNOWN";
+export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "VIAL_PAST_CLOCK" | "LOT_QUARANTINED" | "LOT_EXPIRED" | "NO_VIAL_LEFT" | "STOCK_UNBALANCED" | "NOT_ENOUGH_STOCK" | "LOGGER_FILE_INVALID" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "NOTHING_PENDING" | "SMS_TOO_LONG" | "DAY_PASSED" | "BANDS_OVERLAP" | "STALE_PREVIEW" | "PLAN_FAILED" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "BAD_SIGNATURE" | "DEVICE_REVOKED" | "RATE_LIMITED" | "REQUEST_TIMEOUT" | "STAFF_SIGN_IN_REQUIRED" | "STAFF_SIGN_IN_FAILED" | "STAFF_SIGN_IN_LOCKED" | "UNKNOWN";
 
 export type IpcError = { 
 /**
@@ -2393,6 +2393,183 @@ cancelled: number,
  * Replication ops written (calendar and bookings).
  */
 ops: number, };
+
+export type StaffRow = { 
+/**
+ * Staff code.
+ */
+code: string, 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * Their venue; `None` for HQ staff.
+ */
+venue_code: string | null, 
+/**
+ * Their role.
+ */
+role: Role, 
+/**
+ * Whether they have a PIN.
+ */
+has_pin: boolean, 
+/**
+ * Whether they have a staff card.
+ */
+has_card: boolean, 
+/**
+ * Whether they may sign in.
+ */
+active: boolean, };
+
+export type AuditRow = { 
+/**
+ * The op id (author:counter), or a UUID where the ledger does not replicate.
+ */
+uid: string, 
+/**
+ * The device's replica id ('' where the ledger does not replicate).
+ */
+device: string, 
+/**
+ * Staff code, `None` where the device was the actor.
+ */
+staff_code: string | null, 
+/**
+ * Their name, when the staff member is known here.
+ */
+staff_name: string | null, 
+/**
+ * Venue code.
+ */
+venue_code: string | null, 
+/**
+ * `lookup`, `check_in`, `dose`, … (`vax_sync::AuditAction::code`).
+ */
+action: string, 
+/**
+ * The resident's voucher number.
+ */
+resident: string | null, 
+/**
+ * The record (op id, file name).
+ */
+record: string | null, 
+/**
+ * A few words more.
+ */
+detail: string, 
+/**
+ * When.
+ */
+at: string, };
+
+export type NewStaff = { 
+/**
+ * Staff code, printed on the card: 1–20 letters, digits or `-`.
+ */
+code: string, 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * The venue they work at; `None` for HQ staff.
+ */
+venue_code: string | null, 
+/**
+ * What they do.
+ */
+role: Role, 
+/**
+ * A PIN of 4 to 8 digits, when they sign in with one.
+ */
+pin: string | null, 
+/**
+ * Whether to issue a staff card (a new one replaces the old).
+ */
+card: boolean, };
+
+export type RegisteredStaff = { 
+/**
+ * As stored.
+ */
+staff: StaffRow, 
+/**
+ * `VAXSTAFF1.<code>.<secret>`, to print as the card's QR code.
+ */
+card_payload: string | null, };
+
+export type Credential = { "kind": "pin", 
+/**
+ * Staff code.
+ */
+code: string, 
+/**
+ * PIN.
+ */
+pin: string, } | { "kind": "card", 
+/**
+ * What the scanner read.
+ */
+payload: string, };
+
+export type SignedIn = { 
+/**
+ * Staff code.
+ */
+code: string, 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * Their role.
+ */
+role: Role, 
+/**
+ * When they signed in.
+ */
+since: string, 
+/**
+ * When the device signs them out unless they act before.
+ */
+locks_at: string, };
+
+export type StaffStatus = { 
+/**
+ * Whether actions here need a signed-in staff member (staff are registered for the
+ * venue, and this is not HQ).
+ */
+required: boolean, 
+/**
+ * Who is signed in, if anyone.
+ */
+signed_in: SignedIn | null, 
+/**
+ * Minutes without an action before the device signs them out.
+ */
+idle_minutes: number, };
+
+export type AuditSearch = { 
+/**
+ * The resident: a voucher number (10 digits) or the ledger's resident id.
+ */
+resident: string | null, 
+/**
+ * A staff code.
+ */
+staff: string | null, 
+/**
+ * From this day on (Japan time).
+ */
+from: string | null, 
+/**
+ * Up to and including this day.
+ */
+to: string | null, };
 
 export type InquiryChannel = "phone" | "counter" | "mail" | "web";
 
