@@ -375,7 +375,7 @@ fn run_relay(
         );
         (None, format!("http://{host}:{}", addr.port()), None)
     } else {
-        let (cert, key, fingerprint) = relay::ensure_certificate(dir, &[host.clone()])?;
+        let (cert, key, fingerprint) = relay::ensure_certificate(dir, std::slice::from_ref(&host))?;
         (
             Some(tls_config(&cert, &key)?),
             format!("https://{host}:{}", addr.port()),

@@ -435,7 +435,7 @@ fn a_venue_keeps_going_through_its_relay_with_the_centre_down_and_the_relay_kill
         || {
             let (at_centre, at_relay) = (seen(&centre_db), seen(&standby_db));
             ids.iter()
-                .all(|id| at_relay.get(id).is_some() && at_centre.get(id) == at_relay.get(id))
+                .all(|id| at_relay.contains_key(id) && at_centre.get(id) == at_relay.get(id))
         },
     );
     // Nothing was lost on the way: a kiosk's own direct sync has nothing left to send.

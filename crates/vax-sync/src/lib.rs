@@ -113,5 +113,5 @@ pub use protocol::{
 pub use replica::{BookingKey, BookingValue, LotKey, Recorded, Replica};
 pub use roles::{check_roles, may_emit, Role, RoleError};
 pub use signing::{DeviceKey, KeyError, KeyRing, OpSignature, PublicKey};
-pub use verification::VerifiedMessage;
 pub use vax_domain::inquiry::{InquiryChannel, InquiryTopic};
+pub use verification::VerifiedMessage;

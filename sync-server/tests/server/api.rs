@@ -949,8 +949,11 @@ async fn a_kiosk_syncs_with_a_relay_using_its_centre_token_and_kiosks_converge_t
 
     // The relay's own server: its log under the id the centre minted, the registry adopted.
     let relay_dir = tempfile::tempdir().expect("tempdir");
-    let store = vax_sync_server::SqliteStore::open_as(&relay_dir.path().join("relay.db"), relay.creds.replica_id)
-        .expect("open");
+    let store = vax_sync_server::SqliteStore::open_as(
+        &relay_dir.path().join("relay.db"),
+        relay.creds.replica_id,
+    )
+    .expect("open");
     let mut core = vax_sync_server::Core::open(Box::new(store))
         .expect("core")
         .into_venue_relay();
@@ -982,8 +985,11 @@ async fn a_kiosk_syncs_with_a_relay_using_its_centre_token_and_kiosks_converge_t
     assert_refused(&err, StatusCode::UNAUTHORIZED, "UNKNOWN_TOKEN");
     // The booth hands the relay back the reception's op (a new relay after a takeover).
     let fresh_dir = tempfile::tempdir().expect("tempdir");
-    let store = vax_sync_server::SqliteStore::open_as(&fresh_dir.path().join("relay.db"), relay.creds.replica_id)
-        .expect("open");
+    let store = vax_sync_server::SqliteStore::open_as(
+        &fresh_dir.path().join("relay.db"),
+        relay.creds.replica_id,
+    )
+    .expect("open");
     let mut core = vax_sync_server::Core::open(Box::new(store))
         .expect("core")
         .into_venue_relay();

@@ -291,7 +291,13 @@ fn the_reception_card_shows_an_open_follow_up_and_not_a_completed_one() {
         time("07:30"),
     )
     .unwrap();
-    let cards = desk_find(&mut ledger, &e, &Query::Voucher(line.clone()), time("09:00")).unwrap();
+    let cards = desk_find(
+        &mut ledger,
+        &e,
+        &Query::Voucher(line.clone()),
+        time("09:00"),
+    )
+    .unwrap();
     let shown: Vec<&Warning> = cards[0]
         .warnings
         .iter()
