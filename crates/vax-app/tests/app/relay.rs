@@ -126,13 +126,14 @@ fn a_check_in_reaches_the_booth_through_the_relay_over_pinned_tls_with_the_centr
         .id;
     check_in(&mut reception, &e, resident, now()).unwrap();
     let sent = sync_with_relay(&mut reception, now()).unwrap();
-    assert_eq!(sent.sent_ops, 1);
+    // The check-in and its audit-trail entry (docs/audit.md: the device is the actor here).
+    assert_eq!(sent.sent_ops, 2);
     assert!(
         sent.relay_reaches_centre,
         "the relay synced with the centre moments ago"
     );
     let got = sync_with_relay(&booth, now()).unwrap();
-    assert_eq!(got.received_ops, 1);
+    assert_eq!(got.received_ops, 2);
     let booth_desk = desk::enrollment(&booth.lock().unwrap())
         .unwrap()
         .expect("desk");
