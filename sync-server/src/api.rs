@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use vax_domain::error::ErrorCode;
-use vax_sync::{Message, ReplicaId, VerifiedMessage, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
+use vax_sync::{ReplicaId, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
 
 use vax_sync::http::{
     CreateEnrollmentRequest, CreateEnrollmentResponse, DeviceInfo, EnrollRequest, Enrolled, Health,
@@ -22,6 +22,7 @@ use vax_sync::http::{
 
 use crate::core::Core;
 use crate::error::ApiError;
+use crate::intake::{authenticated_body, decode_and_verify};
 use crate::limits::{Limits, RateLimiter};
 
 /// Body limit of the JSON endpoints.
@@ -33,7 +34,7 @@ pub struct AppState {
     core: Arc<Mutex<Core>>,
     server_id: ReplicaId,
     limits: Limits,
-    limiter: Arc<RateLimiter>,
+    pub(crate) limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -70,7 +71,7 @@ impl AppState {
     }
 
     /// Runs `f` on the core on a blocking thread (SQLite calls block).
-    async fn with_core<T: Send + 'static>(
+    pub(crate) async fn with_core<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Core) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
@@ -169,7 +170,10 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
     })
 }
 
-fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+pub(crate) fn body_bytes(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::too_large(limit)
@@ -223,71 +227,13 @@ async fn sync(
     Ok(([(header::CONTENT_TYPE, "application/json")], reply.await?).into_response())
 }
 
-/// Decodes a sync body and verifies its signatures on a blocking thread of its own, outside
-/// the core's lock: only the merge is serialised, so one device's large message does not hold
-/// every other device behind its JSON and ed25519 work. The lock is taken only for a moment,
-/// to read the authors' keys. A body that does not decode is refused by the core afterwards
-/// (with the same error and log line as before).
-async fn decode_and_verify(
-    state: &AppState,
-    body: Bytes,
-) -> Result<Result<VerifiedMessage, ApiError>, ApiError> {
-    let decoded = tokio::task::spawn_blocking(move || Message::decode(&body))
-        .await
-        .map_err(|e| internal_error(&e))?;
-    let message = match decoded {
-        Ok(message) => message,
-        Err(e) => return Ok(Err(e.into())),
-    };
-    let (message, keys) = state
-        .with_core(move |core| {
-            let keys = core.keys_for(&message);
-            Ok((message, keys))
-        })
-        .await?;
-    tokio::task::spawn_blocking(move || {
-        Ok(VerifiedMessage::verify(message, |replica| {
-            keys.iter().find(|(r, _)| *r == replica).map(|(_, k)| *k)
-        }))
-    })
-    .await
-    .map_err(|e| internal_error(&e))
-}
-
-fn internal_error(e: &dyn std::fmt::Display) -> ApiError {
+pub(crate) fn internal_error(e: &dyn std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "request task failed");
     ApiError::new(
         ErrorCode::Internal,
         "internal error; try again later",
         "サーバー内部の問題が発生しました。しばらくしてから再度お試しください。",
     )
-}
-
-/// The request's body, read only once its bearer token is known (a client without a valid
-/// token cannot make the server take in 8 MiB) and the device is within its rate; otherwise
-/// how long the device must wait.
-async fn authenticated_body(
-    state: &AppState,
-    token: &str,
-    request: axum::extract::Request,
-) -> Result<Result<Bytes, std::time::Duration>, ApiError> {
-    let sender = token.to_owned();
-    let device = state
-        .with_core(move |core| core.authenticate(&sender))
-        .await?;
-    // The limiter's own monotonic clock: how often a device asks is not ledger time.
-    if let Err(wait) = state
-        .limiter
-        .take(device.replica_id, std::time::Instant::now())
-    {
-        tracing::warn!(replica = %device.replica_id, "sync rate limit reached");
-        return Ok(Err(wait));
-    }
-    body_bytes(
-        <Bytes as axum::extract::FromRequest<AppState>>::from_request(request, state).await,
-        MAX_MESSAGE_BYTES,
-    )
-    .map(Ok)
 }
 
 /// 429 `RATE_LIMITED`, with `Retry-After` in whole seconds (at least one).

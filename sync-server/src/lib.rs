@@ -13,6 +13,7 @@ pub mod api;
 pub mod codes;
 pub mod core;
 pub mod error;
+mod intake;
 pub mod limits;
 pub mod loopback;
 pub mod postgres;
