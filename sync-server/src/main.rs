@@ -165,9 +165,13 @@ fn parse_role_arg(s: &str) -> Result<Role, String> {
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,rusqlite_migration=warn")
-            }),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new("info,rusqlite_migration=warn")
+                })
+                // The PostgreSQL driver logs query parameters (op bodies: residents' names and
+                // phones) at debug: never below info, whatever RUST_LOG asks (APPI).
+                .add_directive("tokio_postgres=info".parse()?),
         )
         .with_writer(std::io::stderr)
         .init();
