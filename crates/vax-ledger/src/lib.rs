@@ -137,8 +137,17 @@ impl Ledger {
     /// Starts a write transaction.
     pub fn transaction(&mut self) -> Result<WriteTx<'_>, LedgerError> {
         Ok(WriteTx::new(
-            self.conn.transaction()?,
+            begin_write(&mut self.conn)?,
             self.replication.as_mut(),
         ))
     }
+}
+
+/// The one way this ledger begins a write: `BEGIN IMMEDIATE`, taking the write lock before the
+/// first read. Another program may write the same file (the app and `vaxhq` on one machine);
+/// a deferred transaction that has read and then writes is refused at once ("database is
+/// locked") if the other committed in between, without waiting. Taking the lock first waits
+/// its turn under the busy timeout.
+pub(crate) fn begin_write(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }

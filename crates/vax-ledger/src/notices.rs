@@ -4,7 +4,7 @@
 //! HQ-local: nothing here replicates (see the migration for why).
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use rusqlite::{params, Transaction, TransactionBehavior};
+use rusqlite::{params, Transaction};
 use serde::Serialize;
 use vax_domain::notice::{Appointment, Channel, NoticeKind};
 
@@ -288,9 +288,7 @@ impl Ledger {
     /// Starts a notice batch's transaction.
     pub fn notice_tx(&mut self) -> Result<NoticeTx<'_>, LedgerError> {
         Ok(NoticeTx {
-            tx: self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?,
+            tx: crate::begin_write(&mut self.conn)?,
         })
     }
 }

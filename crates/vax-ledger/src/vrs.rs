@@ -6,7 +6,7 @@
 //! files' hashes. That is what lets any past batch be written again byte for byte.
 
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use crate::read::{corrupt, query_rows, read_columns};
 use crate::write::instant;
@@ -318,9 +318,7 @@ impl Ledger {
     /// Starts an export run's transaction.
     pub fn vrs_export(&mut self) -> Result<VrsExportTx<'_>, LedgerError> {
         Ok(VrsExportTx {
-            tx: self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?,
+            tx: crate::begin_write(&mut self.conn)?,
         })
     }
 }

@@ -193,7 +193,7 @@ impl Ledger {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
-        let tx = self.conn.transaction()?;
+        let tx = crate::begin_write(&mut self.conn)?;
         for (key, value) in [
             (KEY_REPLICA_ID, id.to_string()),
             (KEY_REPLICA_ROLE, role_code),
@@ -235,7 +235,7 @@ impl Ledger {
             .ok_or(LedgerError::NotReplicating)?;
         replication.node(&self.conn)?;
         let finished_exchange = !message.more;
-        let tx = WriteTx::new(self.conn.transaction()?, None);
+        let tx = WriteTx::new(crate::begin_write(&mut self.conn)?, None);
         // Until the commit below succeeds the merged state may be ahead of the file.
         let mut node = replication.node.take().ok_or(LedgerError::NotReplicating)?;
         let mut log = SqlOpLog::new(&tx.tx);

@@ -1,6 +1,7 @@
 //! Integration tests of the ledger: schema, durability and the write/read story.
 
 mod audit;
+mod concurrency;
 mod notices;
 mod replication;
 mod schema;
