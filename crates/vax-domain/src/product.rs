@@ -367,6 +367,20 @@ mod tests {
         assert_eq!(rules.earliest_next_dose(first), day("2021-06-20"));
     }
 
+    /// MHLW Q&A 0072: 「一番早くて21日後に接種を受けられますが、それより前には受けることが
+    /// できません」, counted as Q&A 0036 counts Comirnaty's 19 days (dates 19 apart).
+    #[test]
+    fn spikevax_dose_two_is_four_weeks_later_and_no_earlier_than_day_21() {
+        let rules = Catalogue::builtin()
+            .product("spikevax")
+            .unwrap()
+            .rules_on(day("2021-06-01"))
+            .unwrap();
+        let first = day("2021-06-01");
+        assert_eq!(rules.standard_next_dose(first), day("2021-06-29"));
+        assert_eq!(rules.earliest_next_dose(first), day("2021-06-22"));
+    }
+
     #[test]
     fn a_day_before_the_first_rules_has_none_in_force() {
         let err = Catalogue::builtin()
