@@ -55,6 +55,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_inquiries",
         include_str!("../../../migrations/0012_inquiries.sql"),
     ),
+    (
+        "0019_stock_lot_balance",
+        include_str!("../../../migrations/0019_stock_lot_balance.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

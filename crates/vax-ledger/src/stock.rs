@@ -194,27 +194,19 @@ impl Reader<'_> {
 
     /// The lots of a venue that still matter at `now`: sealed vials on hand (by the counts
     /// of their events: received + corrected − transferred − wasted − opened, which the
-    /// fold in vax_domain::stock also keeps), or a vial opened today or whose in-use clock
-    /// runs at `now`. A lot used up and closed weeks ago is left out, so the venue manager's
-    /// screen reads days of events, not the campaign's. Counted in SQL on the event JSON.
+    /// fold in vax_domain::stock also keeps), or a vial opened today (or later) or whose
+    /// in-use clock runs at `now`. A lot used up and closed weeks ago is left out, so the
+    /// venue manager's screen reads days of events, not the campaign's. Read from the
+    /// running balance the ledger keeps per lot (migration 0019's triggers).
     pub fn live_stock_lots(
         &self,
         venue_code: &str,
         now: NaiveDateTime,
     ) -> Result<Vec<(String, String)>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT product_code, lot_number FROM stock_events
-             WHERE venue_code = ?1 AND voided_at IS NULL
-             GROUP BY product_code, lot_number
-             HAVING SUM(CASE kind
-                        WHEN 'received' THEN json_extract(change, '$.vials')
-                        WHEN 'corrected' THEN json_extract(change, '$.vials')
-                        WHEN 'transferred_out' THEN -json_extract(change, '$.vials')
-                        WHEN 'vials_wasted' THEN -json_extract(change, '$.vials')
-                        WHEN 'opened' THEN -1
-                        ELSE 0 END) <> 0
-                 OR MAX(kind = 'opened'
-                        AND (substr(at, 1, 10) = ?2 OR json_extract(change, '$.use_by') >= ?3)) = 1
+            "SELECT product_code, lot_number FROM stock_lot_balance
+             WHERE venue_code = ?1
+               AND (sealed_vials <> 0 OR substr(last_opened_at, 1, 10) >= ?2 OR last_use_by >= ?3)
              ORDER BY product_code, lot_number",
         )?;
         let today = now.date().to_string();

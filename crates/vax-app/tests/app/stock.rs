@@ -519,7 +519,7 @@ fn the_managers_screen_reads_only_live_lots_and_folds_them_as_the_whole_history_
         &mut ledger,
         &e,
         &StockAction::WasteDoses {
-            vial: opened.uid,
+            vial: opened.uid.clone(),
             doses: 6,
             reason: WasteReason::Broken,
         },
@@ -552,4 +552,48 @@ fn the_managers_screen_reads_only_live_lots_and_folds_them_as_the_whole_history_
     let view = manager_view(&ledger, &e, now).unwrap();
     assert_eq!(view.lots.len(), 1);
     assert_eq!(view.lots[0].frozen, 8);
+
+    // Voids take their counts back (the balance per lot follows them, migration 0019):
+    // voiding EW0001's opening puts its vial back on the shelf, so the lot is live again;
+    // a delivery entered by mistake and voided leaves nothing behind.
+    let mistaken = record_stock(
+        &mut ledger,
+        &e,
+        &action("MS0001", "receive", 3),
+        at(18, "08:00"),
+    )
+    .unwrap();
+    let void = |uid: String| StockAction::Void {
+        uid,
+        reason: "入力ミス".into(),
+    };
+    record_stock(&mut ledger, &e, &void(mistaken.uid), at(18, "08:01")).unwrap();
+    record_stock(&mut ledger, &e, &void(opened.uid), at(18, "08:02")).unwrap();
+    let live = ledger
+        .reader()
+        .live_stock_lots("V03", now.naive_local())
+        .unwrap();
+    assert_eq!(
+        live,
+        [
+            ("comirnaty".to_owned(), "EW0001".to_owned()),
+            ("comirnaty".to_owned(), LOT.to_owned())
+        ]
+    );
+    let reader = ledger.reader();
+    let narrow = reader.live_venue_stock(venue.id, "V03", &now).unwrap();
+    let full = reader.venue_stock(venue.id, "V03", &now).unwrap();
+    let whole = lot_states(catalogue, &full.records, &full.doses, now.naive_local());
+    let kept = lot_states(catalogue, &narrow.records, &narrow.doses, now.naive_local());
+    for lot in &kept {
+        assert_eq!(whole.iter().find(|l| l.lot == lot.lot), Some(lot));
+    }
+    let left_out: Vec<_> = whole
+        .iter()
+        .filter(|l| !kept.iter().any(|k| k.lot == l.lot))
+        .collect();
+    assert!(
+        left_out.iter().all(|l| l.sealed_vials() == 0),
+        "{left_out:?}"
+    );
 }
