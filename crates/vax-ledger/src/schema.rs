@@ -55,6 +55,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_inquiries",
         include_str!("../../../migrations/0012_inquiries.sql"),
     ),
+    (
+        "0016_dashboard",
+        include_str!("../../../migrations/0016_dashboard.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {
