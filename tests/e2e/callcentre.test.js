@@ -6,7 +6,8 @@
 // the call with a follow-up, rebooks her second dose into an offered band, asks for transport,
 // puts her on the standby list and corrects her phone number — each checked in the ledger
 // with vaxhq. Then the HQ dashboard: the figures on screen (tables and the charts' data-values)
-// equal `vaxhq report …` on the same ledger, and a CSV export lands in reports/.
+// equal `vaxhq report …` on the same ledger, a CSV export lands in reports/, and so does
+// the daily report (日報) PDF.
 // Screenshots go to artifacts/e2e/callcentre-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -189,6 +190,7 @@ test('the operator offers the next free bands and rebooks her second dose; the l
   const apply = await browser.$('#cc-rebook-apply');
   await apply.waitForDisplayed({ timeout: 10000 });
   await show(await browser.$('#cc-preview'), 'center');
+  await browser.pause(300); // the scroll settles before the picture
   await screenshot('rebook-preview');
   await apply.click();
   const msg = await browser.$('#cc-message');
@@ -298,6 +300,16 @@ test("the HQ dashboard's figures equal vaxhq report on the same ledger; CSV expo
   assert.ok(text.startsWith('\uFEFF会場コード,会場名'), 'UTF-8 with a BOM, Japanese header');
   assert.match(text, /\r\nV01,/);
   await screenshot('dashboard-exported');
+
+  // The daily report (日報) for the mayor's office, one A4 page beside the ledger.
+  await (await browser.$('#dash-daily-report')).click();
+  const nippo = path.join(work, 'reports', `nippo-${today}.pdf`);
+  await browser.waitUntil(async () => (await exported.getText()).includes('nippo-'), { timeout: 30000 });
+  assert.ok(existsSync(nippo), `${nippo} written`);
+  const pdf = execFileSync('pdftotext', ['-layout', nippo, '-'], { encoding: 'utf8' });
+  assert.match(pdf, /新型コロナワクチン接種 日報/);
+  const v01Booked = await (await browser.$('#dash-venues tr[data-venue=V01] td:nth-child(2)')).getText();
+  assert.match(pdf, new RegExp(`V01 デモ市総合文化会館\\s+${v01Booked}\\s+2\\s+2\\s+0\\s`), "V01's line as on the dashboard");
   await show(await browser.$('#dash-venues'));
   await screenshot('dashboard-tables');
 });
