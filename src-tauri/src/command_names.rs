@@ -75,4 +75,5 @@ pub const COMMAND_NAMES: &[&str] = &[
     "callcentre_correct_contact",
     "dashboard_view",
     "dashboard_export",
+    "dashboard_daily_report",
 ];

@@ -93,6 +93,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
             commands::callcentre::callcentre_correct_contact,
             commands::dashboard::dashboard_view,
             commands::dashboard::dashboard_export,
+            commands::dashboard::dashboard_daily_report,
             commands::sync::sync_status,
             commands::sync::sync_run,
             commands::sync::sync_enroll,

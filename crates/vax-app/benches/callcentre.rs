@@ -155,5 +155,139 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     report("HQ dashboard (every venue)", hq);
     report("venue manager's dashboard (V03)", venue);
+
+    // Where the time goes: each of the dashboard's counts alone.
+    let reader = ledger.reader();
+    let each = |name: &str, f: &mut dyn FnMut() -> Result<(), vax_ledger::LedgerError>| {
+        let mut times = Vec::new();
+        for _ in 0..10 {
+            let t = Instant::now();
+            f()?;
+            times.push(t.elapsed());
+        }
+        report(name, times);
+        Ok::<(), vax_ledger::LedgerError>(())
+    };
+    each("  day × venue counts (every venue)", &mut || {
+        std::hint::black_box(reader.day_venue_counts(last_day, None)?);
+        Ok(())
+    })?;
+    each("  day × venue counts (V03)", &mut || {
+        std::hint::black_box(reader.day_venue_counts(last_day, Some("V03"))?);
+        Ok(())
+    })?;
+    each("  coverage cells", &mut || {
+        std::hint::black_box(reader.coverage_cells()?);
+        Ok(())
+    })?;
+    let year_before = last_day - chrono::Days::new(366);
+    each("  inquiry counts", &mut || {
+        std::hint::black_box(reader.inquiry_counts(year_before, last_day)?);
+        Ok(())
+    })?;
+
+    // The baseline in the same run: the queries before migration 0013, on a copy of this
+    // ledger without 0013's indexes.
+    let copy = dir.path().join("baseline.sqlite3");
+    let conn = rusqlite::Connection::open(dir.path().join("bench.sqlite3"))?;
+    conn.execute("VACUUM INTO ?1", [copy.to_str().expect("utf-8 path")])?;
+    let old = rusqlite::Connection::open(&copy)?;
+    for index in [
+        "dose_records_valid",
+        "dose_records_valid_venue_day",
+        "check_ins_valid_venue_day",
+        "residents_birth_district",
+        "inquiries_day_topic",
+    ] {
+        old.execute(&format!("DROP INDEX {index}"), [])?;
+    }
+    // The plans of the new queries, by the bundled SQLite the app runs.
+    let version: String = conn.query_row("SELECT sqlite_version()", [], |r| r.get(0))?;
+    println!("SQLite {version}; query plans after 0013:");
+    for sql in PLANS {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            println!("    {}", row.get::<_, String>(3)?);
+        }
+    }
+    let today = last_day.to_string();
+    let baseline = |name: &str, queries: &[(&str, bool)]| -> rusqlite::Result<()> {
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            for (sql, with_today) in queries {
+                let mut stmt = old.prepare_cached(sql)?;
+                let mut rows = if *with_today {
+                    stmt.query([&today])?
+                } else {
+                    stmt.query([])?
+                };
+                while let Some(row) = rows.next()? {
+                    std::hint::black_box(row.get::<_, i64>(2)?);
+                }
+            }
+            times.push(t.elapsed());
+        }
+        report(name, times);
+        Ok(())
+    };
+    baseline("baseline: day × venue counts (before 0013)", &OLD_DAY_VENUE)?;
+    baseline(
+        "baseline: coverage cells (before 0013)",
+        &[(OLD_COVERAGE, false)],
+    )?;
     Ok(())
 }
+
+/// The dashboard's per-day-and-venue queries before migration 0013 (the baseline).
+const OLD_DAY_VENUE: [(&str, bool); 4] = [
+    (
+        "SELECT tb.date, v.code, COUNT(*) FROM bookings b
+         JOIN time_bands tb ON tb.id = b.time_band_id JOIN venues v ON v.id = tb.venue_id
+         GROUP BY tb.date, v.code",
+        false,
+    ),
+    (
+        "SELECT substr(c.checked_in_at, 1, 10), v.code, COUNT(*) FROM check_ins c
+         JOIN venues v ON v.id = c.venue_id WHERE c.cancelled_at IS NULL
+         GROUP BY 1, v.code",
+        false,
+    ),
+    (
+        "SELECT substr(d.administered_at, 1, 10), v.code, COUNT(*) FROM dose_records d
+         JOIN venues v ON v.id = d.venue_id WHERE d.voided_at IS NULL
+         GROUP BY 1, v.code",
+        false,
+    ),
+    (
+        "SELECT tb.date, v.code, COUNT(*) FROM bookings b
+         JOIN time_bands tb ON tb.id = b.time_band_id JOIN venues v ON v.id = tb.venue_id
+         WHERE tb.date < ?1 AND NOT EXISTS (
+             SELECT 1 FROM dose_records d WHERE d.resident_id = b.resident_id
+               AND d.dose_number = b.dose_number AND d.voided_at IS NULL)
+         GROUP BY tb.date, v.code",
+        true,
+    ),
+];
+
+/// The dashboard's queries after migration 0013 whose plans the bench prints.
+const PLANS: [&str; 3] = [
+    "SELECT venue_id, substr(administered_at, 1, 10), COUNT(*) FROM dose_records
+     WHERE voided_at IS NULL GROUP BY 1, 2",
+    "SELECT tb.id, COUNT(*), SUM(NOT EXISTS (SELECT 1 FROM dose_records d
+       WHERE d.resident_id = b.resident_id AND d.dose_number = b.dose_number
+         AND d.voided_at IS NULL))
+     FROM time_bands tb JOIN bookings b ON b.time_band_id = tb.id GROUP BY tb.id",
+    "SELECT r.birth_date, r.district, COUNT(*), SUM(EXISTS (SELECT 1 FROM dose_records d
+       WHERE d.resident_id = r.id AND d.dose_number = 1 AND d.voided_at IS NULL))
+     FROM residents r GROUP BY 1, 2",
+];
+
+/// The coverage query before migration 0013 (the same SQL; 0013 adds its indexes).
+const OLD_COVERAGE: &str = "SELECT r.birth_date, r.district, COUNT(*),
+        SUM(EXISTS (SELECT 1 FROM dose_records d WHERE d.resident_id = r.id
+                      AND d.dose_number = 1 AND d.voided_at IS NULL)),
+        SUM(EXISTS (SELECT 1 FROM dose_records d WHERE d.resident_id = r.id
+                      AND d.dose_number = 2 AND d.voided_at IS NULL))
+     FROM residents r GROUP BY r.birth_date, r.district";

@@ -331,7 +331,7 @@ fn venue_day_ops(
     Ok((node, log))
 }
 
-/// How the live lots were found before migration 0019: every stock event of the venue, its
+/// How the live lots were found before migration 0014: every stock event of the venue, its
 /// JSON decoded, summed per lot (the bench's baseline).
 const LIVE_LOTS_BY_EVENTS: &str = "SELECT product_code, lot_number FROM stock_events
      WHERE venue_code = ?1 AND voided_at IS NULL
@@ -420,7 +420,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "—",
     );
     // The baseline, same file and run: the same lots found by summing every event's JSON,
-    // as `live_stock_lots` did before migration 0019 kept a balance per lot.
+    // as `live_stock_lots` did before migration 0014 kept a balance per lot.
     let file = rusqlite::Connection::open_with_flags(
         dir.path().join("venue.sqlite3"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
@@ -443,7 +443,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let scanning = time_it(runs, || Ok(by_events()?))?;
     report(
-        "baseline: finding them by summing every stock event's JSON (before 0019)",
+        "baseline: finding them by summing every stock event's JSON (before 0014)",
         &scanning,
         "—",
     );

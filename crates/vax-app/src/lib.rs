@@ -45,6 +45,7 @@ pub mod audit;
 pub mod calendar;
 pub mod callcentre;
 pub mod config;
+pub mod daily_report;
 pub mod demo;
 pub mod desk;
 pub mod import;

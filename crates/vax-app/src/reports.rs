@@ -228,7 +228,7 @@ pub fn dashboard(
         .collect();
     let mut per_day: BTreeMap<NaiveDate, Totals> = BTreeMap::new();
     let (mut today_totals, mut campaign_totals) = (Totals::default(), Totals::default());
-    for c in reader.day_venue_counts(today)? {
+    for c in reader.day_venue_counts(today, venue)? {
         if c.date > today {
             continue;
         }
@@ -332,7 +332,7 @@ pub fn doses_by_day_and_venue(
 ) -> Result<Vec<DayVenueCount>, LedgerError> {
     Ok(ledger
         .reader()
-        .day_venue_counts(to.succ_opt().unwrap_or(to))?
+        .day_venue_counts(to.succ_opt().unwrap_or(to), None)?
         .into_iter()
         .filter(|c| c.date >= from && c.date <= to && c.doses > 0)
         .collect())

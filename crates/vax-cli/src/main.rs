@@ -499,7 +499,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Staff(command) => return audit::staff(&mut open(cli)?, command, cli.json),
         Command::Report(command) => {
             let ledger = open(cli)?;
-            return report::run(&ledger, command, now.date_naive());
+            return report::run(&ledger, command, now);
         }
         Command::VenueDay(args) => {
             let ledger = open(cli)?;

@@ -1,16 +1,20 @@
 //! `vaxhq report …`: the campaign's counts (各種集計) as CSV Excel opens — doses per day and
-//! venue, coverage by age band and district, inquiries by topic (docs/call-centre.md).
+//! venue, coverage by age band and district, inquiries by topic; and the daily report (日報)
+//! as PDF (docs/call-centre.md).
 
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use clap::{Args, Subcommand};
+use vax_app::daily_report::write_daily_report_pdf;
 use vax_app::reports::{
     coverage, coverage_table, csv_bytes, doses_by_day_and_venue, doses_table, inquiries_table,
     CsvEncoding,
 };
+use vax_domain::error::UserFacing;
 use vax_ledger::Ledger;
+use vax_print::JapaneseFont;
 
 #[derive(Subcommand)]
 pub enum ReportCommand {
@@ -20,6 +24,19 @@ pub enum ReportCommand {
     Coverage(CoverageArgs),
     /// Inquiries per day and topic (日付, 内容, 件数).
     Inquiries(RangeArgs),
+    /// The daily report (日報) as one A4 PDF page: each venue's bookings, check-ins, doses,
+    /// no-shows, waste and stock; coverage by age band; calls and open follow-ups.
+    Daily(DailyArgs),
+}
+
+#[derive(Args)]
+pub struct DailyArgs {
+    /// The day reported (default: today).
+    #[arg(long)]
+    date: Option<NaiveDate>,
+    /// The PDF to write.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -57,8 +74,27 @@ pub struct CoverageArgs {
 }
 
 /// Runs a report command; returns the exit code.
-pub fn run(ledger: &Ledger, command: &ReportCommand, today: NaiveDate) -> anyhow::Result<u8> {
+pub fn run(
+    ledger: &Ledger,
+    command: &ReportCommand,
+    now: DateTime<FixedOffset>,
+) -> anyhow::Result<u8> {
+    let today = now.date_naive();
     let ((header, rows), output) = match command {
+        ReportCommand::Daily(a) => {
+            let font = JapaneseFont::system_default().context("loading the Japanese font")?;
+            let date = a.date.unwrap_or(today);
+            let report = write_daily_report_pdf(ledger, &font, date, now, &a.out)
+                .map_err(|e| anyhow::anyhow!("{e} / {}", e.message_ja()))?;
+            eprintln!(
+                "日報 {date}: {} venues, {} doses, {} calls written to {}",
+                report.venues.len(),
+                report.total.doses,
+                report.calls,
+                a.out.display()
+            );
+            return Ok(0);
+        }
         ReportCommand::Doses(a) => {
             let counts = doses_by_day_and_venue(ledger, a.from, a.to.unwrap_or(a.from))
                 .context("counting doses")?;

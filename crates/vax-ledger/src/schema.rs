@@ -56,8 +56,12 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../../migrations/0012_inquiries.sql"),
     ),
     (
-        "0019_stock_lot_balance",
-        include_str!("../../../migrations/0019_stock_lot_balance.sql"),
+        "0013_dashboard",
+        include_str!("../../../migrations/0013_dashboard.sql"),
+    ),
+    (
+        "0014_stock_lot_balance",
+        include_str!("../../../migrations/0014_stock_lot_balance.sql"),
     ),
 ];
 

@@ -197,7 +197,7 @@ impl Reader<'_> {
     /// fold in vax_domain::stock also keeps), or a vial opened today (or later) or whose
     /// in-use clock runs at `now`. A lot used up and closed weeks ago is left out, so the
     /// venue manager's screen reads days of events, not the campaign's. Read from the
-    /// running balance the ledger keeps per lot (migration 0019's triggers).
+    /// running balance the ledger keeps per lot (migration 0014's triggers).
     pub fn live_stock_lots(
         &self,
         venue_code: &str,

@@ -9,6 +9,8 @@
 //!   files like the voucher sheets.
 //! - [`write_manifests`] / [`write_reception_list`]: bus transport sheets, the driver's
 //!   manifest of each bus run and the venue reception's list of who rides which bus.
+//! - [`daily_report_pdf`] / [`write_daily_report`]: the daily report (日報) for the mayor's
+//!   office, one A4 page: venues' figures of the day, coverage by age band, the call centre.
 //! - [`write_voucher_batches`]: voucher sheets (接種券) for mailing, one A4 per resident,
 //!   for the whole city. printpdf builds a document in memory until it is saved, so the batch
 //!   is written as several files of [`BatchOptions::chunk_size`] pages
@@ -52,6 +54,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod daily_report;
 mod draw;
 mod font;
 mod letter;
@@ -65,6 +68,10 @@ use std::path::{Path, PathBuf};
 use printpdf::{FontId, Mm, PdfDocument, PdfPage, PdfSaveOptions};
 use thiserror::Error;
 
+pub use daily_report::{
+    daily_report_pdf, write_daily_report, DailyCoverageLine, DailyReport, DailyVenueLine,
+    DAILY_REPORT_TEMPLATE,
+};
 pub use font::{FontConfig, FontError, JapaneseFont, IPAEX_GOTHIC_PATH, NOTO_SANS_CJK_PATH};
 pub use letter::{
     write_letter_batches, Letter, LetterAppointment, LETTER_APPOINTMENTS, LETTER_TEMPLATE,

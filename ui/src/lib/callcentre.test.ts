@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TOPICS, percent, topicForKey, topicLabel } from './callcentre';
+import { TOPICS, bandLabel, percent, topicForKey, topicLabel } from './callcentre';
 
 describe('call centre labels', () => {
   it('lists the six topics in the order of the Rust enum, with their Japanese labels', () => {
@@ -23,5 +23,13 @@ describe('call centre labels', () => {
   it('gives percentages with one decimal, and nothing of zero', () => {
     expect(percent(1, 3)).toBe('33.3');
     expect(percent(0, 0)).toBe('');
+  });
+});
+
+describe('bandLabel', () => {
+  it('prints an age band as the reports do, in years', () => {
+    expect(bandLabel('sixty_five_to_seventy_four', 'ja')).toBe('65-74歳');
+    expect(bandLabel('seventy_five_plus', 'en')).toBe('75+');
+    expect(bandLabel('under12', 'ja')).toBe('0-11歳');
   });
 });

@@ -48,3 +48,22 @@ export function topicForKey(key: string): InquiryTopic | null {
 export function percent(n: number, of: number): string {
   return of === 0 ? '' : ((n * 100) / of).toFixed(1);
 }
+
+/** An age band as the reports print it (vax_domain::report::AgeBand::label): `65-74`, `75+`. */
+const BAND_LABELS: Record<string, string> = {
+  under12: '0-11',
+  teens: '12-19',
+  twenties: '20-29',
+  thirties: '30-39',
+  forties: '40-49',
+  fifties: '50-59',
+  sixty_to_sixty_four: '60-64',
+  sixty_five_to_seventy_four: '65-74',
+  seventy_five_plus: '75+',
+};
+
+/** The label of an age band's code, in years (`65-74歳` / `65-74`). */
+export function bandLabel(band: string, lang: 'ja' | 'en'): string {
+  const years = BAND_LABELS[band] ?? band;
+  return lang === 'ja' ? `${years}歳` : years;
+}

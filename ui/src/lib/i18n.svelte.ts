@@ -409,6 +409,13 @@ const text = {
   cc_register: { ja: '住民情報', en: 'Register' },
   cc_survey: { ja: '意向調査', en: 'Survey' },
   cc_no_survey: { ja: '回答なし', en: 'No answer' },
+  cc_intention: { ja: '接種の希望', en: 'Wants the vaccine' },
+  cc_intention_wants: { ja: '希望する', en: 'Yes' },
+  cc_intention_declines: { ja: '希望しない', en: 'No' },
+  cc_intention_undecided: { ja: '未定', en: 'Undecided' },
+  cc_channel_letter: { ja: '郵送', en: 'Letter' },
+  cc_channel_sms: { ja: 'SMS', en: 'SMS' },
+  cc_channel_call: { ja: '電話', en: 'Phone call' },
   cc_transport: { ja: '送迎', en: 'Transport' },
   cc_anaphylaxis: { ja: 'アナフィラキシー歴あり', en: 'Anaphylaxis history' },
   cc_bookings: { ja: '予約', en: 'Bookings' },
@@ -470,6 +477,7 @@ const text = {
   dash_topic: { ja: '内容', en: 'Topic' },
   dash_csv: { ja: 'CSV', en: 'CSV' },
   dash_csv_cp932: { ja: 'CSV (Shift_JIS)', en: 'CSV (Shift_JIS)' },
+  dash_daily_report: { ja: '日報を作成（PDF）', en: 'Daily report (PDF)' },
   dash_exported: { ja: '書き出しました: {p}', en: 'Written: {p}' },
 } as const;
 

@@ -302,3 +302,115 @@ fn a_cell_with_a_comma_or_quote_is_quoted() {
         "\u{feff}a\r\n\"x,y\"\r\n\"say \"\"hi\"\"\"\r\n"
     );
 }
+
+#[test]
+fn a_venue_filter_in_the_query_counts_what_the_city_wide_count_says_for_that_venue() {
+    let s = small();
+    let every = s.ledger.reader().day_venue_counts(june(3), None).unwrap();
+    for code in ["V01", "V02"] {
+        let only = s
+            .ledger
+            .reader()
+            .day_venue_counts(june(3), Some(code))
+            .unwrap();
+        let expected: Vec<_> = every
+            .iter()
+            .filter(|c| c.venue_code == code)
+            .cloned()
+            .collect();
+        assert_eq!(only, expected, "{code}");
+    }
+    let v01 = dashboard(&s.ledger, Some("V01"), june(3)).unwrap();
+    // V01: r1 dose 1 (1 Jun, checked in, given), r2 (1 Jun, no-show), r1 dose 2 (3 Jun, given).
+    assert_eq!(
+        (
+            v01.campaign_totals.booked,
+            v01.campaign_totals.checked_in,
+            v01.campaign_totals.doses,
+            v01.campaign_totals.no_shows
+        ),
+        (3, 1, 2, 1)
+    );
+    assert_eq!((v01.today_totals.booked, v01.today_totals.doses), (1, 1));
+    assert!(
+        s.ledger
+            .reader()
+            .day_venue_counts(june(3), Some("V99"))
+            .unwrap()
+            .is_empty(),
+        "a venue nobody defined counts nothing"
+    );
+}
+
+#[test]
+fn the_daily_report_counts_the_day_and_prints_it_on_one_a4_page() {
+    use vax_app::daily_report::{daily_report, write_daily_report_pdf};
+    let s = small();
+    // 1 Jun, made on 3 Jun: the day is over, so r2's booking is a no-show.
+    let r = daily_report(&s.ledger, june(1), at("2021-06-03T18:00:00+09:00")).unwrap();
+    let line = |code: &str| r.venues.iter().find(|v| v.venue_code == code).unwrap();
+    assert_eq!(
+        (
+            line("V01").booked,
+            line("V01").checked_in,
+            line("V01").doses,
+            line("V01").no_shows
+        ),
+        (2, 1, 1, 1)
+    );
+    assert_eq!((line("V02").booked, line("V02").doses), (0, 0));
+    assert_eq!((r.total.booked, r.total.doses, r.total.no_shows), (2, 1, 1));
+    assert_eq!(r.campaign_doses, 1);
+    assert_eq!(r.calls, 2);
+    assert_eq!(r.calls_by_topic, [("予約変更".to_owned(), 2)]);
+    assert_eq!(r.follow_ups_open, 0);
+    assert_eq!(
+        r.total.vials_on_hand, None,
+        "no venue keeps stock in this ledger"
+    );
+    // Today (3 Jun, made during the day): r4's booking is no no-show yet.
+    let today = daily_report(&s.ledger, june(3), at("2021-06-03T12:00:00+09:00")).unwrap();
+    assert_eq!(
+        (today.total.booked, today.total.doses, today.total.no_shows),
+        (2, 1, 0)
+    );
+    assert_eq!(today.campaign_doses, 3);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nippo.pdf");
+    let font = vax_print::JapaneseFont::system_default().expect("the Japanese font is installed");
+    write_daily_report_pdf(
+        &s.ledger,
+        &font,
+        june(1),
+        at("2021-06-03T18:00:00+09:00"),
+        &path,
+    )
+    .unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches('\u{c}').count(), 1, "one page: {text}");
+    assert!(text.contains("新型コロナワクチン接種 日報"), "{text}");
+    assert!(text.contains("令和3年6月1日（火）"), "{text}");
+    let v01 = text
+        .lines()
+        .find(|l| l.contains("V01 会場V01"))
+        .expect("V01's line");
+    let numbers: Vec<&str> = v01.split_whitespace().skip(2).collect();
+    assert_eq!(numbers, ["2", "1", "1", "1", "0", "0", "—"], "{v01}");
+    let total = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("合計") && l.contains('—'))
+        .expect("total line");
+    assert_eq!(
+        total.split_whitespace().skip(1).collect::<Vec<_>>(),
+        ["2", "1", "1", "1", "0", "0", "—"]
+    );
+    assert!(text.contains("本日の受付 2 件"), "{text}");
+    assert!(text.contains("内訳: 予約変更 2 件"), "{text}");
+}

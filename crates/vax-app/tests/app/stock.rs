@@ -553,7 +553,7 @@ fn the_managers_screen_reads_only_live_lots_and_folds_them_as_the_whole_history_
     assert_eq!(view.lots.len(), 1);
     assert_eq!(view.lots[0].frozen, 8);
 
-    // Voids take their counts back (the balance per lot follows them, migration 0019):
+    // Voids take their counts back (the balance per lot follows them, migration 0014):
     // voiding EW0001's opening puts its vial back on the shelf, so the lot is live again;
     // a delivery entered by mistake and voided leaves nothing behind.
     let mistaken = record_stock(

@@ -176,4 +176,5 @@ export const api = {
   ccCorrectContact: (residentId: number, edit: ContactEdit) => call<null>('callcentre_correct_contact', { residentId, edit }),
   dashboard: () => call<Dashboard>('dashboard_view'),
   dashboardExport: (table: string, encoding: CsvEncoding) => call<string>('dashboard_export', { table, encoding }),
+  dashboardDailyReport: () => call<string>('dashboard_daily_report'),
 };
