@@ -55,6 +55,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_inquiries",
         include_str!("../../../migrations/0012_inquiries.sql"),
     ),
+    (
+        "0013_cancel_notices",
+        include_str!("../../../migrations/0013_cancel_notices.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {
