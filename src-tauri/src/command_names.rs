@@ -55,6 +55,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "hq_save_planning_settings",
     "hq_reshuffle_preview",
     "hq_reshuffle_apply",
+    "hq_calendar_preview",
+    "hq_calendar_import",
     "hq_stock_view",
     "hq_stock_report",
     "staff_status",

@@ -82,6 +82,8 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
             commands::planning::hq_save_planning_settings,
             commands::planning::hq_reshuffle_preview,
             commands::planning::hq_reshuffle_apply,
+            commands::planning::hq_calendar_preview,
+            commands::planning::hq_calendar_import,
             commands::callcentre::callcentre_find,
             commands::callcentre::callcentre_history,
             commands::callcentre::callcentre_log_call,

@@ -552,6 +552,108 @@ pub fn import_calendar(
     role: Role,
     now: DateTime<FixedOffset>,
 ) -> Result<CalendarReport, CalendarError> {
+    run_import(ledger, bytes, encoding, role, now, true)
+}
+
+/// What importing a calendar file would do, as the HQ screen shows it before the import:
+/// the counts, or every problem of the file with its line (nothing would be imported).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CalendarPreview {
+    /// Data rows (bands) in the file.
+    pub rows: u64,
+    /// Venues that would be added.
+    pub venues_added: u64,
+    /// Venues whose name, address, coordinates or kind would change.
+    pub venues_changed: u64,
+    /// Bands that would be added.
+    pub bands_added: u64,
+    /// Bands whose end, capacity or closing would change.
+    pub bands_changed: u64,
+    /// Bands already as the file says.
+    pub bands_unchanged: u64,
+    /// Bands that would hold more bookings than their capacity (the reshuffle's work).
+    pub bands_over_capacity: u64,
+    /// Columns the importer does not know (ignored).
+    pub ignored_columns: Vec<String>,
+    /// The encoding read (`UTF-8` or `CP932`).
+    pub encoding: String,
+    /// Every problem of the file, in line order: when any, nothing can be imported.
+    pub problems: Vec<CalendarProblem>,
+}
+
+impl From<CalendarReport> for CalendarPreview {
+    /// The counts of an import done (the screen shows them as it showed the preview).
+    fn from(r: CalendarReport) -> Self {
+        Self {
+            rows: r.rows,
+            venues_added: r.venues_added,
+            venues_changed: r.venues_changed,
+            bands_added: r.bands_added,
+            bands_changed: r.bands_changed,
+            bands_unchanged: r.bands_unchanged,
+            bands_over_capacity: r.bands_over_capacity,
+            ignored_columns: r.ignored_columns,
+            encoding: r.encoding.to_owned(),
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// One problem of a calendar file, for the screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CalendarProblem {
+    /// 1-based line of the file (the header is line 1).
+    pub line: u64,
+    /// The column, when the problem is in one field.
+    pub column: Option<String>,
+    /// What is wrong, in English.
+    pub message_en: String,
+    /// What is wrong, in Japanese.
+    pub message_ja: String,
+}
+
+/// Reads a calendar file as [`import_calendar`] would, and writes nothing: the preview the
+/// HQ screen shows before the import. A file with problems is a preview listing them all
+/// (not an error); headquarters only.
+///
+/// # Errors
+/// [`CalendarError::RoleMayNot`]; the ledger failed.
+pub fn preview_calendar(
+    ledger: &mut Ledger,
+    bytes: &[u8],
+    encoding: TextEncoding,
+    role: Role,
+    now: DateTime<FixedOffset>,
+) -> Result<CalendarPreview, CalendarError> {
+    match run_import(ledger, bytes, encoding, role, now, false) {
+        Ok(r) => Ok(r.into()),
+        Err(CalendarError::Import(ImportError::Rejected { problems })) => Ok(CalendarPreview {
+            problems: problems
+                .into_iter()
+                .map(|p| CalendarProblem {
+                    line: p.line,
+                    column: p.column,
+                    message_en: p.message_en,
+                    message_ja: p.message_ja,
+                })
+                .collect(),
+            ..CalendarPreview::default()
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// The import; `commit: false` rolls everything back after counting (the preview).
+fn run_import(
+    ledger: &mut Ledger,
+    bytes: &[u8],
+    encoding: TextEncoding,
+    role: Role,
+    now: DateTime<FixedOffset>,
+    commit: bool,
+) -> Result<CalendarReport, CalendarError> {
     headquarters_only(role)?;
     let (text, encoding_used) = decode(bytes, encoding)?;
     let ParsedRows {
@@ -610,7 +712,11 @@ pub fn import_calendar(
         };
         report.ops += u64::from(tx.replicate(OpKind::DefineTimeBand(def))?.is_some());
     }
-    tx.commit()?;
+    if commit {
+        tx.commit()?;
+    } else {
+        report.ops = 0; // rolled back on drop: nothing was written
+    }
     Ok(report)
 }
 

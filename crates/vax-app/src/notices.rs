@@ -4,7 +4,9 @@
 //!
 //! A booking needs a notice when none was recorded for it, or when its venue, day or band
 //! differs from what the last notice told (then it is a change, and the letter shows the old
-//! and the new). Bookings before today are left out.
+//! and the new). A booking the resident was told about and that is cancelled since (they
+//! withdrew, the day was cut, a reshuffle found no place) needs a cancellation notice, once,
+//! with the reason and the call centre's number. Bookings before today are left out.
 //!
 //! Every resident with a pending booking gets one letter (both doses on one page). Each
 //! booking also goes to the SMS list when the resident has a mobile number (070/080/090) and
@@ -24,12 +26,13 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use vax_domain::error::{ErrorCode, UserFacing};
 use vax_domain::notice::{
-    classify_phone, format_band, Appointment, Channel, NoticeKind, PhoneClass, SmsLimit,
-    SmsTemplate, TemplateError, DEFAULT_CHANGE_TEMPLATE, DEFAULT_FIRST_TEMPLATE,
+    classify_phone, format_band, Appointment, CancelReason, Channel, NoticeKind, PhoneClass,
+    SmsLimit, SmsTemplate, TemplateError, DEFAULT_CANCEL_TEMPLATE, DEFAULT_CHANGE_TEMPLATE,
+    DEFAULT_FIRST_TEMPLATE,
 };
 use vax_domain::role::Role;
 use vax_ledger::{
-    Ledger, LedgerError, NewNotice, NewNoticeBatch, NoticeBatchRow, NoticeRow, PendingBooking,
+    Ledger, LedgerError, NewCancellation, NewNotice, NewNoticeBatch, NoticeBatchRow, NoticeRow,
     Reader, ResidentRow, RowId,
 };
 pub use vax_print::PrintError;
@@ -65,6 +68,14 @@ pub struct NoticeOptions {
     pub first_template: String,
     /// The SMS of a change.
     pub change_template: String,
+    /// The SMS of a cancellation (also `{reason}` and `{contact}`, the call centre's number;
+    /// `{time}` optional). Options saved before cancellations existed read as the default.
+    #[serde(default = "default_cancel_template")]
+    pub cancel_template: String,
+}
+
+fn default_cancel_template() -> String {
+    DEFAULT_CANCEL_TEMPLATE.to_owned()
 }
 
 impl Default for NoticeOptions {
@@ -74,6 +85,7 @@ impl Default for NoticeOptions {
             over_limit: OverLimit::default(),
             first_template: DEFAULT_FIRST_TEMPLATE.to_owned(),
             change_template: DEFAULT_CHANGE_TEMPLATE.to_owned(),
+            cancel_template: default_cancel_template(),
         }
     }
 }
@@ -109,6 +121,9 @@ pub enum NoticeError {
     /// The letters would go out without a sender.
     #[error("set the sender printed on the letters first (the voucher sheets' mailing details)")]
     NoSender,
+    /// A cancellation's SMS names the call centre, but the contact lines hold no number.
+    #[error("cancellations tell the call centre's number: put it in the contact lines of the mailing details (e.g. 電話 0773-62-2300)")]
+    NoContactPhone,
     /// The letters could not be written (font, disk).
     #[error(transparent)]
     Print(#[from] PrintError),
@@ -129,6 +144,7 @@ fn kind_en(kind: NoticeKind) -> &'static str {
     match kind {
         NoticeKind::First => "first-notice",
         NoticeKind::Change => "change",
+        NoticeKind::Cancel => "cancellation",
     }
 }
 
@@ -159,7 +175,7 @@ impl UserFacing for NoticeError {
             Self::Template { .. } | Self::ZeroLimit => ErrorCode::InvalidInput,
             Self::NothingPending => ErrorCode::NothingPending,
             Self::SmsTooLong { .. } => ErrorCode::SmsTooLong,
-            Self::NoSender => ErrorCode::NoSender,
+            Self::NoSender | Self::NoContactPhone => ErrorCode::NoSender,
             Self::Print(PrintError::Font(_)) => ErrorCode::FontMissing,
             Self::Print(_) | Self::Io { .. } => ErrorCode::PrintFailed,
             Self::Ledger(_) => ErrorCode::Ledger,
@@ -173,6 +189,7 @@ impl UserFacing for NoticeError {
                 let which = match kind {
                     NoticeKind::First => "新規",
                     NoticeKind::Change => "変更",
+                    NoticeKind::Cancel => "取消",
                 };
                 format!("{which}のSMS文面: {}", source.message_ja())
             }
@@ -186,6 +203,7 @@ impl UserFacing for NoticeError {
             Self::NoSender => {
                 "お知らせに印刷する差出人（接種券の差出人）を先に設定してください".to_owned()
             }
+            Self::NoContactPhone => "取消のお知らせにはコールセンターの電話番号が必要です。差出人設定のお問い合わせ先に電話番号を入れてください（例: 電話 0773-62-2300）".to_owned(),
             Self::Print(PrintError::Font(e)) => format!("日本語フォントがありません: {e}"),
             Self::Print(PrintError::Io { path, source }) | Self::Io { path, source } => {
                 format!("{}に書き込めません: {source}", path.display())
@@ -251,6 +269,9 @@ pub struct CallLine {
     pub appointment: Appointment,
     /// Why a call rather than an SMS.
     pub reason: CallReason,
+    /// For a cancellation: why the booking was cancelled (the `appointment` is the one told
+    /// before).
+    pub cancelled: Option<CancelReason>,
 }
 
 /// One line of the SMS list.
@@ -273,6 +294,8 @@ pub struct PendingSummary {
     pub first: u32,
     /// Of which changed since the last notice.
     pub change: u32,
+    /// Bookings told before and cancelled since (not counted in `bookings`).
+    pub cancel: u32,
     /// Letter pages (one per resident; a second page only for a third pending dose).
     pub letters: u32,
     /// SMS lines.
@@ -301,33 +324,93 @@ struct Plan {
     sms: Vec<SmsLine>,
     calls: Vec<CallLine>,
     notices: Vec<NewNotice>,
+    cancellations: Vec<NewCancellation>,
     summary: PendingSummary,
 }
 
-fn templates(options: &NoticeOptions) -> Result<(SmsTemplate, SmsTemplate, SmsLimit), NoticeError> {
+/// One dose a notice tells: a booking (first or change) or a cancellation.
+struct Told {
+    appointment: Appointment,
+    previous: Option<Appointment>,
+    cancelled: Option<CancelReason>,
+}
+
+impl Told {
+    fn kind(&self) -> NoticeKind {
+        match (&self.cancelled, &self.previous) {
+            (Some(_), _) => NoticeKind::Cancel,
+            (None, Some(_)) => NoticeKind::Change,
+            (None, None) => NoticeKind::First,
+        }
+    }
+}
+
+/// The SMS templates and limit, checked.
+struct Templates {
+    first: SmsTemplate,
+    change: SmsTemplate,
+    cancel: SmsTemplate,
+    limit: SmsLimit,
+}
+
+/// The call centre's number as the contact lines write it (`電話 0773-62-2300（平日…）`
+/// gives `0773-62-2300`): the first run of digits and separators that reads as a phone
+/// number.
+pub fn contact_phone(contact: &[String]) -> Option<String> {
+    let in_number =
+        |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c) || "-－ー‐−()（）".contains(c);
+    contact.iter().find_map(|line| {
+        line.split(|c: char| !in_number(c))
+            .map(|run| {
+                run.trim_matches(|c: char| !(c.is_ascii_digit() || ('０'..='９').contains(&c)))
+            })
+            .find(|run| classify_phone(run).is_ok())
+            .map(str::to_owned)
+    })
+}
+
+fn templates(options: &NoticeOptions) -> Result<Templates, NoticeError> {
     let parse = |kind, text: &str| {
-        SmsTemplate::parse(text).map_err(|source| NoticeError::Template { kind, source })
+        let parsed = match kind {
+            NoticeKind::Cancel => SmsTemplate::parse_cancel(text),
+            _ => SmsTemplate::parse(text),
+        };
+        parsed.map_err(|source| NoticeError::Template { kind, source })
     };
     if options.sms_limit == 0 {
         return Err(NoticeError::ZeroLimit);
     }
-    Ok((
-        parse(NoticeKind::First, &options.first_template)?,
-        parse(NoticeKind::Change, &options.change_template)?,
-        SmsLimit(options.sms_limit),
-    ))
+    Ok(Templates {
+        first: parse(NoticeKind::First, &options.first_template)?,
+        change: parse(NoticeKind::Change, &options.change_template)?,
+        cancel: parse(NoticeKind::Cancel, &options.cancel_template)?,
+        limit: SmsLimit(options.sms_limit),
+    })
 }
 
+/// Everything pending on `today`; `contact` is the call centre's number a cancellation
+/// tells (empty when none is set: [`make_notice_batch`] refuses that before writing).
 fn plan(
     reader: Reader<'_>,
     options: &NoticeOptions,
     today: NaiveDate,
+    contact: &str,
 ) -> Result<Plan, NoticeError> {
-    let (first, change, limit) = templates(options)?;
-    let pending = reader.pending_notices(today)?;
-    let mut by_resident: BTreeMap<RowId, Vec<PendingBooking>> = BTreeMap::new();
-    for p in pending {
-        by_resident.entry(p.resident_id).or_default().push(p);
+    let templates = templates(options)?;
+    let mut by_resident: BTreeMap<RowId, Vec<Told>> = BTreeMap::new();
+    for p in reader.pending_notices(today)? {
+        by_resident.entry(p.resident_id).or_default().push(Told {
+            appointment: p.appointment,
+            previous: p.previous,
+            cancelled: None,
+        });
+    }
+    for c in reader.pending_cancellations(today)? {
+        by_resident.entry(c.resident_id).or_default().push(Told {
+            appointment: c.told,
+            previous: None,
+            cancelled: Some(c.reason),
+        });
     }
     let mut plan = Plan {
         over_limit: Vec::new(),
@@ -335,11 +418,13 @@ fn plan(
         sms: Vec::new(),
         calls: Vec::new(),
         notices: Vec::new(),
+        cancellations: Vec::new(),
         summary: PendingSummary::default(),
     };
-    for (resident_id, bookings) in by_resident {
+    for (resident_id, mut told) in by_resident {
+        told.sort_by_key(|t| t.appointment.dose_number);
         let row = reader.resident(resident_id)?;
-        plan_resident(&mut plan, &row, &bookings, (&first, &change, limit));
+        plan_resident(&mut plan, &row, &told, &templates, contact);
     }
     let s = &mut plan.summary;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
@@ -360,11 +445,16 @@ fn plan(
 fn plan_resident(
     plan: &mut Plan,
     row: &ResidentRow,
-    bookings: &[PendingBooking],
-    (first, change, limit): (&SmsTemplate, &SmsTemplate, SmsLimit),
+    bookings: &[Told],
+    templates: &Templates,
+    contact: &str,
 ) {
     let r = &row.resident;
-    let letter_kind = if bookings.iter().any(|b| b.kind() == NoticeKind::Change) {
+    // One letter: all cancelled is a cancellation; any change, or a cancellation beside a
+    // booking, is a change (the page shows each dose's box); else a first notice.
+    let letter_kind = if bookings.iter().all(|b| b.kind() == NoticeKind::Cancel) {
+        NoticeKind::Cancel
+    } else if bookings.iter().any(|b| b.kind() != NoticeKind::First) {
         NoticeKind::Change
     } else {
         NoticeKind::First
@@ -383,6 +473,7 @@ fn plan_resident(
                 .map(|b| LetterAppointment {
                     appointment: b.appointment.clone(),
                     previous: b.previous.clone(),
+                    cancelled: b.cancelled,
                 })
                 .collect(),
         });
@@ -396,8 +487,11 @@ fn plan_resident(
         match kind {
             NoticeKind::First => plan.summary.first += 1,
             NoticeKind::Change => plan.summary.change += 1,
+            NoticeKind::Cancel => plan.summary.cancel += 1,
         }
-        plan.summary.bookings += 1;
+        if kind != NoticeKind::Cancel {
+            plan.summary.bookings += 1;
+        }
         let notice = |channel, phone: Option<String>, message: Option<String>| NewNotice {
             resident_id: row.id,
             kind,
@@ -406,7 +500,11 @@ fn plan_resident(
             phone,
             message,
         };
-        plan.notices.push(notice(Channel::Letter, None, None));
+        let record = |plan: &mut Plan, notice: NewNotice| match b.cancelled {
+            Some(reason) => plan.cancellations.push(NewCancellation { notice, reason }),
+            None => plan.notices.push(notice),
+        };
+        record(plan, notice(Channel::Letter, None, None));
         let call = |reason, number: &str| CallLine {
             kind,
             name: r.name.clone(),
@@ -415,6 +513,7 @@ fn plan_resident(
             voucher: r.voucher.as_str().to_owned(),
             appointment: b.appointment.clone(),
             reason,
+            cancelled: b.cancelled,
         };
         let line = match &phone {
             None => {
@@ -424,18 +523,20 @@ fn plan_resident(
             Some((display, Err(_))) => call(CallReason::InvalidPhone, display),
             Some((display, Ok(PhoneClass::Landline(_)))) => call(CallReason::Landline, display),
             Some((display, Ok(PhoneClass::Mobile(digits)))) => {
-                let template = if kind == NoticeKind::Change {
-                    change
-                } else {
-                    first
+                let message = match (kind, b.cancelled) {
+                    (NoticeKind::Cancel, Some(reason)) => {
+                        templates
+                            .cancel
+                            .render_cancel(&b.appointment, reason.label_ja(), contact)
+                    }
+                    (NoticeKind::Change, _) => templates.change.render(&b.appointment),
+                    _ => templates.first.render(&b.appointment),
                 };
-                let message = template.render(&b.appointment);
-                if limit.fits(&message) {
-                    plan.notices.push(notice(
-                        Channel::Sms,
-                        Some(digits.clone()),
-                        Some(message.clone()),
-                    ));
+                if templates.limit.fits(&message) {
+                    record(
+                        plan,
+                        notice(Channel::Sms, Some(digits.clone()), Some(message.clone())),
+                    );
                     plan.sms.push(SmsLine {
                         phone: digits.clone(),
                         message,
@@ -452,8 +553,7 @@ fn plan_resident(
                 call(CallReason::SmsTooLong, display)
             }
         };
-        plan.notices
-            .push(notice(Channel::Call, Some(line.phone.clone()), None));
+        record(plan, notice(Channel::Call, Some(line.phone.clone()), None));
         plan.calls.push(line);
     }
 }
@@ -467,7 +567,10 @@ pub fn pending_notices(
     options: &NoticeOptions,
     today: NaiveDate,
 ) -> Result<PendingSummary, NoticeError> {
-    Ok(plan(ledger.reader(), options, today)?.summary)
+    let contact = mailing_details(ledger)?
+        .and_then(|m| contact_phone(&m.contact))
+        .unwrap_or_default();
+    Ok(plan(ledger.reader(), options, today, &contact)?.summary)
 }
 
 /// What a batch wrote.
@@ -509,10 +612,19 @@ pub fn make_notice_batch(
         return Err(NoticeError::RoleMayNot(role));
     }
     let mailing = mailing_details(ledger)?.ok_or(NoticeError::NoSender)?;
+    let contact = contact_phone(&mailing.contact);
     let tx = ledger.notice_tx()?;
-    let plan = plan(tx.reader(), options, now.date_naive())?;
-    if plan.notices.is_empty() {
+    let plan = plan(
+        tx.reader(),
+        options,
+        now.date_naive(),
+        contact.as_deref().unwrap_or_default(),
+    )?;
+    if plan.notices.is_empty() && plan.cancellations.is_empty() {
         return Err(NoticeError::NothingPending);
+    }
+    if !plan.cancellations.is_empty() && contact.is_none() {
+        return Err(NoticeError::NoContactPhone);
     }
     if options.over_limit == OverLimit::Refuse && !plan.over_limit.is_empty() {
         return Err(NoticeError::SmsTooLong {
@@ -560,6 +672,7 @@ pub fn make_notice_batch(
             },
         )?;
         tx.add_notices(batch_id, &now, &plan.notices)?;
+        tx.add_cancellations(batch_id, &now, &plan.cancellations)?;
         tx.commit()
     })();
     if let Err(e) = recorded {
@@ -674,7 +787,7 @@ pub fn sms_csv(lines: &[SmsLine]) -> Vec<u8> {
 }
 
 /// The call list's header (docs/notices.md).
-pub const CALLS_HEADER: [&str; 10] = [
+pub const CALLS_HEADER: [&str; 11] = [
     "区分",
     "氏名",
     "フリガナ",
@@ -685,6 +798,7 @@ pub const CALLS_HEADER: [&str; 10] = [
     "接種日",
     "時間",
     "理由",
+    "取消理由",
 ];
 
 /// The call list: UTF-8 with BOM (Excel opens it as UTF-8), CRLF, [`CALLS_HEADER`].
@@ -706,6 +820,7 @@ pub fn calls_csv(lines: &[CallLine]) -> Vec<u8> {
             &a.date.to_string(),
             &format_band(a.start, a.end),
             l.reason.label_ja(),
+            l.cancelled.map_or("", CancelReason::label_ja),
         ]);
     }
     w.into_inner().unwrap_or_default()

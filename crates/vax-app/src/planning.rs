@@ -446,6 +446,7 @@ fn load(
             }
         })
         .collect();
+    let rider_limits = fleet_limits(&reader.fleet()?, &loads, today);
     let phases = parse_phases(&settings.phases)?;
     let problem = Problem {
         venues,
@@ -459,6 +460,7 @@ fn load(
         supply: Vec::new(),
         allow_other_venue: false,
         riders_need_bus: false,
+        rider_limits,
         weights: Weights::default(),
     };
     Ok(Loaded {
@@ -473,6 +475,48 @@ fn load(
         product: settings.product,
         fingerprint,
     })
+}
+
+/// What the bus fleet carries (docs/planning.md, "The bus fleet"): the bands of every venue
+/// that start at the same time on the same day share the fleet, and each vehicle whose
+/// shift covers the band makes one trip to it, so they take at most the seats of those
+/// vehicles in riders. No fleet on file: no limit (as before the fleet was known). Bands
+/// before `today` are left out (nothing new is booked there).
+fn fleet_limits(
+    fleet: &[vax_ledger::FleetVehicle],
+    loads: &[vax_ledger::BandLoad],
+    today: NaiveDate,
+) -> Vec<model::RiderLimit> {
+    if fleet.is_empty() {
+        return Vec::new();
+    }
+    let mut groups: std::collections::BTreeMap<(NaiveDate, chrono::NaiveTime), Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (i, l) in loads.iter().enumerate() {
+        if l.band.date >= today {
+            groups
+                .entry((l.band.date, l.band.start))
+                .or_default()
+                .push(i);
+        }
+    }
+    groups
+        .into_values()
+        .map(|bands| {
+            let b = &loads[bands[0]].band;
+            let end = bands
+                .iter()
+                .map(|&i| loads[i].band.end)
+                .max()
+                .unwrap_or(b.end);
+            let riders = fleet
+                .iter()
+                .filter(|v| v.shift_start <= b.start && v.shift_end >= end)
+                .map(|v| v.seats)
+                .sum();
+            model::RiderLimit { bands, riders }
+        })
+        .collect()
 }
 
 /// The district of the geocoded resident living nearest to `point` (empty when nobody is

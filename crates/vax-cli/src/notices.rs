@@ -52,6 +52,9 @@ pub struct OptionArgs {
     /// The SMS of a change notice; same fields.
     #[arg(long)]
     change_template: Option<String>,
+    /// The SMS of a cancellation; also {reason} and {contact} (the call centre's number).
+    #[arg(long)]
+    cancel_template: Option<String>,
 }
 
 impl OptionArgs {
@@ -72,6 +75,10 @@ impl OptionArgs {
                 .change_template
                 .clone()
                 .unwrap_or(defaults.change_template),
+            cancel_template: self
+                .cancel_template
+                .clone()
+                .unwrap_or(defaults.cancel_template),
         }
     }
 }
@@ -165,6 +172,12 @@ fn show_summary(s: &PendingSummary, limit: u32) {
         "{} bookings ({} first, {} changed) / 予約{}件（新規{}件・変更{}件）",
         s.bookings, s.first, s.change, s.bookings, s.first, s.change
     );
+    if s.cancel > 0 {
+        println!(
+            "{} cancelled bookings to tell / 取消のお知らせ {}件",
+            s.cancel, s.cancel
+        );
+    }
     println!(
         "  letters {} (one per resident) / 郵送 {}通\n  SMS {} / SMS {}件\n  calls {} / 電話 {}件\n  letter only, no phone {} / 電話番号なし（郵送のみ） {}件",
         s.letters, s.letters, s.sms, s.sms, s.calls, s.calls, s.letter_only, s.letter_only

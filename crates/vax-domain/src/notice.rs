@@ -129,6 +129,8 @@ pub enum NoticeKind {
     First,
     /// 接種日時変更のお知らせ: the venue, day or band changed since the last notice.
     Change,
+    /// 接種予約取消のお知らせ: a booking the resident was told about is cancelled.
+    Cancel,
 }
 
 impl NoticeKind {
@@ -137,12 +139,13 @@ impl NoticeKind {
         match self {
             Self::First => "first",
             Self::Change => "change",
+            Self::Cancel => "cancel",
         }
     }
 
     /// Reads the code back.
     pub fn from_code(code: &str) -> Option<Self> {
-        [Self::First, Self::Change]
+        [Self::First, Self::Change, Self::Cancel]
             .into_iter()
             .find(|k| k.code() == code)
     }
@@ -152,6 +155,7 @@ impl NoticeKind {
         match self {
             Self::First => "接種日時のお知らせ",
             Self::Change => "接種日時変更のお知らせ",
+            Self::Cancel => "接種予約取消のお知らせ",
         }
     }
 
@@ -160,6 +164,7 @@ impl NoticeKind {
         match self {
             Self::First => "新規",
             Self::Change => "変更",
+            Self::Cancel => "取消",
         }
     }
 }
@@ -236,6 +241,68 @@ impl Appointment {
     }
 }
 
+/// Why a booking the resident was told about was cancelled, as the cancellation notice tells
+/// it. Read from the ledger when the notice is made (docs/notices.md), first match wins:
+/// the resident no longer wishes to be vaccinated, the band told is closed or gone (its
+/// venue day was cut), else nobody could re-seat them (a capacity or supply cut).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum CancelReason {
+    /// The resident withdrew (the survey's intention is no longer 希望する).
+    Withdrawn,
+    /// The venue day (or the band) was cut and no other place was found.
+    DayCut,
+    /// A reshuffle (lowered capacity, fewer doses delivered) left no place.
+    NoPlace,
+}
+
+impl CancelReason {
+    /// Every reason.
+    pub const ALL: [CancelReason; 3] = [Self::Withdrawn, Self::DayCut, Self::NoPlace];
+
+    /// The code stored in the ledger.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Withdrawn => "withdrawn",
+            Self::DayCut => "day_cut",
+            Self::NoPlace => "no_place",
+        }
+    }
+
+    /// Reads the code back.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// The short reason an SMS and the call list give (`{reason}`).
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Withdrawn => "接種希望の取下げ",
+            Self::DayCut => "会場日程の中止",
+            Self::NoPlace => "定員の変更",
+        }
+    }
+
+    /// The sentence a letter gives.
+    pub fn explanation_ja(self) -> &'static str {
+        match self {
+            Self::Withdrawn => "接種を希望しないとのお申し出により、予約を取り消しました。",
+            Self::DayCut => "会場の都合によりこの日の接種を中止しました。他の日時に空きがなかったため、予約を取り消しました。",
+            Self::NoPlace => "会場の定員またはワクチンの配送量が変わり、他の日時に空きがなかったため、予約を取り消しました。",
+        }
+    }
+
+    /// In English, for logs and the command line.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Self::Withdrawn => "the resident withdrew",
+            Self::DayCut => "the venue day was cut",
+            Self::NoPlace => "no place was left after a reshuffle",
+        }
+    }
+}
+
 /// `土` for a Saturday.
 pub fn weekday_ja(day: Weekday) -> &'static str {
     match day {
@@ -275,10 +342,22 @@ pub enum TemplateField {
     Time,
     /// `{venue}`: the venue's name.
     Venue,
+    /// `{reason}`: why a booking was cancelled ([`CancelReason::label_ja`]); cancellations only.
+    Reason,
+    /// `{contact}`: the call centre's number; cancellations only.
+    Contact,
 }
 
 impl TemplateField {
     const ALL: [TemplateField; 4] = [Self::Dose, Self::Date, Self::Time, Self::Venue];
+    const CANCEL: [TemplateField; 6] = [
+        Self::Dose,
+        Self::Date,
+        Self::Time,
+        Self::Venue,
+        Self::Reason,
+        Self::Contact,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -286,6 +365,8 @@ impl TemplateField {
             Self::Date => "date",
             Self::Time => "time",
             Self::Venue => "venue",
+            Self::Reason => "reason",
+            Self::Contact => "contact",
         }
     }
 }
@@ -341,6 +422,10 @@ pub struct SmsTemplate {
 /// The default text of a first notice (65 characters with a 12-character venue name).
 pub const DEFAULT_FIRST_TEMPLATE: &str =
     "【接種予約】{dose}回目 {date}{time} {venue}。接種券・予診票・本人確認書類をご持参ください";
+/// The default text of a cancellation (66 characters with a 12-character venue name and a
+/// 12-character number; `{reason}` is 5 to 8).
+pub const DEFAULT_CANCEL_TEMPLATE: &str =
+    "【予約取消】{dose}回目 {date}{venue}の予約は{reason}のため取り消しました。問合せ{contact}";
 /// The default text of a change notice.
 pub const DEFAULT_CHANGE_TEMPLATE: &str =
     "【接種日時変更】{dose}回目:{date}{time} {venue}。接種券と予診票をご持参ください";
@@ -348,6 +433,32 @@ pub const DEFAULT_CHANGE_TEMPLATE: &str =
 impl SmsTemplate {
     /// Parses a template; see [`TemplateError`] for what is refused.
     pub fn parse(source: &str) -> Result<Self, TemplateError> {
+        Self::parse_with(
+            source,
+            &TemplateField::ALL,
+            &[
+                TemplateField::Date,
+                TemplateField::Time,
+                TemplateField::Venue,
+            ],
+        )
+    }
+
+    /// Parses a cancellation's template: `{reason}` and `{contact}` are fields too, and the
+    /// band may be left out (the day and venue identify the booking).
+    pub fn parse_cancel(source: &str) -> Result<Self, TemplateError> {
+        Self::parse_with(
+            source,
+            &TemplateField::CANCEL,
+            &[TemplateField::Date, TemplateField::Venue],
+        )
+    }
+
+    fn parse_with(
+        source: &str,
+        fields: &[TemplateField],
+        required: &[TemplateField],
+    ) -> Result<Self, TemplateError> {
         let source = source.trim();
         if source.is_empty() {
             return Err(TemplateError::Empty);
@@ -371,8 +482,9 @@ impl SmsTemplate {
                             Some((_, c)) => name.push(c),
                         }
                     }
-                    let field = TemplateField::ALL
-                        .into_iter()
+                    let field = fields
+                        .iter()
+                        .copied()
                         .find(|f| f.name() == name)
                         .ok_or(TemplateError::UnknownField(name))?;
                     if !text.is_empty() {
@@ -387,11 +499,7 @@ impl SmsTemplate {
         if !text.is_empty() {
             parts.push(Part::Text(text));
         }
-        for required in [
-            TemplateField::Date,
-            TemplateField::Time,
-            TemplateField::Venue,
-        ] {
+        for &required in required {
             if !parts.contains(&Part::Field(required)) {
                 return Err(TemplateError::MissingField(required.name()));
             }
@@ -404,11 +512,12 @@ impl SmsTemplate {
 
     /// The default template of a notice kind.
     pub fn default_for(kind: NoticeKind) -> Self {
-        let source = match kind {
-            NoticeKind::First => DEFAULT_FIRST_TEMPLATE,
-            NoticeKind::Change => DEFAULT_CHANGE_TEMPLATE,
-        };
-        Self::parse(source).expect("the default templates parse")
+        match kind {
+            NoticeKind::First => Self::parse(DEFAULT_FIRST_TEMPLATE),
+            NoticeKind::Change => Self::parse(DEFAULT_CHANGE_TEMPLATE),
+            NoticeKind::Cancel => Self::parse_cancel(DEFAULT_CANCEL_TEMPLATE),
+        }
+        .expect("the default templates parse")
     }
 
     /// The template as written.
@@ -418,6 +527,13 @@ impl SmsTemplate {
 
     /// The message for `appointment`.
     pub fn render(&self, appointment: &Appointment) -> String {
+        self.render_cancel(appointment, "", "")
+    }
+
+    /// The message cancelling `appointment`, with the reason ([`CancelReason::label_ja`])
+    /// and the call centre's number (only a [`SmsTemplate::parse_cancel`] template names
+    /// them).
+    pub fn render_cancel(&self, appointment: &Appointment, reason: &str, contact: &str) -> String {
         let mut out = String::new();
         for part in &self.parts {
             match part {
@@ -432,6 +548,8 @@ impl SmsTemplate {
                     out.push_str(&format_band(appointment.start, appointment.end));
                 }
                 Part::Field(TemplateField::Venue) => out.push_str(&appointment.venue_name),
+                Part::Field(TemplateField::Reason) => out.push_str(reason),
+                Part::Field(TemplateField::Contact) => out.push_str(contact),
             }
         }
         out
@@ -583,6 +701,30 @@ mod tests {
     }
 
     #[test]
+    fn the_cancel_template_tells_reason_and_number_within_70() {
+        let a = appointment();
+        let t = SmsTemplate::default_for(NoticeKind::Cancel);
+        assert_eq!(
+            t.render_cancel(&a, CancelReason::DayCut.label_ja(), "0773-62-2300"),
+            "【予約取消】1回目 12月5日(土)舞鶴市総合文化会館の予約は会場日程の中止のため取り消しました。問合せ0773-62-2300"
+        );
+        for r in CancelReason::ALL {
+            let text = t.render_cancel(&a, r.label_ja(), "0773-62-2300");
+            assert!(SmsLimit::default().fits(&text), "{r:?}: {text}");
+        }
+        // {reason} and {contact} belong to cancellations only; the band is optional there.
+        assert_eq!(
+            SmsTemplate::parse("{date}{time}{venue}{reason}"),
+            Err(TemplateError::UnknownField("reason".into()))
+        );
+        assert!(SmsTemplate::parse_cancel("{date}{venue}を取消").is_ok());
+        assert_eq!(
+            SmsTemplate::parse_cancel("{date}を取消"),
+            Err(TemplateError::MissingField("venue"))
+        );
+    }
+
+    #[test]
     fn malformed_templates_are_refused() {
         assert_eq!(SmsTemplate::parse(" "), Err(TemplateError::Empty));
         assert_eq!(
@@ -631,9 +773,13 @@ mod tests {
         for c in Channel::ALL {
             assert_eq!(Channel::from_code(c.code()), Some(c));
         }
-        for k in [NoticeKind::First, NoticeKind::Change] {
+        for k in [NoticeKind::First, NoticeKind::Change, NoticeKind::Cancel] {
             assert_eq!(NoticeKind::from_code(k.code()), Some(k));
         }
+        for r in CancelReason::ALL {
+            assert_eq!(CancelReason::from_code(r.code()), Some(r));
+        }
+        assert_eq!(CancelReason::from_code("bored"), None);
         assert_eq!(Channel::from_code("fax"), None);
     }
 

@@ -51,7 +51,10 @@ pub use desk::{CheckInView, DayDose, LotView};
 pub use error::LedgerError;
 pub use history::StandbyCallHistoryRow;
 pub use inquiries::{FollowUpRow, InquiryCount};
-pub use notices::{NewNotice, NewNoticeBatch, NoticeBatchRow, NoticeRow, NoticeTx, PendingBooking};
+pub use notices::{
+    NewCancellation, NewNotice, NewNoticeBatch, NoticeBatchRow, NoticeRow, NoticeTx,
+    PendingBooking, PendingCancellation,
+};
 pub use planning::{BookingRow, GivenFirstDose, PlanFingerprint, PlanningRow};
 pub use read::{
     BandLoad, BookingView, DoseView, InquiryView, PlanningResident, Reader, ResidentRow,

@@ -6,7 +6,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::{params, Transaction};
 use serde::Serialize;
-use vax_domain::notice::{Appointment, Channel, NoticeKind};
+use vax_domain::notice::{Appointment, CancelReason, Channel, NoticeKind};
 
 use crate::read::{corrupt, parse_day, parse_instant, query_rows};
 use crate::write::instant;
@@ -32,6 +32,27 @@ impl PendingBooking {
             NoticeKind::First
         }
     }
+}
+
+/// A booking the resident was told about that is now cancelled: nothing is booked for the
+/// dose, and the last notice about it was not itself a cancellation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCancellation {
+    /// The resident.
+    pub resident_id: RowId,
+    /// The booking as the last notice told it.
+    pub told: Appointment,
+    /// Why it was cancelled, as far as the ledger tells ([`CancelReason`]).
+    pub reason: CancelReason,
+}
+
+/// A cancellation notice to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCancellation {
+    /// The notice ([`NoticeKind::Cancel`], the appointment told before).
+    pub notice: NewNotice,
+    /// The reason told.
+    pub reason: CancelReason,
 }
 
 /// One notice to record.
@@ -69,6 +90,8 @@ pub struct NoticeRow {
     pub message: Option<String>,
     /// When the batch was made.
     pub sent_at: DateTime<FixedOffset>,
+    /// Why the booking was cancelled, for a cancellation.
+    pub reason: Option<CancelReason>,
 }
 
 /// A batch as recorded.
@@ -155,7 +178,7 @@ impl Reader<'_> {
     pub fn pending_notices(&self, from: NaiveDate) -> Result<Vec<PendingBooking>, LedgerError> {
         let sql = format!(
             "SELECT k.id, k.resident_id, k.dose_number, v.code, v.name, v.address, b.date, b.start_time, b.end_time,
-                    n.id, {NOTICE_SLOT}
+                    n.id, {NOTICE_SLOT}, n.kind
              FROM bookings k
              JOIN time_bands b ON b.id = k.time_band_id
              JOIN venues v ON v.id = b.venue_id
@@ -163,7 +186,7 @@ impl Reader<'_> {
                  SELECT max(l.id) FROM notices l
                  WHERE l.resident_id = k.resident_id AND l.dose_number = k.dose_number)
              WHERE b.date >= ?1
-               AND (n.id IS NULL OR n.venue_code <> v.code OR n.date <> b.date
+               AND (n.id IS NULL OR n.kind = 'cancel' OR n.venue_code <> v.code OR n.date <> b.date
                     OR n.start_time <> b.start_time OR n.end_time <> b.end_time)
              ORDER BY k.resident_id, k.dose_number"
         );
@@ -172,9 +195,13 @@ impl Reader<'_> {
             let resident: i64 = r.get(1)?;
             let now = RawSlot::from_row(r, 2)?;
             let notice: Option<i64> = r.get(9)?;
+            let cancelled: Option<String> = r.get(17)?;
+            // After a cancellation the resident holds no booking: a new one is a first notice.
             let last = match notice {
-                Some(id) => Some((id, RawSlot::from_row(r, 10)?)),
-                None => None,
+                Some(id) if cancelled.as_deref() != Some("cancel") => {
+                    Some((id, RawSlot::from_row(r, 10)?))
+                }
+                _ => None,
             };
             Ok((booking, resident, now, last))
         })?;
@@ -191,10 +218,59 @@ impl Reader<'_> {
             .collect()
     }
 
+    /// Every booking told on `from` or later that is cancelled since, by resident then dose:
+    /// the last notice about the dose told a booking (first or change), no booking is held
+    /// for the dose now, and the dose was not given meanwhile. The reason is read as
+    /// [`CancelReason`] says: the survey's intention is now other than `wants` (withdrawn); the
+    /// band told is closed or gone (its day was cut); else a reshuffle found no place.
+    pub fn pending_cancellations(
+        &self,
+        from: NaiveDate,
+    ) -> Result<Vec<PendingCancellation>, LedgerError> {
+        let sql = format!(
+            "SELECT n.id, n.resident_id, {NOTICE_SLOT},
+                    CASE WHEN r.intention IS NOT NULL AND r.intention <> 'wants' THEN 'withdrawn'
+                         WHEN b.id IS NULL OR b.closed = 1 THEN 'day_cut'
+                         ELSE 'no_place' END
+             FROM notices n
+             JOIN residents r ON r.id = n.resident_id
+             LEFT JOIN venues v ON v.code = n.venue_code
+             LEFT JOIN time_bands b ON b.venue_id = v.id AND b.date = n.date
+                  AND b.start_time = n.start_time AND b.end_time = n.end_time
+             WHERE n.id IN (SELECT max(l.id) FROM notices l GROUP BY l.resident_id, l.dose_number)
+               AND n.kind <> 'cancel'
+               AND n.date >= ?1
+               AND NOT EXISTS (SELECT 1 FROM bookings k
+                               WHERE k.resident_id = n.resident_id AND k.dose_number = n.dose_number)
+               AND NOT EXISTS (SELECT 1 FROM dose_records d
+                               WHERE d.resident_id = n.resident_id AND d.dose_number = n.dose_number
+                                 AND d.voided_at IS NULL)
+             ORDER BY n.resident_id, n.dose_number"
+        );
+        let raws = query_rows(self.conn, &sql, [from.to_string()], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                RawSlot::from_row(r, 2)?,
+                r.get::<_, String>(9)?,
+            ))
+        })?;
+        raws.into_iter()
+            .map(|(id, resident_id, slot, reason)| {
+                Ok(PendingCancellation {
+                    resident_id,
+                    told: slot.into_appointment("notices", id)?,
+                    reason: CancelReason::from_code(&reason)
+                        .ok_or_else(|| corrupt("notices", id)("reason", reason))?,
+                })
+            })
+            .collect()
+    }
+
     /// What a resident was sent, newest first.
     pub fn notices_of(&self, resident: RowId) -> Result<Vec<NoticeRow>, LedgerError> {
         let sql = format!(
-            "SELECT n.id, n.batch_id, n.kind, n.channel, n.phone, n.message, n.sent_at, {NOTICE_SLOT}
+            "SELECT n.id, n.batch_id, n.kind, n.channel, n.phone, n.message, n.sent_at, {NOTICE_SLOT}, n.reason
              FROM notices n WHERE n.resident_id = ?1 ORDER BY n.id DESC"
         );
         type Raw = (
@@ -206,6 +282,7 @@ impl Reader<'_> {
             Option<String>,
             String,
             RawSlot,
+            Option<String>,
         );
         let raws: Vec<Raw> = query_rows(self.conn, &sql, [resident], |r| {
             Ok((
@@ -217,11 +294,12 @@ impl Reader<'_> {
                 r.get(5)?,
                 r.get(6)?,
                 RawSlot::from_row(r, 7)?,
+                r.get(14)?,
             ))
         })?;
         raws.into_iter()
             .map(
-                |(id, batch_id, kind, channel, phone, message, sent_at, slot)| {
+                |(id, batch_id, kind, channel, phone, message, sent_at, slot, reason)| {
                     let corrupt = corrupt("notices", id);
                     Ok(NoticeRow {
                         batch_id,
@@ -233,6 +311,11 @@ impl Reader<'_> {
                         message,
                         sent_at: parse_instant(&sent_at).map_err(|e| corrupt("sent_at", e))?,
                         appointment: slot.into_appointment("notices", id)?,
+                        reason: reason
+                            .map(|r| {
+                                CancelReason::from_code(&r).ok_or_else(|| corrupt("reason", r))
+                            })
+                            .transpose()?,
                     })
                 },
             )
@@ -335,13 +418,36 @@ impl NoticeTx<'_> {
         sent_at: &DateTime<FixedOffset>,
         notices: &[NewNotice],
     ) -> Result<(), LedgerError> {
+        self.insert_notices(batch, sent_at, notices.iter().map(|n| (n, None)))
+    }
+
+    /// Records the cancellation notices of `batch`, sent at `sent_at`, with their reasons.
+    pub fn add_cancellations(
+        &self,
+        batch: i64,
+        sent_at: &DateTime<FixedOffset>,
+        cancellations: &[NewCancellation],
+    ) -> Result<(), LedgerError> {
+        self.insert_notices(
+            batch,
+            sent_at,
+            cancellations.iter().map(|c| (&c.notice, Some(c.reason))),
+        )
+    }
+
+    fn insert_notices<'n>(
+        &self,
+        batch: i64,
+        sent_at: &DateTime<FixedOffset>,
+        notices: impl Iterator<Item = (&'n NewNotice, Option<CancelReason>)>,
+    ) -> Result<(), LedgerError> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO notices (batch_id, resident_id, dose_number, kind, channel, venue_code, venue_name,
-                    venue_address, date, start_time, end_time, phone, message, sent_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    venue_address, date, start_time, end_time, phone, message, sent_at, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?;
         let sent_at = instant(sent_at);
-        for n in notices {
+        for (n, reason) in notices {
             let a = &n.appointment;
             stmt.execute(params![
                 batch,
@@ -358,6 +464,7 @@ impl NoticeTx<'_> {
                 n.phone,
                 n.message,
                 sent_at,
+                reason.map(CancelReason::code),
             ])?;
         }
         Ok(())

@@ -63,6 +63,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0014_stock_lot_balance",
         include_str!("../../../migrations/0014_stock_lot_balance.sql"),
     ),
+    (
+        "0015_cancel_notices",
+        include_str!("../../../migrations/0015_cancel_notices.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -168,6 +168,7 @@ fn city() -> Problem {
         supply,
         allow_other_venue: false,
         riders_need_bus: true,
+        rider_limits: Vec::new(),
         weights: Weights::default(),
     }
 }

@@ -25,6 +25,8 @@ pub(crate) struct Index {
     pub slot: Vec<usize>,
     /// Supply of each slot, `None` when not limited.
     pub slot_supply: Vec<Option<u32>>,
+    /// The rider limit ([`Problem::rider_limits`]) of every band, if any.
+    pub rider_limit: Vec<Option<usize>>,
     /// The first day of the campaign (the earliest band), as a day number.
     pub campaign_start: i32,
     /// The last day with a band, as a day number.
@@ -73,6 +75,12 @@ impl Index {
             }
             venue_days.push((first_day, ranges));
         }
+        let mut rider_limit = vec![None; problem.bands.len()];
+        for (k, l) in problem.rider_limits.iter().enumerate() {
+            for &b in &l.bands {
+                rider_limit[b] = Some(k);
+            }
+        }
         let campaign_start = day.iter().copied().min().unwrap_or(0);
         let campaign_end = day.iter().copied().max().unwrap_or(0);
         Self {
@@ -82,6 +90,7 @@ impl Index {
             venue_days,
             slot,
             slot_supply,
+            rider_limit,
             campaign_start,
             campaign_end,
         }

@@ -197,6 +197,17 @@ pub struct Supply {
     pub doses: u32,
 }
 
+/// At most `riders` transport riders (bookings of residents who need the bus) over `bands`:
+/// what the bus fleet can carry to bands that start together (docs/planning.md, "The bus
+/// fleet"). Bookings held before the plan count, and are never moved for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiderLimit {
+    /// The bands sharing the fleet (each band in at most one limit).
+    pub bands: Vec<BandIdx>,
+    /// Riders the fleet carries to them.
+    pub riders: u32,
+}
+
 /// Weights of the objective ([`crate::objective`]); see docs/planning.md.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Weights {
@@ -250,6 +261,8 @@ pub struct Problem {
     pub allow_other_venue: bool,
     /// Transport riders may only be booked into bus-served bands.
     pub riders_need_bus: bool,
+    /// What the bus fleet carries; bands in no limit take riders without one.
+    pub rider_limits: Vec<RiderLimit>,
     /// Weights of the objective.
     pub weights: Weights,
 }
@@ -321,6 +334,14 @@ pub enum ProblemError {
         "supply names venue {0}, which does not exist / 供給量が存在しない会場{0}を指定しています"
     )]
     UnknownSupplyVenue(VenueIdx),
+    /// A rider limit names a band that does not exist, or a band is in two limits.
+    #[error("rider limit {limit} names band {band}, which does not exist or is in another limit / 送迎定員{limit}のコマ{band}が存在しないか重複しています")]
+    BadRiderLimit {
+        /// The limit.
+        limit: usize,
+        /// The band.
+        band: BandIdx,
+    },
     /// The same venue day appears twice in the supply list.
     #[error("supply of venue {venue} on {date} is given twice / 会場{venue}の{date}の供給量が重複しています")]
     DuplicateSupply {
@@ -395,6 +416,14 @@ impl Problem {
             for &venue in r.preferences.venues.iter().chain(given_venue.iter()) {
                 if venue >= self.venues.len() {
                     return Err(ProblemError::UnknownPreferredVenue { resident: i, venue });
+                }
+            }
+        }
+        let mut limited = HashSet::new();
+        for (limit, l) in self.rider_limits.iter().enumerate() {
+            for &band in &l.bands {
+                if band >= self.bands.len() || !limited.insert(band) {
+                    return Err(ProblemError::BadRiderLimit { limit, band });
                 }
             }
         }

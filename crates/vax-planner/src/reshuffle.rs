@@ -418,7 +418,9 @@ fn restore_or_report(
     for dose in [Dose::First, Dose::Second] {
         if seats[r].get(dose).is_none() {
             if let Some(b) = before[r].get(dose) {
-                if seater.load.has_room(seater.problem, &seater.index, b) {
+                if seater.load.has_room(seater.problem, &seater.index, b)
+                    && seater.bus_has_room(r, b)
+                {
                     seater.take(r, b);
                     seats[r].set(dose, Some(b));
                 }
@@ -734,8 +736,7 @@ fn best_pair_near(
 }
 
 fn usable(seater: &Seater<'_>, r: ResidentIdx, b: BandIdx) -> bool {
-    crate::index::allowed(seater.problem, &seater.problem.residents[r], b)
-        && seater.load.has_room(seater.problem, &seater.index, b)
+    seater.usable(r, b)
 }
 
 /// First and last day number with a band.

@@ -163,6 +163,8 @@ pub(crate) struct Seater<'a> {
     pub load: Load,
     /// Transport riders' bookings per slot (venue day): pooling prices opening a new one.
     pub rider_count: Vec<u32>,
+    /// Transport riders' bookings per rider limit (the fleet's seats).
+    pub limit_riders: Vec<u32>,
     /// Per venue, the positions (in `index.venue_bands`) of open bands with a place left:
     /// the searches walk these and never the full bands.
     room: Vec<std::collections::BTreeSet<u32>>,
@@ -194,10 +196,14 @@ impl<'a> Seater<'a> {
         let index = Index::new(problem);
         let load = Load::of(problem, &index, seats.iter());
         let mut rider_count = vec![0; index.slot_supply.len()];
+        let mut limit_riders = vec![0; problem.rider_limits.len()];
         for (r, s) in problem.residents.iter().zip(seats) {
             if r.needs_transport {
                 for b in [s.first, s.second].into_iter().flatten() {
                     rider_count[index.slot[b]] += 1;
+                    if let Some(k) = index.rider_limit[b] {
+                        limit_riders[k] += 1;
+                    }
                 }
             }
         }
@@ -219,6 +225,7 @@ impl<'a> Seater<'a> {
             index,
             load,
             rider_count,
+            limit_riders,
             room,
             reserved: Vec::new(),
         }
@@ -227,6 +234,15 @@ impl<'a> Seater<'a> {
     pub fn usable(&self, r: ResidentIdx, band: BandIdx) -> bool {
         allowed(self.problem, &self.problem.residents[r], band)
             && self.load.has_room(self.problem, &self.index, band)
+            && self.bus_has_room(r, band)
+    }
+
+    /// Whether the fleet carries one more rider to `band` (always, for a resident who
+    /// needs no bus or a band in no rider limit).
+    pub fn bus_has_room(&self, r: ResidentIdx, band: BandIdx) -> bool {
+        !self.problem.residents[r].needs_transport
+            || self.index.rider_limit[band]
+                .is_none_or(|k| self.limit_riders[k] < self.problem.rider_limits[k].riders)
     }
 
     /// Pooling: a rider opening a venue day no rider uses yet costs one more stop.
@@ -247,6 +263,9 @@ impl<'a> Seater<'a> {
         }
         if self.problem.residents[r].needs_transport {
             self.rider_count[self.index.slot[band]] += 1;
+            if let Some(k) = self.index.rider_limit[band] {
+                self.limit_riders[k] += 1;
+            }
         }
     }
 
@@ -258,6 +277,9 @@ impl<'a> Seater<'a> {
         }
         if self.problem.residents[r].needs_transport {
             self.rider_count[self.index.slot[band]] -= 1;
+            if let Some(k) = self.index.rider_limit[band] {
+                self.limit_riders[k] -= 1;
+            }
         }
     }
 

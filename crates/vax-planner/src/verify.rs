@@ -60,6 +60,16 @@ pub enum Violation {
         /// Doses supplied.
         supply: u32,
     },
+    /// More transport riders in a rider limit's bands than the fleet carries (and than
+    /// were there before the plan).
+    OverRiderLimit {
+        /// The limit ([`Problem::rider_limits`]).
+        limit: usize,
+        /// Riders booked.
+        riders: u32,
+        /// Riders the fleet carries.
+        carries: u32,
+    },
     /// Dose 2 with no dose 1 booked or given.
     SecondWithoutFirst {
         /// The resident.
@@ -215,6 +225,35 @@ pub fn verify(problem: &Problem, schedule: &Schedule) -> Vec<Violation> {
         }
         if b.closed && n > 0 {
             out.push(Violation::ClosedBand { band, booked: n });
+        }
+    }
+    // Riders per band, now and before the plan: bookings held before are never moved for
+    // the fleet, so only riders the plan added may not go over.
+    let mut riders_now = vec![0u32; bands.len()];
+    let mut riders_before = vec![0u32; bands.len()];
+    for (resident, seats) in problem.residents.iter().zip(&schedule.seats) {
+        if resident.needs_transport {
+            for b in [seats.first, seats.second].into_iter().flatten() {
+                riders_now[b] += 1;
+            }
+            for b in [resident.booked.first, resident.booked.second]
+                .into_iter()
+                .flatten()
+                .filter(|&b| b < bands.len())
+            {
+                riders_before[b] += 1;
+            }
+        }
+    }
+    for (limit, l) in problem.rider_limits.iter().enumerate() {
+        let sum = |count: &[u32]| -> u32 { l.bands.iter().map(|&b| count[b]).sum() };
+        let riders = sum(&riders_now);
+        if riders > l.riders.max(sum(&riders_before)) {
+            out.push(Violation::OverRiderLimit {
+                limit,
+                riders,
+                carries: l.riders,
+            });
         }
     }
     for s in &problem.supply {

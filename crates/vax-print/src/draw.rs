@@ -2,8 +2,8 @@
 //! top-left corner of an A4 page, as a form designer measures (PDF counts from the bottom).
 
 use printpdf::{
-    Color, FontId, Greyscale, Line, LinePoint, Mm, Op, PaintMode, PdfFontHandle, Point, Pt, Rect,
-    TextItem,
+    Codepoint, Color, FontId, Greyscale, Line, LinePoint, Mm, Op, PaintMode, PdfFontHandle, Point,
+    Pt, Rect, TextItem,
 };
 use qrcode::{EcLevel, QrCode};
 
@@ -75,10 +75,27 @@ impl<'a> Canvas<'a> {
             },
             Op::SetTextCursor { pos: point(x, y) },
             Op::ShowText {
-                items: vec![TextItem::Text(text.to_owned())],
+                items: vec![self.text_item(text)],
             },
             Op::EndTextSection,
         ]);
+    }
+
+    /// `text` as printpdf takes it: the glyph ids from the font's memo, each with its
+    /// character (for copy and search), so printpdf looks nothing up again; a character the
+    /// font lacks is glyph 0 (.notdef), as printpdf would draw it.
+    fn text_item(&self, text: &str) -> TextItem {
+        if !self.font.caches_glyphs() {
+            return TextItem::Text(text.to_owned());
+        }
+        TextItem::GlyphIds(
+            text.chars()
+                .map(|c| {
+                    let id = self.font.glyph(c).map_or(0, |g| g.id);
+                    Codepoint::with_cid(id, 0.0, c.to_string())
+                })
+                .collect(),
+        )
     }
 
     /// Text vertically centred in the band `top..top + h` (baseline placed for CJK glyphs,

@@ -1,6 +1,8 @@
 //! Loading the Japanese font that every document embeds.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use printpdf::ParsedFont;
 use thiserror::Error;
@@ -94,15 +96,34 @@ fn package_for(path: &Path) -> &'static str {
     }
 }
 
+/// A character's glyph in the font, and its advance width (font units).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Glyph {
+    pub(crate) id: u16,
+    pub(crate) advance: u16,
+}
+
+/// char → glyph, filled as characters are first drawn or measured.
+type GlyphCache = Arc<Mutex<HashMap<char, Option<Glyph>>>>;
+
 /// A parsed Japanese font, loaded once and shared by every document.
 ///
 /// Parsing the 19 MB Noto collection takes a noticeable fraction of a second, so a batch
 /// loads it once and each output file only clones the parsed face (its bytes are shared).
+///
+/// Each character's glyph is looked up in the font once and remembered (shared by the
+/// clones): the font's cmap lookup (allsorts) scans Noto's thousands of segments linearly,
+/// and printpdf would repeat it for every character it lays out and serialises — 62 % of a
+/// notices batch before this cache (docs/BENCHMARKS.md). Text is handed to printpdf as the
+/// glyph ids, each with its character for the PDF's ToUnicode map.
 #[derive(Debug, Clone)]
 pub struct JapaneseFont {
     pub(crate) parsed: ParsedFont,
     units_per_em: f32,
     config: FontConfig,
+    /// `None`: no memo, text goes to printpdf as characters (the behaviour before the
+    /// cache, kept as the benchmark's baseline: [`JapaneseFont::uncached`]).
+    glyphs: Option<GlyphCache>,
 }
 
 impl JapaneseFont {
@@ -131,7 +152,44 @@ impl JapaneseFont {
             parsed,
             units_per_em,
             config: config.clone(),
+            glyphs: Some(GlyphCache::default()),
         })
+    }
+
+    /// The same face without the glyph memo: every character is looked up in the font each
+    /// time and handed to printpdf as text, as before the memo. The output is the same
+    /// page (tests compare the text and the rendered pixels); it exists as the baseline
+    /// `cargo bench -p vax-print` measures the memo against.
+    pub fn uncached(&self) -> Self {
+        Self {
+            glyphs: None,
+            ..self.clone()
+        }
+    }
+
+    /// Whether glyph lookups are memoised (see [`JapaneseFont::uncached`]).
+    pub fn caches_glyphs(&self) -> bool {
+        self.glyphs.is_some()
+    }
+
+    /// The glyph of `c`, looked up once; `None` when the font has none.
+    pub(crate) fn glyph(&self, c: char) -> Option<Glyph> {
+        let lookup = || {
+            self.parsed
+                .lookup_glyph_index(u32::from(c))
+                .map(|id| Glyph {
+                    id,
+                    advance: self.parsed.get_horizontal_advance(id),
+                })
+        };
+        match &self.glyphs {
+            Some(cache) => *cache
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(c)
+                .or_insert_with(lookup),
+            None => lookup(),
+        }
     }
 
     /// Noto Sans CJK JP if installed, else IPAex Gothic.
@@ -156,11 +214,8 @@ impl JapaneseFont {
         let units: f32 = text
             .chars()
             .map(|c| {
-                self.parsed
-                    .lookup_glyph_index(u32::from(c))
-                    .map_or(self.units_per_em, |gid| {
-                        f32::from(self.parsed.get_horizontal_advance(gid))
-                    })
+                self.glyph(c)
+                    .map_or(self.units_per_em, |g| f32::from(g.advance))
             })
             .sum();
         units / self.units_per_em * size_pt * 25.4 / 72.0

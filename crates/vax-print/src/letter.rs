@@ -1,9 +1,9 @@
-//! The letters that tell residents their booking: 接種日時のお知らせ (first notice) and
-//! 接種日時変更のお知らせ (a change), one A4 page per resident, for the same window envelope as
-//! the voucher sheets.
+//! The letters that tell residents their booking: 接種日時のお知らせ (first notice),
+//! 接種日時変更のお知らせ (a change) and 接種予約取消のお知らせ (a cancellation), one A4 page per
+//! resident, for the same window envelope as the voucher sheets.
 
 use chrono::{Datelike, NaiveDate};
-use vax_domain::notice::{format_band, weekday_ja, Appointment, NoticeKind};
+use vax_domain::notice::{format_band, weekday_ja, Appointment, CancelReason, NoticeKind};
 use vax_domain::voucher::OcrLine;
 use vax_domain::wareki::{format_seireki, format_wareki};
 
@@ -27,12 +27,15 @@ pub struct LetterAppointment {
     pub appointment: Appointment,
     /// Where and when the last notice said, for a change.
     pub previous: Option<Appointment>,
+    /// Why it is cancelled, for a cancellation (then `appointment` is the booking told
+    /// before, and nothing replaces it).
+    pub cancelled: Option<CancelReason>,
 }
 
 /// One resident's letter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Letter {
-    /// 接種日時のお知らせ or 接種日時変更のお知らせ.
+    /// 接種日時のお知らせ, 接種日時変更のお知らせ or 接種予約取消のお知らせ.
     pub kind: NoticeKind,
     /// 郵便番号, 7 digits.
     pub postal_code: String,
@@ -67,6 +70,9 @@ const ROW_H: f32 = 7.5;
 
 /// One appointment's box from `top`; returns its bottom.
 fn draw_appointment(c: &mut Canvas<'_>, top: f32, a: &LetterAppointment) -> f32 {
+    if let Some(reason) = a.cancelled {
+        return draw_cancelled(c, top, &a.appointment, reason);
+    }
     let now = &a.appointment;
     let mut rows: Vec<(&str, String, f32)> = Vec::with_capacity(6);
     if let Some(before) = &a.previous {
@@ -98,21 +104,61 @@ fn draw_appointment(c: &mut Canvas<'_>, top: f32, a: &LetterAppointment) -> f32 
         12.0,
     ));
     rows.push(("受付時間", format_band(now.start, now.end), 12.0));
-    let h = ROW_H * (rows.len() as f32 + 1.0);
+    draw_box(
+        c,
+        top,
+        &format!("{}回目の接種", now.dose_number),
+        &rows,
+        &[],
+    )
+}
+
+/// A cancelled booking's box from `top`: what was booked, struck out in words, and why.
+fn draw_cancelled(c: &mut Canvas<'_>, top: f32, told: &Appointment, reason: CancelReason) -> f32 {
+    let rows = [
+        ("会場", told.venue_name.clone(), 11.0),
+        (
+            "接種日",
+            format!(
+                "{}　（{}）",
+                wareki_with_weekday(told.date),
+                format_seireki(told.date)
+            ),
+            11.0,
+        ),
+        ("受付時間", format_band(told.start, told.end), 11.0),
+    ];
+    let why: Vec<String> = c.wrap(reason.explanation_ja(), 9.5, BOX_W - LABEL_W - 6.0);
+    draw_box(
+        c,
+        top,
+        &format!("{}回目の接種　予約取消", told.dose_number),
+        &rows,
+        &why,
+    )
+}
+
+/// A box: the header on grey, labelled rows, then `reason` lines under the label 理由.
+fn draw_box(
+    c: &mut Canvas<'_>,
+    top: f32,
+    header: &str,
+    rows: &[(&str, String, f32)],
+    reason: &[String],
+) -> f32 {
+    let reason_h = if reason.is_empty() {
+        0.0
+    } else {
+        (reason.len() as f32 * 4.8 + 2.7).max(ROW_H)
+    };
+    let h = ROW_H * (rows.len() as f32 + 1.0) + reason_h;
     // Header row: the dose, on grey.
     c.fill(BOX_X, top, BOX_W, ROW_H, 0.88);
-    c.text_mid(
-        BOX_X + 3.0,
-        top,
-        ROW_H,
-        10.5,
-        Align::Left,
-        &format!("{}回目の接種", now.dose_number),
-    );
+    c.text_mid(BOX_X + 3.0, top, ROW_H, 10.5, Align::Left, header);
     c.fill(BOX_X, top + ROW_H, LABEL_W, h - ROW_H, 0.94);
     c.line_width(0.5);
     let mut y = top + ROW_H;
-    for (label, value, size) in &rows {
+    for (label, value, size) in rows {
         c.line(BOX_X, y, BOX_X + BOX_W, y);
         let label_size = if label.chars().count() > 4 { 7.5 } else { 9.0 };
         c.text_mid(
@@ -130,6 +176,22 @@ fn draw_appointment(c: &mut Canvas<'_>, top: f32, a: &LetterAppointment) -> f32 
         }
         c.text_mid(BOX_X + LABEL_W + 3.0, y, ROW_H, size, Align::Left, value);
         y += ROW_H;
+    }
+    if !reason.is_empty() {
+        c.line(BOX_X, y, BOX_X + BOX_W, y);
+        c.text_mid(
+            BOX_X + LABEL_W / 2.0,
+            y,
+            reason_h,
+            9.0,
+            Align::Center,
+            "理由",
+        );
+        let mut ly = y + 5.0;
+        for l in reason {
+            c.text(BOX_X + LABEL_W + 3.0, ly, 9.5, Align::Left, l);
+            ly += 4.8;
+        }
     }
     c.line(BOX_X + LABEL_W, top + ROW_H, BOX_X + LABEL_W, top + h);
     c.line_width(1.0);
@@ -153,6 +215,9 @@ fn draw(c: &mut Canvas<'_>, letter: &Letter, opts: &BatchOptions) {
         NoticeKind::Change => {
             "新型コロナワクチンの接種日時を次のとおり変更しました。ご迷惑をおかけして申し訳ありません。変更後の日時にお越しください。"
         }
+        NoticeKind::Cancel => {
+            "新型コロナワクチンの次の接種予約を取り消しましたので、お知らせします。ご迷惑をおかけして申し訳ありません。"
+        }
     };
     let mut y = 89.0;
     for l in c.wrap(intro, 9.5, BOX_W) {
@@ -162,6 +227,25 @@ fn draw(c: &mut Canvas<'_>, letter: &Letter, opts: &BatchOptions) {
     y += 2.0;
     for a in letter.appointments.iter().take(LETTER_APPOINTMENTS) {
         y = draw_appointment(c, y, a) + 4.0;
+    }
+
+    if letter.appointments.iter().all(|a| a.cancelled.is_some()) {
+        // Nothing is booked: nothing to bring; the way back is a call.
+        let top = y.max(196.0) + 2.0;
+        for (k, l) in c
+            .wrap(
+                "改めて接種を希望される方、取消にお心当たりのない方は、下記のお問い合わせ先（コールセンター）へお電話ください。接種券は引き続きお使いいただけますので、大切に保管してください。",
+                9.5,
+                BOX_W,
+            )
+            .iter()
+            .enumerate()
+        {
+            c.text(BOX_X, top + 4.0 + k as f32 * 4.8, 9.5, Align::Left, l);
+        }
+        draw_contact_box(c, &opts.contact);
+        footer(c);
+        return;
     }
 
     // What to bring, with the voucher's QR code beside it.
@@ -199,6 +283,10 @@ fn draw(c: &mut Canvas<'_>, letter: &Letter, opts: &BatchOptions) {
         "日時の変更・取消はお問い合わせ先へお電話ください。",
     );
     draw_contact_box(c, &opts.contact);
+    footer(c);
+}
+
+fn footer(c: &mut Canvas<'_>) {
     c.text(
         105.0,
         290.0,

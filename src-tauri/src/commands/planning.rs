@@ -3,8 +3,11 @@
 
 use chrono::NaiveDate;
 use tauri::State;
-use vax_app::calendar::{self, BandEdit, BandForm, CalendarView, EditReport, VenueForm};
+use vax_app::calendar::{
+    self, BandEdit, BandForm, CalendarPreview, CalendarView, EditReport, VenueForm,
+};
 use vax_app::desk::enrolled;
+use vax_app::import::TextEncoding;
 use vax_app::planning::{
     self, PlanReport, PlanningSettings, ReshuffleApplied, ReshufflePreview, ReshuffleRequest,
 };
@@ -143,4 +146,36 @@ pub async fn hq_reshuffle_apply(
         &preview,
         &options,
     )?)
+}
+
+/// What importing a calendar file (CSV, UTF-8 or CP932) would do, or every problem of it
+/// with its line; nothing is written.
+#[tauri::command]
+pub async fn hq_calendar_preview(
+    state: State<'_, AppState>,
+    bytes: Vec<u8>,
+) -> Result<CalendarPreview, IpcError> {
+    let mut ledger = state.ledger()?;
+    let role = enrolled(&ledger)?.role;
+    let now = state.now();
+    Ok(calendar::preview_calendar(
+        &mut ledger,
+        &bytes,
+        TextEncoding::Auto,
+        role,
+        now,
+    )?)
+}
+
+/// Imports a calendar file, all or nothing; the counts of what it did.
+#[tauri::command]
+pub async fn hq_calendar_import(
+    state: State<'_, AppState>,
+    bytes: Vec<u8>,
+) -> Result<CalendarPreview, IpcError> {
+    let mut ledger = state.ledger()?;
+    let role = enrolled(&ledger)?.role;
+    let report =
+        calendar::import_calendar(&mut ledger, &bytes, TextEncoding::Auto, role, state.now())?;
+    Ok(report.into())
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callReasonKey, kindKey } from './notices';
+import { callReasonKey, cancelReasonKey, kindKey } from './notices';
 import { t, ui } from './i18n.svelte';
 
 describe('notice labels', () => {
@@ -16,5 +16,9 @@ describe('notice labels', () => {
     ui.lang = 'ja';
     expect(t(kindKey('change'))).toBe('変更');
     expect(t(kindKey('first'))).toBe('新規');
+    expect(t(kindKey('cancel'))).toBe('取消');
+    expect(t(cancelReasonKey('day_cut'))).toBe('会場日程の中止');
+    expect(t(cancelReasonKey('withdrawn'))).toBe('接種希望の取下げ');
+    expect(t(cancelReasonKey('no_place'))).toBe('定員の変更');
   });
 });

@@ -2,7 +2,10 @@
 //! each change a replicated op.
 
 use chrono::NaiveDate;
-use vax_app::calendar::{import_calendar, import_calendar_file, CalendarError, CalendarReport};
+use vax_app::calendar::{
+    import_calendar, import_calendar_file, preview_calendar, CalendarError, CalendarPreview,
+    CalendarReport,
+};
 use vax_app::import::TextEncoding;
 use vax_domain::error::UserFacing;
 use vax_domain::role::Role;
@@ -634,4 +637,73 @@ fn the_calendar_view_lists_bands_with_their_load_from_a_day_on() {
         .iter()
         .filter(|b| b.date == may17())
         .all(|b| b.past));
+}
+
+#[test]
+fn the_preview_counts_what_the_import_would_do_and_writes_nothing() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let text = sample_text();
+    let preview = preview_calendar(
+        &mut ledger,
+        text.as_bytes(),
+        TextEncoding::Auto,
+        Role::Headquarters,
+        now(),
+    )
+    .unwrap();
+    assert!(preview.problems.is_empty(), "{:?}", preview.problems);
+    assert!(
+        ledger.reader().venues().unwrap().is_empty(),
+        "nothing written"
+    );
+    let report = import(&mut ledger, &text).unwrap();
+    assert_eq!(
+        CalendarPreview::from(report),
+        preview,
+        "the import did what the preview said"
+    );
+    let again = preview_calendar(
+        &mut ledger,
+        text.as_bytes(),
+        TextEncoding::Auto,
+        Role::Headquarters,
+        now(),
+    )
+    .unwrap();
+    assert_eq!(
+        (again.bands_added, again.bands_unchanged),
+        (0, preview.bands_added)
+    );
+}
+
+#[test]
+fn the_preview_of_a_bad_file_lists_every_problem_by_line_in_both_languages() {
+    for eol in ["\n", "\r\n"] {
+        let mut ledger = Ledger::open_in_memory().unwrap();
+        let preview = preview_calendar(
+            &mut ledger,
+            bad_file(eol).as_bytes(),
+            TextEncoding::Auto,
+            Role::Headquarters,
+            now(),
+        )
+        .unwrap();
+        let lines: Vec<u64> = preview.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [3, 4, 5, 6, 8, 10], "line ends {eol:?}");
+        assert!(preview
+            .problems
+            .iter()
+            .all(|p| !p.message_en.is_empty() && !p.message_ja.is_empty()));
+        assert_eq!(preview.bands_added, 0);
+        assert!(ledger.reader().venues().unwrap().is_empty());
+    }
+    let err = preview_calendar(
+        &mut Ledger::open_in_memory().unwrap(),
+        bad_file("\n").as_bytes(),
+        TextEncoding::Auto,
+        Role::VenueManager,
+        now(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "ROLE_MAY_NOT");
 }

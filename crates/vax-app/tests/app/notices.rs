@@ -5,17 +5,18 @@ use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveTime};
 use vax_app::notices::{
-    make_notice_batch, notice_batches, pending_notices, resident_notices, CallReason, NoticeError,
-    NoticeOptions, OverLimit, CALLS_FILE, SMS_FILE, SUMMARY_LINES,
+    contact_phone, make_notice_batch, notice_batches, pending_notices, resident_notices,
+    CallReason, NoticeError, NoticeOptions, OverLimit, CALLS_FILE, SMS_FILE, SUMMARY_LINES,
 };
 use vax_app::print::{set_mailing_details, JapaneseFont, MailingDetails};
 use vax_domain::error::UserFacing;
-use vax_domain::notice::{Channel, NoticeKind};
-use vax_domain::resident::{Phone, Resident, Sex};
+use vax_domain::notice::{CancelReason, Channel, NoticeKind};
+use vax_domain::resident::{Intention, Phone, Resident, Sex, SurveyAnswer};
 use vax_domain::role::Role;
 use vax_domain::venue::{Coordinates, TimeBand, Venue};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 use vax_ledger::{Ledger, RowId};
+use vax_sync::BookingCause;
 
 use crate::at;
 
@@ -389,6 +390,175 @@ fn a_changed_band_makes_a_change_notice_showing_the_old_and_the_new() {
     let sent = resident_notices(&c.ledger, c.ids[0]).unwrap();
     assert_eq!(sent[0].kind, NoticeKind::Change);
     assert_eq!(sent[0].batch_id, 2);
+}
+
+#[test]
+fn a_cancelled_booking_is_told_once_with_the_reason_and_the_call_centre() {
+    let mut c = city();
+    let options = NoticeOptions::default();
+    make_notice_batch(
+        &mut c.ledger,
+        Role::Headquarters,
+        &font(),
+        &c.out,
+        &options,
+        now(),
+    )
+    .unwrap();
+    // The mobile's day of dose 1 is cut (its band closed) and a reshuffle found no place for
+    // either dose; the landline withdrew (the survey now says 希望しない) and both doses go.
+    let mut tx = c.ledger.transaction().unwrap();
+    tx.set_band_state(c.bands[0], 20, true).unwrap();
+    let landline = tx.reader().resident(c.ids[1]).unwrap().resident;
+    tx.apply_survey(
+        &SurveyAnswer {
+            municipality: landline.municipality.clone(),
+            voucher: landline.voucher.clone(),
+            intention: Intention::Declines,
+            needs_transport: false,
+            anaphylaxis_history: false,
+        },
+        &now(),
+    )
+    .unwrap();
+    for id in [c.ids[0], c.ids[1]] {
+        for dose in [1, 2] {
+            assert!(tx
+                .cancel_booking(id, dose, BookingCause::Reshuffle)
+                .unwrap());
+        }
+    }
+    tx.commit().unwrap();
+
+    let p = pending_notices(&c.ledger, &options, day(1)).unwrap();
+    assert_eq!(
+        (p.bookings, p.cancel, p.letters, p.sms, p.calls),
+        (0, 4, 2, 2, 2)
+    );
+    let later = at("2026-12-01T08:00:00+09:00");
+    let report = make_notice_batch(
+        &mut c.ledger,
+        Role::Headquarters,
+        &font(),
+        &c.out,
+        &options,
+        later,
+    )
+    .unwrap();
+    let folder = Path::new(&report.folder);
+    for (file, gold) in [
+        (SMS_FILE, "notices-cancel-sms.csv"),
+        (CALLS_FILE, "notices-cancel-calls.csv"),
+    ] {
+        let written = std::fs::read(folder.join(file)).unwrap();
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(golden(gold), &written).unwrap();
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&written),
+            String::from_utf8_lossy(&std::fs::read(golden(gold)).unwrap()),
+            "{file}"
+        );
+    }
+    let sms = read_back(&folder.join(SMS_FILE));
+    assert_eq!(
+        sms[1],
+        [
+            "09012345678",
+            "【予約取消】1回目 12月5日(土)中総合会館の予約は会場日程の中止のため取り消しました。問合せ0773-00-0000"
+        ]
+    );
+    assert!(sms[2][1].contains("定員の変更のため"), "{:?}", sms[2]);
+    let calls = read_back(&folder.join(CALLS_FILE));
+    assert_eq!(calls[0][10], "取消理由");
+    assert_eq!(calls[1][0], "取消");
+    assert_eq!(calls[1][10], "接種希望の取下げ");
+    let text = pdf_text(&folder.join("letters-0001.pdf"));
+    assert_eq!(text.matches("接種予約取消のお知らせ").count(), 2, "{text}");
+    for needle in [
+        "会場の都合によりこの日の接種を中止しました",
+        "接種を希望しないとのお申し出により",
+        "接種コールセンター 0773-00-0000",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
+    let sent = resident_notices(&c.ledger, c.ids[0]).unwrap();
+    assert_eq!(sent[0].kind, NoticeKind::Cancel);
+    assert_eq!(sent[0].reason, Some(CancelReason::NoPlace));
+
+    // Told once: nothing is pending any more.
+    let p = pending_notices(&c.ledger, &options, day(1)).unwrap();
+    assert_eq!((p.bookings, p.cancel), (0, 0));
+    // Booked again later: a first notice, not a change from the cancelled booking.
+    let tx = c.ledger.transaction().unwrap();
+    tx.book(c.ids[0], 1, c.bands[0], "pfizer", &later).unwrap();
+    tx.commit().unwrap();
+    let p = pending_notices(&c.ledger, &options, day(1)).unwrap();
+    assert_eq!((p.bookings, p.first, p.change, p.cancel), (1, 1, 0, 0));
+}
+
+#[test]
+fn a_cancellation_needs_the_call_centre_number_and_nothing_else_is_written() {
+    let mut c = city();
+    let options = NoticeOptions::default();
+    make_notice_batch(
+        &mut c.ledger,
+        Role::Headquarters,
+        &font(),
+        &c.out,
+        &options,
+        now(),
+    )
+    .unwrap();
+    let mut tx = c.ledger.transaction().unwrap();
+    assert!(tx
+        .cancel_booking(c.ids[2], 2, BookingCause::Rebook)
+        .unwrap());
+    tx.commit().unwrap();
+    set_mailing_details(
+        &mut c.ledger,
+        &font(),
+        Role::Headquarters,
+        &MailingDetails {
+            sender: "舞鶴市 健康づくり課".into(),
+            contact: vec!["接種コールセンター（平日 9:00〜17:00）".into()],
+        },
+    )
+    .unwrap();
+    let e = make_notice_batch(
+        &mut c.ledger,
+        Role::Headquarters,
+        &font(),
+        &c.out,
+        &options,
+        at("2026-12-01T08:00:00+09:00"),
+    )
+    .unwrap_err();
+    assert!(matches!(e, NoticeError::NoContactPhone), "{e}");
+    assert!(e.message_ja().contains("電話番号"));
+    assert_eq!(notice_batches(&c.ledger, 10).unwrap().len(), 1);
+    let p = pending_notices(&c.ledger, &options, day(1)).unwrap();
+    assert_eq!(p.cancel, 1, "still pending");
+}
+
+#[test]
+fn the_call_centre_number_is_read_from_the_contact_lines() {
+    let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        contact_phone(&lines(&[
+            "舞鶴市 新型コロナワクチン接種コールセンター",
+            "電話 0773-62-2300（平日 9:00〜17:00）"
+        ])),
+        Some("0773-62-2300".into())
+    );
+    assert_eq!(
+        contact_phone(&lines(&["ＴＥＬ ０１２０－１２３－４５６"])),
+        Some("０１２０－１２３－４５６".into())
+    );
+    assert_eq!(
+        contact_phone(&lines(&["受付 9:00〜17:00", "FAX 12-3456"])),
+        None
+    );
 }
 
 fn assert_nothing_recorded(c: &City) {

@@ -89,6 +89,7 @@ pub fn city(venues: usize, days: u64, capacity: u32) -> Problem {
         supply: Vec::new(),
         allow_other_venue: false,
         riders_need_bus: true,
+        rider_limits: Vec::new(),
         weights: Weights::default(),
     }
 }

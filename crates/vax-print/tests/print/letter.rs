@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use chrono::NaiveTime;
-use vax_domain::notice::{Appointment, NoticeKind};
+use vax_domain::notice::{Appointment, CancelReason, NoticeKind};
 use vax_print::{write_letter_batches, BatchOptions, Letter, LetterAppointment};
 
 use crate::{date, decode, font, line, page_count, render, run};
@@ -31,10 +31,12 @@ pub(crate) fn first_letter() -> Letter {
             LetterAppointment {
                 appointment: appointment(1, "舞鶴市総合文化会館", 5, 10),
                 previous: None,
+                cancelled: None,
             },
             LetterAppointment {
                 appointment: appointment(2, "舞鶴市総合文化会館", 26, 10),
                 previous: None,
+                cancelled: None,
             },
         ],
     }
@@ -48,7 +50,30 @@ pub(crate) fn change_letter() -> Letter {
         appointments: vec![LetterAppointment {
             appointment: appointment(2, "中総合会館", 27, 14),
             previous: Some(appointment(2, "舞鶴市総合文化会館", 26, 10)),
+            cancelled: None,
         }],
+        ..first_letter()
+    }
+}
+
+/// Both doses cancelled: the day of dose 1 was cut, and dose 2 with it.
+pub(crate) fn cancel_letter() -> Letter {
+    Letter {
+        kind: NoticeKind::Cancel,
+        name: "舞鶴 次郎".into(),
+        voucher: line("112620210000123458"),
+        appointments: vec![
+            LetterAppointment {
+                appointment: appointment(1, "舞鶴市総合文化会館", 5, 10),
+                previous: None,
+                cancelled: Some(CancelReason::DayCut),
+            },
+            LetterAppointment {
+                appointment: appointment(2, "舞鶴市総合文化会館", 26, 10),
+                previous: None,
+                cancelled: Some(CancelReason::DayCut),
+            },
+        ],
         ..first_letter()
     }
 }
@@ -133,6 +158,44 @@ fn letters_show_the_title_by_kind_the_venue_the_dates_and_a_readable_qr() {
     assert_eq!(decode(&pngs[1]), ["112620210000123457"]);
 }
 
+/// The cancellation letter's text, read back with pdftotext, is the golden file
+/// `tests/print/golden/letter-cancel.txt` (`UPDATE_GOLDEN=1` rewrites it): the cancelled
+/// bookings, the reason, the call centre; nothing to bring and no QR, since nothing is booked.
+#[test]
+fn a_cancellation_letter_tells_the_booking_the_reason_and_whom_to_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = options(dir.path());
+    let report =
+        write_letter_batches(&font(), [cancel_letter()], 1, &opts, &mut |_, _| {}).unwrap();
+    let pdf = &report.files[0];
+    let text = run("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"]);
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/print/golden/letter-cancel.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &text).unwrap();
+    }
+    assert_eq!(text, std::fs::read_to_string(&golden).unwrap());
+    for needle in [
+        "接種予約取消のお知らせ",
+        "1回目の接種",
+        "2回目の接種",
+        "予約取消",
+        "令和8年12月5日（土）",
+        "会場の都合によりこの日の接種を中止しました",
+        "0773-00-0000",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
+    assert!(
+        !text.contains("当日お持ちいただくもの"),
+        "nothing is booked"
+    );
+    let pngs = render(pdf, dir.path(), 150);
+    assert!(
+        decode(&pngs[0]).is_empty(),
+        "no voucher QR on a cancellation"
+    );
+}
+
 /// Regenerates docs/print-samples/letter-*.png (100 dpi):
 /// `cargo test -p vax-print --test print -- --ignored write_letter_samples`.
 #[test]
@@ -143,13 +206,17 @@ fn write_letter_samples() {
     let opts = options(dir.path());
     let report = write_letter_batches(
         &font(),
-        [first_letter(), change_letter()],
-        2,
+        [first_letter(), change_letter(), cancel_letter()],
+        3,
         &opts,
         &mut |_, _| {},
     )
     .unwrap();
-    for (page, name) in [("1", "letter-first"), ("2", "letter-change")] {
+    for (page, name) in [
+        ("1", "letter-first"),
+        ("2", "letter-change"),
+        ("3", "letter-cancel"),
+    ] {
         let prefix = out.join(name);
         run(
             "pdftoppm",
@@ -166,5 +233,36 @@ fn write_letter_samples() {
                 prefix.to_str().unwrap(),
             ],
         );
+    }
+}
+
+/// The glyph memo changes how text reaches printpdf (glyph ids instead of characters), not
+/// the page: the same letters drawn with and without it read back as the same text and
+/// render to the same pixels.
+#[test]
+fn the_glyph_memo_draws_the_same_pages() {
+    let font = font();
+    assert!(font.caches_glyphs() && !font.uncached().caches_glyphs());
+    let letters = [first_letter(), change_letter(), cancel_letter()];
+    let mut texts = Vec::new();
+    let mut pixels = Vec::new();
+    for (k, face) in [font.uncached(), font.clone()].iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = options(dir.path());
+        let report = write_letter_batches(face, letters.clone(), 3, &opts, &mut |_, _| {}).unwrap();
+        let pdf = report.files[0].to_str().unwrap().to_owned();
+        texts.push(run("pdftotext", &["-layout", &pdf, "-"]));
+        let pngs = render(&report.files[0], dir.path(), 100);
+        assert_eq!(pngs.len(), 3, "run {k}");
+        pixels.push(
+            pngs.iter()
+                .map(|p| image::open(p).unwrap().to_luma8().into_raw())
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert!(texts[0].contains("接種予約取消のお知らせ"));
+    assert_eq!(texts[0], texts[1]);
+    for (page, (before, after)) in pixels[0].iter().zip(&pixels[1]).enumerate() {
+        assert!(before == after, "page {} differs", page + 1);
     }
 }

@@ -1803,7 +1803,9 @@ error: IpcError | null, };
 
 export type JobState = "running" | "done" | "cancelled" | "failed";
 
-export type NoticeKind = "first" | "change";
+export type NoticeKind = "first" | "change" | "cancel";
+
+export type CancelReason = "withdrawn" | "day_cut" | "no_place";
 
 export type Channel = "letter" | "sms" | "call";
 
@@ -1855,7 +1857,12 @@ first_template: string,
 /**
  * The SMS of a change.
  */
-change_template: string, };
+change_template: string, 
+/**
+ * The SMS of a cancellation (also `{reason}` and `{contact}`, the call centre's number;
+ * `{time}` optional). Options saved before cancellations existed read as the default.
+ */
+cancel_template: string, };
 
 export type OverLimitMessage = { 
 /**
@@ -1905,7 +1912,12 @@ appointment: Appointment,
 /**
  * Why a call rather than an SMS.
  */
-reason: CallReason, };
+reason: CallReason, 
+/**
+ * For a cancellation: why the booking was cancelled (the `appointment` is the one told
+ * before).
+ */
+cancelled: CancelReason | null, };
 
 export type PendingSummary = { 
 /**
@@ -1920,6 +1932,10 @@ first: number,
  * Of which changed since the last notice.
  */
 change: number, 
+/**
+ * Bookings told before and cancelled since (not counted in `bookings`).
+ */
+cancel: number, 
 /**
  * Letter pages (one per resident; a second page only for a third pending dose).
  */
@@ -1999,6 +2015,66 @@ sms: number,
 calls: number, };
 
 export type VenueKind = "mass_site" | "clinic";
+
+export type CalendarPreview = { 
+/**
+ * Data rows (bands) in the file.
+ */
+rows: number, 
+/**
+ * Venues that would be added.
+ */
+venues_added: number, 
+/**
+ * Venues whose name, address, coordinates or kind would change.
+ */
+venues_changed: number, 
+/**
+ * Bands that would be added.
+ */
+bands_added: number, 
+/**
+ * Bands whose end, capacity or closing would change.
+ */
+bands_changed: number, 
+/**
+ * Bands already as the file says.
+ */
+bands_unchanged: number, 
+/**
+ * Bands that would hold more bookings than their capacity (the reshuffle's work).
+ */
+bands_over_capacity: number, 
+/**
+ * Columns the importer does not know (ignored).
+ */
+ignored_columns: Array<string>, 
+/**
+ * The encoding read (`UTF-8` or `CP932`).
+ */
+encoding: string, 
+/**
+ * Every problem of the file, in line order: when any, nothing can be imported.
+ */
+problems: Array<CalendarProblem>, };
+
+export type CalendarProblem = { 
+/**
+ * 1-based line of the file (the header is line 1).
+ */
+line: number, 
+/**
+ * The column, when the problem is in one field.
+ */
+column: string | null, 
+/**
+ * What is wrong, in English.
+ */
+message_en: string, 
+/**
+ * What is wrong, in Japanese.
+ */
+message_ja: string, };
 
 export type VenueForm = { 
 /**
@@ -2641,7 +2717,11 @@ message: string | null,
 /**
  * When the batch was made.
  */
-sent_at: string, };
+sent_at: string, 
+/**
+ * Why the booking was cancelled, for a cancellation.
+ */
+reason: CancelReason | null, };
 
 export type ResidentHistory = { 
 /**
