@@ -55,6 +55,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_inquiries",
         include_str!("../../../migrations/0012_inquiries.sql"),
     ),
+    (
+        "0014_rides",
+        include_str!("../../../migrations/0014_rides.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {
