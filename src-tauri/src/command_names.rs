@@ -75,4 +75,10 @@ pub const COMMAND_NAMES: &[&str] = &[
     "callcentre_correct_contact",
     "dashboard_view",
     "dashboard_export",
+    "transport_day",
+    "transport_plan",
+    "transport_replan",
+    "transport_manifests",
+    "transport_bus_list",
+    "transport_mark_ride",
 ];
