@@ -7,8 +7,7 @@ use vax_app::desk::enrolled;
 use vax_app::print::Printed;
 use vax_app::rides::{bus_list, mark_ride, print_day_sheets, BusDirection, BusList, BusMark};
 use vax_app::transport::{
-    day_transport, plan_day, replan_day, DayPlanReport, DayReplanReport, DayTransport,
-    SearchBudget,
+    day_transport, plan_day, replan_day, DayPlanReport, DayReplanReport, DayTransport, SearchBudget,
 };
 
 use crate::{AppState, IpcError};
@@ -30,10 +29,10 @@ pub async fn transport_plan(
     venue_code: String,
     date: NaiveDate,
 ) -> Result<DayPlanReport, IpcError> {
-    let mut ledger = state.ledger()?;
+    let (mut ledger, now, v) = (state.ledger()?, state.now(), &venue_code);
     let role = enrolled(&ledger)?.role;
     let budget = SearchBudget::default();
-    Ok(plan_day(&mut ledger, role, &venue_code, date, state.now(), &budget)?)
+    Ok(plan_day(&mut ledger, role, v, date, now, &budget)?)
 }
 
 /// HQ re-plans the day after bookings changed, keeping announced times where it can.
@@ -43,9 +42,9 @@ pub async fn transport_replan(
     venue_code: String,
     date: NaiveDate,
 ) -> Result<DayReplanReport, IpcError> {
-    let mut ledger = state.ledger()?;
+    let (mut ledger, now) = (state.ledger()?, state.now());
     let role = enrolled(&ledger)?.role;
-    Ok(replan_day(&mut ledger, role, &venue_code, date, state.now())?)
+    Ok(replan_day(&mut ledger, role, &venue_code, date, now)?)
 }
 
 /// HQ writes the drivers' manifests and the reception's list, and opens the manifests.
@@ -57,8 +56,8 @@ pub async fn transport_manifests(
 ) -> Result<Printed, IpcError> {
     let ledger = state.ledger()?;
     let role = enrolled(&ledger)?.role;
-    let (config, folders) = (&state.config, &state.folders);
-    Ok(print_day_sheets(&ledger, role, config, folders, &venue_code, date)?)
+    let (config, dirs, v) = (&state.config, &state.folders, &venue_code);
+    Ok(print_day_sheets(&ledger, role, config, dirs, v, date)?)
 }
 
 /// The venue's bus list of a day, with the reception's marks.
@@ -81,8 +80,8 @@ pub async fn transport_mark_ride(
     direction: BusDirection,
     mark: BusMark,
 ) -> Result<BusList, IpcError> {
-    let mut ledger = state.ledger()?;
+    let (mut ledger, now, v) = (state.ledger()?, state.now(), &venue_code);
     let role = enrolled(&ledger)?.role;
-    let now = state.now();
-    Ok(mark_ride(&mut ledger, role, &venue_code, date, resident_id, direction, mark, now)?)
+    let (id, way) = (resident_id, direction);
+    Ok(mark_ride(&mut ledger, role, v, date, id, way, mark, now)?)
 }
