@@ -48,5 +48,5 @@ export function runPath(run: BusRun, garage: Coordinates | null, venue: Coordina
 /** A colour per vehicle, stable by its position in the day's list. */
 export function vehicleColour(index: number): string {
   const palette = ['#1d4ed8', '#b91c1c', '#047857', '#a16207', '#7c3aed', '#be185d', '#0e7490', '#4d7c0f'];
-  return palette[index % palette.length];
+  return palette[index % palette.length] ?? '#1d4ed8';
 }
