@@ -213,22 +213,28 @@ fn a_planned_day_reaches_the_bus_list_and_the_desk_marks_its_riders() {
         list.trips.iter().map(|t| t.riders.len()).sum::<usize>(),
         report.rides
     );
-    for (trip, run) in list.trips.iter().zip(&day.runs) {
-        assert_eq!(
-            (&trip.vehicle, &trip.at_venue),
-            (&run.vehicle, &run.at_venue)
-        );
+    for run in &day.runs {
+        // Trips are listed per leg by vehicle; match each run by vehicle, way and band.
+        let trip = list
+            .trips
+            .iter()
+            .find(|t| {
+                t.vehicle == run.vehicle
+                    && t.band_start == run.band_start
+                    && (t.direction == BusDirection::ToVenue)
+                        == (run.direction == vax_ledger::LegDirection::ToVenue)
+            })
+            .expect("every run is a trip");
+        assert_eq!(trip.at_venue, run.at_venue);
         let names: Vec<&str> = trip.riders.iter().map(|r| r.name.as_str()).collect();
         let planned: Vec<&str> = run.stops.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, planned);
-        assert_eq!(
-            trip.driver,
-            if trip.vehicle == "1号車" {
-                "舞鶴 太郎"
-            } else {
-                ""
-            }
-        );
+        let driver = if trip.vehicle == "1号車" {
+            "舞鶴 太郎"
+        } else {
+            ""
+        };
+        assert_eq!(trip.driver, driver);
     }
     let trip = &list.trips[0];
     let rider = trip.riders[0].resident_id;
