@@ -154,6 +154,19 @@ pub fn typescript() -> String {
         vax_app::reports::CoverageRow,
         vax_app::reports::TopicTotals,
         vax_app::reports::CsvEncoding,
+        vax_ledger::LegDirection,
+        vax_app::transport::NotPlanned,
+        vax_app::transport::DayPlanReport,
+        vax_app::transport::AnnouncedChange,
+        vax_app::transport::DayReplanReport,
+        vax_app::transport::RiderLine,
+        vax_app::transport::BusRun,
+        vax_app::transport::DayTransport,
+        vax_app::rides::BusDirection,
+        vax_app::rides::BusMark,
+        vax_app::rides::BusRider,
+        vax_app::rides::BusTrip,
+        vax_app::rides::BusList,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:\n\

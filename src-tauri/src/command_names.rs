@@ -78,4 +78,10 @@ pub const COMMAND_NAMES: &[&str] = &[
     "dashboard_view",
     "dashboard_export",
     "dashboard_daily_report",
+    "transport_day",
+    "transport_plan",
+    "transport_replan",
+    "transport_manifests",
+    "transport_bus_list",
+    "transport_mark_ride",
 ];

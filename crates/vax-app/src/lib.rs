@@ -56,6 +56,7 @@ pub mod print;
 pub mod progress;
 pub mod relay;
 pub mod reports;
+pub mod rides;
 pub mod roster;
 pub mod schedule;
 pub mod staff;

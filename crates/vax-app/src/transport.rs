@@ -59,27 +59,44 @@ pub enum TransportError {
     /// A CSV file with problems; nothing imported.
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// The role may not mark bus riders (only the venue's desk and HQ).
+    #[error("the {0:?} role may not mark bus riders; the reception, the venue manager and headquarters may")]
+    MayNotMarkRides(Role),
     /// The solver's plan failed the independent check (a bug): nothing stored.
     #[error("the transport plan failed its check: {0}")]
     Check(String),
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// The manifests could not be written (font, disk).
+    #[error(transparent)]
+    Print(#[from] vax_print::PrintError),
 }
 
 impl UserFacing for TransportError {
     fn code(&self) -> ErrorCode {
         match self {
-            Self::RoleMayNot(_) => ErrorCode::RoleMayNot,
+            Self::RoleMayNot(_) | Self::MayNotMarkRides(_) => ErrorCode::RoleMayNot,
             Self::Invalid { .. } | Self::Import(_) => ErrorCode::InvalidInput,
             Self::Check(_) => ErrorCode::PlanFailed,
             Self::Ledger(e) => e.code(),
+            Self::Print(vax_print::PrintError::Font(_)) => ErrorCode::FontMissing,
+            Self::Print(_) => ErrorCode::PrintFailed,
         }
     }
 
     fn message_ja(&self) -> String {
         match self {
+            Self::Print(vax_print::PrintError::Font(e)) => {
+                format!("日本語フォントがありません: {e}")
+            }
+            Self::Print(vax_print::PrintError::Io { path, source }) => {
+                format!("{}に書き込めません: {source}", path.display())
+            }
             Self::RoleMayNot(_) => "送迎の計画は本部の端末でのみ行えます".into(),
+            Self::MayNotMarkRides(_) => {
+                "送迎の乗車記録は受付・会場責任者・本部の端末でのみ行えます".into()
+            }
             Self::Invalid { ja, .. } => ja.clone(),
             Self::Import(e) => e.to_string(),
             Self::Check(m) => format!("送迎計画が検査に通りませんでした（保存していません）: {m}"),
@@ -113,6 +130,7 @@ const FLEET_COLUMNS: &[Column] = &[
     Column::required("終業", &["運行終了", "shift_end"]),
     Column::required("車庫緯度", &["garage_lat"]),
     Column::required("車庫経度", &["garage_lon"]),
+    Column::optional("運転手", &["運転者", "driver"]),
 ];
 
 const POINT_COLUMNS: &[Column] = &[
@@ -180,6 +198,17 @@ pub fn import_fleet(
         let end = row.field_with(3, parse_clock);
         let lat = row.field(4, |v| parse_coordinate(v, true));
         let lon = row.field(5, |v| parse_coordinate(v, false));
+        let driver = row.field_with(6, |v| {
+            let v = v.trim();
+            if v.chars().count() > 40 {
+                Err((
+                    "the driver's name is longer than 40 characters".to_owned(),
+                    "運転手名は40文字以内にしてください".to_owned(),
+                ))
+            } else {
+                Ok(v.to_owned())
+            }
+        });
         let (start, end) = (start?, end?);
         if end <= start {
             let line = row.line;
@@ -200,6 +229,7 @@ pub fn import_fleet(
                 lat: lat?,
                 lon: lon?,
             },
+            driver: driver?,
         })
     })?;
     let mut problems = parsed.problems;
@@ -396,6 +426,7 @@ impl Default for SearchBudget {
 
 /// A rider booked on the day who could not be put into any leg, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NotPlanned {
     /// The resident.
     pub resident_id: RowId,
@@ -409,6 +440,7 @@ pub struct NotPlanned {
 
 /// What planning a day did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DayPlanReport {
     /// Riders (bookings with 送迎) of the day.
     pub riders: usize,
@@ -785,14 +817,18 @@ pub fn plan_day(
         });
     }
     report.vehicles = used.len();
-    let tx = ledger.transaction()?;
+    let mut tx = ledger.transaction()?;
     tx.replace_transport_day(venue_code, date, &now, &legs)?;
+    // The venue's share goes with the plan, in the same transaction.
+    let rides = crate::rides::ride_plan_of(&tx.reader(), venue_code, date, &legs)?;
+    tx.publish_ride_plan(rides)?;
     tx.commit()?;
     Ok(report)
 }
 
 /// A rider whose announced time moved in a re-plan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AnnouncedChange {
     /// The resident.
     pub resident_id: RowId,
@@ -808,6 +844,7 @@ pub struct AnnouncedChange {
 
 /// What a re-plan did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DayReplanReport {
     /// Riders taken off (booking cancelled or moved away, or 送迎 no longer asked).
     pub cancelled: Vec<String>,
@@ -954,8 +991,11 @@ pub fn replan_day(
             }
         }
     }
-    let tx = ledger.transaction()?;
+    let mut tx = ledger.transaction()?;
     tx.replace_transport_day(venue_code, date, &now, &legs)?;
+    // The venue's share goes with the plan, in the same transaction.
+    let rides = crate::rides::ride_plan_of(&tx.reader(), venue_code, date, &legs)?;
+    tx.publish_ride_plan(rides)?;
     tx.commit()?;
     Ok(report)
 }
@@ -965,6 +1005,7 @@ pub fn replan_day(
 
 /// A rider on a bus (or left off), with what the driver and reception need.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RiderLine {
     /// The resident.
     pub resident_id: RowId,
@@ -994,6 +1035,7 @@ pub struct RiderLine {
 
 /// One bus on one leg.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BusRun {
     /// The vehicle.
     pub vehicle: String,
@@ -1021,6 +1063,7 @@ pub struct BusRun {
 
 /// A venue day's buses as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DayTransport {
     /// Venue code.
     pub venue_code: String,

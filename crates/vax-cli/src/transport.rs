@@ -39,6 +39,9 @@ pub enum TransportCommand {
     Show(DayArgs),
     /// Write the drivers' manifests and the reception's list of a venue day as PDFs.
     Manifests(ManifestArgs),
+    /// The venue's bus list of a day as this ledger holds it (HQ's, or a venue device's after
+    /// sync), with the reception's marks.
+    Buses(DayArgs),
 }
 
 #[derive(Args)]
@@ -314,9 +317,56 @@ fn on_ledger(
                 );
             }
         }
+        TransportCommand::Buses(a) => {
+            let list = match vax_app::rides::bus_list(&ledger.reader(), &a.venue, a.date) {
+                Ok(l) => l,
+                Err(e) => return Ok(refused(&e)),
+            };
+            if as_json {
+                print_json(&list)?;
+            } else {
+                show_buses(&list);
+            }
+        }
         _ => unreachable!("imports handled above"),
     }
     Ok(0)
+}
+
+fn show_buses(list: &vax_app::rides::BusList) {
+    println!(
+        "{} {}: {} trips, {} boarded, {} not at pick-up",
+        list.venue_code,
+        list.date,
+        list.trips.len(),
+        list.boarded,
+        list.no_show
+    );
+    for trip in &list.trips {
+        let (way, at) = match trip.direction {
+            vax_app::rides::BusDirection::ToVenue => ("往路 arrives", &trip.at_venue),
+            vax_app::rides::BusDirection::FromVenue => ("復路 leaves", &trip.at_venue),
+        };
+        println!(
+            "{} {way} {at} (band {}) {}",
+            trip.vehicle, trip.band_start, trip.driver
+        );
+        for r in &trip.riders {
+            let mark = match r.mark {
+                Some(vax_app::rides::BusMark::Boarded) => "boarded",
+                Some(vax_app::rides::BusMark::NoShow) => "no-show",
+                _ => "",
+            };
+            println!(
+                "  {:>2}. {} {} {}{} {mark}",
+                r.stop_order,
+                r.at_door,
+                r.name,
+                r.pickup_point.as_deref().unwrap_or("自宅"),
+                if r.wheelchair { " ♿" } else { "" }
+            );
+        }
+    }
 }
 
 fn direction_ja(d: LegDirection) -> &'static str {

@@ -97,6 +97,12 @@ impl Role {
         )
     }
 
+    /// Whether the role marks bus riders boarded or not at the pick-up: the venue's desk,
+    /// which meets the buses, and HQ.
+    pub fn may_mark_rides(self) -> bool {
+        self.may_check_in() || self.runs_the_campaign()
+    }
+
     /// Whether the role runs the campaign: the calendar, the register, reshuffles, any
     /// resident field, resolving conflicts. Its replicated changes are never refused on role.
     pub fn runs_the_campaign(self) -> bool {
@@ -122,5 +128,17 @@ mod tests {
         assert!(!Role::Booth.may_check_in());
         assert!(Role::VenueManager.may_check_in() && Role::VenueManager.may_record_doses());
         assert!(Role::Headquarters.may_export_vrs() && !Role::VenueManager.may_export_vrs());
+    }
+
+    #[test]
+    fn the_desk_and_hq_mark_bus_riders_and_the_booth_and_call_centre_do_not() {
+        let marking: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.may_mark_rides())
+            .collect();
+        assert_eq!(
+            marking,
+            [Role::Reception, Role::VenueManager, Role::Headquarters]
+        );
     }
 }

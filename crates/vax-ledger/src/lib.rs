@@ -33,6 +33,7 @@ mod planning;
 mod read;
 mod replication;
 mod reports;
+mod rides;
 pub mod schema;
 mod stock;
 mod transport;
@@ -62,6 +63,7 @@ pub use read::{
 };
 pub use replication::{LogSummary, QuarantinedOp};
 pub use reports::{CoverageCell, DayVenueCount};
+pub use rides::RideRow;
 pub use stock::{StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};
 pub use transport::{
     FleetVehicle, LegDirection, LegRider, LegRow, NewLeg, PickupPoint, Ride, RiderNeeds,

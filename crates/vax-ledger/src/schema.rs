@@ -67,6 +67,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0015_cancel_notices",
         include_str!("../../../migrations/0015_cancel_notices.sql"),
     ),
+    (
+        "0016_rides",
+        include_str!("../../../migrations/0016_rides.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -27,6 +27,8 @@ pub struct FleetVehicle {
     pub shift_end: NaiveTime,
     /// Where it starts and ends.
     pub garage: Coordinates,
+    /// The driver's name (empty when HQ names none), shown to the venue with its trips.
+    pub driver: String,
 }
 
 /// A named pick-up point.
@@ -51,6 +53,7 @@ pub struct RiderNeeds {
 
 /// Which way a leg goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum LegDirection {
     /// Homes to the venue, before the band.
@@ -160,10 +163,10 @@ fn hhmm(t: NaiveTime) -> String {
 impl Reader<'_> {
     /// The fleet, by id.
     pub fn fleet(&self) -> Result<Vec<FleetVehicle>, LedgerError> {
-        type Raw = (i64, String, u32, String, String, f64, f64);
+        type Raw = (i64, String, u32, String, String, f64, f64, String);
         let raws: Vec<Raw> = query_rows(
             self.conn,
-            "SELECT rowid, id, seats, shift_start, shift_end, garage_lat, garage_lon
+            "SELECT rowid, id, seats, shift_start, shift_end, garage_lat, garage_lon, driver
              FROM transport_vehicles ORDER BY id",
             [],
             |r| {
@@ -175,11 +178,12 @@ impl Reader<'_> {
                     r.get(4)?,
                     r.get(5)?,
                     r.get(6)?,
+                    r.get(7)?,
                 ))
             },
         )?;
         raws.into_iter()
-            .map(|(row, id, seats, start, end, lat, lon)| {
+            .map(|(row, id, seats, start, end, lat, lon, driver)| {
                 let corrupt = corrupt("transport_vehicles", row);
                 Ok(FleetVehicle {
                     id,
@@ -187,6 +191,7 @@ impl Reader<'_> {
                     shift_start: time(&start).map_err(|e| corrupt("shift_start", e))?,
                     shift_end: time(&end).map_err(|e| corrupt("shift_end", e))?,
                     garage: Coordinates { lat, lon },
+                    driver,
                 })
             })
             .collect()
@@ -343,8 +348,9 @@ impl WriteTx<'_> {
     pub fn replace_fleet(&self, fleet: &[FleetVehicle]) -> Result<(), LedgerError> {
         self.tx.execute("DELETE FROM transport_vehicles", [])?;
         let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO transport_vehicles (id, seats, shift_start, shift_end, garage_lat, garage_lon)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO transport_vehicles (id, seats, shift_start, shift_end, garage_lat, garage_lon,
+                 driver)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         for v in fleet {
             stmt.execute(params![
@@ -353,7 +359,8 @@ impl WriteTx<'_> {
                 hhmm(v.shift_start),
                 hhmm(v.shift_end),
                 v.garage.lat,
-                v.garage.lon
+                v.garage.lon,
+                v.driver
             ])?;
         }
         Ok(())
@@ -457,6 +464,7 @@ mod tests {
                 lat: 35.47,
                 lon: 135.39,
             },
+            driver: format!("{id}の運転手"),
         }
     }
 

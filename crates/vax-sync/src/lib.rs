@@ -91,6 +91,7 @@ pub mod node;
 pub mod op;
 pub mod protocol;
 pub mod replica;
+pub mod rides;
 pub mod roles;
 pub mod signing;
 pub mod verification;
@@ -111,6 +112,7 @@ pub use protocol::{
     MAX_MESSAGE_BYTES, MAX_OPS_PER_MESSAGE, PROTOCOL_VERSION,
 };
 pub use replica::{BookingKey, BookingValue, LotKey, Recorded, Replica};
+pub use rides::{RideDirection, RideMark, RideMarkKey, RideMarkKind, RidePlan, Trip, TripRider};
 pub use roles::{check_roles, may_emit, Role, RoleError};
 pub use signing::{DeviceKey, KeyError, KeyRing, OpSignature, PublicKey};
 pub use vax_domain::inquiry::{InquiryChannel, InquiryTopic};

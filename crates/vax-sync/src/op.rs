@@ -13,6 +13,7 @@ use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
 use crate::hlc::Hlc;
 use crate::ids::{OpId, ReplicaId, TimeBandId, VenueCode};
+use crate::rides::{RideMark, RidePlan};
 use crate::signing::{DeviceKey, OpSignature, PublicKey};
 
 /// The highest dose number an op may carry (primary series plus boosters).
@@ -124,6 +125,11 @@ pub enum OpKind {
     /// Who did what to whose record, where and when: one entry of the append-only audit
     /// trail, written by the device where it happened (docs/audit.md).
     Audit(AuditEntry),
+    /// HQ's bus plan of one venue day (HQ only, last writer wins per venue and day).
+    DefineRides(RidePlan),
+    /// The reception marked a rider boarded or not at the pick-up (last writer wins per
+    /// venue, day, rider and direction).
+    MarkRide(RideMark),
 }
 
 impl OpKind {
@@ -143,6 +149,8 @@ impl OpKind {
             Self::Acknowledge { .. } => "acknowledge",
             Self::DefineStaff(_) => "define_staff",
             Self::Audit(_) => "audit",
+            Self::DefineRides(_) => "define_rides",
+            Self::MarkRide(_) => "mark_ride",
         }
     }
 
@@ -158,6 +166,8 @@ impl OpKind {
             Self::DefineVenue(v) => Some(&v.code),
             Self::Audit(a) => a.venue.as_ref(),
             Self::DefineStaff(s) => s.venue.as_ref(),
+            Self::DefineRides(p) => Some(&p.venue),
+            Self::MarkRide(m) => Some(&m.venue),
             Self::SetResidentFields { .. }
             | Self::Book(_)
             | Self::Inquiry(_)
@@ -292,6 +302,8 @@ impl OpKind {
                 }
                 text("detail", &a.detail, MAX_SHORT_TEXT, false)
             }
+            Self::DefineRides(p) => crate::rides::validate_plan(p, short_text),
+            Self::MarkRide(m) => short_text("venue", &m.venue.0),
         }
     }
 }
@@ -409,6 +421,16 @@ pub enum InvalidOp {
     /// A stock event naming a vial by something that is not an op id.
     #[error("{0:?} is not an op id")]
     NotAnOpId(String),
+    /// A bus plan naming one rider twice in one direction.
+    #[error("bus plan names rider {0} twice in one direction")]
+    RiderTwiceInPlan(String),
+    /// A bus plan beyond the limits of one op.
+    #[error(
+        "bus plan has more than {} trips or {} rides",
+        crate::rides::MAX_TRIPS,
+        crate::rides::MAX_RIDES
+    )]
+    TooManyRides,
 }
 
 /// One field of a resident, with its value. Contact fields are the ones reception may edit.

@@ -14,8 +14,9 @@ use crate::signing::{KeyError, PublicKey};
 
 /// The protocol version this crate speaks. 3: ops are signed and messages carry their
 /// authors' public keys (docs/sync-spec.md §3a);
-/// stock events carry the venue manager's vial records (§ stock).
-pub const PROTOCOL_VERSION: u16 = 3;
+/// stock events carry the venue manager's vial records (§ stock). 4: bus rides reach the
+/// venues and their marks come back (`define_rides`, `mark_ride`, §11).
+pub const PROTOCOL_VERSION: u16 = 4;
 /// How far beyond the highest counter held from an author a received op of that author may
 /// be numbered. A message carries at most [`MAX_OPS_PER_MESSAGE`] ops, and an author's gaps
 /// are its quarantined ops (a handful); a counter far beyond would make the author's frontier

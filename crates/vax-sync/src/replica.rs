@@ -7,7 +7,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use crdts::mvreg::Op as PutOp;
 use crdts::{CmRDT, GSet, LWWReg, MVReg, VClock};
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,7 @@ use crate::op::{
     BookingCause, CheckIn, Dose, EventKind, FieldName, Inquiry, Op, OpKind, ResidentField, Stamp,
     StandbyCall, StockChange, StockEvent, TimeBandDef, VenueDef, Void,
 };
+use crate::rides::{RideMark, RideMarkKey, RidePlan};
 
 /// The booking register's key: one resident's one dose.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -107,6 +108,8 @@ pub struct Replica {
     pub(crate) acknowledged: GSet<AlertKey>,
     pub(crate) staff: HashMap<String, Lww<StaffDef>>,
     pub(crate) audit: HashMap<OpId, Recorded<AuditEntry>>,
+    pub(crate) ride_plans: HashMap<(VenueCode, NaiveDate), Lww<RidePlan>>,
+    pub(crate) ride_marks: HashMap<RideMarkKey, Lww<RideMark>>,
 
     // Derived indexes.
     pub(crate) voided_by: HashMap<OpId, BTreeSet<OpId>>,
@@ -283,6 +286,16 @@ impl Replica {
             OpKind::Audit(a) => {
                 insert_event(&mut self.audit, op, a);
             }
+            OpKind::DefineRides(p) => {
+                lww_write(
+                    self.ride_plans.entry((p.venue.clone(), p.date)),
+                    p,
+                    op.stamp(),
+                );
+            }
+            OpKind::MarkRide(m) => {
+                lww_write(self.ride_marks.entry(m.key()), m, op.stamp());
+            }
         }
     }
 
@@ -322,6 +335,21 @@ impl Replica {
             self.booking_bands.insert(key, now);
         }
         moved
+    }
+
+    /// HQ's current bus plan of a venue day (the latest `define_rides`).
+    pub fn ride_plan(&self, venue: &VenueCode, date: NaiveDate) -> Option<&RidePlan> {
+        self.ride_plans.get(&(venue.clone(), date)).map(|r| &r.val)
+    }
+
+    /// The current mark of one rider's ride (the latest `mark_ride`).
+    pub fn ride_mark(&self, key: &RideMarkKey) -> Option<&RideMark> {
+        self.ride_marks.get(key).map(|r| &r.val)
+    }
+
+    /// The stamp of the op whose mark is current for a rider's ride.
+    pub fn ride_mark_stamp(&self, key: &RideMarkKey) -> Option<Stamp> {
+        self.ride_marks.get(key).map(|r| r.marker)
     }
 
     /// The current value of one resident field.

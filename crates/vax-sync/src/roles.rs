@@ -101,9 +101,11 @@ pub fn may_emit(role: Role, kind: &OpKind) -> bool {
         OpKind::Void(v) => records(app, v.target_kind),
         // Every device keeps the trail of what was done on it.
         OpKind::Audit(_) => true,
+        OpKind::MarkRide(_) => app.may_mark_rides(),
         OpKind::DefineTimeBand(_)
         | OpKind::DefineVenue(_)
         | OpKind::DefineStaff(_)
+        | OpKind::DefineRides(_)
         | OpKind::Acknowledge { .. } => false,
     }
 }

@@ -13,3 +13,4 @@ pub mod reception;
 pub mod setup;
 pub mod staff;
 pub mod sync;
+pub mod transport;

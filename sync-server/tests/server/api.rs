@@ -1023,3 +1023,46 @@ async fn a_kiosk_syncs_with_a_relay_using_its_centre_token_and_kiosks_converge_t
         .collect();
     assert_eq!(contacted, vec!["接種1".to_owned()], "{body}");
 }
+
+/// A mark of a bus rider at V01 (issue 13).
+fn ride_mark(r: u32, venue: &str) -> OpKind {
+    OpKind::MarkRide(vax_sync::RideMark {
+        venue: VenueCode::new(venue),
+        date: chrono::NaiveDate::from_ymd_opt(2021, 6, 1).expect("date"),
+        resident: crate::support::resident(r),
+        direction: vax_sync::RideDirection::ToVenue,
+        mark: vax_sync::RideMarkKind::Boarded,
+        at: crate::support::at(9, 0),
+    })
+}
+
+#[tokio::test]
+async fn only_the_desk_of_the_riders_venue_marks_a_bus_ride() {
+    let (server, hq) = Server::with_hq().await;
+    // A booth of another venue, signing with its own key, tries both ways in.
+    let booth = server.enrolled(&hq, "booth", "V02", "接種1").await;
+    let mut forged = rogue(booth.creds.replica_id, &booth.key);
+    forged.write(ride_mark(1, "V01")).expect("write");
+    let err = server
+        .sync_as(&booth.creds.token, &mut forged)
+        .await
+        .expect_err("a booth may not mark rides");
+    assert_refused(&err, StatusCode::FORBIDDEN, "NOT_PERMITTED");
+    // The reception of another venue may mark rides, but not V01's.
+    let mut other = server.enrolled(&hq, "reception", "V02", "受付2").await;
+    other.replica.write(ride_mark(1, "V01")).expect("write");
+    let err = server
+        .sync(&mut other)
+        .await
+        .expect_err("another venue's ride");
+    assert_refused(&err, StatusCode::FORBIDDEN, "WRONG_VENUE");
+    assert_eq!(server.op_count(&hq.creds.token).await, 0);
+    // V01's reception marks its own rider.
+    let mut reception = server.enrolled(&hq, "reception", "V01", "受付1").await;
+    reception.replica.write(ride_mark(1, "V01")).expect("write");
+    server
+        .sync(&mut reception)
+        .await
+        .expect("its own venue's ride");
+    assert_eq!(server.op_count(&hq.creds.token).await, 1);
+}

@@ -183,3 +183,133 @@ fn only_headquarters_plans_and_a_bad_fleet_file_imports_nothing() {
     assert_eq!(lines, [3, 4, 5], "{problems:?}");
     assert!(ledger.reader().fleet().unwrap().is_empty());
 }
+
+#[test]
+fn a_planned_day_reaches_the_bus_list_and_the_desk_marks_its_riders() {
+    use vax_app::rides::{bus_list, mark_ride, BusDirection, BusMark};
+    let (mut ledger, venue, date) = city();
+    // Name a driver for the first vehicle (the fleet CSV's optional 運転手 column).
+    let with_driver = FLEET
+        .replacen("車庫経度\n", "車庫経度,運転手\n", 1)
+        .replacen("135.3859\n", "135.3859,舞鶴 太郎\n", 1)
+        .replace("135.3859\n", "135.3859,\n");
+    import_fleet(&mut ledger, Role::Headquarters, with_driver.as_bytes()).unwrap();
+    assert_eq!(ledger.reader().fleet().unwrap()[0].driver, "舞鶴 太郎");
+    let report = plan_day(
+        &mut ledger,
+        Role::Headquarters,
+        &venue,
+        date,
+        now(),
+        &budget(),
+    )
+    .unwrap();
+    let day = day_transport(&ledger.reader(), &venue, date).unwrap();
+
+    // The bus list is the plan's runs, rider for rider, with names from the register.
+    let list = bus_list(&ledger.reader(), &venue, date).unwrap();
+    assert_eq!(list.trips.len(), day.runs.len());
+    assert_eq!(
+        list.trips.iter().map(|t| t.riders.len()).sum::<usize>(),
+        report.rides
+    );
+    for run in &day.runs {
+        // Trips are listed per leg by vehicle; match each run by vehicle, way and band.
+        let trip = list
+            .trips
+            .iter()
+            .find(|t| {
+                t.vehicle == run.vehicle
+                    && t.band_start == run.band_start
+                    && (t.direction == BusDirection::ToVenue)
+                        == (run.direction == vax_ledger::LegDirection::ToVenue)
+            })
+            .expect("every run is a trip");
+        assert_eq!(trip.at_venue, run.at_venue);
+        let names: Vec<&str> = trip.riders.iter().map(|r| r.name.as_str()).collect();
+        let planned: Vec<&str> = run.stops.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, planned);
+        let driver = if trip.vehicle == "1号車" {
+            "舞鶴 太郎"
+        } else {
+            ""
+        };
+        assert_eq!(trip.driver, driver);
+    }
+    let trip = &list.trips[0];
+    let rider = trip.riders[0].resident_id;
+
+    // The booth may not mark; a resident who has no such ride cannot be marked.
+    let err = mark_ride(
+        &mut ledger,
+        Role::Booth,
+        &venue,
+        date,
+        rider,
+        trip.direction,
+        BusMark::Boarded,
+        now(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, TransportError::MayNotMarkRides(Role::Booth)),
+        "{err}"
+    );
+    let no_rider = -1;
+    let err = mark_ride(
+        &mut ledger,
+        Role::Reception,
+        &venue,
+        date,
+        no_rider,
+        BusDirection::ToVenue,
+        BusMark::Boarded,
+        now(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, TransportError::Invalid { .. }), "{err}");
+
+    // The reception marks, takes it back, and marks again; the counts follow.
+    let list = mark_ride(
+        &mut ledger,
+        Role::Reception,
+        &venue,
+        date,
+        rider,
+        trip.direction,
+        BusMark::NoShow,
+        now(),
+    )
+    .unwrap();
+    assert_eq!((list.boarded, list.no_show), (0, 1));
+    let list = mark_ride(
+        &mut ledger,
+        Role::Reception,
+        &venue,
+        date,
+        rider,
+        trip.direction,
+        BusMark::Cleared,
+        now(),
+    )
+    .unwrap();
+    assert_eq!((list.boarded, list.no_show), (0, 0));
+    assert_eq!(list.trips[0].riders[0].mark, None);
+    let list = mark_ride(
+        &mut ledger,
+        Role::Reception,
+        &venue,
+        date,
+        rider,
+        trip.direction,
+        BusMark::Boarded,
+        now(),
+    )
+    .unwrap();
+    assert_eq!(list.trips[0].riders[0].mark, Some(BusMark::Boarded));
+
+    // A re-plan keeps the marks of riders still on a bus.
+    replan_day(&mut ledger, Role::Headquarters, &venue, date, now()).unwrap();
+    let list = bus_list(&ledger.reader(), &venue, date).unwrap();
+    assert_eq!(list.boarded, 1);
+}

@@ -43,12 +43,13 @@ pub(crate) fn rank(op: &Op) -> u8 {
         OpKind::DefineVenue(_) => 0,
         OpKind::DefineTimeBand(_) | OpKind::DefineStaff(_) => 1,
         OpKind::SetResidentFields { .. } => 2,
-        OpKind::Book(_) => 3,
+        OpKind::Book(_) | OpKind::DefineRides(_) => 3,
         OpKind::RecordDose(_)
         | OpKind::CheckIn(_)
         | OpKind::StockEvent(_)
         | OpKind::Inquiry(_)
         | OpKind::StandbyCall(_)
+        | OpKind::MarkRide(_)
         | OpKind::Audit(_) => 4,
         OpKind::Void(_) | OpKind::Acknowledge { .. } => 5,
     }
@@ -191,6 +192,8 @@ pub(crate) fn project(
             .map(|_| Outcome::Written)
         }
         OpKind::Acknowledge { .. } => Ok(Outcome::LogOnly),
+        OpKind::DefineRides(p) => ride_plan(w, replica, &p.venue, p.date),
+        OpKind::MarkRide(m) => ride_mark(w, replica, op, m),
     };
     match result {
         Err(LedgerError::Sqlite(rusqlite::Error::SqliteFailure(e, message)))
@@ -223,6 +226,50 @@ fn audit_entry(
         }
     }
     w.write_audit_row(&op.id.to_string(), &op.id.replica.to_string(), a)?;
+    Ok(Outcome::Written)
+}
+
+/// A venue day's rides as the merged replica now sees them (the latest plan), on HQ and on
+/// that venue's devices; other venues keep the op in their log only.
+fn ride_plan(
+    w: &WriteTx<'_>,
+    replica: &Replica,
+    venue: &VenueCode,
+    date: chrono::NaiveDate,
+) -> Result<Outcome, LedgerError> {
+    match crate::rides::keeps_rows_of(w, venue)? {
+        None => return Ok(waiting_for("this device's venue", &venue.0)),
+        Some(false) => return Ok(Outcome::LogOnly),
+        Some(true) => {}
+    }
+    let Some(plan) = replica.ride_plan(venue, date) else {
+        return Ok(Outcome::LogOnly);
+    };
+    Ok(match w.write_ride_rows(plan)? {
+        Ok(()) => Outcome::Written,
+        Err(crate::rides::MissingResident(voucher)) => waiting_for("resident", &voucher),
+    })
+}
+
+/// A ride's mark as the merged replica now sees it: the op's own mark when it is the latest of
+/// that rider's ride; an older mark arriving late leaves the row as the later one wrote it.
+fn ride_mark(
+    w: &WriteTx<'_>,
+    replica: &Replica,
+    op: &Op,
+    mark: &vax_sync::RideMark,
+) -> Result<Outcome, LedgerError> {
+    match crate::rides::keeps_rows_of(w, &mark.venue)? {
+        None => return Ok(waiting_for("this device's venue", &mark.venue.0)),
+        Some(false) => return Ok(Outcome::LogOnly),
+        Some(true) => {}
+    }
+    let Some(resident_id) = resident_id(w, &mark.resident)? else {
+        return Ok(waiting_for("resident", &mark.resident.to_string()));
+    };
+    if replica.ride_mark_stamp(&mark.key()) == Some(op.stamp()) {
+        w.write_ride_mark_row(&op.id.to_string(), resident_id, mark)?;
+    }
     Ok(Outcome::Written)
 }
 

@@ -4,6 +4,7 @@ mod audit;
 mod concurrency;
 mod notices;
 mod replication;
+mod rides;
 mod schema;
 mod story;
 

@@ -7,6 +7,7 @@ mod invariants;
 mod merge_rules;
 mod node;
 mod protocol;
+mod rides;
 mod roles;
 mod signing;
 mod stock;

@@ -67,6 +67,12 @@ import type {
   ContactEdit,
   Dashboard,
   CsvEncoding,
+  DayTransport,
+  DayPlanReport,
+  DayReplanReport,
+  BusList,
+  BusDirection,
+  BusMark,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -180,4 +186,11 @@ export const api = {
   dashboard: () => call<Dashboard>('dashboard_view'),
   dashboardExport: (table: string, encoding: CsvEncoding) => call<string>('dashboard_export', { table, encoding }),
   dashboardDailyReport: () => call<string>('dashboard_daily_report'),
+  transportDay: (venueCode: string, date: string) => call<DayTransport>('transport_day', { venueCode, date }),
+  transportPlan: (venueCode: string, date: string) => call<DayPlanReport>('transport_plan', { venueCode, date }),
+  transportReplan: (venueCode: string, date: string) => call<DayReplanReport>('transport_replan', { venueCode, date }),
+  transportManifests: (venueCode: string, date: string) => call<Printed>('transport_manifests', { venueCode, date }),
+  transportBusList: (venueCode: string, date: string) => call<BusList>('transport_bus_list', { venueCode, date }),
+  transportMarkRide: (venueCode: string, date: string, residentId: number, direction: BusDirection, mark: BusMark) =>
+    call<BusList>('transport_mark_ride', { venueCode, date, residentId, direction, mark }),
 };

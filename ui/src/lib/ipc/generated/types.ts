@@ -2942,3 +2942,322 @@ campaign: number, };
 
 export type CsvEncoding = "utf8_bom" | "cp932";
 
+export type LegDirection = "to_venue" | "from_venue";
+
+export type NotPlanned = { 
+/**
+ * The resident.
+ */
+resident_id: number, 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * Why, in English.
+ */
+reason: string, 
+/**
+ * Why, in Japanese.
+ */
+reason_ja: string, };
+
+export type DayPlanReport = { 
+/**
+ * Riders (bookings with 送迎) of the day.
+ */
+riders: number, 
+/**
+ * Legs solved.
+ */
+legs: number, 
+/**
+ * Distinct vehicles used over the day.
+ */
+vehicles: number, 
+/**
+ * Kilometres of every route.
+ */
+km: number, 
+/**
+ * Riders on a route, counted once per leg.
+ */
+rides: number, 
+/**
+ * Riders of a leg the solver could not serve (by leg), with the reason.
+ */
+unserved: Array<NotPlanned>, 
+/**
+ * Riders with no home coordinates and no pick-up point.
+ */
+not_planned: Array<NotPlanned>, };
+
+export type AnnouncedChange = { 
+/**
+ * The resident.
+ */
+resident_id: number, 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * Which trip.
+ */
+direction: LegDirection, 
+/**
+ * Announced time at the door (HH:MM).
+ */
+before: string, 
+/**
+ * New time at the door (HH:MM), or `None` when no longer served.
+ */
+after: string | null, };
+
+export type DayReplanReport = { 
+/**
+ * Riders taken off (booking cancelled or moved away, or 送迎 no longer asked).
+ */
+cancelled: Array<string>, 
+/**
+ * Riders added to an existing leg.
+ */
+added: Array<string>, 
+/**
+ * Riders whose announced time moved (beyond the re-planner's tolerance, or unserved).
+ */
+changed: Array<AnnouncedChange>, 
+/**
+ * Riders who need a leg the stored plan does not have, or whose place is unknown:
+ * plan the day again for them.
+ */
+needs_full_plan: Array<string>, };
+
+export type RiderLine = { 
+/**
+ * The resident.
+ */
+resident_id: number, 
+/**
+ * Rider id in the problem (`municipality-voucher`).
+ */
+rider: string, 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * 氏名カナ.
+ */
+name_kana: string, 
+/**
+ * 住所.
+ */
+address: string, 
+/**
+ * 電話番号.
+ */
+phone: string | null, 
+/**
+ * The pick-up point's name, when not fetched at home.
+ */
+pickup_point: string | null, 
+/**
+ * Rides in a wheelchair.
+ */
+wheelchair: boolean, 
+/**
+ * Where they are fetched or set down.
+ */
+at: Coordinates | null, 
+/**
+ * Stop number (1-based) on the bus.
+ */
+stop_order: number | null, 
+/**
+ * Time at the door (HH:MM).
+ */
+at_door: string | null, 
+/**
+ * Why not served (Japanese), when not.
+ */
+unserved_ja: string | null, };
+
+export type BusRun = { 
+/**
+ * The vehicle.
+ */
+vehicle: string, 
+/**
+ * Which way.
+ */
+direction: LegDirection, 
+/**
+ * The band served.
+ */
+band_start: string, 
+/**
+ * Its end.
+ */
+band_end: string, 
+/**
+ * Leaves the garage (HH:MM).
+ */
+leave_garage: string, 
+/**
+ * Arrives at the venue (to) or leaves it (return), HH:MM.
+ */
+at_venue: string, 
+/**
+ * Back at the garage (HH:MM).
+ */
+back_at_garage: string, 
+/**
+ * Seats taken.
+ */
+seats_used: number, 
+/**
+ * Seats the vehicle has.
+ */
+seats: number, 
+/**
+ * Kilometres, garage to garage.
+ */
+km: number, 
+/**
+ * Stops in order.
+ */
+stops: Array<RiderLine>, };
+
+export type DayTransport = { 
+/**
+ * Venue code.
+ */
+venue_code: string, 
+/**
+ * 会場名.
+ */
+venue_name: string, 
+/**
+ * The venue's address.
+ */
+venue_address: string, 
+/**
+ * The venue's place.
+ */
+venue_at: Coordinates, 
+/**
+ * The garage.
+ */
+garage: Coordinates | null, 
+/**
+ * The day.
+ */
+date: string, 
+/**
+ * When it was planned; `None`: never.
+ */
+planned_at: string | null, 
+/**
+ * Every bus run, by leg then vehicle.
+ */
+runs: Array<BusRun>, 
+/**
+ * Riders of a leg not served, with the reason.
+ */
+unserved: Array<RiderLine>, 
+/**
+ * Distinct vehicles over the day.
+ */
+vehicles: number, 
+/**
+ * Kilometres of every route.
+ */
+km: number, };
+
+export type BusDirection = "to_venue" | "from_venue";
+
+export type BusMark = "boarded" | "no_show" | "cleared";
+
+export type BusRider = { 
+/**
+ * The resident.
+ */
+resident_id: number, 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * 氏名カナ.
+ */
+name_kana: string, 
+/**
+ * Stop on the trip, from 1.
+ */
+stop_order: number, 
+/**
+ * Pick-up (to the venue) or drop-off (home) at the door, HH:MM.
+ */
+at_door: string, 
+/**
+ * The named pick-up point, when not fetched at home.
+ */
+pickup_point: string | null, 
+/**
+ * Rides in a wheelchair.
+ */
+wheelchair: boolean, 
+/**
+ * The reception's mark, when made (a cleared mark is none).
+ */
+mark: BusMark | null, };
+
+export type BusTrip = { 
+/**
+ * The vehicle.
+ */
+vehicle: string, 
+/**
+ * Its driver (empty when HQ named none).
+ */
+driver: string, 
+/**
+ * Which way.
+ */
+direction: BusDirection, 
+/**
+ * The band its riders are booked in (HH:MM).
+ */
+band_start: string, 
+/**
+ * Arrives at the venue (to) or leaves it (home), HH:MM.
+ */
+at_venue: string, 
+/**
+ * The riders in stop order.
+ */
+riders: Array<BusRider>, };
+
+export type BusList = { 
+/**
+ * The venue.
+ */
+venue_code: string, 
+/**
+ * The day.
+ */
+date: string, 
+/**
+ * Every trip, arrivals and departures in HQ's order.
+ */
+trips: Array<BusTrip>, 
+/**
+ * Riders marked boarded, over every trip.
+ */
+boarded: number, 
+/**
+ * Riders marked not at the pick-up.
+ */
+no_show: number, };
+
