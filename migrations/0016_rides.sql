@@ -1,4 +1,4 @@
--- 0014: bus rides replicated to the venues (issue 13, docs/sync-spec.md §11).
+-- 0016: bus rides replicated to the venues (issue 13, docs/sync-spec.md §11).
 -- Never edit this file once landed: add a new numbered file instead.
 
 -- The driver HQ assigns to a vehicle (optional column 運転手 of the fleet CSV), shown to the
