@@ -9,6 +9,9 @@
 //!   files like the voucher sheets.
 //! - [`write_manifests`] / [`write_reception_list`]: bus transport sheets, the driver's
 //!   manifest of each bus run and the venue reception's list of who rides which bus.
+//! - [`write_day_sheets`]: the venue's paper fallback (接種当日記録票), one table per time
+//!   band with a row QR per booked resident, boxes to fill in by hand and blank rows for
+//!   walk-ins; scanned back in afterwards (back-entry).
 //! - [`write_voucher_batches`]: voucher sheets (接種券) for mailing, one A4 per resident,
 //!   for the whole city. printpdf builds a document in memory until it is saved, so the batch
 //!   is written as several files of [`BatchOptions::chunk_size`] pages
@@ -52,6 +55,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod daysheet;
 mod draw;
 mod font;
 mod letter;
@@ -65,6 +69,9 @@ use std::path::{Path, PathBuf};
 use printpdf::{FontId, Mm, PdfDocument, PdfPage, PdfSaveOptions};
 use thiserror::Error;
 
+pub use daysheet::{
+    write_day_sheets, DaySheet, DaySheetRow, DAY_SHEET_ROWS_PER_PAGE, DAY_SHEET_TEMPLATE,
+};
 pub use font::{FontConfig, FontError, JapaneseFont, IPAEX_GOTHIC_PATH, NOTO_SANS_CJK_PATH};
 pub use letter::{
     write_letter_batches, Letter, LetterAppointment, LETTER_APPOINTMENTS, LETTER_TEMPLATE,
