@@ -75,4 +75,10 @@ pub const COMMAND_NAMES: &[&str] = &[
     "callcentre_correct_contact",
     "dashboard_view",
     "dashboard_export",
+    "paper_print_day_sheets",
+    "paper_back_enter",
+    "relay_status_lights",
+    "relay_venue_devices",
+    "relay_join_code",
+    "relay_join",
 ];

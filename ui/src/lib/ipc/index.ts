@@ -66,6 +66,11 @@ import type {
   ContactEdit,
   Dashboard,
   CsvEncoding,
+  BackEntry,
+  BackEntered,
+  RelayLights,
+  VenueDevice,
+  JoinQr,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -176,4 +181,10 @@ export const api = {
   ccCorrectContact: (residentId: number, edit: ContactEdit) => call<null>('callcentre_correct_contact', { residentId, edit }),
   dashboard: () => call<Dashboard>('dashboard_view'),
   dashboardExport: (table: string, encoding: CsvEncoding) => call<string>('dashboard_export', { table, encoding }),
+  paperPrintDaySheets: (date: string) => call<Printed>('paper_print_day_sheets', { date }),
+  paperBackEnter: (entry: BackEntry) => call<BackEntered>('paper_back_enter', { entry }),
+  relayLights: () => call<RelayLights>('relay_status_lights'),
+  relayDevices: () => call<VenueDevice[]>('relay_venue_devices'),
+  relayJoinCode: () => call<JoinQr | null>('relay_join_code'),
+  relayJoin: (code: string) => call<string>('relay_join', { code }),
 };
