@@ -107,6 +107,7 @@ test('a row of the printed day sheet is read by the camera and back-entered at t
   const cells = await row.getText();
   assert.ok(cells.includes(first.name), cells);
   assert.ok(cells.includes(`${day} 09:12`), `the paper's time: ${cells}`);
+  await row.scrollIntoView();
   await shoot(browser, 'back-entered');
 
   // The ledger: the dose at 09:12, and who typed it in (the audit trail, read by HQ's command).
@@ -125,6 +126,7 @@ test('the same row typed in again is refused on screen as a duplicate dose', asy
   assert.equal(await refused.getAttribute('data-code'), 'DUPLICATE_DOSE');
   assert.match(await refused.getText(), /1回目は.*09:12に接種済みです/);
   assert.equal((await browser.$$('#entered tbody tr')).length, 1, 'nothing more was recorded');
+  await refused.scrollIntoView();
   await shoot(browser, 'duplicate-refused');
 });
 
