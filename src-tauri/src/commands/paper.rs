@@ -20,11 +20,10 @@ pub async fn paper_print_day_sheets(
 ) -> Result<Printed, IpcError> {
     let mut ledger = state.ledger()?;
     let e = enrolled(&ledger)?;
-    let (config, folders) = (&state.config, &state.folders);
     Ok(print_day_sheets(
         &mut ledger,
-        config,
-        folders,
+        &state.config,
+        &state.folders,
         &e,
         date,
         state.now(),
