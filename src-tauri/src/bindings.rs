@@ -167,6 +167,12 @@ pub fn typescript() -> String {
         vax_app::rides::BusRider,
         vax_app::rides::BusTrip,
         vax_app::rides::BusList,
+        vax_app::desk::paper::BackEntry,
+        vax_app::desk::paper::BackEntered,
+        vax_app::relay::Light,
+        vax_app::relay::RelayLights,
+        vax_app::relay::VenueDevice,
+        vax_app::relay::JoinQr,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:\n\

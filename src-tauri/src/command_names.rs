@@ -84,4 +84,10 @@ pub const COMMAND_NAMES: &[&str] = &[
     "transport_manifests",
     "transport_bus_list",
     "transport_mark_ride",
+    "paper_print_day_sheets",
+    "paper_back_enter",
+    "relay_status_lights",
+    "relay_venue_devices",
+    "relay_join_code",
+    "relay_join",
 ];

@@ -123,6 +123,12 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
             commands::staff::hq_staff_register,
             commands::staff::hq_audit_search,
             commands::sync::sync_rotate_token,
+            commands::paper::paper_print_day_sheets,
+            commands::paper::paper_back_enter,
+            commands::paper::relay_status_lights,
+            commands::paper::relay_venue_devices,
+            commands::paper::relay_join_code,
+            commands::paper::relay_join,
         ])
 }
 

@@ -91,6 +91,7 @@ fn op_for(role: Role, venue: &VenueCode, resident: u64) -> OpKind {
             vial: None,
             overridden: None,
             injection_site: None,
+            back_entered: false,
         }),
         _ => OpKind::CheckIn(CheckIn {
             resident,
@@ -98,6 +99,7 @@ fn op_for(role: Role, venue: &VenueCode, resident: u64) -> OpKind {
             venue: venue.clone(),
             band: None,
             at,
+            back_entered: false,
         }),
     }
 }

@@ -193,5 +193,6 @@ fn check_in(resident: u64) -> OpKind {
         venue: VenueCode::new("V01"),
         band: None,
         at: chrono::Local::now().naive_local(),
+        back_entered: false,
     })
 }

@@ -302,6 +302,7 @@ fn venue_day_ops(
                     venue: venue.clone(),
                     band: None,
                     at,
+                    back_entered: false,
                 }),
                 &clock,
             )?;
@@ -318,6 +319,7 @@ fn venue_day_ops(
                     vial: Some(vial.id),
                     overridden: None,
                     injection_site: None,
+                    back_entered: false,
                 }),
                 &clock,
             )?;

@@ -318,3 +318,102 @@ pub fn spawn_background_relay_sync(
             std::thread::sleep(every);
         })
 }
+
+/// The join code of the relay this kiosk joined, as the manager's screen shows it: the text
+/// (to type) and its QR code as an SVG picture (for the other kiosks' cameras).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct JoinQr {
+    /// The join code (`vaxrelay:?url=…&id=…&fp=…`).
+    pub code: String,
+    /// Its QR code (level M), one SVG unit per module with a 4-module quiet zone.
+    pub svg: String,
+}
+
+/// The QR code of `text` as an SVG document: each run of dark modules of a row is one
+/// rectangle, on a white square with the quiet zone of the standard.
+pub fn qr_svg(text: &str) -> Option<String> {
+    let code =
+        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let n = code.width();
+    let colors = code.to_colors();
+    let side = n + 8;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" shape-rendering=\"crispEdges\"><rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/><path fill=\"#000\" d=\""
+    );
+    for row in 0..n {
+        let mut col = 0;
+        while col < n {
+            if colors[row * n + col] == qrcode::Color::Dark {
+                let start = col;
+                while col < n && colors[row * n + col] == qrcode::Color::Dark {
+                    col += 1;
+                }
+                svg.push_str(&format!(
+                    "M{} {}h{}v1h-{}z",
+                    start + 4,
+                    row + 4,
+                    col - start,
+                    col - start
+                ));
+            } else {
+                col += 1;
+            }
+        }
+    }
+    svg.push_str("\"/></svg>");
+    Some(svg)
+}
+
+/// The join code of the relay this kiosk joined, with its QR, or `None` before joining.
+pub fn relay_join_qr(ledger: &Ledger) -> Result<Option<JoinQr>, RelayAppError> {
+    Ok(joined_relay(ledger)?.and_then(|code| {
+        let text = code.to_text();
+        qr_svg(&text).map(|svg| JoinQr { code: text, svg })
+    }))
+}
+
+#[cfg(test)]
+mod qr_tests {
+    use std::time::Duration;
+
+    use super::qr_svg;
+
+    /// Paints the SVG's path (`M{x} {y}h{w}v1h-{w}z` runs) at 4 px per module.
+    fn paint(svg: &str) -> image::GrayImage {
+        let side: u32 = svg
+            .split("viewBox=\"0 0 ")
+            .nth(1)
+            .and_then(|s| s.split(' ').next())
+            .and_then(|s| s.parse().ok())
+            .expect("a viewBox");
+        let mut img = image::GrayImage::from_pixel(side * 4, side * 4, image::Luma([255]));
+        let path = svg.split(" d=\"").nth(1).expect("a path");
+        for run in path.split('M').skip(1) {
+            let (pos, rest) = run.split_once('h').expect("a run");
+            let (x, y) = pos.split_once(' ').expect("x y");
+            let (x, y): (u32, u32) = (x.parse().unwrap(), y.parse().unwrap());
+            let w: u32 = rest.split('v').next().unwrap().parse().unwrap();
+            for px in x * 4..(x + w) * 4 {
+                for py in y * 4..(y + 1) * 4 {
+                    img.put_pixel(px, py, image::Luma([0]));
+                }
+            }
+        }
+        img
+    }
+
+    #[test]
+    fn the_join_qr_reads_back_as_the_join_code() {
+        let code = "vaxrelay:?url=https%3A%2F%2F192.168.1.10%3A8788&id=0123456789abcdef0123456789abcdef&fp=AB:CD";
+        let svg = qr_svg(code).expect("a code this short fits a QR");
+        let reads = vax_scan::Pipeline::standard()
+            .scan(&paint(&svg), Duration::from_secs(10))
+            .reads;
+        assert_eq!(
+            reads.first().map(|r| r.text.as_str()),
+            Some(code),
+            "what a kiosk's camera reads is the code"
+        );
+    }
+}

@@ -7,6 +7,7 @@
 mod audit;
 mod kiosk;
 mod notices;
+mod paper;
 mod planning;
 mod print;
 mod progress;
@@ -83,6 +84,9 @@ enum Command {
     /// Print PDFs: voucher sheets for mailing, a resident's 予診票.
     #[command(subcommand)]
     Print(print::PrintCommand),
+    /// The venue's paper fallback: day sheets to print the day before, back-entry of a row.
+    #[command(subcommand)]
+    Paper(paper::PaperCommand),
     /// Notices of new and changed bookings: letters, SMS list, call list (docs/notices.md).
     #[command(subcommand)]
     Notices(notices::NoticesCommand),
@@ -469,6 +473,10 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Command::Print(command) => {
             let mut ledger = open(cli)?;
             return print::run(&mut ledger, command, now);
+        }
+        Command::Paper(command) => {
+            let mut ledger = open(cli)?;
+            return paper::run(&mut ledger, command, now, cli.json);
         }
         Command::Notices(command) => {
             let mut ledger = open(cli)?;

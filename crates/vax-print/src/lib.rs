@@ -11,6 +11,9 @@
 //!   manifest of each bus run and the venue reception's list of who rides which bus.
 //! - [`daily_report_pdf`] / [`write_daily_report`]: the daily report (日報) for the mayor's
 //!   office, one A4 page: venues' figures of the day, coverage by age band, the call centre.
+//! - [`write_day_sheets`]: the venue's paper fallback (接種当日記録票), one table per time
+//!   band with a row QR per booked resident, boxes to fill in by hand and blank rows for
+//!   walk-ins; scanned back in afterwards (back-entry).
 //! - [`write_voucher_batches`]: voucher sheets (接種券) for mailing, one A4 per resident,
 //!   for the whole city. printpdf builds a document in memory until it is saved, so the batch
 //!   is written as several files of [`BatchOptions::chunk_size`] pages
@@ -55,6 +58,7 @@
 #![forbid(unsafe_code)]
 
 mod daily_report;
+mod daysheet;
 mod draw;
 mod font;
 mod letter;
@@ -71,6 +75,8 @@ use thiserror::Error;
 pub use daily_report::{
     daily_report_pdf, write_daily_report, DailyCoverageLine, DailyReport, DailyVenueLine,
     DAILY_REPORT_TEMPLATE,
+pub use daysheet::{
+    write_day_sheets, DaySheet, DaySheetRow, DAY_SHEET_ROWS_PER_PAGE, DAY_SHEET_TEMPLATE,
 };
 pub use font::{FontConfig, FontError, JapaneseFont, IPAEX_GOTHIC_PATH, NOTO_SANS_CJK_PATH};
 pub use letter::{

@@ -171,6 +171,7 @@ fn write_city() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
                     venue: venue.clone(),
                     band: None,
                     at: day.and_hms_opt(10, 0, 0).ok_or("time")?,
+                    back_entered: false,
                 }),
                 1 => OpKind::RecordDose(Dose {
                     resident,
@@ -183,6 +184,7 @@ fn write_city() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
                     vial: None,
                     overridden: None,
                     injection_site: None,
+                    back_entered: false,
                 }),
                 2 => OpKind::Book(Booking {
                     resident,

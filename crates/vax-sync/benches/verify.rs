@@ -43,6 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 vial: None,
                 overridden: None,
                 injection_site: None,
+                back_entered: false,
             });
             Ok(Op::signed(
                 OpId {

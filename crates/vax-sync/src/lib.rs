@@ -57,6 +57,7 @@
 //!     vial: None,
 //!     overridden: None,
 //!     injection_site: None,
+//!     back_entered: false,
 //! }), &time)?;
 //!
 //! // Back online: each side keeps a SyncState for the other and the caller moves the bytes.

@@ -604,6 +604,11 @@ pub struct Dose {
     /// then left out of the JSON so those ops read back unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub injection_site: Option<String>,
+    /// Typed in afterwards from the paper day sheet (issue 17): `administered_at` is the time
+    /// written on paper, not when the record was made. Left out of the JSON when false, so
+    /// every dose recorded at a kiosk re-serialises byte for byte.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub back_entered: bool,
 }
 
 /// A doctor's decision to give a dose against the rules the booth named.
@@ -630,6 +635,11 @@ pub struct CheckIn {
     pub band: Option<TimeBandId>,
     /// When, in local venue time.
     pub at: NaiveDateTime,
+    /// Typed in afterwards from the paper day sheet (issue 17): `at` is the time written on
+    /// paper. Left out of the JSON when false, so every kiosk check-in re-serialises byte for
+    /// byte.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub back_entered: bool,
 }
 
 /// A change of vial state for one lot at one venue.
@@ -950,6 +960,7 @@ mod validation_tests {
                 at: NaiveDate::from_ymd_opt(2021, 6, 1)
                     .and_then(|d| d.and_hms_opt(9, 0, 0))
                     .expect("valid time"),
+                back_entered: false,
             })
         };
         assert_eq!(op(check_in(0)).validate(), Err(InvalidOp::DoseNumber(0)));

@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod hq;
 pub mod manager;
 pub mod notices;
+pub mod paper;
 pub mod planning;
 pub mod reception;
 pub mod setup;

@@ -29,6 +29,7 @@ pub fn dose(r: u32, venue: &str) -> OpKind {
         vial: None,
         overridden: None,
         injection_site: None,
+        back_entered: false,
     })
 }
 
@@ -39,6 +40,7 @@ pub fn check_in(r: u32, venue: &str) -> OpKind {
         venue: VenueCode::new(venue),
         band: None,
         at: at(9, 0),
+        back_entered: false,
     })
 }
 

@@ -9,7 +9,7 @@ use vax_domain::resident::age_on;
 use vax_domain::stock::{lot_states, StockChange};
 use vax_ledger::{CheckInView, Ledger, LotView, NewDose, STOCK_RULES};
 
-use vax_sync::{AuditAction, DoctorOverride, Dose, OpId, OpKind, StockEvent, VenueCode};
+use vax_sync::{AuditAction, CheckIn, DoctorOverride, Dose, OpId, OpKind, StockEvent, VenueCode};
 
 use crate::stock::{open_change, DEFAULT_SYRINGE};
 
@@ -116,6 +116,30 @@ pub fn record_dose(
     request: &RecordDose,
     now: DateTime<FixedOffset>,
 ) -> Result<RecordedDose, DeskError> {
+    record_dose_at(ledger, enrollment, request, now, now, None)
+}
+
+/// What a record typed in from the paper day sheet adds to a dose (issue 17).
+pub(crate) struct FromPaper {
+    /// The check-in to record with the dose, at the time ticked on paper; `None` when the
+    /// resident was checked in at a kiosk.
+    pub check_in_at: Option<DateTime<FixedOffset>>,
+    /// What the audit trail says of the back-entry (the times written on paper).
+    pub detail: String,
+}
+
+/// Records a dose given at `given` (the booth: now; back-entry: the time written on paper),
+/// made at `now`. The rules are the booth's whatever the path: a back-entered dose meets the
+/// same duplicate, interval and stock checks. `paper` marks the records as back-entered and
+/// records the paper check-in in the same transaction, so a refusal writes nothing.
+pub(crate) fn record_dose_at(
+    ledger: &mut Ledger,
+    enrollment: &Enrollment,
+    request: &RecordDose,
+    given: DateTime<FixedOffset>,
+    now: DateTime<FixedOffset>,
+    paper: Option<&FromPaper>,
+) -> Result<RecordedDose, DeskError> {
     if !enrollment.role.may_record_doses() {
         return Err(DeskError::RoleMayNot {
             role: enrollment.role,
@@ -124,7 +148,7 @@ pub fn record_dose(
     }
     let venue = venue_of(ledger, enrollment)?;
     let actor = audit::actor(&ledger.reader(), enrollment, now)?;
-    let today = now.date_naive();
+    let today = given.date_naive();
     let lot = ledger
         .reader()
         .lots_open(venue.id, today)?
@@ -179,7 +203,7 @@ pub fn record_dose(
             _ => {}
         }
     }
-    let vial = pick_vial(ledger, enrollment, &lot, now)?;
+    let vial = pick_vial(ledger, enrollment, &lot, given)?;
     refusals.extend(vial.refusals);
     let override_ = match (&request.override_, refusals.is_empty()) {
         (_, true) => None,
@@ -195,8 +219,31 @@ pub fn record_dose(
         .survey
         .as_ref()
         .is_some_and(|s| s.anaphylaxis_history);
-    let minutes = observation_minutes(&lot, anaphylaxis, now)?;
+    let minutes = observation_minutes(&lot, anaphylaxis, given)?;
     let mut tx = ledger.transaction()?;
+    let voucher = &card.resident.resident.voucher;
+    if let Some(check_in_at) = paper.and_then(|p| p.check_in_at) {
+        let uid = tx.record_event(OpKind::CheckIn(CheckIn {
+            resident: voucher.clone(),
+            dose_number: request.dose_number,
+            venue: VenueCode::new(&enrollment.venue_code),
+            band: None,
+            at: check_in_at.naive_local(),
+            back_entered: true,
+        }))?;
+        tx.insert_check_in(
+            &uid,
+            request.resident_id,
+            venue.id,
+            request.dose_number,
+            &check_in_at,
+        )?;
+        let about = About::record(voucher, &uid).detail(format!(
+            "back-entered from paper: checked in {}",
+            check_in_at.format("%Y-%m-%d %H:%M")
+        ));
+        audit::record(&mut tx, &actor, AuditAction::CheckIn, &about, now)?;
+    }
     let vial_uid = match vial.choice {
         VialChoice::Untracked => None,
         VialChoice::Existing(id) => Some(id),
@@ -205,10 +252,10 @@ pub fn record_dose(
                 venue: VenueCode::new(&enrollment.venue_code),
                 product: lot.product_code.clone(),
                 lot: lot.lot_number.clone(),
-                at: now.naive_local(),
+                at: given.naive_local(),
                 change,
             },
-            &now,
+            &given,
         )?),
     };
     let uid = tx.record_event(OpKind::RecordDose(Dose {
@@ -218,7 +265,7 @@ pub fn record_dose(
         product: lot.product_code.clone(),
         lot: lot.lot_number.clone(),
         vaccinator: vaccinator.clone(),
-        administered_at: now.naive_local(),
+        administered_at: given.naive_local(),
         vial: vial_uid.as_deref().and_then(|v| v.parse::<OpId>().ok()),
         overridden: override_.as_ref().map(|(doctor, reason)| DoctorOverride {
             doctor: doctor.clone(),
@@ -229,12 +276,13 @@ pub fn record_dose(
                 .collect(),
         }),
         injection_site: Some(site.clone()),
+        back_entered: paper.is_some(),
     }))?;
     let uid = tx.insert_dose(&NewDose {
         uid: Some(uid),
         resident_id: request.resident_id,
         dose_number: request.dose_number,
-        administered_at: now,
+        administered_at: given,
         venue_id: venue.id,
         lot_id: lot.id,
         vaccinator,
@@ -255,14 +303,11 @@ pub fn record_dose(
             overridden.push((*rule).to_owned());
         }
     }
-    let voucher = &card.resident.resident.voucher;
-    audit::record(
-        &mut tx,
-        &actor,
-        AuditAction::Dose,
-        &About::record(voucher, &uid),
-        now,
-    )?;
+    let about = match paper {
+        None => About::record(voucher, &uid),
+        Some(p) => About::record(voucher, &uid).detail(p.detail.clone()),
+    };
+    audit::record(&mut tx, &actor, AuditAction::Dose, &about, now)?;
     if let Some((doctor, reason)) = &override_ {
         let about = About::record(voucher, &uid)
             .detail(format!("{} — {doctor}: {reason}", overridden.join(", ")));
@@ -272,7 +317,7 @@ pub fn record_dose(
     Ok(RecordedDose {
         uid,
         observation_minutes: minutes,
-        observe_until: now + Duration::minutes(i64::from(minutes)),
+        observe_until: given + Duration::minutes(i64::from(minutes)),
         overridden,
     })
 }

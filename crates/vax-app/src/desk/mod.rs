@@ -7,6 +7,7 @@
 mod booth;
 pub mod camera;
 mod day_progress;
+pub mod paper;
 mod reception;
 mod setup;
 

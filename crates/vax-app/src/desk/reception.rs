@@ -99,7 +99,7 @@ pub struct DeskCard {
     pub check_in: Option<CheckInView>,
 }
 
-fn due_dose(due: &DueStatus) -> Option<u8> {
+pub(super) fn due_dose(due: &DueStatus) -> Option<u8> {
     match due {
         DueStatus::FirstDoseDue => Some(1),
         DueStatus::NextDoseDue { dose_number, .. }
@@ -266,6 +266,7 @@ pub fn check_in(
         venue: VenueCode::new(&enrollment.venue_code),
         band: None,
         at: now.naive_local(),
+        back_entered: false,
     }))?;
     tx.insert_check_in(&uid, resident_id, venue.id, dose_number, &now)?;
     let about = About::record(&card.card.resident.resident.voucher, &uid);

@@ -10,6 +10,7 @@ mod fuzz;
 mod import;
 mod lookup;
 mod notices;
+mod paper;
 mod planning;
 mod print;
 mod relay;

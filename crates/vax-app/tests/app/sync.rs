@@ -356,6 +356,7 @@ fn a_change_the_server_refuses_is_quarantined_shown_in_the_status_and_the_rest_s
             vial: None,
             overridden: None,
             injection_site: None,
+            back_entered: false,
         }))
         .unwrap();
     tx.commit().unwrap();

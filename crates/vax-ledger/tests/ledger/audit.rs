@@ -172,6 +172,7 @@ fn a_dose_recorded_with_its_injection_site_arrives_with_it() {
             vial: None,
             overridden: None,
             injection_site: Some("左上腕".into()),
+            back_entered: false,
         }))
         .unwrap();
         tx.commit().unwrap();

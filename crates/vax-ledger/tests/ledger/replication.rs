@@ -144,6 +144,7 @@ pub(crate) fn record_dose(
             vial: None,
             overridden: None,
             injection_site: None,
+            back_entered: false,
         }))
         .unwrap();
     tx.insert_dose(&NewDose {
@@ -239,6 +240,7 @@ fn a_rolled_back_change_leaves_no_op_and_burns_no_counter() {
             venue: VenueCode::new("V01"),
             band: None,
             at: at("2021-06-01T09:00:00+09:00").naive_local(),
+            back_entered: false,
         }))
         .expect_err("a booth may not check residents in");
         // dropped without commit
@@ -512,6 +514,7 @@ fn stock_events_doses_from_a_vial_and_standby_calls_received_from_a_venue_become
             vial: Some(vial.parse().unwrap()),
             overridden: None,
             injection_site: None,
+            back_entered: false,
         }))
         .unwrap();
     let resident = resident_id(&tx.reader(), "0000000002");
@@ -684,6 +687,7 @@ fn a_quarantined_op_is_kept_counted_and_never_offered_again() {
             vial: None,
             overridden: None,
             injection_site: None,
+            back_entered: false,
         }))
         .unwrap();
     tx.commit().unwrap();

@@ -1,6 +1,7 @@
 //! Renders the produced PDFs with poppler (pdftoppm, pdfinfo, pdffonts) and reads the QR
 //! code back from the rendered page with vax-scan, as the desk would from a printed sheet.
 
+mod daysheet;
 mod letter;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! The integration tests of `vax-sync`, one module per part of `docs/sync-spec.md`.
 
 mod audit;
+mod back_entry;
 mod convergence;
 mod fuzz;
 mod invariants;

@@ -107,6 +107,7 @@ pub fn dose(r: u32, dose_number: u8, venue: &str, lot: &str, when: NaiveDateTime
         vial: None,
         overridden: None,
         injection_site: None,
+        back_entered: false,
     })
 }
 
@@ -117,6 +118,7 @@ pub fn check_in(r: u32, venue: &str) -> OpKind {
         venue: VenueCode::new(venue),
         band: None,
         at: at(9, 0),
+        back_entered: false,
     })
 }
 

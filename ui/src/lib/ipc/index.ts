@@ -73,6 +73,11 @@ import type {
   BusList,
   BusDirection,
   BusMark,
+  BackEntry,
+  BackEntered,
+  RelayLights,
+  VenueDevice,
+  JoinQr,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -193,4 +198,10 @@ export const api = {
   transportBusList: (venueCode: string, date: string) => call<BusList>('transport_bus_list', { venueCode, date }),
   transportMarkRide: (venueCode: string, date: string, residentId: number, direction: BusDirection, mark: BusMark) =>
     call<BusList>('transport_mark_ride', { venueCode, date, residentId, direction, mark }),
+  paperPrintDaySheets: (date: string) => call<Printed>('paper_print_day_sheets', { date }),
+  paperBackEnter: (entry: BackEntry) => call<BackEntered>('paper_back_enter', { entry }),
+  relayLights: () => call<RelayLights>('relay_status_lights'),
+  relayDevices: () => call<VenueDevice[]>('relay_venue_devices'),
+  relayJoinCode: () => call<JoinQr | null>('relay_join_code'),
+  relayJoin: (code: string) => call<string>('relay_join', { code }),
 };

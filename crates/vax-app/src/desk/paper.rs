@@ -1,0 +1,311 @@
+//! The venue's paper fallback (issue 17): day sheets printed the day before, and the
+//! back-entry of what staff wrote on them once a kiosk works again.
+//!
+//! A day sheet lists every resident booked into a band with a row QR: their 18-digit voucher
+//! line, its 回数 the dose booked — the code the desk's camera and USB scanner already read.
+//! Back-entry scans that QR (or takes the typed voucher number of a walk-in written on a
+//! blank row) and the handwritten fields, and records the dose through the booth's own rules
+//! ([`super::booth`]): a second dose is refused exactly as at the booth, and a refusal writes
+//! nothing. The records carry the time written on paper and are marked back-entered (in the
+//! op, docs/sync-spec.md §4b, and in the audit trail with who typed them).
+
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone};
+use serde::{Deserialize, Serialize};
+use vax_domain::voucher::VoucherPayload;
+use vax_ledger::Ledger;
+use vax_print::{DaySheet, DaySheetRow, JapaneseFont, PrintError};
+use vax_sync::AuditAction;
+
+use super::booth::{record_dose_at, FromPaper};
+use super::reception::due_dose;
+use super::{required, venue_of, DeskError, Enrollment, RecordDose, RecordedDose};
+use crate::audit::{self, About};
+use crate::config::{AppConfig, Folders};
+use crate::print::{line_for, PrintJobError, Printed};
+
+/// Blank rows for walk-ins (the standby list) after each band's bookings.
+pub const WALK_IN_ROWS: usize = 5;
+
+/// The day sheets of a venue day, one per time band in time order, residents in kana order.
+///
+/// # Errors
+/// [`vax_ledger::LedgerError::Missing`] for an unknown venue, or a ledger failure.
+pub fn day_sheets(
+    ledger: &Ledger,
+    venue_code: &str,
+    date: NaiveDate,
+) -> Result<Vec<DaySheet>, vax_ledger::LedgerError> {
+    let reader = ledger.reader();
+    let venue = reader.venue(venue_code)?;
+    reader
+        .venue_day(venue_code, date)?
+        .into_iter()
+        .map(|load| {
+            let rows = reader
+                .bookings_in_band(load.band.id)?
+                .into_iter()
+                .map(|(dose, r)| DaySheetRow {
+                    line: line_for(&r, dose),
+                    name: r.resident.name.clone(),
+                    name_kana: r.resident.name_kana.clone(),
+                    birth_date: r.resident.birth_date,
+                })
+                .collect();
+            Ok(DaySheet {
+                venue_code: venue_code.to_owned(),
+                venue_name: venue.venue.name.clone(),
+                date,
+                band: format!(
+                    "{}〜{}",
+                    load.band.start.format("%H:%M"),
+                    load.band.end.format("%H:%M")
+                ),
+                rows,
+                blank_rows: WALK_IN_ROWS,
+            })
+        })
+        .collect()
+}
+
+/// What was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetsWritten {
+    /// Time bands.
+    pub bands: usize,
+    /// Booked residents listed.
+    pub residents: usize,
+    /// Pages of the PDF.
+    pub pages: usize,
+}
+
+/// Writes the day sheets of a venue day into one PDF at `path` (`vaxhq paper sheets`).
+///
+/// # Errors
+/// An unknown venue or a ledger failure, or the PDF could not be written.
+pub fn write_day_sheets(
+    ledger: &Ledger,
+    font: &JapaneseFont,
+    venue_code: &str,
+    date: NaiveDate,
+    path: &Path,
+) -> Result<SheetsWritten, PrintJobError> {
+    let sheets = day_sheets(ledger, venue_code, date)?;
+    let pages = vax_print::write_day_sheets(font, &sheets, path)?;
+    Ok(SheetsWritten {
+        bands: sheets.len(),
+        residents: sheets.iter().map(|s| s.rows.len()).sum(),
+        pages,
+    })
+}
+
+/// Writes this venue's day sheets for `date` into the `print/` folder and opens them in the
+/// system's viewer (the venue manager's button, pressed the day before). The print is an
+/// entry of the audit trail.
+///
+/// # Errors
+/// Not enrolled, nobody signed in where staff must be, or the PDF could not be written.
+pub fn print_day_sheets(
+    ledger: &mut Ledger,
+    config: &AppConfig,
+    folders: &Folders,
+    enrollment: &Enrollment,
+    date: NaiveDate,
+    now: DateTime<FixedOffset>,
+) -> Result<Printed, PrintJobError> {
+    let actor = crate::audit::actor_here(ledger, now)?;
+    let dir = folders.print();
+    std::fs::create_dir_all(&dir).map_err(|source| PrintError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let path = dir.join(format!("day-sheets-{}-{date}.pdf", enrollment.venue_code));
+    let font = JapaneseFont::system_default().map_err(PrintError::from)?;
+    let written = write_day_sheets(ledger, &font, &enrollment.venue_code, date, &path)?;
+    let mut tx = ledger.transaction()?;
+    let about = About {
+        record: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        detail: format!(
+            "day sheets {} {date}: {} bands, {} residents",
+            enrollment.venue_code, written.bands, written.residents
+        ),
+        ..About::default()
+    };
+    audit::record(&mut tx, &actor, AuditAction::Print, &about, now)?;
+    tx.commit()?;
+    let opened = config.open_on_desktop(&path);
+    Ok(Printed {
+        path: path.display().to_string(),
+        opened,
+    })
+}
+
+/// One row of a day sheet, as typed in at back-entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BackEntry {
+    /// The row QR as scanned (18 digits), or the voucher number written on a blank row.
+    pub voucher: String,
+    /// The day of the sheet.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub date: NaiveDate,
+    /// 接種時刻 as written, `HH:MM`.
+    pub given_at: String,
+    /// ロット as written (a lot open at this venue that day).
+    pub lot_number: String,
+    /// 接種者 as written.
+    pub vaccinator: String,
+    /// Injection site (左上腕…).
+    pub injection_site: String,
+    /// 観察終了 as written, `HH:MM`; empty when not filled in.
+    pub observed_until: String,
+}
+
+/// A back-entered row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BackEntered {
+    /// 氏名.
+    pub name: String,
+    /// The dose recorded.
+    pub dose_number: u8,
+    /// When it was given: the time written on paper.
+    pub given_at: DateTime<FixedOffset>,
+    /// The dose record, at the time written on paper.
+    pub dose: RecordedDose,
+    /// The check-in recorded with it, when the resident was not checked in at a kiosk.
+    pub checked_in: bool,
+}
+
+fn paper_time(
+    field: &'static str,
+    text: &str,
+    date: NaiveDate,
+    offset: FixedOffset,
+) -> Result<DateTime<FixedOffset>, DeskError> {
+    let bad = DeskError::Invalid {
+        field,
+        problem: "24-hour time as HH:MM / 24時間制の 時:分 で入力してください",
+    };
+    let text: String = text
+        .trim()
+        .chars()
+        .map(|c| match c {
+            // Full-width digits and colon from a Japanese input method.
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            '：' => ':',
+            c => c,
+        })
+        .collect();
+    let time = NaiveTime::parse_from_str(&text, "%H:%M").map_err(|_| bad)?;
+    offset
+        .from_local_datetime(&date.and_time(time))
+        .single()
+        .ok_or(DeskError::Invalid {
+            field,
+            problem: "not a time of that day / その日の時刻ではありません",
+        })
+}
+
+/// Records one row of a day sheet: the dose at the time written on paper, and the check-in
+/// with it when the resident was not checked in at a kiosk that day. The venue manager's
+/// job (back-entry records doses and check-ins). Refused like the booth refuses (duplicate
+/// dose, interval, lot not open that day…); any refusal or malformed field writes nothing.
+///
+/// # Errors
+/// [`DeskError`] naming the field or rule at fault, in English and Japanese.
+pub fn back_enter(
+    ledger: &mut Ledger,
+    enrollment: &Enrollment,
+    entry: &BackEntry,
+    now: DateTime<FixedOffset>,
+) -> Result<BackEntered, DeskError> {
+    if !(enrollment.role.may_record_doses() && enrollment.role.may_check_in()) {
+        return Err(DeskError::RoleMayNot {
+            role: enrollment.role,
+            action: "back-enter the paper day sheet",
+        });
+    }
+    let payload = VoucherPayload::parse(&entry.voucher)?;
+    let offset = *now.offset();
+    let given = paper_time("time given / 接種時刻", &entry.given_at, entry.date, offset)?;
+    if given > now {
+        return Err(DeskError::Invalid {
+            field: "time given / 接種時刻",
+            problem: "is in the future / 未来の時刻です",
+        });
+    }
+    let observed_until = match entry.observed_until.trim() {
+        "" => None,
+        text => {
+            let until = paper_time("observation end / 観察終了", text, entry.date, offset)?;
+            if until < given {
+                return Err(DeskError::Invalid {
+                    field: "observation end / 観察終了",
+                    problem: "is before the time given / 接種時刻より前です",
+                });
+            }
+            Some(until)
+        }
+    };
+    let lot_number = required(&entry.lot_number, "lot / ロット番号", 20)?.to_uppercase();
+    let vaccinator = required(&entry.vaccinator, "vaccinator / 接種者", 20)?;
+    let venue = venue_of(ledger, enrollment)?;
+    let reader = ledger.reader();
+    let resident = reader
+        .residents_by_voucher(payload.municipality(), payload.number())?
+        .into_iter()
+        .next()
+        .ok_or(DeskError::Invalid {
+            field: "voucher / 接種券",
+            problem: "no resident holds this voucher / この接種券の対象者がいません",
+        })?;
+    let lot = reader
+        .lots_open(venue.id, entry.date)?
+        .into_iter()
+        .find(|l| l.lot_number == lot_number)
+        .ok_or(DeskError::LotNotOpen)?;
+    let dose_number = match payload.printed_dose() {
+        Some(dose) => dose,
+        // A walk-in's typed voucher number: the dose due that day.
+        None => due_dose(&crate::lookup::card(ledger, resident.id, entry.date)?.due)
+            .ok_or(DeskError::SeriesComplete)?,
+    };
+    let checked_in = reader
+        .check_ins_of(resident.id, entry.date, offset)?
+        .iter()
+        .any(|c| c.cancelled.is_none());
+    let detail = match observed_until {
+        Some(until) => format!(
+            "back-entered from the paper day sheet: given {}, observed until {}",
+            given.format("%Y-%m-%d %H:%M"),
+            until.format("%H:%M")
+        ),
+        None => format!(
+            "back-entered from the paper day sheet: given {}",
+            given.format("%Y-%m-%d %H:%M")
+        ),
+    };
+    let paper = FromPaper {
+        // A tick on paper carries no time: the check-in is recorded at the time given.
+        check_in_at: (!checked_in).then_some(given),
+        detail,
+    };
+    let request = RecordDose {
+        resident_id: resident.id,
+        dose_number,
+        lot_id: lot.id,
+        vaccinator,
+        injection_site: entry.injection_site.clone(),
+        override_: None,
+    };
+    let dose = record_dose_at(ledger, enrollment, &request, given, now, Some(&paper))?;
+    Ok(BackEntered {
+        name: resident.resident.name,
+        dose_number,
+        given_at: given,
+        dose,
+        checked_in: !checked_in,
+    })
+}
