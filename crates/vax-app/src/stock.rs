@@ -300,7 +300,6 @@ pub enum StockAction {
     },
 }
 
-/// What a recorded action did.
 impl StockAction {
     /// What the audit trail says of this action: which one, the lot, the count.
     fn audit_detail(&self) -> String {
@@ -354,6 +353,7 @@ impl StockAction {
     }
 }
 
+/// What a recorded action did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StockRecorded {

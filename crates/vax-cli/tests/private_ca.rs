@@ -147,6 +147,10 @@ fn server_certificate(
     (cert_path, key_path)
 }
 
+fn as_refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -177,7 +181,6 @@ fn a_city_ca_is_pinned_enroll_and_sync_work_with_it_and_fail_clearly_without_it(
         args.extend_from_slice(extra);
         args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
     };
-    let as_refs = |v: &Vec<String>| v.iter().map(String::as_str).collect::<Vec<_>>();
 
     // Public roots only: the city's CA vouches for nothing there.
     let without = refused(&hq, &as_refs(&enroll(&[])));

@@ -14,7 +14,7 @@ use vax_ledger::Ledger;
 use super::logger::{parse_logger_csv, LoggerLog};
 use super::{lot_number, record_stock, venue_lots, StockAction, StockError};
 use crate::audit::{About, AuditAction};
-use crate::desk::{DeskError, Enrollment};
+use crate::desk::Enrollment;
 use crate::import::{ImportError, ImportProblem, TextEncoding};
 
 /// What checking a logger file found and did.
