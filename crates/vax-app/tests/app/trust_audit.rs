@@ -12,6 +12,9 @@ use vax_ledger::{AuditRow, Ledger};
 
 use crate::desk::{booked_at_nine, time, venue};
 
+/// (action, staff, venue, record) of one entry.
+type Entry<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
 fn everything(ledger: &Ledger) -> Vec<AuditRow> {
     let mut rows = search(ledger, Role::Headquarters, &AuditSearch::default()).unwrap();
     rows.reverse();
@@ -65,7 +68,7 @@ fn each_stock_action_leaves_one_entry_with_the_staff_member_the_venue_and_the_ev
     record_stock(&mut ledger, &e, &void, time("07:04")).unwrap();
 
     let rows = everything(&ledger);
-    let got: Vec<(&str, Option<&str>, Option<&str>, Option<&str>)> = rows
+    let got: Vec<Entry> = rows
         .iter()
         .map(|r| {
             (
