@@ -5,7 +5,7 @@
 use tauri::State;
 use vax_app::callcentre::{
     complete_follow_up, correct_contact, follow_ups, log_call, rebook_offers, request_transport,
-    set_standby, ContactEdit, NewCall, RebookOffer, ResidentHistory,
+    set_standby, view_history, ContactEdit, NewCall, RebookOffer, ResidentHistory,
 };
 use vax_app::desk::enrolled;
 use vax_app::lookup::{find, Query};
