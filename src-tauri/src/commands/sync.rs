@@ -31,18 +31,10 @@ pub async fn sync_enroll(
     municipality: String,
     ca_pem: Option<String>,
 ) -> Result<Enrolled, IpcError> {
-    let (mut ledger, now) = (state.ledger()?, state.now());
-    let (url, ca) = (server_url.as_str(), ca_pem.as_deref());
+    let (mut l, now) = (state.ledger()?, state.now());
+    let (url, ca, name, city) = (&server_url, ca_pem.as_deref(), &device_name, &municipality);
     let enroll = app_sync::enroll_device_trusting;
-    Ok(enroll(
-        &mut ledger,
-        url,
-        &code,
-        &device_name,
-        &municipality,
-        ca,
-        now,
-    )?)
+    Ok(enroll(&mut l, url, &code, name, city, ca, now)?)
 }
 
 /// Open conflicts for HQ, from this device's merged state (works offline).
