@@ -22,8 +22,8 @@ use vax_sync::http::{
 
 use crate::core::Core;
 use crate::error::ApiError;
-use crate::intake::{authenticated_body, decode_and_verify};
-use crate::limits::{Limits, RateLimiter};
+use crate::intake::{intake, Intake};
+use crate::limits::{Limits, OpsBudget, RateLimiter};
 
 /// Body limit of the JSON endpoints.
 pub const JSON_BODY_LIMIT: usize = 16 * 1024;
@@ -35,6 +35,7 @@ pub struct AppState {
     server_id: ReplicaId,
     limits: Limits,
     pub(crate) limiter: Arc<RateLimiter>,
+    pub(crate) ops_budget: Arc<OpsBudget>,
 }
 
 impl AppState {
@@ -51,6 +52,7 @@ impl AppState {
             server_id,
             limits,
             limiter: Arc::new(RateLimiter::new(&limits)),
+            ops_budget: Arc::new(OpsBudget::new(&limits)),
         }
     }
 
@@ -102,7 +104,7 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
         | C::BadSignature => StatusCode::FORBIDDEN,
         C::EnrollmentCodeInvalid | C::NoSuchEndpoint => StatusCode::NOT_FOUND,
         C::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::RateLimited | C::OpsBudgetExceeded => StatusCode::TOO_MANY_REQUESTS,
         C::RequestTimeout => StatusCode::SERVICE_UNAVAILABLE,
         C::ConflictingOp => StatusCode::CONFLICT,
         C::StorageUnavailable | C::ClockAhead | C::Internal => StatusCode::SERVICE_UNAVAILABLE,
@@ -218,11 +220,10 @@ async fn sync(
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     let token = bearer(request.headers())?;
-    let body = match authenticated_body(&state, &token, request).await? {
-        Ok(body) => body,
-        Err(wait) => return Ok(rate_limited(wait)),
+    let message = match intake(&state, &token, request).await? {
+        Intake::Message(message) => message,
+        Intake::Refused(response) => return Ok(response),
     };
-    let message = decode_and_verify(&state, body).await?;
     let reply = state.with_core(move |core| core.sync_verified_with_token(&token, message));
     Ok(([(header::CONTENT_TYPE, "application/json")], reply.await?).into_response())
 }
@@ -234,18 +235,6 @@ pub(crate) fn internal_error(e: &dyn std::fmt::Display) -> ApiError {
         "internal error; try again later",
         "サーバー内部の問題が発生しました。しばらくしてから再度お試しください。",
     )
-}
-
-/// 429 `RATE_LIMITED`, with `Retry-After` in whole seconds (at least one).
-fn rate_limited(wait: std::time::Duration) -> Response {
-    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-    let error = ApiError::rate_limited(seconds);
-    (
-        http_status(error.code()),
-        [(header::RETRY_AFTER, seconds.to_string())],
-        Json(error.body),
-    )
-        .into_response()
 }
 
 async fn create_enrollment(

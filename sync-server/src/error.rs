@@ -35,6 +35,7 @@ impl ApiError {
                     ErrorCode::StorageUnavailable
                         | ErrorCode::Internal
                         | ErrorCode::RateLimited
+                        | ErrorCode::OpsBudgetExceeded
                         | ErrorCode::RequestTimeout
                 ),
                 op: None,
@@ -150,6 +151,19 @@ impl ApiError {
             format!("too many requests from this device; retry in {retry_after_seconds} s"),
             format!(
                 "この端末からの要求が多すぎます。{retry_after_seconds}秒後に再度お試しください。"
+            ),
+        )
+    }
+
+    /// 429: the device sent more ops than its budget allows for now.
+    pub fn ops_budget_exceeded(retry_after_seconds: u64) -> Self {
+        Self::new(
+            ErrorCode::OpsBudgetExceeded,
+            format!(
+                "this device sent more records than its budget allows; retry in {retry_after_seconds} s"
+            ),
+            format!(
+                "この端末から短時間に送られた記録が多すぎます。{retry_after_seconds}秒後に自動で再送します。"
             ),
         )
     }

@@ -5,6 +5,13 @@
 //! limits add the rest. A device that syncs too often gets 429 `RATE_LIMITED` with a
 //! `Retry-After`, which the client treats as a transient failure and retries later; a request
 //! that takes longer than the timeout gets 503 `REQUEST_TIMEOUT` (a slow upload included).
+//!
+//! A request rate alone does not stop a device whose every request carries thousands of
+//! valid ops: the cost is the ops, which the server merges under its lock and every other
+//! device then pulls and verifies. So each device also has a budget of *ops* ([`OpsBudget`]):
+//! a burst large enough for a day's backlog of the busiest desk, then a sustained rate far
+//! above any desk's; beyond it, 429 `OPS_BUDGET_EXCEEDED` with a `Retry-After`, and the
+//! client tries again at its next round (sync-server/README.md, "Ops budget").
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -23,6 +30,11 @@ pub struct Limits {
     /// Longest time a request may take, from its headers to its reply (its body's upload
     /// included: a client that trickles a body is cut off).
     pub request_timeout: Duration,
+    /// Ops a device may send at once before [`Limits::ops_per_second`] applies: a day's
+    /// backlog of the busiest desk (README, "Ops budget").
+    pub ops_burst: u32,
+    /// Ops per second a device may sustain.
+    pub ops_per_second: f64,
 }
 
 impl Default for Limits {
@@ -31,7 +43,76 @@ impl Default for Limits {
             burst: 60,
             per_second: 10.0,
             request_timeout: Duration::from_secs(30),
+            ops_burst: DEFAULT_OPS_BURST,
+            ops_per_second: DEFAULT_OPS_PER_SECOND,
         }
+    }
+}
+
+/// The default ops burst. The busiest reception desk of a Maizuru-sized venue checks in about
+/// 600 residents a day at 3 ops each (check-in, its audit entry, the lookup's): 1,800 ops;
+/// a booth's day is fewer. A desk offline all day sends them in one go.
+pub const DEFAULT_OPS_BURST: u32 = 2_000;
+/// The default sustained ops rate: 3,600 an hour, ten times a busy desk's ~6 a minute.
+pub const DEFAULT_OPS_PER_SECOND: f64 = 1.0;
+
+/// One bucket of ops per device. A message's ops are all charged or none; a message larger
+/// than the burst passes when the bucket is full and leaves it in debt, so no honest message
+/// is refused for ever.
+#[derive(Debug)]
+pub struct OpsBudget {
+    burst: f64,
+    per_second: f64,
+    buckets: Mutex<HashMap<ReplicaId, Bucket>>,
+}
+
+impl OpsBudget {
+    /// A budget with the limits' ops burst and rate.
+    pub fn new(limits: &Limits) -> Self {
+        Self {
+            burst: f64::from(limits.ops_burst.max(1)),
+            per_second: limits.ops_per_second.max(0.001),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Charges `ops` ops to `device` at `now`, or says how long until they fit. A message
+    /// without ops (a pull, an introduction) costs nothing.
+    pub fn take(&self, device: ReplicaId, ops: usize, now: Instant) -> Result<(), Duration> {
+        self.take_all(&[(device, ops)], now)
+    }
+
+    /// Charges each author its ops at `now` — all of them, or none and the longest wait. A
+    /// relay's message carries several devices' ops: each pays from its own budget.
+    pub fn take_all(&self, charges: &[(ReplicaId, usize)], now: Instant) -> Result<(), Duration> {
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut wait = Duration::ZERO;
+        for &(device, ops) in charges.iter().filter(|(_, ops)| *ops > 0) {
+            let bucket = buckets.entry(device).or_insert(Bucket {
+                tokens: self.burst,
+                at: now,
+            });
+            let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+            bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.burst);
+            bucket.at = now;
+            let needed = (ops as f64).min(self.burst);
+            if bucket.tokens < needed {
+                let short = (needed - bucket.tokens) / self.per_second;
+                wait = wait.max(Duration::from_secs_f64(short));
+            }
+        }
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        for &(device, ops) in charges {
+            if let Some(bucket) = buckets.get_mut(&device) {
+                bucket.tokens -= ops as f64;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -118,6 +199,55 @@ mod tests {
         let flooder = ReplicaId::from_u128(1);
         while limiter.take(flooder, t0).is_ok() {}
         assert_eq!(limiter.take(ReplicaId::from_u128(2), t0), Ok(()));
+    }
+
+    fn budget(ops_burst: u32, ops_per_second: f64) -> OpsBudget {
+        OpsBudget::new(&Limits {
+            ops_burst,
+            ops_per_second,
+            ..Limits::default()
+        })
+    }
+
+    #[test]
+    fn a_days_backlog_of_the_busiest_desk_passes_at_once_with_the_defaults() {
+        let budget = OpsBudget::new(&Limits::default());
+        let desk = ReplicaId::from_u128(1);
+        let t0 = Instant::now();
+        // 600 check-ins of a day, 3 ops each, in the client's batches of 500.
+        for batch in [500, 500, 500, 300] {
+            assert_eq!(budget.take(desk, batch, t0), Ok(()));
+        }
+        // Pulls cost nothing, even with the budget spent.
+        assert_eq!(budget.take(desk, 0, t0), Ok(()));
+    }
+
+    #[test]
+    fn a_flooding_device_gets_its_burst_then_the_rate_and_the_others_keep_theirs() {
+        let budget = budget(1_000, 10.0);
+        let (flooder, other) = (ReplicaId::from_u128(1), ReplicaId::from_u128(2));
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            assert_eq!(budget.take(flooder, 200, t0), Ok(()));
+        }
+        let wait = budget.take(flooder, 200, t0).expect_err("spent");
+        assert_eq!(wait, Duration::from_secs(20));
+        // All or nothing: the refused message took nothing.
+        let later = t0 + Duration::from_secs(20);
+        assert_eq!(budget.take(flooder, 200, later), Ok(()));
+        assert!(budget.take(flooder, 1, later).is_err());
+        assert_eq!(budget.take(other, 1_000, t0), Ok(()));
+    }
+
+    #[test]
+    fn a_message_larger_than_the_burst_passes_on_a_full_bucket_and_leaves_a_debt() {
+        let budget = budget(100, 10.0);
+        let device = ReplicaId::from_u128(1);
+        let t0 = Instant::now();
+        assert_eq!(budget.take(device, 500, t0), Ok(()));
+        // 400 in debt: 40 s before the next 100-op message.
+        let wait = budget.take(device, 100, t0).expect_err("in debt");
+        assert_eq!(wait, Duration::from_secs(50));
     }
 
     #[test]

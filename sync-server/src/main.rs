@@ -46,6 +46,13 @@ enum Command {
         /// Longest a request may take, its upload included (503 REQUEST_TIMEOUT beyond).
         #[arg(long, default_value_t = Limits::default().request_timeout.as_secs())]
         request_timeout_seconds: u64,
+        /// Ops a device may send at once before --ops-per-second applies (a day's backlog of
+        /// the busiest desk; HQ devices are not limited).
+        #[arg(long, default_value_t = Limits::default().ops_burst)]
+        ops_burst: u32,
+        /// Ops per second a device may sustain (429 OPS_BUDGET_EXCEEDED beyond).
+        #[arg(long, default_value_t = Limits::default().ops_per_second)]
+        ops_per_second: f64,
     },
     /// Enrollment codes.
     Enrollment {
@@ -185,11 +192,15 @@ fn main() -> Result<()> {
             rate_burst,
             rate_per_second,
             request_timeout_seconds,
+            ops_burst,
+            ops_per_second,
         } => {
             let limits = Limits {
                 burst: rate_burst,
                 per_second: rate_per_second,
                 request_timeout: std::time::Duration::from_secs(request_timeout_seconds.max(1)),
+                ops_burst,
+                ops_per_second,
             };
             run_server(db, listen, tls_cert.zip(tls_key), limits)
         }

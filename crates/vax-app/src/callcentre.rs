@@ -21,6 +21,7 @@ use vax_ledger::{
 };
 use vax_sync::{Inquiry, OpId, OpKind, ResidentField};
 
+use crate::audit::{About, AuditAction};
 use crate::lookup::{card, LookupError, ResidentCard};
 
 /// How many free bands a rebooking offers.
@@ -65,6 +66,9 @@ pub enum CallCentreError {
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// Who acts could not be said (staff registered at the venue, nobody signed in).
+    #[error(transparent)]
+    Staff(#[from] crate::staff::StaffError),
 }
 
 impl UserFacing for CallCentreError {
@@ -75,6 +79,7 @@ impl UserFacing for CallCentreError {
             Self::NoOpenFollowUp(_) => ErrorCode::NotFound,
             Self::Lookup(e) => e.code(),
             Self::Ledger(e) => e.code(),
+            Self::Staff(e) => e.code(),
         }
     }
 
@@ -98,6 +103,7 @@ impl UserFacing for CallCentreError {
             }
             Self::Lookup(e) => e.message_ja(),
             Self::Ledger(e) => e.message_ja(),
+            Self::Staff(e) => e.message_ja(),
         }
     }
 }
@@ -151,6 +157,20 @@ pub fn history(
         open_follow_ups,
         card,
     })
+}
+
+/// [`history`] as an operator opens it: the view is a lookup of the resident's record, so
+/// it is recorded in the audit trail (who looked at this resident's record?).
+pub fn view_history(
+    ledger: &mut Ledger,
+    resident: RowId,
+    now: DateTime<FixedOffset>,
+) -> Result<ResidentHistory, CallCentreError> {
+    let shown = history(ledger, resident, now.date_naive())?;
+    let about =
+        About::resident(&shown.card.resident.resident.voucher).detail("call centre history");
+    crate::audit::record_here(ledger, AuditAction::Lookup, &[about], now)?;
+    Ok(shown)
 }
 
 /// A call as the operator logs it.
@@ -469,8 +489,11 @@ pub fn correct_contact(
     }
     short("address", &address)?;
     let r = ledger.reader().resident(resident)?.resident;
+    let actor = crate::audit::actor_here(ledger, now)?;
+    let about = About::resident(&r.voucher).detail("contact details corrected");
     let mut tx = ledger.transaction()?;
     tx.correct_contact(resident, phone.as_ref(), &postal_code, &address, &now)?;
+    crate::audit::record(&mut tx, &actor, AuditAction::Correct, &about, now)?;
     tx.replicate(OpKind::SetResidentFields {
         resident: r.voucher,
         fields: vec![

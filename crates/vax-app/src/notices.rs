@@ -680,6 +680,22 @@ pub fn make_notice_batch(
         let _ = std::fs::remove_dir_all(&folder);
         return Err(e.into());
     }
+    // The letters, SMS and call lists hold residents' names and contacts: they left the
+    // ledger. (The batch's own transaction is the notice ledger's; the entry follows it.)
+    let about = crate::audit::About {
+        record: Some(format!("notice batch {batch_id}")),
+        detail: format!(
+            "notices: {} letters, {} SMS, {} calls",
+            plan.letters.len(),
+            plan.sms.len(),
+            plan.calls.len()
+        ),
+        ..Default::default()
+    };
+    let actor = crate::audit::hq_actor(ledger, now)?;
+    let mut tx = ledger.transaction()?;
+    crate::audit::record(&mut tx, &actor, vax_sync::AuditAction::Export, &about, now)?;
+    tx.commit()?;
     Ok(NoticeBatchReport {
         batch_id,
         files: names

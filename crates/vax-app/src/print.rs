@@ -625,8 +625,9 @@ impl VoucherBatch {
         ledger_path: &Path,
         role: Role,
         mailing: &MailingDetails,
-        today: NaiveDate,
+        now: DateTime<FixedOffset>,
     ) -> Result<VoucherPrintStatus, PrintJobError> {
+        let today = now.date_naive();
         if self
             .current
             .as_ref()
@@ -643,6 +644,21 @@ impl VoucherBatch {
             set_mailing_details(&mut ledger, &font, role, mailing)?;
         }
         let out_dir = Folders::beside(ledger_path).voucher_batch(today);
+        {
+            let mut ledger = ledger
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let actor = crate::audit::hq_actor(&ledger, now)?;
+            let residents = ledger.reader().resident_count()?;
+            let about = crate::audit::About {
+                record: Some(out_dir.display().to_string()),
+                detail: format!("city-wide voucher sheets (dose 1), {residents} residents"),
+                ..Default::default()
+            };
+            let mut tx = ledger.transaction()?;
+            crate::audit::record(&mut tx, &actor, vax_sync::AuditAction::Print, &about, now)?;
+            tx.commit()?;
+        }
         let job = VoucherJob::start(ledger_path, role, font, BatchOptions::new(out_dir, today))?;
         let status = job.status();
         self.current = Some((job, false));

@@ -20,6 +20,7 @@ use vax_domain::stock::{
 use vax_ledger::{EventKind, Ledger, LedgerError, VenueStock};
 use vax_sync::{StockEvent, VenueCode};
 
+use crate::audit::{self, About, AuditAction};
 use crate::desk::{DaySummary, DeskError, Enrollment};
 
 mod close;
@@ -297,6 +298,59 @@ pub enum StockAction {
         /// Why.
         reason: String,
     },
+}
+
+impl StockAction {
+    /// What the audit trail says of this action: which one, the lot, the count.
+    fn audit_detail(&self) -> String {
+        match self {
+            Self::Receive {
+                product,
+                lot,
+                vials,
+                from,
+                ..
+            } => format!("delivery {product} {lot} +{vials} vials from {from}"),
+            Self::Thaw {
+                product,
+                lot,
+                vials,
+            } => format!("thaw {product} {lot} {vials} vials"),
+            Self::Open { product, lot, .. } => format!("open {product} {lot} 1 vial"),
+            Self::WasteVials {
+                product,
+                lot,
+                vials,
+                reason,
+                ..
+            } => format!("waste {product} {lot} {vials} vials ({reason:?})"),
+            Self::WasteDoses {
+                vial,
+                doses,
+                reason,
+            } => format!("waste vial {vial} {doses} doses ({reason:?})"),
+            Self::TransferOut {
+                product,
+                lot,
+                vials,
+                to,
+                ..
+            } => format!("transfer {product} {lot} {vials} vials to {to}"),
+            Self::Correct {
+                product,
+                lot,
+                vials,
+                reason,
+                ..
+            } => format!("correction {product} {lot} {vials:+} vials: {reason}"),
+            Self::Quarantine {
+                product,
+                lot,
+                reason,
+            } => format!("quarantine {product} {lot}: {reason}"),
+            Self::Void { uid, reason } => format!("void {uid}: {reason}"),
+        }
+    }
 }
 
 /// What a recorded action did.
@@ -642,10 +696,19 @@ pub fn record_stock(
         _ => enrollment.role.may_record_stock(),
     };
     check_role(enrollment, may)?;
+    let actor = audit::actor(&ledger.reader(), enrollment, now).map_err(DeskError::from)?;
+    let about = |uid: &str| {
+        About {
+            record: Some(uid.to_owned()),
+            ..About::default()
+        }
+        .detail(action.audit_detail())
+    };
     if let StockAction::Void { uid, reason } = action {
         let reason = text(reason, "reason / 理由")?;
         let mut tx = ledger.transaction()?;
         tx.void_event(EventKind::Stock, uid, &reason, &now)?;
+        audit::record(&mut tx, &actor, AuditAction::Void, &about(uid), now)?;
         tx.commit()?;
         return Ok(StockRecorded {
             uid: uid.clone(),
@@ -669,6 +732,7 @@ pub fn record_stock(
         },
         &now,
     )?;
+    audit::record(&mut tx, &actor, AuditAction::Stock, &about(&uid), now)?;
     tx.commit()?;
     Ok(StockRecorded { uid, use_by })
 }

@@ -15,7 +15,7 @@ use vax_ledger::{Ledger, LedgerError};
 use vax_sync::{
     Alert, Applied, EventKind, Message, OpId, ReplicaId, Role as SyncRole, SyncState, VenueCode,
 };
-use vax_sync_client::{sync_session, Client, ClientError, LocalReplica, SessionError};
+use vax_sync_client::{sync_session, Client, ClientError, LocalReplica, SessionError, TrustPolicy};
 
 use crate::desk::{self, DeskError};
 
@@ -29,6 +29,10 @@ const KEY_LAST_SUCCESS: &str = "sync.last_success_at";
 const KEY_LAST_ATTEMPT: &str = "sync.last_attempt_at";
 const KEY_LAST_ERROR: &str = "sync.last_error";
 const KEY_OWN_OPS_SYNCED: &str = "sync.own_ops_at_last_success";
+/// The city's private CA (PEM) the device pins, when set (docs/security.md).
+const KEY_CA_PEM: &str = "sync.ca_pem";
+/// `"true"` when HQ allowed plain HTTP to a server off this machine.
+const KEY_ALLOW_PLAIN_HTTP: &str = "sync.allow_plain_http";
 
 /// Ops that have waited longer than this turn the status amber.
 pub const LATE_AFTER_MINUTES: i64 = 5;
@@ -66,6 +70,10 @@ impl UserFacing for SyncAppError {
         match self {
             Self::NotConfigured => ErrorCode::SyncNotConfigured,
             Self::AlreadyEnrolled(_) => ErrorCode::SyncAlreadyEnrolled,
+            Self::Server(ClientError::PlainHttpRefused { .. }) => ErrorCode::PlainHttpRefused,
+            Self::Server(ClientError::Certificate(_) | ClientError::BadUrl(_)) => {
+                ErrorCode::InvalidInput
+            }
             Self::Server(e) if e.is_retryable() => ErrorCode::SyncOffline,
             Self::Server(_) => ErrorCode::SyncRefused,
             Self::Session(_) => ErrorCode::SyncStopped,
@@ -118,6 +126,33 @@ pub fn enroll_device(
     municipality: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<Enrolled, SyncAppError> {
+    enroll_device_trusting(
+        ledger,
+        server_url,
+        code,
+        device_name,
+        municipality,
+        None,
+        now,
+    )
+}
+
+/// [`enroll_device`] trusting the city's private CA in `ca_pem` (pinned from then on: the
+/// public roots are no longer used), stored with the enrollment. `None` keeps the CA the
+/// ledger already holds ([`set_private_ca`]), if any.
+pub fn enroll_device_trusting(
+    ledger: &mut Ledger,
+    server_url: &str,
+    code: &str,
+    device_name: &str,
+    municipality: &str,
+    ca_pem: Option<&str>,
+    now: DateTime<FixedOffset>,
+) -> Result<Enrolled, SyncAppError> {
+    let mut policy = trust_policy(ledger)?;
+    if let Some(pem) = ca_pem.map(str::trim).filter(|p| !p.is_empty()) {
+        policy = TrustPolicy::with_private_ca(pem)?.allowing_plain_http(policy.allows_plain_http());
+    }
     let municipality =
         MunicipalityCode::parse(municipality.trim()).map_err(SyncAppError::Municipality)?;
     if let Some((id, _)) = ledger.replica_identity() {
@@ -127,9 +162,15 @@ pub fn enroll_device(
     // The key pair is made here, for this enrollment: the public half goes to the server,
     // the private half stays in this ledger (docs/sync-spec.md §3a).
     let key = vax_sync_client::new_device_key();
-    let enrollment = vax_sync_client::enroll(server_url, code, device_name, &key)?;
+    let enrollment =
+        policy
+            .anonymous_client(server_url)?
+            .enroll(code, device_name, key.public())?;
     {
         let tx = ledger.transaction()?;
+        if let Some(pem) = policy.ca_pem() {
+            tx.set_setting(KEY_CA_PEM, pem)?;
+        }
         tx.set_setting(KEY_SERVER_URL, server_url)?;
         tx.set_setting(KEY_TOKEN, &enrollment.token)?;
         tx.set_setting(KEY_SERVER_ID, &enrollment.server_replica_id.to_string())?;
@@ -280,9 +321,50 @@ fn config(ledger: &Ledger) -> Result<Config, SyncAppError> {
         .map(ReplicaId)
         .map_err(|e| SyncAppError::Session(format!("stored server id is invalid: {e}")))?;
     Ok(Config {
-        client: Client::new(&url, &token),
+        client: trust_policy(ledger)?.client(&url, &token)?,
         server_id,
     })
+}
+
+/// What this device trusts when it talks to the sync server: the city's private CA when
+/// one is set (else the public roots), and whether HQ allowed plain HTTP off this machine.
+pub fn trust_policy(ledger: &Ledger) -> Result<TrustPolicy, SyncAppError> {
+    let reader = ledger.reader();
+    let policy = match reader.setting(KEY_CA_PEM)?.filter(|p| !p.is_empty()) {
+        Some(pem) => TrustPolicy::with_private_ca(&pem)?,
+        None => TrustPolicy::public_roots(),
+    };
+    let allowed = reader.setting(KEY_ALLOW_PLAIN_HTTP)?.as_deref() == Some("true");
+    Ok(policy.allowing_plain_http(allowed))
+}
+
+/// Pins the city's private CA (`Some(pem)`, checked to hold a certificate) or goes back to
+/// the public roots (`None`). Takes effect from the next call to the server.
+pub fn set_private_ca(ledger: &mut Ledger, ca_pem: Option<&str>) -> Result<(), SyncAppError> {
+    let pem = ca_pem.map(str::trim).filter(|p| !p.is_empty());
+    if let Some(pem) = pem {
+        TrustPolicy::with_private_ca(pem)?;
+    }
+    let tx = ledger.transaction()?;
+    match pem {
+        Some(pem) => tx.set_setting(KEY_CA_PEM, pem)?,
+        None => tx.delete_setting(KEY_CA_PEM)?,
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// HQ's decision that this device may use plain HTTP to a server off this machine (a closed
+/// network without TLS yet). Off by default; `vaxhq sync trust --allow-plain-http`.
+pub fn set_plain_http_allowed(ledger: &mut Ledger, allowed: bool) -> Result<(), SyncAppError> {
+    let tx = ledger.transaction()?;
+    if allowed {
+        tx.set_setting(KEY_ALLOW_PLAIN_HTTP, "true")?;
+    } else {
+        tx.delete_setting(KEY_ALLOW_PLAIN_HTTP)?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// Runs one sync session with the server and records how it went for the status. The

@@ -88,6 +88,13 @@ pub fn run(
                 return Ok(exit::REJECTED);
             }
             let report = report.context("printing the voucher sheets")?;
+            let about = vax_app::audit::About {
+                record: Some(out.display().to_string()),
+                detail: format!("city-wide voucher sheets (dose 1), {} pages", report.pages),
+                ..Default::default()
+            };
+            vax_app::audit::record_here(ledger, vax_app::audit::AuditAction::Print, &[about], now)
+                .map_err(|e| anyhow::anyhow!("{e} / {}", e.message_ja()))?;
             println!(
                 "{} pages in {} files under {}",
                 report.pages,

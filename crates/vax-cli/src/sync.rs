@@ -1,5 +1,6 @@
 //! `vaxhq sync …`: enroll this ledger with the sync server, sync, status and alerts.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use vax_domain::error::UserFacing;
 
@@ -29,6 +30,10 @@ pub enum SyncCommand {
     Alerts,
     /// HQ: create a one-time enrollment code for a new device.
     Code(CodeArgs),
+    /// What this ledger trusts when it talks to the server: the city's private CA (pinned:
+    /// the public roots are then not used) and whether plain HTTP off this machine is
+    /// allowed. Without options, shows the current policy.
+    Trust(TrustArgs),
     /// Resolve a duplicate dose: void the record with this uid (shown by `alerts`), with a reason.
     VoidDose {
         /// The record's uid (`<replica>#<counter>`).
@@ -64,6 +69,25 @@ pub struct EnrollArgs {
     /// The campaign's municipality code.
     #[arg(long, default_value = vax_demo::MUNICIPALITY)]
     municipality: String,
+    /// The city's private CA (PEM file) that signed the server's certificate; pinned.
+    #[arg(long)]
+    ca: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct TrustArgs {
+    /// Pin this CA (PEM file): the server's certificate must be signed by it.
+    #[arg(long, conflicts_with = "public_roots")]
+    ca: Option<PathBuf>,
+    /// Forget the pinned CA and trust the public web roots again.
+    #[arg(long)]
+    public_roots: bool,
+    /// HQ's decision: allow plain http:// to a server that is not on this machine.
+    #[arg(long, conflicts_with = "refuse_plain_http")]
+    allow_plain_http: bool,
+    /// Refuse plain http:// off this machine again (the default).
+    #[arg(long)]
+    refuse_plain_http: bool,
 }
 
 #[derive(Args)]
@@ -87,12 +111,14 @@ pub fn run(
 ) -> anyhow::Result<u8> {
     match command {
         SyncCommand::Enroll(args) => {
-            let enrolled = app_sync::enroll_device(
+            let ca = args.ca.as_deref().map(read_pem).transpose()?;
+            let enrolled = app_sync::enroll_device_trusting(
                 ledger,
                 &args.server,
                 &args.code,
                 &args.name,
                 &args.municipality,
+                ca.as_deref(),
                 now(),
             )
             .map_err(explain)?;
@@ -189,6 +215,28 @@ pub fn run(
             app_sync::choose_booking(ledger, voucher, *dose, uid).map_err(explain)?;
             println!("kept {uid}; the choice reaches every replica with the next sync");
         }
+        SyncCommand::Trust(args) => {
+            if let Some(path) = &args.ca {
+                app_sync::set_private_ca(ledger, Some(&read_pem(path)?)).map_err(explain)?;
+            } else if args.public_roots {
+                app_sync::set_private_ca(ledger, None).map_err(explain)?;
+            }
+            if args.allow_plain_http || args.refuse_plain_http {
+                app_sync::set_plain_http_allowed(ledger, args.allow_plain_http).map_err(explain)?;
+            }
+            let policy = app_sync::trust_policy(ledger).map_err(explain)?;
+            let ca = if policy.ca_pem().is_some() {
+                "the city's private CA (pinned; public roots not used)"
+            } else {
+                "the public web roots"
+            };
+            let plain = if policy.allows_plain_http() {
+                "allowed by HQ"
+            } else {
+                "refused off this machine"
+            };
+            println!("trusts       {ca}\nplain http   {plain}");
+        }
         SyncCommand::Code(args) => {
             let code = app_sync::create_enrollment_code(
                 ledger,
@@ -201,6 +249,11 @@ pub fn run(
         }
     }
     Ok(0)
+}
+
+fn read_pem(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("reading the CA certificate {}: {e}", path.display()))
 }
 
 fn explain(e: SyncAppError) -> anyhow::Error {

@@ -214,6 +214,12 @@ error_codes! {
     StaffSignInFailed = "STAFF_SIGN_IN_FAILED",
     /// Too many failed sign-ins on this device: it waits before taking another.
     StaffSignInLocked = "STAFF_SIGN_IN_LOCKED",
+    // Trust (docs/security.md).
+    /// Plain HTTP to a server that is not on this machine, which HQ has not allowed: tokens
+    /// and residents' data would travel in clear.
+    PlainHttpRefused = "PLAIN_HTTP_REFUSED",
+    /// The device sent more ops than its budget allows for now; it retries later by itself.
+    OpsBudgetExceeded = "OPS_BUDGET_EXCEEDED",
 }
 
 impl ErrorCode {

@@ -41,6 +41,26 @@ pub enum ClientError {
     /// A root certificate given to the client could not be read.
     #[error("invalid root certificate: {0}")]
     Certificate(String),
+    /// The server's certificate is not signed by a CA this device trusts (the city's CA when
+    /// one is set, else the public roots), or is not for the server's name: an impostor, or
+    /// a CA missing on this device.
+    #[error("the sync server at {url} showed a certificate this device does not trust ({detail}); set the city's CA with `vaxhq sync trust --ca city-ca.pem` or on the setup screen")]
+    UntrustedServer {
+        /// The URL called.
+        url: String,
+        /// What the TLS layer said.
+        detail: String,
+    },
+    /// Plain HTTP to a server that is not on this machine, which HQ has not allowed: the token
+    /// and residents' data would travel in clear. Refused before connecting.
+    #[error("plain http:// to {url} is refused: it is not on this machine and HQ has not allowed plain HTTP; use https:// (HQ can allow it with `vaxhq sync trust --allow-plain-http`)")]
+    PlainHttpRefused {
+        /// The URL refused.
+        url: String,
+    },
+    /// The server address is not an `https://` (or `http://`) URL with a host.
+    #[error("not a sync server address: {0:?} (expected https://host[:port])")]
+    BadUrl(String),
 }
 
 impl ClientError {
@@ -49,7 +69,11 @@ impl ClientError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Transport { retryable, .. } | Self::Server { retryable, .. } => *retryable,
-            Self::BadReply(_) | Self::Certificate(_) => false,
+            Self::BadReply(_)
+            | Self::Certificate(_)
+            | Self::UntrustedServer { .. }
+            | Self::PlainHttpRefused { .. }
+            | Self::BadUrl(_) => false,
         }
     }
 
@@ -66,10 +90,11 @@ impl ClientError {
         }
     }
 
-    /// The server's error code, when the server answered.
+    /// The server's error code, when the server answered, or the trust policy's refusal.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             Self::Server { code, .. } => Some(*code),
+            Self::PlainHttpRefused { .. } => Some(ErrorCode::PlainHttpRefused),
             _ => None,
         }
     }
@@ -86,10 +111,25 @@ impl ClientError {
             }
             Self::BadReply(_) => "同期サーバーから予期しない応答がありました。".into(),
             Self::Certificate(_) => "証明書の設定が正しくありません。".into(),
+            Self::UntrustedServer { .. } => {
+                "同期サーバーの証明書を信頼できません（市の認証局の証明書が未設定か、なりすましの可能性があります）。本部に連絡してください。".into()
+            }
+            Self::PlainHttpRefused { url } => format!(
+                "{url} への暗号化されていない通信（http://）は、本部が許可していないため行いません。https:// の接続先を使ってください（本部は vaxhq sync trust --allow-plain-http で許可できます）。"
+            ),
+            Self::BadUrl(url) => {
+                format!("同期サーバーの接続先 {url:?} が正しくありません（https://ホスト名:ポート）。")
+            }
         }
     }
 
     pub(crate) fn transport(url: &str, source: ureq::Error) -> Self {
+        if let Some(detail) = untrusted_certificate(&source) {
+            return Self::UntrustedServer {
+                url: url.to_owned(),
+                detail,
+            };
+        }
         let retryable = is_retryable_transport(&source);
         Self::Transport {
             url: url.to_owned(),
@@ -125,4 +165,14 @@ fn is_retryable_transport(e: &ureq::Error) -> bool {
         | ureq::Error::BodyStalled => true,
         _ => false,
     }
+}
+
+/// What rustls said, when `e` is its refusal of the server's certificate.
+fn untrusted_certificate(e: &ureq::Error) -> Option<String> {
+    let rustls_error = match e {
+        ureq::Error::Rustls(r) => Some(r),
+        ureq::Error::Io(io) => io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
+        _ => None,
+    }?;
+    matches!(rustls_error, rustls::Error::InvalidCertificate(_)).then(|| rustls_error.to_string())
 }

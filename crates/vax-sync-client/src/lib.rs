@@ -14,6 +14,7 @@ mod client;
 mod error;
 pub mod lan;
 mod session;
+pub mod trust;
 
 pub use client::{enroll, new_device_key, Client, DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT};
 pub use error::ClientError;
@@ -21,5 +22,6 @@ pub use session::{
     sync_session, sync_session_with, LocalReplica, MemoryReplica, SessionError, SessionOptions,
     SessionReport,
 };
+pub use trust::TrustPolicy;
 pub use vax_sync::http::{DeviceInfo, Enrolled, Health, Status};
 pub use vax_sync::SystemClock;

@@ -1012,11 +1012,16 @@ pub enum AuditAction {
     SignIn,
     /// A staff member signed out (or the device locked itself).
     SignOut,
+    /// A stock movement: delivery, thaw, vial opened, waste, transfer, correction, close-out,
+    /// a logger's import, a quarantine (the detail names which).
+    Stock,
+    /// A resident's contact details were corrected (the call centre).
+    Correct,
 }
 
 impl AuditAction {
     /// Every action, in the order the search screen lists them.
-    pub const ALL: [AuditAction; 10] = [
+    pub const ALL: [AuditAction; 12] = [
         Self::Lookup,
         Self::CheckIn,
         Self::Dose,
@@ -1027,6 +1032,8 @@ impl AuditAction {
         Self::Print,
         Self::SignIn,
         Self::SignOut,
+        Self::Stock,
+        Self::Correct,
     ];
 
     /// The code stored in the ledger (`check_in`).
@@ -1042,6 +1049,8 @@ impl AuditAction {
             Self::Print => "print",
             Self::SignIn => "sign_in",
             Self::SignOut => "sign_out",
+            Self::Stock => "stock",
+            Self::Correct => "correct",
         }
     }
 

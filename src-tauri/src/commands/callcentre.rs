@@ -4,8 +4,8 @@
 
 use tauri::State;
 use vax_app::callcentre::{
-    complete_follow_up, correct_contact, follow_ups, history, log_call, rebook_offers,
-    request_transport, set_standby, ContactEdit, NewCall, RebookOffer, ResidentHistory,
+    complete_follow_up, correct_contact, follow_ups, log_call, rebook_offers, request_transport,
+    set_standby, view_history, ContactEdit, NewCall, RebookOffer, ResidentHistory,
 };
 use vax_app::desk::enrolled;
 use vax_app::lookup::{find, Query};
@@ -29,9 +29,9 @@ pub async fn callcentre_history(
     state: State<'_, AppState>,
     resident_id: i64,
 ) -> Result<ResidentHistory, IpcError> {
-    let ledger = state.ledger()?;
+    let mut ledger = state.ledger()?;
     enrolled(&ledger)?;
-    Ok(history(&ledger, resident_id, state.now().date_naive())?)
+    Ok(view_history(&mut ledger, resident_id, state.now())?)
 }
 
 #[tauri::command]

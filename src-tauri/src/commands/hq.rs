@@ -28,9 +28,9 @@ pub async fn hq_voucher_print_start(
     mailing: MailingDetails,
 ) -> Result<VoucherPrintStatus, IpcError> {
     let role = enrolled(&*state.ledger()?)?.role;
-    let (ledger, today) = (state.shared_ledger()?, state.now().date_naive());
+    let (ledger, now) = (state.shared_ledger()?, state.now());
     let mut batch = lock(&state.voucher_batch);
-    Ok(batch.start(ledger, &state.path, role, &mailing, today)?)
+    Ok(batch.start(ledger, &state.path, role, &mailing, now)?)
 }
 
 /// Where the voucher batch stands (none if it was never started). Once it is done, the

@@ -20,7 +20,8 @@ pub async fn sync_run(state: State<'_, AppState>) -> Result<SyncRun, IpcError> {
     Ok(app_sync::sync_now(&**state.shared_ledger()?, state.now())?)
 }
 
-/// Enrolls this device with the sync server using the code HQ gave.
+/// Enrolls this device with the sync server using the code HQ gave, trusting the city's
+/// private CA when one is pasted (docs/security.md).
 #[tauri::command]
 pub async fn sync_enroll(
     state: State<'_, AppState>,
@@ -28,17 +29,12 @@ pub async fn sync_enroll(
     code: String,
     device_name: String,
     municipality: String,
+    ca_pem: Option<String>,
 ) -> Result<Enrolled, IpcError> {
-    let (mut ledger, now) = (state.ledger()?, state.now());
-    let enroll = app_sync::enroll_device;
-    Ok(enroll(
-        &mut ledger,
-        &server_url,
-        &code,
-        &device_name,
-        &municipality,
-        now,
-    )?)
+    let (mut l, now) = (state.ledger()?, state.now());
+    let (url, ca, name, city) = (&server_url, ca_pem.as_deref(), &device_name, &municipality);
+    let enroll = app_sync::enroll_device_trusting;
+    Ok(enroll(&mut l, url, &code, name, city, ca, now)?)
 }
 
 /// Open conflicts for HQ, from this device's merged state (works offline).

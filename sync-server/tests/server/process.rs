@@ -32,6 +32,17 @@ impl ServerProcess {
         level: &str,
         stderr: Stdio,
     ) -> Self {
+        Self::start_with(db, tls, level, stderr, &[])
+    }
+
+    /// [`ServerProcess::start_logging`] with more `vaxsync serve` flags.
+    pub fn start_with(
+        db: &Path,
+        tls: Option<(&Path, &Path)>,
+        level: &str,
+        stderr: Stdio,
+        flags: &[&str],
+    ) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_vaxsync"));
         cmd.arg("serve")
             .arg("--db")
@@ -43,6 +54,7 @@ impl ServerProcess {
         if let Some((cert, key)) = tls {
             cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
         }
+        cmd.args(flags);
         let mut child = cmd.spawn().expect("start vaxsync");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
         let mut line = String::new();
@@ -277,7 +289,8 @@ fn a_server_killed_mid_sync_loses_and_doubles_nothing() {
     let mut f = Fixture::new();
     let server_id = f.hq_enrollment.server_replica_id;
     let (booth_e, _, mut booth) = f.device(Role::Booth, "V01", "接種1");
-    for r in 1..=3_000 {
+    // Within the booth's ops budget (2,000 at once, the default): a day's backlog.
+    for r in 1..=1_500 {
         booth.write(dose(r, "V01")).expect("write");
     }
     let options = SessionOptions {
@@ -313,18 +326,18 @@ fn a_server_killed_mid_sync_loses_and_doubles_nothing() {
     let client = Client::new(&f.server.url, &booth_e.token);
     let report = sync_session_with(&mut booth, &client, server_id, options).expect("resync");
     assert_eq!(
-        report.sent_ops, 2_500,
+        report.sent_ops, 1_000,
         "only what the server lacked was sent again"
     );
     let status = f.hq.status().expect("status");
-    assert_eq!(status.ops, 3_000);
-    assert_eq!(status.seen.get(&booth_e.replica_id), Some(&3_000));
+    assert_eq!(status.ops, 1_500);
+    assert_eq!(status.seen.get(&booth_e.replica_id), Some(&1_500));
 
     // A fresh device pulls everything exactly once and holds the same ops as the booth.
     let mut hq =
         MemoryReplica::new(f.hq_enrollment.replica_id, Role::Hq, f.hq_key.clone()).expect("key");
     let pulled = sync_session(&mut hq, &f.hq, server_id).expect("pull");
-    assert_eq!(pulled.received_ops, 3_000);
+    assert_eq!(pulled.received_ops, 1_500);
     assert_eq!(hq.log, booth.log);
     assert_eq!(hq.node.replica(), booth.node.replica());
 }
@@ -496,4 +509,78 @@ fn post_raw_sync(url: &str, token: &str, body: &[u8]) -> String {
     let mut reply = String::new();
     let _ = stream.read_to_string(&mut reply);
     reply.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_device_over_its_ops_budget_is_refused_with_a_retryable_429_and_quarantines_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = store_location(dir.path());
+    let code = |venue: &str| {
+        let db = db.to_str().expect("utf-8");
+        let args = [
+            "enrollment",
+            "create",
+            "--db",
+            db,
+            "--role",
+            "booth",
+            "--venue",
+            venue,
+        ];
+        cli(&args).trim().to_owned()
+    };
+    let (flooder_code, other_code) = (code("V01"), code("V02"));
+    // A budget of 10 ops at once, then one every 100 s.
+    let server = ServerProcess::start_with(
+        &db,
+        None,
+        "warn",
+        Stdio::null(),
+        &["--ops-burst", "10", "--ops-per-second", "0.01"],
+    );
+    let booth = |code: &str, name: &str| {
+        let key = new_device_key();
+        let e = enroll(&server.url, code, name, &key).expect("enroll");
+        let replica = MemoryReplica::new(e.replica_id, Role::Booth, key).expect("key");
+        (
+            Client::new(&server.url, &e.token),
+            e.server_replica_id,
+            replica,
+        )
+    };
+    let (client, server_id, mut flooder) = booth(&flooder_code, "接種1");
+    for r in 1..=8 {
+        flooder.write(dose(r, "V01")).expect("write");
+    }
+    let report = sync_session(&mut flooder, &client, server_id).expect("within the budget");
+    assert_eq!(report.sent_ops, 8);
+    for r in 9..=16 {
+        flooder.write(dose(r, "V01")).expect("write");
+    }
+    let err = sync_session(&mut flooder, &client, server_id).expect_err("over the budget");
+    match &err {
+        SessionError::Transport(ClientError::Server {
+            status,
+            code,
+            message_ja,
+            ..
+        }) => {
+            assert_eq!(*status, 429);
+            assert_eq!(*code, ErrorCode::OpsBudgetExceeded);
+            assert!(message_ja.contains("自動で再送"), "{message_ja}");
+        }
+        other => panic!("expected 429 OPS_BUDGET_EXCEEDED, got {other}"),
+    }
+    assert!(err.is_retryable(), "the device tries again later: {err}");
+    assert!(
+        flooder.quarantined().expect("quarantine").is_empty(),
+        "a budget refusal is not the op's fault"
+    );
+
+    // Another venue's booth syncs as usual, and the server holds exactly what it accepted.
+    let (other_client, _, mut other) = booth(&other_code, "接種2");
+    other.write(dose(101, "V02")).expect("write");
+    let report = sync_session(&mut other, &other_client, server_id).expect("other venue");
+    assert_eq!(report.sent_ops, 1);
+    assert_eq!(other_client.status().expect("status").ops, 9);
 }

@@ -9,7 +9,8 @@ use vax_ledger::Ledger;
 use vax_sync::{StockEvent, VenueCode};
 
 use super::{check_role, imbalance_text, venue_lots, StockError};
-use crate::desk::Enrollment;
+use crate::audit::{self, About, AuditAction};
+use crate::desk::{DeskError, Enrollment};
 
 /// The manager's count of one lot's sealed vials at close.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +84,7 @@ pub fn close_day(
     now: DateTime<FixedOffset>,
 ) -> Result<CloseOut, StockError> {
     check_role(enrollment, enrollment.role.may_record_stock())?;
+    let actor = audit::actor(&ledger.reader(), enrollment, now).map_err(DeskError::from)?;
     let at = now.naive_local();
     let lots = venue_lots(ledger, &enrollment.venue_code, now)?;
     let mut events = Vec::new();
@@ -185,6 +187,9 @@ pub fn close_day(
             &now,
         )?;
     }
+    let detail = format!("close-out {} ({} lots)", now.date_naive(), closed.len());
+    let about = About::default().detail(detail);
+    audit::record(&mut tx, &actor, AuditAction::Stock, &about, now)?;
     tx.commit()?;
     Ok(CloseOut {
         date: now.date_naive(),

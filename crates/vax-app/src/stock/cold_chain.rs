@@ -13,6 +13,7 @@ use vax_ledger::Ledger;
 
 use super::logger::{parse_logger_csv, LoggerLog};
 use super::{lot_number, record_stock, venue_lots, StockAction, StockError};
+use crate::audit::{About, AuditAction};
 use crate::desk::Enrollment;
 use crate::import::{ImportError, ImportProblem, TextEncoding};
 
@@ -152,6 +153,9 @@ pub fn import_logger(
     now: DateTime<FixedOffset>,
 ) -> Result<ColdChainCheck, ColdChainError> {
     super::check_role(enrollment, enrollment.role.may_record_stock())?;
+    // Who imports, asked first: a venue with staff and nobody signed in imports nothing.
+    crate::audit::actor(&ledger.reader(), enrollment, now)
+        .map_err(|e| StockError::Desk(e.into()))?;
     let lot = lot_number(lot)?;
     let known = Catalogue::builtin()
         .product(product)
@@ -198,6 +202,14 @@ pub fn import_logger(
     } else {
         None
     };
+    let detail = format!(
+        "logger import {product} {lot} {place:?}: {} readings, {} excursions",
+        readings.len(),
+        found.len()
+    );
+    let about = About::default().detail(detail);
+    crate::audit::record_now(ledger, enrollment, AuditAction::Stock, &[about], now)
+        .map_err(|e| StockError::Desk(e.into()))?;
     let first = readings
         .iter()
         .map(|r| r.at)

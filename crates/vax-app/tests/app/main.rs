@@ -19,6 +19,7 @@ mod staff;
 mod stock;
 mod sync;
 mod transport;
+mod trust_audit;
 
 use chrono::{DateTime, FixedOffset};
 

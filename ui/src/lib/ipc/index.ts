@@ -146,7 +146,7 @@ export const api = {
   vrsBatches: () => call<VrsBatchSummary[]>('hq_vrs_batches'),
   syncStatus: () => call<SyncStatus>('sync_status'),
   syncRun: () => call<SyncRun>('sync_run'),
-  syncEnroll: (serverUrl: string, code: string, deviceName: string, municipality: string) => call<Enrolled>('sync_enroll', { serverUrl, code, deviceName, municipality }),
+  syncEnroll: (serverUrl: string, code: string, deviceName: string, municipality: string, caPem: string | null = null) => call<Enrolled>('sync_enroll', { serverUrl, code, deviceName, municipality, caPem }),
   syncAlerts: () => call<AlertView[]>('hq_sync_alerts'),
   voidDose: (uid: string, reason: string) => call<null>('hq_void_dose', { uid, reason }),
   chooseBooking: (voucher: string, doseNumber: number, uid: string) => call<null>('hq_choose_booking', { voucher, doseNumber, uid }),

@@ -1,0 +1,271 @@
+//! TLS as a city runs it (issue 15, docs/security.md), with real processes: `vaxsync serve`
+//! with a certificate signed by a city's private CA (made here with rcgen), and `vaxhq` ledgers
+//! that pin that CA, or do not.
+//!
+//! With the city's CA, enrollment and sync succeed; without it (public roots) or with another
+//! CA they fail with a clear error before anything is sent; an impostor on the same address
+//! with a certificate for the same name from another CA is refused. Plain HTTP to an address
+//! off loopback is refused before connecting unless HQ allowed it.
+
+use std::io::{BufRead, BufReader};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+
+/// Kills its process when dropped, so a failing test leaves nothing running.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn vaxhq_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_vaxhq"))
+}
+
+/// `vaxsync` is another package's binary: built beside `vaxhq` when missing.
+fn vaxsync_bin() -> PathBuf {
+    let path = vaxhq_bin().with_file_name(format!("vaxsync{}", std::env::consts::EXE_SUFFIX));
+    let built = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "vax-sync-server",
+            "--bin",
+            "vaxsync",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "vaxsync builds");
+    path
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn vaxhq(ledger: &Path, args: &[&str]) -> Output {
+    Command::new(vaxhq_bin())
+        .arg("--ledger")
+        .arg(ledger)
+        .args(args)
+        .env_remove("VAXLEDGER_DB")
+        .env_remove("VAXLEDGER_NOW")
+        .output()
+        .expect("vaxhq runs")
+}
+
+fn ok(ledger: &Path, args: &[&str]) -> String {
+    let out = vaxhq(ledger, args);
+    assert!(out.status.success(), "vaxhq {args:?}: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn refused(ledger: &Path, args: &[&str]) -> String {
+    let out = vaxhq(ledger, args);
+    assert!(
+        !out.status.success(),
+        "vaxhq {args:?} succeeded: {}",
+        text(&out)
+    );
+    text(&out)
+}
+
+fn hq_code(db: &Path) -> String {
+    let out = Command::new(vaxsync_bin())
+        .args(["enrollment", "create", "--role", "hq", "--db"])
+        .arg(db)
+        .output()
+        .expect("vaxsync runs");
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// `vaxsync serve` on `listen`, over TLS with `tls` (certificate, key); returns it and its URL.
+fn serve(db: &Path, listen: &str, tls: Option<(&Path, &Path)>) -> (Running, String) {
+    let mut cmd = Command::new(vaxsync_bin());
+    cmd.arg("serve")
+        .arg("--db")
+        .arg(db)
+        .args(["--listen", listen])
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some((cert, key)) = tls {
+        cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+    }
+    let mut child = cmd.spawn().expect("vaxsync starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("first line");
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (Running(child), url)
+}
+
+/// A CA (self-signed, may sign certificates) with this common name.
+fn certificate_authority(name: &str) -> CertifiedIssuer<'static, KeyPair> {
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("CA")
+}
+
+/// A server certificate for localhost and 127.0.0.1 signed by `ca`, written as PEM files.
+fn server_certificate(
+    ca: &CertifiedIssuer<'static, KeyPair>,
+    dir: &Path,
+    stem: &str,
+) -> (PathBuf, PathBuf) {
+    let params = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+        .expect("params");
+    let key = KeyPair::generate().expect("key");
+    let cert = params.signed_by(&key, ca).expect("signed");
+    let (cert_path, key_path) = (
+        dir.join(format!("{stem}.crt")),
+        dir.join(format!("{stem}.key")),
+    );
+    std::fs::write(&cert_path, cert.pem()).expect("write certificate");
+    std::fs::write(&key_path, key.serialize_pem()).expect("write key");
+    (cert_path, key_path)
+}
+
+fn as_refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+#[test]
+fn a_city_ca_is_pinned_enroll_and_sync_work_with_it_and_fail_clearly_without_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let city = certificate_authority("Maizuru City CA");
+    let other = certificate_authority("Some Other CA");
+    let city_pem = d.join("city-ca.pem");
+    let other_pem = d.join("other-ca.pem");
+    std::fs::write(&city_pem, city.pem()).expect("write");
+    std::fs::write(&other_pem, other.pem()).expect("write");
+    let (cert, key) = server_certificate(&city, d, "server");
+    let db = d.join("sync.db");
+    let code = hq_code(&db);
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let (server, url) = serve(&db, &listen, Some((&cert, &key)));
+    assert_eq!(url, format!("https://{listen}"));
+    let hq = d.join("hq.sqlite3");
+    let enroll = |extra: &[&str]| {
+        let mut args = vec!["sync", "enroll", "--server", &url, "--code", &code];
+        args.extend_from_slice(extra);
+        args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+
+    // Public roots only: the city's CA vouches for nothing there.
+    let without = refused(&hq, &as_refs(&enroll(&[])));
+    assert!(without.contains("does not trust"), "{without}");
+    assert!(without.contains("vaxhq sync trust --ca"), "{without}");
+    assert!(without.contains("証明書を信頼できません"), "{without}");
+    // Another CA: refused the same way.
+    let other_arg = other_pem.to_str().unwrap().to_owned();
+    let with_other = refused(&hq, &as_refs(&enroll(&["--ca", &other_arg])));
+    assert!(with_other.contains("does not trust"), "{with_other}");
+    assert!(
+        ok(&hq, &["sync", "trust"]).contains("public web roots"),
+        "a refused enrollment stores no CA"
+    );
+
+    // The city's CA: enrolled (the code was never spent by the refused attempts), and syncs.
+    let city_arg = city_pem.to_str().unwrap().to_owned();
+    let enrolled = ok(&hq, &as_refs(&enroll(&["--ca", &city_arg])));
+    assert!(enrolled.contains("enrolled as Hq"), "{enrolled}");
+    assert!(ok(&hq, &["sync", "trust"]).contains("private CA (pinned"));
+    assert!(ok(&hq, &["sync", "run"]).contains("synced"));
+
+    // An impostor on the same address, with a certificate for the same names from another CA
+    // (what an attacker on the network or a public CA's mis-issuance would show): refused.
+    drop(server);
+    let (evil_cert, evil_key) = server_certificate(&other, d, "impostor");
+    let (_impostor, impostor_url) =
+        serve(&d.join("evil.db"), &listen, Some((&evil_cert, &evil_key)));
+    assert_eq!(impostor_url, url);
+    let fooled = refused(&hq, &["sync", "run"]);
+    assert!(fooled.contains("does not trust"), "{fooled}");
+    assert!(fooled.contains("UnknownIssuer"), "{fooled}");
+}
+
+/// This machine's address on its network (not loopback), if it has one: the interface a
+/// datagram to TEST-NET-3 would leave by (nothing is sent).
+fn own_address() -> Option<IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("203.0.113.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[test]
+fn plain_http_off_this_machine_is_refused_before_connecting_unless_hq_allowed_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let kiosk = d.join("kiosk.sqlite3");
+
+    // TEST-NET-1: nothing answers there, so only a refusal before connecting is quick.
+    let started = std::time::Instant::now();
+    let out = refused(
+        &kiosk,
+        &[
+            "sync",
+            "enroll",
+            "--server",
+            "http://192.0.2.1:8787",
+            "--code",
+            "AAAA-BBBB-CCCC",
+        ],
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(
+        out.contains("plain http:// to http://192.0.2.1:8787 is refused"),
+        "{out}"
+    );
+    assert!(out.contains("vaxhq sync trust --allow-plain-http"), "{out}");
+    assert!(out.contains("本部が許可していない"), "{out}");
+
+    // A real server on this machine's network address (not loopback), plain HTTP.
+    let ip = own_address().expect("this machine has a non-loopback address");
+    let db = d.join("sync.db");
+    let code = hq_code(&db);
+    let (_server, url) = serve(&db, &format!("{ip}:0"), None);
+    assert!(url.starts_with(&format!("http://{ip}:")), "{url}");
+    let enroll = ["sync", "enroll", "--server", &url, "--code", &code];
+    let out = refused(&kiosk, &enroll);
+    assert!(out.contains("is refused"), "{out}");
+
+    // HQ allows it explicitly for this ledger: enrollment and sync go through.
+    assert!(ok(&kiosk, &["sync", "trust", "--allow-plain-http"]).contains("allowed by HQ"));
+    assert!(ok(&kiosk, &enroll).contains("enrolled as Hq"));
+    assert!(ok(&kiosk, &["sync", "run"]).contains("synced"));
+    // And HQ can take it back: the next sync is refused before connecting.
+    ok(&kiosk, &["sync", "trust", "--refuse-plain-http"]);
+    assert!(refused(&kiosk, &["sync", "run"]).contains("is refused"));
+}
