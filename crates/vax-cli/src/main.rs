@@ -64,6 +64,9 @@ struct Cli {
 enum Command {
     /// Create the ledger, or bring an existing one's schema up to date.
     Init,
+    /// Check the ledger file is whole (after a crash or a copy): SQLite's integrity check,
+    /// every op with its rows, no row without its op. Exit 1 when anything is wrong.
+    Check,
     /// Load the deterministic demo city into an empty ledger and book both doses.
     Demo(DemoArgs),
     /// Import a CSV file (all or nothing).
@@ -333,6 +336,13 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
                 cli.ledger.display(),
                 vax_ledger::schema::latest_version()
             );
+        }
+        Command::Check => {
+            let report = open(cli)?.check_consistency()?;
+            show::consistency(&report, cli.json)?;
+            if !report.is_sound() {
+                return Ok(exit::FAILURE);
+            }
         }
         Command::Demo(args) => {
             let mut ledger = open(cli)?;

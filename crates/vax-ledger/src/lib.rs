@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 
 mod audit;
+mod consistency;
 mod desk;
 mod error;
 mod history;
@@ -47,6 +48,7 @@ use vax_domain::clock::{Clock, SystemClock};
 use rusqlite::Connection;
 
 pub use audit::{AuditQuery, AuditRow, StaffRow};
+pub use consistency::ConsistencyReport;
 pub use desk::{CheckInView, DayDose, LotView};
 pub use error::LedgerError;
 pub use history::StandbyCallHistoryRow;

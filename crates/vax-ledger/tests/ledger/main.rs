@@ -2,6 +2,7 @@
 
 mod audit;
 mod concurrency;
+mod consistency;
 mod notices;
 mod replication;
 mod schema;
