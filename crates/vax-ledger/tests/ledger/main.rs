@@ -1,5 +1,6 @@
 //! Integration tests of the ledger: schema, durability and the write/read story.
 
+mod at_rest;
 mod audit;
 mod concurrency;
 mod consistency;
