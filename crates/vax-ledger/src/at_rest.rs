@@ -14,8 +14,8 @@
 use std::path::{Path, PathBuf};
 
 use argon2::{Algorithm, Argon2, Params, Version};
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
+use ring::rand::{SecureRandom, SystemRandom};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
@@ -120,10 +120,12 @@ struct Sealed {
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], LedgerError> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| LedgerError::KeyFile {
-        path: PathBuf::new(),
-        problem: format!("no randomness from the system: {e}"),
-    })?;
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| LedgerError::KeyFile {
+            path: PathBuf::new(),
+            problem: "no randomness from the system".into(),
+        })?;
     Ok(bytes)
 }
 
@@ -157,15 +159,21 @@ fn kek_from_passphrase(passphrase: &str, kdf: &Kdf) -> Result<[u8; 32], String> 
     Ok(kek)
 }
 
+fn aead_key(kek: &[u8; 32]) -> LessSafeKey {
+    LessSafeKey::new(
+        UnboundKey::new(&CHACHA20_POLY1305, kek).expect("a 256-bit key fits ChaCha20-Poly1305"),
+    )
+}
+
 fn seal(kek: &[u8; 32], key: &LedgerKey) -> Result<Sealed, LedgerError> {
     let nonce: [u8; 12] = random_bytes()?;
-    let sealed = ChaCha20Poly1305::new(&Key::from(*kek))
-        .encrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: &key.0,
-                aad: AAD,
-            },
+    let mut sealed = key.0.to_vec();
+    // A fresh random nonce for each seal: a passphrase key or recovery code seals few keys.
+    aead_key(kek)
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(AAD),
+            &mut sealed,
         )
         .map_err(|_| key_file_error(Path::new(""), "sealing the data key failed"))?;
     Ok(Sealed {
@@ -178,17 +186,15 @@ fn seal(kek: &[u8; 32], key: &LedgerKey) -> Result<Sealed, LedgerError> {
 fn open_seal(kek: &[u8; 32], sealed: &Sealed) -> Option<LedgerKey> {
     let mut nonce = [0u8; 12];
     hex::decode_to_slice(&sealed.nonce, &mut nonce).ok()?;
-    let bytes = hex::decode(&sealed.sealed).ok()?;
-    let key = ChaCha20Poly1305::new(&Key::from(*kek))
-        .decrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: &bytes,
-                aad: AAD,
-            },
+    let mut bytes = hex::decode(&sealed.sealed).ok()?;
+    let key = aead_key(kek)
+        .open_in_place(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(AAD),
+            &mut bytes,
         )
         .ok()?;
-    Some(LedgerKey(key.try_into().ok()?))
+    Some(LedgerKey(<[u8; 32]>::try_from(&key[..]).ok()?))
 }
 
 fn new_kdf() -> Result<Kdf, LedgerError> {

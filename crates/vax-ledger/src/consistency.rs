@@ -51,9 +51,27 @@ impl Ledger {
     /// replicates) every resident, has its op. Reads only; a full scan (seconds for a city).
     pub fn check_consistency(&self) -> Result<ConsistencyReport, LedgerError> {
         let mut report = ConsistencyReport::default();
+        match self.run_checks(&mut report) {
+            Ok(()) => Ok(report),
+            // A damaged file is a finding, not a failure of the check.
+            Err(LedgerError::Sqlite(e))
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseCorrupt) =>
+            {
+                report.problems.push(format!("the file is damaged: {e}"));
+                Ok(report)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn run_checks(&self, report: &mut ConsistencyReport) -> Result<(), LedgerError> {
         sqlite_checks(&self.conn, &mut report.problems)?;
-        let ops = op_log_checks(&self.conn, &mut report)?;
-        event_rows_have_ops(&self.conn, &ops, &mut report)?;
+        if !report.problems.is_empty() {
+            // The rows of a damaged file cannot be trusted for the checks below.
+            return Ok(());
+        }
+        let ops = op_log_checks(&self.conn, report)?;
+        event_rows_have_ops(&self.conn, &ops, report)?;
         let residents: i64 = self
             .conn
             .query_row("SELECT COUNT(*) FROM residents", [], |r| r.get(0))?;
@@ -61,7 +79,7 @@ impl Ledger {
         if self.replica_identity().is_some() {
             residents_have_ops(&self.conn, &ops.vouchers, &mut report.problems)?;
         }
-        Ok(report)
+        Ok(())
     }
 }
 

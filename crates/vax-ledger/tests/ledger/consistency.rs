@@ -128,7 +128,7 @@ fn a_damaged_page_fails_the_integrity_check() {
         report
             .problems
             .iter()
-            .any(|p| p.starts_with("integrity_check: ")),
+            .any(|p| p.starts_with("integrity_check: ") || p.starts_with("the file is damaged: ")),
         "{:?}",
         report.problems
     );
