@@ -229,16 +229,17 @@ fn read_key_file(path: &Path) -> Result<KeyFile, LedgerError> {
 /// Writes the key file whole or not at all: a temporary file, synced, renamed over.
 fn write_key_file(path: &Path, file: &KeyFile) -> Result<(), LedgerError> {
     let text = serde_json::to_string_pretty(file).map_err(|e| key_file_error(path, e))?;
+    replace_file(path, text.as_bytes()).map_err(|e| key_file_error(path, e))
+}
+
+fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
     let tmp = PathBuf::from(format!("{}.tmp", path.display()));
-    let write = || -> std::io::Result<()> {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        sync_dir(path)
-    };
-    write().map_err(|e| key_file_error(path, e))
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    sync_dir(path)
 }
 
 fn sync_dir(path: &Path) -> std::io::Result<()> {
