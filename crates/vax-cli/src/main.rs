@@ -37,7 +37,7 @@ use vax_domain::clock::Clock;
 use vax_domain::error::UserFacing;
 use vax_domain::role::Role;
 use vax_domain::voucher::MunicipalityCode;
-use vax_ledger::{Ledger, LedgerError};
+use vax_ledger::{Ledger, LedgerError, RecoveryCode, Unlock};
 
 #[derive(Parser)]
 #[command(
@@ -57,6 +57,10 @@ struct Cli {
     /// Print results as JSON for scripts.
     #[arg(long, global = true)]
     json: bool,
+    /// The encrypted ledger's passphrase, from the first line of this file
+    /// (docs/encryption.md). `VAXLEDGER_PASSPHRASE` gives it directly, for scripts.
+    #[arg(long, global = true, env = "VAXLEDGER_PASSPHRASE_FILE")]
+    passphrase_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -65,6 +69,15 @@ struct Cli {
 enum Command {
     /// Create the ledger, or bring an existing one's schema up to date.
     Init,
+    /// Encrypt the ledger in place (or create it encrypted) under the passphrase; prints the
+    /// recovery code once, for HQ to keep (docs/encryption.md).
+    Encrypt,
+    /// Seal an encrypted ledger's key under a new passphrase, unlocking with the current one
+    /// (`--passphrase-file`) or with HQ's recovery code.
+    ChangePassphrase(ChangePassphraseArgs),
+    /// Check the ledger file is whole (after a crash or a copy): SQLite's integrity check,
+    /// every op with its rows, no row without its op. Exit 1 when anything is wrong.
+    Check,
     /// Load the deterministic demo city into an empty ledger and book both doses.
     Demo(DemoArgs),
     /// Import a CSV file (all or nothing).
@@ -122,6 +135,16 @@ enum Command {
     /// Campaign counts as CSV: doses by day and venue, coverage, inquiries by topic.
     #[command(subcommand)]
     Report(report::ReportCommand),
+}
+
+#[derive(Args)]
+struct ChangePassphraseArgs {
+    /// HQ's recovery code for this ledger, instead of the current passphrase.
+    #[arg(long)]
+    recovery_code: Option<String>,
+    /// The new passphrase, from the first line of this file.
+    #[arg(long)]
+    new_passphrase_file: PathBuf,
 }
 
 #[derive(Args)]
@@ -304,6 +327,10 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
         if let Some(e) = cause.downcast_ref::<LedgerError>() {
             return match e {
                 LedgerError::TooNew { .. } => exit::REFUSED,
+                LedgerError::WrongPassphrase | LedgerError::PassphraseTooShort => exit::REJECTED,
+                LedgerError::Locked { .. }
+                | LedgerError::NotEncrypted { .. }
+                | LedgerError::AlreadyEncrypted => exit::REFUSED,
                 LedgerError::Missing { .. } => exit::NOT_FOUND,
                 _ => exit::FAILURE,
             };
@@ -318,8 +345,28 @@ fn clock() -> anyhow::Result<Arc<dyn Clock>> {
     Ok(config.clock())
 }
 
+/// The passphrase from `--passphrase-file` or `VAXLEDGER_PASSPHRASE`, if any.
+fn passphrase(cli: &Cli) -> anyhow::Result<Option<String>> {
+    if let Some(file) = &cli.passphrase_file {
+        return read_passphrase(file).map(Some);
+    }
+    Ok(std::env::var("VAXLEDGER_PASSPHRASE").ok())
+}
+
+fn read_passphrase(file: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("reading the passphrase from {}", file.display()))?;
+    Ok(text.lines().next().unwrap_or_default().to_owned())
+}
+
+fn ledger_error(e: LedgerError) -> anyhow::Error {
+    let ja = e.message_ja();
+    anyhow::Error::new(e).context(ja)
+}
+
 fn open(cli: &Cli) -> anyhow::Result<Ledger> {
-    let mut ledger = Ledger::open(&cli.ledger)
+    let mut ledger = Ledger::open_with(&cli.ledger, passphrase(cli)?.as_deref())
+        .map_err(ledger_error)
         .with_context(|| format!("opening ledger {}", cli.ledger.display()))?;
     ledger.set_clock(clock()?)?;
     Ok(ledger)
@@ -337,6 +384,38 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
                 cli.ledger.display(),
                 vax_ledger::schema::latest_version()
             );
+        }
+        Command::Encrypt => {
+            let passphrase = passphrase(cli)?.ok_or_else(|| {
+                anyhow::anyhow!("give the passphrase with --passphrase-file or VAXLEDGER_PASSPHRASE / パスフレーズを指定してください")
+            })?;
+            let code = Ledger::encrypt(&cli.ledger, &passphrase).map_err(ledger_error)?;
+            println!("ledger {} encrypted", cli.ledger.display());
+            println!("recovery code (shown once; HQ keeps it): {code}");
+        }
+        Command::ChangePassphrase(args) => {
+            let new = read_passphrase(&args.new_passphrase_file)?;
+            let current = passphrase(cli)?;
+            let code = args
+                .recovery_code
+                .as_deref()
+                .map(str::parse::<RecoveryCode>)
+                .transpose()
+                .map_err(ledger_error)?;
+            let unlock = match (&code, &current) {
+                (Some(code), _) => Unlock::Recovery(code),
+                (None, Some(p)) => Unlock::Passphrase(p),
+                (None, None) => anyhow::bail!("give the current passphrase or --recovery-code / 現在のパスフレーズか復旧コードを指定してください"),
+            };
+            Ledger::change_passphrase(&cli.ledger, unlock, &new).map_err(ledger_error)?;
+            println!("passphrase changed for {}", cli.ledger.display());
+        }
+        Command::Check => {
+            let report = open(cli)?.check_consistency()?;
+            show::consistency(&report, cli.json)?;
+            if !report.is_sound() {
+                return Ok(exit::FAILURE);
+            }
         }
         Command::Demo(args) => {
             let mut ledger = open(cli)?;

@@ -50,6 +50,23 @@ pub fn demo(r: &DemoReport, p: &DemoParams, as_json: bool) -> anyhow::Result<()>
     Ok(())
 }
 
+pub fn consistency(r: &vax_ledger::ConsistencyReport, as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        return json(r);
+    }
+    println!(
+        "{}: {} ops, {} event rows, {} residents checked",
+        if r.is_sound() { "ok" } else { "NOT CONSISTENT" },
+        r.ops,
+        r.event_rows,
+        r.residents
+    );
+    for problem in &r.problems {
+        println!("  {problem}");
+    }
+    Ok(())
+}
+
 pub fn import(r: &ImportReport, kind: &str, as_json: bool) -> anyhow::Result<()> {
     if as_json {
         return json(r);

@@ -801,3 +801,58 @@ fn hq_edits_the_calendar_plans_and_reshuffles_a_cut_day_from_the_command_line() 
         "{after}"
     );
 }
+
+#[test]
+fn an_encrypted_ledger_opens_only_with_its_passphrase_and_a_wrong_one_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("kiosk.sqlite3");
+    let with = |pass: Option<&str>, args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vaxhq"));
+        cmd.arg("--ledger")
+            .arg(&ledger)
+            .args(args)
+            .env_remove("VAXLEDGER_DB")
+            .env_remove("VAXLEDGER_PASSPHRASE_FILE")
+            .env_remove("VAXLEDGER_PASSPHRASE");
+        if let Some(p) = pass {
+            cmd.env("VAXLEDGER_PASSPHRASE", p);
+        }
+        cmd.output().expect("vaxhq runs")
+    };
+    let imported = with(
+        None,
+        &[
+            "import",
+            "register",
+            sample("register.csv").to_str().unwrap(),
+        ],
+    );
+    assert!(imported.status.success(), "{}", text(&imported));
+
+    let encrypted = with(Some("venue passphrase"), &["encrypt"]);
+    assert!(encrypted.status.success(), "{}", text(&encrypted));
+    assert!(text(&encrypted).contains("recovery code (shown once; HQ keeps it): "));
+    let bytes = std::fs::read(&ledger).unwrap();
+    assert!(!bytes.windows("山田".len()).any(|w| w == "山田".as_bytes()));
+
+    let locked = with(None, &["venues"]);
+    assert_eq!(locked.status.code(), Some(5), "{}", text(&locked));
+    assert!(text(&locked).contains("is encrypted: give its passphrase"));
+    let wrong = with(Some("another phrase"), &["venues"]);
+    assert_eq!(wrong.status.code(), Some(4), "{}", text(&wrong));
+    assert!(text(&wrong).contains("wrong passphrase or recovery code for this ledger"));
+    assert!(text(&wrong).contains("パスフレーズまたは復旧コードが違います"));
+    assert_eq!(std::fs::read(&ledger).unwrap(), bytes, "nothing changed");
+
+    let found = with(Some("venue passphrase"), &["lookup", "--kana", "やまだ"]);
+    assert!(found.status.success(), "{}", text(&found));
+    assert!(text(&found).contains("山田 花子"), "{}", text(&found));
+    let pass_file = dir.path().join("pass");
+    std::fs::write(&pass_file, "venue passphrase\n").unwrap();
+    let checked = with(
+        None,
+        &["--passphrase-file", pass_file.to_str().unwrap(), "check"],
+    );
+    assert!(checked.status.success(), "{}", text(&checked));
+    assert!(text(&checked).starts_with("ok: "), "{}", text(&checked));
+}

@@ -67,6 +67,35 @@ pub enum LedgerError {
     /// A local change could not be replicated (e.g. the role may not make it); nothing changed.
     #[error("change not replicated: {0}")]
     Replicate(#[from] vax_sync::WriteError),
+    /// The ledger is encrypted and was opened without its passphrase.
+    #[error("ledger {path} is encrypted: give its passphrase")]
+    Locked {
+        /// The ledger file.
+        path: PathBuf,
+    },
+    /// A passphrase was given for a ledger that is not encrypted.
+    #[error("ledger {path} is not encrypted; encrypt it first (vaxhq encrypt)")]
+    NotEncrypted {
+        /// The ledger file.
+        path: PathBuf,
+    },
+    /// The ledger is encrypted already.
+    #[error("the ledger is encrypted already; change its passphrase instead")]
+    AlreadyEncrypted,
+    /// The passphrase or recovery code does not unlock the ledger; nothing changed.
+    #[error("wrong passphrase or recovery code for this ledger")]
+    WrongPassphrase,
+    /// A new passphrase shorter than 8 characters.
+    #[error("the passphrase must have at least 8 characters")]
+    PassphraseTooShort,
+    /// The key file beside an encrypted ledger cannot be read or written.
+    #[error("ledger key file {path}: {problem}")]
+    KeyFile {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
     /// Any other SQLite failure.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
@@ -76,6 +105,8 @@ impl UserFacing for LedgerError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::Missing { .. } => ErrorCode::NotFound,
+            Self::WrongPassphrase | Self::PassphraseTooShort => ErrorCode::InvalidInput,
+            Self::Locked { .. } | Self::KeyFile { .. } => ErrorCode::LedgerUnavailable,
             _ => ErrorCode::Ledger,
         }
     }
@@ -83,6 +114,29 @@ impl UserFacing for LedgerError {
     fn message_ja(&self) -> String {
         match self {
             Self::Missing { .. } => "対象が見つかりません".into(),
+            Self::Locked { path } => {
+                format!(
+                    "台帳 {} は暗号化されています。パスフレーズを入力してください",
+                    path.display()
+                )
+            }
+            Self::NotEncrypted { path } => format!(
+                "台帳 {} は暗号化されていません。先に暗号化してください (vaxhq encrypt)",
+                path.display()
+            ),
+            Self::AlreadyEncrypted => {
+                "台帳はすでに暗号化されています。パスフレーズの変更を使ってください".into()
+            }
+            Self::WrongPassphrase => {
+                "パスフレーズまたは復旧コードが違います (台帳は変更されていません)".into()
+            }
+            Self::PassphraseTooShort => "パスフレーズは8文字以上にしてください".into(),
+            Self::KeyFile { path, problem } => {
+                format!(
+                    "台帳の鍵ファイル {} を読み書きできません: {problem}",
+                    path.display()
+                )
+            }
             other => format!("台帳エラー: {other}"),
         }
     }

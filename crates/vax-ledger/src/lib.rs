@@ -23,7 +23,9 @@
 //! (`cargo insta review`), and add the read/write functions next to their peers.
 #![deny(missing_docs)]
 
+pub mod at_rest;
 mod audit;
+mod consistency;
 mod desk;
 mod error;
 mod history;
@@ -47,7 +49,9 @@ use vax_domain::clock::{Clock, SystemClock};
 
 use rusqlite::Connection;
 
+pub use at_rest::{RecoveryCode, Unlock};
 pub use audit::{AuditQuery, AuditRow, StaffRow};
+pub use consistency::ConsistencyReport;
 pub use desk::{CheckInView, DayDose, LotView};
 pub use error::LedgerError;
 pub use history::StandbyCallHistoryRow;
@@ -89,8 +93,14 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Opens the ledger at `path`, creating and migrating it as needed.
+    /// Opens the ledger at `path`, creating and migrating it as needed. An encrypted ledger
+    /// is refused ([`LedgerError::Locked`]): open it with [`Ledger::open_encrypted`].
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        if at_rest::is_encrypted(path) {
+            return Err(LedgerError::Locked {
+                path: path.to_owned(),
+            });
+        }
         let conn = Connection::open(path).map_err(|source| LedgerError::Open {
             path: path.to_owned(),
             source,

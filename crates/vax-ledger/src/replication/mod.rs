@@ -9,6 +9,8 @@
 mod oplog;
 mod project;
 
+pub(crate) use oplog::parse_op;
+
 use rusqlite::{params, Connection};
 use serde::Serialize;
 use std::sync::Arc;

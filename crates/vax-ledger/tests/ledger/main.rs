@@ -1,7 +1,9 @@
 //! Integration tests of the ledger: schema, durability and the write/read story.
 
+mod at_rest;
 mod audit;
 mod concurrency;
+mod consistency;
 mod notices;
 mod replication;
 mod rides;
