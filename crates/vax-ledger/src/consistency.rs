@@ -227,8 +227,12 @@ impl<'c> RowLookup<'c> {
             ))),
             // Bookings are registers (a later op may replace the row), voids and
             // acknowledgements change or add no row of their own, staff and audit rows
-            // depend on what else arrived: none has exactly one row to look for.
+            // depend on what else arrived, bus rides are registers per venue day written
+            // only where the plan's venue is (HQ, that venue): none has exactly one row to
+            // look for.
             OpKind::Book(_)
+            | OpKind::DefineRides(_)
+            | OpKind::MarkRide(_)
             | OpKind::Void(_)
             | OpKind::DefineTimeBand(_)
             | OpKind::Acknowledge { .. }

@@ -75,6 +75,7 @@ use thiserror::Error;
 pub use daily_report::{
     daily_report_pdf, write_daily_report, DailyCoverageLine, DailyReport, DailyVenueLine,
     DAILY_REPORT_TEMPLATE,
+};
 pub use daysheet::{
     write_day_sheets, DaySheet, DaySheetRow, DAY_SHEET_ROWS_PER_PAGE, DAY_SHEET_TEMPLATE,
 };

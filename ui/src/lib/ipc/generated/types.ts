@@ -2016,6 +2016,32 @@ calls: number, };
 
 export type VenueKind = "mass_site" | "clinic";
 
+export type VenueForm = { 
+/**
+ * 会場コード (1 to 10 letters, digits, - or _); an existing code edits that venue.
+ */
+code: string, 
+/**
+ * 会場名 (at most 30 characters).
+ */
+name: string, 
+/**
+ * 住所 (at most 100 characters).
+ */
+address: string, 
+/**
+ * 緯度.
+ */
+lat: number, 
+/**
+ * 経度.
+ */
+lon: number, 
+/**
+ * 種別; `None` keeps what the ledger has.
+ */
+kind: VenueKind | null, };
+
 export type CalendarPreview = { 
 /**
  * Data rows (bands) in the file.
@@ -2075,32 +2101,6 @@ message_en: string,
  * What is wrong, in Japanese.
  */
 message_ja: string, };
-
-export type VenueForm = { 
-/**
- * 会場コード (1 to 10 letters, digits, - or _); an existing code edits that venue.
- */
-code: string, 
-/**
- * 会場名 (at most 30 characters).
- */
-name: string, 
-/**
- * 住所 (at most 100 characters).
- */
-address: string, 
-/**
- * 緯度.
- */
-lat: number, 
-/**
- * 経度.
- */
-lon: number, 
-/**
- * 種別; `None` keeps what the ledger has.
- */
-kind: VenueKind | null, };
 
 export type BandForm = { 
 /**
@@ -3260,4 +3260,113 @@ boarded: number,
  * Riders marked not at the pick-up.
  */
 no_show: number, };
+
+export type BackEntry = { 
+/**
+ * The row QR as scanned (18 digits), or the voucher number written on a blank row.
+ */
+voucher: string, 
+/**
+ * The day of the sheet.
+ */
+date: string, 
+/**
+ * 接種時刻 as written, `HH:MM`.
+ */
+given_at: string, 
+/**
+ * ロット as written (a lot open at this venue that day).
+ */
+lot_number: string, 
+/**
+ * 接種者 as written.
+ */
+vaccinator: string, 
+/**
+ * Injection site (左上腕…).
+ */
+injection_site: string, 
+/**
+ * 観察終了 as written, `HH:MM`; empty when not filled in.
+ */
+observed_until: string, };
+
+export type BackEntered = { 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * The dose recorded.
+ */
+dose_number: number, 
+/**
+ * When it was given: the time written on paper.
+ */
+given_at: string, 
+/**
+ * The dose record, at the time written on paper.
+ */
+dose: RecordedDose, 
+/**
+ * The check-in recorded with it, when the resident was not checked in at a kiosk.
+ */
+checked_in: boolean, };
+
+export type Light = "off" | "green" | "red";
+
+export type RelayLights = { 
+/**
+ * The relay's address, when joined.
+ */
+relay_url: string | null, 
+/**
+ * This kiosk reaches the relay (synced within [`RELAY_GREEN_SECONDS`]).
+ */
+reaches_relay: Light, 
+/**
+ * The relay reaches the centre (it synced within [`CENTRE_GREEN_SECONDS`], as it said
+ * at this kiosk's last sync).
+ */
+relay_reaches_centre: Light, 
+/**
+ * Last sync with the relay (RFC 3339).
+ */
+last_relay_sync_at: string | null, 
+/**
+ * The relay's last sync with the centre (RFC 3339).
+ */
+relay_centre_sync_at: string | null, 
+/**
+ * Why the last sync with the relay failed, if it did.
+ */
+last_error: string | null, };
+
+export type VenueDevice = { 
+/**
+ * Its name (`受付1`).
+ */
+name: string, 
+/**
+ * Its role (`reception`, `booth`, `venue_manager`, `relay`).
+ */
+role: string, 
+/**
+ * Its replica id.
+ */
+replica_id: string, 
+/**
+ * When it last synced with the relay (RFC 3339); none since the relay started.
+ */
+last_contact_at: string | null, };
+
+export type JoinQr = { 
+/**
+ * The join code (`vaxrelay:?url=…&id=…&fp=…`).
+ */
+code: string, 
+/**
+ * Its QR code (level M), one SVG unit per module with a 4-module quiet zone.
+ */
+svg: string, };
 
