@@ -42,7 +42,7 @@ pub(crate) async fn intake(
         Ok(message) => message,
         Err(e) => return Ok(Intake::Message(Err(e.into()))),
     };
-    if let Err(wait) = charge_ops(state, &device, &message) {
+    if let Err(wait) = charge_ops(state, &device, &message).await? {
         tracing::warn!(replica = %device.replica_id, ops = message.ops.len(), "ops budget reached");
         return Ok(Intake::Refused(refusal(
             ApiError::ops_budget_exceeded,
@@ -52,11 +52,16 @@ pub(crate) async fn intake(
     verify(state, message).await.map(Intake::Message)
 }
 
-/// Charges each author of the message's ops its budget (HQ's messages are not limited: HQ
-/// publishes a whole city when it enrolls, and is a handful of revocable devices).
-fn charge_ops(state: &AppState, sender: &Device, message: &Message) -> Result<(), Duration> {
+/// Charges each author of the message's ops its budget. HQ's ops are not limited, whoever
+/// carries them: HQ publishes a whole city when it enrolls, and a kiosk hands that city on to
+/// a fresh standby relay (HQ is a handful of revocable devices).
+async fn charge_ops(
+    state: &AppState,
+    sender: &Device,
+    message: &Message,
+) -> Result<Result<(), Duration>, ApiError> {
     if matches!(sender.role, Role::Hq | Role::Server) || message.ops.is_empty() {
-        return Ok(());
+        return Ok(Ok(()));
     }
     let mut charges: Vec<(ReplicaId, usize)> = Vec::new();
     for op in &message.ops {
@@ -65,8 +70,20 @@ fn charge_ops(state: &AppState, sender: &Device, message: &Message) -> Result<()
             None => charges.push((op.id.replica, 1)),
         }
     }
+    let charges = state
+        .with_core(move |core| {
+            let unlimited = |replica: &ReplicaId| {
+                core.devices()
+                    .any(|d| d.replica_id == *replica && matches!(d.role, Role::Hq | Role::Server))
+            };
+            Ok(charges
+                .into_iter()
+                .filter(|(replica, _)| !unlimited(replica))
+                .collect::<Vec<_>>())
+        })
+        .await?;
     // The budget's own monotonic clock, like the rate's.
-    state.ops_budget.take_all(&charges, Instant::now())
+    Ok(state.ops_budget.take_all(&charges, Instant::now()))
 }
 
 /// A 429 with `Retry-After` in whole seconds (at least one).
