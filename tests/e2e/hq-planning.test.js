@@ -7,12 +7,11 @@
 // Screenshots go to artifacts/e2e/hq-planning-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { binary, screenshots, startApp, stopApp, todayJst } from './support.js';
+import { binary, startServer, screenshots, startApp, stopApp, todayJst } from './support.js';
 
 const vaxhq = binary('vaxhq');
 const vaxsync = binary('vaxsync');
@@ -55,14 +54,8 @@ const dose1 = (ledger, voucher) =>
   JSON.parse(run(ledger, '--json', 'lookup', '--voucher', voucher))[0].bookings.find((b) => b.dose_number === 1);
 
 before(async () => {
-  server = spawn(vaxsync, ['serve', '--db', serverDb, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const first = await new Promise((resolve, reject) => {
-    readline.createInterface({ input: server.stdout }).once('line', resolve);
-    server.once('exit', (code) => reject(new Error(`vaxsync exited with ${code}`)));
-  });
-  const serverUrl = /listening on (\S+)/.exec(first)[1];
+  let serverUrl;
+  ({ server, url: serverUrl } = await startServer(serverDb));
 
   hq('demo', '--residents', '800', '--start', cutDay);
   // Everyone is told their first booking now, so a move later makes a change letter.

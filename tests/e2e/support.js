@@ -2,6 +2,7 @@
 // tauri-driver, screenshots.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import readline from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
@@ -88,4 +89,19 @@ export async function stopApp(started) {
     // Half a second to stop cleanly before the next, harder signal.
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/**
+ * Starts a real `vaxsync` server on a free loopback port over `db`; resolves with the process
+ * and its URL once it says where it listens. The caller stops it (`server.kill()`).
+ */
+export async function startServer(db) {
+  const server = spawn(binary('vaxsync'), ['serve', '--db', db, '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const first = await new Promise((resolve, reject) => {
+    readline.createInterface({ input: server.stdout }).once('line', resolve);
+    server.once('exit', (code) => reject(new Error(`vaxsync exited with ${code}`)));
+  });
+  return { server, url: /listening on (\S+)/.exec(first)[1] };
 }

@@ -8,12 +8,11 @@
 // Screenshots go to artifacts/e2e/transport-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { binary, root, screenshots, startApp, stopApp, todayJst } from './support.js';
+import { binary, startServer, root, screenshots, startApp, stopApp, todayJst } from './support.js';
 
 const vaxhq = binary('vaxhq');
 const vaxsync = binary('vaxsync');
@@ -59,14 +58,8 @@ async function setInput(selector, value) {
 }
 
 before(async () => {
-  server = spawn(vaxsync, ['serve', '--db', serverDb, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const first = await new Promise((resolve, reject) => {
-    readline.createInterface({ input: server.stdout }).once('line', resolve);
-    server.once('exit', (code) => reject(new Error(`vaxsync exited with ${code}`)));
-  });
-  const serverUrl = /listening on (\S+)/.exec(first)[1];
+  let serverUrl;
+  ({ server, url: serverUrl } = await startServer(serverDb));
 
   hq('demo', '--residents', '3000', '--start', day);
   const fleet = path.join(work, 'fleet.csv');

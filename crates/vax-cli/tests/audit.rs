@@ -3,6 +3,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod support;
+use support::text;
+
 fn vaxhq(ledger: &Path, args: &[&str], pin: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_vaxhq"));
     command
@@ -15,14 +18,6 @@ fn vaxhq(ledger: &Path, args: &[&str], pin: Option<&str>) -> Output {
         command.env("VAXHQ_STAFF_PIN", pin);
     }
     command.output().expect("vaxhq runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]

@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod support;
+use support::text;
+
 fn vaxhq(ledger: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vaxhq"))
         .arg("--ledger")
@@ -11,14 +14,6 @@ fn vaxhq(ledger: &Path, args: &[&str]) -> Output {
         .env_remove("VAXLEDGER_DB")
         .output()
         .expect("vaxhq runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn sample(name: &str) -> PathBuf {

@@ -10,50 +10,11 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// Kills its process when dropped, so a failing test leaves nothing running.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn vaxhq_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_vaxhq"))
-}
-
-/// `vaxsync` is another package's binary: built beside `vaxhq` when missing.
-fn vaxsync_bin() -> PathBuf {
-    let path = vaxhq_bin().with_file_name(format!("vaxsync{}", std::env::consts::EXE_SUFFIX));
-    let built = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "vax-sync-server",
-            "--bin",
-            "vaxsync",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs");
-    assert!(built.success(), "vaxsync builds");
-    assert!(path.exists(), "{} exists", path.display());
-    path
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod support;
+use support::{text, vaxhq_bin, vaxsync_bin, Running};
 
 fn vaxhq(ledger: &Path, args: &[&str]) -> Output {
     Command::new(vaxhq_bin())
