@@ -8,8 +8,9 @@
 // refused for the vial past its clock, with the reason; the manager throws the 4 doses away
 // (clock expired), thaws and opens the second vial, the waiting resident is dosed; the
 // forecast shows doses left over, the manager calls the standby list, the resident who is
-// coming is checked in and given a leftover dose; the day closes balanced. Screenshots go to
-// artifacts/e2e/stock-*.png.
+// coming is checked in and given a leftover dose; the day closes balanced. Then three nights of
+// the fridge's logger go through the manager's upload form: a broken file (refused with its line),
+// a clean night, a warm night that quarantines the lot. Screenshots go to artifacts/e2e/stock-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -317,4 +318,76 @@ test('the day closes balanced', async () => {
   const csv = hq(afternoon, 'stock', 'report', '--from', day).trim().split(/\r\n/);
   assert.equal(csv.length, 2, csv.join('\n'));
   assert.equal(csv[1], `${day},V01,comirnaty,2,4,8,0,0,0`);
+});
+
+/** Chooses `text` as the logger file in the manager's form (a File built in the page, as a picker gives it). */
+async function chooseLoggerFile(text, name) {
+  await browser.execute(
+    (content, fileName) => {
+      const input = document.querySelector('#logger-file');
+      const data = new DataTransfer();
+      data.items.add(new File([content], fileName, { type: 'text/csv' }));
+      input.files = data.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    text,
+    name,
+  );
+}
+
+/** An Elitech RC-5 export (ElitechLog's CSV) of one night in the fridge, a reading every 10 minutes. */
+function elitechNight(temps, badRow) {
+  const rows = temps.map((t, i) => `${i + 1},${day} 0${Math.floor(i / 6)}:${String((i % 6) * 10).padStart(2, '0')}:00,${t.toFixed(1)}`);
+  if (badRow !== undefined) rows.splice(badRow, 0, `${badRow + 1},${day} 25:61:00,4.9`);
+  return `Device Name,RC-5\r\nSerial Number,EF21050017\r\n\r\nNo.,Time,Temperature(°C)\r\n${rows.join('\r\n')}\r\n`;
+}
+
+test('three nights of the fridge logger through the form: a broken file, a clean night, a warm one', async () => {
+  await stockScreen();
+  await fill('#stock-lot', LOT);
+  const result = await browser.$('#logger-result');
+  const error = await browser.$('#stock-error');
+
+  // A file with an impossible time on its 7th line (header on line 4): refused with the line, nothing recorded.
+  await chooseLoggerFile(elitechNight([4.8, 5.0, 5.1, 5.0, 4.9], 2), 'night1.csv');
+  await (await browser.$('#logger-import')).click();
+  await browser.waitUntil(async () => await error.isExisting(), { timeout: 10000, timeoutMsg: 'the broken file is not refused' });
+  assert.match(await error.getText(), /7行目/, 'the refusal names the file line');
+  await browser.pause(1500); // the screen's refresh after the action must not wipe the refusal
+  assert.ok(await error.isExisting(), 'the refusal stays on screen after the refresh');
+  assert.ok(!(await result.isExisting()), 'a refused file shows no result');
+  await show(error, 'center');
+  await screenshot('logger-refused');
+
+  // A clean night: 4.6–5.4 °C.
+  await chooseLoggerFile(elitechNight([4.8, 5.0, 5.4, 5.1, 4.6, 4.9, 5.0, 5.2]), 'night2.csv');
+  await (await browser.$('#logger-import')).click();
+  await browser.waitUntil(async () => (await result.isExisting()) && (await result.getAttribute('data-excursions')) === '0', {
+    timeout: 10000,
+    timeoutMsg: 'the clean night shows no result',
+  });
+  assert.ok(!(await error.isExisting()), 'the earlier refusal is gone');
+  assert.match(await result.getText(), /8件/, 'eight readings');
+  assert.match(await result.getText(), /温度逸脱はありません/);
+  await show(result, 'center');
+  await screenshot('logger-clean');
+
+  // A warm night: the door left open, 8.6–11.2 °C for 20 minutes — the lot is quarantined.
+  await chooseLoggerFile(elitechNight([4.8, 5.0, 5.1, 6.9, 8.6, 11.2, 9.4, 7.8, 5.6, 5.2]), 'night3.csv');
+  await (await browser.$('#logger-import')).click();
+  await browser.waitUntil(async () => (await result.isExisting()) && (await result.getAttribute('data-excursions')) === '1', {
+    timeout: 10000,
+    timeoutMsg: 'the warm night shows no excursion',
+  });
+  assert.match(await result.getText(), new RegExp(`ロット${LOT}を使用停止にしました`));
+  await show(result, 'center');
+  await screenshot('logger-excursion');
+
+  // The quarantine is in the ledger: the same file sent again finds the lot already quarantined.
+  await chooseLoggerFile(elitechNight([4.8, 5.0, 5.1, 6.9, 8.6, 11.2, 9.4, 7.8, 5.6, 5.2]), 'night3-again.csv');
+  await (await browser.$('#logger-import')).click();
+  await browser.waitUntil(async () => (await result.isExisting()) && new RegExp(`ロット${LOT}は既に使用停止です`).test(await result.getText()), {
+    timeout: 10000,
+    timeoutMsg: 'the second upload does not find the quarantine',
+  });
 });
