@@ -92,6 +92,8 @@ error_codes! {
     IntervalNotReached = "INTERVAL_NOT_REACHED",
     /// The dose number is not the one due.
     DoseOutOfOrder = "DOSE_OUT_OF_ORDER",
+    /// The resident is younger than the product is approved for on the day.
+    BelowMinimumAge = "BELOW_MINIMUM_AGE",
     /// The lot is not open at this venue today.
     LotNotOpen = "LOT_NOT_OPEN",
     /// The dose history cannot be evaluated.
@@ -232,6 +234,7 @@ impl ErrorCode {
             Self::DuplicateDose
                 | Self::IntervalNotReached
                 | Self::DoseOutOfOrder
+                | Self::BelowMinimumAge
                 | Self::VialPastClock
                 | Self::LotQuarantined
                 | Self::LotExpired
@@ -377,6 +380,7 @@ mod tests {
                 ErrorCode::DuplicateDose,
                 ErrorCode::IntervalNotReached,
                 ErrorCode::DoseOutOfOrder,
+                ErrorCode::BelowMinimumAge,
                 ErrorCode::VialPastClock,
                 ErrorCode::LotQuarantined,
                 ErrorCode::LotExpired,

@@ -92,6 +92,10 @@ pub struct DosingRules {
     pub observation_minutes: u32,
     /// Observation for people with a history of anaphylaxis or severe allergy.
     pub observation_minutes_allergy_history: u32,
+    /// The youngest age approved from this day on, when the approval changed it; absent: as
+    /// the block before (the product's `min_age_years` at first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_age_years: Option<u32>,
 }
 
 /// Which syringes a venue draws with; decides the doses per vial.
@@ -148,7 +152,8 @@ pub struct Product {
     pub vrs_maker_label: String,
     /// Volume of one dose.
     pub dose_volume_ml: f64,
-    /// Youngest age the product is approved for.
+    /// Youngest age the product was first approved for; a rule block may lower it from its
+    /// day on (`Product::min_age_on`).
     pub min_age_years: u32,
     /// Doses in the primary series.
     pub primary_series_doses: u8,
@@ -214,6 +219,17 @@ impl Product {
                 date,
                 first: self.rules[0].effective_from,
             })
+    }
+
+    /// The youngest age approved on `date`: the latest block on or before it that names an
+    /// age, else the age of the first approval.
+    pub fn min_age_on(&self, date: NaiveDate) -> u32 {
+        self.rules
+            .iter()
+            .rev()
+            .filter(|r| r.effective_from <= date)
+            .find_map(|r| r.min_age_years)
+            .unwrap_or(self.min_age_years)
     }
 
     /// The label's ranges for a place (empty when the product is never kept there).
@@ -379,6 +395,21 @@ mod tests {
         let first = day("2021-06-01");
         assert_eq!(rules.standard_next_dose(first), day("2021-06-29"));
         assert_eq!(rules.earliest_next_dose(first), day("2021-06-22"));
+    }
+
+    #[test]
+    fn the_youngest_approved_age_follows_the_day() {
+        let c = Catalogue::builtin();
+        let pfizer = c.product("comirnaty").unwrap();
+        assert_eq!(pfizer.min_age_on(day("2021-05-31")), 16);
+        assert_eq!(pfizer.min_age_on(day("2021-06-01")), 12);
+        // Every later day keeps the age the last block named.
+        assert_eq!(pfizer.min_age_on(day("2026-12-01")), 12);
+        let moderna = c.product("spikevax").unwrap();
+        assert_eq!(moderna.min_age_on(day("2021-08-02")), 18);
+        assert_eq!(moderna.min_age_on(day("2021-08-03")), 12);
+        let az = c.product("vaxzevria").unwrap();
+        assert_eq!(az.min_age_on(day("2021-09-01")), 18);
     }
 
     #[test]

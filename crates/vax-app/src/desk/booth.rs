@@ -203,6 +203,23 @@ pub(crate) fn record_dose_at(
             _ => {}
         }
     }
+    // The approved ages changed during the campaign (Comirnaty 16+ until 2021-05-31): the
+    // product's age on the day of the dose.
+    let product = Catalogue::builtin()
+        .product(&lot.product_code)
+        .map_err(|e| DeskError::Eligibility(e.into()))?;
+    let age = age_on(card.resident.resident.birth_date, today);
+    let min_age = product.min_age_on(today);
+    if age < min_age {
+        refusals.push((
+            "below_minimum_age",
+            DeskError::BelowMinimumAge {
+                age,
+                min_age,
+                product: product.name_ja.clone(),
+            },
+        ));
+    }
     let vial = pick_vial(ledger, enrollment, &lot, given)?;
     refusals.extend(vial.refusals);
     let override_ = match (&request.override_, refusals.is_empty()) {

@@ -100,6 +100,16 @@ pub enum DeskError {
         /// What is due.
         due: u8,
     },
+    /// The resident is younger than the product is approved for on the day.
+    #[error("{age} years old: {product} is approved from {min_age} on this day")]
+    BelowMinimumAge {
+        /// The resident's age on the day.
+        age: u32,
+        /// The youngest approved age on the day.
+        min_age: u32,
+        /// The product's Japanese name.
+        product: String,
+    },
     /// The lot is not open at this venue today.
     #[error("lot is not open at this venue today")]
     LotNotOpen,
@@ -158,6 +168,7 @@ impl UserFacing for DeskError {
             Self::DuplicateDose { .. } => ErrorCode::DuplicateDose,
             Self::IntervalNotReached { .. } => ErrorCode::IntervalNotReached,
             Self::DoseOutOfOrder { .. } => ErrorCode::DoseOutOfOrder,
+            Self::BelowMinimumAge { .. } => ErrorCode::BelowMinimumAge,
             Self::LotNotOpen => ErrorCode::LotNotOpen,
             Self::VialPastClock { .. } => ErrorCode::VialPastClock,
             Self::LotQuarantined { .. } => ErrorCode::LotQuarantined,
@@ -198,6 +209,11 @@ impl UserFacing for DeskError {
             Self::DoseOutOfOrder { requested, due } => {
                 format!("{requested}回目を記録しようとしていますが、接種対象は{due}回目です")
             }
+            Self::BelowMinimumAge {
+                age,
+                min_age,
+                product,
+            } => format!("{age}歳です。{product}はこの日{min_age}歳以上が対象です"),
             Self::LotNotOpen => "このロットは本日この会場で使用登録されていません".into(),
             Self::VialPastClock { use_by } => format!(
                 "開封済みバイアルの使用期限（{}）を過ぎています",

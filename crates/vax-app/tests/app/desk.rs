@@ -413,3 +413,60 @@ fn reception_cannot_record_doses() {
         Err(DeskError::RoleMayNot { .. })
     ));
 }
+
+#[test]
+fn a_resident_younger_than_the_product_allows_on_the_day_is_refused_and_a_doctor_may_override() {
+    let (mut ledger, e) = venue();
+    // Born 2006-01-10: 15 on 17 May 2021, when Comirnaty was for 16 and over (12 from 1 June).
+    let register = "市町村コード,券番号,氏名,氏名カナ,生年月日,性別,郵便番号,住所,地区,緯度,経度,電話番号\n\
+                    262021,0009900001,若葉 翔,ワカバ ショウ,2006-01-10,男,624-0853,京都府デモ市字南田辺2番地,西舞鶴,35.4431,135.3325,0773-75-9901\n";
+    vax_app::import::import_register_bytes(
+        &mut ledger,
+        register.as_bytes(),
+        vax_app::import::TextEncoding::Auto,
+        time("07:30"),
+        &mut NoProgress,
+    )
+    .unwrap();
+    let cards = desk_find(
+        &mut ledger,
+        &e,
+        &Query::Voucher("112620210009900001".into()),
+        time("09:00"),
+    )
+    .unwrap();
+    assert_eq!(cards[0].card.age, 15);
+    let id = cards[0].card.resident.id;
+    let lot = open_lot(&mut ledger, &e, "comirnaty", "FA5765", time("08:30")).unwrap();
+    let dose = dose_by_taro(id, 1, lot.id);
+    match record_dose(&mut ledger, &e, &dose, time("09:10")) {
+        Err(
+            err @ DeskError::BelowMinimumAge {
+                age: 15,
+                min_age: 16,
+                ..
+            },
+        ) => {
+            assert_eq!(err.code(), "BELOW_MINIMUM_AGE");
+            assert!(
+                err.to_user_error().overridable,
+                "a doctor may override, with a reason"
+            );
+            assert!(
+                err.message_ja().contains("16歳以上"),
+                "{}",
+                err.message_ja()
+            );
+        }
+        other => panic!("a 15-year-old must be refused Comirnaty in May 2021, got {other:?}"),
+    }
+    let overridden = RecordDose {
+        override_: Some(DoseOverride {
+            doctor: "医師 花子".into(),
+            reason: "生年月日の誤登録（住基で確認済み）".into(),
+        }),
+        ..dose
+    };
+    let recorded = record_dose(&mut ledger, &e, &overridden, time("09:12")).unwrap();
+    assert_eq!(recorded.overridden, ["below_minimum_age"]);
+}
