@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use crate::ids::{OpId, ReplicaId};
 use crate::invariants::Alert;
+use crate::log::EncodedOp;
 use crate::op::{InvalidOp, Op};
 use crate::signing::{KeyError, PublicKey};
 
@@ -72,6 +73,39 @@ impl Message {
             });
         }
         serde_json::from_slice(bytes).map_err(|e| SyncError::Malformed(e.to_string()))
+    }
+}
+
+/// A [`Message`] whose ops are the JSON text their log stores ([`EncodedOp`]): what a server
+/// replies with, so that an op read from the store is written to the wire without being
+/// parsed and encoded again. It encodes to exactly the bytes the same [`Message`] encodes to
+/// (same fields, same order), so the receiver reads it with [`Message::decode`]: the wire
+/// format and protocol version do not change.
+#[derive(Debug, Clone, Serialize)]
+pub struct EncodedMessage {
+    /// As [`Message::protocol`].
+    pub protocol: u16,
+    /// As [`Message::from`].
+    pub from: ReplicaId,
+    /// As [`Message::seen`].
+    pub seen: VClock<ReplicaId>,
+    /// As [`Message::ops`], as text.
+    pub ops: Vec<EncodedOp>,
+    /// As [`Message::more`].
+    pub more: bool,
+    /// As [`Message::keys`].
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub keys: BTreeMap<ReplicaId, PublicKey>,
+    /// As [`Message::beyond`].
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub beyond: BTreeMap<ReplicaId, Vec<(u64, u64)>>,
+}
+
+impl EncodedMessage {
+    /// JSON bytes for the wire, the stored op texts copied in.
+    pub fn encode(&self) -> Vec<u8> {
+        // As Message::encode: plain data, and every op text is one JSON value already.
+        serde_json::to_vec(self).unwrap_or_default()
     }
 }
 
