@@ -273,6 +273,16 @@ impl<A: LedgerAccess> LocalReplica for LedgerReplica<A> {
         self.0.with_ledger(|l| l.sync_receive(state, message))
     }
 
+    fn receive_with_texts(
+        &mut self,
+        state: &mut SyncState,
+        message: Message,
+        texts: Vec<vax_sync::EncodedOp>,
+    ) -> Result<Applied, LedgerError> {
+        self.0
+            .with_ledger(|l| l.sync_receive_with_texts(state, message, texts))
+    }
+
     fn quarantined(&mut self) -> Result<Vec<vax_sync::OpId>, LedgerError> {
         self.0.with_ledger(|l| l.quarantined_op_ids())
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use thiserror::Error;
 use vax_domain::error::ErrorCode;
 use vax_sync::{
-    Alert, Applied, Clock, DeviceKey, KeyError, MemoryOpLog, Message, Op, OpId, OpKind, ReplicaId,
+    Alert, Applied, Clock, DeviceKey, EncodedOp, KeyError, MemoryOpLog, Message, Op, OpId, OpKind, ReplicaId,
     Role, SyncError, SyncNode, SyncState, SystemClock, WriteError, DEFAULT_BATCH_SIZE,
 };
 
@@ -21,6 +21,18 @@ pub trait LocalReplica {
     fn generate(&mut self, state: &mut SyncState) -> Result<Option<Message>, Self::Error>;
     /// [`SyncNode::receive_message`] on the local log.
     fn receive(&mut self, state: &mut SyncState, message: Message) -> Result<Applied, Self::Error>;
+    /// [`LocalReplica::receive`] of a reply whose ops also came as text (in order): a log that
+    /// stores op texts may store these instead of encoding each op again. By default the
+    /// texts are dropped.
+    fn receive_with_texts(
+        &mut self,
+        state: &mut SyncState,
+        message: Message,
+        texts: Vec<EncodedOp>,
+    ) -> Result<Applied, Self::Error> {
+        drop(texts);
+        self.receive(state, message)
+    }
     /// The own ops quarantined earlier: never sent again.
     fn quarantined(&mut self) -> Result<Vec<OpId>, Self::Error>;
     /// Quarantines one of our own ops the server refused for good, with the server's code and
@@ -248,9 +260,9 @@ pub fn sync_session_with<L: LocalReplica>(
     // the rest) even if we have nothing of our own.
     let mut reply_had_news = false;
     // The next exchange, asked for while the last reply was applied.
-    let mut prefetched: Option<(Message, Message)> = None;
+    let mut prefetched: Option<(Message, (Message, Vec<EncodedOp>))> = None;
     loop {
-        let (message, reply) = match prefetched.take() {
+        let (message, (reply, texts)) = match prefetched.take() {
             Some(exchanged) => exchanged,
             None => {
                 let message = match local.generate(&mut state).map_err(SessionError::Local)? {
@@ -268,7 +280,7 @@ pub fn sync_session_with<L: LocalReplica>(
                 if report.round_trips >= options.max_round_trips {
                     return Err(SessionError::TooManyRoundTrips(report.round_trips));
                 }
-                match client.exchange(&message) {
+                match client.exchange_with_texts(&message) {
                     Ok(reply) => (message, reply),
                     Err(ClientError::Server {
                         op: Some(op),
@@ -307,11 +319,11 @@ pub fn sync_session_with<L: LocalReplica>(
             && report.round_trips < options.max_round_trips)
             .then(|| acknowledging(&message, &reply.ops));
         let applied = match next {
-            None => local.receive(&mut state, reply),
+            None => local.receive_with_texts(&mut state, reply, texts),
             Some(next) => {
                 let (applied, fetched) = std::thread::scope(|scope| {
-                    let fetching = scope.spawn(|| client.exchange(&next));
-                    let applied = local.receive(&mut state, reply);
+                    let fetching = scope.spawn(|| client.exchange_with_texts(&next));
+                    let applied = local.receive_with_texts(&mut state, reply, texts);
                     let fetched = fetching.join().unwrap_or_else(|_| {
                         Err(ClientError::BadReply("the prefetch thread panicked".into()))
                     });

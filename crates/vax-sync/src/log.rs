@@ -44,6 +44,11 @@ impl EncodedOp {
         })
     }
 
+    /// An op's text checked already (parsed into the op `id` names).
+    pub(crate) fn from_raw(id: OpId, json: Box<RawValue>) -> Self {
+        Self { id, json }
+    }
+
     /// The JSON text.
     pub fn json(&self) -> &str {
         self.json.get()

@@ -74,6 +74,51 @@ impl Message {
         }
         serde_json::from_slice(bytes).map_err(|e| SyncError::Malformed(e.to_string()))
     }
+
+    /// [`Message::decode`], also keeping each op's JSON text as it came, so that a receiver
+    /// stores it without encoding the parsed op again ([`EncodedOp`], in the order of `ops`).
+    /// The same input is accepted and refused as by [`Message::decode`].
+    pub fn decode_with_texts(bytes: &[u8]) -> Result<(Self, Vec<EncodedOp>), SyncError> {
+        /// [`Message`] with its ops left as text.
+        #[derive(Deserialize)]
+        struct Wire<'a> {
+            protocol: u16,
+            from: ReplicaId,
+            seen: VClock<ReplicaId>,
+            #[serde(borrow)]
+            ops: Vec<&'a serde_json::value::RawValue>,
+            more: bool,
+            #[serde(default)]
+            keys: BTreeMap<ReplicaId, PublicKey>,
+            #[serde(default)]
+            beyond: BTreeMap<ReplicaId, Vec<(u64, u64)>>,
+        }
+        if bytes.len() > MAX_MESSAGE_BYTES {
+            return Err(SyncError::TooLarge {
+                bytes: bytes.len(),
+                limit: MAX_MESSAGE_BYTES,
+            });
+        }
+        let malformed = |e: serde_json::Error| SyncError::Malformed(e.to_string());
+        let wire: Wire<'_> = serde_json::from_slice(bytes).map_err(malformed)?;
+        let mut ops = Vec::with_capacity(wire.ops.len());
+        let mut texts = Vec::with_capacity(wire.ops.len());
+        for text in wire.ops {
+            let op: Op = serde_json::from_str(text.get()).map_err(malformed)?;
+            texts.push(EncodedOp::from_raw(op.id, text.to_owned()));
+            ops.push(op);
+        }
+        let message = Self {
+            protocol: wire.protocol,
+            from: wire.from,
+            seen: wire.seen,
+            ops,
+            more: wire.more,
+            keys: wire.keys,
+            beyond: wire.beyond,
+        };
+        Ok((message, texts))
+    }
 }
 
 /// A [`Message`] whose ops are the JSON text their log stores ([`EncodedOp`]): what a server

@@ -1,7 +1,7 @@
 //! Replies ship the op texts the store holds (`OpLog::encoded_ops_after`): on both stores they
 //! are exactly the texts encoding the parsed ops gives, in the same order and batches.
 
-use vax_sync::{EncodedOp, Inquiry, InquiryTopic, OpKind, OpLog, ReplicaId, Role};
+use vax_sync::{EncodedOp, Inquiry, InquiryTopic, OpKind, ReplicaId, Role};
 use vax_sync_client::{new_device_key, MemoryReplica};
 use vax_sync_server::open_store;
 

@@ -398,3 +398,44 @@ fn an_op_text_from_a_store_must_be_one_json_value() {
     assert!(EncodedOp::from_stored(op.id, text[..text.len() - 1].to_owned()).is_err());
     assert!(EncodedOp::from_stored(op.id, format!("{text} {text}")).is_err());
 }
+
+#[test]
+fn decoding_with_texts_gives_the_same_message_and_each_ops_text_as_it_came() {
+    let mut hq = Site::new(2, Role::Hq);
+    hq.write(dose(1, 1, "V01", "L1", at(9, 0)));
+    hq.write(inquiry(3, "「至急」\"折り返し\"\n"));
+    let mut message = hello(&hq, rid(9));
+    message.ops = hq.log.iter().cloned().collect();
+    let bytes = message.encode();
+
+    let (decoded, texts) = Message::decode_with_texts(&bytes).expect("decodes");
+    assert_eq!(decoded, Message::decode(&bytes).expect("decodes"));
+    let expected: Vec<String> = message
+        .ops
+        .iter()
+        .map(|op| serde_json::to_string(op).unwrap())
+        .collect();
+    assert_eq!(texts.iter().map(EncodedOp::json).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        texts.iter().map(|t| t.id).collect::<Vec<_>>(),
+        message.ops.iter().map(|op| op.id).collect::<Vec<_>>()
+    );
+
+    // Refused as decode refuses: an op that is not an op, a missing field, too many bytes.
+    let text = String::from_utf8(bytes).unwrap();
+    let broken = text.replacen("\"counter\":1", "\"counter\":\"one\"", 1);
+    assert_ne!(broken, text);
+    assert!(matches!(
+        Message::decode_with_texts(broken.as_bytes()),
+        Err(SyncError::Malformed(_))
+    ));
+    let no_more = text.replacen("\"more\":false", "\"other\":false", 1);
+    assert_ne!(no_more, text);
+    assert!(Message::decode(no_more.as_bytes()).is_err());
+    assert!(Message::decode_with_texts(no_more.as_bytes()).is_err());
+    let huge = vec![b' '; MAX_MESSAGE_BYTES + 1];
+    assert!(matches!(
+        Message::decode_with_texts(&huge),
+        Err(SyncError::TooLarge { .. })
+    ));
+}
