@@ -398,8 +398,7 @@ impl OpLog for SqliteStore {
                 counter: counter.unsigned_abs(),
             };
             ops.push(
-                EncodedOp::from_stored(id, body)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                EncodedOp::from_stored(id, body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             );
         }
         Ok(ops)

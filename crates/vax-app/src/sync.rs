@@ -16,8 +16,7 @@ use vax_sync::{
     Alert, Applied, EventKind, Message, OpId, ReplicaId, Role as SyncRole, SyncState, VenueCode,
 };
 use vax_sync_client::{
-    sync_session_with, Client, ClientError, LocalReplica, SessionError, SessionOptions,
-    TrustPolicy,
+    sync_session_with, Client, ClientError, LocalReplica, SessionError, SessionOptions, TrustPolicy,
 };
 
 use crate::desk::{self, DeskError};

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use thiserror::Error;
 use vax_domain::error::ErrorCode;
 use vax_sync::{
-    Alert, Applied, Clock, DeviceKey, EncodedOp, KeyError, MemoryOpLog, Message, Op, OpId, OpKind, ReplicaId,
-    Role, SyncError, SyncNode, SyncState, SystemClock, WriteError, DEFAULT_BATCH_SIZE,
+    Alert, Applied, Clock, DeviceKey, EncodedOp, KeyError, MemoryOpLog, Message, Op, OpId, OpKind,
+    ReplicaId, Role, SyncError, SyncNode, SyncState, SystemClock, WriteError, DEFAULT_BATCH_SIZE,
 };
 
 use crate::client::Client;

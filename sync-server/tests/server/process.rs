@@ -592,8 +592,8 @@ fn a_device_over_its_ops_budget_is_refused_with_a_retryable_429_and_quarantines_
 fn a_first_sync_with_prefetch_brings_the_same_ops_as_without() {
     let f = Fixture::new();
     let server_id = f.hq_enrollment.server_replica_id;
-    let mut hq = MemoryReplica::new(f.hq_enrollment.replica_id, Role::Hq, f.hq_key.clone())
-        .expect("key");
+    let mut hq =
+        MemoryReplica::new(f.hq_enrollment.replica_id, Role::Hq, f.hq_key.clone()).expect("key");
     // More than two of the server's reply batches (4,000 ops each).
     for r in 0..9_000 {
         hq.write(dose(r, "V01")).expect("write");
@@ -610,9 +610,16 @@ fn a_first_sync_with_prefetch_brings_the_same_ops_as_without() {
             ..SessionOptions::default()
         };
         let report = sync_session_with(&mut booth, &client, server_id, options).expect("sync");
-        assert_eq!(report.received_ops, 9_000, "prefetch {prefetch}: each op once");
+        assert_eq!(
+            report.received_ops, 9_000,
+            "prefetch {prefetch}: each op once"
+        );
         assert_eq!(booth.log.len(), 9_000);
-        assert_eq!(booth.node.replica(), hq.node.replica(), "prefetch {prefetch}");
+        assert_eq!(
+            booth.node.replica(),
+            hq.node.replica(),
+            "prefetch {prefetch}"
+        );
         reports.push(report.round_trips);
         logs.push(booth.log.iter().cloned().collect::<Vec<_>>());
     }

@@ -27,7 +27,9 @@ fn the_stored_op_texts_are_the_encoded_ops_on_either_store() {
     let ops: Vec<_> = booth.log.iter().cloned().collect();
     store.append(&ops).expect("append");
 
-    let texts = store.encoded_ops_after(author, 0, usize::MAX).expect("texts");
+    let texts = store
+        .encoded_ops_after(author, 0, usize::MAX)
+        .expect("texts");
     let expected: Vec<String> = ops
         .iter()
         .map(|op| serde_json::to_string(op).expect("encode"))
@@ -38,7 +40,10 @@ fn the_stored_op_texts_are_the_encoded_ops_on_either_store() {
         texts.iter().map(|t| t.id).collect::<Vec<_>>(),
         ops.iter().map(|op| op.id).collect::<Vec<_>>()
     );
-    assert_eq!(texts.last().expect("13 ops").decode().expect("an op"), ops[12]);
+    assert_eq!(
+        texts.last().expect("13 ops").decode().expect("an op"),
+        ops[12]
+    );
 
     let page = store.encoded_ops_after(author, 5, 4).expect("a page");
     assert_eq!(
@@ -47,5 +52,8 @@ fn the_stored_op_texts_are_the_encoded_ops_on_either_store() {
         "after and limit as ops_after"
     );
     let other = ReplicaId(uuid::Uuid::now_v7());
-    assert!(store.encoded_ops_after(other, 0, 10).expect("none").is_empty());
+    assert!(store
+        .encoded_ops_after(other, 0, 10)
+        .expect("none")
+        .is_empty());
 }

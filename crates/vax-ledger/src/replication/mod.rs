@@ -19,8 +19,8 @@ use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
 use vax_domain::error::ErrorCode;
 use vax_sync::{
-    Alert, Applied, BookingCause, Clock, DeviceKey, EncodedOp, HlcClock, Message, Op, OpId, OpKind, OpLog,
-    PublicKey, ReplicaId, Role as SyncRole, SyncNode, SyncState,
+    Alert, Applied, BookingCause, Clock, DeviceKey, EncodedOp, HlcClock, Message, Op, OpId, OpKind,
+    OpLog, PublicKey, ReplicaId, Role as SyncRole, SyncNode, SyncState,
 };
 
 use crate::{Ledger, LedgerError, RowId, WriteTx};

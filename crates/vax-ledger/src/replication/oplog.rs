@@ -57,7 +57,9 @@ impl<'c> SqlOpLog<'c> {
             .conn
             .prepare_cached("SELECT 1 FROM sync_ops WHERE author = ?1 AND counter = ?2")?;
         loop {
-            if stored.binary_search(&(seen + 1)).is_ok() || next.exists(params![author, seen + 1])? {
+            if stored.binary_search(&(seen + 1)).is_ok()
+                || next.exists(params![author, seen + 1])?
+            {
                 seen += 1;
             } else {
                 break;

@@ -885,7 +885,11 @@ fn received_op_texts_are_stored_as_they_came() {
     let path = dir.path().join("booth.sqlite3");
     let mut booth = Ledger::open(&path).unwrap();
     booth
-        .start_replicating(ReplicaId::from_u128(BOOTH_V01), Role::Booth, &key(BOOTH_V01))
+        .start_replicating(
+            ReplicaId::from_u128(BOOTH_V01),
+            Role::Booth,
+            &key(BOOTH_V01),
+        )
         .unwrap();
     let mut to_booth = SyncState::for_peer(ReplicaId::from_u128(BOOTH_V01)).trusting_peer_keys();
     let mut to_hq = SyncState::for_peer(hq_id).trusting_peer_keys();
@@ -903,7 +907,11 @@ fn received_op_texts_are_stored_as_they_came() {
         .sync_receive_with_texts(&mut to_hq, decoded, texts)
         .unwrap();
     assert_eq!(applied.new_ops, 7);
-    assert_eq!(booth.reader().resident_count().unwrap(), 2, "projected as ever");
+    assert_eq!(
+        booth.reader().resident_count().unwrap(),
+        2,
+        "projected as ever"
+    );
 
     let file = rusqlite::Connection::open(&path).unwrap();
     let bodies: Vec<String> = file

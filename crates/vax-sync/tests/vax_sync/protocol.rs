@@ -372,8 +372,14 @@ fn a_message_of_stored_op_texts_encodes_to_the_same_bytes_as_the_parsed_ops() {
     }
     let mut batches = 0;
     loop {
-        let parsed = booth.node.generate_message(&booth.log, &mut parsed_state).unwrap();
-        let encoded = booth.node.generate_encoded(&booth.log, &mut encoded_state).unwrap();
+        let parsed = booth
+            .node
+            .generate_message(&booth.log, &mut parsed_state)
+            .unwrap();
+        let encoded = booth
+            .node
+            .generate_encoded(&booth.log, &mut encoded_state)
+            .unwrap();
         match (parsed, encoded) {
             (None, None) => break,
             (Some(parsed), Some(encoded)) => {
@@ -415,7 +421,10 @@ fn decoding_with_texts_gives_the_same_message_and_each_ops_text_as_it_came() {
         .iter()
         .map(|op| serde_json::to_string(op).unwrap())
         .collect();
-    assert_eq!(texts.iter().map(EncodedOp::json).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        texts.iter().map(EncodedOp::json).collect::<Vec<_>>(),
+        expected
+    );
     assert_eq!(
         texts.iter().map(|t| t.id).collect::<Vec<_>>(),
         message.ops.iter().map(|op| op.id).collect::<Vec<_>>()
