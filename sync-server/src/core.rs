@@ -527,9 +527,10 @@ impl Core {
         // Ops other processes stored meanwhile are in the reply: merge them (and learn their
         // authors' keys, which travel with them) first.
         self.catch_up()?;
+        // The stored op texts go out as they are (same bytes as encoding the parsed ops).
         let reply = self
             .node
-            .generate_message(&*self.store, &mut state)?
+            .generate_encoded(&*self.store, &mut state)?
             .ok_or_else(|| {
                 // A fresh state has told the peer nothing, so there is always a reply.
                 ApiError::storage(&StoreError::Corrupt("no reply generated".into()))

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use crdts::{CmRDT, Dot, VClock};
 use postgres::{Client, NoTls, Transaction};
 use uuid::Uuid;
-use vax_sync::{Op, OpId, OpLog, PublicKey, ReplicaId, VenueCode};
+use vax_sync::{EncodedOp, Op, OpId, OpLog, PublicKey, ReplicaId, VenueCode};
 
 use crate::sqlite::{parse_role, role_name};
 use crate::store::{Device, DeviceRecord, EnrollmentCodeRecord, ServerStore, StoreError};
@@ -480,6 +480,37 @@ impl OpLog for PgStore {
                 )
                 .map_err(db)?;
             rows.iter().map(|r| parse_op(r.get(0))).collect()
+        })
+    }
+
+    /// The stored bodies as they are, for a reply (no parse, no re-encoding).
+    fn encoded_ops_after(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EncodedOp>, StoreError> {
+        let (replica, after) = (author, counter_sql(after));
+        let author = replica.to_string();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.conn.run(move |client| {
+            let rows = client
+                .query(
+                    "SELECT counter, body FROM ops WHERE author = $1 AND counter > $2
+                     ORDER BY counter LIMIT $3",
+                    &[&author, &after, &limit],
+                )
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    let counter: i64 = r.get(0);
+                    let id = OpId {
+                        replica,
+                        counter: counter.unsigned_abs(),
+                    };
+                    EncodedOp::from_stored(id, r.get(1)).map_err(corrupt)
+                })
+                .collect()
         })
     }
 }

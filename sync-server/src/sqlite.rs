@@ -9,7 +9,7 @@ use crdts::{CmRDT, Dot, VClock};
 use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 use uuid::Uuid;
-use vax_sync::{Op, OpId, OpLog, PublicKey, ReplicaId, Role, VenueCode};
+use vax_sync::{EncodedOp, Op, OpId, OpLog, PublicKey, ReplicaId, Role, VenueCode};
 
 use crate::store::{Device, DeviceRecord, EnrollmentCodeRecord, ServerStore, StoreError};
 
@@ -365,6 +365,41 @@ impl OpLog for SqliteStore {
         for body in rows {
             let body = body.map_err(db)?;
             ops.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        Ok(ops)
+    }
+
+    /// The stored bodies as they are, for a reply (no parse, no re-encoding).
+    fn encoded_ops_after(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EncodedOp>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT counter, body FROM ops WHERE author = ?1 AND counter > ?2
+                 ORDER BY counter LIMIT ?3",
+            )
+            .map_err(db)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(
+                params![author.to_string(), counter_sql(after), limit],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+            )
+            .map_err(db)?;
+        let mut ops = Vec::new();
+        for row in rows {
+            let (counter, body) = row.map_err(db)?;
+            let id = OpId {
+                replica: author,
+                counter: counter.unsigned_abs(),
+            };
+            ops.push(
+                EncodedOp::from_stored(id, body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            );
         }
         Ok(ops)
     }

@@ -15,7 +15,9 @@ use vax_ledger::{Ledger, LedgerError};
 use vax_sync::{
     Alert, Applied, EventKind, Message, OpId, ReplicaId, Role as SyncRole, SyncState, VenueCode,
 };
-use vax_sync_client::{sync_session, Client, ClientError, LocalReplica, SessionError, TrustPolicy};
+use vax_sync_client::{
+    sync_session_with, Client, ClientError, LocalReplica, SessionError, SessionOptions, TrustPolicy,
+};
 
 use crate::desk::{self, DeskError};
 
@@ -270,6 +272,16 @@ impl<A: LedgerAccess> LocalReplica for LedgerReplica<A> {
         self.0.with_ledger(|l| l.sync_receive(state, message))
     }
 
+    fn receive_with_texts(
+        &mut self,
+        state: &mut SyncState,
+        message: Message,
+        texts: Vec<vax_sync::EncodedOp>,
+    ) -> Result<Applied, LedgerError> {
+        self.0
+            .with_ledger(|l| l.sync_receive_with_texts(state, message, texts))
+    }
+
     fn quarantined(&mut self) -> Result<Vec<vax_sync::OpId>, LedgerError> {
         self.0.with_ledger(|l| l.quarantined_op_ids())
     }
@@ -370,12 +382,21 @@ pub fn set_plain_http_allowed(ledger: &mut Ledger, allowed: bool) -> Result<(), 
 /// Runs one sync session with the server and records how it went for the status. The
 /// ledger is held only for each local step (see [`LedgerAccess`]).
 pub fn sync_now<A: LedgerAccess>(
+    ledger: A,
+    now: DateTime<FixedOffset>,
+) -> Result<SyncRun, SyncAppError> {
+    sync_now_with(ledger, now, SessionOptions::default())
+}
+
+/// [`sync_now`] with the session's knobs (benchmarks compare the session without prefetch).
+pub fn sync_now_with<A: LedgerAccess>(
     mut ledger: A,
     now: DateTime<FixedOffset>,
+    options: SessionOptions,
 ) -> Result<SyncRun, SyncAppError> {
     let Config { client, server_id } = ledger.with_ledger(|l| config(l))?;
     let mut local = LedgerReplica(ledger, now);
-    let result = sync_session(&mut local, &client, server_id);
+    let result = sync_session_with(&mut local, &client, server_id, options);
     let LedgerReplica(mut ledger, _) = local;
     ledger.with_ledger(|ledger| record_outcome(ledger, result, now))
 }

@@ -13,7 +13,7 @@ use vax_sync::http::{
     ErrorBody, Health, RotatedToken, Status,
 };
 use vax_sync::{
-    Alert, DeviceKey, Message, PublicKey, ReplicaId, Role, VenueCode, MAX_MESSAGE_BYTES,
+    Alert, DeviceKey, EncodedOp, Message, PublicKey, ReplicaId, Role, VenueCode, MAX_MESSAGE_BYTES,
 };
 
 use crate::error::ClientError;
@@ -231,6 +231,21 @@ impl Client {
 
     /// `POST /v1/sync`: sends one message, returns the server's reply.
     pub fn exchange(&self, message: &Message) -> Result<Message, ClientError> {
+        let bytes = self.exchange_bytes(message)?;
+        Message::decode(&bytes).map_err(|e| ClientError::BadReply(e.to_string()))
+    }
+
+    /// [`Client::exchange`], the reply's ops also as the texts that came
+    /// ([`Message::decode_with_texts`]), for a local log that stores them as they are.
+    pub fn exchange_with_texts(
+        &self,
+        message: &Message,
+    ) -> Result<(Message, Vec<EncodedOp>), ClientError> {
+        let bytes = self.exchange_bytes(message)?;
+        Message::decode_with_texts(&bytes).map_err(|e| ClientError::BadReply(e.to_string()))
+    }
+
+    fn exchange_bytes(&self, message: &Message) -> Result<Vec<u8>, ClientError> {
         let url = self.url("/v1/sync");
         let response = self
             .agent
@@ -246,7 +261,7 @@ impl Client {
             .limit(MAX_MESSAGE_BYTES as u64)
             .read_to_vec()
             .map_err(|e| ClientError::transport(&url, e))?;
-        Message::decode(&bytes).map_err(|e| ClientError::BadReply(e.to_string()))
+        Ok(bytes)
     }
 
     /// `GET /v1/alerts` (HQ devices).

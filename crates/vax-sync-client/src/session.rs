@@ -5,8 +5,8 @@ use std::sync::Arc;
 use thiserror::Error;
 use vax_domain::error::ErrorCode;
 use vax_sync::{
-    Alert, Applied, Clock, DeviceKey, KeyError, MemoryOpLog, Message, Op, OpId, OpKind, ReplicaId,
-    Role, SyncError, SyncNode, SyncState, SystemClock, WriteError, DEFAULT_BATCH_SIZE,
+    Alert, Applied, Clock, DeviceKey, EncodedOp, KeyError, MemoryOpLog, Message, Op, OpId, OpKind,
+    ReplicaId, Role, SyncError, SyncNode, SyncState, SystemClock, WriteError, DEFAULT_BATCH_SIZE,
 };
 
 use crate::client::Client;
@@ -21,6 +21,18 @@ pub trait LocalReplica {
     fn generate(&mut self, state: &mut SyncState) -> Result<Option<Message>, Self::Error>;
     /// [`SyncNode::receive_message`] on the local log.
     fn receive(&mut self, state: &mut SyncState, message: Message) -> Result<Applied, Self::Error>;
+    /// [`LocalReplica::receive`] of a reply whose ops also came as text (in order): a log that
+    /// stores op texts may store these instead of encoding each op again. By default the
+    /// texts are dropped.
+    fn receive_with_texts(
+        &mut self,
+        state: &mut SyncState,
+        message: Message,
+        texts: Vec<EncodedOp>,
+    ) -> Result<Applied, Self::Error> {
+        drop(texts);
+        self.receive(state, message)
+    }
     /// The own ops quarantined earlier: never sent again.
     fn quarantined(&mut self) -> Result<Vec<OpId>, Self::Error>;
     /// Quarantines one of our own ops the server refused for good, with the server's code and
@@ -127,6 +139,11 @@ pub struct SessionOptions {
     /// A session that has not converged after this many round trips stops with
     /// [`SessionError::TooManyRoundTrips`] (and can simply be run again).
     pub max_round_trips: usize,
+    /// While a reply that says `more` is applied, the next one is already asked for (on
+    /// another thread), acknowledging the ops being applied: the server builds and sends a
+    /// batch while the device stores the previous one. Only when we have nothing of our own
+    /// to send (a device catching up, e.g. its first sync).
+    pub prefetch: bool,
 }
 
 impl Default for SessionOptions {
@@ -134,6 +151,7 @@ impl Default for SessionOptions {
         Self {
             batch_size: DEFAULT_BATCH_SIZE,
             max_round_trips: 10_000,
+            prefetch: true,
         }
     }
 }
@@ -181,6 +199,28 @@ impl<E: std::error::Error + Send + Sync + 'static> SessionError<E> {
     }
 }
 
+/// The request `sent` again, acknowledging `received` too (each author's ops that continue
+/// its frontier): what we will hold once they are applied. The server keeps no
+/// acknowledgement, so one for ops that then fail to apply costs nothing: the session stops
+/// with that error, and the next one says what is really held.
+fn acknowledging(sent: &Message, received: &[Op]) -> Message {
+    let mut seen = sent.seen.clone();
+    for op in received {
+        if seen.get(&op.author()) + 1 == op.id.counter {
+            crdts::CmRDT::apply(&mut seen, crdts::Dot::new(op.author(), op.id.counter));
+        }
+    }
+    Message {
+        protocol: sent.protocol,
+        from: sent.from,
+        seen,
+        ops: Vec::new(),
+        more: false,
+        keys: Default::default(),
+        beyond: sent.beyond.clone(),
+    }
+}
+
 /// One sync session with default options: see [`sync_session_with`].
 pub fn sync_session<L: LocalReplica>(
     local: &mut L,
@@ -219,57 +259,86 @@ pub fn sync_session_with<L: LocalReplica>(
     // Whether the last reply brought something: then we must answer (acknowledge, or ask for
     // the rest) even if we have nothing of our own.
     let mut reply_had_news = false;
+    // The next exchange, asked for while the last reply was applied.
+    let mut prefetched: Option<(Message, (Message, Vec<EncodedOp>))> = None;
     loop {
-        let message = match local.generate(&mut state).map_err(SessionError::Local)? {
-            Some(m) => m,
-            None if reply_had_news => {
-                // Nothing new to say, but the server has more: say our `seen` again.
-                state.reset_in_flight();
-                match local.generate(&mut state).map_err(SessionError::Local)? {
+        let (message, (reply, texts)) = match prefetched.take() {
+            Some(exchanged) => exchanged,
+            None => {
+                let message = match local.generate(&mut state).map_err(SessionError::Local)? {
                     Some(m) => m,
+                    None if reply_had_news => {
+                        // Nothing new to say, but the server has more: say our `seen` again.
+                        state.reset_in_flight();
+                        match local.generate(&mut state).map_err(SessionError::Local)? {
+                            Some(m) => m,
+                            None => break,
+                        }
+                    }
                     None => break,
+                };
+                if report.round_trips >= options.max_round_trips {
+                    return Err(SessionError::TooManyRoundTrips(report.round_trips));
                 }
-            }
-            None => break,
-        };
-        if report.round_trips >= options.max_round_trips {
-            return Err(SessionError::TooManyRoundTrips(report.round_trips));
-        }
-        let sent = message.ops.len();
-        let reply = match client.exchange(&message) {
-            Ok(reply) => reply,
-            Err(ClientError::Server {
-                op: Some(op),
-                retryable: false,
-                code,
-                message: reason,
-                ..
-            }) if op.replica == message.from => {
-                if report.quarantined.len() >= MAX_QUARANTINED_PER_SESSION {
-                    return Err(SessionError::TooManyRefused(report.quarantined.len()));
+                match client.exchange_with_texts(&message) {
+                    Ok(reply) => (message, reply),
+                    Err(ClientError::Server {
+                        op: Some(op),
+                        retryable: false,
+                        code,
+                        message: reason,
+                        ..
+                    }) if op.replica == message.from => {
+                        if report.quarantined.len() >= MAX_QUARANTINED_PER_SESSION {
+                            return Err(SessionError::TooManyRefused(report.quarantined.len()));
+                        }
+                        local
+                            .quarantine(op, code, &reason)
+                            .map_err(SessionError::Local)?;
+                        report.quarantined.push(op);
+                        state.skip(op);
+                        state.reset_in_flight();
+                        report.round_trips += 1;
+                        reply_had_news = true;
+                        continue;
+                    }
+                    Err(e) => {
+                        state.reset_in_flight();
+                        return Err(e.into());
+                    }
                 }
-                local
-                    .quarantine(op, code, &reason)
-                    .map_err(SessionError::Local)?;
-                report.quarantined.push(op);
-                state.skip(op);
-                state.reset_in_flight();
-                report.round_trips += 1;
-                reply_had_news = true;
-                continue;
-            }
-            Err(e) => {
-                state.reset_in_flight();
-                return Err(e.into());
             }
         };
         report.round_trips += 1;
-        report.sent_ops += sent;
+        report.sent_ops += message.ops.len();
         report.received_ops += reply.ops.len();
         reply_had_news = !reply.ops.is_empty() || reply.more;
-        let applied = local
-            .receive(&mut state, reply)
-            .map_err(SessionError::Local)?;
+        let next = (options.prefetch
+            && reply.more
+            && message.ops.is_empty()
+            && report.round_trips < options.max_round_trips)
+            .then(|| acknowledging(&message, &reply.ops));
+        let applied = match next {
+            None => local.receive_with_texts(&mut state, reply, texts),
+            Some(next) => {
+                let (applied, fetched) = std::thread::scope(|scope| {
+                    let fetching = scope.spawn(|| client.exchange_with_texts(&next));
+                    let applied = local.receive_with_texts(&mut state, reply, texts);
+                    let fetched = fetching.join().unwrap_or_else(|_| {
+                        Err(ClientError::BadReply("the prefetch thread panicked".into()))
+                    });
+                    (applied, fetched)
+                });
+                match (&applied, fetched) {
+                    (Ok(_), Ok(fetched)) => prefetched = Some((next, fetched)),
+                    // A failed prefetch is asked again the ordinary way (and reported then).
+                    (Ok(_), Err(_)) => state.reset_in_flight(),
+                    (Err(_), _) => {}
+                }
+                applied
+            }
+        }
+        .map_err(SessionError::Local)?;
         for alert in applied.alerts {
             if !report.alerts.contains(&alert) {
                 report.alerts.push(alert);

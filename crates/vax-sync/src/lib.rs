@@ -100,7 +100,7 @@ pub mod verification;
 pub use hlc::{Clock, Hlc, HlcClock, ManualClock, SystemClock};
 pub use ids::{NotAnOpId, OpId, ReplicaId, TimeBandId, VenueCode};
 pub use invariants::{Alert, AlertKey, LotLimit};
-pub use log::{MemoryOpLog, OpLog};
+pub use log::{EncodedOp, MemoryOpLog, OpLog};
 pub use node::{SyncNode, WriteError};
 pub use op::{
     AuditAction, AuditEntry, Booking, BookingCause, CallOutcome, CheckIn, DoctorOverride, Dose,
@@ -109,7 +109,7 @@ pub use op::{
 };
 pub use op::{MAX_LONG_TEXT, MAX_SHORT_TEXT};
 pub use protocol::{
-    Applied, Message, SyncError, SyncState, DEFAULT_BATCH_SIZE, MAX_COUNTER_JUMP,
+    Applied, EncodedMessage, Message, SyncError, SyncState, DEFAULT_BATCH_SIZE, MAX_COUNTER_JUMP,
     MAX_MESSAGE_BYTES, MAX_OPS_PER_MESSAGE, PROTOCOL_VERSION,
 };
 pub use replica::{BookingKey, BookingValue, LotKey, Recorded, Replica};

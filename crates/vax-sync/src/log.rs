@@ -8,9 +8,63 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 
 use crdts::{CmRDT, Dot, VClock};
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 
 use crate::ids::{OpId, ReplicaId};
 use crate::op::Op;
+
+/// An op as JSON text, the way a log stores it and a message carries it: exactly what
+/// `serde_json::to_string(&op)` writes (ops re-serialise byte for byte, so the text a store
+/// wrote once is the text every later encoding would write). A store that keeps op bodies as
+/// text hands them on to a reply through [`OpLog::encoded_ops_after`] without parsing and
+/// writing each op again.
+#[derive(Debug, Clone)]
+pub struct EncodedOp {
+    /// The op's id (from the store's key columns, not from the text).
+    pub id: OpId,
+    json: Box<RawValue>,
+}
+
+impl EncodedOp {
+    /// The text of an op in memory.
+    pub fn of(op: &Op) -> Self {
+        // Serialising an op cannot fail (see Message::encode): the fallback is unreachable.
+        let json = serde_json::value::to_raw_value(op)
+            .unwrap_or_else(|_| RawValue::from_string("null".to_owned()).expect("valid JSON"));
+        Self { id: op.id, json }
+    }
+
+    /// The text a store holds for the op `id`, checked to be one JSON value (not parsed into
+    /// an op: the receiver parses, verifies and refuses what is not an op).
+    pub fn from_stored(id: OpId, text: String) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            id,
+            json: RawValue::from_string(text)?,
+        })
+    }
+
+    /// An op's text checked already (parsed into the op `id` names).
+    pub(crate) fn from_raw(id: OpId, json: Box<RawValue>) -> Self {
+        Self { id, json }
+    }
+
+    /// The JSON text.
+    pub fn json(&self) -> &str {
+        self.json.get()
+    }
+
+    /// Parses the text into the op.
+    pub fn decode(&self) -> Result<Op, serde_json::Error> {
+        serde_json::from_str(self.json.get())
+    }
+}
+
+impl Serialize for EncodedOp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(s)
+    }
+}
 
 /// The narrow storage interface the protocol needs.
 ///
@@ -53,6 +107,19 @@ pub trait OpLog {
     ) -> Result<Vec<(u64, u64)>, Self::Error> {
         let counters = self.ops_after(author, after, usize::MAX)?;
         Ok(ranges_of(counters.iter().map(|op| op.id.counter)))
+    }
+
+    /// [`OpLog::ops_after`] as the ops' JSON text ([`EncodedOp`]), for a reply that ships the
+    /// stored bytes. This default encodes the parsed ops; a store keeping bodies as text
+    /// returns them as they are.
+    fn encoded_ops_after(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EncodedOp>, Self::Error> {
+        let ops = self.ops_after(author, after, limit)?;
+        Ok(ops.iter().map(EncodedOp::of).collect())
     }
 }
 

@@ -8,10 +8,10 @@ use thiserror::Error;
 use crate::hlc::{Clock, HlcClock};
 use crate::ids::{OpId, ReplicaId};
 use crate::invariants::Touched;
-use crate::log::OpLog;
+use crate::log::{EncodedOp, OpLog};
 use crate::op::{InvalidOp, Op, OpKind};
 use crate::protocol::{
-    Applied, Message, SyncError, SyncState, MAX_COUNTER_JUMP, MAX_MESSAGE_BYTES,
+    Applied, EncodedMessage, Message, SyncError, SyncState, MAX_COUNTER_JUMP, MAX_MESSAGE_BYTES,
     MAX_OPS_PER_MESSAGE, PROTOCOL_VERSION,
 };
 use crate::replica::Replica;
@@ -181,9 +181,68 @@ impl SyncNode {
         log: &L,
         sync: &mut SyncState,
     ) -> Result<Option<Message>, SyncError> {
+        let next = self.generate_with(
+            log,
+            sync,
+            |author, after, limit| log.ops_after(author, after, limit),
+            |op: &Op| op.id,
+            encoded_len,
+        )?;
+        Ok(next.map(|next| Message {
+            protocol: PROTOCOL_VERSION,
+            from: self.id,
+            seen: next.seen,
+            ops: next.ops,
+            more: next.more,
+            keys: next.keys,
+            beyond: next.beyond,
+        }))
+    }
+
+    /// [`SyncNode::generate_message`] with the ops as the JSON text the log stores
+    /// ([`OpLog::encoded_ops_after`]): the same message, same bytes on the wire, without
+    /// parsing and encoding every op again (a server's reply to a new device carries the
+    /// whole ledger).
+    pub fn generate_encoded<L: OpLog + ?Sized>(
+        &self,
+        log: &L,
+        sync: &mut SyncState,
+    ) -> Result<Option<EncodedMessage>, SyncError> {
+        let next = self.generate_with(
+            log,
+            sync,
+            |author, after, limit| log.encoded_ops_after(author, after, limit),
+            |op: &EncodedOp| op.id,
+            |op: &EncodedOp| op.json().len(),
+        )?;
+        Ok(next.map(|next| EncodedMessage {
+            protocol: PROTOCOL_VERSION,
+            from: self.id,
+            seen: next.seen,
+            ops: next.ops,
+            more: next.more,
+            keys: next.keys,
+            beyond: next.beyond,
+        }))
+    }
+
+    /// The message logic of both encodings: which ops the peer lacks, in batches bounded by
+    /// count and bytes; `fetch` reads them, `id_of` and `size_of` look at one.
+    fn generate_with<L, T, E>(
+        &self,
+        log: &L,
+        sync: &mut SyncState,
+        fetch: impl Fn(ReplicaId, u64, usize) -> Result<Vec<T>, E>,
+        id_of: impl Fn(&T) -> OpId,
+        size_of: impl Fn(&T) -> usize,
+    ) -> Result<Option<Next<T>>, SyncError>
+    where
+        L: OpLog<Error = E> + ?Sized,
+        E: std::error::Error + Send + Sync + 'static,
+    {
         let seen = log.seen().map_err(storage)?;
         let beyond = held_beyond(log, &seen)?;
-        let mut ops: Vec<Op> = Vec::new();
+        let mut ops: Vec<T> = Vec::new();
         let mut more = false;
         // Until the peer has told us what it holds we only introduce ourselves: sending
         // everything blind could resend the whole log.
@@ -204,30 +263,31 @@ impl SyncNode {
                     let room = sync.batch_size - ops.len();
                     // One op beyond the room tells us whether more remain without a second
                     // query.
-                    let batch = log.ops_after(author, cursor, room + 1).map_err(storage)?;
+                    let batch = fetch(author, cursor, room + 1).map_err(storage)?;
                     let exhausted = batch.len() <= room;
                     for op in batch {
-                        cursor = op.id.counter;
+                        let id = id_of(&op);
+                        cursor = id.counter;
                         // Above a gap the peer may hold ranges already: jump over them.
                         if let Some(&(_, end)) = peer_holds.and_then(|ranges| {
                             ranges
                                 .iter()
-                                .find(|(lo, hi)| (*lo..=*hi).contains(&op.id.counter))
+                                .find(|(lo, hi)| (*lo..=*hi).contains(&id.counter))
                         }) {
                             cursor = end;
                             continue 'chunks;
                         }
-                        if sync.skip.contains(&op.id) {
-                            sync.sent.apply_dot(author, op.id.counter);
+                        if sync.skip.contains(&id) {
+                            sync.sent.apply_dot(author, id.counter);
                             continue;
                         }
-                        let size = encoded_len(&op);
+                        let size = size_of(&op);
                         if ops.len() == sync.batch_size || (size > budget && !ops.is_empty()) {
                             more = true;
                             break 'authors;
                         }
                         budget = budget.saturating_sub(size);
-                        sync.sent.apply_dot(author, op.id.counter);
+                        sync.sent.apply_dot(author, id.counter);
                         ops.push(op);
                     }
                     if exhausted {
@@ -243,11 +303,12 @@ impl SyncNode {
         sync.told = Some(telling);
         let keys: BTreeMap<ReplicaId, PublicKey> = ops
             .iter()
-            .filter_map(|op| Some((op.author(), *self.keys.get(&op.author())?)))
+            .filter_map(|op| {
+                let author = id_of(op).replica;
+                Some((author, *self.keys.get(&author)?))
+            })
             .collect();
-        Ok(Some(Message {
-            protocol: PROTOCOL_VERSION,
-            from: self.id,
+        Ok(Some(Next {
             seen,
             ops,
             more,
@@ -347,7 +408,22 @@ impl SyncNode {
                 duplicates += 1;
                 continue;
             }
-            match log.get(&op.id).map_err(storage)? {
+            let held = match last_held.get(&op.author()) {
+                Some(&held) => held,
+                None => {
+                    let held = log.last_counter(op.author()).map_err(storage)?;
+                    last_held.insert(op.author(), held);
+                    held
+                }
+            };
+            // Nothing is held above the author's last counter: no read of the log for the new
+            // ops of a catching-up device (one query per op was a tenth of a first sync).
+            let held_op = if op.id.counter > held {
+                None
+            } else {
+                log.get(&op.id).map_err(storage)?
+            };
+            match held_op {
                 Some(held) if held != op => {
                     refused = Some((SyncError::ConflictingOp { op: op.id }, None));
                     break;
@@ -363,14 +439,6 @@ impl SyncNode {
             let Some(key) = key_of(op.author()) else {
                 refused = Some((SyncError::UnknownSigner { op: op.id }, None));
                 break;
-            };
-            let held = match last_held.get(&op.author()) {
-                Some(&held) => held,
-                None => {
-                    let held = log.last_counter(op.author()).map_err(storage)?;
-                    last_held.insert(op.author(), held);
-                    held
-                }
             };
             let refusal = if op.id.counter > held.saturating_add(MAX_COUNTER_JUMP) {
                 Some(SyncError::CounterJump { op: op.id, held })
@@ -441,6 +509,15 @@ impl SyncNode {
             learned_keys: learned,
         })
     }
+}
+
+/// A message's content before it is wrapped as a [`Message`] or an [`EncodedMessage`].
+struct Next<T> {
+    seen: crdts::VClock<ReplicaId>,
+    ops: Vec<T>,
+    more: bool,
+    keys: BTreeMap<ReplicaId, PublicKey>,
+    beyond: BTreeMap<ReplicaId, Vec<(u64, u64)>>,
 }
 
 /// For each author whose log has a gap (an op refused by the server and quarantined by its

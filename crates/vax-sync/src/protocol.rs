@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use crate::ids::{OpId, ReplicaId};
 use crate::invariants::Alert;
+use crate::log::EncodedOp;
 use crate::op::{InvalidOp, Op};
 use crate::signing::{KeyError, PublicKey};
 
@@ -72,6 +73,84 @@ impl Message {
             });
         }
         serde_json::from_slice(bytes).map_err(|e| SyncError::Malformed(e.to_string()))
+    }
+
+    /// [`Message::decode`], also keeping each op's JSON text as it came, so that a receiver
+    /// stores it without encoding the parsed op again ([`EncodedOp`], in the order of `ops`).
+    /// The same input is accepted and refused as by [`Message::decode`].
+    pub fn decode_with_texts(bytes: &[u8]) -> Result<(Self, Vec<EncodedOp>), SyncError> {
+        /// [`Message`] with its ops left as text.
+        #[derive(Deserialize)]
+        struct Wire<'a> {
+            protocol: u16,
+            from: ReplicaId,
+            seen: VClock<ReplicaId>,
+            #[serde(borrow)]
+            ops: Vec<&'a serde_json::value::RawValue>,
+            more: bool,
+            #[serde(default)]
+            keys: BTreeMap<ReplicaId, PublicKey>,
+            #[serde(default)]
+            beyond: BTreeMap<ReplicaId, Vec<(u64, u64)>>,
+        }
+        if bytes.len() > MAX_MESSAGE_BYTES {
+            return Err(SyncError::TooLarge {
+                bytes: bytes.len(),
+                limit: MAX_MESSAGE_BYTES,
+            });
+        }
+        let malformed = |e: serde_json::Error| SyncError::Malformed(e.to_string());
+        let wire: Wire<'_> = serde_json::from_slice(bytes).map_err(malformed)?;
+        let mut ops = Vec::with_capacity(wire.ops.len());
+        let mut texts = Vec::with_capacity(wire.ops.len());
+        for text in wire.ops {
+            let op: Op = serde_json::from_str(text.get()).map_err(malformed)?;
+            texts.push(EncodedOp::from_raw(op.id, text.to_owned()));
+            ops.push(op);
+        }
+        let message = Self {
+            protocol: wire.protocol,
+            from: wire.from,
+            seen: wire.seen,
+            ops,
+            more: wire.more,
+            keys: wire.keys,
+            beyond: wire.beyond,
+        };
+        Ok((message, texts))
+    }
+}
+
+/// A [`Message`] whose ops are the JSON text their log stores ([`EncodedOp`]): what a server
+/// replies with, so that an op read from the store is written to the wire without being
+/// parsed and encoded again. It encodes to exactly the bytes the same [`Message`] encodes to
+/// (same fields, same order), so the receiver reads it with [`Message::decode`]: the wire
+/// format and protocol version do not change.
+#[derive(Debug, Clone, Serialize)]
+pub struct EncodedMessage {
+    /// As [`Message::protocol`].
+    pub protocol: u16,
+    /// As [`Message::from`].
+    pub from: ReplicaId,
+    /// As [`Message::seen`].
+    pub seen: VClock<ReplicaId>,
+    /// As [`Message::ops`], as text.
+    pub ops: Vec<EncodedOp>,
+    /// As [`Message::more`].
+    pub more: bool,
+    /// As [`Message::keys`].
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub keys: BTreeMap<ReplicaId, PublicKey>,
+    /// As [`Message::beyond`].
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub beyond: BTreeMap<ReplicaId, Vec<(u64, u64)>>,
+}
+
+impl EncodedMessage {
+    /// JSON bytes for the wire, the stored op texts copied in.
+    pub fn encode(&self) -> Vec<u8> {
+        // As Message::encode: plain data, and every op text is one JSON value already.
+        serde_json::to_vec(self).unwrap_or_default()
     }
 }
 

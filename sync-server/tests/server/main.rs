@@ -9,5 +9,6 @@ mod load;
 mod memory;
 mod process;
 mod shared_database;
+mod stored_texts;
 mod support;
 mod tls;

@@ -584,3 +584,45 @@ fn a_device_over_its_ops_budget_is_refused_with_a_retryable_429_and_quarantines_
     assert_eq!(report.sent_ops, 1);
     assert_eq!(other_client.status().expect("status").ops, 9);
 }
+
+/// A device catching up asks for the next batch while it applies one (`SessionOptions::prefetch`,
+/// the default): the same ops arrive, once each, in as many round trips as without it, through
+/// the real server on either store.
+#[test]
+fn a_first_sync_with_prefetch_brings_the_same_ops_as_without() {
+    let f = Fixture::new();
+    let server_id = f.hq_enrollment.server_replica_id;
+    let mut hq =
+        MemoryReplica::new(f.hq_enrollment.replica_id, Role::Hq, f.hq_key.clone()).expect("key");
+    // More than two of the server's reply batches (4,000 ops each).
+    for r in 0..9_000 {
+        hq.write(dose(r, "V01")).expect("write");
+    }
+    let pushed = sync_session(&mut hq, &f.hq, server_id).expect("push");
+    assert_eq!(pushed.sent_ops, 9_000);
+
+    let mut reports = Vec::new();
+    let mut logs = Vec::new();
+    for prefetch in [true, false] {
+        let (_, client, mut booth) = f.device(Role::Booth, "V01", "接種");
+        let options = SessionOptions {
+            prefetch,
+            ..SessionOptions::default()
+        };
+        let report = sync_session_with(&mut booth, &client, server_id, options).expect("sync");
+        assert_eq!(
+            report.received_ops, 9_000,
+            "prefetch {prefetch}: each op once"
+        );
+        assert_eq!(booth.log.len(), 9_000);
+        assert_eq!(
+            booth.node.replica(),
+            hq.node.replica(),
+            "prefetch {prefetch}"
+        );
+        reports.push(report.round_trips);
+        logs.push(booth.log.iter().cloned().collect::<Vec<_>>());
+    }
+    assert_eq!(reports[0], reports[1], "no extra round trip");
+    assert_eq!(logs[0], logs[1]);
+}

@@ -19,8 +19,8 @@ use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
 use vax_domain::error::ErrorCode;
 use vax_sync::{
-    Alert, Applied, BookingCause, Clock, DeviceKey, HlcClock, Message, Op, OpId, OpKind, OpLog,
-    PublicKey, ReplicaId, Role as SyncRole, SyncNode, SyncState,
+    Alert, Applied, BookingCause, Clock, DeviceKey, EncodedOp, HlcClock, Message, Op, OpId, OpKind,
+    OpLog, PublicKey, ReplicaId, Role as SyncRole, SyncNode, SyncState,
 };
 
 use crate::{Ledger, LedgerError, RowId, WriteTx};
@@ -231,6 +231,18 @@ impl Ledger {
         state: &mut SyncState,
         message: Message,
     ) -> Result<Applied, LedgerError> {
+        self.sync_receive_with_texts(state, message, Vec::new())
+    }
+
+    /// [`Ledger::sync_receive`] of a message decoded with its ops' texts
+    /// ([`Message::decode_with_texts`]): the new ops are stored as the texts that came,
+    /// not encoded again.
+    pub fn sync_receive_with_texts(
+        &mut self,
+        state: &mut SyncState,
+        message: Message,
+        texts: Vec<EncodedOp>,
+    ) -> Result<Applied, LedgerError> {
         let replication = self
             .replication
             .as_mut()
@@ -240,7 +252,7 @@ impl Ledger {
         let tx = WriteTx::new(crate::begin_write(&mut self.conn)?, None);
         // Until the commit below succeeds the merged state may be ahead of the file.
         let mut node = replication.node.take().ok_or(LedgerError::NotReplicating)?;
-        let mut log = SqlOpLog::new(&tx.tx);
+        let mut log = SqlOpLog::with_texts(&tx.tx, texts);
         let applied = node.receive_message(&mut log, state, message, &*replication.clock)?;
         for (replica, key) in &applied.learned_keys {
             tx.tx

@@ -3,7 +3,9 @@
 
 use crdts::{CmRDT, Dot, VClock};
 use rusqlite::{params, Connection, OptionalExtension};
-use vax_sync::{Op, OpId, OpLog, ReplicaId};
+use std::collections::HashMap;
+
+use vax_sync::{EncodedOp, Op, OpId, OpLog, ReplicaId};
 
 use crate::LedgerError;
 
@@ -14,6 +16,9 @@ use crate::LedgerError;
 pub(crate) struct SqlOpLog<'c> {
     conn: &'c Connection,
     appended: Vec<Op>,
+    /// The JSON texts received for ops about to be appended: stored as they came instead of
+    /// encoding the parsed op again.
+    texts: HashMap<OpId, EncodedOp>,
 }
 
 impl<'c> SqlOpLog<'c> {
@@ -21,6 +26,16 @@ impl<'c> SqlOpLog<'c> {
         Self {
             conn,
             appended: Vec::new(),
+            texts: HashMap::new(),
+        }
+    }
+
+    /// The log storing `texts` for the ops they are the text of (a received message's,
+    /// [`vax_sync::Message::decode_with_texts`]).
+    pub(crate) fn with_texts(conn: &'c Connection, texts: Vec<EncodedOp>) -> Self {
+        Self {
+            texts: texts.into_iter().map(|t| (t.id, t)).collect(),
+            ..Self::new(conn)
         }
     }
 
@@ -29,7 +44,9 @@ impl<'c> SqlOpLog<'c> {
         std::mem::take(&mut self.appended)
     }
 
-    fn advance_frontier(&self, author: &str) -> Result<(), LedgerError> {
+    /// Moves the author's contiguous frontier over the ops held; `stored` are the counters
+    /// just stored (ascending), checked in memory before the table is asked.
+    fn advance_frontier(&self, author: &str, stored: &[i64]) -> Result<(), LedgerError> {
         let mut seen: i64 = self
             .conn
             .prepare_cached("SELECT seen FROM sync_frontier WHERE author = ?1")?
@@ -39,8 +56,14 @@ impl<'c> SqlOpLog<'c> {
         let mut next = self
             .conn
             .prepare_cached("SELECT 1 FROM sync_ops WHERE author = ?1 AND counter = ?2")?;
-        while next.exists(params![author, seen + 1])? {
-            seen += 1;
+        loop {
+            if stored.binary_search(&(seen + 1)).is_ok()
+                || next.exists(params![author, seen + 1])?
+            {
+                seen += 1;
+            } else {
+                break;
+            }
         }
         self.conn
             .prepare_cached(
@@ -91,7 +114,7 @@ impl OpLog for SqlOpLog<'_> {
     }
 
     fn append(&mut self, ops: &[Op]) -> Result<(), LedgerError> {
-        let mut authors: Vec<String> = Vec::new();
+        let mut authors: Vec<(String, Vec<i64>)> = Vec::new();
         {
             let mut insert = self.conn.prepare_cached(
                 "INSERT INTO sync_ops (author, counter, body) VALUES (?1, ?2, ?3)
@@ -102,12 +125,19 @@ impl OpLog for SqlOpLog<'_> {
                 .prepare_cached("SELECT body FROM sync_ops WHERE author = ?1 AND counter = ?2")?;
             for op in ops {
                 let author = op.author().to_string();
-                let body = serde_json::to_string(op).map_err(|e| LedgerError::Corrupt {
-                    table: "sync_ops",
-                    id: 0,
-                    field: "body",
-                    problem: e.to_string(),
-                })?;
+                let encoded;
+                let body = match self.texts.get(&op.id) {
+                    Some(text) => text.json(),
+                    None => {
+                        encoded = serde_json::to_string(op).map_err(|e| LedgerError::Corrupt {
+                            table: "sync_ops",
+                            id: 0,
+                            field: "body",
+                            problem: e.to_string(),
+                        })?;
+                        encoded.as_str()
+                    }
+                };
                 if insert.execute(params![author, count(op.id.counter), body])? == 1 {
                     self.appended.push(op.clone());
                 } else {
@@ -121,13 +151,16 @@ impl OpLog for SqlOpLog<'_> {
                         });
                     }
                 }
-                if !authors.contains(&author) {
-                    authors.push(author);
+                let counter = count(op.id.counter);
+                match authors.iter_mut().find(|(a, _)| *a == author) {
+                    Some((_, counters)) => counters.push(counter),
+                    None => authors.push((author, vec![counter])),
                 }
             }
         }
-        for author in &authors {
-            self.advance_frontier(author)?;
+        for (author, counters) in &mut authors {
+            counters.sort_unstable();
+            self.advance_frontier(author, counters)?;
         }
         Ok(())
     }

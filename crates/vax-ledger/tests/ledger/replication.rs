@@ -873,3 +873,57 @@ fn a_follow_up_and_its_completion_converge_in_either_order() {
         assert!(!asked.follow_up_open(), "replica {n}");
     }
 }
+
+/// A received op is stored as the text that came (`sync_receive_with_texts`), not encoded
+/// again: an equivalent text with other spacing is what `sync_ops` holds, and it reads back
+/// as the same op.
+#[test]
+fn received_op_texts_are_stored_as_they_came() {
+    let mut hq = hq_with_a_small_city();
+    let (hq_id, _) = hq.replica_identity().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("booth.sqlite3");
+    let mut booth = Ledger::open(&path).unwrap();
+    booth
+        .start_replicating(
+            ReplicaId::from_u128(BOOTH_V01),
+            Role::Booth,
+            &key(BOOTH_V01),
+        )
+        .unwrap();
+    let mut to_booth = SyncState::for_peer(ReplicaId::from_u128(BOOTH_V01)).trusting_peer_keys();
+    let mut to_hq = SyncState::for_peer(hq_id).trusting_peer_keys();
+    let hello = booth.sync_generate(&mut to_hq).unwrap().unwrap();
+    hq.sync_receive(&mut to_booth, hello).unwrap();
+    let message = hq.sync_generate(&mut to_booth).unwrap().unwrap();
+    assert_eq!(message.ops.len(), 7);
+    // The wire bytes with a space after every op's opening brace: the same ops.
+    let spaced = String::from_utf8(message.encode())
+        .unwrap()
+        .replace("{\"id\":", "{ \"id\":");
+    let (decoded, texts) = vax_sync::Message::decode_with_texts(spaced.as_bytes()).unwrap();
+    assert_eq!(decoded, message);
+    let applied = booth
+        .sync_receive_with_texts(&mut to_hq, decoded, texts)
+        .unwrap();
+    assert_eq!(applied.new_ops, 7);
+    assert_eq!(
+        booth.reader().resident_count().unwrap(),
+        2,
+        "projected as ever"
+    );
+
+    let file = rusqlite::Connection::open(&path).unwrap();
+    let bodies: Vec<String> = file
+        .prepare("SELECT body FROM sync_ops ORDER BY author, counter")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(bodies.len(), 7);
+    for (body, op) in bodies.iter().zip(&message.ops) {
+        assert!(body.starts_with("{ \"id\":"), "stored as it came: {body}");
+        assert_eq!(serde_json::from_str::<vax_sync::Op>(body).unwrap(), *op);
+    }
+}

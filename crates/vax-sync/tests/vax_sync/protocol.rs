@@ -349,3 +349,102 @@ fn batches_of_long_notes_stay_under_the_byte_limit() {
 }
 
 const MAX_LONG_TEXT_CHARS: usize = vax_sync::op::MAX_LONG_TEXT;
+
+/// A reply built from the stored op texts (what a server sends) is the very message the parsed
+/// ops make, byte for byte, batch after batch: receivers read both the same way.
+#[test]
+fn a_message_of_stored_op_texts_encodes_to_the_same_bytes_as_the_parsed_ops() {
+    // HQ writes every kind; text JSON escapes, and text it does not.
+    let mut booth = Site::new(2, Role::Hq);
+    for r in 0..25 {
+        booth.write(dose(r, 1, "V01", "L1", at(9, 0)));
+    }
+    booth.write(inquiry(3, "「至急」折り返し \"電話\"\n\t"));
+    booth.write(set_name(4, "山田 太郎"));
+    let peer = Site::new(9, Role::Server);
+    let peer_hello = hello(&peer, booth.id());
+    let mut parsed_state = SyncState::for_peer(peer.id()).with_batch_size(10);
+    let mut encoded_state = SyncState::for_peer(peer.id()).with_batch_size(10);
+    for state in [&mut parsed_state, &mut encoded_state] {
+        booth
+            .receive(state, peer_hello.clone())
+            .expect("the peer's introduction");
+    }
+    let mut batches = 0;
+    loop {
+        let parsed = booth
+            .node
+            .generate_message(&booth.log, &mut parsed_state)
+            .unwrap();
+        let encoded = booth
+            .node
+            .generate_encoded(&booth.log, &mut encoded_state)
+            .unwrap();
+        match (parsed, encoded) {
+            (None, None) => break,
+            (Some(parsed), Some(encoded)) => {
+                assert_eq!(encoded.encode(), parsed.encode(), "batch {batches}");
+                assert_eq!(Message::decode(&encoded.encode()).unwrap(), parsed);
+                batches += 1;
+            }
+            (parsed, encoded) => panic!("one side ended first: {parsed:?} / {encoded:?}"),
+        }
+    }
+    assert_eq!(batches, 3, "27 ops in batches of 10");
+}
+
+#[test]
+fn an_op_text_from_a_store_must_be_one_json_value() {
+    let op = booth_with_doses(1).log.iter().next().cloned().unwrap();
+    let text = serde_json::to_string(&op).unwrap();
+    let stored = EncodedOp::from_stored(op.id, text.clone()).unwrap();
+    assert_eq!(stored.json(), text);
+    assert_eq!(stored.decode().unwrap(), op);
+    assert_eq!(EncodedOp::of(&op).json(), text);
+    assert!(EncodedOp::from_stored(op.id, text[..text.len() - 1].to_owned()).is_err());
+    assert!(EncodedOp::from_stored(op.id, format!("{text} {text}")).is_err());
+}
+
+#[test]
+fn decoding_with_texts_gives_the_same_message_and_each_ops_text_as_it_came() {
+    let mut hq = Site::new(2, Role::Hq);
+    hq.write(dose(1, 1, "V01", "L1", at(9, 0)));
+    hq.write(inquiry(3, "「至急」\"折り返し\"\n"));
+    let mut message = hello(&hq, rid(9));
+    message.ops = hq.log.iter().cloned().collect();
+    let bytes = message.encode();
+
+    let (decoded, texts) = Message::decode_with_texts(&bytes).expect("decodes");
+    assert_eq!(decoded, Message::decode(&bytes).expect("decodes"));
+    let expected: Vec<String> = message
+        .ops
+        .iter()
+        .map(|op| serde_json::to_string(op).unwrap())
+        .collect();
+    assert_eq!(
+        texts.iter().map(EncodedOp::json).collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(
+        texts.iter().map(|t| t.id).collect::<Vec<_>>(),
+        message.ops.iter().map(|op| op.id).collect::<Vec<_>>()
+    );
+
+    // Refused as decode refuses: an op that is not an op, a missing field, too many bytes.
+    let text = String::from_utf8(bytes).unwrap();
+    let broken = text.replacen("\"counter\":1", "\"counter\":\"one\"", 1);
+    assert_ne!(broken, text);
+    assert!(matches!(
+        Message::decode_with_texts(broken.as_bytes()),
+        Err(SyncError::Malformed(_))
+    ));
+    let no_more = text.replacen("\"more\":false", "\"other\":false", 1);
+    assert_ne!(no_more, text);
+    assert!(Message::decode(no_more.as_bytes()).is_err());
+    assert!(Message::decode_with_texts(no_more.as_bytes()).is_err());
+    let huge = vec![b' '; MAX_MESSAGE_BYTES + 1];
+    assert!(matches!(
+        Message::decode_with_texts(&huge),
+        Err(SyncError::TooLarge { .. })
+    ));
+}
