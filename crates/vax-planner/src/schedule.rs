@@ -168,6 +168,9 @@ pub(crate) struct Seater<'a> {
     /// Per venue, the positions (in `index.venue_bands`) of open bands with a place left:
     /// the searches walk these and never the full bands.
     room: Vec<std::collections::BTreeSet<u32>>,
+    /// Per venue day (slot): how many of its bands are open with a place left, so the
+    /// dose-2 search passes over a full day without looking at its bands.
+    slot_open: Vec<u16>,
     /// Per day from the campaign start: kept for dose 1 (dose 2 goes elsewhere when it
     /// can); see `dose_one_days`. Empty: no reservation.
     pub reserved: Vec<bool>,
@@ -219,6 +222,12 @@ impl<'a> Seater<'a> {
                     .collect()
             })
             .collect();
+        let mut slot_open = vec![0u16; index.slot_supply.len()];
+        for (b, band) in problem.bands.iter().enumerate() {
+            if !band.closed && load.band[b] < band.capacity {
+                slot_open[index.slot[b]] += 1;
+            }
+        }
         Self {
             costing: Costing::new(problem),
             problem,
@@ -227,8 +236,22 @@ impl<'a> Seater<'a> {
             rider_count,
             limit_riders,
             room,
+            slot_open,
             reserved: Vec::new(),
         }
+    }
+
+    /// Whether `band` is open with a place left (supply aside).
+    fn band_open(&self, band: BandIdx) -> bool {
+        let b = &self.problem.bands[band];
+        !b.closed && self.load.band[band] < b.capacity
+    }
+
+    /// Whether some band of venue-day `slot` may take one more booking: one open with a
+    /// place left, and a dose left that day.
+    fn slot_has_room(&self, slot: usize) -> bool {
+        self.slot_open[slot] > 0
+            && self.index.slot_supply[slot].is_none_or(|s| self.load.slot[slot] < s)
     }
 
     pub fn usable(&self, r: ResidentIdx, band: BandIdx) -> bool {
@@ -256,10 +279,14 @@ impl<'a> Seater<'a> {
     }
 
     pub fn take(&mut self, r: ResidentIdx, band: BandIdx) {
+        let was_open = self.band_open(band);
         self.load.add(&self.index, band);
         if self.load.band[band] >= self.problem.bands[band].capacity {
             let v = self.problem.bands[band].venue;
             self.room[v].remove(&self.index.position[band]);
+        }
+        if was_open && !self.band_open(band) {
+            self.slot_open[self.index.slot[band]] -= 1;
         }
         if self.problem.residents[r].needs_transport {
             self.rider_count[self.index.slot[band]] += 1;
@@ -270,10 +297,14 @@ impl<'a> Seater<'a> {
     }
 
     pub fn release(&mut self, r: ResidentIdx, band: BandIdx) {
+        let was_open = self.band_open(band);
         self.load.remove(&self.index, band);
         let b = &self.problem.bands[band];
         if !b.closed && self.load.band[band] < b.capacity {
             self.room[b.venue].insert(self.index.position[band]);
+        }
+        if !was_open && self.band_open(band) {
+            self.slot_open[self.index.slot[band]] += 1;
         }
         if self.problem.residents[r].needs_transport {
             self.rider_count[self.index.slot[band]] -= 1;
@@ -353,7 +384,7 @@ impl<'a> Seater<'a> {
         // No band here costs less than the nearest venue's travel.
         let nearest = venues
             .iter()
-            .map(|&v| self.costing.travel(r, v))
+            .map(|&v| self.costing.travel(r, v) + self.costing.venue_break(r, v))
             .fold(f64::INFINITY, f64::min);
         let mut best: Option<(BandIdx, f64)> = None;
         let span = (w.max_days - w.min_days) as i32 + (standard - lo).abs() + 1;
@@ -384,14 +415,21 @@ impl<'a> Seater<'a> {
                     continue;
                 }
                 let bands = self.index.bands_on(v, d);
-                if bands.is_empty() {
+                if bands.is_empty() || !self.slot_has_room(self.index.slot[bands[0]]) {
                     continue;
                 }
                 // Same day and venue for all these bands: distance and interval priced once.
                 let (off_days, other) = self.costing.interval(day1_date, venue1, bands[0]);
                 let shared =
                     self.costing.interval_cost(off_days, other) + self.costing.travel(r, v);
+                // No band of the day costs less: bands of a day differ only by the time of
+                // day and the pooling stop.
+                let day_floor =
+                    shared + self.costing.venue_break(r, v) + self.costing.day_break(r, bands[0]);
                 for &b in bands {
+                    if best.is_some_and(|(_, c)| c <= day_floor) {
+                        break;
+                    }
                     if Some(b) == except || !self.usable(r, b) {
                         continue;
                     }
@@ -442,7 +480,14 @@ impl<'a> Seater<'a> {
             .unwrap_or(self.index.campaign_start);
         for &v in venues {
             let km = self.costing.travel(r, v);
-            let floor_v = if p.allow_other_venue { km } else { 2.0 * km };
+            // Every band of the venue breaks the same venue preference, dose 2 too when it
+            // stays at the venue.
+            let at_venue = km + self.costing.venue_break(r, v);
+            let floor_v = if p.allow_other_venue {
+                at_venue
+            } else {
+                2.0 * at_venue
+            };
             let list = &self.index.venue_bands[v];
             let start = self.index.first_on_or_after(v, opens) as u32;
             let class = if p.residents[r].needs_transport { 2 } else { 1 };
@@ -463,7 +508,7 @@ impl<'a> Seater<'a> {
                     continue;
                 }
                 let first = km + self.costing.breaks(r, b1) + wait + self.stop_cost(r, b1);
-                if best.is_some_and(|(_, _, c)| c <= first + km) {
+                if best.is_some_and(|(_, _, c)| c <= first + floor_v - at_venue) {
                     continue;
                 }
                 let second = match second_of_day {
