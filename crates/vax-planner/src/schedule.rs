@@ -1214,6 +1214,17 @@ fn improve(
             }
             continue;
         }
+        if step % 8 == 3 {
+            let first = rng.below(2) == 0;
+            if p.residents[a].needs_transport && planned.len() <= EMPTY_DAY_MAX_RESIDENTS {
+                let which = [Traded::First, Traded::Second, Traded::Both][rng.below(3)];
+                empty_rider_day(seater, seats, &mut groups, planned, a, which);
+            } else {
+                let b = planned[rng.below(planned.len())];
+                swap_dose(seater, seats, &mut groups, a, b, first);
+            }
+            continue;
+        }
         let key_a = Groups::key(seater, sa);
         let b = if step % 4 == 1 {
             // A partner with dose 1 the same day at a venue picked at random.
@@ -1253,6 +1264,239 @@ fn improve(
     }
 }
 
+/// Dose swap: `a` and `b` trade the band of one dose (dose 1 when `first`), each keeping
+/// the other, when both new pairs keep every rule (window, venue, phase opening, bus, fleet
+/// seats); returns whether it was done. The bands' loads stay as they are, so a rider can
+/// reach a full venue day the other riders use by trading with a non-rider there. Doing
+/// it again undoes it.
+fn trade_dose(
+    seater: &mut Seater<'_>,
+    seats: &mut [Seats],
+    groups: &mut Groups,
+    a: ResidentIdx,
+    b: ResidentIdx,
+    which: Traded,
+) -> bool {
+    let p = seater.problem;
+    let (sa, sb) = (seats[a], seats[b]);
+    if which == Traded::Both {
+        return trade_pairs(seater, seats, groups, a, b);
+    }
+    let first = which == Traded::First;
+    let pick = |s: Seats| if first { s.first } else { s.second };
+    let (Some(ba), Some(bb)) = (pick(sa), pick(sb)) else {
+        return false;
+    };
+    if a == b || ba == bb {
+        return false;
+    }
+    let with = |s: Seats, band: BandIdx| {
+        if first {
+            Seats {
+                first: Some(band),
+                ..s
+            }
+        } else {
+            Seats {
+                second: Some(band),
+                ..s
+            }
+        }
+    };
+    let (na, nb) = (with(sa, bb), with(sb, ba));
+    let pair_ok = |r: ResidentIdx, s: Seats| {
+        let (Some(b1), Some(b2)) = (s.first, s.second) else {
+            return false;
+        };
+        let gap = i64::from(seater.index.day[b2] - seater.index.day[b1]);
+        p.window.contains(gap)
+            && (p.allow_other_venue || p.bands[b1].venue == p.bands[b2].venue)
+            && may_hold(seater, r, s)
+    };
+    if !pair_ok(a, na) || !pair_ok(b, nb) {
+        return false;
+    }
+    seater.release(a, ba);
+    seater.release(b, bb);
+    if !(seater.bus_has_room(a, bb) && seater.bus_has_room(b, ba)) {
+        seater.take(a, ba);
+        seater.take(b, bb);
+        return false;
+    }
+    seater.take(a, bb);
+    seater.take(b, ba);
+    if first {
+        groups.remove(Groups::key(seater, sa), a);
+        groups.remove(Groups::key(seater, sb), b);
+        groups.insert(Groups::key(seater, na), a);
+        groups.insert(Groups::key(seater, nb), b);
+    }
+    seats[a] = na;
+    seats[b] = nb;
+    true
+}
+
+/// Which dose [`trade_dose`] trades.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Traded {
+    First,
+    Second,
+    /// Both: the residents trade whole pairs (a rider and a non-rider may, unlike in the
+    /// plain swap move: the loads stay, the bus stops change).
+    Both,
+}
+
+/// [`trade_dose`] of whole pairs.
+fn trade_pairs(
+    seater: &mut Seater<'_>,
+    seats: &mut [Seats],
+    groups: &mut Groups,
+    a: ResidentIdx,
+    b: ResidentIdx,
+) -> bool {
+    let (sa, sb) = (seats[a], seats[b]);
+    let bands = |s: Seats| [s.first, s.second].into_iter().flatten();
+    if a == b || sa == sb || bands(sa).count() != 2 || bands(sb).count() != 2 {
+        return false;
+    }
+    if !may_hold(seater, a, sb) || !may_hold(seater, b, sa) {
+        return false;
+    }
+    for x in bands(sa) {
+        seater.release(a, x);
+    }
+    for x in bands(sb) {
+        seater.release(b, x);
+    }
+    let fits = bands(sb).all(|x| seater.bus_has_room(a, x))
+        && bands(sa).all(|x| seater.bus_has_room(b, x));
+    let (na, nb) = if fits { (sb, sa) } else { (sa, sb) };
+    for x in bands(na) {
+        seater.take(a, x);
+    }
+    for x in bands(nb) {
+        seater.take(b, x);
+    }
+    if fits {
+        groups.remove(Groups::key(seater, sa), a);
+        groups.remove(Groups::key(seater, sb), b);
+        groups.insert(Groups::key(seater, na), a);
+        groups.insert(Groups::key(seater, nb), b);
+        seats[a] = na;
+        seats[b] = nb;
+    }
+    fits
+}
+
+/// The rider venue days among `slots` (each counted once), priced.
+fn stops_cost(seater: &Seater<'_>, slots: &[usize]) -> f64 {
+    let used = slots
+        .iter()
+        .enumerate()
+        .filter(|&(i, &slot)| seater.rider_count[slot] > 0 && !slots[..i].contains(&slot))
+        .count();
+    seater.problem.weights.rider_stop * used as f64
+}
+
+/// [`trade_dose`] kept only when the objective (pooling included) goes down.
+fn swap_dose(
+    seater: &mut Seater<'_>,
+    seats: &mut [Seats],
+    groups: &mut Groups,
+    a: ResidentIdx,
+    b: ResidentIdx,
+    first: bool,
+) {
+    let pick = |s: Seats| if first { s.first } else { s.second };
+    let (Some(ba), Some(bb)) = (pick(seats[a]), pick(seats[b])) else {
+        return;
+    };
+    let which = if first { Traded::First } else { Traded::Second };
+    let slots = [seater.index.slot[ba], seater.index.slot[bb]];
+    let cost = |s: &Seater<'_>, seats: &[Seats]| {
+        s.costing.resident(a, seats[a]).total
+            + s.costing.resident(b, seats[b]).total
+            + stops_cost(s, &slots)
+    };
+    let before = cost(seater, seats);
+    if trade_dose(seater, seats, groups, a, b, which) && cost(seater, seats) + 1e-9 >= before {
+        trade_dose(seater, seats, groups, a, b, which);
+    }
+}
+
+/// Pooling by trades: every rider with dose 1 (dose 2, or both: `which`) on the venue day of
+/// `a`'s trades it with the non-rider whose band, on a venue day other riders already use,
+/// suits the pair best, so the venue day loses its riders (and its bus stop). All or
+/// nothing: kept when the objective goes down.
+fn empty_rider_day(
+    seater: &mut Seater<'_>,
+    seats: &mut [Seats],
+    groups: &mut Groups,
+    planned: &[ResidentIdx],
+    a: ResidentIdx,
+    which: Traded,
+) {
+    let p = seater.problem;
+    let pick = |s: Seats| {
+        if which == Traded::Second {
+            s.second
+        } else {
+            s.first
+        }
+    };
+    let Some(band) = pick(seats[a]) else {
+        return;
+    };
+    let slot = seater.index.slot[band];
+    let stops = |s: &Seater<'_>| s.rider_count.iter().filter(|&&n| n > 0).count() as f64;
+    let stops_before = stops(seater);
+    let riders: Vec<ResidentIdx> = planned
+        .iter()
+        .copied()
+        .filter(|&r| {
+            p.residents[r].needs_transport
+                && pick(seats[r]).is_some_and(|b| seater.index.slot[b] == slot)
+        })
+        .take(REGROUP_MAX)
+        .collect();
+    let mut done: Vec<(ResidentIdx, ResidentIdx)> = Vec::new();
+    let mut delta = 0.0;
+    for &x in &riders {
+        let mut best: Option<(ResidentIdx, f64)> = None;
+        for &y in planned {
+            let Some(yb) = pick(seats[y]) else { continue };
+            let target = seater.index.slot[yb];
+            if p.residents[y].needs_transport || target == slot || seater.rider_count[target] == 0 {
+                continue;
+            }
+            let before = seater.costing.resident(x, seats[x]).total
+                + seater.costing.resident(y, seats[y]).total;
+            if trade_dose(seater, seats, groups, x, y, which) {
+                let change = seater.costing.resident(x, seats[x]).total
+                    + seater.costing.resident(y, seats[y]).total
+                    - before;
+                trade_dose(seater, seats, groups, x, y, which);
+                if best.is_none_or(|(_, c)| change < c) {
+                    best = Some((y, change));
+                }
+            }
+        }
+        match best {
+            Some((y, change)) if trade_dose(seater, seats, groups, x, y, which) => {
+                done.push((x, y));
+                delta += change;
+            }
+            _ => break,
+        }
+    }
+    let stop_change = p.weights.rider_stop * (stops(seater) - stops_before);
+    if done.len() < riders.len() || delta + stop_change + 1e-9 >= 0.0 {
+        for &(x, y) in done.iter().rev() {
+            trade_dose(seater, seats, groups, x, y, which);
+        }
+    }
+}
+
 /// The riders planned here whose dose 1 is on `a`'s or `b`'s venue day (at most
 /// [`REGROUP_MAX`] of them: the move re-seats each).
 fn riders_sharing_day(
@@ -1272,6 +1516,10 @@ fn riders_sharing_day(
         .take(REGROUP_MAX)
         .collect()
 }
+
+/// The largest run in which [`empty_rider_day`] looks through every planned resident for
+/// trade partners (beyond it one move would cost more than a whole small run).
+const EMPTY_DAY_MAX_RESIDENTS: usize = 2_000;
 
 /// The most riders one pooling move re-seats.
 const REGROUP_MAX: usize = 24;
