@@ -55,7 +55,8 @@ fn in_word(c: char) -> bool {
 
 /// Whether a break is allowed between `before` and `after`.
 fn may_break(before: char, after: char) -> bool {
-    !no_line_start(after) && !no_line_end(before) && !(in_word(before) && in_word(after))
+    let inside_word = in_word(before) && in_word(after);
+    !(no_line_start(after) || no_line_end(before) || inside_word)
 }
 
 /// Breaks `text` into lines no wider than `max_w` (in the unit of `width`), breaking only
