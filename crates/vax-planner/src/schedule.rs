@@ -1185,7 +1185,10 @@ fn improve(
             } else {
                 vec![a]
             };
-            if both.len() >= 2 || p.residents[a].needs_transport {
+            let riders = p.residents[a].needs_transport && p.residents[b].needs_transport;
+            if riders && planned.len() <= EMPTY_DAY_MAX_RESIDENTS && rng.below(2) == 0 {
+                gather_riders(seater, seats, &mut groups, &both);
+            } else if both.len() >= 2 || p.residents[a].needs_transport {
                 reseat_together(seater, seats, &mut groups, &both);
             }
             continue;
@@ -1592,6 +1595,97 @@ fn reseat_together(
             seater.take(r, b);
         }
         seats[r] = was;
+    }
+}
+
+/// Pooling on a new day: the riders `who` (those of two venue days) all give up their
+/// pairs and take dose 1 on one venue day together, each with the best dose 2 after it;
+/// every venue day with a bus-served band is tried and the cheapest kept when it lowers the
+/// objective (pooling included), otherwise everything goes back. Finds the day that suits
+/// the group when it is no rider's own (the re-seat one by one does not).
+fn gather_riders(
+    seater: &mut Seater<'_>,
+    seats: &mut [Seats],
+    groups: &mut Groups,
+    who: &[ResidentIdx],
+) {
+    let p = seater.problem;
+    if who.len() < 2 {
+        return;
+    }
+    let stops = |s: &Seater<'_>| s.rider_count.iter().filter(|&&n| n > 0).count() as f64;
+    let cost = |s: &Seater<'_>, seats: &[Seats]| {
+        who.iter()
+            .map(|&r| s.costing.resident(r, seats[r]).total)
+            .sum::<f64>()
+            + p.weights.rider_stop * stops(s)
+    };
+    let before = cost(seater, seats);
+    let old: Vec<Seats> = who.iter().map(|&r| seats[r]).collect();
+    let release_all = |seater: &mut Seater<'_>, seats: &mut [Seats]| {
+        for &r in who {
+            for b in [seats[r].first, seats[r].second].into_iter().flatten() {
+                seater.release(r, b);
+            }
+            seats[r] = Seats::default();
+        }
+    };
+    release_all(seater, seats);
+    // Candidate venue days: those with a bus-served band (one band stands for its day).
+    let mut days: Vec<(VenueIdx, i32)> = Vec::new();
+    for (b, band) in p.bands.iter().enumerate() {
+        let key = (band.venue, seater.index.day[b]);
+        if (band.bus_served || !p.riders_need_bus) && !band.closed && days.last() != Some(&key) {
+            days.push(key);
+        }
+    }
+    days.sort_unstable();
+    days.dedup();
+    let mut best: Option<(f64, Vec<Seats>)> = None;
+    for &(v, d) in &days {
+        let venues = [v];
+        let bounds = Bounds {
+            from_day: d,
+            to_day: d,
+            venues: Some(&venues),
+        };
+        let mut complete = true;
+        for &r in who {
+            match seater.best_pair(r, bounds, None, f64::INFINITY) {
+                Some((n1, n2, _)) => {
+                    seater.take(r, n1);
+                    seater.take(r, n2);
+                    seats[r] = Seats {
+                        first: Some(n1),
+                        second: Some(n2),
+                    };
+                }
+                None => {
+                    complete = false;
+                    break;
+                }
+            }
+        }
+        if complete {
+            let c = cost(seater, seats);
+            if c + 1e-9 < before && best.as_ref().is_none_or(|(bc, _)| c < *bc) {
+                best = Some((c, who.iter().map(|&r| seats[r]).collect()));
+            }
+        }
+        release_all(seater, seats);
+    }
+    let chosen = best.map_or(old.clone(), |(_, s)| s);
+    for (&r, &now) in who.iter().zip(&chosen) {
+        for b in [now.first, now.second].into_iter().flatten() {
+            seater.take(r, b);
+        }
+        seats[r] = now;
+    }
+    for ((&r, &was), &now) in who.iter().zip(&old).zip(&chosen) {
+        if was != now {
+            groups.remove(Groups::key(seater, was), r);
+            groups.insert(Groups::key(seater, now), r);
+        }
     }
 }
 
