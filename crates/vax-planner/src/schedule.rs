@@ -1520,9 +1520,10 @@ fn riders_sharing_day(
         .collect()
 }
 
-/// The largest run in which [`empty_rider_day`] looks through every planned resident for
-/// trade partners (beyond it one move would cost more than a whole small run).
-const EMPTY_DAY_MAX_RESIDENTS: usize = 2_000;
+/// The largest run in which the pooling moves [`empty_rider_day`] and [`gather_riders`]
+/// are made: they look through every planned resident, or every venue day, so beyond it
+/// they cost more than they find (2,000 residents: 1.1 s instead of 0.3 s).
+const EMPTY_DAY_MAX_RESIDENTS: usize = 500;
 
 /// The most riders one pooling move re-seats.
 const REGROUP_MAX: usize = 24;
