@@ -69,6 +69,10 @@ pub struct Costing<'a> {
     avoid_days: Vec<u8>,
     avoid_times: Vec<u8>,
     venue_ok: Vec<Option<Box<[bool]>>>,
+    /// Kilometres from every resident's home to every venue (resident-major): the searches
+    /// price a venue for each band they look at, and the great-circle formula's
+    /// trigonometry was a fifth of a 65,000-resident plan.
+    km: Vec<f64>,
 }
 
 fn time_bit(t: crate::model::TimeOfDay) -> u8 {
@@ -142,7 +146,22 @@ impl<'a> Costing<'a> {
                     })
                 })
                 .collect(),
+            km: problem
+                .residents
+                .iter()
+                .flat_map(|r| {
+                    problem
+                        .venues
+                        .iter()
+                        .map(|v| r.home.distance_km(v.location))
+                })
+                .collect(),
         }
+    }
+
+    /// Kilometres from `resident`'s home to `venue` (from the table built once).
+    pub fn km(&self, resident: ResidentIdx, venue: VenueIdx) -> f64 {
+        self.km[resident * self.problem.venues.len() + venue]
     }
 
     /// The day `resident`'s phase opens: its own earliest day, or the campaign start.
@@ -174,11 +193,7 @@ impl<'a> Costing<'a> {
 
     /// The weighted distance from `resident`'s home to `venue`, for one dose.
     pub fn travel(&self, resident: ResidentIdx, venue: VenueIdx) -> f64 {
-        let p = self.problem;
-        self.weights.km
-            * p.residents[resident]
-                .home
-                .distance_km(p.venues[venue].location)
+        self.weights.km * self.km(resident, venue)
     }
 
     /// The weighted preferences `resident` breaks in `band`: the count of
@@ -191,6 +206,22 @@ impl<'a> Costing<'a> {
             + u8::from(self.avoid_days[resident] & self.band_day_bit[band] != 0)
             + u8::from(self.avoid_times[resident] & self.band_time_bit[band] != 0);
         self.weights.preference * f64::from(count)
+    }
+
+    /// The weighted venue preference `resident` breaks at `venue` (the part of
+    /// [`Costing::breaks`] every band of the venue shares): a lower bound the searches use.
+    pub fn venue_break(&self, resident: ResidentIdx, venue: VenueIdx) -> f64 {
+        let broken = self.venue_ok[resident]
+            .as_ref()
+            .is_some_and(|ok| !ok[venue]);
+        self.weights.preference * f64::from(u8::from(broken))
+    }
+
+    /// The weighted weekday preference `resident` breaks on the day of `band` (the part of
+    /// [`Costing::breaks`] every band of that day shares).
+    pub fn day_break(&self, resident: ResidentIdx, band: BandIdx) -> f64 {
+        let broken = self.avoid_days[resident] & self.band_day_bit[band] != 0;
+        self.weights.preference * f64::from(u8::from(broken))
     }
 
     /// Days `resident` waits for dose 1 in `band`, times the phase factor.
@@ -235,7 +266,7 @@ impl<'a> Costing<'a> {
         let mut dose_cost = 0.0;
         for band in [seats.first, seats.second].into_iter().flatten() {
             let b = &p.bands[band];
-            c.km += r.home.distance_km(p.venues[b.venue].location);
+            c.km += self.km(resident, b.venue);
             c.preference_breaks += p.preference_breaks(r, b);
             dose_cost += self.dose(resident, band);
         }

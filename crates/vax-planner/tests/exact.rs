@@ -1,9 +1,10 @@
 //! The planner against the proven optimum of an exact solver, on instances small enough for
-//! it. The goal (DESIGN.md) is 1 %; measured (docs/BENCHMARKS.md) the planner is at the
-//! optimum on about half the instances and about 2 % above it on average, with single
-//! instances up to about 9 % (bus pooling the local search does not find). This test keeps
-//! that from getting worse: mean gap at most 3 %, no instance over 10 %, and the exact plan
-//! passes the same checker.
+//! it. The goal (DESIGN.md) is 1 %; measured (docs/BENCHMARKS.md, session 8) the planner is
+//! at the optimum on half the instances, 1.0 % above it on average over twelve, with one
+//! instance at 6.5 % (riders of two venues pooled on a third venue day: a chain of moves the
+//! local search does not find). This test keeps that from getting worse: mean gap over
+//! these eight at most 2 % (measured 1.2 %), no instance over 7 %, and the exact plan passes
+//! the same checker.
 
 mod common;
 
@@ -27,12 +28,12 @@ fn the_planner_stays_near_the_optimum_on_small_instances() {
         assert!(o + 1e-6 >= exact.objective, "nothing beats the optimum");
         let gap = (o - exact.objective) / exact.objective;
         assert!(
-            gap <= 0.10,
+            gap <= 0.07,
             "seed {seed}: planner {o:.2} vs optimum {:.2}",
             exact.objective
         );
         gaps.push(gap);
     }
     let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
-    assert!(mean <= 0.03, "mean gap {:.2} %", mean * 100.0);
+    assert!(mean <= 0.02, "mean gap {:.2} %", mean * 100.0);
 }

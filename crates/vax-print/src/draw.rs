@@ -105,28 +105,13 @@ impl<'a> Canvas<'a> {
         self.text(x, top + h / 2.0 + em * 0.35, size, align, s);
     }
 
-    /// Breaks `text` into lines no wider than `max_w` mm (Japanese wraps between any two
-    /// characters; a closing bracket or punctuation is kept on the line before it).
+    /// Breaks `text` into lines no wider than `max_w` mm by the Japanese line-breaking
+    /// rules of [`crate::linebreak`] (no ー、。」） at the start of a line, no opening bracket at
+    /// its end). Widths add up glyph by glyph: printpdf applies no kerning to these runs.
     pub(crate) fn wrap(&self, text: &str, size: f32, max_w: f32) -> Vec<String> {
-        let mut lines = Vec::new();
-        let mut line = String::new();
-        let mut width = 0.0;
-        let mut buf = [0u8; 4];
-        for c in text.chars() {
-            // Widths add up glyph by glyph: printpdf applies no kerning to these runs.
-            let w = self.width(c.encode_utf8(&mut buf), size);
-            let no_break_before = matches!(c, '）' | '、' | '。' | '」' | '・' | ')');
-            if !line.is_empty() && width + w > max_w && !no_break_before {
-                lines.push(std::mem::take(&mut line));
-                width = 0.0;
-            }
-            line.push(c);
-            width += w;
-        }
-        if !line.is_empty() {
-            lines.push(line);
-        }
-        lines
+        crate::linebreak::break_lines(text, max_w, |c| {
+            self.width(c.encode_utf8(&mut [0u8; 4]), size)
+        })
     }
 
     pub(crate) fn line_width(&mut self, w: f32) {

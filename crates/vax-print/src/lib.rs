@@ -62,6 +62,7 @@ mod daysheet;
 mod draw;
 mod font;
 mod letter;
+mod linebreak;
 mod manifest;
 mod voucher;
 mod yoshinhyo;
