@@ -9,6 +9,7 @@ mod desk;
 mod fuzz;
 mod import;
 mod lookup;
+mod notice_rides;
 mod notices;
 mod paper;
 mod planning;
