@@ -82,12 +82,17 @@ impl RideNotice {
         text
     }
 
-    /// The SMS telling that the bus told before no longer runs for this booking.
+    /// The SMS telling that the bus told before no longer runs for this booking, with the
+    /// call centre's number when there is one.
     pub fn cancelled_sms(date: NaiveDate, contact: &str) -> String {
-        format!(
-            "【送迎バス取消】{}の送迎バスの予定はなくなりました。問合せ{contact}",
+        let mut text = format!(
+            "【送迎バス取消】{}の送迎バスの予定はなくなりました。",
             format_month_day(date)
-        )
+        );
+        if !contact.is_empty() {
+            text.push_str(&format!("問合せ{contact}"));
+        }
+        text
     }
 
     /// The text the ledger keeps of what was told (`09:20|○○公民館前|11:45`, empty parts
@@ -187,6 +192,10 @@ mod tests {
         assert_eq!(
             RideNotice::cancelled_sms(day(), "0773-62-2300"),
             "【送迎バス取消】12月5日(土)の送迎バスの予定はなくなりました。問合せ0773-62-2300"
+        );
+        assert_eq!(
+            RideNotice::cancelled_sms(day(), ""),
+            "【送迎バス取消】12月5日(土)の送迎バスの予定はなくなりました。"
         );
     }
 
