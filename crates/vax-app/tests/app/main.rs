@@ -20,6 +20,7 @@ mod staff;
 mod stock;
 mod sync;
 mod transport;
+mod transport_sharing;
 mod trust_audit;
 
 use chrono::{DateTime, FixedOffset};
