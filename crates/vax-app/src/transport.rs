@@ -614,8 +614,14 @@ fn fleet_shares(
             uncovered[k] -= i64::from(v.seats);
             dealt[k].push(v.id.clone());
         }
+        // A trip dealt nothing (more trips than vehicles) may still use the vehicles of the
+        // trips before it once they are free (a leg's problem always has vehicles).
+        let mut before: Vec<String> = Vec::new();
         for (k, ids) in group.into_iter().zip(dealt) {
-            shares[k] = Some(ids);
+            let share = if ids.is_empty() { before.clone() } else { ids };
+            before.extend(share.iter().cloned());
+            // Nothing dealt and nothing before it: the whole fleet, as without sharing.
+            shares[k] = (!share.is_empty()).then_some(share);
         }
     }
     shares

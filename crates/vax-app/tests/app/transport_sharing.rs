@@ -22,13 +22,12 @@ const FLEET: &str = "車両,座席,始業,終業,車庫緯度,車庫経度\n\
     2号車,8,07:30,18:00,35.4747,135.3859\n\
     福祉タクシー,4,07:30,18:00,35.4747,135.3859\n";
 
+/// A vehicle's run: direction, leave garage, venue arrival, venue departure, back at garage.
+type Run = (LegDirection, f64, f64, f64, f64);
+
 /// Every run of the stored day, per vehicle: (direction, leave garage, venue arrival, venue
 /// departure, back at garage), after checking each leg with the independent checker.
-fn runs_by_vehicle(
-    ledger: &Ledger,
-    venue: &str,
-    date: NaiveDate,
-) -> HashMap<String, Vec<(LegDirection, f64, f64, f64, f64)>> {
+fn runs_by_vehicle(ledger: &Ledger, venue: &str, date: NaiveDate) -> HashMap<String, Vec<Run>> {
     let mut runs: HashMap<String, Vec<_>> = HashMap::new();
     for leg in ledger.reader().transport_legs(venue, date).unwrap() {
         let problem = TransportProblem::from_json(&leg.problem_json).unwrap();
