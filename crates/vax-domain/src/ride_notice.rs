@@ -117,6 +117,8 @@ impl RideNotice {
         let time = |s: &str| -> Option<Option<NaiveTime>> {
             if s.is_empty() {
                 Some(None)
+            } else if s.len() != 5 || s.as_bytes()[2] != b':' {
+                None // only the `HH:MM` that `record` writes
             } else {
                 NaiveTime::parse_from_str(s, "%H:%M").ok().map(Some)
             }
