@@ -44,6 +44,9 @@ use vax_print::{
 use crate::config::Folders;
 use crate::print::{line_for, mailing_details};
 
+mod rides;
+use rides::RideTold;
+
 /// What happens to an SMS over the length limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -272,6 +275,9 @@ pub struct CallLine {
     /// For a cancellation: why the booking was cancelled (the `appointment` is the one told
     /// before).
     pub cancelled: Option<CancelReason>,
+    /// For a resident who rides the bus that day: 迎え 9:20 ○○公民館前　／　帰り 11:45 会場発
+    /// (or that the bus told before no longer runs).
+    pub ride: Option<String>,
 }
 
 /// One line of the SMS list.
@@ -325,6 +331,8 @@ struct Plan {
     calls: Vec<CallLine>,
     notices: Vec<NewNotice>,
     cancellations: Vec<NewCancellation>,
+    /// The ride each booking's notices tell (resident, dose, ride).
+    rides: Vec<(RowId, u8, vax_domain::ride_notice::RideNotice)>,
     summary: PendingSummary,
 }
 
@@ -333,6 +341,8 @@ struct Told {
     appointment: Appointment,
     previous: Option<Appointment>,
     cancelled: Option<CancelReason>,
+    /// The bus ride told with it (issue 13; [`rides`]).
+    ride: RideTold,
 }
 
 impl Told {
@@ -403,6 +413,7 @@ fn plan(
             appointment: p.appointment,
             previous: p.previous,
             cancelled: None,
+            ride: RideTold::default(),
         });
     }
     for c in reader.pending_cancellations(today)? {
@@ -410,8 +421,10 @@ fn plan(
             appointment: c.told,
             previous: None,
             cancelled: Some(c.reason),
+            ride: RideTold::default(),
         });
     }
+    rides::attach(&reader, today, &mut by_resident)?;
     let mut plan = Plan {
         over_limit: Vec::new(),
         letters: Vec::with_capacity(by_resident.len()),
@@ -419,6 +432,7 @@ fn plan(
         calls: Vec::new(),
         notices: Vec::new(),
         cancellations: Vec::new(),
+        rides: Vec::new(),
         summary: PendingSummary::default(),
     };
     for (resident_id, mut told) in by_resident {
@@ -474,6 +488,8 @@ fn plan_resident(
                     appointment: b.appointment.clone(),
                     previous: b.previous.clone(),
                     cancelled: b.cancelled,
+                    ride: b.ride.now.clone(),
+                    ride_before: b.ride.before.clone(),
                 })
                 .collect(),
         });
@@ -491,6 +507,10 @@ fn plan_resident(
         }
         if kind != NoticeKind::Cancel {
             plan.summary.bookings += 1;
+        }
+        if let Some(ride) = &b.ride.now {
+            plan.rides
+                .push((row.id, b.appointment.dose_number, ride.clone()));
         }
         let notice = |channel, phone: Option<String>, message: Option<String>| NewNotice {
             resident_id: row.id,
@@ -514,6 +534,7 @@ fn plan_resident(
             appointment: b.appointment.clone(),
             reason,
             cancelled: b.cancelled,
+            ride: b.ride.call_text(),
         };
         let line = match &phone {
             None => {
@@ -532,17 +553,24 @@ fn plan_resident(
                     (NoticeKind::Change, _) => templates.change.render(&b.appointment),
                     _ => templates.first.render(&b.appointment),
                 };
-                if templates.limit.fits(&message) {
+                // A rider's booking goes out as two messages: the booking, then the bus.
+                let messages = rides::sms_messages(b, message, contact);
+                let over = messages.iter().find(|m| !templates.limit.fits(m)).cloned();
+                let Some(message) = over else {
                     record(
                         plan,
-                        notice(Channel::Sms, Some(digits.clone()), Some(message.clone())),
+                        notice(
+                            Channel::Sms,
+                            Some(digits.clone()),
+                            Some(messages.join("\n")),
+                        ),
                     );
-                    plan.sms.push(SmsLine {
+                    plan.sms.extend(messages.into_iter().map(|message| SmsLine {
                         phone: digits.clone(),
                         message,
-                    });
+                    }));
                     continue;
-                }
+                };
                 plan.over_limit.push(OverLimitMessage {
                     name: r.name.clone(),
                     voucher: r.voucher.as_str().to_owned(),
@@ -673,6 +701,7 @@ pub fn make_notice_batch(
         )?;
         tx.add_notices(batch_id, &now, &plan.notices)?;
         tx.add_cancellations(batch_id, &now, &plan.cancellations)?;
+        tx.record_rides(batch_id, &plan.rides)?;
         tx.commit()
     })();
     if let Err(e) = recorded {
@@ -803,7 +832,7 @@ pub fn sms_csv(lines: &[SmsLine]) -> Vec<u8> {
 }
 
 /// The call list's header (docs/notices.md).
-pub const CALLS_HEADER: [&str; 11] = [
+pub const CALLS_HEADER: [&str; 12] = [
     "区分",
     "氏名",
     "フリガナ",
@@ -815,6 +844,7 @@ pub const CALLS_HEADER: [&str; 11] = [
     "時間",
     "理由",
     "取消理由",
+    "送迎バス",
 ];
 
 /// The call list: UTF-8 with BOM (Excel opens it as UTF-8), CRLF, [`CALLS_HEADER`].
@@ -837,6 +867,7 @@ pub fn calls_csv(lines: &[CallLine]) -> Vec<u8> {
             &format_band(a.start, a.end),
             l.reason.label_ja(),
             l.cancelled.map_or("", CancelReason::label_ja),
+            l.ride.as_deref().unwrap_or_default(),
         ]);
     }
     w.into_inner().unwrap_or_default()

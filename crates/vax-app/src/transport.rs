@@ -456,6 +456,9 @@ pub struct DayPlanReport {
     pub unserved: Vec<NotPlanned>,
     /// Riders with no home coordinates and no pick-up point.
     pub not_planned: Vec<NotPlanned>,
+    /// Return runs made by a vehicle straight from the venue, where its previous run
+    /// brought riders ([`FleetSharing::LegAware`]).
+    pub runs_from_venue: usize,
 }
 
 /// A rider as a leg needs them.
@@ -555,6 +558,73 @@ impl LegSpec {
             Trip::FromVenue { ready_at } => ready_at.0,
         }
     }
+}
+
+/// For each leg (in `specs`' order), the vehicles it may use when it is a trip to the venue
+/// that overlaps another: trips to the venue whose arrival times are closer than one trip
+/// (the ride limit, unloading and the garage–venue drive both ways) cannot share a vehicle,
+/// so the fleet is dealt between them, largest vehicle first, each to the trip with the most
+/// seats still uncovered. `None`: the whole fleet.
+fn fleet_shares(
+    specs: &[LegSpec],
+    fleet: &[FleetVehicle],
+    link_minutes: u32,
+) -> Vec<Option<Vec<String>>> {
+    let one_trip =
+        (DEFAULT_MAX_RIDE_MINUTES + DEFAULT_VENUE_SERVICE_MINUTES) as u32 + 2 * link_minutes;
+    let arrive = |s: &LegSpec| match s.trip {
+        Trip::ToVenue { arrive_by } => Some(arrive_by.0),
+        Trip::FromVenue { .. } => None,
+    };
+    let mut to_venue: Vec<usize> = (0..specs.len())
+        .filter(|&i| arrive(&specs[i]).is_some())
+        .collect();
+    to_venue.sort_by_key(|&i| arrive(&specs[i]));
+    // Groups of trips each closer than one trip to the previous one.
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for i in to_venue {
+        let joins = groups.last().and_then(|g| g.last()).is_some_and(|&last| {
+            arrive(&specs[i]).unwrap_or(0) < arrive(&specs[last]).unwrap_or(0) + one_trip
+        });
+        match groups.last_mut() {
+            Some(g) if joins => g.push(i),
+            _ => groups.push(vec![i]),
+        }
+    }
+    let mut shares = vec![None; specs.len()];
+    let mut by_seats: Vec<&FleetVehicle> = fleet.iter().collect();
+    by_seats.sort_by(|a, b| b.seats.cmp(&a.seats).then(a.id.cmp(&b.id)));
+    for group in groups.into_iter().filter(|g| g.len() > 1) {
+        let mut uncovered: Vec<i64> = group
+            .iter()
+            .map(|&i| {
+                specs[i]
+                    .riders
+                    .iter()
+                    .map(|r| if r.wheelchair { WHEELCHAIR_SEATS } else { 1 } as i64)
+                    .sum()
+            })
+            .collect();
+        let mut dealt: Vec<Vec<String>> = vec![Vec::new(); group.len()];
+        for v in &by_seats {
+            // The trip with the most seats uncovered (the earliest on a tie).
+            let k = (0..group.len())
+                .max_by_key(|&k| (uncovered[k], std::cmp::Reverse(k)))
+                .unwrap_or(0);
+            uncovered[k] -= i64::from(v.seats);
+            dealt[k].push(v.id.clone());
+        }
+        // A trip dealt nothing (more trips than vehicles) may still use the vehicles of the
+        // trips before it once they are free (a leg's problem always has vehicles).
+        let mut before: Vec<String> = Vec::new();
+        for (k, ids) in group.into_iter().zip(dealt) {
+            let share = if ids.is_empty() { before.clone() } else { ids };
+            before.extend(share.iter().cloned());
+            // Nothing dealt and nothing before it: the whole fleet, as without sharing.
+            shares[k] = (!share.is_empty()).then_some(share);
+        }
+    }
+    shares
 }
 
 fn leg_specs(riders: &[DayRider]) -> Vec<LegSpec> {
@@ -662,9 +732,23 @@ pub fn unserved_reason(code: &str) -> (String, String) {
     }
 }
 
+/// How a vehicle is handed from one leg of the day to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FleetSharing {
+    /// Trips to the venue whose times overlap (no vehicle can make both) share the fleet in
+    /// proportion to their riders' seats, instead of the first taking every vehicle; and a
+    /// vehicle that brought riders to the venue may take an earlier band's riders home
+    /// straight from there, if it is there in time (the default).
+    #[default]
+    LegAware,
+    /// Every vehicle goes back to the garage after each run (the rule before leg-aware
+    /// sharing; kept to measure against).
+    GarageOnly,
+}
+
 /// Plans the buses of `venue_code` on `date` from its bookings with 送迎 and stores the
 /// plan (replacing the day's previous one). Every leg's plan passes vax-routing's checker
-/// before anything is stored.
+/// before anything is stored. Vehicles are shared between legs as [`FleetSharing::LegAware`].
 pub fn plan_day(
     ledger: &mut Ledger,
     role: Role,
@@ -672,6 +756,33 @@ pub fn plan_day(
     date: NaiveDate,
     now: DateTime<FixedOffset>,
     budget: &SearchBudget,
+) -> Result<DayPlanReport, TransportError> {
+    plan_day_sharing(
+        ledger,
+        role,
+        venue_code,
+        date,
+        now,
+        budget,
+        FleetSharing::LegAware,
+    )
+}
+
+/// [`plan_day`] with the way vehicles are handed between legs chosen.
+///
+/// A leg's problem has every vehicle start and end at the garage. A vehicle that is empty at
+/// the venue at minute `t` (it brought a band's riders) is offered to a later return leg as if
+/// it left the garage at `t − (garage → venue)`: it is at the venue from `t` exactly as it
+/// really is, so every time the checker verifies holds. The two garage ↔ venue drives that
+/// did not happen are taken off the day's kilometres.
+pub fn plan_day_sharing(
+    ledger: &mut Ledger,
+    role: Role,
+    venue_code: &str,
+    date: NaiveDate,
+    now: DateTime<FixedOffset>,
+    budget: &SearchBudget,
+    sharing: FleetSharing,
 ) -> Result<DayPlanReport, TransportError> {
     headquarters_only(role)?;
     if date < now.date_naive() {
@@ -705,8 +816,13 @@ pub fn plan_day(
     let elapsed = move || started.elapsed();
     let cancel = AtomicBool::new(false);
     let per_leg = budget.seconds.max(0.0) / specs.len().max(1) as f64;
-    // Minute from which each vehicle is free again.
+    // Minute from which each vehicle is free again at the garage.
     let mut free_from: HashMap<String, u32> = HashMap::new();
+    // Minute from which a vehicle stands empty at the venue (its last run brought riders).
+    let mut at_venue_from: HashMap<String, u32> = HashMap::new();
+    // The garage–venue drive (the default travel model every leg uses).
+    let link_km = garage.distance_km(venue.venue.location) * vax_routing::DEFAULT_DETOUR_FACTOR;
+    let link_minutes = (link_km / vax_routing::DEFAULT_SPEED_KMH * 60.0).floor() as u32;
     let mut legs = Vec::with_capacity(specs.len());
     let mut report = DayPlanReport {
         riders: riders.len(),
@@ -716,14 +832,25 @@ pub fn plan_day(
         rides: 0,
         unserved: Vec::new(),
         not_planned,
+        runs_from_venue: 0,
     };
     let mut used = std::collections::BTreeSet::new();
-    for spec in specs {
+    let shares = match sharing {
+        FleetSharing::LegAware => fleet_shares(&specs, &fleet, link_minutes),
+        FleetSharing::GarageOnly => vec![None; specs.len()],
+    };
+    for (spec, share) in specs.into_iter().zip(shares) {
         let vehicles: Vec<Vehicle> = fleet
             .iter()
+            .filter(|v| share.as_ref().is_none_or(|ids| ids.contains(&v.id)))
             .filter_map(|v| {
-                let start =
-                    minutes_of(v.shift_start).max(free_from.get(&v.id).copied().unwrap_or(0));
+                let mut free = free_from.get(&v.id).copied().unwrap_or(0);
+                if sharing == FleetSharing::LegAware && spec.direction == LegDirection::FromVenue {
+                    if let Some(t) = at_venue_from.get(&v.id) {
+                        free = free.min(t.saturating_sub(link_minutes));
+                    }
+                }
+                let start = minutes_of(v.shift_start).max(free);
                 let end = minutes_of(v.shift_end);
                 (start < end).then(|| Vehicle {
                     id: v.id.clone(),
@@ -782,10 +909,23 @@ pub fn plan_day(
             plan
         };
         for route in &plan.routes {
-            free_from.insert(
+            let back_before = free_from.insert(
                 route.vehicle.clone(),
                 route.back_at_garage_minute.ceil() as u32,
             );
+            // Left "the garage" before it was back there: it came from the venue.
+            if back_before.is_some_and(|b| route.leave_garage_minute < f64::from(b)) {
+                report.km -= 2.0 * link_km;
+                report.runs_from_venue += 1;
+            }
+            if spec.direction == LegDirection::ToVenue {
+                at_venue_from.insert(
+                    route.vehicle.clone(),
+                    route.venue_departure_minute.ceil() as u32,
+                );
+            } else {
+                at_venue_from.remove(&route.vehicle);
+            }
             used.insert(route.vehicle.clone());
         }
         report.km += plan.total_km;

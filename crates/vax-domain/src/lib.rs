@@ -39,6 +39,7 @@ pub mod preference;
 pub mod product;
 pub mod report;
 pub mod resident;
+pub mod ride_notice;
 pub mod role;
 pub mod stock;
 pub mod venue;

@@ -30,6 +30,7 @@ mod desk;
 mod error;
 mod history;
 mod inquiries;
+mod notice_rides;
 mod notices;
 mod planning;
 mod read;
@@ -56,6 +57,7 @@ pub use desk::{CheckInView, DayDose, LotView};
 pub use error::LedgerError;
 pub use history::StandbyCallHistoryRow;
 pub use inquiries::{FollowUpRow, InquiryCount};
+pub use notice_rides::{PlannedRide, ToldRide};
 pub use notices::{
     NewCancellation, NewNotice, NewNoticeBatch, NoticeBatchRow, NoticeRow, NoticeTx,
     PendingBooking, PendingCancellation,

@@ -134,11 +134,11 @@ pub struct NewNoticeBatch<'a> {
 }
 
 /// The columns of an appointment in `notices`, from `at`.
-const NOTICE_SLOT: &str =
+pub(crate) const NOTICE_SLOT: &str =
     "n.dose_number, n.venue_code, n.venue_name, n.venue_address, n.date, n.start_time, n.end_time";
 
 #[derive(Debug)]
-struct RawSlot {
+pub(crate) struct RawSlot {
     dose_number: u8,
     venue_code: String,
     venue_name: String,
@@ -149,13 +149,17 @@ struct RawSlot {
 }
 
 impl RawSlot {
-    fn from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
+    pub(crate) fn from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
         Ok(crate::read::read_columns!(r, at => Self {
             dose_number, venue_code, venue_name, venue_address, date, start, end,
         }))
     }
 
-    fn into_appointment(self, table: &'static str, id: i64) -> Result<Appointment, LedgerError> {
+    pub(crate) fn into_appointment(
+        self,
+        table: &'static str,
+        id: i64,
+    ) -> Result<Appointment, LedgerError> {
         let corrupt = corrupt(table, id);
         let time = |s: &str, field| {
             chrono::NaiveTime::parse_from_str(s, "%H:%M").map_err(|e| corrupt(field, e.to_string()))
@@ -364,7 +368,7 @@ impl Reader<'_> {
 /// changes meanwhile waits and shows as pending afterwards. Dropping it without
 /// [`NoticeTx::commit`] records nothing.
 pub struct NoticeTx<'c> {
-    tx: Transaction<'c>,
+    pub(crate) tx: Transaction<'c>,
 }
 
 impl Ledger {

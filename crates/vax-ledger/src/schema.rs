@@ -71,6 +71,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0016_rides",
         include_str!("../../../migrations/0016_rides.sql"),
     ),
+    (
+        "0018_notice_rides",
+        include_str!("../../../migrations/0018_notice_rides.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -4,6 +4,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use vax_domain::notice::{format_band, weekday_ja, Appointment, CancelReason, NoticeKind};
+use vax_domain::ride_notice::RideNotice;
 use vax_domain::voucher::OcrLine;
 use vax_domain::wareki::{format_seireki, format_wareki};
 
@@ -30,6 +31,24 @@ pub struct LetterAppointment {
     /// Why it is cancelled, for a cancellation (then `appointment` is the booking told
     /// before, and nothing replaces it).
     pub cancelled: Option<CancelReason>,
+    /// The bus ride on that day for a resident who rides (issue 13): pick-up time and point,
+    /// and when the bus home leaves. `None`: no ride (nothing is printed).
+    pub ride: Option<RideNotice>,
+    /// For a notice about the ride alone (`previous` is the same place and time): the ride
+    /// told before, `None` when none was. A change with `ride` `None` says the bus no longer
+    /// runs.
+    pub ride_before: Option<RideNotice>,
+}
+
+impl LetterAppointment {
+    /// Whether this tells only a ride: the booking is as told before.
+    pub fn ride_only(&self) -> bool {
+        self.cancelled.is_none()
+            && self
+                .previous
+                .as_ref()
+                .is_some_and(|p| p.same_slot(&self.appointment))
+    }
 }
 
 /// One resident's letter.
@@ -74,8 +93,8 @@ fn draw_appointment(c: &mut Canvas<'_>, top: f32, a: &LetterAppointment) -> f32 
         return draw_cancelled(c, top, &a.appointment, reason);
     }
     let now = &a.appointment;
-    let mut rows: Vec<(&str, String, f32)> = Vec::with_capacity(6);
-    if let Some(before) = &a.previous {
+    let mut rows: Vec<(&str, String, f32)> = Vec::with_capacity(7);
+    if let Some(before) = a.previous.as_ref().filter(|_| !a.ride_only()) {
         rows.push((
             "変更前",
             format!(
@@ -87,7 +106,7 @@ fn draw_appointment(c: &mut Canvas<'_>, top: f32, a: &LetterAppointment) -> f32 
             8.5,
         ));
     }
-    let new_label = if a.previous.is_some() {
+    let new_label = if a.previous.is_some() && !a.ride_only() {
         "変更後の会場"
     } else {
         "会場"
@@ -104,12 +123,55 @@ fn draw_appointment(c: &mut Canvas<'_>, top: f32, a: &LetterAppointment) -> f32 
         12.0,
     ));
     rows.push(("受付時間", format_band(now.start, now.end), 12.0));
+    rows.extend(ride_rows(a));
     draw_box(
         c,
         top,
         &format!("{}回目の接種", now.dose_number),
         &rows,
         &[],
+    )
+}
+
+/// The rows a ride adds to the box: the ride told before (a ride-only change), and the ride
+/// now, or that the bus no longer runs.
+fn ride_rows(a: &LetterAppointment) -> Vec<(&'static str, String, f32)> {
+    let mut rows = Vec::with_capacity(2);
+    if a.ride_only() {
+        if let Some(before) = &a.ride_before {
+            rows.push(("変更前", before.letter_line(), 8.5));
+        }
+    }
+    match &a.ride {
+        Some(ride) => rows.push(("送迎バス", ride.letter_line(), 10.5)),
+        None if a.ride_only() => rows.push((
+            "送迎バス",
+            "運行の予定はなくなりました（お問い合わせ先へお電話ください）".to_owned(),
+            9.5,
+        )),
+        None => {}
+    }
+    rows
+}
+
+/// The title and opening of a letter that tells only bus rides (every dose on it is as
+/// told before); `None` for every other letter.
+fn ride_only_intro(letter: &Letter) -> Option<(&'static str, &'static str)> {
+    if letter.kind != NoticeKind::Change || !letter.appointments.iter().all(|a| a.ride_only()) {
+        return None;
+    }
+    Some(
+        if letter.appointments.iter().all(|a| a.ride_before.is_none()) {
+            (
+            "送迎バスのお知らせ",
+            "接種日の送迎バスの迎えの時刻と場所が決まりましたので、お知らせします。接種の日時と会場は変わりません。",
+        )
+        } else {
+            (
+            "送迎バス時刻変更のお知らせ",
+            "接種日の送迎バスの時刻を次のとおり変更しました。ご迷惑をおかけして申し訳ありません。接種の日時と会場は変わりません。",
+        )
+        },
     )
 }
 
@@ -207,8 +269,11 @@ fn draw(c: &mut Canvas<'_>, letter: &Letter, opts: &BatchOptions) {
         voucher: letter.voucher.clone(),
     };
     draw_envelope_header(c, &sheet, opts);
-    c.text(105.0, 80.0, 18.0, Align::Center, letter.kind.title_ja());
+    let ride_only = ride_only_intro(letter);
+    let title = ride_only.map_or(letter.kind.title_ja(), |(title, _)| title);
+    c.text(105.0, 80.0, 18.0, Align::Center, title);
     let intro = match letter.kind {
+        _ if ride_only.is_some() => ride_only.map_or("", |(_, intro)| intro),
         NoticeKind::First => {
             "新型コロナワクチンの接種日時が次のとおり決まりましたので、お知らせします。"
         }

@@ -9,6 +9,7 @@ mod desk;
 mod fuzz;
 mod import;
 mod lookup;
+mod notice_rides;
 mod notices;
 mod paper;
 mod planning;
@@ -19,6 +20,7 @@ mod staff;
 mod stock;
 mod sync;
 mod transport;
+mod transport_sharing;
 mod trust_audit;
 
 use chrono::{DateTime, FixedOffset};

@@ -8,7 +8,7 @@ use vax_print::{write_letter_batches, BatchOptions, Letter, LetterAppointment};
 
 use crate::{date, decode, font, line, page_count, render, run};
 
-fn appointment(dose: u8, venue: &str, day: u32, hour: u32) -> Appointment {
+pub(crate) fn appointment(dose: u8, venue: &str, day: u32, hour: u32) -> Appointment {
     Appointment {
         dose_number: dose,
         venue_code: format!("V-{venue}"),
@@ -32,11 +32,15 @@ pub(crate) fn first_letter() -> Letter {
                 appointment: appointment(1, "舞鶴市総合文化会館", 5, 10),
                 previous: None,
                 cancelled: None,
+                ride: None,
+                ride_before: None,
             },
             LetterAppointment {
                 appointment: appointment(2, "舞鶴市総合文化会館", 26, 10),
                 previous: None,
                 cancelled: None,
+                ride: None,
+                ride_before: None,
             },
         ],
     }
@@ -51,6 +55,8 @@ pub(crate) fn change_letter() -> Letter {
             appointment: appointment(2, "中総合会館", 27, 14),
             previous: Some(appointment(2, "舞鶴市総合文化会館", 26, 10)),
             cancelled: None,
+            ride: None,
+            ride_before: None,
         }],
         ..first_letter()
     }
@@ -67,11 +73,15 @@ pub(crate) fn cancel_letter() -> Letter {
                 appointment: appointment(1, "舞鶴市総合文化会館", 5, 10),
                 previous: None,
                 cancelled: Some(CancelReason::DayCut),
+                ride: None,
+                ride_before: None,
             },
             LetterAppointment {
                 appointment: appointment(2, "舞鶴市総合文化会館", 26, 10),
                 previous: None,
                 cancelled: Some(CancelReason::DayCut),
+                ride: None,
+                ride_before: None,
             },
         ],
         ..first_letter()

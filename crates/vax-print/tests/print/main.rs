@@ -3,6 +3,7 @@
 
 mod daysheet;
 mod letter;
+mod ride_letter;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

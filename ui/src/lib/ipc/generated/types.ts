@@ -1917,7 +1917,12 @@ reason: CallReason,
  * For a cancellation: why the booking was cancelled (the `appointment` is the one told
  * before).
  */
-cancelled: CancelReason | null, };
+cancelled: CancelReason | null, 
+/**
+ * For a resident who rides the bus that day: 迎え 9:20 ○○公民館前　／　帰り 11:45 会場発
+ * (or that the bus told before no longer runs).
+ */
+ride: string | null, };
 
 export type PendingSummary = { 
 /**
@@ -2990,7 +2995,12 @@ unserved: Array<NotPlanned>,
 /**
  * Riders with no home coordinates and no pick-up point.
  */
-not_planned: Array<NotPlanned>, };
+not_planned: Array<NotPlanned>, 
+/**
+ * Return runs made by a vehicle straight from the venue, where its previous run
+ * brought riders ([`FleetSharing::LegAware`]).
+ */
+runs_from_venue: number, };
 
 export type AnnouncedChange = { 
 /**
