@@ -1,6 +1,8 @@
 //! Counts for the dashboards and the reports (各種集計): bookings, check-ins, doses and
-//! no-shows per day and venue, and dose coverage per birth date and district. One grouped
-//! query each, so a 65,000-resident campaign is counted in milliseconds.
+//! no-shows per day and venue, and dose coverage per birth date and district. Read from the
+//! tallies that migration 0017's triggers keep as rows are written (replicated ops
+//! included), so a 65,000-resident campaign is counted in a few milliseconds. The grouped
+//! scans they replace remain (`*_by_scan`): the bench's baseline and the tests' reference.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -46,14 +48,54 @@ pub struct CoverageCell {
 }
 
 impl Reader<'_> {
-    /// Bookings, check-ins, doses and no-shows per (day, venue), days in order; `today`
-    /// decides which bookings are past (a booking of today is no no-show yet). Only `venue`'s
-    /// when given (a venue manager's dashboard).
+    /// Bookings, check-ins, doses and no-shows per (day, venue), days in order, then venues
+    /// by code; `today` decides which bookings are past (a booking of today is no no-show
+    /// yet). Only `venue`'s when given (a venue manager's dashboard). Read from the tally of
+    /// migration 0017: one row per venue and day.
+    pub fn day_venue_counts(
+        &self,
+        today: NaiveDate,
+        venue: Option<&str>,
+    ) -> Result<Vec<DayVenueCount>, LedgerError> {
+        let rows = query_rows(
+            self.conn,
+            "SELECT t.day, v.code, t.booked,
+                    CASE WHEN t.day < ?1 THEN t.booked - t.booked_dosed ELSE 0 END,
+                    t.checked_in, t.doses
+             FROM dash_day_venue t JOIN venues v ON v.id = t.venue_id
+             WHERE (?2 IS NULL OR v.code = ?2)
+               AND (t.booked != 0 OR t.checked_in != 0 OR t.doses != 0)
+             ORDER BY t.day, v.code",
+            params![today.to_string(), venue],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    DayVenueCount {
+                        date: NaiveDate::MIN,
+                        venue_code: r.get(1)?,
+                        booked: r.get(2)?,
+                        no_shows: r.get(3)?,
+                        checked_in: r.get(4)?,
+                        doses: r.get(5)?,
+                    },
+                ))
+            },
+        )?;
+        rows.into_iter()
+            .map(|(day, mut c)| {
+                c.date = parse_day(&day).map_err(|e| corrupt("dash_day_venue", 0)("day", e))?;
+                Ok(c)
+            })
+            .collect()
+    }
+
+    /// [`Self::day_venue_counts`] counted from the rows themselves (the queries of migration
+    /// 0013, before the tallies): the bench's baseline and the tests' reference.
     ///
     /// Each count is one grouped scan of an index (migration 0013): bookings per band with
     /// each past booking's dose probed in the covering index of valid doses, and doses and
     /// check-ins per venue and day from their expression indexes, in index order (no sort).
-    pub fn day_venue_counts(
+    pub fn day_venue_counts_by_scan(
         &self,
         today: NaiveDate,
         venue: Option<&str>,
@@ -143,29 +185,40 @@ impl Reader<'_> {
         Ok(counts)
     }
 
-    /// Residents per (birth date, district) with how many have a valid dose 1 and dose 2.
+    /// Residents per (birth date, district) with how many have a valid dose 1 and dose 2,
+    /// in that order; read from the tally of migration 0017.
     pub fn coverage_cells(&self) -> Result<Vec<CoverageCell>, LedgerError> {
+        self.coverage_from(
+            "SELECT birth_date, district, residents, first, second FROM dash_coverage
+             WHERE residents != 0 ORDER BY birth_date, district",
+        )
+    }
+
+    /// [`Self::coverage_cells`] counted from the rows themselves (the query of migration
+    /// 0013): the bench's baseline and the tests' reference.
+    pub fn coverage_cells_by_scan(&self) -> Result<Vec<CoverageCell>, LedgerError> {
         // The (birth_date, district) index gives the groups in order; each probe is answered
         // by the covering index of valid doses (migration 0013).
-        let rows = query_rows(
-            self.conn,
+        self.coverage_from(
             "SELECT r.birth_date, r.district, COUNT(*),
                     SUM(EXISTS (SELECT 1 FROM dose_records d WHERE d.resident_id = r.id
                                   AND d.dose_number = 1 AND d.voided_at IS NULL)),
                     SUM(EXISTS (SELECT 1 FROM dose_records d WHERE d.resident_id = r.id
                                   AND d.dose_number = 2 AND d.voided_at IS NULL))
              FROM residents r GROUP BY r.birth_date, r.district",
-            [],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, u32>(2)?,
-                    r.get::<_, u32>(3)?,
-                    r.get::<_, u32>(4)?,
-                ))
-            },
-        )?;
+        )
+    }
+
+    fn coverage_from(&self, sql: &str) -> Result<Vec<CoverageCell>, LedgerError> {
+        let rows = query_rows(self.conn, sql, [], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u32>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, u32>(4)?,
+            ))
+        })?;
         rows.into_iter()
             .map(|(birth, district, residents, first, second)| {
                 Ok(CoverageCell {

@@ -71,6 +71,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0016_rides",
         include_str!("../../../migrations/0016_rides.sql"),
     ),
+    (
+        "0017_dashboard_tallies",
+        include_str!("../../../migrations/0017_dashboard_tallies.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {
