@@ -40,6 +40,27 @@ CREATE TABLE dash_inquiry_day (
     PRIMARY KEY (day, topic)
 ) WITHOUT ROWID;
 
+-- The last op held from each device (author), by the author's clock when it wrote it, and the
+-- venue its latest check-in, dose or stock op named: the dashboard's "last heard from the
+-- venue" (sync freshness). Kept as ops are stored, received or written here.
+CREATE TABLE dash_device_heard (
+    author     TEXT    PRIMARY KEY,
+    venue_code TEXT,
+    last_ms    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TRIGGER dash_op_stored AFTER INSERT ON sync_ops
+BEGIN
+    INSERT INTO dash_device_heard (author, venue_code, last_ms) VALUES (
+        NEW.author,
+        CASE WHEN json_extract(NEW.body, '$.kind.type') IN ('record_dose', 'check_in', 'stock_event')
+             THEN json_extract(NEW.body, '$.kind.venue') END,
+        json_extract(NEW.body, '$.hlc.wall_ms'))
+    ON CONFLICT (author) DO UPDATE SET
+        last_ms = max(last_ms, excluded.last_ms),
+        venue_code = coalesce(excluded.venue_code, venue_code);
+END;
+
 -- Bookings: a new one counts in its band's day and venue; a move (the upsert of a rebooking)
 -- takes it out of the old band's cell and into the new one; a withdrawal takes it out.
 CREATE TRIGGER dash_booking_insert AFTER INSERT ON bookings
@@ -219,3 +240,12 @@ FROM residents r GROUP BY r.birth_date, r.district;
 
 INSERT INTO dash_inquiry_day (day, topic, calls)
 SELECT substr(received_at, 1, 10), topic, COUNT(*) FROM inquiries GROUP BY 1, 2;
+
+INSERT INTO dash_device_heard (author, venue_code, last_ms)
+SELECT o.author,
+       (SELECT json_extract(v.body, '$.kind.venue') FROM sync_ops v
+        WHERE v.author = o.author
+          AND json_extract(v.body, '$.kind.type') IN ('record_dose', 'check_in', 'stock_event')
+        ORDER BY v.counter DESC LIMIT 1),
+       MAX(json_extract(o.body, '$.hlc.wall_ms'))
+FROM sync_ops o GROUP BY o.author;

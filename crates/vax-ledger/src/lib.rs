@@ -66,7 +66,7 @@ pub use read::{
     SurveyState, TimeBandRow, VenueRow,
 };
 pub use replication::{LogSummary, QuarantinedOp};
-pub use reports::{CoverageCell, DayVenueCount};
+pub use reports::{CoverageCell, DayVenueCount, DeviceHeard};
 pub use rides::RideRow;
 pub use stock::{StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};
 pub use transport::{

@@ -47,7 +47,36 @@ pub struct CoverageCell {
     pub second: u32,
 }
 
+/// The last op this ledger holds from one device (sync freshness).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceHeard {
+    /// The device (its replica id).
+    pub author: String,
+    /// The venue its latest check-in, dose or stock op named; `None` for a device that
+    /// never wrote one (HQ, the call centre).
+    pub venue_code: Option<String>,
+    /// When it wrote its latest op, by its own clock (ms since the Unix epoch).
+    pub last_ms: i64,
+}
+
 impl Reader<'_> {
+    /// Every device this ledger holds ops from, with the latest one's time, kept as ops are
+    /// stored (migration 0017); devices in author order.
+    pub fn devices_heard(&self) -> Result<Vec<DeviceHeard>, LedgerError> {
+        query_rows(
+            self.conn,
+            "SELECT author, venue_code, last_ms FROM dash_device_heard ORDER BY author",
+            [],
+            |r| {
+                Ok(DeviceHeard {
+                    author: r.get(0)?,
+                    venue_code: r.get(1)?,
+                    last_ms: r.get(2)?,
+                })
+            },
+        )
+    }
+
     /// Bookings, check-ins, doses and no-shows per (day, venue), days in order, then venues
     /// by code; `today` decides which bookings are past (a booking of today is no no-show
     /// yet). Only `venue`'s when given (a venue manager's dashboard). Read from the tally of

@@ -313,6 +313,28 @@ fn replicated_doses_voids_and_rebookings_keep_every_replicas_tallies_right() {
     for other in [&mut v01, &mut v02, &mut cc] {
         sync(&mut hq, other);
     }
+    // HQ heard from both booths: each under the venue its dose named, at the dose op's time.
+    let heard = hq.reader().devices_heard().unwrap();
+    let venue_of = |code: &str| {
+        heard
+            .iter()
+            .filter(|d| d.venue_code.as_deref() == Some(code))
+            .count()
+    };
+    assert_eq!((venue_of("V01"), venue_of("V02")), (1, 1), "{heard:?}");
+    assert_eq!(
+        heard.iter().filter(|d| d.venue_code.is_none()).count(),
+        2,
+        "HQ itself and the call centre name no venue: {heard:?}"
+    );
+    let v02_op = v02
+        .reader()
+        .devices_heard()
+        .unwrap()
+        .into_iter()
+        .find(|d| d.venue_code.as_deref() == Some("V02"))
+        .unwrap();
+    assert!(heard.contains(&v02_op), "the same op time on both sides");
     // What each replica holds is the replication rules' business; that its tallies equal its
     // rows is this test's.
     assert_tallies_match(&cc, june(2));
@@ -368,12 +390,13 @@ fn the_migration_counts_what_the_ledger_already_holds() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(triggers.len(), 10, "{triggers:?}");
+    assert_eq!(triggers.len(), 11, "{triggers:?}");
     for t in triggers {
         conn.execute(&format!("DROP TRIGGER {t}"), []).unwrap();
     }
     conn.execute_batch(
         "DROP TABLE dash_day_venue; DROP TABLE dash_coverage; DROP TABLE dash_inquiry_day;
+         DROP TABLE dash_device_heard;
          PRAGMA user_version = 16;",
     )
     .unwrap();
