@@ -249,3 +249,7 @@ SELECT o.author,
         ORDER BY v.counter DESC LIMIT 1),
        MAX(json_extract(o.body, '$.hlc.wall_ms'))
 FROM sync_ops o GROUP BY o.author;
+
+-- The call centre's history page reads a resident's bus rides (pick-up time, point, vehicle,
+-- the reception's mark) by resident.
+CREATE INDEX transport_rides_resident ON transport_rides (resident_id, date);

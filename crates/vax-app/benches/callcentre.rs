@@ -187,6 +187,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         reader.inquiry_counts(year_before, last_day)?,
         reader.inquiry_counts_by_scan(year_before, last_day)?
     );
+    assert_eq!(
+        vax_app::reports::coverage(&ledger, last_day, false)?,
+        vax_app::reports::coverage_by_cells(&ledger, last_day, false)?
+    );
     println!("tallies and scans agree");
     each("  day × venue counts (every venue)", 30, &mut || {
         std::hint::black_box(reader.day_venue_counts(last_day, None)?);
@@ -200,6 +204,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::hint::black_box(reader.coverage_cells()?);
         Ok(())
     })?;
+    each(
+        "  coverage by age band (tally summed in SQL)",
+        30,
+        &mut || {
+            std::hint::black_box(vax_app::reports::coverage(&ledger, last_day, false)?);
+            Ok(())
+        },
+    )?;
     each("  inquiry counts", 30, &mut || {
         std::hint::black_box(reader.inquiry_counts(year_before, last_day)?);
         Ok(())
@@ -218,6 +230,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     each("baseline: coverage cells by scan", 5, &mut || {
         std::hint::black_box(reader.coverage_cells_by_scan()?);
+        Ok(())
+    })?;
+    each("baseline: coverage by age band by scan", 5, &mut || {
+        std::hint::black_box(vax_app::reports::coverage_by_cells(
+            &ledger, last_day, false,
+        )?);
         Ok(())
     })?;
     each("baseline: inquiry counts by scan", 5, &mut || {

@@ -378,8 +378,35 @@ fn topic_totals(
         .collect())
 }
 
-/// Coverage by age band on `today`; by age band and district when `by_district`.
+/// Coverage by age band on `today`; by age band and district when `by_district`. The
+/// ledger sums its coverage tally into the bands (one birth-date edge per band).
 pub fn coverage(
+    ledger: &Ledger,
+    today: NaiveDate,
+    by_district: bool,
+) -> Result<Vec<CoverageRow>, LedgerError> {
+    let edges = band_edges(today);
+    let mut rows: BTreeMap<(AgeBand, String), CoverageRow> = BTreeMap::new();
+    if !by_district {
+        for band in AgeBand::ALL {
+            rows.insert((band, String::new()), empty_row(band, ""));
+        }
+    }
+    for g in ledger.reader().coverage_groups(&edges, by_district)? {
+        let band = AgeBand::ALL[g.group.min(AgeBand::ALL.len() - 1)];
+        let row = rows
+            .entry((band, g.district.clone()))
+            .or_insert_with(|| empty_row(band, &g.district));
+        row.residents += g.residents;
+        row.first += g.first;
+        row.second += g.second;
+    }
+    Ok(rows.into_values().collect())
+}
+
+/// [`coverage`] from the ledger's cells one birth date at a time (every resident's age
+/// worked out here): the reference the grouped sum is checked against.
+pub fn coverage_by_cells(
     ledger: &Ledger,
     today: NaiveDate,
     by_district: bool,
@@ -390,7 +417,7 @@ pub fn coverage(
             rows.insert((band, String::new()), empty_row(band, ""));
         }
     }
-    for cell in ledger.reader().coverage_cells()? {
+    for cell in ledger.reader().coverage_cells_by_scan()? {
         let band = AgeBand::of(age_on(cell.birth_date, today));
         let district = if by_district {
             cell.district
@@ -405,6 +432,30 @@ pub fn coverage(
         row.second += cell.second;
     }
     Ok(rows.into_values().collect())
+}
+
+/// For each age band after the youngest, the latest birth date of someone at least the
+/// band's lowest age on `today` (ages as `age_on` counts them, 29 February included).
+fn band_edges(today: NaiveDate) -> Vec<NaiveDate> {
+    AgeBand::ALL[1..]
+        .iter()
+        .map(|band| {
+            let lowest = (0..200u32)
+                .find(|age| AgeBand::of(*age) == *band)
+                .unwrap_or(0);
+            // Near the answer by the calendar, then settled by `age_on` itself.
+            let mut edge = today
+                .checked_sub_months(chrono::Months::new(lowest * 12))
+                .unwrap_or(NaiveDate::MIN);
+            while age_on(edge, today) < lowest {
+                edge = edge.pred_opt().unwrap_or(NaiveDate::MIN);
+            }
+            while let Some(next) = edge.succ_opt().filter(|n| age_on(*n, today) >= lowest) {
+                edge = next;
+            }
+            edge
+        })
+        .collect()
 }
 
 fn empty_row(band: AgeBand, district: &str) -> CoverageRow {

@@ -54,7 +54,7 @@ pub use audit::{AuditQuery, AuditRow, StaffRow};
 pub use consistency::ConsistencyReport;
 pub use desk::{CheckInView, DayDose, LotView};
 pub use error::LedgerError;
-pub use history::StandbyCallHistoryRow;
+pub use history::{ResidentRideRow, StandbyCallHistoryRow};
 pub use inquiries::{FollowUpRow, InquiryCount};
 pub use notices::{
     NewCancellation, NewNotice, NewNoticeBatch, NoticeBatchRow, NoticeRow, NoticeTx,
@@ -66,7 +66,7 @@ pub use read::{
     SurveyState, TimeBandRow, VenueRow,
 };
 pub use replication::{LogSummary, QuarantinedOp};
-pub use reports::{CoverageCell, DayVenueCount, DeviceHeard};
+pub use reports::{CoverageCell, CoverageGroup, DayVenueCount, DeviceHeard};
 pub use rides::RideRow;
 pub use stock::{StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};
 pub use transport::{

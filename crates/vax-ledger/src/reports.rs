@@ -47,6 +47,22 @@ pub struct CoverageCell {
     pub second: u32,
 }
 
+/// Residents in one age group (and district), and how many hold a valid dose 1 and dose 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageGroup {
+    /// How many of the asked birth-date edges the residents were born on or before: 0 for
+    /// the youngest group, `edges.len()` for the oldest.
+    pub group: usize,
+    /// 地区; empty when not asked by district.
+    pub district: String,
+    /// Residents.
+    pub residents: u32,
+    /// With a valid dose 1.
+    pub first: u32,
+    /// With a valid dose 2.
+    pub second: u32,
+}
+
 /// The last op this ledger holds from one device (sync freshness).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceHeard {
@@ -220,6 +236,46 @@ impl Reader<'_> {
         self.coverage_from(
             "SELECT birth_date, district, residents, first, second FROM dash_coverage
              WHERE residents != 0 ORDER BY birth_date, district",
+        )
+    }
+
+    /// Coverage summed into groups by birth date in SQLite: a resident belongs to group `g`
+    /// when born on or before exactly `g` of `edges` (the latest birth date of each age
+    /// band's lowest age, ascending in age, so descending in date), and by district when
+    /// `by_district`. Read from the tally of migration 0017; a few rows instead of one per
+    /// birth date.
+    pub fn coverage_groups(
+        &self,
+        edges: &[NaiveDate],
+        by_district: bool,
+    ) -> Result<Vec<CoverageGroup>, LedgerError> {
+        let group = if edges.is_empty() {
+            "0".to_owned()
+        } else {
+            (1..=edges.len())
+                .map(|i| format!("(birth_date <= ?{i})"))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        };
+        let district = if by_district { "district" } else { "''" };
+        let sql = format!(
+            "SELECT {group} AS grp, {district} AS d, SUM(residents), SUM(first), SUM(second)
+             FROM dash_coverage WHERE residents != 0 GROUP BY grp, d ORDER BY grp, d"
+        );
+        let edges: Vec<String> = edges.iter().map(NaiveDate::to_string).collect();
+        query_rows(
+            self.conn,
+            &sql,
+            rusqlite::params_from_iter(edges.iter()),
+            |r| {
+                Ok(CoverageGroup {
+                    group: usize::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                    district: r.get(1)?,
+                    residents: r.get(2)?,
+                    first: r.get(3)?,
+                    second: r.get(4)?,
+                })
+            },
         )
     }
 

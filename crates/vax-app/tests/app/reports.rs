@@ -494,3 +494,34 @@ fn freshness_shows_each_venues_doses_on_hand_and_how_long_it_has_been_silent() {
     assert_eq!(table[0][2], "60");
     assert_eq!(table[0][6], "2021-05-17 08:00");
 }
+
+#[test]
+fn coverage_summed_by_birth_date_edges_equals_counting_each_residents_age() {
+    use vax_app::reports::coverage_by_cells;
+    let (mut ledger, _) = crate::desk::venue();
+    // A resident born on 29 February, whose birthday the edges must place exactly.
+    let tx = ledger.transaction().unwrap();
+    tx.upsert_resident(
+        &person(99_999, (1960, 2, 29), "東"),
+        &at("2021-05-20T09:00:00+09:00"),
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    for today in [
+        "2021-06-03",
+        "2024-02-28",
+        "2024-02-29",
+        "2024-03-01",
+        "2025-02-28",
+        "2025-03-01",
+    ] {
+        let today: NaiveDate = today.parse().unwrap();
+        for by_district in [false, true] {
+            assert_eq!(
+                coverage(&ledger, today, by_district).unwrap(),
+                coverage_by_cells(&ledger, today, by_district).unwrap(),
+                "{today} by district: {by_district}"
+            );
+        }
+    }
+}
