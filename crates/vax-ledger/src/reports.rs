@@ -242,41 +242,53 @@ impl Reader<'_> {
     /// Coverage summed into groups by birth date in SQLite: a resident belongs to group `g`
     /// when born on or before exactly `g` of `edges` (the latest birth date of each age
     /// band's lowest age, ascending in age, so descending in date), and by district when
-    /// `by_district`. Read from the tally of migration 0017; a few rows instead of one per
-    /// birth date.
+    /// `by_district`. Read from the tally of migration 0017, one range of its primary key per
+    /// group (summed in order, no sort).
     pub fn coverage_groups(
         &self,
         edges: &[NaiveDate],
         by_district: bool,
     ) -> Result<Vec<CoverageGroup>, LedgerError> {
-        let group = if edges.is_empty() {
-            "0".to_owned()
+        let sql = if by_district {
+            "SELECT district, SUM(residents), SUM(first), SUM(second) FROM dash_coverage
+             WHERE birth_date > ?1 AND birth_date <= ?2 GROUP BY district ORDER BY district"
         } else {
-            (1..=edges.len())
-                .map(|i| format!("(birth_date <= ?{i})"))
-                .collect::<Vec<_>>()
-                .join(" + ")
+            "SELECT '', coalesce(SUM(residents), 0), coalesce(SUM(first), 0),
+                    coalesce(SUM(second), 0)
+             FROM dash_coverage WHERE birth_date > ?1 AND birth_date <= ?2"
         };
-        let district = if by_district { "district" } else { "''" };
-        let sql = format!(
-            "SELECT {group} AS grp, {district} AS d, SUM(residents), SUM(first), SUM(second)
-             FROM dash_coverage WHERE residents != 0 GROUP BY grp, d ORDER BY grp, d"
-        );
-        let edges: Vec<String> = edges.iter().map(NaiveDate::to_string).collect();
-        query_rows(
-            self.conn,
-            &sql,
-            rusqlite::params_from_iter(edges.iter()),
-            |r| {
-                Ok(CoverageGroup {
-                    group: usize::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
-                    district: r.get(1)?,
-                    residents: r.get(2)?,
-                    first: r.get(3)?,
-                    second: r.get(4)?,
-                })
-            },
-        )
+        let mut groups = Vec::new();
+        for group in 0..=edges.len() {
+            // Later than the next edge, on or before this group's own (ISO dates order as text).
+            let after = edges
+                .get(group)
+                .map_or_else(String::new, NaiveDate::to_string);
+            let until = match group.checked_sub(1) {
+                Some(i) => edges[i].to_string(),
+                None => "9999-12-31".to_owned(),
+            };
+            for (district, residents, first, second) in
+                query_rows(self.conn, sql, params![after, until], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, u32>(1)?,
+                        r.get::<_, u32>(2)?,
+                        r.get::<_, u32>(3)?,
+                    ))
+                })?
+            {
+                if residents != 0 {
+                    groups.push(CoverageGroup {
+                        group,
+                        district,
+                        residents,
+                        first,
+                        second,
+                    });
+                }
+            }
+        }
+        Ok(groups)
     }
 
     /// [`Self::coverage_cells`] counted from the rows themselves (the query of migration
