@@ -396,7 +396,7 @@ fn the_migration_counts_what_the_ledger_already_holds() {
     }
     conn.execute_batch(
         "DROP TABLE dash_day_venue; DROP TABLE dash_coverage; DROP TABLE dash_inquiry_day;
-         DROP TABLE dash_device_heard;
+         DROP TABLE dash_device_heard; DROP INDEX transport_rides_resident;
          PRAGMA user_version = 16;",
     )
     .unwrap();
