@@ -245,7 +245,12 @@ test('she needs a ride and can come at short notice; her phone number is correct
   await fill('#cc-phone', '0773-62-1234');
   await (await browser.$('#cc-phone')).click();
   await browser.keys('Enter');
-  await browser.waitUntil(async () => (await (await browser.$('#cc-history')).getText()).includes('TEL 0773-62-1234'), { timeout: 10000 });
+  await browser
+    .waitUntil(async () => (await (await browser.$('#cc-history')).getText()).includes('TEL 0773-62-1234'), { timeout: 10000 })
+    .catch(async (e) => {
+      await screenshot('phone-not-saved');
+      throw e;
+    });
   assert.equal(lookup(caller.resident.resident.voucher).resident.resident.phone.display, '0773-62-1234');
   await show(await browser.$('#cc-actions'));
   await screenshot('transport-standby-phone');
