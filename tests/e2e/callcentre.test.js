@@ -7,12 +7,15 @@
 // puts her on the standby list and corrects her phone number — each checked in the ledger
 // with vaxhq. Then the HQ dashboard: the figures on screen (tables and the charts' data-values)
 // equal `vaxhq report …` on the same ledger, a CSV export lands in reports/, and so does
-// the daily report (日報) PDF.
+// the daily report (日報) PDF; each venue's stock on hand and last contact (freshness).
+// HQ also plans today's buses: a rider's history page says when and where the bus comes.
+// Last, the same ledger enrolled at the venue of the caller's new booking as its reception:
+// her card at the desk shows the booking the call centre made (call → reception).
 // Screenshots go to artifacts/e2e/callcentre-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { binary, screenshots, startApp, stopApp, todayJst } from './support.js';
@@ -37,6 +40,8 @@ let started;
 let browser;
 let caller; // the resident on the line: dosed today at V01, dose 2 booked later
 let dosed; // the two residents given dose 1 today
+let rider; // someone HQ's bus fetches today: { venue, voucher, name, at_door }
+let rebooked; // the caller's dose 2 after the call centre moved it
 const shoot = screenshots('callcentre-');
 const screenshot = (name) => shoot(browser, name);
 const show = (el, block = 'start') => browser.execute((e, b) => e.scrollIntoView({ block: b }), el, block);
@@ -85,8 +90,29 @@ before(async () => {
     hq('desk', 'check-in', r.voucher);
     hq('desk', 'dose', r.voucher, '--dose', '1', '--lot', 'FA5765', '--vaccinator', '舞鶴 太郎');
   }
+  // V01 takes delivery of 10 vials after the doses (the dashboard's stock on hand).
+  hq('stock', 'record', JSON.stringify({ action: 'receive', product: 'comirnaty', lot: 'FA5765', vials: 10, expires_on: plusDays(today, 60), from: '卸A' }));
   caller = lookup(dosed[0].voucher);
   hq('enroll', '--venue', 'V01', '--role', 'headquarters');
+  // Today's buses, planned by HQ for each venue until one has a rider.
+  const fleet = path.join(work, 'fleet.csv');
+  writeFileSync(fleet, '車両,座席,始業,終業,車庫緯度,車庫経度,運転手\n1号車,8,07:30,18:00,35.4747,135.3859,舞鶴 太郎\n');
+  hq('transport', 'fleet', fleet);
+  for (const venue of ['V01', 'V02', 'V03', 'V04', 'V05']) {
+    try {
+      hq('transport', 'plan', '--venue', venue, '--date', today, '--seconds', '2');
+    } catch {
+      continue; // no such venue, or nobody to fetch there today
+    }
+    const buses = JSON.parse(hq('--json', 'transport', 'buses', '--venue', venue, '--date', today));
+    const trip = buses.trips.find((t) => t.direction === 'to_venue' && t.riders.length > 0);
+    if (!trip) continue;
+    const show = JSON.parse(hq('--json', 'transport', 'show', '--venue', venue, '--date', today));
+    const line = show.runs.flatMap((r) => r.stops).find((l) => l.resident_id === trip.riders[0].resident_id);
+    rider = { venue, voucher: line.rider.split('-').pop(), name: trip.riders[0].name, at_door: trip.riders[0].at_door, vehicle: trip.vehicle };
+    break;
+  }
+  assert.ok(rider, 'someone rides the bus today');
   started = await startApp({ port, nativePort, env: { VAXLEDGER_DB: hqLedger, VAXLEDGER_PRINT_OPEN: '0' } });
   browser = started.browser;
 });
@@ -198,6 +224,7 @@ test('the operator offers the next free bands and rebooks her second dose; the l
   assert.match(await msg.getText(), /予約を変更しました/);
 
   const after = lookup(caller.resident.resident.voucher).bookings.find((b) => b.dose_number === 2);
+  rebooked = after;
   const [, offeredDate] = /2回目 · (\d{4}-\d{2}-\d{2})/.exec(offerText) ?? [];
   assert.equal(after.band.date, offeredDate, 'dose 2 moved to the offered day');
   assert.notDeepEqual(after.band, before.band);
@@ -218,7 +245,12 @@ test('she needs a ride and can come at short notice; her phone number is correct
   await fill('#cc-phone', '0773-62-1234');
   await (await browser.$('#cc-phone')).click();
   await browser.keys('Enter');
-  await browser.waitUntil(async () => (await (await browser.$('#cc-history')).getText()).includes('TEL 0773-62-1234'), { timeout: 10000 });
+  await browser
+    .waitUntil(async () => (await (await browser.$('#cc-history')).getText()).includes('TEL 0773-62-1234'), { timeout: 10000 })
+    .catch(async (e) => {
+      await screenshot('phone-not-saved');
+      throw e;
+    });
   assert.equal(lookup(caller.resident.resident.voucher).resident.resident.phone.display, '0773-62-1234');
   await show(await browser.$('#cc-actions'));
   await screenshot('transport-standby-phone');
@@ -247,6 +279,16 @@ test("the HQ dashboard's figures equal vaxhq report on the same ledger; CSV expo
   await title.waitForDisplayed({ timeout: 30000 });
   assert.match(await title.getText(), new RegExp(`全会場の状況 · ${today}`));
   await screenshot('dashboard');
+
+  // Stock on hand and last contact per venue: V01's 10 vials at 6 doses; this HQ ledger
+  // does not replicate, so no venue has been heard from (all in the warning colour).
+  const v01 = await browser.$('#dash-freshness tr[data-venue=V01]');
+  assert.equal(await v01.getAttribute('data-on-hand'), '60');
+  assert.equal(await v01.getAttribute('data-silent'), 'true');
+  assert.match(await v01.getText(), /受信なし/);
+  await show(await browser.$('#dash-freshness'), 'center');
+  await browser.pause(300);
+  await screenshot('dashboard-freshness');
 
   // Doses per venue over the campaign (the table) against `vaxhq report doses`.
   const doses = csvRows(hq('report', 'doses', '--from', firstDay, '--to', today));
@@ -312,4 +354,48 @@ test("the HQ dashboard's figures equal vaxhq report on the same ledger; CSV expo
   assert.match(pdf, new RegExp(`V01 デモ市総合文化会館\\s+${v01Booked}\\s+2\\s+2\\s+0\\s`), "V01's line as on the dashboard");
   await show(await browser.$('#dash-venues'));
   await screenshot('dashboard-tables');
+});
+
+test("a rider's history page says when and where the bus comes", async () => {
+  await (await browser.$('#nav-callcentre')).click();
+  await (await browser.$('#cc-search')).waitForDisplayed({ timeout: 10000 });
+  await search(rider.voucher);
+  const name = await browser.$('#cc-name');
+  await browser.waitUntil(async () => (await name.isDisplayed()) && (await name.getText()) === rider.name, { timeout: 10000 });
+  const pickup = await browser.$('#cc-rides li[data-direction=to_venue]');
+  await pickup.waitForDisplayed({ timeout: 10000 });
+  assert.equal(await pickup.getAttribute('data-at-door'), rider.at_door, "the plan's pick-up time");
+  const text = await pickup.getText();
+  assert.match(text, new RegExp(`${today} · 迎え ${rider.at_door}`));
+  assert.match(text, new RegExp(rider.vehicle));
+  assert.match(text, new RegExp(`会場着 \\d{2}:\\d{2} ${rider.venue}`));
+  await show(await browser.$('#cc-rides'), 'center');
+  await browser.pause(300);
+  await screenshot('bus-pickup');
+});
+
+test("the venue's reception sees the booking the call centre made on the caller's card", async () => {
+  // The same ledger, now the reception of the venue she was rebooked into.
+  await stopApp(started);
+  hq('enroll', '--venue', rebooked.band.venue_code, '--role', 'reception');
+  started = await startApp({ port, nativePort, env: { VAXLEDGER_DB: hqLedger, VAXLEDGER_PRINT_OPEN: '0' } });
+  browser = started.browser;
+  const scan = await browser.$('#scan');
+  await scan.waitForDisplayed({ timeout: 30000 }).catch(async (e) => {
+    await screenshot('reception-start-failed');
+    throw e;
+  });
+  await scan.click();
+  await scan.addValue(`11262021${caller.resident.resident.voucher}`);
+  await browser.keys('Enter');
+  const name = await browser.$('#resident-name');
+  await name.waitForDisplayed({ timeout: 10000 });
+  assert.equal(await name.getText(), caller.resident.resident.name);
+  const card = await (await browser.$('article.resident-card')).getText();
+  assert.match(
+    card,
+    new RegExp(`2回目: ${rebooked.band.date} ${rebooked.band.start.slice(0, 5)}`),
+    'the rebooked second dose on the reception card',
+  );
+  await screenshot('reception-rebooked');
 });

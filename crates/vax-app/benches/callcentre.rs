@@ -7,7 +7,8 @@
 //!   resident card (`lookup::card`, its peer: the history is the card plus check-ins, notices,
 //!   standby calls and follow-ups) measured in the same run;
 //! - the HQ dashboard (`reports::dashboard`, every venue, goal < 100 ms) and a venue
-//!   manager's (one venue).
+//!   manager's (one venue), read from the tallies kept at write time (migration 0017), with
+//!   each count beside its baseline by scan (the queries before 0017), both asserted equal.
 
 use std::time::{Duration, Instant};
 
@@ -143,151 +144,103 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     report("resident card (reception, the peer)", cards);
     report("resident history page (call centre)", histories);
 
+    let evening = at(&format!("{last_day}T18:00:00+09:00"));
     let (mut hq, mut venue) = (Vec::new(), Vec::new());
-    for _ in 0..10 {
+    for _ in 0..30 {
         let t = Instant::now();
-        let d = dashboard(&ledger, None, last_day)?;
+        let d = dashboard(&ledger, None, evening)?;
         hq.push(t.elapsed());
         assert_eq!(d.campaign_totals.doses as usize, rows.len());
         let t = Instant::now();
-        std::hint::black_box(dashboard(&ledger, Some("V03"), last_day)?);
+        std::hint::black_box(dashboard(&ledger, Some("V03"), evening)?);
         venue.push(t.elapsed());
     }
     report("HQ dashboard (every venue)", hq);
     report("venue manager's dashboard (V03)", venue);
 
-    // Where the time goes: each of the dashboard's counts alone.
+    // Where the time goes: each of the dashboard's counts alone, read from the tallies of
+    // migration 0017 — and the baseline in the same run: the same counts by scanning the
+    // rows (the queries of migration 0013), which must give the same figures.
     let reader = ledger.reader();
-    let each = |name: &str, f: &mut dyn FnMut() -> Result<(), vax_ledger::LedgerError>| {
-        let mut times = Vec::new();
-        for _ in 0..10 {
-            let t = Instant::now();
-            f()?;
-            times.push(t.elapsed());
-        }
-        report(name, times);
-        Ok::<(), vax_ledger::LedgerError>(())
-    };
-    each("  day × venue counts (every venue)", &mut || {
+    let each =
+        |name: &str, runs: usize, f: &mut dyn FnMut() -> Result<(), vax_ledger::LedgerError>| {
+            let mut times = Vec::new();
+            for _ in 0..runs {
+                let t = Instant::now();
+                f()?;
+                times.push(t.elapsed());
+            }
+            report(name, times);
+            Ok::<(), vax_ledger::LedgerError>(())
+        };
+    let year_before = last_day - chrono::Days::new(366);
+    assert_eq!(
+        reader.day_venue_counts(last_day, None)?,
+        reader.day_venue_counts_by_scan(last_day, None)?
+    );
+    assert_eq!(
+        reader.day_venue_counts(last_day, Some("V03"))?,
+        reader.day_venue_counts_by_scan(last_day, Some("V03"))?
+    );
+    assert_eq!(reader.coverage_cells()?, reader.coverage_cells_by_scan()?);
+    assert_eq!(
+        reader.inquiry_counts(year_before, last_day)?,
+        reader.inquiry_counts_by_scan(year_before, last_day)?
+    );
+    assert_eq!(
+        vax_app::reports::coverage(&ledger, last_day, false)?,
+        vax_app::reports::coverage_by_cells(&ledger, last_day, false)?
+    );
+    println!("tallies and scans agree");
+    each("  day × venue counts (every venue)", 30, &mut || {
         std::hint::black_box(reader.day_venue_counts(last_day, None)?);
         Ok(())
     })?;
-    each("  day × venue counts (V03)", &mut || {
+    each("  day × venue counts (V03)", 30, &mut || {
         std::hint::black_box(reader.day_venue_counts(last_day, Some("V03"))?);
         Ok(())
     })?;
-    each("  coverage cells", &mut || {
+    each("  coverage cells", 30, &mut || {
         std::hint::black_box(reader.coverage_cells()?);
         Ok(())
     })?;
-    let year_before = last_day - chrono::Days::new(366);
-    each("  inquiry counts", &mut || {
+    each(
+        "  coverage by age band (tally summed in SQL)",
+        30,
+        &mut || {
+            std::hint::black_box(vax_app::reports::coverage(&ledger, last_day, false)?);
+            Ok(())
+        },
+    )?;
+    each("  inquiry counts", 30, &mut || {
         std::hint::black_box(reader.inquiry_counts(year_before, last_day)?);
         Ok(())
     })?;
-
-    // The baseline in the same run: the queries before migration 0013, on a copy of this
-    // ledger without 0013's indexes.
-    let copy = dir.path().join("baseline.sqlite3");
-    let conn = rusqlite::Connection::open(dir.path().join("bench.sqlite3"))?;
-    conn.execute("VACUUM INTO ?1", [copy.to_str().expect("utf-8 path")])?;
-    let old = rusqlite::Connection::open(&copy)?;
-    for index in [
-        "dose_records_valid",
-        "dose_records_valid_venue_day",
-        "check_ins_valid_venue_day",
-        "residents_birth_district",
-        "inquiries_day_topic",
-    ] {
-        old.execute(&format!("DROP INDEX {index}"), [])?;
-    }
-    // The plans of the new queries, by the bundled SQLite the app runs.
-    let version: String = conn.query_row("SELECT sqlite_version()", [], |r| r.get(0))?;
-    println!("SQLite {version}; query plans after 0013:");
-    for sql in PLANS {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            println!("    {}", row.get::<_, String>(3)?);
-        }
-    }
-    let today = last_day.to_string();
-    let baseline = |name: &str, queries: &[(&str, bool)]| -> rusqlite::Result<()> {
-        let mut times = Vec::new();
-        for _ in 0..5 {
-            let t = Instant::now();
-            for (sql, with_today) in queries {
-                let mut stmt = old.prepare_cached(sql)?;
-                let mut rows = if *with_today {
-                    stmt.query([&today])?
-                } else {
-                    stmt.query([])?
-                };
-                while let Some(row) = rows.next()? {
-                    std::hint::black_box(row.get::<_, i64>(2)?);
-                }
-            }
-            times.push(t.elapsed());
-        }
-        report(name, times);
-        Ok(())
-    };
-    baseline("baseline: day × venue counts (before 0013)", &OLD_DAY_VENUE)?;
-    baseline(
-        "baseline: coverage cells (before 0013)",
-        &[(OLD_COVERAGE, false)],
+    each(
+        "baseline: day × venue by scan (every venue)",
+        5,
+        &mut || {
+            std::hint::black_box(reader.day_venue_counts_by_scan(last_day, None)?);
+            Ok(())
+        },
     )?;
+    each("baseline: day × venue by scan (V03)", 5, &mut || {
+        std::hint::black_box(reader.day_venue_counts_by_scan(last_day, Some("V03"))?);
+        Ok(())
+    })?;
+    each("baseline: coverage cells by scan", 5, &mut || {
+        std::hint::black_box(reader.coverage_cells_by_scan()?);
+        Ok(())
+    })?;
+    each("baseline: coverage by age band by scan", 5, &mut || {
+        std::hint::black_box(vax_app::reports::coverage_by_cells(
+            &ledger, last_day, false,
+        )?);
+        Ok(())
+    })?;
+    each("baseline: inquiry counts by scan", 5, &mut || {
+        std::hint::black_box(reader.inquiry_counts_by_scan(year_before, last_day)?);
+        Ok(())
+    })?;
     Ok(())
 }
-
-/// The dashboard's per-day-and-venue queries before migration 0013 (the baseline).
-const OLD_DAY_VENUE: [(&str, bool); 4] = [
-    (
-        "SELECT tb.date, v.code, COUNT(*) FROM bookings b
-         JOIN time_bands tb ON tb.id = b.time_band_id JOIN venues v ON v.id = tb.venue_id
-         GROUP BY tb.date, v.code",
-        false,
-    ),
-    (
-        "SELECT substr(c.checked_in_at, 1, 10), v.code, COUNT(*) FROM check_ins c
-         JOIN venues v ON v.id = c.venue_id WHERE c.cancelled_at IS NULL
-         GROUP BY 1, v.code",
-        false,
-    ),
-    (
-        "SELECT substr(d.administered_at, 1, 10), v.code, COUNT(*) FROM dose_records d
-         JOIN venues v ON v.id = d.venue_id WHERE d.voided_at IS NULL
-         GROUP BY 1, v.code",
-        false,
-    ),
-    (
-        "SELECT tb.date, v.code, COUNT(*) FROM bookings b
-         JOIN time_bands tb ON tb.id = b.time_band_id JOIN venues v ON v.id = tb.venue_id
-         WHERE tb.date < ?1 AND NOT EXISTS (
-             SELECT 1 FROM dose_records d WHERE d.resident_id = b.resident_id
-               AND d.dose_number = b.dose_number AND d.voided_at IS NULL)
-         GROUP BY tb.date, v.code",
-        true,
-    ),
-];
-
-/// The dashboard's queries after migration 0013 whose plans the bench prints.
-const PLANS: [&str; 3] = [
-    "SELECT venue_id, substr(administered_at, 1, 10), COUNT(*) FROM dose_records
-     WHERE voided_at IS NULL GROUP BY 1, 2",
-    "SELECT tb.id, COUNT(*), SUM(NOT EXISTS (SELECT 1 FROM dose_records d
-       WHERE d.resident_id = b.resident_id AND d.dose_number = b.dose_number
-         AND d.voided_at IS NULL))
-     FROM time_bands tb JOIN bookings b ON b.time_band_id = tb.id GROUP BY tb.id",
-    "SELECT r.birth_date, r.district, COUNT(*), SUM(EXISTS (SELECT 1 FROM dose_records d
-       WHERE d.resident_id = r.id AND d.dose_number = 1 AND d.voided_at IS NULL))
-     FROM residents r GROUP BY 1, 2",
-];
-
-/// The coverage query before migration 0013 (the same SQL; 0013 adds its indexes).
-const OLD_COVERAGE: &str = "SELECT r.birth_date, r.district, COUNT(*),
-        SUM(EXISTS (SELECT 1 FROM dose_records d WHERE d.resident_id = r.id
-                      AND d.dose_number = 1 AND d.voided_at IS NULL)),
-        SUM(EXISTS (SELECT 1 FROM dose_records d WHERE d.resident_id = r.id
-                      AND d.dose_number = 2 AND d.voided_at IS NULL))
-     FROM residents r GROUP BY r.birth_date, r.district";

@@ -116,6 +116,38 @@ fn allowed(role: Role, ok: bool, action: &'static str) -> Result<(), CallCentreE
     }
 }
 
+/// One bus ride of the resident (transport, issue 13): when and where the bus comes, which
+/// bus, and whether the reception marked them boarded — "what time does the bus come?".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BusRide {
+    /// 会場コード.
+    pub venue_code: String,
+    /// The day.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub date: NaiveDate,
+    /// `to_venue` (the pick-up) or `from_venue` (the ride home).
+    #[cfg_attr(feature = "ts", ts(type = "'to_venue' | 'from_venue'"))]
+    pub direction: String,
+    /// Pick-up (to the venue) or drop-off (home) at the door, HH:MM.
+    pub at_door: String,
+    /// Arrival at (to) or departure from (home) the venue, HH:MM.
+    pub at_venue: String,
+    /// The named pick-up point; `None`: fetched at home.
+    pub pickup_point: Option<String>,
+    /// The vehicle.
+    pub vehicle: String,
+    /// Its driver, when HQ named one.
+    pub driver: String,
+    /// Rides in a wheelchair.
+    pub wheelchair: bool,
+    /// The reception's mark: `boarded` or `no_show`; `None`: not marked.
+    #[cfg_attr(feature = "ts", ts(type = "'boarded' | 'no_show' | null"))]
+    pub mark: Option<String>,
+    /// When the mark was made (venue time).
+    pub marked_at: Option<String>,
+}
+
 /// Everything about one resident, for the call centre's one page.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -133,6 +165,8 @@ pub struct ResidentHistory {
     pub standby_calls: Vec<StandbyCallHistoryRow>,
     /// Their inquiries whose follow-up is still open, newest first.
     pub open_follow_ups: Vec<InquiryView>,
+    /// Their bus rides, by day, the pick-up before the ride home.
+    pub rides: Vec<BusRide>,
 }
 
 /// The resident's whole story, as of `today`.
@@ -155,6 +189,27 @@ pub fn history(
         standby: reader.on_standby(resident)?,
         standby_calls: reader.standby_calls_of(resident)?,
         open_follow_ups,
+        rides: reader
+            .rides_of_resident(resident)?
+            .into_iter()
+            .map(|r| BusRide {
+                venue_code: r.venue_code,
+                date: r.date,
+                direction: match r.ride.direction {
+                    vax_sync::RideDirection::ToVenue => "to_venue",
+                    vax_sync::RideDirection::FromVenue => "from_venue",
+                }
+                .to_owned(),
+                at_door: r.ride.at_door,
+                at_venue: r.ride.at_venue,
+                pickup_point: r.ride.pickup_point,
+                vehicle: r.ride.vehicle,
+                driver: r.ride.driver,
+                wheelchair: r.ride.wheelchair,
+                mark: r.ride.mark.map(|m| m.code().to_owned()),
+                marked_at: r.ride.marked_at,
+            })
+            .collect(),
         card,
     })
 }

@@ -32,6 +32,11 @@ pub const DEFAULT_SYNC_SECONDS: u64 = 10;
 /// `VAXLEDGER_STAFF_IDLE_MINUTES` is not set (docs/audit.md).
 pub const DEFAULT_STAFF_IDLE_MINUTES: u32 = 5;
 
+/// Minutes without an op from any of a venue's devices after which the dashboard shows the
+/// venue as silent (warning colour): venues sync every few seconds while online, so half an
+/// hour of silence means a venue offline or a device switched off (docs/call-centre.md).
+pub const VENUE_SILENT_MINUTES: i64 = 30;
+
 /// What the environment says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppConfig {

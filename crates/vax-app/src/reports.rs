@@ -4,16 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use vax_domain::error::{ErrorCode, UserFacing};
 use vax_domain::inquiry::InquiryTopic;
+use vax_domain::product::Catalogue;
 use vax_domain::report::AgeBand;
 use vax_domain::resident::age_on;
+use vax_domain::stock::lot_states;
 use vax_ledger::{DayVenueCount, Ledger, LedgerError};
 
-use crate::config::Folders;
+use crate::config::{Folders, VENUE_SILENT_MINUTES};
 use crate::desk::Enrollment;
 
 /// Why a dashboard or an export did not happen.
@@ -58,11 +60,12 @@ impl UserFacing for ReportError {
     }
 }
 
-/// The dashboard this installation's role sees: HQ every venue, a venue manager their own.
+/// The dashboard this installation's role sees at `now`: HQ every venue, a venue manager
+/// their own.
 pub fn dashboard_for(
     ledger: &Ledger,
     enrollment: &Enrollment,
-    today: NaiveDate,
+    now: DateTime<FixedOffset>,
 ) -> Result<Dashboard, ReportError> {
     let role = enrollment.role;
     let venue = if role.runs_the_campaign() {
@@ -72,7 +75,7 @@ pub fn dashboard_for(
     } else {
         return Err(ReportError::RoleMayNot(role));
     };
-    Ok(dashboard(ledger, venue, today)?)
+    Ok(dashboard(ledger, venue, now)?)
 }
 
 /// Writes one dashboard table as CSV into `reports/` beside the ledger; returns its path.
@@ -80,11 +83,12 @@ pub fn export_dashboard_table(
     ledger: &Ledger,
     enrollment: &Enrollment,
     folders: &Folders,
-    today: NaiveDate,
+    now: DateTime<FixedOffset>,
     table: &str,
     encoding: CsvEncoding,
 ) -> Result<String, ReportError> {
-    let d = dashboard_for(ledger, enrollment, today)?;
+    let d = dashboard_for(ledger, enrollment, now)?;
+    let today = now.date_naive();
     let (header, rows) =
         dashboard_table(&d, table).ok_or_else(|| ReportError::UnknownTable(table.to_owned()))?;
     let dir = folders.reports();
@@ -178,6 +182,32 @@ pub struct TopicTotals {
     pub campaign: u32,
 }
 
+/// One venue's stock on hand and how fresh the ledger's picture of it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VenueFreshness {
+    /// 会場コード.
+    pub venue_code: String,
+    /// 会場名.
+    pub venue_name: String,
+    /// Sealed vials held (frozen and in the fridge), quarantined lots left out.
+    pub sealed_vials: i64,
+    /// Doses left in open vials whose clock still runs.
+    pub open_doses: i64,
+    /// Doses on hand: sealed vials at the default syringe's doses per vial, plus open doses.
+    pub doses_on_hand: i64,
+    /// Devices the ledger holds ops from that work at this venue.
+    pub devices: u32,
+    /// When the latest op from one of them was written (by its clock); `None`: never heard.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    pub last_heard: Option<DateTime<FixedOffset>>,
+    /// Whole minutes since then (0 when the device's clock runs ahead).
+    pub silent_minutes: Option<i64>,
+    /// Never heard from, or silent longer than [`VENUE_SILENT_MINUTES`]: shown in the
+    /// warning colour.
+    pub silent: bool,
+}
+
 /// The campaign at a glance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -199,14 +229,22 @@ pub struct Dashboard {
     pub coverage: Vec<CoverageRow>,
     /// Calls by topic, every topic listed.
     pub calls: Vec<TopicTotals>,
+    /// Per venue: stock on hand and when the ledger last heard from the venue's devices.
+    pub freshness: Vec<VenueFreshness>,
+    /// Minutes of silence after which a venue is shown as silent
+    /// ([`VENUE_SILENT_MINUTES`]).
+    pub silent_after_minutes: i64,
 }
 
-/// Counts the dashboard for `today`: every venue, or only `venue`.
+/// Counts the dashboard at `now` (its Japan-time day is "today"): every venue, or only
+/// `venue`. Every count is read from the tallies the ledger keeps at write time
+/// (migrations 0014 and 0017).
 pub fn dashboard(
     ledger: &Ledger,
     venue: Option<&str>,
-    today: NaiveDate,
+    now: DateTime<FixedOffset>,
 ) -> Result<Dashboard, LedgerError> {
+    let today = now.date_naive();
     let reader = ledger.reader();
     let names: BTreeMap<String, String> = reader
         .venues()?
@@ -257,7 +295,62 @@ pub fn dashboard(
         per_venue: per_venue.into_values().collect(),
         coverage: coverage(ledger, today, false)?,
         calls,
+        freshness: freshness(ledger, venue, now)?,
+        silent_after_minutes: VENUE_SILENT_MINUTES,
     })
+}
+
+/// Per venue (every venue, or only `venue`): the doses it holds now and when the ledger last
+/// heard from its devices. Stock comes from the lots that still matter (the running balance
+/// of migration 0014), the last op from the device tally of migration 0017.
+pub fn freshness(
+    ledger: &Ledger,
+    venue: Option<&str>,
+    now: DateTime<FixedOffset>,
+) -> Result<Vec<VenueFreshness>, LedgerError> {
+    let reader = ledger.reader();
+    let heard = reader.devices_heard()?;
+    let (at, today) = (now.naive_local(), now.date_naive());
+    let mut rows = Vec::new();
+    for v in reader.venues()? {
+        let code = v.venue.code;
+        if venue.is_some_and(|only| only != code) {
+            continue;
+        }
+        let stock = reader.live_venue_stock(v.id, &code, &now)?;
+        let lots = lot_states(Catalogue::builtin(), &stock.records, &stock.doses, at);
+        let (mut sealed_vials, mut open_doses, mut doses_on_hand) = (0, 0, 0);
+        for l in lots.iter().filter(|l| l.quarantined.is_none()) {
+            let open = i64::from(l.doses_in_open_vials(at));
+            sealed_vials += l.sealed_vials();
+            open_doses += open;
+            doses_on_hand +=
+                l.sealed_vials() * crate::stock::doses_per_vial(&l.product, today) + open;
+        }
+        let devices: Vec<_> = heard
+            .iter()
+            .filter(|d| d.venue_code.as_deref() == Some(code.as_str()))
+            .collect();
+        let last_heard = devices
+            .iter()
+            .map(|d| d.last_ms)
+            .max()
+            .and_then(DateTime::from_timestamp_millis)
+            .map(|t| t.with_timezone(now.offset()));
+        let silent_minutes = last_heard.map(|t| (now - t).num_minutes().max(0));
+        rows.push(VenueFreshness {
+            venue_code: code,
+            venue_name: v.venue.name,
+            sealed_vials,
+            open_doses,
+            doses_on_hand,
+            devices: u32::try_from(devices.len()).unwrap_or(u32::MAX),
+            last_heard,
+            silent: silent_minutes.is_none_or(|m| m > VENUE_SILENT_MINUTES),
+            silent_minutes,
+        });
+    }
+    Ok(rows)
 }
 
 fn topic_totals(
@@ -285,8 +378,35 @@ fn topic_totals(
         .collect())
 }
 
-/// Coverage by age band on `today`; by age band and district when `by_district`.
+/// Coverage by age band on `today`; by age band and district when `by_district`. The
+/// ledger sums its coverage tally into the bands (one birth-date edge per band).
 pub fn coverage(
+    ledger: &Ledger,
+    today: NaiveDate,
+    by_district: bool,
+) -> Result<Vec<CoverageRow>, LedgerError> {
+    let edges = band_edges(today);
+    let mut rows: BTreeMap<(AgeBand, String), CoverageRow> = BTreeMap::new();
+    if !by_district {
+        for band in AgeBand::ALL {
+            rows.insert((band, String::new()), empty_row(band, ""));
+        }
+    }
+    for g in ledger.reader().coverage_groups(&edges, by_district)? {
+        let band = AgeBand::ALL[g.group.min(AgeBand::ALL.len() - 1)];
+        let row = rows
+            .entry((band, g.district.clone()))
+            .or_insert_with(|| empty_row(band, &g.district));
+        row.residents += g.residents;
+        row.first += g.first;
+        row.second += g.second;
+    }
+    Ok(rows.into_values().collect())
+}
+
+/// [`coverage`] from the ledger's cells one birth date at a time (every resident's age
+/// worked out here): the reference the grouped sum is checked against.
+pub fn coverage_by_cells(
     ledger: &Ledger,
     today: NaiveDate,
     by_district: bool,
@@ -297,7 +417,7 @@ pub fn coverage(
             rows.insert((band, String::new()), empty_row(band, ""));
         }
     }
-    for cell in ledger.reader().coverage_cells()? {
+    for cell in ledger.reader().coverage_cells_by_scan()? {
         let band = AgeBand::of(age_on(cell.birth_date, today));
         let district = if by_district {
             cell.district
@@ -312,6 +432,30 @@ pub fn coverage(
         row.second += cell.second;
     }
     Ok(rows.into_values().collect())
+}
+
+/// For each age band after the youngest, the latest birth date of someone at least the
+/// band's lowest age on `today` (ages as `age_on` counts them, 29 February included).
+fn band_edges(today: NaiveDate) -> Vec<NaiveDate> {
+    AgeBand::ALL[1..]
+        .iter()
+        .map(|band| {
+            let lowest = (0..200u32)
+                .find(|age| AgeBand::of(*age) == *band)
+                .unwrap_or(0);
+            // Near the answer by the calendar, then settled by `age_on` itself.
+            let mut edge = today
+                .checked_sub_months(chrono::Months::new(lowest * 12))
+                .unwrap_or(NaiveDate::MIN);
+            while age_on(edge, today) < lowest {
+                edge = edge.pred_opt().unwrap_or(NaiveDate::MIN);
+            }
+            while let Some(next) = edge.succ_opt().filter(|n| age_on(*n, today) >= lowest) {
+                edge = next;
+            }
+            edge
+        })
+        .collect()
 }
 
 fn empty_row(band: AgeBand, district: &str) -> CoverageRow {
@@ -453,7 +597,7 @@ pub fn inquiries_table(
 }
 
 /// The dashboard's tables by name, for the screen's CSV buttons: `per_day`, `per_venue`,
-/// `coverage`, `calls`.
+/// `coverage`, `calls`, `freshness`.
 pub fn dashboard_table(
     d: &Dashboard,
     table: &str,
@@ -504,6 +648,35 @@ pub fn dashboard_table(
                         c.topic.label_ja().to_owned(),
                         c.today.to_string(),
                         c.campaign.to_string(),
+                    ]
+                })
+                .collect(),
+        ),
+        "freshness" => (
+            vec![
+                "会場コード",
+                "会場名",
+                "在庫(回分)",
+                "未開封バイアル",
+                "開封済バイアルの残り(回分)",
+                "端末数",
+                "最終受信",
+                "経過(分)",
+            ],
+            d.freshness
+                .iter()
+                .map(|f| {
+                    vec![
+                        f.venue_code.clone(),
+                        f.venue_name.clone(),
+                        f.doses_on_hand.to_string(),
+                        f.sealed_vials.to_string(),
+                        f.open_doses.to_string(),
+                        f.devices.to_string(),
+                        f.last_heard
+                            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                            .unwrap_or_default(),
+                        f.silent_minutes.map(|m| m.to_string()).unwrap_or_default(),
                     ]
                 })
                 .collect(),

@@ -37,6 +37,7 @@ pub use cold_chain::{
     import_logger, import_logger_file, ColdChainCheck, ColdChainError, LoggerFile,
 };
 pub use handoff::{quarantine_impacts, QuarantineImpact, DEFAULT_DAYS_TO_REPLACE};
+pub(crate) use hq::doses_per_vial;
 pub use hq::{hq_stock_view, DeliveryNeed, HqStockView, VenueStockRow, WasteRow};
 pub use logger::{parse_logger_csv, LoggerLog};
 pub use report::{

@@ -2,15 +2,15 @@
 //! check-in, every standby call, the standby flag, and the contact and transport edits made
 //! on the phone.
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use rusqlite::params;
 use serde::Serialize;
 use vax_domain::resident::Phone;
 use vax_domain::stock::CallOutcome;
 
-use crate::read::query_rows;
+use crate::read::{corrupt, parse_day, query_rows};
 use crate::write::instant;
-use crate::{CheckInView, LedgerError, Reader, RowId, WriteTx};
+use crate::{CheckInView, LedgerError, Reader, RideRow, RowId, WriteTx};
 
 const LOCAL: &str = "%Y-%m-%dT%H:%M:%S";
 
@@ -101,5 +101,78 @@ impl WriteTx<'_> {
                 instant(now),
             ])?;
         Ok(changed == 1)
+    }
+}
+
+/// One of a resident's bus rides as this ledger holds them (HQ and the call centre hold every
+/// venue's, a venue its own), with the reception's mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResidentRideRow {
+    /// 会場コード.
+    pub venue_code: String,
+    /// The day.
+    pub date: NaiveDate,
+    /// The ride.
+    pub ride: RideRow,
+}
+
+impl Reader<'_> {
+    /// Every bus ride planned for a resident, by day, the trip to the venue before the one
+    /// home (the index of migration 0017).
+    pub fn rides_of_resident(&self, resident: RowId) -> Result<Vec<ResidentRideRow>, LedgerError> {
+        let rows = query_rows(
+            self.conn,
+            "SELECT r.venue_code, r.date, r.direction, r.vehicle, r.driver, r.band_start,
+                    r.at_venue, r.trip_order, r.stop_order, r.at_door, r.pickup_point,
+                    r.wheelchair, m.mark, m.marked_at
+             FROM transport_rides r
+             LEFT JOIN transport_ride_marks m
+                 ON m.venue_code = r.venue_code AND m.date = r.date
+                AND m.resident_id = r.resident_id AND m.direction = r.direction
+             WHERE r.resident_id = ?1
+             ORDER BY r.date, r.direction DESC",
+            params![resident],
+            |r| {
+                let direction: String = r.get(2)?;
+                let mark: Option<String> = r.get(12)?;
+                let mark = mark
+                    .as_deref()
+                    .and_then(vax_sync::RideMarkKind::from_code)
+                    .filter(|m| *m != vax_sync::RideMarkKind::Cleared);
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    RideRow {
+                        resident_id: resident,
+                        direction: if direction == "from_venue" {
+                            vax_sync::RideDirection::FromVenue
+                        } else {
+                            vax_sync::RideDirection::ToVenue
+                        },
+                        vehicle: r.get(3)?,
+                        driver: r.get(4)?,
+                        band_start: r.get(5)?,
+                        at_venue: r.get(6)?,
+                        trip_order: r.get(7)?,
+                        stop_order: r.get(8)?,
+                        at_door: r.get(9)?,
+                        pickup_point: r.get(10)?,
+                        wheelchair: r.get(11)?,
+                        marked_at: mark.and(r.get(13)?),
+                        mark,
+                    },
+                ))
+            },
+        )?;
+        rows.into_iter()
+            .map(|(venue_code, day, ride)| {
+                Ok(ResidentRideRow {
+                    venue_code,
+                    date: parse_day(&day)
+                        .map_err(|e| corrupt("transport_rides", resident)("date", e))?,
+                    ride,
+                })
+            })
+            .collect()
     }
 }

@@ -55,7 +55,7 @@ pub use audit::{AuditQuery, AuditRow, StaffRow};
 pub use consistency::ConsistencyReport;
 pub use desk::{CheckInView, DayDose, LotView};
 pub use error::LedgerError;
-pub use history::StandbyCallHistoryRow;
+pub use history::{ResidentRideRow, StandbyCallHistoryRow};
 pub use inquiries::{FollowUpRow, InquiryCount};
 pub use notice_rides::{PlannedRide, ToldRide};
 pub use notices::{
@@ -68,7 +68,7 @@ pub use read::{
     SurveyState, TimeBandRow, VenueRow,
 };
 pub use replication::{LogSummary, QuarantinedOp};
-pub use reports::{CoverageCell, DayVenueCount};
+pub use reports::{CoverageCell, CoverageGroup, DayVenueCount, DeviceHeard};
 pub use rides::RideRow;
 pub use stock::{StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};
 pub use transport::{

@@ -1,6 +1,8 @@
 //! Counts for the dashboards and the reports (各種集計): bookings, check-ins, doses and
-//! no-shows per day and venue, and dose coverage per birth date and district. One grouped
-//! query each, so a 65,000-resident campaign is counted in milliseconds.
+//! no-shows per day and venue, and dose coverage per birth date and district. Read from the
+//! tallies that migration 0017's triggers keep as rows are written (replicated ops
+//! included), so a 65,000-resident campaign is counted in a few milliseconds. The grouped
+//! scans they replace remain (`*_by_scan`): the bench's baseline and the tests' reference.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -45,15 +47,100 @@ pub struct CoverageCell {
     pub second: u32,
 }
 
+/// Residents in one age group (and district), and how many hold a valid dose 1 and dose 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageGroup {
+    /// How many of the asked birth-date edges the residents were born on or before: 0 for
+    /// the youngest group, `edges.len()` for the oldest.
+    pub group: usize,
+    /// 地区; empty when not asked by district.
+    pub district: String,
+    /// Residents.
+    pub residents: u32,
+    /// With a valid dose 1.
+    pub first: u32,
+    /// With a valid dose 2.
+    pub second: u32,
+}
+
+/// The last op this ledger holds from one device (sync freshness).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceHeard {
+    /// The device (its replica id).
+    pub author: String,
+    /// The venue its latest check-in, dose or stock op named; `None` for a device that
+    /// never wrote one (HQ, the call centre).
+    pub venue_code: Option<String>,
+    /// When it wrote its latest op, by its own clock (ms since the Unix epoch).
+    pub last_ms: i64,
+}
+
 impl Reader<'_> {
-    /// Bookings, check-ins, doses and no-shows per (day, venue), days in order; `today`
-    /// decides which bookings are past (a booking of today is no no-show yet). Only `venue`'s
-    /// when given (a venue manager's dashboard).
+    /// Every device this ledger holds ops from, with the latest one's time, kept as ops are
+    /// stored (migration 0017); devices in author order.
+    pub fn devices_heard(&self) -> Result<Vec<DeviceHeard>, LedgerError> {
+        query_rows(
+            self.conn,
+            "SELECT author, venue_code, last_ms FROM dash_device_heard ORDER BY author",
+            [],
+            |r| {
+                Ok(DeviceHeard {
+                    author: r.get(0)?,
+                    venue_code: r.get(1)?,
+                    last_ms: r.get(2)?,
+                })
+            },
+        )
+    }
+
+    /// Bookings, check-ins, doses and no-shows per (day, venue), days in order, then venues
+    /// by code; `today` decides which bookings are past (a booking of today is no no-show
+    /// yet). Only `venue`'s when given (a venue manager's dashboard). Read from the tally of
+    /// migration 0017: one row per venue and day.
+    pub fn day_venue_counts(
+        &self,
+        today: NaiveDate,
+        venue: Option<&str>,
+    ) -> Result<Vec<DayVenueCount>, LedgerError> {
+        let rows = query_rows(
+            self.conn,
+            "SELECT t.day, v.code, t.booked,
+                    CASE WHEN t.day < ?1 THEN t.booked - t.booked_dosed ELSE 0 END,
+                    t.checked_in, t.doses
+             FROM dash_day_venue t JOIN venues v ON v.id = t.venue_id
+             WHERE (?2 IS NULL OR v.code = ?2)
+               AND (t.booked != 0 OR t.checked_in != 0 OR t.doses != 0)
+             ORDER BY t.day, v.code",
+            params![today.to_string(), venue],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    DayVenueCount {
+                        date: NaiveDate::MIN,
+                        venue_code: r.get(1)?,
+                        booked: r.get(2)?,
+                        no_shows: r.get(3)?,
+                        checked_in: r.get(4)?,
+                        doses: r.get(5)?,
+                    },
+                ))
+            },
+        )?;
+        rows.into_iter()
+            .map(|(day, mut c)| {
+                c.date = parse_day(&day).map_err(|e| corrupt("dash_day_venue", 0)("day", e))?;
+                Ok(c)
+            })
+            .collect()
+    }
+
+    /// [`Self::day_venue_counts`] counted from the rows themselves (the queries of migration
+    /// 0013, before the tallies): the bench's baseline and the tests' reference.
     ///
     /// Each count is one grouped scan of an index (migration 0013): bookings per band with
     /// each past booking's dose probed in the covering index of valid doses, and doses and
     /// check-ins per venue and day from their expression indexes, in index order (no sort).
-    pub fn day_venue_counts(
+    pub fn day_venue_counts_by_scan(
         &self,
         today: NaiveDate,
         venue: Option<&str>,
@@ -143,29 +230,92 @@ impl Reader<'_> {
         Ok(counts)
     }
 
-    /// Residents per (birth date, district) with how many have a valid dose 1 and dose 2.
+    /// Residents per (birth date, district) with how many have a valid dose 1 and dose 2,
+    /// in that order; read from the tally of migration 0017.
     pub fn coverage_cells(&self) -> Result<Vec<CoverageCell>, LedgerError> {
+        self.coverage_from(
+            "SELECT birth_date, district, residents, first, second FROM dash_coverage
+             WHERE residents != 0 ORDER BY birth_date, district",
+        )
+    }
+
+    /// Coverage summed into groups by birth date in SQLite: a resident belongs to group `g`
+    /// when born on or before exactly `g` of `edges` (the latest birth date of each age
+    /// band's lowest age, ascending in age, so descending in date), and by district when
+    /// `by_district`. Read from the tally of migration 0017, one range of its primary key per
+    /// group (summed in order, no sort).
+    pub fn coverage_groups(
+        &self,
+        edges: &[NaiveDate],
+        by_district: bool,
+    ) -> Result<Vec<CoverageGroup>, LedgerError> {
+        let sql = if by_district {
+            "SELECT district, SUM(residents), SUM(first), SUM(second) FROM dash_coverage
+             WHERE birth_date > ?1 AND birth_date <= ?2 GROUP BY district ORDER BY district"
+        } else {
+            "SELECT '', coalesce(SUM(residents), 0), coalesce(SUM(first), 0),
+                    coalesce(SUM(second), 0)
+             FROM dash_coverage WHERE birth_date > ?1 AND birth_date <= ?2"
+        };
+        let mut groups = Vec::new();
+        for group in 0..=edges.len() {
+            // Later than the next edge, on or before this group's own (ISO dates order as text).
+            let after = edges
+                .get(group)
+                .map_or_else(String::new, NaiveDate::to_string);
+            let until = match group.checked_sub(1) {
+                Some(i) => edges[i].to_string(),
+                None => "9999-12-31".to_owned(),
+            };
+            for (district, residents, first, second) in
+                query_rows(self.conn, sql, params![after, until], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, u32>(1)?,
+                        r.get::<_, u32>(2)?,
+                        r.get::<_, u32>(3)?,
+                    ))
+                })?
+            {
+                if residents != 0 {
+                    groups.push(CoverageGroup {
+                        group,
+                        district,
+                        residents,
+                        first,
+                        second,
+                    });
+                }
+            }
+        }
+        Ok(groups)
+    }
+
+    /// [`Self::coverage_cells`] counted from the rows themselves (the query of migration
+    /// 0013): the bench's baseline and the tests' reference.
+    pub fn coverage_cells_by_scan(&self) -> Result<Vec<CoverageCell>, LedgerError> {
         // The (birth_date, district) index gives the groups in order; each probe is answered
         // by the covering index of valid doses (migration 0013).
-        let rows = query_rows(
-            self.conn,
+        self.coverage_from(
             "SELECT r.birth_date, r.district, COUNT(*),
                     SUM(EXISTS (SELECT 1 FROM dose_records d WHERE d.resident_id = r.id
                                   AND d.dose_number = 1 AND d.voided_at IS NULL)),
                     SUM(EXISTS (SELECT 1 FROM dose_records d WHERE d.resident_id = r.id
                                   AND d.dose_number = 2 AND d.voided_at IS NULL))
              FROM residents r GROUP BY r.birth_date, r.district",
-            [],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, u32>(2)?,
-                    r.get::<_, u32>(3)?,
-                    r.get::<_, u32>(4)?,
-                ))
-            },
-        )?;
+        )
+    }
+
+    fn coverage_from(&self, sql: &str) -> Result<Vec<CoverageCell>, LedgerError> {
+        let rows = query_rows(self.conn, sql, [], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u32>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, u32>(4)?,
+            ))
+        })?;
         rows.into_iter()
             .map(|(birth, district, residents, first, second)| {
                 Ok(CoverageCell {

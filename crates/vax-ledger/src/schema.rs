@@ -72,6 +72,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../../migrations/0016_rides.sql"),
     ),
     (
+        "0017_dashboard_tallies",
+        include_str!("../../../migrations/0017_dashboard_tallies.sql"),
+    ),
+    (
         "0018_notice_rides",
         include_str!("../../../migrations/0018_notice_rides.sql"),
     ),

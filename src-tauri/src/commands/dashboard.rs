@@ -11,7 +11,7 @@ use crate::{AppState, IpcError};
 pub async fn dashboard_view(state: State<'_, AppState>) -> Result<Dashboard, IpcError> {
     let ledger = state.ledger()?;
     let e = enrolled(&ledger)?;
-    Ok(dashboard_for(&ledger, &e, state.now().date_naive())?)
+    Ok(dashboard_for(&ledger, &e, state.now())?)
 }
 
 /// Writes one table as CSV into `reports/` beside the ledger; returns the file's path.
@@ -22,12 +22,12 @@ pub async fn dashboard_export(
     encoding: CsvEncoding,
 ) -> Result<String, IpcError> {
     let ledger = state.ledger()?;
-    let (e, today) = (enrolled(&ledger)?, state.now().date_naive());
+    let (e, now) = (enrolled(&ledger)?, state.now());
     Ok(export_dashboard_table(
         &ledger,
         &e,
         &state.folders,
-        today,
+        now,
         &table,
         encoding,
     )?)

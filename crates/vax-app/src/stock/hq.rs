@@ -99,7 +99,7 @@ pub struct HqStockView {
     pub report: Vec<StockReportRow>,
 }
 
-fn doses_per_vial(product: &str, day: NaiveDate) -> i64 {
+pub(crate) fn doses_per_vial(product: &str, day: NaiveDate) -> i64 {
     Catalogue::builtin()
         .product(product)
         .ok()

@@ -455,3 +455,73 @@ fn transport_standby_and_contact_corrections_from_a_call() {
     let booth = set_standby(&mut ledger, Role::Booth, id, false).unwrap_err();
     assert_eq!(booth.code(), ErrorCode::RoleMayNot);
 }
+
+#[test]
+fn the_history_page_tells_when_and_where_the_bus_comes_and_whether_they_boarded() {
+    use vax_app::rides::{mark_ride, BusDirection, BusMark};
+    use vax_app::transport::plan_day;
+    let (mut ledger, venue, date) = crate::transport::city();
+    plan_day(
+        &mut ledger,
+        vax_domain::role::Role::Headquarters,
+        &venue,
+        date,
+        crate::now(),
+        &crate::transport::budget(),
+    )
+    .unwrap();
+    let planned = ledger.reader().rides_of_day(&venue, date).unwrap();
+    let pickup = planned
+        .iter()
+        .find(|r| r.direction == vax_sync::RideDirection::ToVenue)
+        .expect("a pick-up");
+    let rider = pickup.resident_id;
+
+    let h = vax_app::callcentre::history(&ledger, rider, date).unwrap();
+    let to_venue = h
+        .rides
+        .iter()
+        .find(|r| r.direction == "to_venue")
+        .expect("the pick-up on the history page");
+    assert_eq!(
+        (
+            to_venue.venue_code.as_str(),
+            to_venue.date,
+            to_venue.at_door.as_str(),
+            to_venue.at_venue.as_str(),
+            to_venue.vehicle.as_str(),
+            &to_venue.pickup_point,
+            to_venue.mark.as_deref(),
+        ),
+        (
+            venue.as_str(),
+            date,
+            pickup.at_door.as_str(),
+            pickup.at_venue.as_str(),
+            pickup.vehicle.as_str(),
+            &pickup.pickup_point,
+            None,
+        )
+    );
+    assert_eq!(
+        h.rides.len(),
+        planned.iter().filter(|r| r.resident_id == rider).count(),
+        "every ride of theirs, none of anyone else's"
+    );
+    assert!(h.rides[0].direction == "to_venue", "the pick-up first");
+
+    mark_ride(
+        &mut ledger,
+        vax_domain::role::Role::Reception,
+        &venue,
+        date,
+        rider,
+        BusDirection::ToVenue,
+        BusMark::Boarded,
+        crate::now(),
+    )
+    .unwrap();
+    let h = vax_app::callcentre::history(&ledger, rider, date).unwrap();
+    assert_eq!(h.rides[0].mark.as_deref(), Some("boarded"));
+    assert!(h.rides[0].marked_at.is_some());
+}

@@ -177,7 +177,7 @@ fn small() -> Small {
 #[test]
 fn the_hq_dashboard_matches_the_hand_count() {
     let s = small();
-    let d = dashboard(&s.ledger, None, june(3)).unwrap();
+    let d = dashboard(&s.ledger, None, at("2021-06-03T18:00:00+09:00")).unwrap();
     // Today (3 Jun): bookings r1 dose 2 (V01), r4 (V02); doses: r1 dose 2.
     assert_eq!(
         (
@@ -244,7 +244,7 @@ fn the_hq_dashboard_matches_the_hand_count() {
 #[test]
 fn a_venue_managers_dashboard_counts_only_their_venue() {
     let s = small();
-    let d = dashboard(&s.ledger, Some("V02"), june(3)).unwrap();
+    let d = dashboard(&s.ledger, Some("V02"), at("2021-06-03T18:00:00+09:00")).unwrap();
     assert_eq!(d.per_venue.len(), 1);
     assert_eq!(
         (
@@ -284,7 +284,7 @@ fn the_reports_match_the_hand_count_and_export_as_csv_excel_opens() {
         "日付,内容,件数\r\n2021-06-01,予約変更,2\r\n2021-06-03,送迎,1\r\n"
     );
 
-    let d = dashboard(&s.ledger, None, june(3)).unwrap();
+    let d = dashboard(&s.ledger, None, at("2021-06-03T18:00:00+09:00")).unwrap();
     let (header, rows) = dashboard_table(&d, "per_venue").unwrap();
     assert_eq!(header.len(), rows[0].len());
     assert!(dashboard_table(&d, "nonsense").is_none());
@@ -320,7 +320,7 @@ fn a_venue_filter_in_the_query_counts_what_the_city_wide_count_says_for_that_ven
             .collect();
         assert_eq!(only, expected, "{code}");
     }
-    let v01 = dashboard(&s.ledger, Some("V01"), june(3)).unwrap();
+    let v01 = dashboard(&s.ledger, Some("V01"), at("2021-06-03T18:00:00+09:00")).unwrap();
     // V01: r1 dose 1 (1 Jun, checked in, given), r2 (1 Jun, no-show), r1 dose 2 (3 Jun, given).
     assert_eq!(
         (
@@ -413,4 +413,115 @@ fn the_daily_report_counts_the_day_and_prints_it_on_one_a4_page() {
     );
     assert!(text.contains("本日の受付 2 件"), "{text}");
     assert!(text.contains("内訳: 予約変更 2 件"), "{text}");
+}
+
+/// A venue manager's ledger at V03 (the demo city) that replicates, its clock pinned, with
+/// 10 vials received and 2 thawed at 07:30–07:45 and one opened at 08:00.
+#[test]
+fn freshness_shows_each_venues_doses_on_hand_and_how_long_it_has_been_silent() {
+    use std::sync::Arc;
+    use vax_app::config::VENUE_SILENT_MINUTES;
+    use vax_app::reports::freshness;
+    use vax_app::stock::{record_stock, StockAction};
+    use vax_domain::clock::ManualClock;
+
+    let (mut ledger, e) = crate::desk::venue();
+    let clock = Arc::new(ManualClock::at(&crate::desk::time("07:30")));
+    ledger.set_clock(clock.clone()).unwrap();
+    ledger
+        .start_replicating(
+            vax_sync::ReplicaId::from_u128(7),
+            vax_sync::Role::VenueManager,
+            &vax_sync::DeviceKey::from_bytes(&[7; 32]),
+        )
+        .unwrap();
+    let lot = |action: &str| match action {
+        "receive" => StockAction::Receive {
+            product: "comirnaty".into(),
+            lot: "FA5765".into(),
+            vials: 10,
+            expires_on: NaiveDate::from_ymd_opt(2021, 8, 31).unwrap(),
+            from: "卸A".into(),
+            thawed_use_by: None,
+        },
+        "thaw" => StockAction::Thaw {
+            product: "comirnaty".into(),
+            lot: "FA5765".into(),
+            vials: 2,
+        },
+        _ => StockAction::Open {
+            product: "comirnaty".into(),
+            lot: "FA5765".into(),
+            syringe: vax_domain::product::SyringeKind::LowDeadSpace,
+        },
+    };
+    for (action, hm) in [("receive", "07:30"), ("thaw", "07:45"), ("open", "08:00")] {
+        clock.set(crate::desk::time(hm).timestamp_millis() as u64);
+        record_stock(&mut ledger, &e, &lot(action), crate::desk::time(hm)).unwrap();
+    }
+
+    // At 08:20: 9 sealed vials at 6 doses (the default syringe) and 6 doses in the open
+    // vial; heard from 20 minutes ago. Every other venue: nothing held, never heard from.
+    let rows = freshness(&ledger, None, crate::desk::time("08:20")).unwrap();
+    let v03 = rows.iter().find(|r| r.venue_code == "V03").unwrap();
+    assert_eq!(
+        (v03.sealed_vials, v03.open_doses, v03.doses_on_hand),
+        (9, 6, 9 * 6 + 6)
+    );
+    assert_eq!(
+        (v03.devices, v03.silent_minutes, v03.silent),
+        (1, Some(20), false)
+    );
+    assert_eq!(v03.last_heard, Some(crate::desk::time("08:00")));
+    let others: Vec<_> = rows.iter().filter(|r| r.venue_code != "V03").collect();
+    assert!(!others.is_empty());
+    assert!(
+        others
+            .iter()
+            .all(|r| r.silent && r.last_heard.is_none() && r.doses_on_hand == 0),
+        "{others:?}"
+    );
+
+    // Past the threshold the venue turns silent; a venue manager sees only their venue.
+    let later = crate::desk::time("08:00") + chrono::Duration::minutes(VENUE_SILENT_MINUTES + 1);
+    let rows = freshness(&ledger, Some("V03"), later).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].silent, "{rows:?}");
+    let d = dashboard(&ledger, Some("V03"), later).unwrap();
+    assert_eq!(d.freshness, rows);
+    let (header, table) = dashboard_table(&d, "freshness").unwrap();
+    assert_eq!(header[2], "在庫(回分)");
+    assert_eq!(table[0][2], "60");
+    assert_eq!(table[0][6], "2021-05-17 08:00");
+}
+
+#[test]
+fn coverage_summed_by_birth_date_edges_equals_counting_each_residents_age() {
+    use vax_app::reports::coverage_by_cells;
+    let (mut ledger, _) = crate::desk::venue();
+    // A resident born on 29 February, whose birthday the edges must place exactly.
+    let tx = ledger.transaction().unwrap();
+    tx.upsert_resident(
+        &person(99_999, (1960, 2, 29), "東"),
+        &at("2021-05-20T09:00:00+09:00"),
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    for today in [
+        "2021-06-03",
+        "2024-02-28",
+        "2024-02-29",
+        "2024-03-01",
+        "2025-02-28",
+        "2025-03-01",
+    ] {
+        let today: NaiveDate = today.parse().unwrap();
+        for by_district in [false, true] {
+            assert_eq!(
+                coverage(&ledger, today, by_district).unwrap(),
+                coverage_by_cells(&ledger, today, by_district).unwrap(),
+                "{today} by district: {by_district}"
+            );
+        }
+    }
 }

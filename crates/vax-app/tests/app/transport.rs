@@ -22,7 +22,7 @@ const FLEET: &str = "車両,座席,始業,終業,車庫緯度,車庫経度\n\
     3号車,10,07:30,18:00,35.4747,135.3859\n\
     4号車,10,07:30,18:00,35.4747,135.3859\n";
 
-fn budget() -> SearchBudget {
+pub(crate) fn budget() -> SearchBudget {
     SearchBudget {
         seconds: 30.0,
         max_iterations: Some(300),
@@ -31,7 +31,7 @@ fn budget() -> SearchBudget {
 }
 
 /// A demo city and the venue day with the most riders (bookings with 送迎).
-fn city() -> (Ledger, String, NaiveDate) {
+pub(crate) fn city() -> (Ledger, String, NaiveDate) {
     let mut ledger = Ledger::open_in_memory().unwrap();
     let params = DemoParams {
         residents: 3_000,

@@ -9,6 +9,7 @@ mod replication;
 mod rides;
 mod schema;
 mod story;
+mod tallies;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use vax_domain::resident::{Phone, Resident, Sex};

@@ -2753,7 +2753,11 @@ standby_calls: Array<StandbyCallHistoryRow>,
 /**
  * Their inquiries whose follow-up is still open, newest first.
  */
-open_follow_ups: Array<InquiryView>, };
+open_follow_ups: Array<InquiryView>, 
+/**
+ * Their bus rides, by day, the pick-up before the ride home.
+ */
+rides: Array<BusRide>, };
 
 export type NewCall = { 
 /**
@@ -2829,6 +2833,52 @@ postal_code: string,
  */
 address: string, };
 
+export type BusRide = { 
+/**
+ * 会場コード.
+ */
+venue_code: string, 
+/**
+ * The day.
+ */
+date: string, 
+/**
+ * `to_venue` (the pick-up) or `from_venue` (the ride home).
+ */
+direction: 'to_venue' | 'from_venue', 
+/**
+ * Pick-up (to the venue) or drop-off (home) at the door, HH:MM.
+ */
+at_door: string, 
+/**
+ * Arrival at (to) or departure from (home) the venue, HH:MM.
+ */
+at_venue: string, 
+/**
+ * The named pick-up point; `None`: fetched at home.
+ */
+pickup_point: string | null, 
+/**
+ * The vehicle.
+ */
+vehicle: string, 
+/**
+ * Its driver, when HQ named one.
+ */
+driver: string, 
+/**
+ * Rides in a wheelchair.
+ */
+wheelchair: boolean, 
+/**
+ * The reception's mark: `boarded` or `no_show`; `None`: not marked.
+ */
+mark: 'boarded' | 'no_show' | null, 
+/**
+ * When the mark was made (venue time).
+ */
+marked_at: string | null, };
+
 export type Dashboard = { 
 /**
  * The day it was counted for.
@@ -2861,7 +2911,16 @@ coverage: Array<CoverageRow>,
 /**
  * Calls by topic, every topic listed.
  */
-calls: Array<TopicTotals>, };
+calls: Array<TopicTotals>, 
+/**
+ * Per venue: stock on hand and when the ledger last heard from the venue's devices.
+ */
+freshness: Array<VenueFreshness>, 
+/**
+ * Minutes of silence after which a venue is shown as silent
+ * ([`VENUE_SILENT_MINUTES`]).
+ */
+silent_after_minutes: number, };
 
 export type Totals = { 
 /**
@@ -2944,6 +3003,45 @@ today: number,
  * Received over the campaign.
  */
 campaign: number, };
+
+export type VenueFreshness = { 
+/**
+ * 会場コード.
+ */
+venue_code: string, 
+/**
+ * 会場名.
+ */
+venue_name: string, 
+/**
+ * Sealed vials held (frozen and in the fridge), quarantined lots left out.
+ */
+sealed_vials: number, 
+/**
+ * Doses left in open vials whose clock still runs.
+ */
+open_doses: number, 
+/**
+ * Doses on hand: sealed vials at the default syringe's doses per vial, plus open doses.
+ */
+doses_on_hand: number, 
+/**
+ * Devices the ledger holds ops from that work at this venue.
+ */
+devices: number, 
+/**
+ * When the latest op from one of them was written (by its clock); `None`: never heard.
+ */
+last_heard: string | null, 
+/**
+ * Whole minutes since then (0 when the device's clock runs ahead).
+ */
+silent_minutes: number | null, 
+/**
+ * Never heard from, or silent longer than [`VENUE_SILENT_MINUTES`]: shown in the
+ * warning colour.
+ */
+silent: boolean, };
 
 export type CsvEncoding = "utf8_bom" | "cp932";
 
