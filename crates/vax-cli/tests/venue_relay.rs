@@ -550,6 +550,11 @@ fn the_managers_kiosk_runs_the_relay_in_its_own_process_and_survives_a_restart()
         "the manager's kiosk joined its own relay: {lights}"
     );
     ok(&booth, &["relay", "join", &join]);
+    // Each kiosk hands the fresh relay what it holds (the city: the longest session), before
+    // the day starts.
+    for k in [&manager, &booth] {
+        ok(k, &["relay", "sync"]);
+    }
 
     // The internet goes. Both kiosks keep syncing with the relay on the manager's kiosk.
     drop(centre);

@@ -399,11 +399,9 @@ fn a_walk_in_on_a_blank_row_is_back_entered_by_typed_voucher_number() {
     blank_row.given_at = "14:30".into();
     blank_row.observed_until = String::new();
     let twice = back_enter(&mut ledger, &e, &blank_row, time("17:05")).unwrap_err();
+    // A typed number means "the dose due": now their second, refused until its interval.
     assert!(
-        matches!(
-            twice,
-            DeskError::SeriesComplete | DeskError::DuplicateDose { .. }
-        ),
+        matches!(twice, DeskError::IntervalNotReached { dose_number: 2, .. }),
         "the same walk-in typed again is refused: {twice:?}"
     );
     assert_eq!(written(&ledger, walk_in), before, "and nothing is written");
