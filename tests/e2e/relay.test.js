@@ -151,6 +151,8 @@ test('the venue manager makes this kiosk the venue relay from the Relay screen',
   assert.match(joinCode, new RegExp(`^vaxrelay:\\?url=https://127\\.0\\.0\\.1:${relayPort}&id=[0-9a-f-]+&fp=[0-9a-f]{64}$`));
   assert.ok(joinCode.endsWith(await (await browser.$('#relay-host-fingerprint')).getText()), 'the QR pins the fingerprint shown');
   await shoot(browser, 'relay-running');
+  await (await browser.$('#relay-host')).scrollIntoView();
+  await shoot(browser, 'relay-running-controls');
 });
 
 test('a booth joins by the code; the screen lists it and both lights are green', async () => {
@@ -170,6 +172,13 @@ test('a booth joins by the code; the screen lists it and both lights are green',
     (await lightState('#light-relay')) === 'green' && (await lightState('#light-centre')) === 'green', 30000);
   const devices = await table.getText();
   assert.ok(devices.includes('責任者'), `the manager's own kiosk syncs through its relay: ${devices}`);
+  // The contact times are Japan's clock, as the header's: the booth synced within the minute.
+  const jstNow = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Tokyo', hour: '2-digit', minute: '2-digit' }).format(new Date());
+  const [h, m] = jstNow.split(':').map(Number);
+  const minutes = (s) => { const [a, b] = s.split(':').map(Number); return a * 60 + b; };
+  const boothRow = (await table.getText()).split('\n').find((l) => l.includes('接種1'));
+  const shown = /(\d\d:\d\d)/.exec(boothRow)[1];
+  assert.ok(Math.abs(minutes(shown) - (h * 60 + m)) <= 2 || Math.abs(minutes(shown) - (h * 60 + m)) >= 24 * 60 - 2, `JST contact time: ${boothRow} vs ${jstNow}`);
   await table.scrollIntoView();
   await shoot(browser, 'booth-joined');
 });

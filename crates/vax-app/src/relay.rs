@@ -302,9 +302,19 @@ pub fn venue_devices(ledger: &Mutex<Ledger>) -> Result<Vec<VenueDevice>, RelayAp
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default(),
             replica_id: d.replica_id.to_string(),
-            last_contact_at: d.last_contact_at,
+            // The relay stamps in UTC; the screens show the campaign's (Japan's) clock.
+            last_contact_at: d.last_contact_at.map(|at| in_japan_time(&at)),
         })
         .collect())
+}
+
+/// An RFC 3339 instant at Japan's offset, as every instant the screens show; text that is not
+/// an instant is kept as it came.
+fn in_japan_time(instant: &str) -> String {
+    DateTime::parse_from_rfc3339(instant).map_or_else(
+        |_| instant.to_owned(),
+        |at| at.with_timezone(&vax_domain::clock::jst()).to_rfc3339(),
+    )
 }
 
 /// How often a kiosk syncs with its venue's relay.
@@ -389,6 +399,18 @@ pub fn relay_join_qr(ledger: &Ledger) -> Result<Option<JoinQr>, RelayAppError> {
         let text = code.to_text();
         qr_svg(&text).map(|svg| JoinQr { code: text, svg })
     }))
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn the_relays_utc_stamps_are_shown_in_japan_time() {
+        assert_eq!(
+            super::in_japan_time("2021-06-01T00:10:00+00:00"),
+            "2021-06-01T09:10:00+09:00"
+        );
+        assert_eq!(super::in_japan_time("not a time"), "not a time");
+    }
 }
 
 #[cfg(test)]
