@@ -216,5 +216,6 @@ test('the app restarted: the relay runs again under the same join code', async (
   assert.equal(await codeText.getText(), joinCode, 'the booth needs to scan nothing again');
   await waitFor('both lights green after the restart', async () =>
     (await lightState('#light-relay')) === 'green' && (await lightState('#light-centre')) === 'green', 30000);
+  await waitFor('the venue devices listed again', async () => (await browser.$('#relay-devices')).isExisting());
   await shoot(browser, 'after-restart');
 });
