@@ -175,6 +175,7 @@ pub fn typescript() -> String {
         vax_app::relay::RelayLights,
         vax_app::relay::VenueDevice,
         vax_app::relay::JoinQr,
+        vax_app::relay_host::RelayHostStatus,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:\n\

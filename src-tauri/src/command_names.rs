@@ -90,4 +90,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "relay_venue_devices",
     "relay_join_code",
     "relay_join",
+    "relay_host_status",
+    "relay_host_enroll",
+    "relay_host_start",
+    "relay_host_stop",
 ];

@@ -41,6 +41,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
                 app.manage(AppState::open(config, path));
             }
             start_background_sync(app.handle())?;
+            resume_relay_host(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -129,6 +130,10 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
             commands::paper::relay_venue_devices,
             commands::paper::relay_join_code,
             commands::paper::relay_join,
+            commands::relay_host::relay_host_status,
+            commands::relay_host::relay_host_enroll,
+            commands::relay_host::relay_host_start,
+            commands::relay_host::relay_host_stop,
         ])
 }
 
@@ -154,6 +159,21 @@ fn start_background_sync<R: Runtime>(app: &tauri::AppHandle<R>) -> std::io::Resu
         )?;
     }
     Ok(())
+}
+
+/// Starts the venue relay again when this kiosk was running it when the app was left. A relay
+/// that cannot start (its port taken) is reported on the manager's Relay screen, not fatal.
+fn resume_relay_host<R: Runtime>(app: &tauri::AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let mut host = crate::state::lock(&state.relay_host);
+    let Ok(mut ledger) = state.ledger() else {
+        return; // the window shows why the ledger did not open
+    };
+    let settings = &state.config.relay_host;
+    let resumed = vax_app::relay_host::resume_relay_host(&mut host, &mut ledger, settings);
+    if let Err(e) = resumed {
+        eprintln!("vaxledger: the venue relay did not start again: {e}");
+    }
 }
 
 /// `vaxledger.sqlite3` in the app's data folder (created if missing).

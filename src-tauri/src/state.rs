@@ -8,6 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use vax_app::config::{AppConfig, Folders};
 use vax_app::desk::camera::DeskCameraSlot;
 use vax_app::print::VoucherBatch;
+use vax_app::relay_host::RelayHost;
 use vax_domain::clock::Clock;
 use vax_domain::error::{ErrorCode, UserError};
 use vax_ledger::Ledger;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub camera: Mutex<DeskCameraSlot>,
     /// HQ's city-wide voucher batch, running or finished.
     pub voucher_batch: Mutex<VoucherBatch>,
+    /// The venue relay this kiosk runs, if the manager made it the relay (issue 17).
+    pub relay_host: Mutex<RelayHost>,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicked command leaves the data usable).
@@ -53,14 +56,16 @@ impl AppState {
                     format!("台帳を開けません: {why}"),
                 )
             });
+        let folders = Folders::beside(&path);
         Self {
-            folders: Folders::beside(&path),
+            folders: folders.clone(),
             config,
             clock,
             path,
             ledger,
             camera: Mutex::new(DeskCameraSlot::default()),
             voucher_batch: Mutex::new(VoucherBatch::default()),
+            relay_host: Mutex::new(RelayHost::new(folders.relay())),
         }
     }
 

@@ -378,57 +378,26 @@ fn run_relay(
     every: u64,
     plain_http: bool,
 ) -> Result<()> {
-    let (identity, state) =
-        relay::open(dir).with_context(|| format!("opening {}", dir.display()))?;
-    let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
-    let addr = listener.local_addr()?;
-    let host = advertise.unwrap_or_else(|| addr.ip().to_string());
-    let (tls, url, fingerprint) = if plain_http {
-        anyhow::ensure!(
-            addr.ip().is_loopback(),
-            "--plain-http is for loopback tests only: kiosks' tokens would travel in clear"
-        );
-        (None, format!("http://{host}:{}", addr.port()), None)
-    } else {
-        let (cert, key, fingerprint) = relay::ensure_certificate(dir, std::slice::from_ref(&host))?;
-        (
-            Some(tls_config(&cert, &key)?),
-            format!("https://{host}:{}", addr.port()),
-            Some(fingerprint),
-        )
-    };
-    let join = relay::join_code(&identity, &url, fingerprint);
-    {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on {url}")?;
-        writeln!(out, "join {}", join.to_text())?;
-        out.flush()?;
-    }
-    tracing::info!(relay = %identity.relay_id, venue = %identity.venue.0, centre = %identity.centre_url, %addr, "venue relay started");
+    let identity = relay::identity(dir).with_context(|| format!("opening {}", dir.display()))?;
     let centre = vax_sync_client::Client::new(&identity.centre_url, &identity.token).with_timeouts(
         std::time::Duration::from_secs(5),
         std::time::Duration::from_secs(60),
     );
-    let upstream_state = state.clone();
-    let upstream_dir = dir.to_owned();
-    std::thread::spawn(move || loop {
-        match relay::upstream_round(&upstream_dir, &upstream_state, &centre, &identity) {
-            Ok(r) if r.sent_ops + r.received_ops > 0 => {
-                tracing::info!(
-                    sent = r.sent_ops,
-                    received = r.received_ops,
-                    "synced with the centre"
-                )
-            }
-            Ok(_) => {}
-            Err(e) => tracing::debug!(error = %e, "centre not reached"),
-        }
-        std::thread::sleep(std::time::Duration::from_secs(every));
-    });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(serve(listener, state, tls, shutdown_signal()))?;
+    let options = relay::RelayOptions {
+        listen,
+        advertise,
+        every: std::time::Duration::from_secs(every),
+        plain_http,
+    };
+    let running = relay::start(dir, &options, centre)
+        .with_context(|| format!("starting {}", dir.display()))?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on {}", running.join_code().url)?;
+        writeln!(out, "join {}", running.join_code().to_text())?;
+        out.flush()?;
+    }
+    running.serve_until(shutdown_signal())?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -18,8 +18,10 @@
 //! `refused.json` (ops the centre refused for good: never sent again), `relay.db`,
 //! `cert.pem` and `key.pem`.
 
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -72,6 +74,24 @@ pub enum RelayError {
     /// The certificate could not be made.
     #[error("making the relay certificate: {0}")]
     Certificate(String),
+    /// The listening address is taken or not this machine's.
+    #[error("listening on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The certificate and key do not make a TLS configuration.
+    #[error(transparent)]
+    Tls(#[from] crate::serve::TlsError),
+    /// Plain HTTP asked for off loopback: kiosks' tokens would travel in clear.
+    #[error("plain HTTP is for loopback tests only ({0} is not loopback): kiosks' tokens would travel in clear")]
+    PlainHttpOffLoopback(SocketAddr),
+    /// The server's threads could not start.
+    #[error("starting the relay: {0}")]
+    Start(String),
 }
 
 /// Who the relay is at the centre.
@@ -329,4 +349,187 @@ fn upstream_round_inner(
         }
     }
     Err(RelayError::Session("the centre refused op after op".into()))
+}
+
+/// How a relay listens and how often it syncs with the centre.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayOptions {
+    /// Where it listens (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// The address kiosks reach it at, in its certificate and join code (defaults to the
+    /// listen address).
+    pub advertise: Option<String>,
+    /// The pause between two rounds with the centre.
+    pub every: Duration,
+    /// Plain HTTP instead of TLS (loopback tests only: refused on another address).
+    pub plain_http: bool,
+}
+
+/// A relay serving on its own threads ([`start`]): the HTTP server (a Tokio runtime of its
+/// own) and the rounds with the centre. [`RunningRelay::stop`] ends both and frees the port;
+/// so does dropping it.
+pub struct RunningRelay {
+    identity: RelayIdentity,
+    addr: SocketAddr,
+    join: JoinCode,
+    stop_server: Option<tokio::sync::oneshot::Sender<()>>,
+    stop_upstream: Option<mpsc::Sender<()>>,
+    server: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl std::fmt::Debug for RunningRelay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningRelay")
+            .field("relay_id", &self.identity.relay_id)
+            .field("addr", &self.addr)
+            .field("url", &self.join.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningRelay {
+    /// Who the relay is at the centre.
+    pub fn identity(&self) -> &RelayIdentity {
+        &self.identity
+    }
+
+    /// The address it listens on (the port chosen when port 0 was asked).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The join code kiosks scan: its URL, id and certificate fingerprint.
+    pub fn join_code(&self) -> &JoinCode {
+        &self.join
+    }
+
+    /// Serves until `shutdown` resolves (ctrl-c for `vaxsync relay serve`), then stops.
+    pub fn serve_until(
+        mut self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), RelayError> {
+        let stop = self.stop_server.take();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| RelayError::Start(e.to_string()))?;
+        runtime.block_on(shutdown);
+        if let Some(stop) = stop {
+            let _ = stop.send(());
+        }
+        self.stop()
+    }
+
+    /// Stops serving (requests in flight finish, at most 10 s) and the rounds with the
+    /// centre (a round under way finishes on its own; it only writes what it received); the
+    /// port is free when this returns.
+    pub fn stop(mut self) -> Result<(), RelayError> {
+        self.shut_down()
+    }
+
+    fn shut_down(&mut self) -> Result<(), RelayError> {
+        if let Some(stop) = self.stop_server.take() {
+            let _ = stop.send(());
+        }
+        drop(self.stop_upstream.take());
+        let served = match self.server.take() {
+            Some(server) => server
+                .join()
+                .map_err(|_| RelayError::Start("the relay's server thread panicked".into()))?,
+            None => Ok(()),
+        };
+        served.map_err(|source| RelayError::Listen {
+            addr: self.addr,
+            source,
+        })
+    }
+}
+
+impl Drop for RunningRelay {
+    fn drop(&mut self) {
+        let _ = self.shut_down();
+    }
+}
+
+/// Starts the relay enrolled in `dir`: listens (TLS with its own certificate, made on first
+/// use for the advertised address), serves the venue's kiosks on a thread of its own, and
+/// syncs with `centre` every `options.every` on another. The caller builds the centre's
+/// client (its trust policy, its timeouts).
+pub fn start(
+    dir: &Path,
+    options: &RelayOptions,
+    centre: Client,
+) -> Result<RunningRelay, RelayError> {
+    let (identity, state) = open(dir)?;
+    let listen_error = |source| RelayError::Listen {
+        addr: options.listen,
+        source,
+    };
+    let listener = TcpListener::bind(options.listen).map_err(listen_error)?;
+    let addr = listener.local_addr().map_err(listen_error)?;
+    let host = options
+        .advertise
+        .clone()
+        .unwrap_or_else(|| addr.ip().to_string());
+    let (tls, url, fingerprint) = if options.plain_http {
+        if !addr.ip().is_loopback() {
+            return Err(RelayError::PlainHttpOffLoopback(addr));
+        }
+        (None, format!("http://{host}:{}", addr.port()), None)
+    } else {
+        let (cert, key, fingerprint) = ensure_certificate(dir, std::slice::from_ref(&host))?;
+        (
+            Some(crate::serve::tls_config(&cert, &key)?),
+            format!("https://{host}:{}", addr.port()),
+            Some(fingerprint),
+        )
+    };
+    let join = join_code(&identity, &url, fingerprint);
+    tracing::info!(relay = %identity.relay_id, venue = %identity.venue.0, centre = %identity.centre_url, %addr, "venue relay started");
+
+    let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served_state = state.clone();
+    let server = std::thread::Builder::new()
+        .name("vax-relay-serve".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            runtime.block_on(crate::serve::serve(listener, served_state, tls, async {
+                let _ = stopped.await;
+            }))
+        })
+        .map_err(|e| RelayError::Start(e.to_string()))?;
+
+    let (stop_upstream, upstream_stopped) = mpsc::channel::<()>();
+    let (upstream_dir, upstream_identity, every) =
+        (dir.to_owned(), identity.clone(), options.every);
+    std::thread::Builder::new()
+        .name("vax-relay-centre".into())
+        .spawn(move || loop {
+            match upstream_round(&upstream_dir, &state, &centre, &upstream_identity) {
+                Ok(r) if r.sent_ops + r.received_ops > 0 => tracing::info!(
+                    sent = r.sent_ops,
+                    received = r.received_ops,
+                    "synced with the centre"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "centre not reached"),
+            }
+            // A message or a dropped sender both mean stop; a timeout is the next round.
+            if upstream_stopped.recv_timeout(every) != Err(mpsc::RecvTimeoutError::Timeout) {
+                return;
+            }
+        })
+        .map_err(|e| RelayError::Start(e.to_string()))?;
+
+    Ok(RunningRelay {
+        identity,
+        addr,
+        join,
+        stop_server: Some(stop_server),
+        stop_upstream: Some(stop_upstream),
+        server: Some(server),
+    })
 }

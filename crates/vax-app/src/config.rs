@@ -14,15 +14,18 @@ use vax_domain::clock::{Clock, ManualClock, SystemClock};
 use vax_domain::error::{ErrorCode, UserFacing};
 
 use crate::desk::camera::CameraChoice;
+use crate::relay_host::RelayHostSettings;
 
 /// The variables read.
-const KNOWN: [&str; 6] = [
+const KNOWN: [&str; 8] = [
     "VAXLEDGER_DB",
     "VAXLEDGER_FAKE_CAMERA",
     "VAXLEDGER_PRINT_OPEN",
     "VAXLEDGER_NOW",
     "VAXLEDGER_SYNC_SECONDS",
     "VAXLEDGER_STAFF_IDLE_MINUTES",
+    "VAXLEDGER_RELAY_LISTEN",
+    "VAXLEDGER_RELAY_ADVERTISE",
 ];
 
 /// Seconds between background syncs when `VAXLEDGER_SYNC_SECONDS` is not set.
@@ -54,6 +57,9 @@ pub struct AppConfig {
     /// `VAXLEDGER_STAFF_IDLE_MINUTES`: minutes without an action before the kiosk signs its
     /// staff member out.
     pub staff_idle_minutes: u32,
+    /// `VAXLEDGER_RELAY_LISTEN` (`0.0.0.0:8788` by default) and `VAXLEDGER_RELAY_ADVERTISE`
+    /// (found by itself when unset): the venue relay this kiosk may run (issue 17).
+    pub relay_host: RelayHostSettings,
 }
 
 /// A variable that is set but cannot be used.
@@ -90,6 +96,7 @@ impl Default for AppConfig {
             pinned_now: None,
             sync_interval: Duration::from_secs(DEFAULT_SYNC_SECONDS),
             staff_idle_minutes: DEFAULT_STAFF_IDLE_MINUTES,
+            relay_host: RelayHostSettings::default(),
         }
     }
 }
@@ -154,6 +161,15 @@ impl AppConfig {
                 }
             },
         };
+        let mut relay_host = RelayHostSettings::default();
+        if let Some(v) = var("VAXLEDGER_RELAY_LISTEN") {
+            relay_host.listen = v.trim().parse().map_err(|_| ConfigError {
+                variable: "VAXLEDGER_RELAY_LISTEN",
+                value: v.clone(),
+                expected: "an address and port such as 0.0.0.0:8788",
+            })?;
+        }
+        relay_host.advertise = var("VAXLEDGER_RELAY_ADVERTISE").map(|v| v.trim().to_owned());
         Ok(Self {
             ledger_path: var("VAXLEDGER_DB").map(PathBuf::from),
             fake_camera: var("VAXLEDGER_FAKE_CAMERA").map(PathBuf::from),
@@ -161,6 +177,7 @@ impl AppConfig {
             pinned_now,
             sync_interval,
             staff_idle_minutes,
+            relay_host,
         })
     }
 
@@ -242,6 +259,11 @@ impl Folders {
         self.base.join("stock-reports")
     }
 
+    /// `relay/`: the venue relay this kiosk runs (its identity, log and certificate).
+    pub fn relay(&self) -> PathBuf {
+        self.base.join("relay")
+    }
+
     /// `reports/`: tables exported from the dashboards as CSV, and the daily report PDF.
     pub fn reports(&self) -> PathBuf {
         self.base.join("reports")
@@ -276,9 +298,13 @@ mod tests {
             ("VAXLEDGER_NOW", "2026-06-01T09:30:00+09:00"),
             ("VAXLEDGER_SYNC_SECONDS", "3"),
             ("VAXLEDGER_STAFF_IDLE_MINUTES", "2"),
+            ("VAXLEDGER_RELAY_LISTEN", "192.168.1.10:9000"),
+            ("VAXLEDGER_RELAY_ADVERTISE", "kiosk-1.venue.lan"),
         ])
         .expect("valid");
         assert_eq!(c.staff_idle_minutes, 2);
+        assert_eq!(c.relay_host.listen.to_string(), "192.168.1.10:9000");
+        assert_eq!(c.relay_host.advertise.as_deref(), Some("kiosk-1.venue.lan"));
         assert_eq!(c.ledger_path, Some(PathBuf::from("/srv/kiosk.sqlite3")));
         assert_eq!(
             c.camera_choice(),
@@ -302,6 +328,8 @@ mod tests {
         assert_eq!(e.variable, "VAXLEDGER_SYNC_SECONDS");
         let e = config(&[("VAXLEDGER_STAFF_IDLE_MINUTES", "0")]).expect_err("refused");
         assert_eq!(e.variable, "VAXLEDGER_STAFF_IDLE_MINUTES");
+        let e = config(&[("VAXLEDGER_RELAY_LISTEN", "8788")]).expect_err("refused");
+        assert_eq!(e.variable, "VAXLEDGER_RELAY_LISTEN");
     }
 
     #[test]
@@ -318,5 +346,6 @@ mod tests {
         );
         assert_eq!(f.vrs_export(), PathBuf::from("/data/vrs-export"));
         assert_eq!(f.notices(), PathBuf::from("/data/notices"));
+        assert_eq!(f.relay(), PathBuf::from("/data/relay"));
     }
 }

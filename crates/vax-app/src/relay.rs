@@ -27,6 +27,7 @@ const KEY_LAST_SUCCESS: &str = "relay.last_success_at";
 const KEY_LAST_ATTEMPT: &str = "relay.last_attempt_at";
 const KEY_LAST_ERROR: &str = "relay.last_error";
 const KEY_CENTRE_LAST_SUCCESS: &str = "relay.centre_last_success_at";
+const KEY_CENTRE_LAST_ERROR: &str = "relay.centre_last_error";
 
 /// How long one call to the relay may take: it is on the LAN, and a kiosk that waits longer
 /// is better told the relay is gone.
@@ -96,7 +97,12 @@ pub fn join_relay(ledger: &mut Ledger, code_text: &str) -> Result<JoinCode, Rela
     }
     let tx = ledger.transaction()?;
     tx.set_setting(KEY_JOIN, &code.to_text())?;
-    for key in [KEY_LAST_SUCCESS, KEY_LAST_ERROR, KEY_CENTRE_LAST_SUCCESS] {
+    for key in [
+        KEY_LAST_SUCCESS,
+        KEY_LAST_ERROR,
+        KEY_CENTRE_LAST_SUCCESS,
+        KEY_CENTRE_LAST_ERROR,
+    ] {
         tx.set_setting(key, "")?;
     }
     tx.commit()?;
@@ -167,11 +173,14 @@ fn record_outcome(
             tx.set_setting(KEY_LAST_ERROR, "")?;
             let centre = status.centre_last_success_at.unwrap_or_default();
             tx.set_setting(KEY_CENTRE_LAST_SUCCESS, &centre)?;
+            let centre_error = status.centre_last_error.unwrap_or_default();
+            tx.set_setting(KEY_CENTRE_LAST_ERROR, &centre_error)?;
             tx.commit()?;
             Ok(RelaySyncRun {
                 sent_ops: report.sent_ops,
                 received_ops: report.received_ops,
-                relay_reaches_centre: is_recent(Some(&centre), now, CENTRE_GREEN_SECONDS),
+                relay_reaches_centre: centre_error.is_empty()
+                    && is_recent(Some(&centre), now, CENTRE_GREEN_SECONDS),
             })
         }
         Err(e) => {
@@ -208,8 +217,8 @@ pub struct RelayLights {
     pub relay_url: Option<String>,
     /// This kiosk reaches the relay (synced within [`RELAY_GREEN_SECONDS`]).
     pub reaches_relay: Light,
-    /// The relay reaches the centre (it synced within [`CENTRE_GREEN_SECONDS`], as it said
-    /// at this kiosk's last sync).
+    /// The relay reaches the centre (it synced within [`CENTRE_GREEN_SECONDS`] and its last
+    /// attempt did not fail, as it said at this kiosk's last sync).
     pub relay_reaches_centre: Light,
     /// Last sync with the relay (RFC 3339).
     pub last_relay_sync_at: Option<String>,
@@ -217,6 +226,9 @@ pub struct RelayLights {
     pub relay_centre_sync_at: Option<String>,
     /// Why the last sync with the relay failed, if it did.
     pub last_error: Option<String>,
+    /// Why the relay's last attempt to reach the centre failed, if it did (as it said at this
+    /// kiosk's last sync): the centre light is red at once, not 2 minutes later.
+    pub relay_centre_error: Option<String>,
 }
 
 /// The two lights, from what the last syncs recorded (no network call).
@@ -232,22 +244,28 @@ pub fn relay_lights(
             last_relay_sync_at: None,
             relay_centre_sync_at: None,
             last_error: None,
+            relay_centre_error: None,
         });
     };
     let last = setting(ledger, KEY_LAST_SUCCESS)?;
     let centre = setting(ledger, KEY_CENTRE_LAST_SUCCESS)?;
+    let centre_error = setting(ledger, KEY_CENTRE_LAST_ERROR)?;
     let light = |green| if green { Light::Green } else { Light::Red };
     let reaches = is_recent(last.as_deref(), now, RELAY_GREEN_SECONDS);
     Ok(RelayLights {
         relay_url: Some(code.url),
         reaches_relay: light(reaches),
-        // What the relay said is only news while this kiosk still reaches it.
+        // What the relay said is only news while this kiosk still reaches it; a failed last
+        // attempt turns the light red at once (the relay tries every few seconds).
         relay_reaches_centre: light(
-            reaches && is_recent(centre.as_deref(), now, CENTRE_GREEN_SECONDS),
+            reaches
+                && centre_error.is_none()
+                && is_recent(centre.as_deref(), now, CENTRE_GREEN_SECONDS),
         ),
         last_relay_sync_at: last,
         relay_centre_sync_at: centre,
         last_error: setting(ledger, KEY_LAST_ERROR)?,
+        relay_centre_error: centre_error,
     })
 }
 
@@ -284,9 +302,19 @@ pub fn venue_devices(ledger: &Mutex<Ledger>) -> Result<Vec<VenueDevice>, RelayAp
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default(),
             replica_id: d.replica_id.to_string(),
-            last_contact_at: d.last_contact_at,
+            // The relay stamps in UTC; the screens show the campaign's (Japan's) clock.
+            last_contact_at: d.last_contact_at.map(|at| in_japan_time(&at)),
         })
         .collect())
+}
+
+/// An RFC 3339 instant at Japan's offset, as every instant the screens show; text that is not
+/// an instant is kept as it came.
+fn in_japan_time(instant: &str) -> String {
+    DateTime::parse_from_rfc3339(instant).map_or_else(
+        |_| instant.to_owned(),
+        |at| at.with_timezone(&vax_domain::clock::jst()).to_rfc3339(),
+    )
 }
 
 /// How often a kiosk syncs with its venue's relay.
@@ -371,6 +399,18 @@ pub fn relay_join_qr(ledger: &Ledger) -> Result<Option<JoinQr>, RelayAppError> {
         let text = code.to_text();
         qr_svg(&text).map(|svg| JoinQr { code: text, svg })
     }))
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn the_relays_utc_stamps_are_shown_in_japan_time() {
+        assert_eq!(
+            super::in_japan_time("2021-06-01T00:10:00+00:00"),
+            "2021-06-01T09:10:00+09:00"
+        );
+        assert_eq!(super::in_japan_time("not a time"), "not a time");
+    }
 }
 
 #[cfg(test)]

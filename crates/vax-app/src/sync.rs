@@ -21,7 +21,7 @@ use vax_sync_client::{
 
 use crate::desk::{self, DeskError};
 
-const KEY_SERVER_URL: &str = "sync.server_url";
+pub(crate) const KEY_SERVER_URL: &str = "sync.server_url";
 pub(crate) const KEY_TOKEN: &str = "sync.token";
 const KEY_SERVER_ID: &str = "sync.server_replica_id";
 const KEY_VENUE: &str = "sync.venue";

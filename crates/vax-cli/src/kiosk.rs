@@ -10,6 +10,9 @@ use vax_app::desk::{
     booth_queue, check_in, enrolled, open_lot, open_lots, record_dose, DeskError, RecordDose,
 };
 use vax_app::relay::{join_relay, relay_lights, sync_with_relay, RelayAppError};
+use vax_app::relay_host::{
+    enroll_relay_host, start_relay_host, RelayHost, RelayHostError, RelayHostSettings,
+};
 use vax_domain::error::UserFacing;
 use vax_domain::voucher::VoucherNumber;
 use vax_ledger::Ledger;
@@ -79,6 +82,26 @@ pub enum RelayCommand {
     },
     /// The two lights: this kiosk reaches the relay, the relay reaches the centre.
     Lights,
+    /// Enroll the venue relay on this kiosk (the venue manager's) with HQ's relay code; it
+    /// lives in `relay/` beside the ledger. Then `vaxhq relay host` runs it.
+    HostEnroll {
+        /// The relay enrollment code (`vaxsync enrollment create --role relay --venue V01`).
+        #[arg(long)]
+        code: String,
+        /// Its name at the centre.
+        #[arg(long, default_value = "venue relay")]
+        name: String,
+    },
+    /// Run the venue relay in this process (the app's own relay code) until interrupted, and
+    /// join this kiosk to it. Prints `listening on <url>` then `join <code>`.
+    Host {
+        /// Address to listen on.
+        #[arg(long, default_value = "0.0.0.0:8788")]
+        listen: std::net::SocketAddr,
+        /// The address the other kiosks reach this one at (found by itself when unset).
+        #[arg(long)]
+        advertise: Option<String>,
+    },
 }
 
 fn resident_id(ledger: &Ledger, voucher: &str) -> anyhow::Result<i64> {
@@ -179,8 +202,14 @@ fn relay_error(e: RelayAppError) -> anyhow::Error {
     anyhow::anyhow!("{e} / {}", e.message_ja())
 }
 
+fn host_error(e: RelayHostError) -> anyhow::Error {
+    anyhow::anyhow!("{e} / {}", e.message_ja())
+}
+
+/// `relay_dir`: the folder of the relay this kiosk may run (beside the ledger).
 pub fn run_relay(
     ledger: &mut Ledger,
+    relay_dir: &std::path::Path,
     command: &RelayCommand,
     now: impl Fn() -> DateTime<FixedOffset>,
     as_json: bool,
@@ -213,6 +242,35 @@ pub fn run_relay(
         RelayCommand::Lights => {
             let lights = relay_lights(ledger, now()).map_err(relay_error)?;
             println!("{}", serde_json::to_string_pretty(&lights)?);
+        }
+        RelayCommand::HostEnroll { code, name } => {
+            let host = RelayHost::new(relay_dir.to_owned());
+            let status = enroll_relay_host(&host, ledger, code, name).map_err(host_error)?;
+            println!(
+                "venue relay {:?} enrolled for {} in {}",
+                status.name.unwrap_or_default(),
+                status.venue.unwrap_or_default(),
+                relay_dir.display()
+            );
+        }
+        RelayCommand::Host { listen, advertise } => {
+            let mut host = RelayHost::new(relay_dir.to_owned());
+            let settings = RelayHostSettings {
+                listen: *listen,
+                advertise: advertise.clone(),
+            };
+            let status = start_relay_host(&mut host, ledger, &settings).map_err(host_error)?;
+            {
+                use std::io::Write as _;
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "listening on {}", status.url.unwrap_or_default())?;
+                writeln!(out, "join {}", status.join_code.unwrap_or_default())?;
+                out.flush()?;
+            }
+            // Serves on its own threads until the process is interrupted.
+            loop {
+                std::thread::park();
+            }
         }
     }
     Ok(0)

@@ -575,7 +575,8 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         }
         Command::Relay(command) => {
             let mut ledger = open(cli)?;
-            return kiosk::run_relay(&mut ledger, command, || clock.now(), cli.json);
+            let relay_dir = vax_app::config::Folders::beside(&cli.ledger).relay();
+            return kiosk::run_relay(&mut ledger, &relay_dir, command, || clock.now(), cli.json);
         }
         Command::Transport(command) => return transport::run(command, cli.json, now, || open(cli)),
         Command::Stock(command) => {

@@ -430,3 +430,188 @@ fn a_venue_keeps_going_through_its_relay_with_the_centre_down_and_the_relay_kill
         "no duplicate dose reached the centre"
     );
 }
+
+/// The relay run by the manager's kiosk itself (`vaxhq relay host`: vax-app's relay host, the
+/// code the desktop app runs in its own process) instead of a `vaxsync relay serve` beside it.
+#[test]
+fn the_managers_kiosk_runs_the_relay_in_its_own_process_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let centre_db = dir.path().join("centre.db");
+    let db = centre_db.to_str().unwrap();
+    let code = |role: &str, venue: Option<&str>| {
+        let mut args = vec!["enrollment", "create", "--db", db, "--role", role];
+        if let Some(v) = venue {
+            args.extend(["--venue", v]);
+        }
+        vaxsync(&args)
+    };
+    let port = free_port();
+    let centre_url = format!("http://127.0.0.1:{port}");
+    let hq_code = code("hq", None);
+    let centre = start_centre(&centre_db, port);
+    let hq = dir.path().join("hq.sqlite3");
+    let today = chrono::Local::now().date_naive().to_string();
+    ok(&hq, &["demo", "--residents", "300", "--start", &today]);
+    let enroll = |ledger: &Path, code: &str, name: &str| {
+        ok(
+            ledger,
+            &[
+                "sync",
+                "enroll",
+                "--server",
+                &centre_url,
+                "--code",
+                code,
+                "--name",
+                name,
+            ],
+        );
+        ok(ledger, &["sync", "run"]);
+    };
+    enroll(&hq, &hq_code, "HQ");
+    // Each kiosk in a folder of its own, as on its own machine: the relay lives beside the
+    // manager's ledger.
+    let manager = dir.path().join("manager/kiosk.sqlite3");
+    let booth = dir.path().join("booth/kiosk.sqlite3");
+    std::fs::create_dir_all(manager.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(booth.parent().unwrap()).unwrap();
+    enroll(&manager, &code("venue_manager", Some("V01")), "manager");
+    enroll(&booth, &code("booth", Some("V01")), "booth");
+    ok(
+        &booth,
+        &[
+            "desk",
+            "open-lot",
+            "--product",
+            "comirnaty",
+            "--lot",
+            "FA5765",
+        ],
+    );
+
+    // A booth cannot run the relay; the manager's kiosk enrolls it with HQ's relay code.
+    let relay_code = code("relay", Some("V01"));
+    let refused = vaxhq(&booth, &["relay", "host-enroll", "--code", &relay_code]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("会場責任者"),
+        "refused in both languages: {}",
+        text(&refused)
+    );
+    ok(
+        &manager,
+        &[
+            "relay",
+            "host-enroll",
+            "--code",
+            &relay_code,
+            "--name",
+            "V01 relay",
+        ],
+    );
+    let relay_port = free_port();
+    let listen = format!("127.0.0.1:{relay_port}");
+    let host = |ledger: &Path| {
+        let (running, lines) = start(
+            &vaxhq_bin(),
+            &[
+                "--ledger",
+                ledger.to_str().unwrap(),
+                "relay",
+                "host",
+                "--listen",
+                &listen,
+            ],
+            2,
+        );
+        assert_eq!(
+            lines[0],
+            format!("listening on https://{listen}"),
+            "{lines:?}"
+        );
+        let join = lines[1]
+            .strip_prefix("join ")
+            .expect("a join line")
+            .to_owned();
+        assert!(
+            join.contains("&fp="),
+            "the join code pins the certificate: {join}"
+        );
+        (running, join)
+    };
+    let (relay, join) = host(&manager);
+    let relay_dir = dir.path().join("manager/relay");
+    wait_for("the relay's registry", Duration::from_secs(20), || {
+        relay_dir.join("registry.json").exists()
+    });
+    let lights = ok(&manager, &["relay", "lights"]);
+    assert!(
+        lights.contains(&format!("https://{listen}")),
+        "the manager's kiosk joined its own relay: {lights}"
+    );
+    ok(&booth, &["relay", "join", &join]);
+    // Each kiosk hands the fresh relay what it holds (the city: the longest session), before
+    // the day starts.
+    for k in [&manager, &booth] {
+        ok(k, &["relay", "sync"]);
+    }
+
+    // The internet goes. Both kiosks keep syncing with the relay on the manager's kiosk.
+    drop(centre);
+    let _loops: Vec<Running> = [&manager, &booth].iter().map(|k| keep_syncing(k)).collect();
+    let first = "0000100001";
+    ok(&manager, &["desk", "check-in", first]);
+    let took = wait_for("the check-in at the booth", Duration::from_secs(5), || {
+        queue_has(&booth, first)
+    });
+    eprintln!("check-in reached the booth through the kiosk's relay in {took:?}");
+    ok(
+        &booth,
+        &[
+            "desk",
+            "dose",
+            first,
+            "--lot",
+            "FA5765",
+            "--vaccinator",
+            "医師 一郎",
+        ],
+    );
+
+    // The manager's kiosk is killed and started again: same relay, same join code, and the
+    // booth carries on without scanning anything.
+    let mut relay = relay;
+    relay.0.kill().expect("kill -9 the kiosk");
+    let _ = relay.0.wait();
+    let (_relay, join_again) = host(&manager);
+    assert_eq!(
+        join_again, join,
+        "the same address and certificate after a restart"
+    );
+    let second = "0000100008";
+    ok(&manager, &["desk", "check-in", second]);
+    wait_for(
+        "a check-in after the restart",
+        Duration::from_secs(15),
+        || queue_has(&booth, second),
+    );
+
+    // The centre comes back: the relay carries the venue's work to it.
+    let _centre = start_centre(&centre_db, port);
+    let booth_id = {
+        let s = ok(&booth, &["--json", "sync", "status"]);
+        s.split("\"replica_id\": \"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("an id")
+            .to_owned()
+    };
+    wait_for(
+        "the booth's dose at the centre",
+        Duration::from_secs(30),
+        || {
+            seen(&centre_db).get(&booth_id) == seen(&relay_dir.join("relay.db")).get(&booth_id)
+                && seen(&centre_db).contains_key(&booth_id)
+        },
+    );
+}

@@ -222,6 +222,10 @@ error_codes! {
     PlainHttpRefused = "PLAIN_HTTP_REFUSED",
     /// The device sent more ops than its budget allows for now; it retries later by itself.
     OpsBudgetExceeded = "OPS_BUDGET_EXCEEDED",
+    // The venue relay inside the app (issue 17, docs/venue-resilience.md).
+    /// This kiosk could not start the venue relay: its port is taken, its folder or
+    /// certificate is unreadable, or no LAN address was found to announce.
+    RelayCannotStart = "RELAY_CANNOT_START",
 }
 
 impl ErrorCode {

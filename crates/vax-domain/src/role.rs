@@ -62,6 +62,12 @@ impl Role {
         matches!(self, Self::Headquarters)
     }
 
+    /// Whether the role's kiosk may run the venue's LAN relay (issue 17): the venue
+    /// manager's, which the other kiosks of the venue sync with.
+    pub fn may_host_relay(self) -> bool {
+        matches!(self, Self::VenueManager)
+    }
+
     /// Whether the role records doses.
     pub fn may_record_doses(self) -> bool {
         matches!(self, Self::Booth | Self::VenueManager)

@@ -11,6 +11,7 @@ pub mod notices;
 pub mod paper;
 pub mod planning;
 pub mod reception;
+pub mod relay_host;
 pub mod setup;
 pub mod staff;
 pub mod sync;

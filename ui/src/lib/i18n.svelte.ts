@@ -599,6 +599,18 @@ const text = {
   relay_join_label: { ja: '中継機の接続コード', en: 'Relay join code' },
   relay_join: { ja: '接続', en: 'Join' },
   relay_joined: { ja: '中継機に接続設定しました: {url}', en: 'Joined the relay at {url}' },
+  relay_role_relay: { ja: '中継機', en: 'Relay' },
+  relay_host_title: { ja: 'この端末を会場中継機にする', en: 'This kiosk as the venue relay' },
+  relay_host_hint: { ja: '本部から受け取った中継機用の登録コードを一度入力すると、この端末が会場LANの中継機になります。他の端末はこの端末と数秒ごとに同期します。', en: 'Enter the relay enrollment code from HQ once; this kiosk then runs the venue relay on the LAN, and the other kiosks sync with it every few seconds.' },
+  relay_host_code: { ja: '中継機用登録コード', en: 'Relay enrollment code' },
+  relay_host_name: { ja: '中継機の名前', en: 'Relay name' },
+  relay_host_enroll: { ja: '登録', en: 'Enroll' },
+  relay_host_start: { ja: '中継機を開始', en: 'Start the relay' },
+  relay_host_stop: { ja: '中継機を停止', en: 'Stop the relay' },
+  relay_host_running: { ja: '稼働中: {url}', en: 'Running at {url}' },
+  relay_host_stopped: { ja: '停止中（登録済み: {name}）', en: 'Stopped (enrolled: {name})' },
+  relay_host_autostart: { ja: 'アプリ起動時に自動で開始します。', en: 'Starts again with the app.' },
+  relay_host_fingerprint: { ja: '証明書の指紋', en: 'Certificate fingerprint' },
 } as const;
 
 export type TextKey = keyof typeof text;

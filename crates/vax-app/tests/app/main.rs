@@ -15,6 +15,7 @@ mod paper;
 mod planning;
 mod print;
 mod relay;
+mod relay_host;
 mod reports;
 mod staff;
 mod stock;

@@ -344,3 +344,65 @@ fn the_vrs_export_carries_a_back_entered_dose_like_any_other() {
         rows[0]
     );
 }
+
+/// A walk-in from the standby list, written on a blank row: no booking at this venue or any,
+/// the voucher number typed (10 digits, no row QR). Back-entered, the dose due that day is
+/// recorded with a paper check-in, both marked back-entered; typed again, it is a duplicate.
+#[test]
+fn a_walk_in_on_a_blank_row_is_back_entered_by_typed_voucher_number() {
+    let (mut ledger, e) = venue();
+    open_lot(&mut ledger, &e, "comirnaty", "FA5765", time("08:30")).unwrap();
+    let reader = ledger.reader();
+    let walk_in = (1..=1_500)
+        .find(|&id| {
+            reader.bookings_of(id).is_ok_and(|b| b.is_empty())
+                && reader.doses_of(id).is_ok_and(|d| d.is_empty())
+        })
+        .expect("the demo city has someone never booked");
+    let voucher = reader
+        .resident(walk_in)
+        .unwrap()
+        .resident
+        .voucher
+        .to_string();
+
+    assert_eq!(voucher.len(), 10, "typed as on the voucher card: {voucher}");
+    let sheets = day_sheets(&ledger, "V03", time("00:00").date_naive()).unwrap();
+    assert!(
+        sheets
+            .iter()
+            .flat_map(|s| &s.rows)
+            .all(|r| !r.line.to_digits().ends_with(&voucher)),
+        "a walk-in has no printed row"
+    );
+
+    let mut blank_row = row(&voucher, "14:05");
+    blank_row.observed_until = "14:20".into();
+    let done = back_enter(&mut ledger, &e, &blank_row, time("17:00")).unwrap();
+    assert_eq!(done.dose_number, 1, "the dose due: their first");
+    assert!(
+        done.checked_in,
+        "the paper check-in is recorded with the dose"
+    );
+    let reader = ledger.reader();
+    let doses = reader.doses_of(walk_in).unwrap();
+    assert_eq!(doses.len(), 1);
+    assert_eq!(doses[0].administered_at, time("14:05"));
+    let day = time("00:00");
+    let check_ins = reader
+        .check_ins_of(walk_in, day.date_naive(), *day.offset())
+        .unwrap();
+    assert_eq!(check_ins.len(), 1);
+    assert_eq!(check_ins[0].checked_in_at, time("14:05"));
+
+    let before = written(&ledger, walk_in);
+    blank_row.given_at = "14:30".into();
+    blank_row.observed_until = String::new();
+    let twice = back_enter(&mut ledger, &e, &blank_row, time("17:05")).unwrap_err();
+    // A typed number means "the dose due": now their second, refused until its interval.
+    assert!(
+        matches!(twice, DeskError::IntervalNotReached { dose_number: 2, .. }),
+        "the same walk-in typed again is refused: {twice:?}"
+    );
+    assert_eq!(written(&ledger, walk_in), before, "and nothing is written");
+}

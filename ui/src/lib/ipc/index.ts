@@ -78,6 +78,7 @@ import type {
   RelayLights,
   VenueDevice,
   JoinQr,
+  RelayHostStatus,
 } from './generated/types';
 
 export type * from './generated/types';
@@ -204,4 +205,8 @@ export const api = {
   relayDevices: () => call<VenueDevice[]>('relay_venue_devices'),
   relayJoinCode: () => call<JoinQr | null>('relay_join_code'),
   relayJoin: (code: string) => call<string>('relay_join', { code }),
+  relayHostStatus: () => call<RelayHostStatus>('relay_host_status'),
+  relayHostEnroll: (code: string, name: string) => call<RelayHostStatus>('relay_host_enroll', { code, name }),
+  relayHostStart: () => call<RelayHostStatus>('relay_host_start'),
+  relayHostStop: () => call<RelayHostStatus>('relay_host_stop'),
 };

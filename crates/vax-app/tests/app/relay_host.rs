@@ -1,0 +1,208 @@
+//! The venue relay inside the app (issue 17): the venue manager's kiosk enrolls the relay with
+//! HQ's relay code, starts it in its own process, and the venue's other kiosks sync through it
+//! with the centre gone; stopped, the port is free; left running, it starts again with the
+//! app under the same join code.
+
+use std::net::{SocketAddr, TcpListener};
+
+use chrono::{DateTime, FixedOffset, Local};
+use vax_app::demo::load_demo_city;
+use vax_app::desk::{self, booth_queue, check_in};
+use vax_app::progress::NoProgress;
+use vax_app::relay::{join_relay, joined_relay, sync_with_relay};
+use vax_app::relay_host::{
+    enroll_relay_host, relay_host_status, resume_relay_host, start_relay_host, stop_relay_host,
+    RelayHost, RelayHostError, RelayHostSettings,
+};
+use vax_app::sync::{create_enrollment_code, enroll_device, sync_now};
+use vax_demo::DemoParams;
+use vax_domain::error::UserFacing;
+use vax_domain::role::Role;
+use vax_ledger::Ledger;
+use vax_sync::Role as SyncRole;
+use vax_sync_server::loopback::LoopbackServer;
+
+/// The relay stamps its links with the system's clock, so the kiosks run on today's time.
+fn now() -> DateTime<FixedOffset> {
+    Local::now().fixed_offset()
+}
+
+fn kiosk(
+    server: &LoopbackServer,
+    hq: &Ledger,
+    dir: &std::path::Path,
+    role: Role,
+    name: &str,
+) -> Ledger {
+    let code = create_enrollment_code(hq, role, Some("V01"), 24).unwrap();
+    let mut kiosk = Ledger::open(&dir.join(format!("{name}.sqlite3"))).unwrap();
+    enroll_device(&mut kiosk, &server.url(), &code, name, "262021", now()).unwrap();
+    sync_now(&mut kiosk, now()).unwrap();
+    kiosk
+}
+
+fn free_loopback_address() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+}
+
+#[test]
+fn the_managers_kiosk_runs_the_relay_and_the_booth_syncs_through_it_with_the_centre_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(&dir.path().join("centre.sqlite3"), 0).unwrap();
+    let mut hq = Ledger::open(&dir.path().join("hq.sqlite3")).unwrap();
+    let params = DemoParams {
+        residents: 300,
+        start: now().date_naive(),
+        ..DemoParams::default()
+    };
+    load_demo_city(&mut hq, &params, now(), &mut NoProgress).unwrap();
+    let code = server.enrollment_code(SyncRole::Hq, None).unwrap();
+    enroll_device(&mut hq, &server.url(), &code, "本部", "262021", now()).unwrap();
+    sync_now(&mut hq, now()).unwrap();
+    let mut manager = kiosk(&server, &hq, dir.path(), Role::VenueManager, "責任者");
+    let mut booth = kiosk(&server, &hq, dir.path(), Role::Booth, "接種1");
+    let reception = kiosk(&server, &hq, dir.path(), Role::Reception, "受付1");
+
+    let settings = RelayHostSettings {
+        listen: free_loopback_address(),
+        advertise: None,
+    };
+    let mut host = RelayHost::new(dir.path().join("relay"));
+
+    // Only the manager's kiosk runs the relay; nothing starts before a relay is enrolled.
+    let relay_code = server
+        .enrollment_code(SyncRole::Relay, Some("V01"))
+        .unwrap();
+    let refused = enroll_relay_host(&host, &reception, &relay_code, "V01 relay").unwrap_err();
+    assert_eq!(refused.code(), "ROLE_MAY_NOT", "{refused}");
+    let refused = start_relay_host(&mut host, &mut manager, &settings).unwrap_err();
+    assert!(
+        matches!(refused, RelayHostError::NoRelayEnrolled),
+        "{refused:?}"
+    );
+    assert_eq!(refused.code(), "SYNC_NOT_CONFIGURED");
+
+    // A relay code of another venue is refused and forgotten here.
+    let other = server
+        .enrollment_code(SyncRole::Relay, Some("V02"))
+        .unwrap();
+    let refused = enroll_relay_host(&host, &manager, &other, "V02 relay").unwrap_err();
+    assert_eq!(refused.code(), "WRONG_VENUE", "{refused}");
+    assert!(refused.message_ja().contains("V02"));
+    assert!(!relay_host_status(&host, &manager).unwrap().enrolled);
+    // A kiosk's code is not a relay's.
+    let booth_code = create_enrollment_code(&hq, Role::Booth, Some("V01"), 24).unwrap();
+    let refused = enroll_relay_host(&host, &manager, &booth_code, "not a relay").unwrap_err();
+    assert_eq!(refused.code(), "ENROLLMENT_CODE_INVALID", "{refused}");
+
+    let status = enroll_relay_host(&host, &manager, &relay_code, "V01 relay").unwrap();
+    assert!(status.enrolled && !status.running);
+    assert_eq!(status.venue.as_deref(), Some("V01"));
+
+    let status = start_relay_host(&mut host, &mut manager, &settings).unwrap();
+    assert!(status.running && status.starts_with_app);
+    let url = format!("https://{}", settings.listen);
+    assert_eq!(status.url.as_deref(), Some(url.as_str()));
+    let join = status.join_code.clone().expect("a join code");
+    assert!(join.contains(&format!("fp={}", status.fingerprint.clone().unwrap())));
+    assert!(status
+        .join_qr_svg
+        .as_deref()
+        .is_some_and(|s| s.starts_with("<svg")));
+    assert_eq!(
+        joined_relay(&manager).unwrap().map(|j| j.to_text()),
+        Some(join.clone()),
+        "the manager's kiosk syncs through its own relay"
+    );
+    // Starting again changes nothing.
+    let again = start_relay_host(&mut host, &mut manager, &settings).unwrap();
+    assert_eq!(again.join_code.as_deref(), Some(join.as_str()));
+
+    // The relay's first round with the centre fetched the registry (who may sync here).
+    let registry = dir.path().join("relay/registry.json");
+    let started = std::time::Instant::now();
+    while !registry.exists() {
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "the relay never reached the centre"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    join_relay(&mut booth, &join).unwrap();
+    // Each kiosk hands the fresh relay what it holds, before the day starts.
+    sync_with_relay(&mut manager, now()).unwrap();
+    sync_with_relay(&mut booth, now()).unwrap();
+    server.kill(); // the internet goes
+
+    let e = desk::enrollment(&manager).unwrap().expect("desk");
+    let resident = |ledger: &Ledger, voucher: &str| {
+        ledger
+            .reader()
+            .residents_by_voucher(
+                None,
+                &vax_domain::voucher::VoucherNumber::parse(voucher).unwrap(),
+            )
+            .unwrap()[0]
+            .id
+    };
+    let first = resident(&manager, "0000100001");
+    check_in(&mut manager, &e, first, now()).unwrap();
+    let sent = sync_with_relay(&mut manager, now()).unwrap();
+    assert_eq!(sent.sent_ops, 2, "the check-in and its audit entry");
+    let got = sync_with_relay(&mut booth, now()).unwrap();
+    assert_eq!(got.received_ops, 2);
+    // The relay's next round with the centre fails: the centre light is red within seconds,
+    // while the relay light stays green.
+    let started = std::time::Instant::now();
+    while sync_with_relay(&mut booth, now())
+        .unwrap()
+        .relay_reaches_centre
+    {
+        assert!(
+            started.elapsed().as_secs() < 15,
+            "the centre light stayed green"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let lights = vax_app::relay::relay_lights(&booth, now()).unwrap();
+    assert_eq!(
+        (lights.reaches_relay, lights.relay_reaches_centre),
+        (vax_app::relay::Light::Green, vax_app::relay::Light::Red)
+    );
+    assert!(lights.relay_centre_error.is_some());
+    let booth_desk = desk::enrollment(&booth).unwrap().expect("desk");
+    assert_eq!(booth_queue(&booth, &booth_desk, now()).unwrap().len(), 1);
+
+    // The port is taken: a clear refusal, nothing joined.
+    let mut second = RelayHost::new(dir.path().join("relay"));
+    let taken = RelayHostSettings {
+        listen: settings.listen,
+        advertise: None,
+    };
+    let refused = start_relay_host(&mut second, &mut manager, &taken).unwrap_err();
+    assert_eq!(refused.code(), "RELAY_CANNOT_START", "{refused}");
+    assert!(refused.message_ja().contains(&settings.listen.to_string()));
+
+    // The app quits with the relay running: it starts again with the app, same join code,
+    // and the booth carries on without scanning anything.
+    drop(host);
+    let mut host = RelayHost::new(dir.path().join("relay"));
+    assert!(resume_relay_host(&mut host, &mut manager, &settings).unwrap());
+    let status = relay_host_status(&host, &manager).unwrap();
+    assert_eq!(status.join_code.as_deref(), Some(join.as_str()));
+    let second = resident(&manager, "0000100008");
+    check_in(&mut manager, &e, second, now()).unwrap();
+    sync_with_relay(&mut manager, now()).unwrap();
+    assert_eq!(sync_with_relay(&mut booth, now()).unwrap().received_ops, 2);
+
+    // Stopped: the port is free and it stays stopped at the next start of the app.
+    let status = stop_relay_host(&mut host, &mut manager).unwrap();
+    assert!(!status.running && !status.starts_with_app && status.join_code.is_none());
+    TcpListener::bind(settings.listen).expect("the port is free once stopped");
+    let mut host = RelayHost::new(dir.path().join("relay"));
+    assert!(!resume_relay_host(&mut host, &mut manager, &settings).unwrap());
+    let gone = sync_with_relay(&mut booth, now()).unwrap_err();
+    assert_eq!(gone.code(), "SYNC_OFFLINE", "{gone:?}");
+}
