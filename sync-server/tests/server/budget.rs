@@ -37,13 +37,16 @@ type Refusal = (StatusCode, String);
 
 impl Server {
     fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let location = store_location(dir.path());
-        let limits = Limits {
+        Self::with_limits(Limits {
             ops_burst: BURST,
             ops_per_second: 0.0001,
             ..Limits::default()
-        };
+        })
+    }
+
+    fn with_limits(limits: Limits) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let location = store_location(dir.path());
         let state = open_state_with_limits(&location, limits).expect("open");
         Self {
             app: vax_sync_server::router(state.clone()),
@@ -95,9 +98,7 @@ impl Server {
     }
 
     async fn post(&self, token: &str, message: &Message) -> Result<Message, Refusal> {
-        let (status, bytes) = self
-            .call("/v1/sync", Some(token), message.encode())
-            .await;
+        let (status, bytes) = self.call("/v1/sync", Some(token), message.encode()).await;
         if status == StatusCode::OK {
             return Ok(Message::decode(&bytes).expect("reply"));
         }
@@ -107,8 +108,14 @@ impl Server {
 
     /// A whole session of `device` (the client's `sync_session`, in process).
     async fn sync(&self, device: &mut Device) -> Result<(), Refusal> {
+        self.sync_counting(device).await.map(drop)
+    }
+
+    /// [`Server::sync`], returning the ops of each reply.
+    async fn sync_counting(&self, device: &mut Device) -> Result<Vec<usize>, Refusal> {
         let mut state = SyncState::for_peer(self.state.server_id()).trusting_peer_keys();
         let mut news = false;
+        let mut replies = Vec::new();
         for _ in 0..100 {
             let message = match device.replica.generate(&mut state).expect("generate") {
                 Some(m) => m,
@@ -116,13 +123,14 @@ impl Server {
                     state.reset_in_flight();
                     match device.replica.generate(&mut state).expect("generate") {
                         Some(m) => m,
-                        None => return Ok(()),
+                        None => return Ok(replies),
                     }
                 }
-                None => return Ok(()),
+                None => return Ok(replies),
             };
             let reply = self.post(&device.creds.token, &message).await?;
             news = !reply.ops.is_empty() || reply.more;
+            replies.push(reply.ops.len());
             device.replica.receive(&mut state, reply).expect("receive");
         }
         panic!("no convergence");
@@ -195,7 +203,11 @@ async fn a_device_claiming_hqs_authorship_is_refused_and_gains_no_budget() {
         err.expect_err("refused"),
         (StatusCode::FORBIDDEN, "BAD_SIGNATURE".into())
     );
-    assert_eq!(server.op_count().await, u64::from(BURST), "nothing more stored");
+    assert_eq!(
+        server.op_count().await,
+        u64::from(BURST),
+        "nothing more stored"
+    );
     refused_for_budget(server.sync(&mut booth).await);
 }
 
@@ -291,4 +303,44 @@ async fn a_relay_carrying_hqs_ops_pays_nothing_and_a_booths_ops_are_charged_to_t
     booth.replica.write(dose(200, "V01")).expect("write");
     refused_for_budget(server.sync(&mut booth).await);
     assert_eq!(server.op_count().await, u64::from(BURST * 11));
+}
+
+#[tokio::test]
+async fn honest_bursts_pass_with_the_default_limits_hqs_city_in_full_batches_a_desks_day_in_pages()
+{
+    let server = Server::with_limits(Limits::default());
+    let hq = server.device(Role::Hq, None).await;
+    let mut desk = server.device(Role::Reception, Some("V01")).await;
+    // HQ's city (9,000 ops here; 181,682 for 65,000 residents, docs/BENCHMARKS.md) and a
+    // reception desk's day offline (1,800 ops, within its burst), each sent at once.
+    let mut city = Device {
+        replica: MemoryReplica::new(hq.creds.replica_id, Role::Hq, hq.key.clone()).expect("key"),
+        ..hq
+    };
+    for r in 1..=9_000 {
+        city.replica.write(check_in(r, "V02")).expect("write");
+    }
+    server.sync(&mut city).await.expect("HQ is not budgeted");
+    for r in 10_001..=11_800 {
+        desk.replica.write(check_in(r, "V01")).expect("write");
+    }
+    server
+        .sync(&mut desk)
+        .await
+        .expect("a desk's day is within its burst");
+    // A new venue's first sync: HQ's ops come 4,000 to a reply, the desk's 250 beside them.
+    let mut fresh = server.device(Role::Booth, Some("V03")).await;
+    let replies = server.sync_counting(&mut fresh).await.expect("first sync");
+    assert_eq!(fresh.replica.log.len(), 10_800, "everything arrived");
+    assert_eq!(replies.iter().sum::<usize>(), 10_800);
+    // The desk's 1,800 need 8 pages of 250; HQ's 9,000 ride along in them.
+    assert!(
+        replies.len() <= 12,
+        "a handful of round trips, not one per 250 ops: {replies:?}"
+    );
+    assert_eq!(
+        replies.iter().max(),
+        Some(&4_000),
+        "full batches: {replies:?}"
+    );
 }
