@@ -90,4 +90,6 @@ pub const COMMAND_NAMES: &[&str] = &[
     "relay_venue_devices",
     "relay_join_code",
     "relay_join",
+    "unlock_status",
+    "unlock_ledger",
 ];

@@ -581,6 +581,12 @@ const text = {
   relay_join_label: { ja: '中継機の接続コード', en: 'Relay join code' },
   relay_join: { ja: '接続', en: 'Join' },
   relay_joined: { ja: '中継機に接続設定しました: {url}', en: 'Joined the relay at {url}' },
+  // The start-of-day unlock of an encrypted ledger (issue 15, docs/encryption.md).
+  unlock_title: { ja: '台帳の解錠', en: 'Unlock the ledger' },
+  unlock_hint: { ja: 'この端末の台帳は暗号化されています。会場のパスフレーズを入力してください。忘れた場合は本部の復旧コードでも開けます。', en: "This kiosk's ledger is encrypted. Type the venue's passphrase; HQ's recovery code opens it too." },
+  unlock_label: { ja: 'パスフレーズまたは復旧コード', en: 'Passphrase or recovery code' },
+  unlock_submit: { ja: '開く', en: 'Open' },
+  unlock_checking: { ja: '確認中…', en: 'Checking…' },
 } as const;
 
 export type TextKey = keyof typeof text;

@@ -20,6 +20,7 @@ mod stock;
 mod sync;
 mod transport;
 mod trust_audit;
+mod unlock;
 
 use chrono::{DateTime, FixedOffset};
 

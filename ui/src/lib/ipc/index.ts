@@ -204,4 +204,6 @@ export const api = {
   relayDevices: () => call<VenueDevice[]>('relay_venue_devices'),
   relayJoinCode: () => call<JoinQr | null>('relay_join_code'),
   relayJoin: (code: string) => call<string>('relay_join', { code }),
+  unlockStatus: () => call<boolean>('unlock_status'),
+  unlockLedger: (passphrase: string) => call<null>('unlock_ledger', { passphrase }),
 };
