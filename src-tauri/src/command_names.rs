@@ -94,4 +94,6 @@ pub const COMMAND_NAMES: &[&str] = &[
     "relay_host_enroll",
     "relay_host_start",
     "relay_host_stop",
+    "unlock_status",
+    "unlock_ledger",
 ];

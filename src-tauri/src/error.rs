@@ -15,3 +15,14 @@ impl<E: UserFacing> From<E> for IpcError {
         Self(e.to_user_error())
     }
 }
+
+impl IpcError {
+    /// A failure of the machine rather than of the input (a thread that could not start).
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Self(UserError::new(
+            vax_domain::error::ErrorCode::Internal,
+            format!("internal error: {e}"),
+            format!("内部エラー: {e}"),
+        ))
+    }
+}

@@ -40,12 +40,13 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
                 let path = ledger_in_data_folder(app.path().app_data_dir()?)?;
                 app.manage(AppState::open(config, path));
             }
-            start_background_sync(app.handle())?;
-            resume_relay_host(app.handle());
+            ledger_opened(app.handle())?;
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::setup::setup_status,
+            commands::unlock::unlock_status,
+            commands::unlock::unlock_ledger,
             commands::setup::setup_load_demo,
             commands::setup::setup_enroll,
             commands::setup::products,
@@ -137,6 +138,14 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
         ])
 }
 
+/// What runs once the ledger is open, at start or after the unlock screen: the background
+/// sync and, when this kiosk hosts it, the venue relay.
+pub(crate) fn ledger_opened<R: Runtime>(app: &tauri::AppHandle<R>) -> std::io::Result<()> {
+    start_background_sync(app)?;
+    resume_relay_host(app);
+    Ok(())
+}
+
 /// Starts vax-app's background sync on the app's ledger; each round that moved changes tells
 /// the window ([`LEDGER_CHANGED`]).
 fn start_background_sync<R: Runtime>(app: &tauri::AppHandle<R>) -> std::io::Result<()> {
@@ -223,6 +232,61 @@ mod tests {
             },
         )
         .map(|b| b.deserialize::<Value>().expect("JSON response"))
+    }
+
+    #[test]
+    fn an_encrypted_ledger_waits_for_its_passphrase_and_a_wrong_one_changes_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("kiosk.sqlite3");
+        vax_ledger::Ledger::encrypt(&path, "会場の合言葉です").expect("encrypt");
+        let config = vax_app::config::AppConfig {
+            ledger_path: Some(path.clone()),
+            ..Default::default()
+        };
+        let app = super::build_app(mock_builder(), config)
+            .build(tauri::generate_context!())
+            .expect("the app builds on the mock runtime");
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("main window");
+        assert_eq!(
+            invoke(&webview, "unlock_status", json!({})),
+            Ok(json!(true))
+        );
+        let err = invoke(&webview, "setup_status", json!({})).expect_err("locked");
+        assert_eq!(err["code"], "LEDGER_UNAVAILABLE", "{err}");
+        let before = std::fs::read(&path).expect("ledger");
+        let err = invoke(
+            &webview,
+            "unlock_ledger",
+            json!({"passphrase": "違う合言葉です"}),
+        )
+        .expect_err("a wrong passphrase");
+        assert_eq!(err["code"], "INVALID_INPUT", "{err}");
+        assert!(err["message_ja"]
+            .as_str()
+            .is_some_and(|m| m.contains("変更されていません")));
+        assert_eq!(
+            std::fs::read(&path).expect("ledger"),
+            before,
+            "nothing changed"
+        );
+        assert_eq!(
+            invoke(&webview, "unlock_status", json!({})),
+            Ok(json!(true))
+        );
+        invoke(
+            &webview,
+            "unlock_ledger",
+            json!({"passphrase": "会場の合言葉です"}),
+        )
+        .expect("the right passphrase opens it");
+        assert_eq!(
+            invoke(&webview, "unlock_status", json!({})),
+            Ok(json!(false))
+        );
+        let status = invoke(&webview, "setup_status", json!({})).expect("open now");
+        assert_eq!(status["residents"], 0);
     }
 
     #[test]

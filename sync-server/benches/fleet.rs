@@ -11,6 +11,10 @@
 //! a time and sends them in a tight loop, resending at once when refused (429 `RATE_LIMITED`),
 //! as a broken or hostile device would. Its own exchanges are not in the latency figures; the
 //! question is whether the other venues' p99 stays under 1 s.
+//!
+//! `FLEET_PACE` sets the server's ops per budgeted author per reply (`--paced-ops-per-author`,
+//! default 250; 0 = not paced), so one build measures both. The figures split the exchanges
+//! whose reply carried ops of the flooder from the others, and show the server's lock.
 
 mod common;
 
@@ -30,6 +34,8 @@ struct Timed<'a> {
     inner: &'a mut MemoryReplica,
     sent_at: Option<Instant>,
     samples: Vec<f64>,
+    /// Per sample: how many ops of the reply were the flooder's (venue V99's).
+    flooded: Vec<usize>,
 }
 
 impl LocalReplica for Timed<'_> {
@@ -42,6 +48,13 @@ impl LocalReplica for Timed<'_> {
     fn receive(&mut self, state: &mut SyncState, message: Message) -> Result<Applied, SyncError> {
         if let Some(t) = self.sent_at.take() {
             self.samples.push(t.elapsed().as_secs_f64() * 1000.0);
+            let flooder = VenueCode::new("V99");
+            let of_flooder = message
+                .ops
+                .iter()
+                .filter(|op| op.kind.venue() == Some(&flooder))
+                .count();
+            self.flooded.push(of_flooder);
         }
         self.inner.receive(state, message)
     }
@@ -58,20 +71,24 @@ impl LocalReplica for Timed<'_> {
     }
 }
 
-/// One sync session of `replica` with the server; returns the round trips' times in ms.
+/// One round trip: its time in ms and how many of the flooder's ops its reply carried.
+type Sample = (f64, usize);
+
+/// One sync session of `replica` with the server; returns its round trips.
 fn timed_session(
     replica: &mut MemoryReplica,
     client: &Client,
     server_id: ReplicaId,
     what: &str,
-) -> Vec<f64> {
+) -> Vec<Sample> {
     let mut t = Timed {
         inner: replica,
         sent_at: None,
         samples: Vec::new(),
+        flooded: Vec::new(),
     };
     sync_session(&mut t, client, server_id).expect(what);
-    t.samples
+    t.samples.into_iter().zip(t.flooded).collect()
 }
 
 fn op_for(role: Role, venue: &VenueCode, resident: u64) -> OpKind {
@@ -113,16 +130,27 @@ fn main() {
     let interval: u64 = env_or("FLEET_INTERVAL_SECONDS", 10);
     let rate: u64 = env_or("FLEET_OPS_PER_SECOND", 2);
     let flood: bool = env_or("FLEET_FLOOD", 0u8) == 1;
+    let limits = vax_sync_server::Limits {
+        paced_ops_per_author: env_or(
+            "FLEET_PACE",
+            vax_sync_server::Limits::default().paced_ops_per_author,
+        ),
+        ..vax_sync_server::Limits::default()
+    };
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = BenchServer::start(&bench_store(dir.path(), "fleet.db"));
+    let server = BenchServer::start_with_limits(&bench_store(dir.path(), "fleet.db"), limits);
     println!(
-        "fleet: {devices} devices, {seconds} s, sync every {interval} s, {rate} ops/s each, server {}{}",
+        "fleet: {devices} devices, {seconds} s, sync every {interval} s, {rate} ops/s each, server {}{}, {} ops of one author per reply",
         server.url,
-        if flood { ", one more device flooding" } else { "" }
+        if flood { ", one more device flooding" } else { "" },
+        match limits.paced_ops_per_author {
+            0 => "any number of".to_owned(),
+            n => format!("at most {n}"),
+        }
     );
 
     // (periodic exchanges, final full exchanges)
-    let samples = Arc::new(Mutex::new((Vec::<f64>::new(), Vec::<f64>::new())));
+    let samples = Arc::new(Mutex::new((Vec::<Sample>::new(), Vec::<Sample>::new())));
     let barrier = Arc::new(Barrier::new(devices));
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
@@ -236,21 +264,47 @@ fn main() {
         "fleet: {total_written} ops written, all {devices} devices converged, server holds {} ops",
         status.ops
     );
-    let (mut periodic, mut last) = samples.lock().expect("samples").clone();
+    let (periodic, last) = samples.lock().expect("samples").clone();
     for (name, all) in [
-        ("periodic", &mut periodic),
-        ("final (all devices at once)", &mut last),
+        ("periodic", &periodic),
+        ("final (all devices at once)", &last),
     ] {
-        all.sort_by(f64::total_cmp);
-        println!(
-            "fleet: {name}: {} exchanges, latency ms p50 {:.1} p95 {:.1} p99 {:.1} max {:.1}",
-            all.len(),
-            quantile(all, 0.50),
-            quantile(all, 0.95),
-            quantile(all, 0.99),
-            all.last().copied().unwrap_or(0.0)
-        );
+        let carrying = |flooded: bool| -> Vec<f64> {
+            all.iter()
+                .filter(|(_, n)| (*n > 0) == flooded)
+                .map(|(ms, _)| *ms)
+                .collect()
+        };
+        for (part, mut ms) in [
+            ("", all.iter().map(|(ms, _)| *ms).collect::<Vec<_>>()),
+            (", replies without the flooder's ops", carrying(false)),
+            (", replies with the flooder's ops", carrying(true)),
+        ] {
+            if ms.is_empty() {
+                continue;
+            }
+            ms.sort_by(f64::total_cmp);
+            println!(
+                "fleet: {name}{part}: {} exchanges, latency ms p50 {:.1} p95 {:.1} p99 {:.1} max {:.1}",
+                ms.len(),
+                quantile(&ms, 0.50),
+                quantile(&ms, 0.95),
+                quantile(&ms, 0.99),
+                ms.last().copied().unwrap_or(0.0)
+            );
+        }
     }
+    let pages: Vec<usize> = periodic
+        .iter()
+        .chain(&last)
+        .map(|(_, n)| *n)
+        .filter(|n| *n > 0)
+        .collect();
+    println!(
+        "fleet: the flooder's ops reached the others in {} replies, at most {} in one",
+        pages.len(),
+        pages.iter().max().copied().unwrap_or(0)
+    );
     println!(
         "fleet: {:.0} ops/s written over {elapsed:.1} s; {:.0} op deliveries/s to devices",
         total_written as f64 / elapsed,

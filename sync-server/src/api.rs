@@ -45,7 +45,8 @@ impl AppState {
     }
 
     /// Wraps a core with the given limits.
-    pub fn with_limits(core: Core, limits: Limits) -> Self {
+    pub fn with_limits(mut core: Core, limits: Limits) -> Self {
+        core.set_reply_pace(limits.paced_ops_per_author);
         let server_id = core.server_id();
         Self {
             core: Arc::new(Mutex::new(core)),

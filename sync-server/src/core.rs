@@ -129,6 +129,19 @@ pub fn create_code_expiring(
     Ok((code, expires_at))
 }
 
+/// One author of a message's ops as the server knows it ([`Core::authors_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthorRecord {
+    /// The author.
+    pub replica: ReplicaId,
+    /// Its registered public key, when it is an enrolled device.
+    pub key: Option<PublicKey>,
+    /// Whether its ops are exempt from the ops budget: HQ's and the server's.
+    pub exempt_from_budget: bool,
+    /// The counter of its last op the server holds (0 for none).
+    pub held_up_to: u64,
+}
+
 /// What one sync request did, for the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SyncOutcome {
@@ -155,6 +168,8 @@ pub struct Core {
     contacts: HashMap<ReplicaId, DateTime<Utc>>,
     /// A venue relay's last sync with the centre: when it last succeeded, and the last error.
     centre_link: (Option<DateTime<Utc>>, Option<String>),
+    /// Ops of one budgeted author per reply (`limits::paced`; 0: not paced).
+    reply_pace: usize,
 }
 
 impl std::fmt::Debug for Core {
@@ -191,6 +206,7 @@ impl Core {
             venue_relay: false,
             contacts: HashMap::new(),
             centre_link: (None, None),
+            reply_pace: crate::limits::PACED_OPS_PER_AUTHOR,
         })
     }
 
@@ -198,6 +214,12 @@ impl Core {
     pub fn with_clock(mut self, clock: Box<dyn Clock>) -> Self {
         self.time = clock;
         self
+    }
+
+    /// Carries at most `per_author` ops of any one budgeted device per reply (0: no bound;
+    /// `limits::paced`).
+    pub fn set_reply_pace(&mut self, per_author: usize) {
+        self.reply_pace = per_author;
     }
 
     /// The server's replica id.
@@ -455,6 +477,31 @@ impl Core {
         keys
     }
 
+    /// What the intake needs to know of the authors of `message`'s ops, read in one lock
+    /// acquisition: each one's public key (to verify the message away from the lock; keys
+    /// never change once registered), whether its ops are exempt from the ops budget (HQ and
+    /// the server), and the last of its ops the server holds (ops up to it are not new, so
+    /// handing them back costs their author nothing).
+    pub fn authors_of(&self, message: &Message) -> Result<Vec<AuthorRecord>, ApiError> {
+        let mut authors: Vec<AuthorRecord> = Vec::new();
+        for op in &message.ops {
+            let replica = op.author();
+            if authors.iter().any(|a| a.replica == replica) {
+                continue;
+            }
+            authors.push(AuthorRecord {
+                replica,
+                key: self.node.keys().get(&replica).copied(),
+                exempt_from_budget: self
+                    .devices
+                    .get(&replica)
+                    .is_some_and(|d| matches!(d.role, Role::Hq | Role::Server)),
+                held_up_to: self.store.last_counter(replica)?,
+            });
+        }
+        Ok(authors)
+    }
+
     /// [`Core::sync`] of a message decoded and verified already ([`VerifiedMessage`]).
     pub fn sync_verified(
         &mut self,
@@ -508,7 +555,11 @@ impl Core {
 
         self.check_void_venues(&message.ops)?;
 
-        let mut state = SyncState::for_peer(device.replica_id).with_batch_size(REPLY_BATCH_SIZE);
+        let mut state = crate::limits::paced(
+            SyncState::for_peer(device.replica_id).with_batch_size(REPLY_BATCH_SIZE),
+            self.devices.values(),
+            self.reply_pace,
+        );
         let applied =
             match self
                 .node

@@ -1,7 +1,7 @@
 //! What a sync request goes through before the core's lock, kept out of the HTTP handlers
 //! (`api.rs`, adapters of ten lines or fewer): authentication and the device's rate before
-//! the body is read, then decoding, the authors' ops budgets (`limits::OpsBudget`) and
-//! signature verification on threads of their own.
+//! the body is read, then decoding and signature verification on threads of their own, then
+//! the verified authors' ops budgets (`limits::OpsBudget`).
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +12,7 @@ use axum::Json;
 use vax_sync::{Message, ReplicaId, Role, VerifiedMessage, MAX_MESSAGE_BYTES};
 
 use crate::api::{body_bytes, http_status, internal_error, AppState};
+use crate::core::AuthorRecord;
 use crate::error::ApiError;
 use crate::store::Device;
 
@@ -25,7 +26,8 @@ pub(crate) enum Intake {
 }
 
 /// Everything a sync request goes through before the core: its token, its device's rate,
-/// its body, decoding, its authors' ops budgets, signature verification.
+/// its body, decoding, signature verification, then its authors' ops budgets — charged only
+/// for the ops whose signatures verified, to their verified authors.
 pub(crate) async fn intake(
     state: &AppState,
     token: &str,
@@ -42,48 +44,52 @@ pub(crate) async fn intake(
         Ok(message) => message,
         Err(e) => return Ok(Intake::Message(Err(e.into()))),
     };
-    if let Err(wait) = charge_ops(state, &device, &message).await? {
-        tracing::warn!(replica = %device.replica_id, ops = message.ops.len(), "ops budget reached");
+    let (verified, authors) = verify(state, message).await?;
+    let charges = charges(&device, &verified, &authors);
+    // The budget's own monotonic clock, like the rate's.
+    if let Err(wait) = state.ops_budget.take_all(&charges, Instant::now()) {
+        tracing::warn!(replica = %device.replica_id, ops = verified.message().ops.len(),
+            "ops budget reached");
         return Ok(Intake::Refused(refusal(
             ApiError::ops_budget_exceeded,
             wait,
         )));
     }
-    verify(state, message).await.map(Intake::Message)
+    Ok(Intake::Message(Ok(verified)))
 }
 
-/// Charges each author of the message's ops its budget. HQ's ops are not limited, whoever
-/// carries them: HQ publishes a whole city when it enrolls, and a kiosk hands that city on to
-/// a fresh standby relay (HQ is a handful of revocable devices).
-async fn charge_ops(
-    state: &AppState,
+/// What each author of the message pays from its ops budget: one per op whose signature
+/// verified and that the server does not hold yet. So a device cannot skip its budget by
+/// claiming another author (HQ) — the op does not verify, is not charged, and the merge
+/// refuses the message — nor drain another device's budget, by forging its ops (they do not
+/// verify) or by handing back ops of it the server holds (they are not new). HQ's ops are
+/// not limited, whoever carries them: HQ publishes a whole city when it enrolls, and a kiosk
+/// hands that city on to a fresh standby relay (HQ is a handful of revocable devices).
+pub(crate) fn charges(
     sender: &Device,
-    message: &Message,
-) -> Result<Result<(), Duration>, ApiError> {
-    if matches!(sender.role, Role::Hq | Role::Server) || message.ops.is_empty() {
-        return Ok(Ok(()));
-    }
+    verified: &VerifiedMessage,
+    authors: &[AuthorRecord],
+) -> Vec<(ReplicaId, usize)> {
     let mut charges: Vec<(ReplicaId, usize)> = Vec::new();
-    for op in &message.ops {
-        match charges.iter_mut().find(|(r, _)| *r == op.id.replica) {
+    if matches!(sender.role, Role::Hq | Role::Server) {
+        return charges;
+    }
+    for (i, op) in verified.message().ops.iter().enumerate() {
+        let Some(author) = authors.iter().find(|a| a.replica == op.author()) else {
+            continue;
+        };
+        if !verified.is_verified(i) || author.exempt_from_budget {
+            continue;
+        }
+        if op.id.counter <= author.held_up_to {
+            continue;
+        }
+        match charges.iter_mut().find(|(r, _)| *r == author.replica) {
             Some((_, n)) => *n += 1,
-            None => charges.push((op.id.replica, 1)),
+            None => charges.push((author.replica, 1)),
         }
     }
-    let charges = state
-        .with_core(move |core| {
-            let unlimited = |replica: &ReplicaId| {
-                core.devices()
-                    .any(|d| d.replica_id == *replica && matches!(d.role, Role::Hq | Role::Server))
-            };
-            Ok(charges
-                .into_iter()
-                .filter(|(replica, _)| !unlimited(replica))
-                .collect::<Vec<_>>())
-        })
-        .await?;
-    // The budget's own monotonic clock, like the rate's.
-    Ok(state.ops_budget.take_all(&charges, Instant::now()))
+    charges
 }
 
 /// A 429 with `Retry-After` in whole seconds (at least one).
@@ -101,24 +107,28 @@ fn refusal(error: fn(u64) -> ApiError, wait: Duration) -> Response {
 /// Verifies a decoded message's signatures on a blocking thread of its own, outside the
 /// core's lock: only the merge is serialised, so one device's large message does not hold
 /// every other device behind its JSON and ed25519 work. The lock is taken only for a moment,
-/// to read the authors' keys.
+/// once, to read what the server knows of the authors (keys, budget exemption, held ops).
 async fn verify(
     state: &AppState,
     message: Message,
-) -> Result<Result<VerifiedMessage, ApiError>, ApiError> {
-    let (message, keys) = state
+) -> Result<(VerifiedMessage, Vec<AuthorRecord>), ApiError> {
+    let (message, authors) = state
         .with_core(move |core| {
-            let keys = core.keys_for(&message);
-            Ok((message, keys))
+            let authors = core.authors_of(&message)?;
+            Ok((message, authors))
         })
         .await?;
     tokio::task::spawn_blocking(move || {
-        Ok(VerifiedMessage::verify(message, |replica| {
-            keys.iter().find(|(r, _)| *r == replica).map(|(_, k)| *k)
-        }))
+        let verified = VerifiedMessage::verify(message, |replica| {
+            authors
+                .iter()
+                .find(|a| a.replica == replica)
+                .and_then(|a| a.key)
+        });
+        Ok((verified, authors))
     })
     .await
-    .map_err(|e| internal_error(&e))
+    .map_err(|e| internal_error(&e))?
 }
 
 /// The request's body, read only once its bearer token is known (a client without a valid

@@ -17,7 +17,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use vax_sync::ReplicaId;
+use vax_sync::{ReplicaId, Role, SyncState};
+
+use crate::store::Device;
 
 /// The limits of one server (command-line flags of `vaxsync serve`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,6 +37,8 @@ pub struct Limits {
     pub ops_burst: u32,
     /// Ops per second a device may sustain.
     pub ops_per_second: f64,
+    /// Ops of any one budgeted author per pull reply (0: not paced; [`paced`]).
+    pub paced_ops_per_author: usize,
 }
 
 impl Default for Limits {
@@ -45,6 +49,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             ops_burst: DEFAULT_OPS_BURST,
             ops_per_second: DEFAULT_OPS_PER_SECOND,
+            paced_ops_per_author: PACED_OPS_PER_AUTHOR,
         }
     }
 }
@@ -55,6 +60,31 @@ impl Default for Limits {
 pub const DEFAULT_OPS_BURST: u32 = 2_000;
 /// The default sustained ops rate: 3,600 an hour, ten times a busy desk's ~6 a minute.
 pub const DEFAULT_OPS_PER_SECOND: f64 = 1.0;
+
+/// Ops of any one budget-limited author in one pull reply, by default ([`paced`]).
+pub const PACED_OPS_PER_AUTHOR: usize = 250;
+
+/// A reply's sync state, paced: at most `per_author` ops of any one device
+/// whose ops are budgeted (every author but HQ and the server) per reply, so that a device
+/// that sent its whole burst reaches every other device a page at a time, each page one short
+/// hold of the server's lock between the other devices' exchanges; the reply says `more`
+/// and the device comes back at once for the next page. HQ's ops are not paced: a venue's
+/// first sync of the city still comes in full batches.
+/// `per_author` 0 leaves the state as it is.
+pub fn paced<'a>(
+    state: SyncState,
+    devices: impl IntoIterator<Item = &'a Device>,
+    per_author: usize,
+) -> SyncState {
+    if per_author == 0 {
+        return state;
+    }
+    let unpaced = devices
+        .into_iter()
+        .filter(|d| matches!(d.role, Role::Hq | Role::Server))
+        .map(|d| d.replica_id);
+    state.pacing_authors(per_author, unpaced)
+}
 
 /// One bucket of ops per device. A message's ops are all charged or none; a message larger
 /// than the burst passes when the bucket is full and leaves it in debt, so no honest message

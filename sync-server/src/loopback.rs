@@ -10,8 +10,8 @@ use vax_domain::clock::{Clock, SystemClock};
 use vax_sync::{Role, VenueCode};
 
 use crate::error::ApiError;
+use crate::open_store;
 use crate::store::StoreError;
-use crate::{open_state, open_store};
 
 /// Why the loopback server did not start.
 #[derive(Debug, thiserror::Error)]
@@ -43,9 +43,20 @@ impl LoopbackServer {
 
     /// [`LoopbackServer::start`] with `workers` runtime threads (benchmarks of many clients).
     pub fn start_with_workers(db: &Path, port: u16, workers: usize) -> Result<Self, LoopbackError> {
+        Self::start_with_limits(db, port, workers, crate::Limits::default())
+    }
+
+    /// [`LoopbackServer::start_with_workers`] with the given limits (the fleet bench compares
+    /// pacing settings).
+    pub fn start_with_limits(
+        db: &Path,
+        port: u16,
+        workers: usize,
+        limits: crate::Limits,
+    ) -> Result<Self, LoopbackError> {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let addr = listener.local_addr()?;
-        let state = open_state(db)?;
+        let state = crate::open_state_with_limits(db, limits)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers.max(1))
             .enable_all()

@@ -53,6 +53,10 @@ enum Command {
         /// Ops per second a device may sustain (429 OPS_BUDGET_EXCEEDED beyond).
         #[arg(long, default_value_t = Limits::default().ops_per_second)]
         ops_per_second: f64,
+        /// Ops of any one device per pull reply (HQ's not counted; 0: no bound): a device's
+        /// burst of ops reaches the others a page at a time, between their own exchanges.
+        #[arg(long, default_value_t = Limits::default().paced_ops_per_author)]
+        paced_ops_per_author: usize,
     },
     /// Enrollment codes.
     Enrollment {
@@ -194,6 +198,7 @@ fn main() -> Result<()> {
             request_timeout_seconds,
             ops_burst,
             ops_per_second,
+            paced_ops_per_author,
         } => {
             let limits = Limits {
                 burst: rate_burst,
@@ -201,6 +206,7 @@ fn main() -> Result<()> {
                 request_timeout: std::time::Duration::from_secs(request_timeout_seconds.max(1)),
                 ops_burst,
                 ops_per_second,
+                paced_ops_per_author,
             };
             run_server(db, listen, tls_cert.zip(tls_key), limits)
         }

@@ -64,6 +64,7 @@ pub mod staff;
 pub mod stock;
 pub mod sync;
 pub mod transport;
+pub mod unlock;
 pub mod vrs;
 
 pub use progress::{Progress, Stage};

@@ -259,8 +259,18 @@ impl SyncNode {
                 if log.last_counter(author).map_err(storage)? <= cursor {
                     continue;
                 }
+                let author_limit = match &sync.pace {
+                    Some((per_author, unpaced)) if !unpaced.contains(&author) => *per_author,
+                    _ => usize::MAX,
+                };
+                let mut of_author = 0usize;
                 'chunks: loop {
-                    let room = sync.batch_size - ops.len();
+                    if of_author >= author_limit {
+                        // Paced: the rest of this author's ops go in later messages.
+                        more = true;
+                        continue 'authors;
+                    }
+                    let room = (sync.batch_size - ops.len()).min(author_limit - of_author);
                     // One op beyond the room tells us whether more remain without a second
                     // query.
                     let batch = fetch(author, cursor, room + 1).map_err(storage)?;
@@ -281,6 +291,10 @@ impl SyncNode {
                             sync.sent.apply_dot(author, id.counter);
                             continue;
                         }
+                        if of_author == author_limit {
+                            more = true;
+                            continue 'authors;
+                        }
                         let size = size_of(&op);
                         if ops.len() == sync.batch_size || (size > budget && !ops.is_empty()) {
                             more = true;
@@ -289,6 +303,7 @@ impl SyncNode {
                         budget = budget.saturating_sub(size);
                         sync.sent.apply_dot(author, id.counter);
                         ops.push(op);
+                        of_author += 1;
                     }
                     if exhausted {
                         break;

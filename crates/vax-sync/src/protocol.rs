@@ -176,6 +176,9 @@ pub struct SyncState {
     pub(crate) trusts_peer_keys: bool,
     /// Ops never to send to this peer: the ones it refused (quarantined on this device).
     pub(crate) skip: BTreeSet<OpId>,
+    /// At most this many ops of any one author per message, except the authors listed
+    /// ([`SyncState::pacing_authors`]); `None`: no per-author bound.
+    pub(crate) pace: Option<(usize, BTreeSet<ReplicaId>)>,
 }
 
 impl Default for SyncState {
@@ -196,6 +199,7 @@ impl SyncState {
             batch_size: DEFAULT_BATCH_SIZE,
             trusts_peer_keys: false,
             skip: BTreeSet::new(),
+            pace: None,
         }
     }
 
@@ -223,6 +227,20 @@ impl SyncState {
     /// Sets how many ops one message carries at most (clamped to 1..=[`MAX_OPS_PER_MESSAGE`]).
     pub fn with_batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size.clamp(1, MAX_OPS_PER_MESSAGE);
+        self
+    }
+
+    /// Carries at most `per_author` ops of any one author per message, except those of the
+    /// `unpaced` authors (the sync server's replies: a flooding device's thousands of valid
+    /// ops reach every other device a page at a time, between their other exchanges, while
+    /// HQ's city still travels in full batches). The message says `more` when an author was
+    /// cut short, so the peer comes back for the rest.
+    pub fn pacing_authors(
+        mut self,
+        per_author: usize,
+        unpaced: impl IntoIterator<Item = ReplicaId>,
+    ) -> Self {
+        self.pace = Some((per_author.max(1), unpaced.into_iter().collect()));
         self
     }
 

@@ -16,3 +16,4 @@ pub mod setup;
 pub mod staff;
 pub mod sync;
 pub mod transport;
+pub mod unlock;

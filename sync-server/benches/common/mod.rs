@@ -20,7 +20,12 @@ pub struct BenchServer {
 
 impl BenchServer {
     pub fn start(db: &Path) -> Self {
-        let server = LoopbackServer::start_with_workers(db, 0, 2).expect("start the server");
+        Self::start_with_limits(db, vax_sync_server::Limits::default())
+    }
+
+    /// [`BenchServer::start`] with the given limits.
+    pub fn start_with_limits(db: &Path, limits: vax_sync_server::Limits) -> Self {
+        let server = LoopbackServer::start_with_limits(db, 0, 2, limits).expect("start the server");
         let url = server.url();
         let code = server.enrollment_code(Role::Hq, None).expect("hq code");
         let hq_key = new_device_key();

@@ -611,6 +611,12 @@ const text = {
   relay_host_stopped: { ja: '停止中（登録済み: {name}）', en: 'Stopped (enrolled: {name})' },
   relay_host_autostart: { ja: 'アプリ起動時に自動で開始します。', en: 'Starts again with the app.' },
   relay_host_fingerprint: { ja: '証明書の指紋', en: 'Certificate fingerprint' },
+  // The start-of-day unlock of an encrypted ledger (issue 15, docs/encryption.md).
+  unlock_title: { ja: '台帳の解錠', en: 'Unlock the ledger' },
+  unlock_hint: { ja: 'この端末の台帳は暗号化されています。会場のパスフレーズを入力してください。忘れた場合は本部の復旧コードでも開けます。', en: "This kiosk's ledger is encrypted. Type the venue's passphrase; HQ's recovery code opens it too." },
+  unlock_label: { ja: 'パスフレーズまたは復旧コード', en: 'Passphrase or recovery code' },
+  unlock_submit: { ja: '開く', en: 'Open' },
+  unlock_checking: { ja: '確認中…', en: 'Checking…' },
 } as const;
 
 export type TextKey = keyof typeof text;

@@ -23,6 +23,7 @@ mod sync;
 mod transport;
 mod transport_sharing;
 mod trust_audit;
+mod unlock;
 
 use chrono::{DateTime, FixedOffset};
 

@@ -71,6 +71,41 @@ fn batches_are_bounded_by_the_configured_size() {
 }
 
 #[test]
+fn a_paced_state_carries_a_page_of_each_paced_author_and_says_more() {
+    // The server holds a flooding booth's 25 ops, another booth's 3 and HQ's 30.
+    let mut server = Site::new(9, Role::Server);
+    let mut flooder = booth_with_doses(25);
+    let mut other = Site::new(3, Role::Booth);
+    for r in 100..103 {
+        other.write(dose(r, 1, "V02", "L1", at(9, 0)));
+    }
+    let mut hq = Site::new(1, Role::Hq);
+    for r in 200..230 {
+        hq.write(check_in(r, "V01"));
+    }
+    for site in [&mut flooder, &mut other, &mut hq] {
+        sync(site, &mut server);
+    }
+    let mut device = Site::new(4, Role::Reception);
+    let mut to_device = SyncState::for_peer(device.id()).pacing_authors(10, [hq.id()]);
+    let mut from_server = SyncState::for_peer(server.id());
+    let device_hello = hello(&device, server.id());
+    server.receive(&mut to_device, device_hello).unwrap();
+    let mut pages = Vec::new();
+    while let Some(m) = server.next_message(&mut to_device) {
+        let of = |site: &Site| m.ops.iter().filter(|op| op.author() == site.id()).count();
+        pages.push((of(&flooder), of(&other), of(&hq), m.more));
+        device.receive(&mut from_server, m).unwrap();
+    }
+    assert_eq!(
+        pages,
+        vec![(10, 3, 30, true), (10, 0, 0, true), (5, 0, 0, false)],
+        "at most 10 of a paced author per message, HQ's all at once, `more` while any is cut short"
+    );
+    assert_eq!(device.replica(), server.replica(), "everything arrived");
+}
+
+#[test]
 fn a_lost_batch_is_resent_after_reset_in_flight() {
     let mut booth = booth_with_doses(3);
     let mut server = Site::new(9, Role::Server);

@@ -209,4 +209,6 @@ export const api = {
   relayHostEnroll: (code: string, name: string) => call<RelayHostStatus>('relay_host_enroll', { code, name }),
   relayHostStart: () => call<RelayHostStatus>('relay_host_start'),
   relayHostStop: () => call<RelayHostStatus>('relay_host_stop'),
+  unlockStatus: () => call<boolean>('unlock_status'),
+  unlockLedger: (passphrase: string) => call<null>('unlock_ledger', { passphrase }),
 };
