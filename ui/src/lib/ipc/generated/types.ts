@@ -1,7 +1,7 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs (ts-rs). Do not edit:
 // run scripts/gen-bindings.sh after changing a type that crosses the IPC boundary.
 
-export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "BELOW_MINIMUM_AGE" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "VIAL_PAST_CLOCK" | "LOT_QUARANTINED" | "LOT_EXPIRED" | "NO_VIAL_LEFT" | "STOCK_UNBALANCED" | "NOT_ENOUGH_STOCK" | "LOGGER_FILE_INVALID" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "NOTHING_PENDING" | "SMS_TOO_LONG" | "DAY_PASSED" | "BANDS_OVERLAP" | "STALE_PREVIEW" | "PLAN_FAILED" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "BAD_SIGNATURE" | "DEVICE_REVOKED" | "RATE_LIMITED" | "REQUEST_TIMEOUT" | "STAFF_SIGN_IN_REQUIRED" | "STAFF_SIGN_IN_FAILED" | "STAFF_SIGN_IN_LOCKED" | "PLAIN_HTTP_REFUSED" | "OPS_BUDGET_EXCEEDED" | "UNKNOWN";
+export type ErrorCode = "NOT_ENROLLED" | "ROLE_MAY_NOT" | "LEDGER_UNAVAILABLE" | "LEDGER" | "LEDGER_NOT_EMPTY" | "DEMO_FAILED" | "NOT_FOUND" | "INVALID_INPUT" | "INTERNAL" | "BAD_VOUCHER" | "KANJI_QUERY" | "QUERY_UNRECOGNISED" | "ALREADY_CHECKED_IN" | "SERIES_COMPLETE" | "DUPLICATE_DOSE" | "INTERVAL_NOT_REACHED" | "DOSE_OUT_OF_ORDER" | "BELOW_MINIMUM_AGE" | "LOT_NOT_OPEN" | "ELIGIBILITY" | "VIAL_PAST_CLOCK" | "LOT_QUARANTINED" | "LOT_EXPIRED" | "NO_VIAL_LEFT" | "STOCK_UNBALANCED" | "NOT_ENOUGH_STOCK" | "LOGGER_FILE_INVALID" | "NO_CAMERA" | "CAMERA_FAILED" | "CAMERA_ENDED" | "NOT_A_VOUCHER" | "PRINT_BUSY" | "NO_SENDER" | "FONT_MISSING" | "PRINT_FAILED" | "NOTHING_PENDING" | "SMS_TOO_LONG" | "DAY_PASSED" | "BANDS_OVERLAP" | "STALE_PREVIEW" | "PLAN_FAILED" | "VRS_INVALID" | "VRS_FAILED" | "SYNC_NOT_CONFIGURED" | "SYNC_ALREADY_ENROLLED" | "SYNC_OFFLINE" | "SYNC_REFUSED" | "SYNC_STOPPED" | "BAD_REQUEST" | "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "HQ_ONLY" | "ENROLLMENT_CODE_INVALID" | "INVALID_ENROLLMENT" | "NO_SUCH_ENDPOINT" | "TOO_LARGE" | "WRONG_VENUE" | "STORAGE_UNAVAILABLE" | "UNKNOWN_AUTHOR" | "NOT_PERMITTED" | "MALFORMED_MESSAGE" | "UNSUPPORTED_PROTOCOL" | "WRONG_SENDER" | "INVALID_OP" | "CONFLICTING_OP" | "CLOCK_AHEAD" | "UNEXPECTED_REPLY" | "BAD_SIGNATURE" | "DEVICE_REVOKED" | "RATE_LIMITED" | "REQUEST_TIMEOUT" | "STAFF_SIGN_IN_REQUIRED" | "STAFF_SIGN_IN_FAILED" | "STAFF_SIGN_IN_LOCKED" | "PLAIN_HTTP_REFUSED" | "OPS_BUDGET_EXCEEDED" | "RELAY_CANNOT_START" | "UNKNOWN";
 
 export type IpcError = { 
 /**
@@ -3433,8 +3433,8 @@ relay_url: string | null,
  */
 reaches_relay: Light, 
 /**
- * The relay reaches the centre (it synced within [`CENTRE_GREEN_SECONDS`], as it said
- * at this kiosk's last sync).
+ * The relay reaches the centre (it synced within [`CENTRE_GREEN_SECONDS`] and its last
+ * attempt did not fail, as it said at this kiosk's last sync).
  */
 relay_reaches_centre: Light, 
 /**
@@ -3448,7 +3448,12 @@ relay_centre_sync_at: string | null,
 /**
  * Why the last sync with the relay failed, if it did.
  */
-last_error: string | null, };
+last_error: string | null, 
+/**
+ * Why the relay's last attempt to reach the centre failed, if it did (as it said at this
+ * kiosk's last sync): the centre light is red at once, not 2 minutes later.
+ */
+relay_centre_error: string | null, };
 
 export type VenueDevice = { 
 /**
@@ -3477,4 +3482,46 @@ code: string,
  * Its QR code (level M), one SVG unit per module with a 4-module quiet zone.
  */
 svg: string, };
+
+export type RelayHostStatus = { 
+/**
+ * A relay is enrolled on this kiosk (it can be started).
+ */
+enrolled: boolean, 
+/**
+ * Its name at the centre.
+ */
+name: string | null, 
+/**
+ * Its venue.
+ */
+venue: string | null, 
+/**
+ * It is serving now.
+ */
+running: boolean, 
+/**
+ * It starts with the app (it was running when last left).
+ */
+starts_with_app: boolean, 
+/**
+ * The address it listens on (`0.0.0.0:8788`).
+ */
+listening_on: string | null, 
+/**
+ * The URL the other kiosks reach it at.
+ */
+url: string | null, 
+/**
+ * The SHA-256 fingerprint of its certificate, which the kiosks pin.
+ */
+fingerprint: string | null, 
+/**
+ * The join code the other kiosks scan or type.
+ */
+join_code: string | null, 
+/**
+ * The join code as a QR code (SVG).
+ */
+join_qr_svg: string | null, };
 
