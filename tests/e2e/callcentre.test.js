@@ -9,8 +9,10 @@
 // equal `vaxhq report …` on the same ledger, a CSV export lands in reports/, and so does
 // the daily report (日報) PDF; each venue's stock on hand and last contact (freshness).
 // HQ also plans today's buses: a rider's history page says when and where the bus comes.
-// Last, the same ledger enrolled at the venue of the caller's new booking as its reception:
-// her card at the desk shows the booking the call centre made (call → reception).
+// Last, HQ joins a real vaxsync and the operator logs her next call in the app, which syncs it;
+// a new kiosk at the venue of her new booking, enrolled as its reception, syncs and is opened
+// in the app: her card at the desk shows the booking the call centre made and the open
+// follow-up logged on screen (call → reception, after sync).
 // Screenshots go to artifacts/e2e/callcentre-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,9 +20,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { binary, screenshots, startApp, stopApp, todayJst } from './support.js';
+import { binary, screenshots, startApp, startServer, stopApp, todayJst } from './support.js';
 
 const vaxhq = binary('vaxhq');
+const vaxsync = binary('vaxsync');
 const work = mkdtempSync(path.join(tmpdir(), 'vaxledger-callcentre-'));
 const hqLedger = path.join(work, 'hq.sqlite3');
 const port = 4480;
@@ -42,6 +45,7 @@ let caller; // the resident on the line: dosed today at V01, dose 2 booked later
 let dosed; // the two residents given dose 1 today
 let rider; // someone HQ's bus fetches today: { venue, voucher, name, at_door }
 let rebooked; // the caller's dose 2 after the call centre moved it
+let server; // vaxsync, started for the last test
 const shoot = screenshots('callcentre-');
 const screenshot = (name) => shoot(browser, name);
 const show = (el, block = 'start') => browser.execute((e, b) => e.scrollIntoView({ block: b }), el, block);
@@ -119,6 +123,7 @@ before(async () => {
 
 after(async () => {
   await stopApp(started);
+  server?.kill('SIGTERM');
 });
 
 test('the operator finds the caller by voucher number and sees her whole history', async () => {
@@ -374,11 +379,44 @@ test("a rider's history page says when and where the bus comes", async () => {
   await screenshot('bus-pickup');
 });
 
-test("the venue's reception sees the booking the call centre made on the caller's card", async () => {
-  // The same ledger, now the reception of the venue she was rebooked into.
+test("after sync, the venue's reception sees the call centre's booking and open follow-up on the caller's card", async () => {
+  // HQ's ledger joins a real vaxsync (publishing the city with the rebooking made on screen);
+  // the operator logs her next call in the app, which syncs it; a new kiosk at the venue she
+  // was rebooked into, enrolled as its reception, syncs and is opened in the app.
   await stopApp(started);
-  hq('enroll', '--venue', rebooked.band.venue_code, '--role', 'reception');
-  started = await startApp({ port, nativePort, env: { VAXLEDGER_DB: hqLedger, VAXLEDGER_PRINT_OPEN: '0' } });
+  const serverDb = path.join(work, 'server.sqlite3');
+  let url;
+  ({ server, url } = await startServer(serverDb));
+  const hqCode = execFileSync(vaxsync, ['enrollment', 'create', '--db', serverDb, '--role', 'hq'], { encoding: 'utf8' }).trim();
+  hq('sync', 'enroll', '--server', url, '--code', hqCode, '--name', '本部');
+  started = await startApp({ port, nativePort, env: { VAXLEDGER_DB: hqLedger, VAXLEDGER_PRINT_OPEN: '0', VAXLEDGER_SYNC_SECONDS: '2' } });
+  browser = started.browser;
+  const nav = await browser.$('#nav-callcentre');
+  await nav.waitForDisplayed({ timeout: 30000 });
+  await nav.click();
+  await (await browser.$('#cc-search')).waitForDisplayed({ timeout: 10000 });
+  await search(caller.resident.resident.voucher);
+  await (await browser.$('#cc-name')).waitForDisplayed({ timeout: 10000 });
+  await (await browser.$('#cc-topic')).selectByAttribute('value', 'transport');
+  await fill('#cc-operator', '舞鶴 コール');
+  await fill('#cc-note', '帰りのバスの時刻を確認したい');
+  await (await browser.$('#cc-follow-up')).click();
+  await (await browser.$('#cc-follow-up-by')).waitForDisplayed({ timeout: 5000 });
+  await fill('#cc-follow-up-by', '山本');
+  await (await browser.$('#cc-log')).click();
+  await browser.waitUntil(async () => /通話を記録しました/.test(await (await browser.$('#cc-message')).getText()), {
+    timeout: 10000,
+    timeoutMsg: 'the call is not logged',
+  });
+  await stopApp(started);
+  hq('sync', 'run'); // whatever the app's background sync had not sent yet
+
+  const venueLedger = path.join(work, 'venue.sqlite3');
+  const venue = (...args) => execFileSync(vaxhq, ['--ledger', venueLedger, ...args], { encoding: 'utf8' });
+  const code = hq('sync', 'code', '--role', 'reception', '--venue', rebooked.band.venue_code).trim();
+  venue('sync', 'enroll', '--server', url, '--code', code, '--name', `${rebooked.band.venue_code} 受付1`);
+  venue('sync', 'run');
+  started = await startApp({ port, nativePort, env: { VAXLEDGER_DB: venueLedger, VAXLEDGER_PRINT_OPEN: '0', VAXLEDGER_SYNC_SECONDS: '3600' } });
   browser = started.browser;
   const scan = await browser.$('#scan');
   await scan.waitForDisplayed({ timeout: 30000 }).catch(async (e) => {
@@ -397,5 +435,7 @@ test("the venue's reception sees the booking the call centre made on the caller'
     new RegExp(`2回目: ${rebooked.band.date} ${rebooked.band.start.slice(0, 5)}`),
     'the rebooked second dose on the reception card',
   );
-  await screenshot('reception-rebooked');
+  const page = await browser.execute(() => document.body.innerText);
+  assert.match(page, /コールセンターの折り返し待ち：.*帰りのバスの時刻を確認したい.*担当: 山本/, 'the open follow-up logged on screen reaches the venue by sync');
+  await screenshot('reception-after-sync');
 });
