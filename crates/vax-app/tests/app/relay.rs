@@ -22,11 +22,11 @@ use vax_sync_server::relay;
 
 /// The kiosks' own clock: the relay stamps its links with the system's, so these tests run
 /// on today's time.
-fn now() -> DateTime<FixedOffset> {
+pub(crate) fn now() -> DateTime<FixedOffset> {
     Local::now().fixed_offset()
 }
 
-fn enrolled_kiosk(
+pub(crate) fn enrolled_kiosk(
     server: &LoopbackServer,
     hq: &Ledger,
     dir: &std::path::Path,

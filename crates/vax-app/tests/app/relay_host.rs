@@ -5,7 +5,6 @@
 
 use std::net::{SocketAddr, TcpListener};
 
-use chrono::{DateTime, FixedOffset, Local};
 use vax_app::demo::load_demo_city;
 use vax_app::desk::{self, booth_queue, check_in};
 use vax_app::progress::NoProgress;
@@ -22,24 +21,7 @@ use vax_ledger::Ledger;
 use vax_sync::Role as SyncRole;
 use vax_sync_server::loopback::LoopbackServer;
 
-/// The relay stamps its links with the system's clock, so the kiosks run on today's time.
-fn now() -> DateTime<FixedOffset> {
-    Local::now().fixed_offset()
-}
-
-fn kiosk(
-    server: &LoopbackServer,
-    hq: &Ledger,
-    dir: &std::path::Path,
-    role: Role,
-    name: &str,
-) -> Ledger {
-    let code = create_enrollment_code(hq, role, Some("V01"), 24).unwrap();
-    let mut kiosk = Ledger::open(&dir.join(format!("{name}.sqlite3"))).unwrap();
-    enroll_device(&mut kiosk, &server.url(), &code, name, "262021", now()).unwrap();
-    sync_now(&mut kiosk, now()).unwrap();
-    kiosk
-}
+use crate::relay::{enrolled_kiosk as kiosk, now};
 
 fn free_loopback_address() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
