@@ -4,24 +4,28 @@
 # .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each step's start is stamped with the seconds since the start, so a slow CI run shows where.
 
 bash scripts/setup.sh
 export CARGO_TERM_COLOR=never
 # Snapshot tests must fail on a difference, never write a new snapshot.
 export INSTA_UPDATE=no
 
-echo "== ui: install, type check, unit tests, build (src-tauri embeds ui/dist)"
+echo "== [${SECONDS}s] ui: install, type check, unit tests, build (src-tauri embeds ui/dist)"
 (cd ui && npm ci --no-audit --no-fund && npm run check && npm test && npm run build)
 
-echo "== cargo fmt --check"
+echo "== [${SECONDS}s] cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy"
+echo "== [${SECONDS}s] cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cargo test"
+echo "== [${SECONDS}s] cargo test"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
-echo "== the sync server's suite again, on PostgreSQL (a throw-away cluster on a Unix socket)"
-bash scripts/with-postgres.sh cargo test -p vax-sync-server --locked --test server
+echo "== [${SECONDS}s] the sync server's suite again, on PostgreSQL (a throw-away cluster on a Unix socket)"
+# `--workspace` keeps the feature set of the step above, so the suite's binary is reused: with
+# `-p vax-sync-server` cargo resolved features for that package alone and rebuilt 87 crates.
+bash scripts/with-postgres.sh cargo test --workspace --locked --test server
 
-echo "== end to end: the desktop app in a real window"
+echo "== [${SECONDS}s] end to end: the desktop app in a real window"
 bash scripts/e2e.sh
+echo "== [${SECONDS}s] every test passed"

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Output};
+use std::sync::OnceLock;
 
 /// Kills its process when dropped, so a failing test leaves nothing running.
 pub struct Running(pub Child);
@@ -19,24 +20,34 @@ pub fn vaxhq_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_vaxhq"))
 }
 
-/// `vaxsync` is another package's binary: built beside `vaxhq` when missing.
+/// `vaxsync` is another package's binary, so cargo does not build it for these tests: it is
+/// built once per test binary, as `cargo test --workspace` builds it (the sync server's suite
+/// brings it along). `cargo build -p vax-sync-server` would resolve features for that package
+/// alone, rebuild some 80 crates a second time and overwrite the binary the other tests use.
 pub fn vaxsync_bin() -> PathBuf {
-    let path = vaxhq_bin().with_file_name(format!("vaxsync{}", std::env::consts::EXE_SUFFIX));
-    let built = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "vax-sync-server",
-            "--bin",
-            "vaxsync",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs");
-    assert!(built.success(), "vaxsync builds");
-    assert!(path.exists(), "{} exists", path.display());
-    path
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let path =
+                vaxhq_bin().with_file_name(format!("vaxsync{}", std::env::consts::EXE_SUFFIX));
+            let built = Command::new(env!("CARGO"))
+                .args([
+                    "test",
+                    "--quiet",
+                    "--locked",
+                    "--workspace",
+                    "--no-run",
+                    "--test",
+                    "server",
+                ])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("cargo runs");
+            assert!(built.success(), "vaxsync builds");
+            assert!(path.exists(), "{} exists", path.display());
+            path
+        })
+        .clone()
 }
 
 /// A finished command's standard output then its standard error, for assertion messages.
