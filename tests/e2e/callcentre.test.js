@@ -289,6 +289,10 @@ test("the HQ dashboard's figures equal vaxhq report on the same ledger; CSV expo
   // does not replicate, so no venue has been heard from (all in the warning colour).
   const v01 = await browser.$('#dash-freshness tr[data-venue=V01]');
   assert.equal(await v01.getAttribute('data-on-hand'), '60');
+  // The leftover forecast per venue (the manager's own figure; tests/app/reports.rs checks the
+  // two agree): whole numbers of people and doses.
+  assert.match(await v01.getAttribute('data-still-booked'), /^\d+$/);
+  assert.match(await v01.getAttribute('data-leftover'), /^\d+$/);
   assert.equal(await v01.getAttribute('data-silent'), 'true');
   assert.match(await v01.getText(), /受信なし/);
   await show(await browser.$('#dash-freshness'), 'center');

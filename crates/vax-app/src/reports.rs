@@ -12,7 +12,7 @@ use vax_domain::inquiry::InquiryTopic;
 use vax_domain::product::Catalogue;
 use vax_domain::report::AgeBand;
 use vax_domain::resident::age_on;
-use vax_domain::stock::lot_states;
+use vax_domain::stock::{lot_states, LeftoverForecast};
 use vax_ledger::{DayVenueCount, Ledger, LedgerError};
 
 use crate::config::{Folders, VENUE_SILENT_MINUTES};
@@ -183,7 +183,7 @@ pub struct TopicTotals {
 }
 
 /// One venue's stock on hand and how fresh the ledger's picture of it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VenueFreshness {
     /// 会場コード.
@@ -206,10 +206,12 @@ pub struct VenueFreshness {
     /// Never heard from, or silent longer than [`VENUE_SILENT_MINUTES`]: shown in the
     /// warning colour.
     pub silent: bool,
+    /// The venue's leftover forecast, as its manager's screen shows it.
+    pub forecast: LeftoverForecast,
 }
 
 /// The campaign at a glance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Dashboard {
     /// The day it was counted for.
@@ -327,6 +329,7 @@ pub fn freshness(
             doses_on_hand +=
                 l.sealed_vials() * crate::stock::doses_per_vial(&l.product, today) + open;
         }
+        let forecast = crate::stock::forecast(ledger, v.id, &lots, now)?;
         let devices: Vec<_> = heard
             .iter()
             .filter(|d| d.venue_code.as_deref() == Some(code.as_str()))
@@ -348,6 +351,7 @@ pub fn freshness(
             last_heard,
             silent: silent_minutes.is_none_or(|m| m > VENUE_SILENT_MINUTES),
             silent_minutes,
+            forecast,
         });
     }
     Ok(rows)
@@ -662,6 +666,8 @@ pub fn dashboard_table(
                 "端末数",
                 "最終受信",
                 "経過(分)",
+                "予約の残り(人)",
+                "閉場時の残り見込み(回分)",
             ],
             d.freshness
                 .iter()
@@ -677,6 +683,8 @@ pub fn dashboard_table(
                             .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
                             .unwrap_or_default(),
                         f.silent_minutes.map(|m| m.to_string()).unwrap_or_default(),
+                        f.forecast.still_booked.to_string(),
+                        f.forecast.leftover_at_close.to_string(),
                     ]
                 })
                 .collect(),

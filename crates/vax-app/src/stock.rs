@@ -21,7 +21,7 @@ use vax_ledger::{EventKind, Ledger, LedgerError, VenueStock};
 use vax_sync::{StockEvent, VenueCode};
 
 use crate::audit::{self, About, AuditAction};
-use crate::desk::{DaySummary, DeskError, Enrollment};
+use crate::desk::{DeskError, Enrollment};
 
 mod close;
 mod cold_chain;
@@ -769,24 +769,22 @@ pub(crate) fn imbalance_text(i: &Imbalance) -> String {
     }
 }
 
-/// The leftover forecast of the enrolled venue at `now`, from today's progress and the
-/// no-show rate of today's finished bands and the past 7 days.
+/// The leftover forecast of a venue at `now`, from today's progress and the no-show rate of
+/// today's finished bands and the past 7 days. The manager's screen and HQ's dashboard both
+/// call this, so they show the same figure.
 pub(crate) fn forecast(
     ledger: &Ledger,
     venue_id: i64,
-    day: &DaySummary,
     lots: &[LotState],
     now: DateTime<FixedOffset>,
-) -> Result<LeftoverForecast, StockError> {
+) -> Result<LeftoverForecast, LedgerError> {
     let today = now.date_naive();
-    let (past_booked, past_came) =
-        ledger
-            .reader()
-            .attendance(venue_id, today - Duration::days(7), today)?;
+    let reader = ledger.reader();
+    let (past_booked, past_came) = reader.attendance(venue_id, today - Duration::days(7), today)?;
     let (mut booked, mut came) = (past_booked, past_came);
     let mut still_booked = 0;
     let mut waiting = 0;
-    for b in &day.bands {
+    for b in reader.band_attendance(venue_id, today)? {
         if b.end <= now.time() {
             booked += b.booked;
             came += b.checked_in;

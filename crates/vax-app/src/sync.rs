@@ -50,6 +50,15 @@ pub enum SyncAppError {
     /// Already enrolled: a device enrolls once (a re-enrolled device is a new replica).
     #[error("this device is already enrolled as replica {0}")]
     AlreadyEnrolled(String),
+    /// A device other than HQ joined with a ledger holding records made before it joined:
+    /// only HQ publishes those (`Ledger::publish_existing`), so the ledger stays standalone.
+    #[error(
+        "this ledger holds records made before it joined ({}); a venue device joins with a \
+         ledger that has none (back-enter them from paper after joining). The enrolment code is \
+         now used: ask HQ for a new one",
+        records_list(.0, false)
+    )]
+    RecordsBeforeJoining(Vec<(&'static str, u64)>),
     /// The server refused or could not be reached.
     #[error(transparent)]
     Server(#[from] ClientError),
@@ -72,6 +81,7 @@ impl UserFacing for SyncAppError {
         match self {
             Self::NotConfigured => ErrorCode::SyncNotConfigured,
             Self::AlreadyEnrolled(_) => ErrorCode::SyncAlreadyEnrolled,
+            Self::RecordsBeforeJoining(_) => ErrorCode::SyncRecordsBeforeJoining,
             Self::Server(ClientError::PlainHttpRefused { .. }) => ErrorCode::PlainHttpRefused,
             Self::Server(ClientError::Certificate(_) | ClientError::BadUrl(_)) => {
                 ErrorCode::InvalidInput
@@ -93,6 +103,12 @@ impl UserFacing for SyncAppError {
                 "この端末は既に同期サーバーに登録されています。再登録は新しい台帳で行ってください"
                     .into()
             }
+            Self::RecordsBeforeJoining(held) => format!(
+                "この台帳には同期に参加する前の記録があります（{}）。会場の端末は記録のない台帳で\
+                 参加し、参加前の記録は紙から後入力してください。使った登録コードは無効になったため、\
+                 本部に新しいコードを発行してもらってください",
+                records_list(held, true)
+            ),
             Self::Server(e) => e.message_ja(),
             Self::Session(_) => "同期が途中で止まりました。次回の同期で続きから再開します".into(),
             Self::Municipality(e) => format!("市町村コード: {}", e.message_ja()),
@@ -100,6 +116,30 @@ impl UserFacing for SyncAppError {
             Self::Ledger(_) => "台帳の読み書きに失敗しました".into(),
         }
     }
+}
+
+/// "doses 3, check-ins 2": the records a ledger held before it joined, in words.
+fn records_list(held: &[(&'static str, u64)], japanese: bool) -> String {
+    let sep = if japanese { "、" } else { ", " };
+    held.iter()
+        .map(|(table, n)| {
+            let (ja, en) = match *table {
+                "dose_records" => ("接種", "doses"),
+                "check_ins" => ("受付", "check-ins"),
+                "stock_events" => ("在庫の記録", "stock events"),
+                "inquiries" => ("問い合わせ", "calls"),
+                "standby_calls" => ("待機者への連絡", "standby calls"),
+                "transport_ride_marks" => ("送迎の乗車記録", "ride marks"),
+                other => (other, other),
+            };
+            if japanese {
+                format!("{ja}{n}件")
+            } else {
+                format!("{en} {n}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
 /// What enrollment did.
@@ -168,6 +208,14 @@ pub fn enroll_device_trusting(
         policy
             .anonymous_client(server_url)?
             .enroll(code, device_name, key.public())?;
+    // Only HQ publishes what the ledger held before: another device's records of another
+    // venue, or of a kind its role may not write, would be refused by the server for ever.
+    if enrollment.role != SyncRole::Hq {
+        let held = ledger.unpublished_events()?;
+        if !held.is_empty() {
+            return Err(SyncAppError::RecordsBeforeJoining(held));
+        }
+    }
     {
         let tx = ledger.transaction()?;
         if let Some(pem) = policy.ca_pem() {

@@ -156,6 +156,8 @@ error_codes! {
     SyncNotConfigured = "SYNC_NOT_CONFIGURED",
     /// The device is enrolled with a sync server already.
     SyncAlreadyEnrolled = "SYNC_ALREADY_ENROLLED",
+    /// A venue device joined with a ledger holding records made before it joined.
+    SyncRecordsBeforeJoining = "SYNC_RECORDS_BEFORE_JOINING",
     /// The server cannot be reached; the device retries by itself.
     SyncOffline = "SYNC_OFFLINE",
     /// The server refused.

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use chrono::NaiveDate;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 use vax_sync::{OpId, OpKind};
@@ -79,8 +80,60 @@ impl Ledger {
         if self.replica_identity().is_some() {
             residents_have_ops(&self.conn, &ops.vouchers, &mut report.problems)?;
         }
+        self.tallies_match_rows(&mut report.problems)?;
         Ok(())
     }
+
+    /// The dashboard's tallies (kept by the triggers of migration 0017) against the counts
+    /// of the rows themselves: a trigger that missed a path would show here first.
+    fn tallies_match_rows(&self, problems: &mut Vec<String>) -> Result<(), LedgerError> {
+        let reader = self.reader();
+        // Every day counts as past, so the no-shows are compared too.
+        let after_every_day = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
+        let (kept, counted) = (
+            reader.day_venue_counts(after_every_day, None)?,
+            reader.day_venue_counts_by_scan(after_every_day, None)?,
+        );
+        if kept != counted {
+            problems.push(format!(
+                "the dashboard's day × venue tally differs from the rows ({} cells kept, {} counted; first difference: {:?})",
+                kept.len(),
+                counted.len(),
+                first_difference(&kept, &counted)
+            ));
+        }
+        let (kept, counted) = (reader.coverage_cells()?, reader.coverage_cells_by_scan()?);
+        if kept != counted {
+            problems.push(format!(
+                "the dashboard's coverage tally differs from the rows (first difference: {:?})",
+                first_difference(&kept, &counted)
+            ));
+        }
+        let (from, to) = (
+            NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN),
+            after_every_day,
+        );
+        let (kept, counted) = (
+            reader.inquiry_counts(from, to)?,
+            reader.inquiry_counts_by_scan(from, to)?,
+        );
+        if kept != counted {
+            problems.push(format!(
+                "the dashboard's call tally differs from the rows (first difference: {:?})",
+                first_difference(&kept, &counted)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The first position where two lists differ, as (kept, counted).
+fn first_difference<'a, T: PartialEq>(
+    kept: &'a [T],
+    counted: &'a [T],
+) -> (Option<&'a T>, Option<&'a T>) {
+    let i = kept.iter().zip(counted).take_while(|(a, b)| a == b).count();
+    (kept.get(i), counted.get(i))
 }
 
 fn sqlite_checks(conn: &Connection, problems: &mut Vec<String>) -> Result<(), LedgerError> {

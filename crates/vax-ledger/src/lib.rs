@@ -70,7 +70,7 @@ pub use read::{
 pub use replication::{LogSummary, QuarantinedOp};
 pub use reports::{CoverageCell, CoverageGroup, DayVenueCount, DeviceHeard};
 pub use rides::RideRow;
-pub use stock::{StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};
+pub use stock::{BandAttendance, StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};
 pub use transport::{
     FleetVehicle, LegDirection, LegRider, LegRow, NewLeg, PickupPoint, Ride, RiderNeeds,
 };

@@ -52,7 +52,7 @@ fn direction_code(d: RideDirection) -> &'static str {
     }
 }
 
-fn direction_of(code: &str) -> RideDirection {
+pub(crate) fn direction_of(code: &str) -> RideDirection {
     if code == "from_venue" {
         RideDirection::FromVenue
     } else {

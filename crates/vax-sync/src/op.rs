@@ -700,6 +700,11 @@ pub struct Inquiry {
     /// two in (docs/sync-spec.md §2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up_done: Option<OpId>,
+    /// When the call was taken, in local time, for an inquiry logged before its ledger
+    /// replicated and published at enrolment. Absent (and left out of the JSON) for one
+    /// published as it is logged: the op's own clock says when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<NaiveDateTime>,
 }
 
 impl Inquiry {
@@ -714,6 +719,7 @@ impl Inquiry {
             follow_up_needed: false,
             follow_up_by: String::new(),
             follow_up_done: None,
+            received_at: None,
         }
     }
 }

@@ -521,6 +521,8 @@ const text = {
   dash_sealed: { ja: '未開封バイアル', en: 'Sealed vials' },
   dash_open_doses: { ja: '開封済の残り（回分）', en: 'Doses in open vials' },
   dash_devices: { ja: '端末数', en: 'Devices' },
+  dash_still_booked: { ja: '予約の残り（人）', en: 'Still booked' },
+  dash_leftover: { ja: '終了時の余り見込み（回分）', en: 'Expected left at close' },
   dash_last_heard: { ja: '最終受信', en: 'Last heard' },
   dash_minutes_ago: { ja: '{m}分前', en: '{m} min ago' },
   dash_never_heard: { ja: '受信なし', en: 'Never heard' },

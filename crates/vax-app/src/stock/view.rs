@@ -148,7 +148,7 @@ pub fn manager_view(
         reader.live_venue_stock(venue.id, &enrollment.venue_code, &now)?;
     let lots = lot_states(Catalogue::builtin(), &records, &doses, now.naive_local());
     let day = venue_day_summary(ledger, enrollment, now.date_naive(), now)?;
-    let forecast = forecast(ledger, venue.id, &day, &lots, now)?;
+    let forecast = forecast(ledger, venue.id, &lots, now)?;
     let at = now.naive_local();
     let rows = lots
         .iter()

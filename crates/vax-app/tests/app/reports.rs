@@ -473,6 +473,11 @@ fn freshness_shows_each_venues_doses_on_hand_and_how_long_it_has_been_silent() {
         (1, Some(20), false)
     );
     assert_eq!(v03.last_heard, Some(crate::desk::time("08:00")));
+    // The leftover forecast is the one the venue manager's screen shows.
+    let view = vax_app::stock::manager_view(&ledger, &e, crate::desk::time("08:20")).unwrap();
+    assert_eq!(v03.forecast, view.forecast);
+    assert!(v03.forecast.still_booked > 0, "{:?}", v03.forecast);
+    assert_eq!(v03.forecast.doses_open, 6);
     let others: Vec<_> = rows.iter().filter(|r| r.venue_code != "V03").collect();
     assert!(!others.is_empty());
     assert!(
@@ -493,6 +498,8 @@ fn freshness_shows_each_venues_doses_on_hand_and_how_long_it_has_been_silent() {
     assert_eq!(header[2], "在庫(回分)");
     assert_eq!(table[0][2], "60");
     assert_eq!(table[0][6], "2021-05-17 08:00");
+    assert_eq!(header[8..], ["予約の残り(人)", "閉場時の残り見込み(回分)"]);
+    assert_eq!(table[0][8], rows[0].forecast.still_booked.to_string());
 }
 
 #[test]

@@ -254,6 +254,29 @@ fn the_managers_screen_shows_vials_counting_down_and_the_forecast() {
         "the open doses plus four people for a new vial"
     );
     assert!(!view.day.bands.is_empty());
+
+    // The forecast counts the day band by band in SQL (`band_attendance`, what HQ's
+    // dashboard reads for every venue); it must agree with the screen's own day summary.
+    let venue = ledger.reader().venue(&e.venue_code).unwrap();
+    let counted = ledger
+        .reader()
+        .band_attendance(venue.id, time("14:00").date_naive())
+        .unwrap();
+    let shown: Vec<_> = view
+        .day
+        .bands
+        .iter()
+        .map(|b| (b.end, b.booked, b.checked_in, b.dosed))
+        .collect();
+    let counted: Vec<_> = counted
+        .iter()
+        .map(|b| (b.end, b.booked, b.checked_in, b.dosed))
+        .collect();
+    assert_eq!(counted, shown);
+    assert!(
+        counted.iter().any(|b| b.3 == 1),
+        "the dose at 09:00 is counted"
+    );
 }
 
 #[test]

@@ -405,3 +405,233 @@ fn a_rotated_token_is_kept_and_the_old_one_is_refused() {
         Some(vax_domain::error::ErrorCode::UnknownToken)
     );
 }
+
+/// HQ ran the venue V03 on its own ledger before it joined (stock received, thawed and a vial
+/// opened, a check-in, a dose from that vial, a second resident's dose voided, a call whose
+/// follow-up was done, all standalone). Enrolment publishes every one of them under HQ's
+/// replica; a new booth at V03 receives them, names them alike, and refuses the first
+/// resident's dose 1 a second time. Before, only the city's setup was published and the
+/// booth would have given the dose again.
+#[test]
+fn what_hq_recorded_before_it_joined_reaches_a_new_booth_which_refuses_the_dose_again() {
+    use vax_app::callcentre::{complete_follow_up, log_call, NewCall};
+    use vax_app::desk::{check_in, DeskError};
+    use vax_app::stock::{record_stock, StockAction};
+    use vax_domain::inquiry::{InquiryChannel, InquiryTopic};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(&dir.path().join("server.sqlite3"), 0).unwrap();
+    let (mut hq, e) = crate::desk::venue();
+    let lot = |action: &str| match action {
+        "receive" => StockAction::Receive {
+            product: "comirnaty".into(),
+            lot: "FA5765".into(),
+            vials: 10,
+            expires_on: NaiveDate::from_ymd_opt(2021, 8, 31).unwrap(),
+            from: "卸A".into(),
+            thawed_use_by: None,
+        },
+        "thaw" => StockAction::Thaw {
+            product: "comirnaty".into(),
+            lot: "FA5765".into(),
+            vials: 2,
+        },
+        _ => StockAction::Open {
+            product: "comirnaty".into(),
+            lot: "FA5765".into(),
+            syringe: vax_domain::product::SyringeKind::LowDeadSpace,
+        },
+    };
+    for (action, hm) in [("receive", "07:30"), ("thaw", "07:45"), ("open", "08:00")] {
+        record_stock(&mut hq, &e, &lot(action), time(hm)).unwrap();
+    }
+    let (_, first) = crate::desk::booked_at_nine(&hq);
+    let second = {
+        let d = vax_app::roster::venue_day(&hq, "V03", DAY.parse().unwrap()).unwrap();
+        d.bands[0].residents[1].resident_id
+    };
+    check_in(&mut hq, &e, first, time("09:01")).unwrap();
+    let lot_id = open_lot(&mut hq, &e, "comirnaty", "FA5765", time("08:30"))
+        .unwrap()
+        .id;
+    let dose = |resident_id| RecordDose {
+        resident_id,
+        dose_number: 1,
+        lot_id,
+        vaccinator: "舞鶴 太郎".into(),
+        injection_site: "左上腕".into(),
+        override_: None,
+    };
+    record_dose(&mut hq, &e, &dose(first), time("09:05")).unwrap();
+    record_dose(&mut hq, &e, &dose(second), time("09:10")).unwrap();
+    let mistaken = hq.reader().doses_of(second).unwrap()[0].uid.clone();
+    void_dose_record(&mut hq, &mistaken, "別の方の記録", time("09:12")).unwrap();
+    let call = NewCall {
+        channel: InquiryChannel::Phone,
+        topic: InquiryTopic::SideEffects,
+        note: "腕が腫れている".into(),
+        operator: "本部 一郎".into(),
+        follow_up_needed: true,
+        follow_up_by: "保健師".into(),
+    };
+    let asked = log_call(&mut hq, Role::Headquarters, first, &call, time("15:00")).unwrap();
+    complete_follow_up(
+        &mut hq,
+        Role::Headquarters,
+        &asked,
+        "折り返し済み",
+        "保健師",
+        time("15:30"),
+    )
+    .unwrap();
+    assert!(
+        asked.parse::<vax_sync::OpId>().is_err(),
+        "standalone: a UUID"
+    );
+
+    let code = server.enrollment_code(SyncRole::Hq, None).unwrap();
+    enroll_device(
+        &mut hq,
+        &server.url(),
+        &code,
+        "本部",
+        maizuru().as_str(),
+        time("16:00"),
+    )
+    .unwrap();
+    assert!(hq.unpublished_events().unwrap().is_empty());
+    // Every renamed row has its op, every op its row; the tallies still match the rows.
+    let report = hq.check_consistency().unwrap();
+    assert!(report.is_sound(), "{:?}", report.problems);
+    sync_now(&mut hq, time("16:01")).unwrap();
+
+    let code = create_enrollment_code(&hq, Role::Booth, Some("V03"), 24).unwrap();
+    let mut booth = Ledger::open(&dir.path().join("booth.sqlite3")).unwrap();
+    enroll_device(
+        &mut booth,
+        &server.url(),
+        &code,
+        "V03 接種1",
+        maizuru().as_str(),
+        time("16:10"),
+    )
+    .unwrap();
+    sync_now(&mut booth, time("16:11")).unwrap();
+    let voucher = hq.reader().resident(first).unwrap().resident.voucher;
+    let at_booth = resident_id(&booth, voucher.as_str());
+
+    // The dose, under the same op id on both ledgers, drawn from the same vial.
+    let (hq_doses, booth_doses) = (
+        hq.reader().doses_of(first).unwrap(),
+        booth.reader().doses_of(at_booth).unwrap(),
+    );
+    assert_eq!(booth_doses.len(), 1);
+    assert_eq!(booth_doses[0].uid, hq_doses[0].uid);
+    assert!(
+        hq_doses[0].uid.parse::<vax_sync::OpId>().is_ok(),
+        "renamed to its op"
+    );
+    assert_eq!(booth_doses[0].administered_at, time("09:05"));
+    // Drawn from the same vial (named by the op that opened it) on both ledgers.
+    let vials = |l: &Ledger| -> Vec<Option<String>> {
+        let v03 = l.reader().venue("V03").unwrap();
+        let stock = l
+            .reader()
+            .live_venue_stock(v03.id, "V03", &time("16:30"))
+            .unwrap();
+        stock.doses.iter().map(|d| d.vial.clone()).collect()
+    };
+    let at_hq = vials(&hq);
+    assert!(!at_hq.is_empty());
+    assert!(
+        at_hq.iter().all(|v| v
+            .as_deref()
+            .is_some_and(|v| v.parse::<vax_sync::OpId>().is_ok())),
+        "{at_hq:?}"
+    );
+    assert_eq!(vials(&booth), at_hq);
+    // The voided dose arrives voided.
+    let second_at_booth = resident_id(
+        &booth,
+        hq.reader()
+            .resident(second)
+            .unwrap()
+            .resident
+            .voucher
+            .as_str(),
+    );
+    let voided = booth.reader().doses_of(second_at_booth).unwrap();
+    assert_eq!(voided.len(), 1);
+    assert!(voided[0].voided.is_some(), "{voided:?}");
+    // The check-in and the calls, at the times they happened, the follow-up closed.
+    let check_ins = booth
+        .reader()
+        .check_ins_on(
+            booth.reader().venue("V03").unwrap().id,
+            DAY.parse().unwrap(),
+            *time("09:00").offset(),
+        )
+        .unwrap();
+    assert!(check_ins
+        .iter()
+        .any(|c| c.resident_id == at_booth && c.cancelled.is_none()));
+    let calls = booth.reader().inquiries_of(at_booth).unwrap();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    let asked_there = calls.iter().find(|c| c.follow_up_needed).unwrap();
+    assert_eq!(asked_there.received_at, time("15:00"));
+    assert!(!asked_there.follow_up_open(), "{asked_there:?}");
+
+    let report = booth.check_consistency().unwrap();
+    assert!(report.is_sound(), "{:?}", report.problems);
+
+    // The booth knows dose 1 was given: a second one is refused.
+    let be = desk::enrollment(&booth).unwrap().expect("the booth's desk");
+    let booth_lot = open_lot(&mut booth, &be, "comirnaty", "FA5765", time("16:20")).unwrap();
+    let again = record_dose(
+        &mut booth,
+        &be,
+        &RecordDose {
+            lot_id: booth_lot.id,
+            ..dose(at_booth)
+        },
+        time("16:21"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(again, DeskError::DuplicateDose { .. }),
+        "{again:?}"
+    );
+}
+
+/// A venue device may not publish what its ledger recorded before it joined (another venue's
+/// records, or kinds its role does not write, would be refused by the server for ever): its
+/// enrolment is refused in words, and the ledger stays standalone with every record.
+#[test]
+fn a_booth_ledger_with_records_made_before_it_joined_is_refused_and_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(&dir.path().join("server.sqlite3"), 0).unwrap();
+    let (mut ledger, e) = crate::desk::venue();
+    let (_, first) = crate::desk::booked_at_nine(&ledger);
+    vax_app::desk::check_in(&mut ledger, &e, first, time("09:01")).unwrap();
+    let code = server
+        .enrollment_code(SyncRole::Booth, Some("V03"))
+        .unwrap();
+    let refused = enroll_device(
+        &mut ledger,
+        &server.url(),
+        &code,
+        "V03 接種1",
+        maizuru().as_str(),
+        time("10:00"),
+    )
+    .unwrap_err();
+    assert_eq!(refused.code(), "SYNC_RECORDS_BEFORE_JOINING", "{refused:?}");
+    assert!(
+        refused.message_ja().contains("受付1件"),
+        "{}",
+        refused.message_ja()
+    );
+    assert!(refused.to_string().contains("check-ins 1"), "{refused}");
+    assert!(ledger.replica_identity().is_none());
+    assert_eq!(ledger.unpublished_events().unwrap(), [("check_ins", 1)]);
+}

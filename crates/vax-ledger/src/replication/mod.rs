@@ -446,8 +446,10 @@ impl Ledger {
 
     /// HQ only: writes the ops that describe what this ledger already holds (venues, time
     /// bands, residents with their survey answers, bookings), so that a city loaded or
-    /// imported before enrollment reaches every venue. Run once, right after enrollment.
-    /// Returns how many ops it wrote.
+    /// imported before enrollment reaches every venue, then the events it recorded before
+    /// (staff, stock, doses, check-ins, calls, ride marks, the audit trail; each row takes its
+    /// op's id as uid). Run once, right after enrollment, in one transaction. Returns how
+    /// many ops it wrote.
     pub fn publish_existing(&mut self) -> Result<usize, LedgerError> {
         let mut tx = self.transaction()?;
         let kinds = publish::existing_state(&tx)?;
@@ -455,12 +457,21 @@ impl Ledger {
         for kind in kinds {
             tx.replicate(kind)?;
         }
+        let events = publish_events::publish_events(&mut tx)?;
         tx.commit()?;
-        Ok(n)
+        Ok(n + events)
+    }
+
+    /// The events this ledger recorded before it replicated, by table (only tables with
+    /// some): what `publish_existing` sends, and what a device that may not publish them
+    /// must not join with.
+    pub fn unpublished_events(&self) -> Result<Vec<(&'static str, u64)>, LedgerError> {
+        publish_events::unpublished_counts(&self.conn)
     }
 }
 
 mod publish;
+mod publish_events;
 
 fn note_outcome(conn: &Connection, id: OpId, outcome: &Outcome) -> Result<(), LedgerError> {
     let author = id.replica.to_string();

@@ -180,7 +180,7 @@ pub(crate) fn project(
             w.insert_inquiry(&crate::NewInquiry {
                 uid: Some(op.id.to_string()),
                 resident_id: Some(resident_id),
-                received_at: at_ms(op.hlc.wall_ms),
+                received_at: i.received_at.map_or_else(|| at_ms(op.hlc.wall_ms), local),
                 channel: i.channel,
                 topic: i.topic,
                 note: i.note.clone(),

@@ -56,9 +56,30 @@ fn a_sound_replica_and_a_standalone_ledger_have_no_problems() {
 fn an_op_whose_row_is_missing_is_named() {
     let (report, uid) = damaged("DELETE FROM dose_records");
     assert_eq!(
-        report.problems,
-        [format!("op {uid} (record_dose) has no dose_records row")]
+        report.problems[0],
+        format!("op {uid} (record_dose) has no dose_records row")
     );
+    // No trigger sees a row deleted behind the ledger's back: the dashboard still counts it
+    // (doses are never deleted by the ledger itself).
+    assert_eq!(report.problems.len(), 3, "{:?}", report.problems);
+    assert!(report.problems[1].starts_with("the dashboard's day × venue tally differs"));
+    assert!(report.problems[2].starts_with("the dashboard's coverage tally differs"));
+}
+
+#[test]
+fn a_dashboard_tally_that_drifted_from_the_rows_is_named() {
+    let (report, _) = damaged("UPDATE dash_day_venue SET doses = doses + 1");
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(
+        report.problems[0].starts_with("the dashboard's day × venue tally differs from the rows"),
+        "{:?}",
+        report.problems
+    );
+    let (report, _) = damaged("UPDATE dash_inquiry_day SET calls = calls + 1");
+    assert!(report.is_sound(), "no call was logged: {:?}", report.problems);
+    let (report, _) = damaged("UPDATE dash_coverage SET first = first + 1");
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(report.problems[0].starts_with("the dashboard's coverage tally differs"));
 }
 
 #[test]
