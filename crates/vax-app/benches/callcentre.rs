@@ -43,6 +43,14 @@ fn report(name: &str, mut times: Vec<Duration>) {
 
 type CampaignRow = (i64, u8, String, i64);
 
+/// A ledger with the city and its campaign, and how long writing each took.
+struct Campaign {
+    ledger: Ledger,
+    rows: Vec<CampaignRow>,
+    load: Duration,
+    campaign: Duration,
+}
+
 /// The 65,000-resident city loaded into a new ledger file, then a full campaign: every
 /// booking's dose given on its day, each after a check-in, and 20,000 calls. With
 /// `without_tallies`, the dashboard's triggers (migration 0017) are dropped first: the
@@ -50,7 +58,7 @@ type CampaignRow = (i64, u8, String, i64);
 fn city_with_a_campaign(
     dir: &std::path::Path,
     without_tallies: bool,
-) -> Result<(Ledger, Vec<CampaignRow>, Duration, Duration), Box<dyn std::error::Error>> {
+) -> Result<Campaign, Box<dyn std::error::Error>> {
     let path = dir.join(if without_tallies {
         "baseline.sqlite3"
     } else {
@@ -142,15 +150,26 @@ fn city_with_a_campaign(
         })?;
     }
     tx.commit()?;
-    Ok((ledger, rows, load, t.elapsed()))
+    Ok(Campaign {
+        ledger,
+        rows,
+        load,
+        campaign: t.elapsed(),
+    })
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     // What the tallies cost the writes: the same city and campaign, without then with them.
-    let (baseline, _, base_load, base_campaign) = city_with_a_campaign(dir.path(), true)?;
+    let baseline = city_with_a_campaign(dir.path(), true)?;
+    let (base_load, base_campaign) = (baseline.load, baseline.campaign);
     drop(baseline);
-    let (ledger, rows, load, campaign) = city_with_a_campaign(dir.path(), false)?;
+    let Campaign {
+        ledger,
+        rows,
+        load,
+        campaign,
+    } = city_with_a_campaign(dir.path(), false)?;
     println!(
         "writes without the tallies' triggers (baseline): city loaded in {:.1} s, campaign in {:.1} s",
         base_load.as_secs_f64(),

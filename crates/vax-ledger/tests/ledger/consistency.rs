@@ -76,7 +76,11 @@ fn a_dashboard_tally_that_drifted_from_the_rows_is_named() {
         report.problems
     );
     let (report, _) = damaged("UPDATE dash_inquiry_day SET calls = calls + 1");
-    assert!(report.is_sound(), "no call was logged: {:?}", report.problems);
+    assert!(
+        report.is_sound(),
+        "no call was logged: {:?}",
+        report.problems
+    );
     let (report, _) = damaged("UPDATE dash_coverage SET first = first + 1");
     assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
     assert!(report.problems[0].starts_with("the dashboard's coverage tally differs"));
