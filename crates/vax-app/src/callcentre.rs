@@ -13,6 +13,7 @@ use thiserror::Error;
 use vax_domain::eligibility::DueStatus;
 use vax_domain::error::{ErrorCode, UserFacing};
 use vax_domain::inquiry::{InquiryChannel, InquiryTopic};
+use vax_domain::product::Catalogue;
 use vax_domain::resident::{parse_postal_code, FieldError, Phone};
 use vax_domain::role::Role;
 use vax_ledger::{
@@ -382,7 +383,8 @@ pub struct RebookOffer {
 }
 
 /// The nearest free bands (soonest day first, then nearest venue) for the dose the resident
-/// is due, from the first day the dose interval allows and never before tomorrow. Empty when
+/// is due, from the first day the dose interval allows and never before tomorrow, and only on
+/// days the resident is old enough for the product (its dated minimum age). Empty when
 /// the series is complete. Each offer is applied as the planner's move request
 /// ([`crate::planning::ReshuffleRequest::MoveRequest`] for its venue and day), which moves
 /// dose 2 along when the interval demands.
@@ -412,6 +414,13 @@ pub fn rebook_offers(
         .find(|b| b.dose_number == dose)
         .map(|b| b.band.id);
     let home = card.resident.resident.home;
+    // The booth refuses a resident younger than the product's minimum age on the day of the
+    // dose: no such day is offered (a 13-year-old in May 2021 is offered days from 1 June).
+    let ages = Catalogue::builtin()
+        .product(&series_product(ledger, &card, dose)?)
+        .map_err(|e| LookupError::Eligibility(e.into()))?
+        .minimum_ages();
+    let birth = card.resident.resident.birth_date;
     let reader = ledger.reader();
     let venues = reader.venues()?;
     let mut offers: Vec<RebookOffer> = reader
@@ -422,6 +431,7 @@ pub fn rebook_offers(
                 && l.booked < l.band.capacity
                 && l.band.date >= earliest
                 && Some(l.band.id) != current
+                && ages.admits(birth, l.band.date)
         })
         .filter_map(|l| {
             let venue = venues.iter().find(|v| v.venue.code == l.band.venue_code)?;
@@ -453,6 +463,26 @@ pub fn rebook_offers(
     });
     offers.truncate(REBOOK_OFFERS);
     Ok(offers)
+}
+
+/// The product of the series `dose` belongs to: the dose's booking, else a dose already
+/// given, else the product the campaign books (HQ's planning setting).
+fn series_product(
+    ledger: &Ledger,
+    card: &ResidentCard,
+    dose: u8,
+) -> Result<String, CallCentreError> {
+    if let Some(b) = card.bookings.iter().find(|b| b.dose_number == dose) {
+        return Ok(b.product_code.clone());
+    }
+    if let Some(d) = card.doses.iter().rev().find(|d| d.voided.is_none()) {
+        return Ok(d.product_code.clone());
+    }
+    Ok(ledger
+        .reader()
+        .setting(crate::planning::SETTING_PRODUCT)?
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| crate::planning::DEFAULT_PRODUCT.to_owned()))
 }
 
 /// Asks for transport (the survey's 送迎 flag), replicated.

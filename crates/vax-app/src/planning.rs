@@ -10,7 +10,8 @@
 //! What the planner is given (`docs/planning.md`): every band from today on (a band of a day
 //! that has passed takes nobody new; a closed band takes nobody), every resident who wants
 //! the vaccine or holds a booking, with their bookings, a valid dose 1 already given, the
-//! survey's preferences, and the priority phases HQ configured ([`PlanningSettings`]). A
+//! survey's preferences, the priority phases HQ configured ([`PlanningSettings`]) and the
+//! product's dated minimum ages (no dose on a day the resident is too young for it). A
 //! venue's district is that of the geocoded resident living nearest to it. Transport and
 //! dose supply come from other modules later: today every band counts as bus-served and no
 //! supply limit is set, except the one a lot quarantine puts ([`ReshuffleRequest::SupplyDrop`]).
@@ -296,9 +297,8 @@ fn load(
     only_willing: bool,
 ) -> Result<Loaded, PlanningError> {
     let settings = read_settings(reader)?;
-    let rules = Catalogue::builtin()
-        .product(&settings.product)?
-        .rules_on(today)?;
+    let product = Catalogue::builtin().product(&settings.product)?;
+    let rules = product.rules_on(today)?;
     let window = IntervalWindow {
         min_days: rules.earliest_interval_days,
         standard_days: rules.standard_interval_days,
@@ -461,6 +461,7 @@ fn load(
         allow_other_venue: false,
         riders_need_bus: false,
         rider_limits,
+        minimum_age: product.minimum_ages(),
         weights: Weights::default(),
     };
     Ok(Loaded {
@@ -758,6 +759,11 @@ fn reason_text(reason: UnplacedReason) -> (&'static str, &'static str, &'static 
             "no_room_in_window",
             "no band for dose 2 within the interval window",
             "接種間隔の範囲内に2回目のコマがありません",
+        ),
+        UnplacedReason::BelowMinimumAge => (
+            "below_minimum_age",
+            "too young for the vaccine on every day with a free place (the booth would refuse)",
+            "空きのある日はいずれも、ワクチンの接種対象年齢に達していません（接種会場で接種できません）",
         ),
         UnplacedReason::NoBusServedBand => (
             "no_bus_served_band",

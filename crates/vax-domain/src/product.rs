@@ -138,6 +138,78 @@ impl DosingRules {
     }
 }
 
+/// The youngest age a product is approved for, day by day: the approvals changed during the
+/// campaign (Comirnaty 16 and over, 12 and over from 2021-06-01). The booth refuses a younger
+/// resident and the planner never books one; both judge by [`MinimumAges::admits`], which
+/// counts the age as the booth does ([`crate::resident::age_on`]) on the day of the dose.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MinimumAges {
+    /// The youngest age before the first change (0: no limit).
+    pub at_approval: u32,
+    /// From this day on, this youngest age; in date order.
+    pub changes: Vec<(NaiveDate, u32)>,
+}
+
+impl MinimumAges {
+    /// No age limit at all.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Whether no one is ever too young.
+    pub fn is_none(&self) -> bool {
+        self.at_approval == 0 && self.changes.iter().all(|&(_, years)| years == 0)
+    }
+
+    /// The youngest age approved on `date`: the latest change on or before it, else the age
+    /// at approval.
+    pub fn on(&self, date: NaiveDate) -> u32 {
+        self.changes
+            .iter()
+            .rev()
+            .find(|&&(from, _)| from <= date)
+            .map_or(self.at_approval, |&(_, years)| years)
+    }
+
+    /// Whether someone born on `birth` is old enough for the product on `date`.
+    pub fn admits(&self, birth: NaiveDate, date: NaiveDate) -> bool {
+        self.is_none() || crate::resident::age_on(birth, date) >= self.on(date)
+    }
+
+    /// The first day on or after `from` on which someone born on `birth` is old enough
+    /// (`None` only past the end of the calendar).
+    pub fn first_admitted(&self, birth: NaiveDate, from: NaiveDate) -> Option<NaiveDate> {
+        // Within one stretch of an unchanged age limit, the age only grows: the first day
+        // of the stretch the resident reaches it is the answer, if it is inside the stretch.
+        let mut starts: Vec<(NaiveDate, u32)> = vec![(NaiveDate::MIN, self.at_approval)];
+        starts.extend(self.changes.iter().copied());
+        for (k, &(start, years)) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).map(|&(next, _)| next);
+            if end.is_some_and(|e| e <= from) {
+                continue;
+            }
+            let day = start.max(from).max(reaches_age(birth, years)?);
+            if end.is_none_or(|e| day < e) {
+                return Some(day);
+            }
+        }
+        None
+    }
+}
+
+/// The first day on which someone born on `birth` is `years` old, as
+/// [`crate::resident::age_on`] counts (so a 29 February birthday as that function does).
+fn reaches_age(birth: NaiveDate, years: u32) -> Option<NaiveDate> {
+    if years == 0 {
+        return Some(NaiveDate::MIN);
+    }
+    let mut day = birth.checked_add_months(chrono::Months::new(years.checked_mul(12)?))?;
+    while crate::resident::age_on(birth, day) < years {
+        day = day.succ_opt()?;
+    }
+    Some(day)
+}
+
 /// A vaccine product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -224,12 +296,20 @@ impl Product {
     /// The youngest age approved on `date`: the latest block on or before it that names an
     /// age, else the age of the first approval.
     pub fn min_age_on(&self, date: NaiveDate) -> u32 {
-        self.rules
-            .iter()
-            .rev()
-            .filter(|r| r.effective_from <= date)
-            .find_map(|r| r.min_age_years)
-            .unwrap_or(self.min_age_years)
+        self.minimum_ages().on(date)
+    }
+
+    /// The youngest approved ages over time, as data (the planner books by them without
+    /// knowing the catalogue).
+    pub fn minimum_ages(&self) -> MinimumAges {
+        MinimumAges {
+            at_approval: self.min_age_years,
+            changes: self
+                .rules
+                .iter()
+                .filter_map(|r| r.min_age_years.map(|years| (r.effective_from, years)))
+                .collect(),
+        }
     }
 
     /// The label's ranges for a place (empty when the product is never kept there).
@@ -410,6 +490,68 @@ mod tests {
         assert_eq!(moderna.min_age_on(day("2021-08-03")), 12);
         let az = c.product("vaxzevria").unwrap();
         assert_eq!(az.min_age_on(day("2021-09-01")), 18);
+    }
+
+    #[test]
+    fn a_resident_is_admitted_from_the_day_age_and_approval_both_allow() {
+        let pfizer = Catalogue::builtin()
+            .product("comirnaty")
+            .unwrap()
+            .minimum_ages();
+        // 13 in May 2021: too young until the approval widened on 1 June.
+        let thirteen = day("2008-03-10");
+        assert!(!pfizer.admits(thirteen, day("2021-05-31")));
+        assert!(pfizer.admits(thirteen, day("2021-06-01")));
+        assert_eq!(
+            pfizer.first_admitted(thirteen, day("2021-05-17")),
+            Some(day("2021-06-01"))
+        );
+        // 16 from their birthday in May, the day itself included.
+        let sixteen = day("2005-05-20");
+        assert!(!pfizer.admits(sixteen, day("2021-05-19")));
+        assert!(pfizer.admits(sixteen, day("2021-05-20")));
+        assert_eq!(
+            pfizer.first_admitted(sixteen, day("2021-05-17")),
+            Some(day("2021-05-20"))
+        );
+        // 11 on 1 June: from the 12th birthday.
+        let eleven = day("2009-07-04");
+        assert_eq!(
+            pfizer.first_admitted(eleven, day("2021-05-17")),
+            Some(day("2021-07-04"))
+        );
+        // A 29 February birthday counts from 1 March in a common year, as `age_on` does.
+        let leap = day("2008-02-29");
+        assert!(!pfizer.admits(leap, day("2021-02-28")));
+        assert_eq!(
+            MinimumAges {
+                at_approval: 13,
+                changes: vec![]
+            }
+            .first_admitted(leap, day("2021-01-01")),
+            Some(day("2021-03-01"))
+        );
+        assert!(MinimumAges::none().admits(day("2021-01-01"), day("2021-01-01")));
+    }
+
+    #[test]
+    fn a_raised_age_limit_closes_days_to_those_admitted_before() {
+        // Not the 2021 products, but the rule must not assume limits only fall.
+        let ages = MinimumAges {
+            at_approval: 18,
+            changes: vec![(day("2021-07-01"), 40), (day("2021-09-01"), 18)],
+        };
+        let thirty = day("1991-01-01");
+        assert!(ages.admits(thirty, day("2021-06-30")));
+        assert!(!ages.admits(thirty, day("2021-07-01")));
+        assert_eq!(
+            ages.first_admitted(thirty, day("2021-07-01")),
+            Some(day("2021-09-01"))
+        );
+        assert_eq!(
+            ages.first_admitted(thirty, day("2021-06-01")),
+            Some(day("2021-06-01"))
+        );
     }
 
     #[test]

@@ -169,6 +169,12 @@ fn city() -> Problem {
         allow_other_venue: false,
         riders_need_bus: true,
         rider_limits: Vec::new(),
+        // Comirnaty's dated ages: the campaign starts on 17 May 2021, 12-15 year-olds may
+        // be booked from 1 June.
+        minimum_age: vax_domain::product::Catalogue::builtin()
+            .product("comirnaty")
+            .expect("in the catalogue")
+            .minimum_ages(),
         weights: Weights::default(),
     }
 }

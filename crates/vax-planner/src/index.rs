@@ -159,8 +159,10 @@ impl Load {
     }
 }
 
-/// Whether resident `r` may sit in `band` at all (transport riders only where a bus runs,
-/// when the problem demands it).
+/// Whether resident `r` may sit in `band` at all: old enough for the product on its day, and
+/// (when the problem demands it) transport riders only where a bus runs. Every search, move
+/// and repair asks this, so none books a dose the booth would refuse for age.
 pub(crate) fn allowed(problem: &Problem, r: &Resident, band: BandIdx) -> bool {
-    !(problem.riders_need_bus && r.needs_transport && !problem.bands[band].bus_served)
+    let b = &problem.bands[band];
+    !(problem.riders_need_bus && r.needs_transport && !b.bus_served) && problem.old_enough(r, b)
 }

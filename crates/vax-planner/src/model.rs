@@ -57,6 +57,10 @@ pub struct Band {
     pub closed: bool,
 }
 
+/// The product's dated minimum ages: the domain's own type and rule, so the planner and the
+/// booth judge a resident's age alike.
+pub use vax_domain::product::MinimumAges;
+
 /// Part of the day, for "avoid mornings" and the like: the survey's own type, so the survey and
 /// the planner judge a band's part of the day by one rule.
 pub use vax_domain::preference::TimeOfDay;
@@ -263,6 +267,9 @@ pub struct Problem {
     pub riders_need_bus: bool,
     /// What the bus fleet carries; bands in no limit take riders without one.
     pub rider_limits: Vec<RiderLimit>,
+    /// The product's youngest approved age on each day: no dose is booked on a day the
+    /// resident is younger ([`MinimumAges::none`]: no limit).
+    pub minimum_age: MinimumAges,
     /// Weights of the objective.
     pub weights: Weights,
 }
@@ -474,6 +481,11 @@ impl Problem {
             .collect()
     }
 
+    /// Whether `resident` is old enough for the product on the day of `band`.
+    pub fn old_enough(&self, resident: &Resident, band: &Band) -> bool {
+        self.minimum_age.admits(resident.birth_date, band.date)
+    }
+
     /// Whether `band` breaks one of `resident`'s preferences, and how many.
     pub fn preference_breaks(&self, resident: &Resident, band: &Band) -> u32 {
         let p = &resident.preferences;
@@ -489,12 +501,6 @@ impl Problem {
     }
 }
 
-/// Age in whole years on `day` (a birthday counts from the day itself; 29 February
-/// birthdays count from 1 March in common years).
-pub fn age_on(birth: NaiveDate, day: NaiveDate) -> u32 {
-    let mut years = day.year() - birth.year();
-    if (day.month(), day.day()) < (birth.month(), birth.day()) {
-        years -= 1;
-    }
-    u32::try_from(years).unwrap_or(0)
-}
+/// Age in whole years on a day, counted as the booth counts it (one rule for the phases,
+/// the minimum ages and the desk).
+pub use vax_domain::resident::age_on;

@@ -73,6 +73,9 @@ pub struct Costing<'a> {
     /// price a venue for each band they look at, and the great-circle formula's
     /// trigonometry was a fifth of a 65,000-resident plan.
     km: Vec<f64>,
+    /// Per resident: the first day from the campaign start on which they are old enough for
+    /// the product (`None`: no age limit), so the searches start there.
+    admitted_from: Vec<Option<NaiveDate>>,
 }
 
 fn time_bit(t: crate::model::TimeOfDay) -> u8 {
@@ -88,10 +91,26 @@ impl<'a> Costing<'a> {
     pub fn new(problem: &'a Problem) -> Self {
         use chrono::Datelike;
         let day_bit = |w: chrono::Weekday| 1u8 << w.num_days_from_monday();
+        let campaign_start = problem.bands.iter().map(|b| b.date).min();
+        let ages = &problem.minimum_age;
         Self {
             problem,
             weights: problem.weights,
-            campaign_start: problem.bands.iter().map(|b| b.date).min(),
+            campaign_start,
+            admitted_from: problem
+                .residents
+                .iter()
+                .map(|r| {
+                    let start = campaign_start?;
+                    if ages.is_none() {
+                        return None;
+                    }
+                    Some(
+                        ages.first_admitted(r.birth_date, start)
+                            .unwrap_or(NaiveDate::MAX),
+                    )
+                })
+                .collect(),
             phase: problem
                 .residents
                 .iter()
@@ -168,6 +187,16 @@ impl<'a> Costing<'a> {
     pub fn opens(&self, resident: ResidentIdx) -> Option<NaiveDate> {
         let from_phase = self.phase[resident].and_then(|p| self.problem.phase_opens(p));
         match (from_phase, self.campaign_start) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The first day `resident` may take dose 1: their phase has opened ([`Costing::opens`])
+    /// and they are old enough for the product. Waiting is still counted from the phase's
+    /// opening: the days a resident is too young are no plan's fault.
+    pub fn first_bookable(&self, resident: ResidentIdx) -> Option<NaiveDate> {
+        match (self.opens(resident), self.admitted_from[resident]) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         }

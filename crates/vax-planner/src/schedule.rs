@@ -99,6 +99,10 @@ pub enum UnplacedReason {
     NoSupply,
     /// Dose 1 would fit, but no band for dose 2 within the interval window.
     NoRoomInWindow,
+    /// Bands with places are left, but on none of them (or on no pair of them) is the
+    /// resident old enough for the product (its dated minimum age, counted on the day of the
+    /// dose as the booth counts it).
+    BelowMinimumAge,
     /// A transport rider, and no bus-served band has room.
     NoBusServedBand,
     /// The resident's own request (reshuffle) cannot be met: nothing in the dates/venue asked.
@@ -457,7 +461,7 @@ impl<'a> Seater<'a> {
         let p = self.problem;
         let opens = self
             .costing
-            .opens(r)
+            .first_bookable(r)
             .map(day_number)
             .unwrap_or(i32::MIN)
             .max(bounds1.from_day);
@@ -561,6 +565,10 @@ impl<'a> Seater<'a> {
         if !(0..p.bands.len()).any(|b| in_bounds(b) && place(b)) {
             return UnplacedReason::NoRoom;
         }
+        let old_enough = |b: BandIdx| p.old_enough(&p.residents[r], &p.bands[b]);
+        if !(0..p.bands.len()).any(|b| in_bounds(b) && place(b) && old_enough(b)) {
+            return UnplacedReason::BelowMinimumAge;
+        }
         // Is there a pair with places at all, then one a rider may take?
         let pair_exists = |ok: &dyn Fn(BandIdx) -> bool| {
             (0..p.bands.len()).any(|b1| {
@@ -579,9 +587,12 @@ impl<'a> Seater<'a> {
         if !pair_exists(&place) {
             return UnplacedReason::NoRoomInWindow;
         }
+        if !pair_exists(&|b| place(b) && old_enough(b)) {
+            return UnplacedReason::BelowMinimumAge;
+        }
         if p.riders_need_bus
             && p.residents[r].needs_transport
-            && !pair_exists(&|b| place(b) && p.bands[b].bus_served)
+            && !pair_exists(&|b| place(b) && old_enough(b) && p.bands[b].bus_served)
         {
             return UnplacedReason::NoBusServedBand;
         }
@@ -615,6 +626,11 @@ impl<'a> Seater<'a> {
         }
         if (0..p.bands.len()).any(|b| in_window(b) && placed(b) && allowed(p, &p.residents[r], b)) {
             return UnplacedReason::NoSupply;
+        }
+        if (0..p.bands.len())
+            .any(|b| in_window(b) && placed(b) && !p.old_enough(&p.residents[r], &p.bands[b]))
+        {
+            return UnplacedReason::BelowMinimumAge;
         }
         UnplacedReason::NoRoomInWindow
     }
@@ -785,10 +801,21 @@ fn dose_one_days(
 }
 
 /// Sets the reason of every resident without a dose-1 pair from the loads as they are now.
-/// Residents of one phase opening day and transport need share the answer, so the
+/// Residents of one phase opening day, transport need and first day old enough share the
+/// answer, so the
 /// search behind it runs once per such class, not once per resident.
 pub(crate) fn explain(seater: &Seater<'_>, unplaced: &mut [Unplaced]) {
-    let mut known: std::collections::HashMap<(Option<chrono::NaiveDate>, bool), UnplacedReason> =
+    // With age limits that never rise, the first day a resident is old enough decides every
+    // day they are; otherwise only the birth date does.
+    let ages = &seater.problem.minimum_age;
+    let mut limit = ages.at_approval;
+    let never_rises = ages.changes.iter().all(|&(_, years)| {
+        let falls = years <= limit;
+        limit = years;
+        falls
+    });
+    type Class = (Option<NaiveDate>, bool, Option<NaiveDate>);
+    let mut known: std::collections::HashMap<Class, UnplacedReason> =
         std::collections::HashMap::new();
     for u in unplaced.iter_mut() {
         if u.dose != Dose::First
@@ -805,6 +832,11 @@ pub(crate) fn explain(seater: &Seater<'_>, unplaced: &mut [Unplaced]) {
         let key = (
             seater.costing.opens(u.resident),
             seater.problem.residents[u.resident].needs_transport,
+            if never_rises {
+                seater.costing.first_bookable(u.resident)
+            } else {
+                Some(seater.problem.residents[u.resident].birth_date)
+            },
         );
         u.reason = *known
             .entry(key)
@@ -1691,7 +1723,8 @@ fn gather_riders(
 }
 
 /// Whether resident `r` may hold `seats` planned for someone else: dose 1 not before the
-/// phase opens, and a rider only in bus-served bands. (Same-day pairs always pass.)
+/// phase opens, old enough for the product on both days, and a rider only in bus-served
+/// bands.
 fn may_hold(seater: &Seater<'_>, r: ResidentIdx, seats: Seats) -> bool {
     let b1 = seats.first.expect("planned");
     let opens_ok = seater

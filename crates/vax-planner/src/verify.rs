@@ -6,8 +6,9 @@
 //! same venue unless allowed, every resident either holds both doses or is listed as
 //! unplaced (with a reason), and no one listed unplaced holds what the list says they lack.
 //! Rules on what the plan changed (seats that differ from the problem's existing bookings):
-//! transport riders only in bus-served bands when required, dose 1 not before the resident's
-//! phase opens, and no one outside every phase newly booked.
+//! transport riders only in bus-served bands when required, no dose on a day the resident is
+//! younger than the product's minimum age, dose 1 not before the resident's phase opens, and
+//! no one outside every phase newly booked.
 
 use std::collections::HashMap;
 
@@ -99,6 +100,14 @@ pub enum Violation {
         /// The resident.
         resident: ResidentIdx,
     },
+    /// A dose newly booked on a day the resident is younger than the product's minimum age
+    /// on that day (the booth would refuse it).
+    BelowMinimumAge {
+        /// The resident.
+        resident: ResidentIdx,
+        /// The dose.
+        dose: Dose,
+    },
     /// A resident in no phase newly booked.
     NotInAnyPhase {
         /// The resident.
@@ -179,6 +188,12 @@ pub fn verify(problem: &Problem, schedule: &Schedule) -> Vec<Violation> {
             if let Some(b) = now.filter(|&b| Some(b) != before) {
                 if problem.riders_need_bus && resident.needs_transport && !bands[b].bus_served {
                     out.push(Violation::NotBusServed { resident: i, dose });
+                }
+                if !problem
+                    .minimum_age
+                    .admits(resident.birth_date, bands[b].date)
+                {
+                    out.push(Violation::BelowMinimumAge { resident: i, dose });
                 }
             }
         }

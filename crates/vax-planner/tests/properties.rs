@@ -1,13 +1,16 @@
 //! Properties of the planner and the reshuffle engine on random problems: capacity and
-//! supply never exceeded, intervals always inside the window, every resident placed or
-//! reported with a reason, and the independent checker agrees with the solvers.
+//! supply never exceeded, intervals always inside the window, no dose below the product's
+//! minimum age on its day, every resident placed or reported with a reason, and the
+//! independent checker agrees with the solvers.
 
 mod common;
 
 use chrono::Weekday;
 use common::*;
 use proptest::prelude::*;
-use vax_planner::model::{Dose, GivenDose, Phase, PhaseRule, Problem, Seats, Supply, TimeOfDay};
+use vax_planner::model::{
+    Dose, GivenDose, MinimumAges, Phase, PhaseRule, Problem, Seats, Supply, TimeOfDay,
+};
 use vax_planner::verify::Violation;
 use vax_planner::{objective, plan, reshuffle, verify, Change, PlanOptions};
 
@@ -21,6 +24,8 @@ struct Shape {
     closed: Vec<bool>,
     supply: Vec<Option<u32>>,
     window: (u32, u32, u32),
+    /// Minimum age at approval, the age from the change on, and the change's day.
+    ages: Option<(u32, u32, u64)>,
     phases: bool,
     allow_other_venue: bool,
     people: Vec<(i32, u8, u8, u8, u8, bool)>,
@@ -36,7 +41,10 @@ fn shape() -> impl Strategy<Value = Shape> {
         prop::collection::vec(any::<bool>(), 480),
         prop::collection::vec(prop::bool::weighted(0.05), 480),
         prop::collection::vec(prop::option::weighted(0.2, 0u32..6), 160),
-        (15u32..20, 0u32..4, 0u32..8),
+        (
+            (15u32..20, 0u32..4, 0u32..8),
+            prop::option::of((10u32..70, 10u32..70, 0u64..40)),
+        ),
         any::<bool>(),
         any::<bool>(),
         prop::collection::vec(
@@ -53,7 +61,20 @@ fn shape() -> impl Strategy<Value = Shape> {
         any::<u64>(),
     )
         .prop_map(
-            |(venues, days, hours, caps, bus, closed, supply, w, phases, other, people, seed)| {
+            |(
+                venues,
+                days,
+                hours,
+                caps,
+                bus,
+                closed,
+                supply,
+                (w, ages),
+                phases,
+                other,
+                people,
+                seed,
+            )| {
                 Shape {
                     venues,
                     days,
@@ -63,6 +84,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                     closed,
                     supply,
                     window: (w.0, w.0 + w.1, w.0 + w.1 + w.2),
+                    ages,
                     phases,
                     allow_other_venue: other,
                     people,
@@ -97,6 +119,12 @@ fn problem(s: &Shape) -> Problem {
     p.window.standard_days = s.window.1;
     p.window.max_days = s.window.2;
     p.allow_other_venue = s.allow_other_venue;
+    if let Some((at_approval, later, from)) = s.ages {
+        p.minimum_age = MinimumAges {
+            at_approval,
+            changes: vec![(day(from), later)],
+        };
+    }
     if s.phases {
         p.priority.phases = vec![
             Phase {
@@ -124,6 +152,13 @@ fn problem(s: &Shape) -> Problem {
         .enumerate()
         .map(|(i, &(year, home, pref, avoid, flags, rider))| {
             let mut r = resident(i as i64, year, f64::from(home % 40) * 0.01);
+            // Birthdays from May to August: some fall inside the campaign (minimum ages).
+            r.birth_date = chrono::NaiveDate::from_ymd_opt(
+                year,
+                5 + u32::from(avoid % 4),
+                1 + u32::from(pref % 28),
+            )
+            .unwrap();
             r.needs_transport = rider;
             r.underlying_condition = flags % 3 == 0;
             if pref % 4 == 0 {
@@ -174,6 +209,12 @@ proptest! {
             let day1 = seats.first.map(|b| p.bands[b].date).or(r.first_given.map(|g| g.date));
             if let (Some(d1), Some(b2)) = (day1, seats.second) {
                 prop_assert!(p.window.contains((p.bands[b2].date - d1).num_days()));
+            }
+            // No dose newly booked on a day the resident is too young for the product.
+            for (now, before) in [(seats.first, r.booked.first), (seats.second, r.booked.second)] {
+                if let Some(b) = now.filter(|&b| Some(b) != before) {
+                    prop_assert!(p.minimum_age.admits(r.birth_date, p.bands[b].date));
+                }
             }
             let complete = seats.second.is_some() && day1.is_some();
             let listed = plan.unplaced.iter().any(|u| p.residents[u.resident].id == r.id);
@@ -227,6 +268,12 @@ proptest! {
         };
         let out = reshuffle(&p, &change, &options(s.seed)).unwrap();
         prop_assert_eq!(verify(&out.problem, &out.schedule), vec![]);
+        for m in &out.moves {
+            if let Some(to) = m.to {
+                let r = &p.residents[m.resident];
+                prop_assert!(p.minimum_age.admits(r.birth_date, p.bands[to].date), "moved below the minimum age");
+            }
+        }
         // The moves are exactly the difference, and only the affected are unplaced.
         let mut changed = 0;
         for (i, r) in p.residents.iter().enumerate() {

@@ -385,3 +385,85 @@ fn a_reshuffle_replicates_as_reshuffle_bookings_a_venue_receives() {
         .iter()
         .all(|l| l.closed));
 }
+
+/// 鈴木 陽菜 of the sample register, born 2008-05-20, made willing: 12 in May 2021, when
+/// Comirnaty was approved from 16; from 1 June from 12.
+fn with_a_twelve_year_old(ledger: &mut Ledger) -> i64 {
+    let survey = "市町村コード,券番号,接種意向,送迎,アナフィラキシー歴,回答日,希望会場,希望地区,避けたい曜日,避けたい時間帯,基礎疾患\n\
+                  262021,0000100015,希望する,なし,なし,2021-04-22,,,,,なし\n";
+    vax_app::import::import_survey_bytes(
+        ledger,
+        survey.as_bytes(),
+        TextEncoding::Auto,
+        now(),
+        &mut NoProgress,
+    )
+    .unwrap();
+    let reader = ledger.reader();
+    reader
+        .residents_after(None, 100)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.resident.voucher.as_str() == "0000100015")
+        .unwrap()
+        .id
+}
+
+#[test]
+fn a_plan_books_a_twelve_year_old_no_earlier_than_the_product_allows_and_so_do_the_offers() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    city(&mut ledger, 5);
+    let hina = with_a_twelve_year_old(&mut ledger);
+    let report = run_plan(
+        &mut ledger,
+        Role::Headquarters,
+        now(),
+        &PlanOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.candidates, 3);
+    assert!(report.unplaced.is_empty(), "{report:?}");
+    let booked = bookings(&ledger);
+    let theirs: Vec<_> = booked.iter().filter(|b| b.0 == "0000100015").collect();
+    assert_eq!(theirs.len(), 2, "{booked:?}");
+    // 17 and 18 May have room, but she is below 16 then: dose 1 on 7 or 8 June, dose 2 on
+    // 30 June (the only band within the interval window).
+    assert!(theirs[0].3 >= day(6, 1), "{theirs:?}");
+    assert_eq!(theirs[1].3, day(6, 30));
+    // The others still take 17 May.
+    assert!(booked.iter().any(|b| b.1 == 1 && b.3 == day(5, 17)));
+
+    // The call centre is offered no day before 1 June for her either.
+    let offers = vax_app::callcentre::rebook_offers(&ledger, hina, day(5, 10)).unwrap();
+    assert!(!offers.is_empty());
+    assert!(offers.iter().all(|o| o.date >= day(6, 1)), "{offers:?}");
+}
+
+#[test]
+fn a_resident_too_young_on_every_day_with_room_is_reported_in_words() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    city(&mut ledger, 5);
+    with_a_twelve_year_old(&mut ledger);
+    // Spikevax: 18 and over until 3 August 2021; every band here is earlier.
+    let settings = PlanningSettings {
+        product: "spikevax".into(),
+        ..planning_settings(&ledger).unwrap()
+    };
+    save_planning_settings(&mut ledger, Role::Headquarters, &settings).unwrap();
+    // Spikevax's rules start on 21 May 2021.
+    let report = run_plan(
+        &mut ledger,
+        Role::Headquarters,
+        at("2021-05-21T09:00:00+09:00"),
+        &PlanOptions::default(),
+    )
+    .unwrap();
+    let reason = report
+        .unplaced
+        .iter()
+        .find(|r| r.code == "below_minimum_age")
+        .unwrap_or_else(|| panic!("{report:?}"));
+    assert_eq!(reason.residents, 1);
+    assert!(reason.ja.contains("接種対象年齢"), "{}", reason.ja);
+    assert!(reason.en.contains("too young"), "{}", reason.en);
+}

@@ -6,7 +6,8 @@ pub mod exact;
 use chrono::{Days, NaiveDate, NaiveTime};
 use vax_domain::venue::Coordinates;
 use vax_planner::model::{
-    Band, IntervalWindow, Preferences, Priority, Problem, Resident, Seats, Venue, Weights,
+    Band, IntervalWindow, MinimumAges, Preferences, Priority, Problem, Resident, Seats, Venue,
+    Weights,
 };
 
 /// Day `n` of the campaign; day 0 is Monday 2021-06-07.
@@ -90,6 +91,7 @@ pub fn city(venues: usize, days: u64, capacity: u32) -> Problem {
         allow_other_venue: false,
         riders_need_bus: true,
         rider_limits: Vec::new(),
+        minimum_age: MinimumAges::none(),
         weights: Weights::default(),
     }
 }
