@@ -15,4 +15,5 @@ log="artifacts/crash-campaign/$(date -u +%Y%m%dT%H%M%SZ)-${kills}.log"
 export VAXLEDGER_CRASH_KILLS="$kills"
 if [[ -n "${2:-}" ]]; then export VAXLEDGER_CRASH_SEED="$2"; fi
 echo "crash campaign: $kills kills, log $log"
-cargo test --locked -p vax-cli --test crash_campaign -- --nocapture 2>&1 | tee "$log"
+# --workspace, not -p vax-cli: the same feature set as the test command, so nothing rebuilds.
+cargo test --locked --workspace --test crash_campaign -- --nocapture 2>&1 | tee "$log"
