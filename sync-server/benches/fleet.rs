@@ -231,6 +231,9 @@ fn main() {
             f.rate_limited,
             f.other_errors
         );
+        for (kind, n) in &f.other_kinds {
+            println!("fleet:   {n} × {kind}");
+        }
         total_written += f.ops_accepted;
     }
     for t in threads {
@@ -319,6 +322,22 @@ struct Flooded {
     ops_accepted: u64,
     rate_limited: u64,
     other_errors: u64,
+    /// The other errors by kind (HTTP status and code, or the transport error), with counts.
+    other_kinds: std::collections::BTreeMap<String, u64>,
+}
+
+/// A short name for an error the flooder got, to count them by kind.
+fn error_kind(e: &vax_sync_client::ClientError) -> String {
+    match e {
+        vax_sync_client::ClientError::Server { status, code, .. } => format!("{status} {code:?}"),
+        other => {
+            let detail = match other {
+                vax_sync_client::ClientError::Transport { source, .. } => format!("{source:?}"),
+                _ => other.to_string(),
+            };
+            format!("transport: {detail}")
+        }
+    }
 }
 
 /// Sends 200 fresh ops at a time as fast as the server answers, until `deadline`, then stops
@@ -335,6 +354,7 @@ fn flood_until(
         ops_accepted: 0,
         rate_limited: 0,
         other_errors: 0,
+        other_kinds: std::collections::BTreeMap::new(),
     };
     let venue = VenueCode::new("V99");
     let mut state = SyncState::for_peer(server_id).trusting_peer_keys();
@@ -365,6 +385,7 @@ fn flood_until(
                     f.rate_limited += 1;
                 } else {
                     f.other_errors += 1;
+                    *f.other_kinds.entry(error_kind(&e)).or_default() += 1;
                 }
                 // Resend at once: the flooder does not wait.
                 state.reset_in_flight();

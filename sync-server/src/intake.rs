@@ -146,6 +146,7 @@ async fn authenticated_body(
     // The limiter's own monotonic clock: how often a device asks is not ledger time.
     if let Err(wait) = state.limiter.take(device.replica_id, Instant::now()) {
         tracing::warn!(replica = %device.replica_id, "sync rate limit reached");
+        drain(request.into_body()).await;
         return Ok(Err(wait));
     }
     let body = body_bytes(
@@ -153,4 +154,20 @@ async fn authenticated_body(
         MAX_MESSAGE_BYTES,
     )?;
     Ok(Ok((device, body)))
+}
+
+/// Reads and drops what is left of a refused request's body (at most a message's worth; the
+/// request timeout bounds the time), unparsed. A connection closed with bytes unread is reset
+/// by the kernel, and a client still uploading its message would then get `ConnectionReset`
+/// or `BrokenPipe` instead of the 429 and its `Retry-After` (the fleet bench's flooder saw
+/// a dozen such errors a run).
+async fn drain(mut body: axum::body::Body) {
+    use http_body_util::BodyExt;
+    let mut read = 0;
+    while read <= MAX_MESSAGE_BYTES {
+        match body.frame().await {
+            Some(Ok(frame)) => read += frame.data_ref().map_or(0, |data| data.len()),
+            Some(Err(_)) | None => return,
+        }
+    }
 }

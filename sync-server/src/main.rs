@@ -106,6 +106,14 @@ enum RelayCommand {
         /// A name shown to HQ.
         #[arg(long, default_value = "venue relay")]
         name: String,
+        /// The city's private CA (PEM file) that signed the centre's certificate: pinned (the
+        /// public web roots are then not used) and kept in the directory for `relay serve`.
+        #[arg(long)]
+        ca: Option<PathBuf>,
+        /// Allow plain http:// to a centre that is not on this machine (HQ's decision, for a
+        /// closed network without TLS yet); kept in the directory for `relay serve`.
+        #[arg(long)]
+        allow_plain_http: bool,
     },
     /// Serve the venue's kiosks on the LAN and sync with the centre whenever it answers.
     /// Prints `listening on <url>` then `join <code>` (the text of the QR kiosks scan).
@@ -126,6 +134,13 @@ enum RelayCommand {
         /// Serve plain HTTP (loopback tests only; refused on another address).
         #[arg(long)]
         plain_http: bool,
+        /// For this run, pin this CA (PEM file) for the centre instead of the one kept at
+        /// enrollment (a city that renewed its CA).
+        #[arg(long)]
+        ca: Option<PathBuf>,
+        /// For this run, allow plain http:// to a centre that is not on this machine.
+        #[arg(long)]
+        allow_plain_http: bool,
     },
 }
 
@@ -304,14 +319,14 @@ fn main() -> Result<()> {
                     centre,
                     code,
                     name,
+                    ca,
+                    allow_plain_http,
                 },
         } => {
-            let identity = relay::enroll(
-                &dir,
-                &vax_sync_client::Client::anonymous(&centre),
-                &code,
-                &name,
-            )?;
+            let policy = centre_trust(ca.as_deref(), vax_sync_client::TrustPolicy::default())?
+                .allowing_plain_http(allow_plain_http);
+            let identity = relay::enroll_trusting(&dir, &policy, &centre, &code, &name)
+                .with_context(|| format!("enrolling the relay at {centre}"))?;
             println!(
                 "enrolled relay {} for venue {} at {}",
                 identity.relay_id, identity.venue.0, identity.centre_url
@@ -326,8 +341,21 @@ fn main() -> Result<()> {
                     advertise,
                     every,
                     plain_http,
+                    ca,
+                    allow_plain_http,
                 },
-        } => run_relay(&dir, listen, advertise, every, plain_http),
+        } => {
+            let kept = relay::trust_policy(&dir)?;
+            let allowed = allow_plain_http || kept.allows_plain_http();
+            let policy = centre_trust(ca.as_deref(), kept)?.allowing_plain_http(allowed);
+            let options = relay::RelayOptions {
+                listen,
+                advertise,
+                every: std::time::Duration::from_secs(every),
+                plain_http,
+            };
+            run_relay(&dir, &options, &policy)
+        }
         Command::Status { db } => {
             let store = open_store(&db).context("opening the database")?;
             println!("server replica  {}", store.server_replica_id()?);
@@ -377,25 +405,36 @@ fn run_server(
     Ok(())
 }
 
+/// `policy` with the CA in the PEM file `ca` pinned instead, when one is given.
+fn centre_trust(
+    ca: Option<&std::path::Path>,
+    policy: vax_sync_client::TrustPolicy,
+) -> Result<vax_sync_client::TrustPolicy> {
+    let Some(path) = ca else {
+        return Ok(policy);
+    };
+    let pem = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the CA certificate {}", path.display()))?;
+    Ok(vax_sync_client::TrustPolicy::with_private_ca(&pem)
+        .with_context(|| format!("{} is not a CA certificate", path.display()))?
+        .allowing_plain_http(policy.allows_plain_http()))
+}
+
 fn run_relay(
     dir: &std::path::Path,
-    listen: SocketAddr,
-    advertise: Option<String>,
-    every: u64,
-    plain_http: bool,
+    options: &relay::RelayOptions,
+    policy: &vax_sync_client::TrustPolicy,
 ) -> Result<()> {
     let identity = relay::identity(dir).with_context(|| format!("opening {}", dir.display()))?;
-    let centre = vax_sync_client::Client::new(&identity.centre_url, &identity.token).with_timeouts(
-        std::time::Duration::from_secs(5),
-        std::time::Duration::from_secs(60),
-    );
-    let options = relay::RelayOptions {
-        listen,
-        advertise,
-        every: std::time::Duration::from_secs(every),
-        plain_http,
-    };
-    let running = relay::start(dir, &options, centre)
+    // Under the relay's trust policy: a plain-HTTP centre off this machine is refused here,
+    // before the relay serves anything, and the pinned CA is the only one trusted.
+    let centre = relay::centre_client(&identity, policy)
+        .context("the relay's link to the centre")?
+        .with_timeouts(
+            std::time::Duration::from_secs(5),
+            std::time::Duration::from_secs(60),
+        );
+    let running = relay::start(dir, options, centre)
         .with_context(|| format!("starting {}", dir.display()))?;
     {
         let mut out = std::io::stdout().lock();

@@ -14,9 +14,15 @@
 //!   fingerprint, read from the join code the manager shows as a QR
 //!   ([`vax_sync_client::lan::JoinCode`]).
 //!
-//! Directory layout: `identity.json` (centre URL, token, ids), `registry.json`,
-//! `refused.json` (ops the centre refused for good: never sent again), `relay.db`,
-//! `cert.pem` and `key.pem`.
+//! - Its link to the centre is under the same [`TrustPolicy`] as a kiosk's (docs/security.md):
+//!   the city's private CA pinned when one is given, plain HTTP to a centre off this machine
+//!   refused unless allowed explicitly. `vaxsync relay enroll` keeps the policy it enrolled
+//!   under in the directory ([`enroll_trusting`]); `vaxsync relay serve` calls the centre under
+//!   it ([`centre_client`]). The in-app relay uses its kiosk's policy instead.
+//!
+//! Directory layout: `identity.json` (centre URL, token, ids), `trust.json` (the pinned CA,
+//! whether plain HTTP is allowed), `registry.json`, `refused.json` (ops the centre refused
+//! for good: never sent again), `relay.db`, `cert.pem` and `key.pem`.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -29,7 +35,7 @@ use vax_domain::error::ErrorCode;
 use vax_sync::http::RelayRegistry;
 use vax_sync::{Applied, Message, OpId, ReplicaId, Role, SyncError, SyncState, VenueCode};
 use vax_sync_client::lan::{fingerprint, JoinCode};
-use vax_sync_client::{sync_session, Client, ClientError, LocalReplica, SessionError};
+use vax_sync_client::{sync_session, Client, ClientError, LocalReplica, SessionError, TrustPolicy};
 
 use crate::api::AppState;
 use crate::core::Core;
@@ -186,6 +192,66 @@ pub fn enroll(
     };
     write_json(&path, &identity)?;
     Ok(identity)
+}
+
+/// What a relay trusts when it calls the centre, as kept in `trust.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct TrustFile {
+    /// The city's private CA (PEM), pinned: the public roots are then not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ca_pem: Option<String>,
+    /// Plain HTTP to a centre off this machine, allowed explicitly.
+    #[serde(default)]
+    allow_plain_http: bool,
+}
+
+/// Enrolls a relay at the centre at `centre_url` under `policy` (the URL checked and the
+/// city's CA pinned before anything is sent), and keeps the policy in `dir` so that
+/// `vaxsync relay serve` calls the centre under it too ([`centre_client`]).
+pub fn enroll_trusting(
+    dir: &Path,
+    policy: &TrustPolicy,
+    centre_url: &str,
+    code: &str,
+    name: &str,
+) -> Result<RelayIdentity, RelayError> {
+    let centre = policy.anonymous_client(centre_url)?;
+    // Kept only once enrolled: a refused enrollment (or a directory that already holds a
+    // relay) leaves the directory as it was.
+    let identity = enroll(dir, &centre, code, name)?;
+    keep_trust_policy(dir, policy)?;
+    Ok(identity)
+}
+
+/// Replaces the trust policy kept in `dir` (the city renewed its CA, say).
+pub fn keep_trust_policy(dir: &Path, policy: &TrustPolicy) -> Result<(), RelayError> {
+    let kept = TrustFile {
+        ca_pem: policy.ca_pem().map(str::to_owned),
+        allow_plain_http: policy.allows_plain_http(),
+    };
+    write_json(&file(dir, "trust.json"), &kept)
+}
+
+/// The trust policy kept in `dir`: the public roots, plain HTTP off loopback refused, when
+/// none was kept (a relay enrolled before policies were kept).
+pub fn trust_policy(dir: &Path) -> Result<TrustPolicy, RelayError> {
+    let path = file(dir, "trust.json");
+    let kept: TrustFile = read_json(&path)?.unwrap_or_default();
+    let policy = match &kept.ca_pem {
+        Some(pem) => TrustPolicy::with_private_ca(pem).map_err(|e| RelayError::BadFile {
+            path,
+            message: e.to_string(),
+        })?,
+        None => TrustPolicy::public_roots(),
+    };
+    Ok(policy.allowing_plain_http(kept.allow_plain_http))
+}
+
+/// The centre's client for the relay `identity` under `policy` (usually [`trust_policy`]): a
+/// plain-HTTP centre off this machine is refused here, before any connection, unless the
+/// policy allows it.
+pub fn centre_client(identity: &RelayIdentity, policy: &TrustPolicy) -> Result<Client, RelayError> {
+    Ok(policy.client(&identity.centre_url, &identity.token)?)
 }
 
 /// The relay's identity in `dir`.
@@ -515,6 +581,11 @@ pub fn start(
                     "synced with the centre"
                 ),
                 Ok(_) => {}
+                // A certificate not signed by the pinned CA or a refused address will not
+                // mend by itself: said at warn, where the person running the relay sees it.
+                Err(RelayError::Centre(e)) if e.is_permanent() => {
+                    tracing::warn!(error = %e, "the centre was refused")
+                }
                 Err(e) => tracing::debug!(error = %e, "centre not reached"),
             }
             // A message or a dropped sender both mean stop; a timeout is the next round.

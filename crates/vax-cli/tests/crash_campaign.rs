@@ -13,7 +13,8 @@
 //! process acknowledged (printed after its commit) is present; an import is all or nothing.
 //!
 //! `VAXLEDGER_CRASH_KILLS` sets the number of kills (default 30, about a minute; the full
-//! campaign is 1,000), `VAXLEDGER_CRASH_SEED` replays a run (printed at the start). The kill
+//! campaign of 1,000 is `scripts/crash-campaign.sh`, outside the test command),
+//! `VAXLEDGER_CRASH_SEED` replays a run (printed at the start). The kill
 //! instants are drawn from the seed; the program's own timing is not, so a replay lands near,
 //! not exactly on, the same instruction.
 
@@ -418,6 +419,14 @@ fn kill_9_at_random_instants_loses_no_acknowledged_record_and_leaves_every_ledge
                 );
                 syncs.count(&run, acked);
             }
+        }
+        // A long campaign (scripts/crash-campaign.sh) shows where it is.
+        if (round + 1) % 100 == 0 && round + 1 < kills {
+            println!(
+                "crash campaign: {} of {kills} kills, {:.0?}, 0 failures",
+                round + 1,
+                campaign_started.elapsed()
+            );
         }
     }
     let total = imports.kills + doses.kills + syncs.kills;

@@ -231,3 +231,244 @@ fn plain_http_off_this_machine_is_refused_before_connecting_unless_hq_allowed_it
     ok(&kiosk, &["sync", "trust", "--refuse-plain-http"]);
     assert!(refused(&kiosk, &["sync", "run"]).contains("is refused"));
 }
+
+fn vaxsync(args: &[&str]) -> Output {
+    Command::new(vaxsync_bin())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("vaxsync runs")
+}
+
+fn relay_code(db: &Path) -> String {
+    let out = vaxsync(&[
+        "enrollment",
+        "create",
+        "--role",
+        "relay",
+        "--venue",
+        "V01",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// `vaxsync relay enroll` into `dir` with these extra arguments.
+fn relay_enroll(dir: &Path, centre: &str, code: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "relay",
+        "enroll",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--centre",
+        centre,
+        "--code",
+        code,
+    ];
+    args.extend_from_slice(extra);
+    vaxsync(&args)
+}
+
+/// `vaxsync relay serve` for `dir` on a free loopback port, once it says where it listens;
+/// returns it and its join code. Panics with what it said if it stops instead.
+fn relay_serve(dir: &Path, extra: &[&str]) -> (Running, String) {
+    let mut child = Command::new(vaxsync_bin())
+        .args(["relay", "serve", "--dir", dir.to_str().unwrap()])
+        .args(["--listen", "127.0.0.1:0", "--every", "1"])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vaxsync relay serve starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    for _ in 0..2 {
+        let mut line = String::new();
+        out.read_line(&mut line).expect("reads a line");
+        lines.push(line.trim().to_owned());
+    }
+    assert!(lines[0].starts_with("listening on https://"), "{lines:?}");
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let mut err = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let join = lines[1]
+        .strip_prefix("join ")
+        .expect("a join line")
+        .to_owned();
+    (Running(child), join)
+}
+
+/// Runs `vaxsync relay serve` expecting it to refuse to start: its exit status and what it
+/// said. A relay that starts anyway is killed after 15 s and fails the test.
+fn relay_serve_refused(dir: &Path) -> String {
+    let mut child = Command::new(vaxsync_bin())
+        .args(["relay", "serve", "--dir", dir.to_str().unwrap()])
+        .args(["--listen", "127.0.0.1:0", "--every", "1"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vaxsync relay serve starts");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("waits").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(15) {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!("the relay started: {}", text(&out));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    assert!(!out.status.success(), "{}", text(&out));
+    text(&out)
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "{what}: not within 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_relay_pins_the_city_ca_and_refuses_a_centre_the_city_did_not_certify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let city = certificate_authority("Maizuru City CA");
+    let other = certificate_authority("Some Other CA");
+    let (city_pem, other_pem) = (d.join("city-ca.pem"), d.join("other-ca.pem"));
+    std::fs::write(&city_pem, city.pem()).expect("write");
+    std::fs::write(&other_pem, other.pem()).expect("write");
+    let (cert, key) = server_certificate(&city, d, "server");
+    let db = d.join("sync.db");
+    let code = relay_code(&db);
+    let listen = format!("127.0.0.1:{}", free_port());
+    let (centre, url) = serve(&db, &listen, Some((&cert, &key)));
+    let relay_dir = d.join("relay");
+
+    // Without the city's CA (public roots), or with another CA: refused, nothing kept.
+    for extra in [vec![], vec!["--ca", other_pem.to_str().unwrap()]] {
+        let out = relay_enroll(&relay_dir, &url, &code, &extra);
+        assert!(!out.status.success(), "{extra:?}: {}", text(&out));
+        assert!(text(&out).contains("does not trust"), "{}", text(&out));
+        assert!(!relay_dir.join("identity.json").exists());
+        assert!(!relay_dir.join("trust.json").exists());
+    }
+    // With it: enrolled (the refused attempts did not spend the code), the CA kept.
+    let out = relay_enroll(
+        &relay_dir,
+        &url,
+        &code,
+        &["--ca", city_pem.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let kept = std::fs::read_to_string(relay_dir.join("trust.json")).expect("trust.json");
+    assert!(kept.contains("BEGIN CERTIFICATE"), "{kept}");
+
+    // Served, it reaches the centre under the kept CA (no --ca on the command line): a booth
+    // of the venue that joined it sees both lights green.
+    let (_relay, join) = relay_serve(&relay_dir, &[]);
+    wait_for("the relay's registry from the centre", || {
+        relay_dir.join("registry.json").exists()
+    });
+    let booth = d.join("booth.sqlite3");
+    let booth_code = {
+        let out = vaxsync(&[
+            "enrollment",
+            "create",
+            "--role",
+            "booth",
+            "--venue",
+            "V01",
+            "--db",
+            db.to_str().unwrap(),
+        ]);
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let city_arg = city_pem.to_str().unwrap();
+    ok(
+        &booth,
+        &[
+            "sync",
+            "enroll",
+            "--server",
+            &url,
+            "--code",
+            &booth_code,
+            "--ca",
+            city_arg,
+        ],
+    );
+    ok(&booth, &["relay", "join", &join]);
+    wait_for("both lights green", || {
+        // The relay learns of the booth at its next round with the centre.
+        let _ = vaxhq(&booth, &["relay", "sync"]);
+        let lights = ok(&booth, &["relay", "lights"]);
+        lights.contains("\"reaches_relay\": \"green\"")
+            && lights.contains("\"relay_reaches_centre\": \"green\"")
+    });
+
+    // An impostor takes the centre's address with a certificate for the same names from
+    // another CA: the relay refuses it (its token is never sent), and says why at the booth.
+    drop(centre);
+    let (evil_cert, evil_key) = server_certificate(&other, d, "impostor");
+    let (_impostor, impostor_url) =
+        serve(&d.join("evil.db"), &listen, Some((&evil_cert, &evil_key)));
+    assert_eq!(impostor_url, url);
+    wait_for("the booth told the relay refuses the impostor", || {
+        ok(&booth, &["relay", "sync"]);
+        let lights = ok(&booth, &["relay", "lights"]);
+        lights.contains("\"relay_reaches_centre\": \"red\"")
+            && lights.contains("does not trust")
+            && lights.contains("UnknownIssuer")
+    });
+}
+
+#[test]
+fn a_relay_refuses_a_plain_http_centre_off_this_machine_unless_allowed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let ip = own_address().expect("this machine has a non-loopback address");
+    let db = d.join("sync.db");
+    let code = relay_code(&db);
+    let (_centre, url) = serve(&db, &format!("{ip}:0"), None);
+    assert!(url.starts_with(&format!("http://{ip}:")), "{url}");
+    let relay_dir = d.join("relay");
+
+    let out = relay_enroll(&relay_dir, &url, &code, &[]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("is refused"), "{}", text(&out));
+    assert!(!relay_dir.join("identity.json").exists());
+
+    // Allowed explicitly at enrollment: kept, so the relay serves and reaches the centre.
+    let out = relay_enroll(&relay_dir, &url, &code, &["--allow-plain-http"]);
+    assert!(out.status.success(), "{}", text(&out));
+    {
+        let _relay = relay_serve(&relay_dir, &[]);
+        wait_for("the relay's registry from the centre", || {
+            relay_dir.join("registry.json").exists()
+        });
+    }
+
+    // A relay directory without that decision (enrolled before the policy was kept) does not
+    // start: its token would travel in clear. Allowed for the run, it does.
+    std::fs::remove_file(relay_dir.join("trust.json")).expect("remove trust.json");
+    std::fs::remove_file(relay_dir.join("registry.json")).expect("remove registry.json");
+    let refused = relay_serve_refused(&relay_dir);
+    assert!(refused.contains("is refused"), "{refused}");
+    assert!(
+        refused.contains("the relay's link to the centre"),
+        "{refused}"
+    );
+    let _relay = relay_serve(&relay_dir, &["--allow-plain-http"]);
+    wait_for("the relay's registry from the centre", || {
+        relay_dir.join("registry.json").exists()
+    });
+}

@@ -626,3 +626,74 @@ fn a_first_sync_with_prefetch_brings_the_same_ops_as_without() {
     assert_eq!(reports[0], reports[1], "no extra round trip");
     assert_eq!(logs[0], logs[1]);
 }
+
+/// The flooder of the fleet bench got a few errors per run that were not 429s (issue 15):
+/// transport errors. A sync request refused for its device's rate is answered before its body
+/// is read; a server that then closed the connection with the body unread made the kernel
+/// reset it, and a client still sending the body saw `ConnectionReset` or `BrokenPipe`
+/// instead of the 429 (and its `Retry-After`). A body larger than the socket buffers makes
+/// that certain here; every refusal must arrive as a 429 all the same.
+#[test]
+fn a_device_over_its_rate_gets_every_refusal_as_a_429_even_mid_upload() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = store_location(dir.path());
+    let db_arg = db.to_str().expect("utf-8");
+    let code = cli(&[
+        "enrollment",
+        "create",
+        "--db",
+        db_arg,
+        "--role",
+        "booth",
+        "--venue",
+        "V01",
+    ]);
+    // One request, then none for a long while: every request after the first is refused.
+    let server = ServerProcess::start_with(
+        &db,
+        None,
+        "error",
+        Stdio::null(),
+        &["--rate-burst", "1", "--rate-per-second", "0.001"],
+    );
+    let key = new_device_key();
+    let e = enroll(&server.url, code.trim(), "接種1", &key).expect("enroll");
+    let client = Client::new(&server.url, &e.token);
+    let mut booth = MemoryReplica::new(e.replica_id, e.role, key).expect("key");
+    let server_id = e.server_replica_id;
+    let mut state = SyncState::for_peer(server_id).trusting_peer_keys();
+    // The first message introduces the device; it uses up the burst.
+    let hello = booth
+        .generate(&mut state)
+        .expect("generate")
+        .expect("hello");
+    let reply = client
+        .exchange(&hello)
+        .expect("the first request is within the rate");
+    booth.receive(&mut state, reply).expect("receive");
+    for r in 1..=4_000 {
+        booth.write(dose(r, "V01")).expect("write");
+    }
+    let big = booth.generate(&mut state).expect("generate").expect("ops");
+    let bytes = big.encode().len();
+    // A message's worth of ops (a batch is at most 4,000): several times what a loopback
+    // socket buffers before the server reads.
+    assert!(
+        bytes > 400_000,
+        "a body larger than the socket buffers: {bytes} bytes"
+    );
+
+    let mut other = std::collections::BTreeMap::<String, u32>::new();
+    for _ in 0..20 {
+        match client.exchange(&big) {
+            Err(ClientError::Server {
+                status: 429,
+                code: ErrorCode::RateLimited,
+                ..
+            }) => {}
+            Ok(_) => panic!("a request over the rate was accepted"),
+            Err(e) => *other.entry(format!("{e:?}")).or_default() += 1,
+        }
+    }
+    assert!(other.is_empty(), "refusals that were not 429s: {other:#?}");
+}
