@@ -770,8 +770,9 @@ pub(crate) fn imbalance_text(i: &Imbalance) -> String {
 }
 
 /// The leftover forecast of a venue at `now`, from today's progress and the no-show rate of
-/// today's finished bands and the past 7 days. The manager's screen and HQ's dashboard both
-/// call this, so they show the same figure.
+/// today's finished bands and the past 7 days (a booking whose dose was not given, as the
+/// dashboard counts no-shows: someone who came but was not vaccinated drew no dose). The
+/// manager's screen and HQ's dashboard both call this, so they show the same figure.
 pub(crate) fn forecast(
     ledger: &Ledger,
     venue_id: i64,
@@ -787,7 +788,7 @@ pub(crate) fn forecast(
     for b in reader.band_attendance(venue_id, today)? {
         if b.end <= now.time() {
             booked += b.booked;
-            came += b.checked_in;
+            came += b.dosed;
         } else {
             still_booked += b.booked.saturating_sub(b.checked_in);
         }
