@@ -56,6 +56,7 @@ pub mod print;
 pub mod progress;
 pub mod relay;
 pub mod relay_host;
+pub mod relay_discovery;
 pub mod reports;
 pub mod rides;
 pub mod roster;
