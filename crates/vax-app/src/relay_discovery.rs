@@ -317,8 +317,7 @@ pub fn discover(
                 .iter()
                 .map(|p| (p.key().to_owned(), p.val_str().to_owned()))
                 .collect();
-            if let Some(relay) = relay_of(info.get_fullname(), &addresses, info.get_port(), &txt)
-            {
+            if let Some(relay) = relay_of(info.get_fullname(), &addresses, info.get_port(), &txt) {
                 if venue_code.is_none_or(|v| v == relay.venue_code) {
                     found.insert(relay.relay_id.clone(), relay);
                 }
@@ -378,14 +377,15 @@ pub fn discovered_join_code(
     let mut text = format!("vaxrelay:?url={}&id={}", relay.url, relay.relay_id);
     if relay.url.starts_with("https://") {
         let prefix = parse_pairing_code(pairing)?;
-        let der = fetch_certificate_by_prefix(&relay.url, &prefix, RELAY_TIMEOUT).map_err(
-            |e| match e {
-                vax_sync_client::ClientError::Certificate(_) => DiscoveryError::NotTheRelay {
-                    url: relay.url.clone(),
+        let der =
+            fetch_certificate_by_prefix(&relay.url, &prefix, RELAY_TIMEOUT).map_err(
+                |e| match e {
+                    vax_sync_client::ClientError::Certificate(_) => DiscoveryError::NotTheRelay {
+                        url: relay.url.clone(),
+                    },
+                    e => DiscoveryError::Relay(e.into()),
                 },
-                e => DiscoveryError::Relay(e.into()),
-            },
-        )?;
+            )?;
         text.push_str("&fp=");
         text.push_str(&fingerprint(&der));
     }
@@ -406,9 +406,18 @@ mod tests {
             " 3F2A 9C41 77D0 12BE ",
             "３Ｆ２Ａ－９Ｃ４１－７７Ｄ０－１２ＢＥ",
         ] {
-            assert_eq!(parse_pairing_code(typed).unwrap(), "3f2a9c4177d012be", "{typed}");
+            assert_eq!(
+                parse_pairing_code(typed).unwrap(),
+                "3f2a9c4177d012be",
+                "{typed}"
+            );
         }
-        for bad in ["", "3F2A-9C41-77D0", "3F2A-9C41-77D0-12BG", "3F2A-9C41-77D0-12BE-00"] {
+        for bad in [
+            "",
+            "3F2A-9C41-77D0",
+            "3F2A-9C41-77D0-12BG",
+            "3F2A-9C41-77D0-12BE-00",
+        ] {
             assert!(
                 matches!(parse_pairing_code(bad), Err(DiscoveryError::BadPairingCode)),
                 "{bad}"

@@ -339,7 +339,15 @@ pub fn run_relay(
                 writeln!(out, "listening on {}", status.url.unwrap_or_default())?;
                 writeln!(out, "join {}", status.join_code.unwrap_or_default())?;
                 writeln!(out, "pairing {}", status.pairing_code.unwrap_or_default())?;
-                writeln!(out, "mdns {}", if status.advertised { "advertised" } else { "off" })?;
+                writeln!(
+                    out,
+                    "mdns {}",
+                    if status.advertised {
+                        "advertised"
+                    } else {
+                        "off"
+                    }
+                )?;
                 out.flush()?;
             }
             // Serves on its own threads until the process is interrupted.

@@ -171,7 +171,11 @@ fn back_enter_sheet(
                 row.entered.name,
                 row.entered.dose_number,
                 row.entered.given_at.format("%Y-%m-%d %H:%M"),
-                if row.entered.checked_in { ", checked in" } else { "" }
+                if row.entered.checked_in {
+                    ", checked in"
+                } else {
+                    ""
+                }
             );
         }
         for p in &outcome.refusals {
@@ -185,6 +189,9 @@ fn back_enter_sheet(
             outcome.refusals.len()
         );
         return Ok(crate::exit::REJECTED);
+    }
+    if as_json {
+        return Ok(0); // the outcome says it all
     }
     if outcome.committed {
         println!(

@@ -56,7 +56,10 @@ pub async fn relay_host_stop(state: State<'_, AppState>) -> Result<RelayHostStat
 pub async fn relay_discover(state: State<'_, AppState>) -> Result<Vec<DiscoveredRelay>, IpcError> {
     // The venue first: the ledger is not held while listening on the LAN.
     let venue = enrolled(&*state.ledger()?).ok().map(|e| e.venue_code);
-    Ok(discover_venue_relays(venue.as_deref(), &state.config.relay_host)?)
+    Ok(discover_venue_relays(
+        venue.as_deref(),
+        &state.config.relay_host,
+    )?)
 }
 
 /// Joins a relay picked from the list, with the pairing code the manager's screen shows.

@@ -361,7 +361,8 @@ fn within_venue_day(
     ) else {
         return Err(DeskError::Invalid {
             field: "date / 接種日",
-            problem: "the venue has no time bands that day / この日はこの会場の接種日ではありません",
+            problem:
+                "the venue has no time bands that day / この日はこの会場の接種日ではありません",
         });
     };
     let time = given.time();

@@ -273,9 +273,8 @@ fn parse_row(row: &mut Row<'_>) -> Option<SheetRow> {
             lot_number: lot?,
             vaccinator: vaccinator?,
             injection_site: site?,
-            observed_until: observed?.map_or_else(String::new, |t| {
-                t.format("%H:%M:%S").to_string()
-            }),
+            observed_until: observed?
+                .map_or_else(String::new, |t| t.format("%H:%M:%S").to_string()),
         },
         name: name?,
     })

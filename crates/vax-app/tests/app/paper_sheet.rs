@@ -20,10 +20,8 @@ use vax_ledger::Ledger;
 use crate::desk::time;
 
 fn sample() -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/samples/paper-sheet.csv"),
-    )
-    .unwrap()
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/samples/paper-sheet.csv"))
+        .unwrap()
 }
 
 fn golden(name: &str) -> PathBuf {
@@ -63,7 +61,10 @@ fn render(parsed: &ParsedSheet) -> String {
 #[test]
 fn the_documented_sample_reads_as_its_golden_rows_in_utf8_with_or_without_bom_and_cp932() {
     let bytes = sample();
-    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "Excel's CSV UTF-8 has a BOM");
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "Excel's CSV UTF-8 has a BOM"
+    );
     let parsed = parse_sheet(&bytes, TextEncoding::Auto);
     let text = render(&parsed);
     let path = golden("paper-sheet.txt");
@@ -139,18 +140,23 @@ fn malformed_sheets_list_every_bad_field_on_its_line() {
 
 #[test]
 fn a_sheet_without_a_required_column_or_empty_or_not_text_is_refused_at_line_one() {
-    let no_lot = "接種券番号,接種日,接種時刻,接種者\r\n112620210010597005,2021-06-01,09:12,舞鶴 太郎\r\n";
+    let no_lot =
+        "接種券番号,接種日,接種時刻,接種者\r\n112620210010597005,2021-06-01,09:12,舞鶴 太郎\r\n";
     assert_eq!(problems(no_lot.as_bytes()), vec![at(1, "ロット番号")]);
     assert_eq!(problems(b""), vec![(1, None)]);
-    // Neither UTF-8 nor CP932: the line with the bad bytes.
-    let mut bad = format!("{HEADER}{GOOD}").into_bytes();
+    // A CP932 file with bytes that are neither UTF-8 nor CP932: the line with the bad bytes.
+    let mut bad = encoding_rs::SHIFT_JIS
+        .encode(&format!("{HEADER}{GOOD}"))
+        .0
+        .into_owned();
     bad.extend_from_slice(b"\xFF\xFF,2021-06-01,09:12,FA5765,x,,,\r\n");
     assert_eq!(problems(&bad), vec![(3, None)]);
     // An unclosed quote.
     let quote = format!("{HEADER}{GOOD}\"112620210010597005,2021-06-01,09:12,FA5765,x,,,\r\n");
     assert!(!problems(quote.as_bytes()).is_empty());
     // Header aliases, blanks and full-width header forms are read like the names.
-    let aliases = "券番号, 日付 ,時刻,ロット,医師名\n112620210010597005,2021-06-01,09:12,FA5765,舞鶴 太郎\n";
+    let aliases =
+        "券番号, 日付 ,時刻,ロット,医師名\n112620210010597005,2021-06-01,09:12,FA5765,舞鶴 太郎\n";
     let parsed = parse_sheet(aliases.as_bytes(), TextEncoding::Auto);
     assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
     assert_eq!(parsed.rows[0].entry.injection_site, "左上腕");
@@ -226,7 +232,12 @@ fn a_whole_sheet_is_recorded_in_one_go_after_a_preview_that_writes_nothing() {
     let file = sheet(&[
         line(&people[0].0, "9:12", "FA5765", &people[0].2),
         line(&people[1].0, "9:20", "fa5765", ""),
-        line(&people[2].0, "１０：０２", "FA5765", &people[2].2.replace(' ', "　")),
+        line(
+            &people[2].0,
+            "１０：０２",
+            "FA5765",
+            &people[2].2.replace(' ', "　"),
+        ),
     ]);
     drop(ledger);
     let before = bytes_of(&path);
@@ -283,15 +294,15 @@ fn any_bad_row_refuses_the_whole_sheet_with_every_bad_line_and_the_ledger_file_u
     )
     .unwrap();
     let file = sheet(&[
-        line(&people[0].0, "09:10", "FA5765", ""),      // 2: fine
-        line(&people[1].0, "09:30", "FA5765", ""),      // 3: given at the booth
+        line(&people[0].0, "09:10", "FA5765", ""), // 2: fine
+        line(&people[1].0, "09:30", "FA5765", ""), // 3: given at the booth
         line("112620219999999999", "09:31", "FA5765", ""), // 4: nobody holds it
-        line(&people[2].0, "09:32", "EW0000", ""),      // 5: lot not open
-        line(&people[3].0, "17:30", "FA5765", ""),      // 6: after now (17:00)
-        line(&people[4].0, "06:00", "FA5765", ""),      // 7: before the venue opens
-        line(&people[0].0, "09:40", "FA5765", ""),      // 8: line 2 again
+        line(&people[2].0, "09:32", "EW0000", ""), // 5: lot not open
+        line(&people[3].0, "17:30", "FA5765", ""), // 6: after now (17:00)
+        line(&people[4].0, "06:00", "FA5765", ""), // 7: before the venue opens
+        line(&people[0].0, "09:40", "FA5765", ""), // 8: line 2 again
         line(&people[5].0, "09:41", "FA5765", "別人 太郎"), // 9: not their name
-        line(&people[6].0, "9時", "FA5765", ""),        // 10: malformed
+        line(&people[6].0, "9時", "FA5765", ""),   // 10: malformed
         line(&people[7].0, "09:43", "FA5765", &people[7].2), // 11: fine
     ]);
     drop(ledger);
@@ -322,7 +333,11 @@ fn any_bad_row_refuses_the_whole_sheet_with_every_bad_line_and_the_ledger_file_u
     );
     assert!(problems[5].message_ja.contains("2行目"), "{}", problems[5]);
     assert!(problems[3].message_ja.contains("未来"), "{}", problems[3]);
-    assert!(problems[4].message_ja.contains("接種時間外"), "{}", problems[4]);
+    assert!(
+        problems[4].message_ja.contains("接種時間外"),
+        "{}",
+        problems[4]
+    );
     assert_eq!(err.code(), ErrorCode::InvalidInput);
     assert!(err.message_ja().contains("8行"), "{}", err.message_ja());
 

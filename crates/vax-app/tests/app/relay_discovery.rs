@@ -15,7 +15,11 @@ use vax_sync_client::lan::JoinCode;
 const ID: &str = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
 
 fn join_code(url: &str) -> JoinCode {
-    JoinCode::parse(&format!("vaxrelay:?url={url}&id={ID}&fp={}", "ab".repeat(32))).unwrap()
+    JoinCode::parse(&format!(
+        "vaxrelay:?url={url}&id={ID}&fp={}",
+        "ab".repeat(32)
+    ))
+    .unwrap()
 }
 
 fn txt(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -41,7 +45,12 @@ fn the_advertised_record_names_the_venue_and_relay_but_never_the_fingerprint() {
         .collect();
     assert_eq!(
         props,
-        txt(&[("v", "1"), ("venue", "V01"), ("id", ID), ("scheme", "https")])
+        txt(&[
+            ("v", "1"),
+            ("venue", "V01"),
+            ("id", ID),
+            ("scheme", "https")
+        ])
     );
     assert!(
         !props.values().any(|v| v.contains("abab")),
@@ -49,7 +58,12 @@ fn the_advertised_record_names_the_venue_and_relay_but_never_the_fingerprint() {
     );
 
     // Read back as a browse result gives the address to join, under the instance name.
-    let found = relay_of(info.get_fullname(), &[advert.address], info.get_port(), &props);
+    let found = relay_of(
+        info.get_fullname(),
+        &[advert.address],
+        info.get_port(),
+        &props,
+    );
     assert_eq!(
         found,
         Some(DiscoveredRelay {
@@ -78,10 +92,7 @@ fn browse_results_that_are_not_a_joinable_relay_are_skipped() {
         Some("https://192.168.1.10:8788".into()),
         "IPv4 first; https when the record says nothing of the scheme"
     );
-    assert_eq!(
-        read(&good, &[v6]),
-        Some("https://[fd00::a]:8788".into())
-    );
+    assert_eq!(read(&good, &[v6]), Some("https://[fd00::a]:8788".into()));
     for (why, pairs, addresses) in [
         ("no address", good.to_vec(), vec![]),
         ("no version", vec![("venue", "V01"), ("id", ID)], vec![v4]),

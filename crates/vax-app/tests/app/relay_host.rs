@@ -118,15 +118,25 @@ fn the_managers_kiosk_runs_the_relay_and_the_booth_syncs_through_it_with_the_cen
     // types the pairing code the manager's screen shows. Discovery is not trust: a wrong code
     // is refused; the right one pins the whole fingerprint, exactly as the QR does.
     let pairing = status.pairing_code.clone().expect("a pairing code");
-    assert_eq!(pairing, pairing_code(status.fingerprint.as_deref().unwrap()));
+    assert_eq!(
+        pairing,
+        pairing_code(status.fingerprint.as_deref().unwrap())
+    );
     let found = DiscoveredRelay {
         name: "V01 relay".into(),
         venue_code: "V01".into(),
-        relay_id: joined_relay(&manager).unwrap().unwrap().relay_id.to_string(),
+        relay_id: joined_relay(&manager)
+            .unwrap()
+            .unwrap()
+            .relay_id
+            .to_string(),
         url: url.clone(),
     };
     let wrong = join_discovered(&mut booth, &found, "0000-0000-0000-0000").unwrap_err();
-    assert!(matches!(wrong, DiscoveryError::NotTheRelay { .. }), "{wrong:?}");
+    assert!(
+        matches!(wrong, DiscoveryError::NotTheRelay { .. }),
+        "{wrong:?}"
+    );
     assert_eq!(wrong.code(), "SYNC_REFUSED");
     assert!(joined_relay(&booth).unwrap().is_none(), "nothing joined");
     let joined = join_discovered(&mut booth, &found, &pairing.to_lowercase()).unwrap();
