@@ -344,6 +344,16 @@ mod tests {
     }
 
     #[test]
+    fn the_relay_is_advertised_on_the_mdns_port_unless_turned_off() {
+        let port = |v: &str| config(&[("VAXLEDGER_MDNS_PORT", v)]).map(|c| c.relay_host.mdns_port);
+        assert_eq!(config(&[]).unwrap().relay_host.mdns_port, Some(5353));
+        assert_eq!(port("15353").unwrap(), Some(15353));
+        assert_eq!(port("off").unwrap(), None);
+        assert_eq!(port("0").unwrap(), None);
+        assert_eq!(port("mdns").unwrap_err().variable, "VAXLEDGER_MDNS_PORT");
+    }
+
+    #[test]
     fn documents_go_beside_the_ledger() {
         let f = Folders::beside(Path::new("/data/vaxledger.sqlite3"));
         let day = NaiveDate::from_ymd_opt(2026, 6, 1).expect("valid");
