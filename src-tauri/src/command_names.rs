@@ -86,6 +86,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "transport_mark_ride",
     "paper_print_day_sheets",
     "paper_back_enter",
+    "paper_sheet_preview",
+    "paper_sheet_commit",
     "relay_status_lights",
     "relay_venue_devices",
     "relay_join_code",
@@ -94,6 +96,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "relay_host_enroll",
     "relay_host_start",
     "relay_host_stop",
+    "relay_discover",
+    "relay_join_discovered",
     "unlock_status",
     "unlock_ledger",
 ];

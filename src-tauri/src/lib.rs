@@ -127,6 +127,8 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
             commands::sync::sync_rotate_token,
             commands::paper::paper_print_day_sheets,
             commands::paper::paper_back_enter,
+            commands::paper::paper_sheet_preview,
+            commands::paper::paper_sheet_commit,
             commands::paper::relay_status_lights,
             commands::paper::relay_venue_devices,
             commands::paper::relay_join_code,
@@ -135,6 +137,8 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
             commands::relay_host::relay_host_enroll,
             commands::relay_host::relay_host_start,
             commands::relay_host::relay_host_stop,
+            commands::relay_host::relay_discover,
+            commands::relay_host::relay_join_discovered,
         ])
 }
 

@@ -17,7 +17,7 @@ use crate::desk::camera::CameraChoice;
 use crate::relay_host::RelayHostSettings;
 
 /// The variables read.
-const KNOWN: [&str; 8] = [
+const KNOWN: [&str; 9] = [
     "VAXLEDGER_DB",
     "VAXLEDGER_FAKE_CAMERA",
     "VAXLEDGER_PRINT_OPEN",
@@ -26,6 +26,7 @@ const KNOWN: [&str; 8] = [
     "VAXLEDGER_STAFF_IDLE_MINUTES",
     "VAXLEDGER_RELAY_LISTEN",
     "VAXLEDGER_RELAY_ADVERTISE",
+    "VAXLEDGER_MDNS_PORT",
 ];
 
 /// Seconds between background syncs when `VAXLEDGER_SYNC_SECONDS` is not set.
@@ -170,6 +171,16 @@ impl AppConfig {
             })?;
         }
         relay_host.advertise = var("VAXLEDGER_RELAY_ADVERTISE").map(|v| v.trim().to_owned());
+        if let Some(v) = var("VAXLEDGER_MDNS_PORT") {
+            relay_host.mdns_port = match v.trim() {
+                "off" | "0" => None,
+                port => Some(port.parse().map_err(|_| ConfigError {
+                    variable: "VAXLEDGER_MDNS_PORT",
+                    value: v.clone(),
+                    expected: "a UDP port such as 5353, or off",
+                })?),
+            };
+        }
         Ok(Self {
             ledger_path: var("VAXLEDGER_DB").map(PathBuf::from),
             fake_camera: var("VAXLEDGER_FAKE_CAMERA").map(PathBuf::from),
@@ -330,6 +341,16 @@ mod tests {
         assert_eq!(e.variable, "VAXLEDGER_STAFF_IDLE_MINUTES");
         let e = config(&[("VAXLEDGER_RELAY_LISTEN", "8788")]).expect_err("refused");
         assert_eq!(e.variable, "VAXLEDGER_RELAY_LISTEN");
+    }
+
+    #[test]
+    fn the_relay_is_advertised_on_the_mdns_port_unless_turned_off() {
+        let port = |v: &str| config(&[("VAXLEDGER_MDNS_PORT", v)]).map(|c| c.relay_host.mdns_port);
+        assert_eq!(config(&[]).unwrap().relay_host.mdns_port, Some(5353));
+        assert_eq!(port("15353").unwrap(), Some(15353));
+        assert_eq!(port("off").unwrap(), None);
+        assert_eq!(port("0").unwrap(), None);
+        assert_eq!(port("mdns").unwrap_err().variable, "VAXLEDGER_MDNS_PORT");
     }
 
     #[test]

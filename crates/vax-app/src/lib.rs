@@ -55,6 +55,7 @@ pub mod planning;
 pub mod print;
 pub mod progress;
 pub mod relay;
+pub mod relay_discovery;
 pub mod relay_host;
 pub mod reports;
 pub mod rides;

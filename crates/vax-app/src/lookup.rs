@@ -11,7 +11,9 @@ use vax_domain::kana;
 use vax_domain::product::Catalogue;
 use vax_domain::resident::{age_on, phone_digits};
 use vax_domain::voucher::{VoucherError, VoucherPayload};
-use vax_ledger::{BookingView, DoseView, InquiryView, Ledger, LedgerError, ResidentRow, RowId};
+use vax_ledger::{
+    BookingView, DoseView, InquiryView, Ledger, LedgerError, Reader, ResidentRow, RowId,
+};
 
 /// How many matches a search returns at most.
 pub const SEARCH_LIMIT: u32 = 50;
@@ -234,7 +236,15 @@ pub struct ResidentCard {
 
 /// The card of the resident with row id `id`, as of `today`.
 pub fn card(ledger: &Ledger, id: RowId, today: NaiveDate) -> Result<ResidentCard, LookupError> {
-    let reader = ledger.reader();
+    card_from(&ledger.reader(), id, today)
+}
+
+/// [`card`] from a reader: inside a write transaction, it sees what the transaction wrote.
+pub fn card_from(
+    reader: &Reader<'_>,
+    id: RowId,
+    today: NaiveDate,
+) -> Result<ResidentCard, LookupError> {
     let resident = reader.resident(id)?;
     let doses = reader.doses_of(id)?;
     let given: Vec<GivenDose> = doses

@@ -29,6 +29,7 @@ use vax_sync_server::relay::{self, RelayError, RelayIdentity, RelayOptions, Runn
 
 use crate::desk::{self, DeskError};
 use crate::relay::{join_relay, qr_svg, RelayAppError};
+use crate::relay_discovery::{advertise, pairing_code, Advertiser, RelayAdvert, MDNS_PORT};
 use crate::sync::{trust_policy, SyncAppError, KEY_SERVER_URL, KEY_TOKEN};
 
 const KEY_AUTOSTART: &str = "relay.host.autostart";
@@ -140,6 +141,9 @@ pub struct RelayHostSettings {
     pub listen: SocketAddr,
     /// The address the other kiosks reach this one at; found by itself when unset.
     pub advertise: Option<String>,
+    /// The mDNS port the relay is advertised on (`VAXLEDGER_MDNS_PORT`, 5353 by default);
+    /// `None` does not advertise it ([`crate::relay_discovery`]).
+    pub mdns_port: Option<u16>,
 }
 
 impl Default for RelayHostSettings {
@@ -147,6 +151,7 @@ impl Default for RelayHostSettings {
         Self {
             listen: SocketAddr::from(([0, 0, 0, 0], DEFAULT_RELAY_PORT)),
             advertise: None,
+            mdns_port: Some(MDNS_PORT),
         }
     }
 }
@@ -156,12 +161,18 @@ impl Default for RelayHostSettings {
 pub struct RelayHost {
     dir: PathBuf,
     running: Option<RunningRelay>,
+    /// The relay's mDNS advertisement while it runs (none where multicast is not available).
+    advertiser: Option<Advertiser>,
 }
 
 impl RelayHost {
     /// The relay kept in `dir` (nothing is read or started yet).
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir, running: None }
+        Self {
+            dir,
+            running: None,
+            advertiser: None,
+        }
     }
 
     /// The relay's folder.
@@ -199,6 +210,10 @@ pub struct RelayHostStatus {
     pub join_code: Option<String>,
     /// The join code as a QR code (SVG).
     pub join_qr_svg: Option<String>,
+    /// The pairing code a kiosk that found the relay by mDNS types (`3F2A-9C41-77D0-12BE`).
+    pub pairing_code: Option<String>,
+    /// The relay is advertised on the LAN by mDNS.
+    pub advertised: bool,
 }
 
 /// The kiosk's centre URL and token, its venue and role; the relay is only for the venue
@@ -302,6 +317,14 @@ pub fn start_relay_host(
         };
         let running = relay::start(&host.dir, &options, centre)?;
         join_relay(ledger, &running.join_code().to_text())?;
+        // Discovery is a convenience: where multicast is blocked the QR still works.
+        host.advertiser = settings
+            .mdns_port
+            .and_then(|port| {
+                RelayAdvert::of_join_code(running.join_code(), &venue, &identity.name)
+                    .map(|advert| advertise(&advert, port))
+            })
+            .and_then(Result::ok);
         host.running = Some(running);
     }
     set_autostart(ledger, true)?;
@@ -314,6 +337,7 @@ pub fn stop_relay_host(
     host: &mut RelayHost,
     ledger: &mut Ledger,
 ) -> Result<RelayHostStatus, RelayHostError> {
+    host.advertiser = None; // withdraws the advertisement
     if let Some(running) = host.running.take() {
         running.stop()?;
     }
@@ -365,6 +389,11 @@ pub fn relay_host_status(
         listening_on: host.running.as_ref().map(|r| r.local_addr().to_string()),
         url: join.as_ref().map(|j| j.url.clone()),
         fingerprint: join.as_ref().and_then(|j| j.fingerprint.clone()),
+        pairing_code: join
+            .as_ref()
+            .and_then(|j| j.fingerprint.as_deref())
+            .map(pairing_code),
+        advertised: host.advertiser.is_some(),
         join_qr_svg: join_text.as_deref().and_then(qr_svg),
         join_code: join_text,
     })

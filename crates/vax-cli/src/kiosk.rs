@@ -10,6 +10,7 @@ use vax_app::desk::{
     booth_queue, check_in, enrolled, open_lot, open_lots, record_dose, DeskError, RecordDose,
 };
 use vax_app::relay::{join_relay, relay_lights, sync_with_relay, RelayAppError};
+use vax_app::relay_discovery::{discover, join_discovered, DiscoveryError, MDNS_PORT};
 use vax_app::relay_host::{
     enroll_relay_host, start_relay_host, RelayHost, RelayHostError, RelayHostSettings,
 };
@@ -101,6 +102,41 @@ pub enum RelayCommand {
         /// The address the other kiosks reach this one at (found by itself when unset).
         #[arg(long)]
         advertise: Option<String>,
+        /// The mDNS port the relay is advertised on (docs/venue-resilience.md).
+        #[arg(long, default_value_t = MDNS_PORT)]
+        mdns_port: u16,
+        /// Do not advertise the relay by mDNS (kiosks join by its QR only).
+        #[arg(long)]
+        no_mdns: bool,
+    },
+    /// List the venue relays advertised on this LAN by mDNS (this kiosk's venue only unless
+    /// --all-venues). Prints JSON: name, venue, relay id, url.
+    Discover {
+        /// How long to listen for answers, in milliseconds.
+        #[arg(long, default_value_t = 3000)]
+        wait_ms: u64,
+        /// The mDNS port.
+        #[arg(long, default_value_t = MDNS_PORT)]
+        mdns_port: u16,
+        /// List the relays of every venue.
+        #[arg(long)]
+        all_venues: bool,
+    },
+    /// Join a relay found by mDNS, by its relay id, with the pairing code the manager's
+    /// screen shows (discovery is not trust: the relay's certificate must match the code).
+    JoinDiscovered {
+        /// The relay id `relay discover` lists.
+        #[arg(long)]
+        id: String,
+        /// The pairing code (`3F2A-9C41-77D0-12BE`).
+        #[arg(long, default_value = "")]
+        pairing: String,
+        /// How long to listen for the relay, in milliseconds.
+        #[arg(long, default_value_t = 3000)]
+        wait_ms: u64,
+        /// The mDNS port.
+        #[arg(long, default_value_t = MDNS_PORT)]
+        mdns_port: u16,
     },
 }
 
@@ -202,6 +238,10 @@ fn relay_error(e: RelayAppError) -> anyhow::Error {
     anyhow::anyhow!("{e} / {}", e.message_ja())
 }
 
+fn discovery_error(e: DiscoveryError) -> anyhow::Error {
+    anyhow::anyhow!("{e} / {}", e.message_ja())
+}
+
 fn host_error(e: RelayHostError) -> anyhow::Error {
     anyhow::anyhow!("{e} / {}", e.message_ja())
 }
@@ -243,6 +283,33 @@ pub fn run_relay(
             let lights = relay_lights(ledger, now()).map_err(relay_error)?;
             println!("{}", serde_json::to_string_pretty(&lights)?);
         }
+        RelayCommand::Discover {
+            wait_ms,
+            mdns_port,
+            all_venues,
+        } => {
+            let venue = enrolled(ledger).ok().map(|e| e.venue_code);
+            let venue = venue.as_deref().filter(|_| !*all_venues);
+            let found = discover(*mdns_port, Duration::from_millis(*wait_ms), venue)
+                .map_err(discovery_error)?;
+            println!("{}", serde_json::to_string_pretty(&found)?);
+        }
+        RelayCommand::JoinDiscovered {
+            id,
+            pairing,
+            wait_ms,
+            mdns_port,
+        } => {
+            let found = discover(*mdns_port, Duration::from_millis(*wait_ms), None)
+                .map_err(discovery_error)?;
+            let Some(relay) = found.iter().find(|r| r.relay_id == id.trim()) else {
+                anyhow::bail!(
+                    "no relay {id} answered on this LAN / 中継機 {id} がこのネットワークに見つかりません"
+                );
+            };
+            let code = join_discovered(ledger, relay, pairing).map_err(discovery_error)?;
+            println!("joined the venue relay at {}", code.url);
+        }
         RelayCommand::HostEnroll { code, name } => {
             let host = RelayHost::new(relay_dir.to_owned());
             let status = enroll_relay_host(&host, ledger, code, name).map_err(host_error)?;
@@ -253,11 +320,17 @@ pub fn run_relay(
                 relay_dir.display()
             );
         }
-        RelayCommand::Host { listen, advertise } => {
+        RelayCommand::Host {
+            listen,
+            advertise,
+            mdns_port,
+            no_mdns,
+        } => {
             let mut host = RelayHost::new(relay_dir.to_owned());
             let settings = RelayHostSettings {
                 listen: *listen,
                 advertise: advertise.clone(),
+                mdns_port: (!*no_mdns).then_some(*mdns_port),
             };
             let status = start_relay_host(&mut host, ledger, &settings).map_err(host_error)?;
             {
@@ -265,6 +338,16 @@ pub fn run_relay(
                 let mut out = std::io::stdout().lock();
                 writeln!(out, "listening on {}", status.url.unwrap_or_default())?;
                 writeln!(out, "join {}", status.join_code.unwrap_or_default())?;
+                writeln!(out, "pairing {}", status.pairing_code.unwrap_or_default())?;
+                writeln!(
+                    out,
+                    "mdns {}",
+                    if status.advertised {
+                        "advertised"
+                    } else {
+                        "off"
+                    }
+                )?;
                 out.flush()?;
             }
             // Serves on its own threads until the process is interrupted.

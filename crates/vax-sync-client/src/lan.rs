@@ -126,6 +126,37 @@ pub fn fetch_pinned_certificate(
     fingerprint_hex: &str,
     timeout: Duration,
 ) -> Result<Vec<u8>, ClientError> {
+    if fingerprint_hex.len() != 64 {
+        return Err(ClientError::Certificate(
+            "a pinned fingerprint is 64 hex digits".into(),
+        ));
+    }
+    fetch_certificate(url, fingerprint_hex, timeout)
+}
+
+/// Hex digits a fingerprint prefix needs at least to be a pin (64 bits: no certificate can be
+/// made to match it).
+pub const MIN_PIN_PREFIX: usize = 16;
+
+/// [`fetch_pinned_certificate`] for a relay found by mDNS: accepts only a certificate whose
+/// fingerprint begins with `prefix_hex` (the pairing code the manager's screen shows, at least
+/// [`MIN_PIN_PREFIX`] hex digits), with a handshake signed by its key. The caller pins the
+/// whole fingerprint of the certificate returned.
+pub fn fetch_certificate_by_prefix(
+    url: &str,
+    prefix_hex: &str,
+    timeout: Duration,
+) -> Result<Vec<u8>, ClientError> {
+    if prefix_hex.len() < MIN_PIN_PREFIX || !prefix_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ClientError::Certificate(format!(
+            "a pairing code is at least {MIN_PIN_PREFIX} hex digits"
+        )));
+    }
+    fetch_certificate(url, prefix_hex, timeout)
+}
+
+fn fetch_certificate(url: &str, pin: &str, timeout: Duration) -> Result<Vec<u8>, ClientError> {
+    let fingerprint_hex = pin;
     let io = |e: std::io::Error| ClientError::transport(url, ureq::Error::Io(e));
     let authority = url
         .strip_prefix("https://")
@@ -162,7 +193,7 @@ pub fn fetch_pinned_certificate(
     while conn.is_handshaking() {
         if let Err(e) = conn.complete_io(&mut sock) {
             if let Some(seen) = verifier.seen.lock().ok().and_then(|s| s.clone()) {
-                if fingerprint(&seen) != verifier.fingerprint {
+                if !fingerprint(&seen).starts_with(&verifier.fingerprint) {
                     return Err(ClientError::Certificate(format!(
                         "the relay at {url} shows certificate {} instead of the pinned {}",
                         fingerprint(&seen),
@@ -180,7 +211,8 @@ pub fn fetch_pinned_certificate(
 }
 
 /// Accepts exactly the certificate with the pinned fingerprint (names and expiry do not
-/// matter: the pin is stronger), and checks that the handshake was signed by its key.
+/// matter: the pin is stronger), and checks that the handshake was signed by its key. The pin
+/// is the whole fingerprint, or a pairing code's prefix of at least [`MIN_PIN_PREFIX`] digits.
 #[derive(Debug)]
 pub struct PinnedVerifier {
     fingerprint: String,
@@ -200,7 +232,7 @@ impl ServerCertVerifier for PinnedVerifier {
         if let Ok(mut seen) = self.seen.lock() {
             *seen = Some(end_entity.to_vec());
         }
-        if fingerprint(end_entity) == self.fingerprint {
+        if fingerprint(end_entity).starts_with(&self.fingerprint) {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::InvalidCertificate(

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use tauri::State;
 use vax_app::desk::enrolled;
 use vax_app::desk::paper::{back_enter, print_day_sheets, BackEntered, BackEntry};
+use vax_app::desk::paper_sheet::{back_enter_sheet, preview_sheet, SheetFile, SheetOutcome};
 use vax_app::print::Printed;
 use vax_app::relay::{
     join_relay, relay_join_qr, relay_lights, venue_devices, JoinQr, RelayLights, VenueDevice,
@@ -39,6 +40,28 @@ pub async fn paper_back_enter(
     let mut ledger = state.ledger()?;
     let e = enrolled(&ledger)?;
     Ok(back_enter(&mut ledger, &e, &entry, state.now())?)
+}
+
+/// What a whole sheet file would record, and every line refused; writes nothing.
+#[tauri::command]
+pub async fn paper_sheet_preview(
+    state: State<'_, AppState>,
+    file: SheetFile,
+) -> Result<SheetOutcome, IpcError> {
+    let mut ledger = state.ledger()?;
+    let e = enrolled(&ledger)?;
+    Ok(preview_sheet(&mut ledger, &e, &file.bytes, state.now())?)
+}
+
+/// Records a whole sheet file in one transaction, or nothing when any line is refused.
+#[tauri::command]
+pub async fn paper_sheet_commit(
+    state: State<'_, AppState>,
+    file: SheetFile,
+) -> Result<SheetOutcome, IpcError> {
+    let mut ledger = state.ledger()?;
+    let e = enrolled(&ledger)?;
+    Ok(back_enter_sheet(&mut ledger, &e, &file.bytes, state.now())?)
 }
 
 /// The two lights: this kiosk reaches the relay, the relay reaches the centre.

@@ -7,6 +7,10 @@ use vax_app::relay_host::{
     RelayHostStatus,
 };
 
+use vax_app::desk::enrolled;
+use vax_app::relay::join_relay;
+use vax_app::relay_discovery::{discover_venue_relays, discovered_join_code, DiscoveredRelay};
+
 use crate::state::lock;
 use crate::{AppState, IpcError};
 
@@ -45,4 +49,26 @@ pub async fn relay_host_start(state: State<'_, AppState>) -> Result<RelayHostSta
 pub async fn relay_host_stop(state: State<'_, AppState>) -> Result<RelayHostStatus, IpcError> {
     let mut host = lock(&state.relay_host);
     Ok(stop_relay_host(&mut host, &mut *state.ledger()?)?)
+}
+
+/// The venue relays advertised on this LAN by mDNS (this kiosk's venue), for a joining kiosk.
+#[tauri::command]
+pub async fn relay_discover(state: State<'_, AppState>) -> Result<Vec<DiscoveredRelay>, IpcError> {
+    // The venue first: the ledger is not held while listening on the LAN.
+    let venue = enrolled(&*state.ledger()?).ok().map(|e| e.venue_code);
+    Ok(discover_venue_relays(
+        venue.as_deref(),
+        &state.config.relay_host,
+    )?)
+}
+
+/// Joins a relay picked from the list, with the pairing code the manager's screen shows.
+#[tauri::command]
+pub async fn relay_join_discovered(
+    state: State<'_, AppState>,
+    relay: DiscoveredRelay,
+    pairing: String,
+) -> Result<String, IpcError> {
+    let code = discovered_join_code(&relay, &pairing)?;
+    Ok(join_relay(&mut *state.ledger()?, &code.to_text())?.url)
 }

@@ -7,7 +7,7 @@ use vax_domain::eligibility::{valid_doses_numbered, DueStatus};
 use vax_domain::product::Catalogue;
 use vax_domain::resident::age_on;
 use vax_domain::stock::{lot_states, StockChange};
-use vax_ledger::{CheckInView, Ledger, LotView, NewDose, STOCK_RULES};
+use vax_ledger::{CheckInView, Ledger, LotView, NewDose, Reader, VenueRow, WriteTx, STOCK_RULES};
 
 use vax_sync::{AuditAction, CheckIn, DoctorOverride, Dose, OpId, OpKind, StockEvent, VenueCode};
 
@@ -15,7 +15,7 @@ use crate::stock::{open_change, DEFAULT_SYRINGE};
 
 use super::{required, venue_of, DeskError, Enrollment};
 use crate::audit::{self, About};
-use crate::lookup::card;
+use crate::lookup::card_from;
 
 /// A resident waiting at the booth.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -140,24 +140,42 @@ pub(crate) fn record_dose_at(
     now: DateTime<FixedOffset>,
     paper: Option<&FromPaper>,
 ) -> Result<RecordedDose, DeskError> {
+    let mut tx = ledger.transaction()?;
+    let recorded = record_dose_in(&mut tx, enrollment, request, given, now, paper)?;
+    tx.commit()?;
+    Ok(recorded)
+}
+
+/// [`record_dose_at`] inside a transaction the caller commits: the rules read what the
+/// transaction has written so far, so a whole paper sheet is checked row after row in one
+/// transaction ([`super::paper_sheet`]). Every refusal comes before the first write, so a
+/// refused dose leaves the transaction as it found it.
+pub(crate) fn record_dose_in(
+    tx: &mut WriteTx<'_>,
+    enrollment: &Enrollment,
+    request: &RecordDose,
+    given: DateTime<FixedOffset>,
+    now: DateTime<FixedOffset>,
+    paper: Option<&FromPaper>,
+) -> Result<RecordedDose, DeskError> {
     if !enrollment.role.may_record_doses() {
         return Err(DeskError::RoleMayNot {
             role: enrollment.role,
             action: "record doses",
         });
     }
-    let venue = venue_of(ledger, enrollment)?;
-    let actor = audit::actor(&ledger.reader(), enrollment, now)?;
+    let reader = tx.reader();
+    let venue = reader.venue(&enrollment.venue_code)?;
+    let actor = audit::actor(&reader, enrollment, now)?;
     let today = given.date_naive();
-    let lot = ledger
-        .reader()
+    let lot = reader
         .lots_open(venue.id, today)?
         .into_iter()
         .find(|l| l.id == request.lot_id)
         .ok_or(DeskError::LotNotOpen)?;
     let vaccinator = required(&request.vaccinator, "vaccinator / 接種医師", 20)?;
     let site = required(&request.injection_site, "injection site / 接種部位", 20)?;
-    let card = card(ledger, request.resident_id, today)?;
+    let card = card_from(&reader, request.resident_id, today)?;
 
     // Every rule the dose breaks, in the order a doctor should read them.
     let mut refusals: Vec<(&'static str, DeskError)> = Vec::new();
@@ -220,7 +238,7 @@ pub(crate) fn record_dose_at(
             },
         ));
     }
-    let vial = pick_vial(ledger, enrollment, &lot, given)?;
+    let vial = pick_vial(&reader, &venue, enrollment, &lot, given)?;
     refusals.extend(vial.refusals);
     let override_ = match (&request.override_, refusals.is_empty()) {
         (_, true) => None,
@@ -237,7 +255,6 @@ pub(crate) fn record_dose_at(
         .as_ref()
         .is_some_and(|s| s.anaphylaxis_history);
     let minutes = observation_minutes(&lot, anaphylaxis, given)?;
-    let mut tx = ledger.transaction()?;
     let voucher = &card.resident.resident.voucher;
     if let Some(check_in_at) = paper.and_then(|p| p.check_in_at) {
         let uid = tx.record_event(OpKind::CheckIn(CheckIn {
@@ -259,7 +276,7 @@ pub(crate) fn record_dose_at(
             "back-entered from paper: checked in {}",
             check_in_at.format("%Y-%m-%d %H:%M")
         ));
-        audit::record(&mut tx, &actor, AuditAction::CheckIn, &about, now)?;
+        audit::record(tx, &actor, AuditAction::CheckIn, &about, now)?;
     }
     let vial_uid = match vial.choice {
         VialChoice::Untracked => None,
@@ -324,13 +341,12 @@ pub(crate) fn record_dose_at(
         None => About::record(voucher, &uid),
         Some(p) => About::record(voucher, &uid).detail(p.detail.clone()),
     };
-    audit::record(&mut tx, &actor, AuditAction::Dose, &about, now)?;
+    audit::record(tx, &actor, AuditAction::Dose, &about, now)?;
     if let Some((doctor, reason)) = &override_ {
         let about = About::record(voucher, &uid)
             .detail(format!("{} — {doctor}: {reason}", overridden.join(", ")));
-        audit::record(&mut tx, &actor, AuditAction::Override, &about, now)?;
+        audit::record(tx, &actor, AuditAction::Override, &about, now)?;
     }
-    tx.commit()?;
     Ok(RecordedDose {
         uid,
         observation_minutes: minutes,
@@ -358,17 +374,16 @@ struct VialPick {
 /// else the next one from the fridge. A quarantined lot (anywhere), an expired lot, a vial
 /// past its clock or no vial at all are refusals a doctor may override.
 fn pick_vial(
-    ledger: &Ledger,
+    reader: &Reader<'_>,
+    venue: &VenueRow,
     enrollment: &Enrollment,
     lot: &LotView,
     now: DateTime<FixedOffset>,
 ) -> Result<VialPick, DeskError> {
-    let reader = ledger.reader();
     let mut refusals = Vec::new();
     if let Some((_, _, reason)) = reader.lot_quarantine(&lot.product_code, &lot.lot_number)? {
         refusals.push(("lot_quarantined", DeskError::LotQuarantined { reason }));
     }
-    let venue = venue_of(ledger, enrollment)?;
     let stock = reader.venue_stock(venue.id, &enrollment.venue_code, &now)?;
     let mut records = stock.records;
     records.retain(|r| r.product == lot.product_code && r.lot == lot.lot_number);

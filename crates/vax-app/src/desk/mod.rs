@@ -8,6 +8,7 @@ mod booth;
 pub mod camera;
 mod day_progress;
 pub mod paper;
+pub mod paper_sheet;
 mod reception;
 mod setup;
 

@@ -14,13 +14,13 @@ use std::path::Path;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone};
 use serde::{Deserialize, Serialize};
 use vax_domain::voucher::VoucherPayload;
-use vax_ledger::Ledger;
+use vax_ledger::{Ledger, WriteTx};
 use vax_print::{DaySheet, DaySheetRow, JapaneseFont, PrintError};
 use vax_sync::AuditAction;
 
-use super::booth::{record_dose_at, FromPaper};
+use super::booth::{record_dose_in, FromPaper};
 use super::reception::due_dose;
-use super::{required, venue_of, DeskError, Enrollment, RecordDose, RecordedDose};
+use super::{required, DeskError, Enrollment, RecordDose, RecordedDose};
 use crate::audit::{self, About};
 use crate::config::{AppConfig, Folders};
 use crate::print::{line_for, PrintJobError, Printed};
@@ -178,27 +178,33 @@ pub struct BackEntered {
     pub checked_in: bool,
 }
 
+/// A time of day as written on paper or in a spreadsheet: `9:12`, `09:12` or `9:12:00`
+/// (Excel's own form), full-width digits and colon from a Japanese input method too.
+pub(crate) fn clock_time(text: &str) -> Option<NaiveTime> {
+    let text: String = text
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            '：' => ':',
+            c => c,
+        })
+        .collect();
+    NaiveTime::parse_from_str(&text, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(&text, "%H:%M:%S"))
+        .ok()
+}
+
 fn paper_time(
     field: &'static str,
     text: &str,
     date: NaiveDate,
     offset: FixedOffset,
 ) -> Result<DateTime<FixedOffset>, DeskError> {
-    let bad = DeskError::Invalid {
+    let time = clock_time(text).ok_or(DeskError::Invalid {
         field,
         problem: "24-hour time as HH:MM / 24時間制の 時:分 で入力してください",
-    };
-    let text: String = text
-        .trim()
-        .chars()
-        .map(|c| match c {
-            // Full-width digits and colon from a Japanese input method.
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            '：' => ':',
-            c => c,
-        })
-        .collect();
-    let time = NaiveTime::parse_from_str(&text, "%H:%M").map_err(|_| bad)?;
+    })?;
     offset
         .from_local_datetime(&date.and_time(time))
         .single()
@@ -208,10 +214,30 @@ fn paper_time(
         })
 }
 
+/// Back-entry records check-ins and doses: the venue manager's role.
+pub(crate) fn may_back_enter(enrollment: &Enrollment) -> Result<(), DeskError> {
+    if enrollment.role.may_record_doses() && enrollment.role.may_check_in() {
+        Ok(())
+    } else {
+        Err(DeskError::RoleMayNot {
+            role: enrollment.role,
+            action: "back-enter the paper day sheet",
+        })
+    }
+}
+
+/// How long before the first band of the venue day a dose written on paper may be given:
+/// the doors open a little early for a queue.
+pub const EARLIEST_BEFORE_FIRST_BAND_MINUTES: i64 = 30;
+/// How long after the last band ends a dose written on paper may be given: the last band's
+/// queue is vaccinated after its end.
+pub const LATEST_AFTER_LAST_BAND_MINUTES: i64 = 60;
+
 /// Records one row of a day sheet: the dose at the time written on paper, and the check-in
 /// with it when the resident was not checked in at a kiosk that day. The venue manager's
 /// job (back-entry records doses and check-ins). Refused like the booth refuses (duplicate
-/// dose, interval, lot not open that day…); any refusal or malformed field writes nothing.
+/// dose, interval, lot not open that day…), and a time outside the venue day; any refusal or
+/// malformed field writes nothing.
 ///
 /// # Errors
 /// [`DeskError`] naming the field or rule at fault, in English and Japanese.
@@ -221,12 +247,21 @@ pub fn back_enter(
     entry: &BackEntry,
     now: DateTime<FixedOffset>,
 ) -> Result<BackEntered, DeskError> {
-    if !(enrollment.role.may_record_doses() && enrollment.role.may_check_in()) {
-        return Err(DeskError::RoleMayNot {
-            role: enrollment.role,
-            action: "back-enter the paper day sheet",
-        });
-    }
+    let mut tx = ledger.transaction()?;
+    let entered = back_enter_in(&mut tx, enrollment, entry, now)?;
+    tx.commit()?;
+    Ok(entered)
+}
+
+/// [`back_enter`] inside a transaction the caller commits (a whole sheet is one transaction:
+/// [`super::paper_sheet`]). A refused row writes nothing into the transaction.
+pub(crate) fn back_enter_in(
+    tx: &mut WriteTx<'_>,
+    enrollment: &Enrollment,
+    entry: &BackEntry,
+    now: DateTime<FixedOffset>,
+) -> Result<BackEntered, DeskError> {
+    may_back_enter(enrollment)?;
     let payload = VoucherPayload::parse(&entry.voucher)?;
     let offset = *now.offset();
     let given = paper_time("time given / 接種時刻", &entry.given_at, entry.date, offset)?;
@@ -251,8 +286,9 @@ pub fn back_enter(
     };
     let lot_number = required(&entry.lot_number, "lot / ロット番号", 20)?.to_uppercase();
     let vaccinator = required(&entry.vaccinator, "vaccinator / 接種者", 20)?;
-    let venue = venue_of(ledger, enrollment)?;
-    let reader = ledger.reader();
+    let reader = tx.reader();
+    within_venue_day(&reader, &enrollment.venue_code, given)?;
+    let venue = reader.venue(&enrollment.venue_code)?;
     let resident = reader
         .residents_by_voucher(payload.municipality(), payload.number())?
         .into_iter()
@@ -269,7 +305,7 @@ pub fn back_enter(
     let dose_number = match payload.printed_dose() {
         Some(dose) => dose,
         // A walk-in's typed voucher number: the dose due that day.
-        None => due_dose(&crate::lookup::card(ledger, resident.id, entry.date)?.due)
+        None => due_dose(&crate::lookup::card_from(&reader, resident.id, entry.date)?.due)
             .ok_or(DeskError::SeriesComplete)?,
     };
     let checked_in = reader
@@ -300,7 +336,7 @@ pub fn back_enter(
         injection_site: entry.injection_site.clone(),
         override_: None,
     };
-    let dose = record_dose_at(ledger, enrollment, &request, given, now, Some(&paper))?;
+    let dose = record_dose_in(tx, enrollment, &request, given, now, Some(&paper))?;
     Ok(BackEntered {
         name: resident.resident.name,
         dose_number,
@@ -308,4 +344,36 @@ pub fn back_enter(
         dose,
         checked_in: !checked_in,
     })
+}
+
+/// Refuses a time the venue was not open: a day without bands at the venue, or a time more
+/// than [`EARLIEST_BEFORE_FIRST_BAND_MINUTES`] before its first band or
+/// [`LATEST_AFTER_LAST_BAND_MINUTES`] after its last (a slip of the pen: 19:12 for 09:12).
+fn within_venue_day(
+    reader: &vax_ledger::Reader<'_>,
+    venue_code: &str,
+    given: DateTime<FixedOffset>,
+) -> Result<(), DeskError> {
+    let bands = reader.venue_day(venue_code, given.date_naive())?;
+    let (Some(first), Some(last)) = (
+        bands.iter().map(|b| b.band.start).min(),
+        bands.iter().map(|b| b.band.end).max(),
+    ) else {
+        return Err(DeskError::Invalid {
+            field: "date / 接種日",
+            problem:
+                "the venue has no time bands that day / この日はこの会場の接種日ではありません",
+        });
+    };
+    let time = given.time();
+    let opens = first - chrono::Duration::minutes(EARLIEST_BEFORE_FIRST_BAND_MINUTES);
+    let closes = last + chrono::Duration::minutes(LATEST_AFTER_LAST_BAND_MINUTES);
+    // A band running past midnight would wrap; venue days end in the evening.
+    if (opens <= first && time < opens) || (closes >= last && time > closes) {
+        return Err(DeskError::Invalid {
+            field: "time given / 接種時刻",
+            problem: "is outside the venue day's hours / 会場の接種時間外です",
+        });
+    }
+    Ok(())
 }

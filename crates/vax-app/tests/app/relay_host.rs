@@ -8,7 +8,8 @@ use std::net::{SocketAddr, TcpListener};
 use vax_app::demo::load_demo_city;
 use vax_app::desk::{self, booth_queue, check_in};
 use vax_app::progress::NoProgress;
-use vax_app::relay::{join_relay, joined_relay, sync_with_relay};
+use vax_app::relay::{joined_relay, sync_with_relay};
+use vax_app::relay_discovery::{join_discovered, pairing_code, DiscoveredRelay, DiscoveryError};
 use vax_app::relay_host::{
     enroll_relay_host, relay_host_status, resume_relay_host, start_relay_host, stop_relay_host,
     RelayHost, RelayHostError, RelayHostSettings,
@@ -50,6 +51,7 @@ fn the_managers_kiosk_runs_the_relay_and_the_booth_syncs_through_it_with_the_cen
     let settings = RelayHostSettings {
         listen: free_loopback_address(),
         advertise: None,
+        mdns_port: None,
     };
     let mut host = RelayHost::new(dir.path().join("relay"));
 
@@ -112,7 +114,33 @@ fn the_managers_kiosk_runs_the_relay_and_the_booth_syncs_through_it_with_the_cen
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    join_relay(&mut booth, &join).unwrap();
+    // The booth picks the relay found on the LAN (mDNS: tests/app/relay_discovery.rs) and
+    // types the pairing code the manager's screen shows. Discovery is not trust: a wrong code
+    // is refused; the right one pins the whole fingerprint, exactly as the QR does.
+    let pairing = status.pairing_code.clone().expect("a pairing code");
+    assert_eq!(
+        pairing,
+        pairing_code(status.fingerprint.as_deref().unwrap())
+    );
+    let found = DiscoveredRelay {
+        name: "V01 relay".into(),
+        venue_code: "V01".into(),
+        relay_id: joined_relay(&manager)
+            .unwrap()
+            .unwrap()
+            .relay_id
+            .to_string(),
+        url: url.clone(),
+    };
+    let wrong = join_discovered(&mut booth, &found, "0000-0000-0000-0000").unwrap_err();
+    assert!(
+        matches!(wrong, DiscoveryError::NotTheRelay { .. }),
+        "{wrong:?}"
+    );
+    assert_eq!(wrong.code(), "SYNC_REFUSED");
+    assert!(joined_relay(&booth).unwrap().is_none(), "nothing joined");
+    let joined = join_discovered(&mut booth, &found, &pairing.to_lowercase()).unwrap();
+    assert_eq!(joined.to_text(), join, "the same join code as the QR's");
     // Each kiosk hands the fresh relay what it holds, before the day starts.
     sync_with_relay(&mut manager, now()).unwrap();
     sync_with_relay(&mut booth, now()).unwrap();
@@ -162,6 +190,7 @@ fn the_managers_kiosk_runs_the_relay_and_the_booth_syncs_through_it_with_the_cen
     let taken = RelayHostSettings {
         listen: settings.listen,
         advertise: None,
+        mdns_port: None,
     };
     let refused = start_relay_host(&mut second, &mut manager, &taken).unwrap_err();
     assert_eq!(refused.code(), "RELAY_CANNOT_START", "{refused}");

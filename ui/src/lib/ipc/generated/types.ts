@@ -3425,6 +3425,88 @@ dose: RecordedDose,
  */
 checked_in: boolean, };
 
+export type SheetFile = { 
+/**
+ * The file's bytes: UTF-8 (with or without BOM) or CP932.
+ */
+bytes: Array<number>, };
+
+export type SheetProblem = { 
+/**
+ * 1-based line of the file (the header is line 1).
+ */
+line: number, 
+/**
+ * The column, when the problem is in one field.
+ */
+column: string | null, 
+/**
+ * The rule: `INVALID_INPUT` for a malformed field, `DUPLICATE_DOSE`, `LOT_NOT_OPEN`…
+ */
+code: ErrorCode, 
+/**
+ * What is wrong, in English.
+ */
+message_en: string, 
+/**
+ * What is wrong, in Japanese.
+ */
+message_ja: string, };
+
+export type SheetLine = { 
+/**
+ * The line of the file.
+ */
+line: number, 
+/**
+ * 券番号 (10 digits) of the row.
+ */
+voucher: string, 
+/**
+ * The dose and check-in recorded (or, in a preview, that would be).
+ */
+entered: BackEntered, };
+
+export type SheetOutcome = { 
+/**
+ * `UTF-8` or `CP932`.
+ */
+encoding: string, 
+/**
+ * Every row that passes, in line order, with what it records.
+ */
+rows: Array<SheetLine>, 
+/**
+ * Every line refused, in line order: when any, nothing is recorded.
+ */
+refusals: Array<SheetProblem>, 
+/**
+ * Columns ignored.
+ */
+ignored_columns: Array<string>, 
+/**
+ * Whether the rows were recorded (false for a preview).
+ */
+committed: boolean, };
+
+export type DiscoveredRelay = { 
+/**
+ * Its instance name (`V01 relay`).
+ */
+name: string, 
+/**
+ * The venue it says it serves.
+ */
+venue_code: string, 
+/**
+ * Its replica id.
+ */
+relay_id: string, 
+/**
+ * Where it listens: `https://192.168.1.10:8788`.
+ */
+url: string, };
+
 export type Light = "off" | "green" | "red";
 
 export type RelayLights = { 
@@ -3527,5 +3609,13 @@ join_code: string | null,
 /**
  * The join code as a QR code (SVG).
  */
-join_qr_svg: string | null, };
+join_qr_svg: string | null, 
+/**
+ * The pairing code a kiosk that found the relay by mDNS types (`3F2A-9C41-77D0-12BE`).
+ */
+pairing_code: string | null, 
+/**
+ * The relay is advertised on the LAN by mDNS.
+ */
+advertised: boolean, };
 
