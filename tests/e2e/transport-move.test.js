@@ -126,8 +126,8 @@ test('HQ moves a rider by hand: full and late trips are refused, a free seat is 
   assert.match(await refusal.getText(), /座席数を超えます/);
   await screenshot('refused-seats');
 
-  // A trip of a later band: refused for the arrival time.
-  const late = targets.findIndex((r) => r.band_start > source.band_start);
+  // A trip arriving after the rider's band starts: refused for the arrival time.
+  const late = targets.findIndex((r) => r.at_venue > source.band_start);
   assert.ok(late >= 0, 'a trip of a later band');
   await (await browser.$('#transport-move-to')).selectByAttribute('value', String(late));
   await (await browser.$('#transport-move-go')).click();

@@ -1254,6 +1254,23 @@ pub struct DayReplanReport {
     pub needs_full_plan: Vec<String>,
 }
 
+/// vax-routing's `replan` returns the routes it touched and the riders it reports itself;
+/// riders the leg already left unserved (for their own reason) stay in the plan as they were.
+pub(crate) fn keep_unserved(before: &Plan, next: &mut Plan, problem: &TransportProblem) {
+    for r in &problem.riders {
+        let placed = next
+            .routes
+            .iter()
+            .any(|x| x.stops.iter().any(|s| s.rider == r.id))
+            || next.unserved.iter().any(|u| u.rider == r.id);
+        if !placed {
+            if let Some(u) = before.unserved.iter().find(|u| u.rider == r.id) {
+                next.unserved.push(u.clone());
+            }
+        }
+    }
+}
+
 /// A change to a leg that has no vehicle: a cancelled rider leaves it, a new rider joins
 /// its unserved riders.
 fn without_vehicle(problem: &mut TransportProblem, plan: &mut Plan, change: &Change) {
@@ -1377,8 +1394,9 @@ pub fn replan_day(
                 }
                 continue;
             }
-            let next = replan(&problem, &plan, change, &ReplanOptions::default())
+            let mut next = replan(&problem, &plan, change, &ReplanOptions::default())
                 .map_err(|e| invalid(e.to_string(), e.message_ja()))?;
+            keep_unserved(&plan, &mut next.plan, &next.problem);
             verify(&next.problem, &next.plan)
                 .map_err(|v| TransportError::Check(format!("{v:?}")))?;
             match change {

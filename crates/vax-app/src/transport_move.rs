@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
+use vax_domain::error::UserFacing;
 use vax_domain::role::Role;
 use vax_ledger::{Ledger, LegDirection, LegRider, LegRow, NewLeg, RowId};
 use vax_routing::{
@@ -19,8 +20,8 @@ use vax_routing::{
 };
 
 use crate::transport::{
-    day_riders, headquarters_only, invalid, leg_riders, minutes_of, rider_id, routing_rider,
-    stored_leg, AnnouncedChange, TransportError, OWN_WAY,
+    day_riders, headquarters_only, invalid, keep_unserved, leg_riders, minutes_of, rider_id,
+    routing_rider, stored_leg, AnnouncedChange, TransportError, OWN_WAY,
 };
 
 /// One vehicle's run of a venue day, as [`crate::transport::BusRun::trip`] names it.
@@ -254,13 +255,14 @@ pub fn move_rider(
             .iter()
             .any(|r| r.stops.iter().any(|s| s.rider == rid));
         if on_route {
-            let next = replan(
+            let mut next = replan(
                 &leg.problem,
                 &leg.plan,
                 &Change::Cancel { rider: rid.clone() },
                 &ReplanOptions::default(),
             )
             .map_err(|e| invalid(e.to_string(), e.message_ja()))?;
+            keep_unserved(&leg.plan, &mut next.plan, &next.problem);
             verify(&next.problem, &next.plan)
                 .map_err(|v| TransportError::Check(format!("{v:?}")))?;
             leg.problem = next.problem;

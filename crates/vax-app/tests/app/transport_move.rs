@@ -98,10 +98,11 @@ fn hq_moves_a_rider_to_a_trip_with_a_free_seat_and_the_venue_sees_it() {
         .iter()
         .find(|r| {
             r.direction == LegDirection::ToVenue
-                && r.band_start == full.band_start
-                && r.vehicle != full.vehicle
+                && r.band_start >= full.band_start
+                && trip(r) != trip(full)
+                && !r.stops.is_empty()
         })
-        .expect("another trip of that band");
+        .expect("another trip of that band or a later one");
     let e = move_rider(
         &mut ledger,
         hq,
@@ -129,8 +130,8 @@ fn hq_moves_a_rider_to_a_trip_with_a_free_seat_and_the_venue_sees_it() {
     let late = before
         .runs
         .iter()
-        .find(|r| r.direction == LegDirection::ToVenue && r.band_start > early.band_start)
-        .expect("a later band with a bus");
+        .find(|r| r.direction == LegDirection::ToVenue && r.at_venue > early.band_start)
+        .expect("a bus arriving after the earliest band starts");
     let e = move_rider(
         &mut ledger,
         hq,
@@ -173,9 +174,11 @@ fn hq_moves_a_rider_to_a_trip_with_a_free_seat_and_the_venue_sees_it() {
         stored_before
     );
 
-    // A trip with a free seat whose band is no later than the rider's: the checker finds
-    // a stop order, the rider moves, and the venue's share follows.
+    // A trip with a free seat, from another trip of the same leg and run: the checker finds
+    // a stop order, the rider moves, and the venue's share follows. (At most 12 tries: each
+    // reads the whole day.)
     let mut moved = None;
+    let mut tries = 0;
     'search: for target in before
         .runs
         .iter()
