@@ -84,6 +84,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "transport_manifests",
     "transport_bus_list",
     "transport_mark_ride",
+    "transport_move_rider",
     "paper_print_day_sheets",
     "paper_back_enter",
     "paper_sheet_preview",

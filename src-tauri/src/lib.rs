@@ -104,6 +104,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
             commands::transport::transport_manifests,
             commands::transport::transport_bus_list,
             commands::transport::transport_mark_ride,
+            commands::transport::transport_move_rider,
             commands::sync::sync_status,
             commands::sync::sync_run,
             commands::sync::sync_enroll,

@@ -146,11 +146,12 @@ test('after sync the venue holds the trips, without other venues’ riders', asy
     list = buses(venueLedger);
   }
   assert.equal(list.trips.length, planned.runs.length, 'one trip per planned run');
-  // Trip by trip (vehicle and direction), the same riders in the same stop order.
-  const key = (vehicle, direction, band) => `${vehicle}/${direction}/${band}`;
-  const atVenue = new Map(list.trips.map((t) => [key(t.vehicle, t.direction, t.band_start), t.riders.map((r) => r.name)]));
+  // Trip by trip (vehicle, direction, band and time at the venue: a vehicle may make two
+  // runs for one band), the same riders in the same stop order.
+  const key = (vehicle, direction, band, at) => `${vehicle}/${direction}/${band}/${at}`;
+  const atVenue = new Map(list.trips.map((t) => [key(t.vehicle, t.direction, t.band_start, t.at_venue), t.riders.map((r) => r.name)]));
   for (const run of planned.runs) {
-    assert.deepEqual(atVenue.get(key(run.vehicle, run.direction, run.band_start)), run.stops.map((s) => s.name));
+    assert.deepEqual(atVenue.get(key(run.vehicle, run.direction, run.band_start, run.at_venue)), run.stops.map((s) => s.name));
   }
   assert.ok(list.trips.some((t) => t.driver === '舞鶴 太郎' || t.driver === '西 花子'), 'drivers travel');
 });

@@ -1,12 +1,14 @@
 //! The bus-kilometres bench (issue 13): what booking riders into the bands the buses serve
-//! saves against planning slots and buses separately, and what leg-aware fleet sharing adds.
+//! saves against planning slots and buses separately, what leg-aware fleet sharing adds, and
+//! what a second run per vehicle within a leg's window adds.
 //!
 //! The demo city is planned twice by the real planner: **separately** (the fleet imported
 //! after the plan, so the planner knows nothing of the buses: slots first, buses after) and
 //! **together** (rider limits from the fleet, issue 12). Every venue day with riders is then
-//! routed by `plan_day_sharing` twice: garage-only hand-over (before) and leg-aware sharing
-//! (after). For each of the four runs: riders' trips served of those needed, bus-km, km per
-//! trip served, vehicles, and every stored leg re-checked with vax-routing's independent
+//! routed by `plan_day_sharing` three times: garage-only hand-over, leg-aware sharing with
+//! one run per vehicle and leg (before), and with two runs (after). For each of the six
+//! runs: riders' trips served of those needed, bus-km, km per trip served, vehicles, and
+//! every stored leg re-checked with vax-routing's independent
 //! checker (seats, time windows, ride limit, shifts, every rider once): `checked` counts legs
 //! that pass, and the bench fails if any does not.
 //!
@@ -139,8 +141,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         let mut ledger = city(residents, fleet_first)?;
         for (name, sharing) in [
-            ("garage only (before)", FleetSharing::GarageOnly),
-            ("leg-aware (after)", FleetSharing::LegAware),
+            ("garage only", FleetSharing::GarageOnly),
+            (
+                "leg-aware, one run per leg (before)",
+                FleetSharing::LegAware,
+            ),
+            ("leg-aware, two runs per leg (after)", FleetSharing::TwoRuns),
         ] {
             let t = Instant::now();
             let o = route_every_day(&mut ledger, sharing, iterations)?;

@@ -65,6 +65,7 @@ pub mod staff;
 pub mod stock;
 pub mod sync;
 pub mod transport;
+pub mod transport_move;
 pub mod unlock;
 pub mod vrs;
 

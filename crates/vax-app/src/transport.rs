@@ -27,8 +27,8 @@ use vax_ledger::{
     ResidentRow, Ride, RiderNeeds, RowId,
 };
 use vax_routing::{
-    replan, solve, verify, Change, ClockTime, Limits, Plan, ReplanOptions, Rider, TransportProblem,
-    Travel, Trip, Vehicle, DEFAULT_BOARDING_MINUTES, DEFAULT_MAX_RIDE_MINUTES,
+    replan, solve, verify, Change, ClockTime, Limits, Plan, ProblemError, ReplanOptions, Rider,
+    TransportProblem, Travel, Trip, Vehicle, DEFAULT_BOARDING_MINUTES, DEFAULT_MAX_RIDE_MINUTES,
     DEFAULT_VENUE_SERVICE_MINUTES, PROBLEM_FORMAT,
 };
 
@@ -105,14 +105,14 @@ impl UserFacing for TransportError {
     }
 }
 
-fn invalid(en: impl Into<String>, ja: impl Into<String>) -> TransportError {
+pub(crate) fn invalid(en: impl Into<String>, ja: impl Into<String>) -> TransportError {
     TransportError::Invalid {
         en: en.into(),
         ja: ja.into(),
     }
 }
 
-fn headquarters_only(role: Role) -> Result<(), TransportError> {
+pub(crate) fn headquarters_only(role: Role) -> Result<(), TransportError> {
     if role.runs_the_campaign() {
         Ok(())
     } else {
@@ -444,7 +444,7 @@ pub struct NotPlanned {
 pub struct DayPlanReport {
     /// Riders (bookings with 送迎) of the day.
     pub riders: usize,
-    /// Legs solved.
+    /// Legs stored (a leg with a second run counts twice).
     pub legs: usize,
     /// Distinct vehicles used over the day.
     pub vehicles: usize,
@@ -459,24 +459,26 @@ pub struct DayPlanReport {
     /// Return runs made by a vehicle straight from the venue, where its previous run
     /// brought riders ([`FleetSharing::LegAware`]).
     pub runs_from_venue: usize,
+    /// Vehicles' second runs within a leg's window ([`FleetSharing::TwoRuns`]).
+    pub second_runs: usize,
 }
 
 /// A rider as a leg needs them.
 #[derive(Debug, Clone)]
-struct DayRider {
-    resident: ResidentRow,
-    band_start: NaiveTime,
-    band_end: NaiveTime,
-    observation: u32,
-    at: Option<Coordinates>,
-    wheelchair: bool,
+pub(crate) struct DayRider {
+    pub(crate) resident: ResidentRow,
+    pub(crate) band_start: NaiveTime,
+    pub(crate) band_end: NaiveTime,
+    pub(crate) observation: u32,
+    pub(crate) at: Option<Coordinates>,
+    pub(crate) wheelchair: bool,
 }
 
-fn rider_id(r: &ResidentRow) -> String {
+pub(crate) fn rider_id(r: &ResidentRow) -> String {
     format!("{}-{}", r.resident.municipality, r.resident.voucher)
 }
 
-fn minutes_of(t: NaiveTime) -> u32 {
+pub(crate) fn minutes_of(t: NaiveTime) -> u32 {
     t.hour() * 60 + t.minute()
 }
 
@@ -485,7 +487,7 @@ fn clock_time(t: NaiveTime) -> ClockTime {
 }
 
 /// The riders of a venue day: bookings with 送迎, with where to fetch them.
-fn day_riders(
+pub(crate) fn day_riders(
     reader: &Reader<'_>,
     venue_code: &str,
     date: NaiveDate,
@@ -663,7 +665,7 @@ fn leg_specs(riders: &[DayRider]) -> Vec<LegSpec> {
     legs
 }
 
-fn routing_rider(r: &DayRider) -> Option<Rider> {
+pub(crate) fn routing_rider(r: &DayRider) -> Option<Rider> {
     Some(Rider {
         id: rider_id(&r.resident),
         at: r.at?,
@@ -679,7 +681,7 @@ fn routing_rider(r: &DayRider) -> Option<Rider> {
 }
 
 /// The outcome of every rider of a solved leg.
-fn leg_riders(
+pub(crate) fn leg_riders(
     problem: &TransportProblem,
     plan: &Plan,
     ids: &HashMap<String, RowId>,
@@ -705,14 +707,42 @@ fn leg_riders(
         }
     }
     for u in &plan.unserved {
+        let code = if problem.vehicles.is_empty() {
+            NO_VEHICLE.to_owned()
+        } else {
+            reason_code(u.reason)
+        };
         out.push(LegRider {
             rider: u.rider.clone(),
             resident_id: ids[&u.rider],
             ride: None,
-            unserved: Some(reason_code(u.reason)),
+            unserved: Some(code),
         });
     }
     out
+}
+
+/// The stored reason of a rider HQ took off the buses by hand: they come on their own
+/// (`crate::transport_move`). Kept by re-plans and by planning the day again.
+pub const OWN_WAY: &str = "own_way";
+
+/// The stored reason of a rider whose leg was dealt no vehicle at all (every vehicle's shift
+/// over or taken): the leg is stored with an empty fleet and every rider unserved.
+pub const NO_VEHICLE: &str = "no_vehicle";
+
+/// A stored leg's problem and plan. A leg dealt no vehicle is stored with an empty fleet,
+/// which vax-routing refuses to solve; it reads back as it is (every rider unserved), and
+/// any other fault in the stored JSON is an error.
+pub(crate) fn stored_leg(leg: &LegRow) -> Result<(TransportProblem, Plan), TransportError> {
+    let problem = match TransportProblem::from_json(&leg.problem_json) {
+        Ok(p) => p,
+        Err(ProblemError::NoVehicles) => serde_json::from_str(&leg.problem_json)
+            .map_err(|e| TransportError::Check(e.to_string()))?,
+        Err(e) => return Err(invalid(e.to_string(), e.message_ja())),
+    };
+    let plan =
+        Plan::from_json(&leg.plan_json).map_err(|e| invalid(e.to_string(), e.message_ja()))?;
+    Ok((problem, plan))
 }
 
 fn reason_code(reason: vax_routing::UnservedReason) -> String {
@@ -724,6 +754,18 @@ fn reason_code(reason: vax_routing::UnservedReason) -> String {
 
 /// The English and Japanese words for a stored unserved reason.
 pub fn unserved_reason(code: &str) -> (String, String) {
+    if code == OWN_WAY {
+        return (
+            "comes on their own (HQ took them off the buses)".to_owned(),
+            "自力で来場（本部が送迎から外しました）".to_owned(),
+        );
+    }
+    if code == NO_VEHICLE {
+        return (
+            "no vehicle for this trip (every vehicle's shift is over or taken): these riders are not served".to_owned(),
+            "この便に使える車両がありません（全車両の運行時間外か使用中）。この方々は送迎されません".to_owned(),
+        );
+    }
     let reason: Option<vax_routing::UnservedReason> =
         serde_json::from_value(serde_json::Value::String(code.to_owned())).ok();
     match reason {
@@ -735,20 +777,226 @@ pub fn unserved_reason(code: &str) -> (String, String) {
 /// How a vehicle is handed from one leg of the day to the next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FleetSharing {
+    /// [`FleetSharing::LegAware`], and a vehicle may make two runs within one leg's window
+    /// when the first leaves riders without a seat (the default; docs/transport.md "Two runs
+    /// per band"): to the venue, a first run arriving early enough for the vehicle to fetch a
+    /// second load before the band starts; home, a second run once the vehicle is back.
+    #[default]
+    TwoRuns,
     /// Trips to the venue whose times overlap (no vehicle can make both) share the fleet in
     /// proportion to their riders' seats, instead of the first taking every vehicle; and a
     /// vehicle that brought riders to the venue may take an earlier band's riders home
-    /// straight from there, if it is there in time (the default).
-    #[default]
+    /// straight from there, if it is there in time. One run per vehicle and leg (kept to
+    /// measure against).
     LegAware,
     /// Every vehicle goes back to the garage after each run (the rule before leg-aware
     /// sharing; kept to measure against).
     GarageOnly,
 }
 
+/// The riders of a leg HQ sent their own way (by hand), as stored before.
+fn own_way_in<'a>(
+    own_way: &'a [(LegDirection, LegRider)],
+    spec: &'a LegSpec,
+) -> impl Iterator<Item = &'a LegRider> + 'a {
+    own_way
+        .iter()
+        .filter(move |(d, r)| {
+            *d == spec.direction && spec.riders.iter().any(|x| x.resident.id == r.resident_id)
+        })
+        .map(|(_, r)| r)
+}
+
+/// How much earlier than the band a first run to the venue may arrive so that its vehicles
+/// fetch a second load in time: each is tried and the one serving most riders (then fewest
+/// km) is kept. Riders of a first run wait at the venue that much longer at most.
+const FIRST_RUN_EARLIER_MINUTES: [u32; 3] = [30, 45, 60];
+/// A second run home leaves at most this long after its riders are ready (they wait at the
+/// venue meanwhile).
+pub const SECOND_RUN_MAX_WAIT_MINUTES: u32 = 60;
+
+/// Solves one leg's problems with a share of the day's search budget; every plan passes the
+/// checker before it is returned.
+struct LegSolver<'a> {
+    seed: u64,
+    max_iterations: Option<u64>,
+    /// Wall-clock seconds for the whole leg (shared by its tries).
+    seconds: f64,
+    cancel: &'a AtomicBool,
+}
+
+/// One run of a leg: the problem and its checked plan.
+type Run = (TransportProblem, Plan);
+
+impl LegSolver<'_> {
+    fn solve(&self, problem: &TransportProblem, seconds: f64) -> Result<Plan, TransportError> {
+        if problem.vehicles.is_empty() {
+            // Every vehicle is out: everyone is unserved for the fleet's size.
+            return Ok(Plan {
+                format: vax_routing::PLAN_FORMAT.to_owned(),
+                vehicles_used: 0,
+                total_km: 0.0,
+                routes: Vec::new(),
+                unserved: problem
+                    .riders
+                    .iter()
+                    .map(|r| vax_routing::Unserved {
+                        rider: r.id.clone(),
+                        reason: vax_routing::UnservedReason::FleetTooSmall,
+                    })
+                    .collect(),
+            });
+        }
+        problem
+            .validate()
+            .map_err(|e| invalid(e.to_string(), e.message_ja()))?;
+        let started = Instant::now();
+        let elapsed = move || started.elapsed();
+        let limits = Limits {
+            time: Duration::from_secs_f64(seconds),
+            max_iterations: self.max_iterations,
+            elapsed: &elapsed,
+            cancel: self.cancel,
+        };
+        let plan = solve(problem, self.seed, &limits);
+        verify(problem, &plan).map_err(|v| TransportError::Check(format!("{v:?}")))?;
+        Ok(plan)
+    }
+
+    /// The leg in one run: every vehicle once.
+    fn one_run(&self, problem: TransportProblem) -> Result<Run, TransportError> {
+        let plan = self.solve(&problem, self.seconds)?;
+        Ok((problem, plan))
+    }
+
+    /// The leg in one run, or in two when the first leaves riders for want of a vehicle:
+    /// the riders the first run cannot seat go to a second run by the vehicles free again
+    /// after it (back at the garage: the checker re-walks each run from there). To the venue
+    /// the first run is tried arriving 30, 45 and 60 minutes early, so that the second still
+    /// arrives before the band; home, the second run leaves within
+    /// [`SECOND_RUN_MAX_WAIT_MINUTES`] of the riders being ready. The best of one run and
+    /// the splits is kept: most riders served, then fewest km.
+    fn two_runs(
+        &self,
+        problem: TransportProblem,
+        link_minutes: u32,
+    ) -> Result<Vec<Run>, TransportError> {
+        let tries = 1 + FIRST_RUN_EARLIER_MINUTES.len();
+        let share = self.seconds / (2 * tries) as f64;
+        let single = self.solve(&problem, share)?;
+        let waiting = |plan: &Plan| {
+            plan.unserved
+                .iter()
+                .any(|u| u.reason == vax_routing::UnservedReason::FleetTooSmall)
+        };
+        if !waiting(&single) {
+            return Ok(vec![(problem, single)]);
+        }
+        let served = |runs: &[Run]| -> (usize, f64) {
+            runs.iter().fold((0, 0.0), |(n, km), (p, plan)| {
+                (n + p.riders.len() - plan.unserved.len(), km + plan.total_km)
+            })
+        };
+        // Home, the first run is the single one; to the venue, it arrives earlier.
+        let firsts: Vec<Run> = match problem.trip {
+            Trip::FromVenue { .. } => vec![(problem.clone(), single.clone())],
+            Trip::ToVenue { arrive_by } => {
+                let mut firsts = Vec::new();
+                for m in FIRST_RUN_EARLIER_MINUTES
+                    .iter()
+                    .filter(|&&m| arrive_by.0 >= m)
+                {
+                    let first_problem = TransportProblem {
+                        trip: Trip::ToVenue {
+                            arrive_by: ClockTime(arrive_by.0 - m),
+                        },
+                        ..problem.clone()
+                    };
+                    let first = self.solve(&first_problem, share)?;
+                    firsts.push((first_problem, first));
+                }
+                firsts
+            }
+        };
+        let mut best = vec![(problem.clone(), single)];
+        for (mut first_problem, mut first) in firsts {
+            if first.routes.is_empty() {
+                continue;
+            }
+            let Some(second_problem) = second_run(&problem, &first, link_minutes) else {
+                continue;
+            };
+            let second = self.solve(&second_problem, share)?;
+            // The riders the second run takes leave the first; a vehicle of the second run
+            // that the first did not use leaves the first's fleet (no re-plan may use it
+            // twice).
+            let taken = |id: &str| second_problem.riders.iter().any(|r| r.id == id);
+            first.unserved.retain(|u| !taken(&u.rider));
+            first_problem.riders.retain(|r| !taken(&r.id));
+            first_problem.vehicles.retain(|v| {
+                first.routes.iter().any(|r| r.vehicle == v.id)
+                    || second.routes.iter().all(|r| r.vehicle != v.id)
+            });
+            verify(&first_problem, &first).map_err(|v| TransportError::Check(format!("{v:?}")))?;
+            let candidate = vec![(first_problem, first), (second_problem, second)];
+            let (n, km) = served(&candidate);
+            let (best_n, best_km) = served(&best);
+            if n > best_n || (n == best_n && km < best_km - 1e-9) {
+                best = candidate;
+            }
+        }
+        Ok(best)
+    }
+}
+
+/// The second run of a leg after `first` (solved on a problem like `leg`, perhaps with an
+/// earlier arrival): `leg`'s trip, every rider `first` left (each keeps its own reason if
+/// the second run cannot take them either), and every
+/// vehicle of `first`'s problem from when it is back at the garage. `None` when nobody is
+/// waiting or no vehicle is free in time.
+fn second_run(leg: &TransportProblem, first: &Plan, link_minutes: u32) -> Option<TransportProblem> {
+    let waiting: Vec<&str> = first.unserved.iter().map(|u| u.rider.as_str()).collect();
+    // Home: the vehicle must reach the venue within the longest wait.
+    let latest_start = match leg.trip {
+        Trip::FromVenue { ready_at } => {
+            Some((ready_at.0 + SECOND_RUN_MAX_WAIT_MINUTES).saturating_sub(link_minutes))
+        }
+        Trip::ToVenue { .. } => None,
+    };
+    let vehicles: Vec<Vehicle> = leg
+        .vehicles
+        .iter()
+        .filter_map(|v| {
+            let back = first
+                .routes
+                .iter()
+                .find(|r| r.vehicle == v.id)
+                .map_or(0, |r| r.back_at_garage_minute.ceil() as u32);
+            let start = v.shift_start.0.max(back);
+            (start < v.shift_end.0 && latest_start.is_none_or(|l| start <= l)).then(|| Vehicle {
+                shift_start: ClockTime(start),
+                ..v.clone()
+            })
+        })
+        .collect();
+    if waiting.is_empty() || vehicles.is_empty() {
+        return None;
+    }
+    Some(TransportProblem {
+        vehicles,
+        riders: leg
+            .riders
+            .iter()
+            .filter(|r| waiting.contains(&r.id.as_str()))
+            .cloned()
+            .collect(),
+        ..leg.clone()
+    })
+}
+
 /// Plans the buses of `venue_code` on `date` from its bookings with 送迎 and stores the
 /// plan (replacing the day's previous one). Every leg's plan passes vax-routing's checker
-/// before anything is stored. Vehicles are shared between legs as [`FleetSharing::LegAware`].
+/// before anything is stored. Vehicles are shared between legs as [`FleetSharing::TwoRuns`].
 pub fn plan_day(
     ledger: &mut Ledger,
     role: Role,
@@ -764,7 +1012,7 @@ pub fn plan_day(
         date,
         now,
         budget,
-        FleetSharing::LegAware,
+        FleetSharing::TwoRuns,
     )
 }
 
@@ -812,8 +1060,18 @@ pub fn plan_day_sharing(
         })
         .collect();
     let specs = leg_specs(&riders);
-    let started = Instant::now();
-    let elapsed = move || started.elapsed();
+    // Riders HQ sent their own way (by hand) stay so: they are left out of the problems.
+    let own_way: Vec<(LegDirection, LegRider)> = reader
+        .transport_legs(venue_code, date)?
+        .into_iter()
+        .flat_map(|l| {
+            let direction = l.direction;
+            l.riders
+                .into_iter()
+                .filter(|r| r.unserved.as_deref() == Some(OWN_WAY))
+                .map(move |r| (direction, r))
+        })
+        .collect();
     let cancel = AtomicBool::new(false);
     let per_leg = budget.seconds.max(0.0) / specs.len().max(1) as f64;
     // Minute from which each vehicle is free again at the garage.
@@ -833,10 +1091,13 @@ pub fn plan_day_sharing(
         unserved: Vec::new(),
         not_planned,
         runs_from_venue: 0,
+        second_runs: 0,
     };
     let mut used = std::collections::BTreeSet::new();
     let shares = match sharing {
-        FleetSharing::LegAware => fleet_shares(&specs, &fleet, link_minutes),
+        FleetSharing::TwoRuns | FleetSharing::LegAware => {
+            fleet_shares(&specs, &fleet, link_minutes)
+        }
         FleetSharing::GarageOnly => vec![None; specs.len()],
     };
     for (spec, share) in specs.into_iter().zip(shares) {
@@ -845,7 +1106,8 @@ pub fn plan_day_sharing(
             .filter(|v| share.as_ref().is_none_or(|ids| ids.contains(&v.id)))
             .filter_map(|v| {
                 let mut free = free_from.get(&v.id).copied().unwrap_or(0);
-                if sharing == FleetSharing::LegAware && spec.direction == LegDirection::FromVenue {
+                if sharing != FleetSharing::GarageOnly && spec.direction == LegDirection::FromVenue
+                {
                     if let Some(t) = at_venue_from.get(&v.id) {
                         free = free.min(t.saturating_sub(link_minutes));
                     }
@@ -869,94 +1131,89 @@ pub fn plan_day_sharing(
             max_ride_minutes: DEFAULT_MAX_RIDE_MINUTES,
             travel: Travel::default(),
             vehicles,
-            riders: spec.riders.iter().filter_map(routing_rider).collect(),
+            riders: spec
+                .riders
+                .iter()
+                .filter(|r| own_way_in(&own_way, &spec).all(|o| o.resident_id != r.resident.id))
+                .filter_map(routing_rider)
+                .collect(),
         };
         let ids: HashMap<String, RowId> = spec
             .riders
             .iter()
             .map(|r| (rider_id(&r.resident), r.resident.id))
             .collect();
-        let plan = if problem.vehicles.is_empty() {
-            // Every vehicle is out: everyone is unserved for the fleet's size.
-            Plan {
-                format: vax_routing::PLAN_FORMAT.to_owned(),
-                vehicles_used: 0,
-                total_km: 0.0,
-                routes: Vec::new(),
-                unserved: problem
+        let solver = LegSolver {
+            seed: budget.seed,
+            max_iterations: budget.max_iterations,
+            seconds: per_leg,
+            cancel: &cancel,
+        };
+        let runs = if sharing == FleetSharing::TwoRuns {
+            solver.two_runs(problem, link_minutes)?
+        } else {
+            vec![solver.one_run(problem)?]
+        };
+        let first_leg = legs.len();
+        for (run, (problem, plan)) in (1u32..).zip(runs) {
+            for route in &plan.routes {
+                let back_before = free_from.insert(
+                    route.vehicle.clone(),
+                    route.back_at_garage_minute.ceil() as u32,
+                );
+                // Left "the garage" before it was back there: it came from the venue.
+                if back_before.is_some_and(|b| route.leave_garage_minute < f64::from(b)) {
+                    report.km -= 2.0 * link_km;
+                    report.runs_from_venue += 1;
+                }
+                if spec.direction == LegDirection::ToVenue {
+                    at_venue_from.insert(
+                        route.vehicle.clone(),
+                        route.venue_departure_minute.ceil() as u32,
+                    );
+                } else {
+                    at_venue_from.remove(&route.vehicle);
+                }
+                used.insert(route.vehicle.clone());
+            }
+            if run > 1 {
+                report.second_runs += plan.routes.len();
+            }
+            report.km += plan.total_km;
+            let outcome = leg_riders(&problem, &plan, &ids);
+            report.rides += outcome.iter().filter(|r| r.ride.is_some()).count();
+            for r in outcome.iter().filter(|r| r.unserved.is_some()) {
+                let (en, ja) = unserved_reason(r.unserved.as_deref().unwrap_or_default());
+                let name = spec
                     .riders
                     .iter()
-                    .map(|r| vax_routing::Unserved {
-                        rider: r.id.clone(),
-                        reason: vax_routing::UnservedReason::FleetTooSmall,
-                    })
-                    .collect(),
+                    .find(|d| d.resident.id == r.resident_id)
+                    .map(|d| d.resident.resident.name.clone())
+                    .unwrap_or_default();
+                report.unserved.push(NotPlanned {
+                    resident_id: r.resident_id,
+                    name,
+                    reason: format!("{} trip: {en}", spec.direction.code()),
+                    reason_ja: ja,
+                });
             }
-        } else {
-            problem
-                .validate()
-                .map_err(|e| invalid(e.to_string(), e.message_ja()))?;
-            let leg_started = started.elapsed();
-            let leg_elapsed = || elapsed().saturating_sub(leg_started);
-            let limits = Limits {
-                time: Duration::from_secs_f64(per_leg),
-                max_iterations: budget.max_iterations,
-                elapsed: &leg_elapsed,
-                cancel: &cancel,
-            };
-            let plan = solve(&problem, budget.seed, &limits);
-            verify(&problem, &plan).map_err(|v| TransportError::Check(format!("{v:?}")))?;
-            plan
-        };
-        for route in &plan.routes {
-            let back_before = free_from.insert(
-                route.vehicle.clone(),
-                route.back_at_garage_minute.ceil() as u32,
-            );
-            // Left "the garage" before it was back there: it came from the venue.
-            if back_before.is_some_and(|b| route.leave_garage_minute < f64::from(b)) {
-                report.km -= 2.0 * link_km;
-                report.runs_from_venue += 1;
-            }
-            if spec.direction == LegDirection::ToVenue {
-                at_venue_from.insert(
-                    route.vehicle.clone(),
-                    route.venue_departure_minute.ceil() as u32,
-                );
-            } else {
-                at_venue_from.remove(&route.vehicle);
-            }
-            used.insert(route.vehicle.clone());
-        }
-        report.km += plan.total_km;
-        let outcome = leg_riders(&problem, &plan, &ids);
-        report.rides += outcome.iter().filter(|r| r.ride.is_some()).count();
-        for r in outcome.iter().filter(|r| r.unserved.is_some()) {
-            let (en, ja) = unserved_reason(r.unserved.as_deref().unwrap_or_default());
-            let name = spec
-                .riders
-                .iter()
-                .find(|d| d.resident.id == r.resident_id)
-                .map(|d| d.resident.resident.name.clone())
-                .unwrap_or_default();
-            report.unserved.push(NotPlanned {
-                resident_id: r.resident_id,
-                name,
-                reason: format!("{} trip: {en}", spec.direction.code()),
-                reason_ja: ja,
+            legs.push(NewLeg {
+                band_start: spec.band_start,
+                band_end: spec.band_end,
+                direction: spec.direction,
+                observation_minutes: spec.observation,
+                run,
+                problem_json: problem.to_json(),
+                plan_json: plan.to_json(),
+                riders: outcome,
             });
         }
-        legs.push(NewLeg {
-            band_start: spec.band_start,
-            band_end: spec.band_end,
-            direction: spec.direction,
-            observation_minutes: spec.observation,
-            problem_json: problem.to_json(),
-            plan_json: plan.to_json(),
-            riders: outcome,
-        });
+        if let Some(leg) = legs.get_mut(first_leg) {
+            leg.riders.extend(own_way_in(&own_way, &spec).cloned());
+        }
     }
     report.vehicles = used.len();
+    report.legs = legs.len();
     let mut tx = ledger.transaction()?;
     tx.replace_transport_day(venue_code, date, &now, &legs)?;
     // The venue's share goes with the plan, in the same transaction.
@@ -997,6 +1254,41 @@ pub struct DayReplanReport {
     pub needs_full_plan: Vec<String>,
 }
 
+/// vax-routing's `replan` returns the routes it touched and the riders it reports itself;
+/// riders the leg already left unserved (for their own reason) stay in the plan as they were.
+pub(crate) fn keep_unserved(before: &Plan, next: &mut Plan, problem: &TransportProblem) {
+    for r in &problem.riders {
+        let placed = next
+            .routes
+            .iter()
+            .any(|x| x.stops.iter().any(|s| s.rider == r.id))
+            || next.unserved.iter().any(|u| u.rider == r.id);
+        if !placed {
+            if let Some(u) = before.unserved.iter().find(|u| u.rider == r.id) {
+                next.unserved.push(u.clone());
+            }
+        }
+    }
+}
+
+/// A change to a leg that has no vehicle: a cancelled rider leaves it, a new rider joins
+/// its unserved riders.
+fn without_vehicle(problem: &mut TransportProblem, plan: &mut Plan, change: &Change) {
+    match change {
+        Change::Cancel { rider } => {
+            problem.riders.retain(|r| &r.id != rider);
+            plan.unserved.retain(|u| &u.rider != rider);
+        }
+        Change::Add { rider } => {
+            problem.riders.push(rider.clone());
+            plan.unserved.push(vax_routing::Unserved {
+                rider: rider.id.clone(),
+                reason: vax_routing::UnservedReason::FleetTooSmall,
+            });
+        }
+    }
+}
+
 /// Re-plans a stored day after bookings changed, keeping announced times (vax-routing's
 /// `replan`, one change at a time): cancelled riders leave their routes, new riders join
 /// where they cost least. Reports who must be told a new time.
@@ -1034,13 +1326,21 @@ pub fn replan_day(
         }))
         .collect();
     let specs = leg_specs(&riders);
+    // Every rider of a leg, over its runs.
+    let in_leg = |leg: &LegRow| -> std::collections::HashSet<&str> {
+        stored
+            .iter()
+            .filter(|l| {
+                (l.band_start, l.direction, l.observation_minutes)
+                    == (leg.band_start, leg.direction, leg.observation_minutes)
+            })
+            .flat_map(|l| l.riders.iter().map(|r| r.rider.as_str()))
+            .collect()
+    };
     let mut placed: std::collections::HashSet<(RowId, LegDirection)> = Default::default();
     let mut legs = Vec::with_capacity(stored.len());
     for leg in &stored {
-        let mut problem = TransportProblem::from_json(&leg.problem_json)
-            .map_err(|e| invalid(e.to_string(), e.message_ja()))?;
-        let mut plan =
-            Plan::from_json(&leg.plan_json).map_err(|e| invalid(e.to_string(), e.message_ja()))?;
+        let (mut problem, mut plan) = stored_leg(leg)?;
         let announced: HashMap<String, String> = leg
             .riders
             .iter()
@@ -1074,8 +1374,10 @@ pub fn replan_day(
                 rider: r.id.clone(),
             })
             .collect();
-        for (id, r) in &wanted_ids {
-            if problem.riders.iter().all(|p| &p.id != id) {
+        // A new rider joins the leg's first run; a rider of another run of the leg is no
+        // newcomer.
+        for (id, r) in wanted_ids.iter().filter(|_| leg.run == 1) {
+            if !in_leg(leg).contains(id.as_str()) {
                 if let Some(rider) = routing_rider(r) {
                     ids.insert(id.clone(), r.resident.id);
                     changes.push(Change::Add { rider });
@@ -1083,8 +1385,18 @@ pub fn replan_day(
             }
         }
         for change in &changes {
-            let next = replan(&problem, &plan, change, &ReplanOptions::default())
+            if problem.vehicles.is_empty() {
+                // A leg with no vehicle: its riders stay unserved, whoever comes or goes.
+                without_vehicle(&mut problem, &mut plan, change);
+                match change {
+                    Change::Cancel { rider } => report.cancelled.push(rider.clone()),
+                    Change::Add { rider } => report.added.push(rider.id.clone()),
+                }
+                continue;
+            }
+            let mut next = replan(&problem, &plan, change, &ReplanOptions::default())
                 .map_err(|e| invalid(e.to_string(), e.message_ja()))?;
+            keep_unserved(&plan, &mut next.plan, &next.problem);
             verify(&next.problem, &next.plan)
                 .map_err(|v| TransportError::Check(format!("{v:?}")))?;
             match change {
@@ -1094,7 +1406,15 @@ pub fn replan_day(
             problem = next.problem;
             plan = next.plan;
         }
-        let outcome = leg_riders(&problem, &plan, &ids);
+        let mut outcome = leg_riders(&problem, &plan, &ids);
+        // Riders HQ sent their own way stay so while they are still booked.
+        outcome.extend(
+            leg.riders
+                .iter()
+                .filter(|r| r.unserved.as_deref() == Some(OWN_WAY))
+                .filter(|r| wanted_ids.contains_key(&r.rider))
+                .cloned(),
+        );
         for r in &outcome {
             placed.insert((r.resident_id, leg.direction));
             let Some(before) = announced.get(&r.rider) else {
@@ -1116,6 +1436,7 @@ pub fn replan_day(
             band_end: leg.band_end,
             direction: leg.direction,
             observation_minutes: leg.observation_minutes,
+            run: leg.run,
             problem_json: problem.to_json(),
             plan_json: plan.to_json(),
             riders: outcome,
@@ -1185,6 +1506,11 @@ pub struct BusRun {
     pub band_start: String,
     /// Its end.
     pub band_end: String,
+    /// The return trip's observation period (0 to the venue): with the direction, the band
+    /// and the run, it names the leg ([`crate::transport_move::TripRef`]).
+    pub observation_minutes: u32,
+    /// 1: the vehicle's first run of the leg; 2: its second run within the leg's window.
+    pub run: u32,
     /// Leaves the garage (HH:MM).
     pub leave_garage: String,
     /// Arrives at the venue (to) or leaves it (return), HH:MM.
@@ -1199,6 +1525,25 @@ pub struct BusRun {
     pub km: f64,
     /// Stops in order.
     pub stops: Vec<RiderLine>,
+}
+
+/// A leg of the day that was dealt no vehicle (every vehicle's shift over or taken): stored
+/// as such, with every rider unserved, and shown to HQ as a warning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LegWithoutVehicle {
+    /// Which way.
+    pub direction: LegDirection,
+    /// The band's start (HH:MM).
+    pub band_start: String,
+    /// The band's end (HH:MM).
+    pub band_end: String,
+    /// Riders of the leg, none of them served.
+    pub riders: usize,
+    /// "No vehicle — these riders are not served", in English.
+    pub message: String,
+    /// The same in Japanese.
+    pub message_ja: String,
 }
 
 /// A venue day's buses as stored.
@@ -1223,6 +1568,8 @@ pub struct DayTransport {
     pub runs: Vec<BusRun>,
     /// Riders of a leg not served, with the reason.
     pub unserved: Vec<RiderLine>,
+    /// Legs dealt no vehicle at all: their riders are not served.
+    pub no_vehicle: Vec<LegWithoutVehicle>,
     /// Distinct vehicles over the day.
     pub vehicles: usize,
     /// Kilometres of every route.
@@ -1344,15 +1691,24 @@ pub fn day_transport(
         planned_at: legs.first().map(|l| l.planned_at),
         runs: Vec::new(),
         unserved: Vec::new(),
+        no_vehicle: Vec::new(),
         vehicles: 0,
         km: 0.0,
     };
     let mut used = std::collections::BTreeSet::new();
     for leg in &legs {
-        let problem = TransportProblem::from_json(&leg.problem_json)
-            .map_err(|e| invalid(e.to_string(), e.message_ja()))?;
-        let plan =
-            Plan::from_json(&leg.plan_json).map_err(|e| invalid(e.to_string(), e.message_ja()))?;
+        let (problem, plan) = stored_leg(leg)?;
+        if problem.vehicles.is_empty() {
+            let (message, message_ja) = unserved_reason(NO_VEHICLE);
+            day.no_vehicle.push(LegWithoutVehicle {
+                direction: leg.direction,
+                band_start: leg.band_start.format("%H:%M").to_string(),
+                band_end: leg.band_end.format("%H:%M").to_string(),
+                riders: leg.riders.len(),
+                message,
+                message_ja,
+            });
+        }
         day.garage = Some(problem.garage);
         day.km += plan.total_km;
         for route in &plan.routes {
@@ -1368,6 +1724,8 @@ pub fn day_transport(
                 direction: leg.direction,
                 band_start: leg.band_start.format("%H:%M").to_string(),
                 band_end: leg.band_end.format("%H:%M").to_string(),
+                observation_minutes: leg.observation_minutes,
+                run: leg.run,
                 leave_garage: vax_routing::clock(route.leave_garage_minute),
                 at_venue: vax_routing::clock(match leg.direction {
                     LegDirection::ToVenue => route.venue_arrival_minute,

@@ -79,6 +79,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0018_notice_rides",
         include_str!("../../../migrations/0018_notice_rides.sql"),
     ),
+    (
+        "0020_transport_runs",
+        include_str!("../../../migrations/0020_transport_runs.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

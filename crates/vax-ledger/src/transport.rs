@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use rusqlite::{params, OptionalExtension};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vax_domain::venue::Coordinates;
 
 use crate::read::{corrupt, parse_instant, query_rows};
@@ -52,7 +52,7 @@ pub struct RiderNeeds {
 }
 
 /// Which way a leg goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum LegDirection {
@@ -91,6 +91,8 @@ pub struct NewLeg {
     pub direction: LegDirection,
     /// Observation minutes of its riders (return trips); 0 to the venue.
     pub observation_minutes: u32,
+    /// 1: the vehicles' first run of the leg; 2: a second run by vehicles free again in time.
+    pub run: u32,
     /// vax-routing's problem JSON.
     pub problem_json: String,
     /// vax-routing's plan JSON.
@@ -142,6 +144,8 @@ pub struct LegRow {
     pub direction: LegDirection,
     /// Observation minutes (return trips).
     pub observation_minutes: u32,
+    /// 1: the vehicles' first run of the leg; 2: a second run (migration 0020).
+    pub run: u32,
     /// vax-routing's problem JSON.
     pub problem_json: String,
     /// vax-routing's plan JSON.
@@ -239,12 +243,23 @@ impl Reader<'_> {
         venue_code: &str,
         date: NaiveDate,
     ) -> Result<Vec<LegRow>, LedgerError> {
-        type Raw = (i64, String, String, String, u32, String, String, String);
+        type Raw = (
+            i64,
+            String,
+            String,
+            String,
+            u32,
+            u32,
+            String,
+            String,
+            String,
+        );
         let raws: Vec<Raw> = query_rows(
             self.conn,
-            "SELECT id, band_start, band_end, direction, observation_minutes, problem, plan, planned_at
+            "SELECT id, band_start, band_end, direction, observation_minutes, run, problem, plan,
+                 planned_at
              FROM transport_legs WHERE venue_code = ?1 AND date = ?2
-             ORDER BY band_start, direction DESC, observation_minutes",
+             ORDER BY band_start, direction DESC, observation_minutes, run",
             params![venue_code, date.to_string()],
             |r| {
                 Ok((
@@ -256,12 +271,13 @@ impl Reader<'_> {
                     r.get(5)?,
                     r.get(6)?,
                     r.get(7)?,
+                    r.get(8)?,
                 ))
             },
         )?;
         raws.into_iter()
             .map(
-                |(id, start, end, direction, observation, problem, plan, planned_at)| {
+                |(id, start, end, direction, observation, run, problem, plan, planned_at)| {
                     let corrupt = corrupt("transport_legs", id);
                     Ok(LegRow {
                         id,
@@ -272,6 +288,7 @@ impl Reader<'_> {
                         direction: LegDirection::from_code(&direction)
                             .ok_or_else(|| corrupt("direction", direction.clone()))?,
                         observation_minutes: observation,
+                        run,
                         problem_json: problem,
                         plan_json: plan,
                         planned_at: parse_instant(&planned_at)
@@ -409,8 +426,8 @@ impl WriteTx<'_> {
         )?;
         let mut leg_stmt = self.tx.prepare_cached(
             "INSERT INTO transport_legs (venue_code, date, band_start, band_end, direction,
-                 observation_minutes, problem, plan, planned_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 observation_minutes, run, problem, plan, planned_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
         let mut rider_stmt = self.tx.prepare_cached(
             "INSERT INTO transport_leg_riders (leg_id, rider, resident_id, vehicle, stop_order,
@@ -426,6 +443,7 @@ impl WriteTx<'_> {
                 hhmm(leg.band_end),
                 leg.direction.code(),
                 leg.observation_minutes,
+                leg.run,
                 leg.problem_json,
                 leg.plan_json,
                 planned_at,

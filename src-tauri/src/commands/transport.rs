@@ -9,6 +9,7 @@ use vax_app::rides::{bus_list, mark_ride, print_day_sheets, BusDirection, BusLis
 use vax_app::transport::{
     day_transport, plan_day, replan_day, DayPlanReport, DayReplanReport, DayTransport, SearchBudget,
 };
+use vax_app::transport_move::{move_rider, RiderMove, RiderMoved};
 
 use crate::{AppState, IpcError};
 
@@ -84,4 +85,25 @@ pub async fn transport_mark_ride(
     let role = enrolled(&ledger)?.role;
     let (id, way) = (resident_id, direction);
     Ok(mark_ride(&mut ledger, role, v, date, id, way, mark, now)?)
+}
+
+/// HQ moves a rider to another trip of the day with a free seat, or marks them as coming on
+/// their own; refused with the reason when seats or times would break.
+#[tauri::command]
+pub async fn transport_move_rider(
+    state: State<'_, AppState>,
+    venue_code: String,
+    date: NaiveDate,
+    request: RiderMove,
+) -> Result<RiderMoved, IpcError> {
+    let (mut ledger, now) = (state.ledger()?, state.now());
+    let role = enrolled(&ledger)?.role;
+    Ok(move_rider(
+        &mut ledger,
+        role,
+        &venue_code,
+        date,
+        &request,
+        now,
+    )?)
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { projector, runPath, vehicleColour } from './transport';
+import { moveTargets, projector, runPath, tripOf, vehicleColour } from './transport';
 import type { BusRun } from './ipc';
 
 const run = (direction: 'to_venue' | 'from_venue'): BusRun => ({
@@ -7,6 +7,8 @@ const run = (direction: 'to_venue' | 'from_venue'): BusRun => ({
   direction,
   band_start: '10:00',
   band_end: '10:30',
+  observation_minutes: 0,
+  run: 1,
   leave_garage: '09:00',
   at_venue: '09:50',
   back_at_garage: '10:10',
@@ -56,4 +58,15 @@ describe('runPath', () => {
 it('gives neighbouring vehicles different colours', () => {
   expect(vehicleColour(0)).not.toBe(vehicleColour(1));
   expect(vehicleColour(8)).toBe(vehicleColour(0));
+});
+
+describe('moveTargets', () => {
+  it('offers the other trips of the same direction, full ones too', () => {
+    const here = run('to_venue');
+    const second = { ...run('to_venue'), run: 2 };
+    const other = { ...run('to_venue'), vehicle: '2号車', seats_used: 8 };
+    const home = run('from_venue');
+    expect(moveTargets([here, second, other, home], here)).toEqual([second, other]);
+    expect(tripOf(second)).toEqual({ direction: 'to_venue', band_start: '10:00', observation_minutes: 0, run: 2, vehicle: '1号車' });
+  });
 });

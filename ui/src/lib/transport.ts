@@ -1,6 +1,6 @@
 // Pure helpers of the transport screens: the offline route sketch (lon/lat on a plain
 // background, no map tiles) and the bus list's counts.
-import type { BusRun, Coordinates } from './ipc';
+import type { BusRun, Coordinates, TripRef } from './ipc';
 
 export type Point = { x: number; y: number };
 
@@ -49,4 +49,23 @@ export function runPath(run: BusRun, garage: Coordinates | null, venue: Coordina
 export function vehicleColour(index: number): string {
   const palette = ['#1d4ed8', '#b91c1c', '#047857', '#a16207', '#7c3aed', '#be185d', '#0e7490', '#4d7c0f'];
   return palette[index % palette.length] ?? '#1d4ed8';
+}
+
+/** The trip a run is, as the move command names it. */
+export function tripOf(run: BusRun): TripRef {
+  return {
+    direction: run.direction,
+    band_start: run.band_start,
+    observation_minutes: run.observation_minutes,
+    run: run.run,
+    vehicle: run.vehicle,
+  };
+}
+
+/** Where a rider of `from` may be moved by hand: the other trips of the same direction (the
+ *  server's checker gives the verdict on seats and times, so full trips are offered too). */
+export function moveTargets(runs: readonly BusRun[], from: BusRun): BusRun[] {
+  const same = (a: TripRef, b: TripRef) =>
+    a.direction === b.direction && a.band_start === b.band_start && a.observation_minutes === b.observation_minutes && a.run === b.run && a.vehicle === b.vehicle;
+  return runs.filter((r) => r.direction === from.direction && !same(tripOf(r), tripOf(from)));
 }

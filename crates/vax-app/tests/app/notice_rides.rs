@@ -322,6 +322,44 @@ fn riders_are_told_their_bus_and_told_again_when_a_replan_moves_or_drops_it() {
 }
 
 #[test]
+fn a_rider_moved_by_hand_is_told_again() {
+    let mut c = city();
+    plan_day(
+        &mut c.ledger,
+        Role::Headquarters,
+        "V01",
+        day(),
+        now(),
+        &budget(),
+    )
+    .unwrap();
+    batch(&mut c);
+    nothing_pending(&c);
+    // HQ takes one rider off the bus home: they go home on their own.
+    let rider = c.ledger.reader().transport_legs("V01", day()).unwrap()[1].riders[0].clone();
+    let moved = vax_app::transport_move::move_rider(
+        &mut c.ledger,
+        Role::Headquarters,
+        "V01",
+        day(),
+        &vax_app::transport_move::RiderMove {
+            resident_id: rider.resident_id,
+            direction: vax_ledger::LegDirection::FromVenue,
+            to: vax_app::transport_move::MoveTo::OwnWay,
+        },
+        now(),
+    )
+    .unwrap();
+    assert!(moved.vehicle_before.is_some());
+    // The moved rider is told again. (So, today, are the two others on that bus home: the
+    // re-planner's cancellation moves the bus's departure from the venue; see the report.)
+    let pending =
+        pending_notices(&c.ledger, &NoticeOptions::default(), now().date_naive()).unwrap();
+    assert!(pending.change >= 1 && pending.first == 0, "{pending:?}");
+    assert_eq!(pending.change, pending.letters, "{pending:?}");
+}
+
+#[test]
 fn without_a_bus_plan_the_notices_are_as_before() {
     let mut c = city();
     let folder = batch(&mut c);

@@ -214,13 +214,15 @@ fn a_planned_day_reaches_the_bus_list_and_the_desk_marks_its_riders() {
         report.rides
     );
     for run in &day.runs {
-        // Trips are listed per leg by vehicle; match each run by vehicle, way and band.
+        // Trips are listed per leg by vehicle; match each run by vehicle, way, band and time
+        // at the venue (a vehicle may make two runs for one band).
         let trip = list
             .trips
             .iter()
             .find(|t| {
                 t.vehicle == run.vehicle
                     && t.band_start == run.band_start
+                    && t.at_venue == run.at_venue
                     && (t.direction == BusDirection::ToVenue)
                         == (run.direction == vax_ledger::LegDirection::ToVenue)
             })

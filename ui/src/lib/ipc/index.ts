@@ -73,6 +73,8 @@ import type {
   BusList,
   BusDirection,
   BusMark,
+  RiderMove,
+  RiderMoved,
   BackEntry,
   BackEntered,
   SheetFile,
@@ -202,6 +204,8 @@ export const api = {
   transportBusList: (venueCode: string, date: string) => call<BusList>('transport_bus_list', { venueCode, date }),
   transportMarkRide: (venueCode: string, date: string, residentId: number, direction: BusDirection, mark: BusMark) =>
     call<BusList>('transport_mark_ride', { venueCode, date, residentId, direction, mark }),
+  transportMoveRider: (venueCode: string, date: string, request: RiderMove) =>
+    call<RiderMoved>('transport_move_rider', { venueCode, date, request }),
   paperPrintDaySheets: (date: string) => call<Printed>('paper_print_day_sheets', { date }),
   paperBackEnter: (entry: BackEntry) => call<BackEntered>('paper_back_enter', { entry }),
   paperSheetPreview: (file: SheetFile) => call<SheetOutcome>('paper_sheet_preview', { file }),

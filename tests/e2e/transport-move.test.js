@@ -1,0 +1,191 @@
+// End to end: moving a bus rider by hand on HQ's transport screen (issue 13). HQ (vaxhq)
+// loads the demo city with the transport test's fleet of three and plans V03's buses for
+// tomorrow. In the real app window HQ picks a rider on a trip to the venue and asks to move
+// them: to a full trip (refused: the seat count), to a trip of a later band (refused: the
+// arrival time), then to a trip with a free seat (moved: the screen and `vaxhq transport
+// show` agree, the venue's share follows); a rider on a bus home is sent their own way
+// (自力で来場) and shown among the riders not served. Screenshots go to
+// artifacts/e2e/transport-move-*.png.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { binary, screenshots, startApp, stopApp, todayJst } from './support.js';
+
+const vaxhq = binary('vaxhq');
+const work = mkdtempSync(path.join(tmpdir(), 'vaxledger-transport-move-'));
+const hqLedger = path.join(work, 'hq.sqlite3');
+const port = 4600;
+const nativePort = 4601;
+const venueCode = 'V03';
+
+function nextDay(date) {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+const day = nextDay(todayJst());
+
+let started;
+let browser;
+const shoot = screenshots('transport-move-');
+const screenshot = (name) => shoot(browser, name);
+const show = (el, block = 'start') => browser.execute((e, b) => e.scrollIntoView({ block: b }), el, block);
+const hq = (...args) => execFileSync(vaxhq, ['--ledger', hqLedger, ...args], { encoding: 'utf8' });
+const planShown = () => JSON.parse(hq('--json', 'transport', 'show', '--venue', venueCode, '--date', day));
+const key = (r) => JSON.stringify([r.direction, r.band_start, r.observation_minutes, r.run, r.vehicle]);
+/** The move targets of `from` as the screen lists them (lib/transport.ts moveTargets). */
+const targetsOf = (runs, from) => runs.filter((r) => r.direction === from.direction && key(r) !== key(from));
+
+/** Sets an input's value the way typing does (Svelte's bind:value listens to `input`). */
+async function setInput(selector, value) {
+  const el = await browser.$(selector);
+  await browser.execute(
+    (e, v) => {
+      e.value = v;
+      e.dispatchEvent(new Event('input', { bubbles: true }));
+      e.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    el,
+    value,
+  );
+}
+
+/** The run's article on the screen. */
+const article = (r) =>
+  browser.$(`#hq-transport article.run[data-vehicle="${r.vehicle}"][data-direction="${r.direction}"][data-band="${r.band_start}"][data-run="${r.run}"]`);
+
+/** Opens the move panel for the rider on `run` and chooses target `value` ('own' or an index). */
+async function openMove(run, residentId, value) {
+  const a = await article(run);
+  const stop = await a.$(`li.stop[data-resident="${residentId}"]`);
+  await show(stop, 'center');
+  await (await stop.$('button.move')).click();
+  const select = await browser.$('#transport-move-to');
+  await select.waitForDisplayed({ timeout: 10000 });
+  await select.selectByAttribute('value', value);
+}
+
+before(async () => {
+  hq('demo', '--residents', '3000', '--start', day);
+  hq('enroll', '--venue', 'V01', '--role', 'headquarters');
+  const fleet = path.join(work, 'fleet.csv');
+  writeFileSync(
+    fleet,
+    '車両,座席,始業,終業,車庫緯度,車庫経度,運転手\n' +
+      '1号車,8,07:30,18:00,35.4747,135.3859,舞鶴 太郎\n' +
+      '2号車,8,07:30,18:00,35.4747,135.3859,西 花子\n' +
+      '福祉タクシー,4,07:30,18:00,35.4747,135.3859,\n',
+  );
+  hq('transport', 'fleet', fleet);
+  hq('transport', 'plan', '--venue', venueCode, '--date', day, '--seconds', '3');
+  started = await startApp({
+    port,
+    nativePort,
+    env: { VAXLEDGER_DB: hqLedger, VAXLEDGER_PRINT_OPEN: '0' },
+  });
+  browser = started.browser;
+});
+
+after(async () => {
+  await stopApp(started);
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('HQ moves a rider by hand: full and late trips are refused, a free seat is taken', async () => {
+  const nav = await browser.$('#nav-transport');
+  await nav.waitForDisplayed({ timeout: 30000 });
+  await nav.click();
+  const select = await browser.$('#transport-venue');
+  await select.waitForDisplayed({ timeout: 10000 });
+  await select.selectByAttribute('value', venueCode);
+  await setInput('#transport-date', day);
+  await (await browser.$('#transport-summary')).waitForDisplayed({ timeout: 10000 }).catch(async (e) => {
+    await screenshot('summary-failed');
+    throw e;
+  });
+  await screenshot('planned');
+
+  const plan = planShown();
+  const toVenue = plan.runs.filter((r) => r.direction === 'to_venue');
+  // The rider: on the earliest band's trip that has a full trip beside it.
+  const earliest = toVenue.map((r) => r.band_start).sort()[0];
+  const source = toVenue.find((r) => r.band_start === earliest);
+  const rider = source.stops.find((s) => !s.wheelchair);
+  const targets = targetsOf(plan.runs, source);
+
+  // A full trip: refused for the seat count, in the screen's language (Japanese).
+  const full = targets.findIndex((r) => r.seats_used === r.seats && r.band_start <= source.band_start);
+  assert.ok(full >= 0, 'a full trip to move to');
+  await openMove(source, rider.resident_id, String(full));
+  await (await browser.$('#transport-move-go')).click();
+  const refusal = await browser.$('#transport-move-error');
+  await refusal.waitForDisplayed({ timeout: 10000 });
+  assert.match(await refusal.getText(), /座席数を超えます/);
+  await screenshot('refused-seats');
+
+  // A trip arriving after the rider's band starts: refused for the arrival time.
+  const late = targets.findIndex((r) => r.at_venue > source.band_start);
+  assert.ok(late >= 0, 'a trip of a later band');
+  await (await browser.$('#transport-move-to')).selectByAttribute('value', String(late));
+  await (await browser.$('#transport-move-go')).click();
+  await browser.waitUntil(async () => /間に合いません/.test(await (await browser.$('#transport-move-error')).getText()), {
+    timeout: 10000,
+    timeoutMsg: 'no arrival-time refusal',
+  });
+  await show(await browser.$('#transport-move'), 'center');
+  await screenshot('refused-arrival');
+  assert.deepEqual(planShown().runs, plan.runs, 'a refusal writes nothing');
+
+  // Trips with a free seat, no later than the rider's band: the first the checker accepts.
+  let moved = null;
+  for (const [i, target] of targets.entries()) {
+    if (target.seats_used >= target.seats || target.band_start > source.band_start) continue;
+    await (await browser.$('#transport-move-to')).selectByAttribute('value', String(i));
+    await (await browser.$('#transport-move-go')).click();
+    const done = await browser.$('#transport-moved');
+    const ok = await done.waitForDisplayed({ timeout: 5000 }).then(() => true, () => false);
+    if (ok) {
+      moved = target;
+      break;
+    }
+  }
+  assert.ok(moved, 'a rider moves to a trip with a free seat');
+  const text = await (await browser.$('#transport-moved')).getText();
+  assert.match(text, new RegExp(`${rider.name}さん: ${source.vehicle} ${rider.at_door} → ${moved.vehicle} \\d\\d:\\d\\d`));
+  const after = planShown();
+  const on = after.runs.filter((r) => r.direction === 'to_venue' && r.stops.some((s) => s.resident_id === rider.resident_id));
+  assert.deepEqual(on.map(key), [key(moved)], 'the CLI sees the rider on the new trip');
+  const li = await (await article(moved)).$(`li.stop[data-resident="${rider.resident_id}"]`);
+  assert.ok(await li.isExisting(), 'the screen shows the rider on the new trip');
+  await show(await browser.$('#transport-moved'), 'start');
+  await screenshot('moved');
+  const share = JSON.parse(hq('--json', 'transport', 'buses', '--venue', venueCode, '--date', day));
+  const trip = share.trips.find((t) => t.riders.some((r) => r.resident_id === rider.resident_id) && t.direction === 'to_venue');
+  assert.equal(trip.vehicle, moved.vehicle, "the venue's share follows");
+});
+
+test('HQ sends a rider home on their own: shown among the riders not served', async () => {
+  const plan = planShown();
+  const home = plan.runs.find((r) => r.direction === 'from_venue');
+  const rider = home.stops[0];
+  await openMove(home, rider.resident_id, 'own');
+  await screenshot('own-way-chosen');
+  await (await browser.$('#transport-move-go')).click();
+  const done = await browser.$('#transport-moved');
+  await browser.waitUntil(async () => (await done.getText()).includes('自力で来場'), {
+    timeout: 10000,
+    timeoutMsg: 'the own-way move is not confirmed',
+  });
+  const unserved = await browser.$('#transport-unserved');
+  await browser.waitUntil(async () => (await unserved.getText()).includes(`${rider.name}: 自力で来場`), {
+    timeout: 10000,
+    timeoutMsg: 'the rider is not listed as coming on their own',
+  });
+  await show(unserved, 'center');
+  await screenshot('own-way');
+  const after = planShown();
+  assert.ok(after.unserved.some((s) => s.resident_id === rider.resident_id && /自力で来場/.test(s.unserved_ja)));
+});
