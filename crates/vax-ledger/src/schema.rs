@@ -80,8 +80,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../../migrations/0018_notice_rides.sql"),
     ),
     (
-        "0020_transport_runs",
-        include_str!("../../../migrations/0020_transport_runs.sql"),
+        "0019_transport_runs",
+        include_str!("../../../migrations/0019_transport_runs.sql"),
     ),
 ];
 

@@ -144,7 +144,7 @@ pub struct LegRow {
     pub direction: LegDirection,
     /// Observation minutes (return trips).
     pub observation_minutes: u32,
-    /// 1: the vehicles' first run of the leg; 2: a second run (migration 0020).
+    /// 1: the vehicles' first run of the leg; 2: a second run (migration 0019).
     pub run: u32,
     /// vax-routing's problem JSON.
     pub problem_json: String,

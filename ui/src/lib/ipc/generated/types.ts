@@ -3075,7 +3075,7 @@ export type DayPlanReport = {
  */
 riders: number, 
 /**
- * Legs solved.
+ * Legs stored (a leg with a second run counts twice).
  */
 legs: number, 
 /**
@@ -3102,7 +3102,11 @@ not_planned: Array<NotPlanned>,
  * Return runs made by a vehicle straight from the venue, where its previous run
  * brought riders ([`FleetSharing::LegAware`]).
  */
-runs_from_venue: number, };
+runs_from_venue: number, 
+/**
+ * Vehicles' second runs within a leg's window ([`FleetSharing::TwoRuns`]).
+ */
+second_runs: number, };
 
 export type AnnouncedChange = { 
 /**
@@ -3213,6 +3217,15 @@ band_start: string,
  */
 band_end: string, 
 /**
+ * The return trip's observation period (0 to the venue): with the direction, the band
+ * and the run, it names the leg ([`crate::transport_move::TripRef`]).
+ */
+observation_minutes: number, 
+/**
+ * 1: the vehicle's first run of the leg; 2: its second run within the leg's window.
+ */
+run: number, 
+/**
  * Leaves the garage (HH:MM).
  */
 leave_garage: string, 
@@ -3279,6 +3292,10 @@ runs: Array<BusRun>,
  */
 unserved: Array<RiderLine>, 
 /**
+ * Legs dealt no vehicle at all: their riders are not served.
+ */
+no_vehicle: Array<LegWithoutVehicle>, 
+/**
  * Distinct vehicles over the day.
  */
 vehicles: number, 
@@ -3286,6 +3303,96 @@ vehicles: number,
  * Kilometres of every route.
  */
 km: number, };
+
+export type LegWithoutVehicle = { 
+/**
+ * Which way.
+ */
+direction: LegDirection, 
+/**
+ * The band's start (HH:MM).
+ */
+band_start: string, 
+/**
+ * The band's end (HH:MM).
+ */
+band_end: string, 
+/**
+ * Riders of the leg, none of them served.
+ */
+riders: number, 
+/**
+ * "No vehicle — these riders are not served", in English.
+ */
+message: string, 
+/**
+ * The same in Japanese.
+ */
+message_ja: string, };
+
+export type TripRef = { 
+/**
+ * Which way.
+ */
+direction: LegDirection, 
+/**
+ * The band's start (HH:MM).
+ */
+band_start: string, 
+/**
+ * The return trip's observation period (0 to the venue).
+ */
+observation_minutes: number, 
+/**
+ * The vehicle's run within the leg (1 or 2).
+ */
+run: number, 
+/**
+ * The vehicle.
+ */
+vehicle: string, };
+
+export type MoveTo = { "trip": TripRef } | "own_way";
+
+export type RiderMove = { 
+/**
+ * The rider.
+ */
+resident_id: number, 
+/**
+ * Which of their trips.
+ */
+direction: LegDirection, 
+/**
+ * Where to.
+ */
+to: MoveTo, };
+
+export type RiderMoved = { 
+/**
+ * 氏名.
+ */
+name: string, 
+/**
+ * The vehicle before (`None`: was not on a bus).
+ */
+vehicle_before: string | null, 
+/**
+ * The time at the door before.
+ */
+before: string | null, 
+/**
+ * The vehicle now (`None`: on their own).
+ */
+vehicle_after: string | null, 
+/**
+ * The time at the door now.
+ */
+after: string | null, 
+/**
+ * Other riders whose time at the door moved with it (tell them).
+ */
+changed: Array<AnnouncedChange>, };
 
 export type BusDirection = "to_venue" | "from_venue";
 
