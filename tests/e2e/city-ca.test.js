@@ -37,6 +37,15 @@ async function screenshot(name) {
 
 const hq = (...args) => execFileSync(vaxhq, ['--ledger', hqLedger, ...args], { encoding: 'utf8' });
 const hqOps = () => JSON.parse(hq('--json', 'sync', 'status')).ops_held;
+/** HQ's audit trail of a resident; `vaxhq audit` exits 3 while it holds no entry. */
+function auditOf(voucher) {
+  try {
+    return JSON.parse(hq('--json', 'audit', '--resident', voucher));
+  } catch (e) {
+    if (e.status === 3) return [];
+    throw e;
+  }
+}
 const openssl = (...args) => execFileSync('openssl', args, { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
 
 /** The city's CA and the server's certificate it signs (for 127.0.0.1 and localhost). */
@@ -159,7 +168,7 @@ test('with the CA pasted into the box the same code enrolls, the city arrives an
   for (let i = 0; i < 30 && !trail.some((r) => r.action === 'check_in'); i += 1) {
     await new Promise((r) => setTimeout(r, 1000));
     hq('sync', 'run');
-    trail = JSON.parse(hq('--json', 'audit', '--resident', booked.voucher));
+    trail = auditOf(booked.voucher);
   }
   assert.ok(trail.some((r) => r.action === 'check_in'), 'HQ holds the kiosk’s check-in');
   assert.ok(hqOps() > before);
