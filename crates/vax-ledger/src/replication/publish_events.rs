@@ -21,7 +21,7 @@ use vax_sync::{
     VenueCode, Void,
 };
 
-use crate::read::parse_instant;
+use crate::read::{parse_instant, query_rows};
 use crate::{LedgerError, WriteTx};
 
 /// Rows recorded before replication have a UUID for uid; an op id has a `#`.
@@ -196,25 +196,15 @@ type StockRow = (
 );
 
 fn stock_events(tx: &mut WriteTx<'_>, renamed: &mut Renamed) -> Result<usize, LedgerError> {
-    let rows: Vec<StockRow> = {
-        let mut stmt = tx.tx.prepare(&format!(
+    let rows: Vec<StockRow> = query_rows(
+        &tx.tx,
+        &format!(
             "SELECT id, uid, venue_code, product_code, lot_number, at, change, void_reason
              FROM stock_events WHERE {LOCAL_UID} ORDER BY at, id"
-        ))?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-            ))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
+        ),
+        [],
+        |r| StockRow::try_from(r),
+    )?;
     let mut n = 0;
     for (id, uid, venue, product, lot, at, change, void_reason) in rows {
         let at = NaiveDateTime::parse_from_str(&at, "%Y-%m-%dT%H:%M:%S")
@@ -297,33 +287,19 @@ type DoseRow = (
 );
 
 fn doses(tx: &mut WriteTx<'_>, renamed: &mut Renamed) -> Result<usize, LedgerError> {
-    let rows: Vec<DoseRow> = {
-        let mut stmt = tx.tx.prepare(&format!(
+    let rows: Vec<DoseRow> = query_rows(
+        &tx.tx,
+        &format!(
             "SELECT d.id, d.uid, r.voucher_number, d.dose_number, v.code, l.product_code,
                     l.lot_number, d.vaccinator, d.administered_at, d.vial_uid, d.injection_site,
                     d.void_reason
              FROM dose_records d JOIN residents r ON r.id = d.resident_id
                   JOIN venues v ON v.id = d.venue_id JOIN vaccine_lots l ON l.id = d.lot_id
              WHERE d.{LOCAL_UID} ORDER BY d.administered_at, d.id"
-        ))?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-                r.get(11)?,
-            ))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
+        ),
+        [],
+        |r| DoseRow::try_from(r),
+    )?;
     let mut n = 0;
     for (
         id,
@@ -375,27 +351,18 @@ fn doses(tx: &mut WriteTx<'_>, renamed: &mut Renamed) -> Result<usize, LedgerErr
 
 fn check_ins(tx: &mut WriteTx<'_>, renamed: &mut Renamed) -> Result<usize, LedgerError> {
     type Row = (i64, String, String, u8, String, String, Option<String>);
-    let rows: Vec<Row> = {
-        let mut stmt = tx.tx.prepare(&format!(
+    let rows: Vec<Row> = query_rows(
+        &tx.tx,
+        &format!(
             "SELECT c.id, c.uid, r.voucher_number, c.dose_number, v.code, c.checked_in_at,
                     c.cancel_reason
              FROM check_ins c JOIN residents r ON r.id = c.resident_id
                   JOIN venues v ON v.id = c.venue_id
              WHERE c.{LOCAL_UID} ORDER BY c.checked_in_at, c.id"
-        ))?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
+        ),
+        [],
+        |r| Row::try_from(r),
+    )?;
     let mut n = 0;
     for (id, uid, resident, dose_number, venue, at, cancel_reason) in rows {
         let op = write(
@@ -417,24 +384,16 @@ fn check_ins(tx: &mut WriteTx<'_>, renamed: &mut Renamed) -> Result<usize, Ledge
 
 fn standby_calls(tx: &mut WriteTx<'_>, renamed: &mut Renamed) -> Result<usize, LedgerError> {
     type Row = (i64, String, String, String, String, String);
-    let rows: Vec<Row> = {
-        let mut stmt = tx.tx.prepare(&format!(
+    let rows: Vec<Row> = query_rows(
+        &tx.tx,
+        &format!(
             "SELECT s.id, s.uid, r.voucher_number, s.venue_code, s.called_at, s.outcome
              FROM standby_calls s JOIN residents r ON r.id = s.resident_id
              WHERE s.{LOCAL_UID} ORDER BY s.called_at, s.id"
-        ))?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
+        ),
+        [],
+        |r| Row::try_from(r),
+    )?;
     let n = rows.len();
     for (id, uid, resident, venue, at, outcome) in rows {
         let op = write(
@@ -467,30 +426,17 @@ fn inquiries(tx: &mut WriteTx<'_>, renamed: &mut Renamed) -> Result<usize, Ledge
         String,
         Option<String>,
     );
-    let rows: Vec<Row> = {
-        let mut stmt = tx.tx.prepare(&format!(
+    let rows: Vec<Row> = query_rows(
+        &tx.tx,
+        &format!(
             "SELECT i.id, i.uid, r.voucher_number, i.received_at, i.channel, i.topic, i.note,
                     i.operator, i.follow_up_needed, i.follow_up_by, i.closes
              FROM inquiries i JOIN residents r ON r.id = i.resident_id
              WHERE i.{LOCAL_UID} ORDER BY i.id"
-        ))?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-            ))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
+        ),
+        [],
+        |r| Row::try_from(r),
+    )?;
     // A follow-up is closed by a later inquiry, published after it (rows in id order).
     let n = rows.len();
     for (
@@ -562,31 +508,15 @@ fn ride_plans(tx: &mut WriteTx<'_>) -> Result<usize, LedgerError> {
         Option<String>,
         bool,
     );
-    let rows: Vec<Row> = {
-        let mut stmt = tx.tx.prepare(
-            "SELECT t.venue_code, t.date, r.voucher_number, t.direction, t.vehicle, t.driver,
+    let rows: Vec<Row> = query_rows(
+        &tx.tx,
+        "SELECT t.venue_code, t.date, r.voucher_number, t.direction, t.vehicle, t.driver,
                     t.band_start, t.trip_order, t.at_venue, t.at_door, t.pickup_point, t.wheelchair
              FROM transport_rides t JOIN residents r ON r.id = t.resident_id
              ORDER BY t.venue_code, t.date, t.trip_order, t.stop_order",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-                r.get(11)?,
-            ))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
+        [],
+        |r| Row::try_from(r),
+    )?;
     let hm = |field: &'static str, text: &str| {
         chrono::NaiveTime::parse_from_str(text, "%H:%M")
             .map_err(|e| corrupt("transport_rides", 0, field, e))
@@ -655,27 +585,15 @@ fn ride_plans(tx: &mut WriteTx<'_>) -> Result<usize, LedgerError> {
 
 fn ride_marks(tx: &mut WriteTx<'_>) -> Result<usize, LedgerError> {
     type Row = (String, String, i64, String, String, String, String, String);
-    let rows: Vec<Row> = {
-        let mut stmt = tx.tx.prepare(
-            "SELECT m.venue_code, m.date, m.resident_id, r.voucher_number, m.direction, m.mark,
+    let rows: Vec<Row> = query_rows(
+        &tx.tx,
+        "SELECT m.venue_code, m.date, m.resident_id, r.voucher_number, m.direction, m.mark,
                     m.marked_at, m.uid
              FROM transport_ride_marks m JOIN residents r ON r.id = m.resident_id
              WHERE m.uid NOT LIKE '%#%' ORDER BY m.marked_at",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-            ))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
+        [],
+        |r| Row::try_from(r),
+    )?;
     let n = rows.len();
     for (venue, date, resident_id, resident, direction, mark, at, uid) in rows {
         let op = write(
@@ -711,25 +629,13 @@ fn audit_entries(tx: &mut WriteTx<'_>, renamed: &Renamed) -> Result<usize, Ledge
         String,
         String,
     );
-    let rows: Vec<Row> = {
-        let mut stmt = tx.tx.prepare(
-            "SELECT uid, staff_code, venue_code, action, resident, record, detail, at
+    let rows: Vec<Row> = query_rows(
+        &tx.tx,
+        "SELECT uid, staff_code, venue_code, action, resident, record, detail, at
              FROM audit_log WHERE device = '' ORDER BY at, uid",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-            ))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
+        [],
+        |r| Row::try_from(r),
+    )?;
     let n = rows.len();
     for (_uid, staff, venue, action, resident, record, detail, at) in rows {
         // The record as every other replica names it.
