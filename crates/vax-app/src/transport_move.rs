@@ -320,10 +320,10 @@ pub fn move_rider(
         let Some((_, _, route)) = best else {
             return Err(refused(
                 format!(
-                    "no stop order on {vehicle} keeps every rider's ride limit, the band's time and the shift: the checker refuses the move (arrival time)"
+                    "{vehicle} cannot take {name} on this trip: in every stop order a rider would ride longer than the limit, the bus would miss the band's time or end after its shift (a bus fills up to its riders' ride limit before its seats). Choose a bus that passes near {name}'s home, or mark {name} as coming on their own"
                 ),
                 format!(
-                    "{vehicle} のどの停車順でも乗車時間・到着時刻・運行時間のいずれかを守れません（到着時刻の条件を満たせないため移せません）"
+                    "{vehicle} のこの便には{name}さんを乗せられません。どの停車順でも、乗車時間の上限・コマの時刻・運行時間のいずれかを守れません（座席より先に乗車時間の上限で便が埋まります）。{name}さんの自宅の近くを通る便を選ぶか、自力で来場の扱いにしてください"
                 ),
             ));
         };
