@@ -130,4 +130,9 @@ test('the corrected sheet is previewed row by row and recorded in one go at the 
     assert.equal(doses.length, 1, p.name);
     assert.equal(doses[0].administered_at, `${day}T${at}:00+09:00`, 'the time on paper');
   }
+  // The audit trail names the line of the file each record came from (the screen sends the
+  // file's name with its bytes).
+  const audit = hq('--json', 'audit', '--resident', people[1].voucher);
+  assert.match(audit, /back-entered from the paper day sheet, line 3 of sheet\.csv: given [0-9-]+ 09:15/);
+  assert.match(audit, /back-entered from paper, line 3 of sheet\.csv: checked in [0-9-]+ 09:15/);
 });

@@ -61,7 +61,13 @@ pub async fn paper_sheet_commit(
 ) -> Result<SheetOutcome, IpcError> {
     let mut ledger = state.ledger()?;
     let e = enrolled(&ledger)?;
-    Ok(back_enter_sheet(&mut ledger, &e, &file.bytes, state.now())?)
+    Ok(back_enter_sheet(
+        &mut ledger,
+        &e,
+        &file.bytes,
+        file.name.as_deref(),
+        state.now(),
+    )?)
 }
 
 /// The two lights: this kiosk reaches the relay, the relay reaches the centre.

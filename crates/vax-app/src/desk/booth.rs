@@ -126,6 +126,9 @@ pub(crate) struct FromPaper {
     pub check_in_at: Option<DateTime<FixedOffset>>,
     /// What the audit trail says of the back-entry (the times written on paper).
     pub detail: String,
+    /// Where the record was typed from, when from a sheet file (`line 3 of sheet.csv`): both
+    /// audit entries name it, so a wrong record leads back to its line.
+    pub source: Option<String>,
 }
 
 /// Records a dose given at `given` (the booth: now; back-entry: the time written on paper),
@@ -272,8 +275,11 @@ pub(crate) fn record_dose_in(
             request.dose_number,
             &check_in_at,
         )?;
+        let from = paper
+            .and_then(|p| p.source.as_deref())
+            .map_or_else(String::new, |s| format!(", {s}"));
         let about = About::record(voucher, &uid).detail(format!(
-            "back-entered from paper: checked in {}",
+            "back-entered from paper{from}: checked in {}",
             check_in_at.format("%Y-%m-%d %H:%M")
         ));
         audit::record(tx, &actor, AuditAction::CheckIn, &about, now)?;

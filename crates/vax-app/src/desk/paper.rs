@@ -248,18 +248,20 @@ pub fn back_enter(
     now: DateTime<FixedOffset>,
 ) -> Result<BackEntered, DeskError> {
     let mut tx = ledger.transaction()?;
-    let entered = back_enter_in(&mut tx, enrollment, entry, now)?;
+    let entered = back_enter_in(&mut tx, enrollment, entry, now, None)?;
     tx.commit()?;
     Ok(entered)
 }
 
 /// [`back_enter`] inside a transaction the caller commits (a whole sheet is one transaction:
-/// [`super::paper_sheet`]). A refused row writes nothing into the transaction.
+/// [`super::paper_sheet`]). A refused row writes nothing into the transaction. `source` says
+/// where the row was typed from (`line 3 of sheet.csv`), for the audit trail.
 pub(crate) fn back_enter_in(
     tx: &mut WriteTx<'_>,
     enrollment: &Enrollment,
     entry: &BackEntry,
     now: DateTime<FixedOffset>,
+    source: Option<&str>,
 ) -> Result<BackEntered, DeskError> {
     may_back_enter(enrollment)?;
     let payload = VoucherPayload::parse(&entry.voucher)?;
@@ -312,14 +314,15 @@ pub(crate) fn back_enter_in(
         .check_ins_of(resident.id, entry.date, offset)?
         .iter()
         .any(|c| c.cancelled.is_none());
+    let from = source.map_or_else(String::new, |s| format!(", {s}"));
     let detail = match observed_until {
         Some(until) => format!(
-            "back-entered from the paper day sheet: given {}, observed until {}",
+            "back-entered from the paper day sheet{from}: given {}, observed until {}",
             given.format("%Y-%m-%d %H:%M"),
             until.format("%H:%M")
         ),
         None => format!(
-            "back-entered from the paper day sheet: given {}",
+            "back-entered from the paper day sheet{from}: given {}",
             given.format("%Y-%m-%d %H:%M")
         ),
     };
@@ -327,6 +330,7 @@ pub(crate) fn back_enter_in(
         // A tick on paper carries no time: the check-in is recorded at the time given.
         check_in_at: (!checked_in).then_some(given),
         detail,
+        source: source.map(str::to_owned),
     };
     let request = RecordDose {
         resident_id: resident.id,

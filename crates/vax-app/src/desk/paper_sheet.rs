@@ -60,6 +60,10 @@ pub const DEFAULT_SITE: &str = "左上腕";
 pub struct SheetFile {
     /// The file's bytes: UTF-8 (with or without BOM) or CP932.
     pub bytes: Vec<u8>,
+    /// The file's name as chosen (`sheet-V01-0601.csv`), named with the line in the audit
+    /// trail; none when the screen does not know it.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// One data row of a sheet file, read but not yet checked against the ledger.
@@ -359,12 +363,27 @@ fn refusal(line: u64, e: &DeskError) -> SheetProblem {
     }
 }
 
+/// Where a row of the file came from, as the audit trail names it: `line 3 of sheet.csv`.
+/// Only the file's own name is kept (no folders: they say nothing of the sheet, and may be
+/// personal).
+fn source_of(line: u64, file_name: Option<&str>) -> String {
+    let name = file_name
+        .and_then(|n| n.rsplit(['/', '\\']).next())
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    match name {
+        Some(name) => format!("line {line} of {name}"),
+        None => format!("line {line} of the sheet file"),
+    }
+}
+
 /// The run behind [`preview_sheet`] and [`back_enter_sheet`]: every row in one transaction,
 /// committed only when `commit` and no line is refused.
 fn run_sheet(
     ledger: &mut Ledger,
     enrollment: &Enrollment,
     bytes: &[u8],
+    file_name: Option<&str>,
     now: DateTime<FixedOffset>,
     commit: bool,
 ) -> Result<SheetOutcome, SheetError> {
@@ -416,7 +435,8 @@ fn run_sheet(
                 continue;
             }
         }
-        match back_enter_in(&mut tx, enrollment, &row.entry, now) {
+        let source = source_of(row.line, file_name);
+        match back_enter_in(&mut tx, enrollment, &row.entry, now, Some(&source)) {
             Ok(entered) => rows.push(SheetLine {
                 line: row.line,
                 voucher: number,
@@ -456,10 +476,11 @@ pub fn preview_sheet(
     bytes: &[u8],
     now: DateTime<FixedOffset>,
 ) -> Result<SheetOutcome, SheetError> {
-    run_sheet(ledger, enrollment, bytes, now, false)
+    run_sheet(ledger, enrollment, bytes, None, now, false)
 }
 
-/// Records every row of the sheet in one transaction, or nothing.
+/// Records every row of the sheet in one transaction, or nothing. Each row's audit entries
+/// name its line, and the file by `file_name` when given (`line 3 of sheet.csv`).
 ///
 /// # Errors
 /// [`SheetError::Refused`] with every bad line when any row is refused (nothing written);
@@ -468,9 +489,10 @@ pub fn back_enter_sheet(
     ledger: &mut Ledger,
     enrollment: &Enrollment,
     bytes: &[u8],
+    file_name: Option<&str>,
     now: DateTime<FixedOffset>,
 ) -> Result<SheetOutcome, SheetError> {
-    run_sheet(ledger, enrollment, bytes, now, true)
+    run_sheet(ledger, enrollment, bytes, file_name, now, true)
 }
 
 /// [`back_enter_sheet`] (or, with `preview`, [`preview_sheet`]) of a file on disk
@@ -489,5 +511,6 @@ pub fn back_enter_sheet_file(
         path: path.display().to_string(),
         source,
     })?;
-    run_sheet(ledger, enrollment, &bytes, now, !preview)
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    run_sheet(ledger, enrollment, &bytes, name.as_deref(), now, !preview)
 }

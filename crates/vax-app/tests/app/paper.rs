@@ -406,3 +406,115 @@ fn a_walk_in_on_a_blank_row_is_back_entered_by_typed_voucher_number() {
     );
     assert_eq!(written(&ledger, walk_in), before, "and nothing is written");
 }
+
+/// A walk-in on a blank row whose 18-digit voucher line is typed by hand (read off the
+/// mailed voucher: no row QR to scan), as a person types it — blanks, hyphens, full-width
+/// digits. The line's 回数 is the dose recorded, and the booth's rules hold unchanged: the
+/// same line typed again is a duplicate (not "the next dose", as a bare 券番号 would be),
+/// the dose-2 line the same day is before its interval, a dose-2 line for someone never
+/// vaccinated is out of order, and a slip in the municipality part or another city's line
+/// is refused. No refusal writes anything.
+#[test]
+fn a_walk_in_typed_by_the_18_digits_of_their_voucher_meets_the_booths_rules() {
+    let (mut ledger, e) = venue();
+    open_lot(&mut ledger, &e, "comirnaty", "FA5765", time("08:30")).unwrap();
+    let reader = ledger.reader();
+    let never_booked: Vec<i64> = (1..=1_500)
+        .filter(|&id| {
+            reader.bookings_of(id).is_ok_and(|b| b.is_empty())
+                && reader.doses_of(id).is_ok_and(|d| d.is_empty())
+        })
+        .take(2)
+        .collect();
+    let [walk_in, other] = never_booked[..] else {
+        panic!("the demo city has two residents never booked: {never_booked:?}")
+    };
+    let number = |id: i64| reader.resident(id).unwrap().resident.voucher.to_string();
+    let (voucher, other_voucher) = (number(walk_in), number(other));
+    // 券種 1, 回数 1, 市町村コード 262021 (Maizuru, with its check digit), 券番号: typed in
+    // groups as printed, with a full-width blank and full-width digits from the IME.
+    let full_width: String = voucher
+        .chars()
+        .map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap())
+        .collect();
+    let typed = format!("1 1-262021　{full_width}");
+    // A blank row with only the time given filled in (観察終了 left empty).
+    let blank = |line: &str, at: &str| BackEntry {
+        observed_until: String::new(),
+        ..row(line, at)
+    };
+
+    let mut blank_row = row(&typed, "14:05");
+    blank_row.observed_until = "14:20".into();
+    let done = back_enter(&mut ledger, &e, &blank_row, time("17:00")).unwrap();
+    assert_eq!(done.dose_number, 1, "the line's 回数");
+    assert!(
+        done.checked_in,
+        "the paper check-in is recorded with the dose"
+    );
+    let reader = ledger.reader();
+    let doses = reader.doses_of(walk_in).unwrap();
+    assert_eq!(doses.len(), 1);
+    assert_eq!(doses[0].administered_at, time("14:05"), "the paper's time");
+
+    let before = written(&ledger, walk_in);
+    // The same row typed twice (or a second sheet with the same walk-in): a duplicate.
+    let again = blank(&format!("11262021{voucher}"), "14:30");
+    match back_enter(&mut ledger, &e, &again, time("17:05")) {
+        Err(err @ DeskError::DuplicateDose { dose_number: 1, .. }) => {
+            assert_eq!(err.code(), "DUPLICATE_DOSE");
+            assert!(
+                err.message_ja().contains("接種済み"),
+                "{}",
+                err.message_ja()
+            );
+        }
+        other => panic!("the walk-in typed again must be a duplicate, got {other:?}"),
+    }
+    // Their dose-2 line the same day: before its interval.
+    let second = blank(&format!("12262021{voucher}"), "14:30");
+    assert!(
+        matches!(
+            back_enter(&mut ledger, &e, &second, time("17:05")),
+            Err(DeskError::IntervalNotReached { dose_number: 2, .. })
+        ),
+        "dose 2 on the day of dose 1"
+    );
+    assert_eq!(
+        written(&ledger, walk_in),
+        before,
+        "no refusal wrote anything"
+    );
+
+    let before = written(&ledger, other);
+    let mut refused =
+        |line: String| back_enter(&mut ledger, &e, &blank(&line, "14:40"), time("17:10"));
+    // Someone never vaccinated with a dose-2 line: out of order.
+    assert!(
+        matches!(
+            refused(format!("12262021{other_voucher}")),
+            Err(DeskError::DoseOutOfOrder {
+                requested: 2,
+                due: 1
+            })
+        ),
+        "dose 2 before dose 1"
+    );
+    // A slip in the municipality code: its check digit catches it.
+    let slip = refused(format!("11262022{other_voucher}")).unwrap_err();
+    assert!(matches!(slip, DeskError::Voucher(_)), "{slip:?}");
+    assert_eq!(slip.code(), "BAD_VOUCHER");
+    // Another city's voucher with the same 券番号 (Chiyoda, 131016): nobody here holds it.
+    let elsewhere = refused(format!("11131016{other_voucher}")).unwrap_err();
+    assert!(
+        matches!(
+            elsewhere,
+            DeskError::Invalid {
+                field: "voucher / 接種券",
+                ..
+            }
+        ),
+        "{elsewhere:?}"
+    );
+    assert_eq!(written(&ledger, other), before, "no refusal wrote anything");
+}

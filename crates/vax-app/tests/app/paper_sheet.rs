@@ -4,9 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use vax_app::audit::{search, AuditSearch};
 use vax_app::demo::load_demo_city;
 use vax_app::desk::paper_sheet::{
-    back_enter_sheet, parse_sheet, preview_sheet, ParsedSheet, SheetError,
+    back_enter_sheet, back_enter_sheet_file, parse_sheet, preview_sheet, ParsedSheet, SheetError,
 };
 use vax_app::desk::{check_in, enroll, open_lot, record_dose, Enrollment, RecordDose};
 use vax_app::import::TextEncoding;
@@ -258,7 +259,7 @@ fn a_whole_sheet_is_recorded_in_one_go_after_a_preview_that_writes_nothing() {
     assert_eq!(bytes_of(&path), before, "the preview wrote nothing");
 
     let mut ledger = Ledger::open(&path).unwrap();
-    let done = back_enter_sheet(&mut ledger, &e, &file, time("17:00")).unwrap();
+    let done = back_enter_sheet(&mut ledger, &e, &file, None, time("17:00")).unwrap();
     assert!(done.committed);
     assert_eq!(done.rows.len(), 3);
     let reader = ledger.reader();
@@ -267,6 +268,82 @@ fn a_whole_sheet_is_recorded_in_one_go_after_a_preview_that_writes_nothing() {
         assert_eq!(doses.len(), 1);
         assert_eq!(doses[0].administered_at, time(at), "the paper's time");
     }
+}
+
+/// The back-entry entries of the audit trail about the resident holding `line` (18 digits):
+/// (action, detail), oldest first.
+fn back_entry_trail(ledger: &Ledger, line: &str) -> Vec<(String, String)> {
+    let mut trail = search(
+        ledger,
+        Role::Headquarters,
+        &AuditSearch {
+            resident: Some(line[8..].to_owned()),
+            ..AuditSearch::default()
+        },
+    )
+    .unwrap();
+    trail.sort_by_key(|r| (r.at, r.action.as_str() != "check_in"));
+    trail
+        .into_iter()
+        .filter(|r| r.detail.contains("back-entered"))
+        .map(|r| (r.action.as_str().to_owned(), r.detail))
+        .collect()
+}
+
+#[test]
+fn each_rows_audit_entries_name_its_line_and_the_sheet_files_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("manager.sqlite3");
+    let e = venue_file(&path);
+    let mut ledger = Ledger::open(&path).unwrap();
+    let people = booked(&ledger, 4);
+    // Checked in at a kiosk before the outage: the sheet records the dose only.
+    check_in(&mut ledger, &e, people[1].1, time("09:05")).unwrap();
+    let folder = dir.path().join("町役場 共有");
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join("sheet-V03-0517.csv");
+    std::fs::write(
+        &file,
+        sheet(&[
+            line(&people[0].0, "9:12", "FA5765", ""),
+            line(&people[1].0, "9:20", "FA5765", ""),
+            line(&people[2].0, "10:02", "FA5765", ""),
+        ]),
+    )
+    .unwrap();
+    back_enter_sheet_file(&mut ledger, &e, &file, time("17:00"), false).unwrap();
+
+    let entries = |n: u64, at: &str| {
+        vec![
+            (
+                "check_in".to_owned(),
+                format!("back-entered from paper, line {n} of sheet-V03-0517.csv: checked in 2021-05-17 {at}"),
+            ),
+            (
+                "dose".to_owned(),
+                format!("back-entered from the paper day sheet, line {n} of sheet-V03-0517.csv: given 2021-05-17 {at}"),
+            ),
+        ]
+    };
+    assert_eq!(back_entry_trail(&ledger, &people[0].0), entries(2, "09:12"));
+    assert_eq!(
+        back_entry_trail(&ledger, &people[1].0),
+        entries(3, "09:20")[1..],
+        "the kiosk's check-in is not the sheet's"
+    );
+    assert_eq!(back_entry_trail(&ledger, &people[2].0), entries(4, "10:02"));
+
+    // From the screen without the file's name: the line, of "the sheet file".
+    let unnamed = sheet(&[line(&people[3].0, "10:30", "FA5765", "")]);
+    back_enter_sheet(&mut ledger, &e, &unnamed, None, time("17:05")).unwrap();
+    let trail = back_entry_trail(&ledger, &people[3].0);
+    assert_eq!(trail.len(), 2, "{trail:?}");
+    assert!(
+        trail
+            .iter()
+            .all(|(_, detail)| detail.contains(", line 2 of the sheet file: ")),
+        "{trail:?}"
+    );
 }
 
 #[test]
@@ -309,7 +386,7 @@ fn any_bad_row_refuses_the_whole_sheet_with_every_bad_line_and_the_ledger_file_u
     let before = bytes_of(&path);
 
     let mut ledger = Ledger::open(&path).unwrap();
-    let err = back_enter_sheet(&mut ledger, &e, &file, time("17:00")).unwrap_err();
+    let err = back_enter_sheet(&mut ledger, &e, &file, None, time("17:00")).unwrap_err();
     let SheetError::Refused { problems } = &err else {
         panic!("{err:?}")
     };

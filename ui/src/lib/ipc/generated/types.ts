@@ -3536,7 +3536,12 @@ export type SheetFile = {
 /**
  * The file's bytes: UTF-8 (with or without BOM) or CP932.
  */
-bytes: Array<number>, };
+bytes: Array<number>, 
+/**
+ * The file's name as chosen (`sheet-V01-0601.csv`), named with the line in the audit
+ * trail; none when the screen does not know it.
+ */
+name: string | null, };
 
 export type SheetProblem = { 
 /**
