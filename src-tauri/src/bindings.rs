@@ -119,6 +119,8 @@ pub fn typescript() -> String {
         vax_app::calendar::BandEdit,
         vax_app::calendar::EditReport,
         vax_app::calendar::CalendarBand,
+        vax_app::supply::DaySupply,
+        vax_app::supply::SupplyReport,
         vax_app::calendar::CalendarView,
         vax_app::planning::PlanningSettings,
         vax_app::planning::ReasonCount,

@@ -50,6 +50,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "hq_add_day",
     "hq_edit_impact",
     "hq_edit_bands",
+    "hq_set_supply",
     "hq_plan_run",
     "hq_planning_settings",
     "hq_save_planning_settings",

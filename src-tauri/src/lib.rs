@@ -79,6 +79,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
             commands::planning::hq_add_day,
             commands::planning::hq_edit_impact,
             commands::planning::hq_edit_bands,
+            commands::planning::hq_set_supply,
             commands::planning::hq_plan_run,
             commands::planning::hq_planning_settings,
             commands::planning::hq_save_planning_settings,

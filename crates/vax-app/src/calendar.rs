@@ -24,6 +24,7 @@ use serde::Serialize;
 use thiserror::Error;
 use unicode_normalization::UnicodeNormalization;
 use vax_domain::error::{ErrorCode, UserFacing};
+use vax_domain::product::{NoRulesInForce, UnknownProduct};
 use vax_domain::resident::{parse_coordinate, parse_date, required_text};
 use vax_domain::role::Role;
 use vax_domain::venue::{Coordinates, TimeBand, Venue, VenueKind};
@@ -49,7 +50,7 @@ pub enum CalendarError {
     #[error(transparent)]
     Import(#[from] ImportError),
     /// A day that has passed is not changed.
-    #[error("{0} has passed: its bands can no longer be added or changed")]
+    #[error("{0} has passed: its bands and deliveries can no longer be added or changed")]
     DayPassed(NaiveDate),
     /// A value of the form is missing or malformed.
     #[error("{field}: {en}")]
@@ -77,6 +78,31 @@ impl From<LedgerError> for CalendarError {
     }
 }
 
+/// A delivery of a product the catalogue does not know cannot be counted in doses.
+impl From<UnknownProduct> for CalendarError {
+    fn from(e: UnknownProduct) -> Self {
+        Self::Invalid {
+            field: "製品",
+            ja: format!("ワクチン製品が見つかりません: {}", e.0),
+            en: e.to_string(),
+        }
+    }
+}
+
+/// Nor one of a product with no dosing rules on the day.
+impl From<NoRulesInForce> for CalendarError {
+    fn from(e: NoRulesInForce) -> Self {
+        Self::Invalid {
+            field: "製品",
+            ja: format!(
+                "{} には {} に適用される接種ルールがありません（{} から）",
+                e.code, e.date, e.first
+            ),
+            en: e.to_string(),
+        }
+    }
+}
+
 impl UserFacing for CalendarError {
     fn code(&self) -> ErrorCode {
         match self {
@@ -95,7 +121,7 @@ impl UserFacing for CalendarError {
         match self {
             Self::RoleMayNot(_) => "接種日程（会場とコマ）は本部の端末でのみ変更できます".into(),
             Self::DayPassed(date) => {
-                format!("{date} は過ぎた日のため、コマの追加・変更はできません")
+                format!("{date} は過ぎた日のため、コマや納品数の追加・変更はできません")
             }
             Self::Invalid { field, ja, .. } => format!("{field}: {ja}"),
             Self::Overlap { ja, .. } => ja.clone(),
@@ -467,7 +493,7 @@ fn plan(
                     line,
                     Some(COLUMNS[6].name),
                     format!("{date} has passed: its bands can no longer be added or changed"),
-                    format!("{date} は過ぎた日のため、コマの追加・変更はできません"),
+                    format!("{date} は過ぎた日のため、コマや納品数の追加・変更はできません"),
                 ));
             }
             plan.bands
@@ -523,7 +549,7 @@ fn check_overlaps(
 }
 
 /// Refuses every role but the one that runs the campaign.
-fn headquarters_only(role: Role) -> Result<(), CalendarError> {
+pub(crate) fn headquarters_only(role: Role) -> Result<(), CalendarError> {
     if role.runs_the_campaign() {
         Ok(())
     } else {
@@ -844,6 +870,9 @@ pub struct CalendarView {
     pub days: Vec<NaiveDate>,
     /// Their bands, by venue, day and start.
     pub bands: Vec<CalendarBand>,
+    /// HQ's deliveries of the days shown, by venue and day; a venue day without one is not
+    /// limited ([`crate::supply`]).
+    pub supply: Vec<crate::supply::DaySupply>,
 }
 
 fn invalid(field: &'static str, (en, ja): (String, String)) -> CalendarError {
@@ -858,7 +887,8 @@ fn field_invalid(field: &'static str, e: vax_domain::resident::FieldError) -> Ca
     }
 }
 
-/// The calendar from `from` for `days` days (every band from `from` on when `days` is 0).
+/// The calendar from `from` for `days` days (every band from `from` on when `days` is 0),
+/// with the deliveries of those days.
 pub fn calendar_view(
     ledger: &Ledger,
     from: NaiveDate,
@@ -887,10 +917,19 @@ pub fn calendar_view(
     let mut days: Vec<NaiveDate> = bands.iter().map(|b| b.date).collect();
     days.sort_unstable();
     days.dedup();
+    let booked = |venue: &str, date: NaiveDate| -> u32 {
+        bands
+            .iter()
+            .filter(|b| b.venue_code == venue && b.date == date)
+            .map(|b| b.booked)
+            .sum()
+    };
+    let supply = crate::supply::supplies_between(&reader, from, until, today, booked)?;
     Ok(CalendarView {
         venues: reader.venues()?,
         days,
         bands,
+        supply,
     })
 }
 

@@ -12,6 +12,8 @@
 //!   standby list, contact corrections).
 //! - [`calendar`]: HQ's campaign calendar — venues and time bands from a calendar CSV
 //!   (UTF-8 or CP932), all-or-nothing, each change a replicated op.
+//! - [`supply`]: the vials HQ delivers to each venue day, which the planner and the
+//!   reshuffle never book beyond.
 //! - [`desk`]: the venue kiosk — enrollment, reception warnings and check-in, the booth
 //!   (duplicate doses refused, doctor overrides logged, observation), the venue's day, and
 //!   the reception's camera ([`desk::camera`]: decoded off the UI thread, each read looked up
@@ -63,6 +65,7 @@ pub mod roster;
 pub mod schedule;
 pub mod staff;
 pub mod stock;
+pub mod supply;
 pub mod sync;
 pub mod transport;
 pub mod transport_move;

@@ -12,9 +12,10 @@
 //! the vaccine or holds a booking, with their bookings, a valid dose 1 already given, the
 //! survey's preferences, the priority phases HQ configured ([`PlanningSettings`]) and the
 //! product's dated minimum ages (no dose on a day the resident is too young for it). A
-//! venue's district is that of the geocoded resident living nearest to it. Transport and
-//! dose supply come from other modules later: today every band counts as bus-served and no
-//! supply limit is set, except the one a lot quarantine puts ([`ReshuffleRequest::SupplyDrop`]).
+//! venue's district is that of the geocoded resident living nearest to it. Every band counts
+//! as bus-served; the fleet limits the riders per band time. The doses of a venue day are
+//! HQ's delivery of that day ([`crate::supply`]; a day without one is not limited), lowered
+//! further for a lot quarantine ([`ReshuffleRequest::SupplyDrop`]).
 
 use std::collections::HashMap;
 
@@ -65,7 +66,7 @@ pub enum PlanningError {
         ja: String,
     },
     /// The ledger changed since the preview: nothing was applied.
-    #[error("the bookings or bands changed since this reshuffle was previewed; preview it again")]
+    #[error("the bookings, bands or deliveries changed since this reshuffle was previewed; preview it again")]
     StalePreview,
     /// The planner refused the problem or the change, or its plan failed the independent
     /// check. Nothing was written.
@@ -102,7 +103,7 @@ impl UserFacing for PlanningError {
             Self::RoleMayNot(_) => "予約の割り当ては本部の端末でのみ行えます".into(),
             Self::Invalid { ja, .. } => ja.clone(),
             Self::StalePreview => {
-                "プレビューの後に予約または日程が変わりました。もう一度プレビューしてください"
+                "プレビューの後に予約・日程または納品数が変わりました。もう一度プレビューしてください"
                     .into()
             }
             Self::Planner(m) => format!("割り当てできませんでした（何も書き込んでいません）: {m}"),
@@ -446,6 +447,7 @@ fn load(
             }
         })
         .collect();
+    let supply = day_supply(reader, &loads, &holders, &venue_index, today)?;
     let rider_limits = fleet_limits(&reader.fleet()?, &loads, today);
     let phases = parse_phases(&settings.phases)?;
     let problem = Problem {
@@ -457,7 +459,7 @@ fn load(
             reference_date: settings.reference_date.unwrap_or(today),
             phases,
         },
-        supply: Vec::new(),
+        supply,
         allow_other_venue: false,
         riders_need_bus: false,
         rider_limits,
@@ -476,6 +478,50 @@ fn load(
         product: settings.product,
         fingerprint,
     })
+}
+
+/// The doses of every venue day HQ entered a delivery for ([`crate::supply`]), as the
+/// problem's supply: the doses delivered less those the bookings the problem does not list
+/// take, as a band's places are counted; a day that has passed holds what its holders hold
+/// (nothing new is booked there, nobody is moved for it). A day without bands takes nobody
+/// anyway and is left out.
+fn day_supply(
+    reader: &Reader<'_>,
+    loads: &[vax_ledger::BandLoad],
+    holders: &[u32],
+    venue_index: &HashMap<&str, usize>,
+    today: NaiveDate,
+) -> Result<Vec<model::Supply>, PlanningError> {
+    // (venue, day) → (bookings, bookings of this problem's residents).
+    let mut days: HashMap<(usize, NaiveDate), (u32, u32)> = HashMap::new();
+    for (l, held) in loads.iter().zip(holders) {
+        let venue = venue_index[l.band.venue_code.as_str()];
+        let day = days.entry((venue, l.band.date)).or_default();
+        day.0 += l.booked;
+        day.1 += held;
+    }
+    let mut supply = Vec::new();
+    for s in reader.supplies()? {
+        let Some(&venue) = venue_index.get(s.venue_code.as_str()) else {
+            continue;
+        };
+        let Some(&(booked, held)) = days.get(&(venue, s.date)) else {
+            continue;
+        };
+        let doses = if s.date < today {
+            held
+        } else {
+            let delivered =
+                crate::supply::doses_of::<PlanningError>(&s.product_code, s.date, s.vials)?;
+            delivered.saturating_sub(booked.saturating_sub(held))
+        };
+        supply.push(model::Supply {
+            venue,
+            date: s.date,
+            doses,
+        });
+    }
+    Ok(supply)
 }
 
 /// What the bus fleet carries (docs/planning.md, "The bus fleet"): the bands of every venue
@@ -833,11 +879,13 @@ pub enum ReshuffleRequest {
         capacity: u32,
     },
     /// Re-seat everyone the calendar as it stands leaves without a place: bookings in
-    /// closed bands and above a band's capacity (after edits made with
-    /// [`crate::calendar::edit_bands`] or a calendar import).
+    /// closed bands, above a band's capacity (after edits made with
+    /// [`crate::calendar::edit_bands`] or a calendar import) and above a venue day's
+    /// delivered doses ([`crate::supply`]).
     Calendar,
-    /// A lot is quarantined (stock): from `from` to `to` the venue has `doses_per_day` doses
-    /// a day; bookings above that are re-seated.
+    /// A lot is quarantined (stock), or HQ lowered a delivery ([`crate::supply`]): from
+    /// `from` to `to` the venue has `doses_per_day` doses a day; bookings above that are
+    /// re-seated.
     SupplyDrop {
         /// 会場コード.
         venue: String,

@@ -1,5 +1,5 @@
-//! `vaxhq calendar …` (editing), `vaxhq plan …` and `vaxhq reshuffle …`: HQ's planning from
-//! the command line, over the same use cases as the HQ Planning screen.
+//! `vaxhq calendar …` (editing, deliveries), `vaxhq plan …` and `vaxhq reshuffle …`: HQ's
+//! planning from the command line, over the same use cases as the HQ Planning screen.
 
 use std::path::PathBuf;
 
@@ -14,6 +14,7 @@ use vax_app::planning::{
     apply_reshuffle, planning_settings, preview_reshuffle, run_plan, save_planning_settings,
     PlanningError, ReshufflePreview, ReshuffleRequest,
 };
+use vax_app::supply::{set_supply, supply_reshuffle, SupplyReport};
 use vax_domain::error::UserFacing;
 use vax_domain::role::Role;
 use vax_domain::venue::VenueKind;
@@ -37,8 +38,12 @@ pub enum CalendarEdit {
     ReopenBand(BandArgs),
     /// Lower or raise a band's capacity.
     Capacity(CapacityArgs),
-    /// The calendar from a day on: every band with its id, bookings and capacity.
+    /// The calendar from a day on: every band with its id, bookings and capacity, and every
+    /// delivery.
     Show(ShowArgs),
+    /// Enter the vials of the campaign product a venue receives for a day (0: nothing that
+    /// day), or `--clear` the entry (the day is not limited).
+    Supply(SupplyArgs),
 }
 
 /// 種別 on the command line.
@@ -122,6 +127,20 @@ pub struct CapacityArgs {
     /// Only say how many bookings it affects; change nothing.
     #[arg(long)]
     dry_run: bool,
+}
+
+#[derive(Args)]
+pub struct SupplyArgs {
+    /// 会場コード.
+    venue: String,
+    /// The day.
+    date: NaiveDate,
+    /// Vials delivered.
+    #[arg(required_unless_present = "clear", conflicts_with = "clear")]
+    vials: Option<u32>,
+    /// Remove the entry: the day is not limited.
+    #[arg(long)]
+    clear: bool,
 }
 
 #[derive(Args)]
@@ -216,6 +235,15 @@ pub enum RequestCommand {
         #[command(flatten)]
         out: OutArg,
     },
+    /// The bookings above a venue day's delivery (`vaxhq calendar supply`).
+    Supply {
+        /// 会場コード.
+        venue: String,
+        /// The day.
+        date: NaiveDate,
+        #[command(flatten)]
+        out: OutArg,
+    },
     /// A resident asks to move a dose into a date range (optionally to a venue).
     Move {
         /// 券番号.
@@ -264,6 +292,31 @@ fn show_edit(r: &EditReport, dry_run: bool, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn show_supply(r: &SupplyReport, venue: &str, date: NaiveDate, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(r);
+    }
+    let state = if r.changed { "set" } else { "unchanged" };
+    match &r.supply {
+        Some(s) => println!(
+            "delivery of {venue} on {date} {state}: {} vials = {} doses of {}; {} booked; ops {}",
+            s.vials, s.doses, s.product, s.booked, r.ops
+        ),
+        None => println!(
+            "delivery of {venue} on {date} {state}: not limited; {} booked; ops {}",
+            r.booked, r.ops
+        ),
+    }
+    if r.reshuffle.is_some() {
+        println!(
+            "{} booking(s) above the doses: nobody was moved; re-seat them with `vaxhq reshuffle preview supply {venue} {date}` / \
+             納品数を超える予約が{}件あります。振替で移してください",
+            r.over, r.over
+        );
+    }
+    Ok(())
+}
+
 /// Runs a calendar edit.
 pub fn calendar(
     ledger: &mut Ledger,
@@ -309,7 +362,24 @@ pub fn calendar(
                     b.id, b.venue_code, b.date, b.start, b.end, b.booked, b.capacity
                 );
             }
+            for s in &view.supply {
+                println!(
+                    "delivery {:<6} {:<10} {} vials = {} doses of {}, {} booked{}",
+                    s.venue_code,
+                    s.date,
+                    s.vials,
+                    s.doses,
+                    s.product,
+                    s.booked,
+                    if s.over > 0 { "  OVER" } else { "" }
+                );
+            }
             return Ok(());
+        }
+        CalendarEdit::Supply(a) => {
+            let vials = if a.clear { None } else { a.vials };
+            let r = set_supply(ledger, hq, now, &a.venue, a.date, vials).map_err(|e| user(&e))?;
+            return show_supply(&r, &a.venue, a.date, json);
         }
         CalendarEdit::CutDay(a) => (
             BandEdit::CutDay {
@@ -455,6 +525,10 @@ pub fn reshuffle(
                     out,
                 ),
                 RequestCommand::Calendar { out } => (ReshuffleRequest::Calendar, out),
+                RequestCommand::Supply { venue, date, out } => (
+                    supply_reshuffle(ledger, venue, *date).map_err(|e| user(&e))?,
+                    out,
+                ),
                 RequestCommand::Move {
                     voucher,
                     dose,

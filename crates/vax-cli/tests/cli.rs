@@ -798,6 +798,95 @@ fn hq_edits_the_calendar_plans_and_reshuffles_a_cut_day_from_the_command_line() 
 }
 
 #[test]
+fn hq_enters_a_delivery_and_reshuffles_the_bookings_above_it_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("city.sqlite3");
+    let run = |args: &[&str]| vaxhq_on(&ledger, "2021-05-01T09:00:00+09:00", args);
+    let ok = |args: &[&str]| {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        text(&out)
+    };
+    for (kind, file) in [
+        ("register", "register.csv"),
+        ("survey", "survey-preferences.csv"),
+    ] {
+        ok(&["import", kind, sample(file).to_str().unwrap()]);
+    }
+    for (code, name, lat, lon) in [
+        ("V01", "デモ市総合文化会館", "35.4741", "135.3882"),
+        ("C01", "デモ内科クリニック", "35.4431", "135.3325"),
+    ] {
+        ok(&[
+            "calendar",
+            "venue",
+            code,
+            "--name",
+            name,
+            "--address",
+            "京都府デモ市",
+            "--lat",
+            lat,
+            "--lon",
+            lon,
+        ]);
+        for date in ["2021-05-17", "2021-05-18", "2021-06-07", "2021-06-08"] {
+            ok(&["calendar", "add-day", code, date, "--band", "09:00-09:30/5"]);
+        }
+    }
+    ok(&["plan", "run"]);
+    // 山田 花子 asked for C01 and holds its 17 May; nothing is delivered there that day.
+    let set = ok(&["calendar", "supply", "C01", "2021-05-17", "0"]);
+    assert!(
+        set.contains("delivery of C01 on 2021-05-17 set: 0 vials = 0 doses of comirnaty; 1 booked"),
+        "{set}"
+    );
+    assert!(
+        set.contains("vaxhq reshuffle preview supply C01 2021-05-17"),
+        "{set}"
+    );
+    let preview_path = dir.path().join("preview.json");
+    let preview = ok(&[
+        "reshuffle",
+        "preview",
+        "supply",
+        "C01",
+        "2021-05-17",
+        "--out",
+        preview_path.to_str().unwrap(),
+    ]);
+    assert!(
+        preview.contains("0000100001") && preview.contains("C01 2021-05-17 09:00–09:30 →"),
+        "{preview}"
+    );
+    ok(&["reshuffle", "apply", preview_path.to_str().unwrap()]);
+    let shown = ok(&["calendar", "show", "--from", "2021-05-17", "--days", "1"]);
+    assert!(
+        shown.contains("delivery C01    2021-05-17 0 vials = 0 doses of comirnaty, 0 booked\n"),
+        "{shown}"
+    );
+
+    let cleared = ok(&["calendar", "supply", "C01", "2021-05-17", "--clear"]);
+    assert!(cleared.contains("not limited"), "{cleared}");
+    assert!(!ok(&["calendar", "show", "--from", "2021-05-17", "--days", "1"]).contains("delivery"));
+    let none = run(&["reshuffle", "preview", "supply", "C01", "2021-05-17"]);
+    assert!(!none.status.success(), "{}", text(&none));
+    let passed = run(&["calendar", "supply", "C01", "2021-04-30", "3"]);
+    assert!(!passed.status.success());
+    assert!(
+        text(&passed).contains("has passed") && text(&passed).contains("納品数"),
+        "{}",
+        text(&passed)
+    );
+    let neither = run(&["calendar", "supply", "C01", "2021-05-18"]);
+    assert_eq!(
+        neither.status.code(),
+        Some(2),
+        "clap wants vials or --clear"
+    );
+}
+
+#[test]
 fn an_encrypted_ledger_opens_only_with_its_passphrase_and_a_wrong_one_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("kiosk.sqlite3");

@@ -282,9 +282,10 @@ impl<'c> RowLookup<'c> {
             // acknowledgements change or add no row of their own, staff and audit rows
             // depend on what else arrived, bus rides are registers per venue day written
             // only where the plan's venue is (HQ, that venue): none has exactly one row to
-            // look for.
+            // look for; a delivery is a register per venue day whose removal leaves no row.
             OpKind::Book(_)
             | OpKind::DefineRides(_)
+            | OpKind::DefineSupply(_)
             | OpKind::MarkRide(_)
             | OpKind::Void(_)
             | OpKind::DefineTimeBand(_)

@@ -39,6 +39,7 @@ mod reports;
 mod rides;
 pub mod schema;
 mod stock;
+mod supply;
 mod transport;
 mod vrs;
 mod write;
@@ -71,6 +72,7 @@ pub use replication::{LogSummary, QuarantinedOp};
 pub use reports::{CoverageCell, CoverageGroup, DayVenueCount, DeviceHeard};
 pub use rides::RideRow;
 pub use stock::{BandAttendance, StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};
+pub use supply::SupplyRow;
 pub use transport::{
     FleetVehicle, LegDirection, LegRider, LegRow, NewLeg, PickupPoint, Ride, RiderNeeds,
 };

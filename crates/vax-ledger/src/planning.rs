@@ -56,8 +56,9 @@ pub struct GivenFirstDose {
     pub venue_code: String,
 }
 
-/// The bands and bookings as they stand: what a reshuffle preview was computed from.
-/// Two equal fingerprints mean no booking moved and no band changed in between.
+/// The bands, bookings and deliveries as they stand: what a reshuffle preview was computed
+/// from. Two equal fingerprints mean no booking moved, no band and no delivery changed in
+/// between.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PlanFingerprint(pub u64);
 
@@ -83,7 +84,7 @@ impl Fnv {
 }
 
 impl Reader<'_> {
-    /// The fingerprint of every band (capacity, closed) and every booking.
+    /// The fingerprint of every band (capacity, closed), every booking and every delivery.
     pub fn plan_fingerprint(&self) -> Result<PlanFingerprint, LedgerError> {
         let mut h = Fnv::new();
         let mut stmt = self
@@ -105,6 +106,18 @@ impl Reader<'_> {
             h.int(r.get(0)?);
             h.int(r.get(1)?);
             h.int(r.get(2)?);
+        }
+        // A delivery changed since a preview changes what the day may hold.
+        h.write(b"|");
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT venue_id, date, product_code, vials FROM venue_day_supply ORDER BY venue_id, date",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            h.int(r.get(0)?);
+            h.write(r.get_ref(1)?.as_bytes().unwrap_or_default());
+            h.write(r.get_ref(2)?.as_bytes().unwrap_or_default());
+            h.int(r.get(3)?);
         }
         Ok(PlanFingerprint(h.0))
     }

@@ -83,6 +83,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0019_transport_runs",
         include_str!("../../../migrations/0019_transport_runs.sql"),
     ),
+    (
+        "0020_supply",
+        include_str!("../../../migrations/0020_supply.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

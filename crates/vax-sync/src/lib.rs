@@ -105,9 +105,9 @@ pub use node::{SyncNode, WriteError};
 pub use op::{
     AuditAction, AuditEntry, Booking, BookingCause, CallOutcome, CheckIn, DoctorOverride, Dose,
     EventKind, FieldName, Inquiry, InvalidOp, Op, OpKind, ResidentField, StaffDef, Stamp,
-    StandbyCall, StockChange, StockEvent, TimeBandDef, VenueDef, Void,
+    StandbyCall, StockChange, StockEvent, SupplyDef, TimeBandDef, VenueDef, Void,
 };
-pub use op::{MAX_LONG_TEXT, MAX_SHORT_TEXT};
+pub use op::{MAX_LONG_TEXT, MAX_SHORT_TEXT, MAX_VIALS_PER_DAY};
 pub use protocol::{
     Applied, EncodedMessage, Message, SyncError, SyncState, DEFAULT_BATCH_SIZE, MAX_COUNTER_JUMP,
     MAX_MESSAGE_BYTES, MAX_OPS_PER_MESSAGE, PROTOCOL_VERSION,

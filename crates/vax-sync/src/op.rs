@@ -22,6 +22,9 @@ pub const MAX_DOSE_NUMBER: u8 = 10;
 pub const MAX_SHORT_TEXT: usize = 200;
 /// Longest free text (an inquiry note) in characters.
 pub const MAX_LONG_TEXT: usize = 4_000;
+/// Most vials HQ may deliver to one venue for one day: far above what a venue gives in a day
+/// (fourteen bands of at most 500 places), and small enough that its doses fit any count.
+pub const MAX_VIALS_PER_DAY: u32 = 10_000;
 
 /// One change, stamped by its author. Immutable once written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,6 +133,9 @@ pub enum OpKind {
     /// The reception marked a rider boarded or not at the pick-up (last writer wins per
     /// venue, day, rider and direction).
     MarkRide(RideMark),
+    /// HQ's delivery of vials to a venue for one day, or its removal (HQ only, last writer
+    /// wins per venue and day).
+    DefineSupply(SupplyDef),
 }
 
 impl OpKind {
@@ -151,6 +157,7 @@ impl OpKind {
             Self::Audit(_) => "audit",
             Self::DefineRides(_) => "define_rides",
             Self::MarkRide(_) => "mark_ride",
+            Self::DefineSupply(_) => "define_supply",
         }
     }
 
@@ -168,6 +175,7 @@ impl OpKind {
             Self::DefineStaff(s) => s.venue.as_ref(),
             Self::DefineRides(p) => Some(&p.venue),
             Self::MarkRide(m) => Some(&m.venue),
+            Self::DefineSupply(s) => Some(&s.venue),
             Self::SetResidentFields { .. }
             | Self::Book(_)
             | Self::Inquiry(_)
@@ -304,6 +312,15 @@ impl OpKind {
             }
             Self::DefineRides(p) => crate::rides::validate_plan(p, short_text),
             Self::MarkRide(m) => short_text("venue", &m.venue.0),
+            Self::DefineSupply(s) => {
+                short_text("venue", &s.venue.0)?;
+                // A removed entry delivers nothing, so it needs no product.
+                match s.vials {
+                    Some(n) if n > MAX_VIALS_PER_DAY => Err(InvalidOp::TooManyVials(n)),
+                    Some(_) => short_text("product", &s.product),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -431,6 +448,9 @@ pub enum InvalidOp {
         crate::rides::MAX_RIDES
     )]
     TooManyRides,
+    /// A delivery of more vials than one venue day may receive.
+    #[error("a delivery of {0} vials is beyond {MAX_VIALS_PER_DAY} for one venue day")]
+    TooManyVials(u32),
 }
 
 /// One field of a resident, with its value. Contact fields are the ones reception may edit.
@@ -777,6 +797,25 @@ pub struct TimeBandDef {
     /// written before the field existed read, and re-serialise, unchanged.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub closed: bool,
+}
+
+/// HQ's delivery of one venue day (docs/sync-spec.md §12): the vials of a product the venue
+/// receives for that day (Maizuru kept the vaccine frozen centrally and delivered each venue
+/// per day). Last writer wins per `(venue, date)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupplyDef {
+    /// The venue.
+    pub venue: VenueCode,
+    /// The day.
+    pub date: NaiveDate,
+    /// The product delivered (catalogue code; its doses per vial turn vials into doses).
+    /// Empty, and left out of the JSON, when the entry is removed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub product: String,
+    /// Vials delivered; `Some(0)`: nothing that day, so nobody can be booked. `None`: HQ
+    /// removed the entry, and the day is not limited. Carried as `null` on the wire, so a
+    /// removal says so explicitly.
+    pub vials: Option<u32>,
 }
 
 /// A venue as HQ defines it.

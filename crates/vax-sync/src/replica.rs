@@ -21,7 +21,7 @@ use crate::invariants::{AlertKey, Touched};
 use crate::op::{AuditEntry, StaffDef};
 use crate::op::{
     BookingCause, CheckIn, Dose, EventKind, FieldName, Inquiry, Op, OpKind, ResidentField, Stamp,
-    StandbyCall, StockChange, StockEvent, TimeBandDef, VenueDef, Void,
+    StandbyCall, StockChange, StockEvent, SupplyDef, TimeBandDef, VenueDef, Void,
 };
 use crate::rides::{RideMark, RideMarkKey, RidePlan};
 
@@ -110,6 +110,7 @@ pub struct Replica {
     pub(crate) audit: HashMap<OpId, Recorded<AuditEntry>>,
     pub(crate) ride_plans: HashMap<(VenueCode, NaiveDate), Lww<RidePlan>>,
     pub(crate) ride_marks: HashMap<RideMarkKey, Lww<RideMark>>,
+    pub(crate) supply: HashMap<(VenueCode, NaiveDate), Lww<SupplyDef>>,
 
     // Derived indexes.
     pub(crate) voided_by: HashMap<OpId, BTreeSet<OpId>>,
@@ -296,6 +297,9 @@ impl Replica {
             OpKind::MarkRide(m) => {
                 lww_write(self.ride_marks.entry(m.key()), m, op.stamp());
             }
+            OpKind::DefineSupply(s) => {
+                lww_write(self.supply.entry((s.venue.clone(), s.date)), s, op.stamp());
+            }
         }
     }
 
@@ -340,6 +344,12 @@ impl Replica {
     /// HQ's current bus plan of a venue day (the latest `define_rides`).
     pub fn ride_plan(&self, venue: &VenueCode, date: NaiveDate) -> Option<&RidePlan> {
         self.ride_plans.get(&(venue.clone(), date)).map(|r| &r.val)
+    }
+
+    /// HQ's current delivery entry of a venue day (the latest `define_supply`; its `vials`
+    /// is `None` when HQ removed it).
+    pub fn supply(&self, venue: &VenueCode, date: NaiveDate) -> Option<&SupplyDef> {
+        self.supply.get(&(venue.clone(), date)).map(|r| &r.val)
     }
 
     /// The current mark of one rider's ride (the latest `mark_ride`).

@@ -106,6 +106,7 @@ pub fn may_emit(role: Role, kind: &OpKind) -> bool {
         | OpKind::DefineVenue(_)
         | OpKind::DefineStaff(_)
         | OpKind::DefineRides(_)
+        | OpKind::DefineSupply(_)
         | OpKind::Acknowledge { .. } => false,
     }
 }

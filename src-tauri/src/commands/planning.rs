@@ -11,6 +11,7 @@ use vax_app::import::TextEncoding;
 use vax_app::planning::{
     self, PlanReport, PlanningSettings, ReshuffleApplied, ReshufflePreview, ReshuffleRequest,
 };
+use vax_app::supply::{set_supply, SupplyReport};
 use vax_planner::PlanOptions;
 
 use crate::{AppState, IpcError};
@@ -76,6 +77,19 @@ pub async fn hq_edit_bands(
     let mut ledger = state.ledger()?;
     let role = enrolled(&ledger)?.role;
     Ok(calendar::edit_bands(&mut ledger, role, state.now(), &edit)?)
+}
+
+/// Enters the vials a venue receives for a day, or removes the entry (`vials` null).
+#[tauri::command]
+pub async fn hq_set_supply(
+    state: State<'_, AppState>,
+    venue: String,
+    date: NaiveDate,
+    vials: Option<u32>,
+) -> Result<SupplyReport, IpcError> {
+    let mut ledger = state.ledger()?;
+    let (role, now) = (enrolled(&ledger)?.role, state.now());
+    Ok(set_supply(&mut ledger, role, now, &venue, date, vials)?)
 }
 
 /// Books both doses of every willing resident who lacks them.

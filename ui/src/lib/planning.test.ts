@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, bandLevel, bandsOfDay, grid, shiftText, slotText, venueFormProblem } from './planning';
-import type { CalendarBand, CalendarView } from './ipc/generated/types';
+import { addDays, bandLevel, bandsOfDay, grid, parseVials, shiftText, slotText, venueFormProblem } from './planning';
+import type { CalendarBand, CalendarView, DaySupply } from './ipc/generated/types';
 
 function band(id: number, venue: string, date: string, booked: number, capacity: number, closed = false): CalendarBand {
   return { id, venue_code: venue, date, start: '09:00', end: '09:30', capacity, booked, closed, past: false };
@@ -29,6 +29,7 @@ describe('the planning calendar', () => {
         band(2, 'V01', '2021-05-17', 2, 5, true),
         band(3, 'C01', '2021-05-18', 1, 6, true),
       ],
+      supply: [],
     };
     const rows = grid(view);
     expect(rows.map((r) => r.venue)).toEqual(['C01', 'V01']);
@@ -37,6 +38,40 @@ describe('the planning calendar', () => {
     expect(cells(0)[0]?.cut).toBe(false);
     expect(cells(0)[1]?.cut).toBe(true);
     expect(cells(1)[0]).toMatchObject({ booked: 5, capacity: 5, cut: false });
+  });
+
+  it("puts each venue day's delivery in its cell, none where HQ entered none", () => {
+    const delivery: DaySupply = {
+      venue_code: 'V01',
+      date: '2021-05-18',
+      product: 'comirnaty',
+      vials: 2,
+      doses: 12,
+      booked: 14,
+      over: 2,
+      past: false,
+    };
+    const view: CalendarView = {
+      venues: [venue('V01', '会館')],
+      days: ['2021-05-17', '2021-05-18'],
+      bands: [band(1, 'V01', '2021-05-17', 3, 5), band(2, 'V01', '2021-05-18', 14, 20)],
+      supply: [delivery],
+    };
+    const cells = grid(view)[0]?.cells ?? [];
+    expect(cells[0]?.supply).toBeNull();
+    expect(cells[1]?.supply).toEqual(delivery);
+  });
+
+  it('reads the vials typed for a delivery, full-width digits too', () => {
+    expect(parseVials('12')).toBe(12);
+    expect(parseVials(' 0 ')).toBe(0);
+    expect(parseVials('１２')).toBe(12);
+    expect(parseVials('10000')).toBe(10000);
+    expect(parseVials('10001')).toBeNull();
+    expect(parseVials('')).toBeNull();
+    expect(parseVials('-1')).toBeNull();
+    expect(parseVials('1.5')).toBeNull();
+    expect(parseVials('six')).toBeNull();
   });
 
   it('writes moves as people read them', () => {

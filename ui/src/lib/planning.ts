@@ -1,6 +1,6 @@
 // The HQ Planning screen's logic, kept out of the component so it can be tested: the calendar
 // as a venue × day grid, how full a band is, and how a move is written.
-import type { CalendarBand, CalendarView, Slot } from './ipc/generated/types';
+import type { CalendarBand, CalendarView, DaySupply, Slot } from './ipc/generated/types';
 
 /** How a band looks: closed, over its places, full, or with room. */
 export type BandLevel = 'closed' | 'over' | 'full' | 'room';
@@ -21,6 +21,8 @@ export interface DayCell {
   cut: boolean;
   booked: number;
   capacity: number;
+  /** HQ's delivery of the day; null when none is entered (the day is not limited). */
+  supply: DaySupply | null;
 }
 
 /** The calendar as rows of venues (by code) and columns of days. */
@@ -37,9 +39,22 @@ export function grid(view: CalendarView): { venue: string; name: string; cells: 
         cut: bands.length > 0 && bands.every((b) => b.closed),
         booked: bands.reduce((n, b) => n + b.booked, 0),
         capacity: bands.reduce((n, b) => n + (b.closed ? 0 : b.capacity), 0),
+        supply: view.supply.find((s) => s.venue_code === v.venue.code && s.date === date) ?? null,
       };
     }),
   }));
+}
+
+/** The most vials one venue day may receive (vax_sync::MAX_VIALS_PER_DAY). */
+export const MAX_VIALS_PER_DAY = 10000;
+
+/** The vials typed for a day's delivery, or null when they are not a whole number from 0 to
+ * {@link MAX_VIALS_PER_DAY} (full-width digits as a Japanese keyboard types them are read). */
+export function parseVials(text: string): number | null {
+  const folded = text.trim().replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+  if (!/^\d+$/.test(folded)) return null;
+  const n = Number(folded);
+  return n <= MAX_VIALS_PER_DAY ? n : null;
 }
 
 /** A band as a person reads it: `V01 2021-05-17 09:00–09:30`. */

@@ -61,7 +61,7 @@ fn lines_of(err: CalendarError) -> Vec<(u64, Option<String>)> {
         .collect()
 }
 
-fn replica(n: u128, role: SyncRole) -> Ledger {
+pub(crate) fn replica(n: u128, role: SyncRole) -> Ledger {
     let mut ledger = Ledger::open_in_memory().unwrap();
     ledger
         .start_replicating(
@@ -74,7 +74,7 @@ fn replica(n: u128, role: SyncRole) -> Ledger {
 }
 
 /// Both sides exchange until neither has anything to say; returns the op kinds `a` sent.
-fn sync(a: &mut Ledger, b: &mut Ledger) -> Vec<&'static str> {
+pub(crate) fn sync(a: &mut Ledger, b: &mut Ledger) -> Vec<&'static str> {
     let (ida, _) = a.replica_identity().unwrap();
     let (idb, _) = b.replica_identity().unwrap();
     let (mut to_b, mut to_a) = (

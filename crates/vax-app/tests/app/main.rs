@@ -21,6 +21,7 @@ mod relay_host;
 mod reports;
 mod staff;
 mod stock;
+mod supply;
 mod sync;
 mod transport;
 mod transport_move;

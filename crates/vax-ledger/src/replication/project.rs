@@ -41,7 +41,7 @@ pub(crate) fn local(naive: NaiveDateTime) -> DateTime<FixedOffset> {
 pub(crate) fn rank(op: &Op) -> u8 {
     match op.kind {
         OpKind::DefineVenue(_) => 0,
-        OpKind::DefineTimeBand(_) | OpKind::DefineStaff(_) => 1,
+        OpKind::DefineTimeBand(_) | OpKind::DefineStaff(_) | OpKind::DefineSupply(_) => 1,
         OpKind::SetResidentFields { .. } => 2,
         OpKind::Book(_) | OpKind::DefineRides(_) => 3,
         OpKind::RecordDose(_)
@@ -194,6 +194,7 @@ pub(crate) fn project(
         OpKind::Acknowledge { .. } => Ok(Outcome::LogOnly),
         OpKind::DefineRides(p) => ride_plan(w, replica, &p.venue, p.date),
         OpKind::MarkRide(m) => ride_mark(w, replica, op, m),
+        OpKind::DefineSupply(s) => supply(w, replica, &s.venue, s.date),
     };
     match result {
         Err(LedgerError::Sqlite(rusqlite::Error::SqliteFailure(e, message)))
@@ -270,6 +271,26 @@ fn ride_mark(
     if replica.ride_mark_stamp(&mark.key()) == Some(op.stamp()) {
         w.write_ride_mark_row(&op.id.to_string(), resident_id, mark)?;
     }
+    Ok(Outcome::Written)
+}
+
+/// A venue day's delivery as the merged replica now sees it (the latest entry, whichever
+/// order the ops came in): a row, or none when HQ removed it. Every replica keeps it, as it
+/// keeps the venue's bands.
+fn supply(
+    w: &WriteTx<'_>,
+    replica: &Replica,
+    venue: &VenueCode,
+    date: chrono::NaiveDate,
+) -> Result<Outcome, LedgerError> {
+    let Some(current) = replica.supply(venue, date) else {
+        return Ok(Outcome::LogOnly);
+    };
+    let Some(venue_id) = venue_id(w, venue)? else {
+        return Ok(waiting_for("venue", &venue.0));
+    };
+    let delivery = current.vials.map(|n| (current.product.as_str(), n));
+    w.write_supply_row(venue_id, date, delivery)?;
     Ok(Outcome::Written)
 }
 

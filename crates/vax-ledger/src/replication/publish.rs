@@ -29,7 +29,8 @@ fn time(text: &str) -> Result<NaiveTime, LedgerError> {
     NaiveTime::parse_from_str(text, "%H:%M").map_err(|e| corrupt("time_bands", "time", e))
 }
 
-/// Venues, then bands, then residents, then bookings: the order a new replica needs them in.
+/// Venues, then bands and their deliveries, then residents, then bookings: the order a new
+/// replica needs them in.
 pub(crate) fn existing_state(tx: &WriteTx<'_>) -> Result<Vec<OpKind>, LedgerError> {
     let mut kinds = Vec::new();
     let mut stmt = tx
@@ -73,6 +74,8 @@ pub(crate) fn existing_state(tx: &WriteTx<'_>) -> Result<Vec<OpKind>, LedgerErro
         }));
     }
     drop(rows);
+    // Deliveries after the bands: a venue that sees its day sees how many doses come for it.
+    kinds.extend(crate::supply::existing_ops(&tx.reader())?);
 
     kinds.extend(resident_ops(tx, "1 = 1", &[])?);
     kinds.extend(booking_ops(tx, "1 = 1", &[], BookingCause::Assign)?);

@@ -9,6 +9,7 @@ mod replication;
 mod rides;
 mod schema;
 mod story;
+mod supply;
 mod tallies;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};

@@ -398,6 +398,7 @@ fn the_migration_counts_what_the_ledger_already_holds() {
         "DROP TABLE dash_day_venue; DROP TABLE dash_coverage; DROP TABLE dash_inquiry_day;
          DROP TABLE dash_device_heard; DROP INDEX transport_rides_resident;
          ALTER TABLE notices DROP COLUMN ride; -- 0018's, which runs again after 0017
+         DROP TABLE venue_day_supply; -- 0020's, likewise
          PRAGMA user_version = 16;",
     )
     .unwrap();

@@ -52,6 +52,10 @@ enum Action {
         band: u8,
         capacity: u8,
     },
+    Supply {
+        venue: u8,
+        vials: Option<u8>,
+    },
     AcknowledgeFirst,
 }
 
@@ -111,6 +115,8 @@ fn action() -> impl Strategy<Value = Action> {
         (any::<usize>(), prop::bool::weighted(0.9))
             .prop_map(|(pick, right_kind)| Action::Void { pick, right_kind }),
         (0..3u8, 0..3u8).prop_map(|(band, capacity)| Action::Band { band, capacity }),
+        (0..2u8, proptest::option::of(0..3u8))
+            .prop_map(|(venue, vials)| Action::Supply { venue, vials }),
         Just(Action::AcknowledgeFirst),
     ]
 }
@@ -201,6 +207,7 @@ fn kind_for(site: &Site, action: &Action) -> Option<OpKind> {
             void(target, kind)
         }
         Action::Band { band: b, capacity } => band(u128::from(*b), "V01", u32::from(*capacity)),
+        Action::Supply { venue: v, vials } => supply(&venue(*v), vials.map(u32::from)),
         Action::AcknowledgeFirst => OpKind::Acknowledge {
             alert: site
                 .replica()

@@ -12,5 +12,6 @@ mod rides;
 mod roles;
 mod signing;
 mod stock;
+mod supply;
 mod support;
 mod verification;

@@ -325,6 +325,9 @@ fn every_op_kind_round_trips_through_json() {
         inquiry(7, "wants a later day"),
         void(recorded.id, EventKind::Dose),
         band(10, "V01", 20),
+        supply("V01", Some(20)),
+        supply("V01", Some(0)),
+        supply("V01", None),
         OpKind::DefineVenue(VenueDef {
             code: VenueCode::new("V01"),
             name: "中舞鶴公民館".into(),

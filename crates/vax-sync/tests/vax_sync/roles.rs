@@ -56,6 +56,10 @@ fn any_op_id() -> OpId {
 #[case::reception_cannot_set_the_atena_number(Role::Reception, set_atena(7, "0001234567"), false)]
 #[case::server_writes_nothing(Role::Server, check_in(7, "V01"), false)]
 #[case::server_cannot_edit_bands(Role::Server, band(1, "V01", 5), false)]
+#[case::hq_enters_a_delivery(Role::Hq, supply("V01", Some(20)), true)]
+#[case::manager_cannot_enter_a_delivery(Role::VenueManager, supply("V01", Some(20)), false)]
+#[case::reception_cannot_remove_a_delivery(Role::Reception, supply("V01", None), false)]
+#[case::server_cannot_enter_a_delivery(Role::Server, supply("V01", Some(20)), false)]
 fn role_matrix(#[case] role: Role, #[case] kind: OpKind, #[case] allowed: bool) {
     assert_eq!(
         may_emit(role, &kind),
@@ -112,6 +116,7 @@ fn every_app_role_may_replicate_exactly_what_its_desk_may_do() {
             ),
             ("rename", set_name(7, "佐藤華子"), hq),
             ("band", band(1, "V01", 5), hq),
+            ("delivery of a venue day", supply("V01", Some(5)), hq),
         ];
         // HQ runs the campaign: it corrects anything, so nothing it replicates is refused.
         for (what, kind, desk) in cases {

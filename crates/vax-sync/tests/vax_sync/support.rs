@@ -168,6 +168,20 @@ pub fn band(n: u128, venue: &str, capacity: u32) -> OpKind {
     })
 }
 
+/// HQ's delivery of `vials` vials of Comirnaty to `venue` for 1 June 2021; `None` removes it.
+pub fn supply(venue: &str, vials: Option<u32>) -> OpKind {
+    OpKind::DefineSupply(SupplyDef {
+        venue: VenueCode::new(venue),
+        date: NaiveDate::from_ymd_opt(2021, 6, 1).expect("valid date"),
+        product: if vials.is_some() {
+            "comirnaty".into()
+        } else {
+            String::new()
+        },
+        vials,
+    })
+}
+
 /// One replica with its log and its own fake clock.
 pub struct Site {
     pub node: SyncNode,

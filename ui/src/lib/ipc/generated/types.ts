@@ -2208,6 +2208,67 @@ closed: boolean,
  */
 past: boolean, };
 
+export type DaySupply = { 
+/**
+ * 会場コード.
+ */
+venue_code: string, 
+/**
+ * The day (`YYYY-MM-DD`).
+ */
+date: string, 
+/**
+ * The product delivered (catalogue code).
+ */
+product: string, 
+/**
+ * Vials delivered (0: nothing, nobody can be booked).
+ */
+vials: number, 
+/**
+ * Doses they hold.
+ */
+doses: number, 
+/**
+ * Bookings at the venue that day (dose 1 and dose 2 alike).
+ */
+booked: number, 
+/**
+ * Bookings above the doses: the reshuffle re-seats them.
+ */
+over: number, 
+/**
+ * The day has passed: it cannot be changed.
+ */
+past: boolean, };
+
+export type SupplyReport = { 
+/**
+ * The ledger changed (false when the entry was already so).
+ */
+changed: boolean, 
+/**
+ * The delivery as it now stands; `None`: the day is not limited.
+ */
+supply: DaySupply | null, 
+/**
+ * Bookings at the venue that day.
+ */
+booked: number, 
+/**
+ * Bookings above the doses now delivered (0 when not limited).
+ */
+over: number, 
+/**
+ * Replication ops written (0 when nothing changed or the ledger does not replicate).
+ */
+ops: number, 
+/**
+ * When bookings are above the doses: the reshuffle that re-seats them (preview it,
+ * then apply). Nobody is moved until then.
+ */
+reshuffle: ReshuffleRequest | null, };
+
 export type CalendarView = { 
 /**
  * Every venue, by code.
@@ -2220,7 +2281,12 @@ days: Array<string>,
 /**
  * Their bands, by venue, day and start.
  */
-bands: Array<CalendarBand>, };
+bands: Array<CalendarBand>, 
+/**
+ * HQ's deliveries of the days shown, by venue and day; a venue day without one is not
+ * limited ([`crate::supply`]).
+ */
+supply: Array<DaySupply>, };
 
 export type PlanningSettings = { 
 /**
