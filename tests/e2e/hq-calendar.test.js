@@ -2,7 +2,9 @@
 // loads a small demo city and enrolls as headquarters. In the real app window HQ chooses a
 // calendar CSV with bad rows: every problem is listed with its line and nothing is written
 // (read back with vaxhq); then a good file: the preview counts a new venue and its bands,
-// and 「この内容で取り込む」 writes them (read back with vaxhq, and on the calendar).
+// and 「この内容で取り込む」 writes them (read back with vaxhq, and on the calendar). Then HQ
+// enters a delivery of no vials (none will come) for a planned venue day: the cell shows it, the bookings
+// above its doses are counted, nobody moves until the reshuffle preview HQ asks for.
 // Screenshots go to artifacts/e2e/hq-calendar-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -127,4 +129,39 @@ test('a good calendar file is previewed, then imported, and the calendar shows i
   );
   await show(await browser.$('#calendar-import'));
   await screenshot('imported');
+});
+
+test('a delivery below the day\'s bookings is shown, counts the excess and offers the reshuffle', async () => {
+  const cell = await browser.$(`.supply[data-venue="V01"][data-date="${firstDay}"]`);
+  await cell.waitForExist({ timeout: 20000 });
+  await show(cell);
+  const booked = () => JSON.parse(hq('--json', 'calendar', 'show', '--from', firstDay, '--days', '1'));
+  const before = booked();
+  await (await cell.$('input')).setValue('0');
+  await (await cell.$('button')).click();
+  const over = await browser.$('#plan-supply-over');
+  await over.waitForDisplayed({ timeout: 20000 }).catch(async (e) => {
+    await screenshot('supply-failed');
+    throw e;
+  });
+  const excess = Number(await over.getAttribute('data-over'));
+  assert.ok(excess > 0, 'the planned day holds bookings, all above no doses');
+  await browser.waitUntil(async () => (await cell.getAttribute('data-vials')) === '0', { timeout: 10000 });
+  assert.equal(Number(await cell.getAttribute('data-over')), excess, 'the cell counts the same excess');
+  assert.match(await cell.getText(), /0本（0回分）/);
+  const after = booked();
+  const supply = after.supply.find((s) => s.venue_code === 'V01' && s.date === firstDay);
+  assert.equal(supply.vials, 0);
+  assert.equal(supply.over, excess);
+  assert.deepEqual(after.bands, before.bands, 'nobody was moved by the delivery');
+  await screenshot('supply-over');
+  await (await browser.$('#plan-supply-reshuffle')).click();
+  const summary = await browser.$('#reshuffle-summary');
+  await summary.waitForDisplayed({ timeout: 30000 });
+  const moves = await browser.$$('#reshuffle-moves tbody tr');
+  const unplaced = await browser.$$('#reshuffle-unplaced tbody tr');
+  // A dose 2 may move with its dose 1, so there may be more rows than bookings above.
+  assert.ok(moves.length + unplaced.length >= excess, 'every booking above the doses is re-seated or reported');
+  await show(summary);
+  await screenshot('supply-reshuffle');
 });
