@@ -235,6 +235,10 @@ pub enum Encrypted {
 /// any open with the key). Refused, with nothing changed, when the store is encrypted or
 /// half-way under another key than the key file's.
 pub fn encrypt_store(db: &Path, key_file: &Path) -> Result<Encrypted, StoreError> {
+    // A URL is not a file to rewrite (nor to create): PostgreSQL is the cluster's to encrypt.
+    if db.to_str().is_some_and(crate::postgres::is_postgres_url) {
+        return Err(KeyError::Postgres.into());
+    }
     let given = if key_file.exists() {
         Some(read_key_file(key_file)?)
     } else {

@@ -46,8 +46,8 @@ impl StoreArgs {
     }
 
     fn open(&self) -> Result<Box<dyn ServerStore>> {
-        Ok(open_store_keyed(&self.db, self.key()?.as_ref())
-            .with_context(|| format!("opening {}", redacted_location(&self.db)))?)
+        open_store_keyed(&self.db, self.key()?.as_ref())
+            .with_context(|| format!("opening {}", redacted_location(&self.db)))
     }
 }
 

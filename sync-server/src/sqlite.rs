@@ -9,11 +9,10 @@ use crdts::{CmRDT, Dot, VClock};
 use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 use uuid::Uuid;
+use vax_at_rest::AtRestError;
 use vax_sync::{EncodedOp, Op, OpId, OpLog, PublicKey, ReplicaId, Role, VenueCode};
 
 use crate::at_rest::{self, KeyError, StoreKey};
-use vax_at_rest::AtRestError;
-
 use crate::store::{Device, DeviceRecord, EnrollmentCodeRecord, ServerStore, StoreError};
 
 /// Every migration, in order. Append only: a landed file is never edited or removed.

@@ -382,6 +382,22 @@ fn an_encrypted_store_is_refused_by_every_command_without_its_key_or_with_anothe
         "encrypted at rest by its cluster",
         "PostgreSQL",
     );
+    let pg_key = keys.join("pg.key");
+    refused(
+        &[
+            "store",
+            "encrypt",
+            "--db",
+            "postgres://vaxsync@127.0.0.1:1/vax",
+            "--key-file",
+            s(&pg_key),
+        ],
+        5,
+        "INVALID_INPUT",
+        "encrypted at rest by its cluster",
+        "PostgreSQL",
+    );
+    assert!(!pg_key.exists(), "no key file made for PostgreSQL");
 }
 
 #[test]
