@@ -12,6 +12,8 @@
 //! as a broken or hostile device would. Its own exchanges are not in the latency figures; the
 //! question is whether the other venues' p99 stays under 1 s.
 //!
+//! `BENCH_ENCRYPTED=1` runs the same on a SQLite store encrypted at rest (docs/encryption.md).
+//!
 //! `FLEET_PACE` sets the server's ops per budgeted author per reply (`--paced-ops-per-author`,
 //! default 250; 0 = not paced), so one build measures both. The figures split the exchanges
 //! whose reply carried ops of the flooder from the others, and show the server's lock.

@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod at_rest;
 pub mod codes;
 pub mod core;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod sqlite;
 pub mod store;
 
 pub use api::{router, AppState};
+pub use at_rest::{KeyError, StoreKey};
 pub use core::Core;
 pub use error::ApiError;
 pub use limits::Limits;
@@ -35,9 +37,20 @@ pub use vax_sync::SystemClock;
 /// Opens the store `location` names: a `postgres://` (or `postgresql://`) URL selects
 /// PostgreSQL, anything else is the path of a SQLite file.
 pub fn open_store(location: &std::path::Path) -> Result<Box<dyn ServerStore>, StoreError> {
+    open_store_keyed(location, None)
+}
+
+/// [`open_store`] with the SQLite store's key when it is encrypted at rest
+/// ([`SqliteStore::open_keyed`]). A key for a PostgreSQL store is refused: its encryption at
+/// rest is the cluster's.
+pub fn open_store_keyed(
+    location: &std::path::Path,
+    key: Option<&StoreKey>,
+) -> Result<Box<dyn ServerStore>, StoreError> {
     match location.to_str().filter(|l| postgres::is_postgres_url(l)) {
+        Some(_) if key.is_some() => Err(KeyError::Postgres.into()),
         Some(url) => Ok(Box::new(PgStore::open(url)?)),
-        None => Ok(Box::new(SqliteStore::open(location)?)),
+        None => Ok(Box::new(SqliteStore::open_keyed(location, key)?)),
     }
 }
 
@@ -52,8 +65,17 @@ pub fn open_state_with_limits(
     location: &std::path::Path,
     limits: Limits,
 ) -> Result<AppState, StoreError> {
+    open_state_keyed(location, None, limits)
+}
+
+/// [`open_state_with_limits`] for a store encrypted at rest under `key`.
+pub fn open_state_keyed(
+    location: &std::path::Path,
+    key: Option<&StoreKey>,
+    limits: Limits,
+) -> Result<AppState, StoreError> {
     Ok(AppState::with_limits(
-        Core::open(open_store(location)?)?,
+        Core::open(open_store_keyed(location, key)?)?,
         limits,
     ))
 }

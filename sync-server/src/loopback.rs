@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use vax_domain::clock::{Clock, SystemClock};
 use vax_sync::{Role, VenueCode};
 
+use crate::at_rest::StoreKey;
 use crate::error::ApiError;
-use crate::open_store;
+use crate::open_store_keyed;
 use crate::store::StoreError;
 
 /// Why the loopback server did not start.
@@ -31,6 +32,7 @@ pub enum LoopbackError {
 pub struct LoopbackServer {
     addr: SocketAddr,
     db: PathBuf,
+    key: Option<StoreKey>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -54,9 +56,21 @@ impl LoopbackServer {
         workers: usize,
         limits: crate::Limits,
     ) -> Result<Self, LoopbackError> {
+        Self::start_keyed(db, None, port, workers, limits)
+    }
+
+    /// [`LoopbackServer::start_with_limits`] on a store encrypted at rest under `key` (the
+    /// fleet bench measures what encryption costs).
+    pub fn start_keyed(
+        db: &Path,
+        key: Option<StoreKey>,
+        port: u16,
+        workers: usize,
+        limits: crate::Limits,
+    ) -> Result<Self, LoopbackError> {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let addr = listener.local_addr()?;
-        let state = crate::open_state_with_limits(db, limits)?;
+        let state = crate::open_state_keyed(db, key.as_ref(), limits)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers.max(1))
             .enable_all()
@@ -67,6 +81,7 @@ impl LoopbackServer {
         Ok(Self {
             addr,
             db: db.to_owned(),
+            key,
             runtime: Some(runtime),
         })
     }
@@ -88,7 +103,7 @@ impl LoopbackServer {
         role: Role,
         venue: Option<&str>,
     ) -> Result<String, LoopbackError> {
-        let mut store = open_store(&self.db)?;
+        let mut store = open_store_keyed(&self.db, self.key.as_ref())?;
         let (code, _) = crate::core::create_enrollment_code(
             &mut *store,
             role,

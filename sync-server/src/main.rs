@@ -7,12 +7,16 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use vax_domain::clock::{Clock, SystemClock};
+use vax_domain::error::UserFacing;
 use vax_sync::{Alert, Role, VenueCode};
+use vax_sync_server::at_rest::{encrypt_store, read_key_file, Encrypted};
 use vax_sync_server::core::{create_enrollment_code, Core, DEFAULT_CODE_HOURS};
 use vax_sync_server::relay;
 use vax_sync_server::serve::{serve, shutdown_signal, tls_config};
 use vax_sync_server::sqlite::{parse_role, role_name};
-use vax_sync_server::{open_store, redacted_location, AppState, Limits};
+use vax_sync_server::{
+    open_store_keyed, redacted_location, AppState, Limits, ServerStore, StoreError, StoreKey,
+};
 
 #[derive(Parser)]
 #[command(name = "vaxsync", version, about = "vaxledger sync server")]
@@ -21,13 +25,38 @@ struct Cli {
     command: Command,
 }
 
+/// The store every database command opens.
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// The database: a SQLite file (created if missing) or a postgres:// URL.
+    #[arg(long, env = "VAXSYNC_DB")]
+    db: PathBuf,
+    /// The key file of a SQLite store encrypted at rest (`vaxsync store encrypt`); e.g. a
+    /// systemd credential. Never needed for a plain store.
+    #[arg(long, env = "VAXSYNC_KEY_FILE")]
+    key_file: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    fn key(&self) -> Result<Option<StoreKey>> {
+        Ok(match &self.key_file {
+            Some(path) => Some(read_key_file(path).map_err(StoreError::from)?),
+            None => None,
+        })
+    }
+
+    fn open(&self) -> Result<Box<dyn ServerStore>> {
+        open_store_keyed(&self.db, self.key()?.as_ref())
+            .with_context(|| format!("opening {}", redacted_location(&self.db)))
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the sync API. Prints `listening on <url>` as its first line.
     Serve {
-        /// The database: a SQLite file (created if missing) or a postgres:// URL.
-        #[arg(long, env = "VAXSYNC_DB")]
-        db: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: SocketAddr,
@@ -69,9 +98,8 @@ enum Command {
         command: DevicesCommand,
     },
     Alerts {
-        /// The database: a SQLite file (created if missing) or a postgres:// URL.
-        #[arg(long, env = "VAXSYNC_DB")]
-        db: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -81,11 +109,30 @@ enum Command {
         #[command(subcommand)]
         command: RelayCommand,
     },
+    /// Encryption at rest of the SQLite store (docs/encryption.md).
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
     /// Ops, devices and the frontier per author.
     Status {
-        /// The database: a SQLite file (created if missing) or a postgres:// URL.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Encrypts the SQLite store in place under the key in --key-file, made (256 random
+    /// bits, owner-only) when the file does not exist; a missing store is created encrypted.
+    /// Run it with the server stopped. A run cut short is finished by the next one.
+    Encrypt {
+        /// The SQLite store.
         #[arg(long, env = "VAXSYNC_DB")]
         db: PathBuf,
+        /// The key file to make (or whose key to use).
+        #[arg(long, env = "VAXSYNC_KEY_FILE")]
+        key_file: PathBuf,
     },
 }
 
@@ -148,18 +195,16 @@ enum RelayCommand {
 enum DevicesCommand {
     /// Lists the enrolled devices, revoked ones marked.
     List {
-        /// The database: a SQLite file (created if missing) or a postgres:// URL.
-        #[arg(long, env = "VAXSYNC_DB")]
-        db: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Revokes a device (a lost laptop): its token and its new ops are refused at once, by a
     /// running server too (it reads the revocation from the database on every request).
     Revoke {
         /// The device's replica id (from `vaxsync devices list`).
         replica: String,
-        /// The database: a SQLite file (created if missing) or a postgres:// URL.
-        #[arg(long, env = "VAXSYNC_DB")]
-        db: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -167,9 +212,8 @@ enum DevicesCommand {
 enum EnrollmentCommand {
     /// Create a one-time enrollment code (bootstraps the first HQ device).
     Create {
-        /// The database: a SQLite file (created if missing) or a postgres:// URL.
-        #[arg(long, env = "VAXSYNC_DB")]
-        db: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// reception, booth, venue_manager, call_centre, hq or relay.
         #[arg(long, value_parser = parse_role_arg)]
         role: Role,
@@ -188,7 +232,35 @@ fn parse_role_arg(s: &str) -> Result<Role, String> {
     })
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // A refused store or key: both languages and the stable code, and vaxhq's exit
+            // status (4 wrong key, 5 refused as it is).
+            let refused = err.chain().find_map(|cause| match cause.downcast_ref() {
+                Some(StoreError::Key(e)) => Some(e),
+                _ => None,
+            });
+            match refused {
+                Some(e) => {
+                    eprintln!(
+                        "error [{}]: {err:#}\nエラー: {}",
+                        e.code().as_str(),
+                        e.message_ja()
+                    );
+                    std::process::ExitCode::from(e.exit_status())
+                }
+                None => {
+                    eprintln!("Error: {err:?}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -204,7 +276,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve {
-            db,
+            store,
             listen,
             tls_cert,
             tls_key,
@@ -223,18 +295,18 @@ fn main() -> Result<()> {
                 ops_per_second,
                 paced_ops_per_author,
             };
-            run_server(db, listen, tls_cert.zip(tls_key), limits)
+            run_server(&store, listen, tls_cert.zip(tls_key), limits)
         }
         Command::Enrollment {
             command:
                 EnrollmentCommand::Create {
-                    db,
+                    store,
                     role,
                     venue,
                     expires_in_hours,
                 },
         } => {
-            let mut store = open_store(&db).context("opening the database")?;
+            let mut store = store.open()?;
             let (code, expires_at) = create_enrollment_code(
                 &mut *store,
                 role,
@@ -252,9 +324,9 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Devices {
-            command: DevicesCommand::List { db },
+            command: DevicesCommand::List { store },
         } => {
-            let store = open_store(&db).context("opening the database")?;
+            let store = store.open()?;
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
@@ -279,12 +351,12 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Devices {
-            command: DevicesCommand::Revoke { replica, db },
+            command: DevicesCommand::Revoke { replica, store },
         } => {
             let replica = uuid::Uuid::parse_str(&replica)
                 .map(vax_sync::ReplicaId)
                 .with_context(|| format!("{replica:?} is not a replica id"))?;
-            let mut core = Core::open(open_store(&db).context("opening the database")?)?;
+            let mut core = Core::open(store.open()?)?;
             let revoked = core
                 .revoke(replica)
                 .map_err(|e| anyhow::anyhow!("{}", e.body.message))?;
@@ -296,8 +368,8 @@ fn main() -> Result<()> {
             );
             Ok(())
         }
-        Command::Alerts { db, json } => {
-            let core = Core::open(open_store(&db).context("opening the database")?)?;
+        Command::Alerts { store, json } => {
+            let core = Core::open(store.open()?)?;
             let alerts = core.alerts();
             let mut out = std::io::stdout().lock();
             if json {
@@ -356,8 +428,28 @@ fn main() -> Result<()> {
             };
             run_relay(&dir, &options, &policy)
         }
-        Command::Status { db } => {
-            let store = open_store(&db).context("opening the database")?;
+        Command::Store {
+            command: StoreCommand::Encrypt { db, key_file },
+        } => {
+            let done = encrypt_store(&db, &key_file)
+                .with_context(|| format!("encrypting {}", db.display()))?;
+            let key = read_key_file(&key_file).map_err(StoreError::from)?;
+            let store = open_store_keyed(&db, Some(&key))?;
+            let what = match done {
+                Encrypted::Now => "encrypted",
+                Encrypted::Already => "already encrypted",
+            };
+            println!(
+                "{what}: {} ({} ops, {} devices) under the key in {}",
+                db.display(),
+                store.op_count()?,
+                store.devices()?.len(),
+                key_file.display()
+            );
+            Ok(())
+        }
+        Command::Status { store } => {
+            let store = store.open()?;
             println!("server replica  {}", store.server_replica_id()?);
             println!("ops             {}", store.op_count()?);
             println!("devices         {}", store.devices()?.len());
@@ -370,7 +462,7 @@ fn main() -> Result<()> {
 }
 
 fn run_server(
-    db: PathBuf,
+    store: &StoreArgs,
     listen: SocketAddr,
     tls: Option<(PathBuf, PathBuf)>,
     limits: Limits,
@@ -379,8 +471,9 @@ fn run_server(
         Some((cert, key)) => Some(tls_config(cert, key)?),
         None => None,
     };
-    let state: AppState = vax_sync_server::open_state_with_limits(&db, limits)
-        .with_context(|| format!("opening {}", redacted_location(&db)))?;
+    let db = &store.db;
+    let state: AppState = vax_sync_server::open_state_keyed(db, store.key()?.as_ref(), limits)
+        .with_context(|| format!("opening {}", redacted_location(db)))?;
     let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -396,7 +489,7 @@ fn run_server(
             tracing::warn!("serving plain HTTP on a non-loopback address: tokens travel in clear; use --tls-cert/--tls-key");
         }
     }
-    tracing::info!(server = %state.server_id(), db = %redacted_location(&db), %addr, "sync server started");
+    tracing::info!(server = %state.server_id(), db = %redacted_location(db), encrypted = store.key_file.is_some(), %addr, "sync server started");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

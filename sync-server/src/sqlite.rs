@@ -9,8 +9,10 @@ use crdts::{CmRDT, Dot, VClock};
 use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 use uuid::Uuid;
+use vax_at_rest::AtRestError;
 use vax_sync::{EncodedOp, Op, OpId, OpLog, PublicKey, ReplicaId, Role, VenueCode};
 
+use crate::at_rest::{self, KeyError, StoreKey};
 use crate::store::{Device, DeviceRecord, EnrollmentCodeRecord, ServerStore, StoreError};
 
 /// Every migration, in order. Append only: a landed file is never edited or removed.
@@ -89,10 +91,62 @@ fn hash_from_row(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the database file and brings its schema up to date.
+    /// Opens (or creates) the plain database file and brings its schema up to date. An
+    /// encrypted store is refused ([`KeyError::Locked`]): open it with
+    /// [`SqliteStore::open_keyed`].
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path).map_err(db)?;
+        Self::open_keyed(path, None)
+    }
+
+    /// Opens the store at `path` with its key when it is encrypted (docs/encryption.md), as
+    /// a plain file when no key is given. Refused, with nothing changed: an encrypted store
+    /// without its key or with another, a key for a plain or missing store (a mistyped path
+    /// never makes a new plain store), and a store whose encryption was begun without its
+    /// key. A store whose encryption was cut short is finished here, with the key.
+    pub fn open_keyed(path: &Path, key: Option<&StoreKey>) -> Result<Self, StoreError> {
+        let locked = at_rest::has_content(path) && !vax_at_rest::is_plain(path);
+        let Some(key) = key else {
+            if locked {
+                return Err(KeyError::Locked { path: path.into() }.into());
+            }
+            if at_rest::has_content(path) && at_rest::recorded_key_check(path)?.is_some() {
+                return Err(KeyError::Unfinished { path: path.into() }.into());
+            }
+            return Self::with_connection(Connection::open(path).map_err(db)?);
+        };
+        if !at_rest::has_content(path) {
+            return Err(KeyError::NotEncrypted { path: path.into() }.into());
+        }
+        if !locked {
+            match at_rest::recorded_key_check(path)? {
+                None => return Err(KeyError::NotEncrypted { path: path.into() }.into()),
+                Some(check) if check != key.check_value() => {
+                    return Err(KeyError::WrongKey { path: path.into() }.into())
+                }
+                // `vaxsync store encrypt` stopped after recording the key: finish its work.
+                Some(_) => vax_at_rest::export_encrypted(path, key).map_err(KeyError::AtRest)?,
+            }
+        }
+        let conn = vax_at_rest::keyed_connection(path, key).map_err(|e| match e {
+            AtRestError::WrongKey => KeyError::WrongKey { path: path.into() },
+            e => KeyError::AtRest(e),
+        })?;
         Self::with_connection(conn)
+    }
+
+    /// Creates or migrates the plain store at `path` and records that its encryption under
+    /// `key` has begun (the key's check value, never the key), in a committed transaction.
+    pub(crate) fn begin_encryption(path: &Path, key: &StoreKey) -> Result<(), StoreError> {
+        let store = Self::with_connection(Connection::open(path).map_err(db)?)?;
+        store
+            .conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [at_rest::KEY_CHECK, &key.check_value()],
+            )
+            .map_err(db)?;
+        Ok(())
     }
 
     /// Opens the database of a replica whose id was minted elsewhere (a venue relay's: the

@@ -24,6 +24,9 @@ pub enum StoreError {
     /// An op to store has an id the store holds with other content.
     #[error("op {0} is held with other content")]
     ConflictingOp(vax_sync::OpId),
+    /// The store's encryption at rest refused the store or its key (nothing was changed).
+    #[error(transparent)]
+    Key(crate::at_rest::KeyError),
 }
 
 impl StoreError {

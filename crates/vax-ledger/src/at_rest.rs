@@ -15,9 +15,8 @@ use std::path::{Path, PathBuf};
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
-use ring::rand::{SecureRandom, SystemRandom};
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
+use vax_at_rest::{export_encrypted, is_plain, keyed_connection, replace_file, AtRestError};
 
 use crate::{Ledger, LedgerError};
 
@@ -29,27 +28,21 @@ const AAD: &[u8] = b"vaxledger ledger data key v1";
 const MEMORY_KIB: u32 = 64 * 1024;
 const ITERATIONS: u32 = 3;
 const PARALLELISM: u32 = 1;
-/// What every SQLite file that is not encrypted begins with.
-const PLAIN_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
-/// A ledger's data key (256 bits). Never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct LedgerKey([u8; 32]);
+/// A ledger's data key (256 bits): the shared [`vax_at_rest::DataKey`]. Never printed.
+pub type LedgerKey = vax_at_rest::DataKey;
 
-impl std::fmt::Debug for LedgerKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LedgerKey(…)")
-    }
-}
-
-impl LedgerKey {
-    fn random() -> Result<Self, LedgerError> {
-        Ok(Self(random_bytes()?))
-    }
-
-    /// SQLCipher's raw-key form: the key is used as is, with no key derivation of its own.
-    fn pragma(&self) -> String {
-        format!("x'{}'", hex::encode(self.0))
+impl From<AtRestError> for LedgerError {
+    fn from(e: AtRestError) -> Self {
+        match e {
+            AtRestError::WrongKey => Self::WrongPassphrase,
+            AtRestError::Open { path, source } => Self::Open { path, source },
+            AtRestError::Sqlite(e) => Self::Sqlite(e),
+            e @ (AtRestError::NoRandomness | AtRestError::Replace { .. }) => Self::KeyFile {
+                path: PathBuf::new(),
+                problem: e.to_string(),
+            },
+        }
     }
 }
 
@@ -119,14 +112,7 @@ struct Sealed {
 }
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], LedgerError> {
-    let mut bytes = [0u8; N];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| LedgerError::KeyFile {
-            path: PathBuf::new(),
-            problem: "no randomness from the system".into(),
-        })?;
-    Ok(bytes)
+    Ok(vax_at_rest::random_bytes()?)
 }
 
 /// The key file of the ledger at `ledger`.
@@ -167,7 +153,7 @@ fn aead_key(kek: &[u8; 32]) -> LessSafeKey {
 
 fn seal(kek: &[u8; 32], key: &LedgerKey) -> Result<Sealed, LedgerError> {
     let nonce: [u8; 12] = random_bytes()?;
-    let mut sealed = key.0.to_vec();
+    let mut sealed = key.as_bytes().to_vec();
     // A fresh random nonce for each seal: a passphrase key or recovery code seals few keys.
     aead_key(kek)
         .seal_in_place_append_tag(
@@ -194,7 +180,7 @@ fn open_seal(kek: &[u8; 32], sealed: &Sealed) -> Option<LedgerKey> {
             &mut bytes,
         )
         .ok()?;
-    Some(LedgerKey(<[u8; 32]>::try_from(&key[..]).ok()?))
+    Some(LedgerKey::from_bytes(<[u8; 32]>::try_from(&key[..]).ok()?))
 }
 
 fn new_kdf() -> Result<Kdf, LedgerError> {
@@ -232,23 +218,6 @@ fn write_key_file(path: &Path, file: &KeyFile) -> Result<(), LedgerError> {
     replace_file(path, text.as_bytes()).map_err(|e| key_file_error(path, e))
 }
 
-fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = PathBuf::from(format!("{}.tmp", path.display()));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    sync_dir(path)
-}
-
-fn sync_dir(path: &Path) -> std::io::Result<()> {
-    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(dir) => std::fs::File::open(dir)?.sync_all(),
-        None => Ok(()),
-    }
-}
-
 fn unlock_key(ledger: &Path, unlock: Unlock<'_>) -> Result<LedgerKey, LedgerError> {
     let path = key_file_path(ledger);
     let file = read_key_file(&path)?;
@@ -260,68 +229,6 @@ fn unlock_key(ledger: &Path, unlock: Unlock<'_>) -> Result<LedgerKey, LedgerErro
         Unlock::Recovery(code) => open_seal(&code.0, &file.by_recovery),
     };
     key.ok_or(LedgerError::WrongPassphrase)
-}
-
-fn starts_plain(path: &Path) -> bool {
-    use std::io::Read;
-    let mut header = [0u8; 16];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut header))
-        .is_ok_and(|()| &header == PLAIN_HEADER)
-}
-
-fn keyed_connection(path: &Path, key: &LedgerKey) -> Result<Connection, LedgerError> {
-    let conn = Connection::open(path).map_err(|source| LedgerError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
-    // SQLCipher logs a wrong key to stderr on its own; the error returned says it all.
-    conn.pragma_update(None, "cipher_log_level", "NONE")?;
-    conn.pragma_update(None, "key", key.pragma())?;
-    // The key is only tried at the first read.
-    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
-        .map_err(|e| match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::NotADatabase) => LedgerError::WrongPassphrase,
-            _ => LedgerError::Sqlite(e),
-        })?;
-    Ok(conn)
-}
-
-/// Rewrites the plain SQLite file at `path` as a SQLCipher file under `key`, in place:
-/// exported to a file beside it, synced, then renamed over it (a crash leaves one or the
-/// other whole; the key file is written first, and an open that finds it with a still-plain
-/// ledger finishes the job).
-fn export_encrypted(path: &Path, key: &LedgerKey) -> Result<(), LedgerError> {
-    let tmp = PathBuf::from(format!("{}.encrypting", path.display()));
-    let _ = std::fs::remove_file(&tmp);
-    {
-        let conn = Connection::open(path).map_err(|source| LedgerError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
-        // Everything committed into the main file first: the export reads through the WAL
-        // anyway, but the old WAL must not outlive the file it belongs to.
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        conn.execute(
-            "ATTACH DATABASE ?1 AS encrypted KEY ?2",
-            rusqlite::params![tmp.to_string_lossy(), key.pragma()],
-        )?;
-        conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
-        // sqlcipher_export copies the schema and rows, not the schema version.
-        conn.execute_batch(&format!(
-            "PRAGMA encrypted.user_version = {version}; DETACH DATABASE encrypted;"
-        ))?;
-    }
-    let io = |e: std::io::Error| key_file_error(path, format!("replacing the plain ledger: {e}"));
-    std::fs::File::open(&tmp)
-        .and_then(|f| f.sync_all())
-        .map_err(io)?;
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    std::fs::rename(&tmp, path).map_err(io)?;
-    sync_dir(path).map_err(io)
 }
 
 impl Ledger {
@@ -362,7 +269,7 @@ impl Ledger {
             });
         }
         let key = unlock_key(path, unlock)?;
-        if starts_plain(path) {
+        if is_plain(path) {
             // Encryption was cut short after the key file was written: finish it.
             export_encrypted(path, &key)?;
         }

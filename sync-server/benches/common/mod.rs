@@ -24,8 +24,12 @@ impl BenchServer {
     }
 
     /// [`BenchServer::start`] with the given limits.
+    ///
+    /// `BENCH_ENCRYPTED=1` encrypts a SQLite store at rest first (`vaxsync store encrypt`, the
+    /// key file beside it), to measure what encryption costs the same run.
     pub fn start_with_limits(db: &Path, limits: vax_sync_server::Limits) -> Self {
-        let server = LoopbackServer::start_with_limits(db, 0, 2, limits).expect("start the server");
+        let key = encrypted_store(db);
+        let server = LoopbackServer::start_keyed(db, key, 0, 2, limits).expect("start the server");
         let url = server.url();
         let code = server.enrollment_code(Role::Hq, None).expect("hq code");
         let hq_key = new_device_key();
@@ -54,6 +58,22 @@ impl BenchServer {
         let replica = MemoryReplica::new(e.replica_id, e.role, key).expect("key");
         (e, replica)
     }
+}
+
+/// With `BENCH_ENCRYPTED=1` and a SQLite store: encrypts it and returns its key.
+fn encrypted_store(db: &Path) -> Option<vax_sync_server::StoreKey> {
+    let sqlite = !db.to_string_lossy().contains("://");
+    if env_or("BENCH_ENCRYPTED", 0u8) != 1 || !sqlite {
+        println!("store encryption: none");
+        return None;
+    }
+    let key_file = PathBuf::from(format!("{}.key", db.display()));
+    vax_sync_server::at_rest::encrypt_store(db, &key_file).expect("encrypt the store");
+    println!(
+        "store encryption: SQLCipher (key file {})",
+        key_file.display()
+    );
+    Some(vax_sync_server::at_rest::read_key_file(&key_file).expect("the key"))
 }
 
 /// The value at quantile `q` of sorted samples.

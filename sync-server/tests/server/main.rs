@@ -3,9 +3,11 @@
 //! against its store (`memory`), the limits a flooding or trickling client meets (`load`), the
 //! ops budget tried by an attacker (`budget`), and two processes in front of one PostgreSQL
 //! database (`shared_database`). Under `scripts/with-postgres.sh` every test that opens a store
-//! runs on PostgreSQL instead of SQLite.
+//! runs on PostgreSQL instead of SQLite; the store's encryption at rest (`at_rest`) is
+//! SQLite's.
 
 mod api;
+mod at_rest;
 mod budget;
 mod load;
 mod memory;

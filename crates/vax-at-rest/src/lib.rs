@@ -1,0 +1,242 @@
+//! Encryption at rest for SQLite files (issue 15, docs/encryption.md): a SQLCipher database
+//! under a random 256-bit data key, used as SQLCipher's raw key (no key derivation of its
+//! own). One implementation for the kiosk's ledger (`vax-ledger`, which seals the key under a
+//! passphrase) and the sync server's store (`vax-sync-server`, which reads it from a key file):
+//!
+//! - [`DataKey`]: the key, never printed;
+//! - [`keyed_connection`]: opens an encrypted file, a wrong key refused before anything is
+//!   written;
+//! - [`export_encrypted`]: rewrites a plain file as an encrypted one in place, whole or not at
+//!   all (a crash leaves the plain file or the encrypted one);
+//! - [`is_plain`]: whether a file is still a plain SQLite file.
+
+use std::path::{Path, PathBuf};
+
+use ring::rand::{SecureRandom, SystemRandom};
+use rusqlite::Connection;
+
+/// What every SQLite file that is not encrypted begins with.
+const PLAIN_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Why an encrypted file could not be opened or made.
+#[derive(Debug, thiserror::Error)]
+pub enum AtRestError {
+    /// The key does not open the file (SQLCipher's per-page HMAC fails); nothing was written.
+    #[error("the key does not open this database")]
+    WrongKey,
+    /// The system gave no randomness.
+    #[error("no randomness from the system")]
+    NoRandomness,
+    /// The file could not be opened.
+    #[error("cannot open {path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// Replacing the plain file by the encrypted one failed (the plain file is still whole).
+    #[error("replacing {path} by its encrypted copy: {source}")]
+    Replace {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Any other SQLite failure.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// A data key (256 bits). Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DataKey([u8; 32]);
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(…)")
+    }
+}
+
+impl DataKey {
+    /// A new random key.
+    pub fn random() -> Result<Self, AtRestError> {
+        Ok(Self(random_bytes()?))
+    }
+
+    /// The key with these bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// Its bytes (to seal it, or to write it to a key file).
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// A value that tells this key from another without revealing it (HMAC-SHA256 of a fixed
+    /// label under the key): recorded in a file whose encryption has begun, so that the run
+    /// that finishes it can check it holds the same key.
+    pub fn check_value(&self) -> String {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.0);
+        hex::encode(ring::hmac::sign(&key, b"vax-at-rest key check v1"))
+    }
+
+    /// SQLCipher's raw-key form: the key is used as is, with no key derivation of its own.
+    fn pragma(&self) -> String {
+        format!("x'{}'", hex::encode(self.0))
+    }
+}
+
+/// `N` random bytes from the system.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], AtRestError> {
+    let mut bytes = [0u8; N];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| AtRestError::NoRandomness)?;
+    Ok(bytes)
+}
+
+/// Whether the file at `path` begins as a plain SQLite file (false for an encrypted one, an
+/// empty or missing one).
+pub fn is_plain(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok_and(|()| &header == PLAIN_HEADER)
+}
+
+/// Opens the encrypted file at `path` with `key`. A wrong key is [`AtRestError::WrongKey`],
+/// found at the first read, before anything is written.
+pub fn keyed_connection(path: &Path, key: &DataKey) -> Result<Connection, AtRestError> {
+    let conn = Connection::open(path).map_err(|source| AtRestError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    // SQLCipher logs a wrong key to stderr on its own; the error returned says it all.
+    conn.pragma_update(None, "cipher_log_level", "NONE")?;
+    conn.pragma_update(None, "key", key.pragma())?;
+    // The key is only tried at the first read.
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => AtRestError::WrongKey,
+            _ => AtRestError::Sqlite(e),
+        })?;
+    Ok(conn)
+}
+
+/// Rewrites the plain SQLite file at `path` as a SQLCipher file under `key`, in place:
+/// exported to `<path>.encrypting`, synced, then renamed over it. A crash leaves one or the
+/// other whole; the caller records its key before calling, so that the next run finishes the
+/// job with the same key.
+pub fn export_encrypted(path: &Path, key: &DataKey) -> Result<(), AtRestError> {
+    let tmp = PathBuf::from(format!("{}.encrypting", path.display()));
+    let _ = std::fs::remove_file(&tmp);
+    {
+        let conn = Connection::open(path).map_err(|source| AtRestError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        // Everything committed into the main file first: the export reads through the WAL
+        // anyway, but the old WAL must not outlive the file it belongs to.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        conn.execute(
+            "ATTACH DATABASE ?1 AS encrypted KEY ?2",
+            rusqlite::params![tmp.to_string_lossy(), key.pragma()],
+        )?;
+        conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+        // sqlcipher_export copies the schema and rows, not the schema version.
+        conn.execute_batch(&format!(
+            "PRAGMA encrypted.user_version = {version}; DETACH DATABASE encrypted;"
+        ))?;
+    }
+    let replace = |source| AtRestError::Replace {
+        path: path.to_owned(),
+        source,
+    };
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(replace)?;
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    std::fs::rename(&tmp, path).map_err(replace)?;
+    sync_dir(path).map_err(replace)
+}
+
+/// Writes `bytes` to `path` whole or not at all: a temporary file, synced, renamed over.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = PathBuf::from(format!("{}.tmp", path.display()));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    sync_dir(path)
+}
+
+/// Syncs the directory holding `path`, so that a rename in it survives a power cut.
+pub fn sync_dir(path: &Path) -> std::io::Result<()> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => std::fs::File::open(dir)?.sync_all(),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_file_is_encrypted_in_place_and_only_its_key_opens_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.sqlite3");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; CREATE TABLE t (name TEXT); \
+             INSERT INTO t VALUES ('平文 太郎'); PRAGMA user_version = 7;",
+        )
+        .unwrap();
+        drop(conn);
+        assert!(is_plain(&path));
+
+        let key = DataKey::random().unwrap();
+        export_encrypted(&path, &key).unwrap();
+        assert!(!is_plain(&path));
+        let bytes = std::fs::read(&path).unwrap();
+        let name = "平文 太郎".as_bytes();
+        assert!(!bytes.windows(name.len()).any(|w| w == name));
+
+        let other = DataKey::random().unwrap();
+        assert!(matches!(
+            keyed_connection(&path, &other),
+            Err(AtRestError::WrongKey)
+        ));
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            bytes,
+            "a wrong key wrote nothing"
+        );
+
+        let conn = keyed_connection(&path, &key).unwrap();
+        let (found, version): (String, i64) = conn
+            .query_row(
+                "SELECT name, (SELECT user_version FROM pragma_user_version) FROM t",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((found.as_str(), version), ("平文 太郎", 7));
+    }
+
+    #[test]
+    fn a_key_is_never_printed() {
+        let key = DataKey::from_bytes([0xab; 32]);
+        assert_eq!(format!("{key:?}"), "DataKey(…)");
+        let check = key.check_value();
+        assert!(!check.contains(&hex::encode(key.as_bytes())));
+        assert_ne!(check, DataKey::from_bytes([0xac; 32]).check_value());
+    }
+}

@@ -1,0 +1,278 @@
+//! Encryption at rest of the SQLite store (docs/encryption.md, "The sync server's store").
+//!
+//! The server runs unattended, so its data key is not sealed under a passphrase: it is a
+//! random 256-bit key in a key file (`--key-file`, `VAXSYNC_KEY_FILE`; in production a systemd
+//! credential, `LoadCredentialEncrypted=`, so that the key on disk is itself sealed to the
+//! machine). The store is a SQLCipher file under that key ([`vax_at_rest`], as the ledger is).
+//! `vaxsync store encrypt` ([`encrypt_store`]) encrypts a plain store in place; it records
+//! the key's check value in the plain store before rewriting it, so that a crash half-way is
+//! finished by the next run with the key, and refused by a run without it.
+
+use std::path::{Path, PathBuf};
+
+use vax_at_rest::{AtRestError, DataKey};
+use vax_domain::error::{ErrorCode, UserFacing};
+
+use crate::sqlite::SqliteStore;
+use crate::store::StoreError;
+
+/// The store's data key.
+pub type StoreKey = DataKey;
+
+/// Where a store records that its encryption has begun, and under which key.
+pub(crate) const KEY_CHECK: &str = "at_rest_key_check";
+
+/// Why an encrypted store, or its key, was refused. Nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// An encrypted store opened without its key.
+    #[error("the store {path} is encrypted: give its key file (--key-file or VAXSYNC_KEY_FILE)")]
+    Locked {
+        /// The store.
+        path: PathBuf,
+    },
+    /// A plain store whose encryption was begun, opened without the key.
+    #[error(
+        "the encryption of the store {path} was begun and not finished: give its key file \
+         (--key-file or VAXSYNC_KEY_FILE) to finish it"
+    )]
+    Unfinished {
+        /// The store.
+        path: PathBuf,
+    },
+    /// The key does not open the store (or is not the one its encryption began with).
+    #[error(
+        "the key does not open the store {path} (another store's key file?); nothing was changed"
+    )]
+    WrongKey {
+        /// The store.
+        path: PathBuf,
+    },
+    /// A key given for a store that is not encrypted, or does not exist.
+    #[error(
+        "the store {path} is not encrypted (or does not exist); encrypt it first \
+         (vaxsync store encrypt --db … --key-file …)"
+    )]
+    NotEncrypted {
+        /// The store.
+        path: PathBuf,
+    },
+    /// `vaxsync store encrypt` for an encrypted store without a key file of its own.
+    #[error("the store {path} is encrypted already, under another key than a new one")]
+    AlreadyEncrypted {
+        /// The store.
+        path: PathBuf,
+    },
+    /// A key given for a PostgreSQL store.
+    #[error(
+        "a key file is for the SQLite store; a PostgreSQL database is encrypted at rest by its \
+         cluster (disk encryption or TDE), not by vaxsync"
+    )]
+    Postgres,
+    /// The key file cannot be read, written or used.
+    #[error("key file {path}: {problem}")]
+    KeyFile {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// Encrypting or opening failed otherwise.
+    #[error(transparent)]
+    AtRest(AtRestError),
+}
+
+impl KeyError {
+    /// The exit status `vaxsync` ends with, as `vaxhq`'s: 4 for a key that does not fit, 5 for
+    /// a store refused as it is.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            Self::WrongKey { .. } => 4,
+            Self::KeyFile { .. } | Self::AtRest(_) => 1,
+            _ => 5,
+        }
+    }
+}
+
+impl UserFacing for KeyError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::WrongKey { .. } | Self::Postgres => ErrorCode::InvalidInput,
+            Self::Locked { .. } | Self::Unfinished { .. } | Self::KeyFile { .. } => {
+                ErrorCode::LedgerUnavailable
+            }
+            _ => ErrorCode::Ledger,
+        }
+    }
+
+    fn message_ja(&self) -> String {
+        match self {
+            Self::Locked { path } => format!(
+                "保存先 {} は暗号化されています。鍵ファイルを指定してください (--key-file または VAXSYNC_KEY_FILE)",
+                path.display()
+            ),
+            Self::Unfinished { path } => format!(
+                "保存先 {} の暗号化が途中で止まっています。鍵ファイルを指定すると完了します",
+                path.display()
+            ),
+            Self::WrongKey { path } => format!(
+                "鍵が保存先 {} に合いません (別の保存先の鍵ファイルではありませんか)。何も変更されていません",
+                path.display()
+            ),
+            Self::NotEncrypted { path } => format!(
+                "保存先 {} は暗号化されていない (または存在しない) ため鍵は使えません。先に暗号化してください (vaxsync store encrypt)",
+                path.display()
+            ),
+            Self::AlreadyEncrypted { path } => format!(
+                "保存先 {} はすでに別の鍵で暗号化されています",
+                path.display()
+            ),
+            Self::Postgres => "鍵ファイルは SQLite の保存先のためのものです。PostgreSQL の暗号化はデータベース側 (ディスク暗号化・TDE) と TLS で行います".into(),
+            Self::KeyFile { path, problem } => {
+                format!("鍵ファイル {} を使えません: {problem}", path.display())
+            }
+            Self::AtRest(e) => format!("暗号化の処理に失敗しました: {e}"),
+        }
+    }
+}
+
+impl From<KeyError> for StoreError {
+    fn from(e: KeyError) -> Self {
+        Self::Key(e)
+    }
+}
+
+fn key_file_error(path: &Path, problem: impl ToString) -> KeyError {
+    KeyError::KeyFile {
+        path: path.to_owned(),
+        problem: problem.to_string(),
+    }
+}
+
+/// Reads the key in the key file at `path`: one line of 64 hex digits, readable by its owner
+/// only (a key file others may read is refused, as ssh refuses such a private key).
+pub fn read_key_file(path: &Path) -> Result<StoreKey, KeyError> {
+    let meta = std::fs::metadata(path).map_err(|e| key_file_error(path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(key_file_error(
+                path,
+                format!(
+                    "others may read it (mode {mode:03o}); make it the owner's only: chmod 600"
+                ),
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    let text = std::fs::read_to_string(path).map_err(|e| key_file_error(path, e))?;
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut bytes)
+        .map_err(|_| key_file_error(path, "not a store key (one line of 64 hex digits)"))?;
+    Ok(StoreKey::from_bytes(bytes))
+}
+
+/// Writes a new key file at `path`, owner-only, refusing to replace any file there.
+fn write_key_file(path: &Path, key: &StoreKey) -> Result<(), KeyError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| key_file_error(path, e))?;
+    file.write_all(format!("{}\n", hex::encode(key.as_bytes())).as_bytes())
+        .and_then(|()| file.sync_all())
+        .and_then(|()| vax_at_rest::sync_dir(path))
+        .map_err(|e| key_file_error(path, e))
+}
+
+/// Whether a store file is there with something in it (SQLite makes an empty file a new
+/// database).
+pub(crate) fn has_content(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
+}
+
+/// The key check recorded in the plain store at `path`, if its encryption has begun.
+/// Reads only.
+pub(crate) fn recorded_key_check(path: &Path) -> Result<Option<String>, StoreError> {
+    let conn = rusqlite::Connection::open(path).map_err(StoreError::backend)?;
+    let has_meta: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'meta'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::backend)?;
+    if !has_meta {
+        return Ok(None);
+    }
+    use rusqlite::OptionalExtension;
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [KEY_CHECK], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map_err(StoreError::backend)
+}
+
+/// What `vaxsync store encrypt` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encrypted {
+    /// The store was plain (or missing, or half-way) and is encrypted now.
+    Now,
+    /// The store was encrypted under this key already; nothing was changed.
+    Already,
+}
+
+/// Encrypts the SQLite store at `db` in place under the key in `key_file`, which is made
+/// (256 random bits, owner-only) when it does not exist; an existing key file's key is used.
+/// A missing store is created encrypted. A crash half-way is finished by the next run (or by
+/// any open with the key). Refused, with nothing changed, when the store is encrypted or
+/// half-way under another key than the key file's.
+pub fn encrypt_store(db: &Path, key_file: &Path) -> Result<Encrypted, StoreError> {
+    // A URL is not a file to rewrite (nor to create): PostgreSQL is the cluster's to encrypt.
+    if db.to_str().is_some_and(crate::postgres::is_postgres_url) {
+        return Err(KeyError::Postgres.into());
+    }
+    let given = if key_file.exists() {
+        Some(read_key_file(key_file)?)
+    } else {
+        None
+    };
+    if has_content(db) && !vax_at_rest::is_plain(db) {
+        let Some(key) = given else {
+            return Err(KeyError::AlreadyEncrypted { path: db.into() }.into());
+        };
+        // Opening with the key finishes nothing here (the file is encrypted): it checks it.
+        SqliteStore::open_keyed(db, Some(&key))?;
+        return Ok(Encrypted::Already);
+    }
+    let begun = if has_content(db) {
+        recorded_key_check(db)?
+    } else {
+        None
+    };
+    let key = match (given, begun) {
+        (Some(key), Some(check)) if key.check_value() != check => {
+            return Err(KeyError::WrongKey { path: db.into() }.into());
+        }
+        (Some(key), _) => key,
+        (None, Some(_)) => return Err(KeyError::Unfinished { path: db.into() }.into()),
+        (None, None) => {
+            let key = StoreKey::random().map_err(KeyError::AtRest)?;
+            // Written (and synced) before the store changes: the key is never lost.
+            write_key_file(key_file, &key)?;
+            key
+        }
+    };
+    SqliteStore::begin_encryption(db, &key)?;
+    vax_at_rest::export_encrypted(db, &key).map_err(KeyError::AtRest)?;
+    // Opened once with the key: proves the result before the command says it is done.
+    SqliteStore::open_keyed(db, Some(&key))?;
+    Ok(Encrypted::Now)
+}

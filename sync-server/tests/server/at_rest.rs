@@ -1,0 +1,491 @@
+//! Encryption at rest of the server's SQLite store (docs/encryption.md, "The sync server's
+//! store"), with the real `vaxsync` binary: a plain store encrypted in place keeps every op
+//! and device and holds no resident's name in its bytes (WAL included); without its key or
+//! with another one it is refused by every command and nothing changes; an encryption cut
+//! short is refused without the key and finished with it. SQLite only, whatever store the
+//! suite runs on: PostgreSQL's encryption at rest is the cluster's.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use vax_sync::{OpKind, ResidentField, Role, VenueCode};
+use vax_sync_client::{enroll, new_device_key, sync_session, Client, MemoryReplica};
+
+use crate::process::ServerProcess;
+use crate::support::{dose, resident};
+
+/// `vaxsync ARGS` with none of the store's settings from the environment. A command that
+/// does not end within 30 s (a `serve` that should have been refused and serves instead) is
+/// killed and fails the test.
+fn vaxsync(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vaxsync"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("VAXSYNC_DB")
+        .env_remove("VAXSYNC_KEY_FILE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run vaxsync");
+    for _ in 0..300 {
+        if child.try_wait().expect("try_wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("output");
+    panic!("vaxsync {args:?} did not end: {}", text(&out));
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = vaxsync(args);
+    assert!(out.status.success(), "vaxsync {args:?}: {}", text(&out));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+/// The store's files as raw bytes: the main file, then its WAL.
+fn raw_bytes(db: &Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(db).expect("read the store");
+    if let Ok(wal) = std::fs::read(format!("{}-wal", db.display())) {
+        bytes.extend(wal);
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+fn set_name(n: u32, name: &str) -> OpKind {
+    OpKind::SetResidentFields {
+        resident: resident(n),
+        fields: vec![ResidentField::Name(name.into())],
+    }
+}
+
+/// A server on `db` (with `--key-file key` when given), HQ enrolled with a code made by the
+/// CLI.
+struct Running {
+    server: ServerProcess,
+    hq: Client,
+}
+
+fn start(db: &Path, key: Option<&Path>) -> ServerProcess {
+    let flags: Vec<&str> = match key {
+        Some(k) => vec!["--key-file", s(k)],
+        None => vec![],
+    };
+    ServerProcess::start_with(db, None, "warn", Stdio::null(), &flags)
+}
+
+fn start_with_hq(db: &Path) -> (Running, MemoryReplica, vax_sync::ReplicaId) {
+    let code = ok(&["enrollment", "create", "--db", s(db), "--role", "hq"]);
+    let server = start(db, None);
+    let key = new_device_key();
+    let e = enroll(&server.url, code.trim(), "本部1", &key).expect("enroll HQ");
+    let hq = Client::new(&server.url, &e.token);
+    let replica = MemoryReplica::new(e.replica_id, Role::Hq, key).expect("key");
+    (Running { server, hq }, replica, e.server_replica_id)
+}
+
+/// A plain store holding HQ, a booth of V01 and their ops (a resident named `name`), with
+/// the server stopped; returns the booth's client, replica and key.
+fn plain_store_with(db: &Path, name: &str) -> (String, vax_sync::DeviceKey, vax_sync::ReplicaId) {
+    let (running, mut hq, server_id) = start_with_hq(db);
+    hq.write(set_name(1, name)).expect("write");
+    sync_session(&mut hq, &running.hq, server_id).expect("hq syncs");
+    let code = running
+        .hq
+        .create_enrollment_code(Role::Booth, Some(&VenueCode::new("V01")), 24)
+        .expect("code");
+    let key = new_device_key();
+    let booth = enroll(&running.server.url, &code, "接種1", &key).expect("enroll booth");
+    let mut replica = MemoryReplica::new(booth.replica_id, Role::Booth, key.clone()).expect("key");
+    replica.write(dose(1, "V01")).expect("write");
+    let client = Client::new(&running.server.url, &booth.token);
+    let report = sync_session(&mut replica, &client, server_id).expect("booth syncs");
+    assert_eq!((report.sent_ops, report.received_ops), (1, 1));
+    drop(running);
+    (booth.token, key, booth.replica_id)
+}
+
+#[test]
+fn a_plain_store_encrypted_in_place_keeps_every_op_and_device_with_no_name_left_in_its_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("sync.db");
+    let key_file = dir.path().join("store.key");
+    let name = "暗号 試験子";
+    let (token, booth_key, booth_id) = plain_store_with(&db, name);
+    assert!(
+        contains(&raw_bytes(&db), name),
+        "the check can fail: the plain store shows the name"
+    );
+    let status = ok(&["status", "--db", s(&db)]);
+    let devices = ok(&["devices", "list", "--db", s(&db)]);
+
+    let out = ok(&[
+        "store",
+        "encrypt",
+        "--db",
+        s(&db),
+        "--key-file",
+        s(&key_file),
+    ]);
+    assert!(out.starts_with("encrypted: "), "{out}");
+    assert!(out.contains("(2 ops, 2 devices)"), "{out}");
+    let key_text = std::fs::read_to_string(&key_file).expect("key file");
+    assert_eq!(key_text.len(), 65, "64 hex digits and a newline");
+    assert!(key_text.trim().chars().all(|c| c.is_ascii_hexdigit()));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the key file is its owner's only");
+    let bytes = raw_bytes(&db);
+    assert!(!contains(&bytes, name));
+    assert!(!contains(&bytes, "SQLite format 3"));
+    assert!(
+        !contains(&bytes, key_text.trim()),
+        "the key is not in the store"
+    );
+
+    // Every op and device is there, as the commands that read the store show them.
+    let k = s(&key_file);
+    assert_eq!(ok(&["status", "--db", s(&db), "--key-file", k]), status);
+    assert_eq!(
+        ok(&["devices", "list", "--db", s(&db), "--key-file", k]),
+        devices
+    );
+
+    // The server serves it with the key: the booth syncs on, a new replica of it gets
+    // everything back, and HQ writes a name that lands encrypted (WAL included).
+    let server = start(&db, Some(&key_file));
+    let client = Client::new(&server.url, &token);
+    let server_id = client.health().expect("health").server_replica_id;
+    let mut again = MemoryReplica::new(booth_id, Role::Booth, booth_key).expect("key");
+    let report = sync_session(&mut again, &client, server_id).expect("booth syncs");
+    assert_eq!(report.received_ops, 2, "its own dose and HQ's name");
+    assert_eq!(again.log.len(), 2);
+    let code = ok(&[
+        "enrollment",
+        "create",
+        "--db",
+        s(&db),
+        "--key-file",
+        k,
+        "--role",
+        "hq",
+    ]);
+    let hq_key = new_device_key();
+    let hq2 =
+        enroll(&server.url, code.trim(), "本部2", &hq_key).expect("enroll on the encrypted store");
+    let mut hq2_replica = MemoryReplica::new(hq2.replica_id, Role::Hq, hq_key).expect("key");
+    let later = "後日 追加子";
+    hq2_replica.write(set_name(2, later)).expect("write");
+    let hq2_client = Client::new(&server.url, &hq2.token);
+    let report = sync_session(&mut hq2_replica, &hq2_client, server_id).expect("hq2 syncs");
+    assert_eq!((report.sent_ops, report.received_ops), (1, 2));
+    drop(server); // SIGKILL: the new op may still be in the WAL only
+    assert!(!contains(&raw_bytes(&db), later));
+    assert!(ok(&["status", "--db", s(&db), "--key-file", k]).contains("ops             3"));
+}
+
+/// The refusal of a command on `db`: the exit status, the stable code and both languages.
+fn refused(args: &[&str], status: i32, code: &str, en: &str, ja: &str) {
+    let out = vaxsync(args);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(status), "vaxsync {args:?}: {all}");
+    assert!(all.contains(&format!("[{code}]")), "{all}");
+    assert!(all.contains(en), "{en:?} in {all}");
+    assert!(all.contains(ja), "{ja:?} in {all}");
+    assert!(!all.contains("listening on"), "nothing served: {all}");
+}
+
+/// Every file in `dir` with its bytes.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn an_encrypted_store_is_refused_by_every_command_without_its_key_or_with_another_and_nothing_changes(
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store_dir = dir.path().join("store");
+    std::fs::create_dir(&store_dir).unwrap();
+    let db = store_dir.join("sync.db");
+    let keys = dir.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    let key_file = keys.join("store.key");
+    ok(&["enrollment", "create", "--db", s(&db), "--role", "hq"]);
+    ok(&[
+        "store",
+        "encrypt",
+        "--db",
+        s(&db),
+        "--key-file",
+        s(&key_file),
+    ]);
+    // Another store's key: a key file that is right in every way but this one.
+    let other_db = dir.path().join("other.db");
+    let other_key = keys.join("other.key");
+    ok(&[
+        "store",
+        "encrypt",
+        "--db",
+        s(&other_db),
+        "--key-file",
+        s(&other_key),
+    ]);
+    let before = snapshot(&store_dir);
+    let d = s(&db);
+    let replica = uuid::Uuid::now_v7().to_string();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["serve", "--db", d, "--listen", "127.0.0.1:0"],
+        vec!["enrollment", "create", "--db", d, "--role", "hq"],
+        vec!["devices", "list", "--db", d],
+        vec!["devices", "revoke", &replica, "--db", d],
+        vec!["alerts", "--db", d],
+        vec!["status", "--db", d],
+    ];
+    for command in &commands {
+        refused(
+            command,
+            5,
+            "LEDGER_UNAVAILABLE",
+            "is encrypted: give its key file",
+            "は暗号化されています",
+        );
+        let mut wrong = command.clone();
+        wrong.extend(["--key-file", s(&other_key)]);
+        refused(
+            &wrong,
+            4,
+            "INVALID_INPUT",
+            "the key does not open the store",
+            "鍵が保存先",
+        );
+        assert_eq!(snapshot(&store_dir), before, "{command:?} changed nothing");
+    }
+    // The key from the environment, as systemd's credential would give it, is refused too.
+    let out = Command::new(env!("CARGO_BIN_EXE_vaxsync"))
+        .args(["status", "--db", d])
+        .env("VAXSYNC_KEY_FILE", &other_key)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+
+    // A key file others may read is refused, though its key is right.
+    let loose = keys.join("loose.key");
+    std::fs::copy(&key_file, &loose).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+    refused(
+        &["status", "--db", d, "--key-file", s(&loose)],
+        1,
+        "LEDGER_UNAVAILABLE",
+        "others may read it (mode 644)",
+        "鍵ファイル",
+    );
+    // A key file that is not a key (one digit short) is refused.
+    let short = keys.join("short.key");
+    let text_key = std::fs::read_to_string(&key_file).unwrap();
+    std::fs::write(&short, &text_key.trim()[1..]).unwrap();
+    std::fs::set_permissions(&short, std::fs::Permissions::from_mode(0o600)).unwrap();
+    refused(
+        &["status", "--db", d, "--key-file", s(&short)],
+        1,
+        "LEDGER_UNAVAILABLE",
+        "not a store key",
+        "鍵ファイル",
+    );
+
+    // Encrypting again: with another existing key file, refused; with none, refused without
+    // making one (the store's key is never replaced); with its own key, nothing to do.
+    refused(
+        &["store", "encrypt", "--db", d, "--key-file", s(&other_key)],
+        4,
+        "INVALID_INPUT",
+        "the key does not open the store",
+        "鍵が保存先",
+    );
+    let new_key = keys.join("new.key");
+    refused(
+        &["store", "encrypt", "--db", d, "--key-file", s(&new_key)],
+        5,
+        "LEDGER",
+        "is encrypted already",
+        "すでに別の鍵で暗号化されています",
+    );
+    assert!(!new_key.exists(), "no key file made for an encrypted store");
+    assert_eq!(snapshot(&store_dir), before);
+    let again = ok(&["store", "encrypt", "--db", d, "--key-file", s(&key_file)]);
+    assert!(again.starts_with("already encrypted: "), "{again}");
+    assert!(ok(&["status", "--db", d, "--key-file", s(&key_file)]).contains("ops             0"));
+
+    // A key for a plain store, or for none: refused, nothing made or changed.
+    let plain = dir.path().join("plain.db");
+    ok(&["status", "--db", s(&plain)]);
+    let plain_bytes = std::fs::read(&plain).unwrap();
+    refused(
+        &["status", "--db", s(&plain), "--key-file", s(&key_file)],
+        5,
+        "LEDGER",
+        "is not encrypted (or does not exist)",
+        "暗号化されていない",
+    );
+    assert_eq!(std::fs::read(&plain).unwrap(), plain_bytes);
+    let missing = dir.path().join("missing.db");
+    refused(
+        &["serve", "--db", s(&missing), "--key-file", s(&key_file)],
+        5,
+        "LEDGER",
+        "is not encrypted (or does not exist)",
+        "暗号化されていない",
+    );
+    assert!(!missing.exists(), "a mistyped path makes no new store");
+
+    // PostgreSQL: refused before any connection is tried.
+    refused(
+        &[
+            "status",
+            "--db",
+            "postgres://vaxsync@127.0.0.1:1/vax",
+            "--key-file",
+            s(&key_file),
+        ],
+        5,
+        "INVALID_INPUT",
+        "encrypted at rest by its cluster",
+        "PostgreSQL",
+    );
+    let pg_key = keys.join("pg.key");
+    refused(
+        &[
+            "store",
+            "encrypt",
+            "--db",
+            "postgres://vaxsync@127.0.0.1:1/vax",
+            "--key-file",
+            s(&pg_key),
+        ],
+        5,
+        "INVALID_INPUT",
+        "encrypted at rest by its cluster",
+        "PostgreSQL",
+    );
+    assert!(!pg_key.exists(), "no key file made for PostgreSQL");
+}
+
+#[test]
+fn an_encryption_cut_short_is_refused_without_its_key_and_finished_with_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("sync.db");
+    let key_file = dir.path().join("store.key");
+    let name = "中断 試験子";
+    let (token, booth_key, booth_id) = plain_store_with(&db, name);
+    let status = ok(&["status", "--db", s(&db)]);
+
+    // The export's file cannot be made (a directory stands in its way): the run stops after
+    // the key file is written and the store has recorded its key, as a crash there would.
+    let obstacle = PathBuf::from(format!("{}.encrypting", db.display()));
+    std::fs::create_dir(&obstacle).unwrap();
+    let cut = vaxsync(&[
+        "store",
+        "encrypt",
+        "--db",
+        s(&db),
+        "--key-file",
+        s(&key_file),
+    ]);
+    assert!(!cut.status.success(), "{}", text(&cut));
+    std::fs::remove_dir(&obstacle).unwrap();
+    assert!(key_file.exists());
+    assert!(contains(&raw_bytes(&db), name), "still plain");
+    // A torn export left behind is not trusted.
+    std::fs::write(&obstacle, b"torn").unwrap();
+    let half = std::fs::read(&db).unwrap();
+
+    // Without the key, the half-encrypted store is not served plain.
+    refused(
+        &["serve", "--db", s(&db), "--listen", "127.0.0.1:0"],
+        5,
+        "LEDGER_UNAVAILABLE",
+        "was begun and not finished",
+        "暗号化が途中で止まっています",
+    );
+    // Nor finished under another key than the one it recorded.
+    let other_key = dir.path().join("other.key");
+    ok(&[
+        "store",
+        "encrypt",
+        "--db",
+        s(&dir.path().join("other.db")),
+        "--key-file",
+        s(&other_key),
+    ]);
+    refused(
+        &["status", "--db", s(&db), "--key-file", s(&other_key)],
+        4,
+        "INVALID_INPUT",
+        "the key does not open the store",
+        "鍵が保存先",
+    );
+    refused(
+        &[
+            "store",
+            "encrypt",
+            "--db",
+            s(&db),
+            "--key-file",
+            s(&other_key),
+        ],
+        4,
+        "INVALID_INPUT",
+        "the key does not open the store",
+        "鍵が保存先",
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), half, "nothing changed");
+
+    // The server started with the key finishes the job and serves everything.
+    let server = start(&db, Some(&key_file));
+    assert!(!contains(&raw_bytes(&db), name));
+    assert!(!contains(&raw_bytes(&db), "SQLite format 3"));
+    assert!(
+        !obstacle.exists(),
+        "the torn export was replaced, then renamed over the store"
+    );
+    let client = Client::new(&server.url, &token);
+    let server_id = client.health().expect("health").server_replica_id;
+    let mut again = MemoryReplica::new(booth_id, Role::Booth, booth_key).expect("key");
+    let report = sync_session(&mut again, &client, server_id).expect("booth syncs");
+    assert_eq!(report.received_ops, 2, "its own dose and HQ's name");
+    drop(server);
+    let k = s(&key_file);
+    assert_eq!(ok(&["status", "--db", s(&db), "--key-file", k]), status);
+    let again = ok(&["store", "encrypt", "--db", s(&db), "--key-file", k]);
+    assert!(again.starts_with("already encrypted: "), "{again}");
+}
