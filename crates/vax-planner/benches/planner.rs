@@ -10,7 +10,7 @@
 //! `cargo bench -p vax-planner --bench planner` (add `-- --quick`, or set VAX_BENCH_QUICK=1,
 //! for a run of a few seconds: one timing run each and three exact instances;
 //! `-- --greedy-profile` runs the construction alone once, with the unplaced reasons, for a
-//! profiler).
+//! profiler; VAX_BENCH_EXACT_ONLY=1 runs part 3 alone).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -325,6 +325,11 @@ fn bench_plan(runs: usize) -> (Problem, Schedule) {
         greedy_cpu.push(thread_cpu() - cpu);
     }
     let ours = result.expect("one run");
+    // The demo's plan: the same fixed steps without a time budget (one run).
+    let cpu = thread_cpu();
+    let t = Instant::now();
+    plan(&p, &PlanOptions::default()).expect("valid city");
+    let (unbudgeted, unbudgeted_cpu) = (t.elapsed(), thread_cpu() - cpu);
     let t = Instant::now();
     let violations = verify(&p, &ours);
     let verify_time = t.elapsed();
@@ -351,6 +356,11 @@ fn bench_plan(runs: usize) -> (Problem, Schedule) {
         load_average(),
         ms(median(cpu_times)),
         ms(median(greedy_cpu)),
+    );
+    println!(
+        "| whole plan without a time budget (as the demo plans), one run: wall / CPU | {:.0} ms / {:.0} ms | — |",
+        ms(unbudgeted),
+        ms(unbudgeted_cpu)
     );
     println!(
         "| independent check of the plan | {:.0} ms | — |",
@@ -467,8 +477,24 @@ fn bench_exact(seeds: u64) {
     println!("|---|---:|---:|---:|---:|---:|---:|");
     let mut worst: f64 = 0.0;
     let mut sum = 0.0;
-    for seed in 1..=seeds {
-        let p = common::exact::small_instance(seed, 2, 26, 14);
+    // VAX_BENCH_EXACT_SEEDS=13-40 and VAX_BENCH_EXACT_SIZE=3x30 (venues × residents) run
+    // other instances than the twelve of the table in docs/BENCHMARKS.md.
+    let env = |name: &str| std::env::var(name).ok();
+    let (from, to) = env("VAX_BENCH_EXACT_SEEDS")
+        .and_then(|v| {
+            let (a, b) = v.split_once('-')?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        })
+        .unwrap_or((1, seeds));
+    let (venues, residents) = env("VAX_BENCH_EXACT_SIZE")
+        .and_then(|v| {
+            let (a, b) = v.split_once('x')?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        })
+        .unwrap_or((2, 14));
+    let seeds = to + 1 - from;
+    for seed in from..=to {
+        let p = common::exact::small_instance(seed, venues, 26, residents);
         let t = Instant::now();
         let exact = common::exact::solve_exact(&p);
         let exact_time = t.elapsed();
@@ -482,7 +508,7 @@ fn bench_exact(seeds: u64) {
         worst = worst.max(gap);
         sum += gap;
         println!(
-            "| seed {seed}: 2 × 26 × 14 | {} | {:.2} | {:.0} ms | {:.2} | {:.1} ms | {:.2} % |",
+            "| seed {seed}: {venues} × 26 × {residents} | {} | {:.2} | {:.0} ms | {:.2} | {:.1} ms | {:.2} % |",
             exact.variables,
             exact.objective,
             ms(exact_time),
@@ -527,6 +553,10 @@ fn main() {
                 .or_default() += 1;
         }
         println!("{reasons:?}");
+        return;
+    }
+    if std::env::var_os("VAX_BENCH_EXACT_ONLY").is_some() {
+        bench_exact(if quick { 3 } else { 12 });
         return;
     }
     let (p, s) = bench_plan(runs);

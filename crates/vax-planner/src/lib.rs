@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 mod index;
+mod lns;
 pub mod model;
 pub mod objective;
 pub mod reshuffle;

@@ -10,8 +10,10 @@
 //! 2. **Repair.** Residents left without a pair get one by moving others' dose 2 within
 //!    their own windows (chains of moves, or one move out of a full dose-1 band).
 //! 3. **Bounded improvement.** Reinsert, swap and compound re-seat moves, each kept only if
-//!    the objective goes down; a fixed number of steps (deterministic for a seed), ended
-//!    early by `improve_stop` (a time budget) or `stop` (cancellation).
+//!    the objective goes down, then ruin and exact repair ([`crate::lns`]: a few related
+//!    residents' pairs emptied and re-seated by a branch and bound); a fixed number of steps
+//!    and iterations (deterministic for a seed), ended early by `improve_stop` (a time
+//!    budget) or `stop` (cancellation).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -253,7 +255,7 @@ impl<'a> Seater<'a> {
 
     /// Whether some band of venue-day `slot` may take one more booking: one open with a
     /// place left, and a dose left that day.
-    fn slot_has_room(&self, slot: usize) -> bool {
+    pub(crate) fn slot_has_room(&self, slot: usize) -> bool {
         self.slot_open[slot] > 0
             && self.index.slot_supply[slot].is_none_or(|s| self.load.slot[slot] < s)
     }
@@ -273,7 +275,7 @@ impl<'a> Seater<'a> {
     }
 
     /// Pooling: a rider opening a venue day no rider uses yet costs one more stop.
-    fn stop_cost(&self, r: ResidentIdx, band: BandIdx) -> f64 {
+    pub(crate) fn stop_cost(&self, r: ResidentIdx, band: BandIdx) -> f64 {
         if self.problem.residents[r].needs_transport && self.rider_count[self.index.slot[band]] == 0
         {
             self.problem.weights.rider_stop
@@ -745,6 +747,18 @@ pub fn plan(problem: &Problem, options: &PlanOptions<'_>) -> Result<Schedule, Pr
     let steps = (planned.len() as u64 * per_resident).max(per_resident * MIN_IMPROVEMENT_STEPS);
     let either = Either(options.stop, options.improve_stop);
     improve(&mut seater, &mut seats, &planned, steps, &mut rng, &either);
+    // Ruin and exact repair: a fixed number of iterations per unit of steps, within the
+    // same budget (on a city, the moves above spend most of it).
+    let iterations = per_resident * LNS_ITERATIONS;
+    crate::lns::ruin_and_repair(
+        &mut seater,
+        &mut seats,
+        &mut planned,
+        &mut unplaced,
+        iterations,
+        &mut rng,
+        &either,
+    );
     explain(&seater, &mut unplaced);
     unplaced.sort_by_key(|u| u.resident);
     Ok(Schedule { seats, unplaced })
@@ -846,6 +860,12 @@ pub(crate) fn explain(seater: &Seater<'_>, unplaced: &mut [Unplaced]) {
 
 /// Improvement steps of a small run, per unit of `improvement_steps_per_resident`.
 const MIN_IMPROVEMENT_STEPS: u64 = 2_000;
+
+/// Ruin-and-repair iterations ([`crate::lns`]) of a run, per unit of
+/// `improvement_steps_per_resident`, whatever its size: each costs about a millisecond on the
+/// 65,000-resident city, so a fixed count bounds the stage where no time budget is given
+/// (the demo's plan).
+const LNS_ITERATIONS: u64 = 64;
 
 /// Band expansions the repair may spend in one run: bounds its time on a city short of
 /// places, where most unplaced residents cannot be helped anyway.

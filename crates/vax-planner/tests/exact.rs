@@ -1,10 +1,10 @@
 //! The planner against the proven optimum of an exact solver, on instances small enough for
-//! it. The goal (DESIGN.md) is 1 %; measured (docs/BENCHMARKS.md, session 8) the planner is
-//! at the optimum on half the instances, 1.0 % above it on average over twelve, with one
-//! instance at 6.5 % (riders of two venues pooled on a third venue day: a chain of moves the
-//! local search does not find). This test keeps that from getting worse: mean gap over
-//! these eight at most 2 % (measured 1.2 %), no instance over 7 %, and the exact plan passes
-//! the same checker.
+//! it. The goal (DESIGN.md) is 1 %; measured (docs/BENCHMARKS.md, session 10) the planner
+//! reaches the optimum on all twelve bench instances since the ruin-and-exact-repair stage
+//! (before: mean 1.0 %, worst 6.5 %, seed 2: riders of one venue pooled on another's days, a
+//! chain of seven residents' moves the two-resident moves do not find). This test keeps it
+//! there: no instance over 1 % (without that stage seeds 2, 3, 11 and 19 fail), mean at
+//! most 0.1 %, and the exact plan passes the same checker.
 
 mod common;
 
@@ -14,7 +14,9 @@ use vax_planner::{objective, plan, verify, PlanOptions};
 #[test]
 fn the_planner_stays_near_the_optimum_on_small_instances() {
     let mut gaps = Vec::new();
-    for seed in 1..=8 {
+    // Seed 19 is full: the optimum leaves one resident without a pair, the planner left two
+    // before the repair could seat a waiting resident.
+    for seed in (1..=12).chain([19]) {
         let p = small_instance(seed, 2, 26, 14);
         let exact = solve_exact(&p);
         assert_eq!(
@@ -28,12 +30,12 @@ fn the_planner_stays_near_the_optimum_on_small_instances() {
         assert!(o + 1e-6 >= exact.objective, "nothing beats the optimum");
         let gap = (o - exact.objective) / exact.objective;
         assert!(
-            gap <= 0.07,
+            gap <= 0.01,
             "seed {seed}: planner {o:.2} vs optimum {:.2}",
             exact.objective
         );
         gaps.push(gap);
     }
     let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
-    assert!(mean <= 0.02, "mean gap {:.2} %", mean * 100.0);
+    assert!(mean <= 0.001, "mean gap {:.2} %", mean * 100.0);
 }
