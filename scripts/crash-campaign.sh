@@ -15,5 +15,8 @@ log="artifacts/crash-campaign/$(date -u +%Y%m%dT%H%M%SZ)-${kills}.log"
 export VAXLEDGER_CRASH_KILLS="$kills"
 if [[ -n "${2:-}" ]]; then export VAXLEDGER_CRASH_SEED="$2"; fi
 echo "crash campaign: $kills kills, log $log"
-# --workspace, not -p vax-cli: the same feature set as the test command, so nothing rebuilds.
-cargo test --locked --workspace --test crash_campaign -- --nocapture 2>&1 | tee "$log"
+# The binary the test command builds (scripts/test-binary.sh): `--test crash_campaign` alone
+# would rebuild half the workspace under another feature set, and replace vaxhq under a
+# running test.
+campaign="$(bash scripts/test-binary.sh crash_campaign)"
+(cd crates/vax-cli && "$campaign" --nocapture) 2>&1 | tee "$log"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test: set up, check formatting, lints and types, run all unit, integration, golden,
-# property, front-end and doc tests, then the end-to-end tests of the real app under Xvfb.
+# property and front-end tests, the end-to-end tests of the real app under Xvfb, then doc tests.
 # .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,12 +20,19 @@ echo "== [${SECONDS}s] cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== [${SECONDS}s] cargo test"
 cargo test --workspace --all-targets --locked
-cargo test --workspace --doc --locked
 echo "== [${SECONDS}s] the sync server's suite again, on PostgreSQL (a throw-away cluster on a Unix socket)"
-# `--workspace` keeps the feature set of the step above, so the suite's binary is reused: with
-# `-p vax-sync-server` cargo resolved features for that package alone and rebuilt 87 crates.
-bash scripts/with-postgres.sh cargo test --workspace --locked --test server
+# The suite's binary as the step above built it: `cargo test --test server` would resolve
+# features without the other packages' dev-dependencies and rebuild half the workspace
+# (scripts/test-binary.sh). Run from its package folder, as cargo runs it.
+server_suite="$(bash scripts/test-binary.sh server)"
+(cd sync-server && bash ../scripts/with-postgres.sh "$server_suite")
 
 echo "== [${SECONDS}s] end to end: the desktop app in a real window"
 bash scripts/e2e.sh
+# Last: doc tests build the libraries under another feature set (no `--all-targets` with
+# `--doc`), which rebuilds vax-ledger, vax-app, vax-cli and the app and replaces vaxhq and
+# vaxsync; before the steps above it cost a rebuild back and broke a crash campaign running
+# beside it.
+echo "== [${SECONDS}s] doc tests"
+cargo test --workspace --doc --locked
 echo "== [${SECONDS}s] every test passed"

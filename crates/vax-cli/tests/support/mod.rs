@@ -21,9 +21,11 @@ pub fn vaxhq_bin() -> PathBuf {
 }
 
 /// `vaxsync` is another package's binary, so cargo does not build it for these tests: it is
-/// built once per test binary, as `cargo test --workspace` builds it (the sync server's suite
-/// brings it along). `cargo build -p vax-sync-server` would resolve features for that package
-/// alone, rebuild some 80 crates a second time and overwrite the binary the other tests use.
+/// built once per test binary, as the test command builds it (`cargo test --workspace
+/// --all-targets`: the sync server's suite brings it along; nothing to do when that ran).
+/// Any narrower selection (`--test server`, `-p vax-sync-server`) resolves another feature
+/// set, rebuilds half the workspace and replaces `vaxhq` and `vaxsync` under the tests
+/// running them (a 1,000-kill crash campaign died on it).
 pub fn vaxsync_bin() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
@@ -37,8 +39,7 @@ pub fn vaxsync_bin() -> PathBuf {
                     "--locked",
                     "--workspace",
                     "--no-run",
-                    "--test",
-                    "server",
+                    "--all-targets",
                 ])
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
                 .status()
