@@ -75,6 +75,21 @@ fn every_leg_passes_the_checker(ledger: &Ledger) {
     }
 }
 
+/// HQ's move of `resident`'s trip to the venue onto `to`, which must be refused: the reason
+/// in English and Japanese.
+fn refused_to_venue(
+    ledger: &mut Ledger,
+    resident: vax_ledger::RowId,
+    to: &BusRun,
+) -> (String, String) {
+    let request = RiderMove {
+        resident_id: resident,
+        direction: LegDirection::ToVenue,
+        to: MoveTo::Trip(trip(to)),
+    };
+    refusal(move_rider(ledger, Role::Headquarters, VENUE, day(), &request, now()).unwrap_err())
+}
+
 fn refusal(e: TransportError) -> (String, String) {
     assert!(matches!(e, TransportError::Invalid { .. }), "{e:?}");
     (e.to_string(), e.message_ja())
@@ -83,7 +98,6 @@ fn refusal(e: TransportError) -> (String, String) {
 #[test]
 fn full_and_late_trips_and_the_other_direction_are_refused_writing_nothing() {
     let mut ledger = planned_city();
-    let hq = Role::Headquarters;
     let before = day_transport(&ledger.reader(), VENUE, day()).unwrap();
     let stored_before = ledger.reader().transport_legs(VENUE, day()).unwrap();
 
@@ -103,20 +117,7 @@ fn full_and_late_trips_and_the_other_direction_are_refused_writing_nothing() {
                 && !r.stops.is_empty()
         })
         .expect("another trip of that band or a later one");
-    let e = move_rider(
-        &mut ledger,
-        hq,
-        VENUE,
-        day(),
-        &RiderMove {
-            resident_id: other.stops[0].resident_id,
-            direction: LegDirection::ToVenue,
-            to: MoveTo::Trip(trip(full)),
-        },
-        now(),
-    )
-    .unwrap_err();
-    let (en, ja) = refusal(e);
+    let (en, ja) = refused_to_venue(&mut ledger, other.stops[0].resident_id, full);
     assert!(en.contains("seat count would break"), "{en}");
     assert!(ja.contains("座席数を超えます"), "{ja}");
 
@@ -132,20 +133,7 @@ fn full_and_late_trips_and_the_other_direction_are_refused_writing_nothing() {
         .iter()
         .find(|r| r.direction == LegDirection::ToVenue && r.at_venue > early.band_start)
         .expect("a bus arriving after the earliest band starts");
-    let e = move_rider(
-        &mut ledger,
-        hq,
-        VENUE,
-        day(),
-        &RiderMove {
-            resident_id: early.stops[0].resident_id,
-            direction: LegDirection::ToVenue,
-            to: MoveTo::Trip(trip(late)),
-        },
-        now(),
-    )
-    .unwrap_err();
-    let (en, ja) = refusal(e);
+    let (en, ja) = refused_to_venue(&mut ledger, early.stops[0].resident_id, late);
     assert!(en.contains("arrival time would break"), "{en}");
     assert!(ja.contains("間に合いません"), "{ja}");
 
@@ -155,20 +143,7 @@ fn full_and_late_trips_and_the_other_direction_are_refused_writing_nothing() {
         .iter()
         .find(|r| r.direction == LegDirection::FromVenue)
         .unwrap();
-    let e = move_rider(
-        &mut ledger,
-        hq,
-        VENUE,
-        day(),
-        &RiderMove {
-            resident_id: early.stops[0].resident_id,
-            direction: LegDirection::ToVenue,
-            to: MoveTo::Trip(trip(home)),
-        },
-        now(),
-    )
-    .unwrap_err();
-    refusal(e);
+    refused_to_venue(&mut ledger, early.stops[0].resident_id, home);
     assert_eq!(
         ledger.reader().transport_legs(VENUE, day()).unwrap(),
         stored_before
