@@ -99,6 +99,7 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
         C::MissingToken | C::UnknownToken | C::DeviceRevoked => StatusCode::UNAUTHORIZED,
         C::HqOnly
         | C::WrongVenue
+        | C::WrongScope
         | C::UnknownAuthor
         | C::NotPermitted
         | C::WrongSender

@@ -6,17 +6,18 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 use vax_domain::error::ErrorCode;
+use vax_domain::voucher::MunicipalityCode;
 use vax_sync::http::{
     CreateEnrollmentRequest, CreateEnrollmentResponse, DeviceInfo, Enrolled, RotatedToken, Status,
 };
 use vax_sync::{
-    check_roles, Alert, Clock, HlcClock, Message, Op, OpKind, PublicKey, ReplicaId, Role,
+    check_roles, Alert, Clock, HlcClock, Message, Op, OpId, OpKind, PublicKey, ReplicaId, Role,
     SyncError, SyncNode, SyncState, SystemClock, VenueCode, VerifiedMessage, PROTOCOL_VERSION,
 };
 
 use crate::codes;
 use crate::error::ApiError;
-use crate::store::{Device, EnrollmentCodeRecord, ServerStore, StoreError};
+use crate::store::{Device, EnrollmentCodeRecord, OpScope, ServerStore, StoreError};
 
 /// Ops per reply. Four times the protocol's default: a new venue's first sync of a 65,000-
 /// resident city then takes 47 round trips instead of 183, and each costs the device one
@@ -91,6 +92,19 @@ pub fn create_enrollment_code(
     expires_in_hours: u32,
     now: DateTime<Utc>,
 ) -> Result<(String, DateTime<Utc>), ApiError> {
+    create_scoped_enrollment_code(store, role, venue, Vec::new(), expires_in_hours, now)
+}
+
+/// [`create_enrollment_code`] for a partial replica: the device will hold the residents of
+/// the municipalities of `scope` only (docs/sync-spec.md §7b); empty: the whole ledger.
+pub fn create_scoped_enrollment_code(
+    store: &mut dyn ServerStore,
+    role: Role,
+    venue: Option<VenueCode>,
+    scope: Vec<MunicipalityCode>,
+    expires_in_hours: u32,
+    now: DateTime<Utc>,
+) -> Result<(String, DateTime<Utc>), ApiError> {
     check_role_and_venue(role, venue.as_ref())?;
     if expires_in_hours == 0 || expires_in_hours > MAX_CODE_HOURS {
         return Err(ApiError::new(
@@ -99,13 +113,8 @@ pub fn create_enrollment_code(
             "有効期限の時間数が正しくありません。",
         ));
     }
-    create_code_expiring(
-        store,
-        role,
-        venue,
-        now,
-        now + Duration::hours(expires_in_hours.into()),
-    )
+    let expires_at = now + Duration::hours(expires_in_hours.into());
+    add_code(store, role, venue, scope, now, expires_at)
 }
 
 /// [`create_enrollment_code`] with an explicit expiry instant (tests make expired codes).
@@ -117,6 +126,19 @@ pub fn create_code_expiring(
     expires_at: DateTime<Utc>,
 ) -> Result<(String, DateTime<Utc>), ApiError> {
     check_role_and_venue(role, venue.as_ref())?;
+    add_code(store, role, venue, Vec::new(), now, expires_at)
+}
+
+fn add_code(
+    store: &mut dyn ServerStore,
+    role: Role,
+    venue: Option<VenueCode>,
+    mut scope: Vec<MunicipalityCode>,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(String, DateTime<Utc>), ApiError> {
+    scope.sort();
+    scope.dedup();
     let code = codes::new_code();
     let normalized = codes::normalize_code(&code).unwrap_or_default();
     store.add_enrollment_code(&EnrollmentCodeRecord {
@@ -125,6 +147,7 @@ pub fn create_code_expiring(
         venue,
         created_at: now,
         expires_at,
+        scope,
     })?;
     Ok((code, expires_at))
 }
@@ -197,7 +220,7 @@ impl Core {
             tokens.insert(record.token_hash, record.device.replica_id);
             devices.insert(record.device.replica_id, record.device);
         }
-        Ok(Self {
+        let mut core = Self {
             store,
             node,
             devices,
@@ -207,7 +230,29 @@ impl Core {
             contacts: HashMap::new(),
             centre_link: (None, None),
             reply_pace: crate::limits::PACED_OPS_PER_AUTHOR,
-        })
+        };
+        core.classify_stored_ops()?;
+        Ok(core)
+    }
+
+    /// Classifies the ops stored without a scope (before the store kept scopes, or by a
+    /// relay's upstream sync), by the merged replica rebuilt from the whole log: until then no
+    /// partial replica receives them.
+    fn classify_stored_ops(&mut self) -> Result<(), StoreError> {
+        loop {
+            let ops = self.store.unclassified_ops(10_000)?;
+            if ops.is_empty() {
+                return Ok(());
+            }
+            let store = &*self.store;
+            let mut scopes =
+                crate::scope::classify_all(&ops, self.node.replica(), |id| store.get(id))?;
+            let list: Vec<(OpId, OpScope)> = ops
+                .iter()
+                .filter_map(|op| Some((op.id, scopes.remove(&op.id)?)))
+                .collect();
+            self.store.set_op_scopes(&list)?;
+        }
     }
 
     /// The same server on another time source (tests pin it; the binaries keep the system's).
@@ -290,6 +335,7 @@ impl Core {
             enrolled_at: now,
             public_key: Some(public_key),
             revoked_at: None,
+            scope: Vec::new(), // replaced by the code's scope
         };
         let device = self
             .store
@@ -309,6 +355,7 @@ impl Core {
             role: device.role,
             venue: device.venue,
             server_replica_id: self.server_id(),
+            scope: device.scope,
         })
     }
 
@@ -317,10 +364,11 @@ impl Core {
         &mut self,
         role: Role,
         venue: Option<VenueCode>,
+        scope: Vec<MunicipalityCode>,
         expires_in_hours: u32,
     ) -> Result<(String, DateTime<Utc>), ApiError> {
         let now = self.time.now_utc();
-        create_enrollment_code(&mut *self.store, role, venue, expires_in_hours, now)
+        create_scoped_enrollment_code(&mut *self.store, role, venue, scope, expires_in_hours, now)
     }
 
     /// `POST /v1/sync` for the device holding `token`: one exchange, logged.
@@ -364,10 +412,17 @@ impl Core {
         token: &str,
         request: CreateEnrollmentRequest,
     ) -> Result<CreateEnrollmentResponse, ApiError> {
-        self.require_hq(token)?;
+        let hq = self.require_hq(token)?;
+        // HQ of a municipality enrolls devices of its own municipalities only.
+        if !hq.scope.is_empty()
+            && (request.scope.is_empty() || request.scope.iter().any(|m| !hq.scope.contains(m)))
+        {
+            return Err(ApiError::wrong_scope_enrollment(&hq.scope));
+        }
         let (code, expires_at) = self.create_enrollment_code(
             request.role,
             request.venue,
+            request.scope,
             request.expires_in_hours.unwrap_or(DEFAULT_CODE_HOURS),
         )?;
         Ok(CreateEnrollmentResponse {
@@ -554,12 +609,23 @@ impl Core {
         }
 
         self.check_void_venues(&message.ops)?;
+        let scopes =
+            crate::scope::classify_all(&message.ops, self.node.replica(), |id| self.store.get(id))?;
+        for op in &message.ops {
+            if let Some(author) = self.devices.get(&op.author()) {
+                crate::scope::check_writes(op, &author.scope, &scopes)?;
+            }
+        }
+        self.store.stage_op_scopes(scopes);
 
         let mut state = crate::limits::paced(
             SyncState::for_peer(device.replica_id).with_batch_size(REPLY_BATCH_SIZE),
             self.devices.values(),
             self.reply_pace,
         );
+        if !device.scope.is_empty() {
+            state = state.reporting_covered();
+        }
         let applied =
             match self
                 .node
@@ -578,14 +644,21 @@ impl Core {
         // Ops other processes stored meanwhile are in the reply: merge them (and learn their
         // authors' keys, which travel with them) first.
         self.catch_up()?;
-        // The stored op texts go out as they are (same bytes as encoding the parsed ops).
-        let reply = self
-            .node
-            .generate_encoded(&*self.store, &mut state)?
-            .ok_or_else(|| {
-                // A fresh state has told the peer nothing, so there is always a reply.
-                ApiError::storage(&StoreError::Corrupt("no reply generated".into()))
-            })?;
+        // The stored op texts go out as they are (same bytes as encoding the parsed ops); a
+        // partial replica gets those of its scope.
+        let store = &*self.store;
+        let reply = if device.scope.is_empty() {
+            self.node.generate_encoded(store, &mut state)?
+        } else {
+            self.node
+                .generate_encoded_from(store, &mut state, |author, after, limit| {
+                    store.encoded_ops_in_scope(author, after, limit, &device.scope)
+                })?
+        };
+        let reply = reply.ok_or_else(|| {
+            // A fresh state has told the peer nothing, so there is always a reply.
+            ApiError::storage(&StoreError::Corrupt("no reply generated".into()))
+        })?;
         let outcome = SyncOutcome {
             new_ops: applied.new_ops,
             duplicates: applied.duplicates,
@@ -916,6 +989,7 @@ impl Core {
                     enrolled_at: DateTime::<Utc>::UNIX_EPOCH,
                     public_key: d.public_key,
                     revoked_at: d.revoked_at.as_deref().map(parse_time).transpose()?,
+                    scope: Vec::new(),
                 },
             );
         }

@@ -190,6 +190,33 @@ impl ApiError {
         .with_op(Some(*op))
     }
 
+    /// 403: a partial replica's op about a resident outside its municipalities (walk-ins'
+    /// check-ins and doses excepted).
+    pub fn wrong_scope(op: &vax_sync::OpId, resident_municipality: Option<&str>) -> Self {
+        let theirs = resident_municipality.unwrap_or("unknown");
+        let theirs_ja = resident_municipality.unwrap_or("不明");
+        Self::new(
+            ErrorCode::WrongScope,
+            format!("op {op} changes a resident of municipality {theirs}, outside its author's enrolled municipalities; only a check-in or a dose of a walk-in may name such a resident"),
+            format!("この端末の担当外の市町村（{theirs_ja}）の住民の記録を変更しようとしました。他市町村の方は受付・接種の記録のみできます。"),
+        )
+        .with_op(Some(*op))
+    }
+
+    /// 403: HQ of some municipalities asked for a code of another scope (or the whole ledger).
+    pub fn wrong_scope_enrollment(hq_scope: &[vax_domain::voucher::MunicipalityCode]) -> Self {
+        let codes = hq_scope
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Self::new(
+            ErrorCode::WrongScope,
+            format!("this HQ device holds municipalities {codes} only: a code must name some of them and no other"),
+            format!("この本部端末が担当する市町村（{codes}）だけを指定してください。"),
+        )
+    }
+
     /// 403: a venue's device voids a record the server does not hold.
     pub fn void_of_unknown_record(void: &vax_sync::OpId, target: &vax_sync::OpId) -> Self {
         Self::new(

@@ -19,6 +19,7 @@ pub mod limits;
 pub mod loopback;
 pub mod postgres;
 pub mod relay;
+pub mod scope;
 pub mod serve;
 pub mod sqlite;
 pub mod store;

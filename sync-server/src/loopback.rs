@@ -103,11 +103,23 @@ impl LoopbackServer {
         role: Role,
         venue: Option<&str>,
     ) -> Result<String, LoopbackError> {
+        self.scoped_enrollment_code(role, venue, Vec::new())
+    }
+
+    /// [`LoopbackServer::enrollment_code`] for a partial replica of the municipalities of
+    /// `scope` (docs/sync-spec.md §7b).
+    pub fn scoped_enrollment_code(
+        &self,
+        role: Role,
+        venue: Option<&str>,
+        scope: Vec<vax_domain::voucher::MunicipalityCode>,
+    ) -> Result<String, LoopbackError> {
         let mut store = open_store_keyed(&self.db, self.key.as_ref())?;
-        let (code, _) = crate::core::create_enrollment_code(
+        let (code, _) = crate::core::create_scoped_enrollment_code(
             &mut *store,
             role,
             venue.map(VenueCode::new),
+            scope,
             24,
             SystemClock.now_utc(),
         )

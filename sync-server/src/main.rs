@@ -8,9 +8,10 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use vax_domain::clock::{Clock, SystemClock};
 use vax_domain::error::UserFacing;
+use vax_domain::voucher::MunicipalityCode;
 use vax_sync::{Alert, Role, VenueCode};
 use vax_sync_server::at_rest::{encrypt_store, read_key_file, Encrypted};
-use vax_sync_server::core::{create_enrollment_code, Core, DEFAULT_CODE_HOURS};
+use vax_sync_server::core::{create_scoped_enrollment_code, Core, DEFAULT_CODE_HOURS};
 use vax_sync_server::relay;
 use vax_sync_server::serve::{serve, shutdown_signal, tls_config};
 use vax_sync_server::sqlite::{parse_role, role_name};
@@ -223,7 +224,15 @@ enum EnrollmentCommand {
         /// Hours until the code expires.
         #[arg(long, default_value_t = DEFAULT_CODE_HOURS)]
         expires_in_hours: u32,
+        /// A municipality code (6 digits, 市町村コード) whose residents the device holds; repeat
+        /// for several. None: the whole ledger (docs/sync-spec.md §7b, partial replicas).
+        #[arg(long = "municipality", value_parser = parse_municipality_arg)]
+        scope: Vec<MunicipalityCode>,
     },
+}
+
+fn parse_municipality_arg(s: &str) -> Result<MunicipalityCode, String> {
+    MunicipalityCode::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_role_arg(s: &str) -> Result<Role, String> {
@@ -304,13 +313,15 @@ fn run() -> Result<()> {
                     role,
                     venue,
                     expires_in_hours,
+                    scope,
                 },
         } => {
             let mut store = store.open()?;
-            let (code, expires_at) = create_enrollment_code(
+            let (code, expires_at) = create_scoped_enrollment_code(
                 &mut *store,
                 role,
                 venue.map(VenueCode::new),
+                scope,
                 expires_in_hours,
                 SystemClock.now_utc(),
             )

@@ -8,7 +8,7 @@
 //! identity column `ops.seq` grows in commit order, and a process catches up with the others
 //! by reading the rows above the last `seq` it has seen ([`ServerStore::take_foreign_ops`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
@@ -19,13 +19,23 @@ use uuid::Uuid;
 use vax_sync::{EncodedOp, Op, OpId, OpLog, PublicKey, ReplicaId, VenueCode};
 
 use crate::sqlite::{parse_role, role_name};
-use crate::store::{Device, DeviceRecord, EnrollmentCodeRecord, ServerStore, StoreError};
+use crate::store::{
+    scope_from_stored, scope_to_stored, Device, DeviceRecord, EnrollmentCodeRecord, OpScope,
+    ServerStore, StoreError,
+};
+use vax_domain::voucher::MunicipalityCode;
 
 /// Every migration, in order. Append only: a landed file is never edited or removed.
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        "0002_scopes",
+        include_str!("../migrations/postgres/0002_scopes.sql"),
+    ),
+];
 
 /// Advisory lock keys (one namespace of this application: "vaxl" + a number).
 const MIGRATION_LOCK: i64 = 0x7661_786c_0000_0001;
@@ -113,6 +123,8 @@ pub struct PgStore {
     frontier: Frontier,
     /// Rows of other processes read while appending, not yet handed to the core.
     foreign: Vec<Op>,
+    /// The scopes of the ops the next append stores ([`ServerStore::stage_op_scopes`]).
+    staged_scopes: HashMap<OpId, OpScope>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -137,6 +149,21 @@ struct Frontier {
 }
 
 impl Frontier {
+    /// Moves `author`'s frontier to `through` if further, then over the counters held above.
+    fn advance(&mut self, author: ReplicaId, through: u64) {
+        let mut contiguous = self.seen.get(&author).max(through);
+        if let Some(beyond) = self.beyond.get_mut(&author) {
+            beyond.retain(|&c| c > contiguous);
+            while beyond.remove(&(contiguous + 1)) {
+                contiguous += 1;
+            }
+            if beyond.is_empty() {
+                self.beyond.remove(&author);
+            }
+        }
+        self.seen.apply(Dot::new(author, contiguous));
+    }
+
     fn add(&mut self, author: ReplicaId, counter: u64, seq: i64) {
         self.count += 1;
         self.last_seq = self.last_seq.max(seq);
@@ -220,6 +247,7 @@ impl PgStore {
             conn,
             server_id: replica_from_row(&id)?,
             frontier: Frontier::default(),
+            staged_scopes: HashMap::new(),
             foreign: Vec::new(),
         };
         store.frontier = store.conn.run(load_frontier)?;
@@ -320,15 +348,25 @@ struct Appended {
     inserted: BTreeMap<(String, i64), i64>,
 }
 
-fn append_rows(
-    client: &mut Client,
-    after_seq: i64,
+/// The columns of the ops one append stores, one vector a column.
+struct Rows {
     ids: Vec<OpId>,
     authors: Vec<String>,
     counters: Vec<i64>,
     kinds: Vec<String>,
     bodies: Vec<String>,
-) -> Result<Appended, StoreError> {
+    scopes: Vec<Option<String>>,
+}
+
+fn append_rows(client: &mut Client, after_seq: i64, rows: Rows) -> Result<Appended, StoreError> {
+    let Rows {
+        ids,
+        authors,
+        counters,
+        kinds,
+        bodies,
+        scopes,
+    } = rows;
     let mut tx: Transaction<'_> = client.transaction().map_err(db)?;
     // One appender at a time across processes: `seq` then grows in commit order, and the
     // rows read next are every row committed before ours.
@@ -337,11 +375,11 @@ fn append_rows(
     let foreign = read_new_rows(&mut tx, after_seq)?;
     let rows = tx
         .query(
-            "INSERT INTO ops (author, counter, kind, body)
-             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[])
+            "INSERT INTO ops (author, counter, kind, body, scope)
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[])
              ON CONFLICT (author, counter) DO NOTHING
              RETURNING seq, author, counter",
-            &[&authors, &counters, &kinds, &bodies],
+            &[&authors, &counters, &kinds, &bodies, &scopes],
         )
         .map_err(db)?;
     let inserted: BTreeMap<(String, i64), i64> = rows
@@ -409,17 +447,28 @@ impl OpLog for PgStore {
         let mut counters = Vec::with_capacity(ops.len());
         let mut kinds = Vec::with_capacity(ops.len());
         let mut bodies = Vec::with_capacity(ops.len());
+        let mut scopes: Vec<Option<String>> = Vec::with_capacity(ops.len());
+        let staged = std::mem::take(&mut self.staged_scopes);
         for op in ops {
             ids.push(op.id);
             authors.push(op.author().to_string());
             counters.push(counter_sql(op.id.counter));
             kinds.push(op.kind.name().to_owned());
             bodies.push(serde_json::to_string(op).map_err(corrupt)?);
+            scopes.push(staged.get(&op.id).map(|s| s.as_stored().to_owned()));
         }
         let after_seq = self.frontier.last_seq;
-        let mut appended = self.conn.run(move |client| {
-            append_rows(client, after_seq, ids, authors, counters, kinds, bodies)
-        })?;
+        let rows = Rows {
+            ids,
+            authors,
+            counters,
+            kinds,
+            bodies,
+            scopes,
+        };
+        let mut appended = self
+            .conn
+            .run(move |client| append_rows(client, after_seq, rows))?;
         // Committed: bring memory up to date (nothing here can fail).
         self.absorb(appended.foreign);
         for op in ops {
@@ -459,6 +508,12 @@ impl OpLog for PgStore {
         Ok(self.frontier.seen.clone())
     }
 
+    /// As the SQLite store's: in memory, for a relay holding a partial replica.
+    fn advance_seen(&mut self, author: ReplicaId, through: u64) -> Result<(), StoreError> {
+        self.frontier.advance(author, through);
+        Ok(())
+    }
+
     fn authors(&self) -> Result<Vec<ReplicaId>, StoreError> {
         Ok(self.frontier.last.keys().copied().collect())
     }
@@ -490,17 +545,38 @@ impl OpLog for PgStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<EncodedOp>, StoreError> {
+        self.encoded_ops(author, after, limit, None)
+    }
+}
+
+impl PgStore {
+    /// Up to `limit` stored bodies of `author` above `after`; with a scope, only the ops a
+    /// replica of that scope receives.
+    fn encoded_ops(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+        scope: Option<Vec<String>>,
+    ) -> Result<Vec<EncodedOp>, StoreError> {
         let (replica, after) = (author, counter_sql(after));
         let author = replica.to_string();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.conn.run(move |client| {
-            let rows = client
-                .query(
+            let rows = match &scope {
+                None => client.query(
                     "SELECT counter, body FROM ops WHERE author = $1 AND counter > $2
                      ORDER BY counter LIMIT $3",
                     &[&author, &after, &limit],
-                )
-                .map_err(db)?;
+                ),
+                Some(codes) => client.query(
+                    "SELECT counter, body FROM ops WHERE author = $1 AND counter > $2
+                       AND (scope = '*' OR scope = ANY($4::text[]))
+                     ORDER BY counter LIMIT $3",
+                    &[&author, &after, &limit, codes],
+                ),
+            }
+            .map_err(db)?;
             rows.iter()
                 .map(|r| {
                     let counter: i64 = r.get(0);
@@ -529,6 +605,7 @@ fn device_from_row(r: &postgres::Row) -> Result<DeviceRecord, StoreError> {
                 .map(|k| PublicKey::from_hex(&k).map_err(|e| corrupt(format!("public key: {e}"))))
                 .transpose()?,
             revoked_at: r.get(7),
+            scope: scope_from_stored(r.get(8))?,
         },
         token_hash: hash_from_row(r.get(1))?,
     })
@@ -544,14 +621,16 @@ impl ServerStore for PgStore {
         self.conn.run(move |client| {
             client
                 .execute(
-                    "INSERT INTO enrollment_codes (code_hash, role, venue, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO enrollment_codes (code_hash, role, venue, created_at, expires_at,
+                                                   scope)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                     &[
                         &&code.code_hash[..],
                         &role_name(code.role),
                         &code.venue.as_ref().map(|v| v.0.as_str()),
                         &code.created_at,
                         &code.expires_at,
+                        &scope_to_stored(&code.scope),
                     ],
                 )
                 .map_err(db)?;
@@ -573,7 +652,7 @@ impl ServerStore for PgStore {
             // finds it used.
             let row = tx
                 .query_opt(
-                    "SELECT role, venue, expires_at, used_at FROM enrollment_codes
+                    "SELECT role, venue, expires_at, used_at, scope FROM enrollment_codes
                      WHERE code_hash = $1 FOR UPDATE",
                     &[&&code_hash[..]],
                 )
@@ -590,6 +669,7 @@ impl ServerStore for PgStore {
             }
             device.role = parse_role(&role).ok_or_else(|| corrupt(format!("role {role:?}")))?;
             device.venue = venue.map(VenueCode);
+            device.scope = scope_from_stored(row.get(4))?;
             tx.execute(
                 "UPDATE enrollment_codes SET used_at = $1, used_by = $2 WHERE code_hash = $3",
                 &[&now, &device.replica_id.to_string(), &&code_hash[..]],
@@ -597,8 +677,8 @@ impl ServerStore for PgStore {
             .map_err(db)?;
             tx.execute(
                 "INSERT INTO devices (replica_id, token_hash, name, role, venue, enrolled_at,
-                                      public_key)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                      public_key, scope)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 &[
                     &device.replica_id.to_string(),
                     &&token_hash[..],
@@ -607,6 +687,7 @@ impl ServerStore for PgStore {
                     &device.venue.as_ref().map(|v| v.0.as_str()),
                     &device.enrolled_at,
                     &device.public_key.map(|k| k.to_string()),
+                    &scope_to_stored(&device.scope),
                 ],
             )
             .map_err(db)?;
@@ -620,7 +701,7 @@ impl ServerStore for PgStore {
             let rows = client
                 .query(
                     "SELECT replica_id, token_hash, name, role, venue, enrolled_at, public_key,
-                            revoked_at
+                            revoked_at, scope
                      FROM devices ORDER BY enrolled_at, replica_id",
                     &[],
                 )
@@ -679,6 +760,60 @@ impl ServerStore for PgStore {
 
     fn op_count(&self) -> Result<u64, StoreError> {
         Ok(self.frontier.count)
+    }
+
+    fn stage_op_scopes(&mut self, scopes: HashMap<OpId, OpScope>) {
+        self.staged_scopes = scopes;
+    }
+
+    fn unclassified_ops(&self, limit: usize) -> Result<Vec<Op>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.conn.run(move |client| {
+            let rows = client
+                .query(
+                    "SELECT body FROM ops WHERE scope IS NULL ORDER BY seq LIMIT $1",
+                    &[&limit],
+                )
+                .map_err(db)?;
+            rows.iter().map(|r| parse_op(r.get(0))).collect()
+        })
+    }
+
+    fn set_op_scopes(&mut self, scopes: &[(OpId, OpScope)]) -> Result<(), StoreError> {
+        let authors: Vec<String> = scopes
+            .iter()
+            .map(|(id, _)| id.replica.to_string())
+            .collect();
+        let counters: Vec<i64> = scopes
+            .iter()
+            .map(|(id, _)| counter_sql(id.counter))
+            .collect();
+        let values: Vec<String> = scopes
+            .iter()
+            .map(|(_, s)| s.as_stored().to_owned())
+            .collect();
+        self.conn.run(move |client| {
+            client
+                .execute(
+                    "UPDATE ops SET scope = k.scope
+                     FROM UNNEST($1::text[], $2::bigint[], $3::text[]) AS k(author, counter, scope)
+                     WHERE ops.author = k.author AND ops.counter = k.counter",
+                    &[&authors, &counters, &values],
+                )
+                .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn encoded_ops_in_scope(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+        scope: &[MunicipalityCode],
+    ) -> Result<Vec<EncodedOp>, StoreError> {
+        let codes = scope.iter().map(|c| c.as_str().to_owned()).collect();
+        self.encoded_ops(author, after, limit, Some(codes))
     }
 
     fn token_is_current(

@@ -1,7 +1,7 @@
 //! The embedded default store: one SQLite file in WAL mode with `synchronous=FULL`, its schema
 //! made by the numbered SQL files in `sync-server/migrations/`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -13,7 +13,11 @@ use vax_at_rest::AtRestError;
 use vax_sync::{EncodedOp, Op, OpId, OpLog, PublicKey, ReplicaId, Role, VenueCode};
 
 use crate::at_rest::{self, KeyError, StoreKey};
-use crate::store::{Device, DeviceRecord, EnrollmentCodeRecord, ServerStore, StoreError};
+use crate::store::{
+    scope_from_stored, scope_to_stored, Device, DeviceRecord, EnrollmentCodeRecord, OpScope,
+    ServerStore, StoreError,
+};
+use vax_domain::voucher::MunicipalityCode;
 
 /// Every migration, in order. Append only: a landed file is never edited or removed.
 pub const MIGRATIONS: &[(&str, &str)] = &[
@@ -22,12 +26,15 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_device_keys",
         include_str!("../migrations/0002_device_keys.sql"),
     ),
+    ("0003_scopes", include_str!("../migrations/0003_scopes.sql")),
 ];
 
 /// The SQLite store. Reads of the frontier (`seen`, `last_counter`, `authors`) come from
 /// memory, rebuilt from the ops table when the file is opened.
 pub struct SqliteStore {
     conn: Connection,
+    /// The scopes of the ops the next append stores ([`ServerStore::stage_op_scopes`]).
+    staged_scopes: HashMap<OpId, OpScope>,
     server_id: ReplicaId,
     seen: VClock<ReplicaId>,
     last: BTreeMap<ReplicaId, u64>,
@@ -217,6 +224,7 @@ impl SqliteStore {
 
         let mut store = Self {
             conn,
+            staged_scopes: HashMap::new(),
             server_id,
             seen: VClock::new(),
             last: BTreeMap::new(),
@@ -289,11 +297,12 @@ impl OpLog for SqliteStore {
             return Ok(());
         }
         let mut inserted = 0u64;
+        let scopes = std::mem::take(&mut self.staged_scopes);
         let tx = self.conn.transaction().map_err(db)?;
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT INTO ops (author, counter, kind, body) VALUES (?1, ?2, ?3, ?4)
+                    "INSERT INTO ops (author, counter, kind, body, scope) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (author, counter) DO NOTHING",
                 )
                 .map_err(db)?;
@@ -304,8 +313,9 @@ impl OpLog for SqliteStore {
                 let body =
                     serde_json::to_string(op).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let (author, counter) = (op.author().to_string(), counter_sql(op.id.counter));
+                let scope = scopes.get(&op.id).map(OpScope::as_stored);
                 let added = stmt
-                    .execute(params![author, counter, op.kind.name(), body])
+                    .execute(params![author, counter, op.kind.name(), body, scope])
                     .map_err(db)? as u64;
                 // An id already held is fine only with the same op: another body under it
                 // is an error, never a silent drop (the transaction rolls back).
@@ -392,6 +402,26 @@ impl OpLog for SqliteStore {
         Ok(self.seen.clone())
     }
 
+    /// For a venue relay holding a partial replica. The frontier lives in memory and is rebuilt
+    /// from the ops at start, short of `through` until a reply covers it again: the ops in
+    /// between come again and, held, are counted as duplicates.
+    fn advance_seen(&mut self, author: ReplicaId, through: u64) -> Result<(), StoreError> {
+        let name = author.to_string();
+        let mut frontier = self.seen.get(&author).max(through);
+        let mut exists = self
+            .conn
+            .prepare_cached("SELECT 1 FROM ops WHERE author = ?1 AND counter = ?2")
+            .map_err(db)?;
+        while exists
+            .exists(params![name, counter_sql(frontier + 1)])
+            .map_err(db)?
+        {
+            frontier += 1;
+        }
+        self.seen.apply(Dot::new(author, frontier));
+        Ok(())
+    }
+
     fn authors(&self) -> Result<Vec<ReplicaId>, StoreError> {
         Ok(self.last.keys().copied().collect())
     }
@@ -430,17 +460,32 @@ impl OpLog for SqliteStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<EncodedOp>, StoreError> {
+        self.encoded_ops(author, after, limit, None)
+    }
+}
+
+impl SqliteStore {
+    /// Up to `limit` stored bodies of `author` above `after`; with a scope (its codes padded
+    /// with spaces: ` 262021 262030 `), only the ops a replica of that scope receives.
+    fn encoded_ops(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+        padded_scope: Option<&str>,
+    ) -> Result<Vec<EncodedOp>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT counter, body FROM ops WHERE author = ?1 AND counter > ?2
+                   AND (?4 IS NULL OR scope = '*' OR instr(?4, ' ' || scope || ' ') > 0)
                  ORDER BY counter LIMIT ?3",
             )
             .map_err(db)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt
             .query_map(
-                params![author.to_string(), counter_sql(after), limit],
+                params![author.to_string(), counter_sql(after), limit, padded_scope],
                 |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
             )
             .map_err(db)?;
@@ -467,14 +512,15 @@ impl ServerStore for SqliteStore {
     fn add_enrollment_code(&mut self, code: &EnrollmentCodeRecord) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "INSERT INTO enrollment_codes (code_hash, role, venue, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO enrollment_codes (code_hash, role, venue, created_at, expires_at, scope)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     &code.code_hash[..],
                     role_name(code.role),
                     code.venue.as_ref().map(|v| v.0.as_str()),
                     time_str(code.created_at),
                     time_str(code.expires_at),
+                    scope_to_stored(&code.scope),
                 ],
             )
             .map_err(db)?;
@@ -492,15 +538,17 @@ impl ServerStore for SqliteStore {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(db)?;
-        let row: Option<(String, Option<String>, String, Option<String>)> = tx
+        #[allow(clippy::type_complexity)]
+        let row: Option<(String, Option<String>, String, Option<String>, String)> = tx
             .query_row(
-                "SELECT role, venue, expires_at, used_at FROM enrollment_codes WHERE code_hash = ?1",
+                "SELECT role, venue, expires_at, used_at, scope FROM enrollment_codes
+                 WHERE code_hash = ?1",
                 [&code_hash[..]],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()
             .map_err(db)?;
-        let Some((role, venue, expires_at, used_at)) = row else {
+        let Some((role, venue, expires_at, used_at, scope)) = row else {
             return Ok(None);
         };
         if used_at.is_some() || parse_time(&expires_at)? <= now {
@@ -508,14 +556,16 @@ impl ServerStore for SqliteStore {
         }
         device.role = role_from_row(&role)?;
         device.venue = venue.map(VenueCode);
+        device.scope = scope_from_stored(&scope)?;
         tx.execute(
             "UPDATE enrollment_codes SET used_at = ?1, used_by = ?2 WHERE code_hash = ?3",
             params![time_str(now), device.replica_id.to_string(), &code_hash[..]],
         )
         .map_err(db)?;
         tx.execute(
-            "INSERT INTO devices (replica_id, token_hash, name, role, venue, enrolled_at, public_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO devices (replica_id, token_hash, name, role, venue, enrolled_at, public_key,
+                                  scope)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 device.replica_id.to_string(),
                 &token_hash[..],
@@ -524,6 +574,7 @@ impl ServerStore for SqliteStore {
                 device.venue.as_ref().map(|v| v.0.as_str()),
                 time_str(device.enrolled_at),
                 device.public_key.map(|k| k.to_string()),
+                scope_to_stored(&device.scope),
             ],
         )
         .map_err(db)?;
@@ -536,7 +587,7 @@ impl ServerStore for SqliteStore {
             .conn
             .prepare(
                 "SELECT replica_id, token_hash, name, role, venue, enrolled_at, public_key,
-                        revoked_at
+                        revoked_at, scope
                  FROM devices ORDER BY enrolled_at, replica_id",
             )
             .map_err(db)?;
@@ -551,12 +602,13 @@ impl ServerStore for SqliteStore {
                     r.get::<_, String>(5)?,
                     r.get::<_, Option<String>>(6)?,
                     r.get::<_, Option<String>>(7)?,
+                    r.get::<_, String>(8)?,
                 ))
             })
             .map_err(db)?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, hash, name, role, venue, enrolled_at, public_key, revoked_at) =
+            let (id, hash, name, role, venue, enrolled_at, public_key, revoked_at, scope) =
                 row.map_err(db)?;
             out.push(DeviceRecord {
                 device: Device {
@@ -572,6 +624,7 @@ impl ServerStore for SqliteStore {
                         })
                         .transpose()?,
                     revoked_at: revoked_at.as_deref().map(parse_time).transpose()?,
+                    scope: scope_from_stored(&scope)?,
                 },
                 token_hash: hash_from_row(hash)?,
             });
@@ -622,5 +675,55 @@ impl ServerStore for SqliteStore {
             )
             .map_err(db)?;
         Ok(known == 1)
+    }
+
+    fn stage_op_scopes(&mut self, scopes: HashMap<OpId, OpScope>) {
+        self.staged_scopes = scopes;
+    }
+
+    fn unclassified_ops(&self, limit: usize) -> Result<Vec<Op>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT body FROM ops WHERE scope IS NULL LIMIT ?1")
+            .map_err(db)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map([limit], |r| r.get::<_, String>(0))
+            .map_err(db)?;
+        let mut ops = Vec::new();
+        for body in rows {
+            let body = body.map_err(db)?;
+            ops.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        Ok(ops)
+    }
+
+    fn set_op_scopes(&mut self, scopes: &[(OpId, OpScope)]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(db)?;
+        {
+            let mut stmt = tx
+                .prepare_cached("UPDATE ops SET scope = ?1 WHERE author = ?2 AND counter = ?3")
+                .map_err(db)?;
+            for (id, scope) in scopes {
+                stmt.execute(params![
+                    scope.as_stored(),
+                    id.replica.to_string(),
+                    counter_sql(id.counter)
+                ])
+                .map_err(db)?;
+            }
+        }
+        tx.commit().map_err(db)
+    }
+
+    fn encoded_ops_in_scope(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+        scope: &[MunicipalityCode],
+    ) -> Result<Vec<EncodedOp>, StoreError> {
+        let padded = format!(" {} ", scope_to_stored(scope));
+        self.encoded_ops(author, after, limit, Some(&padded))
     }
 }

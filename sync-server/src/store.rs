@@ -6,8 +6,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use thiserror::Error;
-use vax_sync::{OpLog, PublicKey, ReplicaId, Role, VenueCode};
+
+use vax_domain::voucher::MunicipalityCode;
+use vax_sync::{EncodedOp, Op, OpId, OpLog, PublicKey, ReplicaId, Role, VenueCode};
 
 /// A storage failure. Requests that meet one are answered 503 and may be retried.
 #[derive(Debug, Error)]
@@ -53,6 +56,10 @@ pub struct Device {
     pub public_key: Option<PublicKey>,
     /// When HQ revoked it, if it did.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The municipalities whose residents it holds (a partial replica, docs/sync-spec.md
+    /// §7b); empty: the whole ledger.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<MunicipalityCode>,
 }
 
 /// A device with the hash of its bearer token, as loaded at start-up.
@@ -77,6 +84,49 @@ pub struct EnrollmentCodeRecord {
     pub created_at: DateTime<Utc>,
     /// After this instant it is refused.
     pub expires_at: DateTime<Utc>,
+    /// The scope the device will get ([`Device::scope`]).
+    pub scope: Vec<MunicipalityCode>,
+}
+
+/// Which partial replicas an op goes to (docs/sync-spec.md §7b), kept with it in the store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OpScope {
+    /// Every replica: an op naming no resident (venues, bands, stock, staff, bus plans).
+    Everyone,
+    /// The replicas whose scope holds this municipality: an op about one of its residents.
+    Municipality(MunicipalityCode),
+    /// Whole replicas only: an op about a resident whose municipality is not known.
+    WholeLedgerOnly,
+}
+
+impl OpScope {
+    /// The text the store keeps.
+    pub fn as_stored(&self) -> &str {
+        match self {
+            Self::Everyone => "*",
+            Self::Municipality(code) => code.as_str(),
+            Self::WholeLedgerOnly => "",
+        }
+    }
+}
+
+/// A scope as the store keeps it: the codes separated by spaces, empty for the whole ledger.
+pub fn scope_to_stored(scope: &[MunicipalityCode]) -> String {
+    scope
+        .iter()
+        .map(MunicipalityCode::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// [`scope_to_stored`] read back.
+pub fn scope_from_stored(text: &str) -> Result<Vec<MunicipalityCode>, StoreError> {
+    text.split_whitespace()
+        .map(|code| {
+            MunicipalityCode::parse(code)
+                .map_err(|e| StoreError::Corrupt(format!("scope {code:?}: {e}")))
+        })
+        .collect()
 }
 
 /// Everything the sync server stores. The op log part is [`vax_sync::OpLog`].
@@ -142,4 +192,26 @@ pub trait ServerStore: OpLog<Error = StoreError> + Send + 'static {
     fn take_foreign_ops(&mut self) -> Result<Vec<vax_sync::Op>, StoreError> {
         Ok(Vec::new())
     }
+
+    /// The scopes of the ops the next [`OpLog::append`] stores, which stores each op with its
+    /// own. An op stored without one is unclassified until [`ServerStore::set_op_scopes`];
+    /// partial replicas receive no unclassified op.
+    fn stage_op_scopes(&mut self, scopes: HashMap<OpId, OpScope>);
+
+    /// Up to `limit` unclassified ops (stored before the store kept scopes, or by a venue
+    /// relay's upstream sync), in storage order.
+    fn unclassified_ops(&self, limit: usize) -> Result<Vec<Op>, StoreError>;
+
+    /// Records the scopes of ops held.
+    fn set_op_scopes(&mut self, scopes: &[(OpId, OpScope)]) -> Result<(), StoreError>;
+
+    /// [`OpLog::encoded_ops_after`] restricted to the ops a replica of `scope` receives: those
+    /// of [`OpScope::Everyone`] and of its municipalities.
+    fn encoded_ops_in_scope(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+        scope: &[MunicipalityCode],
+    ) -> Result<Vec<EncodedOp>, StoreError>;
 }

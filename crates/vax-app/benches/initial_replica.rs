@@ -173,6 +173,7 @@ fn fresh_peer(
         more: false,
         keys: Default::default(),
         beyond: Default::default(),
+        covered: Default::default(),
     };
     // A message without ops stores nothing: the node is cloned only to take it.
     let mut scratch = node.clone();

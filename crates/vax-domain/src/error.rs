@@ -183,6 +183,8 @@ error_codes! {
     TooLarge = "TOO_LARGE",
     /// An op names another venue than its author's.
     WrongVenue = "WRONG_VENUE",
+    /// An op about a resident outside its author's municipalities (a partial replica).
+    WrongScope = "WRONG_SCOPE",
     /// The server's storage failed; try again later.
     StorageUnavailable = "STORAGE_UNAVAILABLE",
     /// An op whose author the server does not know.

@@ -312,6 +312,7 @@ impl Client {
                     role,
                     venue: venue.cloned(),
                     expires_in_hours: Some(expires_in_hours),
+                    scope: Vec::new(),
                 }),
         )?;
         Ok(created.code)

@@ -199,16 +199,20 @@ impl<E: std::error::Error + Send + Sync + 'static> SessionError<E> {
     }
 }
 
-/// The request `sent` again, acknowledging `received` too (each author's ops that continue
-/// its frontier): what we will hold once they are applied. The server keeps no
-/// acknowledgement, so one for ops that then fail to apply costs nothing: the session stops
-/// with that error, and the next one says what is really held.
-fn acknowledging(sent: &Message, received: &[Op]) -> Message {
+/// The request `sent` again, acknowledging the reply `received` too (each author's ops that
+/// continue its frontier, and for a partial replica what the reply covers): what we will hold
+/// once they are applied. The server keeps no acknowledgement, so one for ops that then fail
+/// to apply costs nothing: the session stops with that error, and the next one says what is
+/// really held.
+fn acknowledging(sent: &Message, received: &Message) -> Message {
     let mut seen = sent.seen.clone();
-    for op in received {
+    for op in &received.ops {
         if seen.get(&op.author()) + 1 == op.id.counter {
             crdts::CmRDT::apply(&mut seen, crdts::Dot::new(op.author(), op.id.counter));
         }
+    }
+    for (&author, &through) in &received.covered {
+        crdts::CmRDT::apply(&mut seen, crdts::Dot::new(author, through));
     }
     Message {
         protocol: sent.protocol,
@@ -218,6 +222,7 @@ fn acknowledging(sent: &Message, received: &[Op]) -> Message {
         more: false,
         keys: Default::default(),
         beyond: sent.beyond.clone(),
+        covered: Default::default(),
     }
 }
 
@@ -317,7 +322,7 @@ pub fn sync_session_with<L: LocalReplica>(
             && reply.more
             && message.ops.is_empty()
             && report.round_trips < options.max_round_trips)
-            .then(|| acknowledging(&message, &reply.ops));
+            .then(|| acknowledging(&message, &reply));
         let applied = match next {
             None => local.receive_with_texts(&mut state, reply, texts),
             Some(next) => {

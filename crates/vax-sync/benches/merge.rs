@@ -215,6 +215,7 @@ fn write_city() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
             more: false,
             keys: Default::default(),
             beyond: Default::default(),
+            covered: Default::default(),
         };
         node.receive_message(&mut log, &mut to_server, hello, &time)?;
         while let Some(m) = node.generate_message(&log, &mut to_server)? {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use vax_domain::error::ErrorCode;
+use vax_domain::voucher::MunicipalityCode;
 
 use crate::ids::{OpId, ReplicaId, VenueCode};
 use crate::roles::Role;
@@ -60,6 +61,10 @@ pub struct Enrolled {
     pub venue: Option<VenueCode>,
     /// The server's replica id: the peer of every sync session.
     pub server_replica_id: ReplicaId,
+    /// The municipalities whose residents it holds (a partial replica, docs/sync-spec.md
+    /// §7b); empty: the whole ledger.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<MunicipalityCode>,
 }
 
 /// `POST /v1/enrollments` body (HQ devices).
@@ -73,6 +78,10 @@ pub struct CreateEnrollmentRequest {
     /// Hours until the code expires (the server's default when absent).
     #[serde(default)]
     pub expires_in_hours: Option<u32>,
+    /// The municipalities the device will hold (a partial replica); empty: the whole ledger.
+    /// HQ of a municipality must name some of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<MunicipalityCode>,
 }
 
 /// `POST /v1/enrollments` reply.

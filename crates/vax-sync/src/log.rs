@@ -89,6 +89,11 @@ pub trait OpLog {
     /// Every author with at least one op held.
     fn authors(&self) -> Result<Vec<ReplicaId>, Self::Error>;
 
+    /// A partial replica's server says this log holds every op of `author` in its scope up to
+    /// `through` ([`crate::Message::covered`]): the author's `seen` moves there (never back),
+    /// then on over the ops held just above it.
+    fn advance_seen(&mut self, author: ReplicaId, through: u64) -> Result<(), Self::Error>;
+
     /// Up to `limit` ops of `author` with counters above `after`, in counter order.
     fn ops_after(
         &self,
@@ -163,6 +168,18 @@ impl MemoryOpLog {
     pub fn iter(&self) -> impl Iterator<Item = &Op> {
         self.by_author.values().flat_map(BTreeMap::values)
     }
+
+    /// Moves `author`'s frontier to `through` if that is further, then over every op held
+    /// just above it (a gap an op closed).
+    fn advance_over_held(&mut self, author: ReplicaId, through: u64) {
+        let mut frontier = self.seen.get(&author).max(through);
+        if let Some(held) = self.by_author.get(&author) {
+            while held.contains_key(&(frontier + 1)) {
+                frontier += 1;
+            }
+        }
+        self.seen.apply(Dot::new(author, frontier));
+    }
 }
 
 impl OpLog for MemoryOpLog {
@@ -183,13 +200,13 @@ impl OpLog for MemoryOpLog {
             if held.insert(op.id.counter, op.clone()).is_none() {
                 self.len += 1;
             }
-            // Advance the contiguous frontier over any gap this op closed.
-            let mut frontier = self.seen.get(&author);
-            while held.contains_key(&(frontier + 1)) {
-                frontier += 1;
-            }
-            self.seen.apply(Dot::new(author, frontier));
+            self.advance_over_held(author, 0);
         }
+        Ok(())
+    }
+
+    fn advance_seen(&mut self, author: ReplicaId, through: u64) -> Result<(), Infallible> {
+        self.advance_over_held(author, through);
         Ok(())
     }
 

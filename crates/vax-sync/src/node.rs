@@ -196,6 +196,7 @@ impl SyncNode {
             more: next.more,
             keys: next.keys,
             beyond: next.beyond,
+            covered: next.covered,
         }))
     }
 
@@ -208,10 +209,24 @@ impl SyncNode {
         log: &L,
         sync: &mut SyncState,
     ) -> Result<Option<EncodedMessage>, SyncError> {
+        self.generate_encoded_from(log, sync, |author, after, limit| {
+            log.encoded_ops_after(author, after, limit)
+        })
+    }
+
+    /// [`SyncNode::generate_encoded`] reading the ops through `fetch` (as
+    /// [`OpLog::encoded_ops_after`]): the server's reply to a partial replica passes one that
+    /// returns only the ops of its scope, with [`SyncState::reporting_covered`].
+    pub fn generate_encoded_from<L: OpLog + ?Sized>(
+        &self,
+        log: &L,
+        sync: &mut SyncState,
+        fetch: impl Fn(ReplicaId, u64, usize) -> Result<Vec<EncodedOp>, L::Error>,
+    ) -> Result<Option<EncodedMessage>, SyncError> {
         let next = self.generate_with(
             log,
             sync,
-            |author, after, limit| log.encoded_ops_after(author, after, limit),
+            fetch,
             |op: &EncodedOp| op.id,
             |op: &EncodedOp| op.json().len(),
         )?;
@@ -223,6 +238,7 @@ impl SyncNode {
             more: next.more,
             keys: next.keys,
             beyond: next.beyond,
+            covered: next.covered,
         }))
     }
 
@@ -244,6 +260,7 @@ impl SyncNode {
         let beyond = held_beyond(log, &seen)?;
         let mut ops: Vec<T> = Vec::new();
         let mut more = false;
+        let mut covered = BTreeMap::new();
         // Until the peer has told us what it holds we only introduce ourselves: sending
         // everything blind could resend the whole log.
         if let Some(theirs) = &sync.their_seen {
@@ -253,22 +270,27 @@ impl SyncNode {
             let mut budget = MAX_MESSAGE_BYTES / 4 * 3;
             'authors: for author in log.authors().map_err(storage)? {
                 let peer_holds = sync.their_beyond.get(&author);
-                let mut cursor = theirs.get(&author).max(sync.sent.get(&author));
+                let start = theirs.get(&author).max(sync.sent.get(&author));
+                let mut cursor = start;
                 // Nothing of this author's beyond what the peer holds: no read of the log (a
                 // query per author and exchange on a database server).
-                if log.last_counter(author).map_err(storage)? <= cursor {
+                let last = log.last_counter(author).map_err(storage)?;
+                if last <= cursor {
                     continue;
                 }
+                // For a partial replica: the counter through which every op `fetch` returns
+                // (those of its scope) is in this message or held by the peer.
+                let mut through = start;
                 let author_limit = match &sync.pace {
                     Some((per_author, unpaced)) if !unpaced.contains(&author) => *per_author,
                     _ => usize::MAX,
                 };
                 let mut of_author = 0usize;
-                'chunks: loop {
+                let cut = 'chunks: loop {
                     if of_author >= author_limit {
                         // Paced: the rest of this author's ops go in later messages.
                         more = true;
-                        continue 'authors;
+                        break 'chunks Cut::Author;
                     }
                     let room = (sync.batch_size - ops.len()).min(author_limit - of_author);
                     // One op beyond the room tells us whether more remain without a second
@@ -285,34 +307,49 @@ impl SyncNode {
                                 .find(|(lo, hi)| (*lo..=*hi).contains(&id.counter))
                         }) {
                             cursor = end;
+                            through = end;
                             continue 'chunks;
                         }
                         if sync.skip.contains(&id) {
                             sync.sent.apply_dot(author, id.counter);
+                            through = id.counter;
                             continue;
                         }
                         if of_author == author_limit {
                             more = true;
-                            continue 'authors;
+                            break 'chunks Cut::Author;
                         }
                         let size = size_of(&op);
                         if ops.len() == sync.batch_size || (size > budget && !ops.is_empty()) {
                             more = true;
-                            break 'authors;
+                            break 'chunks Cut::Message;
                         }
                         budget = budget.saturating_sub(size);
                         sync.sent.apply_dot(author, id.counter);
                         ops.push(op);
+                        through = id.counter;
                         of_author += 1;
                     }
                     if exhausted {
-                        break;
+                        through = last;
+                        break 'chunks Cut::Done;
                     }
+                };
+                if sync.reports_covered {
+                    // Never past a counter this log lacks: an op still on its way here would
+                    // otherwise be skipped by the peer for good.
+                    let through = through.min(seen.get(&author));
+                    if through > theirs.get(&author) {
+                        covered.insert(author, through);
+                    }
+                }
+                if cut == Cut::Message {
+                    break 'authors;
                 }
             }
         }
         let telling = (seen.clone(), beyond.clone());
-        if ops.is_empty() && sync.told.as_ref() == Some(&telling) {
+        if ops.is_empty() && covered.is_empty() && sync.told.as_ref() == Some(&telling) {
             return Ok(None);
         }
         sync.told = Some(telling);
@@ -329,6 +366,7 @@ impl SyncNode {
             more,
             keys,
             beyond,
+            covered,
         }))
     }
 
@@ -355,7 +393,13 @@ impl SyncNode {
         message: VerifiedMessage,
         time: &dyn Clock,
     ) -> Result<Applied, SyncError> {
-        let (message, verified) = message.into_parts();
+        let (mut message, verified) = message.into_parts();
+        // What a partial replica's server says it covers is taken from that server only.
+        let covered = if sync.trusts_peer_keys {
+            std::mem::take(&mut message.covered)
+        } else {
+            BTreeMap::new()
+        };
         if message.protocol != PROTOCOL_VERSION {
             return Err(SyncError::UnsupportedProtocol {
                 got: message.protocol,
@@ -455,7 +499,12 @@ impl SyncNode {
                 refused = Some((SyncError::UnknownSigner { op: op.id }, None));
                 break;
             };
-            let refusal = if op.id.counter > held.saturating_add(MAX_COUNTER_JUMP) {
+            // A partial replica holds none of the author's ops outside its scope: its server
+            // vouches for the counters up to what the message covers.
+            let reach = held
+                .saturating_add(MAX_COUNTER_JUMP)
+                .max(covered.get(&op.author()).copied().unwrap_or(0));
+            let refusal = if op.id.counter > reach {
                 Some(SyncError::CounterJump { op: op.id, held })
             } else {
                 self.clock
@@ -497,6 +546,9 @@ impl SyncNode {
         }
 
         log.append(&fresh).map_err(storage)?;
+        for (&author, &through) in &covered {
+            log.advance_seen(author, through).map_err(storage)?;
+        }
         // Stored: from here nothing may fail, or the merged state would fall behind the log.
         for (replica, key) in &learned {
             self.keys.learn(*replica, *key);
@@ -526,6 +578,17 @@ impl SyncNode {
     }
 }
 
+/// Why [`SyncNode::generate_with`] stopped reading an author's ops.
+#[derive(Debug, PartialEq, Eq)]
+enum Cut {
+    /// Every op the peer lacks is in the message.
+    Done,
+    /// The author's share of the message is full (paced); other authors may follow.
+    Author,
+    /// The message is full.
+    Message,
+}
+
 /// A message's content before it is wrapped as a [`Message`] or an [`EncodedMessage`].
 struct Next<T> {
     seen: crdts::VClock<ReplicaId>,
@@ -533,6 +596,7 @@ struct Next<T> {
     more: bool,
     keys: BTreeMap<ReplicaId, PublicKey>,
     beyond: BTreeMap<ReplicaId, Vec<(u64, u64)>>,
+    covered: BTreeMap<ReplicaId, u64>,
 }
 
 /// For each author whose log has a gap (an op refused by the server and quarantined by its

@@ -184,6 +184,30 @@ impl OpKind {
         }
     }
 
+    /// The resident the op is about: a partial replica (docs/sync-spec.md §7b) receives it
+    /// only if its scope holds the resident's municipality. Venue definitions, bands, stock,
+    /// staff, bus plans, supplies, voids and acknowledgements name no resident.
+    pub fn resident(&self) -> Option<&VoucherNumber> {
+        match self {
+            Self::SetResidentFields { resident, .. } => Some(resident),
+            Self::Book(b) => Some(&b.resident),
+            Self::RecordDose(d) => Some(&d.resident),
+            Self::CheckIn(c) => Some(&c.resident),
+            Self::Inquiry(i) => Some(&i.resident),
+            Self::StandbyCall(c) => Some(&c.resident),
+            Self::MarkRide(m) => Some(&m.resident),
+            Self::Audit(a) => a.resident.as_ref(),
+            Self::StockEvent(_)
+            | Self::Void(_)
+            | Self::DefineTimeBand(_)
+            | Self::DefineVenue(_)
+            | Self::Acknowledge { .. }
+            | Self::DefineStaff(_)
+            | Self::DefineRides(_)
+            | Self::DefineSupply(_) => None,
+        }
+    }
+
     /// The kind of event this op records, if it records one (voids can target those).
     pub fn event_kind(&self) -> Option<EventKind> {
         match self {

@@ -54,6 +54,12 @@ pub struct Message {
     /// does not send those again.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub beyond: BTreeMap<ReplicaId, Vec<(u64, u64)>>,
+    /// For a partial replica (docs/sync-spec.md §7b), from the server only: for each author,
+    /// the counter through which the receiver now holds every op of its scope (this message's
+    /// ops and those it held). The receiver's `seen` moves there, over the counters outside
+    /// its scope that it will never hold. Absent for a whole replica.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub covered: BTreeMap<ReplicaId, u64>,
 }
 
 impl Message {
@@ -92,6 +98,8 @@ impl Message {
             keys: BTreeMap<ReplicaId, PublicKey>,
             #[serde(default)]
             beyond: BTreeMap<ReplicaId, Vec<(u64, u64)>>,
+            #[serde(default)]
+            covered: BTreeMap<ReplicaId, u64>,
         }
         if bytes.len() > MAX_MESSAGE_BYTES {
             return Err(SyncError::TooLarge {
@@ -116,6 +124,7 @@ impl Message {
             more: wire.more,
             keys: wire.keys,
             beyond: wire.beyond,
+            covered: wire.covered,
         };
         Ok((message, texts))
     }
@@ -144,6 +153,9 @@ pub struct EncodedMessage {
     /// As [`Message::beyond`].
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub beyond: BTreeMap<ReplicaId, Vec<(u64, u64)>>,
+    /// As [`Message::covered`].
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub covered: BTreeMap<ReplicaId, u64>,
 }
 
 impl EncodedMessage {
@@ -179,6 +191,8 @@ pub struct SyncState {
     /// At most this many ops of any one author per message, except the authors listed
     /// ([`SyncState::pacing_authors`]); `None`: no per-author bound.
     pub(crate) pace: Option<(usize, BTreeSet<ReplicaId>)>,
+    /// Whether messages to this peer say what they cover ([`SyncState::reporting_covered`]).
+    pub(crate) reports_covered: bool,
 }
 
 impl Default for SyncState {
@@ -200,7 +214,16 @@ impl SyncState {
             trusts_peer_keys: false,
             skip: BTreeSet::new(),
             pace: None,
+            reports_covered: false,
         }
+    }
+
+    /// Tells the peer, with each message, how far it now holds every op of its scope
+    /// ([`Message::covered`]): the server's state for a partial replica, whose ops are read
+    /// through a fetch that returns only the ops in its scope.
+    pub fn reporting_covered(mut self) -> Self {
+        self.reports_covered = true;
+        self
     }
 
     /// Takes the authors' public keys from this peer's messages: for a device's state for the

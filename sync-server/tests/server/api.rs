@@ -259,6 +259,7 @@ fn intro(from: ReplicaId) -> Message {
         more: false,
         keys: Default::default(),
         beyond: Default::default(),
+        covered: Default::default(),
     }
 }
 

@@ -153,6 +153,7 @@ fn carrying(from: ReplicaId, ops: impl IntoIterator<Item = vax_sync::Op>) -> Mes
         more: false,
         keys: Default::default(),
         beyond: Default::default(),
+        covered: Default::default(),
     }
 }
 

@@ -91,6 +91,7 @@ fn hello(from: ReplicaId) -> Message {
         more: false,
         keys: Default::default(),
         beyond: Default::default(),
+        covered: Default::default(),
     }
 }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use vax_sync::{Message, Op, OpId, OpLog, ReplicaId, Role, VenueCode};
 use vax_sync_client::{new_device_key, MemoryReplica};
 use vax_sync_server::core::create_enrollment_code;
-use vax_sync_server::store::{Device, DeviceRecord, EnrollmentCodeRecord};
+use vax_sync_server::store::{Device, DeviceRecord, EnrollmentCodeRecord, OpScope};
 use vax_sync_server::{Core, ServerStore, SqliteStore, StoreError};
 
 use crate::support::{dose, resident};
@@ -40,6 +40,9 @@ impl OpLog for FailsAfterCommit {
     }
     fn authors(&self) -> Result<Vec<ReplicaId>, StoreError> {
         self.inner.authors()
+    }
+    fn advance_seen(&mut self, author: ReplicaId, through: u64) -> Result<(), StoreError> {
+        self.inner.advance_seen(author, through)
     }
     fn ops_after(
         &self,
@@ -83,6 +86,24 @@ impl ServerStore for FailsAfterCommit {
     fn op_count(&self) -> Result<u64, StoreError> {
         self.inner.op_count()
     }
+    fn stage_op_scopes(&mut self, scopes: std::collections::HashMap<OpId, OpScope>) {
+        self.inner.stage_op_scopes(scopes)
+    }
+    fn unclassified_ops(&self, limit: usize) -> Result<Vec<Op>, StoreError> {
+        self.inner.unclassified_ops(limit)
+    }
+    fn set_op_scopes(&mut self, scopes: &[(OpId, OpScope)]) -> Result<(), StoreError> {
+        self.inner.set_op_scopes(scopes)
+    }
+    fn encoded_ops_in_scope(
+        &self,
+        author: ReplicaId,
+        after: u64,
+        limit: usize,
+        scope: &[vax_domain::voucher::MunicipalityCode],
+    ) -> Result<Vec<vax_sync::EncodedOp>, StoreError> {
+        self.inner.encoded_ops_in_scope(author, after, limit, scope)
+    }
 }
 
 #[test]
@@ -117,6 +138,7 @@ fn an_error_after_the_commit_does_not_leave_the_merged_replica_behind_the_store(
         more: false,
         keys: Default::default(),
         beyond: Default::default(),
+        covered: Default::default(),
     };
 
     fail.store(true, Ordering::SeqCst);

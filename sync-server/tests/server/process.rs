@@ -114,17 +114,18 @@ pub fn cli(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
-struct Fixture {
+/// A real server with an enrolled HQ (`scope.rs` uses it too).
+pub(crate) struct Fixture {
     _dir: TempDir,
     location: PathBuf,
-    server: ServerProcess,
-    hq: Client,
-    hq_enrollment: Enrolled,
-    hq_key: vax_sync::DeviceKey,
+    pub(crate) server: ServerProcess,
+    pub(crate) hq: Client,
+    pub(crate) hq_enrollment: Enrolled,
+    pub(crate) hq_key: vax_sync::DeviceKey,
 }
 
 impl Fixture {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = store_location(dir.path());
         let code = cli(&[
@@ -150,7 +151,7 @@ impl Fixture {
         }
     }
 
-    fn db(&self) -> PathBuf {
+    pub(crate) fn db(&self) -> PathBuf {
         self.location.clone()
     }
 

@@ -635,3 +635,44 @@ fn a_booth_ledger_with_records_made_before_it_joined_is_refused_and_keeps_them()
     assert!(ledger.replica_identity().is_none());
     assert_eq!(ledger.unpublished_events().unwrap(), [("check_ins", 1)]);
 }
+
+/// Partial replicas (issue 18, docs/sync-spec.md §7b): a kiosk enrolled for Maizuru receives
+/// the city as a whole kiosk does; one enrolled for another municipality receives the venues
+/// and bands but no resident of Maizuru, and its next sync brings nothing again (its ledger's
+/// frontier is past the city's ops it will never hold).
+#[test]
+fn a_kiosk_of_another_municipality_receives_the_venues_but_no_resident_of_maizuru() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(&dir.path().join("server.sqlite3"), 0).unwrap();
+    let (hq, whole) = hq_and_a_new_booth(&server, dir.path());
+    let ayabe = MunicipalityCode::parse("262030").unwrap();
+    let mut received = Vec::new();
+    for (name, scope, residents) in [
+        ("maizuru", maizuru(), resident_count(&hq)),
+        ("ayabe", ayabe, 0),
+    ] {
+        let code = server
+            .scoped_enrollment_code(SyncRole::Booth, Some("V03"), vec![scope.clone()])
+            .unwrap();
+        let mut kiosk = Ledger::open(&dir.path().join(format!("{name}.sqlite3"))).unwrap();
+        enroll_device(
+            &mut kiosk,
+            &server.url(),
+            &code,
+            "V03 接種2",
+            scope.as_str(),
+            time("07:30"),
+        )
+        .unwrap();
+        let first = sync_now(&mut kiosk, time("07:31")).unwrap();
+        assert_eq!(resident_count(&kiosk), residents, "{name}");
+        let again = sync_now(&mut kiosk, time("07:32")).unwrap();
+        assert_eq!(again.received_ops, 0, "{name}: nothing twice");
+        received.push(first.received_ops);
+    }
+    assert_eq!(resident_count(&whole), resident_count(&hq));
+    assert!(
+        received[1] > 0 && received[1] < received[0],
+        "the other municipality's kiosk gets the venues and bands only: {received:?}"
+    );
+}

@@ -189,6 +189,17 @@ impl OpLog for SqlOpLog<'_> {
         Ok(clock)
     }
 
+    fn advance_seen(&mut self, author: ReplicaId, through: u64) -> Result<(), LedgerError> {
+        let name = author.to_string();
+        self.conn
+            .prepare_cached(
+                "INSERT INTO sync_frontier (author, seen) VALUES (?1, ?2)
+                 ON CONFLICT (author) DO UPDATE SET seen = MAX(seen, excluded.seen)",
+            )?
+            .execute(params![name, count(through)])?;
+        self.advance_frontier(&name, &[])
+    }
+
     fn authors(&self) -> Result<Vec<ReplicaId>, LedgerError> {
         let mut stmt = self
             .conn

@@ -384,6 +384,7 @@ proptest! {
             more: false,
             keys: Default::default(),
             beyond: Default::default(),
+            covered: Default::default(),
         };
         let applied = fresh
             .receive_fresh(message)

@@ -63,6 +63,10 @@ impl OpLog for FailingOnce {
     fn authors(&self) -> Result<Vec<ReplicaId>, DiskFull> {
         Ok(ok(self.inner.authors()))
     }
+    fn advance_seen(&mut self, author: ReplicaId, through: u64) -> Result<(), DiskFull> {
+        ok(self.inner.advance_seen(author, through));
+        Ok(())
+    }
     fn ops_after(&self, author: ReplicaId, after: u64, limit: usize) -> Result<Vec<Op>, DiskFull> {
         Ok(ok(self.inner.ops_after(author, after, limit)))
     }

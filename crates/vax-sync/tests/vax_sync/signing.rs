@@ -348,3 +348,45 @@ fn an_authors_quarantined_op_leaves_a_gap_that_peers_do_not_resend_forever() {
     assert_eq!(hello.seen.get(&rid(2)), 2, "the frontier stops at the gap");
     assert_eq!(hello.beyond.get(&rid(2)), Some(&vec![(4, 6)]));
 }
+
+/// `covered` (partial replicas, docs/sync-spec.md §7b) is the word of the server that
+/// enrolled a device, and of no one else: from a peer not trusted for keys it neither lets an
+/// op jump the counter bound nor moves the receiver's frontier; from the trusted server it
+/// does both, so a device of one municipality takes an op numbered far beyond the ops of the
+/// author it holds.
+#[test]
+fn only_the_trusted_server_says_what_a_partial_replica_covers() {
+    let booth = Site::new(2, Role::Booth);
+    let far = MAX_COUNTER_JUMP + 500;
+    let covering = |ops: Vec<Op>| {
+        let mut message = message_with(&booth, ops);
+        message.covered = [(rid(2), far)].into_iter().collect();
+        message
+    };
+    let mut server = Site::new(9, Role::Server);
+    let err = server
+        .receive_fresh(covering(vec![dose_signed_by(2, 2, far, T0)]))
+        .expect_err("an untrusted peer's `covered` lifts no bound");
+    assert!(
+        matches!(err, SyncError::CounterJump { held: 0, .. }),
+        "{err}"
+    );
+    server
+        .receive_fresh(covering(Vec::new()))
+        .expect("an empty message is taken");
+    assert_eq!(
+        server.log.seen().expect("seen").get(&rid(2)),
+        0,
+        "frontier unmoved"
+    );
+
+    let mut device = Site::new(3, Role::Booth);
+    let mut from_server = SyncState::new().trusting_peer_keys();
+    device
+        .receive(
+            &mut from_server,
+            covering(vec![dose_signed_by(2, 2, far, T0)]),
+        )
+        .expect("the server vouches for the counters it covers");
+    assert_eq!(device.log.seen().expect("seen").get(&rid(2)), far);
+}

@@ -1,0 +1,353 @@
+//! Partial replicas by municipality (docs/sync-spec.md §7b, issue 18), through the real
+//! server on either store: a device enrolled for one municipality receives its residents and
+//! nothing of another's, however it asks, and changes no other municipality's resident.
+
+use std::collections::HashMap;
+
+use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
+use vax_sync::{Message, Op, OpKind, ReplicaId, ResidentField, Role, PROTOCOL_VERSION};
+use vax_sync_client::{enroll, new_device_key, sync_session, Client, MemoryReplica};
+
+use crate::process::{cli, Fixture};
+use crate::support::{dose, resident, rogue};
+
+/// 舞鶴市 and 綾部市 (Kyoto), with their check digits.
+fn maizuru() -> MunicipalityCode {
+    MunicipalityCode::parse("262021").expect("code")
+}
+fn ayabe() -> MunicipalityCode {
+    MunicipalityCode::parse("262030").expect("code")
+}
+
+/// Even residents live in Maizuru, odd ones in Ayabe.
+fn municipality_of(n: u32) -> MunicipalityCode {
+    if n.is_multiple_of(2) {
+        maizuru()
+    } else {
+        ayabe()
+    }
+}
+
+fn register(n: u32) -> OpKind {
+    OpKind::SetResidentFields {
+        resident: resident(n),
+        fields: vec![
+            ResidentField::Municipality(municipality_of(n)),
+            ResidentField::Name(format!("住民{n}")),
+        ],
+    }
+}
+
+fn number(v: &VoucherNumber) -> u32 {
+    v.as_str().parse().expect("digits")
+}
+
+/// The municipalities of the residents a log's ops name.
+fn municipalities_named<'a>(ops: impl Iterator<Item = &'a Op>) -> HashMap<String, usize> {
+    let mut named = HashMap::new();
+    for op in ops {
+        if let Some(r) = op.kind.resident() {
+            *named
+                .entry(municipality_of(number(r)).as_str().to_owned())
+                .or_insert(0) += 1;
+        }
+    }
+    named
+}
+
+/// A one-time code for a device of `role` holding `scope`, made as the city's IT would.
+fn scoped_code(f: &Fixture, role: Role, venue: Option<&str>, scope: &[MunicipalityCode]) -> String {
+    let db = f.db();
+    let mut args = vec![
+        "enrollment".to_owned(),
+        "create".to_owned(),
+        "--db".to_owned(),
+        db.to_str().expect("utf-8").to_owned(),
+        "--role".to_owned(),
+        match role {
+            Role::Booth => "booth",
+            Role::Hq => "hq",
+            _ => unreachable!("the tests enroll booths and HQs"),
+        }
+        .to_owned(),
+    ];
+    if let Some(venue) = venue {
+        args.extend(["--venue".to_owned(), venue.to_owned()]);
+    }
+    for m in scope {
+        args.extend(["--municipality".to_owned(), m.as_str().to_owned()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    cli(&args).trim().to_owned()
+}
+
+fn enrolled_replica(
+    f: &Fixture,
+    code: &str,
+    name: &str,
+) -> (
+    vax_sync_client::Enrolled,
+    Client,
+    MemoryReplica,
+    vax_sync::DeviceKey,
+) {
+    let key = new_device_key();
+    let e = enroll(&f.server.url, code, name, &key).expect("enroll");
+    let client = Client::new(&f.server.url, &e.token);
+    let replica = MemoryReplica::new(e.replica_id, e.role, key.clone()).expect("key");
+    (e, client, replica, key)
+}
+
+/// HQ of the prefecture registers `residents` residents of both cities and a dose for each,
+/// and pushes them: twice the server's reply batch of 4,000 for each city.
+fn prefecture(f: &Fixture, residents: u32) -> MemoryReplica {
+    let mut hq =
+        MemoryReplica::new(f.hq_enrollment.replica_id, Role::Hq, f.hq_key.clone()).expect("key");
+    for n in 0..residents {
+        hq.write(register(n)).expect("write");
+    }
+    for n in 0..residents {
+        hq.write(dose(n, "V01")).expect("write");
+    }
+    sync_session(&mut hq, &f.hq, f.hq_enrollment.server_replica_id).expect("HQ pushes");
+    hq
+}
+
+#[test]
+fn a_device_of_one_municipality_receives_its_residents_once_and_nothing_of_another() {
+    let f = Fixture::new();
+    let server_id = f.hq_enrollment.server_replica_id;
+    let mut hq = prefecture(&f, 8_000);
+
+    let code = scoped_code(&f, Role::Booth, Some("V01"), &[maizuru()]);
+    let (e, client, mut booth, _) = enrolled_replica(&f, &code, "舞鶴 接種1");
+    assert_eq!(e.scope, vec![maizuru()], "the enrollment names its scope");
+    let first = sync_session(&mut booth, &client, server_id).expect("first sync");
+    // 4,000 Maizuru residents, each registered and given a dose.
+    assert_eq!(first.received_ops, 8_000, "{first:?}");
+    assert_eq!(booth.log.len(), 8_000);
+    assert_eq!(
+        municipalities_named(booth.log.iter()),
+        HashMap::from([(maizuru().as_str().to_owned(), 8_000)])
+    );
+    // Its frontier covers HQ's whole log, the other city's counters included.
+    assert_eq!(
+        vax_sync::OpLog::seen(&booth.log)
+            .expect("seen")
+            .get(&f.hq_enrollment.replica_id),
+        16_000
+    );
+
+    // Nothing again: the next session brings nothing.
+    let again = sync_session(&mut booth, &client, server_id).expect("second sync");
+    assert_eq!(again.received_ops, 0, "{again:?}");
+
+    // HQ's later ops: the booth gets its city's only.
+    for n in 8_000..8_010 {
+        hq.write(register(n)).expect("write");
+    }
+    sync_session(&mut hq, &f.hq, server_id).expect("HQ pushes");
+    let later = sync_session(&mut booth, &client, server_id).expect("later sync");
+    assert_eq!(later.received_ops, 5, "{later:?}");
+
+    // A walk-in from Ayabe: the Maizuru booth records the dose; it reaches an Ayabe device,
+    // and the Maizuru booth's own op is not sent back to it.
+    let walk_in = 1; // odd: Ayabe
+    booth.write(dose(walk_in, "V01")).expect("write");
+    let sent = sync_session(&mut booth, &client, server_id).expect("walk-in synced");
+    assert!(
+        sent.quarantined.is_empty(),
+        "a walk-in's dose is accepted: {sent:?}"
+    );
+    let code = scoped_code(&f, Role::Booth, Some("V02"), &[ayabe()]);
+    let (_, client, mut ayabe_booth, _) = enrolled_replica(&f, &code, "綾部 接種1");
+    sync_session(&mut ayabe_booth, &client, server_id).expect("Ayabe's first sync");
+    assert_eq!(
+        municipalities_named(ayabe_booth.log.iter()),
+        HashMap::from([(ayabe().as_str().to_owned(), 8_000 + 5 + 1)])
+    );
+}
+
+type Seen = crdts::VClock<ReplicaId>;
+
+/// An attacker with a Maizuru booth's token asks as it likes — an empty `seen`, claimed
+/// ranges, a `seen` behind what it holds — and never receives an op about an Ayabe resident.
+#[test]
+fn however_a_partial_replica_asks_it_receives_no_resident_of_another_municipality() {
+    let f = Fixture::new();
+    prefecture(&f, 3_000);
+    let hq_id = f.hq_enrollment.replica_id;
+    let code = scoped_code(&f, Role::Booth, Some("V01"), &[maizuru()]);
+    let (e, client, _, _) = enrolled_replica(&f, &code, "舞鶴 接種1");
+
+    let mut received: Vec<Op> = Vec::new();
+    let asks: Vec<(Seen, Vec<(u64, u64)>)> = vec![
+        (Default::default(), Vec::new()),
+        (Default::default(), vec![(1, 1), (3, 3)]),
+        (
+            [crdts::Dot::new(hq_id, 1u64)].into_iter().collect(),
+            vec![(2, 2)],
+        ),
+        (
+            [crdts::Dot::new(hq_id, 2_999u64)].into_iter().collect(),
+            Vec::new(),
+        ),
+    ];
+    for (seen, beyond) in asks {
+        let mut seen = seen;
+        // Each reply says `more` until the log is walked: follow it as far as it goes.
+        for _ in 0..10 {
+            let ask = Message {
+                protocol: PROTOCOL_VERSION,
+                from: e.replica_id,
+                seen: seen.clone(),
+                ops: Vec::new(),
+                more: false,
+                keys: Default::default(),
+                beyond: if beyond.is_empty() {
+                    Default::default()
+                } else {
+                    [(hq_id, beyond.clone())].into_iter().collect()
+                },
+                covered: Default::default(),
+            };
+            let reply = client.exchange(&ask).expect("exchange");
+            for op in &reply.ops {
+                crdts::CmRDT::apply(&mut seen, crdts::Dot::new(op.author(), op.id.counter));
+            }
+            for (&author, &through) in &reply.covered {
+                crdts::CmRDT::apply(&mut seen, crdts::Dot::new(author, through));
+            }
+            received.extend(reply.ops);
+            if !reply.more {
+                break;
+            }
+        }
+    }
+    assert!(!received.is_empty(), "the booth's own city arrived");
+    let named = municipalities_named(received.iter());
+    assert_eq!(named.get(ayabe().as_str()), None, "{named:?}");
+}
+
+/// HQ of Maizuru edits and books its own residents; an edit or booking of an Ayabe resident,
+/// or registering a resident in Ayabe, is refused with WRONG_SCOPE and quarantined on the
+/// device, and the rest of its log still reaches the server.
+#[test]
+fn a_municipalitys_hq_changes_no_resident_of_another_municipality() {
+    let f = Fixture::new();
+    let server_id = f.hq_enrollment.server_replica_id;
+    prefecture(&f, 10);
+    let code = scoped_code(&f, Role::Hq, None, &[maizuru()]);
+    let (e, client, _, key) = enrolled_replica(&f, &code, "舞鶴市 本部");
+    let mut city_hq = rogue(e.replica_id, &key);
+    sync_session(&mut city_hq, &client, server_id).expect("first sync");
+
+    let edit = |n: u32| OpKind::SetResidentFields {
+        resident: resident(n),
+        fields: vec![ResidentField::Name(format!("改名{n}"))],
+    };
+    let own_edit = city_hq.write(edit(2)).expect("write").id;
+    let other_edit = city_hq.write(edit(3)).expect("write").id;
+    let other_register = city_hq
+        .write(OpKind::SetResidentFields {
+            resident: resident(20_001),
+            fields: vec![ResidentField::Municipality(ayabe())],
+        })
+        .expect("write")
+        .id;
+    let unknown_edit = city_hq.write(edit(30_000)).expect("write").id;
+    let own_register = city_hq
+        .write(OpKind::SetResidentFields {
+            resident: resident(20_002),
+            fields: vec![ResidentField::Municipality(maizuru())],
+        })
+        .expect("write")
+        .id;
+    let report = sync_session(&mut city_hq, &client, server_id).expect("sync");
+    assert_eq!(
+        report.quarantined,
+        vec![other_edit, other_register, unknown_edit],
+        "{report:?}"
+    );
+    let held = |id| {
+        let mut prefecture_hq =
+            MemoryReplica::new(f.hq_enrollment.replica_id, Role::Hq, f.hq_key.clone())
+                .expect("key");
+        sync_session(&mut prefecture_hq, &f.hq, server_id).expect("sync");
+        vax_sync::OpLog::get(&prefecture_hq.log, &id)
+            .expect("get")
+            .is_some()
+    };
+    assert!(
+        held(own_edit) && held(own_register),
+        "its own city's changes arrived"
+    );
+    assert!(!held(other_edit) && !held(other_register) && !held(unknown_edit));
+}
+
+/// Ops stored before the store kept scopes (an upgraded server's whole ledger) are classified
+/// when the server opens it, by the residents' municipalities: a device of Maizuru enrolled
+/// after the upgrade gets Maizuru's residents and none of Ayabe's.
+#[test]
+fn ops_stored_before_scopes_existed_are_classified_when_the_server_opens_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let location = crate::support::store_location(dir.path());
+    // HQ enrolls (the server registers its key), then its ops are stored without scopes.
+    let mut store = vax_sync_server::open_store(&location).expect("store");
+    let (hq_code, _) = vax_sync_server::core::create_enrollment_code(
+        &mut *store,
+        Role::Hq,
+        None,
+        24,
+        chrono::Utc::now(),
+    )
+    .expect("code");
+    let hq_key = new_device_key();
+    let hq_id = vax_sync_server::Core::open(store)
+        .expect("core")
+        .enroll(&hq_code, "本部", hq_key.public())
+        .expect("HQ enrolls")
+        .replica_id;
+    let mut store = vax_sync_server::open_store(&location).expect("store");
+    let mut hq = MemoryReplica::new(hq_id, Role::Hq, hq_key).expect("key");
+    for n in 0..50 {
+        hq.write(register(n)).expect("write");
+        hq.write(dose(n, "V01")).expect("write");
+    }
+    // Stored as the server before this change stored them: no scope staged.
+    let ops: Vec<Op> = hq.log.iter().cloned().collect();
+    vax_sync::OpLog::append(&mut *store, &ops).expect("stored unclassified");
+    assert_eq!(store.unclassified_ops(1_000).expect("read").len(), 100);
+    let (code, _) = vax_sync_server::core::create_scoped_enrollment_code(
+        &mut *store,
+        Role::Booth,
+        Some(vax_sync::VenueCode::new("V01")),
+        vec![maizuru()],
+        24,
+        chrono::Utc::now(),
+    )
+    .expect("code");
+
+    let mut core = vax_sync_server::Core::open(store).expect("opened and classified");
+    let key = new_device_key();
+    let e = core
+        .enroll(&code, "舞鶴 接種1", key.public())
+        .expect("enroll");
+    let device = core.authenticate(&e.token).expect("device");
+    let mut booth = MemoryReplica::new(e.replica_id, Role::Booth, key).expect("key");
+    let mut state = vax_sync::SyncState::for_peer(core.server_id()).trusting_peer_keys();
+    for _ in 0..5 {
+        let Some(ask) =
+            vax_sync_client::LocalReplica::generate(&mut booth, &mut state).expect("generate")
+        else {
+            break;
+        };
+        let (reply, _) = core.sync(&device, &ask.encode()).expect("sync");
+        let reply = Message::decode(&reply).expect("reply");
+        vax_sync_client::LocalReplica::receive(&mut booth, &mut state, reply).expect("receive");
+    }
+    assert_eq!(
+        municipalities_named(booth.log.iter()),
+        HashMap::from([(maizuru().as_str().to_owned(), 50)])
+    );
+}
