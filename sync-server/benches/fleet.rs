@@ -14,6 +14,15 @@
 //!
 //! `BENCH_ENCRYPTED=1` runs the same on a SQLite store encrypted at rest (docs/encryption.md).
 //!
+//! A prefecture (issue 18): `FLEET_MUNICIPALITIES=N` makes every device a partial replica of
+//! one of N municipalities (the two devices of a venue share one; docs/sync-spec.md §7b). HQ
+//! first registers the residents the devices will write about, each in its municipality; the
+//! bench then asserts that every device holds exactly its municipality's ops.
+//! `FLEET_SERVERS=2` puts a second server instance in front of the same store (a PostgreSQL
+//! database, `scripts/with-postgres.sh`): its own core, lock, connections and port, in this
+//! process; the devices alternate between them. `FLEET_OPS_PER_SECOND` may be a fraction
+//! (0.1: a dose every 10 s).
+//!
 //! `FLEET_PACE` sets the server's ops per budgeted author per reply (`--paced-ops-per-author`,
 //! default 250; 0 = not paced), so one build measures both. The figures split the exchanges
 //! whose reply carried ops of the flooder from the others, and show the server's lock.
@@ -25,9 +34,10 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use common::{bench_store, env_or, is_bench_run, quantile, BenchServer};
-use vax_domain::voucher::VoucherNumber;
+use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 use vax_sync::{
-    Applied, CheckIn, Dose, Message, OpKind, ReplicaId, Role, SyncError, SyncState, VenueCode,
+    Applied, CheckIn, Dose, Message, OpKind, ReplicaId, ResidentField, Role, SyncError,
+    SyncState, VenueCode,
 };
 use vax_sync_client::{sync_session, Client, LocalReplica, MemoryReplica};
 
@@ -130,8 +140,10 @@ fn main() {
     let seconds: u64 = env_or("FLEET_SECONDS", 60);
     let devices: usize = env_or("FLEET_DEVICES", 50);
     let interval: u64 = env_or("FLEET_INTERVAL_SECONDS", 10);
-    let rate: u64 = env_or("FLEET_OPS_PER_SECOND", 2);
+    let rate: f64 = env_or("FLEET_OPS_PER_SECOND", 2.0);
     let flood: bool = env_or("FLEET_FLOOD", 0u8) == 1;
+    let municipalities: usize = env_or("FLEET_MUNICIPALITIES", 0);
+    let servers: usize = env_or("FLEET_SERVERS", 1).max(1);
     let limits = vax_sync_server::Limits {
         paced_ops_per_author: env_or(
             "FLEET_PACE",
@@ -140,10 +152,29 @@ fn main() {
         ..vax_sync_server::Limits::default()
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = BenchServer::start_with_limits(&bench_store(dir.path(), "fleet.db"), limits);
+    let db = bench_store(dir.path(), "fleet.db");
+    let mut server = BenchServer::start_with_limits(&db, limits);
+    let mut urls = vec![server.url.clone()];
+    for _ in 1..servers {
+        urls.push(server.add_instance(&db, limits));
+    }
+    // Each device's residents: `resident_of(i, w)` for its w-th write.
+    let writes_per_device = (seconds as f64 * rate).ceil() as u64 + 1;
+    let municipality_of = |i: usize| (municipalities > 0).then(|| municipality(i / 2 % municipalities));
+    let registered = if municipalities > 0 {
+        register_residents(&mut server, devices, writes_per_device, &municipality_of)
+    } else {
+        0
+    };
     println!(
-        "fleet: {devices} devices, {seconds} s, sync every {interval} s, {rate} ops/s each, server {}{}, {} ops of one author per reply",
-        server.url,
+        "fleet: {devices} devices{}, {seconds} s, sync every {interval} s, {rate} ops/s each, {} server instance(s) {}{}, {} ops of one author per reply",
+        if municipalities > 0 {
+            format!(" (partial replicas of {municipalities} municipalities, {registered} residents registered first)")
+        } else {
+            String::new()
+        },
+        urls.len(),
+        urls.join(" "),
         if flood { ", one more device flooding" } else { "" },
         match limits.paced_ops_per_author {
             0 => "any number of".to_owned(),
@@ -164,8 +195,12 @@ fn main() {
             Role::Reception
         };
         let venue = VenueCode::new(format!("V{:02}", i / 2 + 1));
-        let (e, mut replica) = server.enroll(role, Some(&venue.0), &format!("device {i}"));
-        let client = Client::new(&server.url, &e.token);
+        let name = format!("device {i}");
+        let (e, mut replica) = match municipality_of(i) {
+            Some(m) => server.enroll_scoped(&server.url, role, &venue.0, vec![m], &name),
+            None => server.enroll(role, Some(&venue.0), &name),
+        };
+        let client = Client::new(&urls[i % urls.len()], &e.token);
         let server_id = server.server_id;
         let (samples, barrier) = (Arc::clone(&samples), Arc::clone(&barrier));
         threads.push(std::thread::spawn(move || {
@@ -175,15 +210,14 @@ fn main() {
             // Stagger the devices across the interval, as real venues would be.
             let offset = Duration::from_millis(interval * 1000 * i as u64 / devices as u64);
             let mut next_sync = start + offset;
-            let tick = Duration::from_millis(1000 / rate.max(1));
+            let tick = Duration::from_secs_f64(1.0 / rate.max(0.001));
             let mut next_write = start;
             while Instant::now() < deadline {
                 let now = Instant::now();
-                if now >= next_write {
+                if now >= next_write && written < writes_per_device {
                     written += 1;
-                    let resident = 1_000_000_000 + i as u64 * 100_000 + written;
                     replica
-                        .write(op_for(role, &venue, resident))
+                        .write(op_for(role, &venue, resident_of(i, written)))
                         .expect("write");
                     next_write += tick;
                 }
@@ -211,7 +245,7 @@ fn main() {
             let mut all = samples.lock().expect("samples");
             all.0.extend(timed);
             all.1.extend(final_timed);
-            (written, replica)
+            (written, replica, i)
         }));
     }
     let flooder = flood.then(|| {
@@ -238,32 +272,47 @@ fn main() {
         }
         total_written += f.ops_accepted;
     }
+    let mut written_in = std::collections::HashMap::new();
     for t in threads {
-        let (written, replica) = t.join().expect("device thread");
+        let (written, replica, i) = t.join().expect("device thread");
         total_written += written;
-        replicas.push(replica);
+        *written_in.entry(municipality_of(i)).or_insert(0u64) += written;
+        replicas.push((municipality_of(i), replica));
     }
     let elapsed = start.elapsed().as_secs_f64();
 
     let status = server.hq.status().expect("status");
     assert_eq!(
-        status.ops, total_written,
+        status.ops,
+        total_written + registered,
         "the server holds exactly the ops written"
     );
-    let reference = &replicas[0];
-    for r in &replicas {
+    // Whole replicas hold every op; a partial replica its municipality's: the residents HQ
+    // registered there and the ops of its devices (the flooder runs with whole replicas only).
+    let mut reference: std::collections::HashMap<_, &MemoryReplica> =
+        std::collections::HashMap::new();
+    for (m, r) in &replicas {
+        let expected = match m {
+            None => total_written,
+            Some(_) => {
+                let devices_in = (0..devices).filter(|&i| municipality_of(i) == *m).count();
+                written_in[m] + writes_per_device * devices_in as u64
+            }
+        };
         assert_eq!(
             r.log.len() as u64,
-            total_written,
-            "every device holds every op once (the flooder's accepted ones included)"
+            expected,
+            "every device holds every op of its scope once (the flooder's accepted ones included)"
         );
-        assert_eq!(r.log, reference.log);
+        let same = reference.entry(m.clone()).or_insert(r);
+        assert_eq!(r.log, same.log);
         assert_eq!(
             r.node.replica(),
-            reference.node.replica(),
-            "every device converged"
+            same.node.replica(),
+            "every device of a scope converged"
         );
     }
+    let held: usize = replicas.iter().map(|(_, r)| r.log.len()).sum();
 
     println!(
         "fleet: {total_written} ops written, all {devices} devices converged, server holds {} ops",
@@ -311,10 +360,56 @@ fn main() {
         pages.iter().max().copied().unwrap_or(0)
     );
     println!(
-        "fleet: {:.0} ops/s written over {elapsed:.1} s; {:.0} op deliveries/s to devices",
+        "fleet: {:.0} ops/s written over {elapsed:.1} s; {:.0} ops held by the devices at the end ({:.0}/s)",
         total_written as f64 / elapsed,
-        (total_written as f64 * devices as f64) / elapsed
+        held as f64,
+        held as f64 / elapsed
     );
+}
+
+/// Device `i`'s resident for its `w`-th write.
+fn resident_of(i: usize, w: u64) -> u64 {
+    1_000_000_000 + i as u64 * 100_000 + w
+}
+
+/// The `k`-th municipality of the prefecture: 26 (Kyoto), three digits, its check digit.
+fn municipality(k: usize) -> MunicipalityCode {
+    (0..10)
+        .find_map(|d| MunicipalityCode::parse(&format!("26{:03}{d}", 100 + k)).ok())
+        .expect("one digit checks")
+}
+
+/// HQ registers every resident the devices will write about in its device's municipality and
+/// pushes them: the server classifies the devices' ops by these. Returns how many.
+fn register_residents(
+    server: &mut BenchServer,
+    devices: usize,
+    writes_per_device: u64,
+    municipality_of: &dyn Fn(usize) -> Option<MunicipalityCode>,
+) -> u64 {
+    let mut hq = server.hq_replica.take().expect("HQ's replica");
+    let mut n = 0u64;
+    for i in 0..devices {
+        let m = municipality_of(i).expect("a municipality");
+        for w in 1..=writes_per_device {
+            let resident =
+                VoucherNumber::parse(&format!("{:010}", resident_of(i, w))).expect("10 digits");
+            hq.write(OpKind::SetResidentFields {
+                resident,
+                fields: vec![ResidentField::Municipality(m.clone())],
+            })
+            .expect("write");
+            n += 1;
+        }
+    }
+    let started = Instant::now();
+    sync_session(&mut hq, &server.hq, server.server_id).expect("HQ pushes the register");
+    println!(
+        "fleet: HQ registered {n} residents in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    server.hq_replica = Some(hq);
+    n
 }
 
 /// What the flooding device got.

@@ -16,6 +16,8 @@ pub struct BenchServer {
     /// HQ's replica, signing with the key it enrolled with.
     pub hq_replica: Option<MemoryReplica>,
     _server: LoopbackServer,
+    /// Other instances in front of the same store ([`BenchServer::add_instance`]).
+    more: Vec<LoopbackServer>,
 }
 
 impl BenchServer {
@@ -43,7 +45,38 @@ impl BenchServer {
             hq_enrollment,
             hq_replica,
             _server: server,
+            more: Vec::new(),
         }
+    }
+
+    /// Another server instance in front of the same store (a PostgreSQL database): its own
+    /// core, lock, connections and port, sharing nothing with this one but the database, as a
+    /// second `vaxsync` process would. Returns its URL (and keeps it running with `self`).
+    pub fn add_instance(&mut self, db: &Path, limits: vax_sync_server::Limits) -> String {
+        let server = LoopbackServer::start_keyed(db, None, 0, 2, limits).expect("second server");
+        let url = server.url();
+        self.more.push(server);
+        url
+    }
+
+    /// A device of a partial replica (docs/sync-spec.md §7b) holding `scope`, enrolled at `url`
+    /// (this server or another instance) with a code made in the store.
+    pub fn enroll_scoped(
+        &self,
+        url: &str,
+        role: Role,
+        venue: &str,
+        scope: Vec<vax_domain::voucher::MunicipalityCode>,
+        name: &str,
+    ) -> (Enrolled, MemoryReplica) {
+        let code = self
+            ._server
+            .scoped_enrollment_code(role, Some(venue), scope)
+            .expect("code");
+        let key = new_device_key();
+        let e = enroll(url, &code, name, &key).expect("enroll");
+        let replica = MemoryReplica::new(e.replica_id, e.role, key).expect("key");
+        (e, replica)
     }
 
     /// A device enrolled with a fresh key, and its empty replica signing with that key.
