@@ -36,8 +36,8 @@ use chrono::NaiveDate;
 use common::{bench_store, env_or, is_bench_run, quantile, BenchServer};
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 use vax_sync::{
-    Applied, CheckIn, Dose, Message, OpKind, ReplicaId, ResidentField, Role, SyncError,
-    SyncState, VenueCode,
+    Applied, CheckIn, Dose, Message, OpKind, ReplicaId, ResidentField, Role, SyncError, SyncState,
+    VenueCode,
 };
 use vax_sync_client::{sync_session, Client, LocalReplica, MemoryReplica};
 
@@ -160,7 +160,8 @@ fn main() {
     }
     // Each device's residents: `resident_of(i, w)` for its w-th write.
     let writes_per_device = (seconds as f64 * rate).ceil() as u64 + 1;
-    let municipality_of = |i: usize| (municipalities > 0).then(|| municipality(i / 2 % municipalities));
+    let municipality_of =
+        |i: usize| (municipalities > 0).then(|| municipality(i / 2 % municipalities));
     let registered = if municipalities > 0 {
         register_residents(&mut server, devices, writes_per_device, &municipality_of)
     } else {

@@ -245,8 +245,11 @@ impl Core {
                 return Ok(());
             }
             let store = &*self.store;
-            let mut scopes =
-                crate::scope::classify_all(&ops, self.node.replica(), |id| store.get(id))?;
+            let mut scopes = crate::scope::scopes(crate::scope::classify_all(
+                &ops,
+                self.node.replica(),
+                |id| store.get(id),
+            )?);
             let list: Vec<(OpId, OpScope)> = ops
                 .iter()
                 .filter_map(|op| Some((op.id, scopes.remove(&op.id)?)))
@@ -414,9 +417,7 @@ impl Core {
     ) -> Result<CreateEnrollmentResponse, ApiError> {
         let hq = self.require_hq(token)?;
         // HQ of a municipality enrolls devices of its own municipalities only.
-        if !hq.scope.is_empty()
-            && (request.scope.is_empty() || request.scope.iter().any(|m| !hq.scope.contains(m)))
-        {
+        if !within(&request.scope, &hq.scope) {
             return Err(ApiError::wrong_scope_enrollment(&hq.scope));
         }
         let (code, expires_at) = self.create_enrollment_code(
@@ -469,15 +470,26 @@ impl Core {
         token: &str,
         replica: ReplicaId,
     ) -> Result<DeviceInfo, ApiError> {
-        self.require_hq(token)?;
+        let hq = self.require_hq(token)?;
+        if let Some(target) = self.devices.get(&replica) {
+            if !within(&target.scope, &hq.scope) {
+                return Err(ApiError::wrong_scope_enrollment(&hq.scope));
+            }
+        }
         self.revoke(replica)
     }
 
     /// `GET /v1/devices` for the device holding `token` (HQ only).
     pub fn devices_with_token(&mut self, token: &str) -> Result<Vec<DeviceInfo>, ApiError> {
-        self.require_hq(token)?;
+        let hq = self.require_hq(token)?;
         self.reload_devices()?;
-        let mut list: Vec<DeviceInfo> = self.devices.values().map(device_info).collect();
+        // HQ of some municipalities sees the devices of its own.
+        let mut list: Vec<DeviceInfo> = self
+            .devices
+            .values()
+            .filter(|d| within(&d.scope, &hq.scope))
+            .map(device_info)
+            .collect();
         list.sort_by(|a, b| (&a.enrolled_at, a.replica_id).cmp(&(&b.enrolled_at, b.replica_id)));
         Ok(list)
     }
@@ -609,14 +621,20 @@ impl Core {
         }
 
         self.check_void_venues(&message.ops)?;
-        let scopes =
+        let classified =
             crate::scope::classify_all(&message.ops, self.node.replica(), |id| self.store.get(id))?;
         for op in &message.ops {
-            if let Some(author) = self.devices.get(&op.author()) {
-                crate::scope::check_writes(op, &author.scope, &scopes)?;
+            let (Some(author), Some(c)) = (self.devices.get(&op.author()), classified.get(&op.id))
+            else {
+                continue;
+            };
+            // An op held already was checked when it was stored (a resend after a lost
+            // reply); its resident may have moved since.
+            if !author.scope.is_empty() && !self.holds(op)? {
+                crate::scope::check_writes(op, author, c)?;
             }
         }
-        self.store.stage_op_scopes(scopes);
+        self.store.stage_op_scopes(crate::scope::scopes(classified));
 
         let mut state = crate::limits::paced(
             SyncState::for_peer(device.replica_id).with_batch_size(REPLY_BATCH_SIZE),
@@ -665,6 +683,14 @@ impl Core {
             sent_ops: reply.ops.len(),
         };
         Ok((reply.encode(), outcome))
+    }
+
+    /// Whether the store holds `op` (the same op: other content is refused later).
+    fn holds(&self, op: &Op) -> Result<bool, ApiError> {
+        if op.id.counter > self.store.last_counter(op.author())? {
+            return Ok(false);
+        }
+        Ok(self.store.get(&op.id)?.is_some())
     }
 
     /// An op in another device's name must carry that device's signature, or the message is
@@ -762,6 +788,11 @@ impl Core {
         for op in &foreign {
             self.node.absorb_stored(op);
         }
+        if !foreign.is_empty() {
+            // A process of an earlier version, during an upgrade, stores ops without scopes:
+            // classified before any reply, or a partial replica's `covered` would pass them.
+            self.classify_stored_ops()?;
+        }
         // Their authors' keys travel in replies: learn the ones enrolled through another process.
         if foreign
             .iter()
@@ -825,6 +856,12 @@ impl Core {
             seen: seen.dots.into_iter().collect(),
         })
     }
+}
+
+/// Whether a device of `scope` is within `of` (a partial replica's municipalities, or the
+/// whole ledger when `of` is empty).
+fn within(scope: &[MunicipalityCode], of: &[MunicipalityCode]) -> bool {
+    of.is_empty() || (!scope.is_empty() && scope.iter().all(|m| of.contains(m)))
 }
 
 /// A device as HQ's list shows it.
@@ -939,6 +976,7 @@ impl Core {
                 venue: d.venue.clone(),
                 public_key: d.public_key,
                 revoked_at: d.revoked_at.map(rfc),
+                scope: d.scope.clone(),
                 token_hash: if is_venue_bound(d.role) && d.venue.as_ref() == Some(&venue) {
                     hashes.get(&d.replica_id).map(|h| hex(&h[..]))
                 } else {
@@ -989,7 +1027,7 @@ impl Core {
                     enrolled_at: DateTime::<Utc>::UNIX_EPOCH,
                     public_key: d.public_key,
                     revoked_at: d.revoked_at.as_deref().map(parse_time).transpose()?,
-                    scope: Vec::new(),
+                    scope: d.scope.clone(),
                 },
             );
         }
@@ -1012,6 +1050,13 @@ impl Core {
         state: &mut SyncState,
         message: Message,
     ) -> Result<vax_sync::Applied, SyncError> {
+        // Classified as the centre did, so that a kiosk of a partial replica syncing here
+        // gets its scope only.
+        let store = &*self.store;
+        let classified =
+            crate::scope::classify_all(&message.ops, self.node.replica(), |id| store.get(id))
+                .map_err(|e| SyncError::Storage(Box::new(e)))?;
+        self.store.stage_op_scopes(crate::scope::scopes(classified));
         let result = self
             .node
             .receive_message(&mut *self.store, state, message, &*self.time);

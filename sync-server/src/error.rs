@@ -203,7 +203,8 @@ impl ApiError {
         .with_op(Some(*op))
     }
 
-    /// 403: HQ of some municipalities asked for a code of another scope (or the whole ledger).
+    /// 403: HQ of some municipalities asked for a code of another scope (or the whole ledger),
+    /// or to revoke a device outside its municipalities.
     pub fn wrong_scope_enrollment(hq_scope: &[vax_domain::voucher::MunicipalityCode]) -> Self {
         let codes = hq_scope
             .iter()
@@ -212,8 +213,8 @@ impl ApiError {
             .join(", ");
         Self::new(
             ErrorCode::WrongScope,
-            format!("this HQ device holds municipalities {codes} only: a code must name some of them and no other"),
-            format!("この本部端末が担当する市町村（{codes}）だけを指定してください。"),
+            format!("this HQ device holds municipalities {codes} only: it makes codes for and revokes devices of those municipalities and no other"),
+            format!("この本部端末は担当の市町村（{codes}）の端末だけを登録・失効できます。"),
         )
     }
 

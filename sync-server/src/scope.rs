@@ -8,13 +8,26 @@
 use std::collections::HashMap;
 
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
-use vax_sync::{FieldName, Op, OpId, OpKind, Replica, ResidentField};
+use vax_sync::{FieldName, Op, OpId, OpKind, Replica, ResidentField, VenueCode};
 
+use crate::core::is_venue_bound;
 use crate::error::ApiError;
-use crate::store::OpScope;
+use crate::store::{Device, OpScope, StoreError};
 
 /// The municipalities of residents set by ops not merged yet (earlier ops of one message).
-pub type Pending = HashMap<VoucherNumber, MunicipalityCode>;
+type Pending = HashMap<VoucherNumber, MunicipalityCode>;
+
+/// An op's scope, and what the write rule needs to know of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classified {
+    /// Which replicas it goes to.
+    pub scope: OpScope,
+    /// For an op naming a resident: the resident's municipality before this op.
+    pub prior: Option<MunicipalityCode>,
+    /// For a void: the venue of its target when the target is a check-in or a dose (what a
+    /// desk records for a walk-in from anywhere).
+    pub walk_in_target_venue: Option<VenueCode>,
+}
 
 /// The municipality an op sets for its resident, if it sets one.
 fn municipality_set_by(op: &Op) -> Option<(&VoucherNumber, &MunicipalityCode)> {
@@ -42,42 +55,65 @@ fn municipality_of(
     }
 }
 
-/// Which replicas `op` goes to. A void goes where its target went (`target`: the target op,
-/// from the same message or the store); an op naming no resident goes everywhere.
-pub fn classify(op: &Op, replica: &Replica, pending: &Pending, target: Option<&Op>) -> OpScope {
+/// The scope of residents' ops: their municipality, whole replicas only when unknown.
+fn scope_of_resident(resident: &VoucherNumber, replica: &Replica, pending: &Pending) -> OpScope {
+    match municipality_of(resident, replica, pending) {
+        Some(code) => OpScope::Municipality(code),
+        None => OpScope::WholeLedgerOnly,
+    }
+}
+
+/// Which replicas `op` goes to. A void goes where its target goes today (`target`: the
+/// target op, from the same message or the store); a bus plan to its riders' municipality
+/// (whole replicas only if they are of several or unknown); an op naming no resident
+/// everywhere.
+fn classify(op: &Op, replica: &Replica, pending: &Pending, target: Option<&Op>) -> OpScope {
     if let Some((_, code)) = municipality_set_by(op) {
         return OpScope::Municipality(code.clone());
     }
-    if let OpKind::Void(_) = &op.kind {
-        return match target {
+    match &op.kind {
+        OpKind::Void(_) => match target {
             Some(target) if !matches!(target.kind, OpKind::Void(_)) => {
                 classify(target, replica, pending, None)
             }
             _ => OpScope::WholeLedgerOnly,
-        };
-    }
-    match op.kind.resident() {
-        None => OpScope::Everyone,
-        Some(resident) => match municipality_of(resident, replica, pending) {
-            Some(code) => OpScope::Municipality(code),
-            None => OpScope::WholeLedgerOnly,
+        },
+        OpKind::DefineRides(plan) => {
+            let mut scopes: Vec<OpScope> = plan
+                .trips
+                .iter()
+                .flat_map(|t| &t.riders)
+                .map(|r| scope_of_resident(&r.resident, replica, pending))
+                .collect();
+            scopes.dedup();
+            let first = scopes.first().cloned();
+            match first {
+                None => OpScope::Everyone,
+                Some(one) if scopes.iter().all(|s| *s == one) => one,
+                Some(_) => OpScope::WholeLedgerOnly,
+            }
+        }
+        kind => match kind.resident() {
+            None => OpScope::Everyone,
+            Some(resident) => scope_of_resident(resident, replica, pending),
         },
     }
 }
 
-/// The scopes of `ops` in order (each op's resident municipality may be set by an earlier op
-/// of the same batch); `stored` finds a void's target outside the batch.
+/// Classifies `ops` in order (a resident's municipality may be set by an earlier op of the
+/// same batch); `stored` finds a void's target outside the batch.
 pub fn classify_all(
     ops: &[Op],
     replica: &Replica,
-    stored: impl Fn(&OpId) -> Result<Option<Op>, crate::store::StoreError>,
-) -> Result<HashMap<OpId, OpScope>, crate::store::StoreError> {
+    stored: impl Fn(&OpId) -> Result<Option<Op>, StoreError>,
+) -> Result<HashMap<OpId, Classified>, StoreError> {
     let mut pending = Pending::new();
-    let mut scopes = HashMap::with_capacity(ops.len());
+    let mut classified = HashMap::with_capacity(ops.len());
     for op in ops {
-        if let Some((resident, code)) = municipality_set_by(op) {
-            pending.insert(resident.clone(), code.clone());
-        }
+        let prior = op
+            .kind
+            .resident()
+            .and_then(|r| municipality_of(r, replica, &pending));
         let target = match &op.kind {
             OpKind::Void(void) => match ops.iter().find(|o| o.id == void.target) {
                 Some(in_batch) => Some(in_batch.clone()),
@@ -85,38 +121,83 @@ pub fn classify_all(
             },
             _ => None,
         };
-        scopes.insert(op.id, classify(op, replica, &pending, target.as_ref()));
+        let scope = classify(op, replica, &pending, target.as_ref());
+        if let Some((resident, code)) = municipality_set_by(op) {
+            pending.insert(resident.clone(), code.clone());
+        }
+        let walk_in_target_venue = target.and_then(|t| match t.kind {
+            OpKind::CheckIn(c) => Some(c.venue),
+            OpKind::RecordDose(d) => Some(d.venue),
+            _ => None,
+        });
+        classified.insert(
+            op.id,
+            Classified {
+                scope,
+                prior,
+                walk_in_target_venue,
+            },
+        );
     }
-    Ok(scopes)
+    Ok(classified)
 }
 
-/// A device holding `scope` writes about the residents of its municipalities; of anyone
-/// else's only what a walk-in brings (a check-in, a dose, the audit of looking them up, a ride
-/// mark, the void of one of those at its own venue). Checked for every op of the message by an author with a scope; `scopes` are the
-/// ops' classifications ([`classify_all`]).
-pub fn check_writes(
-    op: &Op,
-    author_scope: &[MunicipalityCode],
-    scopes: &HashMap<OpId, OpScope>,
-) -> Result<(), ApiError> {
-    if author_scope.is_empty() {
+/// The scopes alone, for the store.
+pub fn scopes(classified: HashMap<OpId, Classified>) -> HashMap<OpId, OpScope> {
+    classified
+        .into_iter()
+        .map(|(id, c)| (id, c.scope))
+        .collect()
+}
+
+/// A device holding a scope changes the residents of its municipalities only. Of anyone
+/// else it records what a walk-in brings: a check-in, a dose, the audit of looking them up, a
+/// ride mark, and the void of a check-in or dose of its own venue. A resident's municipality
+/// is neither taken from another municipality nor given to one; a new resident is registered
+/// in one of its own. A device with no scope (the whole ledger) may do all of it.
+pub fn check_writes(op: &Op, author: &Device, classified: &Classified) -> Result<(), ApiError> {
+    let scope = &author.scope;
+    if scope.is_empty() {
         return Ok(());
     }
-    let walk_in_may = matches!(
-        op.kind,
-        OpKind::CheckIn(_)
-            | OpKind::RecordDose(_)
-            | OpKind::Audit(_)
-            | OpKind::MarkRide(_)
-            | OpKind::Void(_)
-    );
-    match scopes.get(&op.id) {
-        Some(OpScope::Municipality(code)) if author_scope.contains(code) => Ok(()),
-        Some(OpScope::Everyone) | None => Ok(()),
-        Some(_) if walk_in_may => Ok(()),
-        Some(OpScope::Municipality(code)) => {
-            Err(ApiError::wrong_scope(&op.id, Some(code.as_str())))
+    let holds = |s: &OpScope| matches!(s, OpScope::Municipality(code) if scope.contains(code));
+    let refuse = || {
+        let theirs = match (&classified.prior, &classified.scope) {
+            (Some(prior), _) if !scope.contains(prior) => Some(prior.as_str()),
+            (_, OpScope::Municipality(code)) => Some(code.as_str()),
+            _ => None,
+        };
+        Err(ApiError::wrong_scope(&op.id, theirs))
+    };
+    match &op.kind {
+        OpKind::CheckIn(_) | OpKind::RecordDose(_) | OpKind::Audit(_) | OpKind::MarkRide(_) => {
+            Ok(())
         }
-        Some(OpScope::WholeLedgerOnly) => Err(ApiError::wrong_scope(&op.id, None)),
+        OpKind::Void(_) => {
+            let own_venue_walk_in = is_venue_bound(author.role)
+                && classified.walk_in_target_venue.is_some()
+                && classified.walk_in_target_venue == author.venue;
+            if holds(&classified.scope) || own_venue_walk_in {
+                Ok(())
+            } else {
+                refuse()
+            }
+        }
+        OpKind::DefineRides(_) => match classified.scope {
+            OpScope::Everyone => Ok(()),
+            ref s if holds(s) => Ok(()),
+            _ => refuse(),
+        },
+        kind if kind.resident().is_some() => {
+            let prior_ok = classified.prior.as_ref().is_none_or(|p| scope.contains(p));
+            if prior_ok && holds(&classified.scope) {
+                Ok(())
+            } else {
+                refuse()
+            }
+        }
+        // Venues, bands, stock, staff, supplies and acknowledgements name no municipality yet
+        // (docs/sync-spec.md §7b, not built).
+        _ => Ok(()),
     }
 }

@@ -95,10 +95,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for (mut resident, mut answer) in generated.residents {
             // Apart from 舞鶴's (up to 100,001 + 7 × 65,000) and from each other's.
             let number: u64 = resident.voucher.as_str().parse()?;
-            let voucher = VoucherNumber::parse(&format!(
-                "{:010}",
-                number + (k as u64 + 1) * 10_000_000
-            ))?;
+            let voucher =
+                VoucherNumber::parse(&format!("{:010}", number + (k as u64 + 1) * 10_000_000))?;
             resident.municipality = code.clone();
             resident.voucher = voucher.clone();
             answer.municipality = code.clone();
@@ -118,7 +116,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = LoopbackServer::start(&server_db, 0)?;
     let code = server.enrollment_code(SyncRole::Hq, None)?;
     let t = Instant::now();
-    let enrolled = enroll_device(&mut hq, &server.url(), &code, "県本部", city.as_str(), now())?;
+    let enrolled = enroll_device(
+        &mut hq,
+        &server.url(),
+        &code,
+        "県本部",
+        city.as_str(),
+        now(),
+    )?;
     let publish = t.elapsed();
     let t = Instant::now();
     let pushed = sync_now(&mut hq, now())?;
@@ -133,15 +138,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut times = Vec::new();
     for run in 0..runs {
-        let code = server.scoped_enrollment_code(SyncRole::Booth, Some("V03"), vec![city.clone()])?;
+        let code =
+            server.scoped_enrollment_code(SyncRole::Booth, Some("V03"), vec![city.clone()])?;
         let mut booth = Ledger::open(&dir.path().join(format!("booth-{run}.sqlite3")))?;
-        enroll_device(&mut booth, &server.url(), &code, "V03 接種", city.as_str(), now())?;
+        enroll_device(
+            &mut booth,
+            &server.url(),
+            &code,
+            "V03 接種",
+            city.as_str(),
+            now(),
+        )?;
         let t = Instant::now();
         let first = sync_now(&mut booth, now())?;
         let elapsed = t.elapsed();
         let residents = booth.reader().resident_count()?;
-        assert_eq!(residents, city_residents, "the city's residents and no one else");
-        assert_eq!(booth.sync_log_summary()?.unprojected, 0, "every op became rows");
+        assert_eq!(
+            residents, city_residents,
+            "the city's residents and no one else"
+        );
+        assert_eq!(
+            booth.sync_log_summary()?.unprojected,
+            0,
+            "every op became rows"
+        );
         println!(
             "run {run}: a {} venue's first sync, enrolled for {city} only: {} ({} ops, {} round trips, {residents} residents)",
             vax_demo::CITY_NAME,

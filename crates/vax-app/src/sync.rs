@@ -229,6 +229,10 @@ pub fn enroll_device_trusting(
         if let Some(v) = &enrollment.venue {
             tx.set_setting(KEY_VENUE, &v.0)?;
         }
+        if !enrollment.scope.is_empty() {
+            let scope: Vec<&str> = enrollment.scope.iter().map(|m| m.as_str()).collect();
+            tx.set_setting(vax_ledger::KEY_SCOPE, &scope.join(" "))?;
+        }
         tx.commit()?;
     }
     ledger.start_replicating(enrollment.replica_id, enrollment.role, &key)?;

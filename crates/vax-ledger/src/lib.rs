@@ -68,6 +68,7 @@ pub use read::{
     BandLoad, BookingView, DoseView, InquiryView, PlanningResident, Reader, ResidentRow,
     SurveyState, TimeBandRow, VenueRow,
 };
+pub use replication::KEY_SCOPE;
 pub use replication::{LogSummary, QuarantinedOp};
 pub use reports::{CoverageCell, CoverageGroup, DayVenueCount, DeviceHeard};
 pub use rides::RideRow;

@@ -149,6 +149,10 @@ pub struct RegistryDevice {
     pub public_key: Option<PublicKey>,
     /// When HQ revoked it (RFC 3339), if it did: the relay refuses it too.
     pub revoked_at: Option<String>,
+    /// Its scope ([`Enrolled::scope`]): a relay answers a kiosk of a partial replica with the
+    /// ops of its scope only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<MunicipalityCode>,
     /// SHA-256 of its bearer token (64 hex digits), for the devices of the relay's own venue
     /// only: they sync with the relay with the token they got from the centre. The hash does
     /// not let anyone present the token to the centre.

@@ -336,9 +336,10 @@ impl SyncNode {
                     }
                 };
                 if sync.reports_covered {
-                    // Never past a counter this log lacks: an op still on its way here would
-                    // otherwise be skipped by the peer for good.
-                    let through = through.min(seen.get(&author));
+                    // Up to the author's last op held here, over any gap: an author's gap is an
+                    // op the server refused and the author quarantined, which never comes (an
+                    // author sends its ops in order from the server's frontier). Stopping at the
+                    // gap would leave the peer asking above it for ever, one range per op.
                     if through > theirs.get(&author) {
                         covered.insert(author, through);
                     }

@@ -256,6 +256,31 @@ fn a_municipalitys_hq_changes_no_resident_of_another_municipality() {
         .expect("write")
         .id;
     let unknown_edit = city_hq.write(edit(30_000)).expect("write").id;
+    // Taking an Ayabe resident over by naming Maizuru as their municipality.
+    let takeover = city_hq
+        .write(OpKind::SetResidentFields {
+            resident: resident(5),
+            fields: vec![
+                ResidentField::Municipality(maizuru()),
+                ResidentField::Name("乗っ取り".into()),
+            ],
+        })
+        .expect("write")
+        .id;
+    // Voiding doses: Ayabe's refused, Maizuru's taken. The prefecture HQ wrote the ten
+    // registrations, then the ten doses (counters 11..=20: resident n's is 11 + n).
+    let void = |n: u64| {
+        OpKind::Void(vax_sync::Void {
+            target: vax_sync::OpId {
+                replica: f.hq_enrollment.replica_id,
+                counter: 11 + n,
+            },
+            target_kind: vax_sync::EventKind::Dose,
+            reason: "誤入力".into(),
+        })
+    };
+    let other_void = city_hq.write(void(3)).expect("write").id;
+    let own_void = city_hq.write(void(2)).expect("write").id;
     let own_register = city_hq
         .write(OpKind::SetResidentFields {
             resident: resident(20_002),
@@ -266,7 +291,13 @@ fn a_municipalitys_hq_changes_no_resident_of_another_municipality() {
     let report = sync_session(&mut city_hq, &client, server_id).expect("sync");
     assert_eq!(
         report.quarantined,
-        vec![other_edit, other_register, unknown_edit],
+        vec![
+            other_edit,
+            other_register,
+            unknown_edit,
+            takeover,
+            other_void
+        ],
         "{report:?}"
     );
     let held = |id| {
@@ -279,10 +310,82 @@ fn a_municipalitys_hq_changes_no_resident_of_another_municipality() {
             .is_some()
     };
     assert!(
-        held(own_edit) && held(own_register),
+        held(own_edit) && held(own_register) && held(own_void),
         "its own city's changes arrived"
     );
-    assert!(!held(other_edit) && !held(other_register) && !held(unknown_edit));
+    for refused in [
+        other_edit,
+        other_register,
+        unknown_edit,
+        takeover,
+        other_void,
+    ] {
+        assert!(!held(refused), "{refused} refused");
+    }
+
+    // It makes codes for, lists and revokes devices of its own city only.
+    let listed = client.devices().expect("devices");
+    assert!(
+        listed
+            .iter()
+            .all(|d| d.replica_id != f.hq_enrollment.replica_id),
+        "the prefecture's HQ is not in its list"
+    );
+    let refused = client
+        .revoke_device(f.hq_enrollment.replica_id)
+        .expect_err("HQ of Maizuru may not revoke the prefecture's HQ");
+    assert!(format!("{refused:?}").contains("WrongScope"), "{refused:?}");
+    let refused = client
+        .create_enrollment_code(Role::Booth, Some(&vax_sync::VenueCode::new("V01")), 24)
+        .expect_err("a whole-ledger code from a municipality's HQ");
+    assert!(format!("{refused:?}").contains("WrongScope"), "{refused:?}");
+}
+
+/// An author's refused op leaves a gap in its counters for good (the device quarantines it).
+/// A partial replica of another municipality, which holds none of the author's ops before,
+/// still takes the author's later op of its scope, numbered far beyond (more than the
+/// counter-jump bound), and its next session brings nothing: the server's `covered` passes
+/// the gap.
+#[test]
+fn a_partial_replica_takes_an_authors_op_far_beyond_a_refused_one() {
+    let f = Fixture::new();
+    let server_id = f.hq_enrollment.server_replica_id;
+    prefecture(&f, 10);
+    let code = scoped_code(&f, Role::Hq, None, &[maizuru()]);
+    let (e, client, _, key) = enrolled_replica(&f, &code, "舞鶴市 本部");
+    let mut city_hq = rogue(e.replica_id, &key);
+    let refused = city_hq
+        .write(OpKind::SetResidentFields {
+            resident: resident(3),
+            fields: vec![ResidentField::Name("綾部の人".into())],
+        })
+        .expect("write")
+        .id;
+    let beyond_bound = vax_sync::MAX_COUNTER_JUMP as u32 + 50;
+    for n in 0..beyond_bound {
+        city_hq
+            .write(OpKind::SetResidentFields {
+                resident: resident(100_000 + 2 * n),
+                fields: vec![ResidentField::Municipality(maizuru())],
+            })
+            .expect("write");
+    }
+    // A walk-in from Ayabe given a dose at a Maizuru venue: Ayabe's record.
+    let walk_in = city_hq.write(dose(3, "V01")).expect("write").id;
+    let report = sync_session(&mut city_hq, &client, server_id).expect("sync");
+    assert_eq!(report.quarantined, vec![refused]);
+
+    let code = scoped_code(&f, Role::Booth, Some("V02"), &[ayabe()]);
+    let (_, client, mut ayabe_booth, _) = enrolled_replica(&f, &code, "綾部 接種1");
+    let first = sync_session(&mut ayabe_booth, &client, server_id).expect("first sync");
+    assert!(
+        vax_sync::OpLog::get(&ayabe_booth.log, &walk_in)
+            .expect("get")
+            .is_some(),
+        "{first:?}"
+    );
+    let again = sync_session(&mut ayabe_booth, &client, server_id).expect("second sync");
+    assert_eq!(again.received_ops, 0, "{again:?}");
 }
 
 /// Ops stored before the store kept scopes (an upgraded server's whole ledger) are classified

@@ -176,3 +176,55 @@ fn a_check_in_reaches_the_booth_through_the_relay_over_pinned_tls_with_the_centr
     let gone = sync_with_relay(&mut reception, now()).unwrap_err();
     assert_eq!(gone.code(), "SYNC_OFFLINE", "{gone:?}");
 }
+
+/// A kiosk of a partial replica (issue 18) syncing through its venue's relay gets its
+/// municipality's residents only, as from the centre: the relay holds the whole city (it was
+/// enrolled without a scope) but answers the kiosk by the scope the centre's registry names.
+#[test]
+fn a_kiosk_of_another_municipality_gets_no_resident_of_the_city_through_the_relay() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(&dir.path().join("centre.sqlite3"), 0).unwrap();
+    let mut hq = Ledger::open(&dir.path().join("hq.sqlite3")).unwrap();
+    let params = DemoParams {
+        residents: 300,
+        start: now().date_naive(),
+        ..DemoParams::default()
+    };
+    load_demo_city(&mut hq, &params, now(), &mut NoProgress).unwrap();
+    let code = server.enrollment_code(SyncRole::Hq, None).unwrap();
+    enroll_device(&mut hq, &server.url(), &code, "本部", "262021", now()).unwrap();
+    sync_now(&mut hq, now()).unwrap();
+
+    let ayabe = vax_domain::voucher::MunicipalityCode::parse("262030").unwrap();
+    let code = server
+        .scoped_enrollment_code(SyncRole::Reception, Some("V01"), vec![ayabe.clone()])
+        .unwrap();
+    let mut kiosk = Ledger::open(&dir.path().join("ayabe.sqlite3")).unwrap();
+    enroll_device(
+        &mut kiosk,
+        &server.url(),
+        &code,
+        "綾部 受付",
+        ayabe.as_str(),
+        now(),
+    )
+    .unwrap();
+
+    let relay_code = server
+        .enrollment_code(SyncRole::Relay, Some("V01"))
+        .unwrap();
+    let relay_dir = dir.path().join("relay");
+    relay::enroll(
+        &relay_dir,
+        &vax_sync_client::Client::anonymous(&server.url()),
+        &relay_code,
+        "V01 relay",
+    )
+    .unwrap();
+    let (_runtime, join) = serve_relay(&relay_dir);
+    join_relay(&mut kiosk, &join.to_text()).unwrap();
+    let got = sync_with_relay(&mut kiosk, now()).unwrap();
+    assert!(got.received_ops > 0, "the venues and bands: {got:?}");
+    assert_eq!(kiosk.reader().resident_count().unwrap(), 0);
+    assert!(kiosk.check_consistency().unwrap().problems.is_empty());
+}

@@ -33,6 +33,10 @@ pub(crate) const KEY_REPLICA_ROLE: &str = "sync.role";
 /// The device's private signing key (64 hex digits), made at enrollment. It never leaves the
 /// ledger; SQLCipher encryption at rest is the next step (docs/sync-spec.md §3a).
 pub(crate) const KEY_SIGNING_KEY: &str = "sync.signing_key";
+/// The municipalities of a partial replica (codes separated by spaces; absent: the whole
+/// ledger), as the server's enrollment said: its frontier then runs ahead of the ops it holds,
+/// over the counters outside its scope (docs/sync-spec.md §7b).
+pub const KEY_SCOPE: &str = "sync.scope";
 
 /// This ledger's replica: its identity and, once loaded, its merged state.
 pub(crate) struct Replication {
