@@ -562,7 +562,7 @@ impl Core {
                 exempt_from_budget: self
                     .devices
                     .get(&replica)
-                    .is_some_and(|d| matches!(d.role, Role::Hq | Role::Server)),
+                    .is_some_and(|d| crate::limits::is_unlimited(d.role)),
                 held_up_to: self.store.last_counter(replica)?,
             });
         }

@@ -81,9 +81,17 @@ pub fn paced<'a>(
     }
     let unpaced = devices
         .into_iter()
-        .filter(|d| matches!(d.role, Role::Hq | Role::Server))
+        .filter(|d| is_unlimited(d.role))
         .map(|d| d.replica_id);
     state.pacing_authors(per_author, unpaced)
+}
+
+/// Whether a device of `role` is beyond the limits: HQ (a handful of revocable devices that
+/// publish a whole prefecture when they enroll, thousands of requests back to back) and the
+/// server itself. Neither its request rate, nor its ops budget, nor the pacing of its ops in
+/// replies applies.
+pub fn is_unlimited(role: Role) -> bool {
+    matches!(role, Role::Hq | Role::Server)
 }
 
 /// One bucket of ops per device. A message's ops are all charged or none; a message larger

@@ -129,6 +129,30 @@ async fn a_device_flooding_sync_requests_is_held_to_its_rate_and_the_others_are_
     assert_eq!(status, StatusCode::OK);
 }
 
+/// HQ publishing a prefecture makes thousands of requests back to back (2.5 million ops in
+/// batches of 4,000): its rate is not limited, as its ops are not budgeted; a booth of the same
+/// server with the same limits is refused after its burst.
+#[tokio::test]
+async fn hq_publishing_a_prefecture_is_not_held_to_a_devices_rate() {
+    let server = Server::new(Limits {
+        burst: 5,
+        per_second: 0.01,
+        ..Limits::default()
+    });
+    let hq = server.device(Role::Hq, None).await;
+    for _ in 0..50 {
+        let (status, _, body) = server.sync(&hq.token, hq.replica_id).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    }
+    let booth = server.device(Role::Booth, Some("V01")).await;
+    for _ in 0..5 {
+        let (status, _, _) = server.sync(&booth.token, booth.replica_id).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, _, _) = server.sync(&booth.token, booth.replica_id).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
 #[tokio::test]
 async fn an_unknown_token_cannot_spend_a_devices_rate_nor_send_a_body() {
     let server = Server::new(Limits {
