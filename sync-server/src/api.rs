@@ -222,11 +222,11 @@ async fn sync(
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     let token = bearer(request.headers())?;
-    let message = match intake(&state, &token, request).await? {
-        Intake::Message(message) => message,
+    let (device, message) = match intake(&state, &token, request).await? {
+        Intake::Message(device, message) => (device, message),
         Intake::Refused(response) => return Ok(response),
     };
-    let reply = state.with_core(move |core| core.sync_verified_with_token(&token, message));
+    let reply = state.with_core(move |core| core.sync_verified_from(&device, message));
     Ok(([(header::CONTENT_TYPE, "application/json")], reply.await?).into_response())
 }
 

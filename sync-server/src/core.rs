@@ -296,18 +296,36 @@ impl Core {
         };
         // Another server process sharing the store may have enrolled the device or rotated
         // its token: the cache is refreshed from the store before a token is refused.
-        let device = match cached(self) {
-            Some(d) if self.store.token_is_current(d.replica_id, &hash)? => d,
-            _ => {
-                self.reload_devices()?;
-                cached(self).ok_or_else(ApiError::unknown_token)?
-            }
+        // The store is asked too, in one read: `vaxsync devices revoke` writes there while the
+        // server runs.
+        let (device, revoked) = match cached(self) {
+            Some(d) => match self.store.token_standing(d.replica_id, &hash)? {
+                (true, revoked) => (d, revoked),
+                (false, _) => self.reloaded_device(&hash)?,
+            },
+            None => self.reloaded_device(&hash)?,
         };
-        // The store is asked too: `vaxsync devices revoke` writes there while the server runs.
-        if device.revoked_at.is_some() || self.store.revoked_at(device.replica_id)?.is_some() {
+        if device.revoked_at.is_some() || revoked.is_some() {
             return Err(ApiError::device_revoked());
         }
         Ok(device)
+    }
+
+    /// The device holding the token of `hash` once the devices are read again from the store,
+    /// with when it was revoked.
+    fn reloaded_device(
+        &mut self,
+        hash: &[u8; 32],
+    ) -> Result<(Device, Option<DateTime<Utc>>), ApiError> {
+        self.reload_devices()?;
+        let device = self
+            .tokens
+            .get(hash)
+            .and_then(|id| self.devices.get(id))
+            .cloned()
+            .ok_or_else(ApiError::unknown_token)?;
+        let revoked = device.revoked_at;
+        Ok((device, revoked))
     }
 
     /// Exchanges a one-time code for a device's own credentials, registering the public key
@@ -389,9 +407,19 @@ impl Core {
         message: Result<VerifiedMessage, ApiError>,
     ) -> Result<Vec<u8>, ApiError> {
         let device = self.authenticate(token)?;
+        self.sync_verified_from(&device, message)
+    }
+
+    /// [`Core::sync_verified_with_token`] for a device authenticated already, moments ago (the
+    /// HTTP intake authenticates before it reads the body): one exchange, logged.
+    pub fn sync_verified_from(
+        &mut self,
+        device: &Device,
+        message: Result<VerifiedMessage, ApiError>,
+    ) -> Result<Vec<u8>, ApiError> {
         let started = std::time::Instant::now();
         self.contacts.insert(device.replica_id, self.time.now_utc());
-        match message.and_then(|m| self.sync_verified(&device, m)) {
+        match message.and_then(|m| self.sync_verified(device, m)) {
             Ok((reply, outcome)) => {
                 tracing::debug!(replica = %device.replica_id, new = outcome.new_ops,
                     duplicates = outcome.duplicates, sent = outcome.sent_ops,

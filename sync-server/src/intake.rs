@@ -19,8 +19,9 @@ use crate::store::Device;
 /// What a sync request's intake gives the handler: the verified message for the core, or the
 /// reply refusing it before the core's lock (429 with its `Retry-After`).
 pub(crate) enum Intake {
-    /// Decoded and verified (or the decoding's error, which the core reports and logs).
-    Message(Result<VerifiedMessage, ApiError>),
+    /// From the device authenticated: its message decoded and verified (or the decoding's
+    /// error, which the core reports and logs).
+    Message(Box<Device>, Result<VerifiedMessage, ApiError>),
     /// Refused: the device's request rate or its ops budget is spent.
     Refused(Response),
 }
@@ -42,7 +43,7 @@ pub(crate) async fn intake(
         .map_err(|e| internal_error(&e))?;
     let message = match decoded {
         Ok(message) => message,
-        Err(e) => return Ok(Intake::Message(Err(e.into()))),
+        Err(e) => return Ok(Intake::Message(Box::new(device), Err(e.into()))),
     };
     let (verified, authors) = verify(state, message).await?;
     let charges = charges(&device, &verified, &authors);
@@ -55,7 +56,7 @@ pub(crate) async fn intake(
             wait,
         )));
     }
-    Ok(Intake::Message(Ok(verified)))
+    Ok(Intake::Message(Box::new(device), Ok(verified)))
 }
 
 /// What each author of the message pays from its ops budget: one per op whose signature

@@ -21,7 +21,7 @@ use vax_sync::{EncodedOp, Op, OpId, OpLog, PublicKey, ReplicaId, VenueCode};
 use crate::sqlite::{parse_role, role_name};
 use crate::store::{
     scope_from_stored, scope_to_stored, Device, DeviceRecord, EnrollmentCodeRecord, OpScope,
-    ServerStore, StoreError,
+    ScopeIndex, ServerStore, StoreError,
 };
 use vax_domain::voucher::MunicipalityCode;
 
@@ -125,6 +125,8 @@ pub struct PgStore {
     foreign: Vec<Op>,
     /// The scopes of the ops the next append stores ([`ServerStore::stage_op_scopes`]).
     staged_scopes: HashMap<OpId, OpScope>,
+    /// The last op of each author in each scope ([`ScopeIndex`]).
+    scope_index: ScopeIndex,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -248,18 +250,43 @@ impl PgStore {
             server_id: replica_from_row(&id)?,
             frontier: Frontier::default(),
             staged_scopes: HashMap::new(),
+            scope_index: ScopeIndex::new(),
             foreign: Vec::new(),
         };
         store.frontier = store.conn.run(load_frontier)?;
+        store.scope_index = store.conn.run(load_scope_index)?;
         Ok(store)
     }
 
-    fn absorb(&mut self, rows: Vec<(i64, Op)>) {
-        for (seq, op) in rows {
+    fn absorb(&mut self, rows: Vec<ForeignRow>) {
+        for (seq, op, scope) in rows {
             self.frontier.add(op.author(), op.id.counter, seq);
+            match scope {
+                Some(scope) => self.scope_index.note(op.author(), op.id.counter, &scope),
+                // Stored by a process of an earlier version: the index may lack its scope for
+                // good (another process may classify it), so it is no longer trusted.
+                None => self.scope_index.mark_incomplete(),
+            }
             self.foreign.push(op);
         }
     }
+}
+
+fn load_scope_index(client: &mut Client) -> Result<ScopeIndex, StoreError> {
+    let mut index = ScopeIndex::new();
+    let rows = client
+        .query(
+            "SELECT author, scope, MAX(counter) FROM ops WHERE scope IS NOT NULL
+             GROUP BY author, scope",
+            &[],
+        )
+        .map_err(db)?;
+    for row in rows {
+        let author = replica_from_row(row.get(0))?;
+        let scope: String = row.get(1);
+        index.note(author, counter_from_row(row.get(2))?, &scope);
+    }
+    Ok(index)
 }
 
 fn load_frontier(client: &mut Client) -> Result<Frontier, StoreError> {
@@ -284,18 +311,21 @@ fn load_frontier(client: &mut Client) -> Result<Frontier, StoreError> {
 }
 
 /// The rows committed after `after_seq` (by other processes), in commit order.
+/// A row another process stored: its `seq`, the op and its scope.
+type ForeignRow = (i64, Op, Option<String>);
+
 fn read_new_rows(
     client: &mut impl postgres::GenericClient,
     after_seq: i64,
-) -> Result<Vec<(i64, Op)>, StoreError> {
+) -> Result<Vec<ForeignRow>, StoreError> {
     let rows = client
         .query(
-            "SELECT seq, body FROM ops WHERE seq > $1 ORDER BY seq",
+            "SELECT seq, body, scope FROM ops WHERE seq > $1 ORDER BY seq",
             &[&after_seq],
         )
         .map_err(db)?;
     rows.iter()
-        .map(|row| Ok((row.get(0), parse_op(row.get(1))?)))
+        .map(|row| Ok((row.get(0), parse_op(row.get(1))?, row.get(2))))
         .collect()
 }
 
@@ -344,7 +374,7 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
 /// What one append did: the rows other processes committed before it, and the `seq` of each
 /// op it inserted (by author and counter).
 struct Appended {
-    foreign: Vec<(i64, Op)>,
+    foreign: Vec<ForeignRow>,
     inserted: BTreeMap<(String, i64), i64>,
 }
 
@@ -472,6 +502,10 @@ impl OpLog for PgStore {
         // Committed: bring memory up to date (nothing here can fail).
         self.absorb(appended.foreign);
         for op in ops {
+            if let Some(scope) = staged.get(&op.id) {
+                self.scope_index
+                    .note(op.author(), op.id.counter, scope.as_stored());
+            }
             let key = (op.author().to_string(), counter_sql(op.id.counter));
             if let Some(seq) = appended.inserted.remove(&key) {
                 self.frontier.add(op.author(), op.id.counter, seq);
@@ -802,7 +836,12 @@ impl ServerStore for PgStore {
                 )
                 .map_err(db)?;
             Ok(())
-        })
+        })?;
+        for (id, scope) in scopes {
+            self.scope_index
+                .note(id.replica, id.counter, scope.as_stored());
+        }
+        Ok(())
     }
 
     fn encoded_ops_in_scope(
@@ -812,8 +851,28 @@ impl ServerStore for PgStore {
         limit: usize,
         scope: &[MunicipalityCode],
     ) -> Result<Vec<EncodedOp>, StoreError> {
+        if self.scope_index.nothing_after(author, after, scope) {
+            return Ok(Vec::new());
+        }
         let codes = scope.iter().map(|c| c.as_str().to_owned()).collect();
         self.encoded_ops(author, after, limit, Some(codes))
+    }
+
+    fn token_standing(
+        &self,
+        replica: ReplicaId,
+        token_hash: &[u8; 32],
+    ) -> Result<(bool, Option<DateTime<Utc>>), StoreError> {
+        let (replica, token_hash) = (replica.to_string(), *token_hash);
+        self.conn.run(move |client| {
+            let row = client
+                .query_opt(
+                    "SELECT token_hash = $2, revoked_at FROM devices WHERE replica_id = $1",
+                    &[&replica, &&token_hash[..]],
+                )
+                .map_err(db)?;
+            Ok(row.map_or((false, None), |r| (r.get(0), r.get(1))))
+        })
     }
 
     fn token_is_current(

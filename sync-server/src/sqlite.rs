@@ -15,7 +15,7 @@ use vax_sync::{EncodedOp, Op, OpId, OpLog, PublicKey, ReplicaId, Role, VenueCode
 use crate::at_rest::{self, KeyError, StoreKey};
 use crate::store::{
     scope_from_stored, scope_to_stored, Device, DeviceRecord, EnrollmentCodeRecord, OpScope,
-    ServerStore, StoreError,
+    ScopeIndex, ServerStore, StoreError,
 };
 use vax_domain::voucher::MunicipalityCode;
 
@@ -35,6 +35,8 @@ pub struct SqliteStore {
     conn: Connection,
     /// The scopes of the ops the next append stores ([`ServerStore::stage_op_scopes`]).
     staged_scopes: HashMap<OpId, OpScope>,
+    /// The last op of each author in each scope ([`ScopeIndex`]).
+    scope_index: ScopeIndex,
     server_id: ReplicaId,
     seen: VClock<ReplicaId>,
     last: BTreeMap<ReplicaId, u64>,
@@ -225,6 +227,7 @@ impl SqliteStore {
         let mut store = Self {
             conn,
             staged_scopes: HashMap::new(),
+            scope_index: ScopeIndex::new(),
             server_id,
             seen: VClock::new(),
             last: BTreeMap::new(),
@@ -266,8 +269,31 @@ impl SqliteStore {
         self.seen = seen;
         self.last = last;
         self.count = count;
+        drop(rows);
+        drop(stmt);
+        let mut index = ScopeIndex::new();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT author, scope, MAX(counter) FROM ops WHERE scope IS NOT NULL
+                 GROUP BY author, scope",
+            )
+            .map_err(db)?;
+        let mut rows = stmt.query([]).map_err(db)?;
+        while let Some(row) = rows.next().map_err(db)? {
+            let author = replica_from_row(&row.get::<_, String>(0).map_err(db)?)?;
+            let scope: String = row.get(1).map_err(db)?;
+            index.note(author, counter_u64(row.get(2).map_err(db)?)?, &scope);
+        }
+        drop(rows);
+        drop(stmt);
+        self.scope_index = index;
         Ok(())
     }
+}
+
+fn counter_u64(counter: i64) -> Result<u64, StoreError> {
+    u64::try_from(counter).map_err(|_| StoreError::Corrupt(format!("counter {counter}")))
 }
 
 fn counter_sql(counter: u64) -> i64 {
@@ -361,6 +387,12 @@ impl OpLog for SqliteStore {
         tx.commit().map_err(db)?;
 
         // Committed: bring the in-memory frontier up to date (nothing here can fail).
+        for op in ops {
+            if let Some(scope) = scopes.get(&op.id) {
+                self.scope_index
+                    .note(op.author(), op.id.counter, scope.as_stored());
+            }
+        }
         self.count += inserted;
         for (author, frontier, max) in frontiers {
             let last = self.last.entry(author).or_insert(0);
@@ -713,7 +745,12 @@ impl ServerStore for SqliteStore {
                 .map_err(db)?;
             }
         }
-        tx.commit().map_err(db)
+        tx.commit().map_err(db)?;
+        for (id, scope) in scopes {
+            self.scope_index
+                .note(id.replica, id.counter, scope.as_stored());
+        }
+        Ok(())
     }
 
     fn encoded_ops_in_scope(
@@ -723,6 +760,9 @@ impl ServerStore for SqliteStore {
         limit: usize,
         scope: &[MunicipalityCode],
     ) -> Result<Vec<EncodedOp>, StoreError> {
+        if self.scope_index.nothing_after(author, after, scope) {
+            return Ok(Vec::new());
+        }
         let padded = format!(" {} ", scope_to_stored(scope));
         self.encoded_ops(author, after, limit, Some(&padded))
     }

@@ -110,6 +110,58 @@ impl OpScope {
     }
 }
 
+/// The last op of each author in each scope, kept in memory by a store: a reply to a partial
+/// replica skips, without a read, the authors with nothing new in its scope (500 venues' devices
+/// each write; a device of one municipality would otherwise read the store once per author
+/// with news, at every exchange).
+#[derive(Debug, Default)]
+pub struct ScopeIndex {
+    last: HashMap<ReplicaId, HashMap<String, u64>>,
+    /// False once an op is known to be held whose scope this index may lack (an op another
+    /// process stored without one): then it answers nothing and the store reads.
+    complete: bool,
+}
+
+impl ScopeIndex {
+    /// An index of no op, complete.
+    pub fn new() -> Self {
+        Self {
+            last: HashMap::new(),
+            complete: true,
+        }
+    }
+
+    /// Notes an op of `author` numbered `counter` in the scope stored as `scope`.
+    pub fn note(&mut self, author: ReplicaId, counter: u64, scope: &str) {
+        let last = self
+            .last
+            .entry(author)
+            .or_default()
+            .entry(scope.to_owned())
+            .or_insert(0);
+        *last = (*last).max(counter);
+    }
+
+    /// From now on the index may lack ops: it answers nothing.
+    pub fn mark_incomplete(&mut self) {
+        self.complete = false;
+    }
+
+    /// Whether a replica of `scope` has nothing of `author` above `after`, as far as the index
+    /// knows for sure (false when it does not know).
+    pub fn nothing_after(&self, author: ReplicaId, after: u64, scope: &[MunicipalityCode]) -> bool {
+        if !self.complete {
+            return false;
+        }
+        let Some(of_author) = self.last.get(&author) else {
+            return true;
+        };
+        let last = |key: &str| of_author.get(key).copied().unwrap_or(0);
+        last(OpScope::Everyone.as_stored()) <= after
+            && scope.iter().all(|code| last(code.as_str()) <= after)
+    }
+}
+
 /// A scope as the store keeps it: the codes separated by spaces, empty for the whole ledger.
 pub fn scope_to_stored(scope: &[MunicipalityCode]) -> String {
     scope
@@ -185,6 +237,20 @@ pub trait ServerStore: OpLog<Error = StoreError> + Send + 'static {
         Ok(true)
     }
 
+    /// What authenticating a request asks the store, in one read on a shared database:
+    /// whether `token_hash` is still the device's token ([`ServerStore::token_is_current`]) and
+    /// when it was revoked ([`ServerStore::revoked_at`]).
+    fn token_standing(
+        &self,
+        replica: ReplicaId,
+        token_hash: &[u8; 32],
+    ) -> Result<(bool, Option<DateTime<Utc>>), StoreError> {
+        Ok((
+            self.token_is_current(replica, token_hash)?,
+            self.revoked_at(replica)?,
+        ))
+    }
+
     /// The ops other server processes sharing this store have stored since this one last
     /// looked, in the order they were stored, each once: the core merges them into its
     /// replica (they were verified by the process that stored them). A store used by one
@@ -214,4 +280,34 @@ pub trait ServerStore: OpLog<Error = StoreError> + Send + 'static {
         limit: usize,
         scope: &[MunicipalityCode],
     ) -> Result<Vec<EncodedOp>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> MunicipalityCode {
+        MunicipalityCode::parse(s).expect("code")
+    }
+
+    /// The index says "nothing new" only when it knows: an op of the scope or of every scope
+    /// above `after` makes it say no, and so does an index that may lack ops.
+    #[test]
+    fn the_scope_index_says_nothing_is_new_only_when_it_knows() {
+        let (a, b) = (ReplicaId::from_u128(1), ReplicaId::from_u128(2));
+        let maizuru = [code("262021")];
+        let mut index = ScopeIndex::new();
+        assert!(index.nothing_after(a, 0, &maizuru), "an author of no op");
+        index.note(a, 5, "262030");
+        assert!(index.nothing_after(a, 0, &maizuru), "another municipality's op");
+        index.note(a, 7, "");
+        assert!(index.nothing_after(a, 0, &maizuru), "whole replicas' only");
+        index.note(a, 9, "262021");
+        assert!(!index.nothing_after(a, 8, &maizuru));
+        assert!(index.nothing_after(a, 9, &maizuru));
+        index.note(b, 3, "*");
+        assert!(!index.nothing_after(b, 2, &maizuru), "an op of every scope");
+        index.mark_incomplete();
+        assert!(!index.nothing_after(a, 9, &maizuru), "no longer trusted");
+    }
 }
