@@ -299,7 +299,10 @@ mod tests {
         let mut index = ScopeIndex::new();
         assert!(index.nothing_after(a, 0, &maizuru), "an author of no op");
         index.note(a, 5, "262030");
-        assert!(index.nothing_after(a, 0, &maizuru), "another municipality's op");
+        assert!(
+            index.nothing_after(a, 0, &maizuru),
+            "another municipality's op"
+        );
         index.note(a, 7, "");
         assert!(index.nothing_after(a, 0, &maizuru), "whole replicas' only");
         index.note(a, 9, "262021");

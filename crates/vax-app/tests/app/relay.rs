@@ -40,6 +40,23 @@ pub(crate) fn enrolled_kiosk(
     kiosk
 }
 
+/// A centre on loopback with HQ enrolled and its small demo city (300 residents) published.
+pub(crate) fn centre_with_hq() -> (tempfile::TempDir, LoopbackServer, Ledger) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(&dir.path().join("centre.sqlite3"), 0).unwrap();
+    let mut hq = Ledger::open(&dir.path().join("hq.sqlite3")).unwrap();
+    let params = DemoParams {
+        residents: 300,
+        start: now().date_naive(),
+        ..DemoParams::default()
+    };
+    load_demo_city(&mut hq, &params, now(), &mut NoProgress).unwrap();
+    let code = server.enrollment_code(SyncRole::Hq, None).unwrap();
+    enroll_device(&mut hq, &server.url(), &code, "本部", "262021", now()).unwrap();
+    sync_now(&mut hq, now()).unwrap();
+    (dir, server, hq)
+}
+
 /// A relay served over TLS on loopback from `dir`, on a runtime of its own.
 fn serve_relay(dir: &std::path::Path) -> (tokio::runtime::Runtime, JoinCode) {
     let (identity, state) = relay::open(dir).unwrap();
@@ -68,18 +85,7 @@ fn serve_relay(dir: &std::path::Path) -> (tokio::runtime::Runtime, JoinCode) {
 
 #[test]
 fn a_check_in_reaches_the_booth_through_the_relay_over_pinned_tls_with_the_centre_gone() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = LoopbackServer::start(&dir.path().join("centre.sqlite3"), 0).unwrap();
-    let mut hq = Ledger::open(&dir.path().join("hq.sqlite3")).unwrap();
-    let params = DemoParams {
-        residents: 300,
-        start: now().date_naive(),
-        ..DemoParams::default()
-    };
-    load_demo_city(&mut hq, &params, now(), &mut NoProgress).unwrap();
-    let code = server.enrollment_code(SyncRole::Hq, None).unwrap();
-    enroll_device(&mut hq, &server.url(), &code, "本部", "262021", now()).unwrap();
-    sync_now(&mut hq, now()).unwrap();
+    let (dir, server, hq) = centre_with_hq();
     let mut reception = enrolled_kiosk(&server, &hq, dir.path(), Role::Reception, "受付1");
     let booth = Mutex::new(enrolled_kiosk(
         &server,
@@ -182,18 +188,7 @@ fn a_check_in_reaches_the_booth_through_the_relay_over_pinned_tls_with_the_centr
 /// enrolled without a scope) but answers the kiosk by the scope the centre's registry names.
 #[test]
 fn a_kiosk_of_another_municipality_gets_no_resident_of_the_city_through_the_relay() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = LoopbackServer::start(&dir.path().join("centre.sqlite3"), 0).unwrap();
-    let mut hq = Ledger::open(&dir.path().join("hq.sqlite3")).unwrap();
-    let params = DemoParams {
-        residents: 300,
-        start: now().date_naive(),
-        ..DemoParams::default()
-    };
-    load_demo_city(&mut hq, &params, now(), &mut NoProgress).unwrap();
-    let code = server.enrollment_code(SyncRole::Hq, None).unwrap();
-    enroll_device(&mut hq, &server.url(), &code, "本部", "262021", now()).unwrap();
-    sync_now(&mut hq, now()).unwrap();
+    let (dir, server, _hq) = centre_with_hq();
 
     let ayabe = vax_domain::voucher::MunicipalityCode::parse("262030").unwrap();
     let code = server

@@ -5,24 +5,20 @@
 
 use std::net::{SocketAddr, TcpListener};
 
-use vax_app::demo::load_demo_city;
 use vax_app::desk::{self, booth_queue, check_in};
-use vax_app::progress::NoProgress;
 use vax_app::relay::{joined_relay, sync_with_relay};
 use vax_app::relay_discovery::{join_discovered, pairing_code, DiscoveredRelay, DiscoveryError};
 use vax_app::relay_host::{
     enroll_relay_host, relay_host_status, resume_relay_host, start_relay_host, stop_relay_host,
     RelayHost, RelayHostError, RelayHostSettings,
 };
-use vax_app::sync::{create_enrollment_code, enroll_device, sync_now};
-use vax_demo::DemoParams;
+use vax_app::sync::create_enrollment_code;
 use vax_domain::error::UserFacing;
 use vax_domain::role::Role;
 use vax_ledger::Ledger;
 use vax_sync::Role as SyncRole;
-use vax_sync_server::loopback::LoopbackServer;
 
-use crate::relay::{enrolled_kiosk as kiosk, now};
+use crate::relay::{centre_with_hq, enrolled_kiosk as kiosk, now};
 
 fn free_loopback_address() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
@@ -32,18 +28,7 @@ fn free_loopback_address() -> SocketAddr {
 
 #[test]
 fn the_managers_kiosk_runs_the_relay_and_the_booth_syncs_through_it_with_the_centre_gone() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = LoopbackServer::start(&dir.path().join("centre.sqlite3"), 0).unwrap();
-    let mut hq = Ledger::open(&dir.path().join("hq.sqlite3")).unwrap();
-    let params = DemoParams {
-        residents: 300,
-        start: now().date_naive(),
-        ..DemoParams::default()
-    };
-    load_demo_city(&mut hq, &params, now(), &mut NoProgress).unwrap();
-    let code = server.enrollment_code(SyncRole::Hq, None).unwrap();
-    enroll_device(&mut hq, &server.url(), &code, "本部", "262021", now()).unwrap();
-    sync_now(&mut hq, now()).unwrap();
+    let (dir, server, hq) = centre_with_hq();
     let mut manager = kiosk(&server, &hq, dir.path(), Role::VenueManager, "責任者");
     let mut booth = kiosk(&server, &hq, dir.path(), Role::Booth, "接種1");
     let reception = kiosk(&server, &hq, dir.path(), Role::Reception, "受付1");
