@@ -524,9 +524,24 @@ impl Core {
 
     /// `GET /v1/alerts` for the device holding `token` (HQ only).
     pub fn alerts_with_token(&mut self, token: &str) -> Result<Vec<Alert>, ApiError> {
-        self.require_hq(token)?;
+        let hq = self.require_hq(token)?;
         self.catch_up()?;
-        Ok(self.alerts())
+        let mut alerts = self.alerts();
+        if !hq.scope.is_empty() {
+            // HQ of some municipalities: the alerts all of whose residents are its own (a band
+            // over capacity with another municipality's residents in it, and a mismatched
+            // void, which names no resident, are the prefecture's HQ's).
+            let replica = self.node.replica();
+            alerts.retain(|alert| {
+                let residents = alert.residents();
+                !residents.is_empty()
+                    && residents.iter().all(|r| {
+                        crate::scope::municipality_of_resident(r, replica)
+                            .is_some_and(|m| hq.scope.contains(&m))
+                    })
+            });
+        }
+        Ok(alerts)
     }
 
     /// `GET /v1/status` for the device holding `token`.

@@ -55,6 +55,14 @@ fn municipality_of(
     }
 }
 
+/// The municipality HQ set for `resident`, as the merged replica holds it.
+pub fn municipality_of_resident(
+    resident: &VoucherNumber,
+    replica: &Replica,
+) -> Option<MunicipalityCode> {
+    municipality_of(resident, replica, &Pending::new())
+}
+
 /// The scope of residents' ops: their municipality, whole replicas only when unknown.
 fn scope_of_resident(resident: &VoucherNumber, replica: &Replica, pending: &Pending) -> OpScope {
     match municipality_of(resident, replica, pending) {

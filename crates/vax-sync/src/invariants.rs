@@ -111,6 +111,24 @@ pub enum AlertKey {
 }
 
 impl Alert {
+    /// The residents the alert names, each once (none for a mismatched void, which names a
+    /// record): HQ of a municipality is shown only the alerts about its own residents.
+    pub fn residents(&self) -> Vec<&VoucherNumber> {
+        let mut residents: Vec<&VoucherNumber> = match self {
+            Self::DuplicateDose { resident, .. } | Self::ConcurrentBookings { resident, .. } => {
+                vec![resident]
+            }
+            Self::BandOverCapacity { bookings, .. } => {
+                bookings.iter().map(|(key, _)| &key.resident).collect()
+            }
+            Self::DoseFromExpiredLot { dose, .. } => vec![&dose.event.resident],
+            Self::MismatchedVoid { .. } => Vec::new(),
+        };
+        residents.sort();
+        residents.dedup();
+        residents
+    }
+
     /// The key an `acknowledge` op uses to clear this alert, for the alerts that can only be
     /// acknowledged. Conflicts that data can resolve have none, so they cannot be waved away.
     pub fn acknowledgement_key(&self) -> Option<AlertKey> {

@@ -341,6 +341,30 @@ fn a_municipalitys_hq_changes_no_resident_of_another_municipality() {
     assert!(format!("{refused:?}").contains("WrongScope"), "{refused:?}");
 }
 
+/// HQ of Maizuru sees the alerts about Maizuru's residents only: the same dose recorded twice
+/// for a resident of each city reaches the prefecture's HQ as two alerts, Maizuru's HQ as one.
+#[test]
+fn a_municipalitys_hq_sees_the_alerts_about_its_own_residents_only() {
+    let f = Fixture::new();
+    let server_id = f.hq_enrollment.server_replica_id;
+    let mut hq = prefecture(&f, 10); // one dose each for residents 0..10
+    hq.write(dose(2, "V01")).expect("write"); // Maizuru's resident 2, twice
+    hq.write(dose(3, "V01")).expect("write"); // Ayabe's resident 3, twice
+    sync_session(&mut hq, &f.hq, server_id).expect("push");
+    let named = |alerts: Vec<vax_sync::Alert>| -> Vec<u32> {
+        let mut n: Vec<u32> = alerts
+            .iter()
+            .flat_map(|a| a.residents().into_iter().map(number).collect::<Vec<_>>())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(named(f.hq.alerts().expect("alerts")), vec![2, 3]);
+    let code = scoped_code(&f, Role::Hq, None, &[maizuru()]);
+    let (_, client, _, _) = enrolled_replica(&f, &code, "舞鶴市 本部");
+    assert_eq!(named(client.alerts().expect("alerts")), vec![2]);
+}
+
 /// An author's refused op leaves a gap in its counters for good (the device quarantines it).
 /// A partial replica of another municipality, which holds none of the author's ops before,
 /// still takes the author's later op of its scope, numbered far beyond (more than the
