@@ -831,7 +831,7 @@ impl Core {
         for op in &foreign {
             self.node.absorb_stored(op);
         }
-        if !foreign.is_empty() {
+        if self.store.has_unclassified_foreign_ops() {
             // A process of an earlier version, during an upgrade, stores ops without scopes:
             // classified before any reply, or a partial replica's `covered` would pass them.
             self.classify_stored_ops()?;

@@ -875,21 +875,8 @@ impl ServerStore for PgStore {
         })
     }
 
-    fn token_is_current(
-        &self,
-        replica: ReplicaId,
-        token_hash: &[u8; 32],
-    ) -> Result<bool, StoreError> {
-        let (replica, token_hash) = (replica.to_string(), *token_hash);
-        self.conn.run(move |client| {
-            let row = client
-                .query_opt(
-                    "SELECT 1 FROM devices WHERE replica_id = $1 AND token_hash = $2",
-                    &[&replica, &&token_hash[..]],
-                )
-                .map_err(db)?;
-            Ok(row.is_some())
-        })
+    fn has_unclassified_foreign_ops(&self) -> bool {
+        !self.scope_index.is_complete()
     }
 
     fn take_foreign_ops(&mut self) -> Result<Vec<Op>, StoreError> {

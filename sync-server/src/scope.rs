@@ -87,17 +87,14 @@ fn classify(op: &Op, replica: &Replica, pending: &Pending, target: Option<&Op>) 
             _ => OpScope::WholeLedgerOnly,
         },
         OpKind::DefineRides(plan) => {
-            let mut scopes: Vec<OpScope> = plan
+            let mut scopes = plan
                 .trips
                 .iter()
                 .flat_map(|t| &t.riders)
-                .map(|r| scope_of_resident(&r.resident, replica, pending))
-                .collect();
-            scopes.dedup();
-            let first = scopes.first().cloned();
-            match first {
+                .map(|r| scope_of_resident(&r.resident, replica, pending));
+            match scopes.next() {
                 None => OpScope::Everyone,
-                Some(one) if scopes.iter().all(|s| *s == one) => one,
+                Some(one) if scopes.all(|s| s == one) => one,
                 Some(_) => OpScope::WholeLedgerOnly,
             }
         }

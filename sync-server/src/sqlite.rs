@@ -271,6 +271,10 @@ impl SqliteStore {
         self.count = count;
         drop(rows);
         drop(stmt);
+        self.load_scope_index()
+    }
+
+    fn load_scope_index(&mut self) -> Result<(), StoreError> {
         let mut index = ScopeIndex::new();
         let mut stmt = self
             .conn
@@ -290,6 +294,16 @@ impl SqliteStore {
         self.scope_index = index;
         Ok(())
     }
+}
+
+/// The ops of stored bodies, read by a query.
+fn parse_bodies(
+    rows: impl Iterator<Item = rusqlite::Result<String>>,
+) -> Result<Vec<Op>, StoreError> {
+    rows.map(|body| {
+        serde_json::from_str(&body.map_err(db)?).map_err(|e| StoreError::Corrupt(e.to_string()))
+    })
+    .collect()
 }
 
 fn counter_u64(counter: i64) -> Result<u64, StoreError> {
@@ -477,12 +491,7 @@ impl OpLog for SqliteStore {
                 |r| r.get::<_, String>(0),
             )
             .map_err(db)?;
-        let mut ops = Vec::new();
-        for body in rows {
-            let body = body.map_err(db)?;
-            ops.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-        }
-        Ok(ops)
+        parse_bodies(rows)
     }
 
     /// The stored bodies as they are, for a reply (no parse, no re-encoding).
@@ -722,12 +731,7 @@ impl ServerStore for SqliteStore {
         let rows = stmt
             .query_map([limit], |r| r.get::<_, String>(0))
             .map_err(db)?;
-        let mut ops = Vec::new();
-        for body in rows {
-            let body = body.map_err(db)?;
-            ops.push(serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-        }
-        Ok(ops)
+        parse_bodies(rows)
     }
 
     fn set_op_scopes(&mut self, scopes: &[(OpId, OpScope)]) -> Result<(), StoreError> {

@@ -147,6 +147,11 @@ impl ScopeIndex {
         self.complete = false;
     }
 
+    /// Whether it answers ([`ScopeIndex::mark_incomplete`]).
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
     /// Whether a replica of `scope` has nothing of `author` above `after`, as far as the index
     /// knows for sure (false when it does not know).
     pub fn nothing_after(&self, author: ReplicaId, after: u64, scope: &[MunicipalityCode]) -> bool {
@@ -226,29 +231,24 @@ pub trait ServerStore: OpLog<Error = StoreError> + Send + 'static {
     /// How many ops are held.
     fn op_count(&self) -> Result<u64, StoreError>;
 
-    /// Whether `token_hash` is still the device's token. Another server process sharing the
-    /// store may have rotated it; a store used by one process answers from the core's cache
-    /// (this default).
-    fn token_is_current(
-        &self,
-        _replica: ReplicaId,
-        _token_hash: &[u8; 32],
-    ) -> Result<bool, StoreError> {
-        Ok(true)
-    }
-
-    /// What authenticating a request asks the store, in one read on a shared database:
-    /// whether `token_hash` is still the device's token ([`ServerStore::token_is_current`]) and
-    /// when it was revoked ([`ServerStore::revoked_at`]).
+    /// What authenticating a request asks the store: whether `token_hash` is still the
+    /// device's token (another server process sharing the store may have rotated it) and when
+    /// the device was revoked ([`ServerStore::revoked_at`]: `vaxsync devices revoke` writes
+    /// there while the server runs). A store used by one process answers the token from the
+    /// core's cache (this default); a shared database answers both in one read.
     fn token_standing(
         &self,
         replica: ReplicaId,
-        token_hash: &[u8; 32],
+        _token_hash: &[u8; 32],
     ) -> Result<(bool, Option<DateTime<Utc>>), StoreError> {
-        Ok((
-            self.token_is_current(replica, token_hash)?,
-            self.revoked_at(replica)?,
-        ))
+        Ok((true, self.revoked_at(replica)?))
+    }
+
+    /// Whether ops another process stored reached this one without a scope (a process of an
+    /// earlier version during an upgrade): the core then classifies the stored ops before it
+    /// replies. A store used by one process never has such ops (this default).
+    fn has_unclassified_foreign_ops(&self) -> bool {
+        false
     }
 
     /// The ops other server processes sharing this store have stored since this one last
