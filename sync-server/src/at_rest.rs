@@ -7,6 +7,12 @@
 //! `vaxsync store encrypt` ([`encrypt_store`]) encrypts a plain store in place; it records
 //! the key's check value in the plain store before rewriting it, so that a crash half-way is
 //! finished by the next run with the key, and refused by a run without it.
+//!
+//! `vaxsync store rekey` ([`rekey_store`]) replaces a stolen or leaked key: the store is
+//! exported under a new key beside itself and renamed over, after the new key file is synced
+//! and a marker beside the store (`<store>.rekey`, the new key's check value) says the change
+//! has begun. While the marker is there every open is refused but the one that finishes the
+//! change; once it is gone only the new key opens the store.
 
 use std::path::{Path, PathBuf};
 
@@ -63,6 +69,37 @@ pub enum KeyError {
         /// The store.
         path: PathBuf,
     },
+    /// A change of the store's key was begun and not finished (`<store>.rekey` is there):
+    /// refused with either key until `vaxsync store rekey` is run again.
+    #[error(
+        "the key of the store {path} is being changed and the change is not finished: run the \
+         same vaxsync store rekey again (the store is not served under either key until then)"
+    )]
+    RekeyUnfinished {
+        /// The store.
+        path: PathBuf,
+    },
+    /// `vaxsync store rekey` to the key the store has now.
+    #[error(
+        "the new key file {new} holds the old key: a new key must be another; nothing was changed"
+    )]
+    SameKey {
+        /// The new key file.
+        new: PathBuf,
+    },
+    /// `vaxsync store rekey` to a key file that exists and is not the one this store's change
+    /// of key began with (another store's key, a file at the wrong path).
+    #[error(
+        "the new key file {new} exists already with another key than the one a change of the \
+         store {path} began with: give a path where no file is (it is made) or the file that \
+         change made; nothing was changed"
+    )]
+    NewKeyFileExists {
+        /// The store.
+        path: PathBuf,
+        /// The new key file.
+        new: PathBuf,
+    },
     /// A key given for a PostgreSQL store.
     #[error(
         "a key file is for the SQLite store; a PostgreSQL database is encrypted at rest by its \
@@ -97,10 +134,14 @@ impl KeyError {
 impl UserFacing for KeyError {
     fn code(&self) -> ErrorCode {
         match self {
-            Self::WrongKey { .. } | Self::Postgres => ErrorCode::InvalidInput,
-            Self::Locked { .. } | Self::Unfinished { .. } | Self::KeyFile { .. } => {
-                ErrorCode::LedgerUnavailable
-            }
+            Self::WrongKey { .. }
+            | Self::Postgres
+            | Self::SameKey { .. }
+            | Self::NewKeyFileExists { .. } => ErrorCode::InvalidInput,
+            Self::Locked { .. }
+            | Self::Unfinished { .. }
+            | Self::RekeyUnfinished { .. }
+            | Self::KeyFile { .. } => ErrorCode::LedgerUnavailable,
             _ => ErrorCode::Ledger,
         }
     }
@@ -125,6 +166,19 @@ impl UserFacing for KeyError {
             ),
             Self::AlreadyEncrypted { path } => format!(
                 "保存先 {} はすでに別の鍵で暗号化されています",
+                path.display()
+            ),
+            Self::RekeyUnfinished { path } => format!(
+                "保存先 {} の鍵の変更が途中で止まっています。同じ vaxsync store rekey をもう一度実行してください (完了するまでどちらの鍵でも開けません)",
+                path.display()
+            ),
+            Self::SameKey { new } => format!(
+                "新しい鍵ファイル {} は古い鍵と同じです。別の鍵にしてください。何も変更されていません",
+                new.display()
+            ),
+            Self::NewKeyFileExists { path, new } => format!(
+                "新しい鍵ファイル {} はすでにあり、保存先 {} の鍵の変更で作られたものではありません。ファイルのない場所を指定してください。何も変更されていません",
+                new.display(),
                 path.display()
             ),
             Self::Postgres => "鍵ファイルは SQLite の保存先のためのものです。PostgreSQL の暗号化はデータベース側 (ディスク暗号化・TDE) と TLS で行います".into(),
@@ -235,15 +289,30 @@ pub enum Encrypted {
 /// any open with the key). Refused, with nothing changed, when the store is encrypted or
 /// half-way under another key than the key file's.
 pub fn encrypt_store(db: &Path, key_file: &Path) -> Result<Encrypted, StoreError> {
-    // A URL is not a file to rewrite (nor to create): PostgreSQL is the cluster's to encrypt.
-    if db.to_str().is_some_and(crate::postgres::is_postgres_url) {
-        return Err(KeyError::Postgres.into());
-    }
     let given = if key_file.exists() {
         Some(read_key_file(key_file)?)
     } else {
         None
     };
+    encrypt_with(db, given, |key| write_key_file(key_file, key))
+}
+
+/// [`encrypt_store`] under a key the caller keeps itself (the app's venue relay: a key
+/// derived from its unlocked ledger's), with no key file.
+pub fn encrypt_store_under(db: &Path, key: &StoreKey) -> Result<Encrypted, StoreError> {
+    encrypt_with(db, Some(key.clone()), |_| Ok(()))
+}
+
+/// Encrypts `db` under `given`, or under a new key that `keep` saves first when none is given.
+fn encrypt_with(
+    db: &Path,
+    given: Option<StoreKey>,
+    keep: impl FnOnce(&StoreKey) -> Result<(), KeyError>,
+) -> Result<Encrypted, StoreError> {
+    // A URL is not a file to rewrite (nor to create): PostgreSQL is the cluster's to encrypt.
+    if db.to_str().is_some_and(crate::postgres::is_postgres_url) {
+        return Err(KeyError::Postgres.into());
+    }
     if has_content(db) && !vax_at_rest::is_plain(db) {
         let Some(key) = given else {
             return Err(KeyError::AlreadyEncrypted { path: db.into() }.into());
@@ -266,7 +335,7 @@ pub fn encrypt_store(db: &Path, key_file: &Path) -> Result<Encrypted, StoreError
         (None, None) => {
             let key = StoreKey::random().map_err(KeyError::AtRest)?;
             // Written (and synced) before the store changes: the key is never lost.
-            write_key_file(key_file, &key)?;
+            keep(&key)?;
             key
         }
     };
@@ -275,4 +344,146 @@ pub fn encrypt_store(db: &Path, key_file: &Path) -> Result<Encrypted, StoreError
     // Opened once with the key: proves the result before the command says it is done.
     SqliteStore::open_keyed(db, Some(&key))?;
     Ok(Encrypted::Now)
+}
+
+/// The marker beside the store at `db` that says a change of its key has begun: it holds the
+/// new key's check value (which reveals nothing of the key).
+pub(crate) fn rekey_marker(db: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.rekey", db.display()))
+}
+
+/// The check value in the marker beside `db`, if a change of its key has begun.
+pub(crate) fn rekey_begun(db: &Path) -> Result<Option<String>, KeyError> {
+    let marker = rekey_marker(db);
+    match std::fs::read_to_string(&marker) {
+        Ok(text) => Ok(Some(text.trim().to_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(KeyError::AtRest(AtRestError::Replace {
+            path: marker,
+            source: e,
+        })),
+    }
+}
+
+/// Ends a change of key whose export is renamed over the store: the marker goes.
+pub(crate) fn end_rekey(db: &Path) -> Result<(), KeyError> {
+    let marker = rekey_marker(db);
+    std::fs::remove_file(&marker)
+        .and_then(|()| vax_at_rest::sync_dir(&marker))
+        .map_err(|source| {
+            KeyError::AtRest(AtRestError::Replace {
+                path: marker,
+                source,
+            })
+        })
+}
+
+/// Whether `key` opens the encrypted file at `db` (reads only).
+fn opens(db: &Path, key: &StoreKey) -> bool {
+    has_content(db) && !vax_at_rest::is_plain(db) && vax_at_rest::keyed_connection(db, key).is_ok()
+}
+
+/// What `vaxsync store rekey` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rekeyed {
+    /// The store is under the new key now (this run changed it or finished a change cut
+    /// short); the old key no longer opens it.
+    Now,
+    /// The store was under the new key already (a second run); nothing was changed.
+    Already,
+}
+
+/// Replaces the key of the encrypted SQLite store at `db` (run with the server stopped): the
+/// key in `old_key_file` opens it, the new key is the one in `new_key_file`, made (256 random
+/// bits, owner-only) when no file is there.
+///
+/// In order, each step synced before the next: the marker `<db>.rekey` records the new key's
+/// check value; the new key file is written; the store is exported under the new key to
+/// `<db>.rekeying` and renamed over itself; the marker goes. Which key opens the store:
+/// the old one until the marker is written; neither while it is there (every open but a
+/// rekey is refused, [`KeyError::RekeyUnfinished`]), except the new key once the store is
+/// renamed (that open removes the marker); only the new one once the marker is gone. A run
+/// cut short anywhere is finished by running the same command again.
+///
+/// Refused with nothing changed: a PostgreSQL store, an old key that does not open the store,
+/// a new key file that holds the old key, or that exists and is not the one this store's
+/// change began with, a key file others may read.
+pub fn rekey_store(
+    db: &Path,
+    old_key_file: &Path,
+    new_key_file: &Path,
+) -> Result<Rekeyed, StoreError> {
+    if db.to_str().is_some_and(crate::postgres::is_postgres_url) {
+        return Err(KeyError::Postgres.into());
+    }
+    let old = read_key_file(old_key_file)?;
+    let given = if new_key_file.exists() {
+        Some(read_key_file(new_key_file)?)
+    } else {
+        None
+    };
+    if given.as_ref() == Some(&old) {
+        return Err(KeyError::SameKey {
+            new: new_key_file.into(),
+        }
+        .into());
+    }
+    let begun = rekey_begun(db)?;
+    // Under the new key already: a run that stopped after the rename (the marker still
+    // there), or a second run of a finished one.
+    if let Some(new) = &given {
+        if begun.as_ref().is_none_or(|b| *b == new.check_value()) && opens(db, new) {
+            if begun.is_none() {
+                return Ok(Rekeyed::Already);
+            }
+            end_rekey(db)?;
+            SqliteStore::open_keyed(db, Some(new))?;
+            return Ok(Rekeyed::Now);
+        }
+    }
+    // Otherwise the old key must open the store, before anything is written.
+    if !has_content(db) || vax_at_rest::is_plain(db) {
+        // A plain store (its encryption half-way under the old key is finished here), or
+        // none: refused as the old key's open refuses it.
+        drop(SqliteStore::open_keyed(db, Some(&old))?);
+    }
+    vax_at_rest::keyed_connection(db, &old).map_err(|e| match e {
+        AtRestError::WrongKey => KeyError::WrongKey { path: db.into() },
+        e => KeyError::AtRest(e),
+    })?;
+    let new = match given {
+        // A key file already there is taken only as the one this store's change began with.
+        Some(new) if begun.as_ref() == Some(&new.check_value()) => new,
+        Some(_) => {
+            return Err(KeyError::NewKeyFileExists {
+                path: db.into(),
+                new: new_key_file.into(),
+            }
+            .into())
+        }
+        // No file yet: a new key (a marker left by a run that stopped before writing its key
+        // file names a key that was never kept, and the store is still under the old key).
+        None => {
+            let new = StoreKey::random().map_err(KeyError::AtRest)?;
+            vax_at_rest::replace_file(&rekey_marker(db), new.check_value().as_bytes()).map_err(
+                |source| {
+                    KeyError::AtRest(AtRestError::Replace {
+                        path: rekey_marker(db),
+                        source,
+                    })
+                },
+            )?;
+            // Written (and synced) before the store changes: the new key is never lost.
+            write_key_file(new_key_file, &new)?;
+            new
+        }
+    };
+    vax_at_rest::export_rekeyed(db, &old, &new).map_err(|e| match e {
+        AtRestError::WrongKey => KeyError::WrongKey { path: db.into() },
+        e => KeyError::AtRest(e),
+    })?;
+    end_rekey(db)?;
+    // Opened once with the new key: proves the result before the command says it is done.
+    SqliteStore::open_keyed(db, Some(&new))?;
+    Ok(Rekeyed::Now)
 }

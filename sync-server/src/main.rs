@@ -10,7 +10,7 @@ use vax_domain::clock::{Clock, SystemClock};
 use vax_domain::error::UserFacing;
 use vax_domain::voucher::MunicipalityCode;
 use vax_sync::{Alert, Role, VenueCode};
-use vax_sync_server::at_rest::{encrypt_store, read_key_file, Encrypted};
+use vax_sync_server::at_rest::{encrypt_store, read_key_file, rekey_store, Encrypted, Rekeyed};
 use vax_sync_server::core::{create_scoped_enrollment_code, Core, DEFAULT_CODE_HOURS};
 use vax_sync_server::relay;
 use vax_sync_server::serve::{serve, shutdown_signal, tls_config};
@@ -135,6 +135,29 @@ enum StoreCommand {
         #[arg(long, env = "VAXSYNC_KEY_FILE")]
         key_file: PathBuf,
     },
+    /// Replaces the key of the encrypted SQLite store (a stolen or leaked key file): the store
+    /// is rewritten under the key in --new-key-file, made (256 random bits, owner-only) when
+    /// no file is there. Run it with the server stopped. A run cut short is finished by the
+    /// same command; until then the store is served under neither key.
+    Rekey {
+        #[command(flatten)]
+        keys: RekeyArgs,
+        /// The SQLite store.
+        #[arg(long, env = "VAXSYNC_DB")]
+        db: PathBuf,
+    },
+}
+
+/// The two key files of a change of key.
+#[derive(clap::Args)]
+struct RekeyArgs {
+    /// The key file the store is encrypted under now.
+    #[arg(long, env = "VAXSYNC_KEY_FILE")]
+    key_file: PathBuf,
+    /// The new key file: made when no file is there (a file there is taken only when a change
+    /// cut short made it).
+    #[arg(long)]
+    new_key_file: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -189,6 +212,29 @@ enum RelayCommand {
         /// For this run, allow plain http:// to a centre that is not on this machine.
         #[arg(long)]
         allow_plain_http: bool,
+        /// The key file of the relay's log when it is encrypted at rest (`vaxsync relay
+        /// encrypt`). Never needed for a plain log.
+        #[arg(long, env = "VAXSYNC_KEY_FILE")]
+        key_file: Option<PathBuf>,
+    },
+    /// Encrypts the relay's log (the venue's ops) in place under the key in --key-file, as
+    /// `vaxsync store encrypt` does the server's store. Run it with the relay stopped.
+    Encrypt {
+        /// The relay's directory (enrolled).
+        #[arg(long, env = "VAXRELAY_DIR")]
+        dir: PathBuf,
+        /// The key file to make (or whose key to use).
+        #[arg(long, env = "VAXSYNC_KEY_FILE")]
+        key_file: PathBuf,
+    },
+    /// Replaces the key of the relay's encrypted log, as `vaxsync store rekey` does the
+    /// server's store. Run it with the relay stopped.
+    Rekey {
+        /// The relay's directory.
+        #[arg(long, env = "VAXRELAY_DIR")]
+        dir: PathBuf,
+        #[command(flatten)]
+        keys: RekeyArgs,
     },
 }
 
@@ -247,10 +293,13 @@ fn main() -> std::process::ExitCode {
         Err(err) => {
             // A refused store or key: both languages and the stable code, and vaxhq's exit
             // status (4 wrong key, 5 refused as it is).
-            let refused = err.chain().find_map(|cause| match cause.downcast_ref() {
-                Some(StoreError::Key(e)) => Some(e),
-                _ => None,
-            });
+            let refused =
+                err.chain()
+                    .find_map(|cause| match (cause.downcast_ref(), cause.downcast_ref()) {
+                        (Some(StoreError::Key(e)), _)
+                        | (_, Some(relay::RelayError::Store(StoreError::Key(e)))) => Some(e),
+                        _ => None,
+                    });
             match refused {
                 Some(e) => {
                     eprintln!(
@@ -426,8 +475,13 @@ fn run() -> Result<()> {
                     plain_http,
                     ca,
                     allow_plain_http,
+                    key_file,
                 },
         } => {
+            let key = match &key_file {
+                Some(path) => Some(read_key_file(path).map_err(StoreError::from)?),
+                None => None,
+            };
             let kept = relay::trust_policy(&dir)?;
             let allowed = allow_plain_http || kept.allows_plain_http();
             let policy = centre_trust(ca.as_deref(), kept)?.allowing_plain_http(allowed);
@@ -436,28 +490,28 @@ fn run() -> Result<()> {
                 advertise,
                 every: std::time::Duration::from_secs(every),
                 plain_http,
+                key,
             };
             run_relay(&dir, &options, &policy)
         }
         Command::Store {
             command: StoreCommand::Encrypt { db, key_file },
+        } => encrypt(&db, &key_file),
+        Command::Store {
+            command: StoreCommand::Rekey { db, keys },
+        } => rekey(&db, &keys),
+        Command::Relay {
+            command: RelayCommand::Encrypt { dir, key_file },
         } => {
-            let done = encrypt_store(&db, &key_file)
-                .with_context(|| format!("encrypting {}", db.display()))?;
-            let key = read_key_file(&key_file).map_err(StoreError::from)?;
-            let store = open_store_keyed(&db, Some(&key))?;
-            let what = match done {
-                Encrypted::Now => "encrypted",
-                Encrypted::Already => "already encrypted",
-            };
-            println!(
-                "{what}: {} ({} ops, {} devices) under the key in {}",
-                db.display(),
-                store.op_count()?,
-                store.devices()?.len(),
-                key_file.display()
-            );
-            Ok(())
+            // An enrolled relay's only: a mistyped directory gets no new log.
+            relay::identity(&dir).with_context(|| format!("opening {}", dir.display()))?;
+            encrypt(&relay::log_path(&dir), &key_file)
+        }
+        Command::Relay {
+            command: RelayCommand::Rekey { dir, keys },
+        } => {
+            relay::identity(&dir).with_context(|| format!("opening {}", dir.display()))?;
+            rekey(&relay::log_path(&dir), &keys)
         }
         Command::Status { store } => {
             let store = store.open()?;
@@ -470,6 +524,42 @@ fn run() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `vaxsync store encrypt` (and `relay encrypt`, on the relay's log).
+fn encrypt(db: &std::path::Path, key_file: &std::path::Path) -> Result<()> {
+    let done =
+        encrypt_store(db, key_file).with_context(|| format!("encrypting {}", db.display()))?;
+    let what = match done {
+        Encrypted::Now => "encrypted",
+        Encrypted::Already => "already encrypted",
+    };
+    print_keyed(what, db, key_file)
+}
+
+/// `vaxsync store rekey` (and `relay rekey`, on the relay's log).
+fn rekey(db: &std::path::Path, keys: &RekeyArgs) -> Result<()> {
+    let done = rekey_store(db, &keys.key_file, &keys.new_key_file)
+        .with_context(|| format!("changing the key of {}", db.display()))?;
+    let what = match done {
+        Rekeyed::Now => "rekeyed",
+        Rekeyed::Already => "already rekeyed",
+    };
+    print_keyed(what, db, &keys.new_key_file)
+}
+
+/// What a store holds once encrypted or rekeyed, opened with the key in `key_file`.
+fn print_keyed(what: &str, db: &std::path::Path, key_file: &std::path::Path) -> Result<()> {
+    let key = read_key_file(key_file).map_err(StoreError::from)?;
+    let store = open_store_keyed(db, Some(&key))?;
+    println!(
+        "{what}: {} ({} ops, {} devices) under the key in {}",
+        db.display(),
+        store.op_count()?,
+        store.devices()?.len(),
+        key_file.display()
+    );
+    Ok(())
 }
 
 fn run_server(

@@ -20,9 +20,14 @@
 //!   under in the directory ([`enroll_trusting`]); `vaxsync relay serve` calls the centre under
 //!   it ([`centre_client`]). The in-app relay uses its kiosk's policy instead.
 //!
+//! - Its log holds the venue's ops (residents' names, doses): it is encrypted at rest as the
+//!   server's store is (docs/encryption.md), under a key file given to `vaxsync relay encrypt`
+//!   and `relay serve` (`--key-file`, `VAXSYNC_KEY_FILE`), or, for the app's relay, a key
+//!   derived from the unlocked ledger's ([`RelayOptions::key`]).
+//!
 //! Directory layout: `identity.json` (centre URL, token, ids), `trust.json` (the pinned CA,
 //! whether plain HTTP is allowed), `registry.json`, `refused.json` (ops the centre refused
-//! for good: never sent again), `relay.db`, `cert.pem` and `key.pem`.
+//! for good: never sent again), `relay.db` (the log, [`log_path`]), `cert.pem` and `key.pem`.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -38,6 +43,7 @@ use vax_sync_client::lan::{fingerprint, JoinCode};
 use vax_sync_client::{sync_session, Client, ClientError, LocalReplica, SessionError, TrustPolicy};
 
 use crate::api::AppState;
+use crate::at_rest::StoreKey;
 use crate::core::Core;
 use crate::sqlite::SqliteStore;
 use crate::store::StoreError;
@@ -259,11 +265,25 @@ pub fn identity(dir: &Path) -> Result<RelayIdentity, RelayError> {
     read_json(&file(dir, "identity.json"))?.ok_or_else(|| RelayError::NotEnrolled(dir.to_owned()))
 }
 
+/// The relay's log in `dir`: a server store (SQLite, encrypted at rest or not).
+pub fn log_path(dir: &Path) -> PathBuf {
+    file(dir, "relay.db")
+}
+
 /// Opens the relay's log (its replica id is the one the centre minted) and its last known
 /// registry, ready to serve.
 pub fn open(dir: &Path) -> Result<(RelayIdentity, AppState), RelayError> {
+    open_keyed(dir, None)
+}
+
+/// [`open`] with the log's key when it is encrypted at rest: refused, with nothing changed,
+/// as the server's store is ([`SqliteStore::open_keyed`]).
+pub fn open_keyed(
+    dir: &Path,
+    key: Option<&StoreKey>,
+) -> Result<(RelayIdentity, AppState), RelayError> {
     let identity = identity(dir)?;
-    let store = SqliteStore::open_as(&file(dir, "relay.db"), identity.relay_id)?;
+    let store = SqliteStore::open_as_keyed(&log_path(dir), identity.relay_id, key)?;
     let mut core = Core::open(Box::new(store))?.into_venue_relay();
     if let Some(registry) = read_json::<RelayRegistry>(&file(dir, "registry.json"))? {
         core.adopt_registry(&registry)?;
@@ -429,6 +449,8 @@ pub struct RelayOptions {
     pub every: Duration,
     /// Plain HTTP instead of TLS (loopback tests only: refused on another address).
     pub plain_http: bool,
+    /// The key of its log when the log is encrypted at rest (never printed).
+    pub key: Option<StoreKey>,
 }
 
 /// A relay serving on its own threads ([`start`]): the HTTP server (a Tokio runtime of its
@@ -526,7 +548,7 @@ pub fn start(
     options: &RelayOptions,
     centre: Client,
 ) -> Result<RunningRelay, RelayError> {
-    let (identity, state) = open(dir)?;
+    let (identity, state) = open_keyed(dir, options.key.as_ref())?;
     let listen_error = |source| RelayError::Listen {
         addr: options.listen,
         source,

@@ -112,8 +112,22 @@ impl SqliteStore {
     /// without its key or with another, a key for a plain or missing store (a mistyped path
     /// never makes a new plain store), and a store whose encryption was begun without its
     /// key. A store whose encryption was cut short is finished here, with the key.
+    ///
+    /// A store whose key is being changed (`vaxsync store rekey` cut short) is refused with
+    /// either key, but for the new one once the store is under it: that open ends the change.
     pub fn open_keyed(path: &Path, key: Option<&StoreKey>) -> Result<Self, StoreError> {
         let locked = at_rest::has_content(path) && !vax_at_rest::is_plain(path);
+        if let Some(check) = at_rest::rekey_begun(path)? {
+            let renamed = key.is_some_and(|key| {
+                locked
+                    && key.check_value() == check
+                    && vax_at_rest::keyed_connection(path, key).is_ok()
+            });
+            if !renamed {
+                return Err(KeyError::RekeyUnfinished { path: path.into() }.into());
+            }
+            at_rest::end_rekey(path)?;
+        }
         let Some(key) = key else {
             if locked {
                 return Err(KeyError::Locked { path: path.into() }.into());
@@ -162,7 +176,17 @@ impl SqliteStore {
     /// centre minted it at enrollment). A new database takes the id; one holding another id
     /// is refused.
     pub fn open_as(path: &Path, id: ReplicaId) -> Result<Self, StoreError> {
-        let mut store = Self::open(path)?;
+        Self::open_as_keyed(path, id, None)
+    }
+
+    /// [`SqliteStore::open_as`] for a log encrypted at rest under `key`
+    /// ([`SqliteStore::open_keyed`]).
+    pub fn open_as_keyed(
+        path: &Path,
+        id: ReplicaId,
+        key: Option<&StoreKey>,
+    ) -> Result<Self, StoreError> {
+        let mut store = Self::open_keyed(path, key)?;
         if store.server_id != id {
             if store.count > 0 {
                 return Err(StoreError::Corrupt(format!(

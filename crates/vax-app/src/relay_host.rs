@@ -314,6 +314,7 @@ pub fn start_relay_host(
             advertise: Some(advertised(settings)?),
             every: CENTRE_ROUND_EVERY,
             plain_http: false,
+            key: None,
         };
         let running = relay::start(&host.dir, &options, centre)?;
         join_relay(ledger, &running.join_code().to_text())?;

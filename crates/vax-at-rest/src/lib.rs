@@ -8,6 +8,7 @@
 //!   written;
 //! - [`export_encrypted`]: rewrites a plain file as an encrypted one in place, whole or not at
 //!   all (a crash leaves the plain file or the encrypted one);
+//! - [`export_rekeyed`]: rewrites an encrypted file under another key in place, the same way;
 //! - [`is_plain`]: whether a file is still a plain SQLite file.
 
 use std::path::{Path, PathBuf};
@@ -82,6 +83,18 @@ impl DataKey {
         hex::encode(ring::hmac::sign(&key, b"vax-at-rest key check v1"))
     }
 
+    /// Another key made from this one for `purpose` (HMAC-SHA256 of the purpose under this
+    /// key): a second file keyed from the same secret without sharing its key (the app's
+    /// venue relay log, keyed from the unlocked ledger). Knowing the derived key reveals
+    /// nothing of this one.
+    pub fn derive(&self, purpose: &str) -> DataKey {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.0);
+        let tag = ring::hmac::sign(&key, format!("vax-at-rest derive v1: {purpose}").as_bytes());
+        let mut bytes = [0u8; 32];
+        bytes.copy_from_slice(tag.as_ref());
+        DataKey(bytes)
+    }
+
     /// SQLCipher's raw-key form: the key is used as is, with no key derivation of its own.
     fn pragma(&self) -> String {
         format!("x'{}'", hex::encode(self.0))
@@ -131,13 +144,34 @@ pub fn keyed_connection(path: &Path, key: &DataKey) -> Result<Connection, AtRest
 /// other whole; the caller records its key before calling, so that the next run finishes the
 /// job with the same key.
 pub fn export_encrypted(path: &Path, key: &DataKey) -> Result<(), AtRestError> {
-    let tmp = PathBuf::from(format!("{}.encrypting", path.display()));
+    let conn = Connection::open(path).map_err(|source| AtRestError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    export_over(path, conn, key, "encrypting")
+}
+
+/// Rewrites the SQLCipher file at `path` under `new` instead of `old`, in place: exported to
+/// `<path>.rekeying` under `new`, synced, then renamed over it, as [`export_encrypted`] does.
+/// A crash leaves the file whole under one key or the other (never half of each); the caller
+/// keeps `new` safe before calling, and records that the change has begun. A wrong `old` is
+/// [`AtRestError::WrongKey`], with nothing written.
+pub fn export_rekeyed(path: &Path, old: &DataKey, new: &DataKey) -> Result<(), AtRestError> {
+    let conn = keyed_connection(path, old)?;
+    export_over(path, conn, new, "rekeying")
+}
+
+/// Exports the database open on `conn` (the file at `path`) to `<path>.<suffix>` under
+/// `key`, syncs it and renames it over `path`.
+fn export_over(
+    path: &Path,
+    conn: Connection,
+    key: &DataKey,
+    suffix: &str,
+) -> Result<(), AtRestError> {
+    let tmp = PathBuf::from(format!("{}.{suffix}", path.display()));
     let _ = std::fs::remove_file(&tmp);
     {
-        let conn = Connection::open(path).map_err(|source| AtRestError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
         // Everything committed into the main file first: the export reads through the WAL
         // anyway, but the old WAL must not outlive the file it belongs to.
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
@@ -152,6 +186,7 @@ pub fn export_encrypted(path: &Path, key: &DataKey) -> Result<(), AtRestError> {
             "PRAGMA encrypted.user_version = {version}; DETACH DATABASE encrypted;"
         ))?;
     }
+    drop(conn);
     let replace = |source| AtRestError::Replace {
         path: path.to_owned(),
         source,
@@ -229,6 +264,56 @@ mod tests {
             )
             .unwrap();
         assert_eq!((found.as_str(), version), ("平文 太郎", 7));
+    }
+
+    #[test]
+    fn a_file_rekeyed_in_place_opens_with_the_new_key_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.sqlite3");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; CREATE TABLE t (name TEXT); \
+             INSERT INTO t VALUES ('鍵替 太郎'); PRAGMA user_version = 3;",
+        )
+        .unwrap();
+        drop(conn);
+        let (old, new) = (DataKey::random().unwrap(), DataKey::random().unwrap());
+        export_encrypted(&path, &old).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        assert!(matches!(
+            export_rekeyed(&path, &new, &old),
+            Err(AtRestError::WrongKey)
+        ));
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "a wrong key wrote nothing"
+        );
+
+        export_rekeyed(&path, &old, &new).unwrap();
+        assert!(matches!(
+            keyed_connection(&path, &old),
+            Err(AtRestError::WrongKey)
+        ));
+        let conn = keyed_connection(&path, &new).unwrap();
+        let (found, version): (String, i64) = conn
+            .query_row(
+                "SELECT name, (SELECT user_version FROM pragma_user_version) FROM t",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((found.as_str(), version), ("鍵替 太郎", 3));
+        assert!(!dir.path().join("x.sqlite3.rekeying").exists());
+    }
+
+    #[test]
+    fn a_derived_key_differs_by_purpose_and_from_its_parent() {
+        let key = DataKey::from_bytes([7; 32]);
+        assert_eq!(key.derive("a"), key.derive("a"));
+        assert_ne!(key.derive("a"), key.derive("b"));
+        assert_ne!(key.derive("a"), key);
+        assert_ne!(key.derive("a"), DataKey::from_bytes([8; 32]).derive("a"));
     }
 
     #[test]

@@ -489,3 +489,483 @@ fn an_encryption_cut_short_is_refused_without_its_key_and_finished_with_it() {
     let again = ok(&["store", "encrypt", "--db", s(&db), "--key-file", k]);
     assert!(again.starts_with("already encrypted: "), "{again}");
 }
+
+// ----- Changing the store's key (`vaxsync store rekey`) -----
+
+/// A store made by [`plain_store_with`] and encrypted under a new key file `old.key` in
+/// `keys`; returns the booth's token, key and id.
+fn encrypted_store_with(
+    db: &Path,
+    old_key: &Path,
+    name: &str,
+) -> (String, vax_sync::DeviceKey, vax_sync::ReplicaId) {
+    let booth = plain_store_with(db, name);
+    ok(&["store", "encrypt", "--db", s(db), "--key-file", s(old_key)]);
+    booth
+}
+
+type Files = Vec<(PathBuf, Vec<u8>)>;
+
+/// `now` is `before`, file for file and byte for byte (the names of the files that differ
+/// are shown, not their bytes).
+fn assert_same(now: &Files, before: &Files) {
+    let names = |files: &Files| files.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(names(now), names(before), "the same files");
+    let changed: Vec<_> = now
+        .iter()
+        .zip(before)
+        .filter(|(a, b)| a.1 != b.1)
+        .map(|(a, _)| a.0.display().to_string())
+        .collect();
+    assert!(changed.is_empty(), "changed: {changed:?}");
+}
+
+fn assert_same_pair(now: &(Files, Files), before: &(Files, Files)) {
+    assert_same(&now.0, &before.0);
+    assert_same(&now.1, &before.1);
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Every read-only command and `serve` on `db` with the key in `key`, refused with the wrong
+/// key's refusal.
+fn old_key_refused_everywhere(db: &Path, key: &Path) {
+    let (d, k) = (s(db), s(key));
+    for command in [
+        vec![
+            "serve",
+            "--db",
+            d,
+            "--listen",
+            "127.0.0.1:0",
+            "--key-file",
+            k,
+        ],
+        vec!["status", "--db", d, "--key-file", k],
+        vec!["devices", "list", "--db", d, "--key-file", k],
+        vec!["alerts", "--db", d, "--key-file", k],
+    ] {
+        refused(
+            &command,
+            4,
+            "INVALID_INPUT",
+            "the key does not open the store",
+            "鍵が保存先",
+        );
+    }
+}
+
+#[test]
+fn a_rekeyed_store_is_refused_under_its_old_key_and_opens_under_the_new_one_with_everything() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("sync.db");
+    let old_key = dir.path().join("old.key");
+    let new_key = dir.path().join("new.key");
+    let name = "鍵替 試験子";
+    let (token, booth_key, booth_id) = encrypted_store_with(&db, &old_key, name);
+    let (d, old, new) = (s(&db), s(&old_key), s(&new_key));
+    let status = ok(&["status", "--db", d, "--key-file", old]);
+    let devices = ok(&["devices", "list", "--db", d, "--key-file", old]);
+
+    let out = ok(&[
+        "store",
+        "rekey",
+        "--db",
+        d,
+        "--key-file",
+        old,
+        "--new-key-file",
+        new,
+    ]);
+    assert!(out.starts_with("rekeyed: "), "{out}");
+    assert!(out.contains("(2 ops, 2 devices)"), "{out}");
+    let new_text = std::fs::read_to_string(&new_key).expect("the new key file");
+    assert_eq!(new_text.len(), 65, "64 hex digits and a newline");
+    assert_ne!(new_text, std::fs::read_to_string(&old_key).unwrap());
+    assert_eq!(
+        mode(&new_key),
+        0o600,
+        "the new key file is its owner's only"
+    );
+    for leftover in [".rekey", ".rekeying", "-wal", "-shm"] {
+        let path = PathBuf::from(format!("{}{leftover}", db.display()));
+        assert!(!path.exists(), "{} left behind", path.display());
+    }
+    let bytes = raw_bytes(&db);
+    assert!(!contains(&bytes, name));
+    assert!(!contains(&bytes, "SQLite format 3"));
+
+    // The old key opens nothing any more, whatever the command; the new one opens it all.
+    old_key_refused_everywhere(&db, &old_key);
+    assert_eq!(ok(&["status", "--db", d, "--key-file", new]), status);
+    assert_eq!(
+        ok(&["devices", "list", "--db", d, "--key-file", new]),
+        devices
+    );
+    assert!(ok(&["alerts", "--db", d, "--key-file", new]).contains("no open alerts"));
+    let code = ok(&[
+        "enrollment",
+        "create",
+        "--db",
+        d,
+        "--key-file",
+        new,
+        "--role",
+        "hq",
+    ]);
+
+    // The server serves it under the new key: the booth syncs on, a new HQ enrolls and
+    // writes a name that lands encrypted.
+    let server = start(&db, Some(&new_key));
+    let client = Client::new(&server.url, &token);
+    let server_id = client.health().expect("health").server_replica_id;
+    let mut again = MemoryReplica::new(booth_id, Role::Booth, booth_key).expect("key");
+    let report = sync_session(&mut again, &client, server_id).expect("booth syncs");
+    assert_eq!(report.received_ops, 2, "its own dose and HQ's name");
+    let hq_key = new_device_key();
+    let hq2 = enroll(&server.url, code.trim(), "本部2", &hq_key).expect("enroll");
+    let mut hq2_replica = MemoryReplica::new(hq2.replica_id, Role::Hq, hq_key).expect("key");
+    let later = "鍵替後 追加子";
+    hq2_replica.write(set_name(2, later)).expect("write");
+    let hq2_client = Client::new(&server.url, &hq2.token);
+    sync_session(&mut hq2_replica, &hq2_client, server_id).expect("hq2 syncs");
+    drop(server);
+    assert!(!contains(&raw_bytes(&db), later));
+
+    // The same command again: done already, nothing changed (the killed server's WAL
+    // checkpointed first by one more open).
+    ok(&["status", "--db", d, "--key-file", new]);
+    let before = snapshot(dir.path());
+    let again = ok(&[
+        "store",
+        "rekey",
+        "--db",
+        d,
+        "--key-file",
+        old,
+        "--new-key-file",
+        new,
+    ]);
+    assert!(again.starts_with("already rekeyed: "), "{again}");
+    assert!(again.contains("(3 ops, 3 devices)"), "{again}");
+    assert_same(&snapshot(dir.path()), &before);
+}
+
+#[test]
+fn a_rekey_with_the_wrong_keys_or_a_loose_key_file_or_postgres_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store_dir = dir.path().join("store");
+    let keys = dir.path().join("keys");
+    std::fs::create_dir(&store_dir).unwrap();
+    std::fs::create_dir(&keys).unwrap();
+    let db = store_dir.join("sync.db");
+    let old_key = keys.join("old.key");
+    ok(&["enrollment", "create", "--db", s(&db), "--role", "hq"]);
+    ok(&[
+        "store",
+        "encrypt",
+        "--db",
+        s(&db),
+        "--key-file",
+        s(&old_key),
+    ]);
+    let other_key = keys.join("other.key");
+    ok(&[
+        "store",
+        "encrypt",
+        "--db",
+        s(&dir.path().join("other.db")),
+        "--key-file",
+        s(&other_key),
+    ]);
+    let new_key = keys.join("new.key");
+    let (d, old, new) = (s(&db), s(&old_key), s(&new_key));
+    let unchanged = || (snapshot(&store_dir), snapshot(&keys));
+    let before = unchanged();
+
+    // Another store's key as the old one.
+    refused(
+        &[
+            "store",
+            "rekey",
+            "--db",
+            d,
+            "--key-file",
+            s(&other_key),
+            "--new-key-file",
+            new,
+        ],
+        4,
+        "INVALID_INPUT",
+        "the key does not open the store",
+        "鍵が保存先",
+    );
+    assert!(!new_key.exists(), "no new key file for a wrong old key");
+    assert_same_pair(&unchanged(), &before);
+
+    // The old key as the new one: the same file, or a copy.
+    let copy = keys.join("copy.key");
+    std::fs::copy(&old_key, &copy).unwrap();
+    let before = unchanged();
+    for same in [old, s(&copy)] {
+        refused(
+            &[
+                "store",
+                "rekey",
+                "--db",
+                d,
+                "--key-file",
+                old,
+                "--new-key-file",
+                same,
+            ],
+            5,
+            "INVALID_INPUT",
+            "holds the old key",
+            "古い鍵と同じです",
+        );
+    }
+    // A new key file that is there already with another key (another store's).
+    refused(
+        &[
+            "store",
+            "rekey",
+            "--db",
+            d,
+            "--key-file",
+            old,
+            "--new-key-file",
+            s(&other_key),
+        ],
+        5,
+        "INVALID_INPUT",
+        "exists already with another key",
+        "新しい鍵ファイル",
+    );
+    assert_same_pair(&unchanged(), &before);
+
+    // Key files others may read: the old one, or the new one given.
+    use std::os::unix::fs::PermissionsExt;
+    let loose = keys.join("loose.key");
+    std::fs::copy(&old_key, &loose).unwrap();
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let loose_new = keys.join("loose-new.key");
+    std::fs::copy(&other_key, &loose_new).unwrap();
+    std::fs::set_permissions(&loose_new, std::fs::Permissions::from_mode(0o604)).unwrap();
+    let before = unchanged();
+    refused(
+        &[
+            "store",
+            "rekey",
+            "--db",
+            d,
+            "--key-file",
+            s(&loose),
+            "--new-key-file",
+            new,
+        ],
+        1,
+        "LEDGER_UNAVAILABLE",
+        "others may read it (mode 640)",
+        "鍵ファイル",
+    );
+    refused(
+        &[
+            "store",
+            "rekey",
+            "--db",
+            d,
+            "--key-file",
+            old,
+            "--new-key-file",
+            s(&loose_new),
+        ],
+        1,
+        "LEDGER_UNAVAILABLE",
+        "others may read it (mode 604)",
+        "鍵ファイル",
+    );
+    assert_same_pair(&unchanged(), &before);
+
+    // A plain store, a missing one, PostgreSQL: refused, no key file made.
+    let plain = dir.path().join("plain.db");
+    ok(&["status", "--db", s(&plain)]);
+    let plain_bytes = std::fs::read(&plain).unwrap();
+    refused(
+        &[
+            "store",
+            "rekey",
+            "--db",
+            s(&plain),
+            "--key-file",
+            old,
+            "--new-key-file",
+            new,
+        ],
+        5,
+        "LEDGER",
+        "is not encrypted (or does not exist)",
+        "暗号化されていない",
+    );
+    assert_eq!(std::fs::read(&plain).unwrap(), plain_bytes);
+    let missing = dir.path().join("missing.db");
+    refused(
+        &[
+            "store",
+            "rekey",
+            "--db",
+            s(&missing),
+            "--key-file",
+            old,
+            "--new-key-file",
+            new,
+        ],
+        5,
+        "LEDGER",
+        "is not encrypted (or does not exist)",
+        "暗号化されていない",
+    );
+    assert!(!missing.exists());
+    refused(
+        &[
+            "store",
+            "rekey",
+            "--db",
+            "postgres://vaxsync@127.0.0.1:1/vax",
+            "--key-file",
+            old,
+            "--new-key-file",
+            new,
+        ],
+        5,
+        "INVALID_INPUT",
+        "encrypted at rest by its cluster",
+        "PostgreSQL",
+    );
+    assert!(!new_key.exists(), "no key file made by a refused rekey");
+    assert_same_pair(&unchanged(), &before);
+    // And the store still opens under its key.
+    assert!(ok(&["status", "--db", d, "--key-file", old]).contains("devices         0"));
+}
+
+#[test]
+fn a_rekey_cut_short_is_served_under_neither_key_and_finished_by_the_same_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("sync.db");
+    let old_key = dir.path().join("old.key");
+    let new_key = dir.path().join("new.key");
+    let name = "鍵替中断 試験子";
+    let (token, booth_key, booth_id) = encrypted_store_with(&db, &old_key, name);
+    let (d, old, new) = (s(&db), s(&old_key), s(&new_key));
+    let status = ok(&["status", "--db", d, "--key-file", old]);
+    let rekey = [
+        "store",
+        "rekey",
+        "--db",
+        d,
+        "--key-file",
+        old,
+        "--new-key-file",
+        new,
+    ];
+
+    // The export's file cannot be made (a directory stands in its way): the run stops after
+    // the marker and the new key file are written, as a crash there would.
+    let obstacle = PathBuf::from(format!("{d}.rekeying"));
+    std::fs::create_dir(&obstacle).unwrap();
+    let cut = vaxsync(&rekey);
+    assert!(!cut.status.success(), "{}", text(&cut));
+    std::fs::remove_dir(&obstacle).unwrap();
+    assert_eq!(
+        mode(&new_key),
+        0o600,
+        "the new key is kept before the store changes"
+    );
+    let marker = PathBuf::from(format!("{d}.rekey"));
+    let marker_text = std::fs::read(&marker).expect("the change is marked begun");
+    let half = snapshot(dir.path());
+
+    // Neither key is served, nor none; the marker reveals no key.
+    let new_text = std::fs::read_to_string(&new_key).unwrap();
+    assert!(!contains(&marker_text, new_text.trim()));
+    for key in [Some(old), Some(new), None] {
+        let mut command = vec!["serve", "--db", d, "--listen", "127.0.0.1:0"];
+        command.extend(key.map(|k| ["--key-file", k]).into_iter().flatten());
+        refused(
+            &command,
+            5,
+            "LEDGER_UNAVAILABLE",
+            "is being changed and the change is not finished",
+            "鍵の変更が途中で止まっています",
+        );
+    }
+    // Nor finished towards another new key than the one it began with (another store's, in
+    // a directory of its own).
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let other_key = elsewhere.join("other.key");
+    ok(&[
+        "store",
+        "encrypt",
+        "--db",
+        s(&elsewhere.join("other.db")),
+        "--key-file",
+        s(&other_key),
+    ]);
+    refused(
+        &[
+            "store",
+            "rekey",
+            "--db",
+            d,
+            "--key-file",
+            old,
+            "--new-key-file",
+            s(&other_key),
+        ],
+        5,
+        "INVALID_INPUT",
+        "exists already with another key",
+        "新しい鍵ファイル",
+    );
+    assert_same(&snapshot(dir.path()), &half);
+
+    // The same command finishes it.
+    let out = ok(&rekey);
+    assert!(out.starts_with("rekeyed: "), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&new_key).unwrap(),
+        new_text,
+        "the key it began with"
+    );
+    assert!(!marker.exists());
+    assert!(!contains(&raw_bytes(&db), name));
+    old_key_refused_everywhere(&db, &old_key);
+    assert_eq!(ok(&["status", "--db", d, "--key-file", new]), status);
+
+    // Cut short after the rename, before the marker went (put back as it was): the old key
+    // is still refused, and the new one finishes the change and serves.
+    std::fs::write(&marker, &marker_text).unwrap();
+    refused(
+        &["status", "--db", d, "--key-file", old],
+        5,
+        "LEDGER_UNAVAILABLE",
+        "is being changed and the change is not finished",
+        "鍵の変更が途中で止まっています",
+    );
+    let server = start(&db, Some(&new_key));
+    assert!(
+        !marker.exists(),
+        "the open under the new key ended the change"
+    );
+    let client = Client::new(&server.url, &token);
+    let server_id = client.health().expect("health").server_replica_id;
+    let mut again = MemoryReplica::new(booth_id, Role::Booth, booth_key).expect("key");
+    let report = sync_session(&mut again, &client, server_id).expect("booth syncs");
+    assert_eq!(report.received_ops, 2, "its own dose and HQ's name");
+    drop(server);
+    old_key_refused_everywhere(&db, &old_key);
+}
