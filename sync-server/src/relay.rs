@@ -291,6 +291,14 @@ pub fn open_keyed(
     Ok((identity, AppState::new(core)))
 }
 
+/// Encrypts the log of the relay enrolled in `dir` in place under `key` (a key its host keeps:
+/// the app's, derived from its unlocked ledger's), as `vaxsync relay encrypt` does under a key
+/// file; a log encrypted under `key` already is left as it is.
+pub fn encrypt_log(dir: &Path, key: &StoreKey) -> Result<crate::at_rest::Encrypted, RelayError> {
+    identity(dir)?;
+    Ok(crate::at_rest::encrypt_store_under(&log_path(dir), key)?)
+}
+
 /// The relay's TLS certificate and key in `dir`, made on first use for these names (the
 /// addresses kiosks reach it at); returns their paths and the fingerprint kiosks pin.
 pub fn ensure_certificate(

@@ -9,7 +9,9 @@
 //!   registry, log and certificate live in a folder beside the ledger ([`Folders::relay`]).
 //! - [`start_relay_host`] / [`stop_relay_host`]: start and stop serving. Starting also joins
 //!   this kiosk to its own relay (its work reaches the others through it) and remembers the
-//!   choice, so that [`resume_relay_host`] starts it again when the app starts.
+//!   choice, so that [`resume_relay_host`] starts it again when the app starts. Under an
+//!   encrypted ledger the relay's log is encrypted at rest too, with a key derived from the
+//!   unlocked ledger's data key (no second passphrase; docs/encryption.md).
 //! - [`relay_host_status`]: what the manager's screen shows: running or not, the address and
 //!   the join code (text, fingerprint, QR) the other kiosks scan.
 //!
@@ -33,6 +35,9 @@ use crate::relay_discovery::{advertise, pairing_code, Advertiser, RelayAdvert, M
 use crate::sync::{trust_policy, SyncAppError, KEY_SERVER_URL, KEY_TOKEN};
 
 const KEY_AUTOSTART: &str = "relay.host.autostart";
+
+/// The purpose the relay log's key is derived for from an encrypted ledger's data key.
+const RELAY_LOG_KEY: &str = "venue relay log";
 
 /// The port a kiosk's relay listens on when `VAXLEDGER_RELAY_LISTEN` is not set.
 pub const DEFAULT_RELAY_PORT: u16 = 8788;
@@ -309,12 +314,18 @@ pub fn start_relay_host(
             .client(&identity.centre_url, &identity.token)
             .map_err(SyncAppError::from)?
             .with_timeouts(Duration::from_secs(5), Duration::from_secs(60));
+        // The relay's log holds the venue's ops: under an encrypted ledger it is encrypted too,
+        // with a key derived from the ledger's (no second passphrase), in place the first time.
+        let key = ledger.derived_key(RELAY_LOG_KEY);
+        if let Some(key) = &key {
+            relay::encrypt_log(&host.dir, key)?;
+        }
         let options = RelayOptions {
             listen: settings.listen,
             advertise: Some(advertised(settings)?),
             every: CENTRE_ROUND_EVERY,
             plain_http: false,
-            key: None,
+            key,
         };
         let running = relay::start(&host.dir, &options, centre)?;
         join_relay(ledger, &running.join_code().to_text())?;

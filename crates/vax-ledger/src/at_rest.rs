@@ -273,7 +273,16 @@ impl Ledger {
             // Encryption was cut short after the key file was written: finish it.
             export_encrypted(path, &key)?;
         }
-        Self::prepare(keyed_connection(path, &key)?)
+        let mut ledger = Self::prepare(keyed_connection(path, &key)?)?;
+        ledger.data_key = Some(key);
+        Ok(ledger)
+    }
+
+    /// A key for another file kept beside this ledger, made from its data key for `purpose`
+    /// (the app's venue relay log): the same unlock opens both, without a second passphrase,
+    /// and the derived key reveals nothing of the ledger's. `None` for a plain ledger.
+    pub fn derived_key(&self, purpose: &str) -> Option<LedgerKey> {
+        self.data_key.as_ref().map(|key| key.derive(purpose))
     }
 
     /// Opens the ledger at `path` as its configuration says: with the passphrase when it is

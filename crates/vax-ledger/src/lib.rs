@@ -95,6 +95,10 @@ pub struct Ledger {
     replication: Option<replication::Replication>,
     /// Stamps the ops this ledger writes and receives ([`Ledger::set_clock`]).
     clock: Arc<dyn Clock>,
+    /// The data key of an encrypted ledger, kept while it is open (SQLCipher holds it in this
+    /// process's memory anyway) so that files the app keeps beside it can be keyed from it
+    /// ([`Ledger::derived_key`]). Never printed.
+    data_key: Option<at_rest::LedgerKey>,
 }
 
 impl Ledger {
@@ -138,6 +142,7 @@ impl Ledger {
             conn,
             replication,
             clock,
+            data_key: None,
         })
     }
 

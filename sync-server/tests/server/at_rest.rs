@@ -969,3 +969,230 @@ fn a_rekey_cut_short_is_served_under_neither_key_and_finished_by_the_same_comman
     drop(server);
     old_key_refused_everywhere(&db, &old_key);
 }
+
+// ----- The venue relay's log (`vaxsync relay encrypt`, `relay serve --key-file`) -----
+
+/// `vaxsync relay serve` on loopback (plain HTTP, a round with the centre every second),
+/// killed (SIGKILL) when dropped.
+struct RelayProcess {
+    child: std::process::Child,
+    url: String,
+}
+
+impl RelayProcess {
+    fn start(dir: &Path, key: Option<&Path>) -> Self {
+        use std::io::BufRead;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vaxsync"));
+        cmd.args(["relay", "serve", "--dir", s(dir)])
+            .args(["--listen", "127.0.0.1:0", "--plain-http", "--every", "1"])
+            .env("RUST_LOG", "warn")
+            .env_remove("VAXSYNC_KEY_FILE")
+            .env_remove("VAXRELAY_DIR")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(key) = key {
+            cmd.arg("--key-file").arg(key);
+        }
+        let mut child = cmd.spawn().expect("start the relay");
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        out.read_line(&mut line).expect("a line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        Self { child, url }
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every file of the relay's directory, its log's WAL included, as one run of bytes.
+fn dir_bytes(dir: &Path) -> Vec<u8> {
+    snapshot(dir).into_iter().flat_map(|(_, b)| b).collect()
+}
+
+/// Syncs `kiosk` with the relay at `url` until it holds `ops` ops (the relay fetches its
+/// registry and the centre's ops a round at a time).
+fn sync_through_relay(
+    kiosk: &mut MemoryReplica,
+    url: &str,
+    token: &str,
+    relay: vax_sync::ReplicaId,
+    ops: usize,
+) {
+    let client = Client::new(url, token);
+    let started = std::time::Instant::now();
+    loop {
+        let synced = sync_session(kiosk, &client, relay);
+        if synced.is_ok() && kiosk.log.len() >= ops {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{ops} ops through the relay: {synced:?}, {} held",
+            kiosk.log.len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_relays_log_encrypted_in_place_keeps_serving_kiosks_and_holds_no_name_in_its_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("centre.db");
+    let relay_dir = dir.path().join("relay");
+    let keys = dir.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    let (key, key2) = (keys.join("relay.key"), keys.join("relay-2.key"));
+    let (running, mut hq, centre_id) = start_with_hq(&db);
+    let before = "中継前 試験子";
+    hq.write(set_name(1, before)).expect("write");
+    sync_session(&mut hq, &running.hq, centre_id).expect("hq syncs");
+    let v01 = VenueCode::new("V01");
+    let code = running
+        .hq
+        .create_enrollment_code(Role::Relay, Some(&v01), 24)
+        .expect("relay code");
+    let r = s(&relay_dir);
+    ok(&[
+        "relay",
+        "enroll",
+        "--dir",
+        r,
+        "--centre",
+        &running.server.url,
+        "--code",
+        &code,
+    ]);
+    let identity: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(relay_dir.join("identity.json")).unwrap()).unwrap();
+    let relay_id = vax_sync::ReplicaId(
+        uuid::Uuid::parse_str(identity["relay_id"].as_str().expect("relay_id")).unwrap(),
+    );
+    let code = running
+        .hq
+        .create_enrollment_code(Role::Booth, Some(&v01), 24)
+        .expect("booth code");
+    let booth_key = new_device_key();
+    let booth = enroll(&running.server.url, &code, "接種1", &booth_key).expect("enroll booth");
+    let mut kiosk = MemoryReplica::new(booth.replica_id, Role::Booth, booth_key).expect("key");
+
+    // A relay serving with its log in the clear, as before: the name is in its files.
+    let relay = RelayProcess::start(&relay_dir, None);
+    kiosk.write(dose(1, "V01")).expect("write");
+    sync_through_relay(&mut kiosk, &relay.url, &booth.token, relay_id, 2);
+    drop(relay);
+    assert!(
+        contains(&dir_bytes(&relay_dir), before),
+        "the check can fail: the plain log shows the name"
+    );
+
+    // Encrypted in place, the relay stopped: no name left in any of its files.
+    let out = ok(&["relay", "encrypt", "--dir", r, "--key-file", s(&key)]);
+    assert!(out.starts_with("encrypted: "), "{out}");
+    let log = relay_dir.join("relay.db");
+    assert!(!contains(&dir_bytes(&relay_dir), before));
+    assert!(!contains(&std::fs::read(&log).unwrap(), "SQLite format 3"));
+    assert_eq!(mode(&key), 0o600);
+
+    // Without its key, or with another, the relay is refused and its directory unchanged.
+    let other_key = keys.join("other.key");
+    ok(&[
+        "store",
+        "encrypt",
+        "--db",
+        s(&dir.path().join("other.db")),
+        "--key-file",
+        s(&other_key),
+    ]);
+    let unchanged = snapshot(&relay_dir);
+    let serve = [
+        "relay",
+        "serve",
+        "--dir",
+        r,
+        "--listen",
+        "127.0.0.1:0",
+        "--plain-http",
+    ];
+    refused(
+        &serve,
+        5,
+        "LEDGER_UNAVAILABLE",
+        "is encrypted: give its key file",
+        "は暗号化されています",
+    );
+    let mut wrong = serve.to_vec();
+    wrong.extend(["--key-file", s(&other_key)]);
+    refused(
+        &wrong,
+        4,
+        "INVALID_INPUT",
+        "the key does not open the store",
+        "鍵が保存先",
+    );
+    assert_same(&snapshot(&relay_dir), &unchanged);
+    // A directory that holds no relay gets no log.
+    let stray = dir.path().join("stray");
+    let out = vaxsync(&[
+        "relay",
+        "encrypt",
+        "--dir",
+        s(&stray),
+        "--key-file",
+        s(&key2),
+    ]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(!stray.exists() && !key2.exists());
+
+    // Its key changed (a leaked key file): the old one is refused, the new one serves.
+    let out = ok(&[
+        "relay",
+        "rekey",
+        "--dir",
+        r,
+        "--key-file",
+        s(&key),
+        "--new-key-file",
+        s(&key2),
+    ]);
+    assert!(out.starts_with("rekeyed: "), "{out}");
+    let mut old = serve.to_vec();
+    old.extend(["--key-file", s(&key)]);
+    refused(
+        &old,
+        4,
+        "INVALID_INPUT",
+        "the key does not open the store",
+        "鍵が保存先",
+    );
+
+    // With its key the relay keeps serving the kiosk: HQ's new name reaches it through the
+    // relay, the kiosk's dose reaches the centre; the log still holds no name, WAL included.
+    let relay = RelayProcess::start(&relay_dir, Some(&key2));
+    let after = "中継後 追加子";
+    hq.write(set_name(2, after)).expect("write");
+    sync_session(&mut hq, &running.hq, centre_id).expect("hq syncs");
+    kiosk.write(dose(2, "V01")).expect("write");
+    sync_through_relay(&mut kiosk, &relay.url, &booth.token, relay_id, 4);
+    let started = std::time::Instant::now();
+    while !ok(&["status", "--db", s(&db)]).contains("ops             4") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the kiosk's second dose reaches the centre through the relay"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    drop(relay); // SIGKILL: the newest ops may be in the WAL only
+    let bytes = dir_bytes(&relay_dir);
+    assert!(!contains(&bytes, before));
+    assert!(!contains(&bytes, after));
+}

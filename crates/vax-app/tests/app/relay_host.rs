@@ -202,3 +202,110 @@ fn the_managers_kiosk_runs_the_relay_and_the_booth_syncs_through_it_with_the_cen
     let gone = sync_with_relay(&mut booth, now()).unwrap_err();
     assert_eq!(gone.code(), "SYNC_OFFLINE", "{gone:?}");
 }
+
+/// Every file of `dir` (the relay's log and its WAL included) as one run of bytes.
+fn dir_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|p| std::fs::read(p).unwrap())
+        .collect()
+}
+
+fn holds(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+#[test]
+fn under_an_encrypted_ledger_the_relays_log_is_encrypted_with_a_key_from_the_ledger_and_no_prompt()
+{
+    let (dir, server, hq) = centre_with_hq();
+    let manager = kiosk(&server, &hq, dir.path(), Role::VenueManager, "責任者");
+    let mut booth = kiosk(&server, &hq, dir.path(), Role::Booth, "接種1");
+    let voucher = vax_domain::voucher::VoucherNumber::parse("0000100001").unwrap();
+    let row = manager
+        .reader()
+        .residents_by_voucher(None, &voucher)
+        .unwrap()[0]
+        .clone();
+    let name = row.resident.name.clone();
+    let settings = RelayHostSettings {
+        listen: free_loopback_address(),
+        advertise: None,
+        mdns_port: None,
+    };
+    let relay_dir = dir.path().join("relay");
+    let relay_code = server
+        .enrollment_code(SyncRole::Relay, Some("V01"))
+        .unwrap();
+    let host = RelayHost::new(relay_dir.clone());
+    enroll_relay_host(&host, &manager, &relay_code, "V01 relay").unwrap();
+
+    // Under a plain ledger, the relay's log is plain as before: the manager hands it the city.
+    let mut manager = manager;
+    let mut host = host;
+    start_relay_host(&mut host, &mut manager, &settings).unwrap();
+    let started = std::time::Instant::now();
+    while sync_with_relay(&mut manager, now()).is_err() {
+        // Until the relay's first round with the centre has fetched who may sync here.
+        assert!(started.elapsed().as_secs() < 15, "the manager never synced");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    stop_relay_host(&mut host, &mut manager).unwrap();
+    assert!(
+        holds(&dir_bytes(&relay_dir), &name),
+        "the check can fail: the plain log shows the name"
+    );
+
+    // The ledger is encrypted and unlocked with its passphrase: the next start encrypts the
+    // relay's log in place with a key derived from the ledger's, asking for nothing more.
+    let path = dir.path().join("責任者.sqlite3");
+    drop(manager);
+    Ledger::encrypt(&path, "venue manager passphrase").unwrap();
+    let mut manager = Ledger::open_encrypted(
+        &path,
+        vax_ledger::Unlock::Passphrase("venue manager passphrase"),
+    )
+    .unwrap();
+    let status = start_relay_host(&mut host, &mut manager, &settings).unwrap();
+    assert!(status.running);
+    let log = relay_dir.join("relay.db");
+    assert!(!std::fs::read(&log)
+        .unwrap()
+        .starts_with(b"SQLite format 3\0"));
+    assert!(!holds(&dir_bytes(&relay_dir), &name));
+
+    // It keeps serving the venue: the booth joins and gets the manager's check-in.
+    vax_app::relay::join_relay(&mut booth, status.join_code.as_deref().unwrap()).unwrap();
+    let started = std::time::Instant::now();
+    while sync_with_relay(&mut booth, now()).is_err() {
+        assert!(started.elapsed().as_secs() < 15, "the booth never synced");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let e = desk::enrollment(&manager).unwrap().expect("desk");
+    check_in(&mut manager, &e, row.id, now()).unwrap();
+    sync_with_relay(&mut manager, now()).unwrap();
+    assert_eq!(sync_with_relay(&mut booth, now()).unwrap().received_ops, 2);
+    let booth_desk = desk::enrollment(&booth).unwrap().expect("desk");
+    assert_eq!(booth_queue(&booth, &booth_desk, now()).unwrap().len(), 1);
+    stop_relay_host(&mut host, &mut manager).unwrap();
+    assert!(!holds(&dir_bytes(&relay_dir), &name), "WAL included");
+
+    // Without the ledger's key the log is refused, nothing changed; the next start with the
+    // unlocked ledger opens it again.
+    let before = dir_bytes(&relay_dir);
+    let refused = vax_sync_server::relay::open(&relay_dir).unwrap_err();
+    assert!(refused.to_string().contains("is encrypted"), "{refused}");
+    assert_eq!(dir_bytes(&relay_dir), before);
+    assert!(
+        start_relay_host(&mut host, &mut manager, &settings)
+            .unwrap()
+            .running
+    );
+    stop_relay_host(&mut host, &mut manager).unwrap();
+}
