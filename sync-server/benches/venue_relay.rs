@@ -35,7 +35,7 @@ fn main() {
     // The relay, enrolled while the centre answers, with the registry fetched once.
     let code = centre
         .hq
-        .create_enrollment_code(Role::Relay, Some(&VenueCode::new("V01")), 24)
+        .create_enrollment_code(Role::Relay, Some(&VenueCode::new("V01")), &[], 24)
         .expect("relay code");
     let relay_dir = dir.path().join("relay");
     let anonymous = vax_sync_client::Client::anonymous(&centre.url);

@@ -85,7 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
     for run in 0..runs * 2 {
         let prefetch = run % 2 == 0;
-        let code = create_enrollment_code(&hq, Role::Booth, Some("V03"), 24)?;
+        let code = create_enrollment_code(&hq, Role::Booth, Some("V03"), &[], 24)?;
         let path = dir.path().join(format!("booth-{run}.sqlite3"));
         let mut booth = Ledger::open(&path)?;
         enroll_device(

@@ -651,15 +651,42 @@ pub fn rotate_token(ledger: &mut Ledger) -> Result<(), SyncAppError> {
 }
 
 /// HQ: asks the server for a one-time enrollment code for a new device.
+///
+/// `scope` names the municipalities the new device will hold (a partial replica of a
+/// prefecture's ledger); empty means this HQ's own scope: the whole ledger for the
+/// prefecture's HQ, its municipalities for a municipality's HQ (the server refuses a code
+/// beyond them with `WRONG_SCOPE`).
 pub fn create_enrollment_code(
     ledger: &Ledger,
     role: Role,
     venue: Option<&str>,
+    scope: &[MunicipalityCode],
     expires_in_hours: u32,
 ) -> Result<String, SyncAppError> {
     let Config { client, .. } = config(ledger)?;
     let venue = venue.map(VenueCode::new);
-    Ok(client.create_enrollment_code(SyncRole::from(role), venue.as_ref(), expires_in_hours)?)
+    let scope = match scope {
+        [] => own_scope(ledger)?,
+        named => named.to_vec(),
+    };
+    Ok(client.create_enrollment_code(
+        SyncRole::from(role),
+        venue.as_ref(),
+        &scope,
+        expires_in_hours,
+    )?)
+}
+
+/// The municipalities this ledger holds when it is a partial replica (its enrollment's
+/// scope); empty for a whole replica.
+pub fn own_scope(ledger: &Ledger) -> Result<Vec<MunicipalityCode>, SyncAppError> {
+    let held = ledger.reader().setting(vax_ledger::KEY_SCOPE)?;
+    Ok(held
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|code| MunicipalityCode::parse(code).ok())
+        .collect())
 }
 
 /// An alert as people read it: what, about whom, and each record side by side.

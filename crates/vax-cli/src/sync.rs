@@ -8,6 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use clap::{Args, Subcommand};
 use vax_app::sync::{self as app_sync, SyncAppError};
 use vax_domain::role::Role;
+use vax_domain::voucher::MunicipalityCode;
 use vax_ledger::Ledger;
 
 use crate::exit;
@@ -98,9 +99,18 @@ pub struct CodeArgs {
     /// The venue, for reception, booth and venue manager.
     #[arg(long)]
     venue: Option<String>,
+    /// A municipality (6-digit code) the new device will hold, for a partial replica of a
+    /// prefecture's ledger; repeat for several. Without it: this HQ's own scope (the whole
+    /// ledger for the prefecture's HQ).
+    #[arg(long = "municipality", value_parser = parse_municipality)]
+    municipalities: Vec<MunicipalityCode>,
     /// Hours the code stays valid.
     #[arg(long, default_value_t = 24)]
     expires_in_hours: u32,
+}
+
+fn parse_municipality(code: &str) -> Result<MunicipalityCode, String> {
+    MunicipalityCode::parse(code).map_err(|e| format!("{e} / {}", e.message_ja()))
 }
 
 pub fn run(
@@ -242,6 +252,7 @@ pub fn run(
                 ledger,
                 args.role,
                 args.venue.as_deref(),
+                &args.municipalities,
                 args.expires_in_hours,
             )
             .map_err(explain)?;

@@ -374,6 +374,29 @@ fn a_malformed_site_municipality_is_refused_before_anything_is_written() {
 }
 
 #[test]
+fn an_enrollment_code_for_a_malformed_municipality_is_refused_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("hq.sqlite3");
+    // 262022: the check digit of Maizuru's 26202 is 1.
+    let run = vaxhq(
+        &ledger,
+        &[
+            "sync",
+            "code",
+            "--role",
+            "booth",
+            "--venue",
+            "V01",
+            "--municipality",
+            "262022",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(text(&run).contains("--municipality"), "{}", text(&run));
+    assert!(text(&run).contains("検査数字"), "{}", text(&run));
+}
+
+#[test]
 fn vouchers_and_a_yoshinhyo_print_as_pdf_files() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("hq.sqlite3");

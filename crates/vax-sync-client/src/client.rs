@@ -8,6 +8,7 @@ use ureq::http::Response;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Body};
 use vax_domain::error::ErrorCode;
+use vax_domain::voucher::MunicipalityCode;
 use vax_sync::http::{
     CreateEnrollmentRequest, CreateEnrollmentResponse, DeviceInfo, EnrollRequest, Enrolled,
     ErrorBody, Health, RotatedToken, Status,
@@ -300,6 +301,7 @@ impl Client {
         &self,
         role: Role,
         venue: Option<&VenueCode>,
+        scope: &[MunicipalityCode],
         expires_in_hours: u32,
     ) -> Result<String, ClientError> {
         let url = self.url("/v1/enrollments");
@@ -312,7 +314,7 @@ impl Client {
                     role,
                     venue: venue.cloned(),
                     expires_in_hours: Some(expires_in_hours),
-                    scope: Vec::new(),
+                    scope: scope.to_vec(),
                 }),
         )?;
         Ok(created.code)

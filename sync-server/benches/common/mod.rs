@@ -84,7 +84,7 @@ impl BenchServer {
         let venue = venue.map(VenueCode::new);
         let code = self
             .hq
-            .create_enrollment_code(role, venue.as_ref(), 24)
+            .create_enrollment_code(role, venue.as_ref(), &[], 24)
             .expect("code");
         let key = new_device_key();
         let e = enroll(&self.url, &code, name, &key).expect("enroll");

@@ -112,7 +112,7 @@ fn plain_store_with(db: &Path, name: &str) -> (String, vax_sync::DeviceKey, vax_
     sync_session(&mut hq, &running.hq, server_id).expect("hq syncs");
     let code = running
         .hq
-        .create_enrollment_code(Role::Booth, Some(&VenueCode::new("V01")), 24)
+        .create_enrollment_code(Role::Booth, Some(&VenueCode::new("V01")), &[], 24)
         .expect("code");
     let key = new_device_key();
     let booth = enroll(&running.server.url, &code, "接種1", &key).expect("enroll booth");
@@ -1059,7 +1059,7 @@ fn a_relays_log_encrypted_in_place_keeps_serving_kiosks_and_holds_no_name_in_its
     let v01 = VenueCode::new("V01");
     let code = running
         .hq
-        .create_enrollment_code(Role::Relay, Some(&v01), 24)
+        .create_enrollment_code(Role::Relay, Some(&v01), &[], 24)
         .expect("relay code");
     let r = s(&relay_dir);
     ok(&[
@@ -1079,7 +1079,7 @@ fn a_relays_log_encrypted_in_place_keeps_serving_kiosks_and_holds_no_name_in_its
     );
     let code = running
         .hq
-        .create_enrollment_code(Role::Booth, Some(&v01), 24)
+        .create_enrollment_code(Role::Booth, Some(&v01), &[], 24)
         .expect("booth code");
     let booth_key = new_device_key();
     let booth = enroll(&running.server.url, &code, "接種1", &booth_key).expect("enroll booth");

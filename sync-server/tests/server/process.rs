@@ -168,7 +168,7 @@ impl Fixture {
     ) -> (Enrolled, Client, MemoryReplica, vax_sync::DeviceKey) {
         let code = self
             .hq
-            .create_enrollment_code(role, Some(&VenueCode::new(venue)), 24)
+            .create_enrollment_code(role, Some(&VenueCode::new(venue)), &[], 24)
             .expect("code");
         let key = new_device_key();
         let e = enroll(&self.server.url, &code, name, &key).expect("enroll");

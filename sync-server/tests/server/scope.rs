@@ -336,7 +336,7 @@ fn a_municipalitys_hq_changes_no_resident_of_another_municipality() {
         .expect_err("HQ of Maizuru may not revoke the prefecture's HQ");
     assert!(format!("{refused:?}").contains("WrongScope"), "{refused:?}");
     let refused = client
-        .create_enrollment_code(Role::Booth, Some(&vax_sync::VenueCode::new("V01")), 24)
+        .create_enrollment_code(Role::Booth, Some(&vax_sync::VenueCode::new("V01")), &[], 24)
         .expect_err("a whole-ledger code from a municipality's HQ");
     assert!(format!("{refused:?}").contains("WrongScope"), "{refused:?}");
 }

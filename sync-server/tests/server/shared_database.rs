@@ -51,7 +51,7 @@ fn pair() -> Option<Pair> {
 /// A device enrolled through `server` with a code HQ made through `hq`.
 fn device(hq: &Client, server: &ServerProcess, role: Role, venue: &str) -> (Client, MemoryReplica) {
     let code = hq
-        .create_enrollment_code(role, Some(&VenueCode::new(venue)), 24)
+        .create_enrollment_code(role, Some(&VenueCode::new(venue)), &[], 24)
         .expect("code");
     let key = new_device_key();
     let e = enroll(&server.url, &code, venue, &key).expect("enroll");
@@ -105,7 +105,7 @@ fn a_token_rotated_through_one_process_is_refused_by_the_other() {
     let Some(p) = pair() else { return };
     let code = p
         .hq_a
-        .create_enrollment_code(Role::Booth, Some(&VenueCode::new("V01")), 24)
+        .create_enrollment_code(Role::Booth, Some(&VenueCode::new("V01")), &[], 24)
         .expect("code");
     let e = enroll(&p.a.url, &code, "接種1", &new_device_key()).expect("enroll at A");
     // B learns of the device from the database on first contact.

@@ -33,7 +33,7 @@ pub(crate) fn enrolled_kiosk(
     role: Role,
     name: &str,
 ) -> Ledger {
-    let code = create_enrollment_code(hq, role, Some("V01"), 24).unwrap();
+    let code = create_enrollment_code(hq, role, Some("V01"), &[], 24).unwrap();
     let mut kiosk = Ledger::open(&dir.join(format!("{name}.sqlite3"))).unwrap();
     enroll_device(&mut kiosk, &server.url(), &code, name, "262021", now()).unwrap();
     sync_now(&mut kiosk, now()).unwrap();

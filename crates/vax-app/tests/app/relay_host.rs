@@ -62,7 +62,7 @@ fn the_managers_kiosk_runs_the_relay_and_the_booth_syncs_through_it_with_the_cen
     assert!(refused.message_ja().contains("V02"));
     assert!(!relay_host_status(&host, &manager).unwrap().enrolled);
     // A kiosk's code is not a relay's.
-    let booth_code = create_enrollment_code(&hq, Role::Booth, Some("V01"), 24).unwrap();
+    let booth_code = create_enrollment_code(&hq, Role::Booth, Some("V01"), &[], 24).unwrap();
     let refused = enroll_relay_host(&host, &manager, &booth_code, "not a relay").unwrap_err();
     assert_eq!(refused.code(), "ENROLLMENT_CODE_INVALID", "{refused}");
 

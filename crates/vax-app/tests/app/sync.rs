@@ -10,7 +10,7 @@ use vax_app::sync::{
     void_dose_record, Freshness, SyncAppError,
 };
 use vax_demo::DemoParams;
-use vax_domain::error::UserFacing;
+use vax_domain::error::{ErrorCode, UserFacing};
 use vax_domain::role::Role;
 use vax_domain::voucher::MunicipalityCode;
 use vax_ledger::Ledger;
@@ -98,7 +98,7 @@ fn hq_and_a_new_booth(server: &LoopbackServer, dir: &std::path::Path) -> (Ledger
     );
     sync_now(&mut hq, time("07:11")).unwrap();
 
-    let code = create_enrollment_code(&hq, Role::Booth, Some("V03"), 24).unwrap();
+    let code = create_enrollment_code(&hq, Role::Booth, Some("V03"), &[], 24).unwrap();
     let mut booth = Ledger::open(&dir.join("booth.sqlite3")).unwrap();
     enroll_device(
         &mut booth,
@@ -202,7 +202,7 @@ fn the_same_dose_at_two_venues_while_offline_reaches_hq_as_an_alert_with_both_re
     let dir = tempfile::tempdir().unwrap();
     let server = LoopbackServer::start(&dir.path().join("server.sqlite3"), 0).unwrap();
     let (mut hq, mut v03) = hq_and_a_new_booth(&server, dir.path());
-    let code = create_enrollment_code(&hq, Role::Booth, Some("V04"), 24).unwrap();
+    let code = create_enrollment_code(&hq, Role::Booth, Some("V04"), &[], 24).unwrap();
     let mut v04 = Ledger::open(&dir.path().join("v04.sqlite3")).unwrap();
     enroll_device(
         &mut v04,
@@ -505,7 +505,7 @@ fn what_hq_recorded_before_it_joined_reaches_a_new_booth_which_refuses_the_dose_
     assert!(report.is_sound(), "{:?}", report.problems);
     sync_now(&mut hq, time("16:01")).unwrap();
 
-    let code = create_enrollment_code(&hq, Role::Booth, Some("V03"), 24).unwrap();
+    let code = create_enrollment_code(&hq, Role::Booth, Some("V03"), &[], 24).unwrap();
     let mut booth = Ledger::open(&dir.path().join("booth.sqlite3")).unwrap();
     enroll_device(
         &mut booth,
@@ -651,9 +651,15 @@ fn a_kiosk_of_another_municipality_receives_the_venues_but_no_resident_of_maizur
         ("maizuru", maizuru(), resident_count(&hq)),
         ("ayabe", ayabe, 0),
     ] {
-        let code = server
-            .scoped_enrollment_code(SyncRole::Booth, Some("V03"), vec![scope.clone()])
-            .unwrap();
+        // HQ's own path: `vaxhq sync code --municipality …` calls this.
+        let code = create_enrollment_code(
+            &hq,
+            Role::Booth,
+            Some("V03"),
+            std::slice::from_ref(&scope),
+            24,
+        )
+        .unwrap();
         let mut kiosk = Ledger::open(&dir.path().join(format!("{name}.sqlite3"))).unwrap();
         enroll_device(
             &mut kiosk,
@@ -678,4 +684,61 @@ fn a_kiosk_of_another_municipality_receives_the_venues_but_no_resident_of_maizur
         received[1] > 0 && received[1] < received[0],
         "the other municipality's kiosk gets the venues and bands only: {received:?}"
     );
+}
+
+#[test]
+fn a_municipalitys_hq_makes_codes_for_its_own_municipality_without_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(&dir.path().join("server.sqlite3"), 0).unwrap();
+    let (hq, _whole) = hq_and_a_new_booth(&server, dir.path());
+    let ayabe = MunicipalityCode::parse("262030").unwrap();
+    let code = create_enrollment_code(
+        &hq,
+        Role::Headquarters,
+        None,
+        std::slice::from_ref(&ayabe),
+        24,
+    )
+    .unwrap();
+    let mut ayabe_hq = Ledger::open(&dir.path().join("ayabe-hq.sqlite3")).unwrap();
+    let enrolled = enroll_device(
+        &mut ayabe_hq,
+        &server.url(),
+        &code,
+        "綾部市本部",
+        ayabe.as_str(),
+        time("07:20"),
+    )
+    .unwrap();
+    assert_eq!(enrolled.role, SyncRole::Hq);
+    sync_now(&mut ayabe_hq, time("07:21")).unwrap();
+    assert_eq!(resident_count(&ayabe_hq), 0, "no resident of Maizuru");
+
+    // No municipality named: the code is for Ayabe's own (the server would refuse a
+    // whole-ledger code from a municipality's HQ).
+    let code = create_enrollment_code(&ayabe_hq, Role::Booth, Some("V03"), &[], 24).unwrap();
+    let mut booth = Ledger::open(&dir.path().join("ayabe-booth.sqlite3")).unwrap();
+    enroll_device(
+        &mut booth,
+        &server.url(),
+        &code,
+        "綾部 接種1",
+        ayabe.as_str(),
+        time("07:30"),
+    )
+    .unwrap();
+    assert_eq!(
+        vax_app::sync::own_scope(&booth).unwrap(),
+        vec![ayabe.clone()],
+        "the booth holds Ayabe only"
+    );
+    sync_now(&mut booth, time("07:31")).unwrap();
+    assert_eq!(resident_count(&booth), 0);
+
+    // Naming another municipality is refused by the server, in words.
+    let refused =
+        create_enrollment_code(&ayabe_hq, Role::Booth, Some("V03"), &[maizuru()], 24).unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::SyncRefused, "{refused}");
+    assert!(refused.to_string().contains("WRONG_SCOPE"), "{refused}");
+    assert!(!refused.message_ja().is_empty());
 }
