@@ -18,9 +18,9 @@
 //! one of N municipalities (the two devices of a venue share one; docs/sync-spec.md §7b). HQ
 //! first registers the residents the devices will write about, each in its municipality; the
 //! bench then asserts that every device holds exactly its municipality's ops.
-//! `FLEET_SERVERS=2` puts a second server instance in front of the same store (a PostgreSQL
-//! database, `scripts/with-postgres.sh`): its own core, lock, connections and port, in this
-//! process; the devices alternate between them. `FLEET_OPS_PER_SECOND` may be a fraction
+//! `FLEET_SERVERS=2` puts a second server in front of the same store (a PostgreSQL database,
+//! `scripts/with-postgres.sh`): a `vaxsync serve` process of this build, with its own core,
+//! lock, connections and port; the devices alternate between it and this process's server. `FLEET_OPS_PER_SECOND` may be a fraction
 //! (0.1: a dose every 10 s).
 //!
 //! `FLEET_PACE` sets the server's ops per budgeted author per reply (`--paced-ops-per-author`,

@@ -1,7 +1,9 @@
 //! An in-process sync server on loopback for the benchmarks, and small statistics helpers.
 #![allow(dead_code)] // shared by both benches; each uses a part
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 use vax_sync::{ReplicaId, Role, VenueCode};
 use vax_sync_client::{enroll, new_device_key, Client, Enrolled, MemoryReplica};
@@ -16,8 +18,21 @@ pub struct BenchServer {
     /// HQ's replica, signing with the key it enrolled with.
     pub hq_replica: Option<MemoryReplica>,
     _server: LoopbackServer,
-    /// Other instances in front of the same store ([`BenchServer::add_instance`]).
-    more: Vec<LoopbackServer>,
+    /// Other `vaxsync` processes in front of the same store ([`BenchServer::add_instance`]).
+    more: Vec<ServerProcess>,
+}
+
+/// A `vaxsync serve` process, killed when dropped.
+struct ServerProcess {
+    child: Child,
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl BenchServer {
@@ -49,13 +64,35 @@ impl BenchServer {
         }
     }
 
-    /// Another server instance in front of the same store (a PostgreSQL database): its own
-    /// core, lock, connections and port, sharing nothing with this one but the database, as a
-    /// second `vaxsync` process would. Returns its URL (and keeps it running with `self`).
+    /// Another server in front of the same store (a PostgreSQL database): a `vaxsync serve`
+    /// process of this build (release under `cargo bench`), on its own loopback port, with the
+    /// same pacing, sharing nothing with this one but the database. Returns its URL (and keeps
+    /// it running with `self`).
     pub fn add_instance(&mut self, db: &Path, limits: vax_sync_server::Limits) -> String {
-        let server = LoopbackServer::start_keyed(db, None, 0, 2, limits).expect("second server");
-        let url = server.url();
-        self.more.push(server);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vaxsync"))
+            .arg("serve")
+            .arg("--db")
+            .arg(db)
+            .args(["--listen", "127.0.0.1:0"])
+            .arg("--paced-ops-per-author")
+            .arg(limits.paced_ops_per_author.to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start a second vaxsync");
+        let mut stdout = BufReader::new(child.stdout.take().expect("its stdout"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("its first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        self.more.push(ServerProcess {
+            child,
+            _stdout: stdout,
+        });
         url
     }
 
