@@ -29,7 +29,7 @@ use vax_ledger::{
 use vax_routing::{
     replan, solve, verify, Change, ClockTime, Limits, Plan, ProblemError, ReplanOptions, Rider,
     TransportProblem, Travel, Trip, Vehicle, DEFAULT_BOARDING_MINUTES, DEFAULT_MAX_RIDE_MINUTES,
-    DEFAULT_VENUE_SERVICE_MINUTES, PROBLEM_FORMAT,
+    DEFAULT_MAX_WAIT_MINUTES, DEFAULT_VENUE_SERVICE_MINUTES, PROBLEM_FORMAT,
 };
 
 use crate::import::{
@@ -811,9 +811,10 @@ fn own_way_in<'a>(
 /// fetch a second load in time: each is tried and the one serving most riders (then fewest
 /// km) is kept. Riders of a first run wait at the venue that much longer at most.
 const FIRST_RUN_EARLIER_MINUTES: [u32; 3] = [30, 45, 60];
-/// A second run home leaves at most this long after its riders are ready (they wait at the
-/// venue meanwhile).
-pub const SECOND_RUN_MAX_WAIT_MINUTES: u32 = 60;
+/// A second run home is at the venue at most this long after its riders are ready (they
+/// wait at the venue meanwhile): the problems' longest wait at the venue, which every run
+/// home keeps (vax-routing's `max_wait_minutes`).
+pub const SECOND_RUN_MAX_WAIT_MINUTES: u32 = DEFAULT_MAX_WAIT_MINUTES as u32;
 
 /// Solves one leg's problems with a share of the day's search budget; every plan passes the
 /// checker before it is returned.
@@ -1129,6 +1130,7 @@ pub fn plan_day_sharing(
             venue: venue.venue.location,
             venue_service_minutes: DEFAULT_VENUE_SERVICE_MINUTES,
             max_ride_minutes: DEFAULT_MAX_RIDE_MINUTES,
+            max_wait_minutes: DEFAULT_MAX_WAIT_MINUTES,
             travel: Travel::default(),
             vehicles,
             riders: spec
