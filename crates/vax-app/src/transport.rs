@@ -1521,7 +1521,8 @@ pub struct BusRun {
     pub back_at_garage: String,
     /// Seats taken.
     pub seats_used: u32,
-    /// Seats the vehicle has.
+    /// Seats of the vehicle as stored with the plan (the figure a move by hand is checked
+    /// against), not the fleet's current one.
     pub seats: u32,
     /// Kilometres, garage to garage.
     pub km: f64,
@@ -1673,11 +1674,6 @@ pub fn day_transport(
 ) -> Result<DayTransport, TransportError> {
     let venue = reader.venue(venue_code)?;
     let legs: Vec<LegRow> = reader.transport_legs(venue_code, date)?;
-    let seats: HashMap<String, u32> = reader
-        .fleet()?
-        .into_iter()
-        .map(|v| (v.id, v.seats))
-        .collect();
     let points: HashMap<String, String> = reader
         .pickup_points()?
         .into_iter()
@@ -1735,7 +1731,13 @@ pub fn day_transport(
                 }),
                 back_at_garage: vax_routing::clock(route.back_at_garage_minute),
                 seats_used: route.seats_used,
-                seats: seats.get(&route.vehicle).copied().unwrap_or(0),
+                // The seats the leg was planned (and a move is checked) with: a fleet
+                // re-imported since, or a vehicle removed, does not change them.
+                seats: problem
+                    .vehicles
+                    .iter()
+                    .find(|v| v.id == route.vehicle)
+                    .map_or(0, |v| v.seats),
                 km: route.km,
                 stops,
             });

@@ -466,3 +466,75 @@ fn a_rider_moves_home_onto_a_free_seat_of_another_bus() {
     }
     panic!("no move home onto a free seat was accepted: {refused:#?}");
 }
+
+/// The screen shows each trip's seats as stored with the plan, the figure the move check
+/// uses: a fleet re-imported after planning (other seats, a vehicle gone) changes neither.
+#[test]
+fn a_trip_shows_the_seats_it_was_planned_with_after_the_fleet_changes() {
+    let mut ledger = planned_city();
+    let planned = day_transport(&ledger.reader(), VENUE, day()).unwrap();
+    let stored: Vec<(String, u32)> = planned
+        .runs
+        .iter()
+        .map(|r| (r.vehicle.clone(), r.seats))
+        .collect();
+    assert!(
+        stored.iter().any(|(v, s)| v == "福祉タクシー" && *s == 4),
+        "{stored:?}"
+    );
+    assert!(stored
+        .iter()
+        .all(|(v, s)| *s == if v == "福祉タクシー" { 4 } else { 8 }));
+    import_fleet(
+        &mut ledger,
+        Role::Headquarters,
+        "車両,座席,始業,終業,車庫緯度,車庫経度\n\
+         1号車,12,07:30,18:00,35.4747,135.3859\n\
+         2号車,6,07:30,18:00,35.4747,135.3859\n"
+            .as_bytes(),
+    )
+    .unwrap();
+    let shown = day_transport(&ledger.reader(), VENUE, day()).unwrap();
+    let now_shown: Vec<(String, u32)> = shown
+        .runs
+        .iter()
+        .map(|r| (r.vehicle.clone(), r.seats))
+        .collect();
+    assert_eq!(now_shown, stored);
+    // The refusal on a full trip names the same seats as the screen.
+    let full = shown
+        .runs
+        .iter()
+        .find(|r| r.direction == LegDirection::ToVenue && r.seats_used == r.seats)
+        .expect("a full trip to the venue");
+    let other = shown
+        .runs
+        .iter()
+        .find(|r| {
+            r.direction == LegDirection::ToVenue
+                && r.band_start >= full.band_start
+                && trip(r) != trip(full)
+                && !r.stops.is_empty()
+        })
+        .expect("another trip of that band or a later one");
+    let request = RiderMove {
+        resident_id: other.stops[0].resident_id,
+        direction: full.direction,
+        to: MoveTo::Trip(trip(full)),
+    };
+    let (en, _) = refusal(
+        move_rider(
+            &mut ledger,
+            Role::Headquarters,
+            VENUE,
+            day(),
+            &request,
+            now(),
+        )
+        .unwrap_err(),
+    );
+    assert!(
+        en.contains(&format!("{} of {} seats", full.seats_used, full.seats)),
+        "{en}"
+    );
+}
