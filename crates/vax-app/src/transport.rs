@@ -29,7 +29,7 @@ use vax_ledger::{
 use vax_routing::{
     replan, solve, verify, Change, ClockTime, Limits, Plan, ProblemError, ReplanOptions, Rider,
     TransportProblem, Travel, Trip, Vehicle, DEFAULT_BOARDING_MINUTES, DEFAULT_MAX_RIDE_MINUTES,
-    DEFAULT_VENUE_SERVICE_MINUTES, PROBLEM_FORMAT,
+    DEFAULT_MAX_WAIT_MINUTES, DEFAULT_VENUE_SERVICE_MINUTES, PROBLEM_FORMAT,
 };
 
 use crate::import::{
@@ -811,9 +811,10 @@ fn own_way_in<'a>(
 /// fetch a second load in time: each is tried and the one serving most riders (then fewest
 /// km) is kept. Riders of a first run wait at the venue that much longer at most.
 const FIRST_RUN_EARLIER_MINUTES: [u32; 3] = [30, 45, 60];
-/// A second run home leaves at most this long after its riders are ready (they wait at the
-/// venue meanwhile).
-pub const SECOND_RUN_MAX_WAIT_MINUTES: u32 = 60;
+/// A second run home is at the venue at most this long after its riders are ready (they
+/// wait at the venue meanwhile): the problems' longest wait at the venue, which every run
+/// home keeps (vax-routing's `max_wait_minutes`).
+pub const SECOND_RUN_MAX_WAIT_MINUTES: u32 = DEFAULT_MAX_WAIT_MINUTES as u32;
 
 /// Solves one leg's problems with a share of the day's search budget; every plan passes the
 /// checker before it is returned.
@@ -1129,6 +1130,7 @@ pub fn plan_day_sharing(
             venue: venue.venue.location,
             venue_service_minutes: DEFAULT_VENUE_SERVICE_MINUTES,
             max_ride_minutes: DEFAULT_MAX_RIDE_MINUTES,
+            max_wait_minutes: DEFAULT_MAX_WAIT_MINUTES,
             travel: Travel::default(),
             vehicles,
             riders: spec
@@ -1519,7 +1521,8 @@ pub struct BusRun {
     pub back_at_garage: String,
     /// Seats taken.
     pub seats_used: u32,
-    /// Seats the vehicle has.
+    /// Seats of the vehicle as stored with the plan (the figure a move by hand is checked
+    /// against), not the fleet's current one.
     pub seats: u32,
     /// Kilometres, garage to garage.
     pub km: f64,
@@ -1671,11 +1674,6 @@ pub fn day_transport(
 ) -> Result<DayTransport, TransportError> {
     let venue = reader.venue(venue_code)?;
     let legs: Vec<LegRow> = reader.transport_legs(venue_code, date)?;
-    let seats: HashMap<String, u32> = reader
-        .fleet()?
-        .into_iter()
-        .map(|v| (v.id, v.seats))
-        .collect();
     let points: HashMap<String, String> = reader
         .pickup_points()?
         .into_iter()
@@ -1733,7 +1731,13 @@ pub fn day_transport(
                 }),
                 back_at_garage: vax_routing::clock(route.back_at_garage_minute),
                 seats_used: route.seats_used,
-                seats: seats.get(&route.vehicle).copied().unwrap_or(0),
+                // The seats the leg was planned (and a move is checked) with: a fleet
+                // re-imported since, or a vehicle removed, does not change them.
+                seats: problem
+                    .vehicles
+                    .iter()
+                    .find(|v| v.id == route.vehicle)
+                    .map_or(0, |v| v.seats),
                 km: route.km,
                 stops,
             });

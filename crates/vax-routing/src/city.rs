@@ -89,6 +89,7 @@ pub fn city_day(riders: usize, to_venue: bool, seed: u64) -> TransportProblem {
         venue: at_km(10.0, 8.0),
         venue_service_minutes: 5.0,
         max_ride_minutes: 45.0,
+        max_wait_minutes: 60.0,
         travel: Travel::default(),
         vehicles,
         riders: list,

@@ -11,9 +11,12 @@
 //! the fleet cannot shrink or its time share is spent. Time windows are checked in O(1) per
 //! insertion with the earliest and latest service start cached per route position.
 //!
-//! Ride-time limits do not appear here: [`crate::model`] turns them into time windows that
-//! imply them (see there), so this module is a plain VRPTW engine shared with the Solomon
-//! benchmark.
+//! Ride-time limits (transport) are a constraint of their own ([`Ride`]): a rider's time on
+//! the bus is measured on the route, from the departure at the start node (the way home:
+//! everyone boards at the venue) or up to the arrival at the end node (the way to the venue),
+//! and checked in O(1) per insertion with the least slack of the riders a shift reaches,
+//! cached per route position. With [`Ride::None`] this is the plain VRPTW engine of the
+//! Solomon benchmark, unchanged.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -22,6 +25,19 @@ use crate::rng::SplitMix64;
 
 /// Slack for floating-point comparisons of times (minutes or Solomon units).
 pub(crate) const EPS: f64 = 1e-7;
+
+/// How a stop's ride time is measured on its route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ride {
+    /// No ride limit (plain VRPTW, the Solomon benchmark).
+    None,
+    /// From the departure at the start node (after its service) to the end of the stop's
+    /// service: the way home, riders board at the venue and get off at home.
+    FromStart,
+    /// From the start of the stop's service to the arrival at the end node: the way to the
+    /// venue, riders board at home and get off at the venue.
+    ToEnd,
+}
 
 /// A stop to serve.
 #[derive(Debug, Clone)]
@@ -36,6 +52,8 @@ pub(crate) struct Customer {
     pub early: f64,
     /// Service must start by this.
     pub late: f64,
+    /// Longest ride ([`Instance::ride`] says how it is measured; `∞` without a limit).
+    pub max_ride: f64,
 }
 
 /// A vehicle: where it starts and ends, its capacity and its time frame.
@@ -49,6 +67,9 @@ pub(crate) struct VehicleSpec {
     pub capacity: u32,
     /// Earliest service start at the start node.
     pub earliest_start: f64,
+    /// Latest service start at the start node (the way home: the bus is at the venue no
+    /// later than the riders' longest wait allows; `∞` without a bound).
+    pub latest_start: f64,
     /// Service minutes at the start node (boarding at the venue on a return trip).
     pub start_service: f64,
     /// Latest arrival at the end node.
@@ -71,6 +92,8 @@ pub(crate) struct Instance {
     pub customers: Vec<Customer>,
     /// The fleet.
     pub vehicles: Vec<VehicleSpec>,
+    /// How ride limits are measured ([`Ride::None`]: no ride limits).
+    pub ride: Ride,
 }
 
 impl Instance {
@@ -92,9 +115,23 @@ impl Instance {
         }
         let arrive = veh.earliest_start + veh.start_service + self.t(veh.start, cu.node);
         let start = arrive.max(cu.early);
+        let ride_ok = match self.ride {
+            Ride::None => true,
+            Ride::FromStart => {
+                start + cu.service - (veh.earliest_start + veh.start_service) <= cu.max_ride + EPS
+            }
+            Ride::ToEnd => {
+                let latest = cu
+                    .late
+                    .min(veh.latest_end - self.t(cu.node, veh.end) - cu.service);
+                veh.latest_end - latest <= cu.max_ride + EPS
+            }
+        };
         start <= cu.late + EPS
             && veh.earliest_start <= veh.latest_end + EPS
+            && veh.earliest_start <= veh.latest_start + EPS
             && start + cu.service + self.t(cu.node, veh.end) <= veh.latest_end + EPS
+            && ride_ok
     }
 }
 
@@ -113,6 +150,11 @@ pub(crate) struct Route {
     earliest: Vec<f64>,
     /// Latest service start per position, same indexing.
     latest: Vec<f64>,
+    /// Ride slack per position (limit minus ride, least over the riders a shift of this
+    /// position reaches): with [`Ride::FromStart`] the stops from here to the last (a later
+    /// start here delays them), with [`Ride::ToEnd`] the stops from the first to here (an
+    /// earlier start here moves them earlier). `∞` where no rider is reached.
+    slack: Vec<f64>,
 }
 
 impl Route {
@@ -124,6 +166,7 @@ impl Route {
             distance: 0.0,
             earliest: Vec::new(),
             latest: Vec::new(),
+            slack: Vec::new(),
         }
     }
 
@@ -159,7 +202,8 @@ impl Route {
         self.latest.resize(k + 2, 0.0);
         self.earliest[0] = veh.earliest_start;
         let mut distance = veh.fixed_distance;
-        let mut feasible = self.load <= veh.capacity;
+        let mut feasible =
+            self.load <= veh.capacity && veh.earliest_start <= veh.latest_start + EPS;
         for pos in 1..=k + 1 {
             let (a, b) = (self.node(inst, pos - 1), self.node(inst, pos));
             distance += inst.d(a, b);
@@ -178,14 +222,82 @@ impl Route {
             let (a, b) = (self.node(inst, pos), self.node(inst, pos + 1));
             let bound = self.latest[pos + 1] - inst.t(a, b) - self.service(inst, pos);
             let late = if pos == 0 {
-                f64::INFINITY
+                veh.latest_start
             } else {
                 inst.customers[self.stops[pos - 1]].late
             };
             self.latest[pos] = bound.min(late);
         }
         self.distance = distance;
+        // Rides on the schedule that makes them shortest: the way home as early as possible
+        // from the departure (no wait once the riders are on board), the way to the venue as
+        // late as possible up to the arrival (pick-ups as late as the route allows).
+        self.slack.clear();
+        self.slack.resize(k + 2, f64::INFINITY);
+        let mut least = f64::INFINITY;
+        match inst.ride {
+            Ride::None => {}
+            Ride::FromStart => {
+                let departure = self.earliest[0] + self.service(inst, 0);
+                for pos in (1..=k).rev() {
+                    let c = &inst.customers[self.stops[pos - 1]];
+                    let left = c.max_ride - (self.earliest[pos] + c.service - departure);
+                    feasible &= left >= -EPS;
+                    least = least.min(left);
+                    self.slack[pos] = least;
+                }
+            }
+            Ride::ToEnd => {
+                let arrival = self.latest[k + 1];
+                for pos in 1..=k {
+                    let c = &inst.customers[self.stops[pos - 1]];
+                    let left = c.max_ride - (arrival - self.latest[pos]);
+                    feasible &= left >= -EPS;
+                    least = least.min(left);
+                    self.slack[pos] = least;
+                }
+            }
+        }
         feasible
+    }
+
+    /// Whether `c` fits before stop index `pos` (seats are the caller's): its own window,
+    /// the next position's latest start, and every ride limit on the route.
+    #[inline]
+    fn fits_at(&self, inst: &Instance, c: usize, pos: usize) -> bool {
+        let cu = &inst.customers[c];
+        let (a, b) = (self.node(inst, pos), self.node(inst, pos + 1));
+        let start =
+            (self.earliest[pos] + self.service(inst, pos) + inst.t(a, cu.node)).max(cu.early);
+        if start > cu.late + EPS {
+            return false;
+        }
+        let leave = start + cu.service;
+        if leave + inst.t(cu.node, b) > self.latest[pos + 1] + EPS {
+            return false;
+        }
+        match inst.ride {
+            Ride::None => true,
+            Ride::FromStart => {
+                // Its own ride from the departure, and the delay of the stops after it
+                // (waiting could only absorb some of it) within their least slack.
+                let departure = self.earliest[0] + self.service(inst, 0);
+                leave - departure <= cu.max_ride + EPS
+                    && leave + inst.t(cu.node, b) - self.earliest[pos + 1]
+                        <= self.slack[pos + 1] + EPS
+            }
+            Ride::ToEnd => {
+                // Its own ride to the arrival, and how much earlier the stops before it
+                // must start, within their least slack.
+                let latest = cu
+                    .late
+                    .min(self.latest[pos + 1] - inst.t(cu.node, b) - cu.service);
+                let k = self.stops.len();
+                self.latest[k + 1] - latest <= cu.max_ride + EPS
+                    && self.latest[pos] - (latest - inst.t(a, cu.node) - self.service(inst, pos))
+                        <= self.slack[pos] + EPS
+            }
+        }
     }
 
     /// Positions where `c` can be inserted (before stop index `pos`), with the added distance.
@@ -195,21 +307,34 @@ impl Route {
             return Vec::new();
         }
         (0..=self.stops.len())
-            .filter_map(|pos| {
+            .filter(|&pos| self.fits_at(inst, c, pos))
+            .map(|pos| {
                 let (a, b) = (self.node(inst, pos), self.node(inst, pos + 1));
-                let start = (self.earliest[pos] + self.service(inst, pos) + inst.t(a, cu.node))
-                    .max(cu.early);
-                let fits = start <= cu.late + EPS
-                    && start + cu.service + inst.t(cu.node, b) <= self.latest[pos + 1] + EPS;
-                fits.then(|| (pos, inst.d(a, cu.node) + inst.d(cu.node, b) - inst.d(a, b)))
+                (pos, inst.d(a, cu.node) + inst.d(cu.node, b) - inst.d(a, b))
             })
             .collect()
     }
 
     /// Service start times: each stop as close to `target(stop index)` as the bounds allow
     /// (`+∞` = as late as possible, `-∞` = as early as possible). Position 0 is the start
-    /// node, `len+1` the arrival at the end node. Needs a feasible, refreshed route.
+    /// node, `len+1` the arrival at the end node. Needs a feasible, refreshed route. When the
+    /// targets would keep someone on board beyond their ride limit (the way to the venue: a
+    /// wait after a pick-up to keep a later announced time), the schedule with the shortest
+    /// rides is given instead (pick-ups as late, drop-offs as early as possible), which the
+    /// route's feasibility guarantees.
     pub fn schedule(&self, inst: &Instance, target: impl Fn(usize) -> f64) -> Vec<f64> {
+        let times = self.schedule_towards(inst, &target);
+        if self.rides_hold(inst, &times) {
+            return times;
+        }
+        let shortest = match inst.ride {
+            Ride::ToEnd => f64::INFINITY,
+            Ride::None | Ride::FromStart => f64::NEG_INFINITY,
+        };
+        self.schedule_towards(inst, &|_| shortest)
+    }
+
+    fn schedule_towards(&self, inst: &Instance, target: &dyn Fn(usize) -> f64) -> Vec<f64> {
         let k = self.stops.len();
         let mut times = vec![0.0; k + 2];
         // The start is placed so that the first stop can meet its own target.
@@ -228,6 +353,20 @@ impl Route {
                 }
             }
         };
+        // The way home: once everyone is on board, a stop waits only as long as the ride
+        // limits of the riders still on board allow (latest start per position, from the
+        // departure).
+        let mut ride_bound = vec![f64::INFINITY; k + 2];
+        if inst.ride == Ride::FromStart {
+            let departure = times[0] + self.service(inst, 0);
+            for pos in (1..=k).rev() {
+                let c = &inst.customers[self.stops[pos - 1]];
+                let next = ride_bound[pos + 1]
+                    - c.service
+                    - inst.t(self.node(inst, pos), self.node(inst, pos + 1));
+                ride_bound[pos] = (departure + c.max_ride - c.service).min(next);
+            }
+        }
         for pos in 1..=k + 1 {
             let (a, b) = (self.node(inst, pos - 1), self.node(inst, pos));
             let arrive = times[pos - 1] + self.service(inst, pos - 1) + inst.t(a, b);
@@ -237,9 +376,24 @@ impl Route {
                 arrive
             };
             let want = if pos <= k { target(pos) } else { lo };
-            times[pos] = want.clamp(lo, self.latest[pos].max(lo));
+            times[pos] = want.clamp(lo, self.latest[pos].min(ride_bound[pos]).max(lo));
         }
         times
+    }
+
+    /// Whether every rider's ride on `times` keeps their limit.
+    fn rides_hold(&self, inst: &Instance, times: &[f64]) -> bool {
+        let k = self.stops.len();
+        let departure = times[0] + self.service(inst, 0);
+        self.stops.iter().enumerate().all(|(i, &c)| {
+            let cu = &inst.customers[c];
+            let ride = match inst.ride {
+                Ride::None => return true,
+                Ride::FromStart => times[i + 1] + cu.service - departure,
+                Ride::ToEnd => times[k + 1] - times[i + 1],
+            };
+            ride <= cu.max_ride + EPS
+        })
     }
 }
 
@@ -661,16 +815,10 @@ impl<'a> Search<'a> {
                     if blink > 0.0 && self.rng.unit() < blink {
                         continue;
                     }
+                    if !route.fits_at(inst, c, pos) {
+                        continue;
+                    }
                     let (a, b) = (route.node(inst, pos), route.node(inst, pos + 1));
-                    let arrive =
-                        route.earliest[pos] + route.service(inst, pos) + inst.t(a, cu.node);
-                    let start = arrive.max(cu.early);
-                    if start > cu.late + EPS {
-                        continue;
-                    }
-                    if start + cu.service + inst.t(cu.node, b) > route.latest[pos + 1] + EPS {
-                        continue;
-                    }
                     let delta = inst.d(a, cu.node) + inst.d(cu.node, b) - inst.d(a, b);
                     if best.is_none_or(|(_, _, d)| delta < d) {
                         best = Some((ri, pos, delta));
@@ -760,7 +908,12 @@ pub(crate) fn place_without_new_vehicles(
         unassigned: pending.to_vec(),
     };
     let best = search.minimise_fleet(start, &limits);
-    best.unassigned.is_empty().then_some(best.routes)
+    // A stop no vehicle can serve even alone is never inserted (nor listed as left out):
+    // it is placed only if it is on a route.
+    let placed = pending
+        .iter()
+        .all(|c| best.routes.iter().any(|r| r.stops.contains(c)));
+    (best.unassigned.is_empty() && placed).then_some(best.routes)
 }
 
 /// Solves `inst` from scratch.
@@ -802,6 +955,7 @@ mod tests {
                     service: 0.0,
                     early: 0.0,
                     late: 1000.0,
+                    max_ride: f64::INFINITY,
                 })
                 .collect(),
             vehicles: (0..vehicles)
@@ -810,11 +964,13 @@ mod tests {
                     end: 0,
                     capacity,
                     earliest_start: 0.0,
+                    latest_start: f64::INFINITY,
                     start_service: 0.0,
                     latest_end: 1000.0,
                     fixed_distance: 0.0,
                 })
                 .collect(),
+            ride: Ride::None,
         }
     }
 

@@ -25,8 +25,8 @@ mod verify;
 pub use engine::Limits;
 pub use model::{
     ClockTime, Place, ProblemError, Rider, TransportProblem, Travel, TravelMatrix, Trip, Vehicle,
-    DEFAULT_BOARDING_MINUTES, DEFAULT_DETOUR_FACTOR, DEFAULT_MAX_RIDE_MINUTES, DEFAULT_SPEED_KMH,
-    DEFAULT_VENUE_SERVICE_MINUTES, PROBLEM_FORMAT,
+    DEFAULT_BOARDING_MINUTES, DEFAULT_DETOUR_FACTOR, DEFAULT_MAX_RIDE_MINUTES,
+    DEFAULT_MAX_WAIT_MINUTES, DEFAULT_SPEED_KMH, DEFAULT_VENUE_SERVICE_MINUTES, PROBLEM_FORMAT,
 };
 pub use plan::{
     clock, plan_from_order, solve, OrderError, Plan, PlanError, PlannedRoute, PlannedStop,

@@ -1,14 +1,14 @@
 //! The transport problem as the city has it, its JSON format and its validation.
 //!
 //! Times of day are `"HH:MM"` strings in the JSON and minutes after midnight inside.
-//! A ride-time limit becomes a time window the search can check in O(1):
-//! on the way **to** the venue a rider picked up at `t` rides until the bus reaches the
-//! venue at `A ≤ arrive_by − venue_service`, so `t ≥ arrive_by − venue_service − limit`
-//! guarantees the limit, and it is exactly the limit whenever the bus can arrive at the
-//! deadline (it can wait at the garage: nothing else forces it earlier unless its shift ends
-//! before the deadline, where the window is then conservative). The return trip mirrors it:
-//! the bus leaves the venue at `D ≥ ready_at + venue_service`, so a drop-off finished by
-//! `ready_at + venue_service + limit` keeps the limit.
+//! A ride is the time **on the bus**: to the venue from the start of boarding at the door to
+//! the bus's arrival at the venue; home from the bus's departure from the venue (everyone has
+//! boarded) to the end of getting off at the door. The search measures it on each route
+//! ([`crate::engine::Ride`]), so a bus that comes to the venue after the riders are ready
+//! does not spend their ride limit while they wait; how long they may wait is a limit of its
+//! own (`max_wait_minutes`). Other solvers get the limit folded into time windows
+//! ([`TransportProblem::to_vrptw_json`]), which is the same problem only when every bus can
+//! be at the venue at the deadline or the ready time (it says when).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -18,7 +18,7 @@ use thiserror::Error;
 use vax_domain::error::{ErrorCode, UserFacing};
 use vax_domain::venue::Coordinates;
 
-use crate::engine::{Customer, Instance, VehicleSpec};
+use crate::engine::{Customer, Instance, Ride, VehicleSpec};
 
 /// The `format` value of a problem file.
 pub const PROBLEM_FORMAT: &str = "vaxledger-transport-problem/1";
@@ -34,6 +34,9 @@ pub const DEFAULT_MAX_RIDE_MINUTES: f64 = 45.0;
 pub const DEFAULT_BOARDING_MINUTES: f64 = 2.0;
 /// Default minutes at the venue to unload (or load) the bus.
 pub const DEFAULT_VENUE_SERVICE_MINUTES: f64 = 5.0;
+/// Default longest wait of a rider at the venue for the bus home (minutes from `ready_at`
+/// to the bus being there to load): as long as a second run home may take to come.
+pub const DEFAULT_MAX_WAIT_MINUTES: f64 = 60.0;
 
 /// A time of day in whole minutes after midnight, written `"HH:MM"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -251,6 +254,9 @@ fn default_max_ride() -> f64 {
 fn default_venue_service() -> f64 {
     DEFAULT_VENUE_SERVICE_MINUTES
 }
+fn default_max_wait() -> f64 {
+    DEFAULT_MAX_WAIT_MINUTES
+}
 
 /// One venue's transport for one band and one direction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -267,9 +273,14 @@ pub struct TransportProblem {
     /// Minutes at the venue to unload (to) or load (from) a vehicle.
     #[serde(default = "default_venue_service")]
     pub venue_service_minutes: f64,
-    /// Longest ride of any rider without an own limit.
+    /// Longest ride of any rider without an own limit: minutes on the bus (home: from the
+    /// departure from the venue to getting off; to the venue: from boarding to the arrival).
     #[serde(default = "default_max_ride")]
     pub max_ride_minutes: f64,
+    /// Return trip: the longest a rider waits at the venue for the bus, from `ready_at` to the
+    /// bus being there to load (ignored to the venue).
+    #[serde(default = "default_max_wait")]
+    pub max_wait_minutes: f64,
     /// Distances and times.
     #[serde(default)]
     pub travel: Travel,
@@ -442,6 +453,7 @@ impl TransportProblem {
             false,
         )?;
         check_minutes("problem", "max_ride_minutes", self.max_ride_minutes, true)?;
+        check_minutes("problem", "max_wait_minutes", self.max_wait_minutes, false)?;
         if self.vehicles.is_empty() {
             return Err(ProblemError::NoVehicles);
         }
@@ -630,20 +642,23 @@ impl TransportProblem {
     /// The problem as a plain VRPTW for other solvers (the benchmark hands it to PyVRP):
     /// node 0 the garage, 1 the venue, `2 + i` rider `i`; `dist` (km) and `time` (minutes)
     /// matrices; per client its seats, boarding minutes and the window its service must
-    /// start in (ride limits already folded in); per vehicle its start and end node, the
-    /// earliest service start at the start node, minutes of service there, the latest
-    /// arrival at the end node and the kilometres every used route adds.
+    /// start in (ride limits folded in, see [`Self::folded_windows`]); per vehicle its start
+    /// and end node, the earliest service start at the start node, minutes of service there,
+    /// the latest arrival at the end node and the kilometres every used route adds; and
+    /// `ride_limit_exact`: whether the folded windows are the same problem as ours.
     pub fn to_vrptw_json(&self) -> serde_json::Value {
         let inst = self.to_engine();
         let n = inst.nodes;
         let matrix = |m: &[f64]| -> Vec<Vec<f64>> { m.chunks(n).map(<[f64]>::to_vec).collect() };
+        let (windows, exact) = self.folded_windows();
         serde_json::json!({
             "nodes": n,
             "dist": matrix(&inst.dist),
             "time": matrix(&inst.time),
-            "clients": inst.customers.iter().zip(&self.riders).map(|(c, r)| serde_json::json!({
+            "ride_limit_exact": exact,
+            "clients": inst.customers.iter().zip(&self.riders).zip(&windows).map(|((c, r), (early, late))| serde_json::json!({
                 "id": r.id, "node": c.node, "demand": c.demand, "service": c.service,
-                "early": c.early, "late": c.late,
+                "early": early, "late": late,
             })).collect::<Vec<_>>(),
             "vehicles": inst.vehicles.iter().zip(&self.vehicles).map(|(v, spec)| serde_json::json!({
                 "id": spec.id, "start": v.start, "end": v.end, "capacity": v.capacity,
@@ -653,7 +668,50 @@ impl TransportProblem {
         })
     }
 
-    /// The search's view: node 0 the garage, 1 the venue, `2 + i` rider `i`.
+    /// The ride limits as time windows, for solvers without ride times (the benchmark's
+    /// PyVRP and vrp-cli): per rider the window the service must start in, and whether the
+    /// windows are exactly our problem. To the venue a pick-up at `t ≥ arrive_by −
+    /// venue_service − limit` keeps the limit because the bus is at the venue by `arrive_by
+    /// − venue_service`; home a drop-off finished by `ready_at + venue_service + limit` keeps
+    /// it because the bus leaves at `ready_at + venue_service` at the earliest. That is the
+    /// same problem when every vehicle can reach the venue at the deadline (no shift ends
+    /// before it and the way back) or be there to load at `ready_at` (none comes later):
+    /// then any of our routes can be shifted in time to fit the windows. Otherwise the
+    /// windows are stricter than our rule (a bus that comes later to the venue leaves no
+    /// minute of the limit for riding).
+    pub fn folded_windows(&self) -> (Vec<(f64, f64)>, bool) {
+        let svc = self.venue_service_minutes;
+        let inst = self.to_engine();
+        let windows = self
+            .riders
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let limit = self.ride_limit(i);
+                match self.trip {
+                    Trip::ToVenue { arrive_by } => {
+                        let by_ride = arrive_by.minutes() - svc - limit;
+                        let early = r
+                            .earliest_pickup
+                            .map_or(by_ride, |e| e.minutes().max(by_ride));
+                        (early, arrive_by.minutes())
+                    }
+                    Trip::FromVenue { ready_at } => (
+                        ready_at.minutes(),
+                        ready_at.minutes() + svc + limit - r.boarding_minutes,
+                    ),
+                }
+            })
+            .collect();
+        let exact = inst.vehicles.iter().all(|v| match self.trip {
+            Trip::ToVenue { arrive_by } => v.latest_end >= arrive_by.minutes() - svc - 1e-9,
+            Trip::FromVenue { ready_at } => v.earliest_start <= ready_at.minutes() + 1e-9,
+        });
+        (windows, exact)
+    }
+
+    /// The search's view: node 0 the garage, 1 the venue, `2 + i` rider `i`; ride limits
+    /// and the wait at the venue as constraints of their own ([`crate::engine::Ride`]).
     pub(crate) fn to_engine(&self) -> Instance {
         let places: Vec<Place> = [Place::Garage, Place::Venue]
             .into_iter()
@@ -675,19 +733,16 @@ impl TransportProblem {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let limit = self.ride_limit(i);
+                // The ride limit is measured on the route; the windows keep only the band
+                // (to the venue: the earliest pick-up; home: nobody leaves before being
+                // ready, which the vehicle's earliest start at the venue already says).
                 let (early, late) = match self.trip {
-                    Trip::ToVenue { arrive_by } => {
-                        let by_ride = arrive_by.minutes() - svc - limit;
-                        let early = r
-                            .earliest_pickup
-                            .map_or(by_ride, |e| e.minutes().max(by_ride));
-                        (early, arrive_by.minutes())
-                    }
-                    Trip::FromVenue { ready_at } => (
-                        ready_at.minutes(),
-                        ready_at.minutes() + svc + limit - r.boarding_minutes,
+                    Trip::ToVenue { arrive_by } => (
+                        r.earliest_pickup
+                            .map_or(f64::NEG_INFINITY, ClockTime::minutes),
+                        arrive_by.minutes(),
                     ),
+                    Trip::FromVenue { ready_at } => (ready_at.minutes(), f64::INFINITY),
                 };
                 Customer {
                     node: 2 + i,
@@ -695,6 +750,7 @@ impl TransportProblem {
                     service: r.boarding_minutes,
                     early,
                     late,
+                    max_ride: self.ride_limit(i),
                 }
             })
             .collect();
@@ -709,6 +765,7 @@ impl TransportProblem {
                         end: venue,
                         capacity: v.seats,
                         earliest_start: start,
+                        latest_start: f64::INFINITY,
                         start_service: 0.0,
                         latest_end: (arrive_by.minutes() - svc)
                             .min(end - svc - time[venue * n + garage]),
@@ -719,6 +776,7 @@ impl TransportProblem {
                         end: garage,
                         capacity: v.seats,
                         earliest_start: ready_at.minutes().max(start + time[garage * n + venue]),
+                        latest_start: ready_at.minutes() + self.max_wait_minutes,
                         start_service: svc,
                         latest_end: end,
                         fixed_distance: dist[garage * n + venue],
@@ -732,6 +790,10 @@ impl TransportProblem {
             time,
             customers,
             vehicles,
+            ride: match self.trip {
+                Trip::ToVenue { .. } => Ride::ToEnd,
+                Trip::FromVenue { .. } => Ride::FromStart,
+            },
         }
     }
 }

@@ -200,7 +200,12 @@ pub(crate) fn classify(problem: &TransportProblem, inst: &Instance, c: usize) ->
     // With vehicles that work all day, would it fit? Then the shifts are the obstacle.
     let mut all_day = inst.clone();
     for v in &mut all_day.vehicles {
-        v.earliest_start = f64::NEG_INFINITY;
+        // Home, the bus is at the venue when the riders are ready (rides count from there).
+        v.earliest_start = match problem.trip {
+            Trip::ToVenue { .. } => f64::NEG_INFINITY,
+            Trip::FromVenue { ready_at } => ready_at.minutes(),
+        };
+        v.latest_start = f64::INFINITY;
         v.latest_end = problem.latest_venue_arrival().unwrap_or(f64::INFINITY);
     }
     if (0..all_day.vehicles.len()).any(|v| all_day.fits_alone(v, c)) {

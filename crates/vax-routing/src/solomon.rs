@@ -8,7 +8,7 @@
 
 use thiserror::Error;
 
-use crate::engine::{self, Customer, Instance, Limits, VehicleSpec, EPS};
+use crate::engine::{self, Customer, Instance, Limits, Ride, VehicleSpec, EPS};
 
 /// A node of a Solomon instance (node 0 is the depot).
 #[derive(Debug, Clone, PartialEq)]
@@ -187,6 +187,7 @@ impl SolomonInstance {
                     service: c.service,
                     early: c.ready,
                     late: c.due,
+                    max_ride: f64::INFINITY,
                 })
                 .collect(),
             vehicles: (0..self.vehicles)
@@ -195,11 +196,13 @@ impl SolomonInstance {
                     end: 0,
                     capacity: self.capacity,
                     earliest_start: depot.ready,
+                    latest_start: f64::INFINITY,
                     start_service: 0.0,
                     latest_end: depot.due,
                     fixed_distance: 0.0,
                 })
                 .collect(),
+            ride: Ride::None,
         }
     }
 

@@ -3,8 +3,16 @@
 //! It shares nothing with the search but the problem's own travel figures: it re-walks every
 //! route from the stated times, so a plan written by hand, by another tool or by an older
 //! version is judged by the same rules: seats, pick-up windows, ride times, the venue's
-//! deadline or ready time, vehicle shifts, every rider exactly once (on a route or reported
-//! with a reason that holds), and the stated kilometres.
+//! deadline or ready time, the riders' wait at the venue for the bus home, vehicle shifts,
+//! every rider exactly once (on a route or reported with a reason that holds), and the
+//! stated kilometres.
+//!
+//! A ride is the time on the bus, recomputed from the route's own times (each at least the
+//! driving and boarding after the one before): to the venue from the pick-up to the
+//! arrival at the venue, home from the departure from the venue (after loading, never
+//! before every rider is ready) to the end of getting off at the door. The wait at the
+//! venue for the bus home (from `ready_at` to loading, i.e. the departure less the loading
+//! minutes) is bounded by `max_wait_minutes`.
 
 use std::collections::HashMap;
 
@@ -35,6 +43,8 @@ pub enum Rule {
     VenueTime,
     /// A rider on board longer than the limit, or a stated ride time that is wrong.
     RideTime,
+    /// Riders waiting at the venue for the bus home longer than `max_wait_minutes`.
+    VenueWait,
     /// Leaving before the shift starts or back after it ends.
     VehicleHours,
     /// Stated kilometres or vehicle count that do not match the routes.
@@ -256,6 +266,14 @@ impl Checker<'_> {
                     "leaves the venue",
                     route.venue_departure_minute,
                     route.venue_arrival_minute.max(ready_at.minutes()) + svc,
+                );
+                self.at_most(
+                    Rule::VenueWait,
+                    route,
+                    None,
+                    "starts loading the riders who were ready",
+                    route.venue_departure_minute - svc,
+                    ready_at.minutes() + p.max_wait_minutes,
                 );
             }
         }

@@ -466,7 +466,9 @@ fn arbitrary_problem() -> impl Strategy<Value = TransportProblem> {
         ),
         1..14,
     );
-    let fleet = prop::collection::vec((2u32..=10, 0u32..=120, 180u32..=400), 1..4);
+    // Shifts start from 07:00 to 12:00: on the way home (ready at 11:00) some buses come
+    // to the venue late, and the riders' wait and ride are then checked apart.
+    let fleet = prop::collection::vec((2u32..=10, 0u32..=300, 180u32..=400), 1..4);
     (riders, fleet, any::<bool>(), 20.0..60.0f64).prop_map(|(riders, fleet, to_venue, limit)| {
         let mut p = city_day(1, to_venue, 3);
         p.max_ride_minutes = limit;
@@ -509,5 +511,162 @@ proptest! {
         prop_assert!(v.is_ok(), "{:?}", v.err());
         let v = v.expect("checked");
         prop_assert_eq!(v.served + plan.unserved.len(), p.riders.len());
+        // A cancellation keeps the others' announced times where the rules allow; the
+        // re-plan passes the checker too.
+        if let Some(first) = plan.routes.first().and_then(|r| r.stops.first()) {
+            let cancel = Change::Cancel { rider: first.rider.clone() };
+            let next = replan(&p, &plan, &cancel, &ReplanOptions::default()).expect("replan");
+            let v = verify(&next.problem, &next.plan);
+            prop_assert!(v.is_ok(), "{:?}", v.err());
+        }
     }
+}
+
+/// One rider and one vehicle with round figures: the garage 10 minutes from the venue and
+/// from the rider, the rider 28 minutes' drive from the venue (a 30-minute ride with 2
+/// minutes to get off or board).
+fn one_rider_day(trip: Trip, shift_start: ClockTime, shift_end: ClockTime) -> TransportProblem {
+    let ids: Vec<String> = ["garage", "venue", "R1"].map(String::from).to_vec();
+    let minutes = vec![
+        vec![0.0, 10.0, 10.0],
+        vec![10.0, 0.0, 28.0],
+        vec![10.0, 28.0, 0.0],
+    ];
+    let km = minutes
+        .iter()
+        .map(|row: &Vec<f64>| row.iter().map(|m| m / 2.0).collect())
+        .collect();
+    let mut p = small();
+    p.trip = trip;
+    p.riders = vec![rider("R1", 35.46, 135.36)];
+    p.vehicles = vec![Vehicle {
+        id: "bus".into(),
+        seats: 8,
+        shift_start,
+        shift_end,
+    }];
+    p.travel = Travel::Matrix(TravelMatrix { ids, km, minutes });
+    TransportProblem::from_json(&p.to_json()).expect("valid")
+}
+
+/// Issue 13's ride limit is the time on the bus. A rider ready at 10:15 goes home with a
+/// bus that reaches the venue at 10:45 (after another trip), leaves at 10:50 and drives 28
+/// minutes: a 30-minute ride, within 45, after a 30-minute wait at the venue. Before, the
+/// limit counted from 10:15 (drop-off finished by 10:15 + 5 + 45 = 11:05), so the rider was
+/// left unserved and the hand-made order refused.
+#[test]
+fn a_rider_ready_at_10_15_rides_home_on_a_bus_leaving_at_10_50() {
+    let home = |start| {
+        one_rider_day(
+            Trip::FromVenue {
+                ready_at: ClockTime(10 * 60 + 15),
+            },
+            start,
+            ClockTime(18 * 60),
+        )
+    };
+    let p = home(ClockTime(10 * 60 + 35));
+    let plan = solve_iterations(&p, 50);
+    verify(&p, &plan).expect("feasible");
+    assert!(plan.unserved.is_empty(), "{:?}", plan.unserved);
+    let route = &plan.routes[0];
+    assert_eq!(route.venue_arrival_minute, 10.0 * 60.0 + 45.0);
+    assert_eq!(route.venue_departure_minute, 10.0 * 60.0 + 50.0);
+    assert_eq!(route.stops[0].minute, 11.0 * 60.0 + 18.0);
+    assert_eq!(route.stops[0].ride_minutes, 30.0);
+    // The move by hand uses the same rule.
+    let order = [vax_routing::RouteOrder {
+        vehicle: "bus".into(),
+        riders: vec!["R1".into()],
+    }];
+    let by_hand = vax_routing::plan_from_order(&p, &order).expect("the order is accepted");
+    verify(&p, &by_hand).expect("feasible");
+
+    // The wait at the venue is bounded (60 minutes by default): a bus there at 11:20 is
+    // 65 minutes late for riders ready at 10:15.
+    let late = home(ClockTime(11 * 60 + 10));
+    let plan = solve_iterations(&late, 50);
+    verify(&late, &plan).expect("feasible");
+    assert_eq!(plan.unserved.len(), 1);
+    assert_eq!(plan.unserved[0].reason, UnservedReason::OutsideVehicleHours);
+    assert!(vax_routing::plan_from_order(&late, &order).is_err());
+    let mut patient = late.clone();
+    patient.max_wait_minutes = 90.0;
+    let plan = solve_iterations(&patient, 50);
+    verify(&patient, &plan).expect("feasible");
+    assert!(plan.unserved.is_empty());
+}
+
+/// To the venue the ride is exact too: a bus whose shift makes it reach the venue at 09:00
+/// for a 09:30 band picks the rider up at 08:30 (30 minutes on board). The old window
+/// (no pick-up before 09:30 − 5 − 45 = 08:40) refused it.
+#[test]
+fn a_bus_that_must_reach_the_venue_early_keeps_the_ride_limit_exactly() {
+    // Back at the garage by 09:15: unloaded by 09:05, at the venue by 09:00.
+    let p = one_rider_day(
+        Trip::ToVenue {
+            arrive_by: ClockTime(9 * 60 + 30),
+        },
+        ClockTime(7 * 60),
+        ClockTime(9 * 60 + 15),
+    );
+    let plan = solve_iterations(&p, 50);
+    verify(&p, &plan).expect("feasible");
+    assert!(plan.unserved.is_empty(), "{:?}", plan.unserved);
+    let route = &plan.routes[0];
+    assert_eq!(route.venue_arrival_minute, 9.0 * 60.0);
+    assert_eq!(route.stops[0].minute, 8.0 * 60.0 + 30.0);
+    assert_eq!(route.stops[0].ride_minutes, 30.0);
+    // A 25-minute limit is broken by any order.
+    let mut strict = p.clone();
+    strict.max_ride_minutes = 25.0;
+    let plan = solve_iterations(&strict, 50);
+    assert_eq!(plan.unserved[0].reason, UnservedReason::BeyondRideLimit);
+}
+
+/// The checker recomputes each ride from the route's own times: a rider whose real time on
+/// the bus is over the limit is refused even when every stated figure agrees with the times,
+/// and a bus that keeps riders waiting at the venue beyond `max_wait_minutes` too.
+#[test]
+fn the_checker_refuses_a_ride_over_the_limit_and_a_wait_too_long() {
+    let p = one_rider_day(
+        Trip::FromVenue {
+            ready_at: ClockTime(10 * 60 + 15),
+        },
+        ClockTime(10 * 60 + 35),
+        ClockTime(18 * 60),
+    );
+    let good = solve_iterations(&p, 50);
+    verify(&p, &good).expect("feasible");
+
+    // The bus dawdles 20 minutes on the way: 50 minutes on board, stated honestly.
+    let mut slow = good.clone();
+    let route = &mut slow.routes[0];
+    route.stops[0].minute += 20.0;
+    route.stops[0].ride_minutes += 20.0;
+    route.back_at_garage_minute += 20.0;
+    assert_eq!(rules(&p, &slow), vec![Rule::RideTime]);
+
+    // The same 30-minute ride against a 25-minute limit.
+    let mut strict = p.clone();
+    strict.max_ride_minutes = 25.0;
+    assert_eq!(rules(&strict, &good), vec![Rule::RideTime]);
+
+    // Everything 35 minutes later: loading starts at 11:20, 65 minutes after 10:15.
+    let mut late = good.clone();
+    let route = &mut late.routes[0];
+    for t in [
+        &mut route.leave_garage_minute,
+        &mut route.venue_arrival_minute,
+        &mut route.venue_departure_minute,
+        &mut route.back_at_garage_minute,
+        &mut route.stops[0].minute,
+    ] {
+        *t += 35.0;
+    }
+    route.stops[0].clock = vax_routing::clock(route.stops[0].minute);
+    assert_eq!(rules(&p, &late), vec![Rule::VenueWait]);
+    let mut patient = p.clone();
+    patient.max_wait_minutes = 65.0;
+    verify(&patient, &late).expect("a 65-minute wait is allowed when the problem says so");
 }

@@ -3308,7 +3308,8 @@ back_at_garage: string,
  */
 seats_used: number, 
 /**
- * Seats the vehicle has.
+ * Seats of the vehicle as stored with the plan (the figure a move by hand is checked
+ * against), not the fleet's current one.
  */
 seats: number, 
 /**
