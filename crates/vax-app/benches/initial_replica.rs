@@ -7,6 +7,10 @@
 //! resident, band and booking written as rows the desk reads (ops stored, merged and projected
 //! in the booth's SQLite file). Also printed: HQ's publish and push.
 //!
+//! Each run also prints the CPU seconds it cost (the process, which includes the server's
+//! replies, and the applying thread alone): the figure that says what a 2-core machine can
+//! reach at best, whatever else it runs.
+//!
 //! The runs alternate the session with prefetch (the next batch asked for while one is
 //! applied, the default) and without (the path before it), so both are measured in the same
 //! run on the same machine load. Then, the server stopped, the replies of a whole first sync
@@ -33,6 +37,24 @@ use vax_sync_server::{ServerStore, SqliteStore};
 
 fn now() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2021-05-01T09:00:00+09:00").expect("valid")
+}
+
+/// CPU seconds (user and system) of this process (`self`) or of the calling thread
+/// (`thread-self`), from /proc: what the first sync costs whatever else the machine runs.
+/// The server answers from this process too, so `self` includes its share.
+fn cpu_seconds(which: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{which}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) in parentheses: utime and stime
+    // are the 14th and 15th of the line, in clock ticks of 1/100 s on Linux.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn secs(d: Duration) -> String {
@@ -100,15 +122,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             prefetch,
             ..SessionOptions::default()
         };
-        let t = Instant::now();
+        let (t, cpu, main_cpu) = (
+            Instant::now(),
+            cpu_seconds("self"),
+            cpu_seconds("thread-self"),
+        );
         let first = sync_now_with(&mut booth, now(), options)?;
         let elapsed = t.elapsed();
+        let (cpu, main_cpu) = (
+            cpu_seconds("self") - cpu,
+            cpu_seconds("thread-self") - main_cpu,
+        );
         let held = booth.reader().resident_count()?;
         let unprojected = booth.sync_log_summary()?.unprojected;
         assert_eq!(held, residents, "every resident arrived as a row");
         assert_eq!(unprojected, 0, "every op became rows");
         println!(
-            "run {run}: new venue's first sync {} ({} ops, {} round trips, {held} residents, prefetch {prefetch})",
+            "run {run}: new venue's first sync {} ({} ops, {} round trips, {held} residents, prefetch {prefetch}); CPU {cpu:.2} s in all, {main_cpu:.2} s on the applying thread",
             secs(elapsed),
             first.received_ops,
             first.round_trips

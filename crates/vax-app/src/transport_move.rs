@@ -320,10 +320,10 @@ pub fn move_rider(
         let Some((_, _, route)) = best else {
             return Err(refused(
                 format!(
-                    "{vehicle} cannot take {name} on this trip: in every stop order a rider would ride longer than the limit, the bus would miss the band's time or end after its shift (a bus fills up to its riders' ride limit before its seats). Choose a bus that passes near {name}'s home, or mark {name} as coming on their own"
+                    "{vehicle} cannot take {name} on this trip: in every stop order a rider would ride longer than the limit, the bus would miss the band's time or end after its shift (a trip can be full by its riders' time on the bus while seats are free). Choose a bus that passes near {name}'s home, or mark {name} as coming on their own"
                 ),
                 format!(
-                    "{vehicle} のこの便には{name}さんを乗せられません。どの停車順でも、乗車時間の上限・コマの時刻・運行時間のいずれかを守れません（座席より先に乗車時間の上限で便が埋まります）。{name}さんの自宅の近くを通る便を選ぶか、自力で来場の扱いにしてください"
+                    "{vehicle} のこの便には{name}さんを乗せられません。どの停車順でも、乗車時間の上限・コマの時刻・運行時間のいずれかを守れません（座席が空いていても、乗っている方の乗車時間の上限で便が埋まっていることがあります）。{name}さんの自宅の近くを通る便を選ぶか、自力で来場の扱いにしてください"
                 ),
             ));
         };
