@@ -352,6 +352,7 @@ fn run() -> Result<()> {
                 ops_burst,
                 ops_per_second,
                 paced_ops_per_author,
+                ..Limits::default()
             };
             run_server(&store, listen, tls_cert.zip(tls_key), limits)
         }
