@@ -160,7 +160,10 @@ pub enum DeskError {
     /// A walk-in from another municipality whose record could not be fetched (no network,
     /// or the server refused the lookup): nothing was written (docs/sync-spec.md §7b).
     #[error(
-        "a resident of another municipality ({municipality}): their vaccination record cannot          be checked because the sync server cannot be reached. Check the doses on their          vaccination certificate (接種済証) and ask the venue's doctor before giving one;          nothing was recorded ({detail})"
+        "a resident of another municipality ({municipality}): their vaccination record cannot \
+         be checked because the sync server cannot be reached. Check the doses on their \
+         vaccination certificate (接種済証) and ask the venue's doctor before giving one; \
+         nothing was recorded ({detail})"
     )]
     WalkInOffline {
         /// The voucher's 市町村コード.
@@ -170,7 +173,9 @@ pub enum DeskError {
     },
     /// A walk-in from another municipality whom the sync server does not know.
     #[error(
-        "a resident of another municipality ({municipality}): the sync server holds no record          of this voucher. Check the number on the voucher and ask the issuing municipality;          nothing was recorded"
+        "a resident of another municipality ({municipality}): the sync server holds no record \
+         of this voucher. Check the number on the voucher and ask the issuing municipality; \
+         nothing was recorded"
     )]
     WalkInUnknown {
         /// The voucher's 市町村コード.
