@@ -5,6 +5,7 @@ use vax_app::desk::{cancel_check_in, check_in, desk_find_online, enrolled, Check
 use vax_app::lookup::Query;
 use vax_app::print::{print_yoshinhyo, Printed};
 
+use crate::state::lock;
 use crate::{AppState, IpcError};
 
 /// Searches by whatever the one field holds (a scanned or typed voucher, kana, a birth date, a
@@ -17,7 +18,8 @@ pub async fn reception_find(
 ) -> Result<Vec<DeskCard>, IpcError> {
     let query = Query::parse(&text)?;
     let ledger = state.shared_ledger()?;
-    Ok(desk_find_online(&**ledger, &query, state.now())?)
+    let e = enrolled(&lock(ledger))?;
+    Ok(desk_find_online(&**ledger, &e, &query, state.now())?)
 }
 
 #[tauri::command]

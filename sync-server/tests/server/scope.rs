@@ -477,6 +477,14 @@ fn ops_stored_before_scopes_existed_are_classified_when_the_server_opens_the_sto
         municipalities_named(booth.log.iter()),
         HashMap::from([(maizuru().as_str().to_owned(), 50)])
     );
+    // The same classification names the resident of each op of a record (how the migration
+    // to `ops.resident` fills it): the online lookup of a walk-in finds Ayabe's resident 3.
+    let reply = core
+        .resident_record(&device, &ayabe(), &resident(3))
+        .expect("found");
+    let reply = Message::decode(&reply).expect("reply");
+    let kinds: Vec<&str> = reply.ops.iter().map(|op| op.kind.name()).collect();
+    assert_eq!(kinds, ["set_resident_fields", "record_dose"]);
 }
 
 /// The status and error code of a refused lookup.

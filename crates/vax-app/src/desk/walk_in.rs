@@ -14,7 +14,7 @@ use vax_ledger::Ledger;
 use vax_sync::OpKind;
 use vax_sync_client::ClientError;
 
-use super::{desk_find, enrolled, DeskCard, DeskError};
+use super::{desk_find, DeskCard, DeskError, Enrollment};
 use crate::lookup::Query;
 use crate::sync::{config, LedgerAccess};
 
@@ -26,16 +26,17 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// [`desk_find`], and when it finds nobody for a scanned or typed 18-digit voucher of a
 /// municipality this kiosk's partial replica does not hold ([`walk_in_of`]), the online lookup
 /// of that one resident, then `desk_find` again (which writes the same audit entry,
-/// `lookup`, for the card shown as for any resident looked at). The ledger is held only for
-/// each local step, not while the server answers.
+/// `lookup`, for the card shown as for any resident looked at). A shared ledger is held only
+/// for each local step, not while the server answers (the camera's poll holds it throughout:
+/// the call's timeouts bound that).
 pub fn desk_find_online<A: LedgerAccess>(
     mut ledger: A,
+    enrollment: &Enrollment,
     query: &Query,
     now: DateTime<FixedOffset>,
 ) -> Result<Vec<DeskCard>, DeskError> {
     let (cards, walk_in) = ledger.with_ledger(|l| {
-        let enrollment = enrolled(l)?;
-        let cards = desk_find(l, &enrollment, query, now)?;
+        let cards = desk_find(l, enrollment, query, now)?;
         let walk_in = match cards.is_empty() {
             true => walk_in_of(l, query)?,
             false => None,
@@ -70,8 +71,7 @@ pub fn desk_find_online<A: LedgerAccess>(
     }
     ledger.with_ledger(|l| {
         l.merge_lookup(setup.server_id, message, texts)?;
-        let enrollment = enrolled(l)?;
-        desk_find(l, &enrollment, query, now)
+        desk_find(l, enrollment, query, now)
     })
 }
 

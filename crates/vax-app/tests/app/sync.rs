@@ -736,7 +736,7 @@ fn a_booth_of_another_municipality_finds_a_walk_in_online_and_the_dose_rules_app
     let ops_before = kiosk.sync_log_summary().unwrap().ops;
 
     // She had dose 1 at Maizuru's booth: the lookup brings it, and dose 1 again is refused.
-    let cards = desk_find_online(&mut kiosk, &qr(&dosed.voucher), time("09:00")).unwrap();
+    let cards = desk_find_online(&mut kiosk, &e, &qr(&dosed.voucher), time("09:00")).unwrap();
     assert_eq!(cards.len(), 1, "found online");
     let id = cards[0].card.resident.id;
     assert_eq!(dose_rows(&kiosk, id), 1);
@@ -751,7 +751,7 @@ fn a_booth_of_another_municipality_finds_a_walk_in_online_and_the_dose_rules_app
     );
 
     // Another walk-in with no dose yet: found online, checked in and given dose 1 by the booth.
-    let cards = desk_find_online(&mut kiosk, &qr(&walk_in.voucher), time("09:10")).unwrap();
+    let cards = desk_find_online(&mut kiosk, &e, &qr(&walk_in.voucher), time("09:10")).unwrap();
     let id = cards[0].card.resident.id;
     assert_eq!(cards[0].due_dose, Some(1));
     record_dose(&mut kiosk, &e, &dose_1(id), time("09:15")).unwrap();
@@ -795,7 +795,7 @@ fn a_booth_of_another_municipality_finds_a_walk_in_online_and_the_dose_rules_app
     // A voucher the server does not know: said so, nothing written.
     let ops_before = kiosk.sync_log_summary().unwrap().ops;
     let fukuchiyama = Query::Voucher(format!("11262013{}", unreached.voucher));
-    let unknown = desk_find_online(&mut kiosk, &fukuchiyama, time("09:40")).unwrap_err();
+    let unknown = desk_find_online(&mut kiosk, &e, &fukuchiyama, time("09:40")).unwrap_err();
     assert_eq!(unknown.code(), "UNKNOWN_RESIDENT", "{unknown}");
     assert!(
         unknown.message_ja().contains("他の市町村"),
@@ -805,7 +805,8 @@ fn a_booth_of_another_municipality_finds_a_walk_in_online_and_the_dose_rules_app
 
     // Offline: the clear message, and nothing written.
     server.kill();
-    let offline = desk_find_online(&mut kiosk, &qr(&unreached.voucher), time("09:45")).unwrap_err();
+    let offline =
+        desk_find_online(&mut kiosk, &e, &qr(&unreached.voucher), time("09:45")).unwrap_err();
     assert_eq!(offline.code(), "WALK_IN_OFFLINE", "{offline}");
     assert!(
         offline
