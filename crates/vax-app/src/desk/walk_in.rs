@@ -1,6 +1,7 @@
 //! A walk-in from another municipality at a kiosk holding a partial replica
-//! (docs/sync-spec.md §7b): the voucher is not in the ledger, so the desk looks the resident up
-//! online (`GET /v1/residents/{municipality}/{voucher}`), merges the signed record the server
+//! (docs/sync-spec.md §7b): the kiosk does not hold their record (or holds an earlier lookup's
+//! snapshot), so the desk looks the resident up online
+//! (`GET /v1/residents/{municipality}/{voucher}`), merges the signed record the server
 //! returns, and then finds the card as for anyone else — the check-in and dose rules
 //! (duplicate, interval, order) apply to the record brought. Without the network, or when the
 //! server knows nobody by that voucher, the desk gets a clear refusal and nothing is written.
@@ -23,28 +24,23 @@ use crate::sync::{config, LedgerAccess};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// [`desk_find`], and when it finds nobody for a scanned or typed 18-digit voucher of a
-/// municipality this kiosk's partial replica does not hold ([`walk_in_of`]), the online lookup
-/// of that one resident, then `desk_find` again (which writes the same audit entry,
-/// `lookup`, for the card shown as for any resident looked at). A shared ledger is held only
-/// for each local step, not while the server answers (the camera's poll holds it throughout:
-/// the call's timeouts bound that).
+/// [`desk_find`], except for a scanned or typed 18-digit voucher of a municipality this
+/// kiosk's partial replica does not hold ([`walk_in_of`]): that resident is looked up online
+/// first — every time, for the record the kiosk may hold from an earlier lookup is a snapshot
+/// that their own municipality's later doses do not reach — and the record the server returns
+/// is merged before `desk_find` runs (which writes the same audit entry, `lookup`, for the
+/// card shown as for any resident looked at). A shared ledger is held only for each local
+/// step, not while the server answers (the camera's poll holds it throughout: the call's
+/// timeouts bound that).
 pub fn desk_find_online<A: LedgerAccess>(
     mut ledger: A,
     enrollment: &Enrollment,
     query: &Query,
     now: DateTime<FixedOffset>,
 ) -> Result<Vec<DeskCard>, DeskError> {
-    let (cards, walk_in) = ledger.with_ledger(|l| {
-        let cards = desk_find(l, enrollment, query, now)?;
-        let walk_in = match cards.is_empty() {
-            true => walk_in_of(l, query)?,
-            false => None,
-        };
-        Ok::<_, DeskError>((cards, walk_in))
-    })?;
+    let walk_in = ledger.with_ledger(|l| walk_in_of(l, query))?;
     let Some((municipality, voucher)) = walk_in else {
-        return Ok(cards);
+        return ledger.with_ledger(|l| desk_find(l, enrollment, query, now));
     };
     let offline = |detail: String| DeskError::WalkInOffline {
         municipality: municipality.to_string(),
@@ -75,7 +71,7 @@ pub fn desk_find_online<A: LedgerAccess>(
     })
 }
 
-/// The walk-in a query names, when the kiosk cannot hold them: an 18-digit voucher (its
+/// The walk-in a query names, whom the kiosk does not hold: an 18-digit voucher (its
 /// municipality is printed in it) of a municipality outside this kiosk's partial replica. A
 /// whole replica holds everyone, a standalone kiosk has no server to ask, and a bare 10-digit
 /// number does not say which municipality issued it (numbers are unique within one only):

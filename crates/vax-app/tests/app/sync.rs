@@ -699,9 +699,9 @@ fn a_booth_of_another_municipality_finds_a_walk_in_online_and_the_dose_rules_app
         .bands
         .iter()
         .flat_map(|b| &b.residents)
-        .take(3)
+        .take(4)
         .collect();
-    let (dosed, walk_in, unreached) = (booked[0], booked[1], booked[2]);
+    let (dosed, walk_in, unreached, came_back) = (booked[0], booked[1], booked[2], booked[3]);
     give_first_dose(&mut maizuru_booth, dosed.resident_id, "08:40");
     sync_now(&mut maizuru_booth, time("08:41")).unwrap();
 
@@ -792,6 +792,24 @@ fn a_booth_of_another_municipality_finds_a_walk_in_online_and_the_dose_rules_app
         "who looked at her record, and who gave the dose: {by_kiosk:?}"
     );
 
+    // Looked up once, then given dose 1 at her own municipality's booth: the next time she
+    // walks in, the desk looks her up again (its copy is a snapshot) and refuses dose 1.
+    let cards = desk_find_online(&mut kiosk, &e, &qr(&came_back.voucher), time("09:31")).unwrap();
+    assert_eq!(cards[0].due_dose, Some(1));
+    give_first_dose(&mut maizuru_booth, came_back.resident_id, "09:32");
+    sync_now(&mut maizuru_booth, time("09:33")).unwrap();
+    let cards = desk_find_online(&mut kiosk, &e, &qr(&came_back.voucher), time("09:34")).unwrap();
+    let id = cards[0].card.resident.id;
+    assert_eq!(
+        dose_rows(&kiosk, id),
+        1,
+        "the dose given since the first lookup"
+    );
+    let refused = record_dose(&mut kiosk, &e, &dose_1(id), time("09:35")).unwrap_err();
+    assert_eq!(refused.code(), "DUPLICATE_DOSE", "{refused}");
+    let report = kiosk.check_consistency().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+
     // A voucher the server does not know: said so, nothing written.
     let ops_before = kiosk.sync_log_summary().unwrap().ops;
     let fukuchiyama = Query::Voucher(format!("11262013{}", unreached.voucher));
@@ -820,5 +838,5 @@ fn a_booth_of_another_municipality_finds_a_walk_in_online_and_the_dose_rules_app
         "{offline}"
     );
     assert_eq!(kiosk.sync_log_summary().unwrap().ops, ops_before);
-    assert_eq!(resident_count(&kiosk), 2);
+    assert_eq!(resident_count(&kiosk), 3);
 }
