@@ -36,6 +36,8 @@ pub struct AppState {
     limits: Limits,
     pub(crate) limiter: Arc<RateLimiter>,
     pub(crate) ops_budget: Arc<OpsBudget>,
+    /// Online lookups of residents, per device (`RateLimiter::for_lookups`).
+    pub(crate) lookup_limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
             limits,
             limiter: Arc::new(RateLimiter::new(&limits)),
             ops_budget: Arc::new(OpsBudget::new(&limits)),
+            lookup_limiter: Arc::new(RateLimiter::for_lookups(&limits)),
         }
     }
 
@@ -104,7 +107,7 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
         | C::NotPermitted
         | C::WrongSender
         | C::BadSignature => StatusCode::FORBIDDEN,
-        C::EnrollmentCodeInvalid | C::NoSuchEndpoint => StatusCode::NOT_FOUND,
+        C::EnrollmentCodeInvalid | C::NoSuchEndpoint | C::UnknownResident => StatusCode::NOT_FOUND,
         C::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::RateLimited | C::OpsBudgetExceeded => StatusCode::TOO_MANY_REQUESTS,
         C::RequestTimeout => StatusCode::SERVICE_UNAVAILABLE,
@@ -143,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/status", get(status))
         .route("/v1/relay/registry", get(relay_registry))
         .route("/v1/relay/status", get(relay_status))
+        .route("/v1/residents/{municipality}/{voucher}", get(resident))
         .fallback(|| async { ApiError::no_such_endpoint() })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -315,4 +319,13 @@ async fn relay_status(
     let token = bearer(&headers)?;
     let status = state.with_core(move |core| core.relay_status_with_token(&token));
     status.await.map(Json)
+}
+
+async fn resident(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((municipality, voucher)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let token = bearer(&headers)?;
+    crate::lookup::resident(&state, &token, &municipality, &voucher).await
 }

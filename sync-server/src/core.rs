@@ -17,7 +17,7 @@ use vax_sync::{
 
 use crate::codes;
 use crate::error::ApiError;
-use crate::store::{Device, EnrollmentCodeRecord, OpScope, ServerStore, StoreError};
+use crate::store::{Device, EnrollmentCodeRecord, OpClass, ServerStore, StoreError};
 
 /// Ops per reply. Four times the protocol's default: a new venue's first sync of a 65,000-
 /// resident city then takes 47 round trips instead of 183, and each costs the device one
@@ -245,14 +245,14 @@ impl Core {
                 return Ok(());
             }
             let store = &*self.store;
-            let mut scopes = crate::scope::scopes(crate::scope::classify_all(
+            let mut classes = crate::scope::classes(crate::scope::classify_all(
                 &ops,
                 self.node.replica(),
                 |id| store.get(id),
             )?);
-            let list: Vec<(OpId, OpScope)> = ops
+            let list: Vec<(OpId, OpClass)> = ops
                 .iter()
-                .filter_map(|op| Some((op.id, scopes.remove(&op.id)?)))
+                .filter_map(|op| Some((op.id, classes.remove(&op.id)?)))
                 .collect();
             self.store.set_op_scopes(&list)?;
         }
@@ -677,7 +677,8 @@ impl Core {
                 crate::scope::check_writes(op, author, c)?;
             }
         }
-        self.store.stage_op_scopes(crate::scope::scopes(classified));
+        self.store
+            .stage_op_scopes(crate::scope::classes(classified));
 
         let mut state = crate::limits::paced(
             SyncState::for_peer(device.replica_id).with_batch_size(REPLY_BATCH_SIZE),
@@ -726,6 +727,50 @@ impl Core {
             sent_ops: reply.ops.len(),
         };
         Ok((reply.encode(), outcome))
+    }
+
+    /// One resident's record for the online lookup of a walk-in (`crate::lookup`, after
+    /// `scope::may_look_up` and the device's lookup rate), as a sync reply from this server:
+    /// the stored texts of the ops of their record ([`ServerStore::encoded_ops_of_resident`])
+    /// with their authors' keys, covering nothing and acknowledging nothing. The device
+    /// verifies every signature as always. 404 `UNKNOWN_RESIDENT` when none is held. The
+    /// server logs who asked, for which municipality and how much it sent (not the voucher:
+    /// the device's audit trail names the resident it looked at).
+    pub fn resident_record(
+        &mut self,
+        device: &Device,
+        municipality: &MunicipalityCode,
+        voucher: &vax_domain::voucher::VoucherNumber,
+    ) -> Result<Vec<u8>, ApiError> {
+        self.catch_up()?;
+        let ops = self.store.encoded_ops_of_resident(
+            municipality,
+            voucher,
+            vax_sync::MAX_OPS_PER_MESSAGE,
+        )?;
+        tracing::info!(replica = %device.replica_id, name = %device.name,
+            municipality = %municipality, ops = ops.len(), "resident lookup");
+        if ops.is_empty() {
+            return Err(ApiError::unknown_resident(municipality.as_str()));
+        }
+        let keys = ops
+            .iter()
+            .filter_map(|op| {
+                let author = op.id.replica;
+                self.node.keys().get(&author).map(|key| (author, *key))
+            })
+            .collect();
+        let reply = vax_sync::EncodedMessage {
+            protocol: PROTOCOL_VERSION,
+            from: self.server_id(),
+            seen: crdts::VClock::new(),
+            ops,
+            more: false,
+            keys,
+            beyond: Default::default(),
+            covered: Default::default(),
+        };
+        Ok(reply.encode())
     }
 
     /// Whether the store holds `op` (the same op: other content is refused later).
@@ -1099,7 +1144,8 @@ impl Core {
         let classified =
             crate::scope::classify_all(&message.ops, self.node.replica(), |id| store.get(id))
                 .map_err(|e| SyncError::Storage(Box::new(e)))?;
-        self.store.stage_op_scopes(crate::scope::scopes(classified));
+        self.store
+            .stage_op_scopes(crate::scope::classes(classified));
         let result = self
             .node
             .receive_message(&mut *self.store, state, message, &*self.time);

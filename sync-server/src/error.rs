@@ -228,6 +228,31 @@ impl ApiError {
         .with_op(Some(*void))
     }
 
+    /// 403: this device may not look residents up online (`crate::scope::may_look_up`).
+    pub fn lookup_not_permitted(message: &str, message_ja: &str) -> Self {
+        Self::new(ErrorCode::NotPermitted, message, message_ja)
+    }
+
+    /// 404: the server holds no record of this resident of this municipality.
+    pub fn unknown_resident(municipality: &str) -> Self {
+        Self::new(
+            ErrorCode::UnknownResident,
+            format!("the server holds no record of this voucher of municipality {municipality}"),
+            format!(
+                "サーバーに、この接種券（市町村コード {municipality}）の方の記録はありません。"
+            ),
+        )
+    }
+
+    /// 429: the device looked residents up more often than the server allows.
+    pub fn lookups_limited(retry_after_seconds: u64) -> Self {
+        Self::new(
+            ErrorCode::RateLimited,
+            format!("too many resident lookups from this device; try again in {retry_after_seconds} s"),
+            format!("この端末からの住民照会が多すぎます。{retry_after_seconds}秒後に再度お試しください。"),
+        )
+    }
+
     /// 503: storage failed.
     pub fn storage(e: &StoreError) -> Self {
         tracing::error!(error = %e, "storage failure");

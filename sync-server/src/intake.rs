@@ -94,7 +94,7 @@ pub(crate) fn charges(
 }
 
 /// A 429 with `Retry-After` in whole seconds (at least one).
-fn refusal(error: fn(u64) -> ApiError, wait: Duration) -> Response {
+pub(crate) fn refusal(error: fn(u64) -> ApiError, wait: Duration) -> Response {
     let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
     let error = error(seconds);
     (

@@ -16,6 +16,7 @@ pub mod core;
 pub mod error;
 mod intake;
 pub mod limits;
+mod lookup;
 pub mod loopback;
 pub mod postgres;
 pub mod relay;

@@ -39,6 +39,11 @@ pub struct Limits {
     pub ops_per_second: f64,
     /// Ops of any one budgeted author per pull reply (0: not paced; [`paced`]).
     pub paced_ops_per_author: usize,
+    /// Online lookups of residents ([`RateLimiter::for_lookups`]) a device may make at once
+    /// before [`Limits::lookups_per_hour`] applies.
+    pub lookup_burst: u32,
+    /// Online lookups of residents per hour a device may sustain.
+    pub lookups_per_hour: f64,
 }
 
 impl Default for Limits {
@@ -50,9 +55,19 @@ impl Default for Limits {
             ops_burst: DEFAULT_OPS_BURST,
             ops_per_second: DEFAULT_OPS_PER_SECOND,
             paced_ops_per_author: PACED_OPS_PER_AUTHOR,
+            lookup_burst: DEFAULT_LOOKUP_BURST,
+            lookups_per_hour: DEFAULT_LOOKUPS_PER_HOUR,
         }
     }
 }
+
+/// The default burst of resident lookups: a queue of walk-ins from other municipalities at
+/// the start of a session (a venue near a border sees a few an hour).
+pub const DEFAULT_LOOKUP_BURST: u32 = 20;
+/// The default sustained rate of resident lookups: one every 30 s, 2,880 a day — a device
+/// cannot page through a prefecture's residents (2.5 million; a voucher number is 10 digits
+/// and would have to be guessed as well).
+pub const DEFAULT_LOOKUPS_PER_HOUR: f64 = 120.0;
 
 /// The default ops burst. The busiest reception desk of a Maizuru-sized venue checks in about
 /// 600 residents a day at 3 ops each (check-in, its audit entry, the lookup's): 1,800 ops;
@@ -169,11 +184,23 @@ struct Bucket {
 }
 
 impl RateLimiter {
-    /// A limiter with the given burst and rate.
+    /// A limiter of requests with the limits' burst and rate.
     pub fn new(limits: &Limits) -> Self {
+        Self::with_rate(limits.burst, limits.per_second)
+    }
+
+    /// The one rule of online resident lookups (`GET /v1/residents/…`): every lookup a
+    /// device makes, found or not, takes a token from its own bucket of
+    /// [`Limits::lookup_burst`], refilled at [`Limits::lookups_per_hour`]. HQ and the server
+    /// make none (`scope::may_look_up`), so no role is beyond it.
+    pub fn for_lookups(limits: &Limits) -> Self {
+        Self::with_rate(limits.lookup_burst, limits.lookups_per_hour / 3600.0)
+    }
+
+    fn with_rate(burst: u32, per_second: f64) -> Self {
         Self {
-            burst: f64::from(limits.burst.max(1)),
-            per_second: limits.per_second.max(0.001),
+            burst: f64::from(burst.max(1)),
+            per_second: per_second.max(0.000_001),
             buckets: Mutex::new(HashMap::new()),
         }
     }

@@ -87,6 +87,13 @@ enum Command {
         /// burst of ops reaches the others a page at a time, between their own exchanges.
         #[arg(long, default_value_t = Limits::default().paced_ops_per_author)]
         paced_ops_per_author: usize,
+        /// Online lookups of residents (a walk-in from another municipality) a device may make
+        /// back to back before --lookups-per-hour applies.
+        #[arg(long, default_value_t = Limits::default().lookup_burst)]
+        lookup_burst: u32,
+        /// Online lookups of residents per hour a device may sustain (429 RATE_LIMITED beyond).
+        #[arg(long, default_value_t = Limits::default().lookups_per_hour)]
+        lookups_per_hour: f64,
     },
     /// Enrollment codes.
     Enrollment {
@@ -344,6 +351,8 @@ fn run() -> Result<()> {
             ops_burst,
             ops_per_second,
             paced_ops_per_author,
+            lookup_burst,
+            lookups_per_hour,
         } => {
             let limits = Limits {
                 burst: rate_burst,
@@ -352,6 +361,8 @@ fn run() -> Result<()> {
                 ops_burst,
                 ops_per_second,
                 paced_ops_per_author,
+                lookup_burst,
+                lookups_per_hour,
             };
             run_server(&store, listen, tls_cert.zip(tls_key), limits)
         }

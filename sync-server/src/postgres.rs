@@ -20,10 +20,10 @@ use vax_sync::{EncodedOp, Op, OpId, OpLog, PublicKey, ReplicaId, VenueCode};
 
 use crate::sqlite::{parse_role, role_name};
 use crate::store::{
-    scope_from_stored, scope_to_stored, Device, DeviceRecord, EnrollmentCodeRecord, OpScope,
+    scope_from_stored, scope_to_stored, Device, DeviceRecord, EnrollmentCodeRecord, OpClass,
     ScopeIndex, ServerStore, StoreError,
 };
-use vax_domain::voucher::MunicipalityCode;
+use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
 /// Every migration, in order. Append only: a landed file is never edited or removed.
 pub const MIGRATIONS: &[(&str, &str)] = &[
@@ -34,6 +34,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_scopes",
         include_str!("../migrations/postgres/0002_scopes.sql"),
+    ),
+    (
+        "0003_resident_records",
+        include_str!("../migrations/postgres/0003_resident_records.sql"),
     ),
 ];
 
@@ -123,8 +127,8 @@ pub struct PgStore {
     frontier: Frontier,
     /// Rows of other processes read while appending, not yet handed to the core.
     foreign: Vec<Op>,
-    /// The scopes of the ops the next append stores ([`ServerStore::stage_op_scopes`]).
-    staged_scopes: HashMap<OpId, OpScope>,
+    /// The classes of the ops the next append stores ([`ServerStore::stage_op_scopes`]).
+    staged_scopes: HashMap<OpId, OpClass>,
     /// The last op of each author in each scope ([`ScopeIndex`]).
     scope_index: ScopeIndex,
 }
@@ -386,6 +390,7 @@ struct Rows {
     kinds: Vec<String>,
     bodies: Vec<String>,
     scopes: Vec<Option<String>>,
+    residents: Vec<Option<String>>,
 }
 
 fn append_rows(client: &mut Client, after_seq: i64, rows: Rows) -> Result<Appended, StoreError> {
@@ -396,6 +401,7 @@ fn append_rows(client: &mut Client, after_seq: i64, rows: Rows) -> Result<Append
         kinds,
         bodies,
         scopes,
+        residents,
     } = rows;
     let mut tx: Transaction<'_> = client.transaction().map_err(db)?;
     // One appender at a time across processes: `seq` then grows in commit order, and the
@@ -405,11 +411,12 @@ fn append_rows(client: &mut Client, after_seq: i64, rows: Rows) -> Result<Append
     let foreign = read_new_rows(&mut tx, after_seq)?;
     let rows = tx
         .query(
-            "INSERT INTO ops (author, counter, kind, body, scope)
-             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[])
+            "INSERT INTO ops (author, counter, kind, body, scope, resident)
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[],
+                                  $6::text[])
              ON CONFLICT (author, counter) DO NOTHING
              RETURNING seq, author, counter",
-            &[&authors, &counters, &kinds, &bodies, &scopes],
+            &[&authors, &counters, &kinds, &bodies, &scopes, &residents],
         )
         .map_err(db)?;
     let inserted: BTreeMap<(String, i64), i64> = rows
@@ -478,6 +485,7 @@ impl OpLog for PgStore {
         let mut kinds = Vec::with_capacity(ops.len());
         let mut bodies = Vec::with_capacity(ops.len());
         let mut scopes: Vec<Option<String>> = Vec::with_capacity(ops.len());
+        let mut residents: Vec<Option<String>> = Vec::with_capacity(ops.len());
         let staged = std::mem::take(&mut self.staged_scopes);
         for op in ops {
             ids.push(op.id);
@@ -485,7 +493,13 @@ impl OpLog for PgStore {
             counters.push(counter_sql(op.id.counter));
             kinds.push(op.kind.name().to_owned());
             bodies.push(serde_json::to_string(op).map_err(corrupt)?);
-            scopes.push(staged.get(&op.id).map(|s| s.as_stored().to_owned()));
+            let class = staged.get(&op.id);
+            scopes.push(class.map(|c| c.scope.as_stored().to_owned()));
+            residents.push(
+                class
+                    .and_then(|c| c.resident.as_ref())
+                    .map(|r| r.as_str().to_owned()),
+            );
         }
         let after_seq = self.frontier.last_seq;
         let rows = Rows {
@@ -495,6 +509,7 @@ impl OpLog for PgStore {
             kinds,
             bodies,
             scopes,
+            residents,
         };
         let mut appended = self
             .conn
@@ -502,9 +517,9 @@ impl OpLog for PgStore {
         // Committed: bring memory up to date (nothing here can fail).
         self.absorb(appended.foreign);
         for op in ops {
-            if let Some(scope) = staged.get(&op.id) {
+            if let Some(class) = staged.get(&op.id) {
                 self.scope_index
-                    .note(op.author(), op.id.counter, scope.as_stored());
+                    .note(op.author(), op.id.counter, class.scope.as_stored());
             }
             let key = (op.author().to_string(), counter_sql(op.id.counter));
             if let Some(seq) = appended.inserted.remove(&key) {
@@ -796,8 +811,8 @@ impl ServerStore for PgStore {
         Ok(self.frontier.count)
     }
 
-    fn stage_op_scopes(&mut self, scopes: HashMap<OpId, OpScope>) {
-        self.staged_scopes = scopes;
+    fn stage_op_scopes(&mut self, classes: HashMap<OpId, OpClass>) {
+        self.staged_scopes = classes;
     }
 
     fn unclassified_ops(&self, limit: usize) -> Result<Vec<Op>, StoreError> {
@@ -813,35 +828,72 @@ impl ServerStore for PgStore {
         })
     }
 
-    fn set_op_scopes(&mut self, scopes: &[(OpId, OpScope)]) -> Result<(), StoreError> {
-        let authors: Vec<String> = scopes
+    fn set_op_scopes(&mut self, classes: &[(OpId, OpClass)]) -> Result<(), StoreError> {
+        let authors: Vec<String> = classes
             .iter()
             .map(|(id, _)| id.replica.to_string())
             .collect();
-        let counters: Vec<i64> = scopes
+        let counters: Vec<i64> = classes
             .iter()
             .map(|(id, _)| counter_sql(id.counter))
             .collect();
-        let values: Vec<String> = scopes
+        let values: Vec<String> = classes
             .iter()
-            .map(|(_, s)| s.as_stored().to_owned())
+            .map(|(_, c)| c.scope.as_stored().to_owned())
+            .collect();
+        let residents: Vec<Option<String>> = classes
+            .iter()
+            .map(|(_, c)| c.resident.as_ref().map(|r| r.as_str().to_owned()))
             .collect();
         self.conn.run(move |client| {
             client
                 .execute(
-                    "UPDATE ops SET scope = k.scope
-                     FROM UNNEST($1::text[], $2::bigint[], $3::text[]) AS k(author, counter, scope)
+                    "UPDATE ops SET scope = k.scope, resident = k.resident
+                     FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[])
+                       AS k(author, counter, scope, resident)
                      WHERE ops.author = k.author AND ops.counter = k.counter",
-                    &[&authors, &counters, &values],
+                    &[&authors, &counters, &values, &residents],
                 )
                 .map_err(db)?;
             Ok(())
         })?;
-        for (id, scope) in scopes {
+        for (id, class) in classes {
             self.scope_index
-                .note(id.replica, id.counter, scope.as_stored());
+                .note(id.replica, id.counter, class.scope.as_stored());
         }
         Ok(())
+    }
+
+    fn encoded_ops_of_resident(
+        &self,
+        municipality: &MunicipalityCode,
+        voucher: &VoucherNumber,
+        limit: usize,
+    ) -> Result<Vec<EncodedOp>, StoreError> {
+        let (voucher, municipality) = (
+            voucher.as_str().to_owned(),
+            municipality.as_str().to_owned(),
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.conn.run(move |client| {
+            let rows = client
+                .query(
+                    "SELECT author, counter, body FROM ops WHERE resident = $1 AND scope = $2
+                     ORDER BY author, counter LIMIT $3",
+                    &[&voucher, &municipality, &limit],
+                )
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    let counter: i64 = r.get(1);
+                    let id = OpId {
+                        replica: replica_from_row(r.get(0))?,
+                        counter: counter.unsigned_abs(),
+                    };
+                    EncodedOp::from_stored(id, r.get(2)).map_err(corrupt)
+                })
+                .collect()
+        })
     }
 
     fn encoded_ops_in_scope(

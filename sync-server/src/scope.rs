@@ -12,7 +12,7 @@ use vax_sync::{FieldName, Op, OpId, OpKind, Replica, ResidentField, VenueCode};
 
 use crate::core::is_venue_bound;
 use crate::error::ApiError;
-use crate::store::{Device, OpScope, StoreError};
+use crate::store::{Device, OpClass, OpScope, StoreError};
 
 /// The municipalities of residents set by ops not merged yet (earlier ops of one message).
 type Pending = HashMap<VoucherNumber, MunicipalityCode>;
@@ -27,6 +27,26 @@ pub struct Classified {
     /// For a void: the venue of its target when the target is a check-in or a dose (what a
     /// desk records for a walk-in from anywhere).
     pub walk_in_target_venue: Option<VenueCode>,
+    /// The resident whose record the op is part of ([`record_of`]).
+    pub resident: Option<VoucherNumber>,
+}
+
+/// The resident whose record, as a desk reads it, `op` is part of: the register's fields, a
+/// booking, a dose, a check-in, or the void of one of those (`target`). What the online
+/// lookup of a walk-in returns (docs/sync-spec.md §7b); other ops naming a resident (calls,
+/// the call centre's notes, ride marks, the audit trail) are not part of it.
+fn record_of(op: &Op, target: Option<&Op>) -> Option<VoucherNumber> {
+    match &op.kind {
+        OpKind::SetResidentFields { .. }
+        | OpKind::Book(_)
+        | OpKind::RecordDose(_)
+        | OpKind::CheckIn(_) => op.kind.resident().cloned(),
+        OpKind::Void(_) => target.and_then(|t| match t.kind {
+            OpKind::Void(_) => None,
+            _ => record_of(t, None),
+        }),
+        _ => None,
+    }
 }
 
 /// The municipality an op sets for its resident, if it sets one.
@@ -130,6 +150,7 @@ pub fn classify_all(
         if let Some((resident, code)) = municipality_set_by(op) {
             pending.insert(resident.clone(), code.clone());
         }
+        let resident = record_of(op, target.as_ref());
         let walk_in_target_venue = target.and_then(|t| match t.kind {
             OpKind::CheckIn(c) => Some(c.venue),
             OpKind::RecordDose(d) => Some(d.venue),
@@ -141,18 +162,51 @@ pub fn classify_all(
                 scope,
                 prior,
                 walk_in_target_venue,
+                resident,
             },
         );
     }
     Ok(classified)
 }
 
-/// The scopes alone, for the store.
-pub fn scopes(classified: HashMap<OpId, Classified>) -> HashMap<OpId, OpScope> {
+/// What the store keeps of each classification.
+pub fn classes(classified: HashMap<OpId, Classified>) -> HashMap<OpId, OpClass> {
     classified
         .into_iter()
-        .map(|(id, c)| (id, c.scope))
+        .map(|(id, c)| {
+            let class = OpClass {
+                scope: c.scope,
+                resident: c.resident,
+            };
+            (id, class)
+        })
         .collect()
+}
+
+/// Who may look a resident up online (`GET /v1/residents/{municipality}/{voucher}`): a desk
+/// of a venue (reception, booth, the venue manager) holding a partial replica, for a resident
+/// outside its scope — a walk-in from another municipality. A whole replica, and a partial one
+/// asking about its own municipalities, holds the resident already; HQ of a municipality
+/// manages its own residents and checks nobody in; a relay, the call centre and the other
+/// roles have no desk.
+pub fn may_look_up(device: &Device, municipality: &MunicipalityCode) -> Result<(), ApiError> {
+    use vax_sync::Role;
+    if !matches!(
+        device.role,
+        Role::Reception | Role::Booth | Role::VenueManager
+    ) {
+        return Err(ApiError::lookup_not_permitted(
+            "only a venue's reception, booth or manager looks residents up online",
+            "住民の照会は会場の受付・接種ブース・会場責任者の端末のみ行えます。",
+        ));
+    }
+    if device.scope.is_empty() || device.scope.contains(municipality) {
+        return Err(ApiError::lookup_not_permitted(
+            "this device holds the residents of that municipality: look them up in its ledger",
+            "この端末はその市町村の住民の記録を保持しています。端末内で検索してください。",
+        ));
+    }
+    Ok(())
 }
 
 /// A device holding a scope changes the residents of its municipalities only. Of anyone

@@ -14,10 +14,10 @@ use vax_sync::{EncodedOp, Op, OpId, OpLog, PublicKey, ReplicaId, Role, VenueCode
 
 use crate::at_rest::{self, KeyError, StoreKey};
 use crate::store::{
-    scope_from_stored, scope_to_stored, Device, DeviceRecord, EnrollmentCodeRecord, OpScope,
+    scope_from_stored, scope_to_stored, Device, DeviceRecord, EnrollmentCodeRecord, OpClass,
     ScopeIndex, ServerStore, StoreError,
 };
-use vax_domain::voucher::MunicipalityCode;
+use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 
 /// Every migration, in order. Append only: a landed file is never edited or removed.
 pub const MIGRATIONS: &[(&str, &str)] = &[
@@ -27,14 +27,18 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0002_device_keys.sql"),
     ),
     ("0003_scopes", include_str!("../migrations/0003_scopes.sql")),
+    (
+        "0004_resident_records",
+        include_str!("../migrations/0004_resident_records.sql"),
+    ),
 ];
 
 /// The SQLite store. Reads of the frontier (`seen`, `last_counter`, `authors`) come from
 /// memory, rebuilt from the ops table when the file is opened.
 pub struct SqliteStore {
     conn: Connection,
-    /// The scopes of the ops the next append stores ([`ServerStore::stage_op_scopes`]).
-    staged_scopes: HashMap<OpId, OpScope>,
+    /// The classes of the ops the next append stores ([`ServerStore::stage_op_scopes`]).
+    staged_scopes: HashMap<OpId, OpClass>,
     /// The last op of each author in each scope ([`ScopeIndex`]).
     scope_index: ScopeIndex,
     server_id: ReplicaId,
@@ -366,7 +370,8 @@ impl OpLog for SqliteStore {
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT INTO ops (author, counter, kind, body, scope) VALUES (?1, ?2, ?3, ?4, ?5)
+                    "INSERT INTO ops (author, counter, kind, body, scope, resident)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT (author, counter) DO NOTHING",
                 )
                 .map_err(db)?;
@@ -377,9 +382,18 @@ impl OpLog for SqliteStore {
                 let body =
                     serde_json::to_string(op).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let (author, counter) = (op.author().to_string(), counter_sql(op.id.counter));
-                let scope = scopes.get(&op.id).map(OpScope::as_stored);
+                let class = scopes.get(&op.id);
+                let scope = class.map(|c| c.scope.as_stored());
+                let resident = class.and_then(|c| c.resident.as_ref()).map(|r| r.as_str());
                 let added = stmt
-                    .execute(params![author, counter, op.kind.name(), body, scope])
+                    .execute(params![
+                        author,
+                        counter,
+                        op.kind.name(),
+                        body,
+                        scope,
+                        resident
+                    ])
                     .map_err(db)? as u64;
                 // An id already held is fine only with the same op: another body under it
                 // is an error, never a silent drop (the transaction rolls back).
@@ -426,9 +440,9 @@ impl OpLog for SqliteStore {
 
         // Committed: bring the in-memory frontier up to date (nothing here can fail).
         for op in ops {
-            if let Some(scope) = scopes.get(&op.id) {
+            if let Some(class) = scopes.get(&op.id) {
                 self.scope_index
-                    .note(op.author(), op.id.counter, scope.as_stored());
+                    .note(op.author(), op.id.counter, class.scope.as_stored());
             }
         }
         self.count += inserted;
@@ -742,8 +756,8 @@ impl ServerStore for SqliteStore {
         Ok(known == 1)
     }
 
-    fn stage_op_scopes(&mut self, scopes: HashMap<OpId, OpScope>) {
-        self.staged_scopes = scopes;
+    fn stage_op_scopes(&mut self, classes: HashMap<OpId, OpClass>) {
+        self.staged_scopes = classes;
     }
 
     fn unclassified_ops(&self, limit: usize) -> Result<Vec<Op>, StoreError> {
@@ -758,15 +772,18 @@ impl ServerStore for SqliteStore {
         parse_bodies(rows)
     }
 
-    fn set_op_scopes(&mut self, scopes: &[(OpId, OpScope)]) -> Result<(), StoreError> {
+    fn set_op_scopes(&mut self, classes: &[(OpId, OpClass)]) -> Result<(), StoreError> {
         let tx = self.conn.transaction().map_err(db)?;
         {
             let mut stmt = tx
-                .prepare_cached("UPDATE ops SET scope = ?1 WHERE author = ?2 AND counter = ?3")
+                .prepare_cached(
+                    "UPDATE ops SET scope = ?1, resident = ?2 WHERE author = ?3 AND counter = ?4",
+                )
                 .map_err(db)?;
-            for (id, scope) in scopes {
+            for (id, class) in classes {
                 stmt.execute(params![
-                    scope.as_stored(),
+                    class.scope.as_stored(),
+                    class.resident.as_ref().map(|r| r.as_str()),
                     id.replica.to_string(),
                     counter_sql(id.counter)
                 ])
@@ -774,11 +791,51 @@ impl ServerStore for SqliteStore {
             }
         }
         tx.commit().map_err(db)?;
-        for (id, scope) in scopes {
+        for (id, class) in classes {
             self.scope_index
-                .note(id.replica, id.counter, scope.as_stored());
+                .note(id.replica, id.counter, class.scope.as_stored());
         }
         Ok(())
+    }
+
+    fn encoded_ops_of_resident(
+        &self,
+        municipality: &MunicipalityCode,
+        voucher: &VoucherNumber,
+        limit: usize,
+    ) -> Result<Vec<EncodedOp>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT author, counter, body FROM ops WHERE resident = ?1 AND scope = ?2
+                 ORDER BY author, counter LIMIT ?3",
+            )
+            .map_err(db)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(
+                params![voucher.as_str(), municipality.as_str(), limit],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                },
+            )
+            .map_err(db)?;
+        let mut ops = Vec::new();
+        for row in rows {
+            let (author, counter, body) = row.map_err(db)?;
+            let id = OpId {
+                replica: replica_from_row(&author)?,
+                counter: counter_u64(counter)?,
+            };
+            ops.push(
+                EncodedOp::from_stored(id, body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            );
+        }
+        Ok(ops)
     }
 
     fn encoded_ops_in_scope(

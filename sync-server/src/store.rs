@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use thiserror::Error;
 
-use vax_domain::voucher::MunicipalityCode;
+use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 use vax_sync::{EncodedOp, Op, OpId, OpLog, PublicKey, ReplicaId, Role, VenueCode};
 
 /// A storage failure. Requests that meet one are answered 503 and may be retried.
@@ -108,6 +108,17 @@ impl OpScope {
             Self::WholeLedgerOnly => "",
         }
     }
+}
+
+/// What the store keeps of an op's classification (`crate::scope`), in its row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpClass {
+    /// Which replicas it goes to.
+    pub scope: OpScope,
+    /// For an op of a resident's record as a desk reads it (the register's fields, a
+    /// booking, a dose, a check-in, the void of one of those): the resident, the key of the
+    /// online lookup of a walk-in (docs/sync-spec.md §7b; with `scope`, their municipality).
+    pub resident: Option<VoucherNumber>,
 }
 
 /// The last op of each author in each scope, kept in memory by a store: a reply to a partial
@@ -259,17 +270,17 @@ pub trait ServerStore: OpLog<Error = StoreError> + Send + 'static {
         Ok(Vec::new())
     }
 
-    /// The scopes of the ops the next [`OpLog::append`] stores, which stores each op with its
+    /// The classes of the ops the next [`OpLog::append`] stores, which stores each op with its
     /// own. An op stored without one is unclassified until [`ServerStore::set_op_scopes`];
     /// partial replicas receive no unclassified op.
-    fn stage_op_scopes(&mut self, scopes: HashMap<OpId, OpScope>);
+    fn stage_op_scopes(&mut self, classes: HashMap<OpId, OpClass>);
 
     /// Up to `limit` unclassified ops (stored before the store kept scopes, or by a venue
     /// relay's upstream sync), in storage order.
     fn unclassified_ops(&self, limit: usize) -> Result<Vec<Op>, StoreError>;
 
-    /// Records the scopes of ops held.
-    fn set_op_scopes(&mut self, scopes: &[(OpId, OpScope)]) -> Result<(), StoreError>;
+    /// Records the classes of ops held.
+    fn set_op_scopes(&mut self, classes: &[(OpId, OpClass)]) -> Result<(), StoreError>;
 
     /// [`OpLog::encoded_ops_after`] restricted to the ops a replica of `scope` receives: those
     /// of [`OpScope::Everyone`] and of its municipalities.
@@ -279,6 +290,16 @@ pub trait ServerStore: OpLog<Error = StoreError> + Send + 'static {
         after: u64,
         limit: usize,
         scope: &[MunicipalityCode],
+    ) -> Result<Vec<EncodedOp>, StoreError>;
+
+    /// The stored texts of one resident's record ([`OpClass::resident`] `voucher`, of scope
+    /// `municipality`), by author and counter, at most `limit`: what the online lookup of a
+    /// walk-in returns. Read through an index on the resident, never a scan of the log.
+    fn encoded_ops_of_resident(
+        &self,
+        municipality: &MunicipalityCode,
+        voucher: &VoucherNumber,
+        limit: usize,
     ) -> Result<Vec<EncodedOp>, StoreError>;
 }
 

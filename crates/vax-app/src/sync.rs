@@ -366,12 +366,12 @@ pub struct SyncRun {
     pub quarantined: usize,
 }
 
-struct Config {
-    client: Client,
-    server_id: ReplicaId,
+pub(crate) struct Config {
+    pub(crate) client: Client,
+    pub(crate) server_id: ReplicaId,
 }
 
-fn config(ledger: &Ledger) -> Result<Config, SyncAppError> {
+pub(crate) fn config(ledger: &Ledger) -> Result<Config, SyncAppError> {
     let r = ledger.reader();
     let (Some(url), Some(token), Some(server)) = (
         r.setting(KEY_SERVER_URL)?,

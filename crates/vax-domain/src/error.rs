@@ -213,6 +213,12 @@ error_codes! {
     RateLimited = "RATE_LIMITED",
     /// The request took longer than the server allows; try again later.
     RequestTimeout = "REQUEST_TIMEOUT",
+    /// The server holds no record of this resident (the online lookup of a walk-in from
+    /// another municipality, docs/sync-spec.md §7b).
+    UnknownResident = "UNKNOWN_RESIDENT",
+    /// A walk-in from another municipality whose record could not be fetched: the server
+    /// cannot be reached (or refused the lookup). Nothing was written.
+    WalkInOffline = "WALK_IN_OFFLINE",
     // Staff sign-in (docs/audit.md).
     /// Staff are registered for this venue: a staff member must sign in first.
     StaffSignInRequired = "STAFF_SIGN_IN_REQUIRED",

@@ -265,6 +265,37 @@ impl Client {
         Ok(bytes)
     }
 
+    /// `GET /v1/residents/{municipality}/{voucher}` (a venue's desk holding a partial
+    /// replica): the record of a walk-in from another municipality, as a sync reply from the
+    /// server with its ops' texts ([`Message::decode_with_texts`]), for the ledger to verify
+    /// and merge. 404 `UNKNOWN_RESIDENT` when the server holds none; 429 past the device's
+    /// lookup rate.
+    pub fn resident_record(
+        &self,
+        municipality: &vax_domain::voucher::MunicipalityCode,
+        voucher: &vax_domain::voucher::VoucherNumber,
+    ) -> Result<(Message, Vec<EncodedOp>), ClientError> {
+        let url = self.url(&format!(
+            "/v1/residents/{}/{}",
+            municipality.as_str(),
+            voucher.as_str()
+        ));
+        let response = self
+            .agent
+            .get(&url)
+            .header("Authorization", self.auth())
+            .call()
+            .map_err(|e| ClientError::transport(&url, e))?;
+        let mut response = Self::check(&url, response)?;
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_MESSAGE_BYTES as u64)
+            .read_to_vec()
+            .map_err(|e| ClientError::transport(&url, e))?;
+        Message::decode_with_texts(&bytes).map_err(|e| ClientError::BadReply(e.to_string()))
+    }
+
     /// `GET /v1/alerts` (HQ devices).
     pub fn alerts(&self) -> Result<Vec<Alert>, ClientError> {
         self.get_authorized("/v1/alerts")

@@ -396,11 +396,13 @@ impl SyncNode {
     ) -> Result<Applied, SyncError> {
         let (mut message, verified) = message.into_parts();
         // What a partial replica's server says it covers is taken from that server only.
-        let covered = if sync.trusts_peer_keys {
+        let covered = if sync.trusts_peer_keys && !sync.lookup {
             std::mem::take(&mut message.covered)
         } else {
             BTreeMap::new()
         };
+        // A lookup's reply from the trusted server: its ops may lie far beyond what is held.
+        let unbounded = sync.trusts_peer_keys && sync.lookup;
         if message.protocol != PROTOCOL_VERSION {
             return Err(SyncError::UnsupportedProtocol {
                 got: message.protocol,
@@ -502,9 +504,12 @@ impl SyncNode {
             };
             // A partial replica holds none of the author's ops outside its scope: its server
             // vouches for the counters up to what the message covers.
-            let reach = held
-                .saturating_add(MAX_COUNTER_JUMP)
-                .max(covered.get(&op.author()).copied().unwrap_or(0));
+            let reach = if unbounded {
+                u64::MAX
+            } else {
+                held.saturating_add(MAX_COUNTER_JUMP)
+                    .max(covered.get(&op.author()).copied().unwrap_or(0))
+            };
             let refusal = if op.id.counter > reach {
                 Some(SyncError::CounterJump { op: op.id, held })
             } else {

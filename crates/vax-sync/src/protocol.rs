@@ -193,6 +193,8 @@ pub struct SyncState {
     pub(crate) pace: Option<(usize, BTreeSet<ReplicaId>)>,
     /// Whether messages to this peer say what they cover ([`SyncState::reporting_covered`]).
     pub(crate) reports_covered: bool,
+    /// Whether the message taken is a lookup's reply ([`SyncState::taking_a_lookup`]).
+    pub(crate) lookup: bool,
 }
 
 impl Default for SyncState {
@@ -215,6 +217,7 @@ impl SyncState {
             skip: BTreeSet::new(),
             pace: None,
             reports_covered: false,
+            lookup: false,
         }
     }
 
@@ -231,6 +234,17 @@ impl SyncState {
     /// known is never replaced.
     pub fn trusting_peer_keys(mut self) -> Self {
         self.trusts_peer_keys = true;
+        self
+    }
+
+    /// Takes one resident's record from the server trusted for keys (the online lookup of a
+    /// walk-in from another municipality, docs/sync-spec.md §7b): its ops lie anywhere in
+    /// their authors' numbering — a partial replica's frontier has passed most of them and it
+    /// may hold no op of their authors — so the counter-jump bound does not apply to them
+    /// (the server held and checked them; their signatures are verified as always). It covers
+    /// nothing: the frontier moves only over ops held without a gap.
+    pub fn taking_a_lookup(mut self) -> Self {
+        self.lookup = true;
         self
     }
 

@@ -1,23 +1,25 @@
 //! Reception: find, check in, cancel, reprint the 予診票.
 
 use tauri::State;
-use vax_app::desk::{cancel_check_in, check_in, desk_find, enrolled, CheckInDone, DeskCard};
+use vax_app::desk::{cancel_check_in, check_in, desk_find_online, enrolled, CheckInDone, DeskCard};
 use vax_app::lookup::Query;
 use vax_app::print::{print_yoshinhyo, Printed};
 
+use crate::state::lock;
 use crate::{AppState, IpcError};
 
 /// Searches by whatever the one field holds (a scanned or typed voucher, kana, a birth date, a
-/// phone number); vax-app decides which it is.
+/// phone number); vax-app decides which it is, and looks a walk-in from another municipality
+/// up online (the ledger is not held while the server answers).
 #[tauri::command]
 pub async fn reception_find(
     state: State<'_, AppState>,
     text: String,
 ) -> Result<Vec<DeskCard>, IpcError> {
-    let mut ledger = state.ledger()?;
     let query = Query::parse(&text)?;
-    let e = enrolled(&ledger)?;
-    Ok(desk_find(&mut ledger, &e, &query, state.now())?)
+    let ledger = state.shared_ledger()?;
+    let e = enrolled(&lock(ledger))?;
+    Ok(desk_find_online(&**ledger, &e, &query, state.now())?)
 }
 
 #[tauri::command]

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use vax_sync::{Message, Op, OpId, OpLog, ReplicaId, Role, VenueCode};
 use vax_sync_client::{new_device_key, MemoryReplica};
 use vax_sync_server::core::create_enrollment_code;
-use vax_sync_server::store::{Device, DeviceRecord, EnrollmentCodeRecord, OpScope};
+use vax_sync_server::store::{Device, DeviceRecord, EnrollmentCodeRecord, OpClass};
 use vax_sync_server::{Core, ServerStore, SqliteStore, StoreError};
 
 use crate::support::{dose, resident};
@@ -86,14 +86,23 @@ impl ServerStore for FailsAfterCommit {
     fn op_count(&self) -> Result<u64, StoreError> {
         self.inner.op_count()
     }
-    fn stage_op_scopes(&mut self, scopes: std::collections::HashMap<OpId, OpScope>) {
+    fn stage_op_scopes(&mut self, scopes: std::collections::HashMap<OpId, OpClass>) {
         self.inner.stage_op_scopes(scopes)
     }
     fn unclassified_ops(&self, limit: usize) -> Result<Vec<Op>, StoreError> {
         self.inner.unclassified_ops(limit)
     }
-    fn set_op_scopes(&mut self, scopes: &[(OpId, OpScope)]) -> Result<(), StoreError> {
+    fn set_op_scopes(&mut self, scopes: &[(OpId, OpClass)]) -> Result<(), StoreError> {
         self.inner.set_op_scopes(scopes)
+    }
+    fn encoded_ops_of_resident(
+        &self,
+        municipality: &vax_domain::voucher::MunicipalityCode,
+        voucher: &vax_domain::voucher::VoucherNumber,
+        limit: usize,
+    ) -> Result<Vec<vax_sync::EncodedOp>, StoreError> {
+        self.inner
+            .encoded_ops_of_resident(municipality, voucher, limit)
     }
     fn encoded_ops_in_scope(
         &self,

@@ -477,4 +477,152 @@ fn ops_stored_before_scopes_existed_are_classified_when_the_server_opens_the_sto
         municipalities_named(booth.log.iter()),
         HashMap::from([(maizuru().as_str().to_owned(), 50)])
     );
+    // The same classification names the resident of each op of a record (how the migration
+    // to `ops.resident` fills it): the online lookup of a walk-in finds Ayabe's resident 3.
+    let reply = core
+        .resident_record(&device, &ayabe(), &resident(3))
+        .expect("found");
+    let reply = Message::decode(&reply).expect("reply");
+    let kinds: Vec<&str> = reply.ops.iter().map(|op| op.kind.name()).collect();
+    assert_eq!(kinds, ["set_resident_fields", "record_dose"]);
+}
+
+/// The status and error code of a refused lookup.
+fn refused(
+    result: Result<(Message, Vec<vax_sync::EncodedOp>), vax_sync_client::ClientError>,
+) -> (u16, String) {
+    let e = result.expect_err("refused");
+    (
+        e.status().unwrap_or(0),
+        e.code().map(|c| c.as_str().to_owned()).unwrap_or_default(),
+    )
+}
+
+/// A walk-in from Maizuru at an Ayabe booth: the booth looks the resident up online and gets
+/// the stored, signed ops of their record — their register entry, their dose, the check-in and
+/// its void — and nothing of anyone else, keyed by municipality and voucher (the same number
+/// in another municipality is another person). A device that holds the resident, HQ (of the
+/// prefecture or of a municipality) and a revoked device are refused.
+#[test]
+fn a_walk_in_is_looked_up_online_by_municipality_and_voucher_and_only_their_record_comes() {
+    let f = Fixture::new();
+    let server_id = f.hq_enrollment.server_replica_id;
+    let mut hq = prefecture(&f, 10); // residents 0..10, each registered and given a dose
+    let check_in = hq
+        .write(crate::support::check_in(2, "V01"))
+        .expect("write")
+        .id;
+    hq.write(OpKind::Void(vax_sync::Void {
+        target: check_in,
+        target_kind: vax_sync::EventKind::CheckIn,
+        reason: "取り消し".into(),
+    }))
+    .expect("write");
+    hq.write(crate::support::check_in(4, "V01")).expect("write");
+    hq.write(OpKind::Inquiry(vax_sync::Inquiry::new(
+        resident(2),
+        vax_domain::inquiry::InquiryTopic::Other,
+        "電話あり",
+    )))
+    .expect("write");
+    sync_session(&mut hq, &f.hq, server_id).expect("push");
+
+    let code = scoped_code(&f, Role::Booth, Some("V02"), &[ayabe()]);
+    let (e, client, _, _) = enrolled_replica(&f, &code, "綾部 接種1");
+    let (reply, texts) = client
+        .resident_record(&maizuru(), &resident(2))
+        .expect("found");
+    assert_eq!(reply.from, server_id);
+    assert!(reply.covered.is_empty() && !reply.more, "{reply:?}");
+    let kinds: Vec<&str> = reply.ops.iter().map(|op| op.kind.name()).collect();
+    assert_eq!(
+        kinds,
+        ["set_resident_fields", "record_dose", "check_in", "void"],
+        "the record, not the call centre's note"
+    );
+    for op in &reply.ops {
+        if let OpKind::Void(v) = &op.kind {
+            assert_eq!(v.target, check_in);
+        } else {
+            assert_eq!(op.kind.resident(), Some(&resident(2)), "{op:?}");
+        }
+    }
+    assert_eq!(
+        texts.len(),
+        reply.ops.len(),
+        "the stored texts, as a sync reply's"
+    );
+    assert_eq!(
+        reply.keys.get(&f.hq_enrollment.replica_id),
+        Some(&f.hq_key.public()),
+        "the authors' keys, for the device to verify every op"
+    );
+
+    // Resident 3 lives in Ayabe: under Maizuru's code nobody is known.
+    assert_eq!(
+        refused(client.resident_record(&maizuru(), &resident(3))),
+        (404, "UNKNOWN_RESIDENT".into())
+    );
+    assert_eq!(
+        refused(client.resident_record(&maizuru(), &resident(999))),
+        (404, "UNKNOWN_RESIDENT".into())
+    );
+    // Its own municipality's residents it holds already.
+    assert_eq!(
+        refused(client.resident_record(&ayabe(), &resident(3))),
+        (403, "NOT_PERMITTED".into())
+    );
+    // A whole replica holds everyone; HQ checks nobody in.
+    let code = scoped_code(&f, Role::Booth, Some("V01"), &[]);
+    let (_, whole, _, _) = enrolled_replica(&f, &code, "本部会場 接種1");
+    assert_eq!(
+        refused(whole.resident_record(&maizuru(), &resident(2))),
+        (403, "NOT_PERMITTED".into())
+    );
+    assert_eq!(
+        refused(f.hq.resident_record(&maizuru(), &resident(2))),
+        (403, "NOT_PERMITTED".into())
+    );
+    let code = scoped_code(&f, Role::Hq, None, &[ayabe()]);
+    let (_, ayabe_hq, _, _) = enrolled_replica(&f, &code, "綾部市 本部");
+    assert_eq!(
+        refused(ayabe_hq.resident_record(&maizuru(), &resident(2))),
+        (403, "NOT_PERMITTED".into())
+    );
+    // A revoked device (a lost kiosk) is refused.
+    f.hq.revoke_device(e.replica_id).expect("revoke");
+    assert_eq!(
+        refused(client.resident_record(&maizuru(), &resident(2))),
+        (401, "DEVICE_REVOKED".into())
+    );
+}
+
+/// An attacker with an Ayabe booth's token tries voucher after voucher: past the lookup
+/// burst every lookup is refused with 429 for a while, found or not, and another device keeps
+/// its own lookups.
+#[test]
+fn a_device_cannot_page_through_the_residents_with_the_lookup() {
+    let f = Fixture::new();
+    prefecture(&f, 4);
+    let code = scoped_code(&f, Role::Booth, Some("V02"), &[ayabe()]);
+    let (_, attacker, _, _) = enrolled_replica(&f, &code, "綾部 接種1");
+    let burst = vax_sync_server::limits::DEFAULT_LOOKUP_BURST;
+    for n in 0..burst {
+        let (status, _) = refused(attacker.resident_record(&maizuru(), &resident(1_000 + 2 * n)));
+        assert_eq!(status, 404, "lookup {n}");
+    }
+    for voucher in [resident(2_000), resident(2)] {
+        let (status, code) = refused(attacker.resident_record(&maizuru(), &voucher));
+        assert_eq!(
+            (status, code.as_str()),
+            (429, "RATE_LIMITED"),
+            "{voucher:?}"
+        );
+    }
+    let code = scoped_code(&f, Role::Booth, Some("V02"), &[ayabe()]);
+    let (_, other, _, _) = enrolled_replica(&f, &code, "綾部 接種2");
+    let (found, _) = other
+        .resident_record(&maizuru(), &resident(2))
+        .expect("another device's lookups are its own");
+    assert_eq!(found.ops.len(), 2);
 }

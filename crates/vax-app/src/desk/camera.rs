@@ -4,8 +4,9 @@
 //! [`DeskCamera::start`] opens the frame source chosen by a [`CameraChoice`] on a background
 //! thread, where frames are decoded and debounced (one read per card presentation). The desk
 //! polls [`DeskCamera::poll`] a few times a second: it gets the latest preview picture and
-//! every new read, each already looked up through [`camera_scan`], which is [`desk_find`] with
-//! a voucher query — exactly what the scan field runs for a typed or USB-scanned line.
+//! every new read, each already looked up through [`camera_scan`], which is
+//! [`desk_find_online`] with a voucher query — exactly what the scan field runs for a typed
+//! or USB-scanned line.
 //! Dropping the `DeskCamera` stops the thread and releases the camera.
 
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use vax_ledger::Ledger;
 use vax_scan::{voucher_from_qr_text, FrameSource, Pipeline, ScanEvent, ScanWorker};
 pub use vax_scan::{CameraChoice, Lang, Preview, PreviewConfig, SourceError, WorkerConfig};
 
-use super::{desk_find, DeskCard, DeskError, Enrollment};
+use super::{desk_find_online, DeskCard, DeskError, Enrollment};
 use crate::lookup::Query;
 
 /// How long [`DeskCamera::start`] waits for the source to open before giving up.
@@ -97,7 +98,8 @@ pub enum CameraRead {
 }
 
 /// The reception scan of a code read by the camera: checks that it is an 18-digit voucher
-/// line, then runs [`desk_find`] with it, as the scan field does for a USB scanner's digits.
+/// line, then runs [`desk_find_online`] with it, as the scan field does for a USB scanner's
+/// digits (a walk-in from another municipality is looked up online).
 pub fn camera_scan(
     ledger: &mut Ledger,
     enrollment: &Enrollment,
@@ -125,7 +127,7 @@ pub fn camera_scan(
             };
         }
     };
-    match desk_find(ledger, enrollment, &Query::Voucher(line.clone()), now) {
+    match desk_find_online(&mut *ledger, enrollment, &Query::Voucher(line.clone()), now) {
         Ok(cards) => CameraRead::Voucher { line, cards },
         Err(e) => CameraRead::Failed {
             code: e.code(),

@@ -11,6 +11,7 @@ pub mod paper;
 pub mod paper_sheet;
 mod reception;
 mod setup;
+mod walk_in;
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
@@ -30,6 +31,7 @@ pub use booth::{
 pub use day_progress::{venue_day_summary, BandSummary, DaySummary};
 pub use reception::{cancel_check_in, check_in, desk_find, CheckInDone, DeskCard, Warning};
 pub use setup::{enroll_here, product_choices, setup_status, ProductChoice, SetupStatus};
+pub use walk_in::{desk_find_online, walk_in_of};
 
 /// Which venue and role this installation serves, and the municipality running the campaign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -155,6 +157,30 @@ pub enum DeskError {
     /// Nobody is signed in where staff must be (docs/audit.md).
     #[error(transparent)]
     Staff(#[from] crate::staff::StaffError),
+    /// A walk-in from another municipality whose record could not be fetched (no network,
+    /// or the server refused the lookup): nothing was written (docs/sync-spec.md §7b).
+    #[error(
+        "a resident of another municipality ({municipality}): their vaccination record cannot \
+         be checked because the sync server cannot be reached. Check the doses on their \
+         vaccination certificate (接種済証) and ask the venue's doctor before giving one; \
+         nothing was recorded ({detail})"
+    )]
+    WalkInOffline {
+        /// The voucher's 市町村コード.
+        municipality: String,
+        /// What failed, for the log.
+        detail: String,
+    },
+    /// A walk-in from another municipality whom the sync server does not know.
+    #[error(
+        "a resident of another municipality ({municipality}): the sync server holds no record \
+         of this voucher. Check the number on the voucher and ask the issuing municipality; \
+         nothing was recorded"
+    )]
+    WalkInUnknown {
+        /// The voucher's 市町村コード.
+        municipality: String,
+    },
 }
 
 impl UserFacing for DeskError {
@@ -180,6 +206,8 @@ impl UserFacing for DeskError {
             Self::Query(e) => e.code(),
             Self::Ledger(e) => e.code(),
             Self::Staff(e) => e.code(),
+            Self::WalkInOffline { .. } => ErrorCode::WalkInOffline,
+            Self::WalkInUnknown { .. } => ErrorCode::UnknownResident,
         }
     }
 
@@ -234,6 +262,16 @@ impl UserFacing for DeskError {
             Self::Query(e) => e.message_ja(),
             Self::Ledger(e) => e.message_ja(),
             Self::Staff(e) => e.message_ja(),
+            Self::WalkInOffline { municipality, .. } => format!(
+                "他の市町村（{municipality}）の方です。通信がつながらないため接種履歴を確認できません。\
+                 接種済証で接種歴を確認し、接種の可否は会場の医師に相談してください。\
+                 記録は何も書き込まれていません"
+            ),
+            Self::WalkInUnknown { municipality } => format!(
+                "他の市町村（{municipality}）の方ですが、サーバーにこの接種券の記録がありません。\
+                 接種券の番号を確かめ、発行した市町村に確認してください。\
+                 記録は何も書き込まれていません"
+            ),
         }
     }
 }

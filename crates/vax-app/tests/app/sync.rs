@@ -742,3 +742,164 @@ fn a_municipalitys_hq_makes_codes_for_its_own_municipality_without_naming_it() {
     assert!(refused.to_string().contains("WRONG_SCOPE"), "{refused}");
     assert!(!refused.message_ja().is_empty());
 }
+
+/// A walk-in from Maizuru at a booth of Ayabe (a partial replica holding no resident of
+/// Maizuru): the QR's 18 digits name Maizuru, so the desk looks the resident up online and the
+/// dose rules apply to the record it brought — dose 1 given at Maizuru's booth is refused as a
+/// duplicate; another walk-in is given dose 1, which the server takes and HQ receives, audited
+/// like any card shown. The looked-up ops are not asked for again nor sent back, the ledger
+/// stays consistent. Unknown to the server, or offline: a clear refusal, nothing written.
+#[test]
+fn a_booth_of_another_municipality_finds_a_walk_in_online_and_the_dose_rules_apply_to_her_record() {
+    use vax_app::desk::desk_find_online;
+    use vax_app::lookup::Query;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(&dir.path().join("server.sqlite3"), 0).unwrap();
+    let (mut hq, mut maizuru_booth) = hq_and_a_new_booth(&server, dir.path());
+    let day = vax_app::roster::venue_day(&maizuru_booth, "V03", DAY.parse().unwrap()).unwrap();
+    let booked: Vec<_> = day
+        .bands
+        .iter()
+        .flat_map(|b| &b.residents)
+        .take(4)
+        .collect();
+    let (dosed, walk_in, unreached, came_back) = (booked[0], booked[1], booked[2], booked[3]);
+    give_first_dose(&mut maizuru_booth, dosed.resident_id, "08:40");
+    sync_now(&mut maizuru_booth, time("08:41")).unwrap();
+
+    let ayabe = MunicipalityCode::parse("262030").unwrap();
+    let code = server
+        .scoped_enrollment_code(SyncRole::Booth, Some("V03"), vec![ayabe.clone()])
+        .unwrap();
+    let mut kiosk = Ledger::open(&dir.path().join("ayabe.sqlite3")).unwrap();
+    enroll_device(
+        &mut kiosk,
+        &server.url(),
+        &code,
+        "V03 綾部",
+        ayabe.as_str(),
+        time("08:50"),
+    )
+    .unwrap();
+    sync_now(&mut kiosk, time("08:51")).unwrap();
+    assert_eq!(resident_count(&kiosk), 0, "no resident of Maizuru");
+    let e = desk::enrollment(&kiosk).unwrap().expect("desk enrolled");
+    let qr = |voucher: &str| Query::Voucher(format!("11{}{voucher}", maizuru().as_str()));
+    let lot = open_lot(&mut kiosk, &e, "comirnaty", "FA5765", time("08:52")).unwrap();
+    let dose_1 = |resident_id| RecordDose {
+        resident_id,
+        dose_number: 1,
+        lot_id: lot.id,
+        vaccinator: "綾部 花子".into(),
+        injection_site: "左上腕".into(),
+        override_: None,
+    };
+    // Offline lookups and the next syncs are judged against this.
+    let ops_before = kiosk.sync_log_summary().unwrap().ops;
+
+    // She had dose 1 at Maizuru's booth: the lookup brings it, and dose 1 again is refused.
+    let cards = desk_find_online(&mut kiosk, &e, &qr(&dosed.voucher), time("09:00")).unwrap();
+    assert_eq!(cards.len(), 1, "found online");
+    let id = cards[0].card.resident.id;
+    assert_eq!(dose_rows(&kiosk, id), 1);
+    assert_eq!(cards[0].due_dose, Some(2));
+    let refused = record_dose(&mut kiosk, &e, &dose_1(id), time("09:01")).unwrap_err();
+    assert_eq!(refused.code(), "DUPLICATE_DOSE", "{refused}");
+    assert_eq!(
+        resident_count(&kiosk),
+        1,
+        "her record only: {}",
+        kiosk.sync_log_summary().unwrap().ops - ops_before
+    );
+
+    // Another walk-in with no dose yet: found online, checked in and given dose 1 by the booth.
+    let cards = desk_find_online(&mut kiosk, &e, &qr(&walk_in.voucher), time("09:10")).unwrap();
+    let id = cards[0].card.resident.id;
+    assert_eq!(cards[0].due_dose, Some(1));
+    record_dose(&mut kiosk, &e, &dose_1(id), time("09:15")).unwrap();
+    let run = sync_now(&mut kiosk, time("09:20")).unwrap();
+    assert_eq!(
+        run.quarantined, 0,
+        "the server takes a walk-in's dose: {run:?}"
+    );
+    assert_eq!(
+        run.received_ops, 0,
+        "the looked-up ops are not asked for again"
+    );
+    let again = sync_now(&mut kiosk, time("09:21")).unwrap();
+    assert_eq!((again.sent_ops, again.received_ops), (0, 0), "{again:?}");
+    let report = kiosk.check_consistency().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+
+    sync_now(&mut hq, time("09:30")).unwrap();
+    let at_hq = resident_id(&hq, &walk_in.voucher);
+    assert_eq!(dose_rows(&hq, at_hq), 1, "HQ has the walk-in's dose");
+    let trail = vax_app::audit::search(
+        &hq,
+        Role::Headquarters,
+        &vax_app::audit::AuditSearch {
+            resident: Some(walk_in.voucher.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let kiosk_id = kiosk.replica_identity().map(|(id, _)| id.to_string());
+    let by_kiosk: Vec<&str> = trail
+        .iter()
+        .filter(|r| Some(&r.device) == kiosk_id.as_ref())
+        .map(|r| r.action.as_str())
+        .collect();
+    assert!(
+        by_kiosk.contains(&"lookup") && by_kiosk.contains(&"dose"),
+        "who looked at her record, and who gave the dose: {by_kiosk:?}"
+    );
+
+    // Looked up once, then given dose 1 at her own municipality's booth: the next time she
+    // walks in, the desk looks her up again (its copy is a snapshot) and refuses dose 1.
+    let cards = desk_find_online(&mut kiosk, &e, &qr(&came_back.voucher), time("09:31")).unwrap();
+    assert_eq!(cards[0].due_dose, Some(1));
+    give_first_dose(&mut maizuru_booth, came_back.resident_id, "09:32");
+    sync_now(&mut maizuru_booth, time("09:33")).unwrap();
+    let cards = desk_find_online(&mut kiosk, &e, &qr(&came_back.voucher), time("09:34")).unwrap();
+    let id = cards[0].card.resident.id;
+    assert_eq!(
+        dose_rows(&kiosk, id),
+        1,
+        "the dose given since the first lookup"
+    );
+    let refused = record_dose(&mut kiosk, &e, &dose_1(id), time("09:35")).unwrap_err();
+    assert_eq!(refused.code(), "DUPLICATE_DOSE", "{refused}");
+    let report = kiosk.check_consistency().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+
+    // A voucher the server does not know: said so, nothing written.
+    let ops_before = kiosk.sync_log_summary().unwrap().ops;
+    let fukuchiyama = Query::Voucher(format!("11262013{}", unreached.voucher));
+    let unknown = desk_find_online(&mut kiosk, &e, &fukuchiyama, time("09:40")).unwrap_err();
+    assert_eq!(unknown.code(), "UNKNOWN_RESIDENT", "{unknown}");
+    assert!(
+        unknown.message_ja().contains("他の市町村"),
+        "{}",
+        unknown.message_ja()
+    );
+
+    // Offline: the clear message, and nothing written.
+    server.kill();
+    let offline =
+        desk_find_online(&mut kiosk, &e, &qr(&unreached.voucher), time("09:45")).unwrap_err();
+    assert_eq!(offline.code(), "WALK_IN_OFFLINE", "{offline}");
+    assert!(
+        offline
+            .message_ja()
+            .contains("通信がつながらないため接種履歴を確認できません"),
+        "{}",
+        offline.message_ja()
+    );
+    assert!(
+        offline.to_string().contains("cannot be checked"),
+        "{offline}"
+    );
+    assert_eq!(kiosk.sync_log_summary().unwrap().ops, ops_before);
+    assert_eq!(resident_count(&kiosk), 3);
+}

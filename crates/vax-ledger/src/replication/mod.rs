@@ -280,6 +280,31 @@ impl Ledger {
         Ok(applied)
     }
 
+    /// Takes one resident's record from the server that enrolled this device (`server`): the
+    /// online lookup of a walk-in from another municipality on a partial replica
+    /// (docs/sync-spec.md §7b). Its ops are verified, stored, merged and made rows in one
+    /// transaction, as a sync reply's, although they lie below this replica's frontier for
+    /// their authors (which `covered` moved past them) or far beyond what it holds of them:
+    /// an op counts as held only when the log holds it, never by the frontier, and the
+    /// counter-jump bound does not apply ([`SyncState::taking_a_lookup`]). The frontier moves
+    /// only over ops held without a gap (the reply covers nothing), so the next sync neither
+    /// asks for them again (they lie below it, or are told as held beyond it) nor sends them
+    /// (the server holds them). A one-off snapshot: the resident's later ops are of another
+    /// municipality's scope and never come; looking them up again brings what is new.
+    pub fn merge_lookup(
+        &mut self,
+        server: ReplicaId,
+        mut message: Message,
+        texts: Vec<EncodedOp>,
+    ) -> Result<Applied, LedgerError> {
+        message.covered.clear();
+        message.more = false;
+        let mut state = SyncState::for_peer(server)
+            .trusting_peer_keys()
+            .taking_a_lookup();
+        self.sync_receive_with_texts(&mut state, message, texts)
+    }
+
     /// The open alerts of the merged state: conflicts for people to resolve.
     pub fn sync_alerts(&mut self) -> Result<Vec<Alert>, LedgerError> {
         let replication = self

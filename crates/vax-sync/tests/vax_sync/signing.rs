@@ -390,3 +390,56 @@ fn only_the_trusted_server_says_what_a_partial_replica_covers() {
         .expect("the server vouches for the counters it covers");
     assert_eq!(device.log.seen().expect("seen").get(&rid(2)), far);
 }
+
+/// The online lookup of a walk-in (docs/sync-spec.md §7b): a partial replica whose frontier
+/// the server moved far past an author's ops, holding none of them, takes that author's ops
+/// about the resident from the trusted server's lookup reply — one below its frontier (held by
+/// the log, not by the frontier) and one far beyond everything it holds (no counter-jump
+/// bound) — and its frontier does not move for them, whatever the reply says it covers.
+#[test]
+fn a_lookup_reply_from_the_trusted_server_is_taken_below_the_frontier_and_far_beyond_it() {
+    let booth = Site::new(2, Role::Booth);
+    let far = 3 * MAX_COUNTER_JUMP;
+    let mut device = Site::new(3, Role::Booth);
+    let mut covering = message_with(&booth, Vec::new());
+    covering.covered = [(rid(2), far)].into_iter().collect();
+    device
+        .receive(&mut SyncState::new().trusting_peer_keys(), covering)
+        .expect("covered");
+    assert_eq!(device.log.seen().expect("seen").get(&rid(2)), far);
+
+    let below = dose_signed_by(2, 2, 5, T0);
+    let beyond = dose_signed_by(2, 2, far + MAX_COUNTER_JUMP + 100, T0);
+    let reply = |covering: bool| {
+        let mut m = message_with(&booth, vec![below.clone(), beyond.clone()]);
+        if covering {
+            m.covered = [(rid(2), far * 2)].into_iter().collect();
+        }
+        m
+    };
+    // A sync message (or an untrusted peer's lookup) may not jump that far.
+    let err = device
+        .receive(&mut SyncState::new().trusting_peer_keys(), reply(false))
+        .expect_err("beyond the bound");
+    assert!(matches!(err, SyncError::CounterJump { .. }), "{err}");
+    let err = device
+        .receive(&mut SyncState::new().taking_a_lookup(), reply(false))
+        .expect_err("an untrusted peer's lookup lifts no bound");
+    assert!(matches!(err, SyncError::CounterJump { .. }), "{err}");
+
+    let applied = device
+        .receive(
+            &mut SyncState::new().trusting_peer_keys().taking_a_lookup(),
+            reply(true),
+        )
+        .expect("the trusted server's lookup");
+    assert_eq!(applied.new_ops, 2);
+    for op in [&below, &beyond] {
+        assert_eq!(device.log.get(&op.id).expect("get").as_ref(), Some(op));
+    }
+    assert_eq!(
+        device.log.seen().expect("seen").get(&rid(2)),
+        far,
+        "a lookup covers nothing"
+    );
+}
