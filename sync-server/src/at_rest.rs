@@ -100,6 +100,27 @@ pub enum KeyError {
         /// The new key file.
         new: PathBuf,
     },
+    /// A venue relay whose token and TLS key are sealed under its log's key, opened without
+    /// the key.
+    #[error(
+        "the venue relay's token and TLS key in {path} are sealed under its log's key: give its \
+         key file (--key-file or VAXSYNC_KEY_FILE)"
+    )]
+    Sealed {
+        /// The relay's directory.
+        path: PathBuf,
+    },
+    /// A key that does not open a venue relay's sealed token or TLS key (another key, or an
+    /// altered file).
+    #[error(
+        "the key does not open the venue relay's sealed {path} (another key file, or the file \
+         was altered; a `relay rekey` cut short is finished by running it again); nothing was \
+         changed"
+    )]
+    SealedWrongKey {
+        /// The sealed file.
+        path: PathBuf,
+    },
     /// A key given for a PostgreSQL store.
     #[error(
         "a key file is for the SQLite store; a PostgreSQL database is encrypted at rest by its \
@@ -124,7 +145,7 @@ impl KeyError {
     /// a store refused as it is.
     pub fn exit_status(&self) -> u8 {
         match self {
-            Self::WrongKey { .. } => 4,
+            Self::WrongKey { .. } | Self::SealedWrongKey { .. } => 4,
             Self::KeyFile { .. } | Self::AtRest(_) => 1,
             _ => 5,
         }
@@ -135,10 +156,12 @@ impl UserFacing for KeyError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::WrongKey { .. }
+            | Self::SealedWrongKey { .. }
             | Self::Postgres
             | Self::SameKey { .. }
             | Self::NewKeyFileExists { .. } => ErrorCode::InvalidInput,
             Self::Locked { .. }
+            | Self::Sealed { .. }
             | Self::Unfinished { .. }
             | Self::RekeyUnfinished { .. }
             | Self::KeyFile { .. } => ErrorCode::LedgerUnavailable,
@@ -179,6 +202,14 @@ impl UserFacing for KeyError {
             Self::NewKeyFileExists { path, new } => format!(
                 "新しい鍵ファイル {} はすでにあり、保存先 {} の鍵の変更で作られたものではありません。ファイルのない場所を指定してください。何も変更されていません",
                 new.display(),
+                path.display()
+            ),
+            Self::Sealed { path } => format!(
+                "中継器 {} のトークンと TLS 鍵は記録の鍵で封印されています。鍵ファイルを指定してください (--key-file または VAXSYNC_KEY_FILE)",
+                path.display()
+            ),
+            Self::SealedWrongKey { path } => format!(
+                "鍵が中継器の封印されたファイル {} に合いません (別の鍵ファイルか、ファイルが改変されています。途中で止まった relay rekey はもう一度実行すると完了します)。何も変更されていません",
                 path.display()
             ),
             Self::Postgres => "鍵ファイルは SQLite の保存先のためのものです。PostgreSQL の暗号化はデータベース側 (ディスク暗号化・TDE) と TLS で行います".into(),

@@ -515,14 +515,28 @@ fn run() -> Result<()> {
             command: RelayCommand::Encrypt { dir, key_file },
         } => {
             // An enrolled relay's only: a mistyped directory gets no new log.
-            relay::identity(&dir).with_context(|| format!("opening {}", dir.display()))?;
-            encrypt(&relay::log_path(&dir), &key_file)
+            relay::enrolled(&dir).with_context(|| format!("opening {}", dir.display()))?;
+            encrypt(&relay::log_path(&dir), &key_file)?;
+            // Its token and TLS key under the same key (the key now opens the log).
+            let key = read_key_file(&key_file).map_err(StoreError::from)?;
+            relay::seal_secrets(&dir, &key, None)
+                .with_context(|| format!("sealing the secrets of {}", dir.display()))?;
+            println!("sealed: the relay's token and TLS key in {}", dir.display());
+            Ok(())
         }
         Command::Relay {
             command: RelayCommand::Rekey { dir, keys },
         } => {
-            relay::identity(&dir).with_context(|| format!("opening {}", dir.display()))?;
-            rekey(&relay::log_path(&dir), &keys)
+            relay::enrolled(&dir).with_context(|| format!("opening {}", dir.display()))?;
+            rekey(&relay::log_path(&dir), &keys)?;
+            // Its token and TLS key sealed again under the new key (a run cut short between
+            // the log and them is finished by the same command).
+            let old = read_key_file(&keys.key_file).map_err(StoreError::from)?;
+            let new = read_key_file(&keys.new_key_file).map_err(StoreError::from)?;
+            relay::seal_secrets(&dir, &new, Some(&old))
+                .with_context(|| format!("sealing the secrets of {}", dir.display()))?;
+            println!("sealed: the relay's token and TLS key in {}", dir.display());
+            Ok(())
         }
         Command::Status { store } => {
             let store = store.open()?;
@@ -630,7 +644,10 @@ fn run_relay(
     options: &relay::RelayOptions,
     policy: &vax_sync_client::TrustPolicy,
 ) -> Result<()> {
-    let identity = relay::identity(dir).with_context(|| format!("opening {}", dir.display()))?;
+    // The token sealed under the log's key is opened with it (refused without it, or with
+    // another, as the log is).
+    let identity = relay::identity_keyed(dir, options.key.as_ref())
+        .with_context(|| format!("opening {}", dir.display()))?;
     // Under the relay's trust policy: a plain-HTTP centre off this machine is refused here,
     // before the relay serves anything, and the pinned CA is the only one trusted.
     let centre = relay::centre_client(&identity, policy)

@@ -25,9 +25,17 @@
 //!   and `relay serve` (`--key-file`, `VAXSYNC_KEY_FILE`), or, for the app's relay, a key
 //!   derived from the unlocked ledger's ([`RelayOptions::key`]).
 //!
-//! Directory layout: `identity.json` (centre URL, token, ids), `trust.json` (the pinned CA,
-//! whether plain HTTP is allowed), `registry.json`, `refused.json` (ops the centre refused
-//! for good: never sent again), `relay.db` (the log, [`log_path`]), `cert.pem` and `key.pem`.
+//! - When its log is encrypted, its two secrets are sealed under the same key
+//!   ([`seal_secrets`], `DataKey::seal`): the bearer token at the centre (`token_sealed` in
+//!   `identity.json`, whose other fields stay readable) and its TLS private key
+//!   (`key.pem.sealed` instead of `key.pem`, given to the TLS server from memory). A stolen
+//!   machine without the key gives neither the venue's residents nor a token to pull them
+//!   from the centre.
+//!
+//! Directory layout: `identity.json` (centre URL, token or sealed token, ids), `trust.json`
+//! (the pinned CA, whether plain HTTP is allowed), `registry.json`, `refused.json` (ops the
+//! centre refused for good: never sent again), `relay.db` (the log, [`log_path`]), `cert.pem`
+//! and `key.pem` (or `key.pem.sealed`).
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -43,7 +51,7 @@ use vax_sync_client::lan::{fingerprint, JoinCode};
 use vax_sync_client::{sync_session, Client, ClientError, LocalReplica, SessionError, TrustPolicy};
 
 use crate::api::AppState;
-use crate::at_rest::StoreKey;
+use crate::at_rest::{KeyError, StoreKey};
 use crate::core::Core;
 use crate::sqlite::SqliteStore;
 use crate::store::StoreError;
@@ -123,6 +131,49 @@ pub struct RelayIdentity {
     pub name: String,
 }
 
+/// `identity.json` as kept: the token in the clear (a relay whose log is plain), or sealed
+/// under the log's key (`token_sealed`, hex; the plain `token` absent).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct IdentityFile {
+    centre_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_sealed: Option<String>,
+    relay_id: ReplicaId,
+    centre_id: ReplicaId,
+    venue: VenueCode,
+    name: String,
+}
+
+/// What the relay's token is sealed for (the AEAD's associated data).
+const TOKEN_LABEL: &str = "vax venue relay: centre token v1";
+/// What the relay's TLS private key is sealed for.
+const TLS_KEY_LABEL: &str = "vax venue relay: TLS private key v1";
+/// The sealed TLS private key's file.
+const SEALED_KEY_PEM: &str = "key.pem.sealed";
+
+/// Who is enrolled in a relay directory, read without its key (the token left out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolledRelay {
+    /// The central server's base URL.
+    pub centre_url: String,
+    /// The relay's replica id.
+    pub relay_id: ReplicaId,
+    /// The centre's replica id.
+    pub centre_id: ReplicaId,
+    /// The relay's venue.
+    pub venue: VenueCode,
+    /// The name it enrolled with.
+    pub name: String,
+    /// Whether its token (and TLS key) are sealed under its log's key.
+    pub sealed: bool,
+}
+
+fn key_refusal(e: KeyError) -> RelayError {
+    RelayError::Store(StoreError::Key(e))
+}
+
 fn file(dir: &Path, name: &str) -> PathBuf {
     dir.join(name)
 }
@@ -176,7 +227,7 @@ pub fn enroll(
         source,
     })?;
     let path = file(dir, "identity.json");
-    if read_json::<RelayIdentity>(&path)?.is_some() {
+    if read_json::<IdentityFile>(&path)?.is_some() {
         return Err(RelayError::BadFile {
             path,
             message: "already holds a relay identity (a re-enrolled relay is a new replica: use a new directory)".into(),
@@ -196,7 +247,10 @@ pub fn enroll(
         venue,
         name: name.to_owned(),
     };
-    write_json(&path, &identity)?;
+    write_json(
+        &path,
+        &identity_file(&identity, Some(identity.token.clone()), None),
+    )?;
     Ok(identity)
 }
 
@@ -260,9 +314,184 @@ pub fn centre_client(identity: &RelayIdentity, policy: &TrustPolicy) -> Result<C
     Ok(policy.client(&identity.centre_url, &identity.token)?)
 }
 
-/// The relay's identity in `dir`.
-pub fn identity(dir: &Path) -> Result<RelayIdentity, RelayError> {
+fn identity_file(
+    identity: &RelayIdentity,
+    token: Option<String>,
+    token_sealed: Option<String>,
+) -> IdentityFile {
+    IdentityFile {
+        centre_url: identity.centre_url.clone(),
+        token,
+        token_sealed,
+        relay_id: identity.relay_id,
+        centre_id: identity.centre_id,
+        venue: identity.venue.clone(),
+        name: identity.name.clone(),
+    }
+}
+
+fn read_identity_file(dir: &Path) -> Result<IdentityFile, RelayError> {
     read_json(&file(dir, "identity.json"))?.ok_or_else(|| RelayError::NotEnrolled(dir.to_owned()))
+}
+
+/// Who is enrolled in `dir`, without its key: enough to tell an enrolled directory and show
+/// it, not to call the centre.
+pub fn enrolled(dir: &Path) -> Result<EnrolledRelay, RelayError> {
+    let f = read_identity_file(dir)?;
+    Ok(EnrolledRelay {
+        sealed: f.token.is_none() && f.token_sealed.is_some(),
+        centre_url: f.centre_url,
+        relay_id: f.relay_id,
+        centre_id: f.centre_id,
+        venue: f.venue,
+        name: f.name,
+    })
+}
+
+/// The relay's identity in `dir`, its token in the clear (a relay whose log is plain); a
+/// sealed token is refused ([`identity_keyed`] opens it).
+pub fn identity(dir: &Path) -> Result<RelayIdentity, RelayError> {
+    identity_keyed(dir, None)
+}
+
+/// Whether the relay's log in `dir` is encrypted.
+fn log_encrypted(dir: &Path) -> bool {
+    let log = log_path(dir);
+    crate::at_rest::has_content(&log) && !vax_at_rest::is_plain(&log)
+}
+
+/// The refusal of a sealed file of `dir` that `key` (or no key) does not open: the log's own
+/// refusal when the key does not open the log either (the usual case: no key, another
+/// relay's key), the sealed file named otherwise. Reads only.
+fn sealed_refusal(dir: &Path, key: Option<&StoreKey>, sealed: &Path) -> RelayError {
+    let log = log_path(dir);
+    key_refusal(match key {
+        None if log_encrypted(dir) => KeyError::Locked { path: log },
+        None => KeyError::Sealed {
+            path: dir.to_owned(),
+        },
+        Some(key) if log_encrypted(dir) && vax_at_rest::keyed_connection(&log, key).is_err() => {
+            KeyError::WrongKey { path: log }
+        }
+        Some(_) => KeyError::SealedWrongKey {
+            path: sealed.to_owned(),
+        },
+    })
+}
+
+/// The relay's identity in `dir`, its token unsealed with `key` (its log's) when sealed.
+/// A sealed token without the key, or with a key that does not open it, is refused as its
+/// log would be (`KeyError`), with nothing changed.
+pub fn identity_keyed(dir: &Path, key: Option<&StoreKey>) -> Result<RelayIdentity, RelayError> {
+    let path = file(dir, "identity.json");
+    let f = read_identity_file(dir)?;
+    let token = match (&f.token, &f.token_sealed) {
+        (Some(token), _) => token.clone(),
+        (None, Some(sealed)) => {
+            let opened = key.and_then(|key| {
+                let bytes = hex::decode(sealed).ok()?;
+                let plain = key.open_sealed(TOKEN_LABEL, &bytes).ok()?;
+                String::from_utf8(plain).ok()
+            });
+            opened.ok_or_else(|| sealed_refusal(dir, key, &path))?
+        }
+        (None, None) => {
+            return Err(RelayError::BadFile {
+                path,
+                message: "holds no token".into(),
+            })
+        }
+    };
+    Ok(RelayIdentity {
+        centre_url: f.centre_url,
+        token,
+        relay_id: f.relay_id,
+        centre_id: f.centre_id,
+        venue: f.venue,
+        name: f.name,
+    })
+}
+
+/// Seals the token and the TLS private key of the relay in `dir` under `key` (its log's key,
+/// which the caller has checked opens the log), in place: `identity.json` rewritten with
+/// `token_sealed` instead of `token` (a synced temporary file renamed over it), then
+/// `key.pem.sealed` written and synced before `key.pem` is removed. Each step is whole or not
+/// done; a run cut short is finished by the next (`relay encrypt`, `relay serve` with the key,
+/// the app's relay at its start). Already sealed under `key`: nothing is written. Sealed
+/// under `previous` (a change of key): sealed again under `key`. Sealed under neither:
+/// refused ([`KeyError::SealedWrongKey`]).
+pub fn seal_secrets(
+    dir: &Path,
+    key: &StoreKey,
+    previous: Option<&StoreKey>,
+) -> Result<(), RelayError> {
+    let at_rest = |e: vax_at_rest::AtRestError| key_refusal(KeyError::AtRest(e));
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| RelayError::Io { path, source }
+    };
+    // The token.
+    let path = file(dir, "identity.json");
+    let mut f = read_identity_file(dir)?;
+    let token = match (f.token.take(), f.token_sealed.as_deref()) {
+        (Some(token), _) => Some(token),
+        (None, Some(sealed)) => {
+            let bytes = hex::decode(sealed).unwrap_or_default();
+            if key.open_sealed(TOKEN_LABEL, &bytes).is_ok() {
+                None
+            } else {
+                let plain = previous
+                    .and_then(|old| old.open_sealed(TOKEN_LABEL, &bytes).ok())
+                    .and_then(|plain| String::from_utf8(plain).ok())
+                    .ok_or_else(|| sealed_refusal(dir, Some(key), &path))?;
+                Some(plain)
+            }
+        }
+        (None, None) => {
+            return Err(RelayError::BadFile {
+                path,
+                message: "holds no token".into(),
+            })
+        }
+    };
+    if let Some(token) = token {
+        f.token_sealed = Some(hex::encode(
+            key.seal(TOKEN_LABEL, token.as_bytes()).map_err(at_rest)?,
+        ));
+        let bytes = serde_json::to_vec_pretty(&f).map_err(|e| RelayError::BadFile {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        vax_at_rest::replace_file(&path, &bytes).map_err(io(&path))?;
+    }
+    // The TLS private key.
+    let (plain, sealed) = (file(dir, "key.pem"), file(dir, SEALED_KEY_PEM));
+    let kept = match std::fs::read(&sealed) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(&sealed)(e)),
+    };
+    let pem = match kept {
+        Some(bytes) if key.open_sealed(TLS_KEY_LABEL, &bytes).is_ok() => None,
+        Some(bytes) => match previous.and_then(|old| old.open_sealed(TLS_KEY_LABEL, &bytes).ok()) {
+            Some(pem) => Some(pem),
+            // Left by a run under a key that is not this log's: the plain key is the one.
+            None if plain.exists() => Some(std::fs::read(&plain).map_err(io(&plain))?),
+            None => return Err(sealed_refusal(dir, Some(key), &sealed)),
+        },
+        None if plain.exists() => Some(std::fs::read(&plain).map_err(io(&plain))?),
+        None => None, // no certificate made yet: made sealed at the first TLS start
+    };
+    if let Some(pem) = pem {
+        let bytes = key.seal(TLS_KEY_LABEL, &pem).map_err(at_rest)?;
+        vax_at_rest::replace_file(&sealed, &bytes).map_err(io(&sealed))?;
+    }
+    if plain.exists() {
+        std::fs::remove_file(&plain)
+            .and_then(|()| vax_at_rest::sync_dir(&plain))
+            .map_err(io(&plain))?;
+    }
+    Ok(())
 }
 
 /// The relay's log in `dir`: a server store (SQLite, encrypted at rest or not).
@@ -282,8 +511,10 @@ pub fn open_keyed(
     dir: &Path,
     key: Option<&StoreKey>,
 ) -> Result<(RelayIdentity, AppState), RelayError> {
-    let identity = identity(dir)?;
-    let store = SqliteStore::open_as_keyed(&log_path(dir), identity.relay_id, key)?;
+    // The log first: without its key, or with another, the log's own refusal.
+    let enrolled = enrolled(dir)?;
+    let store = SqliteStore::open_as_keyed(&log_path(dir), enrolled.relay_id, key)?;
+    let identity = identity_keyed(dir, key)?;
     let mut core = Core::open(Box::new(store))?.into_venue_relay();
     if let Some(registry) = read_json::<RelayRegistry>(&file(dir, "registry.json"))? {
         core.adopt_registry(&registry)?;
@@ -294,36 +525,110 @@ pub fn open_keyed(
 /// Encrypts the log of the relay enrolled in `dir` in place under `key` (a key its host keeps:
 /// the app's, derived from its unlocked ledger's), as `vaxsync relay encrypt` does under a key
 /// file; a log encrypted under `key` already is left as it is.
+/// Its token and TLS key are sealed under `key` too ([`seal_secrets`]), also when the log was
+/// encrypted already (a relay encrypted before they were sealed, a run cut short).
 pub fn encrypt_log(dir: &Path, key: &StoreKey) -> Result<crate::at_rest::Encrypted, RelayError> {
-    identity(dir)?;
-    Ok(crate::at_rest::encrypt_store_under(&log_path(dir), key)?)
+    enrolled(dir)?;
+    let done = crate::at_rest::encrypt_store_under(&log_path(dir), key)?;
+    seal_secrets(dir, key, None)?;
+    Ok(done)
 }
 
 /// The relay's TLS certificate and key in `dir`, made on first use for these names (the
-/// addresses kiosks reach it at); returns their paths and the fingerprint kiosks pin.
+/// addresses kiosks reach it at); returns their paths and the fingerprint kiosks pin. For a
+/// relay whose key is in the clear only: a sealed key is refused ([`certificate`] opens it).
 pub fn ensure_certificate(
     dir: &Path,
     names: &[String],
 ) -> Result<(PathBuf, PathBuf, String), RelayError> {
-    let (cert, key) = (file(dir, "cert.pem"), file(dir, "key.pem"));
-    if !cert.exists() || !key.exists() {
+    let (_, _, fingerprint) = certificate(dir, names, None)?;
+    Ok((file(dir, "cert.pem"), file(dir, "key.pem"), fingerprint))
+}
+
+/// The relay's TLS certificate and private key (PEM) and the fingerprint kiosks pin, made on
+/// first use for `names`. Under `key` (an encrypted relay) the private key is kept sealed
+/// (`key.pem.sealed`) and only ever in memory in the clear; without a key it is `key.pem`,
+/// and a sealed one is refused rather than replaced.
+pub fn certificate(
+    dir: &Path,
+    names: &[String],
+    key: Option<&StoreKey>,
+) -> Result<(Vec<u8>, Zeroized, String), RelayError> {
+    let (cert, plain, sealed) = (
+        file(dir, "cert.pem"),
+        file(dir, "key.pem"),
+        file(dir, SEALED_KEY_PEM),
+    );
+    if key.is_none() && sealed.exists() && !plain.exists() {
+        return Err(sealed_refusal(dir, None, &sealed));
+    }
+    let has_key = if key.is_some() {
+        sealed.exists()
+    } else {
+        plain.exists()
+    };
+    if !cert.exists() || !has_key {
         let made = rcgen::generate_simple_self_signed(names.to_vec())
             .map_err(|e| RelayError::Certificate(e.to_string()))?;
-        write_file(&key, made.signing_key.serialize_pem().as_bytes())?;
+        let pem = made.signing_key.serialize_pem();
+        match key {
+            Some(key) => {
+                let bytes = key
+                    .seal(TLS_KEY_LABEL, pem.as_bytes())
+                    .map_err(|e| key_refusal(KeyError::AtRest(e)))?;
+                vax_at_rest::replace_file(&sealed, &bytes).map_err(|source| RelayError::Io {
+                    path: sealed.clone(),
+                    source,
+                })?;
+            }
+            None => write_file(&plain, pem.as_bytes())?,
+        }
         write_file(&cert, made.cert.pem().as_bytes())?;
     }
-    let pem = std::fs::read(&cert).map_err(|source| RelayError::Io {
-        path: cert.clone(),
-        source,
-    })?;
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|source| RelayError::Io {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    let cert_pem = read(&cert)?;
+    let key_pem = match key {
+        Some(key) => key
+            .open_sealed(TLS_KEY_LABEL, &read(&sealed)?)
+            .map_err(|_| sealed_refusal(dir, Some(key), &sealed))?,
+        None => read(&plain)?,
+    };
     use rustls::pki_types::pem::PemObject;
-    let der = rustls::pki_types::CertificateDer::from_pem_slice(&pem).map_err(|e| {
+    let der = rustls::pki_types::CertificateDer::from_pem_slice(&cert_pem).map_err(|e| {
         RelayError::BadFile {
             path: cert.clone(),
             message: e.to_string(),
         }
     })?;
-    Ok((cert, key, fingerprint(&der)))
+    let fingerprint = fingerprint(&der);
+    Ok((cert_pem, Zeroized(key_pem), fingerprint))
+}
+
+/// Secret bytes (a private key in PEM), overwritten with zeros when dropped and never printed.
+pub struct Zeroized(Vec<u8>);
+
+impl Zeroized {
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Zeroized {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Zeroized(…)")
+    }
+}
+
+impl Drop for Zeroized {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
 }
 
 /// The join code for kiosks: the relay's address, id and certificate fingerprint.
@@ -557,6 +862,11 @@ pub fn start(
     centre: Client,
 ) -> Result<RunningRelay, RelayError> {
     let (identity, state) = open_keyed(dir, options.key.as_ref())?;
+    // The key opens the log: a token or TLS key still in the clear beside it (a relay
+    // encrypted before they were sealed, an encryption cut short) is sealed now.
+    if let Some(key) = &options.key {
+        seal_secrets(dir, key, None)?;
+    }
     let listen_error = |source| RelayError::Listen {
         addr: options.listen,
         source,
@@ -573,9 +883,14 @@ pub fn start(
         }
         (None, format!("http://{host}:{}", addr.port()), None)
     } else {
-        let (cert, key, fingerprint) = ensure_certificate(dir, std::slice::from_ref(&host))?;
+        let (cert, key, fingerprint) =
+            certificate(dir, std::slice::from_ref(&host), options.key.as_ref())?;
         (
-            Some(crate::serve::tls_config(&cert, &key)?),
+            Some(crate::serve::tls_config_pem(
+                &cert,
+                key.bytes(),
+                &format!("the relay's certificate in {}", dir.display()),
+            )?),
             format!("https://{host}:{}", addr.port()),
             Some(fingerprint),
         )
@@ -633,4 +948,151 @@ pub fn start(
         stop_upstream: Some(stop_upstream),
         server: Some(server),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "relay-token-do-not-leak-0123456789";
+
+    fn rand_id() -> u128 {
+        u128::from_le_bytes(vax_at_rest::random_bytes().unwrap())
+    }
+
+    /// A relay directory as `enroll` leaves it (no centre needed), with its certificate made.
+    fn enrolled_dir() -> (tempfile::TempDir, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let identity = RelayIdentity {
+            centre_url: "https://centre.example".into(),
+            token: TOKEN.into(),
+            relay_id: ReplicaId(uuid::Uuid::from_u128(rand_id())),
+            centre_id: ReplicaId(uuid::Uuid::from_u128(rand_id())),
+            venue: VenueCode::new("V01"),
+            name: "V01 relay".into(),
+        };
+        write_json(
+            &file(dir.path(), "identity.json"),
+            &identity_file(&identity, Some(TOKEN.into()), None),
+        )
+        .unwrap();
+        let (_, pem, _) = certificate(dir.path(), &["127.0.0.1".into()], None).unwrap();
+        (dir, pem.bytes().to_vec())
+    }
+
+    fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut all: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| {
+                let bytes = std::fs::read(&p).unwrap();
+                (p, bytes)
+            })
+            .collect();
+        all.sort();
+        all
+    }
+
+    fn holds(files: &[(PathBuf, Vec<u8>)], text: &str) -> bool {
+        files
+            .iter()
+            .any(|(_, b)| b.windows(text.len()).any(|w| w == text.as_bytes()))
+    }
+
+    fn key_error(e: RelayError) -> KeyError {
+        match e {
+            RelayError::Store(StoreError::Key(e)) => e,
+            e => panic!("not a key refusal: {e}"),
+        }
+    }
+
+    #[test]
+    fn sealed_secrets_leave_nothing_in_the_clear_and_open_with_their_key_only() {
+        let (dir, pem) = enrolled_dir();
+        let dir = dir.path();
+        let names = ["127.0.0.1".to_owned()];
+        assert!(holds(&files(dir), TOKEN) && holds(&files(dir), "PRIVATE KEY"));
+        let (k1, k2) = (StoreKey::random().unwrap(), StoreKey::random().unwrap());
+
+        seal_secrets(dir, &k1, None).unwrap();
+        let sealed = files(dir);
+        assert!(!holds(&sealed, TOKEN), "the token sealed");
+        assert!(!holds(&sealed, "PRIVATE KEY"), "the TLS key sealed");
+        assert!(!file(dir, "key.pem").exists());
+        assert_eq!(identity_keyed(dir, Some(&k1)).unwrap().token, TOKEN);
+        assert_eq!(enrolled(dir).unwrap().name, "V01 relay");
+        assert!(enrolled(dir).unwrap().sealed);
+        let (_, opened, _) = certificate(dir, &names, Some(&k1)).unwrap();
+        assert_eq!(opened.bytes(), pem, "the same TLS key, from memory");
+
+        // Without the key, or with another: refused, nothing written (no new key.pem made).
+        assert!(matches!(
+            key_error(identity(dir).unwrap_err()),
+            KeyError::Sealed { .. }
+        ));
+        assert!(matches!(
+            key_error(identity_keyed(dir, Some(&k2)).unwrap_err()),
+            KeyError::SealedWrongKey { .. }
+        ));
+        assert!(matches!(
+            key_error(certificate(dir, &names, None).unwrap_err()),
+            KeyError::Sealed { .. }
+        ));
+        assert!(matches!(
+            key_error(certificate(dir, &names, Some(&k2)).unwrap_err()),
+            KeyError::SealedWrongKey { .. }
+        ));
+        assert!(matches!(
+            key_error(seal_secrets(dir, &k2, None).unwrap_err()),
+            KeyError::SealedWrongKey { .. }
+        ));
+        assert_eq!(files(dir), sealed, "nothing changed");
+
+        // A second run changes nothing.
+        seal_secrets(dir, &k1, None).unwrap();
+        assert_eq!(files(dir), sealed);
+    }
+
+    #[test]
+    fn a_sealing_cut_short_is_finished_and_a_change_of_key_seals_again() {
+        let (dir, pem) = enrolled_dir();
+        let dir = dir.path();
+        let names = ["127.0.0.1".to_owned()];
+        let (k1, k2) = (StoreKey::random().unwrap(), StoreKey::random().unwrap());
+        seal_secrets(dir, &k1, None).unwrap();
+        // Cut short after the sealed key file was written, before the plain one went.
+        std::fs::write(file(dir, "key.pem"), &pem).unwrap();
+        seal_secrets(dir, &k1, None).unwrap();
+        assert!(!file(dir, "key.pem").exists());
+        assert!(!holds(&files(dir), "PRIVATE KEY"));
+        let (_, opened, _) = certificate(dir, &names, Some(&k1)).unwrap();
+        assert_eq!(opened.bytes(), pem);
+
+        // A change of key: sealed again under the new one, the old one refused.
+        seal_secrets(dir, &k2, Some(&k1)).unwrap();
+        assert_eq!(identity_keyed(dir, Some(&k2)).unwrap().token, TOKEN);
+        assert!(identity_keyed(dir, Some(&k1)).is_err());
+        let (_, opened, _) = certificate(dir, &names, Some(&k2)).unwrap();
+        assert_eq!(opened.bytes(), pem);
+        assert!(certificate(dir, &names, Some(&k1)).is_err());
+        let once = files(dir);
+        seal_secrets(dir, &k2, Some(&k1)).unwrap();
+        assert_eq!(files(dir), once, "a second run changes nothing");
+        assert!(!holds(&once, TOKEN) && !holds(&once, "PRIVATE KEY"));
+    }
+
+    #[test]
+    fn a_plain_relay_keeps_its_token_and_key_as_before() {
+        let (dir, pem) = enrolled_dir();
+        let dir = dir.path();
+        assert_eq!(identity(dir).unwrap().token, TOKEN);
+        assert!(!enrolled(dir).unwrap().sealed);
+        let (cert, key, _) = ensure_certificate(dir, &["127.0.0.1".into()]).unwrap();
+        assert!(cert.exists());
+        assert_eq!(std::fs::read(key).unwrap(), pem);
+        let kept: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(file(dir, "identity.json")).unwrap()).unwrap();
+        assert_eq!(kept["token"], TOKEN);
+        assert!(kept.get("token_sealed").is_none());
+    }
 }

@@ -47,16 +47,44 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<RustlsConfig, TlsError> {
             path: cert.display().to_string(),
             message: e.to_string(),
         })?;
-    if certs.is_empty() {
-        return Err(TlsError::Cert {
-            path: cert.display().to_string(),
-            message: "no certificate found".into(),
-        });
-    }
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
         path: key.display().to_string(),
         message: e.to_string(),
     })?;
+    config_of(certs, key_der, &cert.display().to_string())
+}
+
+/// [`tls_config`] from PEM held in memory (the venue relay's private key, unsealed from its
+/// directory and never written in the clear); `what` names them in errors.
+pub fn tls_config_pem(
+    cert_pem: &[u8],
+    key_pem: &[u8],
+    what: &str,
+) -> Result<RustlsConfig, TlsError> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| TlsError::Cert {
+            path: what.to_owned(),
+            message: e.to_string(),
+        })?;
+    let key_der = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| TlsError::Key {
+        path: what.to_owned(),
+        message: e.to_string(),
+    })?;
+    config_of(certs, key_der, what)
+}
+
+fn config_of(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    what: &str,
+) -> Result<RustlsConfig, TlsError> {
+    if certs.is_empty() {
+        return Err(TlsError::Cert {
+            path: what.to_owned(),
+            message: "no certificate found".into(),
+        });
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?

@@ -27,7 +27,7 @@ use vax_domain::error::{ErrorCode, UserFacing};
 use vax_domain::role::Role;
 use vax_ledger::{Ledger, LedgerError};
 use vax_sync_client::ClientError;
-use vax_sync_server::relay::{self, RelayError, RelayIdentity, RelayOptions, RunningRelay};
+use vax_sync_server::relay::{self, RelayError, RelayOptions, RunningRelay};
 
 use crate::desk::{self, DeskError};
 use crate::relay::{join_relay, qr_svg, RelayAppError};
@@ -237,12 +237,12 @@ fn manager_kiosk(ledger: &Ledger) -> Result<(String, String, String), RelayHostE
     Ok((url, token, enrollment.venue_code))
 }
 
-fn check_venue(identity: &RelayIdentity, kiosk_venue: &str) -> Result<(), RelayHostError> {
-    if identity.venue.0 == kiosk_venue {
+fn check_venue(relay_venue: &str, kiosk_venue: &str) -> Result<(), RelayHostError> {
+    if relay_venue == kiosk_venue {
         Ok(())
     } else {
         Err(RelayHostError::WrongVenue {
-            relay: identity.venue.0.clone(),
+            relay: relay_venue.to_owned(),
             kiosk: kiosk_venue.to_owned(),
         })
     }
@@ -263,10 +263,15 @@ pub fn enroll_relay_host(
         .anonymous_client(&url)
         .map_err(SyncAppError::from)?;
     let identity = relay::enroll(&host.dir, &centre, code.trim(), name.trim())?;
-    if let Err(e) = check_venue(&identity, &venue) {
+    if let Err(e) = check_venue(&identity.venue.0, &venue) {
         // The centre keeps the device (HQ revokes it); this kiosk will not run it.
         let _ = std::fs::remove_file(host.dir.join("identity.json"));
         return Err(e);
+    }
+    // Under an encrypted ledger the relay's token is sealed at once (and its log made
+    // encrypted), not left in the clear until the relay first starts.
+    if let Some(key) = ledger.derived_key(RELAY_LOG_KEY) {
+        relay::encrypt_log(&host.dir, &key)?;
     }
     relay_host_status(host, ledger)
 }
@@ -304,22 +309,24 @@ pub fn start_relay_host(
 ) -> Result<RelayHostStatus, RelayHostError> {
     let (_, _, venue) = manager_kiosk(ledger)?;
     if host.running.is_none() {
-        let identity = match relay::identity(&host.dir) {
-            Ok(identity) => identity,
+        match relay::enrolled(&host.dir) {
+            Ok(_) => {}
             Err(RelayError::NotEnrolled(_)) => return Err(RelayHostError::NoRelayEnrolled),
             Err(e) => return Err(e.into()),
-        };
-        check_venue(&identity, &venue)?;
-        let centre = trust_policy(ledger)?
-            .client(&identity.centre_url, &identity.token)
-            .map_err(SyncAppError::from)?
-            .with_timeouts(Duration::from_secs(5), Duration::from_secs(60));
+        }
         // The relay's log holds the venue's ops: under an encrypted ledger it is encrypted too,
-        // with a key derived from the ledger's (no second passphrase), in place the first time.
+        // with a key derived from the ledger's (no second passphrase), in place the first time;
+        // its token at the centre and its TLS key are sealed under the same key.
         let key = ledger.derived_key(RELAY_LOG_KEY);
         if let Some(key) = &key {
             relay::encrypt_log(&host.dir, key)?;
         }
+        let identity = relay::identity_keyed(&host.dir, key.as_ref())?;
+        check_venue(&identity.venue.0, &venue)?;
+        let centre = trust_policy(ledger)?
+            .client(&identity.centre_url, &identity.token)
+            .map_err(SyncAppError::from)?
+            .with_timeouts(Duration::from_secs(5), Duration::from_secs(60));
         let options = RelayOptions {
             listen: settings.listen,
             advertise: Some(advertised(settings)?),
@@ -385,7 +392,7 @@ pub fn relay_host_status(
     host: &RelayHost,
     ledger: &Ledger,
 ) -> Result<RelayHostStatus, RelayHostError> {
-    let identity = match relay::identity(&host.dir) {
+    let identity = match relay::enrolled(&host.dir) {
         Ok(identity) => Some(identity),
         Err(RelayError::NotEnrolled(_)) => None,
         Err(e) => return Err(e.into()),

@@ -9,7 +9,9 @@
 //! - [`export_encrypted`]: rewrites a plain file as an encrypted one in place, whole or not at
 //!   all (a crash leaves the plain file or the encrypted one);
 //! - [`export_rekeyed`]: rewrites an encrypted file under another key in place, the same way;
-//! - [`is_plain`]: whether a file is still a plain SQLite file.
+//! - [`is_plain`]: whether a file is still a plain SQLite file;
+//! - [`DataKey::seal`] / [`DataKey::open_sealed`]: a small secret kept beside such a file (a
+//!   bearer token, a TLS private key) sealed under the same key, authenticated (AEAD).
 
 use std::path::{Path, PathBuf};
 
@@ -44,10 +46,17 @@ pub enum AtRestError {
         /// Why.
         source: std::io::Error,
     },
+    /// A sealed value the key does not open: sealed under another key, cut short or altered
+    /// (the AEAD tag does not match; which of these cannot be told apart).
+    #[error("the key does not open this sealed value (another key's, or altered)")]
+    NotOpened,
     /// Any other SQLite failure.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
 }
+
+/// What a sealed value begins with: its format's version.
+const SEALED_V1: u8 = 1;
 
 /// A data key (256 bits). Never printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -93,6 +102,53 @@ impl DataKey {
         let mut bytes = [0u8; 32];
         bytes.copy_from_slice(tag.as_ref());
         DataKey(bytes)
+    }
+
+    /// `plain` sealed under this key for `label` (authenticated encryption: ChaCha20-Poly1305
+    /// under a key derived from this one for sealing, a random 96-bit nonce, `label` as the
+    /// associated data so that a value sealed for one use is refused for another). The result
+    /// is `1 ‖ nonce ‖ ciphertext ‖ tag`; [`DataKey::open_sealed`] with the same key and label
+    /// gives `plain` back.
+    pub fn seal(&self, label: &str, plain: &[u8]) -> Result<Vec<u8>, AtRestError> {
+        use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN};
+        let key = LessSafeKey::new(
+            UnboundKey::new(&CHACHA20_POLY1305, self.derive("seal").as_bytes())
+                .map_err(|_| AtRestError::NotOpened)?,
+        );
+        let nonce: [u8; NONCE_LEN] = random_bytes()?;
+        let mut body = plain.to_vec();
+        key.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(label.as_bytes()),
+            &mut body,
+        )
+        .map_err(|_| AtRestError::NotOpened)?;
+        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + body.len());
+        sealed.push(SEALED_V1);
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(&body);
+        Ok(sealed)
+    }
+
+    /// The value [`DataKey::seal`] sealed under this key for `label`. Another key, another
+    /// label, or a sealed value cut short or altered in any byte is [`AtRestError::NotOpened`].
+    pub fn open_sealed(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, AtRestError> {
+        use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN};
+        let (&version, rest) = sealed.split_first().ok_or(AtRestError::NotOpened)?;
+        if version != SEALED_V1 || rest.len() < NONCE_LEN {
+            return Err(AtRestError::NotOpened);
+        }
+        let (nonce, body) = rest.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| AtRestError::NotOpened)?;
+        let key = LessSafeKey::new(
+            UnboundKey::new(&CHACHA20_POLY1305, self.derive("seal").as_bytes())
+                .map_err(|_| AtRestError::NotOpened)?,
+        );
+        let mut body = body.to_vec();
+        let plain = key
+            .open_in_place(nonce, Aad::from(label.as_bytes()), &mut body)
+            .map_err(|_| AtRestError::NotOpened)?;
+        Ok(plain.to_vec())
     }
 
     /// SQLCipher's raw-key form: the key is used as is, with no key derivation of its own.
@@ -314,6 +370,48 @@ mod tests {
         assert_ne!(key.derive("a"), key.derive("b"));
         assert_ne!(key.derive("a"), key);
         assert_ne!(key.derive("a"), DataKey::from_bytes([8; 32]).derive("a"));
+    }
+
+    #[test]
+    fn a_sealed_value_opens_with_its_key_and_label_only_and_not_once_altered() {
+        let key = DataKey::random().unwrap();
+        let secret = b"relay-token-0123456789abcdef";
+        let sealed = key.seal("token", secret).unwrap();
+        assert!(!sealed.windows(secret.len()).any(|w| w == secret));
+        assert_eq!(key.open_sealed("token", &sealed).unwrap(), secret);
+        // A random nonce: the same value sealed twice differs.
+        assert_ne!(key.seal("token", secret).unwrap(), sealed);
+
+        let other = DataKey::random().unwrap();
+        assert!(matches!(
+            other.open_sealed("token", &sealed),
+            Err(AtRestError::NotOpened)
+        ));
+        assert!(matches!(
+            key.open_sealed("tls key", &sealed),
+            Err(AtRestError::NotOpened)
+        ));
+        for i in 0..sealed.len() {
+            let mut tampered = sealed.clone();
+            tampered[i] ^= 0x01;
+            assert!(
+                matches!(
+                    key.open_sealed("token", &tampered),
+                    Err(AtRestError::NotOpened)
+                ),
+                "byte {i} altered"
+            );
+        }
+        for len in 0..sealed.len() {
+            assert!(
+                key.open_sealed("token", &sealed[..len]).is_err(),
+                "cut at {len}"
+            );
+        }
+        assert_eq!(
+            key.open_sealed("", &key.seal("", b"").unwrap()).unwrap(),
+            b""
+        );
     }
 
     #[test]

@@ -38,7 +38,9 @@ impl From<AtRestError> for LedgerError {
             AtRestError::WrongKey => Self::WrongPassphrase,
             AtRestError::Open { path, source } => Self::Open { path, source },
             AtRestError::Sqlite(e) => Self::Sqlite(e),
-            e @ (AtRestError::NoRandomness | AtRestError::Replace { .. }) => Self::KeyFile {
+            e @ (AtRestError::NoRandomness
+            | AtRestError::Replace { .. }
+            | AtRestError::NotOpened) => Self::KeyFile {
                 path: PathBuf::new(),
                 problem: e.to_string(),
             },

@@ -972,11 +972,11 @@ fn a_rekey_cut_short_is_served_under_neither_key_and_finished_by_the_same_comman
 
 // ----- The venue relay's log (`vaxsync relay encrypt`, `relay serve --key-file`) -----
 
-/// `vaxsync relay serve` on loopback (plain HTTP, a round with the centre every second),
-/// killed (SIGKILL) when dropped.
+/// `vaxsync relay serve` on loopback (TLS with its own certificate, a round with the centre
+/// every second), killed (SIGKILL) when dropped.
 struct RelayProcess {
     child: std::process::Child,
-    url: String,
+    join: vax_sync_client::lan::JoinCode,
 }
 
 impl RelayProcess {
@@ -984,7 +984,14 @@ impl RelayProcess {
         use std::io::BufRead;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_vaxsync"));
         cmd.args(["relay", "serve", "--dir", s(dir)])
-            .args(["--listen", "127.0.0.1:0", "--plain-http", "--every", "1"])
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--advertise",
+                "127.0.0.1",
+                "--every",
+                "1",
+            ])
             .env("RUST_LOG", "warn")
             .env_remove("VAXSYNC_KEY_FILE")
             .env_remove("VAXRELAY_DIR")
@@ -997,13 +1004,23 @@ impl RelayProcess {
         let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
         let mut line = String::new();
         out.read_line(&mut line).expect("a line");
-        let url = line
+        assert!(line.starts_with("listening on https://"), "{line:?}");
+        line.clear();
+        out.read_line(&mut line).expect("the join line");
+        let join = line
             .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
+            .strip_prefix("join ")
+            .unwrap_or_else(|| panic!("unexpected second line {line:?}"));
+        let join = vax_sync_client::lan::JoinCode::parse(join).expect("a join code");
         std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-        Self { child, url }
+        Self { child, join }
+    }
+
+    /// A kiosk's client for it, pinned to its certificate's fingerprint.
+    fn client(&self, token: &str) -> Client {
+        self.join
+            .client(token, std::time::Duration::from_secs(5))
+            .expect("a pinned client")
     }
 }
 
@@ -1023,15 +1040,13 @@ fn dir_bytes(dir: &Path) -> Vec<u8> {
 /// registry and the centre's ops a round at a time).
 fn sync_through_relay(
     kiosk: &mut MemoryReplica,
-    url: &str,
-    token: &str,
+    client: &Client,
     relay: vax_sync::ReplicaId,
     ops: usize,
 ) {
-    let client = Client::new(url, token);
     let started = std::time::Instant::now();
     loop {
-        let synced = sync_session(kiosk, &client, relay);
+        let synced = sync_session(kiosk, client, relay);
         if synced.is_ok() && kiosk.log.len() >= ops {
             return;
         }
@@ -1077,6 +1092,8 @@ fn a_relays_log_encrypted_in_place_keeps_serving_kiosks_and_holds_no_name_in_its
     let relay_id = vax_sync::ReplicaId(
         uuid::Uuid::parse_str(identity["relay_id"].as_str().expect("relay_id")).unwrap(),
     );
+    // The relay's bearer token at the centre: whoever holds it pulls the venue's ops.
+    let relay_token = identity["token"].as_str().expect("token").to_owned();
     let code = running
         .hq
         .create_enrollment_code(Role::Booth, Some(&v01), &[], 24)
@@ -1085,14 +1102,25 @@ fn a_relays_log_encrypted_in_place_keeps_serving_kiosks_and_holds_no_name_in_its
     let booth = enroll(&running.server.url, &code, "接種1", &booth_key).expect("enroll booth");
     let mut kiosk = MemoryReplica::new(booth.replica_id, Role::Booth, booth_key).expect("key");
 
-    // A relay serving with its log in the clear, as before: the name is in its files.
+    // A relay serving with its log in the clear, as before: the name, its token and its TLS
+    // private key are in its files.
     let relay = RelayProcess::start(&relay_dir, None);
+    let fingerprint = relay.join.fingerprint.clone().expect("TLS");
     kiosk.write(dose(1, "V01")).expect("write");
-    sync_through_relay(&mut kiosk, &relay.url, &booth.token, relay_id, 2);
+    sync_through_relay(&mut kiosk, &relay.client(&booth.token), relay_id, 2);
     drop(relay);
+    let plain = dir_bytes(&relay_dir);
     assert!(
-        contains(&dir_bytes(&relay_dir), before),
+        contains(&plain, before),
         "the check can fail: the plain log shows the name"
+    );
+    assert!(
+        contains(&plain, &relay_token),
+        "the check can fail: the token"
+    );
+    assert!(
+        contains(&plain, "PRIVATE KEY"),
+        "the check can fail: the TLS key"
     );
 
     // Encrypted in place, the relay stopped: no name left in any of its files.
@@ -1102,6 +1130,25 @@ fn a_relays_log_encrypted_in_place_keeps_serving_kiosks_and_holds_no_name_in_its
     assert!(!contains(&dir_bytes(&relay_dir), before));
     assert!(!contains(&std::fs::read(&log).unwrap(), "SQLite format 3"));
     assert_eq!(mode(&key), 0o600);
+    // Nor its token at the centre, nor its TLS private key: both sealed under the log's key.
+    assert!(
+        out.contains("sealed: the relay's token and TLS key"),
+        "{out}"
+    );
+    no_secret_in(&relay_dir, &relay_token);
+    let kept: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(relay_dir.join("identity.json")).unwrap()).unwrap();
+    assert_eq!(
+        kept["relay_id"], identity["relay_id"],
+        "readable without the key"
+    );
+    assert!(kept.get("token").is_none() && kept["token_sealed"].is_string());
+    assert!(!relay_dir.join("key.pem").exists() && relay_dir.join("key.pem.sealed").exists());
+    // A second run changes nothing (already encrypted, already sealed).
+    let sealed = snapshot(&relay_dir);
+    let out = ok(&["relay", "encrypt", "--dir", r, "--key-file", s(&key)]);
+    assert!(out.starts_with("already encrypted: "), "{out}");
+    assert_same(&snapshot(&relay_dir), &sealed);
 
     // Without its key, or with another, the relay is refused and its directory unchanged.
     let other_key = keys.join("other.key");
@@ -1114,15 +1161,7 @@ fn a_relays_log_encrypted_in_place_keeps_serving_kiosks_and_holds_no_name_in_its
         s(&other_key),
     ]);
     let unchanged = snapshot(&relay_dir);
-    let serve = [
-        "relay",
-        "serve",
-        "--dir",
-        r,
-        "--listen",
-        "127.0.0.1:0",
-        "--plain-http",
-    ];
+    let serve = ["relay", "serve", "--dir", r, "--listen", "127.0.0.1:0"];
     refused(
         &serve,
         5,
@@ -1165,6 +1204,7 @@ fn a_relays_log_encrypted_in_place_keeps_serving_kiosks_and_holds_no_name_in_its
         s(&key2),
     ]);
     assert!(out.starts_with("rekeyed: "), "{out}");
+    no_secret_in(&relay_dir, &relay_token);
     let mut old = serve.to_vec();
     old.extend(["--key-file", s(&key)]);
     refused(
@@ -1177,12 +1217,17 @@ fn a_relays_log_encrypted_in_place_keeps_serving_kiosks_and_holds_no_name_in_its
 
     // With its key the relay keeps serving the kiosk: HQ's new name reaches it through the
     // relay, the kiosk's dose reaches the centre; the log still holds no name, WAL included.
+    // Its TLS key, unsealed in memory, is the one kiosks pinned.
     let relay = RelayProcess::start(&relay_dir, Some(&key2));
+    assert_eq!(
+        relay.join.fingerprint.as_deref(),
+        Some(fingerprint.as_str())
+    );
     let after = "中継後 追加子";
     hq.write(set_name(2, after)).expect("write");
     sync_session(&mut hq, &running.hq, centre_id).expect("hq syncs");
     kiosk.write(dose(2, "V01")).expect("write");
-    sync_through_relay(&mut kiosk, &relay.url, &booth.token, relay_id, 4);
+    sync_through_relay(&mut kiosk, &relay.client(&booth.token), relay_id, 4);
     let started = std::time::Instant::now();
     while !ok(&["status", "--db", s(&db)]).contains("ops             4") {
         assert!(
@@ -1195,4 +1240,17 @@ fn a_relays_log_encrypted_in_place_keeps_serving_kiosks_and_holds_no_name_in_its
     let bytes = dir_bytes(&relay_dir);
     assert!(!contains(&bytes, before));
     assert!(!contains(&bytes, after));
+    no_secret_in(&relay_dir, &relay_token);
+}
+
+/// No file of the relay's directory holds its token or a PEM private key.
+fn no_secret_in(dir: &Path, token: &str) {
+    for (path, bytes) in snapshot(dir) {
+        assert!(!contains(&bytes, token), "the token in {}", path.display());
+        assert!(
+            !contains(&bytes, "PRIVATE KEY"),
+            "a private key in {}",
+            path.display()
+        );
+    }
 }

@@ -250,11 +250,18 @@ fn under_an_encrypted_ledger_the_relays_log_is_encrypted_with_a_key_from_the_led
         .unwrap();
     let host = RelayHost::new(relay_dir.clone());
     enroll_relay_host(&host, &manager, &relay_code, "V01 relay").unwrap();
+    let identity: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(relay_dir.join("identity.json")).unwrap()).unwrap();
+    // The relay's bearer token at the centre: whoever holds it pulls the venue's ops.
+    let token = identity["token"]
+        .as_str()
+        .expect("a plain token")
+        .to_owned();
 
     // Under a plain ledger, the relay's log is plain as before: the manager hands it the city.
     let mut manager = manager;
     let mut host = host;
-    start_relay_host(&mut host, &mut manager, &settings).unwrap();
+    let plain_status = start_relay_host(&mut host, &mut manager, &settings).unwrap();
     let started = std::time::Instant::now();
     while sync_with_relay(&mut manager, now()).is_err() {
         // Until the relay's first round with the centre has fetched who may sync here.
@@ -265,6 +272,11 @@ fn under_an_encrypted_ledger_the_relays_log_is_encrypted_with_a_key_from_the_led
     assert!(
         holds(&dir_bytes(&relay_dir), &name),
         "the check can fail: the plain log shows the name"
+    );
+    assert!(holds(&dir_bytes(&relay_dir), &token), "the check can fail");
+    assert!(
+        holds(&dir_bytes(&relay_dir), "PRIVATE KEY"),
+        "the check can fail"
     );
 
     // The ledger is encrypted and unlocked with its passphrase: the next start encrypts the
@@ -284,6 +296,15 @@ fn under_an_encrypted_ledger_the_relays_log_is_encrypted_with_a_key_from_the_led
         .unwrap()
         .starts_with(b"SQLite format 3\0"));
     assert!(!holds(&dir_bytes(&relay_dir), &name));
+    // Nor the relay's token nor its TLS private key: sealed under the same derived key; the
+    // certificate kiosks pinned is the same, its key unsealed in memory.
+    no_secret_in(&relay_dir, &token);
+    assert_eq!(status.fingerprint, plain_status.fingerprint);
+    assert_eq!(
+        status.name.as_deref(),
+        Some("V01 relay"),
+        "shown without the key"
+    );
 
     // It keeps serving the venue: the booth joins and gets the manager's check-in.
     vax_app::relay::join_relay(&mut booth, status.join_code.as_deref().unwrap()).unwrap();
@@ -300,12 +321,18 @@ fn under_an_encrypted_ledger_the_relays_log_is_encrypted_with_a_key_from_the_led
     assert_eq!(booth_queue(&booth, &booth_desk, now()).unwrap().len(), 1);
     stop_relay_host(&mut host, &mut manager).unwrap();
     assert!(!holds(&dir_bytes(&relay_dir), &name), "WAL included");
+    no_secret_in(&relay_dir, &token);
 
     // Without the ledger's key the log is refused, nothing changed; the next start with the
     // unlocked ledger opens it again.
     let before = dir_bytes(&relay_dir);
     let refused = vax_sync_server::relay::open(&relay_dir).unwrap_err();
     assert!(refused.to_string().contains("is encrypted"), "{refused}");
+    let refused = vax_sync_server::relay::identity(&relay_dir).unwrap_err();
+    assert!(refused.to_string().contains("is encrypted"), "{refused}");
+    let other = vax_sync_server::StoreKey::from_bytes([7; 32]);
+    let refused = vax_sync_server::relay::identity_keyed(&relay_dir, Some(&other)).unwrap_err();
+    assert!(refused.to_string().contains("does not open"), "{refused}");
     assert_eq!(dir_bytes(&relay_dir), before);
     assert!(
         start_relay_host(&mut host, &mut manager, &settings)
@@ -313,4 +340,14 @@ fn under_an_encrypted_ledger_the_relays_log_is_encrypted_with_a_key_from_the_led
             .running
     );
     stop_relay_host(&mut host, &mut manager).unwrap();
+}
+
+/// No file of the relay's directory holds its token or a PEM private key.
+fn no_secret_in(dir: &std::path::Path, token: &str) {
+    let bytes = dir_bytes(dir);
+    assert!(!holds(&bytes, token), "the relay's token in the clear");
+    assert!(
+        !holds(&bytes, "PRIVATE KEY"),
+        "a TLS private key in the clear"
+    );
 }
