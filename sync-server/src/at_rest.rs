@@ -234,6 +234,27 @@ fn key_file_error(path: &Path, problem: impl ToString) -> KeyError {
     }
 }
 
+/// [`read_key_file`] when a file is at `path`, `None` when none is (a key to be made there).
+fn read_key_file_if_there(path: &Path) -> Result<Option<StoreKey>, KeyError> {
+    path.exists().then(|| read_key_file(path)).transpose()
+}
+
+/// A URL is not a file to rewrite (nor to create): PostgreSQL is the cluster's to encrypt.
+fn refuse_postgres(db: &Path) -> Result<(), KeyError> {
+    match db.to_str().is_some_and(crate::postgres::is_postgres_url) {
+        true => Err(KeyError::Postgres),
+        false => Ok(()),
+    }
+}
+
+/// SQLCipher's refusal of a key for the store at `db`, as the store's commands report it.
+pub(crate) fn refused_key(db: &Path, e: AtRestError) -> KeyError {
+    match e {
+        AtRestError::WrongKey => KeyError::WrongKey { path: db.into() },
+        e => KeyError::AtRest(e),
+    }
+}
+
 /// Reads the key in the key file at `path`: one line of 64 hex digits, readable by its owner
 /// only (a key file others may read is refused, as ssh refuses such a private key).
 pub fn read_key_file(path: &Path) -> Result<StoreKey, KeyError> {
@@ -320,11 +341,7 @@ pub enum Encrypted {
 /// any open with the key). Refused, with nothing changed, when the store is encrypted or
 /// half-way under another key than the key file's.
 pub fn encrypt_store(db: &Path, key_file: &Path) -> Result<Encrypted, StoreError> {
-    let given = if key_file.exists() {
-        Some(read_key_file(key_file)?)
-    } else {
-        None
-    };
+    let given = read_key_file_if_there(key_file)?;
     encrypt_with(db, given, |key| write_key_file(key_file, key))
 }
 
@@ -340,10 +357,7 @@ fn encrypt_with(
     given: Option<StoreKey>,
     keep: impl FnOnce(&StoreKey) -> Result<(), KeyError>,
 ) -> Result<Encrypted, StoreError> {
-    // A URL is not a file to rewrite (nor to create): PostgreSQL is the cluster's to encrypt.
-    if db.to_str().is_some_and(crate::postgres::is_postgres_url) {
-        return Err(KeyError::Postgres.into());
-    }
+    refuse_postgres(db)?;
     if has_content(db) && !vax_at_rest::is_plain(db) {
         let Some(key) = given else {
             return Err(KeyError::AlreadyEncrypted { path: db.into() }.into());
@@ -444,15 +458,9 @@ pub fn rekey_store(
     old_key_file: &Path,
     new_key_file: &Path,
 ) -> Result<Rekeyed, StoreError> {
-    if db.to_str().is_some_and(crate::postgres::is_postgres_url) {
-        return Err(KeyError::Postgres.into());
-    }
+    refuse_postgres(db)?;
     let old = read_key_file(old_key_file)?;
-    let given = if new_key_file.exists() {
-        Some(read_key_file(new_key_file)?)
-    } else {
-        None
-    };
+    let given = read_key_file_if_there(new_key_file)?;
     if given.as_ref() == Some(&old) {
         return Err(KeyError::SameKey {
             new: new_key_file.into(),
@@ -478,10 +486,7 @@ pub fn rekey_store(
         // none: refused as the old key's open refuses it.
         drop(SqliteStore::open_keyed(db, Some(&old))?);
     }
-    vax_at_rest::keyed_connection(db, &old).map_err(|e| match e {
-        AtRestError::WrongKey => KeyError::WrongKey { path: db.into() },
-        e => KeyError::AtRest(e),
-    })?;
+    vax_at_rest::keyed_connection(db, &old).map_err(|e| refused_key(db, e))?;
     let new = match given {
         // A key file already there is taken only as the one this store's change began with.
         Some(new) if begun.as_ref() == Some(&new.check_value()) => new,
@@ -509,10 +514,7 @@ pub fn rekey_store(
             new
         }
     };
-    vax_at_rest::export_rekeyed(db, &old, &new).map_err(|e| match e {
-        AtRestError::WrongKey => KeyError::WrongKey { path: db.into() },
-        e => KeyError::AtRest(e),
-    })?;
+    vax_at_rest::export_rekeyed(db, &old, &new).map_err(|e| refused_key(db, e))?;
     end_rekey(db)?;
     // Opened once with the new key: proves the result before the command says it is done.
     SqliteStore::open_keyed(db, Some(&new))?;

@@ -195,14 +195,13 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, R
 }
 
 /// Writes through a temporary file and a rename, so a crash never leaves half a file.
+/// Writes a file of the relay's directory whole or not at all, synced (a crash leaves the old
+/// file or the new one).
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), RelayError> {
-    let io = |source| RelayError::Io {
+    vax_at_rest::replace_file(path, bytes).map_err(|source| RelayError::Io {
         path: path.to_owned(),
         source,
-    };
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    })
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), RelayError> {
@@ -458,11 +457,7 @@ pub fn seal_secrets(
         f.token_sealed = Some(hex::encode(
             key.seal(TOKEN_LABEL, token.as_bytes()).map_err(at_rest)?,
         ));
-        let bytes = serde_json::to_vec_pretty(&f).map_err(|e| RelayError::BadFile {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        vax_at_rest::replace_file(&path, &bytes).map_err(io(&path))?;
+        write_json(&path, &f)?;
     }
     // The TLS private key.
     let (plain, sealed) = (file(dir, "key.pem"), file(dir, SEALED_KEY_PEM));
@@ -483,8 +478,7 @@ pub fn seal_secrets(
         None => None, // no certificate made yet: made sealed at the first TLS start
     };
     if let Some(pem) = pem {
-        let bytes = key.seal(TLS_KEY_LABEL, &pem).map_err(at_rest)?;
-        vax_at_rest::replace_file(&sealed, &bytes).map_err(io(&sealed))?;
+        write_file(&sealed, &key.seal(TLS_KEY_LABEL, &pem).map_err(at_rest)?)?;
     }
     if plain.exists() {
         std::fs::remove_file(&plain)
@@ -576,10 +570,7 @@ pub fn certificate(
                 let bytes = key
                     .seal(TLS_KEY_LABEL, pem.as_bytes())
                     .map_err(|e| key_refusal(KeyError::AtRest(e)))?;
-                vax_at_rest::replace_file(&sealed, &bytes).map_err(|source| RelayError::Io {
-                    path: sealed.clone(),
-                    source,
-                })?;
+                write_file(&sealed, &bytes)?;
             }
             None => write_file(&plain, pem.as_bytes())?,
         }

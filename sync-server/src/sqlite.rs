@@ -9,7 +9,6 @@ use crdts::{CmRDT, Dot, VClock};
 use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 use uuid::Uuid;
-use vax_at_rest::AtRestError;
 use vax_sync::{EncodedOp, Op, OpId, OpLog, PublicKey, ReplicaId, Role, VenueCode};
 
 use crate::at_rest::{self, KeyError, StoreKey};
@@ -154,10 +153,8 @@ impl SqliteStore {
                 Some(_) => vax_at_rest::export_encrypted(path, key).map_err(KeyError::AtRest)?,
             }
         }
-        let conn = vax_at_rest::keyed_connection(path, key).map_err(|e| match e {
-            AtRestError::WrongKey => KeyError::WrongKey { path: path.into() },
-            e => KeyError::AtRest(e),
-        })?;
+        let conn = vax_at_rest::keyed_connection(path, key)
+            .map_err(|e| crate::at_rest::refused_key(path, e))?;
         Self::with_connection(conn)
     }
 

@@ -679,7 +679,7 @@ pub fn create_enrollment_code(
 
 /// The municipalities this ledger holds when it is a partial replica (its enrollment's
 /// scope); empty for a whole replica.
-pub fn own_scope(ledger: &Ledger) -> Result<Vec<MunicipalityCode>, SyncAppError> {
+pub fn own_scope(ledger: &Ledger) -> Result<Vec<MunicipalityCode>, LedgerError> {
     let held = ledger.reader().setting(vax_ledger::KEY_SCOPE)?;
     Ok(held
         .as_deref()

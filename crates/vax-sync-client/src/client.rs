@@ -8,7 +8,7 @@ use ureq::http::Response;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Body};
 use vax_domain::error::ErrorCode;
-use vax_domain::voucher::MunicipalityCode;
+use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 use vax_sync::http::{
     CreateEnrollmentRequest, CreateEnrollmentResponse, DeviceInfo, EnrollRequest, Enrolled,
     ErrorBody, Health, RotatedToken, Status,
@@ -255,14 +255,19 @@ impl Client {
             .content_type("application/json")
             .send(&message.encode()[..])
             .map_err(|e| ClientError::transport(&url, e))?;
-        let mut response = Self::check(&url, response)?;
-        let bytes = response
+        Self::message_bytes(&url, response)
+    }
+
+    /// The body of a reply that holds a sync message, checked and bounded by
+    /// [`MAX_MESSAGE_BYTES`].
+    fn message_bytes(url: &str, response: Response<Body>) -> Result<Vec<u8>, ClientError> {
+        let mut response = Self::check(url, response)?;
+        response
             .body_mut()
             .with_config()
             .limit(MAX_MESSAGE_BYTES as u64)
             .read_to_vec()
-            .map_err(|e| ClientError::transport(&url, e))?;
-        Ok(bytes)
+            .map_err(|e| ClientError::transport(url, e))
     }
 
     /// `GET /v1/residents/{municipality}/{voucher}` (a venue's desk holding a partial
@@ -272,8 +277,8 @@ impl Client {
     /// lookup rate.
     pub fn resident_record(
         &self,
-        municipality: &vax_domain::voucher::MunicipalityCode,
-        voucher: &vax_domain::voucher::VoucherNumber,
+        municipality: &MunicipalityCode,
+        voucher: &VoucherNumber,
     ) -> Result<(Message, Vec<EncodedOp>), ClientError> {
         let url = self.url(&format!(
             "/v1/residents/{}/{}",
@@ -286,13 +291,7 @@ impl Client {
             .header("Authorization", self.auth())
             .call()
             .map_err(|e| ClientError::transport(&url, e))?;
-        let mut response = Self::check(&url, response)?;
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_MESSAGE_BYTES as u64)
-            .read_to_vec()
-            .map_err(|e| ClientError::transport(&url, e))?;
+        let bytes = Self::message_bytes(&url, response)?;
         Message::decode_with_texts(&bytes).map_err(|e| ClientError::BadReply(e.to_string()))
     }
 

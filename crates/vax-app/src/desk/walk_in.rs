@@ -87,12 +87,8 @@ pub fn walk_in_of(
     let Some(municipality) = payload.municipality() else {
         return Ok(None);
     };
-    let scope = ledger
-        .reader()
-        .setting(vax_ledger::KEY_SCOPE)?
-        .unwrap_or_default();
-    let partial = !scope.trim().is_empty();
-    if !partial || scope.split_whitespace().any(|m| m == municipality.as_str()) {
+    let scope = crate::sync::own_scope(ledger)?;
+    if scope.is_empty() || scope.contains(municipality) {
         return Ok(None);
     }
     Ok(Some((municipality.clone(), payload.number().clone())))
