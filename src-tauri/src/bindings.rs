@@ -96,6 +96,7 @@ pub fn typescript() -> String {
         vax_app::sync::AlertView,
         vax_app::sync::Enrolled,
         vax_app::sync::SyncRun,
+        vax_app::sync::SnapshotPublished,
         vax_app::desk::camera::CameraRead,
         vax_app::print::VoucherJobStatus,
         vax_app::print::JobState,

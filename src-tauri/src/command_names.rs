@@ -67,6 +67,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "hq_staff_register",
     "hq_audit_search",
     "sync_rotate_token",
+    "hq_publish_snapshot",
     "callcentre_find",
     "callcentre_history",
     "callcentre_log_call",

@@ -127,6 +127,7 @@ pub fn build_app<R: Runtime>(builder: tauri::Builder<R>, config: AppConfig) -> t
             commands::staff::hq_staff_register,
             commands::staff::hq_audit_search,
             commands::sync::sync_rotate_token,
+            commands::sync::hq_publish_snapshot,
             commands::paper::paper_print_day_sheets,
             commands::paper::paper_back_enter,
             commands::paper::paper_sheet_preview,

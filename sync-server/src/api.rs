@@ -107,7 +107,9 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
         | C::NotPermitted
         | C::WrongSender
         | C::BadSignature => StatusCode::FORBIDDEN,
-        C::EnrollmentCodeInvalid | C::NoSuchEndpoint | C::UnknownResident => StatusCode::NOT_FOUND,
+        C::EnrollmentCodeInvalid | C::NoSuchEndpoint | C::UnknownResident | C::NoSnapshot => {
+            StatusCode::NOT_FOUND
+        }
         C::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::RateLimited | C::OpsBudgetExceeded => StatusCode::TOO_MANY_REQUESTS,
         C::RequestTimeout => StatusCode::SERVICE_UNAVAILABLE,
@@ -147,6 +149,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/relay/registry", get(relay_registry))
         .route("/v1/relay/status", get(relay_status))
         .route("/v1/residents/{municipality}/{voucher}", get(resident))
+        .route(
+            vax_sync::http::SNAPSHOT_PATH,
+            get(crate::snapshots::get)
+                .put(crate::snapshots::put)
+                .layer(DefaultBodyLimit::max(vax_sync::http::MAX_SNAPSHOT_BYTES)),
+        )
         .fallback(|| async { ApiError::no_such_endpoint() })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -197,7 +205,7 @@ fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
 }
 
-fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
     let value = headers
         .get(header::AUTHORIZATION)
         .ok_or_else(ApiError::missing_token)?

@@ -233,6 +233,41 @@ impl ApiError {
         Self::new(ErrorCode::NotPermitted, message, message_ja)
     }
 
+    /// 403: a snapshot whose seal is not its sender's, does not verify, or does not name the
+    /// data sent; nothing is stored.
+    pub fn snapshot_refused(why: &str) -> Self {
+        Self::new(
+            ErrorCode::BadSignature,
+            format!("snapshot refused: {why}; nothing was stored"),
+            "スナップショットの署名を確認できませんでした。保存していません。",
+        )
+    }
+
+    /// 403: an HQ device may file a snapshot of its own municipalities only (`scope`).
+    pub fn snapshot_wrong_scope(scope: &str) -> Self {
+        let (scope, scope_ja) = if scope.is_empty() {
+            ("the whole ledger", "全市町村")
+        } else {
+            (scope, scope)
+        };
+        Self::new(
+            ErrorCode::WrongScope,
+            format!("this HQ device holds {scope}: its snapshot must be of exactly that"),
+            format!(
+                "この本部端末の担当（{scope_ja}）と異なる範囲のスナップショットは保存できません。"
+            ),
+        )
+    }
+
+    /// 404: no snapshot of the device's scope; its first sync runs op by op.
+    pub fn no_snapshot() -> Self {
+        Self::new(
+            ErrorCode::NoSnapshot,
+            "the server holds no snapshot of this device's municipalities; sync op by op",
+            "この端末の担当範囲のスナップショットはありません。通常の同期で受け取ります。",
+        )
+    }
+
     /// 404: the server holds no record of this resident of this municipality.
     pub fn unknown_resident(municipality: &str) -> Self {
         Self::new(

@@ -22,6 +22,7 @@ pub mod postgres;
 pub mod relay;
 pub mod scope;
 pub mod serve;
+mod snapshots;
 pub mod sqlite;
 pub mod store;
 

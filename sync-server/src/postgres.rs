@@ -39,6 +39,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_resident_records",
         include_str!("../migrations/postgres/0003_resident_records.sql"),
     ),
+    (
+        "0004_snapshots",
+        include_str!("../migrations/postgres/0004_snapshots.sql"),
+    ),
 ];
 
 /// Advisory lock keys (one namespace of this application: "vaxl" + a number).
@@ -862,6 +866,43 @@ impl ServerStore for PgStore {
                 .note(id.replica, id.counter, class.scope.as_stored());
         }
         Ok(())
+    }
+
+    fn put_snapshot(&mut self, scope: &str, seal: &str, data: &[u8]) -> Result<(), StoreError> {
+        let (scope, seal, data) = (scope.to_owned(), seal.to_owned(), data.to_vec());
+        self.conn.run(move |client| {
+            client
+                .execute(
+                    "INSERT INTO snapshots (scope, seal, data) VALUES ($1, $2, $3)
+                     ON CONFLICT (scope) DO UPDATE SET seal = excluded.seal, data = excluded.data",
+                    &[&scope, &seal, &data],
+                )
+                .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn snapshot_seal(&self, scope: &str) -> Result<Option<String>, StoreError> {
+        let scope = scope.to_owned();
+        self.conn.run(move |client| {
+            let row = client
+                .query_opt("SELECT seal FROM snapshots WHERE scope = $1", &[&scope])
+                .map_err(db)?;
+            Ok(row.map(|r| r.get(0)))
+        })
+    }
+
+    fn snapshot(&self, scope: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let scope = scope.to_owned();
+        self.conn.run(move |client| {
+            let row = client
+                .query_opt(
+                    "SELECT seal, data FROM snapshots WHERE scope = $1",
+                    &[&scope],
+                )
+                .map_err(db)?;
+            Ok(row.map(|r| (r.get(0), r.get(1))))
+        })
     }
 
     fn encoded_ops_of_resident(

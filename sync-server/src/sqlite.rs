@@ -30,6 +30,14 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_resident_records",
         include_str!("../migrations/0004_resident_records.sql"),
     ),
+    (
+        "0005_op_log_rows",
+        include_str!("../migrations/0005_op_log_rows.sql"),
+    ),
+    (
+        "0006_snapshots",
+        include_str!("../migrations/0006_snapshots.sql"),
+    ),
 ];
 
 /// The SQLite store. Reads of the frontier (`seen`, `last_counter`, `authors`) come from
@@ -793,6 +801,39 @@ impl ServerStore for SqliteStore {
                 .note(id.replica, id.counter, class.scope.as_stored());
         }
         Ok(())
+    }
+
+    fn put_snapshot(&mut self, scope: &str, seal: &str, data: &[u8]) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO snapshots (scope, seal, data) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (scope) DO UPDATE SET seal = excluded.seal, data = excluded.data",
+                params![scope, seal, data],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn snapshot_seal(&self, scope: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT seal FROM snapshots WHERE scope = ?1",
+                [scope],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)
+    }
+
+    fn snapshot(&self, scope: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT seal, data FROM snapshots WHERE scope = ?1",
+                [scope],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db)
     }
 
     fn encoded_ops_of_resident(

@@ -292,6 +292,18 @@ pub trait ServerStore: OpLog<Error = StoreError> + Send + 'static {
         scope: &[MunicipalityCode],
     ) -> Result<Vec<EncodedOp>, StoreError>;
 
+    /// Keeps `data`, sealed by `seal` (a [`vax_sync::SnapshotSeal`] as JSON), as the snapshot
+    /// of `scope` (as [`scope_to_stored`] writes it), replacing the one before
+    /// (docs/sync-spec.md §7c). The core has checked the seal.
+    fn put_snapshot(&mut self, scope: &str, seal: &str, data: &[u8]) -> Result<(), StoreError>;
+
+    /// The snapshot of `scope`: its seal (JSON) and its data.
+    fn snapshot(&self, scope: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+
+    /// The seal (JSON) of the snapshot of `scope`, without its data: whether a copy kept in
+    /// memory is still the latest.
+    fn snapshot_seal(&self, scope: &str) -> Result<Option<String>, StoreError>;
+
     /// The stored texts of one resident's record ([`OpClass::resident`] `voucher`, of scope
     /// `municipality`), by author and counter, at most `limit`: what the online lookup of a
     /// walk-in returns. Read through an index on the resident, never a scan of the log.

@@ -36,8 +36,9 @@ const hq = (...args) => run(hqLedger, ...args);
 const venue = (...args) => run(venueLedger, ...args);
 const appEnv = (ledger) => ({ VAXLEDGER_DB: ledger, VAXLEDGER_SYNC_SECONDS: '2', VAXLEDGER_PRINT_OPEN: '0' });
 
+let serverUrl;
+
 before(async () => {
-  let serverUrl;
   ({ server, url: serverUrl } = await startServer(serverDb));
 
   hq('demo', '--residents', '800');
@@ -162,4 +163,24 @@ test("HQ's audit search shows who recorded the dose, where and on which device",
   assert.match(text, /舞鶴 花子 \(S01\)/);
   await screenshot('hq-audit-search');
   assert.match(await (await browser.$('#staff-list')).getText(), /S01/);
+});
+
+test("HQ files its city's snapshot from its window, and a new device takes it", async () => {
+  await (await browser.$('#nav-hq')).click();
+  const button = await browser.$('#publish-snapshot');
+  await button.waitForDisplayed({ timeout: 20000 });
+  await button.click();
+  const done = await browser.$('#snapshot-published');
+  await done.waitForDisplayed({ timeout: 120000 });
+  assert.match(await done.getText(), /スナップショットを登録しました（[\d,]+件の記録、[\d.]+ MB）/);
+  await done.scrollIntoView();
+  await screenshot('hq-snapshot-filed');
+
+  // A brand-new venue device's first sync is that snapshot, then whatever came after it.
+  const fresh = path.join(work, 'fresh.sqlite3');
+  const code = hq('sync', 'code', '--role', 'reception', '--venue', 'V01').trim();
+  run(fresh, 'sync', 'enroll', '--server', serverUrl, '--code', code, '--name', 'V01 受付2');
+  assert.match(run(fresh, 'sync', 'run'), /took HQ's snapshot: \d+ ops/);
+  const day = JSON.parse(run(fresh, '--json', 'venue-day', 'V01', '--date', todayJst()));
+  assert.ok(day.bands.flatMap((b) => b.residents).some((r) => r.voucher === booked.voucher));
 });

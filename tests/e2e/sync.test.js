@@ -1,7 +1,8 @@
-// End to end: replication. A real `vaxsync` server on loopback; HQ (vaxhq) loads a city, enrolls
-// and publishes it; a brand-new kiosk enrolls from its setup screen with a code HQ created,
-// receives the city by its first sync, checks a resident in, and the check-in reaches HQ through
-// the background sync. Screenshots go to artifacts/e2e/sync-*.png.
+// End to end: replication. A real `vaxsync` server on loopback; HQ (vaxhq) loads a city, enrolls,
+// publishes it and files its snapshot; a brand-new kiosk enrolls from its setup screen with a
+// code HQ created, receives the city by its first sync from that snapshot (the server's log
+// says it served it), checks a resident in, and the check-in reaches HQ through the background
+// sync. Screenshots go to artifacts/e2e/sync-*.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -23,6 +24,8 @@ let serverUrl;
 let started;
 let browser;
 let booked;
+// The server's log lines (also passed on to this process's stderr).
+const serverLog = [];
 const shoot = screenshots('sync-');
 
 async function screenshot(name) {
@@ -34,7 +37,11 @@ const hqOps = () => JSON.parse(hq('--json', 'sync', 'status')).ops_held;
 
 before(async () => {
   server = spawn(vaxsync, ['serve', '--db', serverDb, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  readline.createInterface({ input: server.stderr }).on('line', (line) => {
+    serverLog.push(line);
+    process.stderr.write(`${line}\n`);
   });
   const first = await new Promise((resolve, reject) => {
     readline.createInterface({ input: server.stdout }).once('line', resolve);
@@ -49,6 +56,7 @@ before(async () => {
   const hqCode = execFileSync(vaxsync, ['enrollment', 'create', '--db', serverDb, '--role', 'hq'], { encoding: 'utf8' }).trim();
   hq('sync', 'enroll', '--server', serverUrl, '--code', hqCode, '--name', '本部');
   hq('sync', 'run');
+  assert.match(hq('sync', 'snapshot'), /snapshot of the whole ledger filed with the server/);
 
   started = await startApp({
     port,
@@ -88,6 +96,7 @@ test('a new kiosk enrolls from its setup screen and receives the city by its fir
   const badge = await browser.$('#sync-badge');
   await browser.waitUntil(async () => (await badge.getAttribute('class')).includes('green'), { timeout: 10000 });
   assert.match(await (await browser.$('#sync-waiting')).getText(), /未送信 0件/);
+  assert.ok(serverLog.some((l) => /snapshot served/.test(l)), 'the first sync took HQ\'s snapshot');
   await screenshot('reception-synced');
 });
 

@@ -11,9 +11,10 @@
 //! replies, and the applying thread alone): the figure that says what a 2-core machine can
 //! reach at best, whatever else it runs.
 //!
-//! The runs alternate the session with prefetch (the next batch asked for while one is
-//! applied, the default) and without (the path before it), so both are measured in the same
-//! run on the same machine load. Then, the server stopped, the replies of a whole first sync
+//! The first half of the runs sync op by op (the default session, with prefetch); then HQ
+//! makes its snapshot and files it with the server (timed), and the second half take it
+//! (docs/sync-spec.md §7c): download, seal checked, tables copied, then the exchange from the
+//! snapshot's frontier. Then, the server stopped, the replies of a whole first sync
 //! are built from its file both ways: parsing and encoding each op (the old reply) and
 //! shipping the stored op texts (`SyncNode::generate_encoded`, what the server does now).
 
@@ -22,7 +23,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, FixedOffset};
 use vax_app::demo::load_demo_city;
 use vax_app::progress::NoProgress;
-use vax_app::sync::{create_enrollment_code, enroll_device, sync_now, sync_now_with};
+use vax_app::sync::{
+    create_enrollment_code, enroll_device, publish_snapshot, sync_now, sync_now_with,
+};
 use vax_demo::DemoParams;
 use vax_domain::role::Role;
 use vax_domain::voucher::MunicipalityCode;
@@ -104,9 +107,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let residents = hq.reader().resident_count()?;
+    // First the runs op by op (no snapshot filed yet), then HQ files its snapshot and the same
+    // number of new devices take it.
     let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
     for run in 0..runs * 2 {
-        let prefetch = run % 2 == 0;
+        let with_snapshot = run >= runs;
+        if run == runs {
+            let t = Instant::now();
+            let published = publish_snapshot(&mut hq, now())?;
+            println!(
+                "HQ's snapshot: {} ops, {:.1} MB, made and filed in {}",
+                published.ops,
+                published.bytes as f64 / 1e6,
+                secs(t.elapsed())
+            );
+        }
         let code = create_enrollment_code(&hq, Role::Booth, Some("V03"), &[], 24)?;
         let path = dir.path().join(format!("booth-{run}.sqlite3"));
         let mut booth = Ledger::open(&path)?;
@@ -118,16 +133,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             municipality.as_str(),
             now(),
         )?;
-        let options = SessionOptions {
-            prefetch,
-            ..SessionOptions::default()
-        };
         let (t, cpu, main_cpu) = (
             Instant::now(),
             cpu_seconds("self"),
             cpu_seconds("thread-self"),
         );
-        let first = sync_now_with(&mut booth, now(), options)?;
+        let first = sync_now_with(&mut booth, now(), SessionOptions::default())?;
         let elapsed = t.elapsed();
         let (cpu, main_cpu) = (
             cpu_seconds("self") - cpu,
@@ -137,24 +148,68 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let unprojected = booth.sync_log_summary()?.unprojected;
         assert_eq!(held, residents, "every resident arrived as a row");
         assert_eq!(unprojected, 0, "every op became rows");
+        assert_eq!(first.snapshot_ops > 0, with_snapshot, "{first:?}");
         println!(
-            "run {run}: new venue's first sync {} ({} ops, {} round trips, {held} residents, prefetch {prefetch}); CPU {cpu:.2} s in all, {main_cpu:.2} s on the applying thread",
+            "run {run}: new venue's first sync {} ({} ops from the snapshot, {} op by op, {} round trips, {held} residents); CPU {cpu:.2} s in all, {main_cpu:.2} s on the applying thread",
             secs(elapsed),
+            first.snapshot_ops,
             first.received_ops,
             first.round_trips
         );
-        times[usize::from(prefetch)].push(elapsed);
+        times[usize::from(with_snapshot)].push(elapsed);
+        if run == 0 || run == runs {
+            drop(booth);
+            let size = std::fs::metadata(&path)?.len();
+            let t = Instant::now();
+            let mut reopened = Ledger::open(&path)?;
+            let alerts = reopened.sync_alerts()?.len();
+            println!(
+                "  its ledger file: {:.1} MB; reopened and its merged state restored from the log ({alerts} alerts) in {}",
+                size as f64 / 1e6,
+                secs(t.elapsed())
+            );
+        }
     }
-    for (prefetch, times) in times.iter_mut().enumerate().rev() {
+    for (with_snapshot, times) in times.iter_mut().enumerate() {
         times.sort();
         println!(
-            "initial replica of {residents} residents, prefetch {}: median {}, min {}, max {} (goal < 3 s)",
-            prefetch == 1,
+            "initial replica of {residents} residents, {}: median {}, min {}, max {} (goal < 3 s)",
+            if with_snapshot == 1 {
+                "from HQ's snapshot"
+            } else {
+                "op by op"
+            },
             secs(times[times.len() / 2]),
             secs(times[0]),
             secs(times[times.len() - 1])
         );
     }
+
+    // Where a first sync from the snapshot goes, step by step, for one more new device:
+    // the download, the seal's check (its SHA-256 is most of it), the copy with the merged
+    // state rebuilt beside it.
+    let code = server.enrollment_code(SyncRole::Booth, Some("V03"))?;
+    let key = vax_sync_client::new_device_key();
+    let enrolled = vax_sync_client::enroll(&server.url(), &code, "V03 接種", &key)?;
+    let client = vax_sync_client::Client::new(&server.url(), &enrolled.token);
+    let t = Instant::now();
+    let (seal, author_key, data) = client.snapshot()?.ok_or("a snapshot is filed")?;
+    let download = t.elapsed();
+    let t = Instant::now();
+    seal.verify(&author_key, &data)?;
+    let check = t.elapsed();
+    let mut booth = Ledger::open(&dir.path().join("booth-steps.sqlite3"))?;
+    booth.start_replicating(enrolled.replica_id, enrolled.role, &key)?;
+    let snapshot = vax_ledger::Snapshot { seal, data };
+    let t = Instant::now();
+    let ops = booth.install_snapshot(&snapshot, &author_key)?;
+    println!(
+        "steps of a first sync from the snapshot ({ops} ops, {:.1} MB): download {}, seal checked {}, installed {} (its own check included)",
+        snapshot.data.len() as f64 / 1e6,
+        secs(download),
+        secs(check),
+        secs(t.elapsed())
+    );
 
     // The server's side alone: every reply of a first sync, built from its file both ways.
     server.kill();

@@ -10,14 +10,15 @@
 //! ledger as ops; its push to the server. Then new booths of a 舞鶴 venue, each enrolled for
 //! 舞鶴市 only (a partial replica), run their first sync: timed from the empty ledger to every
 //! resident of the city as rows (goal < 3 s), asserting that no other municipality's resident
-//! arrived.
+//! arrived. Then 舞鶴市's own HQ (enrolled for the city) receives the city, files its snapshot
+//! (docs/sync-spec.md §7c), and as many new booths take their first sync from it.
 
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset};
 use vax_app::demo::load_demo_city;
 use vax_app::progress::NoProgress;
-use vax_app::sync::{enroll_device, sync_now};
+use vax_app::sync::{enroll_device, publish_snapshot, sync_now};
 use vax_demo::DemoParams;
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 use vax_ledger::Ledger;
@@ -136,49 +137,119 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         pushed.round_trips
     );
 
-    let mut times = Vec::new();
-    for run in 0..runs {
-        let code =
-            server.scoped_enrollment_code(SyncRole::Booth, Some("V03"), vec![city.clone()])?;
-        let mut booth = Ledger::open(&dir.path().join(format!("booth-{run}.sqlite3")))?;
-        enroll_device(
-            &mut booth,
-            &server.url(),
-            &code,
-            "V03 接種",
-            city.as_str(),
-            now(),
-        )?;
-        let t = Instant::now();
-        let first = sync_now(&mut booth, now())?;
-        let elapsed = t.elapsed();
-        let residents = booth.reader().resident_count()?;
-        assert_eq!(
-            residents, city_residents,
-            "the city's residents and no one else"
-        );
-        assert_eq!(
-            booth.sync_log_summary()?.unprojected,
-            0,
-            "every op became rows"
-        );
-        println!(
-            "run {run}: a {} venue's first sync, enrolled for {city} only: {} ({} ops, {} round trips, {residents} residents)",
-            vax_demo::CITY_NAME,
-            secs(elapsed),
-            first.received_ops,
-            first.round_trips
-        );
-        times.push(elapsed);
-    }
-    times.sort();
-    if let (Some(min), Some(max)) = (times.first(), times.last()) {
-        println!(
-            "first sync of {city_residents} residents out of {held}: median {}, min {}, max {} (goal < 3 s)",
-            secs(times[times.len() / 2]),
-            secs(*min),
-            secs(*max)
-        );
-    }
+    let booths = Booths {
+        server: &server,
+        dir: dir.path(),
+        city: &city,
+        city_residents,
+        held,
+    };
+    booths.first_syncs(runs, false)?;
+
+    // 舞鶴市's own HQ (enrolled for the city only) receives it, files the city's snapshot,
+    // and new booths of the city take it (docs/sync-spec.md §7c).
+    let code = server.scoped_enrollment_code(SyncRole::Hq, None, vec![city.clone()])?;
+    let mut city_hq = Ledger::open(&dir.path().join("city-hq.sqlite3"))?;
+    enroll_device(
+        &mut city_hq,
+        &server.url(),
+        &code,
+        "舞鶴本部",
+        city.as_str(),
+        now(),
+    )?;
+    let t = Instant::now();
+    sync_now(&mut city_hq, now())?;
+    let received = t.elapsed();
+    let t = Instant::now();
+    let published = publish_snapshot(&mut city_hq, now())?;
+    println!(
+        "{}'s HQ: first sync {}; snapshot of {:?} ({} ops, {:.1} MB) made and filed in {}",
+        vax_demo::CITY_NAME,
+        secs(received),
+        published.scope,
+        published.ops,
+        published.bytes as f64 / 1e6,
+        secs(t.elapsed())
+    );
+    booths.first_syncs(runs, true)?;
     Ok(())
+}
+
+/// New booths of the city, each enrolled for the city only.
+struct Booths<'a> {
+    server: &'a LoopbackServer,
+    dir: &'a std::path::Path,
+    city: &'a MunicipalityCode,
+    city_residents: u64,
+    held: u64,
+}
+
+impl Booths<'_> {
+    /// `runs` new booths' first syncs, timed: op by op, or from the city's snapshot.
+    fn first_syncs(
+        &self,
+        runs: usize,
+        from_snapshot: bool,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let how = if from_snapshot {
+            "from the city's snapshot"
+        } else {
+            "op by op"
+        };
+        let mut times = Vec::new();
+        for run in 0..runs {
+            let code = self.server.scoped_enrollment_code(
+                SyncRole::Booth,
+                Some("V03"),
+                vec![self.city.clone()],
+            )?;
+            let name = format!("booth-{run}-{}.sqlite3", u8::from(from_snapshot));
+            let mut booth = Ledger::open(&self.dir.join(name))?;
+            enroll_device(
+                &mut booth,
+                &self.server.url(),
+                &code,
+                "V03 接種",
+                self.city.as_str(),
+                now(),
+            )?;
+            let t = Instant::now();
+            let first = sync_now(&mut booth, now())?;
+            let elapsed = t.elapsed();
+            let residents = booth.reader().resident_count()?;
+            assert_eq!(
+                residents, self.city_residents,
+                "the city's residents and no one else"
+            );
+            assert_eq!(
+                booth.sync_log_summary()?.unprojected,
+                0,
+                "every op became rows"
+            );
+            assert_eq!(first.snapshot_ops > 0, from_snapshot, "{first:?}");
+            println!(
+                "run {run}: a {} venue's first sync, enrolled for {} only, {how}: {} ({} ops from the snapshot, {} op by op, {} round trips, {residents} residents)",
+                vax_demo::CITY_NAME,
+                self.city,
+                secs(elapsed),
+                first.snapshot_ops,
+                first.received_ops,
+                first.round_trips
+            );
+            times.push(elapsed);
+        }
+        times.sort();
+        if let (Some(min), Some(max)) = (times.first(), times.last()) {
+            println!(
+                "first sync of {} residents out of {}, {how}: median {}, min {}, max {} (goal < 3 s)",
+                self.city_residents,
+                self.held,
+                secs(times[times.len() / 2]),
+                secs(*min),
+                secs(*max)
+            );
+        }
+        Ok(())
+    }
 }

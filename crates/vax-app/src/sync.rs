@@ -364,6 +364,13 @@ pub struct SyncRun {
     pub alerts: usize,
     /// Own changes the server refused in this run, now quarantined.
     pub quarantined: usize,
+    /// Ops taken as HQ's snapshot before the exchange (a new device's first sync,
+    /// docs/sync-spec.md §7c); 0 when the device synced op by op.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub snapshot_ops: u64,
+    /// Why the server's snapshot was not taken (a seal that does not verify, another
+    /// schema), when it was not: the ops then came one by one.
+    pub snapshot_refused: Option<String>,
 }
 
 pub(crate) struct Config {
@@ -447,10 +454,72 @@ pub fn sync_now_with<A: LedgerAccess>(
     options: SessionOptions,
 ) -> Result<SyncRun, SyncAppError> {
     let Config { client, server_id } = ledger.with_ledger(|l| config(l))?;
+    let (snapshot_ops, snapshot_refused) = take_snapshot_when_new(&mut ledger, &client)?;
     let mut local = LedgerReplica(ledger, now);
     let result = sync_session_with(&mut local, &client, server_id, options);
     let LedgerReplica(mut ledger, _) = local;
-    ledger.with_ledger(|ledger| record_outcome(ledger, result, now))
+    let mut run = ledger.with_ledger(|ledger| record_outcome(ledger, result, now))?;
+    run.snapshot_ops = snapshot_ops;
+    run.snapshot_refused = snapshot_refused;
+    Ok(run)
+}
+
+/// A new device's first sync as HQ's snapshot of its scope (docs/sync-spec.md §7c): when the
+/// ledger holds no op yet and the server has a snapshot of this device's municipalities, it
+/// is fetched (outside the ledger's lock), verified and copied in; the exchange that follows
+/// brings what came after it. Returns the ops taken, and why a snapshot was refused. No
+/// snapshot, one that is refused (a forged seal, another schema) or a failed download leave
+/// the ledger as it was, and the exchange brings everything op by op as before (a failed
+/// download's cause shows in that exchange).
+fn take_snapshot_when_new<A: LedgerAccess>(
+    ledger: &mut A,
+    client: &Client,
+) -> Result<(u64, Option<String>), SyncAppError> {
+    if ledger.with_ledger(|l| l.sync_log_summary())?.ops > 0 {
+        return Ok((0, None));
+    }
+    let Ok(Some((seal, key, data))) = client.snapshot() else {
+        return Ok((0, None));
+    };
+    let snapshot = vax_ledger::Snapshot { seal, data };
+    match ledger.with_ledger(|l| l.install_snapshot(&snapshot, &key)) {
+        Ok(ops) => Ok((ops, None)),
+        Err(LedgerError::Snapshot(refusal)) => Ok((0, Some(refusal.to_string()))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What HQ filed with the server: the snapshot of its scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SnapshotPublished {
+    /// Ops the snapshot holds.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub ops: u64,
+    /// Its size in bytes.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub bytes: u64,
+    /// Its municipalities (empty: the whole ledger).
+    pub scope: Vec<String>,
+}
+
+/// HQ makes the snapshot of everything it holds (its scope) and files it with the server,
+/// replacing the one before (docs/sync-spec.md §7c): new devices of that scope then take it
+/// in one download instead of op by op. HQ runs it after publishing the city, and again
+/// whenever it likes (nightly, after a big import): a device takes the latest one and syncs
+/// the rest. Only an HQ device may (the server checks the seal, the sender and the scope).
+pub fn publish_snapshot(
+    ledger: &mut Ledger,
+    now: DateTime<FixedOffset>,
+) -> Result<SnapshotPublished, SyncAppError> {
+    let Config { client, .. } = config(ledger)?;
+    let snapshot = ledger.make_snapshot(now)?;
+    client.put_snapshot(&snapshot.seal, &snapshot.data)?;
+    Ok(SnapshotPublished {
+        ops: snapshot.seal.header.ops,
+        bytes: snapshot.seal.header.bytes,
+        scope: snapshot.seal.header.scope,
+    })
 }
 
 fn record_outcome(
@@ -477,6 +546,8 @@ fn record_outcome(
                 round_trips: report.round_trips,
                 alerts: report.alerts.len(),
                 quarantined: report.quarantined.len(),
+                snapshot_ops: 0,
+                snapshot_refused: None,
             })
         }
         Err(e) => {

@@ -219,6 +219,9 @@ error_codes! {
     /// A walk-in from another municipality whose record could not be fetched: the server
     /// cannot be reached (or refused the lookup). Nothing was written.
     WalkInOffline = "WALK_IN_OFFLINE",
+    /// The server holds no snapshot of this device's scope (docs/sync-spec.md §7c): its first
+    /// sync runs op by op.
+    NoSnapshot = "NO_SNAPSHOT",
     // Staff sign-in (docs/audit.md).
     /// Staff are registered for this venue: a staff member must sign in first.
     StaffSignInRequired = "STAFF_SIGN_IN_REQUIRED",

@@ -96,6 +96,9 @@ pub enum LedgerError {
         /// What is wrong.
         problem: String,
     },
+    /// A snapshot was not taken (or not made); nothing changed.
+    #[error("snapshot not taken: {0}")]
+    Snapshot(crate::replication::SnapshotRefusal),
     /// Any other SQLite failure.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
@@ -137,6 +140,9 @@ impl UserFacing for LedgerError {
                     path.display()
                 )
             }
+            Self::Snapshot(refusal) => format!(
+                "スナップショットを取り込みませんでした (台帳は変更されていません。通常の同期で受け取ります): {refusal}"
+            ),
             other => format!("台帳エラー: {other}"),
         }
     }

@@ -69,7 +69,7 @@ pub use read::{
     SurveyState, TimeBandRow, VenueRow,
 };
 pub use replication::KEY_SCOPE;
-pub use replication::{LogSummary, QuarantinedOp};
+pub use replication::{LogSummary, QuarantinedOp, Snapshot, SnapshotRefusal, MAX_SNAPSHOT_OPS};
 pub use reports::{CoverageCell, CoverageGroup, DayVenueCount, DeviceHeard};
 pub use rides::RideRow;
 pub use stock::{BandAttendance, StandbyCallRow, StandbyResident, VenueStock, STOCK_RULES};

@@ -87,6 +87,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0020_supply",
         include_str!("../../../migrations/0020_supply.sql"),
     ),
+    (
+        "0021_op_log_rows",
+        include_str!("../../../migrations/0021_op_log_rows.sql"),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

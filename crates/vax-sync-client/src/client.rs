@@ -11,10 +11,12 @@ use vax_domain::error::ErrorCode;
 use vax_domain::voucher::{MunicipalityCode, VoucherNumber};
 use vax_sync::http::{
     CreateEnrollmentRequest, CreateEnrollmentResponse, DeviceInfo, EnrollRequest, Enrolled,
-    ErrorBody, Health, RotatedToken, Status,
+    ErrorBody, Health, RotatedToken, Status, MAX_SNAPSHOT_BYTES, SNAPSHOT_KEY_HEADER,
+    SNAPSHOT_PATH, SNAPSHOT_SEAL_HEADER,
 };
 use vax_sync::{
-    Alert, DeviceKey, EncodedOp, Message, PublicKey, ReplicaId, Role, VenueCode, MAX_MESSAGE_BYTES,
+    Alert, DeviceKey, EncodedOp, Message, PublicKey, ReplicaId, Role, SnapshotSeal, VenueCode,
+    MAX_MESSAGE_BYTES,
 };
 
 use crate::error::ClientError;
@@ -293,6 +295,63 @@ impl Client {
             .map_err(|e| ClientError::transport(&url, e))?;
         let bytes = Self::message_bytes(&url, response)?;
         Message::decode_with_texts(&bytes).map_err(|e| ClientError::BadReply(e.to_string()))
+    }
+
+    /// `PUT /v1/snapshot` (HQ devices): files the snapshot of HQ's scope, sealed by HQ's key
+    /// (docs/sync-spec.md §7c). The server checks the seal, the sender and the scope.
+    pub fn put_snapshot(&self, seal: &SnapshotSeal, data: &[u8]) -> Result<(), ClientError> {
+        let url = self.url(SNAPSHOT_PATH);
+        let seal = serde_json::to_string(seal).map_err(|e| ClientError::BadReply(e.to_string()))?;
+        let response = self
+            .agent
+            .put(&url)
+            .header("Authorization", self.auth())
+            .header(SNAPSHOT_SEAL_HEADER, &seal)
+            .content_type("application/octet-stream")
+            .send(data)
+            .map_err(|e| ClientError::transport(&url, e))?;
+        Self::check(&url, response)?;
+        Ok(())
+    }
+
+    /// `GET /v1/snapshot`: the snapshot of this device's scope, its seal and the key of the
+    /// HQ device that sealed it, or `None` (404 `NO_SNAPSHOT`). Nothing is verified here:
+    /// the ledger verifies before it takes anything.
+    pub fn snapshot(&self) -> Result<Option<(SnapshotSeal, PublicKey, Vec<u8>)>, ClientError> {
+        let url = self.url(SNAPSHOT_PATH);
+        let response = self
+            .agent
+            .get(&url)
+            .header("Authorization", self.auth())
+            .call()
+            .map_err(|e| ClientError::transport(&url, e))?;
+        let mut response = match Self::check(&url, response) {
+            Ok(response) => response,
+            Err(ClientError::Server {
+                code: ErrorCode::NoSnapshot,
+                ..
+            }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .ok_or_else(|| ClientError::BadReply(format!("header {name} missing")))
+        };
+        let seal: SnapshotSeal = serde_json::from_str(&header(SNAPSHOT_SEAL_HEADER)?)
+            .map_err(|e| ClientError::BadReply(format!("snapshot seal: {e}")))?;
+        let key = PublicKey::from_hex(&header(SNAPSHOT_KEY_HEADER)?)
+            .map_err(|e| ClientError::BadReply(format!("snapshot key: {e}")))?;
+        let data = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_SNAPSHOT_BYTES as u64)
+            .read_to_vec()
+            .map_err(|e| ClientError::transport(&url, e))?;
+        Ok(Some((seal, key, data)))
     }
 
     /// `GET /v1/alerts` (HQ devices).

@@ -199,3 +199,23 @@ pub struct RelayStatus {
     /// The venue's devices, with their last contact.
     pub devices: Vec<VenueDeviceContact>,
 }
+
+/// `PUT` (HQ) and `GET` (any enrolled device) of a scope's snapshot (docs/sync-spec.md §7c):
+/// the body is the ledger file, the seal travels in [`SNAPSHOT_SEAL_HEADER`].
+pub const SNAPSHOT_PATH: &str = "/v1/snapshot";
+/// The header carrying a snapshot's seal ([`crate::SnapshotSeal`] as JSON: ASCII only).
+pub const SNAPSHOT_SEAL_HEADER: &str = "x-vax-snapshot-seal";
+/// The header of a `GET` reply carrying the public key of the seal's author, as the server
+/// registered it (64 hex digits): trusted as keys in sync messages are.
+pub const SNAPSHOT_KEY_HEADER: &str = "x-vax-snapshot-key";
+/// The largest snapshot the server takes: 2 GiB (a city of 65,000 is about 190 MB).
+pub const MAX_SNAPSHOT_BYTES: usize = 2 << 30;
+
+/// A snapshot's scope as the server files it: the codes sorted, separated by spaces, empty
+/// for the whole ledger. A device gets the snapshot filed under its own scope only.
+pub fn snapshot_scope_key<S: AsRef<str>>(codes: &[S]) -> String {
+    let mut codes: Vec<&str> = codes.iter().map(AsRef::as_ref).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes.join(" ")
+}

@@ -95,6 +95,7 @@ pub mod replica;
 pub mod rides;
 pub mod roles;
 pub mod signing;
+pub mod snapshot;
 pub mod verification;
 
 pub use hlc::{Clock, Hlc, HlcClock, ManualClock, SystemClock};
@@ -116,5 +117,6 @@ pub use replica::{BookingKey, BookingValue, LotKey, Recorded, Replica};
 pub use rides::{RideDirection, RideMark, RideMarkKey, RideMarkKind, RidePlan, Trip, TripRider};
 pub use roles::{check_roles, may_emit, Role, RoleError};
 pub use signing::{DeviceKey, KeyError, KeyRing, OpSignature, PublicKey};
+pub use snapshot::{SnapshotError, SnapshotHeader, SnapshotSeal};
 pub use vax_domain::inquiry::{InquiryChannel, InquiryTopic};
 pub use verification::VerifiedMessage;

@@ -83,6 +83,11 @@ impl DeviceKey {
     pub fn sign(&self, id: &OpId, hlc: Hlc, kind: &OpKind) -> OpSignature {
         OpSignature(self.0.sign(&signing_bytes(id, hlc, kind)).to_bytes())
     }
+
+    /// Signs `message`, whose first bytes are a domain tag other than [`SIGNING_TAG`].
+    pub(crate) fn sign_bytes(&self, message: &[u8]) -> OpSignature {
+        OpSignature(self.0.sign(message).to_bytes())
+    }
 }
 
 /// A device's public key: who may sign ops in its replica's name. JSON: 64 hex digits.
@@ -149,7 +154,7 @@ impl<'de> Deserialize<'de> for PublicKey {
     }
 }
 
-/// An ed25519 signature of an op. JSON: 128 hex digits.
+/// An ed25519 signature of an op (or of a snapshot's seal). JSON: 128 hex digits.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct OpSignature(pub [u8; 64]);
 

@@ -69,13 +69,32 @@ fn is_canonical_y(bytes: &[u8; 32]) -> bool {
     !(top == 0x7f && bytes[1..31].iter().all(|&b| b == 0xff) && bytes[0] >= 0xed)
 }
 
-/// Checks rules 1 and 2 and computes `k`; `None` when the signature cannot verify.
+/// Checks rules 1 and 2 and computes `k` for an op; `None` when the signature cannot verify.
 fn prepare(
     id: &OpId,
     hlc: Hlc,
     kind: &OpKind,
     sig: &OpSignature,
     key: &PublicKey,
+) -> Option<Prepared> {
+    // The canonical bytes go straight into the hash: no buffer per op.
+    prepare_with(sig, key, |hasher| {
+        write_signing_bytes(hasher, id, hlc, kind)
+    })
+}
+
+/// Whether `key`'s signature `sig` of `message` verifies under the same rule as an op's: for
+/// what is signed once and whole (a snapshot's seal, [`crate::snapshot`]), whose bytes start
+/// with a tag of their own so that no signature verifies as both.
+pub(crate) fn verifies_bytes(message: &[u8], sig: &OpSignature, key: &PublicKey) -> bool {
+    prepare_with(sig, key, |hasher| hasher.0.update(message)).is_some_and(|p| equation_holds(&p))
+}
+
+/// [`prepare`] of the message `write` puts into the hash.
+fn prepare_with(
+    sig: &OpSignature,
+    key: &PublicKey,
+    write: impl FnOnce(&mut HashWriter),
 ) -> Option<Prepared> {
     let mut r_bytes = [0u8; 32];
     r_bytes.copy_from_slice(&sig.0[..32]);
@@ -91,11 +110,10 @@ fn prepare(
     if r.is_small_order() || a.is_small_order() {
         return None;
     }
-    // The canonical bytes go straight into the hash: no buffer per op.
     let mut hasher = HashWriter(Sha512::new());
     hasher.0.update(r_bytes);
     hasher.0.update(a_bytes);
-    write_signing_bytes(&mut hasher, id, hlc, kind);
+    write(&mut hasher);
     let hram: [u8; 64] = hasher.0.finalize().into();
     let k = Scalar::from_bytes_mod_order_wide(&hram);
     let mut transcript = [0u8; 96];

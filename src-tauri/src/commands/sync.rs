@@ -3,7 +3,9 @@
 //! ([`crate::build_app`]), which holds the ledger only for each local step.
 
 use tauri::State;
-use vax_app::sync::{self as app_sync, AlertView, Enrolled, SyncRun, SyncStatus};
+use vax_app::sync::{
+    self as app_sync, AlertView, Enrolled, SnapshotPublished, SyncRun, SyncStatus,
+};
 
 use crate::{AppState, IpcError};
 
@@ -82,4 +84,16 @@ pub async fn hq_choose_booking(
 #[tauri::command]
 pub async fn sync_rotate_token(state: State<'_, AppState>) -> Result<(), IpcError> {
     Ok(app_sync::rotate_token(&mut *state.ledger()?)?)
+}
+
+/// HQ makes the snapshot of its municipalities and files it with the server, for new devices'
+/// first sync (docs/sync-spec.md §7c).
+#[tauri::command]
+pub async fn hq_publish_snapshot(
+    state: State<'_, AppState>,
+) -> Result<SnapshotPublished, IpcError> {
+    Ok(app_sync::publish_snapshot(
+        &mut *state.ledger()?,
+        state.now(),
+    )?)
 }

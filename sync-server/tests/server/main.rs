@@ -14,6 +14,7 @@ mod memory;
 mod process;
 mod scope;
 mod shared_database;
+mod snapshots;
 mod stored_texts;
 mod support;
 mod tls;

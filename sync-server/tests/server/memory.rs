@@ -95,6 +95,15 @@ impl ServerStore for FailsAfterCommit {
     fn set_op_scopes(&mut self, scopes: &[(OpId, OpClass)]) -> Result<(), StoreError> {
         self.inner.set_op_scopes(scopes)
     }
+    fn put_snapshot(&mut self, scope: &str, seal: &str, data: &[u8]) -> Result<(), StoreError> {
+        self.inner.put_snapshot(scope, seal, data)
+    }
+    fn snapshot(&self, scope: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.inner.snapshot(scope)
+    }
+    fn snapshot_seal(&self, scope: &str) -> Result<Option<String>, StoreError> {
+        self.inner.snapshot_seal(scope)
+    }
     fn encoded_ops_of_resident(
         &self,
         municipality: &vax_domain::voucher::MunicipalityCode,

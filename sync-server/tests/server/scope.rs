@@ -12,7 +12,7 @@ use crate::process::{cli, Fixture};
 use crate::support::{dose, resident, rogue};
 
 /// 舞鶴市 and 綾部市 (Kyoto), with their check digits.
-fn maizuru() -> MunicipalityCode {
+pub(crate) fn maizuru() -> MunicipalityCode {
     MunicipalityCode::parse("262021").expect("code")
 }
 fn ayabe() -> MunicipalityCode {
@@ -56,7 +56,12 @@ fn municipalities_named<'a>(ops: impl Iterator<Item = &'a Op>) -> HashMap<String
 }
 
 /// A one-time code for a device of `role` holding `scope`, made as the city's IT would.
-fn scoped_code(f: &Fixture, role: Role, venue: Option<&str>, scope: &[MunicipalityCode]) -> String {
+pub(crate) fn scoped_code(
+    f: &Fixture,
+    role: Role,
+    venue: Option<&str>,
+    scope: &[MunicipalityCode],
+) -> String {
     let db = f.db();
     let mut args = vec![
         "enrollment".to_owned(),
@@ -81,7 +86,7 @@ fn scoped_code(f: &Fixture, role: Role, venue: Option<&str>, scope: &[Municipali
     cli(&args).trim().to_owned()
 }
 
-fn enrolled_replica(
+pub(crate) fn enrolled_replica(
     f: &Fixture,
     code: &str,
     name: &str,
@@ -625,4 +630,35 @@ fn a_device_cannot_page_through_the_residents_with_the_lookup() {
         .resident_record(&maizuru(), &resident(2))
         .expect("another device's lookups are its own");
     assert_eq!(found.ops.len(), 2);
+}
+
+/// A municipality's HQ receives its city across a block of another city's ops longer than the
+/// counter-jump bound, as its booths do: the server's `covered` carries it over.
+#[test]
+fn a_municipalitys_hq_receives_its_city_across_a_long_block_of_another_citys_ops() {
+    let f = Fixture::new();
+    let server_id = f.hq_enrollment.server_replica_id;
+    let mut hq =
+        MemoryReplica::new(f.hq_enrollment.replica_id, Role::Hq, f.hq_key.clone()).expect("key");
+    let maizuru_residents: Vec<u32> = (0..100).map(|n| n * 2).collect();
+    for &n in &maizuru_residents {
+        hq.write(register(n)).expect("write");
+    }
+    let block = vax_sync::MAX_COUNTER_JUMP as u32 + 2_000;
+    for n in 0..block {
+        hq.write(register(n * 2 + 1)).expect("write");
+    }
+    for &n in &maizuru_residents {
+        hq.write(dose(n, "V01")).expect("write");
+    }
+    sync_session(&mut hq, &f.hq, server_id).expect("HQ pushes");
+
+    for role in [Role::Booth, Role::Hq] {
+        let venue = (role == Role::Booth).then_some("V01");
+        let code = scoped_code(&f, role, venue, &[maizuru()]);
+        let (_, client, mut device, _) = enrolled_replica(&f, &code, "舞鶴");
+        let first = sync_session(&mut device, &client, server_id)
+            .unwrap_or_else(|e| panic!("{role:?}'s first sync: {e}"));
+        assert_eq!(first.received_ops, 200, "{role:?}: {first:?}");
+    }
 }

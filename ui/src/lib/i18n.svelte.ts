@@ -263,6 +263,17 @@ const text = {
   sync_enrolled: { ja: '登録しました。初回同期で会場のデータを受け取ります', en: 'Enrolled. The first sync brings the venue’s data' },
   sync_alerts_title: { ja: '同期の要確認事項（重複接種・予約の競合など）', en: 'Conflicts to resolve (duplicate doses, booking conflicts, …)' },
   sync_no_alerts: { ja: '要確認事項はありません', en: 'No open conflicts' },
+  snapshot_title: { ja: '新しい端末の初回同期', en: "New devices' first sync" },
+  snapshot_explain: {
+    ja: '台帳の写し（スナップショット）を作ってサーバーに登録すると、新しい端末は市の記録を一度に受け取れます（数秒）。住民の取り込みや大きな変更の後に作り直してください。作成中は数十秒この画面が止まります。',
+    en: 'File a copy of the ledger (a snapshot) with the server and new devices take the city in one download (seconds). Make it again after an import or a large change. This screen waits some tens of seconds while it is made.',
+  },
+  snapshot_publish: { ja: 'スナップショットを作成して登録', en: 'Make and file a snapshot' },
+  snapshot_busy: { ja: '作成中…', en: 'Making it…' },
+  snapshot_published: {
+    ja: 'スナップショットを登録しました（{ops}件の記録、{mb} MB）',
+    en: 'Snapshot filed ({ops} records, {mb} MB)',
+  },
   sync_void_reason: { ja: '取消理由（必須）', en: 'Reason (required)' },
   sync_void_this: { ja: 'この記録を取り消す', en: 'Void this record' },
   sync_choose_this: { ja: 'この予約に決定', en: 'Keep this booking' },

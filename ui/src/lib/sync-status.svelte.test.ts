@@ -15,7 +15,7 @@ const status = { configured: true, ops_waiting: 0, alerts: 0, freshness: 'green'
 beforeEach(() => {
   vi.useFakeTimers();
   backend.syncStatus.mockReset().mockResolvedValue(status);
-  backend.syncRun.mockReset().mockResolvedValue({ sent_ops: 1, received_ops: 0, round_trips: 1, alerts: 0, quarantined: 0 });
+  backend.syncRun.mockReset().mockResolvedValue({ sent_ops: 1, received_ops: 0, round_trips: 1, alerts: 0, quarantined: 0, snapshot_ops: 0, snapshot_refused: null });
 });
 afterEach(() => {
   vi.useRealTimers();

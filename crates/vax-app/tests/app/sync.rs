@@ -903,3 +903,223 @@ fn a_booth_of_another_municipality_finds_a_walk_in_online_and_the_dose_rules_app
     assert_eq!(kiosk.sync_log_summary().unwrap().ops, ops_before);
     assert_eq!(resident_count(&kiosk), 3);
 }
+
+/// HQ with the 1,500-resident demo city, published and pushed, and a booth that synced it op
+/// by op; then HQ files its snapshot and the booth records a dose after it.
+fn a_city_with_a_snapshot(
+    server: &LoopbackServer,
+    dir: &std::path::Path,
+) -> (Ledger, Ledger, vax_app::sync::SnapshotPublished) {
+    let (mut hq, mut booth) = hq_and_a_new_booth(server, dir);
+    let published = vax_app::sync::publish_snapshot(&mut hq, time("07:30")).unwrap();
+    assert_eq!(published.ops, hq.sync_log_summary().unwrap().ops);
+    assert!(published.scope.is_empty(), "HQ holds the whole ledger");
+    let booked =
+        first_booked(&vax_app::roster::venue_day(&booth, "V03", DAY.parse().unwrap()).unwrap())
+            .resident_id;
+    give_first_dose(&mut booth, booked, "09:10");
+    sync_now(&mut booth, time("09:11")).unwrap();
+    (hq, booth, published)
+}
+
+fn new_booth(server: &LoopbackServer, hq: &Ledger, dir: &std::path::Path, name: &str) -> Ledger {
+    let code = create_enrollment_code(hq, Role::Booth, Some("V03"), &[], 24).unwrap();
+    let mut booth = Ledger::open(&dir.join(format!("{name}.sqlite3"))).unwrap();
+    enroll_device(
+        &mut booth,
+        &server.url(),
+        &code,
+        name,
+        maizuru().as_str(),
+        time("09:20"),
+    )
+    .unwrap();
+    booth
+}
+
+#[test]
+fn a_new_booth_takes_hqs_snapshot_then_what_came_after_it_and_sees_what_the_first_booth_sees() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(&dir.path().join("server.sqlite3"), 0).unwrap();
+    let (hq, mut first, published) = a_city_with_a_snapshot(&server, dir.path());
+
+    let mut second = new_booth(&server, &hq, dir.path(), "V03 接種2");
+    let run = sync_now(&mut second, time("09:21")).unwrap();
+    assert_eq!(run.snapshot_ops, published.ops);
+    assert_eq!(run.snapshot_refused, None);
+    assert_eq!(
+        run.received_ops, 2,
+        "only the first booth's dose and its audit entry came op by op: {run:?}"
+    );
+    assert_eq!(resident_count(&second), resident_count(&hq));
+    assert_eq!(second.sync_log_summary().unwrap().unprojected, 0);
+    let day = |l: &Ledger| vax_app::roster::venue_day(l, "V03", DAY.parse().unwrap()).unwrap();
+    sync_now(&mut first, time("09:22")).unwrap();
+    assert_eq!(
+        day(&second),
+        day(&first),
+        "the same venue day, dose included"
+    );
+    let dosed = first_booked(&day(&first)).resident_id;
+    assert_eq!(dose_rows(&second, dosed), 1);
+    let e = desk::enrollment(&second)
+        .unwrap()
+        .expect("desk enrolled after the first sync");
+    assert_eq!(e.venue_code.as_str(), "V03");
+
+    // The duplicate-dose rule holds on the snapshot's rows, and the booth's own writes travel.
+    let next = day(&second)
+        .bands
+        .iter()
+        .flat_map(|b| &b.residents)
+        .map(|r| r.resident_id)
+        .find(|&id| dose_rows(&second, id) == 0)
+        .expect("someone not dosed yet");
+    give_first_dose(&mut second, next, "09:30");
+    let sent = sync_now(&mut second, time("09:31")).unwrap();
+    assert_eq!(sent.sent_ops, 2, "the dose and its audit entry: {sent:?}");
+    assert_eq!(
+        sent.snapshot_ops, 0,
+        "a device holding ops never takes a snapshot"
+    );
+}
+
+#[test]
+fn a_snapshot_altered_in_the_servers_database_is_refused_and_the_booth_syncs_op_by_op() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let server = LoopbackServer::start(&db, 0).unwrap();
+    let (hq, _first, _) = a_city_with_a_snapshot(&server, dir.path());
+
+    // Someone with the database (not HQ's key) rewrites a byte of the file and the hash in
+    // the seal to match.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (seal, mut data): (String, Vec<u8>) = conn
+        .query_row("SELECT seal, data FROM snapshots", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    let middle = data.len() / 2;
+    data[middle] ^= 0x20;
+    let mut seal: vax_sync::SnapshotSeal = serde_json::from_str(&seal).unwrap();
+    seal.header.sha256 = vax_sync::snapshot::sha256_hex(&data);
+    conn.execute(
+        "UPDATE snapshots SET seal = ?1, data = ?2",
+        rusqlite::params![serde_json::to_string(&seal).unwrap(), data],
+    )
+    .unwrap();
+    drop(conn);
+
+    let mut booth = new_booth(&server, &hq, dir.path(), "V03 接種2");
+    let run = sync_now(&mut booth, time("09:21")).unwrap();
+    assert_eq!(run.snapshot_ops, 0);
+    let why = run.snapshot_refused.expect("refused");
+    assert!(why.contains("not signed by its author"), "{why}");
+    assert_eq!(
+        resident_count(&booth),
+        resident_count(&hq),
+        "all came op by op"
+    );
+    assert_eq!(booth.sync_log_summary().unwrap().unprojected, 0);
+}
+
+/// A prefecture's HQ holds 舞鶴 (the 1,500-resident demo) and more of 綾部's residents than the
+/// counter-jump bound, published between 舞鶴's residents and its bookings. 舞鶴's own HQ holds
+/// its city only, so its log skips that whole block; it still makes and files the city's
+/// snapshot, and a 舞鶴 booth's first sync takes it, with nothing of 綾部 and a frontier that
+/// asks for nothing again.
+#[test]
+fn a_municipalitys_hq_files_its_citys_snapshot_across_a_long_block_of_another_citys_ops() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = LoopbackServer::start(&dir.path().join("server.sqlite3"), 0).unwrap();
+    let mut hq = Ledger::open(&dir.path().join("hq.sqlite3")).unwrap();
+    let params = DemoParams {
+        residents: 1_500,
+        start: DAY.parse::<NaiveDate>().unwrap(),
+        ..DemoParams::default()
+    };
+    load_demo_city(&mut hq, &params, time("07:00"), &mut NoProgress).unwrap();
+    let ayabe = MunicipalityCode::parse("262030").unwrap();
+    let others = vax_demo::generate(&DemoParams {
+        seed: 3_000,
+        residents: vax_sync::MAX_COUNTER_JUMP as usize + 100,
+        ..params.clone()
+    });
+    let tx = hq.transaction().unwrap();
+    for (mut resident, _) in others.residents {
+        let number: u64 = resident.voucher.as_str().parse().unwrap();
+        resident.voucher =
+            vax_domain::voucher::VoucherNumber::parse(&format!("{:010}", number + 10_000_000))
+                .unwrap();
+        resident.municipality = ayabe.clone();
+        tx.upsert_resident(&resident, &time("07:05")).unwrap();
+    }
+    tx.commit().unwrap();
+    let code = server.enrollment_code(SyncRole::Hq, None).unwrap();
+    enroll_device(
+        &mut hq,
+        &server.url(),
+        &code,
+        "県本部",
+        maizuru().as_str(),
+        time("07:10"),
+    )
+    .unwrap();
+    sync_now(&mut hq, time("07:11")).unwrap();
+
+    let code = create_enrollment_code(
+        &hq,
+        Role::Headquarters,
+        None,
+        std::slice::from_ref(&maizuru()),
+        24,
+    )
+    .unwrap();
+    let mut city_hq = Ledger::open(&dir.path().join("city-hq.sqlite3")).unwrap();
+    enroll_device(
+        &mut city_hq,
+        &server.url(),
+        &code,
+        "舞鶴本部",
+        maizuru().as_str(),
+        time("07:20"),
+    )
+    .unwrap();
+    sync_now(&mut city_hq, time("07:21")).unwrap();
+    assert_eq!(resident_count(&city_hq), 1_500);
+    let published = vax_app::sync::publish_snapshot(&mut city_hq, time("07:30")).unwrap();
+    assert_eq!(published.scope, vec![maizuru().as_str().to_owned()]);
+
+    let code = create_enrollment_code(
+        &hq,
+        Role::Booth,
+        Some("V03"),
+        std::slice::from_ref(&maizuru()),
+        24,
+    )
+    .unwrap();
+    let mut booth = Ledger::open(&dir.path().join("booth.sqlite3")).unwrap();
+    enroll_device(
+        &mut booth,
+        &server.url(),
+        &code,
+        "V03 接種",
+        maizuru().as_str(),
+        time("07:40"),
+    )
+    .unwrap();
+    let first = sync_now(&mut booth, time("07:41")).unwrap();
+    assert_eq!(first.snapshot_ops, published.ops, "{first:?}");
+    assert_eq!(
+        resident_count(&booth),
+        1_500,
+        "舞鶴's residents and no one else"
+    );
+    let again = sync_now(&mut booth, time("07:42")).unwrap();
+    assert_eq!(
+        again.received_ops, 0,
+        "its frontier asks for nothing again: {again:?}"
+    );
+    let report = booth.check_consistency().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}

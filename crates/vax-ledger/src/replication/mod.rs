@@ -8,6 +8,9 @@
 
 mod oplog;
 mod project;
+mod snapshot;
+
+pub use snapshot::{Snapshot, SnapshotRefusal, MAX_SNAPSHOT_OPS};
 
 pub(crate) use oplog::parse_op;
 
@@ -100,22 +103,32 @@ impl Replication {
     /// The merged state, loaded from the op log on first use.
     fn loaded(&mut self, conn: &Connection) -> Result<&mut SyncNode, LedgerError> {
         if self.node.is_none() {
-            let log = SqlOpLog::new(conn);
-            let mut node = SyncNode::restore(self.id, self.role, HlcClock::default(), &log)?;
-            if let Some(key) = &self.key {
-                node = node
-                    .with_signing_key(key.clone())
-                    .map_err(|e| corrupt_setting(KEY_SIGNING_KEY, e))?;
-            }
-            for (replica, key) in stored_keys(conn)? {
-                node.add_key(replica, key)
-                    .map_err(|e| corrupt_setting("sync_keys", e))?;
-            }
-            self.node = Some(node);
+            let node = restore_node(self.id, self.role, conn)?;
+            self.node = Some(self.keyed(node, conn)?);
         }
         // Just filled when it was empty.
         self.node.as_mut().ok_or(LedgerError::NotReplicating)
     }
+
+    /// `node` with this replica's signing key and the keys `conn`'s ledger learned.
+    fn keyed(&self, mut node: SyncNode, conn: &Connection) -> Result<SyncNode, LedgerError> {
+        if let Some(key) = &self.key {
+            node = node
+                .with_signing_key(key.clone())
+                .map_err(|e| corrupt_setting(KEY_SIGNING_KEY, e))?;
+        }
+        for (replica, key) in stored_keys(conn)? {
+            node.add_key(replica, key)
+                .map_err(|e| corrupt_setting("sync_keys", e))?;
+        }
+        Ok(node)
+    }
+}
+
+/// The merged state of every op in the log of `conn` (any connection holding a ledger's
+/// tables), for the replica `id`, without keys.
+fn restore_node(id: ReplicaId, role: SyncRole, conn: &Connection) -> Result<SyncNode, LedgerError> {
+    SyncNode::restore(id, role, HlcClock::default(), &SqlOpLog::new(conn))
 }
 
 fn corrupt_setting(key: &'static str, e: impl std::fmt::Display) -> LedgerError {

@@ -8,6 +8,7 @@ mod notices;
 mod replication;
 mod rides;
 mod schema;
+mod snapshot;
 mod story;
 mod supply;
 mod tallies;
