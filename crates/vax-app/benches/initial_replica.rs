@@ -211,6 +211,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         secs(t.elapsed())
     );
 
+    // The same into a venue laptop's encrypted ledger (SQLCipher): the rows go one by one.
+    let path = dir.path().join("booth-encrypted.sqlite3");
+    drop(Ledger::open(&path)?);
+    Ledger::encrypt(&path, "舞鶴の会場パスフレーズ")?;
+    let mut encrypted = Ledger::open_encrypted(
+        &path,
+        vax_ledger::Unlock::Passphrase("舞鶴の会場パスフレーズ"),
+    )?;
+    let code = server.enrollment_code(SyncRole::Booth, Some("V03"))?;
+    let key = vax_sync_client::new_device_key();
+    let enrolled = vax_sync_client::enroll(&server.url(), &code, "V03 接種", &key)?;
+    encrypted.start_replicating(enrolled.replica_id, enrolled.role, &key)?;
+    let t = Instant::now();
+    encrypted.install_snapshot(&snapshot, &author_key)?;
+    println!(
+        "the same snapshot into an encrypted ledger: installed {}",
+        secs(t.elapsed())
+    );
+
     // The server's side alone: every reply of a first sync, built from its file both ways.
     server.kill();
     let mut store = SqliteStore::open(&dir.path().join("server.sqlite3"))?;
