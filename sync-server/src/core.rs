@@ -202,6 +202,12 @@ pub struct Core {
     snapshots: HashMap<String, (String, Arc<Vec<u8>>)>,
 }
 
+/// The scope a device's snapshot is filed under ([`snapshot_scope_key`] of its codes).
+fn snapshot_scope_of(device: &Device) -> String {
+    let codes: Vec<&str> = device.scope.iter().map(MunicipalityCode::as_str).collect();
+    snapshot_scope_key(&codes)
+}
+
 /// A snapshot as `GET /v1/snapshot` serves it: its seal (JSON), the key of the HQ device that
 /// sealed it, and the file (shared with the copy the core keeps).
 pub type ServedSnapshot = (String, PublicKey, Arc<Vec<u8>>);
@@ -763,8 +769,7 @@ impl Core {
         })?;
         seal.verify(&key, data)
             .map_err(|e| ApiError::snapshot_refused(&e.to_string()))?;
-        let scope =
-            snapshot_scope_key(&device.scope.iter().map(|c| c.as_str()).collect::<Vec<_>>());
+        let scope = snapshot_scope_of(&device);
         if snapshot_scope_key(&seal.header.scope) != scope {
             return Err(ApiError::snapshot_wrong_scope(&scope));
         }
@@ -781,8 +786,7 @@ impl Core {
     /// vouches for nothing any more).
     pub fn snapshot_for(&mut self, token: &str) -> Result<Option<ServedSnapshot>, ApiError> {
         let device = self.authenticate(token)?;
-        let scope =
-            snapshot_scope_key(&device.scope.iter().map(|c| c.as_str()).collect::<Vec<_>>());
+        let scope = snapshot_scope_of(&device);
         let Some(seal_text) = self.store.snapshot_seal(&scope)? else {
             return Ok(None);
         };

@@ -19,6 +19,7 @@ use chrono::{DateTime, FixedOffset};
 use rusqlite::Connection;
 use thiserror::Error;
 use uuid::Uuid;
+use vax_sync::http::snapshot_scope_key;
 use vax_sync::{
     DeviceKey, PublicKey, ReplicaId, SnapshotError, SnapshotHeader, SnapshotSeal, SyncState,
     MAX_OPS_PER_MESSAGE,
@@ -98,13 +99,10 @@ impl From<SnapshotRefusal> for LedgerError {
 }
 
 impl Ledger {
-    /// The municipalities this replica holds, sorted (empty: the whole ledger).
+    /// The municipalities this replica holds (empty: the whole ledger).
     fn scope_codes(&self) -> Result<Vec<String>, LedgerError> {
         let held = self.reader().setting(super::KEY_SCOPE)?.unwrap_or_default();
-        let mut codes: Vec<String> = held.split_whitespace().map(str::to_owned).collect();
-        codes.sort();
-        codes.dedup();
-        Ok(codes)
+        Ok(held.split_whitespace().map(str::to_owned).collect())
     }
 
     /// Makes and seals the snapshot of everything this replica holds (its scope): every op
@@ -214,7 +212,7 @@ impl Ledger {
             .into());
         }
         let ours = self.scope_codes()?;
-        if header.scope != ours {
+        if snapshot_scope_key(&header.scope) != snapshot_scope_key(&ours) {
             return Err(SnapshotRefusal::Scope {
                 theirs: header.scope.clone(),
                 ours,
