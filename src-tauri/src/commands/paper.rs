@@ -11,6 +11,7 @@ use vax_app::relay::{
     join_relay, relay_join_qr, relay_lights, venue_devices, JoinQr, RelayLights, VenueDevice,
 };
 
+use crate::state::lock;
 use crate::{AppState, IpcError};
 
 /// Writes this venue's day sheets for `date` (print/) and opens them for printing.
@@ -31,15 +32,16 @@ pub async fn paper_print_day_sheets(
     )?)
 }
 
-/// Records one handwritten row of a day sheet at the time written on paper.
+/// Records one handwritten row of a day sheet at the time written on paper (a walk-in from
+/// another municipality is looked up online first; the ledger is not held meanwhile).
 #[tauri::command]
 pub async fn paper_back_enter(
     state: State<'_, AppState>,
     entry: BackEntry,
 ) -> Result<BackEntered, IpcError> {
-    let mut ledger = state.ledger()?;
-    let e = enrolled(&ledger)?;
-    Ok(back_enter(&mut ledger, &e, &entry, state.now())?)
+    let ledger = state.shared_ledger()?;
+    let e = enrolled(&lock(ledger))?;
+    Ok(back_enter(&**ledger, &e, &entry, state.now())?)
 }
 
 /// What a whole sheet file would record, and every line refused; writes nothing.
@@ -48,9 +50,9 @@ pub async fn paper_sheet_preview(
     state: State<'_, AppState>,
     file: SheetFile,
 ) -> Result<SheetOutcome, IpcError> {
-    let mut ledger = state.ledger()?;
-    let e = enrolled(&ledger)?;
-    Ok(preview_sheet(&mut ledger, &e, &file.bytes, state.now())?)
+    let ledger = state.shared_ledger()?;
+    let e = enrolled(&lock(ledger))?;
+    Ok(preview_sheet(&**ledger, &e, &file.bytes, state.now())?)
 }
 
 /// Records a whole sheet file in one transaction, or nothing when any line is refused.
@@ -59,10 +61,10 @@ pub async fn paper_sheet_commit(
     state: State<'_, AppState>,
     file: SheetFile,
 ) -> Result<SheetOutcome, IpcError> {
-    let mut ledger = state.ledger()?;
-    let e = enrolled(&ledger)?;
+    let ledger = state.shared_ledger()?;
+    let e = enrolled(&lock(ledger))?;
     Ok(back_enter_sheet(
-        &mut ledger,
+        &**ledger,
         &e,
         &file.bytes,
         file.name.as_deref(),

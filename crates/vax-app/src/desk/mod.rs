@@ -31,7 +31,7 @@ pub use booth::{
 pub use day_progress::{venue_day_summary, BandSummary, DaySummary};
 pub use reception::{cancel_check_in, check_in, desk_find, CheckInDone, DeskCard, Warning};
 pub use setup::{enroll_here, product_choices, setup_status, ProductChoice, SetupStatus};
-pub use walk_in::{desk_find_online, walk_in_of};
+pub use walk_in::{desk_find_online, walk_in_of, WalkInStep};
 
 /// Which venue and role this installation serves, and the municipality running the campaign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -158,16 +158,15 @@ pub enum DeskError {
     #[error(transparent)]
     Staff(#[from] crate::staff::StaffError),
     /// A walk-in from another municipality whose record could not be fetched (no network,
-    /// or the server refused the lookup): nothing was written (docs/sync-spec.md §7b).
-    #[error(
-        "a resident of another municipality ({municipality}): their vaccination record cannot \
-         be checked because the sync server cannot be reached. Check the doses on their \
-         vaccination certificate (接種済証) and ask the venue's doctor before giving one; \
-         nothing was recorded ({detail})"
-    )]
+    /// or the server refused the lookup): nothing was written (docs/sync-spec.md §7b). At the
+    /// desk the dose may still be given and written on the paper day sheet, which back-entry
+    /// records once the network is back.
+    #[error("{}", walk_in_offline_en(municipality, *step, detail))]
     WalkInOffline {
         /// The voucher's 市町村コード.
         municipality: String,
+        /// Where the record was needed.
+        step: WalkInStep,
         /// What failed, for the log.
         detail: String,
     },
@@ -181,6 +180,26 @@ pub enum DeskError {
         /// The voucher's 市町村コード.
         municipality: String,
     },
+}
+
+/// The English of [`DeskError::WalkInOffline`].
+fn walk_in_offline_en(municipality: &str, step: WalkInStep, detail: &str) -> String {
+    match step {
+        WalkInStep::AtDesk => format!(
+            "a resident of another municipality ({municipality}): their vaccination record \
+             cannot be checked because the sync server cannot be reached. Check the doses on \
+             their vaccination certificate (接種済証) and ask the venue's doctor before giving \
+             one. If the dose is given, write it on a blank row of the paper day sheet and keep \
+             the screening form with the voucher; once the network is back, scan the voucher's \
+             QR at back-entry to record it. Nothing was recorded now ({detail})"
+        ),
+        WalkInStep::BackEntry => format!(
+            "a resident of another municipality ({municipality}): their vaccination record \
+             cannot be fetched because the sync server cannot be reached, so this row cannot \
+             be recorded yet. Keep the sheet and the screening form and enter it again once the \
+             network is back. Nothing was recorded ({detail})"
+        ),
+    }
 }
 
 impl UserFacing for DeskError {
@@ -262,10 +281,25 @@ impl UserFacing for DeskError {
             Self::Query(e) => e.message_ja(),
             Self::Ledger(e) => e.message_ja(),
             Self::Staff(e) => e.message_ja(),
-            Self::WalkInOffline { municipality, .. } => format!(
+            Self::WalkInOffline {
+                municipality,
+                step: WalkInStep::AtDesk,
+                ..
+            } => format!(
                 "他の市町村（{municipality}）の方です。通信がつながらないため接種履歴を確認できません。\
                  接種済証で接種歴を確認し、接種の可否は会場の医師に相談してください。\
-                 記録は何も書き込まれていません"
+                 接種する場合は記録票の空欄の行に書き、接種券を貼った予診票を保管してください。\
+                 通信が戻ったら「紙の記録の入力」で接種券のQRを読み取ると記録されます。\
+                 いまは何も書き込まれていません"
+            ),
+            Self::WalkInOffline {
+                municipality,
+                step: WalkInStep::BackEntry,
+                ..
+            } => format!(
+                "他の市町村（{municipality}）の方です。通信がつながらないため接種履歴を取得できず、\
+                 この行を記録できません。記録票と予診票はそのまま保管し、\
+                 通信が戻ってからもう一度入力してください。何も書き込まれていません"
             ),
             Self::WalkInUnknown { municipality } => format!(
                 "他の市町村（{municipality}）の方ですが、サーバーにこの接種券の記録がありません。\

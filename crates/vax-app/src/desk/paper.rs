@@ -20,10 +20,12 @@ use vax_sync::AuditAction;
 
 use super::booth::{record_dose_in, FromPaper};
 use super::reception::due_dose;
+use super::walk_in::{fetch_walk_in, walk_in_of_voucher, WalkInStep};
 use super::{required, DeskError, Enrollment, RecordDose, RecordedDose};
 use crate::audit::{self, About};
 use crate::config::{AppConfig, Folders};
 use crate::print::{line_for, PrintJobError, Printed};
+use crate::sync::LedgerAccess;
 
 /// Blank rows for walk-ins (the standby list) after each band's bookings.
 pub const WALK_IN_ROWS: usize = 5;
@@ -239,18 +241,32 @@ pub const LATEST_AFTER_LAST_BAND_MINUTES: i64 = 60;
 /// dose, interval, lot not open that day…), and a time outside the venue day; any refusal or
 /// malformed field writes nothing.
 ///
+/// A walk-in from another municipality (the 18 digits of their voucher, scanned from the
+/// screening form the venue kept, naming a municipality outside this kiosk's partial replica)
+/// is looked up online first, as at the desk ([`super::walk_in`]): their record is merged and
+/// the booth's rules apply to it. Without the network the row is refused
+/// ([`DeskError::WalkInOffline`], [`WalkInStep::BackEntry`]) and can be entered again later.
+///
 /// # Errors
 /// [`DeskError`] naming the field or rule at fault, in English and Japanese.
-pub fn back_enter(
-    ledger: &mut Ledger,
+pub fn back_enter<A: LedgerAccess>(
+    mut ledger: A,
     enrollment: &Enrollment,
     entry: &BackEntry,
     now: DateTime<FixedOffset>,
 ) -> Result<BackEntered, DeskError> {
-    let mut tx = ledger.transaction()?;
-    let entered = back_enter_in(&mut tx, enrollment, entry, now, None)?;
-    tx.commit()?;
-    Ok(entered)
+    may_back_enter(enrollment)?;
+    if let Some((municipality, voucher)) =
+        ledger.with_ledger(|l| walk_in_of_voucher(l, &entry.voucher))?
+    {
+        fetch_walk_in(&mut ledger, &municipality, &voucher, WalkInStep::BackEntry)?;
+    }
+    ledger.with_ledger(|l| {
+        let mut tx = l.transaction()?;
+        let entered = back_enter_in(&mut tx, enrollment, entry, now, None)?;
+        tx.commit()?;
+        Ok(entered)
+    })
 }
 
 /// [`back_enter`] inside a transaction the caller commits (a whole sheet is one transaction:

@@ -11,7 +11,7 @@
 //! whole file: the transaction is rolled back, the ledger is unchanged, and every bad line is
 //! listed with its line number. The preview is the same run, rolled back.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
@@ -20,15 +20,17 @@ use thiserror::Error;
 use unicode_normalization::UnicodeNormalization;
 use vax_domain::error::{ErrorCode, UserFacing};
 use vax_domain::resident::parse_date;
-use vax_domain::voucher::VoucherPayload;
+use vax_domain::voucher::{MunicipalityCode, VoucherNumber, VoucherPayload};
 use vax_ledger::Ledger;
 
 use super::paper::{back_enter_in, clock_time, may_back_enter, BackEntered, BackEntry};
+use super::walk_in::{fetch_walk_in, walk_in_of_voucher, WalkInStep};
 use super::{DeskError, Enrollment};
 use crate::import::{
     decode, read_rows, Column, ImportError, ImportProblem, ParsedRows, Row, TextEncoding,
 };
 use crate::progress::NoProgress;
+use crate::sync::LedgerAccess;
 
 /// The columns of a sheet file, in the order of the paper sheet (docs/venue-resilience.md).
 const COLUMNS: &[Column] = &[
@@ -377,10 +379,11 @@ fn source_of(line: u64, file_name: Option<&str>) -> String {
     }
 }
 
-/// The run behind [`preview_sheet`] and [`back_enter_sheet`]: every row in one transaction,
-/// committed only when `commit` and no line is refused.
-fn run_sheet(
-    ledger: &mut Ledger,
+/// The run behind [`preview_sheet`] and [`back_enter_sheet`]: the walk-ins from other
+/// municipalities looked up online (without holding a shared ledger), then every row in one
+/// transaction, committed only when `commit` and no line is refused.
+fn run_sheet<A: LedgerAccess>(
+    mut ledger: A,
     enrollment: &Enrollment,
     bytes: &[u8],
     file_name: Option<&str>,
@@ -389,6 +392,72 @@ fn run_sheet(
 ) -> Result<SheetOutcome, SheetError> {
     may_back_enter(enrollment)?;
     let parsed = parse_sheet(bytes, TextEncoding::Auto);
+    let unreached = fetch_walk_ins(&mut ledger, &parsed.rows)?;
+    ledger.with_ledger(|l| run_rows(l, enrollment, parsed, &unreached, (file_name, now), commit))
+}
+
+/// The walk-ins from other municipalities among the rows (docs/sync-spec.md §7b), looked up
+/// online and merged before the rows are entered; returned are those whose record could not
+/// be had, each with why (their rows are refused). Once the server is unreachable the rest
+/// are not tried: each try would wait for the network again.
+fn fetch_walk_ins<A: LedgerAccess>(
+    ledger: &mut A,
+    rows: &[SheetRow],
+) -> Result<HashMap<(MunicipalityCode, VoucherNumber), DeskError>, SheetError> {
+    let mut unreached = HashMap::new();
+    let mut tried = HashSet::new();
+    let mut offline: Option<String> = None;
+    for row in rows {
+        // A malformed voucher is reported by parse_sheet.
+        let Ok(Some(walk_in)) = ledger.with_ledger(|l| walk_in_of_voucher(l, &row.entry.voucher))
+        else {
+            continue;
+        };
+        if !tried.insert(walk_in.clone()) {
+            continue;
+        }
+        let (municipality, voucher) = &walk_in;
+        let fetched = match &offline {
+            Some(detail) => Err(DeskError::WalkInOffline {
+                municipality: municipality.to_string(),
+                step: WalkInStep::BackEntry,
+                detail: detail.clone(),
+            }),
+            None => fetch_walk_in(ledger, municipality, voucher, WalkInStep::BackEntry),
+        };
+        match fetched {
+            Ok(()) => {}
+            Err(e @ DeskError::WalkInUnknown { .. }) => {
+                unreached.insert(walk_in, e);
+            }
+            Err(DeskError::WalkInOffline {
+                municipality,
+                step,
+                detail,
+            }) => {
+                offline = Some(detail.clone());
+                let e = DeskError::WalkInOffline {
+                    municipality,
+                    step,
+                    detail,
+                };
+                unreached.insert(walk_in, e);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(unreached)
+}
+
+/// Every row of a parsed sheet in one transaction (see [`run_sheet`]).
+fn run_rows(
+    ledger: &mut Ledger,
+    enrollment: &Enrollment,
+    parsed: ParsedSheet,
+    unreached: &HashMap<(MunicipalityCode, VoucherNumber), DeskError>,
+    (file_name, now): (Option<&str>, DateTime<FixedOffset>),
+    commit: bool,
+) -> Result<SheetOutcome, SheetError> {
     let mut refusals = parsed.problems;
     let mut rows = Vec::new();
     let mut tx = ledger.transaction()?;
@@ -411,6 +480,13 @@ fn run_sheet(
             continue;
         }
         first_line_of.insert(key, row.line);
+        let walk_in = payload
+            .municipality()
+            .map(|m| (m.clone(), payload.number().clone()));
+        if let Some(e) = walk_in.and_then(|w| unreached.get(&w)) {
+            refusals.push(refusal(row.line, e));
+            continue;
+        }
         if let Some(written) = &row.name {
             let holder = tx
                 .reader()
@@ -464,14 +540,15 @@ fn run_sheet(
     Ok(outcome)
 }
 
-/// What the sheet would record, and every line refused; writes nothing. The back-entry
-/// screen shows it before the manager commits.
+/// What the sheet would record, and every line refused; writes none of its rows (the records
+/// of walk-ins from other municipalities are looked up and merged, as at the desk). The
+/// back-entry screen shows it before the manager commits.
 ///
 /// # Errors
 /// [`SheetError::Desk`]: not enrolled, not the venue manager's role, nobody signed in where
 /// staff must be, or the ledger failed. A bad file is an outcome listing its refusals.
-pub fn preview_sheet(
-    ledger: &mut Ledger,
+pub fn preview_sheet<A: LedgerAccess>(
+    ledger: A,
     enrollment: &Enrollment,
     bytes: &[u8],
     now: DateTime<FixedOffset>,
@@ -485,8 +562,8 @@ pub fn preview_sheet(
 /// # Errors
 /// [`SheetError::Refused`] with every bad line when any row is refused (nothing written);
 /// [`SheetError::Desk`] as [`preview_sheet`].
-pub fn back_enter_sheet(
-    ledger: &mut Ledger,
+pub fn back_enter_sheet<A: LedgerAccess>(
+    ledger: A,
     enrollment: &Enrollment,
     bytes: &[u8],
     file_name: Option<&str>,
@@ -500,8 +577,8 @@ pub fn back_enter_sheet(
 ///
 /// # Errors
 /// [`SheetError::Read`] when the file cannot be read, else as those.
-pub fn back_enter_sheet_file(
-    ledger: &mut Ledger,
+pub fn back_enter_sheet_file<A: LedgerAccess>(
+    ledger: A,
     enrollment: &Enrollment,
     path: &Path,
     now: DateTime<FixedOffset>,

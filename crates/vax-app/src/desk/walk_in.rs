@@ -38,18 +38,46 @@ pub fn desk_find_online<A: LedgerAccess>(
     query: &Query,
     now: DateTime<FixedOffset>,
 ) -> Result<Vec<DeskCard>, DeskError> {
-    let walk_in = ledger.with_ledger(|l| walk_in_of(l, query))?;
-    let Some((municipality, voucher)) = walk_in else {
-        return ledger.with_ledger(|l| desk_find(l, enrollment, query, now));
-    };
+    if let Some((municipality, voucher)) = ledger.with_ledger(|l| walk_in_of(l, query))? {
+        fetch_walk_in(&mut ledger, &municipality, &voucher, WalkInStep::AtDesk)?;
+    }
+    ledger.with_ledger(|l| desk_find(l, enrollment, query, now))
+}
+
+/// Where a walk-in's record was needed when it could not be fetched: the desk's message says
+/// what to do next, which differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalkInStep {
+    /// At reception or the camera, the resident at the desk: give the dose on paper.
+    AtDesk,
+    /// At back-entry of a paper row: enter it again once the network is back.
+    BackEntry,
+}
+
+/// Looks `voucher` of `municipality` up on the sync server and merges the signed record it
+/// returns into the ledger (the lookup of docs/sync-spec.md §7b). A shared ledger is held only
+/// to read the setup and to merge, not while the server answers (the call's timeouts bound a
+/// caller that holds it throughout).
+///
+/// # Errors
+/// [`DeskError::WalkInUnknown`] when the server knows nobody by that voucher,
+/// [`DeskError::WalkInOffline`] when it cannot be reached or refuses (or its reply holds an op
+/// about someone else); a ledger failure.
+pub(crate) fn fetch_walk_in<A: LedgerAccess>(
+    ledger: &mut A,
+    municipality: &MunicipalityCode,
+    voucher: &VoucherNumber,
+    step: WalkInStep,
+) -> Result<(), DeskError> {
     let offline = |detail: String| DeskError::WalkInOffline {
         municipality: municipality.to_string(),
+        step,
         detail,
     };
     let setup = ledger.with_ledger(|l| config(l));
     let setup = setup.map_err(|e| offline(e.to_string()))?;
     let client = setup.client.with_timeouts(CONNECT_TIMEOUT, CALL_TIMEOUT);
-    let (message, texts) = match client.resident_record(&municipality, &voucher) {
+    let (message, texts) = match client.resident_record(municipality, voucher) {
         Ok(reply) => reply,
         Err(e) if e.code() == Some(ErrorCode::UnknownResident) => {
             return Err(DeskError::WalkInUnknown {
@@ -59,16 +87,14 @@ pub fn desk_find_online<A: LedgerAccess>(
         Err(e) => return Err(offline(describe(&e))),
     };
     // The server is trusted for nothing but keys: a record of anyone else is refused whole.
-    if let Some(op) = message.ops.iter().find(|op| !is_about(&op.kind, &voucher)) {
+    if let Some(op) = message.ops.iter().find(|op| !is_about(&op.kind, voucher)) {
         return Err(offline(format!(
             "the server's reply holds op {} about someone else",
             op.id
         )));
     }
-    ledger.with_ledger(|l| {
-        l.merge_lookup(setup.server_id, message, texts)?;
-        desk_find(l, enrollment, query, now)
-    })
+    ledger.with_ledger(|l| l.merge_lookup(setup.server_id, message, texts))?;
+    Ok(())
 }
 
 /// The walk-in a query names, whom the kiosk does not hold: an 18-digit voucher (its
@@ -83,6 +109,15 @@ pub fn walk_in_of(
     let Query::Voucher(text) = query else {
         return Ok(None);
     };
+    walk_in_of_voucher(ledger, text)
+}
+
+/// [`walk_in_of`] for a voucher as scanned or typed (18 digits, or a bare 10-digit number,
+/// which is never a walk-in to look up).
+pub(crate) fn walk_in_of_voucher(
+    ledger: &Ledger,
+    text: &str,
+) -> Result<Option<(MunicipalityCode, VoucherNumber)>, DeskError> {
     let payload = VoucherPayload::parse(text)?;
     let Some(municipality) = payload.municipality() else {
         return Ok(None);

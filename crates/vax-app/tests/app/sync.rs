@@ -904,6 +904,166 @@ fn a_booth_of_another_municipality_finds_a_walk_in_online_and_the_dose_rules_app
     assert_eq!(resident_count(&kiosk), 3);
 }
 
+/// "Recorded either way" (docs/sync-spec.md §7b): a walk-in from Maizuru at Ayabe's venue while
+/// the server is down. The desk cannot check her record and says how to give the dose on
+/// paper; back-entry of that row (one row, or a whole sheet file) is refused while the server
+/// is still down, writing nothing; once it is back, the row is recorded through the booth's
+/// rules against the record looked up, a second row for someone Maizuru already dosed is
+/// refused as a duplicate (the whole file with it), and HQ receives the walk-in's dose.
+#[test]
+fn a_walk_in_dosed_on_paper_while_offline_is_recorded_by_back_entry_once_the_server_is_back() {
+    use vax_app::desk::desk_find_online;
+    use vax_app::desk::paper::{back_enter, BackEntry};
+    use vax_app::desk::paper_sheet::{back_enter_sheet, SheetError};
+    use vax_app::lookup::Query;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let server = LoopbackServer::start(&db, 0).unwrap();
+    let (mut hq, mut maizuru_booth) = hq_and_a_new_booth(&server, dir.path());
+    let day = vax_app::roster::venue_day(&maizuru_booth, "V03", DAY.parse().unwrap()).unwrap();
+    let booked: Vec<_> = day
+        .bands
+        .iter()
+        .flat_map(|b| &b.residents)
+        .take(3)
+        .collect();
+    let (walk_in, dosed, fresh) = (booked[0], booked[1], booked[2]);
+    give_first_dose(&mut maizuru_booth, dosed.resident_id, "08:40");
+    sync_now(&mut maizuru_booth, time("08:41")).unwrap();
+
+    let ayabe = MunicipalityCode::parse("262030").unwrap();
+    let code = server
+        .scoped_enrollment_code(SyncRole::VenueManager, Some("V03"), vec![ayabe.clone()])
+        .unwrap();
+    let mut kiosk = Ledger::open(&dir.path().join("ayabe-manager.sqlite3")).unwrap();
+    enroll_device(
+        &mut kiosk,
+        &server.url(),
+        &code,
+        "V03 綾部 責任者",
+        ayabe.as_str(),
+        time("08:50"),
+    )
+    .unwrap();
+    sync_now(&mut kiosk, time("08:51")).unwrap();
+    let e = desk::enrollment(&kiosk).unwrap().expect("desk enrolled");
+    open_lot(&mut kiosk, &e, "comirnaty", "FA5765", time("08:52")).unwrap();
+    let line = |voucher: &str| format!("11{}{voucher}", maizuru().as_str());
+    let row = |voucher: &str, given_at: &str| BackEntry {
+        voucher: line(voucher),
+        date: DAY.parse().unwrap(),
+        given_at: given_at.into(),
+        lot_number: "FA5765".into(),
+        vaccinator: "綾部 花子".into(),
+        injection_site: "左上腕".into(),
+        observed_until: String::new(),
+    };
+    let sheet = |rows: &[(&str, &str)]| {
+        let mut text = "接種券番号,接種日,接種時刻,ロット番号,接種者\r\n".to_owned();
+        for (voucher, at) in rows {
+            text.push_str(&format!(
+                "{},2021/5/17,{at},FA5765,綾部 花子\r\n",
+                line(voucher)
+            ));
+        }
+        text.into_bytes()
+    };
+
+    // The server goes down; she walks in. The desk says how to give the dose on paper.
+    let port = server.port();
+    server.kill();
+    let at_desk = desk_find_online(
+        &mut kiosk,
+        &e,
+        &Query::Voucher(line(&walk_in.voucher)),
+        time("09:00"),
+    )
+    .unwrap_err();
+    assert_eq!(at_desk.code(), "WALK_IN_OFFLINE", "{at_desk}");
+    assert!(
+        at_desk.message_ja().contains("記録票の空欄の行")
+            && at_desk.message_ja().contains("紙の記録の入力"),
+        "{}",
+        at_desk.message_ja()
+    );
+    assert!(at_desk.to_string().contains("back-entry"), "{at_desk}");
+
+    // Still down when the manager types the row in: refused, nothing written.
+    let ops_before = kiosk.sync_log_summary().unwrap().ops;
+    let refused = back_enter(
+        &mut kiosk,
+        &e,
+        &row(&walk_in.voucher, "09:05"),
+        time("12:00"),
+    )
+    .unwrap_err();
+    assert_eq!(refused.code(), "WALK_IN_OFFLINE", "{refused}");
+    assert!(
+        refused.message_ja().contains("もう一度入力してください"),
+        "{}",
+        refused.message_ja()
+    );
+    let file = sheet(&[(&walk_in.voucher, "09:05"), (&fresh.voucher, "09:10")]);
+    let Err(SheetError::Refused { problems }) =
+        back_enter_sheet(&mut kiosk, &e, &file, None, time("12:01"))
+    else {
+        panic!("the sheet is refused while the walk-ins cannot be looked up");
+    };
+    let lines: Vec<(u64, &str)> = problems.iter().map(|p| (p.line, p.code.as_str())).collect();
+    assert_eq!(lines, [(2, "WALK_IN_OFFLINE"), (3, "WALK_IN_OFFLINE")]);
+    assert_eq!(kiosk.sync_log_summary().unwrap().ops, ops_before);
+    assert_eq!(resident_count(&kiosk), 0, "nobody's record was fetched");
+
+    // The server is back: the row is recorded against the record looked up.
+    let server = LoopbackServer::start(&db, port).unwrap();
+    let done = back_enter(
+        &mut kiosk,
+        &e,
+        &row(&walk_in.voucher, "09:05"),
+        time("13:00"),
+    )
+    .expect("recorded once the record can be looked up");
+    assert_eq!(done.dose_number, 1);
+    assert!(done.checked_in);
+    assert_eq!(done.given_at, time("09:05"), "the paper's time");
+
+    // A sheet naming someone Maizuru dosed already: the duplicate refuses the whole file.
+    let file = sheet(&[(&fresh.voucher, "09:10"), (&dosed.voucher, "09:20")]);
+    let Err(SheetError::Refused { problems }) =
+        back_enter_sheet(&mut kiosk, &e, &file, None, time("13:01"))
+    else {
+        panic!("a dose Maizuru gave is a duplicate on paper too");
+    };
+    let lines: Vec<(u64, &str)> = problems.iter().map(|p| (p.line, p.code.as_str())).collect();
+    assert_eq!(lines, [(3, "DUPLICATE_DOSE")]);
+    let fresh_here = resident_id(&kiosk, &fresh.voucher);
+    assert_eq!(
+        dose_rows(&kiosk, fresh_here),
+        0,
+        "nothing of the file written"
+    );
+    let file = sheet(&[(&fresh.voucher, "09:10")]);
+    let outcome = back_enter_sheet(&mut kiosk, &e, &file, None, time("13:02")).unwrap();
+    assert!(outcome.committed);
+    assert_eq!(dose_rows(&kiosk, fresh_here), 1);
+
+    let run = sync_now(&mut kiosk, time("13:05")).unwrap();
+    assert_eq!(
+        run.quarantined, 0,
+        "the server takes the walk-ins' doses: {run:?}"
+    );
+    let report = kiosk.check_consistency().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    sync_now(&mut hq, time("13:10")).unwrap();
+    for voucher in [&walk_in.voucher, &fresh.voucher] {
+        let doses = hq.reader().doses_of(resident_id(&hq, voucher)).unwrap();
+        assert_eq!(doses.len(), 1, "HQ has the walk-in's dose");
+        assert_eq!(doses[0].venue_code, "V03");
+    }
+    drop(server);
+}
+
 /// HQ with the 1,500-resident demo city, published and pushed, and a booth that synced it op
 /// by op; then HQ files its snapshot and the booth records a dose after it.
 fn a_city_with_a_snapshot(
