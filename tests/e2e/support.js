@@ -26,9 +26,20 @@ export function screenshots(prefix) {
   };
 }
 
-/** Today's date in Japan, as the app counts days. */
-export function todayJst() {
-  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Tokyo' }).format(new Date());
+/** The date in Japan at `at` (now by default), as the app counts days. */
+export function todayJst(at = new Date()) {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Tokyo' }).format(at);
+}
+
+/**
+ * The clock a whole test file pins (VAXLEDGER_NOW) for the CLI and the app: the instant the
+ * file starts. A run crossing midnight in Japan then keeps one day — the demo's campaign
+ * starting "today", the bookings read for it and the kiosk's "today" agree. The instant is in
+ * the past for a server's real clock, so no op is refused as ahead of it.
+ */
+export function pinnedClock() {
+  const at = new Date();
+  return { now: at.toISOString(), today: todayJst(at) };
 }
 
 async function waitForDriver(port) {
