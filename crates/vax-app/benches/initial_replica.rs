@@ -17,6 +17,9 @@
 //! snapshot's frontier. Then, the server stopped, the replies of a whole first sync
 //! are built from its file both ways: parsing and encoding each op (the old reply) and
 //! shipping the stored op texts (`SyncNode::generate_encoded`, what the server does now).
+//!
+//! Under `scripts/with-postgres.sh` (`VAXSYNC_TEST_POSTGRES` set) the server's store is that
+//! PostgreSQL, and the last part (which reads the SQLite file) is skipped.
 
 use std::time::{Duration, Instant};
 
@@ -74,7 +77,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
     let dir = tempfile::tempdir()?;
-    let server = LoopbackServer::start(&dir.path().join("server.sqlite3"), 0)?;
+    // `scripts/with-postgres.sh` sets this: the server's store on PostgreSQL.
+    let postgres = std::env::var("VAXSYNC_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty());
+    let server_db = match &postgres {
+        Some(url) => {
+            println!("server store: PostgreSQL ({url})");
+            std::path::PathBuf::from(url)
+        }
+        None => {
+            println!("server store: SQLite");
+            dir.path().join("server.sqlite3")
+        }
+    };
+    let server = LoopbackServer::start(&server_db, 0)?;
     let municipality = MunicipalityCode::parse(vax_demo::MUNICIPALITY)?;
 
     let mut hq = Ledger::open(&dir.path().join("hq.sqlite3"))?;
@@ -232,6 +249,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The server's side alone: every reply of a first sync, built from its file both ways.
     server.kill();
+    if postgres.is_some() {
+        return Ok(());
+    }
     let mut store = SqliteStore::open(&dir.path().join("server.sqlite3"))?;
     let server_id = store.server_replica_id()?;
     let node = SyncNode::restore(server_id, SyncRole::Server, HlcClock::default(), &store)?;
