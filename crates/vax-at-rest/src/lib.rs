@@ -195,6 +195,23 @@ pub fn keyed_connection(path: &Path, key: &DataKey) -> Result<Connection, AtRest
     Ok(conn)
 }
 
+/// Attaches the encrypted file at `path` to `conn` as `schema`, under `key` (a plain
+/// connection writing into an encrypted ledger: SQLCipher will not attach a plain database to
+/// an encrypted connection's schema the other way round). A wrong key is refused as the file
+/// is attached.
+pub fn attach_keyed(
+    conn: &Connection,
+    path: &Path,
+    key: &DataKey,
+    schema: &str,
+) -> Result<(), AtRestError> {
+    conn.execute(
+        &format!("ATTACH DATABASE ?1 AS \"{schema}\" KEY ?2"),
+        rusqlite::params![path.to_string_lossy(), key.pragma()],
+    )?;
+    Ok(())
+}
+
 /// Rewrites the plain SQLite file at `path` as a SQLCipher file under `key`, in place:
 /// exported to `<path>.encrypting`, synced, then renamed over it. A crash leaves one or the
 /// other whole; the caller records its key before calling, so that the next run finishes the
@@ -320,6 +337,45 @@ mod tests {
             )
             .unwrap();
         assert_eq!((found.as_str(), version), ("平文 太郎", 7));
+    }
+
+    /// A plain connection writes into an encrypted file attached under its key (how a
+    /// snapshot's rows reach an encrypted ledger); the rows land encrypted, and another key is
+    /// refused as the file is attached.
+    #[test]
+    fn a_plain_connection_writes_into_an_encrypted_file_attached_under_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.sqlite3");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (name TEXT);")
+            .unwrap();
+        let key = DataKey::random().unwrap();
+        export_encrypted(&path, &key).unwrap();
+
+        let writer = Connection::open_in_memory().unwrap();
+        writer
+            .execute_batch("CREATE TABLE t (name TEXT); INSERT INTO t VALUES ('平文 花子');")
+            .unwrap();
+        let other = DataKey::random().unwrap();
+        assert!(attach_keyed(&writer, &path, &other, "wrong").is_err());
+        assert!(writer
+            .execute("INSERT INTO wrong.t SELECT * FROM main.t", [])
+            .is_err());
+
+        attach_keyed(&writer, &path, &key, "ledger").unwrap();
+        writer
+            .execute("INSERT INTO ledger.t SELECT * FROM main.t", [])
+            .unwrap();
+        writer.execute_batch("DETACH DATABASE ledger").unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let name = "平文 花子".as_bytes();
+        assert!(!bytes.windows(name.len()).any(|w| w == name));
+        let found: String = keyed_connection(&path, &key)
+            .unwrap()
+            .query_row("SELECT name FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(found, "平文 花子");
     }
 
     #[test]

@@ -33,6 +33,9 @@ const DEVICE_TABLE: &str = "device_settings";
 const KEYS_TABLE: &str = "sync_keys";
 /// The schema a snapshot is attached as while it is copied.
 const ATTACHED: &str = "snapshot";
+/// The name an encrypted ledger's file is attached under, to the connection that writes a
+/// snapshot's rows into it.
+const ENCRYPTED_LEDGER: &str = "ledger";
 /// The most ops a snapshot holds. It is made, sent and taken in memory: about 1 KB of file per
 /// op (the 65,000-resident city: 179,312 ops, 189 MB), and the server takes at most 2 GiB
 /// (`vax_sync::http::MAX_SNAPSHOT_BYTES`). A prefecture's whole ledger (2.6 million ops) is
@@ -232,7 +235,7 @@ impl Ledger {
         // Looked at on a connection of its own first: bytes that are not a ledger of this
         // schema never reach the ledger's connection, whose every statement would then fail
         // on the attached schema (even the detach).
-        let (probe, theirs) = probe(&snapshot.data)?;
+        let (probe, theirs) = probe(&snapshot.data, ReadOnly::Yes)?;
         let ours = schema_objects(&self.conn, "main")?;
         if ours != theirs {
             let differs = ours
@@ -251,19 +254,20 @@ impl Ledger {
         // copies the tables (about 1.5 s and 1 s for the 65,000-resident city): the exchange
         // that follows needs it at once.
         let (id, role) = self.replica_identity().ok_or(LedgerError::NotReplicating)?;
-        // SQLCipher does not take the file attached to an encrypted ledger's connection
-        // ("file is not a database"): there the rows are read from a probe of their own and
-        // written through the ledger's connection one by one.
-        let reader = match self.data_key {
-            Some(_) => Some(self::probe(&snapshot.data)?.0),
+        // SQLCipher does not take a plain file attached to an encrypted ledger's connection
+        // ("file is not a database"): there a probe of its own attaches the ledger's file
+        // under its key and writes the tables into it.
+        let writer = match self.data_key.clone() {
+            // Writable: a write transaction locks its main schema too.
+            Some(key) => Some((key, self::probe(&snapshot.data, ReadOnly::No)?.0)),
             None => None,
         };
         let (copied, restored) = std::thread::scope(|scope| {
             let restoring = scope.spawn(move || super::restore_node(id, role, &probe));
-            let copied = match &reader {
-                Some(reader) => self.bulk_copy(&tables, &theirs, |tx, table, verb| {
-                    copy_rows(reader, tx, table, verb)
-                }),
+            let copied = match writer {
+                Some((key, mut writer)) => {
+                    self.copy_into_encrypted(&key, &mut writer, &tables, &theirs)
+                }
                 None => self.copy_attached(snapshot, &tables, &theirs),
             };
             (copied, restoring.join())
@@ -322,17 +326,77 @@ impl Ledger {
         Ok(())
     }
 
+    /// The copy into an encrypted ledger: `writer`, a connection holding the snapshot as its
+    /// main schema, attaches this ledger's file under its key as [`ENCRYPTED_LEDGER`] and fills
+    /// each table by one `INSERT … SELECT`, in one transaction, as [`Self::copy_attached`]
+    /// does through the ledger's own connection (which is idle meanwhile, and reads the rows
+    /// and the remade triggers once it commits), under the rollback journal the ledger's own
+    /// connection sets before the file is attached (another connection cannot take the file
+    /// out of WAL mode).
+    fn copy_into_encrypted(
+        &mut self,
+        key: &crate::at_rest::LedgerKey,
+        writer: &mut Connection,
+        tables: &[String],
+        layout: &[SchemaObject],
+    ) -> Result<(), LedgerError> {
+        let path = self
+            .conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+            .ok_or_else(|| SnapshotRefusal::Layout("an encrypted ledger in memory".into()))?;
+        self.with_rollback_journal(|_| {
+            vax_at_rest::attach_keyed(writer, &path, key, ENCRYPTED_LEDGER)?;
+            writer.busy_timeout(std::time::Duration::from_secs(5))?;
+            writer.pragma_update(None, "foreign_keys", "OFF")?;
+            let copied = copy_tables(
+                writer,
+                ENCRYPTED_LEDGER,
+                tables,
+                layout,
+                |tx, table, verb| {
+                    let sql = format!(
+                        "{verb} INTO {ENCRYPTED_LEDGER}.\"{table}\" SELECT * FROM main.\"{table}\""
+                    );
+                    tx.execute(&sql, [])?;
+                    Ok(())
+                },
+            );
+            let detached = writer.execute(&format!("DETACH DATABASE {ENCRYPTED_LEDGER}"), []);
+            copied?;
+            detached?;
+            Ok(())
+        })
+    }
+
     /// Fills every table in one transaction with `fill` (given the table and the verb to
     /// write it with), the triggers dropped for it and made again in it, so the tallies come
-    /// as the snapshot holds them. A new ledger's tables are empty: they are written straight
-    /// into the file under a rollback journal (the WAL would write every page twice), with the
-    /// foreign keys the snapshot's own ledger enforced as its rows were made not checked again
-    /// row by row. Both are connection settings and are restored whatever happens.
+    /// as the snapshot holds them, with the foreign keys the snapshot's own ledger enforced as
+    /// its rows were made not checked again row by row (a connection setting, restored
+    /// whatever happens), under a rollback journal ([`Self::with_rollback_journal`]).
     fn bulk_copy(
         &mut self,
         tables: &[String],
         layout: &[SchemaObject],
         fill: impl Fn(&rusqlite::Transaction<'_>, &str, &str) -> Result<(), LedgerError>,
+    ) -> Result<(), LedgerError> {
+        self.with_rollback_journal(|ledger| {
+            ledger.conn.pragma_update(None, "foreign_keys", "OFF")?;
+            let copied = copy_tables(&mut ledger.conn, "main", tables, layout, fill);
+            ledger.conn.pragma_update(None, "foreign_keys", "ON")?;
+            copied
+        })
+    }
+
+    /// Runs `copy` with this ledger's file under a rollback journal instead of the WAL, and
+    /// then puts its journal mode back whatever happened. A new ledger's tables are empty:
+    /// the snapshot's rows are written straight into the file (the WAL would write every page
+    /// twice, the second time at the checkpoint). Only the ledger's own connection can switch
+    /// it, before another attaches the file.
+    fn with_rollback_journal(
+        &mut self,
+        copy: impl FnOnce(&mut Self) -> Result<(), LedgerError>,
     ) -> Result<(), LedgerError> {
         let journal: String = self
             .conn
@@ -343,9 +407,7 @@ impl Ledger {
                 r.get::<_, String>(0)
             })
             .is_ok_and(|mode| mode.eq_ignore_ascii_case("delete"));
-        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
-        let copied = copy_tables(&mut self.conn, tables, layout, fill);
-        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        let copied = copy(self);
         if direct {
             self.conn
                 .query_row(&format!("PRAGMA main.journal_mode = {journal}"), [], |r| {
@@ -359,6 +421,7 @@ impl Ledger {
 /// One copy transaction: triggers dropped, every table filled by `fill`, triggers made again.
 fn copy_tables(
     conn: &mut Connection,
+    schema: &str,
     tables: &[String],
     layout: &[SchemaObject],
     fill: impl Fn(&rusqlite::Transaction<'_>, &str, &str) -> Result<(), LedgerError>,
@@ -366,7 +429,7 @@ fn copy_tables(
     let tx = crate::begin_write(conn)?;
     let triggers: Vec<&SchemaObject> = layout.iter().filter(|o| o.kind == "trigger").collect();
     for trigger in &triggers {
-        tx.execute(&format!("DROP TRIGGER main.\"{}\"", trigger.name), [])?;
+        tx.execute(&format!("DROP TRIGGER {schema}.\"{}\"", trigger.name), [])?;
     }
     for table in tables {
         let verb = if table == KEYS_TABLE {
@@ -378,48 +441,50 @@ fn copy_tables(
     }
     for trigger in &triggers {
         if let Some(sql) = &trigger.sql {
-            tx.execute(sql, [])?;
+            tx.execute(&in_schema(sql, schema), [])?;
         }
     }
     tx.commit()?;
     Ok(())
 }
 
-/// Writes every row of `table` that `reader` holds into the same table through `tx`.
-fn copy_rows(
-    reader: &Connection,
-    tx: &rusqlite::Transaction<'_>,
-    table: &str,
-    verb: &str,
-) -> Result<(), LedgerError> {
-    let refused = |e: rusqlite::Error| SnapshotRefusal::Layout(e.to_string());
-    let mut read = reader
-        .prepare(&format!("SELECT * FROM \"{table}\""))
-        .map_err(refused)?;
-    let columns = read.column_count();
-    let places: Vec<String> = (1..=columns).map(|i| format!("?{i}")).collect();
-    let mut write = tx.prepare(&format!(
-        "{verb} INTO main.\"{table}\" VALUES ({})",
-        places.join(", ")
-    ))?;
-    let mut rows = read.query([]).map_err(refused)?;
-    while let Some(row) = rows.next().map_err(refused)? {
-        let values = (0..columns)
-            .map(|i| row.get::<_, rusqlite::types::Value>(i))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(refused)?;
-        write.execute(rusqlite::params_from_iter(values))?;
+/// A trigger's `CREATE TRIGGER` statement made in `schema` instead of the connection's main
+/// one (the statements in its body then name that schema's tables, as SQLite resolves them).
+fn in_schema<'a>(sql: &'a str, schema: &str) -> std::borrow::Cow<'a, str> {
+    const KEYWORD: &str = "TRIGGER";
+    if schema == "main" {
+        return sql.into();
     }
-    Ok(())
+    // ASCII upper-casing keeps every byte offset.
+    let upper = sql.to_ascii_uppercase();
+    let Some(at) = upper.find(KEYWORD) else {
+        return sql.into();
+    };
+    let skip_blanks = |from: usize| from + (upper[from..].len() - upper[from..].trim_start().len());
+    let mut name_at = skip_blanks(at + KEYWORD.len());
+    if upper[name_at..].starts_with("IF NOT EXISTS") {
+        name_at = skip_blanks(name_at + "IF NOT EXISTS".len());
+    }
+    format!("{}{schema}.{}", &sql[..name_at], &sql[name_at..]).into()
 }
 
-/// A snapshot's file opened (in memory, read-only) on a connection of its own, and its
-/// tables, indexes and triggers.
-fn probe(data: &[u8]) -> Result<(Connection, Vec<SchemaObject>), SnapshotRefusal> {
+/// Whether a probe's copy of the snapshot may be written (it is private to the probe).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ReadOnly {
+    Yes,
+    No,
+}
+
+/// A snapshot's file opened (in memory) on a connection of its own, and its tables, indexes
+/// and triggers.
+fn probe(
+    data: &[u8],
+    read_only: ReadOnly,
+) -> Result<(Connection, Vec<SchemaObject>), SnapshotRefusal> {
     let refused = |e: rusqlite::Error| SnapshotRefusal::Layout(e.to_string());
     let mut probe = Connection::open_in_memory().map_err(refused)?;
     probe
-        .deserialize_read_exact("main", data, data.len(), true)
+        .deserialize_read_exact("main", data, data.len(), read_only == ReadOnly::Yes)
         .map_err(refused)?;
     let layout = schema_objects(&probe, "main").map_err(refused)?;
     Ok((probe, layout))

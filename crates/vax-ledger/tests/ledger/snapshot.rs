@@ -351,7 +351,8 @@ fn migration_0021_moves_every_op_into_the_rowid_log_and_keeps_its_trigger() {
 }
 
 /// A venue laptop whose ledger is encrypted (SQLCipher) takes the snapshot as a plain one does:
-/// the same rows, and no plaintext of it on the disk.
+/// the same rows, its triggers made again (the tallies follow the next dose as a scan counts
+/// it), and no plaintext of it on the disk.
 #[test]
 fn an_encrypted_ledger_takes_a_snapshot_and_keeps_it_encrypted() {
     let dir = tempfile::tempdir().unwrap();
@@ -376,6 +377,14 @@ fn an_encrypted_ledger_takes_a_snapshot_and_keeps_it_encrypted() {
         .residents_by_voucher(None, &VoucherNumber::parse("0000000001").unwrap())
         .unwrap()[0];
     assert_eq!(hanako.resident.name, "山田 花子");
+    let dosed = |l: &Ledger| -> u32 {
+        let cells = l.reader().coverage_cells().unwrap();
+        assert_eq!(cells, l.reader().coverage_cells_by_scan().unwrap());
+        cells.iter().map(|c| c.first).sum()
+    };
+    assert_eq!(dosed(&device), 1, "the tally the snapshot holds");
+    record_dose(&mut device, "V01", "0000000002", "11:00");
+    assert_eq!(dosed(&device), 2, "the remade triggers count the next dose");
     drop(device);
     let on_disk = std::fs::read(&path).unwrap();
     let name = "山田 花子".as_bytes();
@@ -384,5 +393,5 @@ fn an_encrypted_ledger_takes_a_snapshot_and_keeps_it_encrypted() {
         "no plaintext on disk"
     );
     let device = Ledger::open_encrypted(&path, unlock).unwrap();
-    assert_eq!(device.sync_log_summary().unwrap().ops, 8);
+    assert_eq!(device.sync_log_summary().unwrap().ops, 9);
 }
