@@ -359,9 +359,6 @@ mod tests {
             .unwrap();
         let other = DataKey::random().unwrap();
         assert!(attach_keyed(&writer, &path, &other, "wrong").is_err());
-        assert!(writer
-            .execute("INSERT INTO wrong.t SELECT * FROM main.t", [])
-            .is_err());
 
         attach_keyed(&writer, &path, &key, "ledger").unwrap();
         writer

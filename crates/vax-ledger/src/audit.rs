@@ -176,7 +176,12 @@ impl Reader<'_> {
              FROM audit_log a LEFT JOIN staff s ON s.code = a.staff_code
              WHERE (?1 IS NULL OR a.resident = ?1)
                AND (?2 IS NULL OR a.staff_code = ?2)
-             ORDER BY a.at DESC, a.uid DESC",
+             ORDER BY a.at DESC, a.device DESC,
+                      -- one device's entries of the same second by counter: op ids are
+                      -- `author#counter`, and as text `#10` sorts before `#9`
+                      CASE WHEN instr(a.uid, '#') > 0
+                           THEN CAST(substr(a.uid, instr(a.uid, '#') + 1) AS INTEGER) END DESC,
+                      a.uid DESC",
             params![query.resident, query.staff],
             |r| {
                 Ok((

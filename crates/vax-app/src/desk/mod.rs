@@ -161,12 +161,15 @@ pub enum DeskError {
     /// or the server refused the lookup): nothing was written (docs/sync-spec.md §7b). At the
     /// desk the dose may still be given and written on the paper day sheet, which back-entry
     /// records once the network is back.
-    #[error("{}", walk_in_offline_en(municipality, *step, detail))]
+    #[error("{}", walk_in_offline_en(municipality, *step, *refused_by_server, detail))]
     WalkInOffline {
         /// The voucher's 市町村コード.
         municipality: String,
         /// Where the record was needed.
         step: WalkInStep,
+        /// The server answered and refused the lookup (its lookup bucket spent, a revoked
+        /// token…) rather than being out of reach.
+        refused_by_server: bool,
         /// What failed, for the log.
         detail: String,
     },
@@ -183,21 +186,64 @@ pub enum DeskError {
 }
 
 /// The English of [`DeskError::WalkInOffline`].
-fn walk_in_offline_en(municipality: &str, step: WalkInStep, detail: &str) -> String {
+fn walk_in_offline_en(
+    municipality: &str,
+    step: WalkInStep,
+    refused_by_server: bool,
+    detail: &str,
+) -> String {
+    let why = if refused_by_server {
+        "the sync server refused to look it up"
+    } else {
+        "the sync server cannot be reached"
+    };
+    let again = if refused_by_server {
+        "later"
+    } else {
+        "once the network is back"
+    };
     match step {
         WalkInStep::AtDesk => format!(
             "a resident of another municipality ({municipality}): their vaccination record \
-             cannot be checked because the sync server cannot be reached. Check the doses on \
-             their vaccination certificate (接種済証) and ask the venue's doctor before giving \
-             one. If the dose is given, write it on a blank row of the paper day sheet and keep \
-             the screening form with the voucher; once the network is back, scan the voucher's \
-             QR at back-entry to record it. Nothing was recorded now ({detail})"
+             cannot be checked because {why}. Check the doses on their vaccination certificate \
+             (接種済証) and ask the venue's doctor before giving one. If the dose is given, \
+             write it on a blank row of the paper day sheet and keep the screening form with \
+             the voucher; {again}, scan the voucher's QR at back-entry to record it. Nothing \
+             was recorded now ({detail})"
         ),
         WalkInStep::BackEntry => format!(
             "a resident of another municipality ({municipality}): their vaccination record \
-             cannot be fetched because the sync server cannot be reached, so this row cannot \
-             be recorded yet. Keep the sheet and the screening form and enter it again once the \
-             network is back. Nothing was recorded ({detail})"
+             cannot be fetched because {why}, so this row cannot be recorded yet. Keep the \
+             sheet and the screening form and enter it again {again}. Nothing was recorded \
+             ({detail})"
+        ),
+    }
+}
+
+/// The Japanese of [`DeskError::WalkInOffline`].
+fn walk_in_offline_ja(municipality: &str, step: WalkInStep, refused_by_server: bool) -> String {
+    let why = if refused_by_server {
+        "サーバーが照会を受け付けなかったため"
+    } else {
+        "通信がつながらないため"
+    };
+    let again = if refused_by_server {
+        "しばらくしてから"
+    } else {
+        "通信が戻ったら"
+    };
+    match step {
+        WalkInStep::AtDesk => format!(
+            "他の市町村（{municipality}）の方です。{why}接種履歴を確認できません。\
+             接種済証で接種歴を確認し、接種の可否は会場の医師に相談してください。\
+             接種する場合は記録票の空欄の行に書き、接種券を貼った予診票を保管してください。\
+             {again}「紙の記録の入力」で接種券のQRを読み取ると記録されます。\
+             いまは何も書き込まれていません"
+        ),
+        WalkInStep::BackEntry => format!(
+            "他の市町村（{municipality}）の方です。{why}接種履歴を取得できず、\
+             この行を記録できません。記録票と予診票はそのまま保管し、\
+             {again}もう一度入力してください。何も書き込まれていません"
         ),
     }
 }
@@ -283,24 +329,10 @@ impl UserFacing for DeskError {
             Self::Staff(e) => e.message_ja(),
             Self::WalkInOffline {
                 municipality,
-                step: WalkInStep::AtDesk,
+                step,
+                refused_by_server,
                 ..
-            } => format!(
-                "他の市町村（{municipality}）の方です。通信がつながらないため接種履歴を確認できません。\
-                 接種済証で接種歴を確認し、接種の可否は会場の医師に相談してください。\
-                 接種する場合は記録票の空欄の行に書き、接種券を貼った予診票を保管してください。\
-                 通信が戻ったら「紙の記録の入力」で接種券のQRを読み取ると記録されます。\
-                 いまは何も書き込まれていません"
-            ),
-            Self::WalkInOffline {
-                municipality,
-                step: WalkInStep::BackEntry,
-                ..
-            } => format!(
-                "他の市町村（{municipality}）の方です。通信がつながらないため接種履歴を取得できず、\
-                 この行を記録できません。記録票と予診票はそのまま保管し、\
-                 通信が戻ってからもう一度入力してください。何も書き込まれていません"
-            ),
+            } => walk_in_offline_ja(municipality, *step, *refused_by_server),
             Self::WalkInUnknown { municipality } => format!(
                 "他の市町村（{municipality}）の方ですが、サーバーにこの接種券の記録がありません。\
                  接種券の番号を確かめ、発行した市町村に確認してください。\

@@ -307,14 +307,26 @@ pub(crate) fn back_enter_in(
     let reader = tx.reader();
     within_venue_day(&reader, &enrollment.venue_code, given)?;
     let venue = reader.venue(&enrollment.venue_code)?;
-    let resident = reader
-        .residents_by_voucher(payload.municipality(), payload.number())?
-        .into_iter()
-        .next()
-        .ok_or(DeskError::Invalid {
-            field: "voucher / 接種券",
-            problem: "no resident holds this voucher / この接種券の対象者がいません",
-        })?;
+    let resident = match &reader.residents_by_voucher(payload.municipality(), payload.number())?[..]
+    {
+        [one] => one.clone(),
+        [] => {
+            return Err(DeskError::Invalid {
+                field: "voucher / 接種券",
+                problem: "no resident holds this voucher / この接種券の対象者がいません",
+            })
+        }
+        // Numbers are unique within one municipality only: a walk-in looked up from another
+        // may share a resident's 10 digits. Never guess whom a dose was given to.
+        _ => {
+            return Err(DeskError::Invalid {
+                field: "voucher / 接種券",
+                problem: "residents of more than one municipality hold this number: scan or type \
+                          the 18 digits of the voucher / この番号の方が複数の市町村にいます。\
+                          接種券の18桁を読み取るか入力してください",
+            })
+        }
+    };
     let lot = reader
         .lots_open(venue.id, entry.date)?
         .into_iter()

@@ -408,10 +408,11 @@ fn fetch_walk_ins<A: LedgerAccess>(
     let mut tried = HashSet::new();
     let mut offline: Option<String> = None;
     for row in rows {
-        // A malformed voucher is reported by parse_sheet.
-        let Ok(Some(walk_in)) = ledger.with_ledger(|l| walk_in_of_voucher(l, &row.entry.voucher))
-        else {
-            continue;
+        let walk_in = match ledger.with_ledger(|l| walk_in_of_voucher(l, &row.entry.voucher)) {
+            Ok(Some(walk_in)) => walk_in,
+            // A malformed voucher is reported by parse_sheet.
+            Ok(None) | Err(DeskError::Voucher(_)) => continue,
+            Err(e) => return Err(e.into()),
         };
         if !tried.insert(walk_in.clone()) {
             continue;
@@ -421,6 +422,7 @@ fn fetch_walk_ins<A: LedgerAccess>(
             Some(detail) => Err(DeskError::WalkInOffline {
                 municipality: municipality.to_string(),
                 step: WalkInStep::BackEntry,
+                refused_by_server: false,
                 detail: detail.clone(),
             }),
             None => fetch_walk_in(ledger, municipality, voucher, WalkInStep::BackEntry),
@@ -430,17 +432,17 @@ fn fetch_walk_ins<A: LedgerAccess>(
             Err(e @ DeskError::WalkInUnknown { .. }) => {
                 unreached.insert(walk_in, e);
             }
-            Err(DeskError::WalkInOffline {
-                municipality,
-                step,
-                detail,
-            }) => {
-                offline = Some(detail.clone());
-                let e = DeskError::WalkInOffline {
-                    municipality,
-                    step,
+            Err(e @ DeskError::WalkInOffline { .. }) => {
+                // Only a server out of reach is out of reach for the next walk-in too; a
+                // refusal (the lookup bucket spent, say) is this lookup's own.
+                if let DeskError::WalkInOffline {
                     detail,
-                };
+                    refused_by_server: false,
+                    ..
+                } = &e
+                {
+                    offline = Some(detail.clone());
+                }
                 unreached.insert(walk_in, e);
             }
             Err(e) => return Err(e.into()),
@@ -462,13 +464,19 @@ fn run_rows(
     let mut rows = Vec::new();
     let mut tx = ledger.transaction()?;
     // The first line of each 券番号 and day: a resident written twice on one sheet.
-    let mut first_line_of: HashMap<(String, NaiveDate), u64> = HashMap::new();
+    let mut first_line_of: HashMap<(Option<MunicipalityCode>, String, NaiveDate), u64> =
+        HashMap::new();
     for row in &parsed.rows {
         let Ok(payload) = VoucherPayload::parse(&row.entry.voucher) else {
             continue; // parse_sheet has reported it
         };
         let number = payload.number().as_str().to_owned();
-        let key = (number.clone(), row.entry.date);
+        // Numbers are unique within one municipality only.
+        let key = (
+            payload.municipality().cloned(),
+            number.clone(),
+            row.entry.date,
+        );
         if let Some(first) = first_line_of.get(&key) {
             refusals.push(SheetProblem {
                 line: row.line,

@@ -69,13 +69,14 @@ pub(crate) fn fetch_walk_in<A: LedgerAccess>(
     voucher: &VoucherNumber,
     step: WalkInStep,
 ) -> Result<(), DeskError> {
-    let offline = |detail: String| DeskError::WalkInOffline {
+    let offline = |detail: String, refused_by_server: bool| DeskError::WalkInOffline {
         municipality: municipality.to_string(),
         step,
+        refused_by_server,
         detail,
     };
     let setup = ledger.with_ledger(|l| config(l));
-    let setup = setup.map_err(|e| offline(e.to_string()))?;
+    let setup = setup.map_err(|e| offline(e.to_string(), false))?;
     let client = setup.client.with_timeouts(CONNECT_TIMEOUT, CALL_TIMEOUT);
     let (message, texts) = match client.resident_record(municipality, voucher) {
         Ok(reply) => reply,
@@ -84,14 +85,16 @@ pub(crate) fn fetch_walk_in<A: LedgerAccess>(
                 municipality: municipality.to_string(),
             })
         }
-        Err(e) => return Err(offline(describe(&e))),
+        // A status from the server (the lookup bucket spent, a revoked token…) is a refusal;
+        // none is the network.
+        Err(e) => return Err(offline(describe(&e), e.code().is_some())),
     };
     // The server is trusted for nothing but keys: a record of anyone else is refused whole.
     if let Some(op) = message.ops.iter().find(|op| !is_about(&op.kind, voucher)) {
-        return Err(offline(format!(
-            "the server's reply holds op {} about someone else",
-            op.id
-        )));
+        return Err(offline(
+            format!("the server's reply holds op {} about someone else", op.id),
+            true,
+        ));
     }
     ledger.with_ledger(|l| l.merge_lookup(setup.server_id, message, texts))?;
     Ok(())

@@ -407,6 +407,36 @@ fn a_walk_in_on_a_blank_row_is_back_entered_by_typed_voucher_number() {
     assert_eq!(written(&ledger, walk_in), before, "and nothing is written");
 }
 
+/// Voucher numbers are unique within one municipality only, and a prefecture's kiosk may hold
+/// residents of two (a walk-in looked up online): a bare 10-digit number two of them hold is
+/// refused with what to do instead — it never guesses whom the dose was given to — and the 18
+/// digits, which name the municipality, record it for the right one.
+#[test]
+fn a_bare_number_held_in_two_municipalities_is_refused_and_the_18_digits_record_it() {
+    let (mut ledger, e) = venue();
+    open_lot(&mut ledger, &e, "comirnaty", "FA5765", time("08:30")).unwrap();
+    let (line, id) = booked_at_nine(&ledger);
+    let mut namesake = ledger.reader().resident(id).unwrap().resident;
+    namesake.municipality = vax_domain::voucher::MunicipalityCode::parse("262030").unwrap();
+    namesake.name = "綾部 次郎".into();
+    let tx = ledger.transaction().unwrap();
+    tx.upsert_resident(&namesake, &time("08:00")).unwrap();
+    tx.commit().unwrap();
+    let number = namesake.voucher.to_string();
+
+    let before = written(&ledger, id);
+    let refused = back_enter(&mut ledger, &e, &row(&number, "09:12"), time("17:00")).unwrap_err();
+    assert!(
+        refused.message_ja().contains("18桁") && refused.to_string().contains("18 digits"),
+        "{refused}"
+    );
+    assert_eq!(written(&ledger, id), before, "nothing written");
+
+    let done = back_enter(&mut ledger, &e, &row(&line, "09:12"), time("17:01")).unwrap();
+    assert_ne!(done.name, "綾部 次郎");
+    assert_eq!(ledger.reader().doses_of(id).unwrap().len(), 1);
+}
+
 /// A walk-in on a blank row whose 18-digit voucher line is typed by hand (read off the
 /// mailed voucher: no row QR to scan), as a person types it — blanks, hyphens, full-width
 /// digits. The line's 回数 is the dose recorded, and the booth's rules hold unchanged: the

@@ -347,9 +347,9 @@ impl Ledger {
             .map(std::path::PathBuf::from)
             .ok_or_else(|| SnapshotRefusal::Layout("an encrypted ledger in memory".into()))?;
         self.with_rollback_journal(|_| {
-            vax_at_rest::attach_keyed(writer, &path, key, ENCRYPTED_LEDGER)?;
             writer.busy_timeout(std::time::Duration::from_secs(5))?;
             writer.pragma_update(None, "foreign_keys", "OFF")?;
+            vax_at_rest::attach_keyed(writer, &path, key, ENCRYPTED_LEDGER)?;
             let copied = copy_tables(
                 writer,
                 ENCRYPTED_LEDGER,

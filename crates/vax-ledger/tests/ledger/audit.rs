@@ -187,3 +187,24 @@ fn a_dose_recorded_with_its_injection_site_arrives_with_it() {
     assert_eq!(doses.len(), 1);
     assert_eq!(doses[0].injection_site, "左上腕");
 }
+
+/// A device's entries of the same second come newest first by their counter, also across a
+/// power of ten (op ids are `author#counter`: as text, `#10` sorts before `#9`).
+#[test]
+fn one_devices_entries_of_the_same_second_come_newest_first_past_counter_nine() {
+    let mut booth = replica(2, Role::Booth);
+    let uids: Vec<String> = (0..12)
+        .map(|_| {
+            record(
+                &mut booth,
+                &entry(AuditAction::Lookup, None, "V01", "0000000001"),
+            )
+        })
+        .collect();
+    let found: Vec<String> = by_resident(&booth, "0000000001")
+        .into_iter()
+        .map(|r| r.uid)
+        .collect();
+    let newest_first: Vec<String> = uids.into_iter().rev().collect();
+    assert_eq!(found, newest_first);
+}
