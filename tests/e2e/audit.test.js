@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { binary, startServer, screenshots, startApp, stopApp, todayJst } from './support.js';
+import { binary, pinnedClock, startServer, screenshots, startApp, stopApp } from './support.js';
 
 const vaxhq = binary('vaxhq');
 const vaxsync = binary('vaxsync');
@@ -31,10 +31,21 @@ async function screenshot(name) {
   await shoot(browser, name);
 }
 
-const run = (ledger, ...args) => execFileSync(vaxhq, ['--ledger', ledger, ...args], { encoding: 'utf8' });
+// One day for the whole file, also across midnight in Japan.
+const clock = pinnedClock();
+const run = (ledger, ...args) =>
+  execFileSync(vaxhq, ['--ledger', ledger, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, VAXLEDGER_NOW: clock.now },
+  });
 const hq = (...args) => run(hqLedger, ...args);
 const venue = (...args) => run(venueLedger, ...args);
-const appEnv = (ledger) => ({ VAXLEDGER_DB: ledger, VAXLEDGER_SYNC_SECONDS: '2', VAXLEDGER_PRINT_OPEN: '0' });
+const appEnv = (ledger) => ({
+  VAXLEDGER_DB: ledger,
+  VAXLEDGER_NOW: clock.now,
+  VAXLEDGER_SYNC_SECONDS: '2',
+  VAXLEDGER_PRINT_OPEN: '0',
+});
 
 let serverUrl;
 
@@ -47,7 +58,7 @@ before(async () => {
   // Registered once HQ replicates, so the registration travels as an op.
   execFileSync(vaxhq, ['--ledger', hqLedger, 'staff', 'add', '--code', 'S01', '--name', '舞鶴 花子', '--venue', 'V01', '--role', 'booth'], {
     encoding: 'utf8',
-    env: { ...process.env, VAXHQ_STAFF_PIN: '4821' },
+    env: { ...process.env, VAXLEDGER_NOW: clock.now, VAXHQ_STAFF_PIN: '4821' },
   });
   hq('sync', 'run');
 
@@ -55,7 +66,7 @@ before(async () => {
   venue('sync', 'enroll', '--server', serverUrl, '--code', code, '--name', 'V01 会場責任者');
   venue('sync', 'run');
   assert.match(venue('staff', 'list'), /S01\s+舞鶴 花子\s+V01/, 'the venue knows its staff after the sync');
-  const day = JSON.parse(venue('--json', 'venue-day', 'V01', '--date', todayJst()));
+  const day = JSON.parse(venue('--json', 'venue-day', 'V01', '--date', clock.today));
   booked = day.bands.flatMap((b) => b.residents).find((r) => r.dose_number === 1);
   assert.ok(booked, 'someone is booked at V01 today');
 
@@ -181,6 +192,6 @@ test("HQ files its city's snapshot from its window, and a new device takes it", 
   const code = hq('sync', 'code', '--role', 'reception', '--venue', 'V01').trim();
   run(fresh, 'sync', 'enroll', '--server', serverUrl, '--code', code, '--name', 'V01 受付2');
   assert.match(run(fresh, 'sync', 'run'), /took HQ's snapshot: \d+ ops/);
-  const day = JSON.parse(run(fresh, '--json', 'venue-day', 'V01', '--date', todayJst()));
+  const day = JSON.parse(run(fresh, '--json', 'venue-day', 'V01', '--date', clock.today));
   assert.ok(day.bands.flatMap((b) => b.residents).some((r) => r.voucher === booked.voucher));
 });

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { binary, screenshots, startApp, stopApp, todayJst } from './support.js';
+import { binary, pinnedClock, screenshots, startApp, stopApp } from './support.js';
 
 const vaxhq = binary('vaxhq');
 const work = mkdtempSync(path.join(tmpdir(), 'vaxledger-camera-'));
@@ -25,14 +25,20 @@ async function screenshot(name) {
   await shoot(browser, name);
 }
 
-const hq = (...args) => execFileSync(vaxhq, ['--ledger', ledger, ...args], { encoding: 'utf8' });
+// One day for the whole file, also across midnight in Japan.
+const clock = pinnedClock();
+const hq = (...args) =>
+  execFileSync(vaxhq, ['--ledger', ledger, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, VAXLEDGER_NOW: clock.now },
+  });
 
 before(async () => {
   mkdirSync(camera, { recursive: true });
   // A small city with bookings from today, this installation at V01's reception.
   hq('demo', '--residents', '800');
   hq('enroll', '--venue', 'V01', '--role', 'reception');
-  const day = JSON.parse(hq('--json', 'venue-day', 'V01', '--date', todayJst()));
+  const day = JSON.parse(hq('--json', 'venue-day', 'V01', '--date', clock.today));
   booked = day.bands.flatMap((b) => b.residents).find((r) => r.dose_number === 1);
   assert.ok(booked, 'someone is booked at V01 today');
   // The resident's 予診票 as vaxhq prints it, photographed: the part of the page around the
@@ -45,7 +51,7 @@ before(async () => {
   ]);
   assert.ok(existsSync(path.join(camera, 'frame-0001.png')), 'the camera picture exists');
 
-  started = await startApp({ port, nativePort: 4447, env: { VAXLEDGER_DB: ledger, VAXLEDGER_FAKE_CAMERA: camera, VAXLEDGER_PRINT_OPEN: '0' } });
+  started = await startApp({ port, nativePort: 4447, env: { VAXLEDGER_DB: ledger, VAXLEDGER_NOW: clock.now, VAXLEDGER_FAKE_CAMERA: camera, VAXLEDGER_PRINT_OPEN: '0' } });
   browser = started.browser;
 });
 

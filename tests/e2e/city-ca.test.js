@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { binary, screenshots, startApp, stopApp, todayJst } from './support.js';
+import { binary, pinnedClock, screenshots, startApp, stopApp } from './support.js';
 
 const vaxhq = binary('vaxhq');
 const vaxsync = binary('vaxsync');
@@ -35,7 +35,13 @@ async function screenshot(name) {
   await shoot(browser, name);
 }
 
-const hq = (...args) => execFileSync(vaxhq, ['--ledger', hqLedger, ...args], { encoding: 'utf8' });
+// One day for the whole file, also across midnight in Japan.
+const clock = pinnedClock();
+const hq = (...args) =>
+  execFileSync(vaxhq, ['--ledger', hqLedger, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, VAXLEDGER_NOW: clock.now },
+  });
 const hqOps = () => JSON.parse(hq('--json', 'sync', 'status')).ops_held;
 /** HQ's audit trail of a resident; `vaxhq audit` exits 3 while it holds no entry. */
 function auditOf(voucher) {
@@ -80,7 +86,7 @@ before(async () => {
   assert.match(serverUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
 
   hq('demo', '--residents', '800');
-  const day = JSON.parse(hq('--json', 'venue-day', 'V01', '--date', todayJst()));
+  const day = JSON.parse(hq('--json', 'venue-day', 'V01', '--date', clock.today));
   booked = day.bands.flatMap((b) => b.residents).find((r) => r.dose_number === 1);
   assert.ok(booked, 'someone is booked at V01 today');
   const hqCode = execFileSync(vaxsync, ['enrollment', 'create', '--db', serverDb, '--role', 'hq'], { encoding: 'utf8' }).trim();
@@ -93,6 +99,7 @@ before(async () => {
     nativePort: 4631,
     env: {
       VAXLEDGER_DB: path.join(work, 'kiosk.sqlite3'),
+      VAXLEDGER_NOW: clock.now,
       VAXLEDGER_SYNC_SECONDS: '2',
       VAXLEDGER_PRINT_OPEN: '0',
     },
