@@ -41,6 +41,9 @@ use vax_sync_client::SessionOptions;
 use vax_sync_server::loopback::LoopbackServer;
 use vax_sync_server::{ServerStore, SqliteStore};
 
+#[path = "common/snapshot_steps.rs"]
+mod snapshot_steps;
+
 fn now() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2021-05-01T09:00:00+09:00").expect("valid")
 }
@@ -202,33 +205,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    // Where a first sync from the snapshot goes, step by step, for one more new device:
-    // the download, the seal's check (its SHA-256 is most of it), the copy with the merged
-    // state rebuilt beside it.
+    // Where a first sync from the snapshot goes, step by step, for one more new device.
     let code = server.enrollment_code(SyncRole::Booth, Some("V03"))?;
-    let key = vax_sync_client::new_device_key();
-    let enrolled = vax_sync_client::enroll(&server.url(), &code, "V03 接種", &key)?;
-    let client = vax_sync_client::Client::new(&server.url(), &enrolled.token);
-    let t = Instant::now();
-    let (seal, author_key, data) = client.snapshot()?.ok_or("a snapshot is filed")?;
-    let download = t.elapsed();
-    let t = Instant::now();
-    seal.verify(&author_key, &data)?;
-    let check = t.elapsed();
-    let mut booth = Ledger::open(&dir.path().join("booth-steps.sqlite3"))?;
-    booth.start_replicating(enrolled.replica_id, enrolled.role, &key)?;
-    let snapshot = vax_ledger::Snapshot { seal, data };
-    let t = Instant::now();
-    let ops = booth.install_snapshot(&snapshot, &author_key)?;
+    let steps = snapshot_steps::timed_steps(
+        &server.url(),
+        &code,
+        None,
+        &dir.path().join("booth-steps.sqlite3"),
+    )?;
     println!(
-        "steps of a first sync from the snapshot ({ops} ops, {:.1} MB): download {}, seal checked {}, installed {} (its own check included)",
-        snapshot.data.len() as f64 / 1e6,
-        secs(download),
-        secs(check),
-        secs(t.elapsed())
+        "steps of a first sync from the snapshot ({} ops, {:.1} MB): download {}, seal checked {}, installed {} (its own check included)",
+        steps.ops,
+        steps.snapshot.data.len() as f64 / 1e6,
+        secs(steps.download),
+        secs(steps.check),
+        secs(steps.install)
     );
 
-    // The same into a venue laptop's encrypted ledger (SQLCipher): the rows go one by one.
+    // The same into a venue laptop's encrypted ledger (SQLCipher): a connection holding the
+    // snapshot attaches the ledger's file under its key and copies each table.
     let path = dir.path().join("booth-encrypted.sqlite3");
     drop(Ledger::open(&path)?);
     Ledger::encrypt(&path, "舞鶴の会場パスフレーズ")?;
@@ -241,7 +236,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let enrolled = vax_sync_client::enroll(&server.url(), &code, "V03 接種", &key)?;
     encrypted.start_replicating(enrolled.replica_id, enrolled.role, &key)?;
     let t = Instant::now();
-    encrypted.install_snapshot(&snapshot, &author_key)?;
+    encrypted.install_snapshot(&steps.snapshot, &steps.author_key)?;
     println!(
         "the same snapshot into an encrypted ledger: installed {}",
         secs(t.elapsed())

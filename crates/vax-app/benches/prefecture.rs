@@ -25,6 +25,11 @@ use vax_ledger::Ledger;
 use vax_sync::Role as SyncRole;
 use vax_sync_server::loopback::LoopbackServer;
 
+// The encrypted install that reads the snapshot's key again is the initial_replica bench's.
+#[allow(dead_code)]
+#[path = "common/snapshot_steps.rs"]
+mod snapshot_steps;
+
 fn now() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2021-05-01T09:00:00+09:00").expect("valid")
 }
@@ -205,29 +210,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // check and the install, timed apart (the exchange that follows is the rest of the
     // figures above).
     let code = server.scoped_enrollment_code(SyncRole::Booth, Some("V03"), vec![city.clone()])?;
-    let key = vax_sync_client::new_device_key();
-    let enrolled = vax_sync_client::enroll(&server.url(), &code, "V03 接種", &key)?;
-    let client = vax_sync_client::Client::new(&server.url(), &enrolled.token);
-    let t = Instant::now();
-    let (seal, author_key, data) = client.snapshot()?.ok_or("a snapshot is filed")?;
-    let download = t.elapsed();
-    let t = Instant::now();
-    seal.verify(&author_key, &data)?;
-    let check = t.elapsed();
-    let mut booth = Ledger::open(&dir.path().join("booth-steps.sqlite3"))?;
-    booth.start_replicating(enrolled.replica_id, enrolled.role, &key)?;
-    let tx = booth.transaction()?;
-    tx.set_setting(vax_ledger::KEY_SCOPE, city.as_str())?; // as enrollment does
-    tx.commit()?;
-    let snapshot = vax_ledger::Snapshot { seal, data };
-    let t = Instant::now();
-    let ops = booth.install_snapshot(&snapshot, &author_key)?;
+    let steps = snapshot_steps::timed_steps(
+        &server.url(),
+        &code,
+        Some(&city),
+        &dir.path().join("booth-steps.sqlite3"),
+    )?;
     println!(
-        "steps of a first sync from the city's snapshot ({ops} ops, {:.1} MB): download {}, seal checked {}, installed {} (its own check included)",
-        snapshot.data.len() as f64 / 1e6,
-        secs(download),
-        secs(check),
-        secs(t.elapsed())
+        "steps of a first sync from the city's snapshot ({} ops, {:.1} MB): download {}, seal checked {}, installed {} (its own check included)",
+        steps.ops,
+        steps.snapshot.data.len() as f64 / 1e6,
+        secs(steps.download),
+        secs(steps.check),
+        secs(steps.install)
     );
     Ok(())
 }

@@ -743,6 +743,27 @@ fn a_municipalitys_hq_makes_codes_for_its_own_municipality_without_naming_it() {
     assert!(!refused.message_ja().is_empty());
 }
 
+/// A kiosk of Ayabe (262030) at venue V03 in `role`, enrolled for Ayabe only (a partial
+/// replica holding no resident of Maizuru), after its first sync at 08:51.
+fn ayabe_kiosk_at_v03(server: &LoopbackServer, dir: &std::path::Path, role: SyncRole) -> Ledger {
+    let ayabe = MunicipalityCode::parse("262030").unwrap();
+    let code = server
+        .scoped_enrollment_code(role, Some("V03"), vec![ayabe.clone()])
+        .unwrap();
+    let mut kiosk = Ledger::open(&dir.join(format!("ayabe-{role:?}.sqlite3"))).unwrap();
+    enroll_device(
+        &mut kiosk,
+        &server.url(),
+        &code,
+        &format!("V03 綾部 {role:?}"),
+        ayabe.as_str(),
+        time("08:50"),
+    )
+    .unwrap();
+    sync_now(&mut kiosk, time("08:51")).unwrap();
+    kiosk
+}
+
 /// A walk-in from Maizuru at a booth of Ayabe (a partial replica holding no resident of
 /// Maizuru): the QR's 18 digits name Maizuru, so the desk looks the resident up online and the
 /// dose rules apply to the record it brought — dose 1 given at Maizuru's booth is refused as a
@@ -768,21 +789,7 @@ fn a_booth_of_another_municipality_finds_a_walk_in_online_and_the_dose_rules_app
     give_first_dose(&mut maizuru_booth, dosed.resident_id, "08:40");
     sync_now(&mut maizuru_booth, time("08:41")).unwrap();
 
-    let ayabe = MunicipalityCode::parse("262030").unwrap();
-    let code = server
-        .scoped_enrollment_code(SyncRole::Booth, Some("V03"), vec![ayabe.clone()])
-        .unwrap();
-    let mut kiosk = Ledger::open(&dir.path().join("ayabe.sqlite3")).unwrap();
-    enroll_device(
-        &mut kiosk,
-        &server.url(),
-        &code,
-        "V03 綾部",
-        ayabe.as_str(),
-        time("08:50"),
-    )
-    .unwrap();
-    sync_now(&mut kiosk, time("08:51")).unwrap();
+    let mut kiosk = ayabe_kiosk_at_v03(&server, dir.path(), SyncRole::Booth);
     assert_eq!(resident_count(&kiosk), 0, "no resident of Maizuru");
     let e = desk::enrollment(&kiosk).unwrap().expect("desk enrolled");
     let qr = |voucher: &str| Query::Voucher(format!("11{}{voucher}", maizuru().as_str()));
@@ -932,21 +939,7 @@ fn a_walk_in_dosed_on_paper_while_offline_is_recorded_by_back_entry_once_the_ser
     give_first_dose(&mut maizuru_booth, dosed.resident_id, "08:40");
     sync_now(&mut maizuru_booth, time("08:41")).unwrap();
 
-    let ayabe = MunicipalityCode::parse("262030").unwrap();
-    let code = server
-        .scoped_enrollment_code(SyncRole::VenueManager, Some("V03"), vec![ayabe.clone()])
-        .unwrap();
-    let mut kiosk = Ledger::open(&dir.path().join("ayabe-manager.sqlite3")).unwrap();
-    enroll_device(
-        &mut kiosk,
-        &server.url(),
-        &code,
-        "V03 綾部 責任者",
-        ayabe.as_str(),
-        time("08:50"),
-    )
-    .unwrap();
-    sync_now(&mut kiosk, time("08:51")).unwrap();
+    let mut kiosk = ayabe_kiosk_at_v03(&server, dir.path(), SyncRole::VenueManager);
     let e = desk::enrollment(&kiosk).unwrap().expect("desk enrolled");
     open_lot(&mut kiosk, &e, "comirnaty", "FA5765", time("08:52")).unwrap();
     let line = |voucher: &str| format!("11{}{voucher}", maizuru().as_str());
