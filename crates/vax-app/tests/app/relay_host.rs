@@ -269,8 +269,18 @@ fn under_an_encrypted_ledger_the_relays_log_is_encrypted_with_a_key_from_the_led
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     stop_relay_host(&mut host, &mut manager).unwrap();
+    // Read until it shows: the listing and the reads race the store's last checkpoint (a WAL
+    // listed, then folded into the database and removed before it is read: the name in
+    // neither copy read). Failed about one run in three without the wait.
+    let shows_name = (0..50).any(|_| {
+        let shown = holds(&dir_bytes(&relay_dir), &name);
+        if !shown {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        shown
+    });
     assert!(
-        holds(&dir_bytes(&relay_dir), &name),
+        shows_name,
         "the check can fail: the plain log shows the name"
     );
     assert!(holds(&dir_bytes(&relay_dir), &token), "the check can fail");
