@@ -41,29 +41,13 @@ use vax_sync_client::SessionOptions;
 use vax_sync_server::loopback::LoopbackServer;
 use vax_sync_server::{ServerStore, SqliteStore};
 
+#[path = "common/cpu.rs"]
+mod cpu;
 #[path = "common/snapshot_steps.rs"]
 mod snapshot_steps;
 
 fn now() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2021-05-01T09:00:00+09:00").expect("valid")
-}
-
-/// CPU seconds (user and system) of this process (`self`) or of the calling thread
-/// (`thread-self`), from /proc: what the first sync costs whatever else the machine runs.
-/// The server answers from this process too, so `self` includes its share.
-fn cpu_seconds(which: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{which}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) in parentheses: utime and stime
-    // are the 14th and 15th of the line, in clock ticks of 1/100 s on Linux.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn secs(d: Duration) -> String {
@@ -155,14 +139,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
         let (t, cpu, main_cpu) = (
             Instant::now(),
-            cpu_seconds("self"),
-            cpu_seconds("thread-self"),
+            cpu::cpu_seconds("self"),
+            cpu::cpu_seconds("thread-self"),
         );
         let first = sync_now_with(&mut booth, now(), SessionOptions::default())?;
         let elapsed = t.elapsed();
         let (cpu, main_cpu) = (
-            cpu_seconds("self") - cpu,
-            cpu_seconds("thread-self") - main_cpu,
+            cpu::cpu_seconds("self") - cpu,
+            cpu::cpu_seconds("thread-self") - main_cpu,
         );
         let held = booth.reader().resident_count()?;
         let unprojected = booth.sync_log_summary()?.unprojected;

@@ -25,6 +25,8 @@ use vax_ledger::Ledger;
 use vax_sync::Role as SyncRole;
 use vax_sync_server::loopback::LoopbackServer;
 
+#[path = "common/cpu.rs"]
+mod cpu;
 // The encrypted install that reads the snapshot's key again is the initial_replica bench's.
 #[allow(dead_code)]
 #[path = "common/snapshot_steps.rs"]
@@ -32,22 +34,6 @@ mod snapshot_steps;
 
 fn now() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2021-05-01T09:00:00+09:00").expect("valid")
-}
-
-/// CPU seconds (user and system) of the calling thread, from /proc: what the device's own
-/// work cost, apart from the server's and the database's beside it on the same two cores.
-fn thread_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    // utime and stime: the 14th and 15th fields, after the command name in parentheses.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// The machine's load average over the last minute, from /proc.
@@ -265,9 +251,13 @@ impl Booths<'_> {
                 self.city.as_str(),
                 now(),
             )?;
-            let (load, t, cpu) = (load_average(), Instant::now(), thread_cpu_seconds());
+            let (load, t, cpu) = (
+                load_average(),
+                Instant::now(),
+                cpu::cpu_seconds("thread-self"),
+            );
             let first = sync_now(&mut booth, now())?;
-            let (elapsed, cpu) = (t.elapsed(), thread_cpu_seconds() - cpu);
+            let (elapsed, cpu) = (t.elapsed(), cpu::cpu_seconds("thread-self") - cpu);
             let residents = booth.reader().resident_count()?;
             assert_eq!(
                 residents, self.city_residents,

@@ -743,6 +743,25 @@ fn a_municipalitys_hq_makes_codes_for_its_own_municipality_without_naming_it() {
     assert!(!refused.message_ja().is_empty());
 }
 
+/// HQ and a Maizuru booth at V03 ([`hq_and_a_new_booth`]), the first four residents booked
+/// there that day, the first of them given dose 1 at 08:40 and synced.
+fn maizuru_with_one_dose_given(
+    server: &LoopbackServer,
+    dir: &std::path::Path,
+) -> (Ledger, Ledger, Vec<vax_app::roster::BookedResident>) {
+    let (hq, mut booth) = hq_and_a_new_booth(server, dir);
+    let day = vax_app::roster::venue_day(&booth, "V03", DAY.parse().unwrap()).unwrap();
+    let booked: Vec<_> = day
+        .bands
+        .into_iter()
+        .flat_map(|b| b.residents)
+        .take(4)
+        .collect();
+    give_first_dose(&mut booth, booked[0].resident_id, "08:40");
+    sync_now(&mut booth, time("08:41")).unwrap();
+    (hq, booth, booked)
+}
+
 /// A kiosk of Ayabe (262030) at venue V03 in `role`, enrolled for Ayabe only (a partial
 /// replica holding no resident of Maizuru), after its first sync at 08:51.
 fn ayabe_kiosk_at_v03(server: &LoopbackServer, dir: &std::path::Path, role: SyncRole) -> Ledger {
@@ -777,17 +796,10 @@ fn a_booth_of_another_municipality_finds_a_walk_in_online_and_the_dose_rules_app
 
     let dir = tempfile::tempdir().unwrap();
     let server = LoopbackServer::start(&dir.path().join("server.sqlite3"), 0).unwrap();
-    let (mut hq, mut maizuru_booth) = hq_and_a_new_booth(&server, dir.path());
-    let day = vax_app::roster::venue_day(&maizuru_booth, "V03", DAY.parse().unwrap()).unwrap();
-    let booked: Vec<_> = day
-        .bands
-        .iter()
-        .flat_map(|b| &b.residents)
-        .take(4)
-        .collect();
-    let (dosed, walk_in, unreached, came_back) = (booked[0], booked[1], booked[2], booked[3]);
-    give_first_dose(&mut maizuru_booth, dosed.resident_id, "08:40");
-    sync_now(&mut maizuru_booth, time("08:41")).unwrap();
+    let (mut hq, mut maizuru_booth, booked) = maizuru_with_one_dose_given(&server, dir.path());
+    let [dosed, walk_in, unreached, came_back, ..] = &booked[..] else {
+        panic!("four booked at V03");
+    };
 
     let mut kiosk = ayabe_kiosk_at_v03(&server, dir.path(), SyncRole::Booth);
     assert_eq!(resident_count(&kiosk), 0, "no resident of Maizuru");
@@ -927,17 +939,10 @@ fn a_walk_in_dosed_on_paper_while_offline_is_recorded_by_back_entry_once_the_ser
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("server.sqlite3");
     let server = LoopbackServer::start(&db, 0).unwrap();
-    let (mut hq, mut maizuru_booth) = hq_and_a_new_booth(&server, dir.path());
-    let day = vax_app::roster::venue_day(&maizuru_booth, "V03", DAY.parse().unwrap()).unwrap();
-    let booked: Vec<_> = day
-        .bands
-        .iter()
-        .flat_map(|b| &b.residents)
-        .take(3)
-        .collect();
-    let (walk_in, dosed, fresh) = (booked[0], booked[1], booked[2]);
-    give_first_dose(&mut maizuru_booth, dosed.resident_id, "08:40");
-    sync_now(&mut maizuru_booth, time("08:41")).unwrap();
+    let (mut hq, _maizuru_booth, booked) = maizuru_with_one_dose_given(&server, dir.path());
+    let [dosed, walk_in, fresh, ..] = &booked[..] else {
+        panic!("three booked at V03");
+    };
 
     let mut kiosk = ayabe_kiosk_at_v03(&server, dir.path(), SyncRole::VenueManager);
     let e = desk::enrollment(&kiosk).unwrap().expect("desk enrolled");
